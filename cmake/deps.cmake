@@ -1,0 +1,7 @@
+# External libraries, one block per component, each a well-kept Debian
+# package (docs/dependencies.md says why each was chosen).
+# RC_LIBS: linked into librecycle.  RC_TOOL_LIBS: the recycle program.
+# RC_TEST_LIBS: every test.  RC_BENCH_LIBS_<name>: one benchmark.
+
+# tests: cmocka (libcmocka-dev)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)

@@ -1,0 +1,230 @@
+/* Shared internals of librecycle.  Not installed; not for users.
+ *
+ * Layers, bottom up (docs/design-alloc.md, docs/design-gc.md):
+ *   prim/    the only code that talks to the OS
+ *   alloc.c  arenas → pools → size-class blocks; large blocks; accounting
+ *   object.c the object header, rc_new, reference counting
+ *   gc.c     generations and the cycle collector
+ *   heap.c   rc_heap: options, creation, teardown
+ *   types/, trace.c, graph.c, profile.c build on those.
+ */
+#ifndef RC_INTERNAL_H
+#define RC_INTERNAL_H
+
+#ifndef RC_BUILDING_CORE
+#error "src/internal.h is private to librecycle; include <recycle.h> instead"
+#endif
+
+#include "recycle.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------
+ * Assertions: RC_DEBUG=0 none, 1 cheap checks that abort with one line,
+ * 2 also expensive ones (whole-heap walks).
+ * ---------------------------------------------------------------------- */
+#ifndef RC_DEBUG
+#define RC_DEBUG 0
+#endif
+
+#define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RC_INLINE      static inline __attribute__((always_inline))
+#define RC_NOINLINE    __attribute__((noinline))
+#define RC_COLD        __attribute__((cold, noinline))
+
+/* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>". */
+RC_COLD _Noreturn void rc__fatal(const char *check, const void *obj, const char *fmt, ...);
+
+#if RC_DEBUG >= 1
+#define rc_assert(cond, check, obj, ...) \
+    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), (obj), __VA_ARGS__); } while (0)
+#else
+#define rc_assert(cond, check, obj, ...) ((void)0)
+#endif
+#if RC_DEBUG >= 2
+#define rc_assert2(cond, check, obj, ...) rc_assert(cond, check, obj, __VA_ARGS__)
+#else
+#define rc_assert2(cond, check, obj, ...) ((void)0)
+#endif
+
+/* ------------------------------------------------------------------------
+ * The object header: 16 bytes before each object body.
+ *
+ *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
+ *           per-object flags RC_HF_*.  tw == 0 marks a free block.
+ *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
+ *   gc      outside a collection: the object's index in the young vector
+ *           (generations 0 and 1), or one of RC_GC_OLD / RC_GC_FROZEN /
+ *           RC_GC_UNTRACKED.  During a collection a candidate's gc word holds
+ *           RC_GC_CANDIDATE | [RC_GC_REACHABLE] | gc_refs (see gc.c).
+ * ---------------------------------------------------------------------- */
+typedef struct rc_head {
+    uintptr_t tw;
+    uint32_t  refcnt;
+    uint32_t  gc;
+} rc_head;
+
+_Static_assert(sizeof(rc_head) == 16, "object header must be 16 bytes");
+_Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags");
+
+#define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
+#define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
+#define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
+#define RC_HF_GARBAGE   0x8u   /* held by gc.garbage or being torn down by gc */
+#define RC_HF_MASK      0xFu
+
+#define RC_REFCNT_IMMORTAL UINT32_MAX
+
+#define RC_GC_UNTRACKED 0xFFFFFFFFu
+#define RC_GC_OLD       0xFFFFFFFEu
+#define RC_GC_FROZEN    0xFFFFFFFDu
+#define RC_GC_SENTINEL_MIN 0xFFFFFFF0u  /* every value ≥ this is a sentinel */
+#define RC_GC_INDEX_MAX 0x7FFFFFFFu     /* young indices are below 2^31 */
+
+RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
+RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
+RC_INLINE const rc_type *rc__type(const rc_head *h) { return (const rc_type *)(h->tw & ~(uintptr_t)RC_HF_MASK); }
+RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_HF_MASK); }
+RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { h->tw |= f; }
+RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { h->tw &= ~(uintptr_t)f; }
+RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
+
+/* ------------------------------------------------------------------------
+ * Allocator interface (alloc.c).  Every block is 16-byte aligned.
+ *
+ * Object blocks live in pools of their own (never mixed with raw buffers),
+ * so the collector can walk every object in address order: a span is one
+ * pool's used region (count blocks of `stride` bytes from `start`; blocks
+ * whose tw is 0 are free), or one large object (count 1).
+ * ---------------------------------------------------------------------- */
+typedef struct rc_span {
+    char  *start;
+    size_t stride;
+    size_t count;
+} rc_span;
+
+typedef struct rc_span_iter {
+    const rc_heap *heap;
+    void  *arena;       /* cursor state, owned by alloc.c */
+    size_t pool;
+    void  *large;
+    int    phase;
+} rc_span_iter;
+
+void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
+/* Fills *s with the next span; false at the end.  Objects may be freed
+ * while iterating (their tw becomes 0) but none may be allocated. */
+bool rc__span_next(rc_span_iter *it, rc_span *s);
+
+/* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
+ * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
+ * outside the pools).  NULL on failure (fault injection, cap, OS). */
+rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
+void     rc__free_object(rc_heap *h, rc_head *o);
+/* Bytes of the block holding o (header included), for rc_sizeof. */
+size_t   rc__object_block_size(const rc_head *o);
+/* The heap an object belongs to (from its pool or large-block prefix). */
+rc_heap *rc__object_heap(const rc_head *o);
+/* True when p is the body address of a live object of h (debug checks,
+ * rc_graph's object-at-address).  Never dereferences p unless it lies in
+ * memory h owns. */
+bool     rc__is_object_body(const rc_heap *h, const void *p);
+
+/* Allocator state lives inside rc_heap; alloc.c owns its fields. */
+struct rc_alloc_state;
+int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
+void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
+
+/* ------------------------------------------------------------------------
+ * The heap.  Each component owns a part; parts owned by optional
+ * components are pointers to structs defined in their own .c file.
+ * ---------------------------------------------------------------------- */
+typedef struct rc_gc_state {
+    bool     enabled;
+    bool     collecting;            /* a collection is running */
+    unsigned debug;
+    FILE    *debug_out;
+    size_t   threshold[3];
+    size_t   count[3];
+    size_t   long_lived_total;      /* objects in gen 2 after the last full collection */
+    size_t   long_lived_pending;    /* objects promoted to gen 2 since then */
+    rc_gc_stats stats[3];
+
+    /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
+     * young[gen0_start..young_len) is gen 0; each object's gc word is its
+     * index.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
+     * the pools, so a young collection never touches them. */
+    rc_head **young;
+    size_t   young_len, young_cap, gen0_start;
+    size_t   old_count;             /* objects with gc == RC_GC_OLD */
+    size_t   frozen_count;
+
+    void   **garbage;               /* gc.garbage: strong references */
+    size_t   garbage_len, garbage_cap;
+
+    struct rc_gc_cb { rc_gc_callback fn; void *ctx; } *callbacks;
+    size_t   ncallbacks, callbacks_cap;
+
+    struct rc_weak_table *weak;     /* target → its weakrefs (gc.c) */
+} rc_gc_state;
+
+struct rc_heap {
+    rc_config cfg;
+    rc_gc_state gc;
+    struct rc_alloc_state *alloc;
+
+    /* Allocation observers, installed by the tracer while it traces; alloc.c
+     * calls them for every block it hands out or takes back (a realloc is a
+     * free of the old block then an alloc of the new), so tracing costs one
+     * test of a pointer when off. */
+    void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
+    void (*on_free)(rc_heap *h, const void *ptr);
+
+    /* Optional components keep their state behind these pointers, created
+     * on first use, and register a destructor with rc__heap_on_free. */
+    struct rc_trace_state *trace;     /* trace.c */
+    struct rc_types_state *types;     /* types/: singletons, small ints, interned strings */
+    struct rc_graph_state *graph;     /* graph.c: show_growth peaks, marks */
+    struct rc_profile_state *profile; /* profile.c */
+    void (*destructors[8])(rc_heap *h);
+    int    ndestructors;
+    size_t live_objects;
+    int    err_code;
+    char   err_msg[256];
+};
+
+/* Registers fn to run (last registered first) when the heap is freed,
+ * after every object has been released and before the memory is returned. */
+int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
+
+/* Records an error for rc_last_error and returns code. */
+int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int  rc__type_error(rc_heap *h, const void *o, const char *expected);
+
+/* object.c: dealloc of an object whose count reached zero. */
+void rc__dealloc(rc_head *o);
+/* gc.c hooks used by object.c. */
+void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
+void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
+void rc__gc_maybe_collect(rc_heap *h);           /* the threshold check before a tracked allocation */
+void rc__gc_destroy(rc_heap *h);
+void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying object */
+
+/* Visits each child of o: through the type's traverse. */
+RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
+{
+    const rc_type *t = rc__type(o);
+    return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
+}
+
+/* prim/: the OS. */
+void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
+void     rc__os_unmap(void *p, size_t size);
+uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
+size_t   rc__os_rss_bytes(void);                      /* resident set size now */
+const char *rc__os_getenv(const char *name);
+
+#endif /* RC_INTERNAL_H */
