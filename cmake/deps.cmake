@@ -5,3 +5,24 @@
 
 # tests: cmocka (libcmocka-dev)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+# ==== allocator (issue 2) ====
+# ==== end allocator ====
+
+# ==== built-in types (issue 3) ====
+# ==== end built-in types ====
+
+# ==== tracer (issue 4) ====
+# ==== end tracer ====
+
+# ==== profiler (issue 5) ====
+# ==== end profiler ====
+
+# ==== object graph (issue 6) ====
+# ==== end object graph ====
+
+# ==== demo (issue 7) ====
+# ==== end demo ====
+
+# ==== reliability (issue 8) ====
+# ==== end reliability ====

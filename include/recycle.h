@@ -81,6 +81,9 @@ typedef struct rc_type {
     /* Frees what the object owns that is not an object (buffers). */
     void (*release)(void *self);
     unsigned flags;                /* RC_TYPE_* */
+    /* Bytes of memory the object owns besides its own block (item buffers
+     * and the like), for rc_sizeof; NULL: none. */
+    size_t (*owned)(const void *self);
 } rc_type;
 
 /* rc_type.flags */
