@@ -245,8 +245,10 @@ typedef struct dump_header {
 static int read_header(reader *r, dump_header *hd)
 {
     uint64_t v;
-    if (r->len < 8 || memcmp(r->buf, DUMP_MAGIC, 8) != 0)
-        return bad(r, 0, r->len < 8 ? "file too short for a heap dump" : "not a heap dump (magic is not \"" DUMP_MAGIC "\")");
+    if (r->len < 8)
+        return bad(r, r->len, "file ends inside the magic number");
+    if (memcmp(r->buf, DUMP_MAGIC, 8) != 0)
+        return bad(r, 0, "not a heap dump (magic is not \"" DUMP_MAGIC "\")");
     r->off = 8;
     if (!get_le(r, 4, &v, "the header"))
         return RC_EFORMAT;
