@@ -390,7 +390,7 @@ static int check_external(reader *r, const rc_objgraph *g, const uint32_t *exter
 
 static int parse(reader *r, rc_objgraph *g)
 {
-    dump_header hd;
+    dump_header hd = {0};
     int rc = read_header(r, &hd);
     if (rc == 0)
         rc = read_names(r, g, &hd);

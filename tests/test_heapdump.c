@@ -39,6 +39,9 @@ static int setup(void **state)
     gf_link(f->cyc2, 0, f->cyc1);
     gf_link(f->cyc2, 1, f->target);
     rc_decref(f->cyc2);
+    rc_decref(f->mid);      /* root keeps these; the fixture's pointers are borrowed */
+    rc_decref(f->target);
+    rc_decref(f->leaf);
     void *imm = gf_node_new(f->h, 6);
     rc_immortalize(imm);
     gf_link(imm, 0, f->mid);
@@ -165,6 +168,7 @@ static void test_round_trip(void **state)
     uint64_t *c;
     size_t n;
     assert_int_equal(rc_objgraph_why_alive(dump, (uintptr_t)f->leaf, &c, &n), 0);
+    assert_int_equal(n, 3);     /* root → target → leaf beats imm → mid → target → leaf */
     assert_int_equal(c[0], (uintptr_t)f->root);
     free(c);
 
