@@ -432,9 +432,9 @@ int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_p
  * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
  * also when addr is not in the snapshot. */
 int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
-/* Graphs as objgraph draws them, written to path: .dot writes DOT; .png,
- * .svg and .pdf are rendered in-process by Graphviz (no dot program
- * needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
+/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
+ * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
+ * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
  * an address not in the snapshot. */
 int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
                           const rc_graph_opts *opts, const char *path);

@@ -111,7 +111,8 @@ size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t ca
     rc_type_count *t = type_totals(g, &k);
     if (!t)
         return 0;
-    memcpy(out, t, (k < cap ? k : cap) * sizeof *t);
+    if (cap)
+        memcpy(out, t, (k < cap ? k : cap) * sizeof *t);
     free(t);
     return k;
 }
@@ -204,7 +205,8 @@ static long growth(const rc_objgraph *now, peak_table *peaks, bool raise,
     }
     if (rc == 0) {
         qsort(rose, nrose, sizeof *rose, cmp_growth);
-        memcpy(out, rose, (nrose < limit ? nrose : limit) * sizeof *rose);
+        if (limit)
+            memcpy(out, rose, (nrose < limit ? nrose : limit) * sizeof *rose);
         rc = (long)nrose;
     }
     free(t);

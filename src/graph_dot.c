@@ -219,6 +219,8 @@ static int make_dot(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot
 
 static const char *format_of(const char *path)
 {
+    if (strcmp(path, "-") == 0)
+        return "dot";
     const char *dot = strrchr(path, '.');
     if (!dot)
         return NULL;
@@ -231,6 +233,8 @@ static const char *format_of(const char *path)
 
 static int write_dot_file(rc_objgraph *g, const char *text, size_t len, const char *path)
 {
+    if (strcmp(path, "-") == 0)
+        return fwrite(text, 1, len, stdout) == len ? 0 : rc__graph_fail(g, RC_EIO, "stdout: write failed");
     FILE *f = fopen(path, "w");
     if (!f)
         return rc__graph_fail(g, RC_EIO, "%s: cannot create: %s", path, strerror(errno));
