@@ -23,6 +23,13 @@ set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
 # ==== end profiler ====
 
 # ==== object graph (issue 6) ====
+# Graphviz's libraries render show_refs in-process (libgraphviz-dev);
+# tests decode the PNGs with libpng (libpng-dev).
+pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+list(APPEND RC_LIBS PkgConfig::GVC)
+string(APPEND RC_PC_REQUIRES " libgvc libcgraph")
+list(APPEND RC_TEST_LIBS PkgConfig::PNG)
 # ==== end object graph ====
 
 # ==== demo (issue 7) ====

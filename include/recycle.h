@@ -318,6 +318,166 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: object graph (issue 6) ==== */
 
+/* objgraph for recycle heaps (src/graph.c, src/graph_dot.c, src/heapdump.c;
+ * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
+ * heap's objects and references, taken from a live heap or loaded from a
+ * heap dump, so the same code answers both.  The rc_graph_* functions take
+ * a live heap or object, snapshot it, answer and drop the snapshot.
+ *
+ * Unlike gc.get_objects, a snapshot holds every live object, tracked or not
+ * (recycle's allocator can walk them all); "tracked" is recorded per object.
+ * An object's external count is its refcount minus the references found
+ * inside the heap: references held by C variables, by gc.garbage or by
+ * anything else outside the heap's objects. */
+
+typedef struct rc_objgraph rc_objgraph;
+
+/* One object of a snapshot.  obj is the live object for snapshots of a
+ * live heap (valid while the object lives) and NULL for loaded dumps; addr
+ * is its address when the snapshot was taken (what %p printed). */
+typedef struct rc_objinfo {
+    void       *obj;
+    uint64_t    addr;
+    const char *type;       /* type name; valid while the snapshot lives */
+    size_t      size;       /* rc_sizeof at snapshot time */
+    size_t      refcount;   /* RC_IMMORTAL_REFCNT for immortal objects */
+    size_t      internal;   /* references from objects of the heap */
+    size_t      external;   /* refcount - internal (0 for immortal objects) */
+    bool        tracked;    /* tracked by the cycle collector */
+    bool        immortal;
+    bool        in_garbage; /* held by gc.garbage */
+    bool        finalizer;  /* its type has a finalize */
+} rc_objinfo;
+
+typedef int  (*rc_objinfo_visit)(const rc_objinfo *o, void *arg);  /* non-zero stops */
+typedef bool (*rc_objinfo_pred)(const rc_objinfo *o, void *ctx);
+
+/* Per-type totals, most common first (ties by name). */
+typedef struct rc_type_count {
+    const char *name;
+    size_t      count;
+    size_t      bytes;      /* sum of rc_sizeof */
+} rc_type_count;
+
+/* A type whose count passed its previous peak (objgraph.growth). */
+typedef struct rc_type_growth {
+    const char *name;
+    size_t      count;      /* count now */
+    size_t      delta;      /* increase over the previous peak */
+} rc_type_growth;
+
+/* Options of show_refs / show_backrefs / show_chain, as objgraph's. */
+typedef struct rc_graph_opts {
+    size_t max_depth;               /* 3 */
+    size_t too_many;                /* 10: neighbours drawn per object; the rest become one "N more" node */
+    const void *const *extra_ignore;/* objects (addresses, for dumps) never drawn */
+    size_t n_ignore;
+    rc_objinfo_pred filter;         /* NULL: all; false: the object is not drawn */
+    rc_objinfo_pred highlight;      /* true: drawn in blue */
+    void  *ctx;                     /* passed to filter, highlight and extra_info */
+    bool   refcounts;               /* label shows "[refcount, ext N]" */
+    bool   shortnames;              /* true: type name only; false: also the address */
+    /* Writes an extra label line for o into buf (size n). */
+    void (*extra_info)(const rc_objinfo *o, void *ctx, char *buf, size_t n);
+} rc_graph_opts;
+
+void rc_graph_opts_default(rc_graph_opts *o);
+
+/* ---- snapshots and heap dumps ---- */
+
+/* Snapshot of a live heap; NULL on failure (rc_last_error(h)). */
+rc_objgraph *rc_objgraph_new(rc_heap *h);
+void         rc_objgraph_free(rc_objgraph *g);
+/* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,
+ * edges, refcounts and external counts.  RC_EIO / RC_ENOMEM on failure. */
+int rc_heap_dump(rc_heap *h, const char *path);
+int rc_objgraph_save(const rc_objgraph *g, const char *path);
+/* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
+ * future-version file is RC_EFORMAT with a message in err naming the file
+ * and byte offset.  err may be NULL. */
+int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+
+size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
+size_t rc_objgraph_edge_count(const rc_objgraph *g);
+/* The object at addr; false when the snapshot has none there. */
+bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
+int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+
+/* ---- queries over a snapshot ---- */
+
+/* Fills out[0..cap) with the most common types (objgraph.most_common_types,
+ * typestats with cap = total); returns the number of types there are. */
+size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
+size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
+int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
+/* Tracked objects no object of the heap refers to (get_leaking_objects). */
+int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* Types of now whose count grew past their count in before (objgraph.growth
+ * with before's counts as the peaks), largest delta first; returns how many
+ * there are, fills up to limit.  Names point into now. */
+size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
+                          rc_type_growth *out, size_t limit);
+/* Chains, as malloc'd arrays of addresses the caller frees.
+ * find_backref_chain: breadth-first over referrers from addr until pred
+ * holds; *chain runs from the object found to addr.  find_ref_chain: over
+ * referents; *chain runs from addr to the object found.  Neither found
+ * within max_depth: RC_ENOENT and a chain of addr alone (as objgraph). */
+int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                   void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                               void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+/* The shortest chain from an object held from outside the heap (external
+ * count > 0, or immortal) down to addr: (*chain)[0] is the holder,
+ * (*chain)[*len-1] is addr.  RC_ENOENT (empty chain) when nothing outside
+ * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
+ * also when addr is not in the snapshot. */
+int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
+/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
+ * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
+ * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
+ * an address not in the snapshot. */
+int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                          const rc_graph_opts *opts, const char *path);
+int rc_objgraph_show_backrefs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                              const rc_graph_opts *opts, const char *path);
+/* The objects of a chain and the references between them (show_chain with
+ * backrefs=True). */
+int rc_objgraph_show_chain(const rc_objgraph *g, const uint64_t *chain, size_t len,
+                           const rc_graph_opts *opts, const char *path);
+/* The last error of a snapshot call (Graphviz messages included). */
+const char *rc_objgraph_last_error(const rc_objgraph *g);
+
+/* ---- the same on a live heap ---- */
+
+size_t rc_graph_count(rc_heap *h, const char *type);
+/* Returns the number of types, fills out[0..cap) most common first. */
+size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
+/* objgraph.show_most_common_types: "name count" lines, names padded. */
+int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
+/* objgraph.growth / show_growth: runs a full collection, then reports the
+ * types whose count passed the peak this heap last saw, and raises the
+ * peaks.  Returns how many grew (-errno on failure). */
+long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
+int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
+/* Remembers the objects alive now; new_since_mark visits those alive now
+ * that were not (by address and type: an object freed and replaced by one
+ * of the same type at the same address counts as old). */
+int    rc_graph_mark(rc_heap *h);
+int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
+int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
+/* objgraph.at: the live object whose body is at addr, else NULL. */
+void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
+/* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
+int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                   size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                               size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
+int    rc_graph_show_refs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_backrefs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *opts, const char *path);
+
 /* ==== end section: object graph ==== */
 
 
