@@ -20,6 +20,17 @@ set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
 # ==== end tracer ====
 
 # ==== profiler (issue 5) ====
+# recycle plot draws with PLplot (libplplot-dev, cairo driver from
+# plplot-driver-cairo); the plot test decodes the PNG with libpng.
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+list(APPEND RC_LIBS PkgConfig::PLPLOT ${CMAKE_DL_LIBS})
+set(RC_PC_REQUIRES "${RC_PC_REQUIRES} plplot")
+list(APPEND RC_TEST_LIBS PkgConfig::PNG)
+# examples/profile_instrumented.c gets a bracket per function from the
+# library's -finstrument-functions hooks.
+set_source_files_properties(${PROJECT_SOURCE_DIR}/examples/profile_instrumented.c
+                            PROPERTIES COMPILE_OPTIONS "-finstrument-functions")
 # ==== end profiler ====
 
 # ==== object graph (issue 6) ====

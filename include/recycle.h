@@ -313,6 +313,158 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: profiler (issue 5) ==== */
 
+/* The memory profiler: memory_profiler's `mprof` for any program.
+ * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
+ *
+ * Function brackets (src/profile.c).  Under `recycle run` (which sets
+ * RECYCLE_PROFILE_FILE) each finished bracket appends one FUNC record to the
+ * .dat file with a single write(2), so records survive a crash of the
+ * program; a bracket still open when the program dies is dropped.  Outside
+ * `recycle run` every call is one predictable branch.  Thread-safe: each
+ * thread keeps its own bracket stack. */
+void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
+void rc_profile_end(void);                 /* closes the innermost open bracket */
+bool rc_profile_enabled(void);             /* true under `recycle run` */
+/* Brackets the rest of the enclosing scope, named after the function:
+ *     void load(void) { RC_PROFILE_FUNC(); ... }                        */
+void rc_profile_scope_end_(int *unused);
+#define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
+#define RC_PROFILE_SCOPE(name) \
+    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+        (rc_profile_begin(name), 0)
+#define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
+#define RC_PROFILE_CAT2_(a, b) a##b
+/* Programs built with -finstrument-functions get a bracket per function
+ * call from hooks in librecycle; RECYCLE_PROFILE_DEPTH (default 4) limits
+ * the nesting depth recorded.  Symbols come from the executable's symbol
+ * table, so no -rdynamic is needed. */
+#define RC_PROFILE_DEFAULT_DEPTH 4
+
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
+typedef struct rc_mprof_func {
+    char  *name;
+    double mem0, t0, mem1, t1;
+    int    level;               /* 1 = outermost bracket */
+} rc_mprof_func;
+typedef struct rc_mprof_interval {  /* true maximum between two samples */
+    double mib, t0, t1;
+} rc_mprof_interval;
+typedef struct rc_mprof_child { /* CHLD series of one child process */
+    long             pid;
+    rc_mprof_sample *samples;
+    size_t           nsamples;
+    rc_mprof_interval *peaks;
+    size_t           npeaks;
+} rc_mprof_child;
+typedef struct rc_mprof {
+    char            *path;      /* as loaded; NULL for a profile built in memory */
+    char            *cmdline;   /* NULL when the file has no CMDLINE */
+    rc_mprof_sample *mem;    size_t nmem;
+    rc_mprof_func   *funcs;  size_t nfuncs;
+    rc_mprof_interval *peaks;  size_t npeaks;
+    rc_mprof_child  *children; size_t nchildren;
+    bool             has_exit;  /* an EXIT record: how the program ended */
+    bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
+    int              exit_code;
+    double           exit_t;
+    size_t           bad_lines; /* malformed lines skipped while loading */
+} rc_mprof;
+
+/* Loads a .dat file written by mprof or recycle.  Malformed lines are
+ * reported on diag as "file:line: reason" (when diag is not NULL) and
+ * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
+int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+/* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
+int  rc_mprof_save(const rc_mprof *p, const char *path);
+int  rc_mprof_write(const rc_mprof *p, FILE *out);
+void rc_mprof_free(rc_mprof *p);
+/* Appenders for building a profile in memory; 0 or RC_ENOMEM. */
+int  rc_mprof_add_mem(rc_mprof *p, double t, double mib);
+int  rc_mprof_add_func(rc_mprof *p, const char *name, double mem0, double t0,
+                       double mem1, double t1, int level);
+int  rc_mprof_add_peak(rc_mprof *p, double mib, double t0, double t1);
+int  rc_mprof_add_child(rc_mprof *p, long pid, double t, double mib);
+rc_mprof *rc_mprof_new(void);
+/* The exact peak of the main series: the largest of MEM, FUNC and PEAK
+ * values; *t (if not NULL) is when (the middle of a PEAK interval). */
+double rc_mprof_peak(const rc_mprof *p, double *t);
+double rc_mprof_child_peak(const rc_mprof_child *c);
+/* Highest MiB of the main series inside [t0, t1]: samples in it and PEAK
+ * records whose interval overlaps it; -INFINITY when there are none. */
+double rc_mprof_max_between(const rc_mprof *p, double t0, double t1);
+/* Highest MiB during the calls of one function (mprof peak --func);
+ * NAN when the profile has no FUNC record of that name. */
+double rc_mprof_func_peak(const rc_mprof *p, const char *name);
+/* The per-function table of `recycle report`: calls, memory at entry and
+ * exit, maximum inside, increment.  per_call: one row per call instead. */
+int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
+
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/mprof_files.c). */
+#define RC_MPROF_NAME_LEN 32
+void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
+/* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
+int  rc_mprof_list(const char *dir, char ***names, size_t *n);
+void rc_mprof_names_free(char **names, size_t n);
+/* An argument of plot/peak/rm: an existing path, or an index into the
+ * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
+char *rc_mprof_resolve(const char *dir, const char *arg);
+
+/* The sampler (src/sampler.c): runs or attaches to a process and writes a
+ * .dat file while it lives.  Between two samples it also records the true
+ * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
+ * PEAK line whenever it exceeds both samples. */
+typedef struct rc_sampler_opts {
+    double      interval;          /* seconds between samples; 0: 0.1 */
+    bool        include_children;  /* -C: MEM is the sum over the process tree */
+    bool        multiprocess;      /* -M: a CHLD series per descendant */
+    double      timeout;           /* seconds; 0: none (attach: 3600) */
+    const char *output;            /* the .dat file (appended to, as mprof) */
+    FILE       *diag;              /* messages; NULL: silent */
+} rc_sampler_opts;
+typedef struct rc_sampler_result {
+    long   pid;            /* the profiled process */
+    bool   started;        /* false: exec failed, see exec_errno */
+    int    exec_errno;
+    bool   exited;         /* false: still running at the timeout */
+    int    status;         /* wait status when exited (run only) */
+    size_t samples;
+    double peak_mib;       /* exact peak of the main series */
+} rc_sampler_result;
+/* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
+ * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
+ * could not start (res->exec_errno says why). */
+int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
+/* Samples an existing process until it exits or the timeout passes. */
+int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
+/* A pid given as digits, else the first process whose name (comm)
+ * contains name_or_pid, as mprof attach; -1 when none. */
+long rc_sampler_find_pid(const char *name_or_pid);
+/* The shell-like command line mprof writes after CMDLINE; malloc'd. */
+char *rc_sampler_cmdline(char *const argv[]);
+
+/* Charts (src/plot.c) through PLplot's cairo driver. */
+typedef struct rc_plot_opts {
+    const char *output;        /* .png, .svg or .pdf */
+    const char *title;         /* NULL: the command line of a single file */
+    double window[4];          /* x0,x1 (s), y0,y1 (MiB); NaN: automatic */
+    bool   flame;              /* --flame: brackets as a flame graph */
+    bool   slope;              /* --slope: a trend line and its slope */
+    bool   no_brackets;        /* -n: no function brackets */
+    int    width, height;      /* pixels (PNG); 0: 1260 x 540, like mprof */
+} rc_plot_opts;
+/* Where the plot area ended up, for tests and callers that annotate. */
+typedef struct rc_plot_frame {
+    double x0, x1, y0, y1;       /* world coordinates of the plot area */
+    double px0, px1, py0, py1;   /* its pixel box (py0 is the top row) */
+    int    width, height;
+} rc_plot_frame;
+void rc_plot_opts_default(rc_plot_opts *o);
+/* Draws one or more profiles (several: overlaid with a legend, no
+ * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
+            rc_plot_frame *frame, FILE *diag);
+
 /* ==== end section: profiler ==== */
 
 
