@@ -273,7 +273,7 @@ int rc__snap_parse(const unsigned char *buf, size_t len, rc__snapdata *d, char *
         e = parse_sections(&r, d, &pos, where);
     if (e)
         return e;
-    if (len - pos != 16 || get32(&r, pos) != TAG_END)
+    if (len - pos != 16 || get32(&r, pos) != TAG_END || get32(&r, pos + 4) != 0)
         return fail(&r, pos, "expected the end marker");
     if (get64(&r, pos + 8) != rc__fnv1a(RC__FNV_INIT, buf, pos))
         return fail(&r, pos + 8, "checksum mismatch: the file is corrupt");
