@@ -17,6 +17,10 @@ set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
 # ==== end built-in types ====
 
 # ==== tracer (issue 4) ====
+# libdw (elfutils): symbolizes native frames when a report is made.
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+list(APPEND RC_LIBS PkgConfig::LIBDW)
+string(APPEND RC_PC_REQUIRES " libdw")
 # ==== end tracer ====
 
 # ==== profiler (issue 5) ====

@@ -308,6 +308,134 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: tracer (issue 4) ==== */
 
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+ * docs/tracer.md).  While tracing, every block the heap hands out (objects
+ * and rc_alloc buffers) is recorded with its size and a traceback: the
+ * rc_new / rc_alloc call site (file:line:function, from the macros above)
+ * followed, when nframe > 1, by nframe - 1 native caller frames captured as
+ * return addresses and symbolized (libdw) only when a report is made.
+ * Costs one pointer test per allocation while off. */
+
+/* Starts tracing with tracebacks of at most nframe frames (1..128).
+ * Already tracing: changes the limit for new traces.  RC_EINVAL, RC_ENOMEM. */
+int    rc_trace_start(rc_heap *h, int nframe);
+/* Stops tracing and forgets every trace (tracemalloc.stop). */
+void   rc_trace_stop(rc_heap *h);
+bool   rc_trace_is_tracing(const rc_heap *h);
+/* Forgets every trace and resets traced memory and its peak to 0. */
+void   rc_trace_clear_traces(rc_heap *h);
+int    rc_trace_get_traceback_limit(const rc_heap *h);
+/* Bytes in traced blocks now and at the peak (either pointer may be NULL). */
+void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
+/* Sets the peak to the current size (tracemalloc.reset_peak). */
+void   rc_trace_reset_peak(rc_heap *h);
+/* Bytes the tracer itself uses to store traces (tracemalloc.get_tracemalloc_memory). */
+size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
+/* Number of blocks traced now. */
+size_t rc_trace_count(const rc_heap *h);
+
+/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
+ * place has no debug information (func may still be known). */
+typedef struct rc_frame {
+    const char *filename;
+    int         lineno;
+    const char *func;       /* may be NULL */
+} rc_frame;
+
+/* Frames most recent first: frames[0] is the allocation site. */
+typedef struct rc_traceback {
+    size_t   nframe;
+    rc_frame frames[];
+} rc_traceback;
+
+/* Where obj (an object body or an rc_alloc buffer) was allocated; NULL when
+ * not traced.  Free with free(). */
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
+
+/* Snapshots: the live traces at one moment (tracemalloc.Snapshot). */
+typedef struct rc_snapshot rc_snapshot;
+
+/* NULL when not tracing (RC_ESTATE) or out of memory; see rc_last_error. */
+rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
+void   rc_snapshot_free(rc_snapshot *s);
+int    rc_snapshot_traceback_limit(const rc_snapshot *s);
+size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
+size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Traced memory of the process when the snapshot was taken. */
+void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
+
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
+ * msg (may be NULL) receives a message naming the file. */
+int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
+ * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
+ * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+
+/* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
+ * (whole-process mode). */
+#define RC_TRACE_DOMAIN_HEAP 0u
+#define RC_TRACE_DOMAIN_MMAP 1u
+
+/* tracemalloc.Filter (filename_pattern != NULL) or tracemalloc.DomainFilter
+ * (filename_pattern == NULL, has_domain true).  The pattern is fnmatch(3)
+ * over the frame's file name; lineno 0 matches any line; all_frames looks at
+ * every frame instead of the most recent; has_domain restricts the filter
+ * to one domain (a zero-initialized filter matches any domain). */
+typedef struct rc_trace_filter {
+    bool        inclusive;
+    const char *filename_pattern;
+    int         lineno;
+    bool        all_frames;
+    bool        has_domain;
+    unsigned    domain;
+} rc_trace_filter;
+
+/* A new snapshot with the traces that pass the filters (a trace must match
+ * one inclusive filter, if any, and no exclusive one).  NULL on OOM. */
+rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
+
+typedef enum rc_trace_key {
+    RC_TRACE_BY_FILENAME,
+    RC_TRACE_BY_LINENO,
+    RC_TRACE_BY_TRACEBACK,
+} rc_trace_key;
+
+/* One line of statistics (tracemalloc.Statistic / StatisticDiff). */
+typedef struct rc_trace_stat {
+    const rc_traceback *traceback;   /* the group's key: one frame unless BY_TRACEBACK */
+    size_t  size;                    /* bytes (in the newer snapshot) */
+    size_t  count;                   /* blocks */
+    int64_t size_diff;               /* compare_to only */
+    int64_t count_diff;
+} rc_trace_stat;
+
+typedef struct rc_trace_stats {
+    size_t        len;
+    rc_trace_key  key;
+    bool          is_diff;           /* made by compare_to */
+    rc_trace_stat *items;            /* sorted as tracemalloc sorts them */
+} rc_trace_stats;
+
+/* Statistics grouped by key, largest first.  cumulative counts every frame
+ * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
+ * error with *err set (err may be NULL). */
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+/* Differences from old to s (tracemalloc's Snapshot.compare_to). */
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
+                                       int *err);
+void   rc_trace_stats_free(rc_trace_stats *st);
+/* Formats one line exactly as tracemalloc's Statistic.__str__ (or
+ * StatisticDiff.__str__ for compare_to results), e.g.
+ * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the
+ * length snprintf would have written. */
+int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+/* Prints the first limit lines (0: all), one per stat.  For BY_TRACEBACK
+ * each is followed by its frames as tracemalloc's Traceback.format() does. */
+void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
+/* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
+int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
+
 /* ==== end section: tracer ==== */
 
 
