@@ -6,6 +6,10 @@
 # tests: cmocka (libcmocka-dev)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
+# benchmark anchor: Boehm GC (libgc-dev) for bench/gc
+pkg_check_modules(BDWGC REQUIRED IMPORTED_TARGET bdw-gc)
+set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
+
 # ==== allocator (issue 2) ====
 # ==== end allocator ====
 

@@ -258,6 +258,46 @@ void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
 /* ==== section: allocator (issue 2) ==== */
 
+/* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
+ * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
+ * since the heap was created; rc_heap_alloc_count is the attempts so far. */
+uint64_t rc_heap_alloc_count(const rc_heap *h);
+/* Attempt number nth fails with RC_ENOMEM (0: none); with after, every
+ * attempt after it fails too.  Counting continues from the current count. */
+void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
+
+/* Size classes: 16-byte steps up to 512 B, then 64-byte steps up to
+ * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md). */
+#define RC_ALLOC_NCLASSES 40
+#define RC_ALLOC_SMALL_MAX 1024
+
+typedef struct rc_alloc_class {
+    size_t block_size;
+    size_t pools;            /* pools of this class holding at least one block */
+    size_t blocks_used;
+    size_t blocks_free;      /* free blocks in those pools, never-used ones included */
+} rc_alloc_class;
+
+/* What rc_heap_print_stats prints, as numbers (computed by walking the pools). */
+typedef struct rc_alloc_stats {
+    rc_alloc_class objects[RC_ALLOC_NCLASSES];   /* pools of objects */
+    rc_alloc_class buffers[RC_ALLOC_NCLASSES];   /* pools of raw buffers */
+    size_t arenas;           /* held now */
+    size_t arenas_allocated; /* mapped since creation */
+    size_t arenas_freed;     /* given back to the OS since creation */
+    size_t arenas_highwater; /* most held at once */
+    size_t pools_used, pools_free;      /* pools in held arenas */
+    size_t bytes_used;       /* in blocks handed out */
+    size_t bytes_free;       /* in free blocks of used pools */
+    size_t bytes_pool_headers;
+    size_t bytes_quantization;          /* pool tails too short for a block */
+    size_t bytes_free_pools;            /* in pools holding no block */
+    size_t large_objects, large_buffers, large_bytes;  /* malloc'd blocks, prefixes included */
+    double fragmentation;    /* bytes_free / (bytes_used + bytes_free) */
+} rc_alloc_stats;
+
+void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
+
 /* ==== end section: allocator ==== */
 
 
