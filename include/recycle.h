@@ -303,6 +303,206 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: built-in types (issue 3) ==== */
 
+/* Python's values for C (src/types/, docs/types.md).  Reference rules are
+ * CPython's: constructors return new references; setters take their own
+ * reference to what they store (the caller keeps its reference); getters
+ * return borrowed references.  A wrong type given to any function records
+ * "expected X, got Y" in rc_last_error and returns an error code, NULL or 0;
+ * it never crashes.  Every value's repr is Python's repr text. */
+
+/* --- singletons, numbers ------------------------------------------------ */
+void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
+void   *rc_true(rc_heap *h);
+void   *rc_false(rc_heap *h);
+void   *rc_bool(rc_heap *h, bool v);
+bool    rc_is_none(const void *o);
+int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
+
+void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
+/* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
+void   *rc_int_add(const void *a, const void *b);
+void   *rc_int_sub(const void *a, const void *b);
+void   *rc_int_mul(const void *a, const void *b);
+void   *rc_float_from(rc_heap *h, double v);
+int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
+
+/* --- str and bytes ------------------------------------------------------ */
+/* UTF-8, validated, immutable; the hash is computed once and cached.
+ * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
+ * bytes) automatically, as CPython interns such literals; strings built at
+ * run time with rc_str_format are interned only by rc_str_intern. */
+void   *rc_str_new(rc_heap *h, const char *utf8);
+void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
+bool    rc_str_is_interned(const void *str);
+const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
+size_t  rc_str_len(const void *str);                  /* bytes */
+size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
+
+void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
+const void *rc_bytes_data(const void *bytes);
+size_t  rc_bytes_len(const void *bytes);
+
+/* --- list and tuple ---------------------------------------------------- */
+/* Indices of insert/pop follow Python: negative counts from the end. */
+void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+int     rc_list_append(void *list, void *item);
+int     rc_list_insert(void *list, ptrdiff_t i, void *item);
+int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
+size_t  rc_list_len(const void *list);
+void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
+int     rc_list_clear(void *list);
+int     rc_list_extend(void *list, void *iterable);
+void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+
+/* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
+ * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
+ * only untracked values is untracked, as CPython does. */
+void   *rc_tuple_new(rc_heap *h, size_t n);
+void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
+void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+int     rc_tuple_set(void *tuple, size_t i, void *item);
+void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
+size_t  rc_tuple_len(const void *tuple);
+
+/* --- dict and set --------------------------------------------------------
+ * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
+ * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
+ * set, record, ...) is RC_ETYPE. */
+void   *rc_dict_new(rc_heap *h);
+int     rc_dict_set(void *dict, void *key, void *value);
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
+size_t  rc_dict_len(const void *dict);
+int     rc_dict_clear(void *dict);
+/* PyDict_Next: start with *pos = 0; gives borrowed key and value; false at end. */
+bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
+void   *rc_dict_keys(const void *dict);                 /* new list */
+void   *rc_dict_values(const void *dict);               /* new list */
+void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
+/* Shortcuts with a C-string key (the str is made only when storing). */
+int     rc_dict_set_str(void *dict, const char *key, void *value);
+void   *rc_dict_get_str(const void *dict, const char *key);
+
+/* Sets iterate in insertion order (CPython's order is the hash order). */
+void   *rc_set_new(rc_heap *h);
+int     rc_set_add(void *set, void *key);
+int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
+int     rc_set_contains(const void *set, const void *key);
+size_t  rc_set_len(const void *set);
+bool    rc_set_next(const void *set, size_t *pos, void **key);
+
+/* --- arrays, buffers and views -------------------------------------------- */
+typedef enum rc_elem {
+    RC_I8, RC_I16, RC_I32, RC_I64,
+    RC_U8, RC_U16, RC_U32, RC_U64,
+    RC_F32, RC_F64
+} rc_elem;
+size_t  rc_elem_size(rc_elem kind);
+
+void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
+void   *rc_array_data(void *array);
+size_t  rc_array_len(const void *array);
+rc_elem rc_array_kind(const void *array);
+/* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
+ * BufferError); a value that does not fit the element kind is RC_ERANGE. */
+int     rc_array_append(void *array, const void *number);   /* an int or float object */
+int     rc_array_append_int(void *array, int64_t v);
+int     rc_array_append_float(void *array, double v);
+int     rc_array_extend(void *array, void *iterable);
+int     rc_array_resize(void *array, size_t n);
+void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
+
+/* The buffer-exporter protocol: a type with RC_TYPE_BUFFER in its flags is
+ * an rc_buffer_type (its rc_type first).  get_buffer describes the data and
+ * counts one more export; release_buffer counts one less.  While exports
+ * are live the exporter must not move or resize its data. */
+typedef struct rc_buffer {
+    void   *data;
+    size_t  len;        /* elements */
+    rc_elem kind;
+    bool    readonly;
+} rc_buffer;
+typedef struct rc_buffer_type {
+    rc_type type;
+    int  (*get_buffer)(void *self, rc_buffer *out);
+    void (*release_buffer)(void *self);
+} rc_buffer_type;
+#define RC_TYPE_BUFFER 0x100u
+
+/* memoryview: a zero-copy window on an exporter (bytes, array, another view
+ * or a user type); start/stop are elements and are clamped like a Python
+ * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
+ * and one export until rc_view_release or its death. */
+void   *rc_view_new(void *exporter, size_t start, size_t stop);
+void   *rc_view_slice(void *view, size_t start, size_t stop);
+void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+int     rc_view_release(void *view);                /* later use is RC_ESTATE */
+void   *rc_view_data(const void *view);
+size_t  rc_view_len(const void *view);              /* elements */
+size_t  rc_view_nbytes(const void *view);
+rc_elem rc_view_kind(const void *view);
+bool    rc_view_readonly(const void *view);
+void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
+void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+
+/* --- records: __slots__ or __dict__ ----------------------------------------
+ * A record type has named fields.  RC_RECORD_SLOTS stores them in the
+ * instance (a fixed array of references; unknown names are RC_ENOENT);
+ * RC_RECORD_DICT gives each instance an attribute dict (made on first set)
+ * that takes any name.  Record types live as long as their heap. */
+typedef enum rc_record_layout { RC_RECORD_SLOTS, RC_RECORD_DICT } rc_record_layout;
+typedef struct rc_record_type rc_record_type;
+const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
+                                         size_t nfields, const char *const *fields);
+const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
+void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+int     rc_record_set(void *rec, const char *field, void *value);
+void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
+int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
+void   *rc_record_get_at(const void *rec, size_t i);
+void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
+
+/* --- iteration, ranges, generators -------------------------------------- */
+void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+size_t  rc_range_len(const void *range);
+/* iter(o): a new iterator over any container, str, bytes, array, view or
+ * range (dicts give their keys); an iterator or generator gives itself. */
+void   *rc_iter(void *iterable);
+void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
+void   *rc_dict_iter_values(void *dict);
+/* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
+ * a dict or set changed size during iteration). */
+int     rc_iter_next(void *iterator, void **item);
+
+/* A generator produces its items lazily: next(h, state, &item) returns 1
+ * with a new reference in *item, 0 when done, <0 on error.  The state is
+ * copied into the generator object (plain bytes, at most 1 KiB). */
+typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
+void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+/* Pipeline stages: each is a generator holding a reference to its source. */
+typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
+typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
+void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
+void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
+void   *rc_gen_take(void *iterable, size_t n);
+
+/* --- every value ---------------------------------------------------------- */
+void   *rc_repr(const void *o);                 /* new str with Python's repr text */
+/* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
+ * full length or <0 on error. */
+int     rc_repr_buf(const void *o, char *buf, size_t size);
+int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
+void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+const char *rc_type_name(const void *o);
+
 /* ==== end section: built-in types ==== */
 
 
