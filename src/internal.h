@@ -234,6 +234,8 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
 
+#include "hash.h"
+
 /* prim/: the OS. */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
 void     rc__os_unmap(void *p, size_t size);
