@@ -53,12 +53,12 @@ const char *prof_recycle(void)
 
 int prof_sh(char **output, const char *fmt, ...)
 {
-    char cmd[4096];
+    char inner[4000], cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd - 8, fmt, ap);
+    vsnprintf(inner, sizeof inner, fmt, ap);
     va_end(ap);
-    strcat(cmd, " 2>&1");
+    snprintf(cmd, sizeof cmd, "( %s ) 2>&1", inner);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
