@@ -272,8 +272,10 @@ static void draw_max(const rc_mprof *p, double s, const range *r)
     char label[64];
     plcol0(LINE0 + 2);
     pllsty(2);
+    plwidth(1.5);
     segment(r->x0, peak, r->x1, peak);
     segment(t - s, r->y0, t - s, r->y1);
+    plwidth(1);
     pllsty(1);
     snprintf(label, sizeof label, "max %.1f MiB", peak);
     plptex(r->x1 - (r->x1 - r->x0) * 0.01, peak + (r->y1 - r->y0) * 0.015, 1, 0, 1, label);
