@@ -88,6 +88,12 @@ typedef struct rc_type {
 
 /* rc_type.flags */
 #define RC_TYPE_NO_WEAKREF 0x1u    /* weak references to instances are refused */
+/* The first size / sizeof(void *) words of the body are references, each
+ * NULL or an object (like a __slots__ class whose slots all hold objects);
+ * rc_new_var may add non-reference bytes after them.  The runtime traverses
+ * and clears them itself, without calling through the type — the
+ * collector's fastest case; traverse and clear are ignored. */
+#define RC_TYPE_REFS       0x2u
 
 /* Heap configuration: one table of options, each with an environment
  * override read by rc_config_default (mimalloc's style).  A malformed
