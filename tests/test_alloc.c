@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "node.h"
@@ -157,7 +158,7 @@ static size_t walk_objects(rc_heap *h, void **expect, size_t nexpect)
     while (rc__span_next(&it, &s)) {
         assert_true(s.stride >= 16 && s.stride % 16 == 0);
         if (s.count > 1) {                /* pools come in address order */
-            assert_true(s.start > prev_end);
+            assert_true(s.start >= prev_end);
             prev_end = s.start + s.count * s.stride;
         }
         for (size_t i = 0; i < s.count; i++) {
@@ -282,7 +283,10 @@ static void test_random_sequences_keep_stats_exact(void **state)
     }
     expect_stats(h, live, 0);
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1);     /* arena_spare = 1 */
+    assert_true(mi.arenas <= 1 + 4);     /* arena_spare = 1, and up to 4 lingering */
+    rc_heap_trim(h);
+    rc_heap_memory(h, &mi);
+    assert_true(mi.arenas <= 1);
     free(live);
     heap_free(h);
 }
@@ -315,7 +319,15 @@ static void test_os_gets_memory_back(void **state)
     assert_true(back * 10 >= took * 9);
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1);
+    assert_true(mi.arenas <= 1 + 4);
+    /* The lingering ones go at the next slow path after 50 ms, or on trim. */
+    struct timespec pause = {0, 60 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    void *b = rc_alloc(h, 700);
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.arenas, 1);
+    rc_free(h, b);
+    assert_int_equal(rc_heap_trim(h), 0);
     free(objs);
     heap_free(h);
 }
