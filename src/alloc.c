@@ -59,15 +59,39 @@ RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
  * Admission: fault injection and the max_bytes cap
  * ---------------------------------------------------------------------- */
 
+#define NO_EVENT ((uint64_t)1 << 62)     /* attempts until a look when nothing is armed */
+
+/* Sets the countdown to the next attempt that needs a look. */
+void rc__arm_fault(struct rc_alloc_state *st)
+{
+    uint64_t done = rc__attempts(st);
+    uint64_t next = NO_EVENT;
+    if (st->fail_at > done)
+        next = st->fail_at - done;
+    else if (st->fail_at && st->fail_after)
+        next = 1;
+    st->countdown = next;
+    st->event_at = done + next;
+}
+
+/* The attempt that reached the end of the countdown: does it fail? */
+static bool fault_event(struct rc_alloc_state *st)
+{
+    uint64_t n = st->event_at;
+    bool fail = st->fail_at && (n == st->fail_at || (st->fail_after && n > st->fail_at));
+    rc__arm_fault(st);
+    return fail;
+}
+
 static RC_NOINLINE bool admit_slow(rc_heap *h, struct rc_alloc_state *st, size_t grow)
 {
-    if (st->attempts >= st->fail_at && (st->attempts == st->fail_at || st->fail_after)) {
+    if (st->countdown == 0 && fault_event(st)) {
         rc__error(h, RC_ENOMEM, "allocation %llu failed by fault injection (fail_alloc_at=%llu%s)",
-                  (unsigned long long)st->attempts, (unsigned long long)st->fail_at,
+                  (unsigned long long)rc__attempts(st), (unsigned long long)st->fail_at,
                   st->fail_after ? ", and every one after" : "");
         return false;
     }
-    if (st->requested + grow <= st->cap)
+    if (grow <= st->room)
         return true;
     /* Over the cap: a full collection first, unless we are inside one (the
      * collector only frees) or already collecting for the cap. */
@@ -76,32 +100,39 @@ static RC_NOINLINE bool admit_slow(rc_heap *h, struct rc_alloc_state *st, size_t
         rc_gc_collect(h, 2);
         st->capping = false;
     }
-    if (st->requested + grow <= st->cap)
+    if (grow <= st->room)
         return true;
     rc__error(h, RC_ENOMEM, "allocation of %zu bytes would pass max_bytes=%zu (%zu bytes in use)",
-              grow, st->cap, st->requested);
+              grow, st->cap, rc__requested(st));
     return false;
 }
 
 /* Counts one allocation attempt that grows the requested bytes by grow. */
 RC_INLINE bool admit(rc_heap *h, struct rc_alloc_state *st, size_t grow)
 {
-    if (RC_UNLIKELY(++st->attempts >= st->fail_at) || RC_UNLIKELY(st->requested + grow > st->cap))
+    if (RC_UNLIKELY(--st->countdown == 0) || RC_UNLIKELY(grow > st->room))
         return admit_slow(h, st, grow);
     return true;
 }
 
 RC_INLINE void account_alloc(struct rc_alloc_state *st, size_t size)
 {
-    size_t r = st->requested + size;
-    st->requested = r;
-    if (r > st->peak)
-        st->peak = r;
+    size_t room = st->room - size;
+    st->room = room;
+    if (room < st->room_low)
+        st->room_low = room;
+}
+
+RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
+{
+    st->room += size;
 }
 
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
 {
-    h->alloc->attempts++;
+    struct rc_alloc_state *st = h->alloc;
+    if (--st->countdown == 0)
+        fault_event(st);
     rc__error(h, RC_ENOMEM, "%s of %zu bytes is too big", what, n);
     return false;
 }
@@ -171,26 +202,29 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    uint64_t attempt = st->attempts + 1;
-    size_t requested = st->requested + size;
+    size_t room = st->room;
+    uint64_t countdown = st->countdown;
     rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][cls];
-    if (RC_UNLIKELY(attempt >= st->fail_at || requested > st->cap || !p || h->on_alloc))
+    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
         return alloc_object_slow(h, body, site);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next)) {
-        if (p->top > p->limit)
-            return alloc_object_slow(h, body, site);      /* the pool fills up */
-        next = p->top;
-        p->top += size;
-        rc__mark_free(next, NULL);
+        if (p->top <= p->limit) {        /* carve the next never-used block */
+            next = p->top;
+            p->top += size;
+            rc__mark_free(next, NULL);
+        } else {
+            rc__pool_unlink(st, p);       /* the pool is full now */
+        }
     }
     p->free = next;
     p->used++;
-    st->attempts = attempt;
-    st->requested = requested;
-    if (requested > st->peak)
-        st->peak = requested;
+    st->countdown = countdown - 1;
+    room -= size;
+    st->room = room;
+    if (room < st->room_low)
+        st->room_low = room;
     return memset(b, 0, size);
 }
 
@@ -203,14 +237,14 @@ void rc__free_object(rc_heap *h, rc_head *o)
         rc_large *l = rc__large_of(o);
         rc_assert(l->heap == h && l->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
                   "large block of heap %p", (void *)l->heap);
-        st->requested -= l->size;
+        account_free(st, l->size);
         rc__large_put(st, l);
         return;
     }
     rc_pool *p = rc__pool_of(o);
     rc_assert(p->heap == h && p->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
               "pool of heap %p, kind %d", (void *)p->heap, p->kind);
-    st->requested -= p->size;
+    account_free(st, p->size);
     poison((char *)o, p->size);
     o->tw = 0;
     pool_push(st, p, (char *)o);
@@ -303,26 +337,29 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    uint64_t attempt = st->attempts + 1;
-    size_t requested = st->requested + size;
+    size_t room = st->room;
+    uint64_t countdown = st->countdown;
     rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_RAW)][cls];
-    if (RC_UNLIKELY(attempt >= st->fail_at || requested > st->cap || !p || h->on_alloc))
+    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
         return alloc_raw_slow(h, n, site);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next)) {
-        if (p->top > p->limit)
-            return alloc_raw_slow(h, n, site);      /* the pool fills up */
-        next = p->top;
-        p->top += size;
-        rc__mark_free(next, NULL);
+        if (p->top <= p->limit) {        /* carve the next never-used block */
+            next = p->top;
+            p->top += size;
+            rc__mark_free(next, NULL);
+        } else {
+            rc__pool_unlink(st, p);       /* the pool is full now */
+        }
     }
     p->free = next;
     p->used++;
-    st->attempts = attempt;
-    st->requested = requested;
-    if (requested > st->peak)
-        st->peak = requested;
+    st->countdown = countdown - 1;
+    room -= size;
+    st->room = room;
+    if (room < st->room_low)
+        st->room_low = room;
     return b;
 }
 
@@ -350,7 +387,7 @@ static RC_NOINLINE void free_large_buffer(rc_heap *h, void *p)
 {
     check_large_buffer(h, p, "rc_free of a pointer that is not a buffer of this heap");
     rc_large *l = rc__large_of(p);
-    h->alloc->requested -= l->size;
+    account_free(h->alloc, l->size);
     rc__large_put(h->alloc, l);
 }
 
@@ -367,7 +404,7 @@ static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
     }
     rc_pool *pool = rc__pool_of(p);
     check_pool_buffer(h, pool, p, "rc_free of a pointer that is not a buffer of this heap");
-    st->requested -= pool->size;
+    account_free(st, pool->size);
     pool_push(st, pool, p);
 }
 
@@ -380,12 +417,14 @@ void rc_free(rc_heap *h, void *p)
     check_pool_buffer(h, pool, p, "rc_free of a pointer that is not a buffer of this heap");
     char *head = pool->free;
     unsigned used = pool->used;
-    if (RC_UNLIKELY(!head || used == 1))
-        return free_raw_slow(h, p);    /* the pool changes list */
+    if (RC_UNLIKELY(used == 1))
+        return free_raw_slow(h, p);    /* the pool empties */
     *rc__link_of(p) = head;
     pool->free = p;
     pool->used = (uint16_t)(used - 1);
-    st->requested -= pool->size;
+    if (RC_UNLIKELY(!head))
+        rc__pool_relink(st, pool);       /* was full */
+    account_free(st, pool->size);
 }
 
 /* Moves a buffer to a block of another class (or between pools and malloc).
@@ -443,7 +482,7 @@ void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
         q = realloc_move(h, p, old, pool, n, usable);
     if (!q)
         return NULL;
-    st->requested -= old;
+    account_free(st, old);
     account_alloc(st, usable);
     if (h->on_free)
         h->on_free(h, p);
@@ -468,9 +507,12 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg)
         return RC_ENOMEM;
     st->spare_max = cfg->arena_spare;
     st->linger_max = cfg->arena_spare ? RC_ARENA_LINGER : 0;
-    st->cap = cfg->max_bytes ? cfg->max_bytes : SIZE_MAX;
-    st->fail_at = cfg->fail_alloc_at ? cfg->fail_alloc_at : UINT64_MAX;
+    st->cap = st->room = st->room_low = cfg->max_bytes ? cfg->max_bytes : SIZE_MAX;
+    st->fail_at = cfg->fail_alloc_at;
     st->fail_after = cfg->fail_alloc_after;
+    for (size_t i = 0; i < RC_BITS_L1; i++)
+        st->arena_bits[i] = rc__no_arenas;
+    rc__arm_fault(st);
     h->alloc = st;
     return 0;
 }

@@ -60,20 +60,25 @@ static size_t arena_slot(const struct rc_alloc_state *st, const char *base)
     return lo;
 }
 
+const uint64_t rc__no_arenas[((size_t)1 << RC_BITS_L2_SHIFT) / 64];
+
 static bool arena_bit_set(struct rc_alloc_state *st, const char *base, bool on)
 {
     uintptr_t k = (uintptr_t)base >> RC_ARENA_SHIFT;
     uintptr_t hi = k >> RC_BITS_L2_SHIFT;
     if (hi >= RC_BITS_L1)
-        return false;
-    uint64_t **bits = &st->arena_bits[hi];
-    if (!*bits && !(*bits = calloc(((size_t)1 << RC_BITS_L2_SHIFT) / 64, sizeof **bits)))
-        return false;
+        return false;                    /* beyond the bitmap: refuse the arena */
+    uint64_t *bits = (uint64_t *)(uintptr_t)st->arena_bits[hi];
+    if (bits == rc__no_arenas) {
+        if (!on || !(bits = calloc(((size_t)1 << RC_BITS_L2_SHIFT) / 64, sizeof *bits)))
+            return false;
+        st->arena_bits[hi] = bits;
+    }
     k &= ((uintptr_t)1 << RC_BITS_L2_SHIFT) - 1;
     if (on)
-        (*bits)[k >> 6] |= (uint64_t)1 << (k & 63);
+        bits[k >> 6] |= (uint64_t)1 << (k & 63);
     else
-        (*bits)[k >> 6] &= ~((uint64_t)1 << (k & 63));
+        bits[k >> 6] &= ~((uint64_t)1 << (k & 63));
     return true;
 }
 
@@ -150,7 +155,8 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
     }
     free(st->arenas);
     for (size_t i = 0; i < RC_BITS_L1; i++)
-        free(st->arena_bits[i]);
+        if (st->arena_bits[i] != rc__no_arenas)
+            free((void *)(uintptr_t)st->arena_bits[i]);
 }
 
 /* ------------------------------------------------------------------------
@@ -200,26 +206,6 @@ static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
     }
     a->empty_since = rc__os_now_ns();
     arena_link(st, a);
-}
-
-void rc__pool_relink(struct rc_alloc_state *st, rc_pool *p)
-{
-    rc_pool **head = &st->usedpools[kind_index(p->kind)][p->cls];
-    p->prev = NULL;
-    p->next = *head;
-    if (p->next)
-        p->next->prev = p;
-    *head = p;
-}
-
-void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        st->usedpools[kind_index(p->kind)][p->cls] = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
 }
 
 static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned cls)

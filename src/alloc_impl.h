@@ -125,17 +125,22 @@ void  rc__amap_free(rc_amap *m);
 struct rc_alloc_state {
     rc_pool  *usedpools[2][RC_NCLASSES];
 
-    /* Read or written on every allocation. */
-    uint64_t  attempts;               /* allocations attempted (fault injection) */
-    uint64_t  fail_at;                /* first failing attempt; UINT64_MAX: none */
+    /* Read or written on every allocation.  Requested bytes are kept as
+     * the room left under the cap (requested = cap - room) so one compare
+     * checks the cap; the peak is the lowest room seen.  Attempts are
+     * counted down to the next one that needs a look (fault injection):
+     * attempts so far = event_at - countdown. */
+    size_t    room, room_low;
+    uint64_t  countdown;
+    uint64_t  event_at;
     size_t    cap;                    /* max_bytes, or SIZE_MAX */
-    size_t    requested, peak;
+    uint64_t  fail_at;                /* 0: none */
     bool      fail_after;
     bool      walking;                /* a span walk is running */
     bool      capping;                /* collecting to get under max_bytes */
 
     rc_pool  *reserve[2][RC_NCLASSES];
-    uint64_t *arena_bits[RC_BITS_L1];
+    const uint64_t *arena_bits[RC_BITS_L1];
 
     /* Arenas. */
     rc_arena **arenas;                /* sorted by address (walk order) */
@@ -189,29 +194,39 @@ RC_INLINE char *rc__pool_end(const rc_pool *p)
     return rc__arena_of(p) + (rc__pool_index(p) + 1) * RC_POOL_SIZE;
 }
 
-/* True when p lies in one of the heap's arenas. */
+/* True when p lies in one of the heap's arenas.  Unused first-level
+ * entries point at rc__no_arenas, so the test is two loads and a bit.
+ * Addresses at or above 2^48 alias lower ones: such pointers are never
+ * the heap's, and passing one to rc_free is already undefined. */
+extern const uint64_t rc__no_arenas[((size_t)1 << RC_BITS_L2_SHIFT) / 64];
+
 RC_INLINE bool rc__in_arena(const struct rc_alloc_state *st, const void *p)
 {
     uintptr_t k = (uintptr_t)p >> RC_ARENA_SHIFT;
-    uintptr_t hi = k >> RC_BITS_L2_SHIFT;
-    if (RC_UNLIKELY(hi >= RC_BITS_L1))
-        return false;
-    const uint64_t *bits = st->arena_bits[hi];
+    const uint64_t *bits = st->arena_bits[(k >> RC_BITS_L2_SHIFT) & (RC_BITS_L1 - 1)];
     k &= ((uintptr_t)1 << RC_BITS_L2_SHIFT) - 1;
-    return bits && ((bits[k >> 6] >> (k & 63)) & 1);
+    return (bits[k >> 6] >> (k & 63)) & 1;
 }
 
-RC_INLINE size_t rc__class_size(unsigned c)
-{
-    return c < 32 ? (size_t)(c + 1) * 16 : 512 + (size_t)(c - 31) * 64;
-}
 
-/* Block size of size class c; class of an n-byte request (1 ≤ n ≤ 1024).
- * Computed, not looked up: the arithmetic is as short as a table load. */
-RC_INLINE unsigned rc__class_of(size_t n)
-{
-    return n <= 512 ? (unsigned)((n - 1) >> 4) : 31u + (unsigned)((n - 449) >> 6);
-}
+/* Size classes: 16-byte steps up to 512, then 64-byte steps up to 1024.
+ * Looked up by (n + 15) / 16, so the fast path has no branch for it. */
+static const uint8_t rc__class_by_16[RC_SMALL_MAX / 16 + 1] = {
+    0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    31, 32, 32, 32, 32, 33, 33, 33, 33, 34, 34, 34, 34, 35, 35, 35,
+    35, 36, 36, 36, 36, 37, 37, 37, 37, 38, 38, 38, 38, 39, 39, 39,
+    39
+};
+static const uint16_t rc__class_bytes[RC_NCLASSES] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160,
+    176, 192, 208, 224, 240, 256, 272, 288, 304, 320,
+    336, 352, 368, 384, 400, 416, 432, 448, 464, 480,
+    496, 512, 576, 640, 704, 768, 832, 896, 960, 1024
+};
+
+RC_INLINE unsigned rc__class_of(size_t n) { return rc__class_by_16[(n + 15) >> 4]; }  /* 1 ≤ n ≤ 1024 */
+RC_INLINE size_t rc__class_size(unsigned c) { return rc__class_bytes[c]; }
 
 RC_INLINE size_t rc__round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -224,10 +239,30 @@ RC_INLINE void rc__mark_free(char *b, char *next)
     *rc__link_of(b) = next;
 }
 
+/* A pool with a free block goes first in its class list. */
+RC_INLINE void rc__pool_relink(struct rc_alloc_state *st, rc_pool *p)
+{
+    rc_pool **head = &st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
+    p->prev = NULL;
+    p->next = *head;
+    if (p->next)
+        p->next->prev = p;
+    *head = p;
+}
+
+/* A pool leaves its class list (it is full or empty). */
+RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        st->usedpools[RC_KIND_INDEX(p->kind)][p->cls] = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+}
+
 /* alloc_arena.c: pools and arenas, the slow paths. */
 char *rc__pool_refill(rc_heap *h, int kind, unsigned cls);   /* a block from a new or reserved pool */
-void  rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p); /* leaves its used list (it is full) */
-void  rc__pool_relink(struct rc_alloc_state *st, rc_pool *p); /* a full pool got a free block */
 void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
 void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */
 void  rc__arenas_destroy(struct rc_alloc_state *st);
@@ -243,5 +278,10 @@ RC_INLINE rc_large *rc__large_of(const void *block)
 {
     return (rc_large *)(uintptr_t)block - 1;
 }
+
+/* alloc.c: accounting. */
+RC_INLINE size_t rc__requested(const struct rc_alloc_state *st) { return st->cap - st->room; }
+RC_INLINE uint64_t rc__attempts(const struct rc_alloc_state *st) { return st->event_at - st->countdown; }
+void rc__arm_fault(struct rc_alloc_state *st);   /* after fail_at / fail_after changed */
 
 #endif /* RC_ALLOC_IMPL_H */

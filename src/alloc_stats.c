@@ -25,8 +25,8 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
     const struct rc_alloc_state *st = h->alloc;
     size_t used[2];
     count_used(st, used);
-    info->requested = st->requested;
-    info->peak = st->peak;
+    info->requested = rc__requested(st);
+    info->peak = st->cap - st->room_low;
     info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes;
     info->arenas = st->narenas;
     info->live_objects = used[0] + st->live_large[0];
@@ -43,18 +43,19 @@ size_t rc_heap_trim(rc_heap *h)
 
 void rc_heap_reset_peak(rc_heap *h)
 {
-    h->alloc->peak = h->alloc->requested;
+    h->alloc->room_low = h->alloc->room;
 }
 
 uint64_t rc_heap_alloc_count(const rc_heap *h)
 {
-    return h->alloc->attempts;
+    return rc__attempts(h->alloc);
 }
 
 void rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after)
 {
-    h->alloc->fail_at = nth ? nth : UINT64_MAX;
+    h->alloc->fail_at = nth;
     h->alloc->fail_after = nth && after;
+    rc__arm_fault(h->alloc);
     h->cfg.fail_alloc_at = nth;
     h->cfg.fail_alloc_after = nth && after;
 }
@@ -146,7 +147,7 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
     print_row(out, "# large objects (malloc)", s.large_objects);
     print_row(out, "# large raw buffers (malloc)", s.large_buffers);
     print_row(out, "# bytes in large blocks", s.large_bytes);
-    print_row(out, "# bytes requested now", st->requested);
-    print_row(out, "# bytes requested at peak", st->peak);
+    print_row(out, "# bytes requested now", rc__requested(st));
+    print_row(out, "# bytes requested at peak", st->cap - st->room_low);
     fprintf(out, "%-40s= %20.1f%%\n", "fragmentation (free in used pools)", 100.0 * s.fragmentation);
 }
