@@ -23,12 +23,34 @@ endif()
 # ==== end built-in types ====
 
 # ==== tracer (issue 4) ====
+# libdw (elfutils): symbolizes native frames when a report is made.
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+list(APPEND RC_LIBS PkgConfig::LIBDW)
+string(APPEND RC_PC_REQUIRES " libdw")
 # ==== end tracer ====
 
 # ==== profiler (issue 5) ====
+# recycle plot draws with PLplot (libplplot-dev, cairo driver from
+# plplot-driver-cairo); the plot test decodes the PNG with libpng.
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+list(APPEND RC_LIBS PkgConfig::PLPLOT ${CMAKE_DL_LIBS})
+set(RC_PC_REQUIRES "${RC_PC_REQUIRES} plplot")
+list(APPEND RC_TEST_LIBS PkgConfig::PNG)
+# examples/profile_instrumented.c gets a bracket per function from the
+# library's -finstrument-functions hooks.
+set_source_files_properties(${PROJECT_SOURCE_DIR}/examples/profile_instrumented.c
+                            PROPERTIES COMPILE_OPTIONS "-finstrument-functions")
 # ==== end profiler ====
 
 # ==== object graph (issue 6) ====
+# Graphviz's libraries render show_refs in-process (libgraphviz-dev);
+# tests decode the PNGs with libpng (libpng-dev).
+pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+list(APPEND RC_LIBS PkgConfig::GVC)
+string(APPEND RC_PC_REQUIRES " libgvc libcgraph")
+list(APPEND RC_TEST_LIBS PkgConfig::PNG)
 # ==== end object graph ====
 
 # ==== demo (issue 7) ====
