@@ -295,7 +295,7 @@ typedef struct rc_alloc_stats {
     size_t pools_used, pools_free;      /* pools in held arenas */
     size_t bytes_used;       /* in blocks handed out */
     size_t bytes_free;       /* in free blocks of used pools */
-    size_t bytes_pool_headers;
+    size_t bytes_pool_headers;         /* the descriptor page of each arena */
     size_t bytes_quantization;          /* pool tails too short for a block */
     size_t bytes_free_pools;            /* in pools holding no block */
     size_t large_objects, large_buffers, large_bytes;  /* malloc'd blocks, prefixes included */
@@ -303,6 +303,11 @@ typedef struct rc_alloc_stats {
 } rc_alloc_stats;
 
 void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
+
+/* Returns to the OS, now, the wholly free arenas beyond rc_config.arena_spare
+ * that would otherwise linger up to 50 ms (like malloc_trim); the bytes
+ * given back. */
+size_t rc_heap_trim(rc_heap *h);
 
 /* ==== end section: allocator ==== */
 

@@ -142,6 +142,9 @@ bool     rc__is_object_body(const rc_heap *h, const void *p);
 struct rc_alloc_state;
 int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
+/* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
+ * RC_EINVAL with a message naming the first inconsistency. */
+int  rc__alloc_check(rc_heap *h);
 
 /* ------------------------------------------------------------------------
  * The heap.  Each component owns a part; parts owned by optional
