@@ -508,15 +508,455 @@ const char *rc_type_name(const void *o);
 
 /* ==== section: tracer (issue 4) ==== */
 
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+ * docs/tracer.md).  While tracing, every block the heap hands out (objects
+ * and rc_alloc buffers) is recorded with its size and a traceback: the
+ * rc_new / rc_alloc call site (file:line:function, from the macros above)
+ * followed, when nframe > 1, by nframe - 1 native caller frames captured as
+ * return addresses and symbolized (libdw) only when a report is made.
+ * Costs one pointer test per allocation while off. */
+
+/* Starts tracing with tracebacks of at most nframe frames (1..128).
+ * Already tracing: changes the limit for new traces.  RC_EINVAL, RC_ENOMEM. */
+int    rc_trace_start(rc_heap *h, int nframe);
+/* Stops tracing and forgets every trace (tracemalloc.stop). */
+void   rc_trace_stop(rc_heap *h);
+bool   rc_trace_is_tracing(const rc_heap *h);
+/* Forgets every trace and resets traced memory and its peak to 0. */
+void   rc_trace_clear_traces(rc_heap *h);
+int    rc_trace_get_traceback_limit(const rc_heap *h);
+/* Bytes in traced blocks now and at the peak (either pointer may be NULL). */
+void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
+/* Sets the peak to the current size (tracemalloc.reset_peak). */
+void   rc_trace_reset_peak(rc_heap *h);
+/* Bytes the tracer itself uses to store traces (tracemalloc.get_tracemalloc_memory). */
+size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
+/* Number of blocks traced now. */
+size_t rc_trace_count(const rc_heap *h);
+
+/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
+ * place has no debug information (func may still be known). */
+typedef struct rc_frame {
+    const char *filename;
+    int         lineno;
+    const char *func;       /* may be NULL */
+} rc_frame;
+
+/* Frames most recent first: frames[0] is the allocation site. */
+typedef struct rc_traceback {
+    size_t   nframe;
+    rc_frame frames[];
+} rc_traceback;
+
+/* Where obj (an object body or an rc_alloc buffer) was allocated; NULL when
+ * not traced.  Free with free(). */
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
+
+/* Snapshots: the live traces at one moment (tracemalloc.Snapshot). */
+typedef struct rc_snapshot rc_snapshot;
+
+/* NULL when not tracing (RC_ESTATE) or out of memory; see rc_last_error. */
+rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
+void   rc_snapshot_free(rc_snapshot *s);
+int    rc_snapshot_traceback_limit(const rc_snapshot *s);
+size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
+size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Traced memory of the process when the snapshot was taken. */
+void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
+
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
+ * msg (may be NULL) receives a message naming the file. */
+int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
+ * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
+ * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+
+/* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
+ * (whole-process mode). */
+#define RC_TRACE_DOMAIN_HEAP 0u
+#define RC_TRACE_DOMAIN_MMAP 1u
+
+/* tracemalloc.Filter (filename_pattern != NULL) or tracemalloc.DomainFilter
+ * (filename_pattern == NULL, has_domain true).  The pattern is fnmatch(3)
+ * over the frame's file name; lineno 0 matches any line; all_frames looks at
+ * every frame instead of the most recent; has_domain restricts the filter
+ * to one domain (a zero-initialized filter matches any domain). */
+typedef struct rc_trace_filter {
+    bool        inclusive;
+    const char *filename_pattern;
+    int         lineno;
+    bool        all_frames;
+    bool        has_domain;
+    unsigned    domain;
+} rc_trace_filter;
+
+/* A new snapshot with the traces that pass the filters (a trace must match
+ * one inclusive filter, if any, and no exclusive one).  NULL on OOM. */
+rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
+
+typedef enum rc_trace_key {
+    RC_TRACE_BY_FILENAME,
+    RC_TRACE_BY_LINENO,
+    RC_TRACE_BY_TRACEBACK,
+} rc_trace_key;
+
+/* One line of statistics (tracemalloc.Statistic / StatisticDiff). */
+typedef struct rc_trace_stat {
+    const rc_traceback *traceback;   /* the group's key: one frame unless BY_TRACEBACK */
+    size_t  size;                    /* bytes (in the newer snapshot) */
+    size_t  count;                   /* blocks */
+    int64_t size_diff;               /* compare_to only */
+    int64_t count_diff;
+} rc_trace_stat;
+
+typedef struct rc_trace_stats {
+    size_t        len;
+    rc_trace_key  key;
+    bool          is_diff;           /* made by compare_to */
+    rc_trace_stat *items;            /* sorted as tracemalloc sorts them */
+} rc_trace_stats;
+
+/* Statistics grouped by key, largest first.  cumulative counts every frame
+ * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
+ * error with *err set (err may be NULL). */
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+/* Differences from old to s (tracemalloc's Snapshot.compare_to). */
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
+                                       int *err);
+void   rc_trace_stats_free(rc_trace_stats *st);
+/* Formats one line exactly as tracemalloc's Statistic.__str__ (or
+ * StatisticDiff.__str__ for compare_to results), e.g.
+ * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the
+ * length snprintf would have written. */
+int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+/* Prints the first limit lines (0: all), one per stat.  For BY_TRACEBACK
+ * each is followed by its frames as tracemalloc's Traceback.format() does. */
+void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
+/* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
+int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
+
 /* ==== end section: tracer ==== */
 
 
 /* ==== section: profiler (issue 5) ==== */
 
+/* The memory profiler: memory_profiler's `mprof` for any program.
+ * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
+ *
+ * Function brackets (src/profile.c).  Under `recycle run` (which sets
+ * RECYCLE_PROFILE_FILE) each finished bracket appends one FUNC record to the
+ * .dat file with a single write(2), so records survive a crash of the
+ * program; a bracket still open when the program dies is dropped.  Outside
+ * `recycle run` every call is one predictable branch.  Thread-safe: each
+ * thread keeps its own bracket stack. */
+void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
+void rc_profile_end(void);                 /* closes the innermost open bracket */
+bool rc_profile_enabled(void);             /* true under `recycle run` */
+/* Brackets the rest of the enclosing scope, named after the function:
+ *     void load(void) { RC_PROFILE_FUNC(); ... }                        */
+void rc_profile_scope_end_(int *unused);
+#define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
+#define RC_PROFILE_SCOPE(name) \
+    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+        (rc_profile_begin(name), 0)
+#define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
+#define RC_PROFILE_CAT2_(a, b) a##b
+/* Programs built with -finstrument-functions get a bracket per function
+ * call from hooks in librecycle; RECYCLE_PROFILE_DEPTH (default 4) limits
+ * the nesting depth recorded.  Symbols come from the executable's symbol
+ * table, so no -rdynamic is needed. */
+#define RC_PROFILE_DEFAULT_DEPTH 4
+
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
+typedef struct rc_mprof_func {
+    char  *name;
+    double mem0, t0, mem1, t1;
+    int    level;               /* nesting depth, 0 = outermost (as memory_profiler) */
+} rc_mprof_func;
+typedef struct rc_mprof_interval {  /* true maximum between two samples */
+    double mib, t0, t1;
+} rc_mprof_interval;
+typedef struct rc_mprof_child { /* CHLD series of one child process */
+    long             pid;
+    rc_mprof_sample *samples;
+    size_t           nsamples;
+    rc_mprof_interval *peaks;
+    size_t           npeaks;
+} rc_mprof_child;
+typedef struct rc_mprof {
+    char            *path;      /* as loaded; NULL for a profile built in memory */
+    char            *cmdline;   /* NULL when the file has no CMDLINE */
+    rc_mprof_sample *mem;    size_t nmem;
+    rc_mprof_func   *funcs;  size_t nfuncs;
+    rc_mprof_interval *peaks;  size_t npeaks;
+    rc_mprof_child  *children; size_t nchildren;
+    bool             has_exit;  /* an EXIT record: how the program ended */
+    bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
+    int              exit_code;
+    double           exit_t;
+    size_t           bad_lines; /* malformed lines skipped while loading */
+} rc_mprof;
+
+/* Loads a .dat file written by mprof or recycle.  Malformed lines are
+ * reported on diag as "file:line: reason" (when diag is not NULL) and
+ * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
+int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+/* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
+int  rc_mprof_save(const rc_mprof *p, const char *path);
+int  rc_mprof_write(const rc_mprof *p, FILE *out);
+void rc_mprof_free(rc_mprof *p);
+/* Appenders for building a profile in memory; 0 or RC_ENOMEM. */
+int  rc_mprof_add_mem(rc_mprof *p, double t, double mib);
+int  rc_mprof_add_func(rc_mprof *p, const char *name, double mem0, double t0,
+                       double mem1, double t1, int level);
+int  rc_mprof_add_peak(rc_mprof *p, double mib, double t0, double t1);
+int  rc_mprof_add_child(rc_mprof *p, long pid, double t, double mib);
+rc_mprof *rc_mprof_new(void);
+/* The exact peak of the main series: the largest of MEM, FUNC and PEAK
+ * values; *t (if not NULL) is when (the middle of a PEAK interval). */
+double rc_mprof_peak(const rc_mprof *p, double *t);
+double rc_mprof_child_peak(const rc_mprof_child *c);
+/* Highest MiB of the main series inside [t0, t1]: samples in it and PEAK
+ * records whose interval overlaps it; -INFINITY when there are none. */
+double rc_mprof_max_between(const rc_mprof *p, double t0, double t1);
+/* Highest MiB during the calls of one function (mprof peak --func);
+ * NAN when the profile has no FUNC record of that name. */
+double rc_mprof_func_peak(const rc_mprof *p, const char *name);
+/* The per-function table of `recycle report`: calls, memory at entry and
+ * exit, maximum inside, increment.  per_call: one row per call instead. */
+int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
+
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/mprof_files.c). */
+#define RC_MPROF_NAME_LEN 32
+void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
+/* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
+int  rc_mprof_list(const char *dir, char ***names, size_t *n);
+void rc_mprof_names_free(char **names, size_t n);
+/* An argument of plot/peak/rm: an existing path, or an index into the
+ * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
+char *rc_mprof_resolve(const char *dir, const char *arg);
+
+/* The sampler (src/sampler.c): runs or attaches to a process and writes a
+ * .dat file while it lives.  Between two samples it also records the true
+ * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
+ * PEAK line whenever it exceeds both samples. */
+typedef struct rc_sampler_opts {
+    double      interval;          /* seconds between samples; 0: 0.1 */
+    bool        include_children;  /* -C: MEM is the sum over the process tree */
+    bool        multiprocess;      /* -M: a CHLD series per descendant */
+    double      timeout;           /* seconds; 0: none (attach: 3600) */
+    const char *output;            /* the .dat file (appended to, as mprof) */
+    FILE       *diag;              /* messages; NULL: silent */
+} rc_sampler_opts;
+typedef struct rc_sampler_result {
+    long   pid;            /* the profiled process */
+    bool   started;        /* false: exec failed, see exec_errno */
+    int    exec_errno;
+    bool   exited;         /* false: still running at the timeout */
+    int    status;         /* wait status when exited (run only) */
+    size_t samples;
+    double peak_mib;       /* exact peak of the main series */
+} rc_sampler_result;
+/* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
+ * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
+ * could not start (res->exec_errno says why). */
+int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
+/* Samples an existing process until it exits or the timeout passes. */
+int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
+/* A pid given as digits, else the first process whose name (comm)
+ * contains name_or_pid, as mprof attach; -1 when none. */
+long rc_sampler_find_pid(const char *name_or_pid);
+/* The shell-like command line mprof writes after CMDLINE; malloc'd. */
+char *rc_sampler_cmdline(char *const argv[]);
+
+/* Charts (src/plot.c) through PLplot's cairo driver. */
+typedef struct rc_plot_opts {
+    const char *output;        /* .png, .svg or .pdf */
+    const char *title;         /* NULL: the command line of a single file */
+    double window[4];          /* x0,x1 (s), y0,y1 (MiB); NaN: automatic */
+    bool   flame;              /* --flame: brackets as a flame graph */
+    bool   slope;              /* --slope: a trend line and its slope */
+    bool   no_brackets;        /* -n: no function brackets */
+    int    width, height;      /* pixels (PNG); 0: 1260 x 540, like mprof */
+} rc_plot_opts;
+/* Where the plot area ended up, for tests and callers that annotate. */
+typedef struct rc_plot_frame {
+    double x0, x1, y0, y1;       /* world coordinates of the plot area */
+    double px0, px1, py0, py1;   /* its pixel box (py0 is the top row) */
+    int    width, height;
+} rc_plot_frame;
+void rc_plot_opts_default(rc_plot_opts *o);
+/* Draws one or more profiles (several: overlaid with a legend, no
+ * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
+            rc_plot_frame *frame, FILE *diag);
+
 /* ==== end section: profiler ==== */
 
 
 /* ==== section: object graph (issue 6) ==== */
+
+/* objgraph for recycle heaps (src/graph.c, src/graph_dot.c, src/heapdump.c;
+ * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
+ * heap's objects and references, taken from a live heap or loaded from a
+ * heap dump, so the same code answers both.  The rc_graph_* functions take
+ * a live heap or object, snapshot it, answer and drop the snapshot.
+ *
+ * Unlike gc.get_objects, a snapshot holds every live object, tracked or not
+ * (recycle's allocator can walk them all); "tracked" is recorded per object.
+ * An object's external count is its refcount minus the references found
+ * inside the heap: references held by C variables, by gc.garbage or by
+ * anything else outside the heap's objects. */
+
+typedef struct rc_objgraph rc_objgraph;
+
+/* One object of a snapshot.  obj is the live object for snapshots of a
+ * live heap (valid while the object lives) and NULL for loaded dumps; addr
+ * is its address when the snapshot was taken (what %p printed). */
+typedef struct rc_objinfo {
+    void       *obj;
+    uint64_t    addr;
+    const char *type;       /* type name; valid while the snapshot lives */
+    size_t      size;       /* rc_sizeof at snapshot time */
+    size_t      refcount;   /* RC_IMMORTAL_REFCNT for immortal objects */
+    size_t      internal;   /* references from objects of the heap */
+    size_t      external;   /* refcount - internal (0 for immortal objects) */
+    bool        tracked;    /* tracked by the cycle collector */
+    bool        immortal;
+    bool        in_garbage; /* held by gc.garbage */
+    bool        finalizer;  /* its type has a finalize */
+} rc_objinfo;
+
+typedef int  (*rc_objinfo_visit)(const rc_objinfo *o, void *arg);  /* non-zero stops */
+typedef bool (*rc_objinfo_pred)(const rc_objinfo *o, void *ctx);
+
+/* Per-type totals, most common first (ties by name). */
+typedef struct rc_type_count {
+    const char *name;
+    size_t      count;
+    size_t      bytes;      /* sum of rc_sizeof */
+} rc_type_count;
+
+/* A type whose count passed its previous peak (objgraph.growth). */
+typedef struct rc_type_growth {
+    const char *name;
+    size_t      count;      /* count now */
+    size_t      delta;      /* increase over the previous peak */
+} rc_type_growth;
+
+/* Options of show_refs / show_backrefs / show_chain, as objgraph's. */
+typedef struct rc_graph_opts {
+    size_t max_depth;               /* 3 */
+    size_t too_many;                /* 10: neighbours drawn per object; the rest become one "N more" node */
+    const void *const *extra_ignore;/* objects (addresses, for dumps) never drawn */
+    size_t n_ignore;
+    rc_objinfo_pred filter;         /* NULL: all; false: the object is not drawn */
+    rc_objinfo_pred highlight;      /* true: drawn in blue */
+    void  *ctx;                     /* passed to filter, highlight and extra_info */
+    bool   refcounts;               /* label shows "[refcount, ext N]" */
+    bool   shortnames;              /* true: type name only; false: also the address */
+    /* Writes an extra label line for o into buf (size n). */
+    void (*extra_info)(const rc_objinfo *o, void *ctx, char *buf, size_t n);
+} rc_graph_opts;
+
+void rc_graph_opts_default(rc_graph_opts *o);
+
+/* ---- snapshots and heap dumps ---- */
+
+/* Snapshot of a live heap; NULL on failure (rc_last_error(h)). */
+rc_objgraph *rc_objgraph_new(rc_heap *h);
+void         rc_objgraph_free(rc_objgraph *g);
+/* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,
+ * edges, refcounts and external counts.  RC_EIO / RC_ENOMEM on failure. */
+int rc_heap_dump(rc_heap *h, const char *path);
+int rc_objgraph_save(const rc_objgraph *g, const char *path);
+/* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
+ * future-version file is RC_EFORMAT with a message in err naming the file
+ * and byte offset.  err may be NULL. */
+int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+
+size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
+size_t rc_objgraph_edge_count(const rc_objgraph *g);
+/* The object at addr; false when the snapshot has none there. */
+bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
+int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+
+/* ---- queries over a snapshot ---- */
+
+/* Fills out[0..cap) with the most common types (objgraph.most_common_types,
+ * typestats with cap = total); returns the number of types there are. */
+size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
+size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
+int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
+/* Tracked objects no object of the heap refers to (get_leaking_objects). */
+int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* Types of now whose count grew past their count in before (objgraph.growth
+ * with before's counts as the peaks), largest delta first; returns how many
+ * there are, fills up to limit.  Names point into now. */
+size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
+                          rc_type_growth *out, size_t limit);
+/* Chains, as malloc'd arrays of addresses the caller frees.
+ * find_backref_chain: breadth-first over referrers from addr until pred
+ * holds; *chain runs from the object found to addr.  find_ref_chain: over
+ * referents; *chain runs from addr to the object found.  Neither found
+ * within max_depth: RC_ENOENT and a chain of addr alone (as objgraph). */
+int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                   void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                               void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+/* The shortest chain from an object held from outside the heap (external
+ * count > 0, or immortal) down to addr: (*chain)[0] is the holder,
+ * (*chain)[*len-1] is addr.  RC_ENOENT (empty chain) when nothing outside
+ * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
+ * also when addr is not in the snapshot. */
+int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
+/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
+ * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
+ * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
+ * an address not in the snapshot. */
+int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                          const rc_graph_opts *opts, const char *path);
+int rc_objgraph_show_backrefs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                              const rc_graph_opts *opts, const char *path);
+/* The objects of a chain and the references between them (show_chain with
+ * backrefs=True). */
+int rc_objgraph_show_chain(const rc_objgraph *g, const uint64_t *chain, size_t len,
+                           const rc_graph_opts *opts, const char *path);
+/* The last error of a snapshot call (Graphviz messages included). */
+const char *rc_objgraph_last_error(const rc_objgraph *g);
+
+/* ---- the same on a live heap ---- */
+
+size_t rc_graph_count(rc_heap *h, const char *type);
+/* Returns the number of types, fills out[0..cap) most common first. */
+size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
+/* objgraph.show_most_common_types: "name count" lines, names padded. */
+int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
+/* objgraph.growth / show_growth: runs a full collection, then reports the
+ * types whose count passed the peak this heap last saw, and raises the
+ * peaks.  Returns how many grew (-errno on failure). */
+long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
+int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
+/* Remembers the objects alive now; new_since_mark visits those alive now
+ * that were not (by address and type: an object freed and replaced by one
+ * of the same type at the same address counts as old). */
+int    rc_graph_mark(rc_heap *h);
+int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
+int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
+/* objgraph.at: the live object whose body is at addr, else NULL. */
+void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
+/* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
+int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                   size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                               size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
+int    rc_graph_show_refs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_backrefs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *opts, const char *path);
 
 /* ==== end section: object graph ==== */
 
