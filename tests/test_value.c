@@ -19,7 +19,7 @@ static void nested_repr_is_pythons(void **state)
     char small[8];
     int n = rc_repr_buf(d, small, sizeof small);
     assert_int_equal(n, 64);                 /* full length reported */
-    assert_string_equal(small, "{'list");   /* truncated, terminated */
+    assert_string_equal(small, "{'list'");  /* truncated, terminated */
     rc_decref(d);
     rc_decref(l);
     rc_decref(t);
