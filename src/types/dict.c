@@ -115,8 +115,7 @@ static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
     while (usable_for(log2) < need) log2++;
     char *table = rc_alloc(h, table_bytes(log2));
     if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
-    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .usable = usable_for(log2),
-                      .table = table};
+    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .table = table};
     memset(table, 0xFF, ((size_t)1 << log2) * nd.ixw);   /* every slot IX_EMPTY */
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
@@ -147,7 +146,7 @@ int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *v
     /* Full: rebuild with twice the live entries' room (CPython's GROWTH_RATE
      * of used * 3 index slots); deletions make the rebuild shrink.  Without
      * a rebuild the empty slot that ended the probe takes the new entry. */
-    if (d->nentries == d->usable) {
+    if (!d->table || d->nentries == usable_for(d->log2size)) {
         if (resize(d, h, d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
     }

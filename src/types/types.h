@@ -70,12 +70,11 @@ typedef struct rc_tuple_obj {
 
 /* dict and set share this table (a set's values are NULL).  table holds the
  * index array (width ixw bytes per slot, 1 << log2size slots; -1 empty,
- * -2 deleted) followed by `usable` entries in insertion order. */
+ * -2 deleted) followed by room for 2/3 as many entries, in insertion order. */
 typedef struct rc_dentry { int64_t hash; void *key; void *value; } rc_dentry;
 typedef struct rc_dict_obj {
     size_t  used;        /* live entries */
     size_t  nentries;    /* entries written, deleted ones included */
-    size_t  usable;
     uint8_t log2size;
     uint8_t ixw;
     char   *table;       /* NULL while empty and never grown */
