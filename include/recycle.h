@@ -303,6 +303,206 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: built-in types (issue 3) ==== */
 
+/* Python's values for C (src/types/, docs/types.md).  Reference rules are
+ * CPython's: constructors return new references; setters take their own
+ * reference to what they store (the caller keeps its reference); getters
+ * return borrowed references.  A wrong type given to any function records
+ * "expected X, got Y" in rc_last_error and returns an error code, NULL or 0;
+ * it never crashes.  Every value's repr is Python's repr text. */
+
+/* --- singletons, numbers ------------------------------------------------ */
+void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
+void   *rc_true(rc_heap *h);
+void   *rc_false(rc_heap *h);
+void   *rc_bool(rc_heap *h, bool v);
+bool    rc_is_none(const void *o);
+int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
+
+void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
+/* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
+void   *rc_int_add(const void *a, const void *b);
+void   *rc_int_sub(const void *a, const void *b);
+void   *rc_int_mul(const void *a, const void *b);
+void   *rc_float_from(rc_heap *h, double v);
+int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
+
+/* --- str and bytes ------------------------------------------------------ */
+/* UTF-8, validated, immutable; the hash is computed once and cached.
+ * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
+ * bytes) automatically, as CPython interns such literals; strings built at
+ * run time with rc_str_format are interned only by rc_str_intern. */
+void   *rc_str_new(rc_heap *h, const char *utf8);
+void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
+bool    rc_str_is_interned(const void *str);
+const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
+size_t  rc_str_len(const void *str);                  /* bytes */
+size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
+
+void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
+const void *rc_bytes_data(const void *bytes);
+size_t  rc_bytes_len(const void *bytes);
+
+/* --- list and tuple ---------------------------------------------------- */
+/* Indices of insert/pop follow Python: negative counts from the end. */
+void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+int     rc_list_append(void *list, void *item);
+int     rc_list_insert(void *list, ptrdiff_t i, void *item);
+int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
+size_t  rc_list_len(const void *list);
+void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
+int     rc_list_clear(void *list);
+int     rc_list_extend(void *list, void *iterable);
+void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+
+/* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
+ * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
+ * only untracked values is untracked, as CPython does. */
+void   *rc_tuple_new(rc_heap *h, size_t n);
+void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
+void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+int     rc_tuple_set(void *tuple, size_t i, void *item);
+void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
+size_t  rc_tuple_len(const void *tuple);
+
+/* --- dict and set --------------------------------------------------------
+ * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
+ * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
+ * set, record, ...) is RC_ETYPE. */
+void   *rc_dict_new(rc_heap *h);
+int     rc_dict_set(void *dict, void *key, void *value);
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
+size_t  rc_dict_len(const void *dict);
+int     rc_dict_clear(void *dict);
+/* PyDict_Next: start with *pos = 0; gives borrowed key and value; false at end. */
+bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
+void   *rc_dict_keys(const void *dict);                 /* new list */
+void   *rc_dict_values(const void *dict);               /* new list */
+void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
+/* Shortcuts with a C-string key (the str is made only when storing). */
+int     rc_dict_set_str(void *dict, const char *key, void *value);
+void   *rc_dict_get_str(const void *dict, const char *key);
+
+/* Sets iterate in insertion order (CPython's order is the hash order). */
+void   *rc_set_new(rc_heap *h);
+int     rc_set_add(void *set, void *key);
+int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
+int     rc_set_contains(const void *set, const void *key);
+size_t  rc_set_len(const void *set);
+bool    rc_set_next(const void *set, size_t *pos, void **key);
+
+/* --- arrays, buffers and views -------------------------------------------- */
+typedef enum rc_elem {
+    RC_I8, RC_I16, RC_I32, RC_I64,
+    RC_U8, RC_U16, RC_U32, RC_U64,
+    RC_F32, RC_F64
+} rc_elem;
+size_t  rc_elem_size(rc_elem kind);
+
+void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
+void   *rc_array_data(void *array);
+size_t  rc_array_len(const void *array);
+rc_elem rc_array_kind(const void *array);
+/* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
+ * BufferError); a value that does not fit the element kind is RC_ERANGE. */
+int     rc_array_append(void *array, const void *number);   /* an int or float object */
+int     rc_array_append_int(void *array, int64_t v);
+int     rc_array_append_float(void *array, double v);
+int     rc_array_extend(void *array, void *iterable);
+int     rc_array_resize(void *array, size_t n);
+void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
+
+/* The buffer-exporter protocol: a type with RC_TYPE_BUFFER in its flags is
+ * an rc_buffer_type (its rc_type first).  get_buffer describes the data and
+ * counts one more export; release_buffer counts one less.  While exports
+ * are live the exporter must not move or resize its data. */
+typedef struct rc_buffer {
+    void   *data;
+    size_t  len;        /* elements */
+    rc_elem kind;
+    bool    readonly;
+} rc_buffer;
+typedef struct rc_buffer_type {
+    rc_type type;
+    int  (*get_buffer)(void *self, rc_buffer *out);
+    void (*release_buffer)(void *self);
+} rc_buffer_type;
+#define RC_TYPE_BUFFER 0x100u
+
+/* memoryview: a zero-copy window on an exporter (bytes, array, another view
+ * or a user type); start/stop are elements and are clamped like a Python
+ * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
+ * and one export until rc_view_release or its death. */
+void   *rc_view_new(void *exporter, size_t start, size_t stop);
+void   *rc_view_slice(void *view, size_t start, size_t stop);
+void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+int     rc_view_release(void *view);                /* later use is RC_ESTATE */
+void   *rc_view_data(const void *view);
+size_t  rc_view_len(const void *view);              /* elements */
+size_t  rc_view_nbytes(const void *view);
+rc_elem rc_view_kind(const void *view);
+bool    rc_view_readonly(const void *view);
+void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
+void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+
+/* --- records: __slots__ or __dict__ ----------------------------------------
+ * A record type has named fields.  RC_RECORD_SLOTS stores them in the
+ * instance (a fixed array of references; unknown names are RC_ENOENT);
+ * RC_RECORD_DICT gives each instance an attribute dict (made on first set)
+ * that takes any name.  Record types live as long as their heap. */
+typedef enum rc_record_layout { RC_RECORD_SLOTS, RC_RECORD_DICT } rc_record_layout;
+typedef struct rc_record_type rc_record_type;
+const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
+                                         size_t nfields, const char *const *fields);
+const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
+void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+int     rc_record_set(void *rec, const char *field, void *value);
+void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
+int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
+void   *rc_record_get_at(const void *rec, size_t i);
+void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
+
+/* --- iteration, ranges, generators -------------------------------------- */
+void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+size_t  rc_range_len(const void *range);
+/* iter(o): a new iterator over any container, str, bytes, array, view or
+ * range (dicts give their keys); an iterator or generator gives itself. */
+void   *rc_iter(void *iterable);
+void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
+void   *rc_dict_iter_values(void *dict);
+/* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
+ * a dict or set changed size during iteration). */
+int     rc_iter_next(void *iterator, void **item);
+
+/* A generator produces its items lazily: next(h, state, &item) returns 1
+ * with a new reference in *item, 0 when done, <0 on error.  The state is
+ * copied into the generator object (plain bytes, at most 1 KiB). */
+typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
+void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+/* Pipeline stages: each is a generator holding a reference to its source. */
+typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
+typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
+void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
+void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
+void   *rc_gen_take(void *iterable, size_t n);
+
+/* --- every value ---------------------------------------------------------- */
+void   *rc_repr(const void *o);                 /* new str with Python's repr text */
+/* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
+ * full length or <0 on error. */
+int     rc_repr_buf(const void *o, char *buf, size_t size);
+int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
+void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+const char *rc_type_name(const void *o);
+
 /* ==== end section: built-in types ==== */
 
 
@@ -441,10 +641,322 @@ int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 
 /* ==== section: profiler (issue 5) ==== */
 
+/* The memory profiler: memory_profiler's `mprof` for any program.
+ * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
+ *
+ * Function brackets (src/profile.c).  Under `recycle run` (which sets
+ * RECYCLE_PROFILE_FILE) each finished bracket appends one FUNC record to the
+ * .dat file with a single write(2), so records survive a crash of the
+ * program; a bracket still open when the program dies is dropped.  Outside
+ * `recycle run` every call is one predictable branch.  Thread-safe: each
+ * thread keeps its own bracket stack. */
+void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
+void rc_profile_end(void);                 /* closes the innermost open bracket */
+bool rc_profile_enabled(void);             /* true under `recycle run` */
+/* Brackets the rest of the enclosing scope, named after the function:
+ *     void load(void) { RC_PROFILE_FUNC(); ... }                        */
+void rc_profile_scope_end_(int *unused);
+#define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
+#define RC_PROFILE_SCOPE(name) \
+    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+        (rc_profile_begin(name), 0)
+#define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
+#define RC_PROFILE_CAT2_(a, b) a##b
+/* Programs built with -finstrument-functions get a bracket per function
+ * call from hooks in librecycle; RECYCLE_PROFILE_DEPTH (default 4) limits
+ * the nesting depth recorded.  Symbols come from the executable's symbol
+ * table, so no -rdynamic is needed. */
+#define RC_PROFILE_DEFAULT_DEPTH 4
+
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
+typedef struct rc_mprof_func {
+    char  *name;
+    double mem0, t0, mem1, t1;
+    int    level;               /* nesting depth, 0 = outermost (as memory_profiler) */
+} rc_mprof_func;
+typedef struct rc_mprof_interval {  /* true maximum between two samples */
+    double mib, t0, t1;
+} rc_mprof_interval;
+typedef struct rc_mprof_child { /* CHLD series of one child process */
+    long             pid;
+    rc_mprof_sample *samples;
+    size_t           nsamples;
+    rc_mprof_interval *peaks;
+    size_t           npeaks;
+} rc_mprof_child;
+typedef struct rc_mprof {
+    char            *path;      /* as loaded; NULL for a profile built in memory */
+    char            *cmdline;   /* NULL when the file has no CMDLINE */
+    rc_mprof_sample *mem;    size_t nmem;
+    rc_mprof_func   *funcs;  size_t nfuncs;
+    rc_mprof_interval *peaks;  size_t npeaks;
+    rc_mprof_child  *children; size_t nchildren;
+    bool             has_exit;  /* an EXIT record: how the program ended */
+    bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
+    int              exit_code;
+    double           exit_t;
+    size_t           bad_lines; /* malformed lines skipped while loading */
+} rc_mprof;
+
+/* Loads a .dat file written by mprof or recycle.  Malformed lines are
+ * reported on diag as "file:line: reason" (when diag is not NULL) and
+ * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
+int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+/* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
+int  rc_mprof_save(const rc_mprof *p, const char *path);
+int  rc_mprof_write(const rc_mprof *p, FILE *out);
+void rc_mprof_free(rc_mprof *p);
+/* Appenders for building a profile in memory; 0 or RC_ENOMEM. */
+int  rc_mprof_add_mem(rc_mprof *p, double t, double mib);
+int  rc_mprof_add_func(rc_mprof *p, const char *name, double mem0, double t0,
+                       double mem1, double t1, int level);
+int  rc_mprof_add_peak(rc_mprof *p, double mib, double t0, double t1);
+int  rc_mprof_add_child(rc_mprof *p, long pid, double t, double mib);
+rc_mprof *rc_mprof_new(void);
+/* The exact peak of the main series: the largest of MEM, FUNC and PEAK
+ * values; *t (if not NULL) is when (the middle of a PEAK interval). */
+double rc_mprof_peak(const rc_mprof *p, double *t);
+double rc_mprof_child_peak(const rc_mprof_child *c);
+/* Highest MiB of the main series inside [t0, t1]: samples in it and PEAK
+ * records whose interval overlaps it; -INFINITY when there are none. */
+double rc_mprof_max_between(const rc_mprof *p, double t0, double t1);
+/* Highest MiB during the calls of one function (mprof peak --func);
+ * NAN when the profile has no FUNC record of that name. */
+double rc_mprof_func_peak(const rc_mprof *p, const char *name);
+/* The per-function table of `recycle report`: calls, memory at entry and
+ * exit, maximum inside, increment.  per_call: one row per call instead. */
+int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
+
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/mprof_files.c). */
+#define RC_MPROF_NAME_LEN 32
+void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
+/* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
+int  rc_mprof_list(const char *dir, char ***names, size_t *n);
+void rc_mprof_names_free(char **names, size_t n);
+/* An argument of plot/peak/rm: an existing path, or an index into the
+ * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
+char *rc_mprof_resolve(const char *dir, const char *arg);
+
+/* The sampler (src/sampler.c): runs or attaches to a process and writes a
+ * .dat file while it lives.  Between two samples it also records the true
+ * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
+ * PEAK line whenever it exceeds both samples. */
+typedef struct rc_sampler_opts {
+    double      interval;          /* seconds between samples; 0: 0.1 */
+    bool        include_children;  /* -C: MEM is the sum over the process tree */
+    bool        multiprocess;      /* -M: a CHLD series per descendant */
+    double      timeout;           /* seconds; 0: none (attach: 3600) */
+    const char *output;            /* the .dat file (appended to, as mprof) */
+    FILE       *diag;              /* messages; NULL: silent */
+} rc_sampler_opts;
+typedef struct rc_sampler_result {
+    long   pid;            /* the profiled process */
+    bool   started;        /* false: exec failed, see exec_errno */
+    int    exec_errno;
+    bool   exited;         /* false: still running at the timeout */
+    int    status;         /* wait status when exited (run only) */
+    size_t samples;
+    double peak_mib;       /* exact peak of the main series */
+} rc_sampler_result;
+/* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
+ * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
+ * could not start (res->exec_errno says why). */
+int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
+/* Samples an existing process until it exits or the timeout passes. */
+int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
+/* A pid given as digits, else the first process whose name (comm)
+ * contains name_or_pid, as mprof attach; -1 when none. */
+long rc_sampler_find_pid(const char *name_or_pid);
+/* The shell-like command line mprof writes after CMDLINE; malloc'd. */
+char *rc_sampler_cmdline(char *const argv[]);
+
+/* Charts (src/plot.c) through PLplot's cairo driver. */
+typedef struct rc_plot_opts {
+    const char *output;        /* .png, .svg or .pdf */
+    const char *title;         /* NULL: the command line of a single file */
+    double window[4];          /* x0,x1 (s), y0,y1 (MiB); NaN: automatic */
+    bool   flame;              /* --flame: brackets as a flame graph */
+    bool   slope;              /* --slope: a trend line and its slope */
+    bool   no_brackets;        /* -n: no function brackets */
+    int    width, height;      /* pixels (PNG); 0: 1260 x 540, like mprof */
+} rc_plot_opts;
+/* Where the plot area ended up, for tests and callers that annotate. */
+typedef struct rc_plot_frame {
+    double x0, x1, y0, y1;       /* world coordinates of the plot area */
+    double px0, px1, py0, py1;   /* its pixel box (py0 is the top row) */
+    int    width, height;
+} rc_plot_frame;
+void rc_plot_opts_default(rc_plot_opts *o);
+/* Draws one or more profiles (several: overlaid with a legend, no
+ * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
+            rc_plot_frame *frame, FILE *diag);
+
 /* ==== end section: profiler ==== */
 
 
 /* ==== section: object graph (issue 6) ==== */
+
+/* objgraph for recycle heaps (src/graph.c, src/graph_dot.c, src/heapdump.c;
+ * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
+ * heap's objects and references, taken from a live heap or loaded from a
+ * heap dump, so the same code answers both.  The rc_graph_* functions take
+ * a live heap or object, snapshot it, answer and drop the snapshot.
+ *
+ * Unlike gc.get_objects, a snapshot holds every live object, tracked or not
+ * (recycle's allocator can walk them all); "tracked" is recorded per object.
+ * An object's external count is its refcount minus the references found
+ * inside the heap: references held by C variables, by gc.garbage or by
+ * anything else outside the heap's objects. */
+
+typedef struct rc_objgraph rc_objgraph;
+
+/* One object of a snapshot.  obj is the live object for snapshots of a
+ * live heap (valid while the object lives) and NULL for loaded dumps; addr
+ * is its address when the snapshot was taken (what %p printed). */
+typedef struct rc_objinfo {
+    void       *obj;
+    uint64_t    addr;
+    const char *type;       /* type name; valid while the snapshot lives */
+    size_t      size;       /* rc_sizeof at snapshot time */
+    size_t      refcount;   /* RC_IMMORTAL_REFCNT for immortal objects */
+    size_t      internal;   /* references from objects of the heap */
+    size_t      external;   /* refcount - internal (0 for immortal objects) */
+    bool        tracked;    /* tracked by the cycle collector */
+    bool        immortal;
+    bool        in_garbage; /* held by gc.garbage */
+    bool        finalizer;  /* its type has a finalize */
+} rc_objinfo;
+
+typedef int  (*rc_objinfo_visit)(const rc_objinfo *o, void *arg);  /* non-zero stops */
+typedef bool (*rc_objinfo_pred)(const rc_objinfo *o, void *ctx);
+
+/* Per-type totals, most common first (ties by name). */
+typedef struct rc_type_count {
+    const char *name;
+    size_t      count;
+    size_t      bytes;      /* sum of rc_sizeof */
+} rc_type_count;
+
+/* A type whose count passed its previous peak (objgraph.growth). */
+typedef struct rc_type_growth {
+    const char *name;
+    size_t      count;      /* count now */
+    size_t      delta;      /* increase over the previous peak */
+} rc_type_growth;
+
+/* Options of show_refs / show_backrefs / show_chain, as objgraph's. */
+typedef struct rc_graph_opts {
+    size_t max_depth;               /* 3 */
+    size_t too_many;                /* 10: neighbours drawn per object; the rest become one "N more" node */
+    const void *const *extra_ignore;/* objects (addresses, for dumps) never drawn */
+    size_t n_ignore;
+    rc_objinfo_pred filter;         /* NULL: all; false: the object is not drawn */
+    rc_objinfo_pred highlight;      /* true: drawn in blue */
+    void  *ctx;                     /* passed to filter, highlight and extra_info */
+    bool   refcounts;               /* label shows "[refcount, ext N]" */
+    bool   shortnames;              /* true: type name only; false: also the address */
+    /* Writes an extra label line for o into buf (size n). */
+    void (*extra_info)(const rc_objinfo *o, void *ctx, char *buf, size_t n);
+} rc_graph_opts;
+
+void rc_graph_opts_default(rc_graph_opts *o);
+
+/* ---- snapshots and heap dumps ---- */
+
+/* Snapshot of a live heap; NULL on failure (rc_last_error(h)). */
+rc_objgraph *rc_objgraph_new(rc_heap *h);
+void         rc_objgraph_free(rc_objgraph *g);
+/* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,
+ * edges, refcounts and external counts.  RC_EIO / RC_ENOMEM on failure. */
+int rc_heap_dump(rc_heap *h, const char *path);
+int rc_objgraph_save(const rc_objgraph *g, const char *path);
+/* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
+ * future-version file is RC_EFORMAT with a message in err naming the file
+ * and byte offset.  err may be NULL. */
+int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+
+size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
+size_t rc_objgraph_edge_count(const rc_objgraph *g);
+/* The object at addr; false when the snapshot has none there. */
+bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
+int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+
+/* ---- queries over a snapshot ---- */
+
+/* Fills out[0..cap) with the most common types (objgraph.most_common_types,
+ * typestats with cap = total); returns the number of types there are. */
+size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
+size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
+int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
+/* Tracked objects no object of the heap refers to (get_leaking_objects). */
+int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* Types of now whose count grew past their count in before (objgraph.growth
+ * with before's counts as the peaks), largest delta first; returns how many
+ * there are, fills up to limit.  Names point into now. */
+size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
+                          rc_type_growth *out, size_t limit);
+/* Chains, as malloc'd arrays of addresses the caller frees.
+ * find_backref_chain: breadth-first over referrers from addr until pred
+ * holds; *chain runs from the object found to addr.  find_ref_chain: over
+ * referents; *chain runs from addr to the object found.  Neither found
+ * within max_depth: RC_ENOENT and a chain of addr alone (as objgraph). */
+int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                   void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                               void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+/* The shortest chain from an object held from outside the heap (external
+ * count > 0, or immortal) down to addr: (*chain)[0] is the holder,
+ * (*chain)[*len-1] is addr.  RC_ENOENT (empty chain) when nothing outside
+ * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
+ * also when addr is not in the snapshot. */
+int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
+/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
+ * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
+ * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
+ * an address not in the snapshot. */
+int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                          const rc_graph_opts *opts, const char *path);
+int rc_objgraph_show_backrefs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                              const rc_graph_opts *opts, const char *path);
+/* The objects of a chain and the references between them (show_chain with
+ * backrefs=True). */
+int rc_objgraph_show_chain(const rc_objgraph *g, const uint64_t *chain, size_t len,
+                           const rc_graph_opts *opts, const char *path);
+/* The last error of a snapshot call (Graphviz messages included). */
+const char *rc_objgraph_last_error(const rc_objgraph *g);
+
+/* ---- the same on a live heap ---- */
+
+size_t rc_graph_count(rc_heap *h, const char *type);
+/* Returns the number of types, fills out[0..cap) most common first. */
+size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
+/* objgraph.show_most_common_types: "name count" lines, names padded. */
+int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
+/* objgraph.growth / show_growth: runs a full collection, then reports the
+ * types whose count passed the peak this heap last saw, and raises the
+ * peaks.  Returns how many grew (-errno on failure). */
+long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
+int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
+/* Remembers the objects alive now; new_since_mark visits those alive now
+ * that were not (by address and type: an object freed and replaced by one
+ * of the same type at the same address counts as old). */
+int    rc_graph_mark(rc_heap *h);
+int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
+int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
+/* objgraph.at: the live object whose body is at addr, else NULL. */
+void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
+/* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
+int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                   size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                               size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
+int    rc_graph_show_refs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_backrefs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *opts, const char *path);
 
 /* ==== end section: object graph ==== */
 
