@@ -6,7 +6,7 @@
 pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
 file(GLOB RC_PRELOAD_SOURCES CONFIGURE_DEPENDS src/preload/*.c)
 add_library(recycle-trace SHARED ${RC_PRELOAD_SOURCES}
-            src/trace_table.c src/trace_tb.c src/trace_maps.c src/trace_file.c)
+            src/trace_table.c src/trace_tb.c src/trace_maps.c src/trace_file.c src/hash.c)
 target_include_directories(recycle-trace PRIVATE include src)
 target_compile_definitions(recycle-trace PRIVATE _GNU_SOURCE)
 target_compile_options(recycle-trace PRIVATE -fvisibility=hidden -ftls-model=initial-exec)

@@ -3,6 +3,7 @@
  * malloc-family call and mmap is traced, and a snapshot of what is live is
  * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
  * signal.  Children write OUT.PID. */
+#include "commands.h"
 #include "trace_tool.h"
 
 #include <errno.h>
@@ -44,8 +45,8 @@ static bool find_preload(char *out, size_t n)
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = 0;
-            snprintf(out, n, "%s/librecycle-trace.so", self);
-            if (access(out, R_OK) == 0)
+            int k = snprintf(out, n, "%s/librecycle-trace.so", self);
+            if (k > 0 && (size_t)k < n && access(out, R_OK) == 0)
                 return true;
         }
     }

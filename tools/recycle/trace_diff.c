@@ -1,5 +1,6 @@
 /* recycle trace-diff OLD NEW [--by ...] [--limit N] [--cumulative]: the top
  * of Snapshot.compare_to(), printed as tracemalloc prints StatisticDiff. */
+#include "commands.h"
 #include "trace_tool.h"
 
 #include <stdio.h>

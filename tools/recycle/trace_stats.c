@@ -1,6 +1,7 @@
 /* recycle trace-stats SNAPSHOT [--by lineno|filename|traceback] [--limit N]
  * [--cumulative]: the top of Snapshot.statistics(), printed as
  * tracemalloc prints each Statistic. */
+#include "commands.h"
 #include "trace_tool.h"
 
 #include <stdio.h>

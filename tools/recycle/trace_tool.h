@@ -4,10 +4,6 @@
 
 #include <recycle.h>
 
-int cmd_trace(int argc, char **argv);
-int cmd_trace_stats(int argc, char **argv);
-int cmd_trace_diff(int argc, char **argv);
-
 /* Options of trace-stats and trace-diff. */
 typedef struct rc_tool_report_opts {
     rc_trace_key key;
