@@ -7,6 +7,7 @@
 
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,13 @@ static int symbolize_frame(rc_snapshot *s, Dwfl_Module *mod, uint32_t fi)
     const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
     if (func && (f.func = rc__snap_str(s, func)) == RC__NOSTR)
         return RC_ENOMEM;
+    char named[1024];
+    if (!src && func) {
+        /* no line table (a stripped library): "module(function)" keeps
+         * functions apart where file:line cannot */
+        snprintf(named, sizeof named, "%s(%s)", s->d.strs + f.module, func);
+        src = named;
+    }
     if (src && (f.file = rc__snap_str(s, src)) == RC__NOSTR)
         return RC_ENOMEM;
     f.line = src ? lineno : 0;
