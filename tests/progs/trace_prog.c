@@ -51,6 +51,7 @@ static __attribute__((noinline)) char *grow_buffer(void)
     char *b = NULL;
     for (size_t n = 1000; n <= 50000; n += 7000)
         b = realloc(b, n);                     /* SITE:realloc */
+    touch(b);                                  /* no tail call: keep this frame */
     return b;
 }
 
