@@ -32,9 +32,9 @@ rc_no_sanitizers(trace_prog)
 foreach(t ${RC_TESTS})
   get_filename_component(n ${t} NAME_WE)
   if(n STREQUAL "test_trace_preload")
-    add_dependencies(${n} recycle-trace trace_prog)
+    add_dependencies(${n} recycle-trace trace_prog recycle)
     target_compile_definitions(${n} PRIVATE RC_PRELOAD_LIB="$<TARGET_FILE:recycle-trace>"
-                               RC_TRACE_PROG="$<TARGET_FILE:trace_prog>")
+                               RC_TRACE_PROG="$<TARGET_FILE:trace_prog>" RC_RECYCLE="$<TARGET_FILE:recycle>")
   endif()
 endforeach()
 

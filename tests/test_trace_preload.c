@@ -220,6 +220,79 @@ static void test_sigusr2_and_sigterm(void **state)
     rc_snapshot_free(s);
 }
 
+/* Runs argv (stdout and stderr to the file out); returns the wait status. */
+static int run(char *const argv[], const char *out)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stdout) || dup2(1, 2) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(126);
+    }
+    return finish(pid);
+}
+
+static char *slurp_text(const char *path)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void test_recycle_trace_command(void **state)
+{
+    (void)state;
+    char snap[256], log[256], want[2048], bad[256];
+    snprintf(snap, sizeof snap, "%s/cmd.snap", dir);
+    snprintf(log, sizeof log, "%s/cmd.log", dir);
+    char *trace[] = {RC_RECYCLE, "trace", "-n", "3", "-o", snap, "--", RC_TRACE_PROG, NULL};
+    int st = run(trace, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(slurp_text(log), "live blocks"));
+
+    char *stats[] = {RC_RECYCLE, "trace-stats", snap, "--limit", "0", NULL};
+    st = run(stats, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    snprintf(want, sizeof want, "%s:%d: size=100 KiB, count=400, average=256 B\n", prog_src, site_line("thread_calloc"));
+    assert_non_null(strstr(slurp_text(log), want));
+    snprintf(want, sizeof want, "%s:%d: size=10000 B, count=10, average=1000 B\n", prog_src, site_line("main_malloc"));
+    assert_non_null(strstr(slurp_text(log), want));
+
+    char *diff[] = {RC_RECYCLE, "trace-diff", snap, snap, "--by", "filename", NULL};
+    st = run(diff, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(slurp_text(log), "(+0 B), count="));
+
+    /* a truncated snapshot: exit 2 and the byte offset */
+    snprintf(bad, sizeof bad, "%s/cut.snap", dir);
+    snprintf(want, sizeof want, "head -c 300 %s > %s", snap, bad);
+    assert_int_equal(system(want), 0);
+    char *cut[] = {RC_RECYCLE, "trace-stats", bad, NULL};
+    st = run(cut, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    assert_non_null(strstr(slurp_text(log), "byte offset 300"));
+
+    /* a program that cannot start: 127; one killed by a signal: 128 + N */
+    char *missing[] = {RC_RECYCLE, "trace", "-o", snap, "--", "/nonexistent/prog", NULL};
+    st = run(missing, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+    static const struct { const char *mode; int sig; } deaths[] = {{"term", SIGTERM}, {"segv", SIGSEGV}};
+    for (int i = 0; i < 2; i++) {
+        char *killed[] = {RC_RECYCLE, "trace", "-o", snap, "--", RC_TRACE_PROG, (char *)deaths[i].mode, NULL};
+        st = run(killed, log);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 128 + deaths[i].sig);
+        rc_snapshot *s = load(snap);           /* complete, loadable, with the program's sites */
+        check_parent_sites(s);
+        rc_snapshot_free(s);
+    }
+}
+
 int main(void)
 {
     snprintf(prog_src, sizeof prog_src, "%s/tests/progs/trace_prog.c", RC_SOURCE_DIR);
@@ -230,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_deeper_tracebacks),
         cmocka_unit_test(test_fork_child_writes_its_own),
         cmocka_unit_test(test_sigusr2_and_sigterm),
+        cmocka_unit_test(test_recycle_trace_command),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

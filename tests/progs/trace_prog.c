@@ -3,9 +3,12 @@
  * finds the allocation sites by their SITE: markers).
  *   trace_prog          allocate, free some, exit
  *   trace_prog fork     also fork a child that allocates and exits
- *   trace_prog wait     allocate, print "ready", then sleep until killed */
+ *   trace_prog wait     allocate, print "ready", then sleep until killed
+ *   trace_prog term     allocate, then raise SIGTERM
+ *   trace_prog segv     allocate, then write through a null pointer */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,12 @@ int main(int argc, char **argv)
             exit(0);
         }
         waitpid(pid, NULL, 0);
+    }
+    if (strcmp(mode, "term") == 0)
+        raise(SIGTERM);
+    if (strcmp(mode, "segv") == 0) {
+        volatile int *null = (volatile int *)(uintptr_t)(nkeep / 1000);   /* nkeep < 1000: 0 */
+        *null = 1;
     }
     if (strcmp(mode, "wait") == 0) {
         printf("ready\n");
