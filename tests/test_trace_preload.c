@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 static char dir[] = "/tmp/test_trace_preload_XXXXXX";
+static const char *every = "0";      /* RECYCLE_TRACE_EVERY for start() */
 static char prog_src[1024];
 
 /* The line of tests/progs/trace_prog.c marked SITE:<name>. */
@@ -56,6 +57,7 @@ static pid_t start(const char *mode, const char *out, int frames, int *pipe_fd)
         snprintf(num, sizeof num, "%d", frames);
         setenv("RECYCLE_TRACE_FRAMES", num, 1);
         setenv("RECYCLE_TRACE_OUT", out, 1);
+        setenv("RECYCLE_TRACE_EVERY", every, 1);
         snprintf(num, sizeof num, "%ld", (long)getpid());
         setenv("RECYCLE_TRACE_ROOT", num, 1);
         setenv("LD_PRELOAD", RC_PRELOAD_LIB, 1);
@@ -220,6 +222,31 @@ static void test_sigusr2_and_sigterm(void **state)
     rc_snapshot_free(s);
 }
 
+static void test_periodic_snapshots(void **state)
+{
+    (void)state;
+    char out[256], buf[16];
+    snprintf(out, sizeof out, "%s/every.snap", dir);
+    int fd;
+    every = "0.1";
+    pid_t pid = start("wait", out, 1, &fd);
+    every = "0";
+    assert_true(read(fd, buf, 6) == 6);
+    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* no signal: the timer writes it */
+        usleep(10000);
+    rc_snapshot *s = load(out);
+    check_parent_sites(s);
+    rc_snapshot_free(s);
+    unlink(out);
+    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* and again */
+        usleep(10000);
+    assert_int_equal(access(out, F_OK), 0);
+    kill(pid, SIGKILL);                 /* uncatchable: the last periodic file stays */
+    finish(pid);
+    close(fd);
+    rc_snapshot_free(load(out));
+}
+
 /* Runs argv (stdout and stderr to the file out); returns the wait status. */
 static int run(char *const argv[], const char *out)
 {
@@ -303,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_deeper_tracebacks),
         cmocka_unit_test(test_fork_child_writes_its_own),
         cmocka_unit_test(test_sigusr2_and_sigterm),
+        cmocka_unit_test(test_periodic_snapshots),
         cmocka_unit_test(test_recycle_trace_command),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
