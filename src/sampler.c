@@ -286,9 +286,17 @@ static double mono_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Sleeps until the monotonic time `until`; true if the process ended. */
-static bool wait_tick(long pid, int pidfd, double until)
+/* Sleeps until the monotonic time `until`; true if the process ended.
+ * Short intervals sleep with clock_nanosleep: a tick notices the exit
+ * soon enough, and waking from ppoll on the pidfd costs more CPU. */
+static bool wait_tick(long pid, int pidfd, double until, double interval)
 {
+    if (interval < 0.01) {
+        struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        return false;
+    }
     for (;;) {
         double left = until - mono_now();
         if (left <= 0)
@@ -323,7 +331,7 @@ static void sample_until_exit(sampler *s, double timeout)
             next = now + interval;   /* fell behind: skip, never burst */
         if (timeout > 0 && next - start > timeout)
             break;
-        if (wait_tick(s->root.pid, pidfd, next))
+        if (wait_tick(s->root.pid, pidfd, next, interval))
             break;
     }
     if (pidfd >= 0)
