@@ -6,13 +6,27 @@
 # tests: cmocka (libcmocka-dev)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
+# benchmark anchor: Boehm GC (libgc-dev) for bench/gc
+pkg_check_modules(BDWGC REQUIRED IMPORTED_TARGET bdw-gc)
+set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
+
 # ==== allocator (issue 2) ====
+# bench/alloc: Boehm GC (libgc-dev) is linked; mimalloc is dlopen'ed and
+# jemalloc LD_PRELOADed in child processes, so neither replaces glibc's malloc.
+pkg_check_modules(BDWGC IMPORTED_TARGET bdw-gc)
+if(BDWGC_FOUND)
+  set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})
+endif()
 # ==== end allocator ====
 
 # ==== built-in types (issue 3) ====
 # ==== end built-in types ====
 
 # ==== tracer (issue 4) ====
+# libdw (elfutils): symbolizes native frames when a report is made.
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+list(APPEND RC_LIBS PkgConfig::LIBDW)
+string(APPEND RC_PC_REQUIRES " libdw")
 # ==== end tracer ====
 
 # ==== profiler (issue 5) ====
@@ -30,6 +44,13 @@ set_source_files_properties(${PROJECT_SOURCE_DIR}/examples/profile_instrumented.
 # ==== end profiler ====
 
 # ==== object graph (issue 6) ====
+# Graphviz's libraries render show_refs in-process (libgraphviz-dev);
+# tests decode the PNGs with libpng (libpng-dev).
+pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+list(APPEND RC_LIBS PkgConfig::GVC)
+string(APPEND RC_PC_REQUIRES " libgvc libcgraph")
+list(APPEND RC_TEST_LIBS PkgConfig::PNG)
 # ==== end object graph ====
 
 # ==== demo (issue 7) ====

@@ -258,15 +258,383 @@ void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
 /* ==== section: allocator (issue 2) ==== */
 
+/* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
+ * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
+ * since the heap was created; rc_heap_alloc_count is the attempts so far. */
+uint64_t rc_heap_alloc_count(const rc_heap *h);
+/* Attempt number nth fails with RC_ENOMEM (0: none); with after, every
+ * attempt after it fails too.  Counting continues from the current count. */
+void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
+
+/* Size classes: 16-byte steps up to 512 B, then 64-byte steps up to
+ * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md). */
+#define RC_ALLOC_NCLASSES 40
+#define RC_ALLOC_SMALL_MAX 1024
+
+typedef struct rc_alloc_class {
+    size_t block_size;
+    size_t pools;            /* pools of this class holding at least one block */
+    size_t blocks_used;
+    size_t blocks_free;      /* free blocks in those pools, never-used ones included */
+} rc_alloc_class;
+
+/* What rc_heap_print_stats prints, as numbers (computed by walking the pools). */
+typedef struct rc_alloc_stats {
+    rc_alloc_class objects[RC_ALLOC_NCLASSES];   /* pools of objects */
+    rc_alloc_class buffers[RC_ALLOC_NCLASSES];   /* pools of raw buffers */
+    size_t arenas;           /* held now */
+    size_t arenas_allocated; /* mapped since creation */
+    size_t arenas_freed;     /* given back to the OS since creation */
+    size_t arenas_highwater; /* most held at once */
+    size_t pools_used, pools_free;      /* pools in held arenas */
+    size_t bytes_used;       /* in blocks handed out */
+    size_t bytes_free;       /* in free blocks of used pools */
+    size_t bytes_pool_headers;
+    size_t bytes_quantization;          /* pool tails too short for a block */
+    size_t bytes_free_pools;            /* in pools holding no block */
+    size_t large_objects, large_buffers, large_bytes;  /* malloc'd blocks, prefixes included */
+    double fragmentation;    /* bytes_free / (bytes_used + bytes_free) */
+} rc_alloc_stats;
+
+void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
+
 /* ==== end section: allocator ==== */
 
 
 /* ==== section: built-in types (issue 3) ==== */
 
+/* Python's values for C (src/types/, docs/types.md).  Reference rules are
+ * CPython's: constructors return new references; setters take their own
+ * reference to what they store (the caller keeps its reference); getters
+ * return borrowed references.  A wrong type given to any function records
+ * "expected X, got Y" in rc_last_error and returns an error code, NULL or 0;
+ * it never crashes.  Every value's repr is Python's repr text. */
+
+/* --- singletons, numbers ------------------------------------------------ */
+void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
+void   *rc_true(rc_heap *h);
+void   *rc_false(rc_heap *h);
+void   *rc_bool(rc_heap *h, bool v);
+bool    rc_is_none(const void *o);
+int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
+
+void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
+/* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
+void   *rc_int_add(const void *a, const void *b);
+void   *rc_int_sub(const void *a, const void *b);
+void   *rc_int_mul(const void *a, const void *b);
+void   *rc_float_from(rc_heap *h, double v);
+int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
+
+/* --- str and bytes ------------------------------------------------------ */
+/* UTF-8, validated, immutable; the hash is computed once and cached.
+ * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
+ * bytes) automatically, as CPython interns such literals; strings built at
+ * run time with rc_str_format are interned only by rc_str_intern. */
+void   *rc_str_new(rc_heap *h, const char *utf8);
+void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
+bool    rc_str_is_interned(const void *str);
+const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
+size_t  rc_str_len(const void *str);                  /* bytes */
+size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
+
+void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
+const void *rc_bytes_data(const void *bytes);
+size_t  rc_bytes_len(const void *bytes);
+
+/* --- list and tuple ---------------------------------------------------- */
+/* Indices of insert/pop follow Python: negative counts from the end. */
+void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+int     rc_list_append(void *list, void *item);
+int     rc_list_insert(void *list, ptrdiff_t i, void *item);
+int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
+size_t  rc_list_len(const void *list);
+void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
+int     rc_list_clear(void *list);
+int     rc_list_extend(void *list, void *iterable);
+void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+
+/* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
+ * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
+ * only untracked values is untracked, as CPython does. */
+void   *rc_tuple_new(rc_heap *h, size_t n);
+void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
+void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+int     rc_tuple_set(void *tuple, size_t i, void *item);
+void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
+size_t  rc_tuple_len(const void *tuple);
+
+/* --- dict and set --------------------------------------------------------
+ * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
+ * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
+ * set, record, ...) is RC_ETYPE. */
+void   *rc_dict_new(rc_heap *h);
+int     rc_dict_set(void *dict, void *key, void *value);
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
+size_t  rc_dict_len(const void *dict);
+int     rc_dict_clear(void *dict);
+/* PyDict_Next: start with *pos = 0; gives borrowed key and value; false at end. */
+bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
+void   *rc_dict_keys(const void *dict);                 /* new list */
+void   *rc_dict_values(const void *dict);               /* new list */
+void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
+/* Shortcuts with a C-string key (the str is made only when storing). */
+int     rc_dict_set_str(void *dict, const char *key, void *value);
+void   *rc_dict_get_str(const void *dict, const char *key);
+
+/* Sets iterate in insertion order (CPython's order is the hash order). */
+void   *rc_set_new(rc_heap *h);
+int     rc_set_add(void *set, void *key);
+int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
+int     rc_set_contains(const void *set, const void *key);
+size_t  rc_set_len(const void *set);
+bool    rc_set_next(const void *set, size_t *pos, void **key);
+
+/* --- arrays, buffers and views -------------------------------------------- */
+typedef enum rc_elem {
+    RC_I8, RC_I16, RC_I32, RC_I64,
+    RC_U8, RC_U16, RC_U32, RC_U64,
+    RC_F32, RC_F64
+} rc_elem;
+size_t  rc_elem_size(rc_elem kind);
+
+void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
+void   *rc_array_data(void *array);
+size_t  rc_array_len(const void *array);
+rc_elem rc_array_kind(const void *array);
+/* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
+ * BufferError); a value that does not fit the element kind is RC_ERANGE. */
+int     rc_array_append(void *array, const void *number);   /* an int or float object */
+int     rc_array_append_int(void *array, int64_t v);
+int     rc_array_append_float(void *array, double v);
+int     rc_array_extend(void *array, void *iterable);
+int     rc_array_resize(void *array, size_t n);
+void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
+
+/* The buffer-exporter protocol: a type with RC_TYPE_BUFFER in its flags is
+ * an rc_buffer_type (its rc_type first).  get_buffer describes the data and
+ * counts one more export; release_buffer counts one less.  While exports
+ * are live the exporter must not move or resize its data. */
+typedef struct rc_buffer {
+    void   *data;
+    size_t  len;        /* elements */
+    rc_elem kind;
+    bool    readonly;
+} rc_buffer;
+typedef struct rc_buffer_type {
+    rc_type type;
+    int  (*get_buffer)(void *self, rc_buffer *out);
+    void (*release_buffer)(void *self);
+} rc_buffer_type;
+#define RC_TYPE_BUFFER 0x100u
+
+/* memoryview: a zero-copy window on an exporter (bytes, array, another view
+ * or a user type); start/stop are elements and are clamped like a Python
+ * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
+ * and one export until rc_view_release or its death. */
+void   *rc_view_new(void *exporter, size_t start, size_t stop);
+void   *rc_view_slice(void *view, size_t start, size_t stop);
+void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+int     rc_view_release(void *view);                /* later use is RC_ESTATE */
+void   *rc_view_data(const void *view);
+size_t  rc_view_len(const void *view);              /* elements */
+size_t  rc_view_nbytes(const void *view);
+rc_elem rc_view_kind(const void *view);
+bool    rc_view_readonly(const void *view);
+void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
+void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+
+/* --- records: __slots__ or __dict__ ----------------------------------------
+ * A record type has named fields.  RC_RECORD_SLOTS stores them in the
+ * instance (a fixed array of references; unknown names are RC_ENOENT);
+ * RC_RECORD_DICT gives each instance an attribute dict (made on first set)
+ * that takes any name.  Record types live as long as their heap. */
+typedef enum rc_record_layout { RC_RECORD_SLOTS, RC_RECORD_DICT } rc_record_layout;
+typedef struct rc_record_type rc_record_type;
+const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
+                                         size_t nfields, const char *const *fields);
+const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
+void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+int     rc_record_set(void *rec, const char *field, void *value);
+void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
+int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
+void   *rc_record_get_at(const void *rec, size_t i);
+void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
+
+/* --- iteration, ranges, generators -------------------------------------- */
+void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+size_t  rc_range_len(const void *range);
+/* iter(o): a new iterator over any container, str, bytes, array, view or
+ * range (dicts give their keys); an iterator or generator gives itself. */
+void   *rc_iter(void *iterable);
+void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
+void   *rc_dict_iter_values(void *dict);
+/* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
+ * a dict or set changed size during iteration). */
+int     rc_iter_next(void *iterator, void **item);
+
+/* A generator produces its items lazily: next(h, state, &item) returns 1
+ * with a new reference in *item, 0 when done, <0 on error.  The state is
+ * copied into the generator object (plain bytes, at most 1 KiB). */
+typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
+void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+/* Pipeline stages: each is a generator holding a reference to its source. */
+typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
+typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
+void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
+void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
+void   *rc_gen_take(void *iterable, size_t n);
+
+/* --- every value ---------------------------------------------------------- */
+void   *rc_repr(const void *o);                 /* new str with Python's repr text */
+/* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
+ * full length or <0 on error. */
+int     rc_repr_buf(const void *o, char *buf, size_t size);
+int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
+void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+const char *rc_type_name(const void *o);
+
 /* ==== end section: built-in types ==== */
 
 
 /* ==== section: tracer (issue 4) ==== */
+
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+ * docs/tracer.md).  While tracing, every block the heap hands out (objects
+ * and rc_alloc buffers) is recorded with its size and a traceback: the
+ * rc_new / rc_alloc call site (file:line:function, from the macros above)
+ * followed, when nframe > 1, by nframe - 1 native caller frames captured as
+ * return addresses and symbolized (libdw) only when a report is made.
+ * Costs one pointer test per allocation while off. */
+
+/* Starts tracing with tracebacks of at most nframe frames (1..128).
+ * Already tracing: changes the limit for new traces.  RC_EINVAL, RC_ENOMEM. */
+int    rc_trace_start(rc_heap *h, int nframe);
+/* Stops tracing and forgets every trace (tracemalloc.stop). */
+void   rc_trace_stop(rc_heap *h);
+bool   rc_trace_is_tracing(const rc_heap *h);
+/* Forgets every trace and resets traced memory and its peak to 0. */
+void   rc_trace_clear_traces(rc_heap *h);
+int    rc_trace_get_traceback_limit(const rc_heap *h);
+/* Bytes in traced blocks now and at the peak (either pointer may be NULL). */
+void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
+/* Sets the peak to the current size (tracemalloc.reset_peak). */
+void   rc_trace_reset_peak(rc_heap *h);
+/* Bytes the tracer itself uses to store traces (tracemalloc.get_tracemalloc_memory). */
+size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
+/* Number of blocks traced now. */
+size_t rc_trace_count(const rc_heap *h);
+
+/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
+ * place has no debug information (func may still be known). */
+typedef struct rc_frame {
+    const char *filename;
+    int         lineno;
+    const char *func;       /* may be NULL */
+} rc_frame;
+
+/* Frames most recent first: frames[0] is the allocation site. */
+typedef struct rc_traceback {
+    size_t   nframe;
+    rc_frame frames[];
+} rc_traceback;
+
+/* Where obj (an object body or an rc_alloc buffer) was allocated; NULL when
+ * not traced.  Free with free(). */
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
+
+/* Snapshots: the live traces at one moment (tracemalloc.Snapshot). */
+typedef struct rc_snapshot rc_snapshot;
+
+/* NULL when not tracing (RC_ESTATE) or out of memory; see rc_last_error. */
+rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
+void   rc_snapshot_free(rc_snapshot *s);
+int    rc_snapshot_traceback_limit(const rc_snapshot *s);
+size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
+size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Traced memory of the process when the snapshot was taken. */
+void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
+
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
+ * msg (may be NULL) receives a message naming the file. */
+int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
+ * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
+ * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+
+/* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
+ * (whole-process mode). */
+#define RC_TRACE_DOMAIN_HEAP 0u
+#define RC_TRACE_DOMAIN_MMAP 1u
+
+/* tracemalloc.Filter (filename_pattern != NULL) or tracemalloc.DomainFilter
+ * (filename_pattern == NULL, has_domain true).  The pattern is fnmatch(3)
+ * over the frame's file name; lineno 0 matches any line; all_frames looks at
+ * every frame instead of the most recent; has_domain restricts the filter
+ * to one domain (a zero-initialized filter matches any domain). */
+typedef struct rc_trace_filter {
+    bool        inclusive;
+    const char *filename_pattern;
+    int         lineno;
+    bool        all_frames;
+    bool        has_domain;
+    unsigned    domain;
+} rc_trace_filter;
+
+/* A new snapshot with the traces that pass the filters (a trace must match
+ * one inclusive filter, if any, and no exclusive one).  NULL on OOM. */
+rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
+
+typedef enum rc_trace_key {
+    RC_TRACE_BY_FILENAME,
+    RC_TRACE_BY_LINENO,
+    RC_TRACE_BY_TRACEBACK,
+} rc_trace_key;
+
+/* One line of statistics (tracemalloc.Statistic / StatisticDiff). */
+typedef struct rc_trace_stat {
+    const rc_traceback *traceback;   /* the group's key: one frame unless BY_TRACEBACK */
+    size_t  size;                    /* bytes (in the newer snapshot) */
+    size_t  count;                   /* blocks */
+    int64_t size_diff;               /* compare_to only */
+    int64_t count_diff;
+} rc_trace_stat;
+
+typedef struct rc_trace_stats {
+    size_t        len;
+    rc_trace_key  key;
+    bool          is_diff;           /* made by compare_to */
+    rc_trace_stat *items;            /* sorted as tracemalloc sorts them */
+} rc_trace_stats;
+
+/* Statistics grouped by key, largest first.  cumulative counts every frame
+ * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
+ * error with *err set (err may be NULL). */
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+/* Differences from old to s (tracemalloc's Snapshot.compare_to). */
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
+                                       int *err);
+void   rc_trace_stats_free(rc_trace_stats *st);
+/* Formats one line exactly as tracemalloc's Statistic.__str__ (or
+ * StatisticDiff.__str__ for compare_to results), e.g.
+ * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the
+ * length snprintf would have written. */
+int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+/* Prints the first limit lines (0: all), one per stat.  For BY_TRACEBACK
+ * each is followed by its frames as tracemalloc's Traceback.format() does. */
+void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
+/* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
+int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 
 /* ==== end section: tracer ==== */
 
@@ -429,6 +797,166 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
 
 
 /* ==== section: object graph (issue 6) ==== */
+
+/* objgraph for recycle heaps (src/graph.c, src/graph_dot.c, src/heapdump.c;
+ * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
+ * heap's objects and references, taken from a live heap or loaded from a
+ * heap dump, so the same code answers both.  The rc_graph_* functions take
+ * a live heap or object, snapshot it, answer and drop the snapshot.
+ *
+ * Unlike gc.get_objects, a snapshot holds every live object, tracked or not
+ * (recycle's allocator can walk them all); "tracked" is recorded per object.
+ * An object's external count is its refcount minus the references found
+ * inside the heap: references held by C variables, by gc.garbage or by
+ * anything else outside the heap's objects. */
+
+typedef struct rc_objgraph rc_objgraph;
+
+/* One object of a snapshot.  obj is the live object for snapshots of a
+ * live heap (valid while the object lives) and NULL for loaded dumps; addr
+ * is its address when the snapshot was taken (what %p printed). */
+typedef struct rc_objinfo {
+    void       *obj;
+    uint64_t    addr;
+    const char *type;       /* type name; valid while the snapshot lives */
+    size_t      size;       /* rc_sizeof at snapshot time */
+    size_t      refcount;   /* RC_IMMORTAL_REFCNT for immortal objects */
+    size_t      internal;   /* references from objects of the heap */
+    size_t      external;   /* refcount - internal (0 for immortal objects) */
+    bool        tracked;    /* tracked by the cycle collector */
+    bool        immortal;
+    bool        in_garbage; /* held by gc.garbage */
+    bool        finalizer;  /* its type has a finalize */
+} rc_objinfo;
+
+typedef int  (*rc_objinfo_visit)(const rc_objinfo *o, void *arg);  /* non-zero stops */
+typedef bool (*rc_objinfo_pred)(const rc_objinfo *o, void *ctx);
+
+/* Per-type totals, most common first (ties by name). */
+typedef struct rc_type_count {
+    const char *name;
+    size_t      count;
+    size_t      bytes;      /* sum of rc_sizeof */
+} rc_type_count;
+
+/* A type whose count passed its previous peak (objgraph.growth). */
+typedef struct rc_type_growth {
+    const char *name;
+    size_t      count;      /* count now */
+    size_t      delta;      /* increase over the previous peak */
+} rc_type_growth;
+
+/* Options of show_refs / show_backrefs / show_chain, as objgraph's. */
+typedef struct rc_graph_opts {
+    size_t max_depth;               /* 3 */
+    size_t too_many;                /* 10: neighbours drawn per object; the rest become one "N more" node */
+    const void *const *extra_ignore;/* objects (addresses, for dumps) never drawn */
+    size_t n_ignore;
+    rc_objinfo_pred filter;         /* NULL: all; false: the object is not drawn */
+    rc_objinfo_pred highlight;      /* true: drawn in blue */
+    void  *ctx;                     /* passed to filter, highlight and extra_info */
+    bool   refcounts;               /* label shows "[refcount, ext N]" */
+    bool   shortnames;              /* true: type name only; false: also the address */
+    /* Writes an extra label line for o into buf (size n). */
+    void (*extra_info)(const rc_objinfo *o, void *ctx, char *buf, size_t n);
+} rc_graph_opts;
+
+void rc_graph_opts_default(rc_graph_opts *o);
+
+/* ---- snapshots and heap dumps ---- */
+
+/* Snapshot of a live heap; NULL on failure (rc_last_error(h)). */
+rc_objgraph *rc_objgraph_new(rc_heap *h);
+void         rc_objgraph_free(rc_objgraph *g);
+/* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,
+ * edges, refcounts and external counts.  RC_EIO / RC_ENOMEM on failure. */
+int rc_heap_dump(rc_heap *h, const char *path);
+int rc_objgraph_save(const rc_objgraph *g, const char *path);
+/* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
+ * future-version file is RC_EFORMAT with a message in err naming the file
+ * and byte offset.  err may be NULL. */
+int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+
+size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
+size_t rc_objgraph_edge_count(const rc_objgraph *g);
+/* The object at addr; false when the snapshot has none there. */
+bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
+int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+
+/* ---- queries over a snapshot ---- */
+
+/* Fills out[0..cap) with the most common types (objgraph.most_common_types,
+ * typestats with cap = total); returns the number of types there are. */
+size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
+size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
+int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
+/* Tracked objects no object of the heap refers to (get_leaking_objects). */
+int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* Types of now whose count grew past their count in before (objgraph.growth
+ * with before's counts as the peaks), largest delta first; returns how many
+ * there are, fills up to limit.  Names point into now. */
+size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
+                          rc_type_growth *out, size_t limit);
+/* Chains, as malloc'd arrays of addresses the caller frees.
+ * find_backref_chain: breadth-first over referrers from addr until pred
+ * holds; *chain runs from the object found to addr.  find_ref_chain: over
+ * referents; *chain runs from addr to the object found.  Neither found
+ * within max_depth: RC_ENOENT and a chain of addr alone (as objgraph). */
+int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                   void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                               void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+/* The shortest chain from an object held from outside the heap (external
+ * count > 0, or immortal) down to addr: (*chain)[0] is the holder,
+ * (*chain)[*len-1] is addr.  RC_ENOENT (empty chain) when nothing outside
+ * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
+ * also when addr is not in the snapshot. */
+int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
+/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
+ * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
+ * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
+ * an address not in the snapshot. */
+int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                          const rc_graph_opts *opts, const char *path);
+int rc_objgraph_show_backrefs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
+                              const rc_graph_opts *opts, const char *path);
+/* The objects of a chain and the references between them (show_chain with
+ * backrefs=True). */
+int rc_objgraph_show_chain(const rc_objgraph *g, const uint64_t *chain, size_t len,
+                           const rc_graph_opts *opts, const char *path);
+/* The last error of a snapshot call (Graphviz messages included). */
+const char *rc_objgraph_last_error(const rc_objgraph *g);
+
+/* ---- the same on a live heap ---- */
+
+size_t rc_graph_count(rc_heap *h, const char *type);
+/* Returns the number of types, fills out[0..cap) most common first. */
+size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
+/* objgraph.show_most_common_types: "name count" lines, names padded. */
+int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
+/* objgraph.growth / show_growth: runs a full collection, then reports the
+ * types whose count passed the peak this heap last saw, and raises the
+ * peaks.  Returns how many grew (-errno on failure). */
+long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
+int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
+/* Remembers the objects alive now; new_since_mark visits those alive now
+ * that were not (by address and type: an object freed and replaced by one
+ * of the same type at the same address counts as old). */
+int    rc_graph_mark(rc_heap *h);
+int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
+int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
+/* objgraph.at: the live object whose body is at addr, else NULL. */
+void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
+/* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
+int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                   size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                               size_t max_depth, void ***chain, size_t *len);
+int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
+int    rc_graph_show_refs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_backrefs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
+int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *opts, const char *path);
 
 /* ==== end section: object graph ==== */
 

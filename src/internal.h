@@ -35,12 +35,17 @@
 #define RC_NOINLINE    __attribute__((noinline))
 #define RC_COLD        __attribute__((cold, noinline))
 
-/* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>". */
-RC_COLD _Noreturn void rc__fatal(const char *check, const void *obj, const char *fmt, ...);
+/* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>".
+ * type may be NULL when the memory at addr cannot be trusted. */
+RC_COLD _Noreturn void rc__fatal(const char *check, const char *type, const void *addr,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The type name of an object whose header may be damaged: "?" unless tw
+ * looks like a pointer (a freed block has tw == 0). */
+const char *rc__safe_type_name(const void *obj);
 
 #if RC_DEBUG >= 1
 #define rc_assert(cond, check, obj, ...) \
-    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), (obj), __VA_ARGS__); } while (0)
+    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), rc__safe_type_name(obj), (obj), __VA_ARGS__); } while (0)
 #else
 #define rc_assert(cond, check, obj, ...) ((void)0)
 #endif
@@ -168,7 +173,8 @@ typedef struct rc_gc_state {
     struct rc_gc_cb { rc_gc_callback fn; void *ctx; } *callbacks;
     size_t   ncallbacks, callbacks_cap;
 
-    struct rc_weak_table *weak;     /* target → its weakrefs (gc.c) */
+    struct rc_weak_table *weak;     /* target → its weakrefs (weakref.c) */
+    struct rc_dead_set *dead;       /* the dead set while a collection handles it */
 } rc_gc_state;
 
 struct rc_heap {
@@ -192,6 +198,8 @@ struct rc_heap {
     void (*destructors[8])(rc_heap *h);
     int    ndestructors;
     size_t live_objects;
+    int    dealloc_depth;             /* nested deaths now running (object.c) */
+    rc_head *trash;                   /* deaths deferred past the depth limit */
     int    err_code;
     char   err_msg[256];
 };
@@ -206,12 +214,21 @@ int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
+/* The end of a death, for an object already finalized, without weakrefs
+ * and unlinked from the collector: drop its references, release, free. */
+void rc__free_dead(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
 void rc__gc_maybe_collect(rc_heap *h);           /* the threshold check before a tracked allocation */
 void rc__gc_destroy(rc_heap *h);
-void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying object */
+bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection's dead set */
+/* weakref.c */
+void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying object, runs callbacks */
+/* Clears the weakrefs to the n dead objects of v (NULL entries skipped),
+ * then runs the callbacks of those weakrefs that are not dead themselves. */
+void rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
+void rc__weak_destroy(rc_heap *h);
 
 /* Visits each child of o: through the type's traverse. */
 RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
@@ -219,6 +236,8 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     const rc_type *t = rc__type(o);
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
+
+#include "hash.h"
 
 /* prim/: the OS. */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */

@@ -1,0 +1,69 @@
+"""CPython anchor for bench/gc: the same shapes, timed inside CPython.
+
+Prints one line per measurement:  <shape> <n> <live|garbage|gen0> <ns_per_object>
+"""
+import gc
+import random
+import sys
+import time
+
+
+class Node:
+    __slots__ = ("a", "b", "c")
+
+
+def rings(n):
+    heads = []
+    for _ in range(n // 10):
+        first = prev = Node()
+        for _ in range(9):
+            x = Node()
+            prev.a = x
+            prev = x
+        prev.a = first
+        heads.append(first)
+    return heads
+
+
+def random_graph(n, rng):
+    nodes = [Node() for _ in range(n)]
+    for x in nodes:
+        x.a = nodes[rng.randrange(n)]
+        x.b = nodes[rng.randrange(n)]
+        x.c = nodes[rng.randrange(n)]
+    return nodes[::10]
+
+
+def timed_collect(gen=2):
+    t0 = time.perf_counter_ns()
+    gc.collect(gen)
+    return time.perf_counter_ns() - t0
+
+
+def main():
+    sizes = [int(s) for s in sys.argv[1:]] or [100000, 1000000]
+    rng = random.Random(42)
+    gc.disable()
+    for n in sizes:
+        for shape in ("rings", "random"):
+            roots = rings(n) if shape == "rings" else random_graph(n, rng)
+            gc.collect()
+            live = timed_collect()
+            print(f"{shape} {n} live {live / n:.2f}", flush=True)
+            del roots
+            dead = timed_collect()
+            print(f"{shape} {n} garbage {dead / n:.2f}", flush=True)
+    # gen-0 collection with a large old generation
+    for n in sizes:
+        old = rings(n)
+        gc.collect()
+        times = []
+        for _ in range(5):
+            young = [Node() for _ in range(699)]
+            times.append(timed_collect(0))
+        print(f"gen0 {n} gen0 {min(times):.0f}", flush=True)
+        del old, young
+        gc.collect()
+
+
+main()

@@ -1,0 +1,324 @@
+/* bench/gc: full-collection cost per live and per garbage object, and gen-0
+ * collection cost under a large old generation, for recycle, CPython
+ * (bench/anchors/gc.py under /usr/bin/python3) and Boehm GC, in one run.
+ *
+ * Shapes: rings of 10 nodes with one pointer each (one external reference
+ * per ring), and a random graph with 3 out-edges per node (an external
+ * reference to every 10th node).
+ *
+ *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6
+ */
+#include <recycle.h>
+
+#include <gc/gc.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct bnode {
+    struct bnode *a, *b, *c;
+} bnode;
+
+static int bnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    bnode *n = self;
+    int rv = 0;
+    if (n->a && (rv = visit(n->a, arg)))
+        return rv;
+    if (n->b && (rv = visit(n->b, arg)))
+        return rv;
+    if (n->c && (rv = visit(n->c, arg)))
+        return rv;
+    return 0;
+}
+
+static void bnode_clear(void *self)
+{
+    bnode *n = self;
+    bnode *a = n->a, *b = n->b, *c = n->c;
+    n->a = n->b = n->c = NULL;
+    if (a)
+        rc_decref(a);
+    if (b)
+        rc_decref(b);
+    if (c)
+        rc_decref(c);
+}
+
+typedef struct ring {
+    struct ring *a;
+} ring;
+
+static int ring_traverse(void *self, rc_visit visit, void *arg)
+{
+    ring *r = self;
+    return r->a ? visit(r->a, arg) : 0;
+}
+
+static void ring_clear(void *self)
+{
+    ring *r = self;
+    ring *a = r->a;
+    r->a = NULL;
+    if (a)
+        rc_decref(a);
+}
+
+/* One pointer for rings, three for the random graph: bodies sized to fit. */
+static const rc_type ring_type = {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL};
+static const rc_type graph_type = {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng = 42;
+static size_t rnd(size_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (size_t)(rng % n);
+}
+
+/* ---- recycle ----------------------------------------------------------------- */
+
+/* Builds the shape; returns the array of external references. */
+static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
+{
+    size_t nr = n / 10;
+    void **roots = malloc(nr * sizeof *roots);
+    if (!strcmp(shape, "rings")) {
+        for (size_t r = 0; r < nr; r++) {
+            ring *first = rc_new(h, &ring_type), *prev = first;
+            for (int i = 0; i < 9; i++) {
+                ring *x = rc_new(h, &ring_type);
+                prev->a = x;          /* the new reference moves into prev */
+                prev = x;
+            }
+            prev->a = first;          /* first: one reference from the ring, one ours */
+            rc_incref(first);
+            roots[r] = first;
+        }
+    } else {
+        bnode **all = malloc(n * sizeof *all);
+        for (size_t i = 0; i < n; i++)
+            all[i] = rc_new(h, &graph_type);
+        for (size_t i = 0; i < n; i++) {
+            bnode *x = all[i];
+            x->a = all[rnd(n)];
+            x->b = all[rnd(n)];
+            x->c = all[rnd(n)];
+            rc_incref(x->a);
+            rc_incref(x->b);
+            rc_incref(x->c);
+        }
+        for (size_t r = 0; r < nr; r++)
+            roots[r] = all[r * 10];
+        for (size_t i = 0; i < n; i++)
+            if (i % 10)
+                rc_decref(all[i]);
+        free(all);
+    }
+    *nroots = nr;
+    return roots;
+}
+
+static double rc_timed_collect(rc_heap *h, int gen)
+{
+    uint64_t t0 = now_ns();
+    rc_gc_collect(h, gen);
+    return (double)(now_ns() - t0);
+}
+
+typedef struct result {
+    double live, garbage;
+} result;
+
+static result rc_measure(const char *shape, size_t n)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    rc_gc_disable(h);
+    size_t nr;
+    void **roots = rc_build(h, shape, n, &nr);
+    rc_gc_collect(h, 2);
+    result r;
+    r.live = rc_timed_collect(h, 2) / (double)n;
+    for (size_t i = 0; i < nr; i++)
+        rc_decref(roots[i]);
+    r.garbage = rc_timed_collect(h, 2) / (double)n;
+    free(roots);
+    rc_heap_free(h);
+    return r;
+}
+
+static double rc_gen0(size_t n_old)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    rc_gc_disable(h);
+    size_t nr;
+    void **roots = rc_build(h, "rings", n_old, &nr);
+    rc_gc_collect(h, 2);
+    double best = 1e30;
+    void *young[700];
+    for (int t = 0; t < 5; t++) {
+        for (int i = 0; i < 700; i++)
+            young[i] = rc_new(h, &ring_type);
+        double d = rc_timed_collect(h, 0);
+        best = d < best ? d : best;
+        for (int i = 0; i < 700; i++)
+            rc_decref(young[i]);
+    }
+    for (size_t i = 0; i < nr; i++)
+        rc_decref(roots[i]);
+    free(roots);
+    rc_heap_free(h);
+    return best;
+}
+
+/* ---- Boehm GC ---------------------------------------------------------------- */
+
+/* Keeps the root array visible to Boehm's conservative scan: without it the
+ * compiler may drop the array's last use and the "live" heap is swept. */
+static void *volatile boehm_keep;
+
+static result boehm_measure(const char *shape, size_t n)
+{
+    size_t nr = n / 10;
+    void **roots = GC_MALLOC(nr * sizeof *roots);
+    if (!strcmp(shape, "rings")) {
+        for (size_t r = 0; r < nr; r++) {
+            ring *first = GC_MALLOC(sizeof(ring)), *prev = first;
+            for (int i = 0; i < 9; i++) {
+                ring *x = GC_MALLOC(sizeof(ring));
+                prev->a = x;
+                prev = x;
+            }
+            prev->a = first;
+            roots[r] = first;
+        }
+    } else {
+        bnode **all = GC_MALLOC(n * sizeof *all);
+        for (size_t i = 0; i < n; i++)
+            all[i] = GC_MALLOC(sizeof(bnode));
+        for (size_t i = 0; i < n; i++) {
+            all[i]->a = all[rnd(n)];
+            all[i]->b = all[rnd(n)];
+            all[i]->c = all[rnd(n)];
+        }
+        for (size_t r = 0; r < nr; r++)
+            roots[r] = all[r * 10];
+        all = NULL;
+    }
+    boehm_keep = roots;
+    GC_gcollect();
+    result r;
+    uint64_t t0 = now_ns();
+    GC_gcollect();
+    r.live = (double)(now_ns() - t0) / (double)n;
+    for (size_t i = 0; i < nr; i++)
+        ((void *volatile *)roots)[i] = NULL;
+    boehm_keep = NULL;
+    t0 = now_ns();
+    GC_gcollect();
+    r.garbage = (double)(now_ns() - t0) / (double)n;
+    return r;
+}
+
+/* ---- CPython ------------------------------------------------------------------ */
+
+typedef struct py_row {
+    char   shape[16], kind[16];
+    size_t n;
+    double value;
+} py_row;
+
+static size_t run_python(const size_t *sizes, int nsizes, py_row *rows, size_t cap)
+{
+    char cmd[512];
+    int off = snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/anchors/gc.py", RC_SOURCE_DIR);
+    for (int i = 0; i < nsizes; i++)
+        off += snprintf(cmd + off, sizeof cmd - (size_t)off, " %zu", sizes[i]);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    size_t n = 0;
+    char line[256];
+    while (n < cap && fgets(line, sizeof line, p)) {
+        py_row *r = &rows[n];
+        if (sscanf(line, "%15s %zu %15s %lf", r->shape, &r->n, r->kind, &r->value) == 4)
+            n++;
+    }
+    pclose(p);
+    return n;
+}
+
+static double py_lookup(const py_row *rows, size_t n, const char *shape, size_t size, const char *kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].shape, shape) && rows[i].n == size && !strcmp(rows[i].kind, kind))
+            return rows[i].value;
+    return 0;
+}
+
+static void print_ratio(double anchor, double ours)
+{
+    if (anchor > 0 && ours > 0)
+        printf(" %9.1fx", anchor / ours);
+    else
+        printf(" %10s", "-");
+}
+
+int main(int argc, char **argv)
+{
+    size_t sizes[8] = {100000, 1000000, 10000000};
+    int nsizes = getenv("RC_BENCH_QUICK") ? 2 : 3;
+    if (argc > 1) {
+        nsizes = 0;
+        for (int i = 1; i < argc && nsizes < 8; i++)
+            sizes[nsizes++] = strtoull(argv[i], NULL, 10);
+    }
+    GC_INIT();
+    py_row py[64];
+    size_t npy = run_python(sizes, nsizes, py, 64);
+    if (npy == 0)
+        printf("(CPython anchor unavailable: /usr/bin/python3 failed)\n");
+
+    printf("Full collection, ns per object (lower is better); ratios = anchor / recycle\n");
+    printf("%-8s %-8s %9s %9s %9s %10s %10s\n", "shape", "objects", "recycle", "CPython", "Boehm",
+           "vsCPython", "vsBoehm");
+    const char *shapes[] = {"rings", "random"};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < nsizes; i++) {
+            result ours = rc_measure(shapes[s], sizes[i]);
+            result boehm = boehm_measure(shapes[s], sizes[i]);
+            double py_live = py_lookup(py, npy, shapes[s], sizes[i], "live");
+            double py_dead = py_lookup(py, npy, shapes[s], sizes[i], "garbage");
+            printf("%-8s %-8zu %9.2f %9.2f %9.2f", shapes[s], sizes[i], ours.live, py_live, boehm.live);
+            print_ratio(py_live, ours.live);
+            print_ratio(boehm.live, ours.live);
+            printf("   live\n");
+            printf("%-8s %-8zu %9.2f %9.2f %9.2f", shapes[s], sizes[i], ours.garbage, py_dead, boehm.garbage);
+            print_ratio(py_dead, ours.garbage);
+            print_ratio(boehm.garbage, ours.garbage);
+            printf("   garbage\n");
+            fflush(stdout);
+        }
+
+    printf("\nGen-0 collection of 700 young objects, microseconds, by old-generation size\n");
+    printf("%-10s %10s %10s %10s\n", "old", "recycle", "CPython", "vsCPython");
+    for (int i = 0; i < nsizes; i++) {
+        double ours = rc_gen0(sizes[i]);
+        double cp = py_lookup(py, npy, "gen0", sizes[i], "gen0");
+        printf("%-10zu %10.1f %10.1f", sizes[i], ours / 1e3, cp / 1e3);
+        print_ratio(cp, ours);
+        printf("\n");
+    }
+    return 0;
+}

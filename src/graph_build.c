@@ -1,0 +1,330 @@
+/* Snapshots of a live heap: every live object and every reference between
+ * objects, as the CSR graph of graph.h.
+ *
+ * Objects are found by walking the allocator's spans (every object block,
+ * tracked or not; gc.get_objects in CPython sees only tracked ones), sorted
+ * by address, so nodes come out in address order.  A child pointer is
+ * mapped to its node through the same span table (binary search over
+ * spans, then slot arithmetic): no hash table over objects is needed.
+ * Two passes: the first numbers the live blocks, the second traverses
+ * each object and records its edges.
+ */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct span_ent {
+    char  *start;
+    size_t stride, count;
+    size_t base;            /* index of the span's first slot in slot2node */
+} span_ent;
+
+typedef struct type_cache {
+    const rc_type *key[256];
+    uint32_t       idx[256];
+} type_cache;
+
+typedef struct builder {
+    rc_heap     *h;
+    rc_objgraph *g;
+    span_ent    *spans;
+    size_t       nspans;
+    uint32_t    *slot2node;
+    size_t       edges_cap;
+    type_cache   types;
+    size_t       names_cap;
+    bool         oom;
+} builder;
+
+rc_objgraph *rc__graph_alloc(void)
+{
+    return calloc(1, sizeof(rc_objgraph));
+}
+
+int rc__graph_fail(rc_objgraph *g, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->err, sizeof g->err, fmt, ap);
+    va_end(ap);
+    if (g->heap)
+        rc__error(g->heap, code, "%s", g->err);
+    return code;
+}
+
+const char *rc_objgraph_last_error(const rc_objgraph *g)
+{
+    return g->err;
+}
+
+void rc_objgraph_free(rc_objgraph *g)
+{
+    if (!g)
+        return;
+    free(g->nodes);
+    free(g->out_start);
+    free(g->out);
+    free(g->in_start);
+    free(g->in);
+    free(g->names);
+    free(g->name_pool);
+    free(g);
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span_ent *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int collect_spans(builder *b)
+{
+    rc_span_iter it;
+    rc_span s;
+    size_t cap = 0, slots = 0;
+    rc__span_iter_init(b->h, &it);
+    while (rc__span_next(&it, &s)) {
+        if (b->nspans == cap) {
+            cap = cap ? 2 * cap : 256;
+            span_ent *n = realloc(b->spans, cap * sizeof *n);
+            if (!n)
+                return RC_ENOMEM;
+            b->spans = n;
+        }
+        b->spans[b->nspans++] = (span_ent){s.start, s.stride, s.count, 0};
+    }
+    qsort(b->spans, b->nspans, sizeof *b->spans, cmp_span);
+    for (size_t i = 0; i < b->nspans; i++) {
+        b->spans[i].base = slots;
+        slots += b->spans[i].count;
+    }
+    b->slot2node = malloc((slots ? slots : 1) * sizeof *b->slot2node);
+    return b->slot2node ? 0 : RC_ENOMEM;
+}
+
+/* The type index for t: types with the same name share one index, as
+ * objgraph's typestats groups by name. */
+static uint32_t type_index(builder *b, const rc_type *t)
+{
+    size_t slot = ((uintptr_t)t >> 4) & 255;
+    if (b->types.key[slot] == t)
+        return b->types.idx[slot];
+    rc_objgraph *g = b->g;
+    const char *name = t->name ? t->name : "?";
+    uint32_t i = 0;
+    while (i < g->ntypes && strcmp(g->names[i], name) != 0)
+        i++;
+    if (i == g->ntypes) {
+        if (g->ntypes == b->names_cap) {
+            size_t cap = b->names_cap ? 2 * b->names_cap : 32;
+            const char **n = realloc(g->names, cap * sizeof *n);
+            if (!n) {
+                b->oom = true;
+                return 0;
+            }
+            g->names = n;
+            b->names_cap = cap;
+        }
+        g->names[g->ntypes++] = name;
+    }
+    b->types.key[slot] = t;
+    b->types.idx[slot] = i;
+    return i;
+}
+
+static void fill_node(builder *b, rc_gnode *n, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    n->addr = (uint64_t)(uintptr_t)rc__body(o);
+    n->size = rc_sizeof(rc__body(o));
+    n->type = type_index(b, t);
+    n->refcnt = o->refcnt;
+    n->internal = 0;
+    n->flags = (rc__is_tracked(o) ? RC_GN_TRACKED : 0)
+             | (o->refcnt == RC_REFCNT_IMMORTAL ? RC_GN_IMMORTAL : 0)
+             | ((rc__hflags(o) & RC_HF_GARBAGE) ? RC_GN_GARBAGE : 0)
+             | (t->finalize ? RC_GN_FINALIZER : 0);
+}
+
+/* Pass 1: number the live blocks in address order. */
+static int number_nodes(builder *b)
+{
+    size_t n = 0, cap = 1024;
+    rc_objgraph *g = b->g;
+    g->nodes = malloc(cap * sizeof *g->nodes);
+    if (!g->nodes)
+        return RC_ENOMEM;
+    for (size_t s = 0; s < b->nspans; s++) {
+        const span_ent *sp = &b->spans[s];
+        for (size_t k = 0; k < sp->count; k++) {
+            rc_head *o = (rc_head *)(sp->start + k * sp->stride);
+            b->slot2node[sp->base + k] = RC_GNONE;
+            if (o->tw == 0)
+                continue;
+            if (n == cap) {
+                rc_gnode *nn = realloc(g->nodes, 2 * cap * sizeof *nn);
+                if (!nn)
+                    return RC_ENOMEM;
+                g->nodes = nn;
+                cap *= 2;
+            }
+            if (n >= RC_GNONE)
+                return RC_ERANGE;
+            b->slot2node[sp->base + k] = (uint32_t)n;
+            fill_node(b, &g->nodes[n++], o);
+        }
+    }
+    g->n = n;
+    return b->oom ? RC_ENOMEM : 0;
+}
+
+/* The node of the object whose body is p, or RC_GNONE (not an object of
+ * this heap: a pointer a type's traverse should not have produced). */
+static uint32_t resolve(const builder *b, const void *p)
+{
+    const char *head = (const char *)p - sizeof(rc_head);
+    size_t lo = 0, hi = b->nspans;
+    while (lo < hi) {           /* first span starting after head */
+        size_t mid = (lo + hi) / 2;
+        if (b->spans[mid].start <= head)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return RC_GNONE;
+    const span_ent *sp = &b->spans[lo - 1];
+    size_t off = (size_t)(head - sp->start);
+    if (off % sp->stride != 0 || off / sp->stride >= sp->count)
+        return RC_GNONE;
+    return b->slot2node[sp->base + off / sp->stride];
+}
+
+static int add_edge(void *child, void *arg)
+{
+    builder *b = arg;
+    if (!child)
+        return 0;
+    uint32_t t = resolve(b, child);
+    if (t == RC_GNONE)
+        return 0;
+    rc_objgraph *g = b->g;
+    if (g->m == b->edges_cap) {
+        size_t cap = b->edges_cap ? 2 * b->edges_cap : 4096;
+        uint32_t *n = cap > RC_GNONE ? NULL : realloc(g->out, cap * sizeof *n);
+        if (!n) {
+            b->oom = true;
+            return 1;
+        }
+        g->out = n;
+        b->edges_cap = cap;
+    }
+    g->out[g->m++] = t;
+    g->nodes[t].internal++;
+    return 0;
+}
+
+/* Pass 2: each object's references, in traverse order. */
+static int record_edges(builder *b)
+{
+    rc_objgraph *g = b->g;
+    g->out_start = malloc((g->n + 1) * sizeof *g->out_start);
+    if (!g->out_start)
+        return RC_ENOMEM;
+    for (size_t i = 0; i < g->n; i++) {
+        g->out_start[i] = (uint32_t)g->m;
+        rc__traverse(rc__head((void *)(uintptr_t)g->nodes[i].addr), add_edge, b);
+        if (b->oom)
+            return RC_ENOMEM;
+    }
+    g->out_start[g->n] = (uint32_t)g->m;
+    return 0;
+}
+
+rc_objgraph *rc_objgraph_new(rc_heap *h)
+{
+    builder b = {.h = h, .g = rc__graph_alloc()};
+    int rc = b.g ? collect_spans(&b) : RC_ENOMEM;
+    if (rc == 0)
+        rc = number_nodes(&b);
+    if (rc == 0)
+        rc = record_edges(&b);
+    free(b.spans);
+    free(b.slot2node);
+    if (rc != 0) {
+        rc_objgraph_free(b.g);
+        rc__error(h, rc, "rc_objgraph_new: %s while taking a snapshot of the heap", rc_strerror(rc));
+        return NULL;
+    }
+    b.g->heap = h;
+    return b.g;
+}
+
+int rc__graph_reverse(rc_objgraph *g)
+{
+    if (g->in_start)
+        return 0;
+    uint32_t *start = malloc((g->n + 1) * sizeof *start);
+    uint32_t *in = malloc((g->m ? g->m : 1) * sizeof *in);
+    if (!start || !in) {
+        free(start);
+        free(in);
+        return rc__graph_fail(g, RC_ENOMEM, "out of memory building the referrer index");
+    }
+    uint32_t sum = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        start[i] = sum;
+        sum += g->nodes[i].internal;
+    }
+    start[g->n] = sum;
+    /* Fill by bumping start[] and then shifting back: sources come out in
+     * increasing order, so referrers are listed in address order. */
+    for (size_t s = 0; s < g->n; s++)
+        for (uint32_t e = g->out_start[s]; e < g->out_start[s + 1]; e++)
+            in[start[g->out[e]]++] = (uint32_t)s;
+    for (size_t i = g->n; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    g->in_start = start;
+    g->in = in;
+    return 0;
+}
+
+uint32_t rc__graph_find(const rc_objgraph *g, uint64_t addr)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->nodes[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->n && g->nodes[lo].addr == addr ? (uint32_t)lo : RC_GNONE;
+}
+
+size_t rc__graph_external(const rc_gnode *n)
+{
+    if (n->flags & RC_GN_IMMORTAL)
+        return 0;
+    return n->refcnt > n->internal ? n->refcnt - n->internal : 0;
+}
+
+void rc__graph_info(const rc_objgraph *g, uint32_t i, rc_objinfo *out)
+{
+    const rc_gnode *n = &g->nodes[i];
+    *out = (rc_objinfo){
+        .obj = g->heap ? (void *)(uintptr_t)n->addr : NULL,
+        .addr = n->addr,
+        .type = g->names[n->type],
+        .size = (size_t)n->size,
+        .refcount = n->refcnt == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : n->refcnt,
+        .internal = n->internal,
+        .external = rc__graph_external(n),
+        .tracked = n->flags & RC_GN_TRACKED,
+        .immortal = n->flags & RC_GN_IMMORTAL,
+        .in_garbage = n->flags & RC_GN_GARBAGE,
+        .finalizer = n->flags & RC_GN_FINALIZER,
+    };
+}

@@ -1,0 +1,199 @@
+/* Objects: the header, rc_new, reference counting and death.
+ *
+ * Invariants kept here:
+ *   - refcnt is the true number of references; RC_REFCNT_IMMORTAL never
+ *     changes and such an object never dies.
+ *   - An object dies the moment its count reaches 0: finalize (once, and it
+ *     may resurrect), weakrefs cleared and their callbacks run, unlinked from
+ *     the collector, its references dropped (clear, or a decref per child
+ *     traverse visits), release, memory freed.
+ *   - Deaths nest: dropping a child's last reference kills the child inside
+ *     the parent's death.  Past RC_DEALLOC_DEPTH nested deaths the rest are
+ *     queued and finished by the outermost one (CPython's trashcan), so a
+ *     long chain cannot overflow the C stack.
+ */
+#include "internal.h"
+
+#define RC_DEALLOC_DEPTH 64
+
+#undef rc_new
+#undef rc_new_var
+
+static void check_object(const rc_head *o, const void *body)
+{
+    rc_assert(o->tw != 0, "use of a freed object", body, "the block was freed");
+    rc_assert(o->refcnt != 0, "use of a freed object", body, "refcount is 0");
+    (void)o;
+    (void)body;
+}
+
+void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
+{
+    if (!h)
+        return NULL;
+    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
+        return NULL;
+    }
+    size_t body = body_size ? body_size : t->size;
+    if (t->traverse)
+        rc__gc_maybe_collect(h);
+    rc_head *o = rc__alloc_object(h, body, site);
+    if (!o)
+        return NULL;
+    o->tw |= (uintptr_t)t;
+    o->refcnt = 1;
+    o->gc = RC_GC_UNTRACKED;
+    h->live_objects++;
+    if (t->traverse)
+        rc__gc_on_new(h, o);
+    return rc__body(o);
+}
+
+void *rc_new(rc_heap *h, const rc_type *t)
+{
+    return rc_new_at(h, t, 0, NULL);
+}
+
+void *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size)
+{
+    return rc_new_at(h, t, body_size, NULL);
+}
+
+void rc_incref(void *o)
+{
+    rc_head *hd = rc__head(o);
+    check_object(hd, o);
+    if (hd->refcnt != RC_REFCNT_IMMORTAL)
+        hd->refcnt++;
+}
+
+void rc_decref(void *o)
+{
+    rc_head *hd = rc__head(o);
+    check_object(hd, o);
+    if (hd->refcnt == RC_REFCNT_IMMORTAL)
+        return;
+    if (--hd->refcnt == 0)
+        rc__dealloc(hd);
+}
+
+void *rc_newref(void *o)
+{
+    if (o)
+        rc_incref(o);
+    return o;
+}
+
+size_t rc_refcount(const void *o)
+{
+    const rc_head *hd = rc__head(o);
+    return hd->refcnt == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : hd->refcnt;
+}
+
+const rc_type *rc_typeof(const void *o)
+{
+    return o ? rc__type(rc__head(o)) : NULL;
+}
+
+rc_heap *rc_heap_of(const void *o)
+{
+    return o ? rc__object_heap(rc__head(o)) : NULL;
+}
+
+void rc_immortalize(void *o)
+{
+    rc__head(o)->refcnt = RC_REFCNT_IMMORTAL;
+}
+
+bool rc_is_immortal(const void *o)
+{
+    return rc__head(o)->refcnt == RC_REFCNT_IMMORTAL;
+}
+
+bool rc_is_object(rc_heap *h, const void *p)
+{
+    return h && p && rc__is_object_body(h, p);
+}
+
+size_t rc_sizeof(const void *o)
+{
+    const rc_head *hd = rc__head(o);
+    const rc_type *t = rc__type(hd);
+    return rc__object_block_size(hd) + (t->owned ? t->owned(o) : 0);
+}
+
+/* ---- death ---------------------------------------------------------------- */
+
+static int decref_child(void *child, void *arg)
+{
+    (void)arg;
+    rc_decref(child);
+    return 0;
+}
+
+/* Drops o's references, runs release and frees the block. */
+static void destroy(rc_heap *h, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    void *body = rc__body(o);
+    if (t->clear)
+        t->clear(body);
+    else if (t->traverse)
+        t->traverse(body, decref_child, NULL);
+    if (t->release)
+        t->release(body);
+    h->live_objects--;
+    rc__free_object(h, o);
+}
+
+/* PEP 442: finalize runs once, with the object briefly alive again; it
+ * returns true when the finalizer stored a new reference (resurrection). */
+static bool finalize_resurrects(rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    if (!t->finalize || (rc__hflags(o) & RC_HF_FINALIZED))
+        return false;
+    rc__hflag_set(o, RC_HF_FINALIZED);
+    o->refcnt = 1;
+    t->finalize(rc__body(o));
+    return --o->refcnt != 0;
+}
+
+/* The queue of deaths deferred past RC_DEALLOC_DEPTH is a list threaded
+ * through the dead objects' own refcnt/gc words (8 bytes, 8-aligned). */
+static rc_head **trash_link(rc_head *o)
+{
+    return (rc_head **)(void *)&o->refcnt;
+}
+
+void rc__dealloc(rc_head *o)
+{
+    rc_heap *h = rc__object_heap(o);
+    if (finalize_resurrects(o))
+        return;
+    if (rc__hflags(o) & RC_HF_WEAKREFS)
+        rc__weak_on_dealloc(h, o);
+    if (rc__type(o)->traverse)
+        rc__gc_on_dealloc(h, o);
+    rc__free_dead(h, o);
+}
+
+void rc__free_dead(rc_heap *h, rc_head *o)
+{
+    if (h->dealloc_depth >= RC_DEALLOC_DEPTH) {
+        *trash_link(o) = h->trash;
+        h->trash = o;
+        return;
+    }
+    h->dealloc_depth++;
+    destroy(h, o);
+    if (h->dealloc_depth == 1) {
+        while (h->trash) {
+            rc_head *next = h->trash;
+            h->trash = *trash_link(next);
+            destroy(h, next);
+        }
+    }
+    h->dealloc_depth--;
+}

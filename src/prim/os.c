@@ -1,0 +1,77 @@
+/* The operating system, as the rest of librecycle sees it (Linux/POSIX).
+ * Nothing else in src/ calls mmap, clocks or /proc directly, so a port
+ * touches this folder only. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static size_t page_size(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096;
+}
+
+/* Over-maps by `align` and trims both ends, so the result is aligned
+ * without relying on where the kernel happens to place mappings. */
+void *rc__os_map(size_t size, size_t align)
+{
+    size_t page = page_size();
+    if (align < page)
+        align = page;
+    size = (size + page - 1) & ~(page - 1);
+    size_t span = size + align - page;
+    if (span < size)
+        return NULL;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = start - (uintptr_t)raw;
+    size_t tail = span - head - size;
+    if (head)
+        munmap(raw, head);
+    if (tail)
+        munmap((char *)start + size, tail);
+    return (void *)start;
+}
+
+void rc__os_unmap(void *p, size_t size)
+{
+    if (p)
+        munmap(p, size);
+}
+
+uint64_t rc__os_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Second field of /proc/self/statm (resident pages); read without stdio so
+ * it allocates nothing and can run inside allocation hooks. */
+size_t rc__os_rss_bytes(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = buf;
+    strtoull(p, &p, 10);              /* total program size */
+    unsigned long long resident = strtoull(p, NULL, 10);
+    return (size_t)resident * page_size();
+}
+
+const char *rc__os_getenv(const char *name)
+{
+    return getenv(name);
+}

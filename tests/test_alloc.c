@@ -1,0 +1,593 @@
+/* Tests of the small-object allocator (src/alloc.c, src/alloc_stats.c). */
+#define RC_BUILDING_CORE 1
+#include "../src/internal.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "node.h"
+
+static rc_heap *heap_with(size_t spare, size_t max_bytes, uint64_t fail_at, bool after)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.arena_spare = spare;
+    cfg.max_bytes = max_bytes;
+    cfg.fail_alloc_at = fail_at;
+    cfg.fail_alloc_after = after;
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_non_null(h);
+    return h;
+}
+
+static rc_heap *heap_new(void) { return heap_with(1, 0, 0, false); }
+static void heap_free(rc_heap *h) { rc_heap_free(h); }
+static int last_code(const rc_heap *h) { return rc_last_error_code(h); }
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* The documented size classes: 16-byte steps to 512, 64-byte steps to 1024,
+ * then malloc'd blocks rounded to 16. */
+static size_t class_bytes(size_t n)
+{
+    if (n == 0)
+        n = 1;
+    if (n <= 512)
+        return (n + 15) & ~(size_t)15;
+    if (n <= RC_ALLOC_SMALL_MAX)
+        return (n + 63) & ~(size_t)63;
+    return (n + 15) & ~(size_t)15;
+}
+
+static void test_alignment_and_zero_fill(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    void *raw[3000];
+    rc_head *obj[3000];
+    for (size_t i = 0; i < 3000; i++) {
+        size_t n = i + 1;
+        raw[i] = rc_alloc(h, n);
+        assert_non_null(raw[i]);
+        assert_int_equal((uintptr_t)raw[i] % 16, 0);
+        memset(raw[i], 0xAB, n);
+        obj[i] = rc__alloc_object(h, i, NULL);
+        assert_non_null(obj[i]);
+        assert_int_equal((uintptr_t)obj[i] % 16, 0);
+        unsigned char *b = rc__body(obj[i]);
+        for (size_t k = 0; k < i; k++)
+            assert_int_equal(b[k], 0);
+        assert_int_equal(obj[i]->refcnt, 0);
+        assert_int_equal(obj[i]->gc, 0);
+        assert_int_equal(obj[i]->tw & ~(uintptr_t)RC_HF_LARGE, 0);
+        assert_int_equal(!!(obj[i]->tw & RC_HF_LARGE), sizeof(rc_head) + i > RC_ALLOC_SMALL_MAX);
+        assert_true(rc__object_block_size(obj[i]) >= sizeof(rc_head) + i);
+        assert_ptr_equal(rc__object_heap(obj[i]), h);
+        obj[i]->tw |= 0x10;              /* what object.c does: a type pointer */
+        memset(b, 0xCD, i);
+    }
+    /* Freed blocks come back zero-filled to the next object. */
+    for (size_t i = 0; i < 3000; i += 2) {
+        rc__free_object(h, obj[i]);
+        rc_free(h, raw[i]);
+    }
+    for (size_t i = 0; i < 3000; i += 2) {
+        obj[i] = rc__alloc_object(h, i, NULL);
+        unsigned char *b = rc__body(obj[i]);
+        for (size_t k = 0; k < i; k++)
+            assert_int_equal(b[k], 0);
+        obj[i]->tw |= 0x10;
+    }
+    for (size_t i = 0; i < 3000; i++) {
+        rc__free_object(h, obj[i]);
+        if (i % 2)
+            rc_free(h, raw[i]);
+    }
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
+    assert_int_equal(mi.live_objects, 0);
+    assert_int_equal(mi.live_blocks, 0);
+    heap_free(h);
+}
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 31 + seed);
+}
+
+static void check(const unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(p[i], (unsigned char)(i * 31 + seed));
+}
+
+static void test_realloc_keeps_contents(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    static const size_t sizes[] = {1, 16, 17, 100, 512, 513, 1024, 1025, 5000, 100000, 3000000,
+                                   70000, 2000, 900, 600, 40, 8, 1, 200000, 33};
+    size_t cur = 0;
+    unsigned char *p = NULL;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        unsigned char *q = rc_realloc(h, p, n);
+        assert_non_null(q);
+        assert_int_equal((uintptr_t)q % 16, 0);
+        check(q, cur < n ? cur : n, 7);
+        fill(q, n, 7);
+        cur = n;
+        p = q;
+        rc_memory_info mi;
+        rc_heap_memory(h, &mi);
+        assert_int_equal(mi.requested, class_bytes(n));
+    }
+    rc_free(h, p);
+    /* Same class: the block stays where it is. */
+    p = rc_alloc(h, 20);
+    assert_ptr_equal(rc_realloc(h, p, 30), p);
+    rc_free(h, p);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
+    heap_free(h);
+}
+
+/* Counts live objects by walking spans, checking each appears once. */
+static size_t walk_objects(rc_heap *h, void **expect, size_t nexpect)
+{
+    rc_span_iter it;
+    rc_span s;
+    size_t n = 0;
+    char *prev_end = NULL;
+    rc__span_iter_init(h, &it);
+    while (rc__span_next(&it, &s)) {
+        assert_true(s.stride >= 16 && s.stride % 16 == 0);
+        if (s.count > 1) {                /* pools come in address order */
+            assert_true(s.start > prev_end);
+            prev_end = s.start + s.count * s.stride;
+        }
+        for (size_t i = 0; i < s.count; i++) {
+            rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
+            if (o->tw == 0)
+                continue;
+            n++;
+            bool found = false;
+            for (size_t k = 0; k < nexpect && !found; k++)
+                found = expect[k] == (void *)o;
+            if (nexpect)
+                assert_true(found);
+        }
+    }
+    return n;
+}
+
+typedef struct live_block {
+    void  *p;
+    size_t n;
+    bool   object;
+} live_block;
+
+static void expect_stats(rc_heap *h, const live_block *live, size_t nlive)
+{
+    size_t req = 0, objects = 0, small = 0;
+    for (size_t i = 0; i < nlive; i++) {
+        size_t n = live[i].object ? sizeof(rc_head) + live[i].n : live[i].n;
+        req += class_bytes(n);
+        objects += live[i].object;
+        small += class_bytes(n) <= RC_ALLOC_SMALL_MAX;
+    }
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, req);
+    assert_int_equal(mi.live_objects, objects);
+    assert_int_equal(mi.live_blocks, small);
+    assert_true(mi.peak >= mi.requested);
+
+    rc_alloc_stats st;
+    rc_heap_alloc_stats(h, &st);
+    size_t used = 0, bytes = 0;
+    for (int c = 0; c < RC_ALLOC_NCLASSES; c++) {
+        used += st.objects[c].blocks_used + st.buffers[c].blocks_used;
+        bytes += st.objects[c].blocks_used * st.objects[c].block_size +
+                 st.buffers[c].blocks_used * st.buffers[c].block_size;
+    }
+    assert_int_equal(used, mi.live_blocks);
+    assert_int_equal(bytes, st.bytes_used);
+    assert_int_equal(st.arenas, mi.arenas);
+    assert_int_equal(st.pools_used + st.pools_free, st.arenas * 64);
+    assert_int_equal(mi.os_bytes, st.arenas * ((size_t)1 << 20) + st.large_bytes);
+    assert_int_equal(walk_objects(h, NULL, 0), objects);
+}
+
+static void test_random_sequences_keep_stats_exact(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    enum { MAXLIVE = 4000 };
+    live_block *live = calloc(MAXLIVE, sizeof *live);
+    size_t nlive = 0, peak = 0, cur = 0;
+    for (int step = 0; step < 200000; step++) {
+        uint64_t r = rnd();
+        bool grow = nlive == 0 || (nlive < MAXLIVE && (r & 3) != 0 && ((step / 20000) % 2 == 0));
+        if (!grow && (step / 20000) % 2 == 1 && nlive < MAXLIVE / 8)
+            grow = (r & 1);
+        if (grow) {
+            size_t n = (r >> 8) % 64 == 0 ? (r >> 16) % 6000 : (r >> 16) % 600;
+            bool object = (r >> 4) & 1;
+            void *p;
+            if (object) {
+                rc_head *o = rc__alloc_object(h, n, NULL);
+                assert_non_null(o);
+                o->tw |= 0x20;
+                p = o;
+            } else {
+                p = rc_alloc(h, n);
+                assert_non_null(p);
+                memset(p, 0x5A, n);
+            }
+            live[nlive++] = (live_block){p, n, object};
+            cur += class_bytes(object ? n + sizeof(rc_head) : n);
+        } else if ((r >> 40) % 8 == 0 && !live[(r >> 20) % nlive].object) {
+            live_block *b = &live[(r >> 20) % nlive];
+            size_t n = (r >> 30) % 2000;
+            void *q = rc_realloc(h, b->p, n);
+            assert_non_null(q);
+            cur -= class_bytes(b->n);
+            cur += class_bytes(n);
+            b->p = q;
+            b->n = n;
+        } else {
+            size_t i = (r >> 20) % nlive;
+            cur -= class_bytes(live[i].object ? live[i].n + sizeof(rc_head) : live[i].n);
+            if (live[i].object)
+                rc__free_object(h, live[i].p);
+            else
+                rc_free(h, live[i].p);
+            live[i] = live[--nlive];
+        }
+        if (cur > peak)
+            peak = cur;
+        if (step % 5000 == 0) {
+            expect_stats(h, live, nlive);
+            rc_memory_info mi;
+            rc_heap_memory(h, &mi);
+            assert_int_equal(mi.peak, peak);
+        }
+    }
+    expect_stats(h, live, nlive);
+    rc_heap_reset_peak(h);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.peak, mi.requested);
+    while (nlive) {
+        live_block *b = &live[--nlive];
+        if (b->object)
+            rc__free_object(h, b->p);
+        else
+            rc_free(h, b->p);
+    }
+    expect_stats(h, live, 0);
+    rc_heap_memory(h, &mi);
+    assert_true(mi.arenas <= 1);     /* arena_spare = 1 */
+    free(live);
+    heap_free(h);
+}
+
+static void test_os_gets_memory_back(void **state)
+{
+    (void)state;
+    enum { N = 4000000 };
+    rc_heap *h = heap_with(1, 0, 0, false);
+    rc_head **objs = malloc(N * sizeof *objs);
+    assert_non_null(objs);
+    memset(objs, 0, N * sizeof *objs);   /* resident before the baseline */
+    size_t before = rc__os_rss_bytes();
+    for (size_t i = 0; i < N; i++) {
+        objs[i] = rc__alloc_object(h, 32, NULL);
+        assert_non_null(objs[i]);
+        objs[i]->tw = 0x30;
+    }
+    size_t full = rc__os_rss_bytes();
+    assert_true(full > before);
+    /* Free in a scattered order so pools empty late, as real programs do. */
+    for (size_t s = 0; s < 7; s++)
+        for (size_t i = s; i < N; i += 7)
+            rc__free_object(h, objs[i]);
+    size_t after = rc__os_rss_bytes();
+    size_t took = full - before;
+    size_t back = full > after ? full - after : 0;
+    print_message("rss: before %zu MiB, with 4M objects %zu MiB, after free %zu MiB (%.1f%% back)\n",
+                  before >> 20, full >> 20, after >> 20, 100.0 * (double)back / (double)took);
+    assert_true(back * 10 >= took * 9);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_true(mi.arenas <= 1);
+    free(objs);
+    heap_free(h);
+}
+
+static void test_fault_injection(void **state)
+{
+    (void)state;
+    /* From the configuration: the 5th attempt fails, the rest work. */
+    rc_heap *h = heap_with(1, 0, 5, false);
+    void *p[10];
+    for (int i = 0; i < 10; i++) {
+        p[i] = i % 2 ? rc_alloc(h, 40) : (void *)rc__alloc_object(h, 24, NULL);
+        assert_int_equal(rc_heap_alloc_count(h), (uint64_t)i + 1);
+        if (i == 4) {
+            assert_null(p[i]);
+            assert_int_equal(last_code(h), RC_ENOMEM);
+        } else {
+            assert_non_null(p[i]);
+        }
+    }
+    /* At run time, with every attempt after the Nth failing too; realloc
+     * leaves the block as it was. */
+    uint64_t n0 = rc_heap_alloc_count(h);
+    rc_heap_set_fail_alloc(h, n0 + 2, true);
+    void *q = rc_alloc(h, 3000);
+    assert_non_null(q);
+    memset(q, 0x77, 3000);
+    assert_null(rc_realloc(h, q, 9000));
+    assert_null(rc_realloc(h, p[1], 400));
+    assert_null(rc_alloc(h, 16));
+    assert_null(rc__alloc_object(h, 5000, NULL));
+    assert_int_equal(rc_heap_alloc_count(h), n0 + 5);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(((unsigned char *)q)[i], 0x77);
+    rc_heap_set_fail_alloc(h, 0, false);
+    q = rc_realloc(h, q, 9000);
+    assert_non_null(q);
+    assert_int_equal(((unsigned char *)q)[2999], 0x77);
+    rc_free(h, q);
+    for (int i = 0; i < 10; i++) {
+        if (i == 4)
+            continue;
+        if (i % 2)
+            rc_free(h, p[i]);
+        else
+            rc__free_object(h, p[i]);
+    }
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
+    heap_free(h);
+}
+
+/* Sweeps the failing attempt over a small workload: each N fails exactly
+ * the Nth allocation, the others succeed, and the books balance. */
+static void test_fault_injection_sweep(void **state)
+{
+    (void)state;
+    for (uint64_t nth = 1; nth <= 60; nth++) {
+        rc_heap *h = heap_with(0, 0, nth, false);
+        void *blocks[60];
+        for (int i = 0; i < 60; i++) {
+            size_t n = (size_t)(i * 97) % 1500;
+            blocks[i] = i % 3 ? rc_alloc(h, n) : (void *)rc__alloc_object(h, n, NULL);
+            assert_int_equal(blocks[i] == NULL, (uint64_t)i + 1 == nth);
+        }
+        for (int i = 0; i < 60; i++) {
+            if (!blocks[i])
+                continue;
+            if (i % 3)
+                rc_free(h, blocks[i]);
+            else
+                rc__free_object(h, blocks[i]);
+        }
+        rc_memory_info mi;
+        rc_heap_memory(h, &mi);
+        assert_int_equal(mi.requested, 0);
+        assert_int_equal(mi.arenas, 0);
+        heap_free(h);
+    }
+}
+
+/* rc_new over max_bytes: a full collection frees the dead cycles, then
+ * the allocation fits; when nothing is left to collect rc_new returns NULL
+ * with RC_ENOMEM, live objects are untouched and the heap keeps working. */
+static void test_cap_collects_then_fails(void **state)
+{
+    (void)state;
+    enum { CAP = 256 * 1024 };
+    rc_heap *h = heap_with(1, CAP, 0, false);
+    rc_gc_disable(h);                    /* only the cap may collect */
+    size_t collections0 = rc_gc_get_stats(h, 2).collections;
+    /* Dead two-node cycles filling about half the cap. */
+    for (int i = 0; i < 1000; i++) {
+        node *a = node_new(h, &node_type, i), *b = node_new(h, &node_type, -i);
+        assert_non_null(a);
+        assert_non_null(b);
+        node_set(a, 0, b);
+        node_set(b, 0, a);
+        rc_decref(b);
+        rc_decref(a);
+    }
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_true(mi.requested > CAP / 4);
+    assert_int_equal(rc_gc_get_stats(h, 2).collections, collections0);
+    /* Live nodes until the cap refuses. */
+    enum { MAXKEEP = CAP / 32 };
+    node **keep = calloc(MAXKEEP, sizeof *keep);
+    size_t kept = 0;
+    while (kept < MAXKEEP && (keep[kept] = rc_new(h, &node_type)))
+        keep[kept]->id = (long)kept, kept++;
+    assert_true(kept < MAXKEEP);
+    assert_int_equal(last_code(h), RC_ENOMEM);
+    assert_non_null(strstr(rc_last_error(h), "max_bytes"));
+    /* One collection freed the cycles; the failing attempt collected again. */
+    assert_int_equal(rc_gc_get_stats(h, 2).collections, collections0 + 2);
+    assert_int_equal(rc_gc_get_stats(h, 2).collected, 2000);
+    rc_heap_memory(h, &mi);
+    assert_true(mi.requested <= CAP);
+    assert_true(mi.requested + 64 > CAP);   /* a node's block is 64 bytes */
+    assert_int_equal(mi.live_objects, kept);
+    for (size_t i = 0; i < kept; i++) {
+        assert_int_equal(keep[i]->id, (long)i);
+        assert_int_equal(rc_refcount(keep[i]), 1);
+    }
+    /* Room again after a free. */
+    rc_decref(keep[--kept]);
+    keep[kept] = node_new(h, &node_type, (long)kept);
+    assert_non_null(keep[kept]);
+    kept++;
+    while (kept)
+        rc_decref(keep[--kept]);
+    free(keep);
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
+    heap_free(h);
+}
+
+static void test_is_object_body(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new(), *other = heap_new();
+    rc_head *small = rc__alloc_object(h, 24, NULL), *large = rc__alloc_object(h, 4000, NULL);
+    small->tw |= 0x40;
+    large->tw |= 0x40;
+    void *raw = rc_alloc(h, 32);
+    rc_head *foreign = rc__alloc_object(other, 24, NULL);
+    foreign->tw |= 0x40;
+    assert_true(rc__is_object_body(h, rc__body(small)));
+    assert_true(rc__is_object_body(h, rc__body(large)));
+    assert_false(rc__is_object_body(h, small));
+    assert_false(rc__is_object_body(h, (char *)rc__body(small) + 16));
+    assert_false(rc__is_object_body(h, raw));
+    assert_false(rc__is_object_body(h, rc__body(foreign)));
+    assert_false(rc__is_object_body(h, NULL));
+    assert_false(rc__is_object_body(h, &state));
+    int on_stack[8];
+    assert_false(rc__is_object_body(h, on_stack));
+    rc__free_object(h, small);
+    rc__free_object(h, large);
+    assert_false(rc__is_object_body(h, rc__body(small)));
+    rc_free(h, raw);
+    rc__free_object(other, foreign);
+    heap_free(h);
+    heap_free(other);
+}
+
+/* Objects freed during a walk stay readable until the walk ends. */
+static void test_free_during_walk(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_with(0, 0, 0, false);
+    enum { N = 5000 };
+    void **objs = malloc(N * sizeof *objs);
+    for (int i = 0; i < N; i++) {
+        rc_head *o = rc__alloc_object(h, i % 10 == 0 ? 2000 : 40, NULL);
+        o->tw |= 0x50;
+        objs[i] = o;
+    }
+    assert_int_equal(walk_objects(h, objs, N), N);
+    rc_span_iter it;
+    rc_span s;
+    size_t seen = 0;
+    rc__span_iter_init(h, &it);
+    while (rc__span_next(&it, &s))
+        for (size_t i = 0; i < s.count; i++) {
+            rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
+            if (o->tw) {
+                seen++;
+                rc__free_object(h, o);   /* and the walk goes on over it */
+            }
+        }
+    assert_int_equal(seen, N);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.live_objects, 0);
+    assert_int_equal(mi.arenas, 0);
+    assert_int_equal(mi.os_bytes, 0);
+    free(objs);
+    heap_free(h);
+}
+
+static size_t hook_allocs, hook_frees, hook_bytes;
+static void on_alloc(rc_heap *h, const void *p, size_t n, const rc_site *site)
+{
+    (void)h, (void)p, (void)site;
+    hook_allocs++;
+    hook_bytes += n;
+}
+static void on_free(rc_heap *h, const void *p)
+{
+    (void)h, (void)p;
+    hook_frees++;
+}
+
+static void test_observer_hooks(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    h->on_alloc = on_alloc;
+    h->on_free = on_free;
+    void *a = rc_alloc(h, 10);
+    rc_head *o = rc__alloc_object(h, 30, NULL);
+    a = rc_realloc(h, a, 5000);
+    assert_int_equal(hook_allocs, 3);
+    assert_int_equal(hook_frees, 1);
+    assert_int_equal(hook_bytes, 10 + 46 + 5000);
+    rc_free(h, a);
+    rc__free_object(h, o);
+    assert_int_equal(hook_frees, 3);
+    heap_free(h);
+}
+
+static void test_print_stats(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    void *b[100];
+    for (int i = 0; i < 100; i++)
+        b[i] = rc_alloc(h, 48);
+    void *big = rc_alloc(h, 10000);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    rc_heap_print_stats(h, f);
+    fclose(f);
+    assert_non_null(strstr(text, "Small block threshold = 1024, in 40 size classes."));
+    assert_non_null(strstr(text, "    2     48           1             100"));
+    assert_non_null(strstr(text, "# arenas allocated current              =                     1"));
+    assert_non_null(strstr(text, "# large raw buffers (malloc)            =                     1"));
+    free(text);
+    for (int i = 0; i < 100; i++)
+        rc_free(h, b[i]);
+    rc_free(h, big);
+    heap_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alignment_and_zero_fill),
+        cmocka_unit_test(test_realloc_keeps_contents),
+        cmocka_unit_test(test_random_sequences_keep_stats_exact),
+        cmocka_unit_test(test_os_gets_memory_back),
+        cmocka_unit_test(test_fault_injection),
+        cmocka_unit_test(test_fault_injection_sweep),
+        cmocka_unit_test(test_cap_collects_then_fails),
+        cmocka_unit_test(test_is_object_body),
+        cmocka_unit_test(test_free_during_walk),
+        cmocka_unit_test(test_observer_hooks),
+        cmocka_unit_test(test_print_stats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

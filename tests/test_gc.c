@@ -1,0 +1,704 @@
+/* The collector: every rule of DESIGN.md section 2 and issue 1 point 4. */
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rc_heap *heap(void)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_non_null(h);
+    node_reset_counts();
+    return h;
+}
+
+static void self_cycle_survives_decref_and_is_collected(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    assert_int_equal(rc_refcount(a), 2);
+    rc_decref(a);
+    assert_int_equal(node_released, 0);   /* refcounting cannot free it */
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(node_released, 1);
+    rc_heap_free(h);
+}
+
+static void two_node_cycle_counts_both(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 0), 2);
+    assert_int_equal(node_released, 2);
+    rc_gc_stats st = rc_gc_get_stats(h, 0);
+    assert_int_equal(st.collections, 1);
+    assert_int_equal(st.collected, 2);
+    assert_true(st.candidates >= 2);
+    rc_heap_free(h);
+}
+
+static void reachable_objects_survive_intact(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *root = node_new(h, &node_type, 1);
+    node *a = node_new(h, &node_type, 2), *b = node_new(h, &node_type, 3);
+    node_set(root, 0, a);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_int_equal(node_released, 0);
+    assert_ptr_equal(((node *)root->child[0])->child[0], b);
+    assert_int_equal(rc_refcount(a), 2);
+    rc_decref(root);          /* now the a<->b cycle is garbage */
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(node_released, 3);
+    rc_heap_free(h);
+}
+
+static void refcount_zero_frees_at_once(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    node *leaf = node_new(h, &node_leaf_type, 2);
+    node_set(a, 0, leaf);
+    rc_decref(leaf);
+    assert_int_equal(rc_refcount(leaf), 1);
+    rc_decref(a);
+    assert_int_equal(node_released, 2);
+    assert_false(rc_gc_is_tracked(node_new(h, &node_leaf_type, 3)));
+    rc_heap_free(h);
+}
+
+static void long_chain_dies_without_deep_recursion(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *head = node_new(h, &node_type, 0);
+    node *cur = head;
+    for (long i = 1; i < 300000; i++) {
+        node *n = node_new(h, &node_type, i);
+        node_set(cur, 0, n);
+        rc_decref(n);
+        cur = n;
+    }
+    rc_decref(head);
+    assert_int_equal(node_released, 300000);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.live_objects, 0);
+    rc_heap_free(h);
+}
+
+static void disabled_collector_never_runs_automatically(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    assert_false(rc_gc_isenabled(h));
+    for (int i = 0; i < 5000; i++) {
+        node *a = node_new(h, &node_type, i);
+        node_set(a, 0, a);
+        rc_decref(a);
+    }
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 0);
+    assert_int_equal(node_released, 0);
+    size_t count[3];
+    rc_gc_get_count(h, count);
+    assert_int_equal(count[0], 5000);
+    rc_gc_enable(h);
+    assert_true(rc_gc_isenabled(h));
+    assert_int_equal(rc_gc_collect(h, 2), 5000);
+    rc_heap_free(h);
+}
+
+static void automatic_collection_starts_past_threshold0(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    size_t t[3];
+    rc_gc_get_threshold(h, t);
+    assert_int_equal(t[0], 700);
+    assert_int_equal(t[1], 10);
+    assert_int_equal(t[2], 10);
+    node *keep[701];
+    for (int i = 0; i < 701; i++)
+        keep[i] = node_new(h, &node_type, i);
+    size_t count[3];
+    rc_gc_get_count(h, count);
+    assert_int_equal(count[0], 701);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 0);
+    node *one_more = node_new(h, &node_type, 701);   /* count0 > 700: collect first */
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 1);
+    rc_gc_get_count(h, count);
+    assert_int_equal(count[0], 1);
+    assert_int_equal(count[1], 1);
+    rc_decref(one_more);
+    for (int i = 0; i < 701; i++)
+        rc_decref(keep[i]);
+    rc_heap_free(h);
+}
+
+static void threshold_zero_disables(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 0, 5, 5);
+    for (int i = 0; i < 2000; i++)
+        rc_decref(node_new(h, &node_type, i));
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 0);
+    rc_gc_set_threshold(h, 100, 5, 5);
+    size_t t[3];
+    rc_gc_get_threshold(h, t);
+    assert_int_equal(t[0], 100);
+    assert_int_equal(t[2], 5);
+    rc_heap_free(h);
+}
+
+typedef struct gen_count { int n; } gen_count;
+
+static int count_visit(void *o, void *arg)
+{
+    (void)o;
+    ((gen_count *)arg)->n++;
+    return 0;
+}
+
+static int gen_size(rc_heap *h, int g)
+{
+    gen_count c = {0};
+    assert_int_equal(rc_gc_get_objects(h, g, count_visit, &c), 0);
+    return c.n;
+}
+
+static void survivors_move_to_next_generation(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    node *b = node_new(h, &node_type, 2);
+    assert_int_equal(gen_size(h, 0), 2);
+    rc_gc_collect(h, 0);
+    assert_int_equal(gen_size(h, 0), 0);
+    assert_int_equal(gen_size(h, 1), 2);
+    node *c = node_new(h, &node_type, 3);
+    assert_int_equal(gen_size(h, 0), 1);
+    rc_gc_collect(h, 1);
+    assert_int_equal(gen_size(h, 0), 0);
+    assert_int_equal(gen_size(h, 1), 0);
+    assert_int_equal(gen_size(h, 2), 3);
+    assert_int_equal(gen_size(h, -1), 3);
+    size_t count[3];
+    rc_gc_get_count(h, count);
+    assert_int_equal(count[0], 0);
+    assert_int_equal(count[1], 0);
+    assert_int_equal(count[2], 1);
+    /* an old object dying unlinks from gen 2 */
+    rc_decref(b);
+    assert_int_equal(gen_size(h, 2), 2);
+    rc_decref(a);
+    rc_decref(c);
+    rc_heap_free(h);
+}
+
+static void young_collection_leaves_old_garbage(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    rc_gc_collect(h, 1);          /* a (alive) moves to gen 2 */
+    rc_decref(a);                 /* now an old garbage cycle */
+    assert_int_equal(rc_gc_collect(h, 0), 0);
+    assert_int_equal(rc_gc_collect(h, 1), 0);
+    assert_int_equal(node_released, 0);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    rc_heap_free(h);
+}
+
+static void young_object_held_by_old_one_survives(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *old = node_new(h, &node_type, 1);
+    rc_gc_collect(h, 2);
+    node *young = node_new(h, &node_type, 2);
+    node_set(old, 0, young);
+    node_set(young, 0, young);
+    rc_decref(young);
+    assert_int_equal(rc_gc_collect(h, 0), 0);
+    assert_int_equal(node_released, 0);
+    rc_decref(old);
+    assert_int_equal(node_released, 1);   /* old dies by refcount */
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    rc_heap_free(h);
+}
+
+static void long_lived_rule_delays_full_collections(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 1, 1);
+    enum { N = 4000 };
+    node **keep = malloc(N * sizeof *keep);
+    for (int i = 0; i < N; i++)
+        keep[i] = node_new(h, &node_type, i);
+    rc_gc_collect(h, 2);             /* long_lived_total = N */
+    size_t full_before = rc_gc_get_stats(h, 2).collections;
+    /* 100 new survivors are far below 25% of 4000: no automatic full one */
+    node *more[100];
+    for (int i = 0; i < 100; i++)
+        more[i] = node_new(h, &node_type, i);
+    for (int i = 0; i < 200; i++)
+        rc_decref(node_new(h, &node_type, i));
+    assert_int_equal(rc_gc_get_stats(h, 2).collections, full_before);
+    assert_true(rc_gc_get_stats(h, 1).collections > 0);
+    /* past 25% pending, full collections resume */
+    node **many = malloc(1100 * sizeof *many);
+    for (int i = 0; i < 1100; i++)
+        many[i] = node_new(h, &node_type, i);
+    for (int i = 0; i < 200; i++)
+        rc_decref(node_new(h, &node_type, i));
+    assert_true(rc_gc_get_stats(h, 2).collections > full_before);
+    for (int i = 0; i < 1100; i++)
+        rc_decref(many[i]);
+    for (int i = 0; i < 100; i++)
+        rc_decref(more[i]);
+    for (int i = 0; i < N; i++)
+        rc_decref(keep[i]);
+    free(many);
+    free(keep);
+    rc_heap_free(h);
+}
+
+static void finalizer_runs_once_and_resurrection_survives(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    void *saved = NULL;
+    node *a = node_new(h, &node_final_type, 1);
+    node *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(b);
+    rc_decref(a);
+    node_resurrect_slot = &saved;
+    assert_int_equal(rc_gc_collect(h, 2), 0);  /* resurrected: nothing freed */
+    assert_int_equal(node_finalized, 1);
+    assert_ptr_equal(saved, a);
+    assert_true(rc_gc_is_finalized(a));
+    assert_ptr_equal(((node *)a->child[0])->child[0], a);   /* intact */
+    assert_int_equal(node_released, 0);
+    rc_decref(saved);             /* garbage again: finalizer does not run twice */
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(node_finalized, 1);
+    assert_int_equal(node_released, 2);
+    rc_heap_free(h);
+}
+
+static void finalizer_runs_on_refcount_death(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    void *saved = NULL;
+    node *a = node_new(h, &node_final_type, 1);
+    node_resurrect_slot = &saved;
+    rc_decref(a);
+    assert_int_equal(node_finalized, 1);
+    assert_ptr_equal(saved, a);
+    assert_int_equal(rc_refcount(a), 1);
+    rc_decref(a);
+    assert_int_equal(node_finalized, 1);
+    assert_int_equal(node_released, 1);
+    rc_heap_free(h);
+}
+
+typedef struct cb_log {
+    int  order[8];
+    int  n;
+    bool target_alive_in_cb;
+    bool cycle_intact_in_cb;
+    node *other;
+} cb_log;
+
+static cb_log wlog;
+
+static void weak_cb(void *wr, void *ctx)
+{
+    wlog.order[wlog.n++] = (int)(intptr_t)ctx;
+    wlog.target_alive_in_cb = rc_weakref_get(wr) != NULL;
+    /* Nothing of the dead cycle has been cleared yet. */
+    wlog.cycle_intact_in_cb = wlog.other && wlog.other->child[0] != NULL;
+}
+
+static void weakref_cleared_then_callbacks_before_clear(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    memset(&wlog, 0, sizeof wlog);
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    void *w1 = rc_weakref_new(a, weak_cb, (void *)1);
+    void *w2 = rc_weakref_new(a, weak_cb, (void *)2);
+    void *w3 = rc_weakref_new(a, NULL, NULL);
+    assert_int_equal(rc_weakref_count(a), 3);
+    assert_ptr_equal(rc_weakref_get(w1), a);
+    wlog.other = b;
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(wlog.n, 2);
+    assert_int_equal(wlog.order[0], 2);   /* newest first, as CPython */
+    assert_int_equal(wlog.order[1], 1);
+    assert_false(wlog.target_alive_in_cb);
+    assert_true(wlog.cycle_intact_in_cb);
+    assert_null(rc_weakref_get(w1));
+    assert_null(rc_weakref_get(w3));
+    rc_decref(w1);
+    rc_decref(w2);
+    rc_decref(w3);
+    rc_heap_free(h);
+}
+
+static void weakref_cleared_on_refcount_death(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    memset(&wlog, 0, sizeof wlog);
+    node *a = node_new(h, &node_type, 1);
+    void *w = rc_weakref_new(a, weak_cb, (void *)7);
+    rc_decref(a);
+    assert_int_equal(wlog.n, 1);
+    assert_int_equal(wlog.order[0], 7);
+    assert_null(rc_weakref_get(w));
+    rc_decref(w);
+    /* a weakref dying before its target detaches itself */
+    node *b = node_new(h, &node_type, 2);
+    void *w2 = rc_weakref_new(b, weak_cb, (void *)8);
+    rc_decref(w2);
+    assert_int_equal(rc_weakref_count(b), 0);
+    rc_decref(b);
+    assert_int_equal(wlog.n, 1);
+    rc_heap_free(h);
+}
+
+static void weakref_in_garbage_gets_no_callback(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    memset(&wlog, 0, sizeof wlog);
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    void *w = rc_weakref_new(a, weak_cb, (void *)3);
+    node_set(a, 1, w);      /* the weakref is itself part of the garbage */
+    rc_decref(w);
+    rc_decref(a);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(wlog.n, 0);
+    rc_heap_free(h);
+}
+
+static void freeze_hides_objects_from_collection(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    node *keep = node_new(h, &node_type, 2);
+    rc_gc_collect(h, 0);
+    rc_gc_freeze(h);
+    assert_int_equal(rc_gc_get_freeze_count(h), 2);
+    assert_int_equal(gen_size(h, -1), 0);
+    rc_decref(a);
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_int_equal(node_released, 0);
+    rc_gc_unfreeze(h);
+    assert_int_equal(rc_gc_get_freeze_count(h), 0);
+    assert_int_equal(gen_size(h, 2), 2);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    rc_decref(keep);
+    rc_heap_free(h);
+}
+
+static int collect_garbage(void *o, void *arg)
+{
+    void **out = arg;
+    for (int i = 0; i < 4; i++)
+        if (!out[i]) {
+            out[i] = o;
+            break;
+        }
+    return 0;
+}
+
+static void uncollectable_cycle_lands_in_garbage(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_noclear_type, 1), *b = node_new(h, &node_noclear_type, 2);
+    node *held = node_new(h, &node_type, 3);    /* kept alive by the cycle */
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    node_set(a, 1, held);
+    rc_decref(held);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 3);       /* 0 collected + 3 uncollectable */
+    assert_int_equal(rc_gc_get_stats(h, 2).uncollectable, 3);
+    assert_int_equal(rc_gc_get_stats(h, 2).collected, 0);
+    assert_int_equal(node_released, 0);
+    assert_int_equal(rc_gc_garbage_count(h), 2);    /* only the clear-less ones */
+    void *g[4] = {0};
+    rc_gc_garbage(h, collect_garbage, g);
+    assert_true((g[0] == a && g[1] == b) || (g[0] == b && g[1] == a));
+    assert_int_equal(((node *)held)->id, 3);
+    rc_gc_garbage_clear(h);
+    assert_int_equal(node_released, 0);             /* still a cycle */
+    rc_heap_free(h);
+}
+
+static void cycle_with_one_clearable_member_is_collected(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_noclear_type, 1), *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(node_released, 2);
+    assert_int_equal(rc_gc_garbage_count(h), 0);
+    rc_heap_free(h);
+}
+
+static void saveall_keeps_everything(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_debug(h, RC_GC_DEBUG_SAVEALL);
+    assert_int_equal(rc_gc_get_debug(h), RC_GC_DEBUG_SAVEALL);
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    rc_decref(a);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(rc_gc_garbage_count(h), 1);
+    assert_int_equal(node_released, 0);
+    rc_gc_set_debug(h, 0);
+    rc_gc_garbage_clear(h);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(node_released, 1);
+    rc_heap_free(h);
+}
+
+static void debug_stats_print_cpython_lines(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.gc_debug = RC_GC_DEBUG_STATS | RC_GC_DEBUG_COLLECTABLE;
+    cfg.gc_debug_out = out;
+    rc_heap *hd = rc_heap_new(&cfg);
+    node *a = node_new(hd, &node_type, 1);
+    node_set(a, 0, a);
+    rc_decref(a);
+    rc_gc_collect(hd, 2);
+    fflush(out);
+    assert_non_null(strstr(buf, "gc: collecting generation 2...\n"));
+    assert_non_null(strstr(buf, "gc: objects in each generation: 1 0 0\n"));
+    assert_non_null(strstr(buf, "gc: collectable <node 0x"));
+    assert_non_null(strstr(buf, "gc: done, 1 unreachable, 0 uncollectable, "));
+    rc_heap_free(hd);
+    fclose(out);
+    free(buf);
+    rc_heap_free(h);
+}
+
+typedef struct cb_state {
+    rc_heap *h;
+    int starts, stops;
+    size_t last_collected;
+    int last_gen;
+    size_t nested;
+} cb_state;
+
+static void gc_cb(const char *phase, const rc_gc_info *info, void *ctx)
+{
+    cb_state *s = ctx;
+    s->nested += rc_gc_collect(s->h, 2) + 1;   /* must return 0 */
+    if (!strcmp(phase, "start")) {
+        s->starts++;
+        assert_int_equal(info->collected, 0);
+    } else {
+        assert_string_equal(phase, "stop");
+        s->stops++;
+        s->last_collected = info->collected;
+    }
+    s->last_gen = info->generation;
+}
+
+static void callbacks_get_start_and_stop(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    cb_state s = {.h = h};
+    assert_int_equal(rc_gc_callback_add(h, gc_cb, &s), 0);
+    node *a = node_new(h, &node_type, 1);
+    node_set(a, 0, a);
+    rc_decref(a);
+    rc_gc_collect(h, 1);
+    assert_int_equal(s.starts, 1);
+    assert_int_equal(s.stops, 1);
+    assert_int_equal(s.last_collected, 1);
+    assert_int_equal(s.last_gen, 1);
+    assert_int_equal(s.nested, 2);     /* both nested collects returned 0 */
+    assert_int_equal(rc_gc_callback_remove(h, gc_cb, &s), 0);
+    assert_int_equal(rc_gc_callback_remove(h, gc_cb, &s), RC_ENOENT);
+    rc_gc_collect(h, 1);
+    assert_int_equal(s.starts, 1);
+    rc_heap_free(h);
+}
+
+static int find_ptr(void *o, void *arg)
+{
+    void **want = arg;
+    if (o == want[0])
+        want[1] = o;
+    return 0;
+}
+
+static void referrers_and_referents(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2), *c = node_new(h, &node_type, 3);
+    node_set(a, 0, c);
+    node_set(b, 2, c);
+    gen_count n = {0};
+    rc_gc_get_referrers(h, c, count_visit, &n);
+    assert_int_equal(n.n, 2);
+    void *want[2] = {b, NULL};
+    rc_gc_get_referrers(h, c, find_ptr, want);
+    assert_ptr_equal(want[1], b);
+    n.n = 0;
+    rc_gc_get_referents(a, count_visit, &n);
+    assert_int_equal(n.n, 1);
+    rc_decref(a);
+    rc_decref(b);
+    rc_decref(c);
+    rc_heap_free(h);
+}
+
+static void track_untrack_and_immortal(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *a = node_new(h, &node_type, 1);
+    assert_true(rc_gc_is_tracked(a));
+    rc_gc_untrack(a);
+    assert_false(rc_gc_is_tracked(a));
+    assert_int_equal(gen_size(h, -1), 0);
+    rc_gc_track(a);
+    assert_true(rc_gc_is_tracked(a));
+    assert_int_equal(gen_size(h, 0), 1);
+    rc_immortalize(a);
+    assert_true(rc_is_immortal(a));
+    rc_decref(a);
+    rc_decref(a);
+    assert_int_equal(rc_refcount(a), RC_IMMORTAL_REFCNT);
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_ptr_equal(rc_typeof(a), &node_type);
+    assert_ptr_equal(rc_heap_of(a), h);
+    assert_true(rc_is_object(h, a));
+    assert_true(rc_sizeof(a) >= sizeof(node) + 16);
+    rc_heap_free(h);
+}
+
+static void environment_overrides_and_malformed_values(void **state)
+{
+    (void)state;
+    setenv("RECYCLE_GC_THRESHOLD", "100,5,5", 1);
+    setenv("RECYCLE_GC", "0", 1);
+    setenv("RECYCLE_GC_DEBUG", "stats,saveall", 1);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    assert_int_equal(cfg.gc_threshold[0], 100);
+    assert_int_equal(cfg.gc_threshold[2], 5);
+    assert_false(cfg.gc_enabled);
+    assert_int_equal(cfg.gc_debug, RC_GC_DEBUG_STATS | RC_GC_DEBUG_SAVEALL);
+    setenv("RECYCLE_GC_THRESHOLD", "100,x", 1);   /* ignored, with a message */
+    setenv("RECYCLE_GC", "maybe", 1);
+    rc_config_default(&cfg);
+    assert_int_equal(cfg.gc_threshold[0], 700);
+    assert_true(cfg.gc_enabled);
+    unsetenv("RECYCLE_GC_THRESHOLD");
+    unsetenv("RECYCLE_GC");
+    unsetenv("RECYCLE_GC_DEBUG");
+    rc_heap *h = rc_heap_new(NULL);
+    assert_true(rc_gc_isenabled(h));
+    rc_heap_free(h);
+}
+
+static void errors_have_messages(void **state)
+{
+    (void)state;
+    assert_string_equal(rc_strerror(RC_ENOMEM), "out of memory");
+    assert_string_equal(rc_strerror(RC_EFORMAT), "truncated, corrupt or unsupported file");
+    rc_heap *h = heap();
+    assert_int_equal(rc_gc_get_objects(h, 7, count_visit, NULL), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(h), "generation"));
+    assert_int_equal(rc_last_error_code(h), RC_EINVAL);
+    rc_heap_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(self_cycle_survives_decref_and_is_collected),
+        cmocka_unit_test(two_node_cycle_counts_both),
+        cmocka_unit_test(reachable_objects_survive_intact),
+        cmocka_unit_test(refcount_zero_frees_at_once),
+        cmocka_unit_test(long_chain_dies_without_deep_recursion),
+        cmocka_unit_test(disabled_collector_never_runs_automatically),
+        cmocka_unit_test(automatic_collection_starts_past_threshold0),
+        cmocka_unit_test(threshold_zero_disables),
+        cmocka_unit_test(survivors_move_to_next_generation),
+        cmocka_unit_test(young_collection_leaves_old_garbage),
+        cmocka_unit_test(young_object_held_by_old_one_survives),
+        cmocka_unit_test(long_lived_rule_delays_full_collections),
+        cmocka_unit_test(finalizer_runs_once_and_resurrection_survives),
+        cmocka_unit_test(finalizer_runs_on_refcount_death),
+        cmocka_unit_test(weakref_cleared_then_callbacks_before_clear),
+        cmocka_unit_test(weakref_cleared_on_refcount_death),
+        cmocka_unit_test(weakref_in_garbage_gets_no_callback),
+        cmocka_unit_test(freeze_hides_objects_from_collection),
+        cmocka_unit_test(uncollectable_cycle_lands_in_garbage),
+        cmocka_unit_test(cycle_with_one_clearable_member_is_collected),
+        cmocka_unit_test(saveall_keeps_everything),
+        cmocka_unit_test(debug_stats_print_cpython_lines),
+        cmocka_unit_test(callbacks_get_start_and_stop),
+        cmocka_unit_test(referrers_and_referents),
+        cmocka_unit_test(track_untrack_and_immortal),
+        cmocka_unit_test(environment_overrides_and_malformed_values),
+        cmocka_unit_test(errors_have_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

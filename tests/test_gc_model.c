@@ -1,0 +1,289 @@
+/* Model-based randomized test of reference counting + the collector.
+ *
+ * Random graph edits (create, link, unlink, take and drop external
+ * references, collect any generation) run against a heap and against a
+ * plain model of the same graph.  Checked after every operation: nothing
+ * reachable from an external reference has been released and its children
+ * are exactly the model's.  Checked after every full collection: exactly
+ * the objects unreachable from external references have been released,
+ * each exactly once.
+ *
+ * RC_MODEL_OPS (default 1000000) and RC_MODEL_SEED override the run.
+ */
+#include <recycle.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define KIDS 3
+#define MAX_REACHABLE 256
+
+typedef struct mnode {
+    struct mnode *kid[KIDS];
+    uint32_t id;
+} mnode;
+
+typedef struct model {
+    uint32_t n;              /* objects created so far */
+    uint32_t cap;
+    int32_t (*kid)[KIDS];    /* model edges, by id (-1: none) */
+    uint32_t *ext;           /* external references held, by id */
+    uint8_t  *released;      /* release count, by id */
+    mnode   **ptr;           /* the object, while the model says it may live */
+    uint32_t *reach;         /* ids reachable from external references */
+    uint32_t  nreach;
+    uint32_t *mark;          /* == epoch: reachable in the last computation */
+    uint32_t  epoch;
+    uint32_t *held, *held_pos, nheld;   /* ids with ext > 0, and where */
+    uint32_t *pending, npending;        /* ids not released yet */
+    uint64_t  reach_total;              /* for the average population */
+} model;
+
+static model M;
+
+static int mnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    mnode *m = self;
+    for (int i = 0; i < KIDS; i++)
+        if (m->kid[i]) {
+            int rv = visit(m->kid[i], arg);
+            if (rv)
+                return rv;
+        }
+    return 0;
+}
+
+static void mnode_clear(void *self)
+{
+    mnode *m = self;
+    for (int i = 0; i < KIDS; i++) {
+        mnode *k = m->kid[i];
+        m->kid[i] = NULL;
+        if (k)
+            rc_decref(k);
+    }
+}
+
+static void mnode_release(void *self)
+{
+    uint32_t id = ((mnode *)self)->id;
+    assert_int_equal(M.released[id], 0);   /* released exactly once */
+    M.released[id]++;
+}
+
+static const rc_type mnode_type = {"mnode", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL};
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static void hold(uint32_t id)
+{
+    if (M.ext[id]++ == 0) {
+        M.held_pos[id] = M.nheld;
+        M.held[M.nheld++] = id;
+    }
+}
+
+static void unhold(uint32_t id)
+{
+    if (--M.ext[id] == 0) {
+        uint32_t last = M.held[--M.nheld];
+        M.held[M.held_pos[id]] = last;
+        M.held_pos[last] = M.held_pos[id];
+    }
+}
+
+static void compute_reachable(void)
+{
+    M.epoch++;
+    M.nreach = 0;
+    for (uint32_t i = 0; i < M.nheld; i++) {
+        M.mark[M.held[i]] = M.epoch;
+        M.reach[M.nreach++] = M.held[i];
+    }
+    for (uint32_t i = 0; i < M.nreach; i++)
+        for (int k = 0; k < KIDS; k++) {
+            int32_t c = M.kid[M.reach[i]][k];
+            if (c >= 0 && M.mark[c] != M.epoch) {
+                M.mark[c] = M.epoch;
+                M.reach[M.nreach++] = (uint32_t)c;
+            }
+        }
+}
+
+static void check_reachable_intact(void)
+{
+    for (uint32_t i = 0; i < M.nreach; i++) {
+        uint32_t id = M.reach[i];
+        assert_int_equal(M.released[id], 0);
+        mnode *m = M.ptr[id];
+        assert_int_equal(m->id, id);
+        for (int k = 0; k < KIDS; k++) {
+            int32_t c = M.kid[id][k];
+            assert_ptr_equal(m->kid[k], c >= 0 ? M.ptr[c] : NULL);
+        }
+    }
+}
+
+/* After a full collection: released exactly once iff unreachable. */
+static void check_after_full_collection(void)
+{
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < M.npending; i++) {
+        uint32_t id = M.pending[i];
+        bool reachable = M.mark[id] == M.epoch;
+        assert_int_equal(M.released[id], reachable ? 0 : 1);
+        if (reachable)
+            M.pending[w++] = id;
+    }
+    M.npending = w;
+}
+
+static mnode *pick(void)
+{
+    return M.nreach ? M.ptr[M.reach[rnd(M.nreach)]] : NULL;
+}
+
+static void set_kid(mnode *a, int k, mnode *b)
+{
+    mnode *old = a->kid[k];
+    if (b)
+        rc_incref(b);
+    a->kid[k] = b;
+    M.kid[a->id][k] = b ? (int32_t)b->id : -1;
+    if (old)
+        rc_decref(old);
+}
+
+static void op_create(rc_heap *h)
+{
+    assert_true(M.n < M.cap);
+    mnode *m = rc_new(h, &mnode_type);
+    assert_non_null(m);
+    m->id = M.n++;
+    M.ptr[m->id] = m;
+    M.pending[M.npending++] = m->id;
+    hold(m->id);
+    for (int k = 0; k < KIDS; k++)
+        M.kid[m->id][k] = -1;
+}
+
+static void op_drop_external(void)
+{
+    /* an object we hold a reference to */
+    if (M.nheld) {
+        uint32_t id = M.held[rnd(M.nheld)];
+        unhold(id);
+        rc_decref(M.ptr[id]);
+    }
+}
+
+static void step(rc_heap *h)
+{
+    uint32_t r = rnd(100);
+    bool crowded = M.nreach > MAX_REACHABLE;
+    if (r < 20 && !crowded) {
+        op_create(h);
+    } else if (r < 45) {
+        mnode *a = pick(), *b = pick();
+        if (a)
+            set_kid(a, (int)rnd(KIDS), b);
+    } else if (r < 55) {
+        mnode *a = pick();
+        if (a)
+            set_kid(a, (int)rnd(KIDS), NULL);
+    } else if (r < 62 && !crowded) {
+        mnode *a = pick();
+        if (a) {
+            rc_incref(a);
+            hold(a->id);
+        }
+    } else if (r < 97) {
+        if (M.nheld > 40)        /* keep a population worth colliding in */
+            op_drop_external();
+        else
+            op_create(h);
+    } else {
+        int gen = (int)rnd(3);
+        rc_gc_collect(h, gen);
+        if (gen == 2) {
+            compute_reachable();
+            check_after_full_collection();
+            return;
+        }
+    }
+    compute_reachable();
+    check_reachable_intact();
+    M.reach_total += M.nreach;
+}
+
+static void random_graph_edits_match_the_model(void **state)
+{
+    (void)state;
+    const char *e = getenv("RC_MODEL_OPS");
+    uint64_t ops = e ? strtoull(e, NULL, 10) : 1000000;
+    e = getenv("RC_MODEL_SEED");
+    rng_state = e ? strtoull(e, NULL, 10) : 0x9E3779B97F4A7C15ULL;
+    if (!rng_state)
+        rng_state = 1;
+    printf("model test: %llu operations, seed %llu\n", (unsigned long long)ops,
+           (unsigned long long)rng_state);
+
+    M.cap = (uint32_t)(ops / 4 + 16);
+    M.kid = malloc(M.cap * sizeof *M.kid);
+    M.ext = calloc(M.cap, sizeof *M.ext);
+    M.released = calloc(M.cap, 1);
+    M.ptr = calloc(M.cap, sizeof *M.ptr);
+    M.reach = malloc(M.cap * sizeof *M.reach);
+    M.mark = calloc(M.cap, sizeof *M.mark);
+    M.held = malloc(M.cap * sizeof *M.held);
+    M.held_pos = malloc(M.cap * sizeof *M.held_pos);
+    M.pending = malloc(M.cap * sizeof *M.pending);
+    assert_true(M.kid && M.ext && M.released && M.ptr && M.reach && M.mark && M.held &&
+                M.held_pos && M.pending);
+
+    rc_heap *h = rc_heap_new(NULL);
+    rc_gc_set_threshold(h, 50, 5, 5);   /* automatic collections happen too */
+    for (uint64_t i = 0; i < ops; i++)
+        step(h);
+    /* drop every external reference: after a full collection nothing is left */
+    while (M.nheld) {
+        uint32_t id = M.held[0];
+        unhold(id);
+        rc_decref(M.ptr[id]);
+    }
+    rc_gc_collect(h, 2);
+    compute_reachable();
+    assert_int_equal(M.nreach, 0);
+    check_after_full_collection();
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.live_objects, 0);
+    rc_gc_stats s0 = rc_gc_get_stats(h, 0);
+    assert_true(s0.collections > 0);
+    printf("model test: %u objects, %.1f reachable on average, %zu gen-0 collections\n", M.n,
+           (double)M.reach_total / (double)ops, s0.collections);
+    rc_heap_free(h);
+    free(M.kid); free(M.ext); free(M.released); free(M.ptr); free(M.reach); free(M.mark);
+    free(M.held); free(M.held_pos); free(M.pending);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(random_graph_edits_match_the_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
