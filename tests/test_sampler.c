@@ -82,7 +82,7 @@ static void test_one_millisecond_interval(void **state)
 static void test_children_summed_and_separate(void **state)
 {
     (void)state;
-    char *argv[] = {(char *)prof_example("profile_children"), "2", "40", "500", NULL};
+    char *argv[] = {(char *)prof_example("profile_children"), "2", "40", "800", NULL};
     rc_sampler_result r;
     rc_mprof *p = run("kids_c.dat", (rc_sampler_opts){.interval = 0.05, .include_children = true}, argv, &r);
     assert_true(sampled_max(p) >= 80);
@@ -163,6 +163,8 @@ static void test_exit_code_propagated_with_E(void **state)
     assert_int_equal(prof_sh(&out, "cd %s && %s run true && ls", d, prof_recycle()), 0);
     assert_non_null(strstr(out, "mprofile_"));
     free(out);
+    prof_sh(NULL, "rm -rf '%s'", d);
+    free((char *)d);
 }
 
 static void test_attach_to_running_process(void **state)
