@@ -462,15 +462,17 @@ static long start_child(char *const argv[], char **env, int *exec_errno)
 }
 
 /* After the exit: the last stretch's peak, and how the program ended.
- * ru_maxrss is the mark at exit, but also covers the forked copy of the
- * sampling process before exec; a value above that copy's size (at most
- * our RSS at fork) is the program's own. */
-static void finish_run(sampler *s, int status, const struct rusage *ru, double fork_rss)
+ * ru_maxrss is the mark at exit, but it also covers the forked copy of the
+ * sampling process before exec (a value above that copy's size, at most
+ * our RSS at fork, is the program's) and every child the program reaped
+ * (so it is used only when the program reaped none: own_only). */
+static void finish_run(sampler *s, int status, const struct rusage *ru, double fork_rss,
+                       bool own_only)
 {
     double now = rc__proc_epoch();
     double last = s->root.rss;
     double maxrss = MIB((uint64_t)ru->ru_maxrss * 1024);
-    if (maxrss > fmax(s->root.seen, last) && maxrss > fork_rss && s->res->samples > 0) {
+    if (own_only && maxrss > fmax(s->root.seen, last) && maxrss > fork_rss && s->res->samples > 0) {
         double total = s->prev_total - last + maxrss;   /* children as last seen */
         emit(s, "PEAK %.6f %.4f %.4f\n", total, s->t_prev, now);
         note_peak(s, total);
@@ -505,12 +507,13 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
     }
     int status = 0;
     struct rusage ru = {0};
+    bool own_only = rc__proc_waited_children_faults(pid) == 0;   /* read before reaping */
     pid_t w = o->timeout > 0 ? wait4((pid_t)pid, &status, WNOHANG, &ru)
                              : wait4((pid_t)pid, &status, 0, &ru);
     if (w == (pid_t)pid) {
         res->exited = true;
         res->status = status;
-        finish_run(&s, status, &ru, fork_rss);
+        finish_run(&s, status, &ru, fork_rss, own_only);
     }
     int err = s.err;
     sampler_free(&s);

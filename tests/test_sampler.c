@@ -65,6 +65,26 @@ static void test_spike_between_samples_is_caught_every_run(void **state)
     print_message("samples alone missed the spike in %d of 4 runs\n", missed_by_samples);
 }
 
+/* A spike after the last sample, just before exit: wait4's ru_maxrss
+ * covers that stretch — but not when the program reaped a child, whose
+ * peak it would include. */
+static void test_spike_just_before_exit(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_spike"), "100", "20", "150", "0", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("last.dat", (rc_sampler_opts){.interval = 0.5}, argv, &r);
+    assert_true(rc_mprof_peak(p, NULL) >= 100);
+    rc_mprof_free(p);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s 100 20 10 0; sleep 0.1", prof_example("profile_spike"));
+    char *sh[] = {"sh", "-c", cmd, NULL};
+    p = run("reaped.dat", (rc_sampler_opts){.interval = 0.5}, sh, &r);
+    assert_true(rc_mprof_peak(p, NULL) < 50);   /* the child's spike is not the shell's */
+    rc_mprof_free(p);
+}
+
 static void test_one_millisecond_interval(void **state)
 {
     (void)state;
@@ -196,6 +216,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spike_between_samples_is_caught_every_run),
+        cmocka_unit_test(test_spike_just_before_exit),
         cmocka_unit_test(test_one_millisecond_interval),
         cmocka_unit_test(test_children_summed_and_separate),
         cmocka_unit_test(test_program_that_cannot_start),
