@@ -63,6 +63,16 @@ static void test_spike_between_samples_is_caught_every_run(void **state)
     assert_true(shown >= 200);
     free(out);
     print_message("samples alone missed the spike in %d of 4 runs\n", missed_by_samples);
+
+    /* Here a 200 MiB spike takes ~50 ms to fault in, so at 100 ms samples
+     * sometimes land on it.  With 1 s samples (at 0 and 1 s) and the spike
+     * at 0.3 s, the samples never see it, and the PEAK record still does. */
+    char *late[] = {(char *)prof_example("profile_spike"), "200", "20", "300", "900", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("spike1s.dat", (rc_sampler_opts){.interval = 1.0}, late, &r);
+    assert_true(sampled_max(p) < 100);
+    assert_true(rc_mprof_peak(p, NULL) >= 200);
+    rc_mprof_free(p);
 }
 
 /* A spike after the last sample, just before exit: wait4's ru_maxrss
