@@ -669,7 +669,7 @@ bool rc_profile_enabled(void);             /* true under `recycle run` */
 void rc_profile_scope_end_(int *unused);
 #define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
 #define RC_PROFILE_SCOPE(name) \
-    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+    __attribute__((cleanup(rc_profile_scope_end_), unused)) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
         (rc_profile_begin(name), 0)
 #define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
 #define RC_PROFILE_CAT2_(a, b) a##b
