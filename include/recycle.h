@@ -402,6 +402,12 @@ size_t rc_objgraph_edge_count(const rc_objgraph *g);
 /* The object at addr; false when the snapshot has none there. */
 bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
 int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* gc.get_referrers / gc.get_referents of the object at addr, once per
+ * reference (an object holding it twice is visited twice).  The referrer
+ * index is built on first use (O(heap)); each query after that costs only
+ * the object's own references.  RC_ENOENT when addr is not in g. */
+int    rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
+int    rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
 
 /* ---- queries over a snapshot ---- */
 

@@ -133,11 +133,10 @@ static void expand(dot_walk *w, uint32_t t, uint32_t *queue, size_t *tail)
 {
     const rc_objgraph *g = w->g;
     bool refs = w->dir == RC_DOT_REFS;
-    const uint32_t *idx = refs ? g->out_start : g->in_start;
-    const uint32_t *adj = refs ? g->out : g->in;
+    rc_gadj adj = rc__graph_adj(g, !refs);
     size_t n = 0, skipped = 0;
-    for (uint32_t e = idx[t]; e < idx[t + 1]; e++) {
-        uint32_t s = adj[e];
+    for (uint32_t e = adj.start[t]; e < adj.start[t + 1]; e++) {
+        uint32_t s = adj.to[e];
         if (!drawable(w, s))
             continue;
         if (n >= w->o->too_many) {
