@@ -48,8 +48,27 @@ static void bnode_clear(void *self)
         rc_decref(c);
 }
 
+typedef struct ring {
+    struct ring *a;
+} ring;
+
+static int ring_traverse(void *self, rc_visit visit, void *arg)
+{
+    ring *r = self;
+    return r->a ? visit(r->a, arg) : 0;
+}
+
+static void ring_clear(void *self)
+{
+    ring *r = self;
+    ring *a = r->a;
+    r->a = NULL;
+    if (a)
+        rc_decref(a);
+}
+
 /* One pointer for rings, three for the random graph: bodies sized to fit. */
-static const rc_type ring_type = {"ring", sizeof(void *), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL};
+static const rc_type ring_type = {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL};
 static const rc_type graph_type = {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL};
 
 static uint64_t now_ns(void)
@@ -71,15 +90,15 @@ static size_t rnd(size_t n)
 /* ---- recycle ----------------------------------------------------------------- */
 
 /* Builds the shape; returns the array of external references. */
-static bnode **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
+static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
 {
     size_t nr = n / 10;
-    bnode **roots = malloc(nr * sizeof *roots);
+    void **roots = malloc(nr * sizeof *roots);
     if (!strcmp(shape, "rings")) {
         for (size_t r = 0; r < nr; r++) {
-            bnode *first = rc_new(h, &ring_type), *prev = first;
+            ring *first = rc_new(h, &ring_type), *prev = first;
             for (int i = 0; i < 9; i++) {
-                bnode *x = rc_new(h, &ring_type);
+                ring *x = rc_new(h, &ring_type);
                 prev->a = x;          /* the new reference moves into prev */
                 prev = x;
             }
@@ -127,7 +146,7 @@ static result rc_measure(const char *shape, size_t n)
     rc_heap *h = rc_heap_new(NULL);
     rc_gc_disable(h);
     size_t nr;
-    bnode **roots = rc_build(h, shape, n, &nr);
+    void **roots = rc_build(h, shape, n, &nr);
     rc_gc_collect(h, 2);
     result r;
     r.live = rc_timed_collect(h, 2) / (double)n;
@@ -144,10 +163,10 @@ static double rc_gen0(size_t n_old)
     rc_heap *h = rc_heap_new(NULL);
     rc_gc_disable(h);
     size_t nr;
-    bnode **roots = rc_build(h, "rings", n_old, &nr);
+    void **roots = rc_build(h, "rings", n_old, &nr);
     rc_gc_collect(h, 2);
     double best = 1e30;
-    bnode *young[700];
+    void *young[700];
     for (int t = 0; t < 5; t++) {
         for (int i = 0; i < 700; i++)
             young[i] = rc_new(h, &ring_type);
@@ -165,15 +184,19 @@ static double rc_gen0(size_t n_old)
 
 /* ---- Boehm GC ---------------------------------------------------------------- */
 
+/* Keeps the root array visible to Boehm's conservative scan: without it the
+ * compiler may drop the array's last use and the "live" heap is swept. */
+static void *volatile boehm_keep;
+
 static result boehm_measure(const char *shape, size_t n)
 {
     size_t nr = n / 10;
-    bnode **roots = GC_MALLOC(nr * sizeof *roots);
+    void **roots = GC_MALLOC(nr * sizeof *roots);
     if (!strcmp(shape, "rings")) {
         for (size_t r = 0; r < nr; r++) {
-            bnode *first = GC_MALLOC(sizeof(void *)), *prev = first;
+            ring *first = GC_MALLOC(sizeof(ring)), *prev = first;
             for (int i = 0; i < 9; i++) {
-                bnode *x = GC_MALLOC(sizeof(void *));
+                ring *x = GC_MALLOC(sizeof(ring));
                 prev->a = x;
                 prev = x;
             }
@@ -193,12 +216,15 @@ static result boehm_measure(const char *shape, size_t n)
             roots[r] = all[r * 10];
         all = NULL;
     }
+    boehm_keep = roots;
     GC_gcollect();
     result r;
     uint64_t t0 = now_ns();
     GC_gcollect();
     r.live = (double)(now_ns() - t0) / (double)n;
-    memset(roots, 0, nr * sizeof *roots);
+    for (size_t i = 0; i < nr; i++)
+        ((void *volatile *)roots)[i] = NULL;
+    boehm_keep = NULL;
     t0 = now_ns();
     GC_gcollect();
     r.garbage = (double)(now_ns() - t0) / (double)n;

@@ -303,15 +303,495 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* ==== section: built-in types (issue 3) ==== */
 
+/* Python's values for C (src/types/, docs/types.md).  Reference rules are
+ * CPython's: constructors return new references; setters take their own
+ * reference to what they store (the caller keeps its reference); getters
+ * return borrowed references.  A wrong type given to any function records
+ * "expected X, got Y" in rc_last_error and returns an error code, NULL or 0;
+ * it never crashes.  Every value's repr is Python's repr text. */
+
+/* --- singletons, numbers ------------------------------------------------ */
+void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
+void   *rc_true(rc_heap *h);
+void   *rc_false(rc_heap *h);
+void   *rc_bool(rc_heap *h, bool v);
+bool    rc_is_none(const void *o);
+int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
+
+void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
+/* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
+void   *rc_int_add(const void *a, const void *b);
+void   *rc_int_sub(const void *a, const void *b);
+void   *rc_int_mul(const void *a, const void *b);
+void   *rc_float_from(rc_heap *h, double v);
+int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
+
+/* --- str and bytes ------------------------------------------------------ */
+/* UTF-8, validated, immutable; the hash is computed once and cached.
+ * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
+ * bytes) automatically, as CPython interns such literals; strings built at
+ * run time with rc_str_format are interned only by rc_str_intern. */
+void   *rc_str_new(rc_heap *h, const char *utf8);
+void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
+bool    rc_str_is_interned(const void *str);
+const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
+size_t  rc_str_len(const void *str);                  /* bytes */
+size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
+
+void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
+const void *rc_bytes_data(const void *bytes);
+size_t  rc_bytes_len(const void *bytes);
+
+/* --- list and tuple ---------------------------------------------------- */
+/* Indices of insert/pop follow Python: negative counts from the end. */
+void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+int     rc_list_append(void *list, void *item);
+int     rc_list_insert(void *list, ptrdiff_t i, void *item);
+int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
+size_t  rc_list_len(const void *list);
+void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
+int     rc_list_clear(void *list);
+int     rc_list_extend(void *list, void *iterable);
+void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+
+/* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
+ * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
+ * only untracked values is untracked, as CPython does. */
+void   *rc_tuple_new(rc_heap *h, size_t n);
+void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
+void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+int     rc_tuple_set(void *tuple, size_t i, void *item);
+void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
+size_t  rc_tuple_len(const void *tuple);
+
+/* --- dict and set --------------------------------------------------------
+ * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
+ * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
+ * set, record, ...) is RC_ETYPE. */
+void   *rc_dict_new(rc_heap *h);
+int     rc_dict_set(void *dict, void *key, void *value);
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
+size_t  rc_dict_len(const void *dict);
+int     rc_dict_clear(void *dict);
+/* PyDict_Next: start with *pos = 0; gives borrowed key and value; false at end. */
+bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
+void   *rc_dict_keys(const void *dict);                 /* new list */
+void   *rc_dict_values(const void *dict);               /* new list */
+void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
+/* Shortcuts with a C-string key (the str is made only when storing). */
+int     rc_dict_set_str(void *dict, const char *key, void *value);
+void   *rc_dict_get_str(const void *dict, const char *key);
+
+/* Sets iterate in insertion order (CPython's order is the hash order). */
+void   *rc_set_new(rc_heap *h);
+int     rc_set_add(void *set, void *key);
+int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
+int     rc_set_contains(const void *set, const void *key);
+size_t  rc_set_len(const void *set);
+bool    rc_set_next(const void *set, size_t *pos, void **key);
+
+/* --- arrays, buffers and views -------------------------------------------- */
+typedef enum rc_elem {
+    RC_I8, RC_I16, RC_I32, RC_I64,
+    RC_U8, RC_U16, RC_U32, RC_U64,
+    RC_F32, RC_F64
+} rc_elem;
+size_t  rc_elem_size(rc_elem kind);
+
+void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
+void   *rc_array_data(void *array);
+size_t  rc_array_len(const void *array);
+rc_elem rc_array_kind(const void *array);
+/* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
+ * BufferError); a value that does not fit the element kind is RC_ERANGE. */
+int     rc_array_append(void *array, const void *number);   /* an int or float object */
+int     rc_array_append_int(void *array, int64_t v);
+int     rc_array_append_float(void *array, double v);
+int     rc_array_extend(void *array, void *iterable);
+int     rc_array_resize(void *array, size_t n);
+void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
+
+/* The buffer-exporter protocol: a type with RC_TYPE_BUFFER in its flags is
+ * an rc_buffer_type (its rc_type first).  get_buffer describes the data and
+ * counts one more export; release_buffer counts one less.  While exports
+ * are live the exporter must not move or resize its data. */
+typedef struct rc_buffer {
+    void   *data;
+    size_t  len;        /* elements */
+    rc_elem kind;
+    bool    readonly;
+} rc_buffer;
+typedef struct rc_buffer_type {
+    rc_type type;
+    int  (*get_buffer)(void *self, rc_buffer *out);
+    void (*release_buffer)(void *self);
+} rc_buffer_type;
+#define RC_TYPE_BUFFER 0x100u
+
+/* memoryview: a zero-copy window on an exporter (bytes, array, another view
+ * or a user type); start/stop are elements and are clamped like a Python
+ * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
+ * and one export until rc_view_release or its death. */
+void   *rc_view_new(void *exporter, size_t start, size_t stop);
+void   *rc_view_slice(void *view, size_t start, size_t stop);
+void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+int     rc_view_release(void *view);                /* later use is RC_ESTATE */
+void   *rc_view_data(const void *view);
+size_t  rc_view_len(const void *view);              /* elements */
+size_t  rc_view_nbytes(const void *view);
+rc_elem rc_view_kind(const void *view);
+bool    rc_view_readonly(const void *view);
+void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
+void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+
+/* --- records: __slots__ or __dict__ ----------------------------------------
+ * A record type has named fields.  RC_RECORD_SLOTS stores them in the
+ * instance (a fixed array of references; unknown names are RC_ENOENT);
+ * RC_RECORD_DICT gives each instance an attribute dict (made on first set)
+ * that takes any name.  Record types live as long as their heap. */
+typedef enum rc_record_layout { RC_RECORD_SLOTS, RC_RECORD_DICT } rc_record_layout;
+typedef struct rc_record_type rc_record_type;
+const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
+                                         size_t nfields, const char *const *fields);
+const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
+void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+int     rc_record_set(void *rec, const char *field, void *value);
+void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
+int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
+void   *rc_record_get_at(const void *rec, size_t i);
+void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
+
+/* --- iteration, ranges, generators -------------------------------------- */
+void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+size_t  rc_range_len(const void *range);
+/* iter(o): a new iterator over any container, str, bytes, array, view or
+ * range (dicts give their keys); an iterator or generator gives itself. */
+void   *rc_iter(void *iterable);
+void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
+void   *rc_dict_iter_values(void *dict);
+/* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
+ * a dict or set changed size during iteration). */
+int     rc_iter_next(void *iterator, void **item);
+
+/* A generator produces its items lazily: next(h, state, &item) returns 1
+ * with a new reference in *item, 0 when done, <0 on error.  The state is
+ * copied into the generator object (plain bytes, at most 1 KiB). */
+typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
+void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+/* Pipeline stages: each is a generator holding a reference to its source. */
+typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
+typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
+void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
+void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
+void   *rc_gen_take(void *iterable, size_t n);
+
+/* --- every value ---------------------------------------------------------- */
+void   *rc_repr(const void *o);                 /* new str with Python's repr text */
+/* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
+ * full length or <0 on error. */
+int     rc_repr_buf(const void *o, char *buf, size_t size);
+int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
+void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+const char *rc_type_name(const void *o);
+
 /* ==== end section: built-in types ==== */
 
 
 /* ==== section: tracer (issue 4) ==== */
 
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+ * docs/tracer.md).  While tracing, every block the heap hands out (objects
+ * and rc_alloc buffers) is recorded with its size and a traceback: the
+ * rc_new / rc_alloc call site (file:line:function, from the macros above)
+ * followed, when nframe > 1, by nframe - 1 native caller frames captured as
+ * return addresses and symbolized (libdw) only when a report is made.
+ * Costs one pointer test per allocation while off. */
+
+/* Starts tracing with tracebacks of at most nframe frames (1..128).
+ * Already tracing: changes the limit for new traces.  RC_EINVAL, RC_ENOMEM. */
+int    rc_trace_start(rc_heap *h, int nframe);
+/* Stops tracing and forgets every trace (tracemalloc.stop). */
+void   rc_trace_stop(rc_heap *h);
+bool   rc_trace_is_tracing(const rc_heap *h);
+/* Forgets every trace and resets traced memory and its peak to 0. */
+void   rc_trace_clear_traces(rc_heap *h);
+int    rc_trace_get_traceback_limit(const rc_heap *h);
+/* Bytes in traced blocks now and at the peak (either pointer may be NULL). */
+void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
+/* Sets the peak to the current size (tracemalloc.reset_peak). */
+void   rc_trace_reset_peak(rc_heap *h);
+/* Bytes the tracer itself uses to store traces (tracemalloc.get_tracemalloc_memory). */
+size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
+/* Number of blocks traced now. */
+size_t rc_trace_count(const rc_heap *h);
+
+/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
+ * place has no debug information (func may still be known). */
+typedef struct rc_frame {
+    const char *filename;
+    int         lineno;
+    const char *func;       /* may be NULL */
+} rc_frame;
+
+/* Frames most recent first: frames[0] is the allocation site. */
+typedef struct rc_traceback {
+    size_t   nframe;
+    rc_frame frames[];
+} rc_traceback;
+
+/* Where obj (an object body or an rc_alloc buffer) was allocated; NULL when
+ * not traced.  Free with free(). */
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
+
+/* Snapshots: the live traces at one moment (tracemalloc.Snapshot). */
+typedef struct rc_snapshot rc_snapshot;
+
+/* NULL when not tracing (RC_ESTATE) or out of memory; see rc_last_error. */
+rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
+void   rc_snapshot_free(rc_snapshot *s);
+int    rc_snapshot_traceback_limit(const rc_snapshot *s);
+size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
+size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Traced memory of the process when the snapshot was taken. */
+void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
+
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
+ * msg (may be NULL) receives a message naming the file. */
+int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
+ * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
+ * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+
+/* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
+ * (whole-process mode). */
+#define RC_TRACE_DOMAIN_HEAP 0u
+#define RC_TRACE_DOMAIN_MMAP 1u
+
+/* tracemalloc.Filter (filename_pattern != NULL) or tracemalloc.DomainFilter
+ * (filename_pattern == NULL, has_domain true).  The pattern is fnmatch(3)
+ * over the frame's file name; lineno 0 matches any line; all_frames looks at
+ * every frame instead of the most recent; has_domain restricts the filter
+ * to one domain (a zero-initialized filter matches any domain). */
+typedef struct rc_trace_filter {
+    bool        inclusive;
+    const char *filename_pattern;
+    int         lineno;
+    bool        all_frames;
+    bool        has_domain;
+    unsigned    domain;
+} rc_trace_filter;
+
+/* A new snapshot with the traces that pass the filters (a trace must match
+ * one inclusive filter, if any, and no exclusive one).  NULL on OOM. */
+rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
+
+typedef enum rc_trace_key {
+    RC_TRACE_BY_FILENAME,
+    RC_TRACE_BY_LINENO,
+    RC_TRACE_BY_TRACEBACK,
+} rc_trace_key;
+
+/* One line of statistics (tracemalloc.Statistic / StatisticDiff). */
+typedef struct rc_trace_stat {
+    const rc_traceback *traceback;   /* the group's key: one frame unless BY_TRACEBACK */
+    size_t  size;                    /* bytes (in the newer snapshot) */
+    size_t  count;                   /* blocks */
+    int64_t size_diff;               /* compare_to only */
+    int64_t count_diff;
+} rc_trace_stat;
+
+typedef struct rc_trace_stats {
+    size_t        len;
+    rc_trace_key  key;
+    bool          is_diff;           /* made by compare_to */
+    rc_trace_stat *items;            /* sorted as tracemalloc sorts them */
+} rc_trace_stats;
+
+/* Statistics grouped by key, largest first.  cumulative counts every frame
+ * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
+ * error with *err set (err may be NULL). */
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+/* Differences from old to s (tracemalloc's Snapshot.compare_to). */
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
+                                       int *err);
+void   rc_trace_stats_free(rc_trace_stats *st);
+/* Formats one line exactly as tracemalloc's Statistic.__str__ (or
+ * StatisticDiff.__str__ for compare_to results), e.g.
+ * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the
+ * length snprintf would have written. */
+int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+/* Prints the first limit lines (0: all), one per stat.  For BY_TRACEBACK
+ * each is followed by its frames as tracemalloc's Traceback.format() does. */
+void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
+/* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
+int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
+
 /* ==== end section: tracer ==== */
 
 
 /* ==== section: profiler (issue 5) ==== */
+
+/* The memory profiler: memory_profiler's `mprof` for any program.
+ * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
+ *
+ * Function brackets (src/profile.c).  Under `recycle run` (which sets
+ * RECYCLE_PROFILE_FILE) each finished bracket appends one FUNC record to the
+ * .dat file with a single write(2), so records survive a crash of the
+ * program; a bracket still open when the program dies is dropped.  Outside
+ * `recycle run` every call is one predictable branch.  Thread-safe: each
+ * thread keeps its own bracket stack. */
+void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
+void rc_profile_end(void);                 /* closes the innermost open bracket */
+bool rc_profile_enabled(void);             /* true under `recycle run` */
+/* Brackets the rest of the enclosing scope, named after the function:
+ *     void load(void) { RC_PROFILE_FUNC(); ... }                        */
+void rc_profile_scope_end_(int *unused);
+#define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
+#define RC_PROFILE_SCOPE(name) \
+    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+        (rc_profile_begin(name), 0)
+#define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
+#define RC_PROFILE_CAT2_(a, b) a##b
+/* Programs built with -finstrument-functions get a bracket per function
+ * call from hooks in librecycle; RECYCLE_PROFILE_DEPTH (default 4) limits
+ * the nesting depth recorded.  Symbols come from the executable's symbol
+ * table, so no -rdynamic is needed. */
+#define RC_PROFILE_DEFAULT_DEPTH 4
+
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
+typedef struct rc_mprof_func {
+    char  *name;
+    double mem0, t0, mem1, t1;
+    int    level;               /* nesting depth, 0 = outermost (as memory_profiler) */
+} rc_mprof_func;
+typedef struct rc_mprof_interval {  /* true maximum between two samples */
+    double mib, t0, t1;
+} rc_mprof_interval;
+typedef struct rc_mprof_child { /* CHLD series of one child process */
+    long             pid;
+    rc_mprof_sample *samples;
+    size_t           nsamples;
+    rc_mprof_interval *peaks;
+    size_t           npeaks;
+} rc_mprof_child;
+typedef struct rc_mprof {
+    char            *path;      /* as loaded; NULL for a profile built in memory */
+    char            *cmdline;   /* NULL when the file has no CMDLINE */
+    rc_mprof_sample *mem;    size_t nmem;
+    rc_mprof_func   *funcs;  size_t nfuncs;
+    rc_mprof_interval *peaks;  size_t npeaks;
+    rc_mprof_child  *children; size_t nchildren;
+    bool             has_exit;  /* an EXIT record: how the program ended */
+    bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
+    int              exit_code;
+    double           exit_t;
+    size_t           bad_lines; /* malformed lines skipped while loading */
+} rc_mprof;
+
+/* Loads a .dat file written by mprof or recycle.  Malformed lines are
+ * reported on diag as "file:line: reason" (when diag is not NULL) and
+ * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
+int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+/* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
+int  rc_mprof_save(const rc_mprof *p, const char *path);
+int  rc_mprof_write(const rc_mprof *p, FILE *out);
+void rc_mprof_free(rc_mprof *p);
+/* Appenders for building a profile in memory; 0 or RC_ENOMEM. */
+int  rc_mprof_add_mem(rc_mprof *p, double t, double mib);
+int  rc_mprof_add_func(rc_mprof *p, const char *name, double mem0, double t0,
+                       double mem1, double t1, int level);
+int  rc_mprof_add_peak(rc_mprof *p, double mib, double t0, double t1);
+int  rc_mprof_add_child(rc_mprof *p, long pid, double t, double mib);
+rc_mprof *rc_mprof_new(void);
+/* The exact peak of the main series: the largest of MEM, FUNC and PEAK
+ * values; *t (if not NULL) is when (the middle of a PEAK interval). */
+double rc_mprof_peak(const rc_mprof *p, double *t);
+double rc_mprof_child_peak(const rc_mprof_child *c);
+/* Highest MiB of the main series inside [t0, t1]: samples in it and PEAK
+ * records whose interval overlaps it; -INFINITY when there are none. */
+double rc_mprof_max_between(const rc_mprof *p, double t0, double t1);
+/* Highest MiB during the calls of one function (mprof peak --func);
+ * NAN when the profile has no FUNC record of that name. */
+double rc_mprof_func_peak(const rc_mprof *p, const char *name);
+/* The per-function table of `recycle report`: calls, memory at entry and
+ * exit, maximum inside, increment.  per_call: one row per call instead. */
+int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
+
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/mprof_files.c). */
+#define RC_MPROF_NAME_LEN 32
+void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
+/* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
+int  rc_mprof_list(const char *dir, char ***names, size_t *n);
+void rc_mprof_names_free(char **names, size_t n);
+/* An argument of plot/peak/rm: an existing path, or an index into the
+ * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
+char *rc_mprof_resolve(const char *dir, const char *arg);
+
+/* The sampler (src/sampler.c): runs or attaches to a process and writes a
+ * .dat file while it lives.  Between two samples it also records the true
+ * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
+ * PEAK line whenever it exceeds both samples. */
+typedef struct rc_sampler_opts {
+    double      interval;          /* seconds between samples; 0: 0.1 */
+    bool        include_children;  /* -C: MEM is the sum over the process tree */
+    bool        multiprocess;      /* -M: a CHLD series per descendant */
+    double      timeout;           /* seconds; 0: none (attach: 3600) */
+    const char *output;            /* the .dat file (appended to, as mprof) */
+    FILE       *diag;              /* messages; NULL: silent */
+} rc_sampler_opts;
+typedef struct rc_sampler_result {
+    long   pid;            /* the profiled process */
+    bool   started;        /* false: exec failed, see exec_errno */
+    int    exec_errno;
+    bool   exited;         /* false: still running at the timeout */
+    int    status;         /* wait status when exited (run only) */
+    size_t samples;
+    double peak_mib;       /* exact peak of the main series */
+} rc_sampler_result;
+/* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
+ * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
+ * could not start (res->exec_errno says why). */
+int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
+/* Samples an existing process until it exits or the timeout passes. */
+int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
+/* A pid given as digits, else the first process whose name (comm)
+ * contains name_or_pid, as mprof attach; -1 when none. */
+long rc_sampler_find_pid(const char *name_or_pid);
+/* The shell-like command line mprof writes after CMDLINE; malloc'd. */
+char *rc_sampler_cmdline(char *const argv[]);
+
+/* Charts (src/plot.c) through PLplot's cairo driver. */
+typedef struct rc_plot_opts {
+    const char *output;        /* .png, .svg or .pdf */
+    const char *title;         /* NULL: the command line of a single file */
+    double window[4];          /* x0,x1 (s), y0,y1 (MiB); NaN: automatic */
+    bool   flame;              /* --flame: brackets as a flame graph */
+    bool   slope;              /* --slope: a trend line and its slope */
+    bool   no_brackets;        /* -n: no function brackets */
+    int    width, height;      /* pixels (PNG); 0: 1260 x 540, like mprof */
+} rc_plot_opts;
+/* Where the plot area ended up, for tests and callers that annotate. */
+typedef struct rc_plot_frame {
+    double x0, x1, y0, y1;       /* world coordinates of the plot area */
+    double px0, px1, py0, py1;   /* its pixel box (py0 is the top row) */
+    int    width, height;
+} rc_plot_frame;
+void rc_plot_opts_default(rc_plot_opts *o);
+/* Draws one or more profiles (several: overlaid with a legend, no
+ * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
+            rc_plot_frame *frame, FILE *diag);
 
 /* ==== end section: profiler ==== */
 

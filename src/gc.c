@@ -129,6 +129,11 @@ static void untrack(rc_heap *h, rc_head *o)
 typedef struct rc_dead_set {
     rc_head **v;
     size_t    len, cap;
+    /* What the members need, gathered as they join, so the passes over the
+     * set that would find nothing to do are skipped. */
+    unsigned  hflags;        /* union of the members' RC_HF_* flags */
+    bool      clearless;     /* some member's type has no clear */
+    bool      finalizers;    /* some member's type has finalize */
 } dead_set;
 
 bool rc__gc_in_dead_set(const rc_head *o)
@@ -296,6 +301,22 @@ static void drain(gc_run *r)
         rc__traverse(r->stack[--r->sp], visit_mark, r);
 }
 
+/* Out of memory for the stack: some marked objects were never scanned.
+ * Scanning every marked object again until nothing changes is slow but
+ * needs no memory. */
+static void rescan_marked(gc_run *r)
+{
+    while (r->overflow) {
+        r->overflow = false;
+        FOR_EACH_CANDIDATE(r, o, {
+            if (is_cand(o->gc) && (o->gc & RC_GC_REACHABLE)) {
+                rc__traverse(o, visit_mark, r);
+                drain(r);
+            }
+        });
+    }
+}
+
 static void mark_reachable(gc_run *r)
 {
     FOR_EACH_CANDIDATE(r, o, {
@@ -306,23 +327,13 @@ static void mark_reachable(gc_run *r)
             drain(r);
         }
     });
-    /* Out of memory for the stack: some marked objects were never scanned.
-     * Scanning every marked object again until nothing changes is slow but
-     * needs no memory. */
-    while (r->overflow) {
-        r->overflow = false;
-        FOR_EACH_CANDIDATE(r, o, {
-            if (o->gc & RC_GC_REACHABLE) {
-                rc__traverse(o, visit_mark, r);
-                drain(r);
-            }
-        });
-    }
+    rescan_marked(r);
 }
 
 /* 3. sweep --------------------------------------------------------------------- */
 
-static bool dead_push(dead_set *d, rc_head *o)
+/* Appends o to a vector of objects; false when it cannot grow. */
+static bool dead_push_keep(dead_set *d, rc_head *o)
 {
     if (d->len == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 256;
@@ -332,8 +343,20 @@ static bool dead_push(dead_set *d, rc_head *o)
         d->v = v;
         d->cap = cap;
     }
-    o->gc = RC_GC_CAND | (uint32_t)d->len;
     d->v[d->len++] = o;
+    return true;
+}
+
+/* Adds o to the dead set; its word remembers its index there. */
+static bool dead_push(dead_set *d, rc_head *o)
+{
+    if (!dead_push_keep(d, o))
+        return false;
+    o->gc = RC_GC_CAND | (uint32_t)(d->len - 1);
+    const rc_type *t = rc__type(o);
+    d->hflags |= rc__hflags(o);
+    d->clearless |= !t->clear;
+    d->finalizers |= t->finalize != NULL;
     return true;
 }
 
@@ -349,23 +372,75 @@ static void promote(gc_run *r, rc_head *o, size_t *w)
     }
 }
 
+/* After a gen-0 collection its survivors, young[lo..w), are gen 1; after
+ * an older one the young vector is empty (survivors are in gen 2). */
+static void finish_young(rc_gc_state *gc, int gen, size_t w)
+{
+    gc->young_len = gen == 0 ? w : 0;
+    gc->gen0_start = gc->young_len;
+}
+
+/* A candidate's fate, once marking is over. */
+static void settle(gc_run *r, rc_head *o, size_t *w)
+{
+    if ((o->gc & RC_GC_REACHABLE) || !dead_push(&r->dead, o))
+        promote(r, o, w);
+}
+
 static void sweep(gc_run *r)
 {
     rc_gc_state *gc = &r->h->gc;
     size_t w = r->lo;
-    if (r->full)
-        gc->old_count = 0;
     FOR_EACH_CANDIDATE(r, o, {
-        if ((o->gc & RC_GC_REACHABLE) || !dead_push(&r->dead, o))
+        if (is_cand(o->gc))
+            settle(r, o, &w);
+    });
+    finish_young(gc, r->gen, w);
+}
+
+/* 2+3 fused, for a full collection: in address order, a candidate that is
+ * reachable once its turn comes (marked earlier, or a root whose closure is
+ * marked now) is promoted on the spot — everything it references is marked
+ * already, so later marking may skip it.  A candidate not reachable yet may
+ * still be reached from a later root: it waits in a list settled at the
+ * end.  This saves a pass over memory.  Should the mark stack or the list
+ * fail to grow, promotion stops and the separate sweep settles the rest. */
+static void mark_sweep_full(gc_run *r)
+{
+    dead_set pend = {0};
+    bool need_sweep = false;
+    size_t w = 0;
+    FOR_EACH_CANDIDATE(r, o, {
+        uint32_t g = o->gc;
+        if (!is_cand(g))
+            continue;
+        if (!(g & RC_GC_REACHABLE)) {
+            if (!(g & RC_GC_REFS)) {
+                if (!need_sweep && !dead_push_keep(&pend, o))
+                    need_sweep = true;
+                continue;
+            }
+            o->gc = g | RC_GC_REACHABLE;
+            push(r, o);
+            drain(r);
+        }
+        if (r->overflow || need_sweep)
+            need_sweep = true;
+        else
             promote(r, o, &w);
     });
-    if (r->gen == 0) {
-        gc->young_len = w;
-        gc->gen0_start = w;
-    } else {
-        gc->young_len = 0;
-        gc->gen0_start = 0;
+    if (r->overflow) {
+        rescan_marked(r);
+        need_sweep = true;
     }
+    if (need_sweep) {
+        sweep(r);
+    } else {
+        for (size_t i = 0; i < pend.len; i++)
+            settle(r, pend.v[i], &w);
+        finish_young(&r->h->gc, r->gen, w);
+    }
+    free(pend.v);
 }
 
 /* ---- 4. the dead set ---------------------------------------------------------- */
@@ -461,10 +536,7 @@ static bool find_collectable(gc_run *r, dead_counts *c)
 static size_t keep_uncollectable(gc_run *r)
 {
     dead_set *d = &r->dead;
-    bool any_clearless = false;
-    for (size_t i = 0; i < d->len && !any_clearless; i++)
-        any_clearless = !rc__type(d->v[i])->clear;
-    if (!any_clearless)
+    if (!d->clearless)
         return 0;
     dead_counts c = {calloc(d->len, sizeof *c.n), calloc(d->len, sizeof *c.flag),
                      malloc(d->len * sizeof *c.work), 0, r};
@@ -578,10 +650,20 @@ static size_t clear_dead(gc_run *r)
         if (!o)
             continue;
         const rc_type *t = rc__type(o);
-        if (t->clear) {
-            o->refcnt++;
-            t->clear(rc__body(o));
-            rc_decref(rc__body(o));
+        if (!t->clear)
+            continue;
+        o->refcnt++;
+        t->clear(rc__body(o));
+        if (--o->refcnt != 0)
+            continue;
+        /* Dead now: finalized and unlinked already, so the death skips
+         * straight to freeing — unless a callback made a new weakref. */
+        if (rc__hflags(o) & RC_HF_WEAKREFS) {
+            rc__dealloc(o);
+        } else {
+            d->v[i] = NULL;
+            o->gc = RC_GC_UNTRACKED;
+            rc__free_dead(r->h, o);
         }
     }
     for (size_t i = 0; i < d->len; i++)
@@ -614,8 +696,9 @@ static size_t handle_dead(gc_run *r, size_t *uncollectable)
         for (size_t i = 0; i < d->len; i++)
             if (d->v[i])
                 debug_line(h, "collectable", d->v[i]);
-    rc__weak_clear_dead(h, d->v, d->len);
-    if (run_finalizers(r))
+    if (d->hflags & RC_HF_WEAKREFS)
+        rc__weak_clear_dead(h, d->v, d->len);
+    if (d->finalizers && run_finalizers(r))
         keep_resurrected(r);
     if (h->gc.debug & RC_GC_DEBUG_SAVEALL) {
         size_t n = 0;
@@ -663,8 +746,13 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
     subtract_refs(&r);
-    mark_reachable(&r);
-    sweep(&r);
+    if (r.full) {
+        gc->old_count = 0;
+        mark_sweep_full(&r);
+    } else {
+        mark_reachable(&r);
+        sweep(&r);
+    }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
     free(r.stack);
 

@@ -42,6 +42,7 @@ typedef struct model {
     uint32_t  epoch;
     uint32_t *held, *held_pos, nheld;   /* ids with ext > 0, and where */
     uint32_t *pending, npending;        /* ids not released yet */
+    uint64_t  reach_total;              /* for the average population */
 } model;
 
 static model M;
@@ -210,7 +211,10 @@ static void step(rc_heap *h)
             hold(a->id);
         }
     } else if (r < 97) {
-        op_drop_external();
+        if (M.nheld > 40)        /* keep a population worth colliding in */
+            op_drop_external();
+        else
+            op_create(h);
     } else {
         int gen = (int)rnd(3);
         rc_gc_collect(h, gen);
@@ -222,6 +226,7 @@ static void step(rc_heap *h)
     }
     compute_reachable();
     check_reachable_intact();
+    M.reach_total += M.nreach;
 }
 
 static void random_graph_edits_match_the_model(void **state)
@@ -268,7 +273,8 @@ static void random_graph_edits_match_the_model(void **state)
     assert_int_equal(mi.live_objects, 0);
     rc_gc_stats s0 = rc_gc_get_stats(h, 0);
     assert_true(s0.collections > 0);
-    printf("model test: %u objects, %zu automatic+manual gen-0 collections\n", M.n, s0.collections);
+    printf("model test: %u objects, %.1f reachable on average, %zu gen-0 collections\n", M.n,
+           (double)M.reach_total / (double)ops, s0.collections);
     rc_heap_free(h);
     free(M.kid); free(M.ext); free(M.released); free(M.ptr); free(M.reach); free(M.mark);
     free(M.held); free(M.held_pos); free(M.pending);

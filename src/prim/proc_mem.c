@@ -1,0 +1,177 @@
+/* Memory figures of processes from Linux's /proc.  Files stay open between
+ * samples and are re-read with pread at offset 0, which makes the kernel
+ * generate fresh contents: a sample is one pread, a peak reset one pwrite. */
+#include "recycle.h"
+#include "proc_mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int open_proc(long pid, const char *file, int flags)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", pid, file);
+    return open(path, flags | O_CLOEXEC);
+}
+
+int rc__procmem_open(rc__procmem *pm, long pid)
+{
+    pm->pid = pid;
+    pm->status_fd = open_proc(pid, "status", O_RDONLY);
+    pm->clear_fd = pm->status_fd >= 0 ? open_proc(pid, "clear_refs", O_WRONLY) : -1;
+    return pm->status_fd >= 0 ? 0 : RC_ENOENT;
+}
+
+void rc__procmem_close(rc__procmem *pm)
+{
+    if (pm->status_fd >= 0)
+        close(pm->status_fd);
+    if (pm->clear_fd >= 0)
+        close(pm->clear_fd);
+    pm->status_fd = pm->clear_fd = -1;
+}
+
+/* The kB value of "key:   1234 kB" in /proc status text; false if absent. */
+static bool status_field(const char *text, const char *key, uint64_t *bytes)
+{
+    const char *p = strstr(text, key);
+    if (!p)
+        return false;
+    *bytes = strtoull(p + strlen(key), NULL, 10) * 1024;
+    return true;
+}
+
+int rc__procmem_read(rc__procmem *pm, uint64_t *rss, uint64_t *hwm)
+{
+    char buf[4096];
+    ssize_t n = pread(pm->status_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return RC_ENOENT;
+    buf[n] = 0;
+    if (!status_field(buf, "\nVmRSS:", rss))
+        return RC_ENOENT;
+    if (!status_field(buf, "\nVmHWM:", hwm))
+        *hwm = *rss;
+    return 0;
+}
+
+int rc__procmem_reset_peak(rc__procmem *pm)
+{
+    if (pm->clear_fd < 0 || pwrite(pm->clear_fd, "5", 1, 0) != 1)
+        return RC_ENOTSUP;
+    return 0;
+}
+
+uint64_t rc__proc_self_rss(void)
+{
+    /* One descriptor per process, opened on first use; pread keeps it safe
+     * to share between threads.  "self" is resolved at open time, so a
+     * forked child must open its own (the pid tells).  Racing first opens
+     * leak at most a descriptor. */
+    static int fd = -1;
+    static long owner;
+    int f = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
+    long me = (long)getpid();
+    if (f < 0 || __atomic_load_n(&owner, __ATOMIC_ACQUIRE) != me) {
+        f = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        if (f < 0)
+            return 0;
+        __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
+        __atomic_store_n(&fd, f, __ATOMIC_RELEASE);
+    }
+    char buf[128];
+    ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    unsigned long long size, resident;
+    if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+        return 0;
+    return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+long rc__proc_ppid(long pid)
+{
+    int fd = open_proc(pid, "stat", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* "pid (comm) state ppid": comm may hold spaces and parentheses. */
+    char *paren = strrchr(buf, ')');
+    long ppid;
+    char state;
+    if (!paren || sscanf(paren + 1, " %c %ld", &state, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+int rc__proc_pids(long **pids, size_t *n)
+{
+    *pids = NULL;
+    *n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return RC_EIO;
+    size_t cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            long *nv = realloc(*pids, cap * sizeof *nv);
+            if (!nv) {
+                closedir(d);
+                return RC_ENOMEM;
+            }
+            *pids = nv;
+        }
+        (*pids)[(*n)++] = pid;
+    }
+    closedir(d);
+    qsort(*pids, *n, sizeof **pids, by_pid);
+    return 0;
+}
+
+int rc__proc_cmdline(long pid, char *buf, size_t size)
+{
+    int fd = open_proc(pid, "cmdline", O_RDONLY);
+    if (fd < 0)
+        return RC_ENOENT;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        return RC_ENOENT;
+    while (n > 0 && buf[n - 1] == 0)
+        n--;
+    for (ssize_t i = 0; i < n; i++)
+        if (!buf[i])
+            buf[i] = ' ';
+    buf[n] = 0;
+    return 0;
+}
+
+double rc__proc_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,584 @@
+/* The sampler of `recycle run` / `recycle attach`: mprof's memory_usage
+ * loop, plus exact peaks.
+ *
+ * Every tick reads /proc/PID/status (VmRSS now, VmHWM the highest RSS since
+ * the last reset) and then resets VmHWM through /proc/PID/clear_refs.  So
+ * the HWM read at tick k is the true maximum over (tick k-1, tick k], and
+ * whenever it exceeds both samples a PEAK line records it: a spike between
+ * two samples cannot be missed.  The interval between the process's last
+ * sample and its exit is covered by wait4's ru_maxrss, which the kernel
+ * takes from the same high-water mark when the process dies.
+ *
+ * Each tick's lines leave in one write(2) to a file opened O_APPEND, so
+ * they never interleave with the FUNC records the profiled program appends
+ * to the same file (src/profile.c).  A file whose sampler is killed holds
+ * every tick completed so far. */
+#include "recycle.h"
+#include "prim/proc_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB(bytes) ((double)(bytes) / (1024.0 * 1024.0))
+
+typedef struct series {       /* one process's samples */
+    rc__procmem pm;
+    long   pid;
+    double rss, hwm;          /* MiB, this tick */
+    double prev;              /* MiB at the previous tick; 0 before the first */
+    bool   alive;             /* read this tick */
+} series;
+
+typedef struct node {         /* a process of /proc, for finding descendants */
+    long    pid, ppid;
+    int     desc;             /* 1 descendant, 0 not, -1 not decided yet */
+    series *s;                /* descendants only */
+} node;
+
+typedef struct sampler {
+    const rc_sampler_opts *o;
+    rc_sampler_result *res;
+    int     out;               /* the .dat file, O_APPEND */
+    series  root;
+    node   *tree;   size_t ntree;
+    bool    children;          /* -C or -M: descendants are sampled */
+    bool    peaks_ok;          /* clear_refs works for the root */
+    double  t_prev;            /* time of the previous tick */
+    double  prev_total;        /* MEM value of the previous tick */
+    char   *buf;   size_t len, cap;
+    int     err;
+} sampler;
+
+/* ---- output ------------------------------------------------------------- */
+
+static void emit(sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(sampler *s, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (s->len + (size_t)n < s->cap) {
+            s->len += (size_t)n;
+            return;
+        }
+        size_t cap = s->cap ? 2 * s->cap : 4096;
+        while (cap <= s->len + (size_t)n)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb) {
+            s->err = RC_ENOMEM;
+            return;
+        }
+        s->buf = nb;
+        s->cap = cap;
+    }
+}
+
+static void flush(sampler *s)
+{
+    for (size_t off = 0; off < s->len;) {
+        ssize_t n = write(s->out, s->buf + off, s->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            s->err = RC_EIO;
+            break;
+        }
+        off += (size_t)n;
+    }
+    s->len = 0;
+}
+
+static void note_peak(sampler *s, double mib)
+{
+    if (mib > s->res->peak_mib)
+        s->res->peak_mib = mib;
+}
+
+/* ---- one process -------------------------------------------------------- */
+
+static bool read_series(sampler *s, series *p)
+{
+    uint64_t rss, hwm;
+    p->alive = rc__procmem_read(&p->pm, &rss, &hwm) == 0;
+    if (!p->alive)
+        return false;
+    if (rc__procmem_reset_peak(&p->pm) != 0) {
+        hwm = rss;            /* no exact peak: never claim one */
+        if (p == &s->root && s->peaks_ok && s->o->diag)
+            fprintf(s->o->diag, "recycle: cannot reset VmHWM of pid %ld (clear_refs): "
+                                "exact peaks between samples are not recorded\n", p->pid);
+        if (p == &s->root)
+            s->peaks_ok = false;
+    }
+    p->rss = MIB(rss);
+    p->hwm = MIB(hwm);
+    return true;
+}
+
+static series *series_new(long pid)
+{
+    series *p = calloc(1, sizeof *p);
+    if (p && rc__procmem_open(&p->pm, pid) != 0) {
+        free(p);
+        return NULL;
+    }
+    if (p)
+        p->pid = pid;
+    return p;
+}
+
+static void series_free(series *p)
+{
+    if (p) {
+        rc__procmem_close(&p->pm);
+        free(p);
+    }
+}
+
+/* ---- the process tree (no /proc/PID/task/TID/children here) ------------- */
+
+static node *find_node(node *tree, size_t n, long pid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tree[mid].pid == pid)
+            return &tree[mid];
+        if (tree[mid].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Decides new nodes: a descendant's parent is the root or a descendant.
+ * Decided nodes keep their answer, so a child orphaned when its parent
+ * dies stays counted while it lives. */
+static void decide(sampler *s, node *t, size_t n)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < n; i++) {
+            if (t[i].desc >= 0)
+                continue;
+            node *parent = find_node(t, n, t[i].ppid);
+            int d = t[i].ppid == s->root.pid ? 1 : parent ? parent->desc : 0;
+            if (d >= 0) {
+                t[i].desc = d;
+                changed = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t[i].desc < 0)
+            t[i].desc = 0;     /* a cycle of undecided parents: impossible, be safe */
+}
+
+static void rescan_tree(sampler *s)
+{
+    long *pids;
+    size_t n;
+    if (rc__proc_pids(&pids, &n))
+        return;
+    node *t = calloc(n ? n : 1, sizeof *t);
+    if (!t) {
+        free(pids);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        node *old = find_node(s->tree, s->ntree, pids[i]);
+        if (old) {
+            t[i] = *old;
+            old->s = NULL;     /* moved */
+        } else {
+            t[i] = (node){pids[i], rc__proc_ppid(pids[i]), pids[i] == s->root.pid ? 0 : -1, NULL};
+        }
+    }
+    decide(s, t, n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].desc == 1 && !t[i].s)
+            t[i].s = series_new(t[i].pid);
+    for (size_t i = 0; i < s->ntree; i++)
+        series_free(s->tree[i].s);   /* processes that are gone */
+    free(s->tree);
+    free(pids);
+    s->tree = t;
+    s->ntree = n;
+}
+
+/* ---- one tick ----------------------------------------------------------- */
+
+static void sample_children(sampler *s, double now, double *total, double *total_hwm)
+{
+    rescan_tree(s);
+    for (size_t i = 0; i < s->ntree; i++) {
+        series *c = s->tree[i].s;
+        if (!c || !read_series(s, c))
+            continue;
+        if (s->o->include_children) {
+            *total += c->rss;
+            *total_hwm += c->hwm;
+        }
+        if (s->o->multiprocess) {
+            emit(s, "CHLD %ld %.6f %.4f\n", c->pid, c->rss, now);
+            if (c->hwm > fmax(c->prev, c->rss))
+                emit(s, "CHLDPEAK %ld %.6f %.4f %.4f\n", c->pid, c->hwm, s->t_prev, now);
+        }
+        c->prev = c->rss;
+    }
+}
+
+/* Samples once; false when the root process is gone. */
+static bool tick(sampler *s)
+{
+    double now = rc__proc_epoch();
+    if (!read_series(s, &s->root))
+        return false;
+    double total = s->root.rss, total_hwm = s->root.hwm;
+    if (s->children)
+        sample_children(s, now, &total, &total_hwm);
+    emit(s, "MEM %.6f %.4f\n", total, now);
+    if (total_hwm > fmax(s->prev_total, total)) {
+        emit(s, "PEAK %.6f %.4f %.4f\n", total_hwm, s->t_prev, now);
+        note_peak(s, total_hwm);
+    }
+    note_peak(s, total);
+    flush(s);
+    s->res->samples++;
+    s->prev_total = total;
+    s->t_prev = now;
+    return true;
+}
+
+/* ---- waiting between ticks --------------------------------------------- */
+
+static int pidfd_for(long pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Sleeps until the monotonic time `until`; true if the process ended. */
+static bool wait_tick(long pid, int pidfd, double until)
+{
+    for (;;) {
+        double left = until - mono_now();
+        if (left <= 0)
+            return false;
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        if (pidfd >= 0) {
+            struct pollfd pfd = {pidfd, POLLIN, 0};
+            int r = ppoll(&pfd, 1, &ts, NULL);
+            if (r > 0)
+                return true;
+            if (r == 0)
+                return false;
+            if (errno != EINTR)
+                return false;
+        } else {
+            if (nanosleep(&ts, NULL) == 0)
+                return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        }
+    }
+}
+
+static void sample_until_exit(sampler *s, double timeout)
+{
+    double interval = s->o->interval > 0 ? s->o->interval : 0.1;
+    double start = mono_now(), next = start;
+    int pidfd = pidfd_for(s->root.pid);
+    s->res->exited = false;
+    while (!s->err && tick(s)) {
+        next += interval;
+        double now = mono_now();
+        if (next < now)
+            next = now + interval;   /* fell behind: skip, never burst */
+        if (timeout > 0 && next - start > timeout)
+            break;
+        if (wait_tick(s->root.pid, pidfd, next))
+            break;
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+}
+
+static void sampler_free(sampler *s)
+{
+    for (size_t i = 0; i < s->ntree; i++)
+        series_free(s->tree[i].s);
+    free(s->tree);
+    free(s->buf);
+    rc__procmem_close(&s->root.pm);
+}
+
+static int open_output(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, int out)
+{
+    *s = (sampler){.o = o, .res = res, .out = out, .peaks_ok = true};
+    s->children = o->include_children || o->multiprocess;
+    s->t_prev = rc__proc_epoch();
+    res->peak_mib = 0;
+    res->samples = 0;
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+char *rc_sampler_cmdline(char *const argv[])
+{
+    size_t len = 1;
+    for (int i = 0; argv[i]; i++)
+        len += strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    *p = 0;
+    for (int i = 0; argv[i]; i++) {
+        bool quote = strpbrk(argv[i], " \t") != NULL;   /* as mprof's get_cmd_line */
+        p += sprintf(p, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i], quote ? "'" : "");
+    }
+    return s;
+}
+
+/* The environment for the child: ours plus RECYCLE_PROFILE_FILE. */
+static char **child_env(const char *path)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    size_t len = strlen(path) + sizeof "RECYCLE_PROFILE_FILE=";
+    char *var = malloc(len);
+    if (!env || !var) {
+        free(env);
+        free(var);
+        return NULL;
+    }
+    snprintf(var, len, "RECYCLE_PROFILE_FILE=%s", path);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "RECYCLE_PROFILE_FILE=", 21))
+            env[k++] = environ[i];
+    env[k++] = var;
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    if (!env)
+        return;
+    size_t k = 0;
+    while (env[k + 1])
+        k++;
+    free(env[k]);   /* our variable is last */
+    free(env);
+}
+
+/* Forks and execs; the exec error comes back through a close-on-exec pipe. */
+static long start_child(char *const argv[], char **env, int *exec_errno)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        execvpe(argv[0], argv, env);
+        int e = errno;
+        ssize_t ignored = write(pipefd[1], &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    close(pipefd[1]);
+    *exec_errno = pid < 0 ? errno : 0;
+    if (pid > 0) {
+        ssize_t n;
+        while ((n = read(pipefd[0], exec_errno, sizeof *exec_errno)) < 0 && errno == EINTR)
+            ;
+        if (n == sizeof *exec_errno) {
+            waitpid(pid, NULL, 0);
+            pid = -1;
+        } else {
+            *exec_errno = 0;
+        }
+    }
+    close(pipefd[0]);
+    return pid;
+}
+
+/* After the exit: the last stretch's peak from ru_maxrss, and how it ended. */
+static void finish_run(sampler *s, int status, const struct rusage *ru)
+{
+    double now = rc__proc_epoch();
+    double last = s->root.rss;
+    double maxrss = MIB((uint64_t)ru->ru_maxrss * 1024);
+    if (s->peaks_ok && maxrss > last && s->res->samples > 0) {
+        double total = s->prev_total - last + maxrss;   /* children as last seen */
+        emit(s, "PEAK %.6f %.4f %.4f\n", total, s->t_prev, now);
+        note_peak(s, total);
+    }
+    if (WIFSIGNALED(status))
+        emit(s, "EXIT signal %d %.4f\n", WTERMSIG(status), now);
+    else
+        emit(s, "EXIT code %d %.4f\n", WEXITSTATUS(status), now);
+    flush(s);
+}
+
+static int write_cmdline(int out, const char *cmdline)
+{
+    size_t len = strlen(cmdline);
+    char *line = malloc(len + 10);
+    if (!line)
+        return RC_ENOMEM;
+    int n = snprintf(line, len + 10, "CMDLINE %s\n", cmdline);
+    int err = write(out, line, (size_t)n) == n ? 0 : RC_EIO;
+    free(line);
+    return err;
+}
+
+static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_result *res)
+{
+    sampler s;
+    sampler_init(&s, o, res, out);
+    if (rc__procmem_open(&s.root.pm, pid) == 0) {
+        s.root.pid = pid;
+        sample_until_exit(&s, o->timeout);
+    }
+    int status = 0;
+    struct rusage ru = {0};
+    pid_t w = o->timeout > 0 ? wait4((pid_t)pid, &status, WNOHANG, &ru)
+                             : wait4((pid_t)pid, &status, 0, &ru);
+    if (w == (pid_t)pid) {
+        res->exited = true;
+        res->status = status;
+        finish_run(&s, status, &ru);
+    }
+    int err = s.err;
+    sampler_free(&s);
+    return err;
+}
+
+int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res)
+{
+    *res = (rc_sampler_result){0};
+    if (!argv || !argv[0] || !o->output)
+        return RC_EINVAL;
+    char *abs = realpath(o->output, NULL);
+    bool existed = abs != NULL;
+    int out = open_output(o->output);
+    if (out < 0) {
+        free(abs);
+        return RC_EIO;
+    }
+    if (!abs)
+        abs = realpath(o->output, NULL);
+    char *cmdline = rc_sampler_cmdline(argv);
+    char **env = abs ? child_env(abs) : NULL;
+    int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
+    long pid = -1;
+    if (!err) {
+        pid = start_child(argv, env, &res->exec_errno);
+        res->pid = pid;
+        res->started = pid > 0;
+        if (!res->started) {
+            err = RC_ENOENT;
+            if (!existed)
+                unlink(o->output);   /* leave no file behind for a program that never ran */
+        }
+    }
+    if (!err)
+        err = run_started(o, pid, out, res);
+    close(out);
+    free_env(env);
+    free(cmdline);
+    free(abs);
+    return err;
+}
+
+/* ---- attach ------------------------------------------------------------- */
+
+int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res)
+{
+    *res = (rc_sampler_result){.pid = pid};
+    sampler s;
+    if (!o->output)
+        return RC_EINVAL;
+    int out = open_output(o->output);
+    if (out < 0)
+        return RC_EIO;
+    sampler_init(&s, o, res, out);
+    int err = RC_ENOENT;
+    char cmdline[4096];
+    if (rc__procmem_open(&s.root.pm, pid) == 0 && rc__proc_cmdline(pid, cmdline, sizeof cmdline) == 0) {
+        res->started = true;
+        s.root.pid = pid;
+        err = write_cmdline(out, cmdline);
+        if (!err) {
+            sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
+            res->exited = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+            err = s.err;
+        }
+    }
+    sampler_free(&s);
+    close(out);
+    return err;
+}
+
+/* ---- finding a process -------------------------------------------------- */
+
+long rc_sampler_find_pid(const char *name_or_pid)
+{
+    char *end;
+    long pid = strtol(name_or_pid, &end, 10);
+    if (*name_or_pid && !*end)
+        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : -1;
+    long *pids, found = -1;
+    size_t n;
+    if (rc__proc_pids(&pids, &n))
+        return -1;
+    for (size_t i = 0; i < n && found < 0; i++) {
+        char path[64], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/%ld/comm", pids[i]);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fgets(comm, sizeof comm, f) && strstr(comm, name_or_pid) && pids[i] != (long)getpid())
+            found = pids[i];
+        fclose(f);
+    }
+    free(pids);
+    return found;
+}

@@ -1,0 +1,276 @@
+/* The in-process allocation tracer: Python's tracemalloc for a recycle heap.
+ *
+ * While tracing, the heap's allocation observers point here: every block
+ * alloc.c hands out is recorded in a table keyed by address with its size
+ * and an interned traceback (trace_int.h); every block it takes back is
+ * removed.  The traceback is the rc_site of the rc_new/rc_alloc call and,
+ * for nframe > 1, the return addresses above it (trace_stack.c).  Nothing is
+ * symbolized here: rc_trace_take_snapshot records (module, offset) for each
+ * address and trace_symbol.c names them when a report is made.
+ *
+ * Invariant: the table holds exactly the blocks allocated since tracing
+ * started (or the last clear) and not freed since; current and peak count
+ * their sizes. */
+#include "internal.h"
+#include "trace_snap.h"
+
+#include <stdlib.h>
+
+size_t rc__stack_capture(const void *fp, uintptr_t *out, size_t max);
+void   rc__stack_calibrate(rc_heap *h);
+
+struct rc_trace_state {
+    rc__tmem   mem;
+    rc__table  table;
+    rc__tbs    tbs;
+    int        nframe;
+    bool       tracing;
+    bool       registered;       /* destructor registered with the heap */
+    const rc_site *last_site;    /* one-entry cache for nframe == 1 */
+    uint32_t   last_tb;
+    size_t     lost;             /* blocks not traced for lack of memory */
+};
+
+static void trace_destroy(rc_heap *h)
+{
+    struct rc_trace_state *t = h->trace;
+    if (!t)
+        return;
+    h->on_alloc = NULL;
+    h->on_free = NULL;
+    rc__table_destroy(&t->table);
+    rc__tbs_destroy(&t->tbs);
+    free(t);
+    h->trace = NULL;
+}
+
+static void forget_all(struct rc_trace_state *t)
+{
+    rc__table_clear(&t->table);
+    rc__tbs_destroy(&t->tbs);
+    t->last_site = NULL;
+}
+
+/* ---- the hooks ------------------------------------------------------------ */
+
+static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const rc_site *site)
+{
+    struct rc_trace_state *t = h->trace;
+    uint32_t tb;
+    if (t->nframe == 1) {
+        if (site != t->last_site || !site) {
+            uintptr_t w = (uintptr_t)site;
+            t->last_tb = rc__tbs_intern(&t->tbs, true, &w, 1);
+            t->last_site = site;
+        }
+        tb = t->last_tb;
+    } else {
+        uintptr_t f[RC__MAXFRAMES];
+        f[0] = (uintptr_t)site;
+        size_t n = 1 + rc__stack_capture(__builtin_frame_address(0), f + 1, (size_t)t->nframe - 1);
+        tb = rc__tbs_intern(&t->tbs, true, f, n);
+    }
+    if (!rc__table_add(&t->table, (uintptr_t)ptr, size, tb))
+        t->lost++;
+}
+
+static void on_free(rc_heap *h, const void *ptr)
+{
+    rc__table_remove(&h->trace->table, (uintptr_t)ptr);
+}
+
+/* ---- control -------------------------------------------------------------- */
+
+int rc_trace_start(rc_heap *h, int nframe)
+{
+    if (nframe < 1 || nframe > RC__MAXFRAMES)
+        return rc__error(h, RC_EINVAL, "rc_trace_start: nframe must be in 1..%d, not %d", RC__MAXFRAMES, nframe);
+    struct rc_trace_state *t = h->trace;
+    if (!t) {
+        if (!(t = calloc(1, sizeof *t)))
+            return rc__error(h, RC_ENOMEM, "rc_trace_start: out of memory");
+        t->mem = (rc__tmem){rc__tmem_mmap, rc__tmem_munmap, 0};
+        rc__table_init(&t->table, &t->mem);
+        rc__tbs_init(&t->tbs, &t->mem);
+        h->trace = t;
+    }
+    if (!t->registered) {
+        int r = rc__heap_on_free(h, trace_destroy);
+        if (r)
+            return r;
+        t->registered = true;
+    }
+    if (nframe > 1)
+        rc__stack_calibrate(h);
+    t->nframe = nframe;
+    t->last_site = NULL;
+    t->tracing = true;
+    h->on_alloc = on_alloc;
+    h->on_free = on_free;
+    return 0;
+}
+
+void rc_trace_stop(rc_heap *h)
+{
+    struct rc_trace_state *t = h->trace;
+    if (!t || !t->tracing)
+        return;
+    h->on_alloc = NULL;
+    h->on_free = NULL;
+    t->tracing = false;
+    forget_all(t);
+}
+
+bool rc_trace_is_tracing(const rc_heap *h) { return h->trace && h->trace->tracing; }
+
+void rc_trace_clear_traces(rc_heap *h)
+{
+    if (h->trace)
+        forget_all(h->trace);
+}
+
+int rc_trace_get_traceback_limit(const rc_heap *h) { return h->trace ? h->trace->nframe : 1; }
+
+void rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak)
+{
+    const struct rc_trace_state *t = h->trace;
+    if (current)
+        *current = t ? (size_t)t->table.current : 0;
+    if (peak)
+        *peak = t ? (size_t)t->table.peak : 0;
+}
+
+void rc_trace_reset_peak(rc_heap *h)
+{
+    if (h->trace)
+        h->trace->table.peak = h->trace->table.current;
+}
+
+size_t rc_trace_get_tracemalloc_memory(const rc_heap *h)
+{
+    return h->trace ? sizeof *h->trace + h->trace->mem.bytes : 0;
+}
+
+size_t rc_trace_count(const rc_heap *h) { return h->trace ? h->trace->table.len : 0; }
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+typedef struct builder {
+    struct rc_trace_state *t;
+    rc_snapshot *s;
+    rc__maps maps;
+    bool have_maps;
+    uint32_t *tbmap;          /* tracer traceback → snapshot traceback + 1 */
+    int err;
+} builder;
+
+static uint32_t site_frame(builder *b, const rc_site *site)
+{
+    rc__sframe f = {RC__NOSTR, RC__NOSTR, 0, RC__NOSTR, 0};
+    if (site) {
+        f.file = rc__snap_str(b->s, site->file);
+        f.func = rc__snap_str(b->s, site->func);
+        f.line = site->line;
+        if (f.file == RC__NOSTR || (site->func && f.func == RC__NOSTR))
+            return UINT32_MAX;
+    }
+    return rc__snap_frame(b->s, &f);
+}
+
+static uint32_t native_frame(builder *b, uintptr_t addr)
+{
+    rc__sframe f = {RC__NOSTR, RC__NOSTR, 0, RC__NOSTR, 0};
+    if (!b->have_maps && rc__maps_read(&b->maps, &b->t->mem) == 0)
+        b->have_maps = true;
+    const rc__map *m = b->have_maps ? rc__maps_find(&b->maps, addr) : NULL;
+    if (m) {
+        f.module = rc__snap_str(b->s, b->maps.paths + m->path);
+        f.offset = addr - m->start + m->file_off;
+        if (f.module == RC__NOSTR)
+            return UINT32_MAX;
+    }
+    return rc__snap_frame(b->s, &f);
+}
+
+static uint32_t snap_tb(builder *b, uint32_t tb)
+{
+    if (b->tbmap[tb])
+        return b->tbmap[tb] - 1;
+    size_t n;
+    bool site;
+    const uintptr_t *w = rc__tbs_get(&b->t->tbs, tb, &n, &site);
+    uint32_t fr[RC__MAXFRAMES];
+    for (size_t i = 0; i < n; i++) {
+        fr[i] = i == 0 && site ? site_frame(b, (const rc_site *)w[0]) : native_frame(b, w[i]);
+        if (fr[i] == UINT32_MAX)
+            return UINT32_MAX;
+    }
+    uint32_t st = rc__snap_tb(b->s, fr, n);
+    if (st != UINT32_MAX)
+        b->tbmap[tb] = st + 1;
+    return st;
+}
+
+static int add_trace(uintptr_t addr, uint64_t size, uint32_t tb, void *arg)
+{
+    (void)addr;
+    builder *b = arg;
+    uint32_t st = tb < b->t->tbs.n ? snap_tb(b, tb) : UINT32_MAX;
+    if (st == UINT32_MAX)
+        return b->err = RC_ENOMEM;
+    return b->err = rc__snap_trace(b->s, size, st, RC_TRACE_DOMAIN_HEAP);
+}
+
+/* A snapshot of all live traces, or of the one at `only` (non-zero). */
+static rc_snapshot *build(rc_heap *h, uintptr_t only)
+{
+    struct rc_trace_state *t = h->trace;
+    builder b = {.t = t, .s = rc__snap_new((uint32_t)t->nframe)};
+    b.tbmap = calloc(t->tbs.n + 1, sizeof *b.tbmap);
+    if (b.s && b.tbmap) {
+        uint64_t size;
+        uint32_t tb;
+        if (!only)
+            rc__table_each(&t->table, add_trace, &b);
+        else if (rc__table_get(&t->table, only, &size, &tb))
+            add_trace(only, size, tb, &b);
+        b.s->d.traced_current = t->table.current;
+        b.s->d.traced_peak = t->table.peak;
+    } else {
+        b.err = RC_ENOMEM;
+    }
+    if (b.have_maps)
+        rc__maps_free(&b.maps, &t->mem);
+    free(b.tbmap);
+    if (b.err) {
+        rc_snapshot_free(b.s);
+        rc__error(h, b.err, "rc_trace_take_snapshot: out of memory");
+        return NULL;
+    }
+    return b.s;
+}
+
+rc_snapshot *rc_trace_take_snapshot(rc_heap *h)
+{
+    if (!rc_trace_is_tracing(h)) {
+        rc__error(h, RC_ESTATE, "rc_trace_take_snapshot: the tracer must be tracing to take a snapshot");
+        return NULL;
+    }
+    return build(h, 0);
+}
+
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
+{
+    if (!rc_trace_is_tracing(h) || !obj || !rc__table_get(&h->trace->table, (uintptr_t)obj, NULL, NULL))
+        return NULL;
+    rc_snapshot *s = build(h, (uintptr_t)obj);
+    rc_trace_stats *st = s ? rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false, NULL) : NULL;
+    rc_traceback *tb = NULL;
+    if (st && st->len == 1) {
+        tb = (rc_traceback *)st->items[0].traceback;
+        st->items[0].traceback = NULL;
+    }
+    rc_trace_stats_free(st);
+    rc_snapshot_free(s);
+    return tb;
+}

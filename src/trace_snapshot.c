@@ -1,0 +1,376 @@
+/* rc_snapshot: building (trace.c and loading go through the same interning
+ * functions), dump, load, filter_traces. */
+#include "trace_snap.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+bool rc__grow(void *arrp, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*(void **)arrp, ncap * elem);
+    if (!p)
+        return false;
+    *(void **)arrp = p;
+    *cap = ncap;
+    return true;
+}
+
+rc_snapshot *rc__snap_new(uint32_t traceback_limit)
+{
+    rc_snapshot *s = calloc(1, sizeof *s);
+    if (s)
+        s->d.traceback_limit = traceback_limit;
+    return s;
+}
+
+void rc_snapshot_free(rc_snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->d.strs);
+    free(s->d.frames);
+    free(s->d.tbframes);
+    free(s->d.tbs);
+    free(s->d.traces);
+    free(s->str_index);
+    free(s->frame_index);
+    free(s);
+}
+
+/* An open-addressing index of numbers + 1, rebuilt at double size when
+ * half full; hash_of(s, number) gives an entry's hash. */
+typedef uint64_t (*hash_fn)(const rc_snapshot *s, uint32_t num);
+
+static bool index_grow(const rc_snapshot *s, uint32_t **idx, size_t *mask, size_t n, hash_fn hash)
+{
+    if ((n + 1) * 2 <= (*idx ? *mask + 1 : 0))
+        return true;
+    size_t cap = *idx ? (*mask + 1) * 2 : 256;
+    uint32_t *ni = calloc(cap, sizeof *ni);
+    if (!ni)
+        return false;
+    for (size_t i = 0; *idx && i <= *mask; i++) {
+        if (!(*idx)[i])
+            continue;
+        size_t j = hash(s, (*idx)[i] - 1) & (cap - 1);
+        while (ni[j])
+            j = (j + 1) & (cap - 1);
+        ni[j] = (*idx)[i];
+    }
+    free(*idx);
+    *idx = ni;
+    *mask = cap - 1;
+    return true;
+}
+
+static uint64_t str_hash(const char *str) { return rc__fnv1a(RC_FNV_OFFSET, str, strlen(str)); }
+static uint64_t str_hash_at(const rc_snapshot *s, uint32_t off) { return str_hash(s->d.strs + off); }
+
+uint32_t rc__snap_str(rc_snapshot *s, const char *str)
+{
+    if (!str)
+        return RC__NOSTR;
+    if (!index_grow(s, &s->str_index, &s->str_mask, s->d.strs_len, str_hash_at))
+        return RC__NOSTR;
+    size_t j = str_hash(str) & s->str_mask;
+    for (; s->str_index[j]; j = (j + 1) & s->str_mask)
+        if (strcmp(s->d.strs + s->str_index[j] - 1, str) == 0)
+            return s->str_index[j] - 1;
+    size_t n = strlen(str) + 1;
+    if (s->d.strs_len + n >= RC__NOSTR || !rc__grow(&s->d.strs, &s->strs_cap, s->d.strs_len + n, 1))
+        return RC__NOSTR;
+    uint32_t off = (uint32_t)s->d.strs_len;
+    memcpy(s->d.strs + off, str, n);
+    s->d.strs_len += n;
+    s->str_index[j] = off + 1;
+    return off;
+}
+
+static uint64_t frame_hash(const rc__sframe *f) { return rc__fnv1a(RC_FNV_OFFSET, f, sizeof *f); }
+static uint64_t frame_hash_at(const rc_snapshot *s, uint32_t i) { return frame_hash(&s->d.frames[i]); }
+
+uint32_t rc__snap_frame(rc_snapshot *s, const rc__sframe *f)
+{
+    if (!index_grow(s, &s->frame_index, &s->frame_mask, s->d.nframes, frame_hash_at))
+        return UINT32_MAX;
+    size_t j = frame_hash(f) & s->frame_mask;
+    for (; s->frame_index[j]; j = (j + 1) & s->frame_mask)
+        if (memcmp(&s->d.frames[s->frame_index[j] - 1], f, sizeof *f) == 0)
+            return s->frame_index[j] - 1;
+    if (!rc__grow(&s->d.frames, &s->frames_cap, s->d.nframes + 1, sizeof *f))
+        return UINT32_MAX;
+    s->d.frames[s->d.nframes] = *f;
+    s->frame_index[j] = (uint32_t)s->d.nframes + 1;
+    return (uint32_t)s->d.nframes++;
+}
+
+int rc__snap_reindex_frames(rc_snapshot *s)
+{
+    size_t cap = 256;
+    while (cap < s->d.nframes * 2 + 2)
+        cap *= 2;
+    uint32_t *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return RC_ENOMEM;
+    for (uint32_t i = 0; i < s->d.nframes; i++) {
+        size_t j = frame_hash(&s->d.frames[i]) & (cap - 1);
+        while (idx[j] && memcmp(&s->d.frames[idx[j] - 1], &s->d.frames[i], sizeof(rc__sframe)) != 0)
+            j = (j + 1) & (cap - 1);
+        if (!idx[j])
+            idx[j] = i + 1;
+    }
+    free(s->frame_index);
+    s->frame_index = idx;
+    s->frame_mask = cap - 1;
+    return 0;
+}
+
+uint32_t rc__snap_tb(rc_snapshot *s, const uint32_t *frames, size_t n)
+{
+    if (!rc__grow(&s->d.tbframes, &s->tbframes_cap, s->d.ntbframes + n, sizeof *frames) ||
+        !rc__grow(&s->d.tbs, &s->tbs_cap, s->d.ntbs + 1, sizeof *s->d.tbs))
+        return UINT32_MAX;
+    memcpy(s->d.tbframes + s->d.ntbframes, frames, n * sizeof *frames);
+    s->d.tbs[s->d.ntbs] = (rc__stb){(uint32_t)s->d.ntbframes, (uint32_t)n};
+    s->d.ntbframes += n;
+    return (uint32_t)s->d.ntbs++;
+}
+
+int rc__snap_trace(rc_snapshot *s, uint64_t size, uint32_t tb, uint32_t domain)
+{
+    if (!rc__grow(&s->d.traces, &s->traces_cap, s->d.ntraces + 1, sizeof *s->d.traces))
+        return RC_ENOMEM;
+    s->d.traces[s->d.ntraces++] = (rc__strace){size, tb, domain};
+    return 0;
+}
+
+const char *rc__snap_strat(const rc_snapshot *s, uint32_t off)
+{
+    return off == RC__NOSTR ? "<unknown>" : s->d.strs + off;
+}
+
+const char *rc__snap_filename(const rc_snapshot *s, const rc__sframe *f)
+{
+    return rc__snap_strat(s, f->file != RC__NOSTR ? f->file : f->module);
+}
+
+int rc_snapshot_traceback_limit(const rc_snapshot *s) { return (int)s->d.traceback_limit; }
+size_t rc_snapshot_count(const rc_snapshot *s) { return s->d.ntraces; }
+
+size_t rc_snapshot_size(const rc_snapshot *s)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < s->d.ntraces; i++)
+        total += s->d.traces[i].size;
+    return (size_t)total;
+}
+
+void rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak)
+{
+    if (current)
+        *current = (size_t)s->d.traced_current;
+    if (peak)
+        *peak = (size_t)s->d.traced_peak;
+}
+
+/* ---- dump and load ----------------------------------------------------- */
+
+static void set_msg(char *msg, size_t msglen, const char *fmt, const char *path, const char *what)
+{
+    if (msg && msglen)
+        snprintf(msg, msglen, fmt, path, what);
+}
+
+int rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen)
+{
+    /* symbolized in this process, while the modules are surely the same */
+    int r = rc__snap_symbolize(s);
+    if (!r)
+        r = rc__snap_write_path(path, &s->d);
+    if (r)
+        set_msg(msg, msglen, "%s: cannot write snapshot: %s", path, r == RC_EIO ? strerror(errno) : rc_strerror(r));
+    return r;
+}
+
+static int read_all(const char *path, unsigned char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? RC_ENOENT : RC_EIO;
+    struct stat st;
+    int r = 0;
+    if (fstat(fileno(f), &st) != 0)
+        r = RC_EIO;
+    else if (!(*buf = malloc((size_t)st.st_size + 1)))
+        r = RC_ENOMEM;
+    else if ((*len = fread(*buf, 1, (size_t)st.st_size, f)) != (size_t)st.st_size || ferror(f))
+        r = RC_EIO;
+    fclose(f);
+    if (r && r != RC_ENOMEM && *buf) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return r;
+}
+
+/* Copies parsed data into s through the interning functions, so strings and
+ * frames repeated in the file become one. */
+static int import(rc_snapshot *s, const rc__snapdata *d)
+{
+    uint32_t *fmap = malloc((d->nframes + 1) * sizeof *fmap);
+    uint32_t *tmp = malloc((d->traceback_limit + 1) * sizeof *tmp);
+    int r = fmap && tmp ? 0 : RC_ENOMEM;
+    for (size_t i = 0; !r && i < d->nframes; i++) {
+        rc__sframe f = d->frames[i];
+        uint32_t *refs[3] = {&f.file, &f.func, &f.module};
+        for (int k = 0; k < 3 && !r; k++)
+            if (*refs[k] != RC__NOSTR && (*refs[k] = rc__snap_str(s, d->strs + *refs[k])) == RC__NOSTR)
+                r = RC_ENOMEM;
+        if (!r && (fmap[i] = rc__snap_frame(s, &f)) == UINT32_MAX)
+            r = RC_ENOMEM;
+    }
+    for (size_t i = 0; !r && i < d->ntbs; i++) {
+        for (uint32_t k = 0; k < d->tbs[i].nframe; k++)
+            tmp[k] = fmap[d->tbframes[d->tbs[i].first + k]];
+        if (rc__snap_tb(s, tmp, d->tbs[i].nframe) == UINT32_MAX)
+            r = RC_ENOMEM;
+    }
+    for (size_t i = 0; !r && i < d->ntraces; i++)
+        r = rc__snap_trace(s, d->traces[i].size, d->traces[i].tb, d->traces[i].domain);
+    s->d.traced_current = d->traced_current;
+    s->d.traced_peak = d->traced_peak;
+    free(fmap);
+    free(tmp);
+    return r;
+}
+
+int rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int r = read_all(path, &buf, &len);
+    if (r) {
+        set_msg(msg, msglen, "%s: %s", path, r == RC_ENOMEM ? rc_strerror(r) : strerror(errno));
+        return r;
+    }
+    rc__snapdata d;
+    char why[200];
+    r = rc__snap_parse(buf, len, &d, why, sizeof why);
+    if (r) {
+        set_msg(msg, msglen, "%s: %s", path, why);
+    } else {
+        rc_snapshot *s = rc__snap_new(d.traceback_limit);
+        r = s ? import(s, &d) : RC_ENOMEM;
+        if (r) {
+            rc_snapshot_free(s);
+            set_msg(msg, msglen, "%s: %s", path, rc_strerror(r));
+        } else {
+            *out = s;
+        }
+    }
+    free(buf);
+    return r;
+}
+
+/* ---- filters (tracemalloc.Filter / DomainFilter) ------------------------ */
+
+static bool match_frame(const rc_snapshot *s, const rc_trace_filter *f, uint32_t frame)
+{
+    const rc__sframe *fr = &s->d.frames[frame];
+    if (fnmatch(f->filename_pattern, rc__snap_filename(s, fr), 0) != 0)
+        return false;
+    return f->lineno == 0 || fr->line == f->lineno;
+}
+
+static bool match_traceback(const rc_snapshot *s, const rc_trace_filter *f, const rc__stb *tb)
+{
+    const uint32_t *fr = s->d.tbframes + tb->first;
+    if (!f->all_frames)
+        return match_frame(s, f, fr[0]) ^ !f->inclusive;
+    for (uint32_t i = 0; i < tb->nframe; i++)
+        if (match_frame(s, f, fr[i]))
+            return f->inclusive;
+    return !f->inclusive;
+}
+
+static bool filter_match(const rc_snapshot *s, const rc_trace_filter *f, const rc__strace *t)
+{
+    bool domain_ok = t->domain == f->domain;
+    if (!f->filename_pattern)
+        return domain_ok ^ !f->inclusive;
+    bool res = match_traceback(s, f, &s->d.tbs[t->tb]);
+    if (!f->has_domain)
+        return res;
+    return f->inclusive ? res && domain_ok : res || !domain_ok;
+}
+
+static bool keep_trace(const rc_snapshot *s, const rc_trace_filter *fs, size_t n, const rc__strace *t)
+{
+    bool any_include = false, included = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!fs[i].inclusive) {
+            if (!filter_match(s, &fs[i], t))
+                return false;
+        } else {
+            any_include = true;
+            included = included || filter_match(s, &fs[i], t);
+        }
+    }
+    return !any_include || included;
+}
+
+static void *dup_array(const void *p, size_t n, size_t elem, size_t *cap, bool *oom)
+{
+    if (!n)
+        return NULL;
+    void *q = malloc(n * elem);
+    if (!q)
+        *oom = true;
+    else
+        memcpy(q, p, n * elem);
+    *cap = q ? n : 0;
+    return q;
+}
+
+rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n)
+{
+    if (n && rc__snap_symbolize(s) != 0)
+        return NULL;
+    rc_snapshot *c = rc__snap_new(s->d.traceback_limit);
+    if (!c)
+        return NULL;
+    bool oom = false;
+    c->d.strs = dup_array(s->d.strs, s->d.strs_len, 1, &c->strs_cap, &oom);
+    c->d.strs_len = s->d.strs_len;
+    c->d.frames = dup_array(s->d.frames, s->d.nframes, sizeof(rc__sframe), &c->frames_cap, &oom);
+    c->d.nframes = s->d.nframes;
+    c->d.tbframes = dup_array(s->d.tbframes, s->d.ntbframes, sizeof(uint32_t), &c->tbframes_cap, &oom);
+    c->d.ntbframes = s->d.ntbframes;
+    c->d.tbs = dup_array(s->d.tbs, s->d.ntbs, sizeof(rc__stb), &c->tbs_cap, &oom);
+    c->d.ntbs = s->d.ntbs;
+    c->str_index = dup_array(s->str_index, s->str_index ? s->str_mask + 1 : 0, 4, &c->str_mask, &oom);
+    c->str_mask = s->str_mask;
+    c->frame_index = dup_array(s->frame_index, s->frame_index ? s->frame_mask + 1 : 0, 4, &c->frame_mask, &oom);
+    c->frame_mask = s->frame_mask;
+    c->symbolized = s->symbolized;
+    c->d.traced_current = s->d.traced_current;
+    c->d.traced_peak = s->d.traced_peak;
+    for (size_t i = 0; !oom && i < s->d.ntraces; i++)
+        if (keep_trace(s, filters, n, &s->d.traces[i]))
+            oom = rc__snap_trace(c, s->d.traces[i].size, s->d.traces[i].tb, s->d.traces[i].domain) != 0;
+    if (oom) {
+        rc_snapshot_free(c);
+        return NULL;
+    }
+    return c;
+}

@@ -1,0 +1,452 @@
+/* dict: CPython 3.6+'s compact, insertion-ordered hash table.  One buffer
+ * holds the index array (1 << log2size slots of 1, 2, 4 or 8 bytes, the
+ * narrowest that can name every entry) followed by the entries in insertion
+ * order.  Probing is CPython's perturbed sequence, so poor hashes such as
+ * small ints still spread.  Sets use the same table with NULL values
+ * (set.c). */
+#include "types.h"
+
+#define IX_EMPTY (-1)
+#define IX_DUMMY (-2)
+#define LOG2_MINSIZE 3
+
+#define DICT(o) ((rc_dict_obj *)(o))
+#define CHECK_DICT(o, ret) do { if (!rc__is((o), &rc__dict_type)) return (rc__bad_type((o), "dict"), (ret)); } while (0)
+
+static size_t usable_for(unsigned log2size) { return ((size_t)2 << log2size) / 3; }
+static unsigned ixw_for(unsigned log2size)
+{
+    return log2size <= 7 ? 1 : log2size <= 15 ? 2 : log2size <= 31 ? 4 : 8;
+}
+static size_t table_bytes(unsigned log2size)
+{
+    return ((size_t)1 << log2size) * ixw_for(log2size) + usable_for(log2size) * sizeof(rc_dentry);
+}
+
+rc_dentry *rc__dict_entries(const rc_dict_obj *d)
+{
+    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
+}
+
+static int64_t ix_get(const rc_dict_obj *d, size_t i)
+{
+    switch (d->ixw) {
+    case 1: return ((const int8_t *)(const void *)d->table)[i];
+    case 2: return ((const int16_t *)(const void *)d->table)[i];
+    case 4: return ((const int32_t *)(const void *)d->table)[i];
+    default: return ((const int64_t *)(const void *)d->table)[i];
+    }
+}
+
+static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
+{
+    switch (d->ixw) {
+    case 1: ((int8_t *)(void *)d->table)[i] = (int8_t)v; break;
+    case 2: ((int16_t *)(void *)d->table)[i] = (int16_t)v; break;
+    case 4: ((int32_t *)(void *)d->table)[i] = (int32_t)v; break;
+    default: ((int64_t *)(void *)d->table)[i] = v; break;
+    }
+}
+
+#define PROBE_NEXT(i, perturb, mask) ((perturb) >>= 5, (i) = ((i) * 5 + (perturb) + 1) & (mask))
+
+/* The first free index slot (empty or deleted) on hash's probe sequence. */
+static size_t find_free_slot(const rc_dict_obj *d, int64_t hash)
+{
+    size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    while (ix_get(d, i) >= 0) PROBE_NEXT(i, perturb, mask);
+    return i;
+}
+
+typedef int (*match_fn)(const void *key, const void *ctx);
+
+/* 1 with the slot and entry of the matching key, 0 when absent, <0 error. */
+static int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void *ctx, size_t *slot, size_t *entry)
+{
+    if (!d->table) return 0;
+    const rc_dentry *ents = rc__dict_entries(d);
+    size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    for (;; PROBE_NEXT(i, perturb, mask)) {
+        int64_t ix = ix_get(d, i);
+        if (ix == IX_EMPTY) return 0;
+        if (ix < 0 || ents[ix].hash != hash) continue;
+        int m = match(ents[ix].key, ctx);
+        if (m == 0) continue;
+        if (m < 0) return m;
+        *slot = i;
+        *entry = (size_t)ix;
+        return 1;
+    }
+}
+
+static int match_obj(const void *key, const void *ctx)
+{
+    return key == ctx ? 1 : rc__equal(key, ctx, 0);
+}
+
+typedef struct { const char *p; size_t n; } cstr;
+static int match_cstr(const void *key, const void *ctx)
+{
+    const cstr *c = ctx;
+    if (!rc__is(key, &rc__str_type)) return 0;
+    const rc_str_obj *s = key;
+    return s->len == c->n && memcmp(s->data, c->p, c->n) == 0;
+}
+
+int rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry)
+{
+    size_t slot;
+    return probe(d, hash, match_obj, key, &slot, entry);
+}
+
+int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry)
+{
+    size_t slot;
+    cstr c = {s, n};
+    return probe(d, hash, match_cstr, &c, &slot, entry);
+}
+
+/* Rebuilds the table with room for `need` entries, dropping deleted ones. */
+static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
+{
+    unsigned log2 = LOG2_MINSIZE;
+    while (usable_for(log2) < need) log2++;
+    char *table = rc_alloc(h, table_bytes(log2));
+    if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
+    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .usable = usable_for(log2),
+                      .table = table};
+    memset(table, 0xFF, ((size_t)1 << log2) * nd.ixw);   /* every slot IX_EMPTY */
+    rc_dentry *dst = rc__dict_entries(&nd);
+    if (d->table) {
+        const rc_dentry *src = rc__dict_entries(d);
+        for (size_t i = 0; i < d->nentries; i++)
+            if (src[i].key) dst[nd.nentries++] = src[i];
+        rc_free(h, d->table);
+    }
+    for (size_t i = 0; i < nd.nentries; i++) ix_set(&nd, find_free_slot(&nd, dst[i].hash), (int64_t)i);
+    nd.used = nd.nentries;
+    *d = nd;
+    return 0;
+}
+
+int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
+{
+    size_t slot, e;
+    int found = probe(d, hash, match_obj, key, &slot, &e);
+    if (found < 0) return found;
+    if (found) {
+        rc_dentry *ent = &rc__dict_entries(d)[e];
+        void *old = ent->value;
+        if (value) rc__incref(value);
+        ent->value = value;
+        if (old) rc_decref(old);
+        return 0;
+    }
+    /* Full: rebuild with twice the live entries' room (CPython's GROWTH_RATE
+     * of used * 3 index slots); deletions make the rebuild shrink. */
+    if (d->nentries == d->usable && resize(d, h, d->used * 2 + 1) < 0) return RC_ENOMEM;
+    rc__incref(key);
+    if (value) rc__incref(value);
+    rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
+    ix_set(d, find_free_slot(d, hash), (int64_t)d->nentries);
+    d->nentries++;
+    d->used++;
+    return 0;
+}
+
+int rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash)
+{
+    size_t slot, e;
+    int found = probe(d, hash, match_obj, key, &slot, &e);
+    if (found <= 0) return found;
+    rc_dentry *ent = &rc__dict_entries(d)[e];
+    void *k = ent->key, *v = ent->value;
+    ent->key = ent->value = NULL;
+    ix_set(d, slot, IX_DUMMY);
+    d->used--;
+    rc_decref(k);
+    if (v) rc_decref(v);
+    return 1;
+}
+
+/* Detaches the table before dropping references: a finalizer run by a
+ * decref may look at the dict again. */
+void rc__dict_clear(rc_dict_obj *d, rc_heap *h)
+{
+    rc_dict_obj old = *d;
+    *d = (rc_dict_obj){0};
+    if (!old.table) return;
+    rc_dentry *ents = rc__dict_entries(&old);
+    for (size_t i = 0; i < old.nentries; i++) {
+        if (!ents[i].key) continue;
+        rc_decref(ents[i].key);
+        if (ents[i].value) rc_decref(ents[i].value);
+    }
+    rc_free(h, old.table);
+}
+
+int rc__dict_copy_into(rc_dict_obj *dst, rc_heap *h, const rc_dict_obj *src)
+{
+    if (!src->used) return 0;
+    if (resize(dst, h, src->used) < 0) return RC_ENOMEM;
+    const rc_dentry *ents = rc__dict_entries(src);
+    for (size_t i = 0; i < src->nentries; i++) {
+        if (!ents[i].key) continue;
+        int rc = rc__dict_insert(dst, h, ents[i].key, ents[i].hash, ents[i].value);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+int rc__dict_traverse(void *self, rc_visit visit, void *arg)
+{
+    rc_dict_obj *d = self;
+    if (!d->table) return 0;
+    rc_dentry *ents = rc__dict_entries(d);
+    for (size_t i = 0; i < d->nentries; i++) {
+        int rc = 0;
+        if (ents[i].key) rc = visit(ents[i].key, arg);
+        if (!rc && ents[i].value) rc = visit(ents[i].value, arg);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+size_t rc__dict_owned(const void *self)
+{
+    const rc_dict_obj *d = self;
+    return d->table ? table_bytes(d->log2size) : 0;
+}
+
+/* ---- public API ------------------------------------------------------------- */
+
+void *rc_dict_new(rc_heap *h)
+{
+    return rc_new(h, &rc__dict_type.bt.type);
+}
+
+int rc_dict_set(void *dict, void *key, void *value)
+{
+    CHECK_DICT(dict, RC_ETYPE);
+    if (!key || !value) return rc__err(dict, RC_EINVAL, "NULL %s", key ? "value" : "key");
+    int64_t hash;
+    int rc = rc_hash(key, &hash);
+    if (rc < 0) return rc;
+    return rc__dict_insert(dict, rc__heap(dict), key, hash, value);
+}
+
+void *rc_dict_get(const void *dict, const void *key)
+{
+    CHECK_DICT(dict, NULL);
+    int64_t hash;
+    size_t e;
+    if (!key || rc_hash(key, &hash) < 0) return NULL;
+    if (rc__dict_lookup(dict, key, hash, &e) != 1) return NULL;
+    return rc__dict_entries(dict)[e].value;
+}
+
+int rc_dict_contains(const void *dict, const void *key)
+{
+    CHECK_DICT(dict, RC_ETYPE);
+    int64_t hash;
+    size_t e;
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
+    int rc = rc_hash(key, &hash);
+    return rc < 0 ? rc : rc__dict_lookup(dict, key, hash, &e);
+}
+
+int rc_dict_del(void *dict, const void *key)
+{
+    CHECK_DICT(dict, RC_ETYPE);
+    int64_t hash;
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
+    int rc = rc_hash(key, &hash);
+    if (rc < 0) return rc;
+    rc = rc__dict_remove(dict, key, hash);
+    if (rc == 0) {
+        char text[80];
+        rc_repr_buf(key, text, sizeof text);
+        return rc__err(dict, RC_ENOENT, "KeyError: %s", text);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+size_t rc_dict_len(const void *dict)
+{
+    CHECK_DICT(dict, 0);
+    return DICT(dict)->used;
+}
+
+int rc_dict_clear(void *dict)
+{
+    CHECK_DICT(dict, RC_ETYPE);
+    rc__dict_clear(dict, rc__heap(dict));
+    return 0;
+}
+
+bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
+{
+    CHECK_DICT(dict, false);
+    const rc_dict_obj *d = dict;
+    if (!d->table) return false;
+    const rc_dentry *ents = rc__dict_entries(d);
+    for (size_t i = *pos; i < d->nentries; i++) {
+        if (!ents[i].key) continue;
+        *pos = i + 1;
+        if (key) *key = ents[i].key;
+        if (value) *value = ents[i].value;
+        return true;
+    }
+    *pos = d->nentries;
+    return false;
+}
+
+enum { KEYS, VALUES, ITEMS };
+static void *to_list(const void *dict, int what)
+{
+    CHECK_DICT(dict, NULL);
+    rc_heap *h = rc__heap(dict);
+    void *list = rc_list_new(h, DICT(dict)->used), *k, *v;
+    size_t pos = 0;
+    while (list && rc_dict_next(dict, &pos, &k, &v)) {
+        void *item = what == KEYS ? rc_newref(k) : what == VALUES ? rc_newref(v) : rc_tuple_pack(h, 2, k, v);
+        if (!item || rc_list_append(list, item) < 0) RC_CLEAR(list);
+        if (item) rc_decref(item);
+    }
+    return list;
+}
+
+void *rc_dict_keys(const void *dict) { return to_list(dict, KEYS); }
+void *rc_dict_values(const void *dict) { return to_list(dict, VALUES); }
+void *rc_dict_items(const void *dict) { return to_list(dict, ITEMS); }
+
+int rc_dict_set_str(void *dict, const char *key, void *value)
+{
+    CHECK_DICT(dict, RC_ETYPE);
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
+    void *k = rc_str_new(rc__heap(dict), key);
+    if (!k) return rc_last_error_code(rc__heap(dict));
+    int rc = rc_dict_set(dict, k, value);
+    rc_decref(k);
+    return rc;
+}
+
+void *rc_dict_get_str(const void *dict, const char *key)
+{
+    CHECK_DICT(dict, NULL);
+    if (!key) return NULL;
+    size_t n = strlen(key), e;
+    if (rc__dict_lookup_cstr(dict, key, n, rc__hash_bytes(key, n), &e) != 1) return NULL;
+    return rc__dict_entries(dict)[e].value;
+}
+
+void *rc_dict_iter_items(void *dict)
+{
+    CHECK_DICT(dict, NULL);
+    return rc__iter_new(dict, RC__IT_DICT_ITEMS);
+}
+
+void *rc_dict_iter_values(void *dict)
+{
+    CHECK_DICT(dict, NULL);
+    return rc__iter_new(dict, RC__IT_DICT_VALUES);
+}
+
+/* ---- value operations ------------------------------------------------------ */
+
+static int dict_repr(const void *self, rc_strbuf *sb, int depth)
+{
+    rc_heap *h = rc__heap(self);
+    int inside = rc__repr_enter(h, self);
+    if (inside < 0) return sb->err = inside;
+    if (inside) {
+        rc__sb_puts(sb, "{...}");
+        return sb->err;
+    }
+    rc__sb_puts(sb, "{");
+    size_t pos = 0;
+    void *k, *v;
+    for (bool first = true; !sb->err && rc_dict_next(self, &pos, &k, &v); first = false) {
+        if (!first) rc__sb_puts(sb, ", ");
+        if (rc__repr(k, sb, depth) < 0) break;
+        rc__sb_puts(sb, ": ");
+        rc__repr(v, sb, depth);
+    }
+    rc__repr_leave(h, self);
+    rc__sb_puts(sb, "}");
+    return sb->err;
+}
+
+static int dict_equal(const void *a, const void *b, int depth)
+{
+    const rc_dict_obj *x = a, *y = b;
+    if (x->used != y->used) return 0;
+    if (!x->used) return 1;
+    const rc_dentry *ents = rc__dict_entries(x);
+    for (size_t i = 0; i < x->nentries; i++) {
+        size_t e;
+        if (!ents[i].key) continue;
+        int found = rc__dict_lookup(y, ents[i].key, ents[i].hash, &e);
+        if (found != 1) return found;
+        int eq = rc__equal(ents[i].value, rc__dict_entries(y)[e].value, depth);
+        if (eq != 1) return eq;
+    }
+    return 1;
+}
+
+void *rc__dict_copy(void *self)
+{
+    rc_heap *h = rc__heap(self);
+    rc_dict_obj *c = rc_new(h, rc__tp(self));
+    if (c && rc__dict_copy_into(c, h, self) < 0) RC_CLEAR(c);
+    return c;
+}
+
+/* Shared by dict and set: keys and values copied deeply, in order. */
+void *rc__dict_deepcopy(void *self, rc__memo *memo)
+{
+    rc_dict_obj *d = self, *c = rc_new(memo->h, rc__tp(self));
+    if (!c || rc__memo_put(memo, self, c) < 0) goto fail;
+    for (size_t i = 0; d->table && i < d->nentries; i++) {
+        rc_dentry ent = rc__dict_entries(d)[i];
+        if (!ent.key) continue;
+        void *k = rc__deepcopy(ent.key, memo);
+        void *v = ent.value && k ? rc__deepcopy(ent.value, memo) : NULL;
+        int rc = k && (v || !ent.value) ? rc__dict_insert(c, memo->h, k, ent.hash, v) : RC_ENOMEM;
+        if (k) rc_decref(k);
+        if (v) rc_decref(v);
+        if (rc < 0) goto fail;
+    }
+    return c;
+fail:
+    if (c) rc_decref(c);
+    return NULL;
+}
+
+void rc__dict_tp_clear(void *self)
+{
+    rc__dict_clear(self, rc__heap(self));
+}
+
+static int dict_truth(const void *self)
+{
+    return DICT(self)->used != 0;
+}
+
+static void *dict_iter(void *self)
+{
+    return rc__iter_new(self, RC__IT_DICT_KEYS);
+}
+
+const rc__vtype rc__dict_type = {
+    .bt.type = {.name = "dict", .size = sizeof(rc_dict_obj), .traverse = rc__dict_traverse,
+                .clear = rc__dict_tp_clear, .owned = rc__dict_owned, .flags = RC__TYPE_VALUE},
+    .repr = dict_repr,
+    .equal = dict_equal,
+    .copy = rc__dict_copy,
+    .deepcopy = rc__dict_deepcopy,
+    .iter = dict_iter,
+    .truth = dict_truth,
+};

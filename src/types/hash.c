@@ -1,0 +1,77 @@
+/* Hash functions.  Numbers hash as in Python (reduction modulo the Mersenne
+ * prime 2^61 - 1), so that 1, 1.0 and True, which compare equal, also hash
+ * equal and find the same dict entry.  Text and bytes use a multiply-mix
+ * hash over 8-byte words (not Python's SipHash: recycle heaps are not fed
+ * by untrusted network input; docs/types.md). */
+#include "types.h"
+
+#include <math.h>
+
+#define HASH_BITS 61
+#define HASH_MOD  (((uint64_t)1 << HASH_BITS) - 1)
+#define HASH_INF  314159
+
+static int64_t no_minus_one(int64_t h)
+{
+    return h == -1 ? -2 : h;
+}
+
+int64_t rc__hash_int(int64_t v)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int64_t r = (int64_t)(mag % HASH_MOD);
+    return no_minus_one(v < 0 ? -r : r);
+}
+
+/* Python's _Py_HashDouble: the value's binary fraction, 28 bits at a time,
+ * reduced modulo 2^61 - 1, then the exponent applied as a rotation. */
+int64_t rc__hash_double(double v, const void *obj)
+{
+    if (isnan(v)) return no_minus_one((int64_t)((uintptr_t)obj >> 4));
+    if (isinf(v)) return v > 0 ? HASH_INF : -HASH_INF;
+    int e;
+    double m = frexp(v, &e);
+    int sign = 1;
+    if (m < 0) {
+        sign = -1;
+        m = -m;
+    }
+    uint64_t x = 0;
+    while (m) {
+        x = ((x << 28) & HASH_MOD) | x >> (HASH_BITS - 28);
+        m *= 268435456.0;   /* 2**28 */
+        e -= 28;
+        uint64_t y = (uint64_t)m;
+        m -= (double)y;
+        x += y;
+        if (x >= HASH_MOD) x -= HASH_MOD;
+    }
+    e = e >= 0 ? e % HASH_BITS : HASH_BITS - 1 - ((-1 - e) % HASH_BITS);
+    x = ((x << e) & HASH_MOD) | x >> (HASH_BITS - e);
+    return no_minus_one((int64_t)x * sign);
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+int64_t rc__hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    const uint64_t k0 = 0x9E3779B97F4A7C15ull, k1 = 0xD6E8FEB86659FD93ull;
+    uint64_t h = k0 ^ (n * k1);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = mix(h ^ w, k1);
+        s += 8;
+        n -= 8;
+    }
+    uint64_t tail = 0;
+    for (size_t i = 0; i < n; i++) tail |= (uint64_t)s[i] << (8 * i);
+    h = mix(h ^ tail, k0);
+    h = mix(h, k1);
+    return no_minus_one((int64_t)h);
+}

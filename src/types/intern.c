@@ -1,0 +1,129 @@
+/* The interned-string table: one str per text, found by content.  Open
+ * addressing with linear probing over borrowed references; an interned str
+ * leaves the table when it dies (CPython 3.12 keeps sys.intern'ed strings
+ * mortal the same way), so interning never leaks. */
+#include "types.h"
+
+static size_t slot_of(const rc_types_state *s, int64_t hash)
+{
+    return (size_t)hash & (s->intern_cap - 1);
+}
+
+static int64_t str_hash(rc_str_obj *s)
+{
+    if (s->hash == -1) s->hash = rc__hash_bytes(s->data, s->len);
+    return s->hash;
+}
+
+static rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
+{
+    if (!s->intern_cap) return NULL;
+    for (size_t i = slot_of(s, hash);; i = (i + 1) & (s->intern_cap - 1)) {
+        rc_str_obj *e = s->intern[i];
+        if (!e) return NULL;
+        if (e->hash == hash && e->len == n && memcmp(e->data, p, n) == 0) return e;
+    }
+}
+
+static int grow(rc_heap *h, rc_types_state *s)
+{
+    size_t cap = s->intern_cap ? s->intern_cap * 2 : 256;
+    void **tab = rc_alloc(h, cap * sizeof *tab);
+    if (!tab) return rc__error(h, RC_ENOMEM, "out of memory growing the interned-string table");
+    memset(tab, 0, cap * sizeof *tab);
+    void **old = s->intern;
+    size_t oldcap = s->intern_cap;
+    s->intern = tab;
+    s->intern_cap = cap;
+    for (size_t i = 0; i < oldcap; i++) {
+        rc_str_obj *e = old[i];
+        if (!e) continue;
+        size_t j = slot_of(s, e->hash);
+        while (tab[j]) j = (j + 1) & (cap - 1);
+        tab[j] = e;
+    }
+    rc_free(h, old);
+    return 0;
+}
+
+static int insert(rc_heap *h, rc_types_state *s, rc_str_obj *str)
+{
+    if ((s->intern_used + 1) * 4 > s->intern_cap * 3 && grow(h, s) < 0) return RC_ENOMEM;
+    size_t i = slot_of(s, str_hash(str));
+    while (s->intern[i]) i = (i + 1) & (s->intern_cap - 1);
+    s->intern[i] = str;
+    s->intern_used++;
+    str->interned = 1;
+    return 0;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+void rc__intern_remove(rc_heap *h, rc_str_obj *str)
+{
+    rc_types_state *s = h->types;
+    if (!s || !s->intern_cap) return;
+    size_t mask = s->intern_cap - 1, i = slot_of(s, str->hash);
+    while (s->intern[i] != str) {
+        if (!s->intern[i]) return;
+        i = (i + 1) & mask;
+    }
+    for (size_t j = (i + 1) & mask; s->intern[j]; j = (j + 1) & mask) {
+        size_t home = slot_of(s, ((rc_str_obj *)s->intern[j])->hash);
+        /* move j back into the hole at i when its home is not in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            s->intern[i] = s->intern[j];
+            i = j;
+        }
+    }
+    s->intern[i] = NULL;
+    s->intern_used--;
+    str->interned = 0;
+}
+
+/* The interned str with this text, made if needed; a new reference. */
+void *rc__intern_text(rc_heap *h, const char *p, size_t n)
+{
+    rc_types_state *s = rc__types(h);
+    if (!s) return NULL;
+    int64_t hash = rc__hash_bytes(p, n);
+    rc_str_obj *e = find(s, p, n, hash);
+    if (e) return rc_newref(e);
+    rc_str_obj *str = rc__str_make(h, p, n, false);
+    if (!str) return NULL;
+    if (insert(h, s, str) < 0) {
+        rc_decref(str);
+        return NULL;
+    }
+    return str;
+}
+
+void *rc_str_intern(rc_heap *h, const char *utf8)
+{
+    if (!utf8) {
+        rc__error(h, RC_EINVAL, "rc_str_intern: NULL text");
+        return NULL;
+    }
+    return rc__intern_text(h, utf8, strlen(utf8));
+}
+
+void *rc_str_intern_obj(void *o)
+{
+    if (!rc__is(o, &rc__str_type)) {
+        rc__bad_type(o, "str");
+        return NULL;
+    }
+    rc_str_obj *str = o;
+    if (str->interned) return rc_newref(o);
+    rc_heap *h = rc__heap(o);
+    rc_types_state *s = rc__types(h);
+    if (!s) return NULL;
+    rc_str_obj *e = find(s, str->data, str->len, str_hash(str));
+    if (e) return rc_newref(e);
+    if (insert(h, s, str) < 0) return NULL;
+    return rc_newref(o);
+}
+
+bool rc_str_is_interned(const void *o)
+{
+    return rc__is(o, &rc__str_type) && ((const rc_str_obj *)o)->interned;
+}

@@ -1,0 +1,289 @@
+/* list: a growable array of references with CPython's over-allocation
+ * (about 1/8 extra plus 6, rounded to 4), so appends are amortized O(1). */
+#include "types.h"
+
+#define LIST(o) ((rc_list_obj *)(o))
+
+static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
+{
+    if (newsize <= l->cap && newsize >= l->cap / 2) return 0;
+    size_t cap = (newsize + (newsize >> 3) + 6) & ~(size_t)3;
+    if (newsize - l->len > cap - newsize) cap = (newsize + 3) & ~(size_t)3;
+    if (newsize == 0) {
+        if (l->items) rc_free(h, l->items);
+        l->items = NULL;
+        l->cap = 0;
+        return 0;
+    }
+    if (cap > SIZE_MAX / sizeof(void *)) return rc__error(h, RC_ENOMEM, "list too large: %zu items", newsize);
+    void **items = rc_realloc(h, l->items, cap * sizeof(void *));
+    if (!items) return rc__error(h, RC_ENOMEM, "out of memory growing a list to %zu items", newsize);
+    l->items = items;
+    l->cap = cap;
+    return 0;
+}
+
+void *rc_list_new(rc_heap *h, size_t capacity)
+{
+    rc_list_obj *l = rc_new(h, &rc__list_type.bt.type);
+    if (!l || !capacity) return l;
+    if (capacity > SIZE_MAX / sizeof(void *) || !(l->items = rc_alloc(h, capacity * sizeof(void *)))) {
+        rc_decref(l);
+        rc__error(h, RC_ENOMEM, "out of memory making a list of capacity %zu", capacity);
+        return NULL;
+    }
+    l->cap = capacity;
+    return l;
+}
+
+#define CHECK_LIST(o, ret) do { if (!rc__is((o), &rc__list_type)) return (rc__bad_type((o), "list"), (ret)); } while (0)
+#define CHECK_ITEM(l, item) do { if (!(item)) return rc__err((l), RC_EINVAL, "NULL item"); } while (0)
+
+int rc_list_append(void *list, void *item)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    CHECK_ITEM(list, item);
+    rc_list_obj *l = list;
+    if (RC_UNLIKELY(l->len == l->cap) && resize(l, rc__heap(list), l->len + 1) < 0) return RC_ENOMEM;
+    rc__incref(item);
+    l->items[l->len++] = item;
+    return 0;
+}
+
+/* Python's index rule for insert: negative counts from the end, then clamp. */
+static size_t clamp_index(ptrdiff_t i, size_t len)
+{
+    if (i < 0) i += (ptrdiff_t)len;
+    if (i < 0) return 0;
+    return (size_t)i > len ? len : (size_t)i;
+}
+
+int rc_list_insert(void *list, ptrdiff_t i, void *item)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    CHECK_ITEM(list, item);
+    rc_list_obj *l = list;
+    size_t at = clamp_index(i, l->len);
+    if (l->len == l->cap && resize(l, rc__heap(list), l->len + 1) < 0) return RC_ENOMEM;
+    memmove(&l->items[at + 1], &l->items[at], (l->len - at) * sizeof(void *));
+    rc__incref(item);
+    l->items[at] = item;
+    l->len++;
+    return 0;
+}
+
+int rc_list_set(void *list, size_t i, void *item)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    CHECK_ITEM(list, item);
+    rc_list_obj *l = list;
+    if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
+    void *old = l->items[i];
+    rc__incref(item);
+    l->items[i] = item;
+    rc_decref(old);
+    return 0;
+}
+
+size_t rc_list_len(const void *list)
+{
+    CHECK_LIST(list, 0);
+    return LIST(list)->len;
+}
+
+void *rc_list_get(const void *list, size_t i)
+{
+    CHECK_LIST(list, NULL);
+    const rc_list_obj *l = list;
+    if (i >= l->len) {
+        rc__err(list, RC_ERANGE, "list index %zu out of range (len %zu)", i, l->len);
+        return NULL;
+    }
+    return l->items[i];
+}
+
+void *rc_list_pop(void *list, ptrdiff_t i)
+{
+    CHECK_LIST(list, NULL);
+    rc_list_obj *l = list;
+    ptrdiff_t at = i < 0 ? i + (ptrdiff_t)l->len : i;
+    if (at < 0 || (size_t)at >= l->len) {
+        if (l->len) rc__err(list, RC_ERANGE, "pop index %td out of range (len %zu)", i, l->len);
+        else rc__err(list, RC_ERANGE, "pop from empty list");
+        return NULL;
+    }
+    void *item = l->items[at];
+    memmove(&l->items[at], &l->items[at + 1], (l->len - (size_t)at - 1) * sizeof(void *));
+    l->len--;
+    resize(l, rc__heap(list), l->len);   /* shrinking never fails the pop */
+    return item;
+}
+
+/* Detaches the items before dropping them: a finalizer run by a decref may
+ * look at the list again. */
+static void list_clear(void *self)
+{
+    rc_list_obj *l = self;
+    void **items = l->items;
+    size_t n = l->len;
+    l->items = NULL;
+    l->len = l->cap = 0;
+    for (size_t i = 0; i < n; i++) rc_decref(items[i]);
+    if (items) rc_free(rc__heap(self), items);
+}
+
+int rc_list_clear(void *list)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    list_clear(list);
+    return 0;
+}
+
+int rc_list_extend(void *list, void *iterable)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    if (!iterable) return rc__err(list, RC_EINVAL, "NULL iterable");
+    rc_list_obj *l = list;
+    if (iterable == list) {   /* a.extend(a): the items as they were */
+        size_t n = l->len;
+        if (resize(l, rc__heap(list), 2 * n) < 0) return RC_ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+            rc__incref(l->items[i]);
+            l->items[n + i] = l->items[i];
+        }
+        l->len = 2 * n;
+        return 0;
+    }
+    void *it = rc_iter(iterable), *item;
+    if (!it) return rc_last_error_code(rc__heap(list));
+    int rc;
+    while ((rc = rc_iter_next(it, &item)) == 1) {
+        rc = rc_list_append(list, item);
+        rc_decref(item);
+        if (rc < 0) break;
+    }
+    rc_decref(it);
+    return rc < 0 ? rc : 0;
+}
+
+void *rc_list_from_iter(rc_heap *h, void *iterable)
+{
+    void *l = rc_list_new(h, 0);
+    if (l && rc_list_extend(l, iterable) < 0) RC_CLEAR(l);
+    return l;
+}
+
+/* ---- value operations ------------------------------------------------------ */
+
+/* Shared by list and tuple: "[a, b]" / "(a, b)"; a container met again inside its own repr prints as "[...]". */
+int rc__seq_repr(const void *self, void *const *items, size_t n, const char *open, const char *close,
+                 rc_strbuf *sb, int depth)
+{
+    rc_heap *h = rc__heap(self);
+    int inside = rc__repr_enter(h, self);
+    if (inside < 0) return sb->err = inside;
+    rc__sb_puts(sb, open);
+    if (inside) rc__sb_puts(sb, "...");
+    for (size_t i = 0; !inside && i < n && !sb->err; i++) {
+        if (i) rc__sb_puts(sb, ", ");
+        if (rc__repr(items[i], sb, depth) < 0) break;
+    }
+    if (!inside) rc__repr_leave(h, self);
+    rc__sb_puts(sb, close);
+    return sb->err;
+}
+
+static int list_repr(const void *self, rc_strbuf *sb, int depth)
+{
+    const rc_list_obj *l = self;
+    return rc__seq_repr(self, l->items, l->len, "[", "]", sb, depth);
+}
+
+int rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int depth)
+{
+    if (na != nb) return 0;
+    for (size_t i = 0; i < na; i++) {
+        int eq = rc__equal(a[i], b[i], depth);
+        if (eq != 1) return eq;
+    }
+    return 1;
+}
+
+static int list_equal(const void *a, const void *b, int depth)
+{
+    const rc_list_obj *x = a, *y = b;
+    return rc__seq_equal(x->items, x->len, y->items, y->len, depth);
+}
+
+static void *list_copy(void *self)
+{
+    rc_list_obj *l = self;
+    rc_list_obj *c = rc_list_new(rc__heap(self), l->len);
+    if (!c) return NULL;
+    for (size_t i = 0; i < l->len; i++) {
+        rc__incref(l->items[i]);
+        c->items[i] = l->items[i];
+    }
+    c->len = l->len;
+    return c;
+}
+
+static void *list_deepcopy(void *self, rc__memo *memo)
+{
+    rc_list_obj *l = self;
+    void *c = rc_list_new(memo->h, l->len);
+    if (!c || rc__memo_put(memo, self, c) < 0) goto fail;
+    for (size_t i = 0; i < l->len; i++) {
+        void *item = rc__deepcopy(l->items[i], memo);
+        int rc = item ? rc_list_append(c, item) : RC_ENOMEM;
+        if (item) rc_decref(item);
+        if (rc < 0) goto fail;
+    }
+    return c;
+fail:
+    if (c) rc_decref(c);
+    return NULL;
+}
+
+static int list_traverse(void *self, rc_visit visit, void *arg)
+{
+    rc_list_obj *l = self;
+    for (size_t i = 0; i < l->len; i++) {
+        int rc = visit(l->items[i], arg);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void list_release(void *self)
+{
+    rc_list_obj *l = self;
+    if (l->items) rc_free(rc__heap(self), l->items);
+    l->items = NULL;
+}
+
+static size_t list_owned(const void *self)
+{
+    return LIST(self)->cap * sizeof(void *);
+}
+
+static int list_truth(const void *self)
+{
+    return LIST(self)->len != 0;
+}
+
+static void *list_iter(void *self)
+{
+    return rc__iter_new(self, RC__IT_SEQ);
+}
+
+const rc__vtype rc__list_type = {
+    .bt.type = {.name = "list", .size = sizeof(rc_list_obj), .traverse = list_traverse,
+                .clear = list_clear, .release = list_release, .owned = list_owned, .flags = RC__TYPE_VALUE},
+    .repr = list_repr,
+    .equal = list_equal,
+    .copy = list_copy,
+    .deepcopy = list_deepcopy,
+    .iter = list_iter,
+    .truth = list_truth,
+};

@@ -1,0 +1,461 @@
+/* Tests of the in-process allocation tracer (src/trace*.c): sites, sizes
+ * and counts; freed blocks gone; compare_to; filters; dump/load; corrupt
+ * files; tracemalloc's formatting. */
+#include <recycle.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static const rc_type node_type = {.name = "node", .size = 48};
+
+/* The stat whose frame is file:line (line 0: any), or NULL. */
+static const rc_trace_stat *find_stat(const rc_trace_stats *st, int line)
+{
+    for (size_t i = 0; i < st->len; i++) {
+        const rc_frame *f = &st->items[i].traceback->frames[0];
+        if (strcmp(f->filename, __FILE__) == 0 && (line == 0 || f->lineno == line))
+            return &st->items[i];
+    }
+    return NULL;
+}
+
+static rc_heap *heap_tracing(int nframe)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    assert_non_null(h);
+    assert_int_equal(rc_trace_start(h, nframe), 0);
+    return h;
+}
+
+static void test_sites_sizes_counts(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(1);
+    void *bufs[10], *objs[3];
+    int line_buf = __LINE__ + 2;
+    for (int i = 0; i < 10; i++)
+        bufs[i] = rc_alloc(h, 100);
+    int line_obj = __LINE__ + 2;
+    for (int i = 0; i < 3; i++)
+        objs[i] = rc_new(h, &node_type);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    assert_non_null(s);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    assert_non_null(st);
+    const rc_trace_stat *a = find_stat(st, line_buf), *o = find_stat(st, line_obj);
+    assert_non_null(a);
+    assert_non_null(o);
+    assert_int_equal(a->size, 1000);
+    assert_int_equal(a->count, 10);
+    assert_int_equal(o->count, 3);
+    assert_int_equal(o->size, 3 * (48 + 16));      /* header included */
+    assert_string_equal(a->traceback->frames[0].func, "test_sites_sizes_counts");
+    /* sorted by size: the buffers first */
+    assert_ptr_equal(a, &st->items[0]);
+    char line[512], want[512];
+    rc_trace_stat_format(st, 0, line, sizeof line);
+    snprintf(want, sizeof want, "%s:%d: size=1000 B, count=10, average=100 B", __FILE__, line_buf);
+    assert_string_equal(line, want);
+    rc_trace_stats_free(st);
+    rc_snapshot_free(s);
+
+    size_t cur, peak;
+    rc_trace_get_traced_memory(h, &cur, &peak);
+    assert_int_equal(cur, 1000 + 3 * 64);
+    assert_int_equal(rc_trace_count(h), 13);
+    for (int i = 0; i < 3; i++)
+        rc_decref(objs[i]);
+    for (int i = 0; i < 10; i++)
+        rc_free(h, bufs[i]);
+    rc_heap_free(h);
+}
+
+static void test_freed_memory_does_not_show(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(1);
+    void *keep[4], *drop[6];
+    int line_keep = __LINE__ + 1;
+    for (int i = 0; i < 4; i++) keep[i] = rc_alloc(h, 64);
+    for (int i = 0; i < 6; i++) drop[i] = rc_alloc(h, 64);
+    for (int i = 0; i < 6; i++) rc_free(h, drop[i]);
+    void *big = rc_alloc(h, 100000);
+    rc_free(h, big);
+    void *o = rc_new(h, &node_type);
+    rc_decref(o);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    assert_int_equal(st->len, 1);
+    assert_int_equal(st->items[0].traceback->frames[0].lineno, line_keep);
+    assert_int_equal(st->items[0].count, 4);
+    assert_int_equal(rc_snapshot_count(s), 4);
+    assert_int_equal(rc_snapshot_size(s), 256);
+    size_t cur, peak;
+    rc_trace_get_traced_memory(h, &cur, &peak);
+    assert_int_equal(cur, 256);
+    assert_true(peak >= 256 + 100000);
+    rc_trace_reset_peak(h);
+    rc_trace_get_traced_memory(h, &cur, &peak);
+    assert_int_equal(peak, 256);
+    rc_trace_stats_free(st);
+    rc_snapshot_free(s);
+    for (int i = 0; i < 4; i++) rc_free(h, keep[i]);
+    rc_heap_free(h);
+}
+
+static void test_realloc_moves_the_trace(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(1);
+    void *p = rc_alloc(h, 16);
+    int line = __LINE__ + 1;
+    p = rc_realloc(h, p, 5000);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    assert_int_equal(st->len, 1);
+    assert_int_equal(st->items[0].traceback->frames[0].lineno, line);
+    assert_int_equal(st->items[0].size, 5000);
+    rc_trace_stats_free(st);
+    rc_snapshot_free(s);
+    rc_free(h, p);
+    rc_heap_free(h);
+}
+
+static void test_compare_to_signs(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(1);
+    void *a[8], *b[5];
+    int line_a = __LINE__ + 1;
+    for (int i = 0; i < 8; i++) a[i] = rc_alloc(h, 32);
+    rc_snapshot *old = rc_trace_take_snapshot(h);
+    for (int i = 0; i < 3; i++) rc_free(h, a[i]);
+    int line_b = __LINE__ + 1;
+    for (int i = 0; i < 5; i++) b[i] = rc_alloc(h, 1024);
+    rc_snapshot *nw = rc_trace_take_snapshot(h);
+    rc_trace_stats *d = rc_snapshot_compare_to(nw, old, RC_TRACE_BY_LINENO, false, NULL);
+    assert_non_null(d);
+    assert_true(d->is_diff);
+    const rc_trace_stat *sa = find_stat(d, line_a), *sb = find_stat(d, line_b);
+    assert_int_equal(sb->size_diff, 5 * 1024);
+    assert_int_equal(sb->count_diff, 5);
+    assert_int_equal(sa->size_diff, -3 * 32);
+    assert_int_equal(sa->count_diff, -3);
+    assert_int_equal(sa->count, 5);
+    assert_ptr_equal(sb, &d->items[0]);           /* largest |size_diff| first */
+    char line[512], want[512];
+    rc_trace_stat_format(d, 0, line, sizeof line);
+    snprintf(want, sizeof want, "%s:%d: size=5120 B (+5120 B), count=5 (+5), average=1024 B", __FILE__, line_b);
+    assert_string_equal(line, want);
+    rc_trace_stat_format(d, 1, line, sizeof line);
+    snprintf(want, sizeof want, "%s:%d: size=160 B (-96 B), count=5 (-3), average=32 B", __FILE__, line_a);
+    assert_string_equal(line, want);
+    rc_trace_stats_free(d);
+
+    /* a site that disappeared: size 0 and the whole old size negative */
+    for (int i = 3; i < 8; i++) rc_free(h, a[i]);
+    rc_snapshot *gone = rc_trace_take_snapshot(h);
+    d = rc_snapshot_compare_to(gone, nw, RC_TRACE_BY_LINENO, false, NULL);
+    sa = find_stat(d, line_a);
+    assert_int_equal(sa->size, 0);
+    assert_int_equal(sa->count, 0);
+    assert_int_equal(sa->size_diff, -160);
+    rc_trace_stat_format(d, (size_t)(sa - d->items), line, sizeof line);
+    snprintf(want, sizeof want, "%s:%d: size=0 B (-160 B), count=0 (-5)", __FILE__, line_a);
+    assert_string_equal(line, want);
+    rc_trace_stats_free(d);
+    rc_snapshot_free(gone);
+    rc_snapshot_free(old);
+    rc_snapshot_free(nw);
+    for (int i = 0; i < 5; i++) rc_free(h, b[i]);
+    rc_heap_free(h);
+}
+
+static int line_of_helper_call;
+
+static __attribute__((noinline)) void *alloc_in_helper(rc_heap *h)
+{
+    void *p = rc_alloc(h, 77);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+static void test_native_frames_and_object_traceback(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(8);
+    assert_int_equal(rc_trace_get_traceback_limit(h), 8);
+    line_of_helper_call = __LINE__ + 1;
+    void *p = alloc_in_helper(h);
+    rc_traceback *tb = rc_trace_get_object_traceback(h, p);
+    assert_non_null(tb);
+    assert_true(tb->nframe >= 2);
+    assert_string_equal(tb->frames[0].func, "alloc_in_helper");
+    assert_string_equal(tb->frames[0].filename, __FILE__);
+    assert_int_equal(tb->frames[1].lineno, line_of_helper_call);
+    assert_string_equal(tb->frames[1].func, "test_native_frames_and_object_traceback");
+    free(tb);
+    assert_null(rc_trace_get_object_traceback(h, &tb));   /* not a traced block */
+
+    /* traceback grouping and cumulative statistics */
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false, NULL);
+    assert_int_equal(st->len, 1);
+    assert_true(st->items[0].traceback->nframe >= 2);
+    rc_trace_stats_free(st);
+    st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, true, NULL);
+    assert_non_null(find_stat(st, line_of_helper_call));
+    assert_int_equal(find_stat(st, line_of_helper_call)->size, 77);
+    rc_trace_stats_free(st);
+    st = rc_snapshot_statistics(s, RC_TRACE_BY_FILENAME, true, NULL);
+    const rc_trace_stat *f = find_stat(st, 0);
+    assert_non_null(f);
+    assert_int_equal(f->traceback->frames[0].lineno, 0);
+    assert_int_equal(f->count, 2);    /* two frames in this file, counted per frame as tracemalloc does */
+    rc_trace_stats_free(st);
+    int err = 0;
+    assert_null(rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, true, &err));
+    assert_int_equal(err, RC_EINVAL);
+    rc_snapshot_free(s);
+    rc_free(h, p);
+    rc_heap_free(h);
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(1);
+    int line1 = __LINE__ + 1;
+    void *p1 = rc_alloc(h, 10);
+    int line2 = __LINE__ + 1;
+    void *p2 = rc_alloc(h, 20);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    rc_trace_filter inc_line = {.inclusive = true, .filename_pattern = "*test_trace.c", .lineno = line1};
+    rc_snapshot *f = rc_snapshot_filter_traces(s, &inc_line, 1);
+    assert_int_equal(rc_snapshot_count(f), 1);
+    assert_int_equal(rc_snapshot_size(f), 10);
+    rc_snapshot_free(f);
+    rc_trace_filter exc_line = {.inclusive = false, .filename_pattern = "*test_trace.c", .lineno = line1};
+    f = rc_snapshot_filter_traces(s, &exc_line, 1);
+    assert_int_equal(rc_snapshot_size(f), 20);
+    rc_snapshot_free(f);
+    rc_trace_filter exc_file = {.inclusive = false, .filename_pattern = "*test_trace.c"};
+    f = rc_snapshot_filter_traces(s, &exc_file, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    rc_trace_filter other = {.inclusive = true, .filename_pattern = "*nothing*"};
+    f = rc_snapshot_filter_traces(s, &other, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    rc_trace_filter dom[2] = {{.inclusive = true, .domain = RC_TRACE_DOMAIN_HEAP},
+                              {.inclusive = false, .domain = RC_TRACE_DOMAIN_MMAP}};
+    f = rc_snapshot_filter_traces(s, dom, 2);
+    assert_int_equal(rc_snapshot_count(f), 2);
+    rc_snapshot_free(f);
+    rc_trace_filter dom_mmap = {.inclusive = true, .filename_pattern = "*", .has_domain = true,
+                                .domain = RC_TRACE_DOMAIN_MMAP};
+    f = rc_snapshot_filter_traces(s, &dom_mmap, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    f = rc_snapshot_filter_traces(s, NULL, 0);
+    assert_int_equal(rc_snapshot_count(f), 2);
+    rc_snapshot_free(f);
+    (void)line2;
+    rc_snapshot_free(s);
+    rc_free(h, p1);
+    rc_free(h, p2);
+    rc_heap_free(h);
+}
+
+static void stats_text(rc_snapshot *s, rc_trace_key key, char *out, size_t n)
+{
+    FILE *f = fmemopen(out, n, "w");
+    rc_trace_stats *st = rc_snapshot_statistics(s, key, false, NULL);
+    assert_non_null(st);
+    rc_trace_stats_print(st, 0, f);
+    fclose(f);
+    rc_trace_stats_free(st);
+}
+
+static char tmpdir[] = "/tmp/test_trace_XXXXXX";
+
+static void test_dump_load_round_trip(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(4);
+    void *p[20];
+    for (int i = 0; i < 20; i++)
+        p[i] = i % 2 ? rc_alloc(h, (size_t)(i * 10 + 1)) : alloc_in_helper(h);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    char path[256], msg[256];
+    snprintf(path, sizeof path, "%s/round.snap", tmpdir);
+    assert_int_equal(rc_snapshot_dump(s, path, msg, sizeof msg), 0);
+    rc_snapshot *l = NULL;
+    assert_int_equal(rc_snapshot_load(path, &l, msg, sizeof msg), 0);
+    assert_int_equal(rc_snapshot_count(l), rc_snapshot_count(s));
+    assert_int_equal(rc_snapshot_size(l), rc_snapshot_size(s));
+    assert_int_equal(rc_snapshot_traceback_limit(l), 4);
+    static char a[1 << 16], b[1 << 16];
+    for (rc_trace_key k = RC_TRACE_BY_FILENAME; k <= RC_TRACE_BY_TRACEBACK; k++) {
+        stats_text(s, k, a, sizeof a);
+        stats_text(l, k, b, sizeof b);
+        assert_string_equal(a, b);
+    }
+    rc_trace_stats *d = rc_snapshot_compare_to(l, s, RC_TRACE_BY_TRACEBACK, false, NULL);
+    for (size_t i = 0; i < d->len; i++) {
+        assert_int_equal(d->items[i].size_diff, 0);
+        assert_int_equal(d->items[i].count_diff, 0);
+    }
+    rc_trace_stats_free(d);
+    size_t cur, peak, lcur, lpeak;
+    rc_snapshot_traced_memory(s, &cur, &peak);
+    rc_snapshot_traced_memory(l, &lcur, &lpeak);
+    assert_int_equal(cur, lcur);
+    assert_int_equal(peak, lpeak);
+    rc_snapshot_free(l);
+    rc_snapshot_free(s);
+    for (int i = 0; i < 20; i++)
+        rc_free(h, p[i]);
+    rc_heap_free(h);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 16];
+    *len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const unsigned char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+}
+
+static void test_corrupt_files_refused(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(2);
+    void *p = rc_alloc(h, 40), *q = alloc_in_helper(h);
+    rc_snapshot *s = rc_trace_take_snapshot(h);
+    char path[256], bad[256], msg[512];
+    snprintf(path, sizeof path, "%s/small.snap", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.snap", tmpdir);
+    assert_int_equal(rc_snapshot_dump(s, path, msg, sizeof msg), 0);
+    size_t len;
+    unsigned char *buf = slurp(path, &len);
+    rc_snapshot *l;
+    for (size_t cut = 0; cut < len; cut++) {     /* truncated at every offset */
+        spit(bad, buf, cut);
+        l = (rc_snapshot *)1;
+        assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), RC_EFORMAT);
+        assert_null(l);
+        assert_non_null(strstr(msg, bad));
+        assert_non_null(strstr(msg, "byte offset"));
+    }
+    for (size_t i = 0; i < len; i++) {           /* any flipped byte */
+        buf[i] ^= 0x40;
+        spit(bad, buf, len);
+        buf[i] ^= 0x40;
+        assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), RC_EFORMAT);
+    }
+    buf[8] = 2;                                  /* a future version */
+    spit(bad, buf, len);
+    assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), RC_EFORMAT);
+    assert_non_null(strstr(msg, "byte offset 8: format version 2"));
+    buf[8] = 1;
+    spit(bad, buf, len);
+    assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), 0);
+    rc_snapshot_free(l);
+    snprintf(bad, sizeof bad, "%s/missing.snap", tmpdir);
+    assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), RC_ENOENT);
+    rc_snapshot_free(s);
+    rc_free(h, p);
+    rc_free(h, q);
+    rc_heap_free(h);
+}
+
+static void test_format_size_like_python(void **state)
+{
+    (void)state;
+    /* expected strings computed with tracemalloc._format_size */
+    static const struct { double v; bool sign; const char *s; } cases[] = {
+        {0, false, "0 B"}, {126, false, "126 B"}, {10239, false, "10239 B"}, {10240, false, "10.0 KiB"},
+        {4855 * 1024.0, false, "4855 KiB"}, {102400, false, "100 KiB"}, {1536, true, "+1536 B"},
+        {-96, true, "-96 B"}, {0, true, "+0 B"}, {-2.5 * 1024 * 1024, true, "-2560 KiB"}, {-25.0 * 1024 * 1024, true, "-25.0 MiB"},
+        {126.4, false, "126 B"}, {12 * 1024.0 * 1024 * 1024 * 1024 * 1024, false, "12288 TiB"},
+        {99.95 * 1024, false, "100.0 KiB"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rc_trace_format_size(cases[i].v, cases[i].sign, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].s);
+    }
+}
+
+static void test_control_and_tracer_memory(void **state)
+{
+    (void)state;
+    rc_heap *h = rc_heap_new(NULL);
+    assert_false(rc_trace_is_tracing(h));
+    assert_null(rc_trace_take_snapshot(h));
+    assert_int_equal(rc_last_error_code(h), RC_ESTATE);
+    assert_int_equal(rc_trace_start(h, 0), RC_EINVAL);
+    void *before = rc_alloc(h, 10);
+    assert_int_equal(rc_trace_start(h, 1), 0);
+    assert_true(rc_trace_is_tracing(h));
+    rc_free(h, before);                  /* allocated before: never traced */
+    enum { N = 100000 };
+    void **p = malloc(N * sizeof *p);
+    for (int i = 0; i < N; i++)
+        p[i] = rc_alloc(h, 24);
+    assert_int_equal(rc_trace_count(h), N);
+    size_t per = rc_trace_get_tracemalloc_memory(h) / N;
+    assert_true(per <= 32);              /* the tracer's memory target */
+    rc_trace_clear_traces(h);
+    size_t cur, peak;
+    rc_trace_get_traced_memory(h, &cur, &peak);
+    assert_int_equal(cur, 0);
+    assert_int_equal(peak, 0);
+    for (int i = 0; i < N; i++)
+        rc_free(h, p[i]);
+    rc_trace_stop(h);
+    assert_false(rc_trace_is_tracing(h));
+    assert_int_equal(rc_trace_count(h), 0);
+    free(p);
+    rc_heap_free(h);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sites_sizes_counts),
+        cmocka_unit_test(test_freed_memory_does_not_show),
+        cmocka_unit_test(test_realloc_moves_the_trace),
+        cmocka_unit_test(test_compare_to_signs),
+        cmocka_unit_test(test_native_frames_and_object_traceback),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_dump_load_round_trip),
+        cmocka_unit_test(test_corrupt_files_refused),
+        cmocka_unit_test(test_format_size_like_python),
+        cmocka_unit_test(test_control_and_tracer_memory),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return 1;
+    return r;
+}

@@ -1,0 +1,68 @@
+/* recycle peak [--func NAME] [FILE|INDEX ...]: mprof peak's lines, with the
+ * exact peak (PEAK records between samples included). */
+#include "commands.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_peak(const rc_mprof *p, const char *func)
+{
+    if (func) {
+        double m = rc_mprof_func_peak(p, func);
+        if (isnan(m))
+            printf("%s\tNaN MiB\n", p->path);
+        else
+            printf("%s\t%.3f MiB\n", p->path, m);
+        return;
+    }
+    double sampled = -INFINITY;
+    for (size_t i = 0; i < p->nmem; i++)
+        sampled = fmax(sampled, p->mem[i].mib);
+    double exact = rc_mprof_peak(p, NULL);
+    printf("%s\t%.3f MiB", p->path, exact);
+    if (exact > sampled)
+        printf("\t(between samples; samples alone: %.3f MiB)", sampled);
+    printf("\n");
+    for (size_t c = 0; c < p->nchildren; c++)
+        printf("  Child %ld\t\t\t%.3f MiB\n", p->children[c].pid,
+               rc_mprof_child_peak(&p->children[c]));
+}
+
+int cmd_peak(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"func", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    char *taken[argc + 1];
+    int ntaken = rc_tool_take_indices(&argc, argv, taken);
+    const char *func = NULL;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1;) {
+        if (c == 'f') {
+            func = optarg;
+            continue;
+        }
+        fprintf(c == 'h' ? stdout : stderr,
+                "usage: recycle peak [--func NAME] [FILE.dat|INDEX ...]   (default: the newest)\n");
+        return c == 'h' ? 0 : RC_EXIT_USAGE;
+    }
+    int nargs, n;
+    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
+    char **paths = args ? rc_tool_profiles("peak", nargs, args, &n) : NULL;
+    free(args);
+    if (!paths)
+        return RC_EXIT_USAGE;
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        rc_mprof *p;
+        if (rc_mprof_load(paths[i], stderr, &p)) {
+            status = RC_EXIT_USAGE;
+            continue;
+        }
+        print_peak(p, func);
+        rc_mprof_free(p);
+    }
+    rc_tool_profiles_free(paths, n);
+    return status;
+}
