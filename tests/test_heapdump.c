@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -327,6 +328,82 @@ static void test_missing_and_unwritable(void **state)
     assert_non_null(strstr(rc_last_error(f->h), "/nonexistent/dir/dump.rcd"));
 }
 
+/* `recycle graph` gives the library's answers from the file. */
+static int run_tool(const char *args, char *out, size_t n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/recycle graph %s 2>&1", RC_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_tool(void **state)
+{
+    fixture *f = *state;
+    char args[256], out[4096], want[256], old[96];
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+    snprintf(old, sizeof old, "%s.old", f->path);
+    assert_int_equal(rename(f->path, old), 0);
+    void *more = gf_other_new(f->h, 42);
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+
+    snprintf(args, sizeof args, "%s --types", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_string_equal(out, "node  7\nother 2\nleaf  1\n");
+
+    snprintf(args, sizeof args, "%s --growth %s", f->path, old);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_string_equal(out, "other        2        +1\n");
+
+    snprintf(args, sizeof args, "%s --why-alive %p", f->path, f->leaf);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "%#llx node (", (unsigned long long)(uintptr_t)f->root);
+    assert_memory_equal(out, want, strlen(want));
+    assert_non_null(strstr(out, "<- held from outside the heap\n"));
+    snprintf(want, sizeof want, "  -> %#llx leaf (", (unsigned long long)(uintptr_t)f->leaf);
+    assert_non_null(strstr(out, want));
+
+    snprintf(args, sizeof args, "%s --leaking", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "%#llx node", (unsigned long long)(uintptr_t)f->root);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "%#llx other", (unsigned long long)(uintptr_t)more);
+    assert_non_null(strstr(out, want));
+
+    char png[96];
+    snprintf(png, sizeof png, "%s.png", f->path);
+    snprintf(args, sizeof args, "%s --show-backrefs %p --max-depth 2 -o %s", f->path, f->leaf, png);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    size_t len;
+    unsigned char *b = slurp(png, &len);
+    assert_memory_equal(b, "\x89PNG", 4);
+    free(b);
+    unlink(png);
+    snprintf(args, sizeof args, "%s --show-refs %p", f->path, f->root);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_memory_equal(out, "digraph ObjectGraph {", 21);
+
+    /* Bad input: exit 2 and a message naming the problem. */
+    snprintf(args, sizeof args, "%s --why-alive 0x10", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    assert_non_null(strstr(out, "no object at 0x10"));
+    b = slurp(f->path, &len);
+    spit(old, b, len / 2);
+    free(b);
+    snprintf(args, sizeof args, "%s --types", old);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    snprintf(want, sizeof want, "bad heap dump at byte offset %zu:", len / 2);
+    assert_non_null(strstr(out, want));
+    snprintf(args, sizeof args, "%s", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    unlink(old);
+    rc_decref(more);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_unwritable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tool, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"list",   cmd_list,   "list the mprofile_*.dat files here (mprof list)"},
     {"rm",     cmd_rm,     "remove profiles by index or name (mprof rm)"},
     {"clean",  cmd_clean,  "remove every mprofile_*.dat file here (mprof clean)"},
+    {"graph",  cmd_graph,  "objgraph on a heap dump: types, growth, leaking, show_refs, why-alive"},
 };
 
 static int usage(FILE *out, int status)
