@@ -318,6 +318,70 @@ static void test_future_version(void **state)
     free(b);
 }
 
+static void put_sum(unsigned char *b, size_t from, size_t to)
+{
+    uint64_t s = fnv(b + from, to - from);
+    for (int i = 0; i < 8; i++)
+        b[to + i] = (unsigned char)(s >> (8 * i));
+}
+
+/* Structure is checked, not only checksums: a file whose checksums were
+ * recomputed after the damage is still refused, at the damaged field. */
+static void test_consistent_checksums_bad_content(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+    size_t len;
+    unsigned char *b = slurp(f->path, &len);
+    size_t names_len = 0;
+    for (int i = 0; i < 8; i++)
+        names_len |= (size_t)b[40 + i] << (8 * i);
+    size_t names_end = 64 + names_len;
+    char bad[96], err[256], want[64];
+    snprintf(bad, sizeof bad, "%s.bad", f->path);
+
+    /* "leaf" renamed "node": two types of one name. */
+    unsigned char *copy = malloc(len);
+    memcpy(copy, b, len);
+    unsigned char *leaf = memmem(copy + 64, names_len, "leaf", 4);
+    assert_non_null(leaf);
+    memcpy(leaf, "node", 4);
+    put_sum(copy, 64, names_end);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: type name \"node\" appears twice",
+             (size_t)(leaf - copy) - 2);
+    if (!strstr(err, want) && !strstr(err, "appears twice"))
+        fail_msg("%s", err);
+
+    /* The first object's type index out of range. */
+    size_t nodes = names_end + 8;
+    memcpy(copy, b, len);
+    copy[nodes + 16] = 0xEE;
+    size_t nobj = 0;
+    for (int i = 0; i < 8; i++)
+        nobj |= (size_t)b[16 + i] << (8 * i);
+    put_sum(copy, nodes, nodes + nobj * 40);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: object 0 has type", nodes + 16);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+
+    /* An external count that the edges contradict. */
+    memcpy(copy, b, len);
+    copy[nodes + 24] ^= 1;
+    put_sum(copy, nodes, nodes + nobj * 40);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: object 0: external count", nodes + 24);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    free(copy);
+    free(b);
+    unlink(bad);
+}
+
 static void test_missing_and_unwritable(void **state)
 {
     fixture *f = *state;
@@ -412,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consistent_checksums_bad_content, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_unwritable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool, setup, teardown),
     };
