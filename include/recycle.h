@@ -876,6 +876,9 @@ int rc_objgraph_save(const rc_objgraph *g, const char *path);
  * future-version file is RC_EFORMAT with a message in err naming the file
  * and byte offset.  err may be NULL. */
 int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+/* The same from memory (fuzzers); name stands for the file in messages. */
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                            rc_objgraph **out, char *err, size_t errlen);
 
 size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
 size_t rc_objgraph_edge_count(const rc_objgraph *g);

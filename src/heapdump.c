@@ -481,6 +481,25 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
     return 0;
 }
 
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                            rc_objgraph **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    rc_objgraph *g = rc__graph_alloc();
+    reader r = {.buf = data, .len = len, .path = name, .err = err, .errlen = errlen};
+    int rc = g ? parse(&r, g) : RC_ENOMEM;
+    if (rc != 0) {
+        if (rc == RC_ENOMEM && err && errlen)
+            snprintf(err, errlen, "%s: out of memory loading the heap dump", name);
+        rc_objgraph_free(g);
+        return rc;
+    }
+    *out = g;
+    return 0;
+}
+
 int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen)
 {
     unsigned char *buf = NULL;
@@ -489,18 +508,8 @@ int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errl
     if (err && errlen)
         err[0] = '\0';
     int rc = read_file(path, &buf, &len, err, errlen);
-    if (rc != 0)
-        return rc;
-    rc_objgraph *g = rc__graph_alloc();
-    reader r = {.buf = buf, .len = len, .path = path, .err = err, .errlen = errlen};
-    rc = g ? parse(&r, g) : RC_ENOMEM;
+    if (rc == 0)
+        rc = rc_objgraph_load_buffer(buf, len, path, out, err, errlen);
     free(buf);
-    if (rc != 0) {
-        if (rc == RC_ENOMEM && err && errlen)
-            snprintf(err, errlen, "%s: out of memory loading the heap dump", path);
-        rc_objgraph_free(g);
-        return rc;
-    }
-    *out = g;
-    return 0;
+    return rc;
 }

@@ -76,7 +76,7 @@ static rc_objgraph *dump_and_load(fixture *f)
 }
 
 typedef struct infos {
-    rc_objinfo v[64];
+    rc_objinfo v[1024];
     size_t n;
 } infos;
 
@@ -89,7 +89,9 @@ static int collect(const rc_objinfo *o, void *arg)
 
 static void assert_same_objects(const rc_objgraph *a, const rc_objgraph *b)
 {
-    infos x = {0}, y = {0};
+    static infos x, y;
+    x.n = y.n = 0;
+    assert_true(rc_objgraph_count(a) <= 1024);
     rc_objgraph_each(a, collect, &x);
     rc_objgraph_each(b, collect, &y);
     assert_int_equal(x.n, y.n);
@@ -102,6 +104,8 @@ static void assert_same_objects(const rc_objgraph *a, const rc_objgraph *b)
         assert_int_equal(x.v[i].external, y.v[i].external);
         assert_int_equal(x.v[i].tracked, y.v[i].tracked);
         assert_int_equal(x.v[i].immortal, y.v[i].immortal);
+        assert_int_equal(x.v[i].in_garbage, y.v[i].in_garbage);
+        assert_int_equal(x.v[i].finalizer, y.v[i].finalizer);
         assert_null(y.v[i].obj);
     }
 }
@@ -156,7 +160,7 @@ static void test_round_trip(void **state)
         assert_int_equal(t1[i].count, t2[i].count);
         assert_int_equal(t1[i].bytes, t2[i].bytes);
     }
-    infos l1 = {0}, l2 = {0};
+    static infos l1, l2;
     rc_objgraph_leaking(live, collect, &l1);
     rc_objgraph_leaking(dump, collect, &l2);
     assert_int_equal(l1.n, l2.n);
@@ -182,6 +186,66 @@ static void test_round_trip(void **state)
                         dot_text(dump, (uintptr_t)f->leaf, true, dotpath));
     rc_objgraph_free(live);
     rc_objgraph_free(dump);
+}
+
+/* The seed's Object1/Object2 cycle with the built-in types: two dicts that
+ * hold each other, kept by a list the program holds; ints and strings are
+ * in the graph although the collector does not track them. */
+static void test_round_trip_builtins(void **state)
+{
+    (void)state;
+    rc_heap *h = gf_heap();
+    void *holder = rc_list_new(h, 0);
+    void *o1 = rc_dict_new(h), *o2 = rc_dict_new(h);
+    void *n = rc_int_from(h, 1000000), *s = rc_str_new(h, "a string that is not interned, with spaces");
+    assert_int_equal(rc_dict_set_str(o1, "ref", o2), 0);
+    assert_int_equal(rc_dict_set_str(o2, "ref", o1), 0);
+    assert_int_equal(rc_dict_set_str(o2, "payload", n), 0);
+    assert_int_equal(rc_list_append(holder, s), 0);
+    assert_int_equal(rc_list_append(holder, o1), 0);
+    rc_decref(o1);
+    rc_decref(o2);
+    rc_decref(n);
+    rc_decref(s);
+
+    void **chain;
+    size_t len;
+    assert_int_equal(rc_graph_why_alive(n, &chain, &len), 0);
+    assert_int_equal(len, 4);
+    assert_ptr_equal(chain[0], holder);
+    assert_ptr_equal(chain[1], o1);
+    assert_ptr_equal(chain[2], o2);
+    assert_ptr_equal(chain[3], n);
+    free(chain);
+
+    rc_objgraph *live = rc_objgraph_new(h);
+    rc_objinfo info;
+    assert_true(rc_objgraph_lookup(live, (uintptr_t)n, &info));
+    assert_string_equal(info.type, "int");
+    assert_false(info.tracked);
+    assert_int_equal(info.external, 0);
+    assert_true(rc_objgraph_lookup(live, (uintptr_t)s, &info));
+    assert_string_equal(info.type, "str");
+    assert_int_equal(info.size, rc_sizeof(s));
+    assert_int_equal(rc_objgraph_type_count(live, "dict"), 2);
+
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/rc-heapdump-b-%d.rcd", (int)getpid());
+    assert_int_equal(rc_objgraph_save(live, path), 0);
+    rc_objgraph *dump = NULL;
+    char err[256];
+    assert_int_equal(rc_objgraph_load(path, &dump, err, sizeof err), 0);
+    assert_same_objects(live, dump);
+    assert_same_chain(live, dump, n);
+    unlink(path);
+    rc_objgraph_free(live);
+    rc_objgraph_free(dump);
+
+    /* Dropped by the program, the cycle has no holder: no chain. */
+    rc_decref(holder);
+    assert_int_equal(rc_graph_why_alive(n, &chain, &len), RC_ENOENT);
+    assert_true(rc_gc_collect(h, 2) >= 2);
+    rc_heap_free(h);
 }
 
 /* growth between two dumps equals what show_growth saw live. */
@@ -473,6 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_between_dumps, setup, teardown),
+        cmocka_unit_test(test_round_trip_builtins),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
