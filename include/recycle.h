@@ -941,7 +941,8 @@ const char *rc_objgraph_last_error(const rc_objgraph *g);
 size_t rc_graph_count(rc_heap *h, const char *type);
 /* Returns the number of types, fills out[0..cap) most common first. */
 size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
-/* objgraph.show_most_common_types: "name count" lines, names padded. */
+/* objgraph.show_most_common_types: "name count" lines, names padded;
+ * limit 0: every type (objgraph's limit=None), as for show_growth. */
 int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the

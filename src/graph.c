@@ -458,6 +458,8 @@ size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap)
 
 int rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out)
 {
+    if (limit == 0)     /* objgraph's limit=None: every type */
+        limit = rc_graph_typestats(h, NULL, 0);
     rc_type_count *t = malloc((limit ? limit : 1) * sizeof *t);
     if (!t)
         return rc__error(h, RC_ENOMEM, "show_most_common_types: out of memory");
@@ -488,6 +490,8 @@ long rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit)
 
 int rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out)
 {
+    if (limit == 0)     /* objgraph's limit=None: every type that grew */
+        limit = rc_graph_typestats(h, NULL, 0);
     rc_type_growth *t = malloc((limit ? limit : 1) * sizeof *t);
     if (!t)
         return rc__error(h, RC_ENOMEM, "show_growth: out of memory");

@@ -280,6 +280,11 @@ static void test_typestats(void **state)
     fclose(f);
     assert_string_equal(text, "node 5\nleaf 3\n");
     free(text);
+    f = open_memstream(&text, &len);
+    assert_int_equal(rc_graph_show_most_common_types(h, 0, f), 0);
+    fclose(f);
+    assert_string_equal(text, "node  5\nleaf  3\nother 2\n");
+    free(text);
 
     for (int i = 0; i < 10; i++)
         rc_decref(keep[i]);
