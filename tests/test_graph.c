@@ -328,6 +328,14 @@ static void test_growth(void **state)
     assert_string_equal(text, "node        5        +3\n"
                               "leaf        1        +1\n");
     free(text);
+    /* Peaks are per heap: a second heap starts from nothing. */
+    rc_heap *h2 = gf_heap();
+    void *x = gf_node_new(h2, 0);
+    assert_int_equal(rc_graph_growth(h2, gr, 4), 1);
+    assert_int_equal(gr[0].delta, 1);
+    assert_int_equal(rc_graph_growth(h, gr, 4), 0);
+    rc_decref(x);
+    rc_heap_free(h2);
     for (int i = 0; i < 6; i++)
         rc_decref(keep[i]);
     rc_heap_free(h);
