@@ -86,7 +86,8 @@ static int take_census(rc_heap *h, census *c)
         }
     if (!ok || !(c->internal = calloc(c->n + 1, sizeof *c->internal)))
         return rc__error(h, RC_ENOMEM, "rc_heap_check: out of memory for %zu objects", c->n);
-    qsort(c->obj, c->n, sizeof *c->obj, by_address);
+    if (c->n > 1)
+        qsort(c->obj, c->n, sizeof *c->obj, by_address);
     return 0;
 }
 
