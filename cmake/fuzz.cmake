@@ -23,3 +23,8 @@ foreach(src ${RC_FUZZERS})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   endif()
 endforeach()
+
+# The seed files of the file-format corpora (run by hand; see docs/reliability.md).
+add_executable(fuzz_make_seeds ${PROJECT_SOURCE_DIR}/fuzz/make_seeds.c)
+target_compile_definitions(fuzz_make_seeds PRIVATE _GNU_SOURCE)
+target_link_libraries(fuzz_make_seeds PRIVATE recycle_static)

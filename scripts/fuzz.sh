@@ -26,7 +26,7 @@ for t in $targets; do
     dict=(); [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
     echo "fuzz.sh: $t for ${seconds}s (corpus $corpus: $(ls "$corpus" | wc -l) inputs)"
     # Fuzz into a scratch corpus seeded from ours, then keep only the
-    # inputs that add coverage.  -fork keeps going after a crash.
+    # inputs that add coverage.  A failure stops that harness; the next runs.
     if ! "$build/$t" "$work" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
             -rss_limit_mb=2048 -artifact_prefix="$corpus/" -print_final_stats=1 \
             >"$build/$t.log" 2>&1; then
