@@ -80,8 +80,10 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     if (st->narenas == st->arenas_cap) {
         size_t cap = st->arenas_cap ? st->arenas_cap * 2 : 16;
         rc_arena **arr = realloc(st->arenas, cap * sizeof *arr);
-        if (!arr)
+        if (!arr) {
+            rc__error(h, RC_ENOMEM, "cannot grow the arena table to %zu entries", cap);
             return NULL;
+        }
         st->arenas = arr;
         st->arenas_cap = cap;
     }

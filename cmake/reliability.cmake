@@ -28,3 +28,10 @@ endforeach()
 add_executable(fuzz_make_seeds ${PROJECT_SOURCE_DIR}/fuzz/make_seeds.c)
 target_compile_definitions(fuzz_make_seeds PRIVATE _GNU_SOURCE)
 target_link_libraries(fuzz_make_seeds PRIVATE recycle_static)
+
+# tests/test_faults.c fails the C library's allocations as librecycle calls
+# them: every malloc/calloc/realloc reference in the static library goes
+# through the test's __wrap_ functions.
+if(TARGET test_faults)
+  target_link_options(test_faults PRIVATE -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc)
+endif()
