@@ -984,6 +984,21 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
 
 /* ==== section: reliability (issue 8) ==== */
 
+/* The whole-heap consistency checker (docs/reliability.md), for tests and
+ * for hunting corruption.  Validates every object header (type pointer,
+ * flags, refcount > 0, generation word), the generation structures (young
+ * vector slots match headers, gen0_start <= length, the gen-2 and permanent
+ * counts equal what a walk finds, each tracked object in exactly one
+ * generation), the allocator's own bookkeeping (pools, free lists, arena
+ * lists, counters), the weakref table, and that every reference found
+ * inside the heap points at a live object of the heap and no refcount is
+ * lower than the references found.  Returns 0, or RC_EINVAL with
+ * rc_last_error naming the object and the violated invariant (RC_ESTATE
+ * during a collection or a death, RC_ENOMEM when it cannot get the scratch
+ * memory it needs).  O(n log n) in the number of objects; it never
+ * allocates from the heap. */
+int rc_heap_check(rc_heap *h);
+
 /* ==== end section: reliability ==== */
 
 #ifdef __cplusplus

@@ -593,11 +593,23 @@ static int visit_release_dead(void *child, void *arg)
     return 0;
 }
 
+static int visit_keep_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc) && c->flag[dead_index(ch)]) {
+        c->flag[dead_index(ch)] = false;
+        c->work[c->nwork++] = ch;
+    }
+    return 0;
+}
+
 /* Which dead objects clearing cannot free: clearing drops the references
  * of members that have `clear`; members without one keep theirs until they
  * die.  Counting only references from clear-less members, a member whose
  * count is 0 dies, releasing its references in turn; whoever is left is
- * held by a cycle of clear-less members: uncollectable (flag false). */
+ * held by a cycle of clear-less members: uncollectable (flag false) -- and
+ * so is everything a member left references, since it is not cleared. */
 static bool find_collectable(gc_run *r, dead_counts *c)
 {
     dead_set *d = &r->dead;
@@ -614,6 +626,12 @@ static bool find_collectable(gc_run *r, dead_counts *c)
         if (!rc__type_clears(rc__type(o)))
             rc__traverse(o, visit_release_dead, c);
     }
+    /* A member that stays is not cleared: what it references stays too. */
+    for (size_t i = 0; i < d->len; i++)
+        if (!c->flag[i])
+            c->work[c->nwork++] = d->v[i];
+    while (c->nwork > 0)
+        rc__traverse(c->work[--c->nwork], visit_keep_dead, c);
     return true;
 }
 
