@@ -22,6 +22,7 @@ recycle=$build/recycle
 PY=${DEMO_PYTHON:-/usr/bin/python3}
 MPROF=${DEMO_MPROF:-/usr/bin/python3-mprof}
 started=$(date +%s)
+export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
     export DEMO_N=300000 DEMO_SLEEP_MS=150 DEMO_GC_STEPS=50000
@@ -83,14 +84,14 @@ result() {
     awk -v k="$2" -v f="${3:-3}" '$1 == "RESULT" && $2 == k { print $f; exit }' "$1"
 }
 
-# calls FILE: per bracket of average_of_random_ints, in time order:
+# calls FILE: per bracket of average_random, in time order:
 # "max low" MiB (max: highest sample inside the call; low: lowest sample
 # between its end and the next call's start, or the end of the run), then
 # "base final": the last sample before the first call and the last one.
 calls() {
     awk '
     $1 == "MEM" { n++; t[n] = $3; m[n] = $2 }
-    $1 == "FUNC" && $2 ~ /average_of_random_ints$/ { c++; t0[c] = $4; t1[c] = $6 }
+    $1 == "FUNC" && $2 ~ /average_random$/ { c++; t0[c] = $4; t1[c] = $6 }
     END {
         for (i = 1; i <= c; i++)        # brackets in time order (insertion sort)
             for (j = i; j > 1 && t0[j] < t0[j - 1]; j--) {

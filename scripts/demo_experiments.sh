@@ -50,7 +50,7 @@ exp_baseline() {
     py_profile baseline.py array array || true
     read -r base final < <(calls "$out/c_list.dat" | tail -1)
     read -r m1 x1 < <(calls "$out/c_list.dat" | sed -n 1p)
-    para "\`examples/baseline_list.c\` calls \`average_of_random_ints\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
+    para "\`examples/baseline_list.c\` calls \`average_random\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
     para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS. The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
     calls_table "recycle list" "$out/c_list.dat" "recycle array" "$out/c_array.dat" \
                 "CPython list" "$out/py_list.dat" "CPython numpy array" "$out/py_array.dat"

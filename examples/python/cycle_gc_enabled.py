@@ -1,6 +1,6 @@
 """Experiment 4 in CPython: the same cycle with gc enabled: still stairs."""
 import gc
-from seed_arrays import three_calls
+from seed import three_calls
 
 
 def show_count(call, after):

@@ -1,6 +1,6 @@
 """Experiment 2 in CPython: gc.disable() changes nothing, refcounting frees."""
 import gc
-from seed_arrays import three_calls
+from seed import three_calls
 
 gc.disable()
 print("gc.isenabled():", gc.isenabled())

@@ -2,7 +2,7 @@
 import gc
 import sys
 import time
-from seed_arrays import three_calls
+from seed import three_calls
 
 
 def collect_after_second(call, after):
