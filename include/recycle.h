@@ -673,7 +673,7 @@ typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
     char  *name;
     double mem0, t0, mem1, t1;
-    int    level;               /* 1 = outermost bracket */
+    int    level;               /* nesting depth, 0 = outermost (as memory_profiler) */
 } rc_mprof_func;
 typedef struct rc_mprof_interval {  /* true maximum between two samples */
     double mib, t0, t1;

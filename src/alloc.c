@@ -17,6 +17,14 @@ RC_INLINE size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 RC_INLINE int kind_index(int kind) { return RC_KIND_INDEX(kind); }
 
+/* rc_assert for raw buffers: they have no object header to name a type. */
+#if RC_DEBUG >= 1
+#define buffer_assert(cond, check, p, ...) \
+    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), "buffer", (p), __VA_ARGS__); } while (0)
+#else
+#define buffer_assert(cond, check, p, ...) ((void)0)
+#endif
+
 /* ------------------------------------------------------------------------
  * Arenas
  * ---------------------------------------------------------------------- */
@@ -218,11 +226,11 @@ RC_INLINE char *pool_pop(struct rc_alloc_state *st, rc_pool *p)
 
 /* Gives back the arena's pools that sit empty in class lists, once every
  * other pool of the arena is free: the arena can then go to the OS. */
-static void arena_drop_empty_pools(struct rc_alloc_state *st, rc_arena *a)
+static void arena_drop_empty_pools(struct rc_alloc_state *st, rc_arena *a, const rc_pool *emptied)
 {
     for (size_t i = 0; i < a->nextpool && a->nempty; i++) {
         rc_pool *p = (rc_pool *)(a->base + i * RC_POOL_SIZE);
-        if (p->kind != RC_KIND_FREE && p->used == 0) {
+        if (p != emptied && p->kind != RC_KIND_FREE && p->used == 0) {
             a->nempty--;
             used_unlink(st, p);
             pool_give_back(st, p);
@@ -242,7 +250,7 @@ static RC_NOINLINE void pool_emptied(struct rc_alloc_state *st, rc_pool *p)
     }
     used_unlink(st, p);
     if (a->nempty && a->nfree + a->nempty + 1 == RC_POOLS_PER_ARENA)
-        arena_drop_empty_pools(st, a);
+        arena_drop_empty_pools(st, a, p);
     pool_give_back(st, p);
 }
 
@@ -654,7 +662,7 @@ static void raw_check_large(const rc_heap *h, const void *p)
 {
     const rc_large *l = large_of(p);
     (void)h, (void)l;
-    rc_assert(((uintptr_t)p & 15) == 0 && l->heap == h && l->kind == RC_KIND_RAW,
+    buffer_assert(((uintptr_t)p & 15) == 0 && l->heap == h && l->kind == RC_KIND_RAW,
               "rc_free of a pointer that is not a buffer of this heap", p, "heap %p", (const void *)h);
 }
 
@@ -667,7 +675,8 @@ void rc_free(rc_heap *h, void *p)
         h->on_free(h, p);
     rc_pool *pool = raw_pool(st, p);
     if (RC_LIKELY(pool != NULL)) {
-        rc_assert(pool->kind == RC_KIND_RAW, "rc_free of an object", p, "use rc_decref");
+        buffer_assert(pool->kind == RC_KIND_RAW && pool->heap == h, "rc_free of a pointer that is not a buffer of this heap",
+                      p, "%s", pool->kind == RC_KIND_OBJ ? "an object: use rc_decref" : "another heap's block");
         st->requested -= pool->size;
         st->live[1]--;
         pool_push(st, pool, p);
@@ -716,7 +725,8 @@ void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
     rc_pool *pool = raw_pool(st, p);
     size_t old;
     if (pool) {
-        rc_assert(pool->kind == RC_KIND_RAW, "rc_realloc of an object", p, "objects cannot be resized");
+        buffer_assert(pool->kind == RC_KIND_RAW && pool->heap == h, "rc_realloc of a pointer that is not a buffer of this heap",
+                      p, "%s", pool->kind == RC_KIND_OBJ ? "objects cannot be resized" : "another heap's block");
         old = pool->size;
         if (n <= RC_SMALL_MAX && rc__class_size(class_of(n)) == old) {
             if (!admit(h, st, 0))

@@ -650,10 +650,20 @@ static size_t clear_dead(gc_run *r)
         if (!o)
             continue;
         const rc_type *t = rc__type(o);
-        if (t->clear) {
-            o->refcnt++;
-            t->clear(rc__body(o));
-            rc_decref(rc__body(o));
+        if (!t->clear)
+            continue;
+        o->refcnt++;
+        t->clear(rc__body(o));
+        if (--o->refcnt != 0)
+            continue;
+        /* Dead now: finalized and unlinked already, so the death skips
+         * straight to freeing — unless a callback made a new weakref. */
+        if (rc__hflags(o) & RC_HF_WEAKREFS) {
+            rc__dealloc(o);
+        } else {
+            d->v[i] = NULL;
+            o->gc = RC_GC_UNTRACKED;
+            rc__free_dead(r->h, o);
         }
     }
     for (size_t i = 0; i < d->len; i++)

@@ -75,7 +75,5 @@ int rc__graph_show(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot_
                    const char *path);
 
 /* heapdump.c: one FNV-1a 64 pass, shared by the writer and the loader. */
-uint64_t rc__fnv1a(uint64_t h, const void *p, size_t n);
-#define RC_FNV_OFFSET 0xcbf29ce484222325ull
 
 #endif /* RC_GRAPH_H */

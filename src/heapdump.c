@@ -32,14 +32,6 @@
 #define NAME_MAX_LEN    4096u
 #define TYPES_MAX       (1u << 20)
 
-uint64_t rc__fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* ------------------------------------------------------------------------
  * Writing
  * ---------------------------------------------------------------------- */

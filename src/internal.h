@@ -214,6 +214,9 @@ int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
+/* The end of a death, for an object already finalized, without weakrefs
+ * and unlinked from the collector: drop its references, release, free. */
+void rc__free_dead(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
@@ -233,6 +236,8 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     const rc_type *t = rc__type(o);
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
+
+#include "hash.h"
 
 /* prim/: the OS. */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */

@@ -297,7 +297,7 @@ int rc_mprof_write(const rc_mprof *p, FILE *out)
         fputs("FUNC ", out);
         put_name(f->name, out);
         fprintf(out, " %.4f %.4f %.4f %.4f %d\n", f->mem0, f->t0, f->mem1, f->t1,
-                f->level > 0 ? f->level : 1);
+                f->level);
     }
     if (p->has_exit)
         fprintf(out, "EXIT %s %d %.4f\n", p->exit_signaled ? "signal" : "code", p->exit_code,

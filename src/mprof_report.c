@@ -44,7 +44,7 @@ static void report_calls(const rc_mprof *p, FILE *out)
     for (size_t i = 0; i < p->nfuncs; i++) {
         const rc_mprof_func *f = &p->funcs[i];
         row r = {f->name, 1, f->t1 - f->t0, f->mem0, f->mem1, call_max(p, f), f->mem1 - f->mem0};
-        print_row(out, &r, 2 * (f->level > 1 ? f->level - 1 : 0));
+        print_row(out, &r, 2 * (f->level > 0 ? f->level : 0));
     }
 }
 

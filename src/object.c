@@ -176,6 +176,11 @@ void rc__dealloc(rc_head *o)
         rc__weak_on_dealloc(h, o);
     if (rc__type(o)->traverse)
         rc__gc_on_dealloc(h, o);
+    rc__free_dead(h, o);
+}
+
+void rc__free_dead(rc_heap *h, rc_head *o)
+{
     if (h->dealloc_depth >= RC_DEALLOC_DEPTH) {
         *trash_link(o) = h->trash;
         h->trash = o;

@@ -213,26 +213,29 @@ static void draw_brackets(const rc_mprof *p, double s, const range *r, legend *l
             plptex(x0, f->mem0 + 1.4 * v, 1, 0, 0, label);
         }
         if (!in_legend(lg, f->name))
-            add_legend(lg, col, 1, "%s (%zu calls)", f->name, calls_of(p, f->name));
+            {
+            size_t calls = calls_of(p, f->name);
+            add_legend(lg, col, 1, "%s (%zu call%s)", f->name, calls, calls == 1 ? "" : "s");
+        }
     }
     plwidth(1);
 }
 
 static void draw_flame(const rc_mprof *p, double s, const range *r)
 {
-    int levels = 1;
+    int levels = 1;   /* as mprof's flame_plotter: 1 + the deepest level */
     for (size_t i = 0; i < p->nfuncs; i++)
-        levels = p->funcs[i].level > levels ? p->funcs[i].level : levels;
+        levels = p->funcs[i].level + 1 > levels ? p->funcs[i].level + 1 : levels;
     /* Levels stack up from the bottom of the plot, each 1/(levels+1) of a
      * band covering the lower half. */
     double band = (r->y1 - r->y0) / 2 / (levels + 1);
     for (size_t i = 0; i < p->nfuncs; i++) {
         const rc_mprof_func *f = &p->funcs[i];
-        int lv = f->level > 0 ? f->level : 1;
-        double y0 = r->y0 + (lv - 1) * band, y1 = y0 + band;
+        int lv = f->level > 0 ? f->level : 0;
+        double y0 = r->y0 + lv * band, y1 = y0 + band;
         double x0 = f->t0 - s, x1 = f->t1 - s;
         PLFLT x[4] = {x0, x1, x1, x0}, y[4] = {y0, y0, y1, y1};
-        plcol0(FLAME0 + ((lv - 1) * 2 + (int)(i % 2)) % NFLAME);
+        plcol0(FLAME0 + (lv * 2 + (int)(i % 2)) % NFLAME);
         plfill(4, x, y);
         plcol0(FG);
         if ((x1 - x0) > (r->x1 - r->x0) / 25) {
@@ -269,8 +272,10 @@ static void draw_max(const rc_mprof *p, double s, const range *r)
     char label[64];
     plcol0(LINE0 + 2);
     pllsty(2);
+    plwidth(1.5);
     segment(r->x0, peak, r->x1, peak);
     segment(t - s, r->y0, t - s, r->y1);
+    plwidth(1);
     pllsty(1);
     snprintf(label, sizeof label, "max %.1f MiB", peak);
     plptex(r->x1 - (r->x1 - r->x0) * 0.01, peak + (r->y1 - r->y0) * 0.015, 1, 0, 1, label);

@@ -8,7 +8,7 @@
  * Without the variable every call returns after one predictable branch.
  *
  * Each thread keeps its own stack of open brackets; the level written is
- * the depth in that stack (1 = outermost), as memory_profiler's
+ * the depth in that stack, 0 for the outermost, as memory_profiler's
  * TimeStamper counts it.  Memory is the process's RSS (statm), in MiB. */
 #include "recycle.h"
 #include "profile_internal.h"
@@ -120,7 +120,7 @@ static RC_NOINSTR void pop(void)
         return;            /* an end without a begin: ignore */
     int d = --depth;
     if (d < MAX_FRAMES && stack[d].recorded)
-        write_record(&stack[d], d + 1);
+        write_record(&stack[d], d);
 }
 
 void rc_profile_begin(const char *name)

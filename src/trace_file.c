@@ -34,15 +34,6 @@ static const char *const sect_name[NSECT] = {"strings", "frames", "traceback fra
 static const size_t sect_elem[NSECT] = {1, sizeof(rc__sframe), sizeof(uint32_t), sizeof(rc__stb), sizeof(rc__strace)};
 #define TAG_END TAG('E', 'N', 'D', '!')
 
-uint64_t rc__fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
@@ -112,7 +103,7 @@ static const size_t *counts_of(const rc__snapdata *d, size_t c[NSECT])
 
 int rc__snap_write_fd(int fd, const rc__snapdata *d)
 {
-    writer w = {.fd = fd, .sum = RC__FNV_INIT};
+    writer w = {.fd = fd, .sum = RC_FNV_OFFSET};
     size_t c[NSECT];
     counts_of(d, c);
     uint64_t total = HEADER_SIZE + 16;
@@ -275,7 +266,7 @@ int rc__snap_parse(const unsigned char *buf, size_t len, rc__snapdata *d, char *
         return e;
     if (len - pos != 16 || get32(&r, pos) != TAG_END || get32(&r, pos + 4) != 0)
         return fail(&r, pos, "expected the end marker");
-    if (get64(&r, pos + 8) != rc__fnv1a(RC__FNV_INIT, buf, pos))
+    if (get64(&r, pos + 8) != rc__fnv1a(RC_FNV_OFFSET, buf, pos))
         return fail(&r, pos + 8, "checksum mismatch: the file is corrupt");
     return check_refs(&r, d, where);
 }

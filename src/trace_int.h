@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 /* Memory for the tracer's own tables: page-granular, zero-filled. */
 typedef struct rc__tmem {
     void *(*map)(size_t size);
@@ -170,7 +172,5 @@ int rc__snap_write_path(const char *path, const rc__snapdata *d);
  * and writes "byte offset N: what" into msg. */
 int rc__snap_parse(const unsigned char *buf, size_t len, rc__snapdata *d, char *msg, size_t msglen);
 
-uint64_t rc__fnv1a(uint64_t h, const void *p, size_t n);
-#define RC__FNV_INIT 0xcbf29ce484222325ull
 
 #endif /* RC_TRACE_INT_H */

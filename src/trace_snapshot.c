@@ -72,7 +72,7 @@ static bool index_grow(const rc_snapshot *s, uint32_t **idx, size_t *mask, size_
     return true;
 }
 
-static uint64_t str_hash(const char *str) { return rc__fnv1a(RC__FNV_INIT, str, strlen(str)); }
+static uint64_t str_hash(const char *str) { return rc__fnv1a(RC_FNV_OFFSET, str, strlen(str)); }
 static uint64_t str_hash_at(const rc_snapshot *s, uint32_t off) { return str_hash(s->d.strs + off); }
 
 uint32_t rc__snap_str(rc_snapshot *s, const char *str)
@@ -95,7 +95,7 @@ uint32_t rc__snap_str(rc_snapshot *s, const char *str)
     return off;
 }
 
-static uint64_t frame_hash(const rc__sframe *f) { return rc__fnv1a(RC__FNV_INIT, f, sizeof *f); }
+static uint64_t frame_hash(const rc__sframe *f) { return rc__fnv1a(RC_FNV_OFFSET, f, sizeof *f); }
 static uint64_t frame_hash_at(const rc_snapshot *s, uint32_t i) { return frame_hash(&s->d.frames[i]); }
 
 uint32_t rc__snap_frame(rc_snapshot *s, const rc__sframe *f)

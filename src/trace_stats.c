@@ -33,7 +33,7 @@ static void grouping_free(grouping *g)
 
 static uint64_t key_hash(const kframe *k, size_t n)
 {
-    uint64_t h = RC__FNV_INIT;
+    uint64_t h = RC_FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h = rc__fnv1a(h, k[i].file, strlen(k[i].file) + 1);
         h = rc__fnv1a(h, &k[i].line, sizeof k[i].line);

@@ -8,59 +8,24 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-/* ---- fixture: until heap.c/gc.c land on main, a heap built by hand ---- */
-static size_t (*collect_hook)(rc_heap *h);
-static int collections;
-
-int rc__error(rc_heap *h, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(h->err_msg, sizeof h->err_msg, fmt, ap);
-    va_end(ap);
-    h->err_code = code;
-    return code;
-}
-
-void rc__fatal(const char *check, const void *obj, const char *fmt, ...)
-{
-    fprintf(stderr, "recycle: %s: object at %p\n", check, obj);
-    (void)fmt;
-    abort();
-}
-
-size_t rc_gc_collect(rc_heap *h, int generation)
-{
-    (void)generation;
-    collections++;
-    h->gc.collecting = true;
-    size_t n = collect_hook ? collect_hook(h) : 0;
-    h->gc.collecting = false;
-    return n;
-}
+#include "node.h"
 
 static rc_heap *heap_with(size_t spare, size_t max_bytes, uint64_t fail_at, bool after)
 {
-    rc_heap *h = calloc(1, sizeof *h);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.arena_spare = spare;
+    cfg.max_bytes = max_bytes;
+    cfg.fail_alloc_at = fail_at;
+    cfg.fail_alloc_after = after;
+    rc_heap *h = rc_heap_new(&cfg);
     assert_non_null(h);
-    h->cfg.arena_spare = spare;
-    h->cfg.max_bytes = max_bytes;
-    h->cfg.fail_alloc_at = fail_at;
-    h->cfg.fail_alloc_after = after;
-    assert_int_equal(rc__alloc_init(h, &h->cfg), 0);
     return h;
 }
 
 static rc_heap *heap_new(void) { return heap_with(1, 0, 0, false); }
-
-static void heap_free(rc_heap *h)
-{
-    rc__alloc_destroy(h);
-    free(h);
-}
-
-static int last_code(const rc_heap *h) { return h->err_code; }
-/* ---- end of fixture ---- */
+static void heap_free(rc_heap *h) { rc_heap_free(h); }
+static int last_code(const rc_heap *h) { return rc_last_error_code(h); }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
@@ -433,53 +398,60 @@ static void test_fault_injection_sweep(void **state)
     }
 }
 
-static rc_head *cap_garbage[64];
-static size_t cap_ngarbage;
-
-static size_t free_cap_garbage(rc_heap *h)
-{
-    /* The collector frees; an allocation from inside it must not recurse. */
-    assert_null(rc__alloc_object(h, 100000, NULL));
-    size_t n = cap_ngarbage;
-    while (cap_ngarbage)
-        rc__free_object(h, cap_garbage[--cap_ngarbage]);
-    return n;
-}
-
+/* rc_new over max_bytes: a full collection frees the dead cycles, then
+ * the allocation fits; when nothing is left to collect rc_new returns NULL
+ * with RC_ENOMEM, live objects are untouched and the heap keeps working. */
 static void test_cap_collects_then_fails(void **state)
 {
     (void)state;
-    rc_heap *h = heap_with(1, 64 * 1024, 0, false);
-    collect_hook = free_cap_garbage;
-    collections = 0;
-    for (int i = 0; i < 40; i++) {
-        cap_garbage[cap_ngarbage++] = rc__alloc_object(h, 1000, NULL);
-        assert_non_null(cap_garbage[cap_ngarbage - 1]);
+    enum { CAP = 256 * 1024 };
+    rc_heap *h = heap_with(1, CAP, 0, false);
+    rc_gc_disable(h);                    /* only the cap may collect */
+    size_t collections0 = rc_gc_get_stats(h, 2).collections;
+    /* Dead two-node cycles filling about half the cap. */
+    for (int i = 0; i < 1000; i++) {
+        node *a = node_new(h, &node_type, i), *b = node_new(h, &node_type, -i);
+        assert_non_null(a);
+        assert_non_null(b);
+        node_set(a, 0, b);
+        node_set(b, 0, a);
+        rc_decref(b);
+        rc_decref(a);
     }
-    assert_int_equal(collections, 0);
-    rc_head *keep[100];
-    int kept = 0;
-    /* Over the cap: one collection frees the garbage, then it fits. */
-    while (kept < 100) {
-        keep[kept] = rc__alloc_object(h, 1000, NULL);
-        if (!keep[kept])
-            break;
-        kept++;
-    }
-    assert_int_equal(collections, 2);    /* one freed the garbage, one found none */
-    assert_int_equal(cap_ngarbage, 0);
-    assert_int_equal(kept, 64);          /* 64 blocks of 1024 B fill the cap exactly */
-    assert_int_equal(last_code(h), RC_ENOMEM);
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
-    assert_true(mi.requested <= 64 * 1024);
-    /* The heap still works below the cap. */
-    rc__free_object(h, keep[--kept]);
-    keep[kept] = rc__alloc_object(h, 1000, NULL);
-    assert_non_null(keep[kept++]);
+    assert_true(mi.requested > CAP / 4);
+    assert_int_equal(rc_gc_get_stats(h, 2).collections, collections0);
+    /* Live nodes until the cap refuses. */
+    enum { MAXKEEP = CAP / 32 };
+    node **keep = calloc(MAXKEEP, sizeof *keep);
+    size_t kept = 0;
+    while (kept < MAXKEEP && (keep[kept] = rc_new(h, &node_type)))
+        keep[kept]->id = (long)kept, kept++;
+    assert_true(kept < MAXKEEP);
+    assert_int_equal(last_code(h), RC_ENOMEM);
+    assert_non_null(strstr(rc_last_error(h), "max_bytes"));
+    /* One collection freed the cycles; the failing attempt collected again. */
+    assert_int_equal(rc_gc_get_stats(h, 2).collections, collections0 + 2);
+    assert_int_equal(rc_gc_get_stats(h, 2).collected, 2000);
+    rc_heap_memory(h, &mi);
+    assert_true(mi.requested <= CAP);
+    assert_true(mi.requested + 64 > CAP);   /* a node's block is 64 bytes */
+    assert_int_equal(mi.live_objects, kept);
+    for (size_t i = 0; i < kept; i++) {
+        assert_int_equal(keep[i]->id, (long)i);
+        assert_int_equal(rc_refcount(keep[i]), 1);
+    }
+    /* Room again after a free. */
+    rc_decref(keep[--kept]);
+    keep[kept] = node_new(h, &node_type, (long)kept);
+    assert_non_null(keep[kept]);
+    kept++;
     while (kept)
-        rc__free_object(h, keep[--kept]);
-    collect_hook = NULL;
+        rc_decref(keep[--kept]);
+    free(keep);
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
     heap_free(h);
 }
 

@@ -121,6 +121,38 @@ size_t rc_str_nchars(const void *o)
 
 /* ---- value operations ---------------------------------------------------- */
 
+/* Non-ASCII code points Python's str.isprintable() rejects: the C1
+ * controls, and the space, separator and format characters in common use
+ * (the full Unicode category tables are not carried; docs/types.md). */
+static bool unprintable(uint32_t cp)
+{
+    static const uint32_t ranges[][2] = {
+        {0x80, 0xA0}, {0xAD, 0xAD}, {0x1680, 0x1680}, {0x180E, 0x180E}, {0x2000, 0x200F},
+        {0x2028, 0x202F}, {0x205F, 0x2064}, {0x2066, 0x206F}, {0x3000, 0x3000}, {0xD800, 0xF8FF},
+        {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}, {0xE0001, 0xE007F}, {0xF0000, 0x10FFFF},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1]) return true;
+    return false;
+}
+
+/* Decodes the (valid) UTF-8 sequence at p; returns its length. */
+static size_t decode(const unsigned char *p, uint32_t *cp)
+{
+    size_t len = p[0] < 0x80 ? 1 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+    uint32_t v = len == 1 ? p[0] : p[0] & (0x7Fu >> len);
+    for (size_t k = 1; k < len; k++) v = v << 6 | (p[k] & 0x3Fu);
+    *cp = v;
+    return len;
+}
+
+static void put_escaped(rc_strbuf *sb, uint32_t cp)
+{
+    if (cp < 0x100) rc__sb_printf(sb, "\\x%02x", (unsigned)cp);
+    else if (cp < 0x10000) rc__sb_printf(sb, "\\u%04x", (unsigned)cp);
+    else rc__sb_printf(sb, "\\U%08x", (unsigned)cp);
+}
+
 /* Python's unicode_repr: single quotes unless the text has ' and no ". */
 static int str_repr(const void *self, rc_strbuf *sb, int depth)
 {
@@ -129,17 +161,16 @@ static int str_repr(const void *self, rc_strbuf *sb, int depth)
     bool has_sq = memchr(s->data, '\'', s->len) != NULL, has_dq = memchr(s->data, '"', s->len) != NULL;
     char q = has_sq && !has_dq ? '"' : '\'';
     rc__sb_put(sb, &q, 1);
-    for (size_t i = 0; i < s->len; i++) {
-        unsigned char c = (unsigned char)s->data[i];
-        if (c == (unsigned char)q || c == '\\') rc__sb_printf(sb, "\\%c", c);
-        else if (c == '\n') rc__sb_puts(sb, "\\n");
-        else if (c == '\r') rc__sb_puts(sb, "\\r");
-        else if (c == '\t') rc__sb_puts(sb, "\\t");
-        else if (c < 0x20 || c == 0x7F) rc__sb_printf(sb, "\\x%02x", c);
-        else if (c == 0xC2 && i + 1 < s->len && (unsigned char)s->data[i + 1] < 0xA0) {
-            rc__sb_printf(sb, "\\x%02x", (unsigned char)s->data[i + 1]);   /* C1 controls */
-            i++;
-        } else rc__sb_put(sb, (const char *)&s->data[i], 1);
+    for (size_t i = 0; i < s->len && !sb->err;) {
+        uint32_t cp;
+        size_t n = decode((const unsigned char *)s->data + i, &cp);
+        if (cp == (unsigned char)q || cp == '\\') rc__sb_printf(sb, "\\%c", (char)cp);
+        else if (cp == '\n') rc__sb_puts(sb, "\\n");
+        else if (cp == '\r') rc__sb_puts(sb, "\\r");
+        else if (cp == '\t') rc__sb_puts(sb, "\\t");
+        else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && unprintable(cp))) put_escaped(sb, cp);
+        else rc__sb_put(sb, s->data + i, n);
+        i += n;
     }
     rc__sb_put(sb, &q, 1);
     return sb->err;

@@ -1,0 +1,233 @@
+/* dict: the compact ordered table, keys by value, errors, cycles, copies. */
+#include "value_check.h"
+
+static void set_get_del_contains(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h), *k = rc_str_format(h, "a key"), *v = rc_list_new(h, 0);
+    assert_int_equal(rc_dict_set(d, k, v), 0);
+    assert_int_equal(rc_refcount(k), 2);
+    assert_int_equal(rc_refcount(v), 2);
+    void *k2 = rc_str_new(h, "a key");   /* another object, same text */
+    assert_ptr_equal(rc_dict_get(d, k2), v);
+    assert_int_equal(rc_dict_contains(d, k2), 1);
+    assert_ptr_equal(rc_dict_get_str(d, "a key"), v);
+    assert_null(rc_dict_get_str(d, "other"));
+    assert_int_equal(rc_dict_set(d, k2, rc_none(h)), 0);   /* replaces the value, keeps the key */
+    assert_int_equal(rc_refcount(v), 1);
+    assert_int_equal(rc_dict_len(d), 1);
+    assert_int_equal(rc_dict_del(d, k2), 0);
+    assert_int_equal(rc_refcount(k), 1);
+    assert_int_equal(rc_dict_del(d, k2), RC_ENOENT);
+    assert_error(h, RC_ENOENT, "KeyError: 'a key'");
+    assert_int_equal(rc_dict_contains(d, k2), 0);
+    rc_decref(k);
+    rc_decref(k2);
+    rc_decref(v);
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
+static void numbers_compare_by_value_as_in_python(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h), *f = rc_float_from(h, 1.0), *big = rc_int_from(h, 1000000), *bigf = rc_float_from(h, 1e6);
+    rc_dict_set(d, I(h, 1), S(h, "int"));
+    rc_dict_set(d, f, S(h, "float"));       /* d[1.0] overwrites d[1] */
+    rc_dict_set(d, rc_true(h), S(h, "bool"));
+    rc_dict_set(d, big, rc_none(h));
+    assert_int_equal(rc_dict_len(d), 2);
+    assert_repr(d, "{1: 'bool', 1000000: None}");
+    assert_ptr_equal(rc_dict_get(d, bigf), rc_none(h));
+    void *objs[] = {d, f, big, bigf, S(h, "int"), S(h, "float"), S(h, "bool")};
+    for (size_t i = 0; i < 7; i++) rc_decref(objs[i]);
+    for (size_t i = 4; i < 7; i++) rc_decref(objs[i]);
+    rc_heap_free(h);
+}
+
+static void unhashable_keys_are_etype(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h), *l = rc_list_new(h, 0), *s = rc_set_new(h);
+    assert_int_equal(rc_dict_set(d, l, l), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "unhashable type: 'list'");
+    assert_int_equal(rc_dict_set(d, d, l), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "unhashable type: 'dict'");
+    assert_int_equal(rc_dict_set(d, s, l), RC_ETYPE);
+    assert_null(rc_dict_get(d, l));
+    assert_int_equal(rc_last_error_code(h), RC_ETYPE);
+    assert_int_equal(rc_dict_contains(d, l), RC_ETYPE);
+    assert_int_equal(rc_dict_len(d), 0);
+    assert_int_equal(rc_refcount(l), 1);
+    assert_int_equal(rc_dict_set(l, l, l), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "expected dict, got list");
+    rc_decref(d);
+    rc_decref(l);
+    rc_decref(s);
+    rc_heap_free(h);
+}
+
+static void insertion_order_survives_deletes_and_growth(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    const int n = 100000;   /* index widths 1, 2 and 4 bytes */
+    for (int i = 0; i < n; i++) {
+        void *k = rc_int_from(h, (int64_t)i * 7919 % n);
+        assert_int_equal(rc_dict_set(d, k, k), 0);
+        rc_decref(k);
+    }
+    assert_int_equal(rc_dict_len(d), n);
+    for (int i = 0; i < n; i += 2) {
+        void *k = rc_int_from(h, (int64_t)i * 7919 % n);
+        assert_int_equal(rc_dict_del(d, k), 0);
+        rc_decref(k);
+    }
+    size_t pos = 0, seen = 0;
+    void *k, *v;
+    while (rc_dict_next(d, &pos, &k, &v)) {
+        int64_t x;
+        rc_int_value(k, &x);
+        assert_true(x == (int64_t)(2 * seen + 1) * 7919 % n);   /* still in insertion order */
+        assert_ptr_equal(k, v);
+        seen++;
+    }
+    assert_int_equal(seen, n / 2);
+    void *again = rc_int_from(h, 0);
+    rc_dict_set(d, again, again);   /* re-inserted: goes last */
+    void *keys = rc_dict_keys(d);
+    assert_int_equal(rc_equal(rc_list_get(keys, rc_list_len(keys) - 1), again), 1);
+    for (int i = 0; i < n; i++) {
+        void *q = rc_int_from(h, i);
+        void *got = rc_dict_get(d, q);
+        if (got) assert_int_equal(rc_equal(got, q), 1);
+        rc_decref(q);
+    }
+    rc_decref(again);
+    rc_decref(keys);
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
+static void string_and_tuple_keys(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    char buf[32];
+    for (int i = 0; i < 5000; i++) {
+        void *k = rc_str_format(h, "key-%d", i), *t = rc_tuple_pack(h, 2, k, rc_int_from(h, i % 200));
+        rc_dict_set(d, k, t);
+        rc_dict_set(d, t, k);
+        rc_decref(k);
+        rc_decref(t);
+    }
+    assert_int_equal(rc_dict_len(d), 10000);
+    for (int i = 0; i < 5000; i += 97) {
+        snprintf(buf, sizeof buf, "key-%d", i);
+        void *t = rc_dict_get_str(d, buf);
+        assert_non_null(t);
+        void *probe = rc_tuple_pack(h, 2, rc_tuple_get(t, 0), rc_int_from(h, i % 200));
+        void *back = rc_dict_get(d, probe);
+        assert_non_null(back);
+        assert_string_equal(rc_str_data(back), buf);
+        rc_decref(probe);
+    }
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
+static void a_dict_whose_entry_refers_to_itself_is_collected(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    size_t live = vc_live(h);
+    void *d = rc_dict_new(h);
+    rc_dict_set_str(d, "self", d);
+    assert_repr(d, "{'self': {...}}");
+    rc_decref(d);
+    assert_int_equal(vc_live(h), live + 2);   /* the dict and its key */
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(vc_live(h), live);
+    rc_heap_free(h);
+}
+
+static void iteration_views_and_mutation_check(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    rc_dict_set_str(d, "a", I(h, 1));
+    rc_dict_set_str(d, "b", I(h, 2));
+    void *values = rc_dict_values(d), *items = rc_dict_items(d);
+    assert_repr(values, "[1, 2]");
+    assert_repr(items, "[('a', 1), ('b', 2)]");
+    void *it = rc_iter(d), *k;
+    assert_int_equal(rc_iter_next(it, &k), 1);
+    assert_repr(k, "'a'");
+    rc_decref(k);
+    rc_dict_set_str(d, "c", I(h, 3));
+    assert_int_equal(rc_iter_next(it, &k), RC_ESTATE);
+    assert_error(h, RC_ESTATE, "dictionary changed size during iteration");
+    rc_decref(it);
+    it = rc_dict_iter_items(d);
+    int n = 0;
+    while (rc_iter_next(it, &k) == 1) {
+        n++;
+        rc_decref(k);
+    }
+    assert_int_equal(n, 3);
+    rc_decref(it);
+    rc_decref(values);
+    rc_decref(items);
+    assert_int_equal(rc_dict_clear(d), 0);
+    assert_int_equal(rc_dict_len(d), 0);
+    assert_repr(d, "{}");
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
+static void equality_copy_deepcopy_sizeof(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *a = rc_dict_new(h), *b = rc_dict_new(h), *l = rc_list_new(h, 0);
+    size_t empty = rc_sizeof(a);
+    rc_dict_set_str(a, "x", I(h, 1));
+    rc_dict_set_str(a, "l", l);
+    rc_dict_set_str(b, "l", l);
+    rc_dict_set_str(b, "x", rc_float_from(h, 1.0));
+    rc_decref(rc_dict_get_str(b, "x"));
+    assert_int_equal(rc_equal(a, b), 1);   /* order does not matter */
+    assert_true(rc_sizeof(a) > empty);
+    void *c = rc_copy(a), *dc = rc_deepcopy(a);
+    assert_ptr_equal(rc_dict_get_str(c, "l"), l);
+    assert_ptr_not_equal(rc_dict_get_str(dc, "l"), l);
+    assert_int_equal(rc_equal(dc, a), 1);
+    rc_dict_set_str(a, "me", a);
+    void *dself = rc_deepcopy(a);
+    assert_ptr_equal(rc_dict_get_str(dself, "me"), dself);
+    void *objs[] = {a, b, l, c, dc, dself};
+    for (size_t i = 0; i < 6; i++) rc_decref(objs[i]);
+    assert_int_equal(rc_gc_collect(h, 2), 4);   /* two self-referencing dicts and their lists */
+    rc_heap_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(set_get_del_contains),
+        cmocka_unit_test(numbers_compare_by_value_as_in_python),
+        cmocka_unit_test(unhashable_keys_are_etype),
+        cmocka_unit_test(insertion_order_survives_deletes_and_growth),
+        cmocka_unit_test(string_and_tuple_keys),
+        cmocka_unit_test(a_dict_whose_entry_refers_to_itself_is_collected),
+        cmocka_unit_test(iteration_views_and_mutation_check),
+        cmocka_unit_test(equality_copy_deepcopy_sizeof),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,208 @@
+/* src/sampler.c: recycle run / attach — exact peaks, children, exit
+ * statuses, programs that cannot start or die by a signal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <recycle.h>
+#include "prof_support.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *dir;
+
+static rc_mprof *run(const char *name, rc_sampler_opts o, char **argv, rc_sampler_result *r)
+{
+    o.output = prof_path(dir, name);
+    unlink(o.output);
+    assert_int_equal(rc_sampler_run(&o, argv, r), 0);
+    assert_true(r->started);
+    rc_mprof *p;
+    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    return p;
+}
+
+static double sampled_max(const rc_mprof *p)
+{
+    double m = 0;
+    for (size_t i = 0; i < p->nmem; i++)
+        m = fmax(m, p->mem[i].mib);
+    return m;
+}
+
+/* A 200 MiB spike held 20 ms between 100 ms samples: every run records it
+ * in the file (PEAK), in the result and in rc_mprof_peak / recycle peak. */
+static void test_spike_between_samples_is_caught_every_run(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_spike"), "200", "20", "150", "250", NULL};
+    int missed_by_samples = 0;
+    for (int run_no = 0; run_no < 4; run_no++) {
+        rc_sampler_result r;
+        rc_mprof *p = run("spike.dat", (rc_sampler_opts){.interval = 0.1}, argv, &r);
+        double peak = rc_mprof_peak(p, NULL);
+        assert_true(peak >= 200);
+        assert_true(r.peak_mib >= 200);
+        assert_true(r.exited && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+        missed_by_samples += sampled_max(p) < 200;
+        if (sampled_max(p) < 200)
+            assert_true(p->npeaks >= 1);
+        rc_mprof_free(p);
+    }
+    char *out;
+    assert_int_equal(prof_sh(&out, "%s peak %s", prof_recycle(), prof_path(dir, "spike.dat")), 0);
+    double shown = strtod(strchr(out, '\t') + 1, NULL);
+    assert_true(shown >= 200);
+    free(out);
+    print_message("samples alone missed the spike in %d of 4 runs\n", missed_by_samples);
+}
+
+static void test_one_millisecond_interval(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_spike"), "16", "20", "200", "200", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("fast.dat", (rc_sampler_opts){.interval = 0.001}, argv, &r);
+    assert_true(p->nmem >= 100);   /* ~420 ms of run at 1 ms */
+    for (size_t i = 1; i < p->nmem; i++)
+        assert_true(p->mem[i].t >= p->mem[i - 1].t);
+    assert_true(rc_mprof_peak(p, NULL) >= 16);
+    rc_mprof_free(p);
+}
+
+/* -C sums the descendants into MEM; -M gives each its CHLD series. */
+static void test_children_summed_and_separate(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_children"), "2", "40", "500", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("kids_c.dat", (rc_sampler_opts){.interval = 0.05, .include_children = true}, argv, &r);
+    assert_true(sampled_max(p) >= 80);
+    assert_int_equal(p->nchildren, 0);
+    rc_mprof_free(p);
+
+    p = run("kids_m.dat", (rc_sampler_opts){.interval = 0.05, .multiprocess = true}, argv, &r);
+    assert_true(sampled_max(p) < 40);          /* MEM: the parent alone */
+    assert_int_equal(p->nchildren, 2);
+    assert_true(p->children[0].pid != p->children[1].pid);
+    for (size_t i = 0; i < 2; i++)
+        assert_true(rc_mprof_child_peak(&p->children[i]) >= 40);
+    rc_mprof_free(p);
+
+    p = run("kids_cm.dat", (rc_sampler_opts){.interval = 0.05, .include_children = true,
+                                             .multiprocess = true}, argv, &r);
+    assert_true(sampled_max(p) >= 80);
+    assert_int_equal(p->nchildren, 2);
+    rc_mprof_free(p);
+}
+
+static void test_program_that_cannot_start(void **state)
+{
+    (void)state;
+    char *argv[] = {"/nonexistent/prog", NULL};
+    rc_sampler_opts o = {.output = prof_path(dir, "never.dat")};
+    rc_sampler_result r;
+    assert_int_equal(rc_sampler_run(&o, argv, &r), RC_ENOENT);
+    assert_false(r.started);
+    assert_int_equal(r.exec_errno, ENOENT);
+    assert_int_equal(access(o.output, F_OK), -1);   /* no file left behind */
+
+    char *out;
+    assert_int_equal(prof_sh(&out, "cd %s && %s run /nonexistent/prog", dir, prof_recycle()), 127);
+    assert_non_null(strstr(out, "cannot start '/nonexistent/prog': No such file or directory"));
+    free(out);
+}
+
+/* Killed inside a bracket: the file is complete up to the death, holds the
+ * brackets that ended, and says how the program died. */
+static void test_program_killed_by_signal(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_brackets"), "crash", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("crash.dat", (rc_sampler_opts){.interval = 0.02}, argv, &r);
+    assert_true(r.exited && WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
+    assert_true(p->has_exit && p->exit_signaled && p->exit_code == SIGKILL);
+    assert_int_equal(p->bad_lines, 0);
+    size_t outer = 0, doomed = 0;
+    for (size_t i = 0; i < p->nfuncs; i++) {
+        outer += !strcmp(p->funcs[i].name, "outer");
+        doomed += !strcmp(p->funcs[i].name, "doomed");
+    }
+    assert_int_equal(outer, 1);
+    assert_int_equal(doomed, 0);
+    rc_mprof_free(p);
+
+    char *out;
+    int rc = prof_sh(&out, "cd %s && %s run -E -o crash2.dat %s crash", dir, prof_recycle(),
+                     prof_example("profile_brackets"));
+    assert_int_equal(rc, 128 + SIGKILL);
+    assert_non_null(strstr(out, "killed by signal 9"));
+    free(out);
+}
+
+static void test_exit_code_propagated_with_E(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(prof_sh(&out, "cd %s && %s run -o e.dat sh -c 'exit 3'", dir, prof_recycle()), 0);
+    free(out);
+    assert_int_equal(prof_sh(&out, "cd %s && %s run -E -o e.dat sh -c 'exit 3'", dir, prof_recycle()), 3);
+    assert_non_null(strstr(out, "exited with status 3"));
+    free(out);
+    /* default name: mprofile_<timestamp>.dat in the current directory */
+    const char *d = prof_tmpdir();
+    assert_int_equal(prof_sh(&out, "cd %s && %s run true && ls", d, prof_recycle()), 0);
+    assert_non_null(strstr(out, "mprofile_"));
+    free(out);
+}
+
+static void test_attach_to_running_process(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(prof_example("profile_spike"), "profile_spike", "30", "50", "300", "300", (char *)NULL);
+        _exit(127);
+    }
+    rc_sampler_opts o = {.interval = 0.02, .output = prof_path(dir, "attach.dat")};
+    rc_sampler_result r;
+    usleep(50000);
+    assert_int_equal(rc_sampler_attach(&o, pid, &r), 0);
+    rc_mprof *p;
+    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    assert_true(p->nmem >= 5);
+    assert_true(rc_mprof_peak(p, NULL) >= 30);
+    assert_non_null(strstr(p->cmdline, "profile_spike"));
+    rc_mprof_free(p);
+    waitpid(pid, NULL, 0);
+    assert_true(rc_sampler_find_pid("no-such-process-name-xyz") < 0);
+}
+
+int main(void)
+{
+    dir = prof_tmpdir();
+    if (!dir)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spike_between_samples_is_caught_every_run),
+        cmocka_unit_test(test_one_millisecond_interval),
+        cmocka_unit_test(test_children_summed_and_separate),
+        cmocka_unit_test(test_program_that_cannot_start),
+        cmocka_unit_test(test_program_killed_by_signal),
+        cmocka_unit_test(test_exit_code_propagated_with_E),
+        cmocka_unit_test(test_attach_to_running_process),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (!failed)
+        prof_sh(NULL, "rm -rf '%s'", dir);
+    return failed;
+}
