@@ -29,6 +29,23 @@
 #define RC_DEBUG 0
 #endif
 
+/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+#ifdef RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
+#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RC_INLINE      static inline __attribute__((always_inline))
@@ -283,5 +300,6 @@ void     rc__os_unmap(void *p, size_t size);
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
 const char *rc__os_getenv(const char *name);
+bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
 #endif /* RC_INTERNAL_H */
