@@ -225,18 +225,11 @@ static uint32_t initial_refs(const rc_head *o)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            rc_span_iter it_;                                                     \
-            rc_span s_;                                                           \
-            rc__span_iter_init((r)->h, &it_);                                     \
-            while (rc__span_next(&it_, &s_)) {                                    \
-                char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;     \
-                for (; p_ < end_; p_ += s_.stride) {                              \
-                    rc_head *o = (rc_head *)(void *)p_;                           \
-                    if (!o->tw || o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN) \
-                        continue;                                                 \
-                    body                                                          \
-                }                                                                 \
-            }                                                                     \
+            RC_FOR_EACH_OBJECT((r)->h, o, {                                       \
+                if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
+                    continue;                                                     \
+                body                                                              \
+            });                                                                   \
         }                                                                         \
     } while (0)
 
@@ -447,7 +440,8 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     uint32_t g = c->gc;
     if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
         c->gc = g | RC_GC_REACHABLE;
-        r->late += (g & RC_GC_DEAD) != 0;
+        if (RC_UNLIKELY(g & RC_GC_DEAD))
+            r->late++;
         if ((char *)c < r->cursor)
             push(r, c);
     }
@@ -504,9 +498,9 @@ static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
     size_t promoted = 0;
-    FOR_EACH_CANDIDATE(r, o, {
+    RC_FOR_EACH_OBJECT(r->h, o, {
         uint32_t g = o->gc;
-        if (!is_cand(g))
+        if (!is_cand(g))        /* untracked, frozen, or promoted already */
             continue;
         if (!(g & RC_GC_REACHABLE)) {
             if (!(g & RC_GC_REFS)) {
@@ -1008,17 +1002,12 @@ rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
 static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
 {
     size_t n = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s))
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-            if (o->tw && o->gc == from) {
-                o->gc = to;
-                n++;
-            }
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == from) {
+            o->gc = to;
+            n++;
         }
+    });
     return n;
 }
 
@@ -1062,56 +1051,42 @@ int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
                 return rv;
         }
     }
+    int rv = 0;
     if (generation == 2 || generation == -1) {
-        rc_span_iter it;
-        rc_span s;
-        rc__span_iter_init(h, &it);
-        while (rc__span_next(&it, &s))
-            for (size_t i = 0; i < s.count; i++) {
-                rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-                if (o->tw && o->gc == RC_GC_OLD) {
-                    int rv = fn(rc__body(o), arg);
-                    if (rv)
-                        return rv;
-                }
-            }
+        RC_FOR_EACH_OBJECT(h, o, {
+            if (o->gc == RC_GC_OLD && (rv = fn(rc__body(o), arg)) != 0)
+                goto out;
+        });
     }
-    return 0;
+out:
+    return rv;
 }
 
-typedef struct referrer_search {
+typedef struct target_search {
     const void *target;
     bool        found;
-} referrer_search;
+} target_search;
 
-static int visit_find_target(void *child, void *arg)
+RC_INLINE int visit_find_target(void *child, void *arg)
 {
-    referrer_search *s = arg;
-    if (child == s->target) {
-        s->found = true;
-        return 1;
-    }
-    return 0;
+    target_search *s = arg;
+    s->found = child == s->target;
+    return s->found;
 }
 
-typedef struct referrers_walk {
-    const void *target;
-    rc_visit    fn;
-    void       *arg;
-} referrers_walk;
-
-static int visit_if_refers(void *obj, void *arg)
-{
-    referrers_walk *w = arg;
-    referrer_search s = {w->target, false};
-    rc__traverse(rc__head(obj), visit_find_target, &s);
-    return s.found ? w->fn(obj, w->arg) : 0;
-}
-
+/* gc.get_referrers: one address-ordered walk, children visited inline. */
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
-    referrers_walk w = {target, fn, arg};
-    return rc_gc_get_objects(h, -1, visit_if_refers, &w);
+    int rv = 0;
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
+            continue;
+        target_search s = {target, false};
+        RC_FOR_EACH_CHILD(o, visit_find_target, &s);
+        if (s.found && (rv = fn(rc__body(o), arg)) != 0)
+            return rv;
+    });
+    return rv;
 }
 
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)

@@ -124,6 +124,25 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
  * while iterating (their tw becomes 0) but none may be allocated. */
 bool rc__span_next(rc_span_iter *it, rc_span *s);
 
+/* Runs body with o bound to each live object of h, in the allocator's
+ * walk order (pools by address, then large objects).  `continue` in body
+ * skips to the next object. */
+#define RC_FOR_EACH_OBJECT(h, o, ...)                                          \
+    do {                                                                       \
+        rc_span_iter it_;                                                      \
+        rc_span s_;                                                            \
+        rc__span_iter_init((h), &it_);                                         \
+        while (rc__span_next(&it_, &s_)) {                                     \
+            char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
+            for (; p_ < end_; p_ += s_.stride) {                               \
+                rc_head *o = (rc_head *)(void *)p_;                            \
+                if (!o->tw)                                                    \
+                    continue;                                                  \
+                __VA_ARGS__                                                    \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
