@@ -395,18 +395,30 @@ static int chain_query(const rc_objgraph *cg, uint64_t addr, bool backwards, siz
     return rc;
 }
 
+/* find_backref_chain and find_ref_chain: a search with the user's predicate. */
+static int user_chain(const rc_objgraph *g, uint64_t addr, bool backwards, rc_objinfo_pred pred,
+                      void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
+{
+    if (!pred) {
+        *chain = NULL;
+        *len = 0;
+        return rc__graph_fail((rc_objgraph *)g, RC_EINVAL, "%s: no predicate",
+                              backwards ? "find_backref_chain" : "find_ref_chain");
+    }
+    user_pred u = {pred, ctx};
+    return chain_query(g, addr, backwards, max_depth, call_user_pred, &u, true, chain, len);
+}
+
 int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
                                    void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
 {
-    user_pred u = {pred, ctx};
-    return chain_query(g, addr, true, max_depth, call_user_pred, &u, true, chain, len);
+    return user_chain(g, addr, true, pred, ctx, max_depth, chain, len);
 }
 
 int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
                                void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
 {
-    user_pred u = {pred, ctx};
-    return chain_query(g, addr, false, max_depth, call_user_pred, &u, true, chain, len);
+    return user_chain(g, addr, false, pred, ctx, max_depth, chain, len);
 }
 
 int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len)
