@@ -126,6 +126,8 @@ static int check_writable(rc_objgraph *g)
 int rc_objgraph_save(const rc_objgraph *cg, const char *path)
 {
     rc_objgraph *g = (rc_objgraph *)cg;   /* only err is written */
+    if (!path)
+        return rc__graph_fail(g, RC_EINVAL, "rc_heap_dump: no path");
     int rc = check_writable(g);
     if (rc != 0)
         return rc;
