@@ -196,7 +196,6 @@ static void fill_node(builder *b, rc_gnode *n, rc_head *o)
     n->internal = 0;
     n->flags = (rc__is_tracked(o) ? RC_GN_TRACKED : 0)
              | (o->refcnt == RC_REFCNT_IMMORTAL ? RC_GN_IMMORTAL : 0)
-             | ((rc__hflags(o) & RC_HF_GARBAGE) ? RC_GN_GARBAGE : 0)
              | (t->finalize ? RC_GN_FINALIZER : 0);
 }
 
@@ -289,6 +288,16 @@ static int record_edges(builder *b)
     return 0;
 }
 
+/* Flags the nodes held by gc.garbage (the heap's list of them). */
+static void mark_garbage(builder *b)
+{
+    for (size_t i = 0; i < b->h->gc.garbage_len; i++) {
+        uint32_t n = rc__graph_find(b->g, (uint64_t)(uintptr_t)b->h->gc.garbage[i]);
+        if (n != RC_GNONE)
+            b->g->nodes[n].flags |= RC_GN_GARBAGE;
+    }
+}
+
 rc_objgraph *rc_objgraph_new(rc_heap *h)
 {
     builder b = {.h = h, .g = rc__graph_alloc()};
@@ -299,6 +308,8 @@ rc_objgraph *rc_objgraph_new(rc_heap *h)
         rc = number_nodes(&b);
     if (rc == 0)
         rc = record_edges(&b);
+    if (rc == 0)
+        mark_garbage(&b);
     free(b.spans);
     free(b.slot2node);
     free(b.granules);
