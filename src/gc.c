@@ -138,6 +138,8 @@ typedef struct rc_dead_set {
     unsigned  hflags;        /* union of the members' RC_HF_* flags */
     bool      clearless;     /* some member's type has no clear */
     bool      finalizers;    /* some member's type has finalize */
+    bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
+    const rc_type *last_type;/* the type last noted */
 } dead_set;
 
 bool rc__gc_in_dead_set(const rc_head *o)
@@ -359,31 +361,36 @@ static void mark_reachable(gc_run *r)
 
 /* 3. sweep --------------------------------------------------------------------- */
 
-/* Appends o to a vector of objects; false when it cannot grow. */
-static bool dead_push_keep(dead_set *d, rc_head *o)
+static RC_NOINLINE bool dead_grow(dead_set *d)
 {
-    if (d->len == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 256;
-        rc_head **v = realloc(d->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        d->v = v;
-        d->cap = cap;
-    }
-    d->v[d->len++] = o;
+    size_t cap = d->cap ? d->cap * 2 : 256;
+    rc_head **v = realloc(d->v, cap * sizeof *v);
+    if (!v)
+        return false;
+    d->v = v;
+    d->cap = cap;
     return true;
 }
 
-/* Adds o to the dead set; its word remembers its index there. */
-static bool dead_push(dead_set *d, rc_head *o)
+static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
 {
-    if (!dead_push_keep(d, o))
-        return false;
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)(d->len - 1);
-    const rc_type *t = rc__type(o);
-    d->hflags |= rc__hflags(o);
+    d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
+    d->not_refs |= !(t->flags & RC_TYPE_REFS);
+}
+
+/* Adds o to the dead set; its word remembers its index there.  What its
+ * type needs is noted once per run of members of one type. */
+RC_INLINE bool dead_push(dead_set *d, rc_head *o)
+{
+    if (RC_UNLIKELY(d->len == d->cap) && !dead_grow(d))
+        return false;
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
+    d->v[d->len++] = o;
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        dead_note_type(d, rc__type(o));
     return true;
 }
 
@@ -481,7 +488,8 @@ static void undo_dead(gc_run *r)
         d->v[i]->gc = RC_GC_CAND | (d->v[i]->gc & RC_GC_REACHABLE);
     d->len = 0;
     d->hflags = 0;
-    d->clearless = d->finalizers = false;
+    d->clearless = d->finalizers = d->not_refs = false;
+    d->last_type = NULL;
 }
 
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
@@ -778,6 +786,38 @@ static size_t clear_dead(gc_run *r)
     return collected;
 }
 
+/* The bulk case: every member is an RC_TYPE_REFS body.  Nothing outside
+ * the dead set refers to a member (such a reference would have made it
+ * reachable), so the references between members need no decref at all:
+ * only those leaving the set are dropped, then every member is freed as it
+ * is met — no holds, no clears, no cascades. */
+static size_t free_dead_refs(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        void **p = (void **)rc__body(o);
+        for (size_t k = 0, nk = rc__nrefs(rc__type(o)); k < nk; k++)
+            if (p[k] && !is_cand(rc__head(p[k])->gc))
+                rc_decref(p[k]);
+    }
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        d->v[i] = NULL;
+        if (rc__hflags(o) & RC_HF_WEAKREFS)
+            rc__weak_on_dealloc(r->h, o);   /* made by a callback meanwhile */
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(r->h, o);
+        n++;
+    }
+    return n;
+}
+
 static void save_all(gc_run *r)
 {
     dead_set *d = &r->dead;
@@ -811,7 +851,7 @@ static size_t handle_dead(gc_run *r, size_t *uncollectable)
         save_all(r);
         return n;
     }
-    return clear_dead(r);
+    return d->not_refs ? clear_dead(r) : free_dead_refs(r);
 }
 
 /* ---- one collection ------------------------------------------------------------- */

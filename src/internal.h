@@ -220,6 +220,8 @@ void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs
  * and unlinked from the collector: drop its references, release, free. */
 void rc__free_dead(rc_heap *h, rc_head *o);
+/* The very end of a death: release, then the block goes back. */
+void rc__release_and_free(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */

@@ -157,8 +157,14 @@ static void destroy(rc_heap *h, rc_head *o)
     } else if (t->traverse) {
         t->traverse(body, decref_child, NULL);
     }
+    rc__release_and_free(h, o);
+}
+
+void rc__release_and_free(rc_heap *h, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
     if (t->release)
-        t->release(body);
+        t->release(rc__body(o));
     h->live_objects--;
     rc__free_object(h, o);
 }
