@@ -773,8 +773,9 @@ static size_t clear_dead(gc_run *r)
             d->v[i] = NULL;
             o->gc = RC_GC_UNTRACKED;
             if (rc__type_clears(rc__type(o)))
-                rc__hflag_set(o, RC_HF_CLEARED);   /* no second clear */
-            rc__free_dead(r->h, o);
+                rc__release_and_free(r->h, o);   /* cleared above: nothing to drop */
+            else
+                rc__free_dead(r->h, o);          /* drops what traverse visits */
         }
     }
     return collected;
