@@ -88,6 +88,12 @@ typedef struct rc_type {
 
 /* rc_type.flags */
 #define RC_TYPE_NO_WEAKREF 0x1u    /* weak references to instances are refused */
+/* The first size / sizeof(void *) words of the body are references, each
+ * NULL or an object (like a __slots__ class whose slots all hold objects);
+ * rc_new_var may add non-reference bytes after them.  The runtime traverses
+ * and clears them itself, without calling through the type — the
+ * collector's fastest case; traverse and clear are ignored. */
+#define RC_TYPE_REFS       0x2u
 
 /* Heap configuration: one table of options, each with an environment
  * override read by rc_config_default (mimalloc's style).  A malformed
@@ -663,7 +669,7 @@ bool rc_profile_enabled(void);             /* true under `recycle run` */
 void rc_profile_scope_end_(int *unused);
 #define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
 #define RC_PROFILE_SCOPE(name) \
-    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+    __attribute__((cleanup(rc_profile_scope_end_), unused)) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
         (rc_profile_begin(name), 0)
 #define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
 #define RC_PROFILE_CAT2_(a, b) a##b
@@ -881,12 +887,21 @@ int rc_objgraph_save(const rc_objgraph *g, const char *path);
  * future-version file is RC_EFORMAT with a message in err naming the file
  * and byte offset.  err may be NULL. */
 int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+/* The same from memory (fuzzers); name stands for the file in messages. */
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                            rc_objgraph **out, char *err, size_t errlen);
 
 size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
 size_t rc_objgraph_edge_count(const rc_objgraph *g);
 /* The object at addr; false when the snapshot has none there. */
 bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
 int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* gc.get_referrers / gc.get_referents of the object at addr, once per
+ * reference (an object holding it twice is visited twice).  The referrer
+ * index is built on first use (O(heap)); each query after that costs only
+ * the object's own references.  RC_ENOENT when addr is not in g. */
+int    rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
+int    rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
 
 /* ---- queries over a snapshot ---- */
 
@@ -937,7 +952,8 @@ const char *rc_objgraph_last_error(const rc_objgraph *g);
 size_t rc_graph_count(rc_heap *h, const char *type);
 /* Returns the number of types, fills out[0..cap) most common first. */
 size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
-/* objgraph.show_most_common_types: "name count" lines, names padded. */
+/* objgraph.show_most_common_types: "name count" lines, names padded;
+ * limit 0: every type (objgraph's limit=None), as for show_growth. */
 int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the

@@ -78,6 +78,10 @@ static void mnode_release(void *self)
 }
 
 static const rc_type mnode_type = {"mnode", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL};
+/* The same layout with the runtime doing traverse and clear (RC_TYPE_REFS):
+ * half the objects are of each kind, so both paths meet in one graph. */
+static const rc_type mnode_refs_type = {"mnode_refs", KIDS * sizeof(void *), NULL, NULL, NULL,
+                                        mnode_release, RC_TYPE_REFS, NULL};
 
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
@@ -170,7 +174,7 @@ static void set_kid(mnode *a, int k, mnode *b)
 static void op_create(rc_heap *h)
 {
     assert_true(M.n < M.cap);
-    mnode *m = rc_new(h, &mnode_type);
+    mnode *m = rnd(2) ? rc_new(h, &mnode_type) : rc_new_var(h, &mnode_refs_type, sizeof(mnode));
     assert_non_null(m);
     m->id = M.n++;
     M.ptr[m->id] = m;
