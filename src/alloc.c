@@ -20,28 +20,37 @@
  * Pools: pop and push
  * ---------------------------------------------------------------------- */
 
-/* Takes a block from the first pool of the class list, or NULL when the
- * list is empty.  When a pool's free list runs out, the next never-used
- * block joins it, so the walked region [first, top) grows on demand. */
+/* Pops p's first free block (p has one).  When the free list runs out the
+ * next never-used block joins it, so the walked region [first, top) grows
+ * on demand; a pool with no block left leaves its class list. */
+static RC_NOINLINE char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
+{
+    if (p->top > p->limit) {
+        rc__pool_unlink(st, p);
+        return NULL;
+    }
+    char *next = p->top;
+    p->top += size;
+    rc__mark_free(next, NULL);
+    return next;
+}
+
+RC_INLINE char *pop_block(struct rc_alloc_state *st, rc_pool *p, size_t size)
+{
+    char *b = p->free;
+    char *next = *rc__link_of(b);
+    if (RC_UNLIKELY(!next))
+        next = carve_or_unlink(st, p, size);
+    p->free = next;
+    p->used++;
+    return b;
+}
+
+/* A block from the first pool of the class list; NULL when it is empty. */
 RC_INLINE char *pool_pop(struct rc_alloc_state *st, int kind, unsigned cls)
 {
     rc_pool *p = st->usedpools[RC_KIND_INDEX(kind)][cls];
-    if (RC_UNLIKELY(!p))
-        return NULL;
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    p->used++;
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {
-            next = p->top;
-            p->top += p->size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* full */
-        }
-    }
-    p->free = next;
-    return b;
+    return p ? pop_block(st, p, p->size) : NULL;
 }
 
 RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
@@ -128,6 +137,29 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
+/* The check half of the allocation fast paths: the pool to take a block
+ * from, or NULL when anything needs the slow path (tracing hooks, a
+ * fault-injection event next, the cap, no pool with a free block). */
+RC_INLINE rc_pool *fast_pool(const rc_heap *h, const struct rc_alloc_state *st, int kind, unsigned cls,
+                             size_t size)
+{
+    if (RC_UNLIKELY(h->on_alloc != NULL) || RC_UNLIKELY(st->countdown <= 1) || RC_UNLIKELY(size > st->room))
+        return NULL;
+    return st->usedpools[RC_KIND_INDEX(kind)][cls];
+}
+
+/* The commit half: the block and its bookkeeping. */
+RC_INLINE char *fast_take(struct rc_alloc_state *st, rc_pool *p, size_t size)
+{
+    char *b = pop_block(st, p, size);
+    st->countdown--;
+    size_t room = st->room - size;
+    st->room = room;
+    if (room < st->room_low)
+        st->room_low = room;
+    return b;
+}
+
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
 {
     struct rc_alloc_state *st = h->alloc;
@@ -192,9 +224,9 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     return (rc_head *)(void *)b;
 }
 
-/* The fast path: checks first, then commits, so every rare case can hand
- * the whole request to the slow path untouched; a leaf ending in a tail
- * call to memset. */
+/* The fast path: checks first, then commits, so every rare case hands the
+ * whole request to the slow path untouched; a leaf ending in a tail call to
+ * memset. */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
@@ -202,30 +234,10 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    size_t room = st->room;
-    uint64_t countdown = st->countdown;
-    rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][cls];
-    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
+    rc_pool *p = fast_pool(h, st, RC_KIND_OBJ, cls, size);
+    if (RC_UNLIKELY(!p))
         return alloc_object_slow(h, body, site);
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {        /* carve the next never-used block */
-            next = p->top;
-            p->top += size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* the pool is full now */
-        }
-    }
-    p->free = next;
-    p->used++;
-    st->countdown = countdown - 1;
-    room -= size;
-    st->room = room;
-    if (room < st->room_low)
-        st->room_low = room;
-    return memset(b, 0, size);
+    return memset(fast_take(st, p, size), 0, size);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
@@ -337,30 +349,10 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    size_t room = st->room;
-    uint64_t countdown = st->countdown;
-    rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_RAW)][cls];
-    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
+    rc_pool *p = fast_pool(h, st, RC_KIND_RAW, cls, size);
+    if (RC_UNLIKELY(!p))
         return alloc_raw_slow(h, n, site);
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {        /* carve the next never-used block */
-            next = p->top;
-            p->top += size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* the pool is full now */
-        }
-    }
-    p->free = next;
-    p->used++;
-    st->countdown = countdown - 1;
-    room -= size;
-    st->room = room;
-    if (room < st->room_low)
-        st->room_low = room;
-    return b;
+    return fast_take(st, p, size);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)
