@@ -23,7 +23,7 @@
 /* Pops p's first free block (p has one).  When the free list runs out the
  * next never-used block joins it, so the walked region [first, top) grows
  * on demand; a pool with no block left leaves its class list. */
-static RC_NOINLINE char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
+static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
     if (p->top > p->limit) {
         rc__pool_unlink(st, p);
@@ -137,27 +137,50 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
-/* The check half of the allocation fast paths: the pool to take a block
- * from, or NULL when anything needs the slow path (tracing hooks, a
- * fault-injection event next, the cap, no pool with a free block). */
-RC_INLINE rc_pool *fast_pool(const rc_heap *h, const struct rc_alloc_state *st, int kind, unsigned cls,
-                             size_t size)
+/* The check half of the allocation fast paths: false when anything needs
+ * the slow path (tracing hooks, a fault-injection event next, the cap). */
+RC_INLINE bool fast_ok(const rc_heap *h, const struct rc_alloc_state *st, size_t size)
 {
-    if (RC_UNLIKELY(h->on_alloc != NULL) || RC_UNLIKELY(st->countdown <= 1) || RC_UNLIKELY(size > st->room))
-        return NULL;
-    return st->usedpools[RC_KIND_INDEX(kind)][cls];
+    return RC_LIKELY(h->on_alloc == NULL) && RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
 }
 
-/* The commit half: the block and its bookkeeping. */
-RC_INLINE char *fast_take(struct rc_alloc_state *st, rc_pool *p, size_t size)
+/* The commit half's rare cases, out of line so the fast paths stay leaf
+ * functions that only tail-call: the class list is empty (refill), or the
+ * first pool's free list ends (carve a new block or unlink the full pool).
+ * Object blocks are zero-filled here, as on the fast path. */
+static RC_NOINLINE char *take_refill(rc_heap *h, int kind, unsigned cls, size_t size)
+{
+    char *b = rc__pool_refill(h, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(h->alloc, size);
+    return kind == RC_KIND_OBJ ? memset(b, 0, size) : b;
+}
+
+static RC_NOINLINE char *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size)
 {
     char *b = pop_block(st, p, size);
+    account_alloc(st, size);
+    return kind == RC_KIND_OBJ ? memset(b, 0, size) : b;
+}
+
+/* The commit half: a block of class cls from the first pool of its list,
+ * and its bookkeeping; objects are zero-filled.  NULL (error set) only when
+ * the OS refuses memory. */
+RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size)
+{
     st->countdown--;
-    size_t room = st->room - size;
-    st->room = room;
-    if (room < st->room_low)
-        st->room_low = room;
-    return b;
+    rc_pool *p = st->usedpools[RC_KIND_INDEX(kind)][cls];
+    if (RC_UNLIKELY(!p))
+        return take_refill(h, kind, cls, size);
+    char *b = p->free;
+    char *next = *rc__link_of(b);
+    if (RC_UNLIKELY(!next))
+        return take_carve(st, p, kind, size);
+    p->free = next;
+    p->used++;
+    account_alloc(st, size);
+    return kind == RC_KIND_OBJ ? memset(b, 0, size) : b;
 }
 
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
@@ -234,10 +257,9 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    rc_pool *p = fast_pool(h, st, RC_KIND_OBJ, cls, size);
-    if (RC_UNLIKELY(!p))
+    if (RC_UNLIKELY(!fast_ok(h, st, size)))
         return alloc_object_slow(h, body, site);
-    return memset(fast_take(st, p, size), 0, size);
+    return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
@@ -349,10 +371,9 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    rc_pool *p = fast_pool(h, st, RC_KIND_RAW, cls, size);
-    if (RC_UNLIKELY(!p))
+    if (RC_UNLIKELY(!fast_ok(h, st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(st, p, size);
+    return fast_take(h, st, RC_KIND_RAW, cls, size);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)
@@ -407,16 +428,8 @@ void rc_free(rc_heap *h, void *p)
         return free_raw_slow(h, p);    /* also NULL: never in an arena */
     rc_pool *pool = rc__pool_of(p);
     check_pool_buffer(h, pool, p, "rc_free of a pointer that is not a buffer of this heap");
-    char *head = pool->free;
-    unsigned used = pool->used;
-    if (RC_UNLIKELY(used == 1))
-        return free_raw_slow(h, p);    /* the pool empties */
-    *rc__link_of(p) = head;
-    pool->free = p;
-    pool->used = (uint16_t)(used - 1);
-    if (RC_UNLIKELY(!head))
-        rc__pool_relink(st, pool);       /* was full */
     account_free(st, pool->size);
+    pool_push(st, pool, p);
 }
 
 /* Moves a buffer to a block of another class (or between pools and malloc).
