@@ -185,13 +185,20 @@ static RC_NOINLINE char *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
 RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size)
 {
     st->countdown--;
-    rc_pool *p = st->usedpools[RC_KIND_INDEX(kind)][cls];
+    rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
+    rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
         return take_refill(h, kind, cls, size);
     char *b = p->free;
     char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next))
-        return take_carve(st, p, kind, size);
+    if (RC_UNLIKELY(!next)) {
+        if (p->top <= p->limit)
+            return take_carve(st, p, kind, size);
+        rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
+        *head = rest;
+        if (rest)
+            rest->prev = NULL;
+    }
     p->free = next;
     p->used++;
     account_alloc(st, size);
