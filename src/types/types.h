@@ -45,11 +45,12 @@ typedef struct rc_float_obj { double v; } rc_float_obj;
 
 typedef struct rc_str_obj {
     size_t   len;        /* bytes, without the NUL */
-    size_t   nchars;
     int64_t  hash;       /* -1 until computed */
+    uint32_t nchars;     /* code points; RC__NCHARS_BIG: count again when asked */
     uint32_t interned;
-    char     data[];
+    char     data[];     /* 24-byte header: "abc" fits a 48-byte block with ours */
 } rc_str_obj;
+#define RC__NCHARS_BIG UINT32_MAX
 
 typedef struct rc_bytes_obj {
     size_t  len;
