@@ -24,6 +24,7 @@ typedef struct rc__memo {
     rc_heap *h;
     void    *dict;       /* id(original) -> copy, as copy.deepcopy's memo */
     int      depth;
+    bool     failed;     /* a lookup ran out of memory: the copy must fail */
 } rc__memo;
 
 typedef struct rc__vtype {
