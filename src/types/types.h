@@ -153,7 +153,15 @@ void *rc__int_new(rc_heap *h, int64_t v);          /* no cache lookup */
 void *rc__str_make(rc_heap *h, const char *p, size_t n, bool auto_intern);
 void *rc__intern_text(rc_heap *h, const char *p, size_t n);   /* new ref */
 int64_t rc__hash_bytes(const void *p, size_t n);
-int64_t rc__hash_int(int64_t v);
+/* Python's hash(int): the value modulo 2^61 - 1 with its sign, -1 → -2. */
+RC_INLINE int64_t rc__hash_int(int64_t v)
+{
+    const uint64_t mod = ((uint64_t)1 << 61) - 1;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int64_t r = (int64_t)(RC_LIKELY(mag < mod) ? mag : mag % mod);   /* skip the division */
+    r = v < 0 ? -r : r;
+    return r == -1 ? -2 : r;
+}
 int64_t rc__hash_double(double v, const void *obj);
 bool  rc__is_number(const void *o);
 int   rc__num_equal(const void *a, const void *b);
