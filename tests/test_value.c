@@ -2,6 +2,7 @@
  * truth, on nested values, user types and pathological depth. */
 #include "value_check.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -112,6 +113,38 @@ static void deepcopy_preserves_the_shape_of_the_graph(void **state)
     rc_heap_free(h);
 }
 
+static void less_is_pythons_ordering(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *big = rc_int_from(h, 9007199254740993), *bigf = rc_float_from(h, 9007199254740992.0);
+    void *nan = rc_float_from(h, NAN), *s1 = S(h, "abc"), *s2 = S(h, "abd"), *b1 = rc_bytes_new(h, "ab", 2);
+    void *b2 = rc_bytes_new(h, "abc", 3);
+    void *t1 = rc_tuple_pack(h, 2, I(h, 1), s1), *t2 = rc_tuple_pack(h, 2, rc_float_from(h, 1.0), s2);
+    rc_decref(rc_tuple_get(t2, 0));
+    assert_int_equal(rc_less(bigf, big), 1);   /* 2**53 < 2**53 + 1, no rounding */
+    assert_int_equal(rc_less(big, bigf), 0);
+    assert_int_equal(rc_less(nan, I(h, 1)), 0);
+    assert_int_equal(rc_less(I(h, 1), nan), 0);
+    assert_int_equal(rc_less(rc_false(h), rc_true(h)), 1);
+    assert_int_equal(rc_less(s1, s2), 1);
+    assert_int_equal(rc_less(b1, b2), 1);      /* a prefix is less */
+    assert_int_equal(rc_less(t1, t2), 1);      /* (1, 'abc') < (1.0, 'abd') */
+    assert_int_equal(rc_less(t2, t1), 0);
+    assert_int_equal(rc_less(s1, I(h, 1)), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "'<' not supported between instances of 'str' and 'int'");
+    void *a = rc_set_new(h), *b = rc_set_new(h);
+    rc_set_add(a, I(h, 1));
+    rc_set_add(b, I(h, 1));
+    assert_int_equal(rc_less(a, b), 0);
+    rc_set_add(b, I(h, 2));
+    assert_int_equal(rc_less(a, b), 1);        /* proper subset */
+    assert_int_equal(rc_less(rc_none(h), rc_none(h)), RC_ETYPE);
+    void *objs[] = {big, bigf, nan, s1, s2, b1, b2, t1, t2, a, b};
+    for (size_t i = 0; i < 11; i++) rc_decref(objs[i]);
+    rc_heap_free(h);
+}
+
 /* ---- allocation failures -------------------------------------------------- */
 
 static void *twice(rc_heap *h, void *item, void *ctx)
@@ -208,6 +241,7 @@ int main(void)
         cmocka_unit_test(user_types_get_object_defaults),
         cmocka_unit_test(deep_nesting_is_an_error_not_a_crash),
         cmocka_unit_test(deepcopy_preserves_the_shape_of_the_graph),
+        cmocka_unit_test(less_is_pythons_ordering),
         cmocka_unit_test(every_allocation_failure_is_survived),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

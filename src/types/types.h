@@ -166,6 +166,7 @@ int64_t rc__hash_double(double v, const void *obj);
 bool  rc__is_number(const void *o);
 int   rc__num_equal(const void *a, const void *b);
 int   rc__equal(const void *a, const void *b, int depth);
+int   rc__less(const void *a, const void *b, int depth);
 int   rc__repr(const void *o, rc_strbuf *sb, int depth);
 void *rc__deepcopy(void *o, rc__memo *memo);
 void *rc__memo_get(rc__memo *m, const void *orig);
