@@ -21,6 +21,8 @@ int cmd_trace(int argc, char **argv);
 int cmd_trace_stats(int argc, char **argv);
 int cmd_trace_diff(int argc, char **argv);
 
+int cmd_graph(int argc, char **argv);
+
 /* Helpers for the profile commands (profile_args.c). */
 /* mprof lets "-1" mean the newest profile: takes such arguments out of
  * argv (into taken, which has room for argc) before getopt sees them. */
