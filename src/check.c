@@ -112,7 +112,7 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
     uint32_t g = o->gc;
     if (g == RC_GC_UNTRACKED)
         return 0;
-    if (!t->traverse)
+    if (!rc__type_tracked(t))
         return fail(h, c, o, "tracked (gc word %#x) but its type has no traverse", g);
     if (g == RC_GC_OLD)
         c->old++;
