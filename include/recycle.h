@@ -578,6 +578,9 @@ void   rc_snapshot_free(rc_snapshot *s);
 int    rc_snapshot_traceback_limit(const rc_snapshot *s);
 size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
 size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
+ * domain and traceback (free() it); NULL when out of range or on OOM. */
+rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
