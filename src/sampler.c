@@ -43,6 +43,7 @@ typedef struct series {       /* one process's samples */
     double peak;              /* MiB of a peak missed by the samples, this tick; 0: none */
     double seen;              /* MiB: highest sample (or mark, if not reset) since the reset */
     bool   alive;             /* read this tick */
+    bool   no_reset;          /* clear_refs refused: only new maxima are seen */
 } series;
 
 typedef struct node {         /* a process of /proc, for finding descendants */
@@ -58,6 +59,7 @@ typedef struct sampler {
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
+    bool    warned;            /* about a refused reset */
     double  t_prev;            /* time of the previous tick */
     double  prev_total;        /* MEM value of the previous tick */
     char   *buf;   size_t len, cap;
@@ -129,7 +131,8 @@ static bool read_series(series *p)
         p->peak = mark;
         /* Reset failed (no permission): keep the mark as seen, so only a
          * new all-time maximum is reported next. */
-        p->seen = rc__procmem_reset_peak(&p->pm) == 0 ? p->rss : mark;
+        p->no_reset = rc__procmem_reset_peak(&p->pm) != 0;
+        p->seen = p->no_reset ? mark : p->rss;
     } else {
         p->seen = fmax(p->seen, p->rss);
     }
@@ -264,6 +267,11 @@ static bool tick(sampler *s)
     double now = rc__proc_epoch();
     if (!read_series(&s->root))
         return false;
+    if (s->root.no_reset && !s->warned && s->o->diag) {
+        fprintf(s->o->diag, "recycle: pid %ld: cannot reset its VmHWM (clear_refs): peaks between "
+                            "samples are recorded only when they set a new maximum\n", s->root.pid);
+        s->warned = true;
+    }
     double total = s->root.rss, total_top = top(&s->root);
     bool missed = s->root.peak > 0;
     if (s->children)
