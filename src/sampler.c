@@ -340,24 +340,30 @@ static bool wait_tick(long pid, int pidfd, double until, double interval)
     }
 }
 
-static void sample_until_exit(sampler *s, double timeout)
+/* Samples until the process ends (true) or the timeout or an output
+ * error stops it (false). */
+static bool sample_until_exit(sampler *s, double timeout)
 {
     double interval = s->o->interval > 0 ? s->o->interval : 0.1;
     double start = mono_now(), next = start;
     int pidfd = pidfd_for(s->root.pid);
-    s->res->exited = false;
-    while (!s->err && tick(s)) {
+    bool ended = false;
+    while (!s->err && !ended) {
+        if (!tick(s)) {
+            ended = true;
+            break;
+        }
         next += interval;
         double now = mono_now();
         if (next < now)
             next = now + interval;   /* fell behind: skip, never burst */
         if (timeout > 0 && next - start > timeout)
             break;
-        if (wait_tick(s->root.pid, pidfd, next, interval))
-            break;
+        ended = wait_tick(s->root.pid, pidfd, next, interval);
     }
     if (pidfd >= 0)
         close(pidfd);
+    return ended;
 }
 
 static void sampler_free(sampler *s)
@@ -585,8 +591,7 @@ int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res
         s.root.pid = pid;
         err = write_cmdline(out, cmdline);
         if (!err) {
-            sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
-            res->exited = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+            res->exited = sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
             err = s.err;
         }
     }

@@ -197,6 +197,20 @@ static void test_exit_code_propagated_with_E(void **state)
     free((char *)d);
 }
 
+static void test_timeout_stops_sampling(void **state)
+{
+    (void)state;
+    char *argv[] = {"sleep", "5", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("timeout.dat", (rc_sampler_opts){.interval = 0.05, .timeout = 0.3}, argv, &r);
+    assert_false(r.exited);
+    assert_true(p->nmem >= 3 && p->nmem <= 8);
+    assert_false(p->has_exit);
+    rc_mprof_free(p);
+    kill((pid_t)r.pid, SIGKILL);
+    waitpid((pid_t)r.pid, NULL, 0);
+}
+
 static void test_attach_to_running_process(void **state)
 {
     (void)state;
@@ -209,6 +223,7 @@ static void test_attach_to_running_process(void **state)
     rc_sampler_result r;
     usleep(50000);
     assert_int_equal(rc_sampler_attach(&o, pid, &r), 0);
+    assert_true(r.exited);
     rc_mprof *p;
     assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
     assert_true(p->nmem >= 5);
@@ -232,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_program_that_cannot_start),
         cmocka_unit_test(test_program_killed_by_signal),
         cmocka_unit_test(test_exit_code_propagated_with_E),
+        cmocka_unit_test(test_timeout_stops_sampling),
         cmocka_unit_test(test_attach_to_running_process),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
