@@ -534,11 +534,51 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
     return err;
 }
 
+/* mprof's Python mode: a .py program (or any, with --python) runs as
+ * `PYTHON -m memory_profiler --timestamp -o FILE script args`, whose
+ * @profile functions add FUNC lines at exit.  *shown is the command line
+ * mprof records (interpreter, script, args); both arrays are malloc'd,
+ * their strings borrowed.  Returns the argv to exec. */
+static char **python_argv(const rc_sampler_opts *o, char *const argv[], const char *out,
+                          char ***shown)
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    bool has_interp = !strncmp(base, "python", 6);
+    const char *py = getenv("RECYCLE_PYTHON");
+    char **full = calloc(n + 9, sizeof *full), **cmd = calloc(n + 2, sizeof *cmd);
+    if (!full || !cmd) {
+        free(full);
+        free(cmd);
+        return NULL;
+    }
+    size_t k = 0, c = 0;
+    full[k++] = cmd[c++] = has_interp ? argv[0] : (char *)(py && *py ? py : "python3");
+    const char *extra[] = {"-m", "memory_profiler", "--timestamp", "-o", out};
+    for (size_t i = 0; i < 5; i++)
+        full[k++] = (char *)extra[i];
+    if (o->include_children)
+        full[k++] = "--include-children";
+    for (size_t i = has_interp ? 1 : 0; i < n; i++)
+        full[k++] = cmd[c++] = argv[i];
+    *shown = cmd;
+    return full;
+}
+
+static bool python_mode(const rc_sampler_opts *o, char *const argv[])
+{
+    size_t len = strlen(argv[0]);
+    return o->python > 0 || (o->python == 0 && len > 3 && !strcmp(argv[0] + len - 3, ".py"));
+}
+
 int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res)
 {
     *res = (rc_sampler_result){0};
     if (!argv || !argv[0] || !o->output)
         return RC_EINVAL;
+    char **py_argv = NULL, **py_shown = NULL;
     char *abs = realpath(o->output, NULL);
     bool existed = abs != NULL;
     int out = open_output(o->output);
@@ -548,7 +588,9 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     }
     if (!abs)
         abs = realpath(o->output, NULL);
-    char *cmdline = rc_sampler_cmdline(argv);
+    if (abs && python_mode(o, argv) && (py_argv = python_argv(o, argv, abs, &py_shown)))
+        argv = py_argv;
+    char *cmdline = rc_sampler_cmdline(py_shown ? py_shown : argv);
     char **env = abs ? child_env(abs) : NULL;
     int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
     long pid = -1;
@@ -569,6 +611,8 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     free_env(env);
     free(cmdline);
     free(abs);
+    free(py_argv);
+    free(py_shown);
     return err;
 }
 
