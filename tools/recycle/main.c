@@ -21,6 +21,10 @@ static const command commands[] = {
     {"list",   cmd_list,   "list the mprofile_*.dat files here (mprof list)"},
     {"rm",     cmd_rm,     "remove profiles by index or name (mprof rm)"},
     {"clean",  cmd_clean,  "remove every mprofile_*.dat file here (mprof clean)"},
+    {"trace",  cmd_trace,  "run a program with its allocations traced (tracemalloc for any program)"},
+    {"trace-stats", cmd_trace_stats, "top allocation sites of a trace snapshot (Snapshot.statistics)"},
+    {"trace-diff",  cmd_trace_diff,  "differences between two trace snapshots (Snapshot.compare_to)"},
+    {"graph",  cmd_graph,  "objgraph on a heap dump: types, growth, leaking, show_refs, why-alive"},
 };
 
 static int usage(FILE *out, int status)

@@ -1,0 +1,266 @@
+# The ten experiments of `make demo`, sourced by scripts/demo.sh (which
+# defines the runners c_profile / c_run / py_profile / py_run, result,
+# calls, show_output and the report writers of scripts/demo_report.sh).
+# Each exp_* runs its programs, then writes its section from what they
+# measured.  An experiment whose program is not in this build says so.
+
+not_built() { missing "Not available in this build: examples/$1 was not built (its library part has not landed)."; }
+py_missing() {
+    if [ $have_py = 0 ]; then missing "CPython's side: $PY is not available here."
+    elif [ "${1:-}" = mprof ] && [ $have_mprof = 0 ]; then missing "CPython's side: python3-mprof is not available here."
+    else missing "CPython's side failed: see $(basename "$out")/py_$2.err."; fi
+}
+
+# A row per profile of the seed function: base, each call's max and the
+# level after it, final.  Columns: label, file.
+calls_rows() {
+    local label=$1 f=$2
+    [ -s "$f" ] || return 0
+    calls "$f" | awk -v l="$label" '
+        { c++; mx[c] = $1; low[c] = $2 }
+        END {
+            base = mx[c]; final = low[c]
+            for (i = 1; i < c && i <= 3; i++) cell[i] = sprintf("%.1f → %.1f", mx[i], low[i])
+            printf "%s|%.1f|%s|%s|%s|%.1f\n", l, base, cell[1], cell[2], cell[3], final }'
+}
+
+calls_table() {
+    local rows=() r
+    while [ $# -gt 0 ]; do
+        r=$(calls_rows "$1" "$2"); [ -n "$r" ] && rows+=("$r")
+        shift 2
+    done
+    table "MiB|start|call 1: max → low after|call 2: max → low after|call 3: max → low after|end" "${rows[@]}"
+}
+
+# Figures of one profile experiment, ours then CPython's.
+profile_figures() {
+    local tag=$1 what=$2
+    figure "$out/c_$tag.png" "recycle (C): $what"
+    [ -s "$out/py_$tag.png" ] && figure "$out/py_$tag.png" "CPython: $what"
+    return 0
+}
+
+exp_baseline() {
+    section_begin "1. Baseline: three calls, three bumps"
+    if ! have baseline_list; then not_built baseline_list; section_end; return; fi
+    c_profile baseline_list list
+    have baseline_array && c_profile baseline_array array
+    py_profile baseline.py list list || true
+    py_profile baseline.py array array || true
+    read -r base final < <(calls "$out/c_list.dat" | tail -1)
+    read -r m1 x1 < <(calls "$out/c_list.dat" | sed -n 1p)
+    para "\`examples/baseline_list.c\` calls \`average_random\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
+    para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS. The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
+    calls_table "recycle list" "$out/c_list.dat" "recycle array" "$out/c_array.dat" \
+                "CPython list" "$out/py_list.dat" "CPython numpy array" "$out/py_array.dat"
+    [ -s "$out/py_list.dat" ] || py_missing mprof list
+    show_output "$out/c_list.txt"
+    profile_figures list "baseline, list of $DEMO_N ints"
+    profile_figures array "baseline, array of $DEMO_N int64"
+    section_end
+}
+
+exp_gc_disabled() {
+    section_begin "2. Collector disabled: the same picture"
+    if ! have gc_disabled; then not_built gc_disabled; section_end; return; fi
+    c_profile gc_disabled gc_disabled
+    py_profile gc_disabled.py gc_disabled || true
+    read -r base final < <(calls "$out/c_gc_disabled.dat" | tail -1)
+    read -r m1 x1 < <(calls "$out/c_gc_disabled.dat" | sed -n 1p)
+    para "\`examples/gc_disabled.c\` calls \`rc_gc_disable(h)\` before the arrays are made (seed 001's gc.py)."
+    para "**What you see:** the same three bumps ($base → $m1 → $x1 MiB for the first call). The lists hold no cycle, so their refcount reaches 0 when the function returns and they die at once. \`rc_gc_disable\` stops only the cycle collector — reference counting cannot be disabled — and the collector ran $(result "$out/c_gc_disabled.txt" collections) times."
+    calls_table "recycle, gc disabled" "$out/c_gc_disabled.dat" "CPython, gc.disable()" "$out/py_gc_disabled.dat"
+    [ -s "$out/py_gc_disabled.dat" ] || py_missing mprof gc_disabled
+    profile_figures gc_disabled "rc_gc_disable, list of $DEMO_N ints"
+    section_end
+}
+
+exp_cycle_disabled() {
+    section_begin "3. A list that holds itself, collector disabled: stairs"
+    if ! have cycle_gc_disabled; then not_built cycle_gc_disabled; section_end; return; fi
+    c_profile cycle_gc_disabled cycle_gc_disabled
+    py_profile cycle_gc_disabled.py cycle_gc_disabled || true
+    read -r base final < <(calls "$out/c_cycle_gc_disabled.dat" | tail -1)
+    para "\`examples/cycle_gc_disabled.c\`: inside the function a list holds the ints and also a reference to itself (seed 001's gc_cr.py), and the collector is disabled."
+    para "**What you see:** stairs. When the function drops its reference the list's refcount only falls from 2 to 1 — its own reference remains — so reference counting never frees it, nor the ints it holds. Each call adds a step; memory ends at $final MiB from $base MiB, with $(result "$out/c_cycle_gc_disabled.txt" live_objects) objects still alive."
+    calls_table "recycle" "$out/c_cycle_gc_disabled.dat" "CPython" "$out/py_cycle_gc_disabled.dat"
+    [ -s "$out/py_cycle_gc_disabled.dat" ] || py_missing mprof cycle_gc_disabled
+    profile_figures cycle_gc_disabled "self-referencing list, collector disabled"
+    section_end
+}
+
+exp_cycle_enabled() {
+    section_begin "4. The same cycle, collector enabled: still stairs"
+    if ! have cycle_gc_enabled; then not_built cycle_gc_enabled; section_end; return; fi
+    c_profile cycle_gc_enabled cycle_gc_enabled
+    py_profile cycle_gc_enabled.py cycle_gc_enabled || true
+    local f=$out/c_cycle_gc_enabled.txt p=$out/py_cycle_gc_enabled.txt
+    para "\`examples/cycle_gc_enabled.c\`: the self-referencing list of experiment 3 with the collector left on (seed 001's cr_only.py)."
+    para "**What you see:** the same stairs. An automatic collection starts only when count0 — tracked allocations minus deallocations — passes threshold 0 ($(result "$f" threshold0)). The ints hold no references, so they are not tracked and do not count; each call adds just its two lists. After three calls count0 is $(result "$f" count0_after_call3), far below the threshold, so no collection has run ($(result "$f" collections) so far) and the cycles stay. CPython's own count0 moves the same way: $( [ -s "$p" ] && echo "$(result "$p" count0_after_call1), $(result "$p" count0_after_call2), $(result "$p" count0_after_call3) after the three calls, below its threshold too" || echo "not measured here")."
+    table "rc_gc_get_count()[0] / gc.get_count()[0]|after call 1|after call 2|after call 3" \
+        "recycle|$(result "$f" count0_after_call1)|$(result "$f" count0_after_call2)|$(result "$f" count0_after_call3)" \
+        "CPython|$( [ -s "$p" ] && result "$p" count0_after_call1)|$( [ -s "$p" ] && result "$p" count0_after_call2)|$( [ -s "$p" ] && result "$p" count0_after_call3)"
+    show_output "$f"
+    calls_table "recycle" "$out/c_cycle_gc_enabled.dat" "CPython" "$out/py_cycle_gc_enabled.dat"
+    [ -s "$out/py_cycle_gc_enabled.dat" ] || py_missing mprof cycle_gc_enabled
+    profile_figures cycle_gc_enabled "self-referencing list, collector enabled"
+    section_end
+}
+
+exp_manual_collect() {
+    section_begin "5. A manual collection before the third call: memory falls back"
+    if ! have manual_collect; then not_built manual_collect; section_end; return; fi
+    c_profile manual_collect manual_collect
+    c_profile manual_collect manual_collect_array array
+    py_profile manual_collect.py manual_collect || true
+    py_profile manual_collect.py manual_collect_array array || true
+    local f=$out/c_manual_collect.txt fa=$out/c_manual_collect_array.txt
+    local p=$out/py_manual_collect.txt pa=$out/py_manual_collect_array.txt
+    read -r base final < <(calls "$out/c_manual_collect.dat" | tail -1)
+    read -r m2 x2 < <(calls "$out/c_manual_collect.dat" | sed -n 2p)
+    read -r x1 < <(calls "$out/c_manual_collect.dat" | sed -n 1p | cut -d' ' -f2)
+    para "\`examples/manual_collect.c\`: the self-referencing list, and \`rc_gc_collect(h, 2)\` after the second call returns, before the third (seed 001's manual_gc_cr.py)."
+    para "**What you see:** memory climbs for two calls ($x1 MiB after the first, $m2 MiB in the second), then the collection finds the dead self-referencing lists, clears them, and their ints die with them: before the third call memory is back at $x2 MiB (the run started at $base MiB), and the run ends at $final MiB, one list held by its own cycle. The collection took $(result "$f" collect_ms) ms and freed $(result "$f" collect_freed) objects ($(result "$f" collect_found) of them found unreachable by the collector; the ints, which are not tracked, died when the lists were cleared). Most of that time is freeing the ints that die with the lists; when the lists hold int64 arrays instead (the seed used numpy arrays, and measured ~5 ms in CPython) the same collection took $(result "$fa" collect_ms) ms. CPython's times for the same two cases, measured in this run, are in the table."
+    table "collection before call 3|time (ms)|found unreachable|objects freed" \
+        "recycle, lists of ints|$(result "$f" collect_ms)|$(result "$f" collect_found)|$(result "$f" collect_freed)" \
+        "recycle, int64 arrays|$(result "$fa" collect_ms)|$(result "$fa" collect_found)|$(result "$fa" collect_freed)" \
+        "CPython gc.collect(), lists of ints|$( [ -s "$p" ] && result "$p" collect_ms)|$( [ -s "$p" ] && result "$p" collect_found)|" \
+        "CPython gc.collect(), numpy arrays|$( [ -s "$pa" ] && result "$pa" collect_ms)|$( [ -s "$pa" ] && result "$pa" collect_found)|"
+    show_output "$f"
+    calls_table "recycle" "$out/c_manual_collect.dat" "CPython" "$out/py_manual_collect.dat"
+    [ -s "$out/py_manual_collect.dat" ] || py_missing mprof manual_collect
+    profile_figures manual_collect "rc_gc_collect before the third call"
+    section_end
+}
+
+exp_refcounts() {
+    section_begin "6. Reference counts"
+    if ! have refcounts; then not_built refcounts; section_end; return; fi
+    c_run refcounts refcounts
+    py_run refcounts.py refcounts || true
+    local f=$out/c_refcounts.txt p=$out/py_refcounts.txt rows=() k
+    para "\`examples/refcounts.c\` repeats the seeds' \`sys.getrefcount\` examples with \`rc_refcount\`, which returns the true count. CPython's \`sys.getrefcount(x)\` shows one more: passing x to the function makes its argument a temporary reference of its own. So the seed's 2, 2, 3 are recycle's 1, 1, 2 — the same objects, counted without the call's own reference."
+    for k in "a:custom_test_var = []" "b:custom_list = [custom_test_var]" "c:custom_test_var (also in custom_list)" \
+             "alias_before:a = []" "alias_after_b:b = a" "alias_after_del:del b"; do
+        local key=${k%%:*} what=${k#*:} c py=""
+        c=$(result "$f" "$key")
+        [ -s "$p" ] && py=$(result "$p" "$key")
+        rows+=("\`$what\`|$c|$((c + 1))|$py")
+    done
+    table "after|rc_refcount|rc_refcount + 1|CPython sys.getrefcount" "${rows[@]}"
+    [ -s "$p" ] || py_missing py refcounts
+    show_output "$f"
+    section_end
+}
+
+exp_thresholds() {
+    section_begin "7. Thresholds and generations"
+    if ! have thresholds; then not_built thresholds; section_end; return; fi
+    c_run thresholds thresholds "$out/thresholds.series"
+    py_run thresholds.py thresholds || true
+    local f=$out/c_thresholds.txt p=$out/py_thresholds.txt
+    if have demo_chart; then
+        "$ex/demo_chart" "$out/thresholds.series" "$out/c_thresholds.png" \
+            "recycle (C): collections per generation, thresholds (700,10,10) vs (100,5,5)" \
+            "loop steps (each makes a dead two-list cycle)" "collections so far (log scale)" 3
+    fi
+    para "\`examples/thresholds.c\` shows the defaults (700, 10, 10), \`rc_gc_get_count\`, what \`rc_gc_collect\` returns with nothing to free, and \`rc_gc_set_threshold(h, 100, 5, 5)\`. Then it runs one allocation-heavy loop — $DEMO_GC_STEPS steps, each making a dead two-list cycle and keeping one list in eight — under both settings, counting collections per generation with a gc callback."
+    para "**What you see:** a generation-0 collection each time count0 passes threshold 0, a generation-1 collection every threshold-1 of those, a full collection every threshold-2 generation-1 collections when the long-lived rule allows. With (100, 5, 5) the collector runs far more often, each time over fewer objects. The chart shows the running totals (solid: (700, 10, 10); dashed: (100, 5, 5))."
+    local rows=("recycle (700, 10, 10)|$(result "$f" runs_700 3)|$(result "$f" runs_700 4)|$(result "$f" runs_700 5)"
+                "recycle (100, 5, 5)|$(result "$f" runs_100 3)|$(result "$f" runs_100 4)|$(result "$f" runs_100 5)")
+    if [ -s "$p" ]; then
+        rows+=("CPython (700, 10, 10)|$(result "$p" runs_700 3)|$(result "$p" runs_700 4)|$(result "$p" runs_700 5)"
+               "CPython (100, 5, 5)|$(result "$p" runs_100 3)|$(result "$p" runs_100 4)|$(result "$p" runs_100 5)")
+    fi
+    table "collections|generation 0|generation 1|generation 2" "${rows[@]}"
+    if [ -s "$p" ]; then
+        para "CPython runs fewer collections for the same loop because a list taken from its free list of 80 recycled lists is not counted as an allocation in count0 (and returning one to it is not counted as a deallocation); recycle counts every tracked allocation, as the rule is written."
+    else
+        py_missing py thresholds
+    fi
+    show_output "$f"
+    figure "$out/c_thresholds.png" "recycle (C): collections per generation under two threshold settings"
+    section_end
+}
+
+exp_monte_carlo() {
+    section_begin "8. Monte-Carlo walks traced: saving every walk versus keeping distances"
+    if ! have monte_carlo; then not_built monte_carlo; section_end; return; fi
+    c_run monte_carlo monte_carlo "$WALKS"
+    py_run monte_carlo.py monte_carlo "$WALKS" || true
+    local f=$out/c_monte_carlo.txt p=$out/py_monte_carlo.txt
+    para "\`examples/monte_carlo.c\` is seed 000's BaseLibrary experiment: \`monte_carlo_walk_analysis(20, $WALKS)\` saves every random walk (a list of (x, y) tuples) in a dict before measuring them; \`monte_carlo_walk(20, $WALKS)\` measures each walk as soon as it is made and keeps only the distances. Both run under recycle's tracer (\`rc_trace_start\`, \`rc_trace_take_snapshot\`, \`rc_trace_get_traced_memory\`, \`rc_trace_reset_peak\`), in the seed's order; \`examples/python/monte_carlo.py\` is the same code under tracemalloc. The seed does not show its BaseLibrary, so the walk code is ours: the figures are comparable between the two columns, not with the seed's 46,826,457 B and 12,909,956 B."
+    para "**What you see:** the traced peak with walk saving is $(result "$f" walk_peak) B, without it $(result "$f" dist_peak) B: freeing each walk right after processing keeps the peak near the size of the results. The compare_to('lineno') lines show where the difference lies; with one frame (tracemalloc's default) the line is the allocation site, which for recycle's built-in types is inside the library: the tuple constructor (the positions) and the list's object and item buffer."
+    table "traced peak (bytes)|with walk saving|without walk saving" \
+        "recycle (rc_trace)|$(result "$f" walk_peak)|$(result "$f" dist_peak)" \
+        "CPython (tracemalloc)|$( [ -s "$p" ] && result "$p" walk_peak)|$( [ -s "$p" ] && result "$p" dist_peak)" \
+        "seed 000 (CPython, its own BaseLibrary)|46826457|12909956"
+    show_output "$f"
+    if [ -s "$p" ]; then show_output "$p"; else py_missing py monte_carlo; fi
+    section_end
+}
+
+# The types helper's examples print one "RESULT <name> <bytes>" per side.
+exp_types() {
+    section_begin "9. Slots versus dict, view versus copy, generator versus list"
+    local name any=0
+    for name in slots_vs_dict view_vs_copy generator_vs_list; do
+        if have $name; then
+            c_run $name $name
+            py_run $name.py $name || true
+            any=1
+            para "\`examples/$name.c\`:"
+            show_output "$out/c_$name.txt"
+            [ -s "$out/py_$name.txt" ] && show_output "$out/py_$name.txt"
+        else
+            not_built $name
+        fi
+    done
+    [ $any = 1 ] && types_table
+    section_end
+}
+
+exp_cycle_drawn() {
+    section_begin "10. A cycle drawn, and why an object is alive"
+    if ! have cycle_drawn; then not_built cycle_drawn; section_end; return; fi
+    c_run cycle_drawn cycle_drawn "$out/c_objects.png"
+    if [ $have_py = 1 ] && "$PY" -c 'import objgraph' 2>/dev/null && command -v dot >/dev/null; then
+        py_run cycle_drawn.py cycle_drawn "$out/py_objects.png" || true
+    fi
+    para "\`examples/cycle_drawn.c\` builds seed 003's cycle — \`Object1 = {}; Object2 = {}; Object1[\"second\"] = Object2; Object1[\"first\"] = Object1\` — and draws it with \`rc_graph_show_refs\`, as seed 004 draws with \`objgraph.show_refs([a, b], filename='objects.png')\`; Graphviz renders it inside the process, no \`dot\` program needed."
+    para "**What you see:** Object1 (top) refers to itself (the loop arrow) and to Object2 and to its two key strings. Each label shows the type, the refcount and how many of those references come from outside the heap (\`ext\`): both dicts are held once by the C variables, which is what keeps them alive right now. Then \`rc_graph_why_alive\` answers what objgraph can only guess — the chain from the object C holds down to the one asked about — and, once C lets go of the dicts, reports that only their cycle holds them, which \`rc_gc_collect\` then frees."
+    show_output "$out/c_cycle_drawn.txt"
+    figure "$out/c_objects.png" "recycle (C): rc_graph_show_refs of seed 003's dict cycle"
+    if [ -s "$out/py_objects.png" ]; then
+        figure "$out/py_objects.png" "CPython: objgraph.show_refs of the same cycle"
+        show_output "$out/py_cycle_drawn.txt"
+    else
+        missing "CPython's side: objgraph or Graphviz's dot is not available here, or it failed."
+    fi
+    section_end
+}
+
+run_experiments() {
+    exp_baseline
+    exp_gc_disabled
+    exp_cycle_disabled
+    exp_cycle_enabled
+    exp_manual_collect
+    exp_refcounts
+    exp_thresholds
+    exp_monte_carlo
+    exp_types
+    exp_cycle_drawn
+}
+
+# Every RESULT line of the three type examples, as one table.
+types_table() {
+    local rows=() name
+    for name in slots_vs_dict view_vs_copy generator_vs_list; do
+        [ -s "$out/c_$name.txt" ] || continue
+        while read -r _ key val _; do rows+=("$name|$key|$val"); done < <(grep '^RESULT ' "$out/c_$name.txt")
+    done
+    [ ${#rows[@]} -gt 0 ] && table "example|measure|bytes" "${rows[@]}"
+    return 0
+}
