@@ -420,6 +420,12 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
     }
     int w = o->width > 0 ? o->width : 1260, h = o->height > 0 ? o->height : 540;
     range r = data_range(profiles, n, o);
+    if (!(r.x1 > r.x0) || !(r.y1 > r.y0)) {
+        if (diag)
+            fprintf(diag, "recycle plot: empty window: x %g..%g s, y %g..%g MiB\n", r.x0, r.x1,
+                    r.y0, r.y1);
+        return RC_EINVAL;
+    }
     bool single = n == 1;
     legend lg = {0};
     char title[256];

@@ -164,6 +164,9 @@ static void test_formats_options_and_errors(void **state)
     assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f, stderr), 0);
     assert_true(f.x0 == 2 && f.x1 == 4 && f.y0 == 0 && f.y1 == 50);
 
+    o.window[0] = 4;   /* x0 > x1 */
+    o.window[1] = 2;
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
     o.output = prof_path(dir, "chart.gif");
     assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
     rc_mprof_free(p);
