@@ -769,6 +769,11 @@ typedef struct rc_sampler_opts {
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
     FILE       *diag;              /* messages; NULL: silent */
+    /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
+     * (--python), -1 never (--nopython).  The script runs under
+     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
+     * so its @profile functions give FUNC records, as with mprof. */
+    int         python;
 } rc_sampler_opts;
 typedef struct rc_sampler_result {
     long   pid;            /* the profiled process */
