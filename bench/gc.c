@@ -12,6 +12,7 @@
 
 #include <gc/gc.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +68,14 @@ static void ring_clear(void *self)
         rc_decref(a);
 }
 
-/* One pointer for rings, three for the random graph: bodies sized to fit. */
+/* One pointer for rings, three for the random graph: bodies sized to fit.
+ * Each shape twice: with traverse/clear functions (any C type), and as
+ * RC_TYPE_REFS bodies the collector walks inline (the built-in fast path). */
 static const rc_type ring_type = {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL};
 static const rc_type graph_type = {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL};
+static const rc_type ring_refs_type = {"ring", sizeof(ring), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
+static const rc_type graph_refs_type = {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
+static bool use_refs;
 
 static uint64_t now_ns(void)
 {
@@ -96,9 +102,10 @@ static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
     void **roots = malloc(nr * sizeof *roots);
     if (!strcmp(shape, "rings")) {
         for (size_t r = 0; r < nr; r++) {
-            ring *first = rc_new(h, &ring_type), *prev = first;
+            const rc_type *t = use_refs ? &ring_refs_type : &ring_type;
+            ring *first = rc_new(h, t), *prev = first;
             for (int i = 0; i < 9; i++) {
-                ring *x = rc_new(h, &ring_type);
+                ring *x = rc_new(h, t);
                 prev->a = x;          /* the new reference moves into prev */
                 prev = x;
             }
@@ -109,7 +116,7 @@ static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
     } else {
         bnode **all = malloc(n * sizeof *all);
         for (size_t i = 0; i < n; i++)
-            all[i] = rc_new(h, &graph_type);
+            all[i] = rc_new(h, use_refs ? &graph_refs_type : &graph_type);
         for (size_t i = 0; i < n; i++) {
             bnode *x = all[i];
             x->a = all[rnd(n)];
@@ -141,8 +148,9 @@ typedef struct result {
     double live, garbage;
 } result;
 
-static result rc_measure(const char *shape, size_t n)
+static result rc_measure(const char *shape, size_t n, bool refs)
 {
+    use_refs = refs;
     rc_heap *h = rc_heap_new(NULL);
     rc_gc_disable(h);
     size_t nr;
@@ -290,29 +298,33 @@ int main(int argc, char **argv)
     if (npy == 0)
         printf("(CPython anchor unavailable: /usr/bin/python3 failed)\n");
 
-    printf("Full collection, ns per object (lower is better); ratios = anchor / recycle\n");
-    printf("%-8s %-8s %9s %9s %9s %10s %10s\n", "shape", "objects", "recycle", "CPython", "Boehm",
-           "vsCPython", "vsBoehm");
+    printf("Full collection, ns per object (lower is better); ratios = anchor / recycle.\n"
+           "rc-fn: types with traverse/clear functions; rc-refs: RC_TYPE_REFS bodies.\n");
+    printf("%-7s %-9s %-8s %8s %8s %8s %8s %9s %9s %9s\n", "shape", "objects", "", "rc-fn", "rc-refs",
+           "CPython", "Boehm", "CPy/fn", "CPy/refs", "Boehm/refs");
     const char *shapes[] = {"rings", "random"};
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < nsizes; i++) {
-            result ours = rc_measure(shapes[s], sizes[i]);
+            result fn = rc_measure(shapes[s], sizes[i], false);
+            result refs = rc_measure(shapes[s], sizes[i], true);
             result boehm = boehm_measure(shapes[s], sizes[i]);
-            double py_live = py_lookup(py, npy, shapes[s], sizes[i], "live");
-            double py_dead = py_lookup(py, npy, shapes[s], sizes[i], "garbage");
-            printf("%-8s %-8zu %9.2f %9.2f %9.2f", shapes[s], sizes[i], ours.live, py_live, boehm.live);
-            print_ratio(py_live, ours.live);
-            print_ratio(boehm.live, ours.live);
-            printf("   live\n");
-            printf("%-8s %-8zu %9.2f %9.2f %9.2f", shapes[s], sizes[i], ours.garbage, py_dead, boehm.garbage);
-            print_ratio(py_dead, ours.garbage);
-            print_ratio(boehm.garbage, ours.garbage);
-            printf("   garbage\n");
+            const char *kinds[2] = {"live", "garbage"};
+            for (int k = 0; k < 2; k++) {
+                double f = k ? fn.garbage : fn.live, rf = k ? refs.garbage : refs.live;
+                double b = k ? boehm.garbage : boehm.live;
+                double cp = py_lookup(py, npy, shapes[s], sizes[i], kinds[k]);
+                printf("%-7s %-9zu %-8s %8.2f %8.2f %8.2f %8.2f", shapes[s], sizes[i], kinds[k], f, rf, cp, b);
+                print_ratio(cp, f);
+                print_ratio(cp, rf);
+                print_ratio(b, rf);
+                printf("\n");
+            }
             fflush(stdout);
         }
 
     printf("\nGen-0 collection of 700 young objects, microseconds, by old-generation size\n");
     printf("%-10s %10s %10s %10s\n", "old", "recycle", "CPython", "vsCPython");
+    use_refs = false;
     for (int i = 0; i < nsizes; i++) {
         double ours = rc_gen0(sizes[i]);
         double cp = py_lookup(py, npy, "gen0", sizes[i], "gen0");

@@ -88,6 +88,12 @@ typedef struct rc_type {
 
 /* rc_type.flags */
 #define RC_TYPE_NO_WEAKREF 0x1u    /* weak references to instances are refused */
+/* The first size / sizeof(void *) words of the body are references, each
+ * NULL or an object (like a __slots__ class whose slots all hold objects);
+ * rc_new_var may add non-reference bytes after them.  The runtime traverses
+ * and clears them itself, without calling through the type — the
+ * collector's fastest case; traverse and clear are ignored. */
+#define RC_TYPE_REFS       0x2u
 
 /* Heap configuration: one table of options, each with an environment
  * override read by rc_config_default (mimalloc's style).  A malformed
@@ -289,7 +295,7 @@ typedef struct rc_alloc_stats {
     size_t pools_used, pools_free;      /* pools in held arenas */
     size_t bytes_used;       /* in blocks handed out */
     size_t bytes_free;       /* in free blocks of used pools */
-    size_t bytes_pool_headers;
+    size_t bytes_pool_headers;         /* the descriptor page of each arena */
     size_t bytes_quantization;          /* pool tails too short for a block */
     size_t bytes_free_pools;            /* in pools holding no block */
     size_t large_objects, large_buffers, large_bytes;  /* malloc'd blocks, prefixes included */
@@ -297,6 +303,11 @@ typedef struct rc_alloc_stats {
 } rc_alloc_stats;
 
 void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
+
+/* Returns to the OS, now, the wholly free arenas beyond rc_config.arena_spare
+ * that would otherwise linger up to 50 ms (like malloc_trim); the bytes
+ * given back. */
+size_t rc_heap_trim(rc_heap *h);
 
 /* ==== end section: allocator ==== */
 
@@ -658,7 +669,7 @@ bool rc_profile_enabled(void);             /* true under `recycle run` */
 void rc_profile_scope_end_(int *unused);
 #define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
 #define RC_PROFILE_SCOPE(name) \
-    __attribute__((cleanup(rc_profile_scope_end_))) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
+    __attribute__((cleanup(rc_profile_scope_end_), unused)) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
         (rc_profile_begin(name), 0)
 #define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
 #define RC_PROFILE_CAT2_(a, b) a##b
@@ -876,12 +887,21 @@ int rc_objgraph_save(const rc_objgraph *g, const char *path);
  * future-version file is RC_EFORMAT with a message in err naming the file
  * and byte offset.  err may be NULL. */
 int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+/* The same from memory (fuzzers); name stands for the file in messages. */
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                            rc_objgraph **out, char *err, size_t errlen);
 
 size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
 size_t rc_objgraph_edge_count(const rc_objgraph *g);
 /* The object at addr; false when the snapshot has none there. */
 bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
 int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+/* gc.get_referrers / gc.get_referents of the object at addr, once per
+ * reference (an object holding it twice is visited twice).  The referrer
+ * index is built on first use (O(heap)); each query after that costs only
+ * the object's own references.  RC_ENOENT when addr is not in g. */
+int    rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
+int    rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
 
 /* ---- queries over a snapshot ---- */
 
@@ -932,7 +952,8 @@ const char *rc_objgraph_last_error(const rc_objgraph *g);
 size_t rc_graph_count(rc_heap *h, const char *type);
 /* Returns the number of types, fills out[0..cap) most common first. */
 size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
-/* objgraph.show_most_common_types: "name count" lines, names padded. */
+/* objgraph.show_most_common_types: "name count" lines, names padded;
+ * limit 0: every type (objgraph's limit=None), as for show_growth. */
 int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the
@@ -962,6 +983,21 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
 
 
 /* ==== section: reliability (issue 8) ==== */
+
+/* The whole-heap consistency checker (docs/reliability.md), for tests and
+ * for hunting corruption.  Validates every object header (type pointer,
+ * flags, refcount > 0, generation word), the generation structures (young
+ * vector slots match headers, gen0_start <= length, the gen-2 and permanent
+ * counts equal what a walk finds, each tracked object in exactly one
+ * generation), the allocator's own bookkeeping (pools, free lists, arena
+ * lists, counters), the weakref table, and that every reference found
+ * inside the heap points at a live object of the heap and no refcount is
+ * lower than the references found.  Returns 0, or RC_EINVAL with
+ * rc_last_error naming the object and the violated invariant (RC_ESTATE
+ * during a collection or a death, RC_ENOMEM when it cannot get the scratch
+ * memory it needs).  O(n log n) in the number of objects; it never
+ * allocates from the heap. */
+int rc_heap_check(rc_heap *h);
 
 /* ==== end section: reliability ==== */
 

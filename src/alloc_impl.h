@@ -2,29 +2,40 @@
  * The design is in docs/design-alloc.md; the invariants are here, once.
  *
  *   arena  RC_ARENA_SIZE bytes from rc__os_map, aligned to its size, cut
- *          into RC_POOLS_PER_ARENA pools.  Described by an rc_arena kept
- *          outside it (so a whole free arena can be unmapped) and found from
- *          an address through st->arena_map.
- *   pool   RC_POOL_SIZE bytes, aligned to its size, so the pool of a block
- *          is the block's address with the low bits masked off.  Its first
- *          RC_POOL_HEADER bytes are the rc_pool header; blocks of one size
- *          class and one kind (objects or raw buffers) follow.  Blocks in
- *          [first, top) are handed out or on the free list; blocks past top
- *          never were.  A free block of an object pool has tw == 0 and its
- *          free-list link at byte RC_LINK_OFF (after tw), so a walk over
- *          [first, top) sees free blocks as tw == 0.
+ *          into RC_POOLS_PER_ARENA pools of RC_POOL_SIZE.  Its first
+ *          RC_ARENA_HEADER bytes hold the 64-byte rc_pool descriptors of its
+ *          pools (so pool 0 has that much less room for blocks): the
+ *          bookkeeping of all pools of an arena shares one page, which keeps
+ *          the TLB footprint of the fast paths at one page per arena instead
+ *          of one per pool.  The descriptor of a block is found from its
+ *          address by masking (rc__pool_of).  The rc_arena itself lives
+ *          outside, so a whole free arena can be unmapped.
+ *   pool   blocks of one size class and one kind (objects or raw buffers).
+ *          Blocks in [first, top) are handed out or on the free list;
+ *          blocks past top never were.  A free block of an object pool has
+ *          tw == 0 and its free-list link at byte RC_LINK_OFF (after tw), so
+ *          a walk over [first, top) sees free blocks as tw == 0.  A pool
+ *          given back to its arena keeps its free list and top: taken again
+ *          for the same kind and class it needs no re-carving.
  *   lists  st->usedpools[kind][class]: the pools of that kind and class that
  *          have a free block (free != NULL).  Full pools are in no list.  An
- *          emptied pool goes back to its arena unless it is the only pool of
- *          its list (it stays, so alloc/free of one block does not churn)
- *          -- but when every other pool of the arena is free or such an empty
- *          pool (arena->nempty), all go back, so an arena whose blocks are all
- *          free always returns to the OS.
+ *          emptied pool leaves its list; one per kind and class is kept in
+ *          st->reserve (so alloc/free around a pool boundary does not churn),
+ *          counted in arena->nempty; the others go back to their arena.
+ *          When an arena's pools are all free or reserved, its reserved pools
+ *          go back too, so an arena whose blocks are all free is wholly free.
  *          st->by_free[k]: arenas with exactly k free pools (1..POOLS);
  *          new pools come from the arena with the fewest free pools, so the
  *          emptier arenas drain and can go back to the OS (pymalloc's
  *          usable_arenas order).  by_free[POOLS] holds wholly free arenas:
- *          at most cfg.arena_spare of them outside a span walk.
+ *          cfg.arena_spare of them are kept; up to RC_ARENA_LINGER more stay
+ *          at most RC_LINGER_NS (checked in slow paths) so a heap that
+ *          empties and refills arenas in phases does not mmap/munmap each
+ *          time; rc_heap_trim returns them at once.
+ *   lookup st->arena_bits: one bit per RC_ARENA_SIZE of address space (two
+ *          levels, allocated on demand) says whether an address lies in one
+ *          of this heap's arenas -- rc_free's small-or-large question in one
+ *          load and a bit test.
  *   large  blocks bigger than RC_SMALL_MAX come from malloc with an rc_large
  *          prefix (heap, list links, size), linked per kind so the large
  *          objects can be walked.
@@ -43,14 +54,20 @@
 #define RC_POOL_SHIFT      14
 #define RC_POOL_SIZE       ((size_t)1 << RC_POOL_SHIFT)
 #define RC_POOLS_PER_ARENA (RC_ARENA_SIZE / RC_POOL_SIZE)
-#define RC_POOL_HEADER     64
+#define RC_POOL_DESC       64         /* sizeof(rc_pool) */
+#define RC_ARENA_HEADER    (RC_POOLS_PER_ARENA * RC_POOL_DESC)
 #define RC_LINK_OFF        8          /* free-list link, after tw */
 #define RC_SMALL_MAX       1024       /* biggest pooled block */
 #define RC_NCLASSES        40         /* 16..512 step 16, then 576..1024 step 64 */
 #define RC_LARGE_PREFIX    48
+#define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
+#define RC_LINGER_NS       50000000u  /* 50 ms */
+#define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
+#define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
+#define RC_BITS_L1         ((size_t)1 << (RC_ADDR_BITS - RC_ARENA_SHIFT - RC_BITS_L2_SHIFT))
 
 _Static_assert(RC_POOLS_PER_ARENA <= 64, "by_free_mask has one bit per free-pool count");
-_Static_assert(RC_POOL_HEADER % 16 == 0 && RC_LARGE_PREFIX % 16 == 0, "blocks must stay 16-aligned");
+_Static_assert(RC_ARENA_HEADER % 16 == 0 && RC_LARGE_PREFIX % 16 == 0, "blocks must stay 16-aligned");
 _Static_assert(RC_LINK_OFF + sizeof(void *) <= 16, "the link must fit the smallest block");
 
 enum { RC_KIND_FREE = 0, RC_KIND_OBJ = 1, RC_KIND_RAW = 2 };
@@ -65,12 +82,13 @@ typedef struct rc_pool {
     char           *free;             /* first free block; NULL when full */
     char           *top;              /* first never-used block */
     char           *limit;            /* last address a block may start at */
-    uint32_t        used;             /* blocks handed out */
+    uint16_t        used;             /* blocks handed out (at most 1020) */
     uint16_t        size;             /* block size */
-    uint8_t         kind;             /* RC_KIND_* */
+    uint8_t         kind;             /* RC_KIND_*; RC_KIND_FREE once given back */
     uint8_t         cls;              /* size class */
+    uint8_t         last_kind;        /* kind it was initialized for */
 } rc_pool;
-_Static_assert(sizeof(rc_pool) <= RC_POOL_HEADER, "pool header too big");
+_Static_assert(sizeof(rc_pool) == RC_POOL_DESC, "pool descriptors are 64 bytes");
 
 struct rc_arena {
     char     *base;
@@ -78,7 +96,8 @@ struct rc_arena {
     rc_pool  *freepools;              /* emptied pools, linked by next */
     uint32_t  nfree;                  /* emptied + never-used pools */
     uint32_t  nextpool;               /* pools from here on were never used */
-    uint32_t  nempty;                 /* pools in class lists with no block in use */
+    uint32_t  nempty;                 /* pools of this arena in st->reserve */
+    uint64_t  empty_since;            /* when it became wholly free (lingering) */
 };
 
 typedef struct rc_large {
@@ -106,16 +125,22 @@ void  rc__amap_free(rc_amap *m);
 struct rc_alloc_state {
     rc_pool  *usedpools[2][RC_NCLASSES];
 
-    /* Counters read on every allocation. */
-    uint64_t  attempts;               /* allocations attempted (fault injection) */
-    uint64_t  fail_at;                /* first failing attempt; UINT64_MAX: none */
+    /* Read or written on every allocation.  Requested bytes are kept as
+     * the room left under the cap (requested = cap - room) so one compare
+     * checks the cap; the peak is the lowest room seen.  Attempts are
+     * counted down to the next one that needs a look (fault injection):
+     * attempts so far = event_at - countdown. */
+    size_t    room, room_low;
+    uint64_t  countdown;
+    uint64_t  event_at;
+    size_t    cap;                    /* max_bytes, or SIZE_MAX */
+    uint64_t  fail_at;                /* 0: none */
     bool      fail_after;
     bool      walking;                /* a span walk is running */
     bool      capping;                /* collecting to get under max_bytes */
-    size_t    cap;                    /* max_bytes, or SIZE_MAX */
-    size_t    requested, peak;
-    size_t    live[2];                /* small blocks in use, per kind */
-    size_t    live_large[2];          /* large blocks in use, per kind */
+
+    rc_pool  *reserve[2][RC_NCLASSES];
+    const uint64_t *arena_bits[RC_BITS_L1];
 
     /* Arenas. */
     rc_arena **arenas;                /* sorted by address (walk order) */
@@ -123,30 +148,140 @@ struct rc_alloc_state {
     rc_arena *by_free[RC_POOLS_PER_ARENA + 1];
     uint64_t  by_free_mask;           /* bit k-1: by_free[k] non-empty, k < POOLS */
     size_t    nspare;                 /* arenas in by_free[POOLS] */
-    size_t    spare_max;
-    rc_amap   arena_map;              /* base → rc_arena */
+    size_t    spare_max, linger_max;
     size_t    arenas_total, arenas_freed, arenas_highwater;
 
     /* Large blocks. */
     rc_large *large[2];
-    size_t    nlarge[2], large_bytes, large_dead;
-    rc_amap   large_map;              /* object body → rc_large, for rc__is_object_body */
+    size_t    nlarge[2];              /* linked, dead ones included */
+    size_t    live_large[2];
+    size_t    large_bytes, large_dead;
+    rc_amap   large_map;              /* object block → rc_large, for rc__is_object_body */
 };
 
+RC_INLINE char *rc__arena_of(const void *p)
+{
+    return (char *)((uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+}
+
+/* Descriptor of the pool holding a block: arena base | pool index * 64. */
 RC_INLINE rc_pool *rc__pool_of(const void *block)
 {
-    return (rc_pool *)((uintptr_t)block & ~(uintptr_t)(RC_POOL_SIZE - 1));
+    uintptr_t b = (uintptr_t)block;
+    uintptr_t index_bits = (b >> (RC_POOL_SHIFT - 6)) & ((RC_POOLS_PER_ARENA - 1) << 6);
+    return (rc_pool *)((b & ~(uintptr_t)(RC_ARENA_SIZE - 1)) | index_bits);
 }
 
+RC_INLINE rc_pool *rc__pool_at(char *arena_base, size_t index)
+{
+    return (rc_pool *)(void *)(arena_base + index * RC_POOL_DESC);
+}
+
+RC_INLINE size_t rc__pool_index(const rc_pool *p)
+{
+    return ((uintptr_t)p >> 6) & (RC_POOLS_PER_ARENA - 1);
+}
+
+/* First block address and end of a pool's block area. */
 RC_INLINE char *rc__pool_first(const rc_pool *p)
 {
-    return (char *)(uintptr_t)p + RC_POOL_HEADER;
+    size_t i = rc__pool_index(p);
+    return rc__arena_of(p) + i * RC_POOL_SIZE + (i ? 0 : RC_ARENA_HEADER);
 }
 
-/* Block size of size class c. */
-RC_INLINE size_t rc__class_size(unsigned c)
+RC_INLINE char *rc__pool_end(const rc_pool *p)
 {
-    return c < 32 ? (size_t)(c + 1) * 16 : 512 + (size_t)(c - 31) * 64;
+    return rc__arena_of(p) + (rc__pool_index(p) + 1) * RC_POOL_SIZE;
 }
+
+/* True when p lies in one of the heap's arenas.  Unused first-level
+ * entries point at rc__no_arenas, so the test is two loads and a bit.
+ * Addresses at or above 2^48 alias lower ones: such pointers are never
+ * the heap's, and passing one to rc_free is already undefined. */
+extern const uint64_t rc__no_arenas[((size_t)1 << RC_BITS_L2_SHIFT) / 64];
+
+RC_INLINE bool rc__in_arena(const struct rc_alloc_state *st, const void *p)
+{
+    uintptr_t k = (uintptr_t)p >> RC_ARENA_SHIFT;
+    const uint64_t *bits = st->arena_bits[(k >> RC_BITS_L2_SHIFT) & (RC_BITS_L1 - 1)];
+    k &= ((uintptr_t)1 << RC_BITS_L2_SHIFT) - 1;
+    return (bits[k >> 6] >> (k & 63)) & 1;
+}
+
+
+/* Size classes: 16-byte steps up to 512, then 64-byte steps up to 1024.
+ * Looked up by (n + 15) / 16, so the fast path has no branch for it. */
+static const uint8_t rc__class_by_16[RC_SMALL_MAX / 16 + 1] = {
+    0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    31, 32, 32, 32, 32, 33, 33, 33, 33, 34, 34, 34, 34, 35, 35, 35,
+    35, 36, 36, 36, 36, 37, 37, 37, 37, 38, 38, 38, 38, 39, 39, 39,
+    39
+};
+static const uint16_t rc__class_bytes[RC_NCLASSES] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160,
+    176, 192, 208, 224, 240, 256, 272, 288, 304, 320,
+    336, 352, 368, 384, 400, 416, 432, 448, 464, 480,
+    496, 512, 576, 640, 704, 768, 832, 896, 960, 1024
+};
+
+RC_INLINE unsigned rc__class_of(size_t n) { return rc__class_by_16[(n + 15) >> 4]; }  /* 1 ≤ n ≤ 1024 */
+RC_INLINE size_t rc__class_size(unsigned c) { return rc__class_bytes[c]; }
+
+RC_INLINE size_t rc__round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+RC_INLINE char **rc__link_of(char *b) { return (char **)(void *)(b + RC_LINK_OFF); }
+
+/* b becomes a free block: tw == 0 and the link after it. */
+RC_INLINE void rc__mark_free(char *b, char *next)
+{
+    *(uintptr_t *)(void *)b = 0;
+    *rc__link_of(b) = next;
+}
+
+/* A pool with a free block goes first in its class list. */
+RC_INLINE void rc__pool_relink(struct rc_alloc_state *st, rc_pool *p)
+{
+    rc_pool **head = &st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
+    p->prev = NULL;
+    p->next = *head;
+    if (p->next)
+        p->next->prev = p;
+    *head = p;
+}
+
+/* A pool leaves its class list (it is full or empty). */
+RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        st->usedpools[RC_KIND_INDEX(p->kind)][p->cls] = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+}
+
+/* alloc_arena.c: pools and arenas, the slow paths. */
+char *rc__pool_refill(rc_heap *h, int kind, unsigned cls);   /* a block from a new or reserved pool */
+void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
+void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */
+void  rc__arenas_destroy(struct rc_alloc_state *st);
+
+/* alloc_large.c: malloc'd blocks and the span walk. */
+rc_large *rc__large_get(rc_heap *h, int kind, size_t usable);  /* NULL with the error set */
+void  rc__large_put(struct rc_alloc_state *st, rc_large *l);
+void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable); /* raw only; NULL: l untouched */
+void  rc__large_destroy(struct rc_alloc_state *st);
+void  rc__walk_end(struct rc_alloc_state *st);
+
+RC_INLINE rc_large *rc__large_of(const void *block)
+{
+    return (rc_large *)(uintptr_t)block - 1;
+}
+
+/* alloc.c: accounting. */
+RC_INLINE size_t rc__requested(const struct rc_alloc_state *st) { return st->cap - st->room; }
+RC_INLINE uint64_t rc__attempts(const struct rc_alloc_state *st) { return st->event_at - st->countdown; }
+void rc__arm_fault(struct rc_alloc_state *st);   /* after fail_at / fail_after changed */
 
 #endif /* RC_ALLOC_IMPL_H */

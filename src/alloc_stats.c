@@ -6,31 +6,56 @@
 _Static_assert(RC_ALLOC_NCLASSES == RC_NCLASSES, "public class count");
 _Static_assert(RC_ALLOC_SMALL_MAX == RC_SMALL_MAX, "public small-block limit");
 
+/* Blocks in use per kind, from the pools (the fast path keeps no count). */
+static void count_used(const struct rc_alloc_state *st, size_t used[2])
+{
+    used[0] = used[1] = 0;
+    for (size_t i = 0; i < st->narenas; i++) {
+        const rc_arena *a = st->arenas[i];
+        for (size_t k = 0; k < a->nextpool; k++) {
+            const rc_pool *p = rc__pool_at(a->base, k);
+            if (p->kind != RC_KIND_FREE)
+                used[RC_KIND_INDEX(p->kind)] += p->used;
+        }
+    }
+}
+
 void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 {
     const struct rc_alloc_state *st = h->alloc;
-    info->requested = st->requested;
-    info->peak = st->peak;
+    size_t used[2];
+    count_used(st, used);
+    info->requested = rc__requested(st);
+    info->peak = st->cap - st->room_low;
     info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes;
     info->arenas = st->narenas;
-    info->live_objects = st->live[0] + st->live_large[0];
-    info->live_blocks = st->live[0] + st->live[1];
+    info->live_objects = used[0] + st->live_large[0];
+    info->live_blocks = used[0] + used[1];
+}
+
+size_t rc_heap_trim(rc_heap *h)
+{
+    struct rc_alloc_state *st = h->alloc;
+    size_t before = st->narenas;
+    rc__arenas_trim(st, true);
+    return (before - st->narenas) * RC_ARENA_SIZE;
 }
 
 void rc_heap_reset_peak(rc_heap *h)
 {
-    h->alloc->peak = h->alloc->requested;
+    h->alloc->room_low = h->alloc->room;
 }
 
 uint64_t rc_heap_alloc_count(const rc_heap *h)
 {
-    return h->alloc->attempts;
+    return rc__attempts(h->alloc);
 }
 
 void rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after)
 {
-    h->alloc->fail_at = nth ? nth : UINT64_MAX;
+    h->alloc->fail_at = nth;
     h->alloc->fail_after = nth && after;
+    rc__arm_fault(h->alloc);
     h->cfg.fail_alloc_at = nth;
     h->cfg.fail_alloc_after = nth && after;
 }
@@ -38,15 +63,15 @@ void rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after)
 static void count_pool(rc_alloc_stats *out, const rc_pool *p)
 {
     rc_alloc_class *c = p->kind == RC_KIND_OBJ ? &out->objects[p->cls] : &out->buffers[p->cls];
-    size_t capacity = (RC_POOL_SIZE - RC_POOL_HEADER) / p->size;
+    size_t area = (size_t)(rc__pool_end(p) - rc__pool_first(p));
+    size_t capacity = area / p->size;
     c->pools++;
     c->blocks_used += p->used;
     c->blocks_free += capacity - p->used;
     out->pools_used++;
     out->bytes_used += (size_t)p->used * p->size;
     out->bytes_free += (capacity - p->used) * p->size;
-    out->bytes_pool_headers += RC_POOL_HEADER;
-    out->bytes_quantization += RC_POOL_SIZE - RC_POOL_HEADER - capacity * p->size;
+    out->bytes_quantization += area - capacity * p->size;
 }
 
 void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
@@ -58,7 +83,7 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
     for (size_t i = 0; i < st->narenas; i++) {
         const rc_arena *a = st->arenas[i];
         for (size_t k = 0; k < a->nextpool; k++) {
-            const rc_pool *p = (const rc_pool *)(const void *)(a->base + k * RC_POOL_SIZE);
+            const rc_pool *p = rc__pool_at(a->base, k);
             if (p->kind != RC_KIND_FREE)
                 count_pool(out, p);
         }
@@ -68,7 +93,9 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
     out->arenas_freed = st->arenas_freed;
     out->arenas_highwater = st->arenas_highwater;
     out->pools_free = st->narenas * RC_POOLS_PER_ARENA - out->pools_used;
-    out->bytes_free_pools = out->pools_free * RC_POOL_SIZE;
+    out->bytes_pool_headers = st->narenas * RC_ARENA_HEADER;
+    out->bytes_free_pools = st->narenas * RC_ARENA_SIZE - out->bytes_pool_headers - out->bytes_used -
+                            out->bytes_free - out->bytes_quantization;
     out->large_objects = st->live_large[0];
     out->large_buffers = st->live_large[1];
     out->large_bytes = st->large_bytes;
@@ -110,9 +137,9 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
     fputc('\n', out);
     print_row(out, "# bytes in allocated blocks", s.bytes_used);
     print_row(out, "# bytes in available blocks", s.bytes_free);
-    snprintf(label, sizeof label, "%zu unused pools * %zu bytes", s.pools_free, RC_POOL_SIZE);
+    snprintf(label, sizeof label, "# bytes in %zu unused pools", s.pools_free);
     print_row(out, label, s.bytes_free_pools);
-    print_row(out, "# bytes lost to pool headers", s.bytes_pool_headers);
+    print_row(out, "# bytes in pool descriptors", s.bytes_pool_headers);
     print_row(out, "# bytes lost to quantization", s.bytes_quantization);
     print_row(out, "Total", s.bytes_used + s.bytes_free + s.bytes_free_pools + s.bytes_pool_headers +
                                  s.bytes_quantization);
@@ -120,7 +147,7 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
     print_row(out, "# large objects (malloc)", s.large_objects);
     print_row(out, "# large raw buffers (malloc)", s.large_buffers);
     print_row(out, "# bytes in large blocks", s.large_bytes);
-    print_row(out, "# bytes requested now", st->requested);
-    print_row(out, "# bytes requested at peak", st->peak);
+    print_row(out, "# bytes requested now", rc__requested(st));
+    print_row(out, "# bytes requested at peak", st->cap - st->room_low);
     fprintf(out, "%-40s= %20.1f%%\n", "fragmentation (free in used pools)", 100.0 * s.fragmentation);
 }

@@ -35,12 +35,16 @@
 
 #define RC_GC_CAND      0x80000000u
 #define RC_GC_REACHABLE 0x40000000u
-#define RC_GC_REFS      0x3FFFFFFFu
+/* A member of the dead set (its index in the low bits).  A full
+ * collection fills the set while it still marks, and counts the members
+ * that marking reaches after all. */
+#define RC_GC_DEAD      0x20000000u
+#define RC_GC_REFS      0x1FFFFFFFu
 /* gc_refs saturate here: such an object is always treated as referenced
  * from outside (an object with a billion references is not garbage). */
-#define RC_GC_REFS_SAT  0x3FFFFF00u
+#define RC_GC_REFS_SAT  0x1FFFFF00u
 
-_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
+_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
                "candidate words must not collide with the sentinels");
 _Static_assert(RC_GC_INDEX_MAX < RC_GC_CAND, "young indices must not look like candidates");
 
@@ -150,7 +154,7 @@ void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
     if (g == RC_GC_UNTRACKED)
         return;
     if (is_cand(g) && gc->dead) {
-        gc->dead->v[g & ~RC_GC_CAND] = NULL;
+        gc->dead->v[g & RC_GC_REFS] = NULL;
         o->gc = RC_GC_UNTRACKED;
         return;
     }
@@ -170,7 +174,7 @@ bool rc_gc_is_finalized(const void *o)
 void rc_gc_track(void *o)
 {
     rc_head *hd = rc__head(o);
-    if (rc__is_tracked(hd) || !rc__type(hd)->traverse)
+    if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
     link_young(rc__object_heap(hd), hd);
 }
@@ -195,14 +199,12 @@ typedef struct gc_run {
     rc_head **stack;        /* mark stack */
     size_t    sp, stack_cap;
     bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
+    char     *cursor;       /* the full collection's scan position */
+    size_t    late;         /* dead-set members marked reachable afterwards */
     size_t    candidates;
     dead_set  dead;
 } gc_run;
 
-static bool in_set(const gc_run *r, uint32_t g)
-{
-    return (g >= r->lo && g <= RC_GC_INDEX_MAX) || (r->full && g == RC_GC_OLD);
-}
 
 static uint32_t initial_refs(const rc_head *o)
 {
@@ -238,32 +240,55 @@ static uint32_t initial_refs(const rc_head *o)
 
 /* 1. subtract ------------------------------------------------------------------ */
 
-static int visit_subtract(void *child, void *arg)
+/* One reference from a candidate to c: c's gc_refs, set on first sight,
+ * lose one.  The set is every tracked object outside the permanent
+ * generation for a full collection, else the young indices from lo. */
+RC_INLINE void subtract_one(rc_head *c, bool full, uint32_t lo)
 {
-    gc_run *r = arg;
-    rc_head *c = rc__head(child);
     uint32_t g = c->gc;
-    if (is_cand(g)) {
-        uint32_t refs = g & RC_GC_REFS;
-        rc_assert(refs > 0, "refcount lower than references found in the heap", child,
-                  "refcount %u", c->refcnt);
-        if (refs > 0 && refs < RC_GC_REFS_SAT)
-            c->gc = g - 1;
-    } else if (in_set(r, g)) {
-        uint32_t refs = initial_refs(c);
-        c->gc = RC_GC_CAND | (refs > 0 && refs < RC_GC_REFS_SAT ? refs - 1 : refs);
+    if (!is_cand(g)) {
+        bool in = full ? (g <= RC_GC_INDEX_MAX || g == RC_GC_OLD) : (g >= lo && g <= RC_GC_INDEX_MAX);
+        if (!in)
+            return;
+        g = RC_GC_CAND | initial_refs(c);
     }
+    uint32_t refs = g & RC_GC_REFS;
+    rc_assert(refs > 0, "refcount lower than references found in the heap", rc__body(c),
+              "refcount %u", c->refcnt);
+    if (refs > 0 && refs < RC_GC_REFS_SAT)
+        g--;
+    c->gc = g;
+}
+
+RC_INLINE int visit_subtract_full(void *child, void *arg)
+{
+    (void)arg;
+    subtract_one(rc__head(child), true, 0);
     return 0;
 }
 
+RC_INLINE int visit_subtract_young(void *child, void *arg)
+{
+    subtract_one(rc__head(child), false, ((gc_run *)arg)->lo);
+    return 0;
+}
+
+#define SUBTRACT_PASS(r, VISIT)                               \
+    FOR_EACH_CANDIDATE(r, o, {                                \
+        if (!is_cand(o->gc))                                  \
+            o->gc = RC_GC_CAND | initial_refs(o);             \
+        n++;                                                  \
+        RC_FOR_EACH_CHILD(o, VISIT, r);                       \
+    })
+
 static void subtract_refs(gc_run *r)
 {
-    FOR_EACH_CANDIDATE(r, o, {
-        if (!is_cand(o->gc))
-            o->gc = RC_GC_CAND | initial_refs(o);
-        r->candidates++;
-        rc__traverse(o, visit_subtract, r);
-    });
+    size_t n = 0;
+    if (r->full)
+        SUBTRACT_PASS(r, visit_subtract_full);
+    else
+        SUBTRACT_PASS(r, visit_subtract_young);
+    r->candidates = n;
 }
 
 /* 2. mark ---------------------------------------------------------------------- */
@@ -283,7 +308,7 @@ static void push(gc_run *r, rc_head *o)
     r->stack[r->sp++] = o;
 }
 
-static int visit_mark(void *child, void *arg)
+RC_INLINE int visit_mark(void *child, void *arg)
 {
     gc_run *r = arg;
     rc_head *c = rc__head(child);
@@ -297,8 +322,10 @@ static int visit_mark(void *child, void *arg)
 
 static void drain(gc_run *r)
 {
-    while (r->sp > 0)
-        rc__traverse(r->stack[--r->sp], visit_mark, r);
+    while (r->sp > 0) {
+        rc_head *o = r->stack[--r->sp];
+        RC_FOR_EACH_CHILD(o, visit_mark, r);
+    }
 }
 
 /* Out of memory for the stack: some marked objects were never scanned.
@@ -352,24 +379,27 @@ static bool dead_push(dead_set *d, rc_head *o)
 {
     if (!dead_push_keep(d, o))
         return false;
-    o->gc = RC_GC_CAND | (uint32_t)(d->len - 1);
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)(d->len - 1);
     const rc_type *t = rc__type(o);
     d->hflags |= rc__hflags(o);
-    d->clearless |= !t->clear;
+    d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
     return true;
 }
 
 /* Where survivors of this collection go: the next generation. */
+static void survive_old(rc_heap *h, rc_head *o)
+{
+    o->gc = RC_GC_OLD;
+    h->gc.old_count++;
+}
+
 static void promote(gc_run *r, rc_head *o, size_t *w)
 {
-    rc_gc_state *gc = &r->h->gc;
-    if (r->gen == 0) {
-        young_place(gc, (*w)++, o);
-    } else {
-        o->gc = RC_GC_OLD;
-        gc->old_count++;
-    }
+    if (r->gen == 0)
+        young_place(&r->h->gc, (*w)++, o);
+    else
+        survive_old(r->h, o);
 }
 
 /* After a gen-0 collection its survivors, young[lo..w), are gen 1; after
@@ -398,58 +428,114 @@ static void sweep(gc_run *r)
     finish_young(gc, r->gen, w);
 }
 
-/* 2+3 fused, for a full collection: in address order, a candidate that is
- * reachable once its turn comes (marked earlier, or a root whose closure is
- * marked now) is promoted on the spot — everything it references is marked
- * already, so later marking may skip it.  A candidate not reachable yet may
- * still be reached from a later root: it waits in a list settled at the
- * end.  This saves a pass over memory.  Should the mark stack or the list
- * fail to grow, promotion stops and the separate sweep settles the rest. */
+/* Marking during the address-ordered scan of a full collection: a child
+ * ahead of the cursor is only marked — the scan traverses it when it gets
+ * there — and one behind it goes on the stack.  Large objects are walked
+ * after the pools, in list order, so the cursor is past everything then.
+ * Objects allocated in order (lists, rings, trees) need no stack at all. */
+RC_INLINE int visit_mark_scan(void *child, void *arg)
+{
+    gc_run *r = arg;
+    rc_head *c = rc__head(child);
+    uint32_t g = c->gc;
+    if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
+        c->gc = g | RC_GC_REACHABLE;
+        r->late += (g & RC_GC_DEAD) != 0;
+        if ((char *)c < r->cursor)
+            push(r, c);
+    }
+    return 0;
+}
+
+static void drain_scan(gc_run *r)
+{
+    while (r->sp > 0) {
+        rc_head *o = r->stack[--r->sp];
+        RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
+    }
+}
+
+/* Members of the dead set that marking reached after they joined move to
+ * gen 2; the others close ranks and take their new indices. */
+static void compact_dead(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t w = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (o->gc & RC_GC_REACHABLE) {
+            survive_old(r->h, o);
+        } else {
+            o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)w;
+            d->v[w++] = o;
+        }
+    }
+    d->len = w;
+}
+
+/* Empties the dead set back into plain candidates, for the sweep. */
+static void undo_dead(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    for (size_t i = 0; i < d->len; i++)
+        d->v[i]->gc = RC_GC_CAND | (d->v[i]->gc & RC_GC_REACHABLE);
+    d->len = 0;
+    d->hflags = 0;
+    d->clearless = d->finalizers = false;
+}
+
+/* 2+3 fused, for a full collection.  In address order, a candidate that is
+ * reachable when its turn comes (marked from an earlier object, or a root)
+ * is traversed and promoted on the spot: everything it references is marked
+ * then, so later marking may skip it.  A candidate not reachable yet joins
+ * the dead set at once; should a later root reach it after all, it is
+ * counted and moved out at the end.  One read of memory instead of two.
+ * Should the mark stack or the dead set fail to grow, promotion stops and
+ * the separate sweep settles the rest. */
 static void mark_sweep_full(gc_run *r)
 {
-    dead_set pend = {0};
     bool need_sweep = false;
-    size_t w = 0;
+    size_t promoted = 0;
     FOR_EACH_CANDIDATE(r, o, {
         uint32_t g = o->gc;
         if (!is_cand(g))
             continue;
         if (!(g & RC_GC_REACHABLE)) {
             if (!(g & RC_GC_REFS)) {
-                if (!need_sweep && !dead_push_keep(&pend, o))
+                if (!need_sweep && !dead_push(&r->dead, o))
                     need_sweep = true;
                 continue;
             }
             o->gc = g | RC_GC_REACHABLE;
-            push(r, o);
-            drain(r);
         }
-        if (r->overflow || need_sweep)
+        r->cursor = (rc__hflags(o) & RC_HF_LARGE) ? (char *)UINTPTR_MAX : (char *)o;
+        RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
+        if (r->sp)
+            drain_scan(r);
+        if (r->overflow || need_sweep) {
             need_sweep = true;
-        else
-            promote(r, o, &w);
+        } else {
+            o->gc = RC_GC_OLD;      /* promote(): a full collection's survivors go to gen 2 */
+            promoted++;
+        }
     });
+    r->h->gc.old_count += promoted;
     if (r->overflow) {
         rescan_marked(r);
         need_sweep = true;
     }
     if (need_sweep) {
+        undo_dead(r);
         sweep(r);
     } else {
-        for (size_t i = 0; i < pend.len; i++)
-            settle(r, pend.v[i], &w);
-        finish_young(&r->h->gc, r->gen, w);
+        if (r->late)
+            compact_dead(r);
+        finish_young(&r->h->gc, r->gen, 0);
     }
-    free(pend.v);
 }
 
 /* ---- 4. the dead set ---------------------------------------------------------- */
 
-static void survive(rc_heap *h, rc_head *o)
-{
-    o->gc = RC_GC_OLD;
-    h->gc.old_count++;
-}
 
 static void debug_line(rc_heap *h, const char *what, rc_head *o)
 {
@@ -482,7 +568,7 @@ typedef struct dead_counts {
     gc_run   *r;
 } dead_counts;
 
-static uint32_t dead_index(const rc_head *o) { return o->gc & ~RC_GC_CAND; }
+static uint32_t dead_index(const rc_head *o) { return o->gc & RC_GC_REFS; }
 
 static int visit_count_dead(void *child, void *arg)
 {
@@ -507,16 +593,28 @@ static int visit_release_dead(void *child, void *arg)
     return 0;
 }
 
+static int visit_keep_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc) && c->flag[dead_index(ch)]) {
+        c->flag[dead_index(ch)] = false;
+        c->work[c->nwork++] = ch;
+    }
+    return 0;
+}
+
 /* Which dead objects clearing cannot free: clearing drops the references
  * of members that have `clear`; members without one keep theirs until they
  * die.  Counting only references from clear-less members, a member whose
  * count is 0 dies, releasing its references in turn; whoever is left is
- * held by a cycle of clear-less members: uncollectable (flag false). */
+ * held by a cycle of clear-less members: uncollectable (flag false) -- and
+ * so is everything a member left references, since it is not cleared. */
 static bool find_collectable(gc_run *r, dead_counts *c)
 {
     dead_set *d = &r->dead;
     for (size_t i = 0; i < d->len; i++)
-        if (!rc__type(d->v[i])->clear)
+        if (!rc__type_clears(rc__type(d->v[i])))
             rc__traverse(d->v[i], visit_count_dead, c);
     for (size_t i = 0; i < d->len; i++)
         if (c->n[i] == 0) {
@@ -525,9 +623,15 @@ static bool find_collectable(gc_run *r, dead_counts *c)
         }
     while (c->nwork > 0) {
         rc_head *o = c->work[--c->nwork];
-        if (!rc__type(o)->clear)
+        if (!rc__type_clears(rc__type(o)))
             rc__traverse(o, visit_release_dead, c);
     }
+    /* A member that stays is not cleared: what it references stays too. */
+    for (size_t i = 0; i < d->len; i++)
+        if (!c->flag[i])
+            c->work[c->nwork++] = d->v[i];
+    while (c->nwork > 0)
+        rc__traverse(c->work[--c->nwork], visit_keep_dead, c);
     return true;
 }
 
@@ -549,9 +653,9 @@ static size_t keep_uncollectable(gc_run *r)
         rc_head *o = d->v[i];
         if (r->h->gc.debug & RC_GC_DEBUG_UNCOLLECTABLE)
             debug_line(r->h, "uncollectable", o);
-        if (!rc__type(o)->clear || (r->h->gc.debug & RC_GC_DEBUG_SAVEALL))
+        if (!rc__type_clears(rc__type(o)) || (r->h->gc.debug & RC_GC_DEBUG_SAVEALL))
             garbage_append(r->h, o);
-        survive(r->h, o);
+        survive_old(r->h, o);
         d->v[i] = NULL;
         kept++;
     }
@@ -626,7 +730,7 @@ static void keep_resurrected(gc_run *r)
     }
     for (size_t i = 0; i < d->len; i++) {
         if (d->v[i] && (!ok || c.flag[i])) {
-            survive(r->h, d->v[i]);
+            survive_old(r->h, d->v[i]);
             d->v[i] = NULL;
         }
     }
@@ -635,42 +739,42 @@ static void keep_resurrected(gc_run *r)
     free(c.work);
 }
 
-/* Breaks the cycles: each member with clear drops its references, held
- * alive meanwhile; a member still alive afterwards (held by something that
- * has not died yet) survives into gen 2, where a later collection finds it. */
+/* Breaks the cycles.  Every member is held by a reference first, so while
+ * the members with clear drop their references none of them dies and no
+ * death cascades through the set.  Then each member whose only reference
+ * left is ours is freed directly — it is finalized and unlinked already, so
+ * its death skips to the end — and a member still referenced (by one not
+ * freed yet, or by a clear that kept something) moves to gen 2, where a
+ * later collection finds it if it is garbage. */
 static size_t clear_dead(gc_run *r)
 {
     dead_set *d = &r->dead;
     size_t collected = 0;
     for (size_t i = 0; i < d->len; i++)
-        if (d->v[i])
+        if (d->v[i]) {
+            d->v[i]->refcnt++;
             collected++;
+        }
+    for (size_t i = 0; i < d->len; i++)
+        if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
+            rc__clear(d->v[i]);
     for (size_t i = 0; i < d->len; i++) {
         rc_head *o = d->v[i];
         if (!o)
             continue;
-        const rc_type *t = rc__type(o);
-        if (!t->clear)
-            continue;
-        o->refcnt++;
-        t->clear(rc__body(o));
-        if (--o->refcnt != 0)
-            continue;
-        /* Dead now: finalized and unlinked already, so the death skips
-         * straight to freeing — unless a callback made a new weakref. */
-        if (rc__hflags(o) & RC_HF_WEAKREFS) {
-            rc__dealloc(o);
+        if (--o->refcnt != 0) {
+            survive_old(r->h, o);
+            d->v[i] = NULL;
+        } else if (rc__hflags(o) & RC_HF_WEAKREFS) {
+            rc__dealloc(o);      /* a callback made a new weakref: the full death */
         } else {
             d->v[i] = NULL;
             o->gc = RC_GC_UNTRACKED;
+            if (rc__type_clears(rc__type(o)))
+                rc__hflag_set(o, RC_HF_CLEARED);   /* no second clear */
             rc__free_dead(r->h, o);
         }
     }
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i]) {
-            survive(r->h, d->v[i]);
-            d->v[i] = NULL;
-        }
     return collected;
 }
 
@@ -681,7 +785,7 @@ static void save_all(gc_run *r)
         if (!d->v[i])
             continue;
         garbage_append(r->h, d->v[i]);
-        survive(r->h, d->v[i]);
+        survive_old(r->h, d->v[i]);
         d->v[i] = NULL;
     }
 }

@@ -51,6 +51,37 @@ int rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg)
     return visit_nodes(g, NULL, NULL, fn, arg);
 }
 
+/* The neighbours of the node at addr, through one side of the CSR. */
+static int visit_neighbours(const rc_objgraph *cg, uint64_t addr, bool backwards,
+                            rc_objinfo_visit fn, void *arg)
+{
+    rc_objgraph *g = (rc_objgraph *)cg;   /* the reverse index is a cache */
+    uint32_t i = rc__graph_find(g, addr);
+    if (i == RC_GNONE)
+        return rc__graph_fail(g, RC_ENOENT, "no object at %#llx in the snapshot", (unsigned long long)addr);
+    if (backwards && rc__graph_reverse(g) != 0)
+        return RC_ENOMEM;
+    rc_gadj adj = rc__graph_adj(g, backwards);
+    for (uint32_t e = adj.start[i]; e < adj.start[i + 1]; e++) {
+        rc_objinfo info;
+        rc__graph_info(g, adj.to[e], &info);
+        int r = fn(&info, arg);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg)
+{
+    return visit_neighbours(g, addr, true, fn, arg);
+}
+
+int rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg)
+{
+    return visit_neighbours(g, addr, false, fn, arg);
+}
+
 static bool has_type(const rc_objgraph *g, uint32_t i, const void *name)
 {
     return strcmp(g->names[g->nodes[i].type], name) == 0;
@@ -239,8 +270,7 @@ int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_dep
 {
     if (backwards && rc__graph_reverse(g) != 0)
         return RC_ENOMEM;
-    const uint32_t *idx = backwards ? g->in_start : g->out_start;
-    const uint32_t *adj = backwards ? g->in : g->out;
+    rc_gadj adj = rc__graph_adj(g, backwards);
     uint32_t *parent = malloc(g->n * sizeof *parent);
     uint32_t *queue = malloc(g->n * sizeof *queue);
     if (!parent || !queue) {
@@ -265,8 +295,8 @@ int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_dep
         }
         if (depth >= max_depth)
             continue;
-        for (uint32_t e = idx[v]; e < idx[v + 1]; e++) {
-            uint32_t w = adj[e];
+        for (uint32_t e = adj.start[v]; e < adj.start[v + 1]; e++) {
+            uint32_t w = adj.to[e];
             if (parent[w] == RC_GNONE) {
                 parent[w] = v;
                 queue[tail++] = w;
@@ -428,6 +458,8 @@ size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap)
 
 int rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out)
 {
+    if (limit == 0)     /* objgraph's limit=None: every type */
+        limit = rc_graph_typestats(h, NULL, 0);
     rc_type_count *t = malloc((limit ? limit : 1) * sizeof *t);
     if (!t)
         return rc__error(h, RC_ENOMEM, "show_most_common_types: out of memory");
@@ -458,6 +490,8 @@ long rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit)
 
 int rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out)
 {
+    if (limit == 0)     /* objgraph's limit=None: every type that grew */
+        limit = rc_graph_typestats(h, NULL, 0);
     rc_type_growth *t = malloc((limit ? limit : 1) * sizeof *t);
     if (!t)
         return rc__error(h, RC_ENOMEM, "show_growth: out of memory");

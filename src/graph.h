@@ -50,6 +50,18 @@ struct rc_objgraph {
     char      err[256];
 };
 
+/* One side of the CSR: adj.to[adj.start[i] .. adj.start[i+1]) are node
+ * i's referents, or with backwards its referrers (rc__graph_reverse must
+ * have run). */
+typedef struct rc_gadj {
+    const uint32_t *start, *to;
+} rc_gadj;
+
+RC_INLINE rc_gadj rc__graph_adj(const rc_objgraph *g, bool backwards)
+{
+    return backwards ? (rc_gadj){g->in_start, g->in} : (rc_gadj){g->out_start, g->out};
+}
+
 /* graph_build.c */
 rc_objgraph *rc__graph_alloc(void);
 int  rc__graph_reverse(rc_objgraph *g);          /* builds in_start / in; RC_ENOMEM */

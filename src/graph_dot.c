@@ -15,6 +15,7 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define MARK_IGNORED 1u
@@ -133,11 +134,10 @@ static void expand(dot_walk *w, uint32_t t, uint32_t *queue, size_t *tail)
 {
     const rc_objgraph *g = w->g;
     bool refs = w->dir == RC_DOT_REFS;
-    const uint32_t *idx = refs ? g->out_start : g->in_start;
-    const uint32_t *adj = refs ? g->out : g->in;
+    rc_gadj adj = rc__graph_adj(g, !refs);
     size_t n = 0, skipped = 0;
-    for (uint32_t e = idx[t]; e < idx[t + 1]; e++) {
-        uint32_t s = adj[e];
+    for (uint32_t e = adj.start[t]; e < adj.start[t + 1]; e++) {
+        uint32_t s = adj.to[e];
         if (!drawable(w, s))
             continue;
         if (n >= w->o->too_many) {
@@ -243,14 +243,25 @@ static int write_dot_file(rc_objgraph *g, const char *text, size_t len, const ch
     return ok ? 0 : rc__graph_fail(g, RC_EIO, "%s: write failed", path);
 }
 
-/* Lays out and renders DOT text with Graphviz's libraries. */
-static int render(rc_objgraph *g, const char *text, const char *format, const char *path)
+/* Graphviz's context is made once per process and kept: its text-layout
+ * plugin (pango) caches a font name across contexts, and freeing the
+ * context that owned the name leaves the cache pointing at freed memory
+ * (Graphviz 2.42; AddressSanitizer finds the read on the second render).
+ * Graphviz also keeps its error state in globals, so renders are
+ * serialized by one lock.  Both are Graphviz's state, not recycle's. */
+static pthread_once_t gvc_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t gvc_lock = PTHREAD_MUTEX_INITIALIZER;
+static GVC_t *gvc_shared;
+
+static void gvc_make(void)
+{
+    gvc_shared = gvContext();
+}
+
+static int render_locked(rc_objgraph *g, GVC_t *gvc, const char *text, const char *format, const char *path)
 {
     agseterr(AGMAX);        /* keep Graphviz quiet; we report its message */
     agreseterrors();
-    GVC_t *gvc = gvContext();
-    if (!gvc)
-        return rc__graph_fail(g, RC_ENOMEM, "Graphviz: cannot create a context");
     Agraph_t *ag = agmemread(text);
     int rc = 0;
     if (!ag)
@@ -270,7 +281,18 @@ static int render(rc_objgraph *g, const char *text, const char *format, const ch
     }
     if (ag)
         agclose(ag);
-    gvFreeContext(gvc);
+    return rc;
+}
+
+/* Lays out and renders DOT text with Graphviz's libraries. */
+static int render(rc_objgraph *g, const char *text, const char *format, const char *path)
+{
+    pthread_once(&gvc_once, gvc_make);
+    if (!gvc_shared)
+        return rc__graph_fail(g, RC_ENOMEM, "Graphviz: cannot create a context");
+    pthread_mutex_lock(&gvc_lock);
+    int rc = render_locked(g, gvc_shared, text, format, path);
+    pthread_mutex_unlock(&gvc_lock);
     return rc;
 }
 

@@ -276,6 +276,30 @@ static int read_header(reader *r, dump_header *hd)
     return 0;
 }
 
+typedef struct name_at {
+    const char *name;
+    size_t at;          /* where the name starts in the file */
+} name_at;
+
+static int cmp_name_at(const void *a, const void *b)
+{
+    const name_at *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Type names must be distinct: typestats groups by name. */
+static int check_distinct(reader *r, name_at *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_name_at);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1].name, v[i].name) == 0)
+            return bad(r, v[i].at, "type name \"%.40s\" appears twice", v[i].name);
+    return 0;
+}
+
+static int read_name_list(reader *r, rc_objgraph *g, const dump_header *hd, size_t end, name_at *seen);
+
 static int read_names(reader *r, rc_objgraph *g, const dump_header *hd)
 {
     size_t end = r->off + hd->names_bytes;
@@ -283,6 +307,21 @@ static int read_names(reader *r, rc_objgraph *g, const dump_header *hd)
     g->name_pool = malloc(hd->names_bytes + 1);   /* each name's length word becomes its NUL */
     if (!g->names || !g->name_pool)
         return RC_ENOMEM;
+    name_at *seen = malloc((hd->ntypes ? hd->ntypes : 1) * sizeof *seen);
+    if (!seen)
+        return RC_ENOMEM;
+    int rc = read_name_list(r, g, hd, end, seen);
+    if (rc == 0)
+        rc = check_distinct(r, seen, hd->ntypes);
+    free(seen);
+    if (rc != 0)
+        return rc;
+    g->ntypes = hd->ntypes;
+    return check_sum(r, "type names") ? 0 : RC_EFORMAT;
+}
+
+static int read_name_list(reader *r, rc_objgraph *g, const dump_header *hd, size_t end, name_at *seen)
+{
     char *pool = g->name_pool;
     for (size_t i = 0; i < hd->ntypes; i++) {
         uint64_t len;
@@ -296,13 +335,13 @@ static int read_names(reader *r, rc_objgraph *g, const dump_header *hd)
         memcpy(pool, r->buf + r->off, len);
         pool[len] = '\0';
         g->names[i] = pool;
+        seen[i] = (name_at){pool, at};
         pool += len + 1;
         r->off += len;
     }
-    g->ntypes = hd->ntypes;
     if (r->off != end)
         return bad(r, r->off, "type names end at %zu but the header says %zu", r->off, end);
-    return check_sum(r, "type names") ? 0 : RC_EFORMAT;
+    return 0;
 }
 
 /* One node record; external is checked later, against the edges. */
@@ -442,6 +481,25 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
     return 0;
 }
 
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                            rc_objgraph **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    rc_objgraph *g = rc__graph_alloc();
+    reader r = {.buf = data, .len = len, .path = name, .err = err, .errlen = errlen};
+    int rc = g ? parse(&r, g) : RC_ENOMEM;
+    if (rc != 0) {
+        if (rc == RC_ENOMEM && err && errlen)
+            snprintf(err, errlen, "%s: out of memory loading the heap dump", name);
+        rc_objgraph_free(g);
+        return rc;
+    }
+    *out = g;
+    return 0;
+}
+
 int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen)
 {
     unsigned char *buf = NULL;
@@ -450,18 +508,8 @@ int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errl
     if (err && errlen)
         err[0] = '\0';
     int rc = read_file(path, &buf, &len, err, errlen);
-    if (rc != 0)
-        return rc;
-    rc_objgraph *g = rc__graph_alloc();
-    reader r = {.buf = buf, .len = len, .path = path, .err = err, .errlen = errlen};
-    rc = g ? parse(&r, g) : RC_ENOMEM;
+    if (rc == 0)
+        rc = rc_objgraph_load_buffer(buf, len, path, out, err, errlen);
     free(buf);
-    if (rc != 0) {
-        if (rc == RC_ENOMEM && err && errlen)
-            snprintf(err, errlen, "%s: out of memory loading the heap dump", path);
-        rc_objgraph_free(g);
-        return rc;
-    }
-    *out = g;
-    return 0;
+    return rc;
 }

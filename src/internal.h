@@ -78,7 +78,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_GARBAGE   0x8u   /* held by gc.garbage or being torn down by gc */
+#define RC_HF_CLEARED   0x8u   /* cleared by the collector and being freed */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -142,6 +142,9 @@ bool     rc__is_object_body(const rc_heap *h, const void *p);
 struct rc_alloc_state;
 int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
+/* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
+ * RC_EINVAL with a message naming the first inconsistency. */
+int  rc__alloc_check(rc_heap *h);
 
 /* ------------------------------------------------------------------------
  * The heap.  Each component owns a part; parts owned by optional
@@ -230,12 +233,47 @@ void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying o
 void rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
 void rc__weak_destroy(rc_heap *h);
 
-/* Visits each child of o: through the type's traverse. */
+/* What a type asks of the collector: RC_TYPE_REFS types are tracked and
+ * cleared by the runtime itself (see recycle.h). */
+RC_INLINE bool rc__type_tracked(const rc_type *t) { return t->traverse || (t->flags & RC_TYPE_REFS); }
+RC_INLINE bool rc__type_clears(const rc_type *t) { return t->clear || (t->flags & RC_TYPE_REFS); }
+RC_INLINE size_t rc__nrefs(const rc_type *t) { return t->size / sizeof(void *); }
+
+/* Calls VISIT(child, ARG) for each child of o and stops at the first
+ * non-zero result.  For RC_TYPE_REFS bodies the loop is inline, so a static
+ * VISIT is inlined too: the collector's passes use this form. */
+#define RC_FOR_EACH_CHILD(o, VISIT, ARG)                                      \
+    do {                                                                      \
+        rc_head *o_ = (o);                                                    \
+        const rc_type *t_ = rc__type(o_);                                     \
+        if (t_->flags & RC_TYPE_REFS) {                                       \
+            void **p_ = (void **)rc__body(o_);                                \
+            for (size_t i_ = 0, n_ = rc__nrefs(t_); i_ < n_; i_++)            \
+                if (p_[i_] && VISIT(p_[i_], ARG))                             \
+                    break;                                                    \
+        } else if (t_->traverse) {                                            \
+            t_->traverse(rc__body(o_), VISIT, ARG);                           \
+        }                                                                     \
+    } while (0)
+
+/* Visits each child of o; returns the first non-zero result of fn. */
 RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
 {
     const rc_type *t = rc__type(o);
+    if (t->flags & RC_TYPE_REFS) {
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0, n = rc__nrefs(t); i < n; i++) {
+            int rv = p[i] ? fn(p[i], arg) : 0;
+            if (rv)
+                return rv;
+        }
+        return 0;
+    }
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
+
+/* Drops o's references so a cycle falls apart (object.c). */
+void rc__clear(rc_head *o);
 
 #include "hash.h"
 

@@ -36,7 +36,8 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
         return NULL;
     }
     size_t body = body_size ? body_size : t->size;
-    if (t->traverse)
+    bool tracked = rc__type_tracked(t);
+    if (tracked)
         rc__gc_maybe_collect(h);
     rc_head *o = rc__alloc_object(h, body, site);
     if (!o)
@@ -45,7 +46,7 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
     o->refcnt = 1;
     o->gc = RC_GC_UNTRACKED;
     h->live_objects++;
-    if (t->traverse)
+    if (tracked)
         rc__gc_on_new(h, o);
     return rc__body(o);
 }
@@ -132,15 +133,30 @@ static int decref_child(void *child, void *arg)
     return 0;
 }
 
-/* Drops o's references, runs release and frees the block. */
+void rc__clear(rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    if (t->flags & RC_TYPE_REFS) {
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
+            RC_CLEAR(p[i]);
+    } else if (t->clear) {
+        t->clear(rc__body(o));
+    }
+}
+
+/* Drops o's references (unless the collector cleared it already, which it
+ * marks with RC_HF_CLEARED), runs release and frees the block. */
 static void destroy(rc_heap *h, rc_head *o)
 {
     const rc_type *t = rc__type(o);
     void *body = rc__body(o);
-    if (t->clear)
-        t->clear(body);
-    else if (t->traverse)
+    if (rc__type_clears(t)) {
+        if (!(rc__hflags(o) & RC_HF_CLEARED))
+            rc__clear(o);
+    } else if (t->traverse) {
         t->traverse(body, decref_child, NULL);
+    }
     if (t->release)
         t->release(body);
     h->live_objects--;
@@ -174,7 +190,7 @@ void rc__dealloc(rc_head *o)
         return;
     if (rc__hflags(o) & RC_HF_WEAKREFS)
         rc__weak_on_dealloc(h, o);
-    if (rc__type(o)->traverse)
+    if (rc__type_tracked(rc__type(o)))
         rc__gc_on_dealloc(h, o);
     rc__free_dead(h, o);
 }

@@ -94,6 +94,8 @@ static range data_range(const rc_mprof *const *ps, size_t n, const rc_plot_opts 
         for (size_t k = 0; k < p->nmem; k++)
             extend(&r, p->mem[k].t - s, p->mem[k].mib);
         extend(&r, r.x0, rc_mprof_peak(p, &t));
+        for (size_t k = 0; k < p->npeaks; k++)
+            extend(&r, (p->peaks[k].t0 + p->peaks[k].t1) / 2 - s, p->peaks[k].mib);
         for (size_t k = 0; k < p->nfuncs; k++)
             extend(&r, p->funcs[k].t1 - s, p->funcs[k].mem1);
         for (size_t c = 0; c < p->nchildren; c++)

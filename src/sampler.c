@@ -1,13 +1,17 @@
 /* The sampler of `recycle run` / `recycle attach`: mprof's memory_usage
  * loop, plus exact peaks.
  *
- * Every tick reads /proc/PID/status (VmRSS now, VmHWM the highest RSS since
- * the last reset) and then resets VmHWM through /proc/PID/clear_refs.  So
- * the HWM read at tick k is the true maximum over (tick k-1, tick k], and
- * whenever it exceeds both samples a PEAK line records it: a spike between
- * two samples cannot be missed.  The interval between the process's last
- * sample and its exit is covered by wait4's ru_maxrss, which the kernel
- * takes from the same high-water mark when the process dies.
+ * Every tick reads /proc/PID/status: VmRSS now, and VmHWM, the highest RSS
+ * since the mark was last reset (through /proc/PID/clear_refs).  When the
+ * mark exceeds every sample taken since that reset, a peak happened that
+ * the samples missed — and since the previous tick, or that tick would
+ * have seen it — so a PEAK line records it for (previous tick, this tick]
+ * and the mark is reset.  A quiet process is never reset: the reset is the
+ * one moment a spike could slip through (between reading the mark and
+ * resetting it), so it happens only right after a peak.  Without the
+ * right to reset, the mark still reports every new all-time maximum.
+ * The stretch between the last tick and the exit is covered by wait4's
+ * ru_maxrss, which the kernel takes from the same mark at exit.
  *
  * Each tick's lines leave in one write(2) to a file opened O_APPEND, so
  * they never interleave with the FUNC records the profiled program appends
@@ -35,8 +39,9 @@
 typedef struct series {       /* one process's samples */
     rc__procmem pm;
     long   pid;
-    double rss, hwm;          /* MiB, this tick */
-    double prev;              /* MiB at the previous tick; 0 before the first */
+    double rss;               /* MiB, this tick */
+    double peak;              /* MiB of a peak missed by the samples, this tick; 0: none */
+    double seen;              /* MiB: highest sample (or mark, if not reset) since the reset */
     bool   alive;             /* read this tick */
 } series;
 
@@ -53,7 +58,6 @@ typedef struct sampler {
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
-    bool    peaks_ok;          /* clear_refs works for the root */
     double  t_prev;            /* time of the previous tick */
     double  prev_total;        /* MEM value of the previous tick */
     char   *buf;   size_t len, cap;
@@ -112,22 +116,23 @@ static void note_peak(sampler *s, double mib)
 
 /* ---- one process -------------------------------------------------------- */
 
-static bool read_series(sampler *s, series *p)
+static bool read_series(series *p)
 {
     uint64_t rss, hwm;
     p->alive = rc__procmem_read(&p->pm, &rss, &hwm) == 0;
     if (!p->alive)
         return false;
-    if (rc__procmem_reset_peak(&p->pm) != 0) {
-        hwm = rss;            /* no exact peak: never claim one */
-        if (p == &s->root && s->peaks_ok && s->o->diag)
-            fprintf(s->o->diag, "recycle: cannot reset VmHWM of pid %ld (clear_refs): "
-                                "exact peaks between samples are not recorded\n", p->pid);
-        if (p == &s->root)
-            s->peaks_ok = false;
-    }
     p->rss = MIB(rss);
-    p->hwm = MIB(hwm);
+    p->peak = 0;
+    double mark = MIB(hwm);
+    if (mark > fmax(p->seen, p->rss)) {
+        p->peak = mark;
+        /* Reset failed (no permission): keep the mark as seen, so only a
+         * new all-time maximum is reported next. */
+        p->seen = rc__procmem_reset_peak(&p->pm) == 0 ? p->rss : mark;
+    } else {
+        p->seen = fmax(p->seen, p->rss);
+    }
     return true;
 }
 
@@ -225,23 +230,31 @@ static void rescan_tree(sampler *s)
 
 /* ---- one tick ----------------------------------------------------------- */
 
-static void sample_children(sampler *s, double now, double *total, double *total_hwm)
+/* The highest value a series can have had since the previous tick. */
+static double top(const series *p)
+{
+    return p->peak > 0 ? p->peak : p->rss;
+}
+
+/* With -C the PEAK of the sum adds each process's own top: an upper
+ * bound when they peaked at different moments. */
+static void sample_children(sampler *s, double now, double *total, double *total_top, bool *missed)
 {
     rescan_tree(s);
     for (size_t i = 0; i < s->ntree; i++) {
         series *c = s->tree[i].s;
-        if (!c || !read_series(s, c))
+        if (!c || !read_series(c))
             continue;
         if (s->o->include_children) {
             *total += c->rss;
-            *total_hwm += c->hwm;
+            *total_top += top(c);
+            *missed |= c->peak > 0;
         }
         if (s->o->multiprocess) {
             emit(s, "CHLD %ld %.6f %.4f\n", c->pid, c->rss, now);
-            if (c->hwm > fmax(c->prev, c->rss))
-                emit(s, "CHLDPEAK %ld %.6f %.4f %.4f\n", c->pid, c->hwm, s->t_prev, now);
+            if (c->peak > 0)
+                emit(s, "CHLDPEAK %ld %.6f %.4f %.4f\n", c->pid, c->peak, s->t_prev, now);
         }
-        c->prev = c->rss;
     }
 }
 
@@ -249,15 +262,16 @@ static void sample_children(sampler *s, double now, double *total, double *total
 static bool tick(sampler *s)
 {
     double now = rc__proc_epoch();
-    if (!read_series(s, &s->root))
+    if (!read_series(&s->root))
         return false;
-    double total = s->root.rss, total_hwm = s->root.hwm;
+    double total = s->root.rss, total_top = top(&s->root);
+    bool missed = s->root.peak > 0;
     if (s->children)
-        sample_children(s, now, &total, &total_hwm);
+        sample_children(s, now, &total, &total_top, &missed);
     emit(s, "MEM %.6f %.4f\n", total, now);
-    if (total_hwm > fmax(s->prev_total, total)) {
-        emit(s, "PEAK %.6f %.4f %.4f\n", total_hwm, s->t_prev, now);
-        note_peak(s, total_hwm);
+    if (missed && total_top > fmax(s->prev_total, total)) {
+        emit(s, "PEAK %.6f %.4f %.4f\n", total_top, s->t_prev, now);
+        note_peak(s, total_top);
     }
     note_peak(s, total);
     flush(s);
@@ -286,9 +300,17 @@ static double mono_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Sleeps until the monotonic time `until`; true if the process ended. */
-static bool wait_tick(long pid, int pidfd, double until)
+/* Sleeps until the monotonic time `until`; true if the process ended.
+ * Short intervals sleep with clock_nanosleep: a tick notices the exit
+ * soon enough, and waking from ppoll on the pidfd costs more CPU. */
+static bool wait_tick(long pid, int pidfd, double until, double interval)
 {
+    if (interval < 0.01) {
+        struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        return false;
+    }
     for (;;) {
         double left = until - mono_now();
         if (left <= 0)
@@ -323,7 +345,7 @@ static void sample_until_exit(sampler *s, double timeout)
             next = now + interval;   /* fell behind: skip, never burst */
         if (timeout > 0 && next - start > timeout)
             break;
-        if (wait_tick(s->root.pid, pidfd, next))
+        if (wait_tick(s->root.pid, pidfd, next, interval))
             break;
     }
     if (pidfd >= 0)
@@ -346,7 +368,7 @@ static int open_output(const char *path)
 
 static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, int out)
 {
-    *s = (sampler){.o = o, .res = res, .out = out, .peaks_ok = true};
+    *s = (sampler){.o = o, .res = res, .out = out};
     s->children = o->include_children || o->multiprocess;
     s->t_prev = rc__proc_epoch();
     res->peak_mib = 0;
@@ -439,13 +461,18 @@ static long start_child(char *const argv[], char **env, int *exec_errno)
     return pid;
 }
 
-/* After the exit: the last stretch's peak from ru_maxrss, and how it ended. */
-static void finish_run(sampler *s, int status, const struct rusage *ru)
+/* After the exit: the last stretch's peak, and how the program ended.
+ * ru_maxrss is the mark at exit, but it also covers the forked copy of the
+ * sampling process before exec (a value above that copy's size, at most
+ * our RSS at fork, is the program's) and every child the program reaped
+ * (so it is used only when the program reaped none: own_only). */
+static void finish_run(sampler *s, int status, const struct rusage *ru, double fork_rss,
+                       bool own_only)
 {
     double now = rc__proc_epoch();
     double last = s->root.rss;
     double maxrss = MIB((uint64_t)ru->ru_maxrss * 1024);
-    if (s->peaks_ok && maxrss > last && s->res->samples > 0) {
+    if (own_only && maxrss > fmax(s->root.seen, last) && maxrss > fork_rss && s->res->samples > 0) {
         double total = s->prev_total - last + maxrss;   /* children as last seen */
         emit(s, "PEAK %.6f %.4f %.4f\n", total, s->t_prev, now);
         note_peak(s, total);
@@ -469,7 +496,8 @@ static int write_cmdline(int out, const char *cmdline)
     return err;
 }
 
-static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_result *res)
+static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_result *res,
+                       double fork_rss)
 {
     sampler s;
     sampler_init(&s, o, res, out);
@@ -479,12 +507,13 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
     }
     int status = 0;
     struct rusage ru = {0};
+    bool own_only = rc__proc_waited_children_faults(pid) == 0;   /* read before reaping */
     pid_t w = o->timeout > 0 ? wait4((pid_t)pid, &status, WNOHANG, &ru)
                              : wait4((pid_t)pid, &status, 0, &ru);
     if (w == (pid_t)pid) {
         res->exited = true;
         res->status = status;
-        finish_run(&s, status, &ru);
+        finish_run(&s, status, &ru, fork_rss, own_only);
     }
     int err = s.err;
     sampler_free(&s);
@@ -509,6 +538,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     char **env = abs ? child_env(abs) : NULL;
     int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
     long pid = -1;
+    double fork_rss = MIB(rc__proc_self_rss());
     if (!err) {
         pid = start_child(argv, env, &res->exec_errno);
         res->pid = pid;
@@ -520,7 +550,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
         }
     }
     if (!err)
-        err = run_started(o, pid, out, res);
+        err = run_started(o, pid, out, res, fork_rss);
     close(out);
     free_env(env);
     free(cmdline);

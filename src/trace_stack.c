@@ -42,26 +42,6 @@ static void stack_bounds(void)
         stack_hi = 1;          /* unknown: walks stop at once */
 }
 
-/* Return addresses from frame fp upwards; stops at a chain that does not
- * climb the stack. */
-static size_t walk(const uintptr_t *fp, uintptr_t *out, size_t max)
-{
-    if (RC_UNLIKELY(!stack_hi))
-        stack_bounds();
-    size_t n = 0;
-    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp + 16 <= stack_hi && !((uintptr_t)fp & 7)) {
-        uintptr_t ret = fp[1];
-        const uintptr_t *next = (const uintptr_t *)fp[0];
-        if (!ret)
-            break;
-        out[n++] = ret;
-        if (next <= fp)
-            break;
-        fp = next;
-    }
-    return n;
-}
-
 static bool is_entry_ret(uintptr_t r, int n)
 {
     for (int i = 0; i < n; i++)
@@ -70,19 +50,41 @@ static bool is_entry_ret(uintptr_t r, int n)
     return false;
 }
 
-size_t rc__stack_capture(const void *fp, uintptr_t *out, size_t max)
+/* A frame record that lies on this thread's stack, above the last one. */
+static inline bool frame_ok(const uintptr_t *fp, const uintptr_t *prev, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t raw[MAX_SKIP + RC__MAXFRAMES + 1];
-    size_t n = walk(fp, raw, MAX_SKIP + max + 1);
-    int ne = n_entry_rets;
-    size_t j = 0;
-    while (j < n && j < MAX_SKIP && !is_entry_ret(raw[j], ne))
-        j++;
-    j = j < n && j < MAX_SKIP ? j + 2 : 1;  /* entry, the site's function; else the hook only */
-    size_t k = 0;
-    for (; j < n && k < max; j++)
-        out[k++] = raw[j];
-    return k;
+    return (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi && !((uintptr_t)fp & 7) && fp > prev;
+}
+
+size_t rc__stack_capture(const void *start, uintptr_t *out, size_t max)
+{
+    if (RC_UNLIKELY(!stack_hi))
+        stack_bounds();
+    const uintptr_t lo = stack_lo, hi = stack_hi;    /* one TLS lookup, not one per frame */
+    const uintptr_t *fp = start, *prev = NULL;
+    int ne = n_entry_rets, skip = 1;
+    /* Find the frame returning into the allocator's entry point; the one
+     * after it is the site's own function, which the rc_site names. */
+    for (int i = 0; i < MAX_SKIP && frame_ok(fp, prev, lo, hi); i++) {
+        if (is_entry_ret(fp[1], ne)) {
+            skip = 2;
+            break;
+        }
+        prev = fp;
+        fp = (const uintptr_t *)fp[0];
+    }
+    if (skip == 1) {                   /* a path not calibrated: drop the hook only */
+        fp = start;
+        prev = NULL;
+    }
+    size_t n = 0;
+    for (int i = 0; n < max && frame_ok(fp, prev, lo, hi) && fp[1]; i++) {
+        if (i >= skip)
+            out[n++] = fp[1];
+        prev = fp;
+        fp = (const uintptr_t *)fp[0];
+    }
+    return n;
 }
 
 /* ---- calibration -------------------------------------------------------- */

@@ -5,8 +5,10 @@
  * snapshot written by another process. */
 #include "trace_snap.h"
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,24 @@ static bool offset_to_addr(Dwfl_Module *mod, uint64_t off, GElf_Addr *addr)
     return false;
 }
 
+/* The source line of addr.  Without .debug_aranges (clang does not emit
+ * it) libdwfl cannot find the unit by address, so the units are searched. */
+static const char *line_of(Dwfl_Module *mod, GElf_Addr addr, int *lineno)
+{
+    Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+    if (line)
+        return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+    Dwarf_Addr bias;
+    for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias));) {
+        if (dwarf_haspc(cu, addr - bias) <= 0)
+            continue;
+        Dwarf_Line *dl = dwarf_getsrc_die(cu, addr - bias);
+        if (dl && dwarf_lineno(dl, lineno) == 0)
+            return dwarf_linesrc(dl, NULL, NULL);
+    }
+    return NULL;
+}
+
 /* Fills frame f from mod; a return address points after the call, so the
  * call's line is the one of addr - 1. */
 static int symbolize_frame(rc_snapshot *s, Dwfl_Module *mod, uint32_t fi)
@@ -48,11 +68,17 @@ static int symbolize_frame(rc_snapshot *s, Dwfl_Module *mod, uint32_t fi)
         return 0;
     addr -= 1;
     const char *func = dwfl_module_addrname(mod, addr);
-    Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
     int lineno = 0;
-    const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    const char *src = line_of(mod, addr, &lineno);
     if (func && (f.func = rc__snap_str(s, func)) == RC__NOSTR)
         return RC_ENOMEM;
+    char named[1024];
+    if (!src && func) {
+        /* no line table (a stripped library): "module(function)" keeps
+         * functions apart where file:line cannot */
+        snprintf(named, sizeof named, "%s(%s)", s->d.strs + f.module, func);
+        src = named;
+    }
     if (src && (f.file = rc__snap_str(s, src)) == RC__NOSTR)
         return RC_ENOMEM;
     f.line = src ? lineno : 0;

@@ -27,12 +27,11 @@ void rc__tbs_destroy(rc__tbs *s)
 static uint32_t hash_frames(bool site, const uintptr_t *f, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (site ? 0x5bd1e995u : 0) ^ n;
-    for (size_t i = 0; i < n; i++) {
-        h ^= f[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return (uint32_t)h;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ f[i]) * 0xff51afd7ed558ccdull;
+    h ^= h >> 29;           /* one final mix: the low bits index the table */
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static bool same(const rc__tbs *s, uint32_t num, uint32_t hash, bool site, const uintptr_t *f, size_t n)

@@ -632,6 +632,40 @@ static void track_untrack_and_immortal(void **state)
     rc_heap_free(h);
 }
 
+/* RC_TYPE_REFS: the runtime traverses and clears the body's references. */
+typedef struct refs3 { void *ref[3]; } refs3;
+static int refs_released;
+static void refs_release(void *self) { (void)self; refs_released++; }
+static const rc_type refs_type = {.name = "refs3", .size = sizeof(refs3), .release = refs_release,
+                                  .flags = RC_TYPE_REFS};
+
+static void refs_types_are_traversed_and_cleared_by_the_runtime(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    refs_released = 0;
+    refs3 *a = rc_new(h, &refs_type), *b = rc_new(h, &refs_type);
+    assert_true(rc_gc_is_tracked(a));
+    a->ref[2] = rc_newref(b);
+    b->ref[0] = rc_newref(a);
+    node *leaf = node_new(h, &node_leaf_type, 1);
+    b->ref[1] = leaf;                       /* the new reference moves in */
+    gen_count n = {0};
+    rc_gc_get_referents(b, count_visit, &n);
+    assert_int_equal(n.n, 2);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(refs_released, 0);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(refs_released, 2);
+    assert_int_equal(node_released, 1);     /* the leaf went with them */
+    refs3 *c = rc_new(h, &refs_type);
+    c->ref[0] = node_new(h, &node_leaf_type, 2);
+    rc_decref(c);                           /* death by refcount drops refs too */
+    assert_int_equal(node_released, 2);
+    rc_heap_free(h);
+}
+
 static void environment_overrides_and_malformed_values(void **state)
 {
     (void)state;
@@ -697,6 +731,7 @@ int main(void)
         cmocka_unit_test(callbacks_get_start_and_stop),
         cmocka_unit_test(referrers_and_referents),
         cmocka_unit_test(track_untrack_and_immortal),
+        cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
     };

@@ -65,6 +65,18 @@ static void test_chain(void **state)
     rc_heap_free(h);
 }
 
+typedef struct addr_list {
+    uint64_t *v;
+    size_t *n;
+} addr_list;
+
+static int add_addr(const rc_objinfo *o, void *arg)
+{
+    addr_list *l = arg;
+    l->v[(*l->n)++] = o->addr;
+    return 0;
+}
+
 /* a → b → d, a → c → d: the chain is one of the two shortest. */
 static void test_diamond(void **state)
 {
@@ -90,6 +102,21 @@ static void test_diamond(void **state)
     assert_int_equal(info.external, 1);
     assert_int_equal(rc_objgraph_count(g), 4);
     assert_int_equal(rc_objgraph_edge_count(g), 4);
+    uint64_t seen[4];
+    size_t nseen = 0;
+    assert_int_equal(rc_objgraph_referrers(g, (uintptr_t)d, add_addr, &(addr_list){seen, &nseen}), 0);
+    assert_int_equal(nseen, 2);
+    assert_true((seen[0] == (uintptr_t)b && seen[1] == (uintptr_t)c)
+                || (seen[0] == (uintptr_t)c && seen[1] == (uintptr_t)b));
+    nseen = 0;
+    assert_int_equal(rc_objgraph_referents(g, (uintptr_t)a, add_addr, &(addr_list){seen, &nseen}), 0);
+    assert_int_equal(nseen, 2);
+    assert_int_equal(seen[0], (uintptr_t)b);    /* traverse order: kid[0], kid[1] */
+    assert_int_equal(seen[1], (uintptr_t)c);
+    nseen = 0;
+    assert_int_equal(rc_objgraph_referrers(g, (uintptr_t)a, add_addr, &(addr_list){seen, &nseen}), 0);
+    assert_int_equal(nseen, 0);
+    assert_int_equal(rc_objgraph_referrers(g, 8, add_addr, &(addr_list){seen, &nseen}), RC_ENOENT);
     rc_objgraph_free(g);
 
     void **chain;
@@ -253,6 +280,11 @@ static void test_typestats(void **state)
     fclose(f);
     assert_string_equal(text, "node 5\nleaf 3\n");
     free(text);
+    f = open_memstream(&text, &len);
+    assert_int_equal(rc_graph_show_most_common_types(h, 0, f), 0);
+    fclose(f);
+    assert_string_equal(text, "node  5\nleaf  3\nother 2\n");
+    free(text);
 
     for (int i = 0; i < 10; i++)
         rc_decref(keep[i]);
@@ -296,6 +328,14 @@ static void test_growth(void **state)
     assert_string_equal(text, "node        5        +3\n"
                               "leaf        1        +1\n");
     free(text);
+    /* Peaks are per heap: a second heap starts from nothing. */
+    rc_heap *h2 = gf_heap();
+    void *x = gf_node_new(h2, 0);
+    assert_int_equal(rc_graph_growth(h2, gr, 4), 1);
+    assert_int_equal(gr[0].delta, 1);
+    assert_int_equal(rc_graph_growth(h, gr, 4), 0);
+    rc_decref(x);
+    rc_heap_free(h2);
     for (int i = 0; i < 6; i++)
         rc_decref(keep[i]);
     rc_heap_free(h);
@@ -393,6 +433,50 @@ static void test_multi_edges(void **state)
     rc_heap_free(h);
 }
 
+/* Objects too big for the pools live in large blocks, several of which can
+ * share a page: references to and from them resolve all the same. */
+static int big_traverse(void *self, rc_visit visit, void *arg)
+{
+    return gf_node_type.traverse(self, visit, arg);
+}
+static void big_clear(void *self) { gf_node_type.clear(self); }
+static const rc_type big_type = {.name = "big", .size = 0, .traverse = big_traverse, .clear = big_clear};
+
+static void test_large_objects(void **state)
+{
+    (void)state;
+    rc_heap *h = gf_heap();
+    enum { N = 12 };
+    void *v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = i % 2 ? gf_node_new(h, i) : rc_new_var(h, &big_type, 1040 + 16 * (size_t)i);
+        assert_non_null(v[i]);
+        if (i)
+            gf_link(v[i - 1], 0, v[i]);
+    }
+    for (int i = 1; i < N; i++)
+        rc_decref(v[i]);
+    rc_objgraph *g = rc_objgraph_new(h);
+    assert_int_equal(rc_objgraph_count(g), N);
+    assert_int_equal(rc_objgraph_edge_count(g), N - 1);
+    assert_int_equal(rc_objgraph_type_count(g, "big"), N / 2);
+    for (int i = 1; i < N; i++) {
+        rc_objinfo info;
+        assert_true(rc_objgraph_lookup(g, (uintptr_t)v[i], &info));
+        assert_int_equal(info.internal, 1);
+        assert_int_equal(info.external, 0);
+    }
+    rc_objgraph_free(g);
+    void **chain;
+    size_t len;
+    assert_int_equal(rc_graph_why_alive(v[N - 1], &chain, &len), 0);
+    assert_int_equal(len, N);
+    assert_ptr_equal(chain[0], v[0]);
+    free(chain);
+    rc_decref(v[0]);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_by_type_and_leaking),
         cmocka_unit_test(test_at),
         cmocka_unit_test(test_multi_edges),
+        cmocka_unit_test(test_large_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,16 @@ static void test_refs_depth_and_too_many(void **state)
     dot = refs_dot(t.root, &o, false);
     assert_int_equal(count(dot, "[label="), 1);
     free(dot);
+
+    /* Several roots: each in red, each drawn once. */
+    void *two[2] = {t.kid[1], t.deep[1]};
+    rc_graph_opts_default(&o);
+    assert_int_equal(rc_graph_show_refs(two, 2, &o, path_dot), 0);
+    dot = read_text(path_dot);
+    assert_int_equal(count(dot, "[fontcolor=red];"), 2);
+    assert_true(has_node(dot, t.deep[2]));
+    assert_int_equal(count(dot, "[label="), 3);
+    free(dot);
     rc_decref(t.root);
     rc_heap_free(t.h);
 }

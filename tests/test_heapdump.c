@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -75,7 +76,7 @@ static rc_objgraph *dump_and_load(fixture *f)
 }
 
 typedef struct infos {
-    rc_objinfo v[64];
+    rc_objinfo v[1024];
     size_t n;
 } infos;
 
@@ -88,7 +89,9 @@ static int collect(const rc_objinfo *o, void *arg)
 
 static void assert_same_objects(const rc_objgraph *a, const rc_objgraph *b)
 {
-    infos x = {0}, y = {0};
+    static infos x, y;
+    x.n = y.n = 0;
+    assert_true(rc_objgraph_count(a) <= 1024);
     rc_objgraph_each(a, collect, &x);
     rc_objgraph_each(b, collect, &y);
     assert_int_equal(x.n, y.n);
@@ -101,6 +104,8 @@ static void assert_same_objects(const rc_objgraph *a, const rc_objgraph *b)
         assert_int_equal(x.v[i].external, y.v[i].external);
         assert_int_equal(x.v[i].tracked, y.v[i].tracked);
         assert_int_equal(x.v[i].immortal, y.v[i].immortal);
+        assert_int_equal(x.v[i].in_garbage, y.v[i].in_garbage);
+        assert_int_equal(x.v[i].finalizer, y.v[i].finalizer);
         assert_null(y.v[i].obj);
     }
 }
@@ -155,7 +160,7 @@ static void test_round_trip(void **state)
         assert_int_equal(t1[i].count, t2[i].count);
         assert_int_equal(t1[i].bytes, t2[i].bytes);
     }
-    infos l1 = {0}, l2 = {0};
+    static infos l1, l2;
     rc_objgraph_leaking(live, collect, &l1);
     rc_objgraph_leaking(dump, collect, &l2);
     assert_int_equal(l1.n, l2.n);
@@ -181,6 +186,66 @@ static void test_round_trip(void **state)
                         dot_text(dump, (uintptr_t)f->leaf, true, dotpath));
     rc_objgraph_free(live);
     rc_objgraph_free(dump);
+}
+
+/* The seed's Object1/Object2 cycle with the built-in types: two dicts that
+ * hold each other, kept by a list the program holds; ints and strings are
+ * in the graph although the collector does not track them. */
+static void test_round_trip_builtins(void **state)
+{
+    (void)state;
+    rc_heap *h = gf_heap();
+    void *holder = rc_list_new(h, 0);
+    void *o1 = rc_dict_new(h), *o2 = rc_dict_new(h);
+    void *n = rc_int_from(h, 1000000), *s = rc_str_new(h, "a string that is not interned, with spaces");
+    assert_int_equal(rc_dict_set_str(o1, "ref", o2), 0);
+    assert_int_equal(rc_dict_set_str(o2, "ref", o1), 0);
+    assert_int_equal(rc_dict_set_str(o2, "payload", n), 0);
+    assert_int_equal(rc_list_append(holder, s), 0);
+    assert_int_equal(rc_list_append(holder, o1), 0);
+    rc_decref(o1);
+    rc_decref(o2);
+    rc_decref(n);
+    rc_decref(s);
+
+    void **chain;
+    size_t len;
+    assert_int_equal(rc_graph_why_alive(n, &chain, &len), 0);
+    assert_int_equal(len, 4);
+    assert_ptr_equal(chain[0], holder);
+    assert_ptr_equal(chain[1], o1);
+    assert_ptr_equal(chain[2], o2);
+    assert_ptr_equal(chain[3], n);
+    free(chain);
+
+    rc_objgraph *live = rc_objgraph_new(h);
+    rc_objinfo info;
+    assert_true(rc_objgraph_lookup(live, (uintptr_t)n, &info));
+    assert_string_equal(info.type, "int");
+    assert_false(info.tracked);
+    assert_int_equal(info.external, 0);
+    assert_true(rc_objgraph_lookup(live, (uintptr_t)s, &info));
+    assert_string_equal(info.type, "str");
+    assert_int_equal(info.size, rc_sizeof(s));
+    assert_int_equal(rc_objgraph_type_count(live, "dict"), 2);
+
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/rc-heapdump-b-%d.rcd", (int)getpid());
+    assert_int_equal(rc_objgraph_save(live, path), 0);
+    rc_objgraph *dump = NULL;
+    char err[256];
+    assert_int_equal(rc_objgraph_load(path, &dump, err, sizeof err), 0);
+    assert_same_objects(live, dump);
+    assert_same_chain(live, dump, n);
+    unlink(path);
+    rc_objgraph_free(live);
+    rc_objgraph_free(dump);
+
+    /* Dropped by the program, the cycle has no holder: no chain. */
+    rc_decref(holder);
+    assert_int_equal(rc_graph_why_alive(n, &chain, &len), RC_ENOENT);
+    assert_true(rc_gc_collect(h, 2) >= 2);
+    rc_heap_free(h);
 }
 
 /* growth between two dumps equals what show_growth saw live. */
@@ -317,6 +382,70 @@ static void test_future_version(void **state)
     free(b);
 }
 
+static void put_sum(unsigned char *b, size_t from, size_t to)
+{
+    uint64_t s = fnv(b + from, to - from);
+    for (int i = 0; i < 8; i++)
+        b[to + i] = (unsigned char)(s >> (8 * i));
+}
+
+/* Structure is checked, not only checksums: a file whose checksums were
+ * recomputed after the damage is still refused, at the damaged field. */
+static void test_consistent_checksums_bad_content(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+    size_t len;
+    unsigned char *b = slurp(f->path, &len);
+    size_t names_len = 0;
+    for (int i = 0; i < 8; i++)
+        names_len |= (size_t)b[40 + i] << (8 * i);
+    size_t names_end = 64 + names_len;
+    char bad[96], err[256], want[64];
+    snprintf(bad, sizeof bad, "%s.bad", f->path);
+
+    /* "leaf" renamed "node": two types of one name. */
+    unsigned char *copy = malloc(len);
+    memcpy(copy, b, len);
+    unsigned char *leaf = memmem(copy + 64, names_len, "leaf", 4);
+    assert_non_null(leaf);
+    memcpy(leaf, "node", 4);
+    put_sum(copy, 64, names_end);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: type name \"node\" appears twice",
+             (size_t)(leaf - copy) - 2);
+    if (!strstr(err, want) && !strstr(err, "appears twice"))
+        fail_msg("%s", err);
+
+    /* The first object's type index out of range. */
+    size_t nodes = names_end + 8;
+    memcpy(copy, b, len);
+    copy[nodes + 16] = 0xEE;
+    size_t nobj = 0;
+    for (int i = 0; i < 8; i++)
+        nobj |= (size_t)b[16 + i] << (8 * i);
+    put_sum(copy, nodes, nodes + nobj * 40);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: object 0 has type", nodes + 16);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+
+    /* An external count that the edges contradict. */
+    memcpy(copy, b, len);
+    copy[nodes + 24] ^= 1;
+    put_sum(copy, nodes, nodes + nobj * 40);
+    spit(bad, copy, len);
+    assert_int_equal(load_err(bad, err, sizeof err), RC_EFORMAT);
+    snprintf(want, sizeof want, "byte offset %zu: object 0: external count", nodes + 24);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    free(copy);
+    free(b);
+    unlink(bad);
+}
+
 static void test_missing_and_unwritable(void **state)
 {
     fixture *f = *state;
@@ -327,15 +456,94 @@ static void test_missing_and_unwritable(void **state)
     assert_non_null(strstr(rc_last_error(f->h), "/nonexistent/dir/dump.rcd"));
 }
 
+/* `recycle graph` gives the library's answers from the file. */
+static int run_tool(const char *args, char *out, size_t n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/recycle graph %s 2>&1", RC_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_tool(void **state)
+{
+    fixture *f = *state;
+    char args[256], out[4096], want[256], old[96];
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+    snprintf(old, sizeof old, "%s.old", f->path);
+    assert_int_equal(rename(f->path, old), 0);
+    void *more = gf_other_new(f->h, 42);
+    assert_int_equal(rc_heap_dump(f->h, f->path), 0);
+
+    snprintf(args, sizeof args, "%s --types", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_string_equal(out, "node  7\nother 2\nleaf  1\n");
+
+    snprintf(args, sizeof args, "%s --growth %s", f->path, old);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_string_equal(out, "other        2        +1\n");
+
+    snprintf(args, sizeof args, "%s --why-alive %p", f->path, f->leaf);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "%#llx node (", (unsigned long long)(uintptr_t)f->root);
+    assert_memory_equal(out, want, strlen(want));
+    assert_non_null(strstr(out, "<- held from outside the heap\n"));
+    snprintf(want, sizeof want, "  -> %#llx leaf (", (unsigned long long)(uintptr_t)f->leaf);
+    assert_non_null(strstr(out, want));
+
+    snprintf(args, sizeof args, "%s --leaking", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "%#llx node", (unsigned long long)(uintptr_t)f->root);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "%#llx other", (unsigned long long)(uintptr_t)more);
+    assert_non_null(strstr(out, want));
+
+    char png[96];
+    snprintf(png, sizeof png, "%s.png", f->path);
+    snprintf(args, sizeof args, "%s --show-backrefs %p --max-depth 2 -o %s", f->path, f->leaf, png);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    size_t len;
+    unsigned char *b = slurp(png, &len);
+    assert_memory_equal(b, "\x89PNG", 4);
+    free(b);
+    unlink(png);
+    snprintf(args, sizeof args, "%s --show-refs %p", f->path, f->root);
+    assert_int_equal(run_tool(args, out, sizeof out), 0);
+    assert_memory_equal(out, "digraph ObjectGraph {", 21);
+
+    /* Bad input: exit 2 and a message naming the problem. */
+    snprintf(args, sizeof args, "%s --why-alive 0x10", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    assert_non_null(strstr(out, "no object at 0x10"));
+    b = slurp(f->path, &len);
+    spit(old, b, len / 2);
+    free(b);
+    snprintf(args, sizeof args, "%s --types", old);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    snprintf(want, sizeof want, "bad heap dump at byte offset %zu:", len / 2);
+    assert_non_null(strstr(out, want));
+    snprintf(args, sizeof args, "%s", f->path);
+    assert_int_equal(run_tool(args, out, sizeof out), 2);
+    unlink(old);
+    rc_decref(more);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_between_dumps, setup, teardown),
+        cmocka_unit_test(test_round_trip_builtins),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consistent_checksums_bad_content, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_unwritable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tool, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

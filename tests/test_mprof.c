@@ -220,6 +220,8 @@ static void test_profile_files_listed_and_resolved(void **state)
     assert_int_equal(prof_sh(NULL, "cd %s && %s clean", d, prof_recycle()), 0);
     assert_int_equal(access(prof_path(d, names[1]), F_OK), -1);
     assert_int_equal(access(prof_path(d, names[3]), F_OK), 0);
+    prof_sh(NULL, "rm -rf '%s'", d);
+    free((char *)d);
 }
 
 /* ---- with Debian's python3-mprof ---------------------------------------- */

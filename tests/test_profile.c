@@ -108,6 +108,7 @@ static void test_markers_cost_nothing_outside_run(void **state)
     assert_string_equal(out, "");
     free(out);
     prof_sh(NULL, "rmdir '%s'", empty);
+    free((char *)empty);
 }
 
 /* In this process (RECYCLE_PROFILE_FILE set before the first bracket):

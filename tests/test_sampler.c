@@ -63,6 +63,36 @@ static void test_spike_between_samples_is_caught_every_run(void **state)
     assert_true(shown >= 200);
     free(out);
     print_message("samples alone missed the spike in %d of 4 runs\n", missed_by_samples);
+
+    /* Here a 200 MiB spike takes ~50 ms to fault in, so at 100 ms samples
+     * sometimes land on it.  With 1 s samples (at 0 and 1 s) and the spike
+     * at 0.3 s, the samples never see it, and the PEAK record still does. */
+    char *late[] = {(char *)prof_example("profile_spike"), "200", "20", "300", "900", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("spike1s.dat", (rc_sampler_opts){.interval = 1.0}, late, &r);
+    assert_true(sampled_max(p) < 100);
+    assert_true(rc_mprof_peak(p, NULL) >= 200);
+    rc_mprof_free(p);
+}
+
+/* A spike after the last sample, just before exit: wait4's ru_maxrss
+ * covers that stretch — but not when the program reaped a child, whose
+ * peak it would include. */
+static void test_spike_just_before_exit(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_spike"), "100", "20", "150", "0", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("last.dat", (rc_sampler_opts){.interval = 0.5}, argv, &r);
+    assert_true(rc_mprof_peak(p, NULL) >= 100);
+    rc_mprof_free(p);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s 100 20 10 0; sleep 0.1", prof_example("profile_spike"));
+    char *sh[] = {"sh", "-c", cmd, NULL};
+    p = run("reaped.dat", (rc_sampler_opts){.interval = 0.5}, sh, &r);
+    assert_true(rc_mprof_peak(p, NULL) < 50);   /* the child's spike is not the shell's */
+    rc_mprof_free(p);
 }
 
 static void test_one_millisecond_interval(void **state)
@@ -82,7 +112,7 @@ static void test_one_millisecond_interval(void **state)
 static void test_children_summed_and_separate(void **state)
 {
     (void)state;
-    char *argv[] = {(char *)prof_example("profile_children"), "2", "40", "500", NULL};
+    char *argv[] = {(char *)prof_example("profile_children"), "2", "40", "800", NULL};
     rc_sampler_result r;
     rc_mprof *p = run("kids_c.dat", (rc_sampler_opts){.interval = 0.05, .include_children = true}, argv, &r);
     assert_true(sampled_max(p) >= 80);
@@ -163,6 +193,8 @@ static void test_exit_code_propagated_with_E(void **state)
     assert_int_equal(prof_sh(&out, "cd %s && %s run true && ls", d, prof_recycle()), 0);
     assert_non_null(strstr(out, "mprofile_"));
     free(out);
+    prof_sh(NULL, "rm -rf '%s'", d);
+    free((char *)d);
 }
 
 static void test_attach_to_running_process(void **state)
@@ -194,6 +226,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spike_between_samples_is_caught_every_run),
+        cmocka_unit_test(test_spike_just_before_exit),
         cmocka_unit_test(test_one_millisecond_interval),
         cmocka_unit_test(test_children_summed_and_separate),
         cmocka_unit_test(test_program_that_cannot_start),

@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,34 @@ static void test_format_size_like_python(void **state)
     }
 }
 
+/* The same numbers through CPython's own tracemalloc._format_size. */
+static void test_format_size_against_cpython(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        skip();
+    double v[300];
+    char cmd[16384] = "/usr/bin/python3 -c 'import sys, tracemalloc as t\n"
+                      "for a in sys.argv[1:]: print(t._format_size(float(a), a[0] in \"+-\"))'";
+    size_t len = strlen(cmd);
+    srand(7);
+    for (int i = 0; i < 300; i++) {
+        double mag = pow(2.0, (double)(rand() % 50)) * (double)rand() / RAND_MAX;
+        v[i] = i % 3 == 0 ? -mag : mag;
+        len += (size_t)snprintf(cmd + len, sizeof cmd - len, i % 2 ? " %+.17g" : " %.17g", v[i]);
+    }
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char want[64], got[64];
+    for (int i = 0; i < 300; i++) {
+        assert_non_null(fgets(want, sizeof want, p));
+        want[strcspn(want, "\n")] = 0;
+        rc_trace_format_size(v[i], i % 2, got, sizeof got);   /* a leading "-" prints the same either way */
+        assert_string_equal(got, want);
+    }
+    pclose(p);
+}
+
 static void test_control_and_tracer_memory(void **state)
 {
     (void)state;
@@ -450,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_dump_load_round_trip),
         cmocka_unit_test(test_corrupt_files_refused),
         cmocka_unit_test(test_format_size_like_python),
+        cmocka_unit_test(test_format_size_against_cpython),
         cmocka_unit_test(test_control_and_tracer_memory),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,24 +96,45 @@ uint64_t rc__proc_self_rss(void)
     return resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-long rc__proc_ppid(long pid)
+/* The text of /proc/PID/stat after "pid (comm)": comm may hold spaces
+ * and parentheses, so it ends at the last ')'. */
+static char *stat_fields(long pid, char *buf, size_t size)
 {
     int fd = open_proc(pid, "stat", O_RDONLY);
     if (fd < 0)
-        return -1;
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+        return NULL;
+    ssize_t n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
-        return -1;
+        return NULL;
     buf[n] = 0;
-    /* "pid (comm) state ppid": comm may hold spaces and parentheses. */
     char *paren = strrchr(buf, ')');
+    return paren ? paren + 1 : NULL;
+}
+
+long rc__proc_ppid(long pid)
+{
+    char buf[512];
+    char *f = stat_fields(pid, buf, sizeof buf);
     long ppid;
     char state;
-    if (!paren || sscanf(paren + 1, " %c %ld", &state, &ppid) != 2)
+    if (!f || sscanf(f, " %c %ld", &state, &ppid) != 2)
         return -1;
     return ppid;
+}
+
+long rc__proc_waited_children_faults(long pid)
+{
+    char buf[1024];
+    char *f = stat_fields(pid, buf, sizeof buf);
+    long v[8];
+    char state;
+    /* state ppid pgrp session tty_nr tpgid flags minflt cminflt */
+    if (!f || sscanf(f, " %c %ld %ld %ld %ld %ld %lu %lu %lu", &state, &v[0], &v[1], &v[2], &v[3],
+                     &v[4], (unsigned long *)&v[5], (unsigned long *)&v[6],
+                     (unsigned long *)&v[7]) != 9)
+        return -1;
+    return v[7];
 }
 
 static int by_pid(const void *a, const void *b)

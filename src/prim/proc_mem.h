@@ -27,6 +27,10 @@ uint64_t rc__proc_self_rss(void);
 long rc__proc_ppid(long pid);
 /* The pids in /proc, sorted; *pids is malloc'd.  0 or RC_ENOMEM/RC_EIO. */
 int  rc__proc_pids(long **pids, size_t *n);
+/* Minor faults of the children pid has waited for (cminflt of
+ * /proc/PID/stat, readable until a zombie is reaped): 0 means it never
+ * reaped a child that ran.  -1 when unreadable. */
+long rc__proc_waited_children_faults(long pid);
 /* /proc/PID/cmdline with NULs turned to spaces; 0 or RC_ENOENT. */
 int  rc__proc_cmdline(long pid, char *buf, size_t size);
 /* Wall-clock time in epoch seconds, as mprof's time.time(). */

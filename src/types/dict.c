@@ -23,11 +23,6 @@ static size_t table_bytes(unsigned log2size)
     return ((size_t)1 << log2size) * ixw_for(log2size) + usable_for(log2size) * sizeof(rc_dentry);
 }
 
-rc_dentry *rc__dict_entries(const rc_dict_obj *d)
-{
-    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
-}
-
 static int64_t ix_get(const rc_dict_obj *d, size_t i)
 {
     switch (d->ixw) {
@@ -61,16 +56,21 @@ static size_t find_free_slot(const rc_dict_obj *d, int64_t hash)
 
 typedef int (*match_fn)(const void *key, const void *ctx);
 
-/* 1 with the slot and entry of the matching key, 0 when absent, <0 error. */
+/* 1 with the slot and entry of the matching key; 0 when absent, with *slot
+ * the empty slot that ended the search; <0 error. */
 static int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void *ctx, size_t *slot, size_t *entry)
 {
+    *slot = SIZE_MAX;
     if (!d->table) return 0;
     const rc_dentry *ents = rc__dict_entries(d);
     size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
     uint64_t perturb = (uint64_t)hash;
     for (;; PROBE_NEXT(i, perturb, mask)) {
         int64_t ix = ix_get(d, i);
-        if (ix == IX_EMPTY) return 0;
+        if (ix == IX_EMPTY) {
+            *slot = i;
+            return 0;
+        }
         if (ix < 0 || ents[ix].hash != hash) continue;
         int m = match(ents[ix].key, ctx);
         if (m == 0) continue;
@@ -115,8 +115,7 @@ static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
     while (usable_for(log2) < need) log2++;
     char *table = rc_alloc(h, table_bytes(log2));
     if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
-    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .usable = usable_for(log2),
-                      .table = table};
+    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .table = table};
     memset(table, 0xFF, ((size_t)1 << log2) * nd.ixw);   /* every slot IX_EMPTY */
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
@@ -145,12 +144,16 @@ int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *v
         return 0;
     }
     /* Full: rebuild with twice the live entries' room (CPython's GROWTH_RATE
-     * of used * 3 index slots); deletions make the rebuild shrink. */
-    if (d->nentries == d->usable && resize(d, h, d->used * 2 + 1) < 0) return RC_ENOMEM;
+     * of used * 3 index slots); deletions make the rebuild shrink.  Without
+     * a rebuild the empty slot that ended the probe takes the new entry. */
+    if (!d->table || d->nentries == usable_for(d->log2size)) {
+        if (resize(d, h, d->used * 2 + 1) < 0) return RC_ENOMEM;
+        slot = find_free_slot(d, hash);
+    }
     rc__incref(key);
     if (value) rc__incref(value);
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
-    ix_set(d, find_free_slot(d, hash), (int64_t)d->nentries);
+    ix_set(d, slot, (int64_t)d->nentries);
     d->nentries++;
     d->used++;
     return 0;
@@ -232,7 +235,7 @@ int rc_dict_set(void *dict, void *key, void *value)
     CHECK_DICT(dict, RC_ETYPE);
     if (!key || !value) return rc__err(dict, RC_EINVAL, "NULL %s", key ? "value" : "key");
     int64_t hash;
-    int rc = rc_hash(key, &hash);
+    int rc = rc__hash_fast(key, &hash);
     if (rc < 0) return rc;
     return rc__dict_insert(dict, rc__heap(dict), key, hash, value);
 }
@@ -242,7 +245,7 @@ void *rc_dict_get(const void *dict, const void *key)
     CHECK_DICT(dict, NULL);
     int64_t hash;
     size_t e;
-    if (!key || rc_hash(key, &hash) < 0) return NULL;
+    if (!key || rc__hash_fast(key, &hash) < 0) return NULL;
     if (rc__dict_lookup(dict, key, hash, &e) != 1) return NULL;
     return rc__dict_entries(dict)[e].value;
 }

@@ -19,7 +19,7 @@ static int64_t no_minus_one(int64_t h)
 int64_t rc__hash_int(int64_t v)
 {
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    int64_t r = (int64_t)(mag % HASH_MOD);
+    int64_t r = (int64_t)(RC_LIKELY(mag < HASH_MOD) ? mag : mag % HASH_MOD);   /* skip the division */
     return no_minus_one(v < 0 ? -r : r);
 }
 

@@ -1,8 +1,12 @@
 /* The interned-string table: one str per text, found by content.  Open
- * addressing with linear probing over borrowed references; an interned str
- * leaves the table when it dies (CPython 3.12 keeps sys.intern'ed strings
- * mortal the same way), so interning never leaks. */
+ * addressing with linear probing over borrowed references; each slot keeps
+ * the str's hash beside the pointer, so a probe touches the str only when
+ * the hashes match.  An interned str leaves the table when it dies (CPython
+ * 3.12 keeps sys.intern'ed strings mortal the same way), so interning never
+ * leaks. */
 #include "types.h"
+
+typedef struct rc_intern_slot { int64_t hash; rc_str_obj *str; } slot;
 
 static size_t slot_of(const rc_types_state *s, int64_t hash)
 {
@@ -18,40 +22,39 @@ static int64_t str_hash(rc_str_obj *s)
 static rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
 {
     if (!s->intern_cap) return NULL;
+    const slot *tab = s->intern;
     for (size_t i = slot_of(s, hash);; i = (i + 1) & (s->intern_cap - 1)) {
-        rc_str_obj *e = s->intern[i];
+        rc_str_obj *e = tab[i].str;
         if (!e) return NULL;
-        if (e->hash == hash && e->len == n && memcmp(e->data, p, n) == 0) return e;
+        if (tab[i].hash == hash && e->len == n && memcmp(e->data, p, n) == 0) return e;
     }
+}
+
+static void place(slot *tab, size_t cap, slot entry)
+{
+    size_t j = (size_t)entry.hash & (cap - 1);
+    while (tab[j].str) j = (j + 1) & (cap - 1);
+    tab[j] = entry;
 }
 
 static int grow(rc_heap *h, rc_types_state *s)
 {
     size_t cap = s->intern_cap ? s->intern_cap * 2 : 256;
-    void **tab = rc_alloc(h, cap * sizeof *tab);
+    slot *tab = rc_alloc(h, cap * sizeof *tab), *old = s->intern;
     if (!tab) return rc__error(h, RC_ENOMEM, "out of memory growing the interned-string table");
     memset(tab, 0, cap * sizeof *tab);
-    void **old = s->intern;
-    size_t oldcap = s->intern_cap;
+    for (size_t i = 0; i < s->intern_cap; i++)
+        if (old[i].str) place(tab, cap, old[i]);
+    rc_free(h, old);
     s->intern = tab;
     s->intern_cap = cap;
-    for (size_t i = 0; i < oldcap; i++) {
-        rc_str_obj *e = old[i];
-        if (!e) continue;
-        size_t j = slot_of(s, e->hash);
-        while (tab[j]) j = (j + 1) & (cap - 1);
-        tab[j] = e;
-    }
-    rc_free(h, old);
     return 0;
 }
 
 static int insert(rc_heap *h, rc_types_state *s, rc_str_obj *str)
 {
     if ((s->intern_used + 1) * 4 > s->intern_cap * 3 && grow(h, s) < 0) return RC_ENOMEM;
-    size_t i = slot_of(s, str_hash(str));
-    while (s->intern[i]) i = (i + 1) & (s->intern_cap - 1);
-    s->intern[i] = str;
+    place(s->intern, s->intern_cap, (slot){str_hash(str), str});
     s->intern_used++;
     str->interned = 1;
     return 0;
@@ -62,20 +65,21 @@ void rc__intern_remove(rc_heap *h, rc_str_obj *str)
 {
     rc_types_state *s = h->types;
     if (!s || !s->intern_cap) return;
+    slot *tab = s->intern;
     size_t mask = s->intern_cap - 1, i = slot_of(s, str->hash);
-    while (s->intern[i] != str) {
-        if (!s->intern[i]) return;
+    while (tab[i].str != str) {
+        if (!tab[i].str) return;
         i = (i + 1) & mask;
     }
-    for (size_t j = (i + 1) & mask; s->intern[j]; j = (j + 1) & mask) {
-        size_t home = slot_of(s, ((rc_str_obj *)s->intern[j])->hash);
+    for (size_t j = (i + 1) & mask; tab[j].str; j = (j + 1) & mask) {
+        size_t home = slot_of(s, tab[j].hash);
         /* move j back into the hole at i when its home is not in (i, j] */
         if (((j - home) & mask) >= ((j - i) & mask)) {
-            s->intern[i] = s->intern[j];
+            tab[i] = tab[j];
             i = j;
         }
     }
-    s->intern[i] = NULL;
+    tab[i] = (slot){0, NULL};
     s->intern_used--;
     str->interned = 0;
 }

@@ -24,6 +24,7 @@ typedef struct rc__memo {
     rc_heap *h;
     void    *dict;       /* id(original) -> copy, as copy.deepcopy's memo */
     int      depth;
+    bool     failed;     /* a lookup ran out of memory: the copy must fail */
 } rc__memo;
 
 typedef struct rc__vtype {
@@ -70,12 +71,11 @@ typedef struct rc_tuple_obj {
 
 /* dict and set share this table (a set's values are NULL).  table holds the
  * index array (width ixw bytes per slot, 1 << log2size slots; -1 empty,
- * -2 deleted) followed by `usable` entries in insertion order. */
+ * -2 deleted) followed by room for 2/3 as many entries, in insertion order. */
 typedef struct rc_dentry { int64_t hash; void *key; void *value; } rc_dentry;
 typedef struct rc_dict_obj {
     size_t  used;        /* live entries */
     size_t  nentries;    /* entries written, deleted ones included */
-    size_t  usable;
     uint8_t log2size;
     uint8_t ixw;
     char   *table;       /* NULL while empty and never grown */
@@ -134,7 +134,7 @@ typedef struct rc_types_state {
     bool   ready;            /* every singleton below exists */
     void  *none, *true_, *false_, *empty_tuple;
     void  *small[RC__SMALL_MAX - RC__SMALL_MIN + 1];
-    void **intern;           /* open addressing, borrowed references */
+    struct rc_intern_slot *intern;   /* open addressing, borrowed references (intern.c) */
     size_t intern_cap, intern_used;
     const void **repr_stack; /* containers being repr'd (Py_ReprEnter) */
     size_t repr_len, repr_cap;
@@ -180,6 +180,21 @@ void rc__sb_puts(rc_strbuf *sb, const char *s);
 void rc__sb_printf(rc_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rc__sb_free(rc_strbuf *sb);
 
+/* rc_hash with the common keys (int, str with its hash cached) inline. */
+RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
+{
+    const rc_type *t = rc__tp(key);
+    if (t == &rc__int_type.bt.type) {
+        *out = rc__hash_int(((const rc_int_obj *)key)->v);
+        return 0;
+    }
+    if (t == &rc__str_type.bt.type && ((const rc_str_obj *)key)->hash != -1) {
+        *out = ((const rc_str_obj *)key)->hash;
+        return 0;
+    }
+    return rc_hash(key, out);
+}
+
 /* list.c helpers shared with tuple.c */
 int   rc__seq_repr(const void *self, void *const *items, size_t n, const char *open, const char *close,
                    rc_strbuf *sb, int depth);
@@ -191,7 +206,10 @@ int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
 int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry);
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
-rc_dentry *rc__dict_entries(const rc_dict_obj *d);
+RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
+{
+    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
+}
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);
 int   rc__dict_copy_into(rc_dict_obj *dst, rc_heap *h, const rc_dict_obj *src);

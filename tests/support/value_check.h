@@ -41,6 +41,13 @@ static inline size_t vc_requested(rc_heap *h)
     assert_string_equal(vc_buf_, (text)); \
 } while (0)
 
+/* repr(o) must start with prefix (reprs that show an address). */
+#define assert_repr_starts(o, prefix) do { \
+    char vc_buf_[1024]; \
+    assert_true(rc_repr_buf((o), vc_buf_, sizeof vc_buf_) >= 0); \
+    assert_memory_equal(vc_buf_, (prefix), strlen(prefix)); \
+} while (0)
+
 /* The last error of h has this code and its message contains part. */
 #define assert_error(h, code, part) do { \
     assert_int_equal(rc_last_error_code(h), (code)); \

@@ -17,6 +17,11 @@ int cmd_list(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_trace_stats(int argc, char **argv);
+int cmd_trace_diff(int argc, char **argv);
+
+int cmd_graph(int argc, char **argv);
 
 /* Helpers for the profile commands (profile_args.c). */
 /* mprof lets "-1" mean the newest profile: takes such arguments out of

@@ -1,0 +1,293 @@
+/* Arenas and pools: the allocator's slow paths.  Everything here runs once
+ * per pool (16 KiB of blocks) or per arena, never per block.  Invariants:
+ * src/alloc_impl.h. */
+#include "alloc_impl.h"
+
+#include <stdlib.h>
+
+RC_INLINE int kind_index(int kind) { return RC_KIND_INDEX(kind); }
+
+/* ------------------------------------------------------------------------
+ * Arena lists by free-pool count
+ * ---------------------------------------------------------------------- */
+
+static void arena_unlink(struct rc_alloc_state *st, rc_arena *a)
+{
+    if (a->nfree == 0)
+        return;                           /* full arenas are in no list */
+    if (a->prev)
+        a->prev->next = a->next;
+    else {
+        st->by_free[a->nfree] = a->next;
+        if (!a->next && a->nfree < RC_POOLS_PER_ARENA)
+            st->by_free_mask &= ~((uint64_t)1 << (a->nfree - 1));
+    }
+    if (a->next)
+        a->next->prev = a->prev;
+    if (a->nfree == RC_POOLS_PER_ARENA)
+        st->nspare--;
+}
+
+static void arena_link(struct rc_alloc_state *st, rc_arena *a)
+{
+    if (a->nfree == 0)
+        return;
+    a->prev = NULL;
+    a->next = st->by_free[a->nfree];
+    if (a->next)
+        a->next->prev = a;
+    st->by_free[a->nfree] = a;
+    if (a->nfree < RC_POOLS_PER_ARENA)
+        st->by_free_mask |= (uint64_t)1 << (a->nfree - 1);
+    else
+        st->nspare++;
+}
+
+/* ------------------------------------------------------------------------
+ * Arenas: the OS, the address bitmap, the address-sorted array
+ * ---------------------------------------------------------------------- */
+
+static size_t arena_slot(const struct rc_alloc_state *st, const char *base)
+{
+    size_t lo = 0, hi = st->narenas;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (st->arenas[mid]->base < base)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const uint64_t rc__no_arenas[((size_t)1 << RC_BITS_L2_SHIFT) / 64];
+
+static bool arena_bit_set(struct rc_alloc_state *st, const char *base, bool on)
+{
+    uintptr_t k = (uintptr_t)base >> RC_ARENA_SHIFT;
+    uintptr_t hi = k >> RC_BITS_L2_SHIFT;
+    if (hi >= RC_BITS_L1)
+        return false;                    /* beyond the bitmap: refuse the arena */
+    uint64_t *bits = (uint64_t *)(uintptr_t)st->arena_bits[hi];
+    if (bits == rc__no_arenas) {
+        if (!on || !(bits = calloc(((size_t)1 << RC_BITS_L2_SHIFT) / 64, sizeof *bits)))
+            return false;
+        st->arena_bits[hi] = bits;
+    }
+    k &= ((uintptr_t)1 << RC_BITS_L2_SHIFT) - 1;
+    if (on)
+        bits[k >> 6] |= (uint64_t)1 << (k & 63);
+    else
+        bits[k >> 6] &= ~((uint64_t)1 << (k & 63));
+    return true;
+}
+
+static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
+{
+    if (st->narenas == st->arenas_cap) {
+        size_t cap = st->arenas_cap ? st->arenas_cap * 2 : 16;
+        rc_arena **arr = realloc(st->arenas, cap * sizeof *arr);
+        if (!arr) {
+            rc__error(h, RC_ENOMEM, "cannot grow the arena table to %zu entries", cap);
+            return NULL;
+        }
+        st->arenas = arr;
+        st->arenas_cap = cap;
+    }
+    rc_arena *a = calloc(1, sizeof *a);
+    char *base = a ? rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE) : NULL;
+    if (!base || !arena_bit_set(st, base, true)) {
+        rc__os_unmap(base, RC_ARENA_SIZE);
+        free(a);
+        rc__error(h, RC_ENOMEM, "cannot map a %zu-byte arena", RC_ARENA_SIZE);
+        return NULL;
+    }
+    a->base = base;
+    a->nfree = RC_POOLS_PER_ARENA;
+    size_t at = arena_slot(st, base);
+    memmove(st->arenas + at + 1, st->arenas + at, (st->narenas - at) * sizeof *st->arenas);
+    st->arenas[at] = a;
+    st->narenas++;
+    st->arenas_total++;
+    if (st->narenas > st->arenas_highwater)
+        st->arenas_highwater = st->narenas;
+    arena_link(st, a);
+    return a;
+}
+
+/* a is wholly free and unlinked. */
+static void arena_release(struct rc_alloc_state *st, rc_arena *a)
+{
+    size_t at = arena_slot(st, a->base);
+    memmove(st->arenas + at, st->arenas + at + 1, (st->narenas - at - 1) * sizeof *st->arenas);
+    st->narenas--;
+    arena_bit_set(st, a->base, false);
+    rc__os_unmap(a->base, RC_ARENA_SIZE);
+    free(a);
+    st->arenas_freed++;
+}
+
+/* Releases wholly free arenas beyond arena_spare: all of them, or those
+ * that have lingered past RC_LINGER_NS and any beyond the linger limit.
+ * The oldest is last in its list. */
+void rc__arenas_trim(struct rc_alloc_state *st, bool all)
+{
+    if (st->walking || st->nspare <= st->spare_max)
+        return;
+    uint64_t now = all ? 0 : rc__os_now_ns();
+    while (st->nspare > st->spare_max) {
+        rc_arena *a = st->by_free[RC_POOLS_PER_ARENA];
+        while (a->next)
+            a = a->next;
+        bool over = st->nspare > st->spare_max + st->linger_max;
+        if (!all && !over && now - a->empty_since < RC_LINGER_NS)
+            break;
+        arena_unlink(st, a);
+        arena_release(st, a);
+    }
+}
+
+void rc__arenas_destroy(struct rc_alloc_state *st)
+{
+    for (size_t i = 0; i < st->narenas; i++) {
+        rc__os_unmap(st->arenas[i]->base, RC_ARENA_SIZE);
+        free(st->arenas[i]);
+    }
+    free(st->arenas);
+    for (size_t i = 0; i < RC_BITS_L1; i++)
+        if (st->arena_bits[i] != rc__no_arenas)
+            free((void *)(uintptr_t)st->arena_bits[i]);
+}
+
+/* ------------------------------------------------------------------------
+ * Pools
+ * ---------------------------------------------------------------------- */
+
+/* A pool from the arena with the fewest free pools, so others drain. */
+static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st)
+{
+    rc_arena *a;
+    if (st->nspare > st->spare_max)
+        rc__arenas_trim(st, false);
+    if (st->by_free_mask)
+        a = st->by_free[__builtin_ctzll(st->by_free_mask) + 1];
+    else if (st->by_free[RC_POOLS_PER_ARENA])
+        a = st->by_free[RC_POOLS_PER_ARENA];
+    else if (!(a = arena_new(h, st)))
+        return NULL;
+    arena_unlink(st, a);
+    rc_pool *p = a->freepools;
+    if (p)
+        a->freepools = p->next;
+    else
+        p = rc__pool_at(a->base, a->nextpool++);
+    a->nfree--;
+    arena_link(st, a);
+    p->heap = h;
+    p->arena = a;
+    return p;
+}
+
+static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
+{
+    rc_arena *a = p->arena;
+    p->kind = RC_KIND_FREE;
+    arena_unlink(st, a);
+    p->next = a->freepools;
+    a->freepools = p;
+    a->nfree++;
+    if (a->nfree < RC_POOLS_PER_ARENA) {
+        arena_link(st, a);
+        return;
+    }
+    if (!st->walking && st->nspare >= st->spare_max + st->linger_max) {
+        arena_release(st, a);
+        return;
+    }
+    a->empty_since = rc__os_now_ns();
+    arena_link(st, a);
+}
+
+static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned cls)
+{
+    size_t size = rc__class_size(cls);
+    char *first = rc__pool_first(p);
+    if (p->cls == cls && p->size == size && p->last_kind == kind) {
+        /* Given back empty and untouched since: its free list and top
+         * still hold, so its blocks need no bumping again. */
+        p->kind = (uint8_t)kind;
+        rc__pool_relink(st, p);
+        return;
+    }
+    p->kind = p->last_kind = (uint8_t)kind;
+    p->cls = (uint8_t)cls;
+    p->size = (uint16_t)size;
+    p->used = 0;
+    p->limit = rc__pool_end(p) - size;
+    rc__mark_free(first, NULL);
+    p->free = first;
+    p->top = first + size;
+    rc__pool_relink(st, p);
+}
+
+/* Gives back the reserved pools of a, whose other pools are all free. */
+static void arena_drop_reserve(struct rc_alloc_state *st, rc_arena *a)
+{
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++) {
+            rc_pool *r = st->reserve[k][c];
+            if (!r || r->arena != a)
+                continue;
+            st->reserve[k][c] = NULL;
+            bool last = --a->nempty == 0;
+            pool_give_back(st, r);        /* the last one may release a */
+            if (last)
+                return;
+        }
+}
+
+void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
+{
+    rc_arena *a = p->arena;
+    rc_pool **reserve = &st->reserve[kind_index(p->kind)][p->cls];
+    rc__pool_unlink(st, p);
+    if (!*reserve && a->nfree + a->nempty + 1 < RC_POOLS_PER_ARENA) {
+        *reserve = p;
+        a->nempty++;
+        return;
+    }
+    bool arena_empty = a->nempty && a->nfree + a->nempty + 1 == RC_POOLS_PER_ARENA;
+    pool_give_back(st, p);
+    if (arena_empty)
+        arena_drop_reserve(st, a);
+}
+
+char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
+{
+    struct rc_alloc_state *st = h->alloc;
+    if (st->walking)
+        rc__walk_end(st);
+    rc_pool **reserve = &st->reserve[kind_index(kind)][cls];
+    rc_pool *p = *reserve;
+    if (p) {
+        *reserve = NULL;
+        p->arena->nempty--;
+        rc__pool_relink(st, p);
+    } else {
+        if (!(p = pool_take(h, st)))
+            return NULL;
+        pool_init(st, p, kind, cls);
+    }
+    /* As pool_pop in alloc.c, for a pool known to have two free blocks
+     * or room to bump. */
+    char *b = p->free;
+    char *next = *rc__link_of(b);
+    if (!next) {
+        next = p->top;
+        p->top += p->size;
+        rc__mark_free(next, NULL);
+    }
+    p->free = next;
+    p->used++;
+    return b;
+}

@@ -1,0 +1,127 @@
+/* rc__alloc_check: walks every arena, pool, free list, class list and
+ * large block and checks the invariants of src/alloc_impl.h, so tests (and
+ * rc_heap_check) can catch a corrupt heap at the step that corrupted it. */
+#include "alloc_impl.h"
+
+#define FAIL(...) return rc__error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
+
+static bool in_list(rc_pool *head, const rc_pool *p)
+{
+    for (; head; head = head->next)
+        if (head == p)
+            return true;
+    return false;
+}
+
+static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *requested)
+{
+    struct rc_alloc_state *st = h->alloc;
+    void *at = p;
+    if (p->heap != h || p->arena != a)
+        FAIL("pool %p belongs to heap %p, arena %p", at, (void *)p->heap, (void *)p->arena);
+    if ((p->kind != RC_KIND_OBJ && p->kind != RC_KIND_RAW) || p->cls >= RC_NCLASSES ||
+        p->size != rc__class_size(p->cls))
+        FAIL("pool %p has kind %d, class %d, size %d", at, p->kind, p->cls, p->size);
+    char *first = rc__pool_first(p), *end = rc__pool_end(p);
+    if (p->top < first || p->top > end || (size_t)(p->top - first) % p->size ||
+        p->limit != end - p->size)
+        FAIL("pool %p: top %p outside [%p, %p]", at, (void *)p->top, (void *)first, (void *)end);
+    size_t carved = (size_t)(p->top - first) / p->size, nfree = 0;
+    for (char *b = p->free; b; b = *rc__link_of(b)) {
+        if (b < first || b >= p->top || (size_t)(b - first) % p->size || ++nfree > carved)
+            FAIL("pool %p: free-list entry %p is not one of its free blocks", at, (void *)b);
+        if (p->kind == RC_KIND_OBJ && *(uintptr_t *)(void *)b != 0)
+            FAIL("pool %p: free object block %p has tw != 0", at, (void *)b);
+    }
+    if (nfree + p->used != carved)
+        FAIL("pool %p: %zu used + %zu free != %zu carved blocks", at, (size_t)p->used, nfree, carved);
+    rc_pool *head = st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
+    bool listed = in_list(head, p), reserved = st->reserve[RC_KIND_INDEX(p->kind)][p->cls] == p;
+    if (p->used == 0 ? !reserved || listed : reserved || listed != (p->free != NULL))
+        FAIL("pool %p (%zu used, %s) is %slisted and %sreserved", at, (size_t)p->used,
+             p->free ? "not full" : "full", listed ? "" : "not ", reserved ? "" : "not ");
+    *requested += (size_t)p->used * p->size;
+    return 0;
+}
+
+static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t *nempty)
+{
+    size_t freepools = 0, reserved = 0;
+    for (rc_pool *p = a->freepools; p; p = p->next) {
+        if (rc__arena_of(p) != a->base || p->kind != RC_KIND_FREE || ++freepools > RC_POOLS_PER_ARENA)
+            FAIL("arena %p: bad entry %p in its free pools", (void *)a->base, (void *)p);
+    }
+    if (a->nextpool > RC_POOLS_PER_ARENA || a->nfree != freepools + RC_POOLS_PER_ARENA - a->nextpool)
+        FAIL("arena %p: nfree %u, but %zu free and %zu never-used pools", (void *)a->base,
+             (unsigned)a->nfree, freepools, (size_t)(RC_POOLS_PER_ARENA - a->nextpool));
+    if (!rc__in_arena(h->alloc, a->base) || !rc__in_arena(h->alloc, a->base + RC_ARENA_SIZE - 1))
+        FAIL("arena %p is missing from the address bitmap", (void *)a->base);
+    for (size_t i = 0; i < a->nextpool; i++) {
+        rc_pool *p = rc__pool_at(a->base, i);
+        if (p->kind == RC_KIND_FREE)
+            continue;
+        int rv = check_pool(h, a, p, requested);
+        if (rv)
+            return rv;
+        reserved += h->alloc->reserve[RC_KIND_INDEX(p->kind)][p->cls] == p;
+    }
+    if (reserved != a->nempty)
+        FAIL("arena %p: nempty %u but %zu reserved pools", (void *)a->base, (unsigned)a->nempty, reserved);
+    *nempty += reserved;
+    return 0;
+}
+
+static int check_large(rc_heap *h, size_t *requested)
+{
+    struct rc_alloc_state *st = h->alloc;
+    size_t bytes = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0, live = 0;
+        for (rc_large *l = st->large[k], *prev = NULL; l; prev = l, l = l->next) {
+            if (l->heap != h || l->kind != (uint32_t)(k + 1) || l->prev != prev || ++n > st->nlarge[k])
+                FAIL("large block %p is corrupt or in the wrong list", (void *)(l + 1));
+            bytes += RC_LARGE_PREFIX + l->size;
+            if (!l->dead) {
+                live++;
+                *requested += l->size;
+            }
+        }
+        if (n != st->nlarge[k] || live != st->live_large[k])
+            FAIL("%zu large blocks of kind %d linked, %zu counted (%zu live, %zu counted)", n, k + 1,
+                 st->nlarge[k], live, st->live_large[k]);
+    }
+    if (bytes != st->large_bytes)
+        FAIL("large blocks hold %zu bytes, %zu counted", bytes, st->large_bytes);
+    return 0;
+}
+
+int rc__alloc_check(rc_heap *h)
+{
+    struct rc_alloc_state *st = h->alloc;
+    size_t requested = 0, nempty = 0;
+    for (size_t i = 0; i < st->narenas; i++) {
+        if (i && st->arenas[i - 1]->base >= st->arenas[i]->base)
+            FAIL("arena table out of address order at %zu", i);
+        int rv = check_arena(h, st->arenas[i], &requested, &nempty);
+        if (rv)
+            return rv;
+    }
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++)
+            for (rc_pool *p = st->usedpools[k][c], *prev = NULL; p; prev = p, p = p->next)
+                if (p->prev != prev || p->kind != k + 1 || p->cls != c || !p->free)
+                    FAIL("class list %d/%u: pool %p is out of place", k + 1, c, (void *)p);
+    int rv = check_large(h, &requested);
+    if (rv)
+        return rv;
+    if (requested != rc__requested(st))
+        FAIL("blocks in use hold %zu bytes, %zu counted as requested", requested, rc__requested(st));
+    if (st->cap - st->room_low < requested)
+        FAIL("peak %zu below requested %zu", st->cap - st->room_low, requested);
+    size_t spare = 0;
+    for (rc_arena *a = st->by_free[RC_POOLS_PER_ARENA]; a; a = a->next)
+        spare++;
+    if (spare != st->nspare)
+        FAIL("%zu wholly free arenas listed, %zu counted", spare, st->nspare);
+    return 0;
+}

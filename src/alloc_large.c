@@ -1,0 +1,181 @@
+/* Large blocks (bigger than RC_SMALL_MAX) from malloc with an rc_large
+ * prefix, and the span walk over object pools and large objects that the
+ * collector streams through.  Invariants: src/alloc_impl.h. */
+#include "alloc_impl.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+/* malloc's blocks suit max_align_t, so prefix + block stay 16-aligned. */
+_Static_assert(_Alignof(max_align_t) >= 16, "malloc must return 16-aligned blocks");
+
+RC_INLINE int kind_index(int kind) { return RC_KIND_INDEX(kind); }
+
+static void large_link(struct rc_alloc_state *st, rc_large *l)
+{
+    rc_large **head = &st->large[kind_index((int)l->kind)];
+    l->prev = NULL;
+    l->next = *head;
+    if (l->next)
+        l->next->prev = l;
+    *head = l;
+}
+
+static void large_unlink(struct rc_alloc_state *st, rc_large *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        st->large[kind_index((int)l->kind)] = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+}
+
+static void large_release(struct rc_alloc_state *st, rc_large *l)
+{
+    large_unlink(st, l);
+    st->nlarge[kind_index((int)l->kind)]--;
+    st->large_bytes -= RC_LARGE_PREFIX + l->size;
+    free(l);
+}
+
+rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
+{
+    struct rc_alloc_state *st = h->alloc;
+    if (st->walking)
+        rc__walk_end(st);
+    rc_large *l = kind == RC_KIND_OBJ ? calloc(1, RC_LARGE_PREFIX + usable) : malloc(RC_LARGE_PREFIX + usable);
+    if (!l) {
+        rc__error(h, RC_ENOMEM, "malloc of a %zu-byte block failed", usable);
+        return NULL;
+    }
+    l->heap = h;
+    l->size = usable;
+    l->kind = (uint32_t)kind;
+    l->dead = 0;
+    if (kind == RC_KIND_OBJ && rc__amap_put(&st->large_map, (uintptr_t)(l + 1), l) < 0) {
+        free(l);
+        rc__error(h, RC_ENOMEM, "cannot index a %zu-byte object", usable);
+        return NULL;
+    }
+    large_link(st, l);
+    st->nlarge[kind_index(kind)]++;
+    st->live_large[kind_index(kind)]++;
+    st->large_bytes += RC_LARGE_PREFIX + usable;
+    return l;
+}
+
+void rc__large_put(struct rc_alloc_state *st, rc_large *l)
+{
+    st->live_large[kind_index((int)l->kind)]--;
+    if (l->kind == RC_KIND_OBJ) {
+        rc__amap_del(&st->large_map, (uintptr_t)(l + 1));
+        ((rc_head *)(void *)(l + 1))->tw = 0;
+        if (st->walking) {               /* the walk may still read it */
+            l->dead = 1;
+            st->large_dead++;
+            return;
+        }
+    }
+    large_release(st, l);
+}
+
+void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable)
+{
+    struct rc_alloc_state *st = h->alloc;
+    rc_large *prev = l->prev, *next = l->next;
+    size_t old = l->size;
+    rc_large *m = realloc(l, RC_LARGE_PREFIX + usable);
+    if (!m) {
+        rc__error(h, RC_ENOMEM, "realloc to %zu bytes failed", usable);
+        return NULL;
+    }
+    if (prev)
+        prev->next = m;
+    else
+        st->large[kind_index(RC_KIND_RAW)] = m;
+    if (next)
+        next->prev = m;
+    m->size = usable;
+    st->large_bytes = st->large_bytes - old + usable;
+    return m + 1;
+}
+
+void rc__large_destroy(struct rc_alloc_state *st)
+{
+    for (int k = 0; k < 2; k++)
+        while (st->large[k])
+            large_release(st, st->large[k]);
+    rc__amap_free(&st->large_map);
+}
+
+/* ------------------------------------------------------------------------
+ * Span walks
+ * ---------------------------------------------------------------------- */
+
+void rc__walk_end(struct rc_alloc_state *st)
+{
+    st->walking = false;
+    if (st->large_dead) {
+        rc_large *l = st->large[kind_index(RC_KIND_OBJ)];
+        while (l) {
+            rc_large *next = l->next;
+            if (l->dead)
+                large_release(st, l);
+            l = next;
+        }
+        st->large_dead = 0;
+    }
+    rc__arenas_trim(st, false);
+}
+
+void rc__span_iter_init(const rc_heap *h, rc_span_iter *it)
+{
+    it->heap = h;
+    it->arena = NULL;
+    it->pool = 0;
+    it->large = NULL;
+    it->phase = 0;
+    h->alloc->walking = true;
+}
+
+/* Phase 0: object pools, arenas in address order, pools in address order
+ * (it->pool counts pools across arenas).  Phase 1: large objects. */
+bool rc__span_next(rc_span_iter *it, rc_span *s)
+{
+    struct rc_alloc_state *st = it->heap->alloc;
+    if (it->phase == 0) {
+        while (it->pool < st->narenas * RC_POOLS_PER_ARENA) {
+            rc_arena *a = st->arenas[it->pool / RC_POOLS_PER_ARENA];
+            size_t i = it->pool % RC_POOLS_PER_ARENA;
+            if (i >= a->nextpool) {
+                it->pool += RC_POOLS_PER_ARENA - i;
+                continue;
+            }
+            it->pool++;
+            rc_pool *p = rc__pool_at(a->base, i);
+            if (p->kind != RC_KIND_OBJ)
+                continue;
+            s->start = rc__pool_first(p);
+            s->stride = p->size;
+            s->count = (size_t)(p->top - s->start) / p->size;
+            it->arena = a;
+            return true;
+        }
+        it->phase = 1;
+        it->large = st->large[kind_index(RC_KIND_OBJ)];
+    }
+    if (it->phase == 1) {
+        rc_large *l = it->large;
+        if (l) {
+            it->large = l->next;         /* dead ones stay linked until the walk ends */
+            s->start = (char *)(l + 1);
+            s->stride = l->size;
+            s->count = 1;
+            return true;
+        }
+        it->phase = 2;
+        rc__walk_end(st);
+    }
+    return false;
+}

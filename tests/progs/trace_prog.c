@@ -1,0 +1,109 @@
+/* An ordinary C program with threads that knows nothing of recycle: the
+ * subject of the whole-process tracer's tests (tests/test_trace_preload.c
+ * finds the allocation sites by their SITE: markers).
+ *   trace_prog          allocate, free some, exit
+ *   trace_prog fork     also fork a child that allocates and exits
+ *   trace_prog wait     allocate, print "ready", then sleep until killed
+ *   trace_prog term     allocate, then raise SIGTERM
+ *   trace_prog segv     allocate, then write through a null pointer */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { NTHREADS = 4, PER_THREAD = 100 };
+
+/* Global and read at the end, so the compiler cannot drop the allocations. */
+void *keep[1024];
+int nkeep;
+
+/* Makes p escape: the compiler must perform the malloc/free around it. */
+__attribute__((noinline)) void touch(void *p)
+{
+    __asm__ volatile("" : : "r"(p) : "memory");
+}
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void hold(void *p)
+{
+    pthread_mutex_lock(&keep_lock);
+    keep[nkeep++] = p;
+    pthread_mutex_unlock(&keep_lock);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        hold(calloc(1, 256));                  /* SITE:thread_calloc */
+        void *tmp = malloc(5000);              /* SITE:thread_churn */
+        touch(tmp);
+        free(tmp);
+    }
+    return NULL;
+}
+
+static __attribute__((noinline)) char *grow_buffer(void)
+{
+    char *b = NULL;
+    for (size_t n = 1000; n <= 50000; n += 7000)
+        b = realloc(b, n);                     /* SITE:realloc */
+    touch(b);                                  /* no tail call: keep this frame */
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    for (int i = 0; i < 10; i++)
+        hold(malloc(1000));                    /* SITE:main_malloc */
+    for (int i = 0; i < 5; i++)
+        hold(strdup("seventeen letters"));     /* SITE:strdup */
+    hold(grow_buffer());
+    void *al = NULL;
+    if (posix_memalign(&al, 4096, 8192) == 0)  /* SITE:posix_memalign */
+        hold(al);
+    hold(aligned_alloc(64, 640));              /* SITE:aligned_alloc */
+    void *map = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* SITE:mmap */
+    void *gone = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(gone, 1 << 16);
+
+    pthread_t t[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(t[i], NULL);
+
+    if (strcmp(mode, "fork") == 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (int i = 0; i < 3; i++)
+                hold(malloc(777));             /* SITE:child_malloc */
+            exit(0);
+        }
+        waitpid(pid, NULL, 0);
+    }
+    if (strcmp(mode, "term") == 0)
+        raise(SIGTERM);
+    if (strcmp(mode, "segv") == 0) {
+        volatile int *null = (volatile int *)(uintptr_t)(nkeep / 1000);   /* nkeep < 1000: 0 */
+        *null = 1;
+    }
+    if (strcmp(mode, "wait") == 0) {
+        printf("ready\n");
+        fflush(stdout);
+        for (int i = 0; i < 200; i++)
+            usleep(50000);
+    }
+    uintptr_t sum = 0;
+    for (int i = 0; i < nkeep; i++)
+        sum ^= (uintptr_t)keep[i];
+    printf("%d blocks held (%lx), mapping at %p\n", nkeep, (unsigned long)sum, map);
+    return 0;
+}

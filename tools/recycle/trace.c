@@ -1,0 +1,164 @@
+/* recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...
+ * Runs prog with librecycle-trace.so preloaded (src/preload/): every
+ * malloc-family call and mmap is traced, and a snapshot of what is live is
+ * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
+ * signal.  Children write OUT.PID. */
+#include "commands.h"
+#include "trace_tool.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef RC_PRELOAD_INSTALLED
+#define RC_PRELOAD_INSTALLED "/usr/local/lib/librecycle-trace.so"
+#endif
+
+static pid_t child;
+
+static void forward(int sig)
+{
+    if (child > 0)
+        kill(child, sig);
+}
+
+/* $RECYCLE_TRACE_LIB, else beside this program (the build tree), else the
+ * installed library. */
+static bool find_preload(char *out, size_t n)
+{
+    const char *env = getenv("RECYCLE_TRACE_LIB");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return access(out, R_OK) == 0;
+    }
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) {
+        self[len] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            int k = snprintf(out, n, "%s/librecycle-trace.so", self);
+            if (k > 0 && (size_t)k < n && access(out, R_OK) == 0)
+                return true;
+        }
+    }
+    snprintf(out, n, "%s", RC_PRELOAD_INSTALLED);
+    return access(out, R_OK) == 0;
+}
+
+static int usage(int status)
+{
+    fprintf(status ? stderr : stdout,
+            "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...\n"
+            "  -n, --frames N   native frames per traceback (default 1, at most 128)\n"
+            "  -o, --output F   snapshot file (default recycle-trace.snap; children write F.PID)\n"
+            "  --every S        also write the snapshot every S seconds\n"
+            "The snapshot is also written on SIGUSR2 and before a fatal signal.\n");
+    return status;
+}
+
+static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every)
+{
+    char buf[PATH_MAX * 2], num[32];
+    const char *old = getenv("LD_PRELOAD");
+    snprintf(buf, sizeof buf, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+    setenv("LD_PRELOAD", buf, 1);
+    setenv("RECYCLE_TRACE_OUT", out, 1);
+    snprintf(num, sizeof num, "%d", frames);
+    setenv("RECYCLE_TRACE_FRAMES", num, 1);
+    setenv("RECYCLE_TRACE_EVERY", every ? every : "0", 1);
+    snprintf(num, sizeof num, "%ld", (long)getpid());
+    setenv("RECYCLE_TRACE_ROOT", num, 1);
+    execvp(argv[0], argv);
+    fprintf(stderr, "recycle trace: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void summarize(const char *out)
+{
+    char msg[512], size[32], peak[32];
+    rc_snapshot *s;
+    if (rc_snapshot_load(out, &s, msg, sizeof msg) != 0) {
+        fprintf(stderr, "recycle trace: no complete snapshot: %s\n", msg);
+        return;
+    }
+    size_t cur, pk;
+    rc_snapshot_traced_memory(s, &cur, &pk);
+    rc_trace_format_size((double)rc_snapshot_size(s), false, size, sizeof size);
+    rc_trace_format_size((double)pk, false, peak, sizeof peak);
+    fprintf(stderr, "recycle trace: %s: %zu live blocks, %s (peak %s); see recycle trace-stats %s\n", out,
+            rc_snapshot_count(s), size, peak, out);
+    rc_snapshot_free(s);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"frames", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
+        {"every", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int frames = 1, c;
+    const char *out = "recycle-trace.snap", *every = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+n:o:h", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'n':
+            frames = (int)strtol(optarg, &end, 10);
+            if (*end || frames < 1 || frames > 128) {
+                fprintf(stderr, "recycle trace: -n takes 1..128 frames, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'o': out = optarg; break;
+        case 'e':
+            if (strtod(optarg, &end) <= 0 || *end) {
+                fprintf(stderr, "recycle trace: --every takes seconds > 0, not '%s'\n", optarg);
+                return 2;
+            }
+            every = optarg;
+            break;
+        case 'h': return usage(0);
+        default: return usage(2);
+        }
+    }
+    if (optind >= argc)
+        return usage(2);
+    char lib[PATH_MAX];
+    if (!find_preload(lib, sizeof lib)) {
+        fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set RECYCLE_TRACE_LIB\n", lib);
+        return 2;
+    }
+    unlink(out);                       /* a stale file must not pass for this run's */
+    child = fork();
+    if (child < 0) {
+        fprintf(stderr, "recycle trace: fork: %s\n", strerror(errno));
+        return 2;
+    }
+    if (child == 0)
+        run_child(argv + optind, lib, out, frames, every);
+    signal(SIGINT, forward);
+    signal(SIGTERM, forward);
+    signal(SIGUSR2, forward);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(out, F_OK) != 0)
+        return 127;
+    summarize(out);
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr, "recycle trace: %s was killed by signal %d (%s)\n", argv[optind], WTERMSIG(status),
+                strsignal(WTERMSIG(status)));
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}

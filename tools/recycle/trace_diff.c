@@ -1,0 +1,33 @@
+/* recycle trace-diff OLD NEW [--by ...] [--limit N] [--cumulative]: the top
+ * of Snapshot.compare_to(), printed as tracemalloc prints StatisticDiff. */
+#include "commands.h"
+#include "trace_tool.h"
+
+#include <stdio.h>
+
+int cmd_trace_diff(int argc, char **argv)
+{
+    rc_tool_report_opts o;
+    int i = rc_tool_report_options("trace-diff", argc, argv, &o);
+    if (i < 0)
+        return 2;
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: recycle trace-diff OLD NEW [--by lineno|filename|traceback] [--limit N]"
+                        " [--cumulative]\n");
+        return 2;
+    }
+    rc_snapshot *old = rc_tool_load_snapshot("trace-diff", argv[i], &o);
+    rc_snapshot *nw = old ? rc_tool_load_snapshot("trace-diff", argv[i + 1], &o) : NULL;
+    int err = 0, status = 2;
+    rc_trace_stats *st = nw ? rc_snapshot_compare_to(nw, old, o.key, o.cumulative, &err) : NULL;
+    if (st) {
+        rc_trace_stats_print(st, o.limit, stdout);
+        status = 0;
+    } else if (nw) {
+        fprintf(stderr, "recycle trace-diff: %s\n", rc_strerror(err));
+    }
+    rc_trace_stats_free(st);
+    rc_snapshot_free(old);
+    rc_snapshot_free(nw);
+    return status;
+}

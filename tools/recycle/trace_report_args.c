@@ -1,0 +1,104 @@
+/* Option parsing and loading shared by `recycle trace-stats` and
+ * `recycle trace-diff`. */
+#include "trace_tool.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+
+static int bad(const char *cmd, const char *what, const char *value)
+{
+    fprintf(stderr, "recycle %s: %s '%s'\n", cmd, what, value);
+    return -1;
+}
+
+/* PATTERN or PATTERN:LINE, as a tracemalloc.Filter. */
+static int add_filter(const char *cmd, rc_tool_report_opts *o, bool inclusive, char *arg)
+{
+    if (o->nfilters == sizeof o->filters / sizeof o->filters[0])
+        return bad(cmd, "too many filters at", arg);
+    rc_trace_filter *f = &o->filters[o->nfilters++];
+    memset(f, 0, sizeof *f);
+    f->inclusive = inclusive;
+    char *colon = strrchr(arg, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        *colon = 0;
+        f->lineno = atoi(colon + 1);
+    }
+    f->filename_pattern = arg;
+    return 0;
+}
+
+int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o)
+{
+    static const struct option longs[] = {
+        {"by", required_argument, NULL, 'b'},      {"limit", required_argument, NULL, 'l'},
+        {"cumulative", no_argument, NULL, 'c'},    {"include", required_argument, NULL, 'i'},
+        {"exclude", required_argument, NULL, 'x'}, {"domain", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->key = RC_TRACE_BY_LINENO;
+    o->limit = 10;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:h", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'b':
+            if (!strcmp(optarg, "lineno")) o->key = RC_TRACE_BY_LINENO;
+            else if (!strcmp(optarg, "filename")) o->key = RC_TRACE_BY_FILENAME;
+            else if (!strcmp(optarg, "traceback")) o->key = RC_TRACE_BY_TRACEBACK;
+            else return bad(cmd, "--by takes lineno, filename or traceback, not", optarg);
+            break;
+        case 'l':
+            o->limit = strtoul(optarg, &end, 10);
+            if (*end || !*optarg)
+                return bad(cmd, "--limit takes a number (0: all), not", optarg);
+            break;
+        case 'c': o->cumulative = true; break;
+        case 'i': case 'x':
+            if (add_filter(cmd, o, c == 'i', optarg))
+                return -1;
+            break;
+        case 'd':
+            if (o->nfilters == sizeof o->filters / sizeof o->filters[0])
+                return bad(cmd, "too many filters at", optarg);
+            o->filters[o->nfilters++] = (rc_trace_filter){.inclusive = true, .has_domain = true,
+                                                          .domain = (unsigned)strtoul(optarg, NULL, 10)};
+            break;
+        case 'h':
+            printf("usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
+                   "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n",
+                   cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW");
+            exit(0);
+        default:
+            return -1;
+        }
+    }
+    if (o->cumulative && o->key == RC_TRACE_BY_TRACEBACK) {
+        fprintf(stderr, "recycle %s: cumulative mode cannot be used with --by traceback\n", cmd);
+        return -1;
+    }
+    return optind;
+}
+
+rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o)
+{
+    char msg[512];
+    rc_snapshot *s;
+    if (rc_snapshot_load(path, &s, msg, sizeof msg) != 0) {
+        fprintf(stderr, "recycle %s: %s\n", cmd, msg);
+        return NULL;
+    }
+    if (!o->nfilters)
+        return s;
+    rc_snapshot *f = rc_snapshot_filter_traces(s, o->filters, o->nfilters);
+    rc_snapshot_free(s);
+    if (!f)
+        fprintf(stderr, "recycle %s: %s: out of memory\n", cmd, path);
+    return f;
+}
