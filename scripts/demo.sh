@@ -25,8 +25,8 @@ started=$(date +%s)
 export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
-    export DEMO_N=300000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
-    T=0.02; WALKS=500; mode="quick (QUICK=1: 300 000 ints per array, 100 ms sleeps)"
+    export DEMO_N=1000000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
+    T=0.02; WALKS=500; mode="quick (QUICK=1: 1 000 000 ints per array, 100 ms sleeps)"
 else
     export DEMO_N=5000000 DEMO_SLEEP_MS=800 DEMO_GC_STEPS=500000
     T=0.1; WALKS=10000; mode="full (5 000 000 ints per array, 800 ms sleeps)"
@@ -49,15 +49,18 @@ have() { [ -x "$ex/$1" ]; }
 c_profile() {
     local name=$1 tag=$2; shift 2
     log "recycle run $name $*"
-    "$recycle" run -T "$T" -o "$out/c_$tag.dat" "$ex/$name" "$@" >"$out/c_$tag.txt" 2>"$out/c_$tag.err"
+    "$recycle" run -E -T "$T" -o "$out/c_$tag.dat" "$ex/$name" "$@" >"$out/c_$tag.txt" 2>"$out/c_$tag.err" ||
+        { log "examples/$name failed: see $out/c_$tag.err"; rm -f "$out/c_$tag.dat"; return 0; }
     "$recycle" plot -o "$out/c_$tag.png" -t "recycle (C): $name $*" "$out/c_$tag.dat" >/dev/null
 }
 
-# c_run NAME TAG [ARGS]: run examples/NAME, output in c_TAG.txt.
+# c_run NAME TAG [ARGS]: run examples/NAME, output in c_TAG.txt.  A
+# failure is logged; the section then says the figures are missing.
 c_run() {
     local name=$1 tag=$2; shift 2
     log "$name $*"
-    (cd "$out" && "$ex/$name" "$@") >"$out/c_$tag.txt" 2>"$out/c_$tag.err"
+    (cd "$out" && "$ex/$name" "$@") >"$out/c_$tag.txt" 2>"$out/c_$tag.err" ||
+        { log "examples/$name failed: see $out/c_$tag.err"; mv "$out/c_$tag.txt" "$out/c_$tag.failed"; }
 }
 
 # py_profile SCRIPT TAG [ARGS]: run examples/python/SCRIPT under python3-mprof.
@@ -132,6 +135,12 @@ else
 fi
 
 . "$src/scripts/demo_experiments.sh"
+run_py_profiles &
+py_profiles=$!
+run_py_others &
+py_others=$!
+run_c_side
+wait $py_profiles $py_others
 run_experiments
 
 para "Demo finished in $(( $(date +%s) - started )) s."
