@@ -18,7 +18,7 @@ run_c_side() {
         c_profile manual_collect manual_collect_array array
     fi
     have refcounts && c_run refcounts refcounts
-    have thresholds && c_run thresholds thresholds "$out/thresholds.series"
+    have thresholds && c_run thresholds thresholds "$out/c_thresholds.series"
     have monte_carlo && c_run monte_carlo monte_carlo "$WALKS"
     for name in slots_vs_dict view_vs_copy generator_vs_list; do
         have $name && c_run $name $name
@@ -48,7 +48,7 @@ run_py_others() {
     py_profile manual_collect.py manual_collect || true
     py_profile manual_collect.py manual_collect_array array || true
     py_run refcounts.py refcounts || true
-    py_run thresholds.py thresholds || true
+    py_run thresholds.py thresholds "$out/py_thresholds.series" || true
     if "$PY" -c 'import objgraph' 2>/dev/null && command -v dot >/dev/null; then
         py_run cycle_drawn.py cycle_drawn "$out/py_objects.png" || true
     fi
@@ -214,9 +214,14 @@ exp_thresholds() {
     section_begin "7. Thresholds and generations"
     if ! ran thresholds thresholds; then section_end; return; fi
     local f=$out/c_thresholds.txt p=$out/py_thresholds.txt
-    if have demo_chart && [ -s "$out/thresholds.series" ]; then
-        "$ex/demo_chart" "$out/thresholds.series" "$out/c_thresholds.png" \
+    if have demo_chart && [ -s "$out/c_thresholds.series" ]; then
+        "$ex/demo_chart" "$out/c_thresholds.series" "$out/c_thresholds.png" \
             "recycle (C): collections per generation, thresholds (700,10,10) vs (100,5,5)" \
+            "loop steps (each makes a dead two-list cycle)" "collections so far (log scale)" 3
+    fi
+    if have demo_chart && [ -s "$out/py_thresholds.series" ]; then
+        "$ex/demo_chart" "$out/py_thresholds.series" "$out/py_thresholds.png" \
+            "CPython: collections per generation, thresholds (700,10,10) vs (100,5,5)" \
             "loop steps (each makes a dead two-list cycle)" "collections so far (log scale)" 3
     fi
     para "\`examples/thresholds.c\` shows the defaults (700, 10, 10), \`rc_gc_get_count\`, what \`rc_gc_collect\` returns with nothing to free, and \`rc_gc_set_threshold(h, 100, 5, 5)\`. Then it runs one allocation-heavy loop — $DEMO_GC_STEPS steps, each making a dead two-list cycle and keeping one list in eight — under both settings, counting collections per generation with a gc callback."
@@ -235,6 +240,7 @@ exp_thresholds() {
     fi
     show_output "$f"
     figure "$out/c_thresholds.png" "recycle (C): collections per generation under two threshold settings"
+    [ -s "$out/py_thresholds.png" ] && figure "$out/py_thresholds.png" "CPython: the same loop under the same two settings"
     section_end
 }
 
