@@ -21,18 +21,27 @@
  * ---------------------------------------------------------------------- */
 
 /* Pops p's first free block (p has one).  When the free list runs out the
- * next never-used block joins it, so the walked region [first, top) grows
- * on demand; a pool with no block left leaves its class list. */
+ * next never-used blocks (a few KiB) join it, so the walked region
+ * [first, top) grows on demand; a pool with no block left leaves its class
+ * list. */
 static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
-    if (p->top > p->limit) {
+    char *first = p->top;
+    if (first > p->limit) {
         rc__pool_unlink(st, p);
         return NULL;
     }
-    char *next = p->top;
-    p->top += size;
-    rc__mark_free(next, NULL);
-    return next;
+    /* Up to RC_CARVE_BYTES at once (at least one block), linked in order. */
+    size_t room = (size_t)(p->limit - first) / size + 1;
+    size_t n = RC_CARVE_BYTES / size;
+    if (n > room)
+        n = room;
+    char *b = first;
+    for (size_t i = 1; i < n; i++, b += size)
+        rc__mark_free(b, b + size);
+    rc__mark_free(b, NULL);
+    p->top = b + size;
+    return first;
 }
 
 RC_INLINE char *pop_block(struct rc_alloc_state *st, rc_pool *p, size_t size)
