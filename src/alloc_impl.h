@@ -63,7 +63,7 @@
 #define RC_SMALL_MAX       1024       /* biggest pooled block */
 #define RC_NCLASSES        40         /* 16..512 step 16, then 576..1024 step 64 */
 #define RC_LARGE_PREFIX    48
-#define RC_CARVE_BYTES     4096       /* never-used blocks linked into a free list at once */
+#define RC_CARVE_PAGE      4096       /* never-used blocks are linked a page at a time */
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
