@@ -277,3 +277,55 @@ void rc__weak_destroy(rc_heap *h)
     free(h->gc.weak);
     h->gc.weak = NULL;
 }
+
+/* ---- consistency (rc_heap_check) ------------------------------------------------ */
+
+/* Every table entry is a live object of h flagged RC_HF_WEAKREFS whose
+ * list holds live weakrefs pointing back at it; *targets gets the entries. */
+int rc__weak_check(const rc_heap *h, size_t *targets, char *msg, size_t n)
+{
+    const struct rc_weak_table *t = h->gc.weak;
+    size_t used = 0;
+    for (size_t i = 0; t && i < t->cap; i++) {
+        const slot *s = &t->slots[i];
+        if (!s->target || s->target == TOMBSTONE)
+            continue;
+        used++;
+        if (!rc__is_object_body(h, rc__body(s->target)) || !(rc__hflags(s->target) & RC_HF_WEAKREFS)) {
+            snprintf(msg, n, "weakref table: target %p is %s", rc__body(s->target),
+                     rc__is_object_body(h, rc__body(s->target)) ? "not flagged" : "not a live object");
+            return RC_EINVAL;
+        }
+        for (const weakref *w = s->first, *prev = NULL; w; prev = w, w = w->next)
+            if (!rc__is_object_body(h, w) || rc__type(rc__head(w)) != &weakref_type ||
+                w->target != s->target || w->prev != prev) {
+                snprintf(msg, n, "weakref table: the list of %p holds %p, not a live weakref to it",
+                         rc__body(s->target), (const void *)w);
+                return RC_EINVAL;
+            }
+    }
+    if (t && used != t->used) {
+        snprintf(msg, n, "weakref table: %zu entries, the table counts %zu", used, t->used);
+        return RC_EINVAL;
+    }
+    *targets = used;
+    return 0;
+}
+
+/* A weakref object that is not cleared points at a live object whose
+ * table list holds it (a dangling one would hand out freed memory). */
+int rc__weak_check_ref(const rc_heap *h, const rc_head *o, char *msg, size_t n)
+{
+    if (rc__type(o) != &weakref_type)
+        return 0;
+    const weakref *w = rc__body(o);
+    if (!w->target)
+        return 0;
+    const slot *s = rc__is_object_body(h, rc__body(w->target)) ? table_find(h->gc.weak, w->target) : NULL;
+    for (const weakref *x = s ? s->first : NULL; x; x = x->next)
+        if (x == w)
+            return 0;
+    snprintf(msg, n, "weakref to %p, which is %s", rc__body(w->target),
+             s ? "alive but does not list it" : "not a live object (dangling weakref)");
+    return RC_EINVAL;
+}

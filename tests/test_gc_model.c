@@ -8,6 +8,9 @@
  * the objects unreachable from external references have been released,
  * each exactly once.
  *
+ * Every RC_MODEL_CHECK_EVERY operations (default 100) and after every
+ * collection rc_heap_check validates the whole heap.
+ *
  * RC_MODEL_OPS (default 1000000) and RC_MODEL_SEED override the run.
  */
 #include <recycle.h>
@@ -194,8 +197,19 @@ static void op_drop_external(void)
     }
 }
 
+static uint64_t check_every = 100, ops_done;
+
+static void check_heap(rc_heap *h)
+{
+    int rc = rc_heap_check(h);
+    if (rc != 0)
+        fail_msg("rc_heap_check after %llu operations: %s", (unsigned long long)ops_done, rc_last_error(h));
+}
+
 static void step(rc_heap *h)
 {
+    if (++ops_done % check_every == 0)
+        check_heap(h);
     uint32_t r = rnd(100);
     bool crowded = M.nreach > MAX_REACHABLE;
     if (r < 20 && !crowded) {
@@ -222,6 +236,7 @@ static void step(rc_heap *h)
     } else {
         int gen = (int)rnd(3);
         rc_gc_collect(h, gen);
+        check_heap(h);
         if (gen == 2) {
             compute_reachable();
             check_after_full_collection();
@@ -242,6 +257,9 @@ static void random_graph_edits_match_the_model(void **state)
     rng_state = e ? strtoull(e, NULL, 10) : 0x9E3779B97F4A7C15ULL;
     if (!rng_state)
         rng_state = 1;
+    e = getenv("RC_MODEL_CHECK_EVERY");
+    if (e && strtoull(e, NULL, 10) > 0)
+        check_every = strtoull(e, NULL, 10);
     printf("model test: %llu operations, seed %llu\n", (unsigned long long)ops,
            (unsigned long long)rng_state);
 
@@ -269,6 +287,7 @@ static void random_graph_edits_match_the_model(void **state)
         rc_decref(M.ptr[id]);
     }
     rc_gc_collect(h, 2);
+    check_heap(h);
     compute_reachable();
     assert_int_equal(M.nreach, 0);
     check_after_full_collection();

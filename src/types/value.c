@@ -149,7 +149,10 @@ void *rc__memo_get(rc__memo *m, const void *orig)
     rc_dict_obj *d = m->dict;
     size_t e;
     void *key = rc_int_from(m->h, id);
-    if (!key) return NULL;
+    if (!key) {                 /* not "absent": a copy made now could break a cycle */
+        m->failed = true;
+        return NULL;
+    }
     int found = rc__dict_lookup(d, key, rc__hash_int(id), &e);
     rc_decref(key);
     return found == 1 ? rc__dict_entries(d)[e].value : NULL;
@@ -172,6 +175,7 @@ void *rc__deepcopy(void *o, rc__memo *memo)
     if (vt && !vt->deepcopy && !vt->copy) return rc_newref(o);  /* atoms */
     void *done = rc__memo_get(memo, o);
     if (done) return rc_newref(done);
+    if (memo->failed) return NULL;
     if (!vt || !vt->deepcopy) {   /* no references inside: a copy, remembered */
         void *c = rc_copy(o);
         if (c && rc__memo_put(memo, o, c) < 0) RC_CLEAR(c);

@@ -1,0 +1,53 @@
+/* Loaders take a path: the fuzz input is written to an in-memory file
+ * (memfd) and handed over as /proc/self/fd/N, so the harnesses test the
+ * public entry points exactly as programs call them. */
+#ifndef RC_FUZZ_FILE_H
+#define RC_FUZZ_FILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+typedef struct fuzz_file {
+    int  fd;
+    char path[64];
+} fuzz_file;
+
+/* An empty in-memory file, made on first use and reused. */
+static const char *fuzz_file_path(fuzz_file *f, const char *name)
+{
+    if (!f->path[0]) {
+        f->fd = memfd_create(name, 0);
+        if (f->fd < 0) {
+            perror("memfd_create");
+            abort();
+        }
+        snprintf(f->path, sizeof f->path, "/proc/self/fd/%d", f->fd);
+    }
+    if (ftruncate(f->fd, 0) != 0)
+        abort();
+    return f->path;
+}
+
+/* The file holding exactly data[0..size). */
+static const char *fuzz_file_with(fuzz_file *f, const char *name, const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_file_path(f, name);
+    if (size && pwrite(f->fd, data, size, 0) != (ssize_t)size)
+        abort();
+    return path;
+}
+
+#define FUZZ_CHECK(cond, ...)                                          \
+    do {                                                               \
+        if (!(cond)) {                                                 \
+            fprintf(stderr, "%s: %s: ", __FILE__, #cond);              \
+            fprintf(stderr, __VA_ARGS__);                              \
+            fputc('\n', stderr);                                       \
+            abort();                                                   \
+        }                                                              \
+    } while (0)
+
+#endif

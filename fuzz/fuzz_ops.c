@@ -1,0 +1,405 @@
+/* Operation-sequence fuzzer: the input bytes are a program of graph edits
+ * (create, link, unlink, take and drop external references, collect any
+ * generation, weakrefs with callbacks, finalizers that resurrect, freeze,
+ * gc.garbage, failing allocations) run against a heap and against a model
+ * of the same graph (tests/test_gc_model.c's idea, with every feature the
+ * collector has).  After every operation:
+ *   - rc_heap_check passes;
+ *   - every object reachable from the roots (external references,
+ *     gc.garbage, frozen objects) is alive with exactly the model's children;
+ *   - no weakref hands out an object that was released;
+ * after every explicit full collection exactly the objects unreachable from
+ * the roots have been released; at the end every object was released
+ * exactly once (the last by rc_heap_free).  Any violation aborts. */
+#include <recycle.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KIDS   3
+#define MAXN   512       /* objects per input */
+#define MAXW   32        /* weakrefs held at once */
+
+enum { K_CLEAR, K_NOCLEAR, K_FINAL, K_LEAF, K_REFS, NKINDS };
+
+typedef struct mnode {
+    struct mnode *kid[KIDS];
+    uint32_t id;
+} mnode;
+
+static struct {
+    rc_heap *h;
+    uint32_t n;
+    mnode   *ptr[MAXN];
+    int16_t  kid[MAXN][KIDS];
+    uint8_t  kind[MAXN];
+    uint32_t ext[MAXN];
+    uint8_t  released[MAXN], finalized[MAXN], resurrect[MAXN], frozen[MAXN];
+    uint8_t  mark[MAXN];
+    uint32_t reach[MAXN], nreach;
+    void    *wr[MAXW];
+    int16_t  wr_target[MAXW];
+    uint32_t nwr, callbacks;
+    const uint8_t *in;
+    size_t   left;
+} M;
+
+#define CHECK(cond, ...)                                                  \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            fprintf(stderr, "fuzz_ops: %s: ", #cond);                     \
+            fprintf(stderr, __VA_ARGS__);                                 \
+            fputc('\n', stderr);                                          \
+            abort();                                                      \
+        }                                                                 \
+    } while (0)
+
+static uint8_t byte(void)
+{
+    if (!M.left)
+        return 0;
+    M.left--;
+    return *M.in++;
+}
+
+/* ---- the node types ---------------------------------------------------- */
+
+static int mnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    mnode *m = self;
+    for (int i = 0; i < KIDS; i++)
+        if (m->kid[i]) {
+            int rv = visit(m->kid[i], arg);
+            if (rv)
+                return rv;
+        }
+    return 0;
+}
+
+static void mnode_clear(void *self)
+{
+    mnode *m = self;
+    for (int i = 0; i < KIDS; i++) {
+        mnode *k = m->kid[i];
+        m->kid[i] = NULL;   /* the model keeps its edges: clearing a reachable object shows */
+        if (k)
+            rc_decref(k);
+    }
+}
+
+static void mnode_release(void *self)
+{
+    uint32_t id = ((mnode *)self)->id;
+    CHECK(id < M.n && !M.released[id], "object %u released twice", id);
+    M.released[id] = 1;
+}
+
+static void mnode_finalize(void *self)
+{
+    uint32_t id = ((mnode *)self)->id;
+    CHECK(!M.finalized[id], "object %u finalized twice (PEP 442: at most once)", id);
+    M.finalized[id] = 1;
+    if (M.resurrect[id]) {          /* store a new reference: resurrection */
+        rc_incref(self);
+        M.ext[id]++;
+    }
+}
+
+static const rc_type types[NKINDS] = {
+    {"clear", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL},
+    {"noclear", sizeof(mnode), mnode_traverse, NULL, NULL, mnode_release, 0, NULL},
+    {"final", sizeof(mnode), mnode_traverse, mnode_clear, mnode_finalize, mnode_release, 0, NULL},
+    {"leaf", sizeof(mnode), NULL, NULL, NULL, mnode_release, 0, NULL},
+    /* the runtime traverses and clears the references (the body's first KIDS words) */
+    {"refs", KIDS * sizeof(void *), NULL, NULL, NULL, mnode_release, RC_TYPE_REFS, NULL},
+};
+
+/* ---- the model ----------------------------------------------------------- */
+
+static void reach_add(uint32_t id)
+{
+    if (!M.mark[id]) {
+        M.mark[id] = 1;
+        M.reach[M.nreach++] = id;
+    }
+}
+
+static int visit_garbage_root(void *obj, void *arg)
+{
+    (void)arg;
+    reach_add(((mnode *)obj)->id);
+    return 0;
+}
+
+/* Roots: external references, gc.garbage, frozen objects. */
+static void compute_reachable(void)
+{
+    memset(M.mark, 0, M.n);
+    M.nreach = 0;
+    for (uint32_t id = 0; id < M.n; id++)
+        if (!M.released[id] && (M.ext[id] || M.frozen[id]))
+            reach_add(id);
+    rc_gc_garbage(M.h, visit_garbage_root, NULL);
+    for (uint32_t i = 0; i < M.nreach; i++)
+        for (int k = 0; k < KIDS; k++)
+            if (M.kid[M.reach[i]][k] >= 0)
+                reach_add((uint32_t)M.kid[M.reach[i]][k]);
+}
+
+static bool trace;
+
+static void dump_model(void)
+{
+    for (uint32_t id = 0; id < M.n; id++)
+        fprintf(stderr, "  #%u %s ext=%u%s%s%s kids=%d,%d,%d\n", id, types[M.kind[id]].name, M.ext[id],
+                M.released[id] ? " released" : "", M.finalized[id] ? " finalized" : "",
+                M.frozen[id] ? " frozen" : "", M.kid[id][0], M.kid[id][1], M.kid[id][2]);
+}
+
+static void check_step(void)
+{
+    if (trace)
+        dump_model();
+    int rc = rc_heap_check(M.h);
+    CHECK(rc == 0, "%s", rc_last_error(M.h));
+    compute_reachable();
+    for (uint32_t i = 0; i < M.nreach; i++) {
+        uint32_t id = M.reach[i];
+        CHECK(!M.released[id], "reachable object %u was released", id);
+        for (int k = 0; k < KIDS; k++) {
+            mnode *want = M.kid[id][k] >= 0 ? M.ptr[M.kid[id][k]] : NULL;
+            CHECK(M.ptr[id]->kid[k] == want, "object %u child %d changed", id, k);
+        }
+    }
+    for (uint32_t w = 0; w < M.nwr; w++)
+        if (M.released[M.wr_target[w]])
+            CHECK(rc_weakref_get(M.wr[w]) == NULL, "weakref to released object %u", M.wr_target[w]);
+}
+
+static void check_full_collection(void)
+{
+    compute_reachable();
+    for (uint32_t id = 0; id < M.n; id++)
+        CHECK(M.released[id] == !M.mark[id], "object %u: released %d, reachable %d", id, M.released[id],
+              M.mark[id]);
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static mnode *pick(bool container)
+{
+    if (!M.nreach)
+        return NULL;
+    uint32_t start = byte() % M.nreach;
+    for (uint32_t i = 0; i < M.nreach; i++) {
+        uint32_t id = M.reach[(start + i) % M.nreach];
+        if (!container || M.kind[id] != K_LEAF)
+            return M.ptr[id];
+    }
+    return NULL;
+}
+
+static void op_create(void)
+{
+    if (M.n == MAXN)
+        return;
+    int kind = byte() % NKINDS;
+    mnode *m = rc_new_var(M.h, &types[kind], sizeof(mnode));
+    if (!m) {
+        CHECK(rc_last_error_code(M.h) == RC_ENOMEM, "rc_new failed with %d", rc_last_error_code(M.h));
+        return;
+    }
+    uint32_t id = M.n++;
+    m->id = id;
+    M.ptr[id] = m;
+    M.kind[id] = (uint8_t)kind;
+    M.ext[id] = 1;
+    for (int k = 0; k < KIDS; k++)
+        M.kid[id][k] = -1;
+}
+
+static void op_link(bool to_null)
+{
+    mnode *a = pick(true), *b = to_null ? NULL : pick(false);
+    if (!a)
+        return;
+    int k = byte() % KIDS;
+    mnode *old = a->kid[k];
+    if (b)
+        rc_incref(b);
+    a->kid[k] = b;
+    M.kid[a->id][k] = b ? (int16_t)b->id : -1;
+    if (old)
+        rc_decref(old);
+}
+
+static void op_hold(void)
+{
+    mnode *a = pick(false);
+    if (a) {
+        rc_incref(a);
+        M.ext[a->id]++;
+    }
+}
+
+static void op_drop(void)
+{
+    uint32_t start = byte() % (M.n ? M.n : 1);
+    for (uint32_t i = 0; i < M.n; i++) {
+        uint32_t id = (start + i) % M.n;
+        if (M.ext[id] && !M.released[id]) {
+            M.ext[id]--;
+            rc_decref(M.ptr[id]);
+            return;
+        }
+    }
+}
+
+static void weak_callback(void *wr, void *ctx)
+{
+    (void)ctx;
+    CHECK(rc_weakref_get(wr) == NULL, "weakref callback ran before the weakref was cleared");
+    M.callbacks++;
+}
+
+static void op_weakref(void)
+{
+    mnode *a = pick(false);
+    if (!a)
+        return;
+    if (M.nwr == MAXW) {
+        rc_decref(M.wr[0]);
+        M.wr[0] = M.wr[--M.nwr];
+        M.wr_target[0] = M.wr_target[M.nwr];
+    }
+    void *w = rc_weakref_new(a, (byte() & 1) ? weak_callback : NULL, NULL);
+    if (!w) {
+        CHECK(rc_last_error_code(M.h) == RC_ENOMEM, "rc_weakref_new failed with %d", rc_last_error_code(M.h));
+        return;
+    }
+    CHECK(rc_weakref_get(w) == a, "new weakref does not point at its target");
+    M.wr[M.nwr] = w;
+    M.wr_target[M.nwr++] = (int16_t)a->id;
+}
+
+static void op_drop_weakref(void)
+{
+    if (!M.nwr)
+        return;
+    uint32_t i = byte() % M.nwr;
+    rc_decref(M.wr[i]);
+    M.wr[i] = M.wr[--M.nwr];
+    M.wr_target[i] = M.wr_target[M.nwr];
+}
+
+static void op_collect(void)
+{
+    int gen = byte() % 3;
+    rc_gc_collect(M.h, gen);
+    if (gen == 2)
+        check_full_collection();
+}
+
+static void op_gc_state(void)
+{
+    switch (byte() % 4) {
+    case 0:
+        rc_gc_freeze(M.h);
+        for (uint32_t id = 0; id < M.n; id++)
+            M.frozen[id] |= !M.released[id] && M.kind[id] != K_LEAF;
+        break;
+    case 1:
+        rc_gc_unfreeze(M.h);
+        memset(M.frozen, 0, sizeof M.frozen);
+        break;
+    case 2:
+        rc_gc_garbage_clear(M.h);
+        break;
+    default:
+        rc_gc_set_threshold(M.h, byte() % 20, 1 + byte() % 4, 1 + byte() % 4);
+        break;
+    }
+}
+
+static void op_fail_alloc(void)
+{
+    uint8_t b = byte();
+    rc_heap_set_fail_alloc(M.h, b & 0x40 ? 0 : rc_heap_alloc_count(M.h) + 1 + (b & 7), b & 0x80);
+}
+
+static void op_resurrect(void)
+{
+    mnode *a = pick(true);
+    if (a && M.kind[a->id] == K_FINAL)
+        M.resurrect[a->id] = 1;
+}
+
+static void run(void)
+{
+    static const char *const names[16] = {"create", "create", "create", "link", "link", "link",
+        "unlink", "hold", "drop", "drop", "collect", "weakref", "drop-weakref", "fail-alloc",
+        "gc-state", "resurrect"};
+    trace = getenv("FUZZ_OPS_TRACE") != NULL;   /* to read a crash's story */
+    while (M.left) {
+        uint8_t op = byte() % 16;
+        if (trace)
+            fprintf(stderr, "op %s (next byte %u)\n", names[op], M.left ? *M.in : 0);
+        switch (op) {
+        case 0: case 1: case 2: op_create(); break;
+        case 3: case 4: case 5: op_link(false); break;
+        case 6: op_link(true); break;
+        case 7: op_hold(); break;
+        case 8: case 9: op_drop(); break;
+        case 10: op_collect(); break;
+        case 11: op_weakref(); break;
+        case 12: op_drop_weakref(); break;
+        case 13: op_fail_alloc(); break;
+        case 14: op_gc_state(); break;
+        default: op_resurrect(); break;
+        }
+        check_step();
+    }
+}
+
+/* Drops every reference the harness holds; what is left is what the
+ * collector keeps (uncollectable cycles), freed by rc_heap_free. */
+static void finish(void)
+{
+    rc_heap_set_fail_alloc(M.h, 0, false);
+    while (M.nwr)
+        rc_decref(M.wr[--M.nwr]);
+    for (uint32_t id = 0; id < M.n; id++) {
+        M.resurrect[id] = 0;
+        while (M.ext[id] && !M.released[id]) {
+            M.ext[id]--;
+            rc_decref(M.ptr[id]);
+        }
+    }
+    rc_gc_unfreeze(M.h);
+    memset(M.frozen, 0, sizeof M.frozen);
+    rc_gc_garbage_clear(M.h);
+    rc_gc_collect(M.h, 2);
+    check_full_collection();
+    check_step();
+    rc_heap_free(M.h);
+    for (uint32_t id = 0; id < M.n; id++)
+        CHECK(M.released[id], "object %u was never released", id);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    memset(&M, 0, sizeof M);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.gc_threshold[0] = 10;
+    cfg.gc_threshold[1] = cfg.gc_threshold[2] = 3;
+    M.h = rc_heap_new(&cfg);
+    CHECK(M.h != NULL, "rc_heap_new");
+    M.in = data;
+    M.left = size;
+    run();
+    finish();
+    return 0;
+}

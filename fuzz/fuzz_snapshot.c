@@ -1,0 +1,80 @@
+/* The tracer's snapshot loader (src/trace_file.c, src/trace_snapshot.c):
+ * any bytes load or are refused with RC_EFORMAT and a message, never a
+ * crash; a snapshot that loads answers statistics by every key and
+ * compare_to, filters, and dumps to a file that loads back the same. */
+#include <recycle.h>
+
+#include <string.h>
+
+#include "fuzz_file.h"
+
+static fuzz_file in, out;
+static FILE *devnull;
+
+static void statistics(rc_snapshot *s)
+{
+    static const rc_trace_key keys[] = {RC_TRACE_BY_FILENAME, RC_TRACE_BY_LINENO, RC_TRACE_BY_TRACEBACK};
+    for (size_t k = 0; k < 3; k++)
+        for (int cumulative = 0; cumulative < 2; cumulative++) {
+            int err = 0;
+            rc_trace_stats *st = rc_snapshot_statistics(s, keys[k], cumulative, &err);
+            if (st) {
+                char line[512];
+                for (size_t i = 0; i < st->len; i++)
+                    rc_trace_stat_format(st, i, line, sizeof line);
+                rc_trace_stats_print(st, 10, devnull);
+                rc_trace_stats_free(st);
+            }
+            rc_trace_stats *d = rc_snapshot_compare_to(s, s, keys[k], cumulative, &err);
+            for (size_t i = 0; d && i < d->len; i++)
+                FUZZ_CHECK(d->items[i].size_diff == 0 && d->items[i].count_diff == 0,
+                           "a snapshot differs from itself");
+            rc_trace_stats_free(d);
+        }
+}
+
+static void filters(rc_snapshot *s)
+{
+    rc_trace_filter f[2] = {{.inclusive = true, .filename_pattern = "*.c"},
+                            {.inclusive = false, .filename_pattern = "*x*", .all_frames = true}};
+    rc_snapshot *t = rc_snapshot_filter_traces(s, f, 2);
+    if (t)
+        FUZZ_CHECK(rc_snapshot_count(t) <= rc_snapshot_count(s), "filtering added traces");
+    rc_snapshot_free(t);
+}
+
+static void round_trip(rc_snapshot *s)
+{
+    char msg[256];
+    const char *path = fuzz_file_path(&out, "snap-out");
+    if (rc_snapshot_dump(s, path, msg, sizeof msg) != 0)
+        return;                          /* RC_ENOMEM / RC_EIO are allowed */
+    rc_snapshot *t = NULL;
+    int rc = rc_snapshot_load(path, &t, msg, sizeof msg);
+    FUZZ_CHECK(rc == 0, "a dumped snapshot does not load: %s", msg);
+    FUZZ_CHECK(rc_snapshot_count(t) == rc_snapshot_count(s) && rc_snapshot_size(t) == rc_snapshot_size(s),
+               "round trip changed the traces");
+    rc_snapshot_free(t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!devnull)
+        devnull = fopen("/dev/null", "w");
+    char msg[256] = "";
+    rc_snapshot *s = NULL;
+    int rc = rc_snapshot_load(fuzz_file_with(&in, "snap-in", data, size), &s, msg, sizeof msg);
+    if (rc != 0) {
+        FUZZ_CHECK(s == NULL && msg[0] && (rc == RC_EFORMAT || rc == RC_ENOMEM || rc == RC_EIO),
+                   "refused with %d and message '%s'", rc, msg);
+        return 0;
+    }
+    size_t cur, peak;
+    rc_snapshot_traced_memory(s, &cur, &peak);
+    (void)rc_snapshot_traceback_limit(s);
+    statistics(s);
+    filters(s);
+    round_trip(s);
+    rc_snapshot_free(s);
+    return 0;
+}
