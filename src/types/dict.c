@@ -298,21 +298,26 @@ int rc_dict_clear(void *dict)
     return 0;
 }
 
+const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos)
+{
+    const rc_dentry *ents = d->table ? rc__dict_entries(d) : NULL;
+    for (size_t i = *pos; ents && i < d->nentries; i++) {
+        if (!ents[i].key) continue;
+        *pos = i + 1;
+        return &ents[i];
+    }
+    *pos = d->nentries;
+    return NULL;
+}
+
 bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
 {
     CHECK_DICT(dict, false);
-    const rc_dict_obj *d = dict;
-    if (!d->table) return false;
-    const rc_dentry *ents = rc__dict_entries(d);
-    for (size_t i = *pos; i < d->nentries; i++) {
-        if (!ents[i].key) continue;
-        *pos = i + 1;
-        if (key) *key = ents[i].key;
-        if (value) *value = ents[i].value;
-        return true;
-    }
-    *pos = d->nentries;
-    return false;
+    const rc_dentry *e = rc__dict_next_entry(dict, pos);
+    if (!e) return false;
+    if (key) *key = e->key;
+    if (value) *value = e->value;
+    return true;
 }
 
 enum { KEYS, VALUES, ITEMS };

@@ -182,13 +182,15 @@ char  rc__elem_code(rc_elem kind);
 int   rc__elem_store_int(rc_heap *h, rc_elem kind, char *p, int64_t x);
 int   rc__elem_store_float(rc_heap *h, rc_elem kind, char *p, double x);
 int   rc__elems_repr(rc_heap *h, rc_elem kind, const char *p, size_t n, rc_strbuf *sb);
-int   rc__elem_equal(rc_heap *h, rc_elem ka, const char *pa, rc_elem kb, const char *pb);
+int   rc__elems_equal(rc_heap *h, size_t n, rc_elem ka, const char *pa, rc_elem kb, const char *pb);
 
 void rc__sb_init(rc_strbuf *sb, rc_heap *h);
 void rc__sb_put(rc_strbuf *sb, const char *p, size_t n);
 void rc__sb_puts(rc_strbuf *sb, const char *s);
 void rc__sb_printf(rc_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rc__sb_free(rc_strbuf *sb);
+char rc__pick_quote(const char *p, size_t n);
+bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote);
 
 /* rc_hash with the common keys (int, str with its hash cached) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
@@ -216,6 +218,8 @@ int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
 int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry);
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
+/* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
+const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
     return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
