@@ -583,6 +583,9 @@ void   rc_snapshot_free(rc_snapshot *s);
 int    rc_snapshot_traceback_limit(const rc_snapshot *s);
 size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
 size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
+ * domain and traceback (free() it); NULL when out of range or on OOM. */
+rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
@@ -771,6 +774,11 @@ typedef struct rc_sampler_opts {
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
     FILE       *diag;              /* messages; NULL: silent */
+    /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
+     * (--python), -1 never (--nopython).  The script runs under
+     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
+     * so its @profile functions give FUNC records, as with mprof. */
+    int         python;
 } rc_sampler_opts;
 typedef struct rc_sampler_result {
     long   pid;            /* the profiled process */

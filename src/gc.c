@@ -138,6 +138,8 @@ typedef struct rc_dead_set {
     unsigned  hflags;        /* union of the members' RC_HF_* flags */
     bool      clearless;     /* some member's type has no clear */
     bool      finalizers;    /* some member's type has finalize */
+    bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
+    const rc_type *last_type;/* the type last noted */
 } dead_set;
 
 bool rc__gc_in_dead_set(const rc_head *o)
@@ -223,18 +225,11 @@ static uint32_t initial_refs(const rc_head *o)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            rc_span_iter it_;                                                     \
-            rc_span s_;                                                           \
-            rc__span_iter_init((r)->h, &it_);                                     \
-            while (rc__span_next(&it_, &s_)) {                                    \
-                char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;     \
-                for (; p_ < end_; p_ += s_.stride) {                              \
-                    rc_head *o = (rc_head *)(void *)p_;                           \
-                    if (!o->tw || o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN) \
-                        continue;                                                 \
-                    body                                                          \
-                }                                                                 \
-            }                                                                     \
+            RC_FOR_EACH_OBJECT((r)->h, o, {                                       \
+                if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
+                    continue;                                                     \
+                body                                                              \
+            });                                                                   \
         }                                                                         \
     } while (0)
 
@@ -359,31 +354,36 @@ static void mark_reachable(gc_run *r)
 
 /* 3. sweep --------------------------------------------------------------------- */
 
-/* Appends o to a vector of objects; false when it cannot grow. */
-static bool dead_push_keep(dead_set *d, rc_head *o)
+static RC_NOINLINE bool dead_grow(dead_set *d)
 {
-    if (d->len == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 256;
-        rc_head **v = realloc(d->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        d->v = v;
-        d->cap = cap;
-    }
-    d->v[d->len++] = o;
+    size_t cap = d->cap ? d->cap * 2 : 256;
+    rc_head **v = realloc(d->v, cap * sizeof *v);
+    if (!v)
+        return false;
+    d->v = v;
+    d->cap = cap;
     return true;
 }
 
-/* Adds o to the dead set; its word remembers its index there. */
-static bool dead_push(dead_set *d, rc_head *o)
+static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
 {
-    if (!dead_push_keep(d, o))
-        return false;
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)(d->len - 1);
-    const rc_type *t = rc__type(o);
-    d->hflags |= rc__hflags(o);
+    d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
+    d->not_refs |= !(t->flags & RC_TYPE_REFS);
+}
+
+/* Adds o to the dead set; its word remembers its index there.  What its
+ * type needs is noted once per run of members of one type. */
+RC_INLINE bool dead_push(dead_set *d, rc_head *o)
+{
+    if (RC_UNLIKELY(d->len == d->cap) && !dead_grow(d))
+        return false;
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
+    d->v[d->len++] = o;
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        dead_note_type(d, rc__type(o));
     return true;
 }
 
@@ -440,7 +440,8 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     uint32_t g = c->gc;
     if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
         c->gc = g | RC_GC_REACHABLE;
-        r->late += (g & RC_GC_DEAD) != 0;
+        if (RC_UNLIKELY(g & RC_GC_DEAD))
+            r->late++;
         if ((char *)c < r->cursor)
             push(r, c);
     }
@@ -481,7 +482,8 @@ static void undo_dead(gc_run *r)
         d->v[i]->gc = RC_GC_CAND | (d->v[i]->gc & RC_GC_REACHABLE);
     d->len = 0;
     d->hflags = 0;
-    d->clearless = d->finalizers = false;
+    d->clearless = d->finalizers = d->not_refs = false;
+    d->last_type = NULL;
 }
 
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
@@ -496,9 +498,9 @@ static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
     size_t promoted = 0;
-    FOR_EACH_CANDIDATE(r, o, {
+    RC_FOR_EACH_OBJECT(r->h, o, {
         uint32_t g = o->gc;
-        if (!is_cand(g))
+        if (!is_cand(g))        /* untracked, frozen, or promoted already */
             continue;
         if (!(g & RC_GC_REACHABLE)) {
             if (!(g & RC_GC_REFS)) {
@@ -771,11 +773,44 @@ static size_t clear_dead(gc_run *r)
             d->v[i] = NULL;
             o->gc = RC_GC_UNTRACKED;
             if (rc__type_clears(rc__type(o)))
-                rc__hflag_set(o, RC_HF_CLEARED);   /* no second clear */
-            rc__free_dead(r->h, o);
+                rc__release_and_free(r->h, o);   /* cleared above: nothing to drop */
+            else
+                rc__free_dead(r->h, o);          /* drops what traverse visits */
         }
     }
     return collected;
+}
+
+/* The bulk case: every member is an RC_TYPE_REFS body.  Nothing outside
+ * the dead set refers to a member (such a reference would have made it
+ * reachable), so the references between members need no decref at all:
+ * only those leaving the set are dropped, then every member is freed as it
+ * is met — no holds, no clears, no cascades. */
+static size_t free_dead_refs(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        void **p = (void **)rc__body(o);
+        for (size_t k = 0, nk = rc__nrefs(rc__type(o)); k < nk; k++)
+            if (p[k] && !is_cand(rc__head(p[k])->gc))
+                rc_decref(p[k]);
+    }
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        d->v[i] = NULL;
+        if (rc__hflags(o) & RC_HF_WEAKREFS)
+            rc__weak_on_dealloc(r->h, o);   /* made by a callback meanwhile */
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(r->h, o);
+        n++;
+    }
+    return n;
 }
 
 static void save_all(gc_run *r)
@@ -811,7 +846,7 @@ static size_t handle_dead(gc_run *r, size_t *uncollectable)
         save_all(r);
         return n;
     }
-    return clear_dead(r);
+    return d->not_refs ? clear_dead(r) : free_dead_refs(r);
 }
 
 /* ---- one collection ------------------------------------------------------------- */
@@ -968,17 +1003,12 @@ rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
 static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
 {
     size_t n = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s))
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-            if (o->tw && o->gc == from) {
-                o->gc = to;
-                n++;
-            }
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == from) {
+            o->gc = to;
+            n++;
         }
+    });
     return n;
 }
 
@@ -1022,56 +1052,42 @@ int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
                 return rv;
         }
     }
+    int rv = 0;
     if (generation == 2 || generation == -1) {
-        rc_span_iter it;
-        rc_span s;
-        rc__span_iter_init(h, &it);
-        while (rc__span_next(&it, &s))
-            for (size_t i = 0; i < s.count; i++) {
-                rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-                if (o->tw && o->gc == RC_GC_OLD) {
-                    int rv = fn(rc__body(o), arg);
-                    if (rv)
-                        return rv;
-                }
-            }
+        RC_FOR_EACH_OBJECT(h, o, {
+            if (o->gc == RC_GC_OLD && (rv = fn(rc__body(o), arg)) != 0)
+                goto out;
+        });
     }
-    return 0;
+out:
+    return rv;
 }
 
-typedef struct referrer_search {
+typedef struct target_search {
     const void *target;
     bool        found;
-} referrer_search;
+} target_search;
 
-static int visit_find_target(void *child, void *arg)
+RC_INLINE int visit_find_target(void *child, void *arg)
 {
-    referrer_search *s = arg;
-    if (child == s->target) {
-        s->found = true;
-        return 1;
-    }
-    return 0;
+    target_search *s = arg;
+    s->found = child == s->target;
+    return s->found;
 }
 
-typedef struct referrers_walk {
-    const void *target;
-    rc_visit    fn;
-    void       *arg;
-} referrers_walk;
-
-static int visit_if_refers(void *obj, void *arg)
-{
-    referrers_walk *w = arg;
-    referrer_search s = {w->target, false};
-    rc__traverse(rc__head(obj), visit_find_target, &s);
-    return s.found ? w->fn(obj, w->arg) : 0;
-}
-
+/* gc.get_referrers: one address-ordered walk, children visited inline. */
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
-    referrers_walk w = {target, fn, arg};
-    return rc_gc_get_objects(h, -1, visit_if_refers, &w);
+    int rv = 0;
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
+            continue;
+        target_search s = {target, false};
+        RC_FOR_EACH_CHILD(o, visit_find_target, &s);
+        if (s.found && (rv = fn(rc__body(o), arg)) != 0)
+            return rv;
+    });
+    return rv;
 }
 
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)

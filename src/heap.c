@@ -171,27 +171,21 @@ typedef struct leak_row { const rc_type *type; size_t count, bytes; } leak_row;
 static size_t collect_leaks(const rc_heap *h, leak_row *rows, size_t cap)
 {
     size_t n = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (!o->tw || o->refcnt == RC_REFCNT_IMMORTAL)
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->refcnt == RC_REFCNT_IMMORTAL)
+            continue;
+        const rc_type *t = rc__type(o);
+        size_t j = 0;
+        while (j < n && rows[j].type != t)
+            j++;
+        if (j == n) {
+            if (n == cap)
                 continue;
-            const rc_type *t = rc__type(o);
-            size_t j = 0;
-            while (j < n && rows[j].type != t)
-                j++;
-            if (j == n) {
-                if (n == cap)
-                    continue;
-                rows[n++] = (leak_row){t, 0, 0};
-            }
-            rows[j].count++;
-            rows[j].bytes += rc__object_block_size(o);
+            rows[n++] = (leak_row){t, 0, 0};
         }
-    }
+        rows[j].count++;
+        rows[j].bytes += rc__object_block_size(o);
+    });
     return n;
 }
 
@@ -224,16 +218,10 @@ static void report_leaks(const rc_heap *h)
  * goes at once. */
 static void release_all(rc_heap *h)
 {
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (o->tw && rc__type(o)->release)
-                rc__type(o)->release(rc__body(o));
-        }
-    }
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (rc__type(o)->release)
+            rc__type(o)->release(rc__body(o));
+    });
 }
 
 void rc_heap_free(rc_heap *h)

@@ -145,20 +145,22 @@ void rc__clear(rc_head *o)
     }
 }
 
-/* Drops o's references (unless the collector cleared it already, which it
- * marks with RC_HF_CLEARED), runs release and frees the block. */
+/* Drops o's references, runs release and frees the block. */
 static void destroy(rc_heap *h, rc_head *o)
 {
     const rc_type *t = rc__type(o);
-    void *body = rc__body(o);
-    if (rc__type_clears(t)) {
-        if (!(rc__hflags(o) & RC_HF_CLEARED))
-            rc__clear(o);
-    } else if (t->traverse) {
-        t->traverse(body, decref_child, NULL);
-    }
+    if (rc__type_clears(t))
+        rc__clear(o);
+    else if (t->traverse)
+        t->traverse(rc__body(o), decref_child, NULL);
+    rc__release_and_free(h, o);
+}
+
+void rc__release_and_free(rc_heap *h, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
     if (t->release)
-        t->release(body);
+        t->release(rc__body(o));
     h->live_objects--;
     rc__free_object(h, o);
 }
