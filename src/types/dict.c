@@ -110,6 +110,17 @@ int rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t 
     return probe(d, hash, match_obj, key, &slot, entry);
 }
 
+static int match_int64(const void *key, const void *ctx)
+{
+    return rc__is(key, &rc__int_type) && ((const rc_int_obj *)key)->v == *(const int64_t *)ctx;
+}
+
+int rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry)
+{
+    size_t slot;
+    return probe(d, hash, match_int64, &v, &slot, entry);
+}
+
 int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry)
 {
     size_t slot;

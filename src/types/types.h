@@ -24,7 +24,6 @@ typedef struct rc__memo {
     rc_heap *h;
     void    *dict;       /* id(original) -> copy, as copy.deepcopy's memo */
     int      depth;
-    bool     failed;     /* a lookup ran out of memory: the copy must fail */
 } rc__memo;
 
 typedef struct rc__vtype {
@@ -216,6 +215,7 @@ int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int de
 int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
+int   rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry);
 int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry);
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
 /* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
