@@ -128,10 +128,11 @@ int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t 
     return probe(d, hash, match_cstr, &c, &slot, entry);
 }
 
-/* Rebuilds the table with room for `need` entries, dropping deleted ones. */
-static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
+/* Rebuilds the table with room for `need` entries, dropping deleted ones;
+ * never smaller than 1 << min_log2 slots. */
+static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2)
 {
-    unsigned log2 = LOG2_MINSIZE;
+    unsigned log2 = min_log2;
     while (usable_for(log2) < need) log2++;
     char *table = rc_alloc(h, table_bytes(log2));
     if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
@@ -148,6 +149,21 @@ static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
     nd.used = nd.nentries;
     *d = nd;
     return 0;
+}
+
+static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
+{
+    return resize_min(d, h, need, LOG2_MINSIZE);
+}
+
+/* An empty dict gets a table just big enough for n entries (down to 2
+ * slots), for dicts whose keys are known in advance: a record's attribute
+ * dict starts with room for its declared fields, as CPython sizes a class's
+ * shared-key instance dicts. */
+int rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n)
+{
+    if (d->table || n == 0) return 0;
+    return resize_min(d, h, n, 1);
 }
 
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)

@@ -226,6 +226,7 @@ RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);
+int   rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n);
 int   rc__dict_copy_into(rc_dict_obj *dst, rc_heap *h, const rc_dict_obj *src);
 void *rc__dict_copy(void *self);                    /* dict or set, same type */
 void *rc__dict_deepcopy(void *self, rc__memo *memo);
