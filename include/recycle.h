@@ -1018,6 +1018,19 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
  * allocates from the heap. */
 int rc_heap_check(rc_heap *h);
 
+/* The assertion level librecycle was built with (CMake -DRC_DEBUG=0/1/2,
+ * `make DEBUG=1`).  At 1 and above a misuse aborts with one line on
+ * stderr, "recycle: <check>: <type> object at <address>: <detail>", ending
+ * with ", allocated at file:line (function)" when the heap traces the
+ * object:  use of a freed object, double or excess decref, refcount
+ * underflow, refcount lower than references found in the heap (at the
+ * next collection), object of another heap (stored into a container),
+ * dangling weakref (freed while weakly referenced); freed objects are
+ * filled with 0xDB (and poisoned under AddressSanitizer).  At 2 also: not
+ * an object (a pointer that is not the body of a live object of any heap,
+ * found without touching it).  docs/reliability.md lists them all. */
+int rc_debug_level(void);
+
 /* ==== end section: reliability ==== */
 
 #ifdef __cplusplus

@@ -144,10 +144,36 @@ RC_INLINE bool fast_ok(const rc_heap *h, const struct rc_alloc_state *st, size_t
     return RC_LIKELY(h->on_alloc == NULL) && RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
 }
 
-/* Zero-fills a new object block.  Most objects are small: up to 64 bytes
- * a few fixed-size (inlined) stores, overlapping, do it without a call. */
+/* Debug builds fill a freed object's block past its first 24 bytes with
+ * 0xDB and keep its type in bytes 16..24, so a use after free reads junk
+ * that shows and a report can still name the type (rc__freed_type_name);
+ * under AddressSanitizer the fill is also poisoned, so any access to it is
+ * reported.  Bytes 0..16 (tw == 0 and the free-list link) stay readable:
+ * the walks read them. */
+#define RC_DEAD_OFF 24
+
+static void poison(char *b, size_t size, const rc_type *t)
+{
+#if RC_DEBUG >= 1
+    if (size <= RC_DEAD_OFF)
+        return;
+    memcpy(b + 16, &t, sizeof t);
+    memset(b + RC_DEAD_OFF, 0xDB, size - RC_DEAD_OFF);
+    RC_ASAN_POISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
+#else
+    (void)b, (void)size, (void)t;
+#endif
+}
+
+/* Zero-fills a new object block (readable again under ASan in debug
+ * builds).  Most objects are small: up to 64 bytes a few fixed-size
+ * (inlined) stores, overlapping, do it without a call. */
 RC_INLINE char *zero_block(char *b, size_t size)
 {
+#if RC_DEBUG >= 1
+    if (size > RC_DEAD_OFF)
+        RC_ASAN_UNPOISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
+#endif
     if (RC_LIKELY(size <= 64)) {
         memset(b, 0, 16);
         if (size > 16) {
@@ -218,15 +244,6 @@ static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
  * Objects
  * ---------------------------------------------------------------------- */
 
-static void poison(char *b, size_t size)
-{
-#if RC_DEBUG >= 1
-    if (size > 16)
-        memset(b + 16, 0xDB, size - 16);
-#else
-    (void)b, (void)size;
-#endif
-}
 
 static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc_site *site)
 {
@@ -262,7 +279,7 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     char *b = pool_pop(st, RC_KIND_OBJ, cls);
     if (!b && !(b = rc__pool_refill(h, RC_KIND_OBJ, cls)))
         return NULL;
-    memset(b, 0, size);
+    zero_block(b, size);
     account_alloc(st, size);
     if (h->on_alloc)
         h->on_alloc(h, b + sizeof(rc_head), n, site);
@@ -301,7 +318,7 @@ void rc__free_object(rc_heap *h, rc_head *o)
     rc_assert(p->heap == h && p->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
               "pool of heap %p, kind %d", (void *)p->heap, p->kind);
     account_free(st, p->size);
-    poison((char *)o, p->size);
+    poison((char *)o, p->size, rc__type(o));
     o->tw = 0;
     pool_push(st, p, (char *)o);
 }

@@ -236,6 +236,7 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
     p->size = (uint16_t)size;
     p->used = 0;
     p->limit = rc__pool_end(p) - size;
+    RC_ASAN_UNPOISON(first, (size_t)(rc__pool_end(p) - first));   /* the old layout's freed blocks */
     rc__mark_free(first, NULL);
     p->free = first;
     p->top = first + size;

@@ -29,6 +29,23 @@
 #define RC_DEBUG 0
 #endif
 
+/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+#ifdef RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
+#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RC_INLINE      static inline __attribute__((always_inline))
@@ -199,7 +216,10 @@ typedef struct rc_gc_state {
     struct rc_dead_set *dead;       /* the dead set while a collection handles it */
 } rc_gc_state;
 
+#define RC_HEAP_MAGIC 0x72656379636C6521ull   /* "recycle!": debug checks recognise a heap */
+
 struct rc_heap {
+    uint64_t magic;                   /* RC_HEAP_MAGIC while the heap lives */
     rc_config cfg;
     rc_gc_state gc;
     struct rc_alloc_state *alloc;
@@ -225,6 +245,36 @@ struct rc_heap {
     int    err_code;
     char   err_msg[256];
 };
+
+/* ------------------------------------------------------------------------
+ * Debug checks (debug.c; docs/reliability.md).  These never fault on a
+ * pointer that is not an object: they read through rc__os_read_safe.
+ * ---------------------------------------------------------------------- */
+/* The heap of which p is the body of a live object, else NULL. */
+rc_heap    *rc__debug_heap_of(const void *p);
+/* The type of the object whose block at body was freed (RC_DEBUG keeps it
+ * in the dead block), or "?". */
+const char *rc__freed_type_name(const void *body);
+/* body is the body address of a freed block of an object pool of a live heap. */
+bool        rc__debug_is_freed(const void *body);
+/* ", allocated at file:line (func)" when p is a live object traced by its
+ * heap's tracer, else "". */
+void        rc__debug_site(const void *p, char *buf, size_t n);
+
+/* Containers call this before storing o into a container of heap h: an
+ * object of another heap would be released by the wrong heap.  Aborts
+ * with one line under RC_DEBUG >= 1; free otherwise. */
+RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
+{
+#if RC_DEBUG >= 1
+    if (o && RC_UNLIKELY(rc__object_heap(rc__head(o)) != h))
+        rc__fatal("object of another heap", rc__safe_type_name(o), o,
+                  "stored into a container of heap %p; it belongs to heap %p", (const void *)h,
+                  (void *)rc__object_heap(rc__head(o)));
+#else
+    (void)h, (void)o;
+#endif
+}
 
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
@@ -304,5 +354,6 @@ void     rc__os_unmap(void *p, size_t size);
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
 const char *rc__os_getenv(const char *name);
+bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
 #endif /* RC_INTERNAL_H */

@@ -168,6 +168,8 @@ int rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n)
 
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
 {
+    rc__check_same_heap(h, key);
+    rc__check_same_heap(h, value);
     size_t slot, e;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found < 0) return found;

@@ -37,7 +37,8 @@ void *rc_list_new(rc_heap *h, size_t capacity)
 }
 
 #define CHECK_LIST(o, ret) do { if (!rc__is((o), &rc__list_type)) return (rc__bad_type((o), "list"), (ret)); } while (0)
-#define CHECK_ITEM(l, item) do { if (!(item)) return rc__err((l), RC_EINVAL, "NULL item"); } while (0)
+#define CHECK_ITEM(l, item) \
+    do { if (!(item)) return rc__err((l), RC_EINVAL, "NULL item"); rc__check_same_heap(rc__heap(l), (item)); } while (0)
 
 int rc_list_append(void *list, void *item)
 {
