@@ -31,7 +31,6 @@ struct rc_trace_state {
     uint32_t   last_deep_tb;     /* allocating from one place skips the */
     uintptr_t  last_frames[RC__MAXFRAMES];   /* hash and the lookup */
     rc__stack_memo memo;         /* the last frame walk (trace_stack.c) */
-    size_t     lost;             /* blocks not traced for lack of memory */
 };
 
 static void trace_destroy(rc_heap *h)
@@ -82,8 +81,7 @@ static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const
             t->last_deep_tb = tb;
         }
     }
-    if (!rc__table_add(&t->table, (uintptr_t)ptr, size, tb))
-        t->lost++;
+    rc__table_add(&t->table, (uintptr_t)ptr, size, tb);   /* no room: the block goes untraced */
 }
 
 static void on_free(rc_heap *h, const void *ptr)
