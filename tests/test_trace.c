@@ -312,6 +312,31 @@ static void test_filters(void **state)
     rc_free(h, p1);
     rc_free(h, p2);
     rc_heap_free(h);
+
+    /* all_frames: a pattern that only an outer frame (cmocka's runner) matches */
+    h = heap_tracing(8);
+    p1 = alloc_in_helper(h);
+    s = rc_trace_take_snapshot(h);
+    rc_trace_filter outer = {.inclusive = true, .filename_pattern = "*cmocka*"};
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    outer.all_frames = true;
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    outer.inclusive = false;              /* exclusive + all_frames: any frame matching drops it */
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    rc_trace_filter dom_exc = {.inclusive = false, .filename_pattern = "*test_trace.c", .has_domain = true,
+                               .domain = RC_TRACE_DOMAIN_MMAP};
+    f = rc_snapshot_filter_traces(s, &dom_exc, 1);   /* other domain: kept (res or domain != d) */
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    rc_snapshot_free(s);
+    rc_free(h, p1);
+    rc_heap_free(h);
 }
 
 static void stats_text(rc_snapshot *s, rc_trace_key key, char *out, size_t n)
