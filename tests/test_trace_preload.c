@@ -124,6 +124,7 @@ static void check_parent_sites(rc_snapshot *s)
     expect(st, "mmap", 1 << 20, 1);
     expect(st, "thread_calloc", 400 * 256, 400);
     assert_null(stat_at(st, site_line("thread_churn")));   /* freed: not live */
+    assert_null(stat_at(st, site_line("realloc_zero")));   /* freed by realloc(p, 0) */
     rc_trace_stats_free(st);
     /* the mapping is in domain 1 and nothing else is */
     rc_trace_filter only_mmap = {.inclusive = true, .domain = RC_TRACE_DOMAIN_MMAP};
