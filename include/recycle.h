@@ -556,8 +556,9 @@ size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
 /* Number of blocks traced now. */
 size_t rc_trace_count(const rc_heap *h);
 
-/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
- * place has no debug information (func may still be known). */
+/* One frame of a traceback.  Without a line table lineno is 0 and filename
+ * is "module(function)" when the symbol is known, else the module's path,
+ * else "<unknown>". */
 typedef struct rc_frame {
     const char *filename;
     int         lineno;
