@@ -312,7 +312,7 @@ static void assert_memory_plot(const char *tag)
 static void test_memory_plots_drawn(void **state)
 {
     (void)state;
-    const char *tags[] = {"list", "array", "gc_disabled", "cycle_gc_disabled", "cycle_gc_enabled", "manual_collect"};
+    const char *tags[] = {"list", "array", "gc_disabled", "cycle_gc_disabled", "cycle_gc_enabled", "manual_collect", "manual_collect_array"};
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         assert_memory_plot(tags[i]);
 }
