@@ -257,8 +257,14 @@ exp_monte_carlo() {
         "recycle (rc_trace)|$(result "$f" walk_peak)|$(result "$f" dist_peak)" \
         "CPython (tracemalloc)|$( [ -s "$p" ] && result "$p" walk_peak)|$( [ -s "$p" ] && result "$p" dist_peak)" \
         "seed 000 (CPython, its own BaseLibrary)|46826457|12909956"
+    para "recycle, \`examples/monte_carlo.c\`:"
     show_output "$f"
-    if [ -s "$p" ]; then show_output "$p"; else py_missing py monte_carlo; fi
+    if [ -s "$p" ]; then
+        para "CPython, \`examples/python/monte_carlo.py\` (tracemalloc):"
+        show_output "$p"
+    else
+        py_missing py monte_carlo
+    fi
     section_end
 }
 
