@@ -22,7 +22,7 @@
 #define MAXN   512       /* objects per input */
 #define MAXW   32        /* weakrefs held at once */
 
-enum { K_CLEAR, K_NOCLEAR, K_FINAL, K_LEAF, NKINDS };
+enum { K_CLEAR, K_NOCLEAR, K_FINAL, K_LEAF, K_REFS, NKINDS };
 
 typedef struct mnode {
     struct mnode *kid[KIDS];
@@ -112,6 +112,8 @@ static const rc_type types[NKINDS] = {
     {"noclear", sizeof(mnode), mnode_traverse, NULL, NULL, mnode_release, 0, NULL},
     {"final", sizeof(mnode), mnode_traverse, mnode_clear, mnode_finalize, mnode_release, 0, NULL},
     {"leaf", sizeof(mnode), NULL, NULL, NULL, mnode_release, 0, NULL},
+    /* the runtime traverses and clears the references (the body's first KIDS words) */
+    {"refs", KIDS * sizeof(void *), NULL, NULL, NULL, mnode_release, RC_TYPE_REFS, NULL},
 };
 
 /* ---- the model ----------------------------------------------------------- */
@@ -204,7 +206,7 @@ static void op_create(void)
     if (M.n == MAXN)
         return;
     int kind = byte() % NKINDS;
-    mnode *m = rc_new(M.h, &types[kind]);
+    mnode *m = rc_new_var(M.h, &types[kind], sizeof(mnode));
     if (!m) {
         CHECK(rc_last_error_code(M.h) == RC_ENOMEM, "rc_new failed with %d", rc_last_error_code(M.h));
         return;

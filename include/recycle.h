@@ -368,6 +368,9 @@ void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out
 void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
 int     rc_list_clear(void *list);
 int     rc_list_extend(void *list, void *iterable);
+/* list.sort(): stable, by rc_less; on an error the list is left unchanged. */
+int     rc_list_sort(void *list);
+int     rc_list_reverse(void *list);
 void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
 
 /* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
@@ -386,7 +389,7 @@ size_t  rc_tuple_len(const void *tuple);
  * set, record, ...) is RC_ETYPE. */
 void   *rc_dict_new(rc_heap *h);
 int     rc_dict_set(void *dict, void *key, void *value);
-void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
 int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
 int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
 size_t  rc_dict_len(const void *dict);
@@ -509,6 +512,9 @@ void   *rc_repr(const void *o);                 /* new str with Python's repr te
  * full length or <0 on error. */
 int     rc_repr_buf(const void *o, char *buf, size_t size);
 int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+/* Python's a < b: 1/0, or RC_ETYPE between unordered types ("'<' not
+ * supported between instances of 'str' and 'int'"). */
+int     rc_less(const void *a, const void *b);
 int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
 void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
@@ -572,6 +578,9 @@ void   rc_snapshot_free(rc_snapshot *s);
 int    rc_snapshot_traceback_limit(const rc_snapshot *s);
 size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
 size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
+ * domain and traceback (free() it); NULL when out of range or on OOM. */
+rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
@@ -760,6 +769,11 @@ typedef struct rc_sampler_opts {
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
     FILE       *diag;              /* messages; NULL: silent */
+    /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
+     * (--python), -1 never (--nopython).  The script runs under
+     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
+     * so its @profile functions give FUNC records, as with mprof. */
+    int         python;
 } rc_sampler_opts;
 typedef struct rc_sampler_result {
     long   pid;            /* the profiled process */
@@ -998,6 +1012,19 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
  * memory it needs).  O(n log n) in the number of objects; it never
  * allocates from the heap. */
 int rc_heap_check(rc_heap *h);
+
+/* The assertion level librecycle was built with (CMake -DRC_DEBUG=0/1/2,
+ * `make DEBUG=1`).  At 1 and above a misuse aborts with one line on
+ * stderr, "recycle: <check>: <type> object at <address>: <detail>", ending
+ * with ", allocated at file:line (function)" when the heap traces the
+ * object:  use of a freed object, double or excess decref, refcount
+ * underflow, refcount lower than references found in the heap (at the
+ * next collection), object of another heap (stored into a container),
+ * dangling weakref (freed while weakly referenced); freed objects are
+ * filled with 0xDB (and poisoned under AddressSanitizer).  At 2 also: not
+ * an object (a pointer that is not the body of a live object of any heap,
+ * found without touching it).  docs/reliability.md lists them all. */
+int rc_debug_level(void);
 
 /* ==== end section: reliability ==== */
 

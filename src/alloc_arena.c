@@ -164,7 +164,23 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
  * ---------------------------------------------------------------------- */
 
 /* A pool from the arena with the fewest free pools, so others drain. */
-static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st)
+/* Takes a pool off a's free list, preferring one last carved for the same
+ * kind and class (it needs no re-carving); the list is at most 64 entries
+ * in one descriptor page. */
+static rc_pool *take_free_pool(rc_arena *a, int kind, unsigned cls)
+{
+    rc_pool **link = &a->freepools;
+    for (rc_pool **l = link; *l; l = &(*l)->next)
+        if ((*l)->last_kind == kind && (*l)->cls == cls) {
+            link = l;
+            break;
+        }
+    rc_pool *p = *link;
+    *link = p->next;
+    return p;
+}
+
+static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls)
 {
     rc_arena *a;
     if (st->nspare > st->spare_max)
@@ -176,11 +192,7 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st)
     else if (!(a = arena_new(h, st)))
         return NULL;
     arena_unlink(st, a);
-    rc_pool *p = a->freepools;
-    if (p)
-        a->freepools = p->next;
-    else
-        p = rc__pool_at(a->base, a->nextpool++);
+    rc_pool *p = a->freepools ? take_free_pool(a, kind, cls) : rc__pool_at(a->base, a->nextpool++);
     a->nfree--;
     arena_link(st, a);
     p->heap = h;
@@ -224,6 +236,7 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
     p->size = (uint16_t)size;
     p->used = 0;
     p->limit = rc__pool_end(p) - size;
+    RC_ASAN_UNPOISON(first, (size_t)(rc__pool_end(p) - first));   /* the old layout's freed blocks */
     rc__mark_free(first, NULL);
     p->free = first;
     p->top = first + size;
@@ -274,7 +287,7 @@ char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
         p->arena->nempty--;
         rc__pool_relink(st, p);
     } else {
-        if (!(p = pool_take(h, st)))
+        if (!(p = pool_take(h, st, kind, cls)))
             return NULL;
         pool_init(st, p, kind, cls);
     }

@@ -59,12 +59,17 @@ const char *rc__safe_type_name(const void *obj)
 
 void rc__fatal(const char *check, const char *type, const void *addr, const char *fmt, ...)
 {
-    char detail[200];
+    static _Thread_local bool reporting;   /* a check failing inside the site lookup */
+    char detail[200], site[200] = "";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "recycle: %s: %s object at %p: %s\n", check, type ? type : "?", addr, detail);
+    if (!reporting) {
+        reporting = true;
+        rc__debug_site(addr, site, sizeof site);
+    }
+    fprintf(stderr, "recycle: %s: %s object at %p: %s%s\n", check, type ? type : "?", addr, detail, site);
     fflush(stderr);
     abort();
 }

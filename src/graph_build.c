@@ -106,7 +106,8 @@ static int collect_spans(builder *b)
         }
         b->spans[b->nspans++] = (span_ent){s.start, s.stride, s.count, 0};
     }
-    qsort(b->spans, b->nspans, sizeof *b->spans, cmp_span);
+    if (b->nspans)                    /* an empty heap has no span array */
+        qsort(b->spans, b->nspans, sizeof *b->spans, cmp_span);
     for (size_t i = 0; i < b->nspans; i++) {
         b->spans[i].base = slots;
         slots += b->spans[i].count;

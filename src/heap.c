@@ -140,6 +140,7 @@ rc_heap *rc_heap_new(const rc_config *cfg)
     rc_heap *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
+    h->magic = RC_HEAP_MAGIC;
     if (cfg)
         h->cfg = *cfg;
     else
@@ -165,38 +166,54 @@ int rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h))
     return 0;
 }
 
-typedef struct leak_row { const rc_type *type; size_t count, bytes; } leak_row;
+/* One paragraph of the leak report: a type and, when the heap traces, an
+ * allocation traceback (LeakSanitizer groups by stack the same way). */
+typedef struct leak_row {
+    const rc_type *type;
+    rc_traceback  *tb;       /* NULL: not traced */
+    size_t count, bytes;
+} leak_row;
 
-/* Counts live, mortal objects per type for the leak report. */
-static size_t collect_leaks(const rc_heap *h, leak_row *rows, size_t cap)
+static bool same_traceback(const rc_traceback *a, const rc_traceback *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->nframe != b->nframe)
+        return false;
+    for (size_t i = 0; i < a->nframe; i++)
+        if (a->frames[i].lineno != b->frames[i].lineno || strcmp(a->frames[i].filename, b->frames[i].filename))
+            return false;
+    return true;
+}
+
+/* Counts live, mortal objects per type and site for the leak report. */
+static size_t collect_leaks(rc_heap *h, leak_row *rows, size_t cap)
 {
     size_t n = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (!o->tw || o->refcnt == RC_REFCNT_IMMORTAL)
+    bool tracing = rc_trace_is_tracing(h);
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->refcnt == RC_REFCNT_IMMORTAL)
+            continue;
+        const rc_type *t = rc__type(o);
+        rc_traceback *tb = tracing ? rc_trace_get_object_traceback(h, rc__body(o)) : NULL;
+        size_t j = 0;
+        while (j < n && (rows[j].type != t || !same_traceback(rows[j].tb, tb)))
+            j++;
+        if (j < n || n == cap) {
+            free(tb);
+            if (j == cap)
                 continue;
-            const rc_type *t = rc__type(o);
-            size_t j = 0;
-            while (j < n && rows[j].type != t)
-                j++;
-            if (j == n) {
-                if (n == cap)
-                    continue;
-                rows[n++] = (leak_row){t, 0, 0};
-            }
-            rows[j].count++;
-            rows[j].bytes += rc__object_block_size(o);
+        } else {
+            rows[n++] = (leak_row){t, tb, 0, 0};
         }
-    }
+        rows[j].count++;
+        rows[j].bytes += rc__object_block_size(o);
+    });
     return n;
 }
 
-/* LeakSanitizer's shape: one paragraph per type, biggest first. */
-static void report_leaks(const rc_heap *h)
+/* LeakSanitizer's shape: one paragraph per type and site, biggest first. */
+static void report_leaks(rc_heap *h)
 {
     leak_row rows[64];
     size_t n = collect_leaks(h, rows, 64);
@@ -211,10 +228,16 @@ static void report_leaks(const rc_heap *h)
             }
     fprintf(out, "==recycle==ERROR: LeakSanitizer-style report: objects alive at rc_heap_free\n\n");
     for (size_t i = 0; i < n; i++) {
-        fprintf(out, "Direct leak of %zu byte(s) in %zu object(s) of type %s\n\n",
-                rows[i].bytes, rows[i].count, rows[i].type->name);
+        const rc_traceback *tb = rows[i].tb;
+        fprintf(out, "Direct leak of %zu byte(s) in %zu object(s) of type %s%s\n", rows[i].bytes,
+                rows[i].count, rows[i].type->name, tb ? " allocated from:" : "");
+        for (size_t f = 0; tb && f < tb->nframe; f++)
+            fprintf(out, "    #%zu %s:%d in %s\n", f, tb->frames[f].filename, tb->frames[f].lineno,
+                    tb->frames[f].func ? tb->frames[f].func : "??");
+        fputc('\n', out);
         total += rows[i].bytes;
         objects += rows[i].count;
+        free(rows[i].tb);
     }
     fprintf(out, "SUMMARY: recycle: %zu byte(s) leaked in %zu object(s).\n", total, objects);
 }
@@ -224,16 +247,10 @@ static void report_leaks(const rc_heap *h)
  * goes at once. */
 static void release_all(rc_heap *h)
 {
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (o->tw && rc__type(o)->release)
-                rc__type(o)->release(rc__body(o));
-        }
-    }
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (rc__type(o)->release)
+            rc__type(o)->release(rc__body(o));
+    });
 }
 
 void rc_heap_free(rc_heap *h)
@@ -248,5 +265,6 @@ void rc_heap_free(rc_heap *h)
         h->destructors[i](h);
     rc__gc_destroy(h);
     rc__alloc_destroy(h);
+    h->magic = 0;
     free(h);
 }

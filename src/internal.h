@@ -29,6 +29,23 @@
 #define RC_DEBUG 0
 #endif
 
+/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+#ifdef RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
+#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RC_INLINE      static inline __attribute__((always_inline))
@@ -78,7 +95,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_CLEARED   0x8u   /* cleared by the collector and being freed */
+#define RC_HF_SPARE     0x8u   /* unused */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -123,6 +140,25 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
 /* Fills *s with the next span; false at the end.  Objects may be freed
  * while iterating (their tw becomes 0) but none may be allocated. */
 bool rc__span_next(rc_span_iter *it, rc_span *s);
+
+/* Runs body with o bound to each live object of h, in the allocator's
+ * walk order (pools by address, then large objects).  `continue` in body
+ * skips to the next object. */
+#define RC_FOR_EACH_OBJECT(h, o, ...)                                          \
+    do {                                                                       \
+        rc_span_iter it_;                                                      \
+        rc_span s_;                                                            \
+        rc__span_iter_init((h), &it_);                                         \
+        while (rc__span_next(&it_, &s_)) {                                     \
+            char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
+            for (; p_ < end_; p_ += s_.stride) {                               \
+                rc_head *o = (rc_head *)(void *)p_;                            \
+                if (!o->tw)                                                    \
+                    continue;                                                  \
+                __VA_ARGS__                                                    \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
 
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
@@ -180,7 +216,10 @@ typedef struct rc_gc_state {
     struct rc_dead_set *dead;       /* the dead set while a collection handles it */
 } rc_gc_state;
 
+#define RC_HEAP_MAGIC 0x72656379636C6521ull   /* "recycle!": debug checks recognise a heap */
+
 struct rc_heap {
+    uint64_t magic;                   /* RC_HEAP_MAGIC while the heap lives */
     rc_config cfg;
     rc_gc_state gc;
     struct rc_alloc_state *alloc;
@@ -207,6 +246,36 @@ struct rc_heap {
     char   err_msg[256];
 };
 
+/* ------------------------------------------------------------------------
+ * Debug checks (debug.c; docs/reliability.md).  These never fault on a
+ * pointer that is not an object: they read through rc__os_read_safe.
+ * ---------------------------------------------------------------------- */
+/* The heap of which p is the body of a live object, else NULL. */
+rc_heap    *rc__debug_heap_of(const void *p);
+/* The type of the object whose block at body was freed (RC_DEBUG keeps it
+ * in the dead block), or "?". */
+const char *rc__freed_type_name(const void *body);
+/* body is the body address of a freed block of an object pool of a live heap. */
+bool        rc__debug_is_freed(const void *body);
+/* ", allocated at file:line (func)" when p is a live object traced by its
+ * heap's tracer, else "". */
+void        rc__debug_site(const void *p, char *buf, size_t n);
+
+/* Containers call this before storing o into a container of heap h: an
+ * object of another heap would be released by the wrong heap.  Aborts
+ * with one line under RC_DEBUG >= 1; free otherwise. */
+RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
+{
+#if RC_DEBUG >= 1
+    if (o && RC_UNLIKELY(rc__object_heap(rc__head(o)) != h))
+        rc__fatal("object of another heap", rc__safe_type_name(o), o,
+                  "stored into a container of heap %p; it belongs to heap %p", (const void *)h,
+                  (void *)rc__object_heap(rc__head(o)));
+#else
+    (void)h, (void)o;
+#endif
+}
+
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
@@ -220,6 +289,8 @@ void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs
  * and unlinked from the collector: drop its references, release, free. */
 void rc__free_dead(rc_heap *h, rc_head *o);
+/* The very end of a death: release, then the block goes back. */
+void rc__release_and_free(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
@@ -283,5 +354,6 @@ void     rc__os_unmap(void *p, size_t size);
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
 const char *rc__os_getenv(const char *name);
+bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
 #endif /* RC_INTERNAL_H */

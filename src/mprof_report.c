@@ -44,7 +44,8 @@ static void report_calls(const rc_mprof *p, FILE *out)
     for (size_t i = 0; i < p->nfuncs; i++) {
         const rc_mprof_func *f = &p->funcs[i];
         row r = {f->name, 1, f->t1 - f->t0, f->mem0, f->mem1, call_max(p, f), f->mem1 - f->mem0};
-        print_row(out, &r, 2 * (f->level > 0 ? f->level : 0));
+        /* the level comes from the file: indent at most 16 levels deep */
+        print_row(out, &r, 2 * (f->level > 0 ? (f->level < 16 ? f->level : 16) : 0));
     }
 }
 
@@ -72,6 +73,8 @@ static int report_functions(const rc_mprof *p, FILE *out)
     print_header(out, "Function");
     for (size_t k = 0; k < n; k++)
         print_row(out, &rows[k], 0);
+    fprintf(out, "\nEntry: at the first call; Exit: at the last; Max inside: the highest of all "
+                 "calls,\nexact peaks included; Increment: exit - entry summed over the calls.\n");
     free(rows);
     return 0;
 }

@@ -19,13 +19,29 @@
 #undef rc_new
 #undef rc_new_var
 
-static void check_object(const rc_head *o, const void *body)
+/* The checks on an object argument (RC_DEBUG): at level 2 it must be the
+ * body of a live object of some heap, proved without touching it; at level
+ * 1 the header must not be a freed block's (tw == 0) and the count must not
+ * be 0 already.  `freed` names the check a freed block fails: a second
+ * decref of a dead object is a double or excess decref. */
+#if RC_DEBUG >= 1
+static void check_object(const rc_head *o, const void *body, const char *freed)
 {
-    rc_assert(o->tw != 0, "use of a freed object", body, "the block was freed");
-    rc_assert(o->refcnt != 0, "use of a freed object", body, "refcount is 0");
-    (void)o;
-    (void)body;
+#if RC_DEBUG >= 2
+    if (RC_UNLIKELY(!rc__debug_heap_of(body))) {
+        if (rc__debug_is_freed(body))
+            rc__fatal(freed, rc__freed_type_name(body), body, "the block was freed");
+        rc__fatal("not an object", NULL, body, "not the body of a live object of any heap");
+    }
+#endif
+    if (RC_UNLIKELY(o->tw == 0))
+        rc__fatal(freed, rc__freed_type_name(body), body, "the block was freed");
+    if (RC_UNLIKELY(o->refcnt == 0))
+        rc__fatal("refcount underflow", rc__type(o)->name, body, "its refcount is already 0 (it is being destroyed)");
 }
+#else
+#define check_object(o, body, freed) ((void)0)
+#endif
 
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
 {
@@ -64,7 +80,7 @@ void *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size)
 void rc_incref(void *o)
 {
     rc_head *hd = rc__head(o);
-    check_object(hd, o);
+    check_object(hd, o, "use of a freed object");
     if (hd->refcnt != RC_REFCNT_IMMORTAL)
         hd->refcnt++;
 }
@@ -72,7 +88,7 @@ void rc_incref(void *o)
 void rc_decref(void *o)
 {
     rc_head *hd = rc__head(o);
-    check_object(hd, o);
+    check_object(hd, o, "double or excess decref");
     if (hd->refcnt == RC_REFCNT_IMMORTAL)
         return;
     if (--hd->refcnt == 0)
@@ -145,20 +161,27 @@ void rc__clear(rc_head *o)
     }
 }
 
-/* Drops o's references (unless the collector cleared it already, which it
- * marks with RC_HF_CLEARED), runs release and frees the block. */
+/* Drops o's references, runs release and frees the block. */
 static void destroy(rc_heap *h, rc_head *o)
 {
     const rc_type *t = rc__type(o);
-    void *body = rc__body(o);
-    if (rc__type_clears(t)) {
-        if (!(rc__hflags(o) & RC_HF_CLEARED))
-            rc__clear(o);
-    } else if (t->traverse) {
-        t->traverse(body, decref_child, NULL);
-    }
+    if (rc__type_clears(t))
+        rc__clear(o);
+    else if (t->traverse)
+        t->traverse(rc__body(o), decref_child, NULL);
+    rc__release_and_free(h, o);
+}
+
+void rc__release_and_free(rc_heap *h, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
     if (t->release)
-        t->release(body);
+        t->release(rc__body(o));
+    /* Weakrefs were cleared when the death began; one made since (by a
+     * finalizer that did not resurrect, by clear or release) would point
+     * at freed memory. */
+    rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
+              "freed while a weakref made during its death still points at it");
     h->live_objects--;
     rc__free_object(h, o);
 }

@@ -37,7 +37,11 @@ static int out_fd = -1;
 static int depth_limit = RC_PROFILE_DEFAULT_DEPTH;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static _Thread_local frame stack[MAX_FRAMES];
+/* Each thread's stack is allocated at its first bracket under recycle run
+ * (and freed at thread exit), so programs that are not profiled pay for
+ * two thread-local words, not a stack per thread. */
+static pthread_key_t stack_key;
+static _Thread_local frame *stack;
 static _Thread_local int depth;
 
 static RC_NOINSTR void read_depth_limit(void)
@@ -57,7 +61,7 @@ static RC_NOINSTR void read_depth_limit(void)
 static RC_NOINSTR void init(void)
 {
     const char *path = getenv("RECYCLE_PROFILE_FILE");
-    if (path && *path)
+    if (path && *path && pthread_key_create(&stack_key, free) == 0)
         out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
     read_depth_limit();
     __atomic_store_n(&state, out_fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
@@ -87,8 +91,10 @@ static RC_NOINSTR double rss_mib(void)
 
 static RC_NOINSTR void push(const char *name, void *fn, bool record)
 {
+    if (!stack && (stack = calloc(MAX_FRAMES, sizeof *stack)))
+        pthread_setspecific(stack_key, stack);
     int d = depth++;
-    if (d >= MAX_FRAMES)
+    if (d >= MAX_FRAMES || !stack)
         return;
     stack[d] = (frame){name, fn, 0, 0, record};
     if (record) {
@@ -107,7 +113,8 @@ static RC_NOINSTR void write_record(const frame *f, int level)
                      f->t0, mem1, t1, level);
     if (n <= 0 || n >= (int)sizeof line)
         return;
-    for (char *p = line + 5; *p && p < line + 5 + strnlen(name, 200); p++)
+    char *end = line + 5 + strnlen(name, 200);
+    for (char *p = line + 5; p < end; p++)
         if (*p == ' ' || *p == '\t' || *p == '\n')
             *p = '_';
     ssize_t w = write(out_fd, line, (size_t)n);
@@ -119,7 +126,7 @@ static RC_NOINSTR void pop(void)
     if (depth == 0)
         return;            /* an end without a begin: ignore */
     int d = --depth;
-    if (d < MAX_FRAMES && stack[d].recorded)
+    if (d < MAX_FRAMES && stack && stack[d].recorded)
         write_record(&stack[d], d);
 }
 

@@ -25,7 +25,6 @@ struct rc_trace_state {
     rc__tbs    tbs;
     int        nframe;
     bool       tracing;
-    bool       registered;       /* destructor registered with the heap */
     const rc_site *last_site;    /* one-entry cache for nframe == 1 */
     uint32_t   last_tb;
     size_t     lost;             /* blocks not traced for lack of memory */
@@ -89,16 +88,15 @@ int rc_trace_start(rc_heap *h, int nframe)
     if (!t) {
         if (!(t = calloc(1, sizeof *t)))
             return rc__error(h, RC_ENOMEM, "rc_trace_start: out of memory");
+        int r = rc__heap_on_free(h, trace_destroy);
+        if (r) {
+            free(t);
+            return r;
+        }
         t->mem = (rc__tmem){rc__tmem_mmap, rc__tmem_munmap, 0};
         rc__table_init(&t->table, &t->mem);
         rc__tbs_init(&t->tbs, &t->mem);
         h->trace = t;
-    }
-    if (!t->registered) {
-        int r = rc__heap_on_free(h, trace_destroy);
-        if (r)
-            return r;
-        t->registered = true;
     }
     if (nframe > 1)
         rc__stack_calibrate(h);

@@ -117,6 +117,10 @@ static void check_parent_sites(rc_snapshot *s)
     expect(st, "realloc", 50000, 1);
     expect(st, "posix_memalign", 8192, 1);
     expect(st, "aligned_alloc", 640, 1);
+    expect(st, "memalign", 300, 1);
+    expect(st, "valloc", 100, 1);
+    expect(st, "strndup", 6, 1);
+    expect(st, "reallocarray", 240, 1);
     expect(st, "mmap", 1 << 20, 1);
     expect(st, "thread_calloc", 400 * 256, 400);
     assert_null(stat_at(st, site_line("thread_churn")));   /* freed: not live */

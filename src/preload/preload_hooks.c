@@ -112,10 +112,11 @@ EXPORT void free(void *p)
 static void *resize(void *p, size_t nmemb, size_t size, bool array)
 {
     if (p && rc_pl_is_bootstrap(p)) {
-        void *q = rc_pl_real_fn.malloc(nmemb * size);
+        /* a dlsym-time block: its size is unknown, so copy what could be it */
+        size_t n = nmemb * size, room = (size_t)(boot + sizeof boot - (unsigned char *)p);
+        void *q = malloc(n);
         if (q)
-            memcpy(q, p, (size_t)(boot + sizeof boot - (unsigned char *)p) < nmemb * size
-                             ? (size_t)(boot + sizeof boot - (unsigned char *)p) : nmemb * size);
+            memcpy(q, p, n < room ? n : room);
         return q;
     }
     if (!enter())

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,8 +42,18 @@ void *rc__os_map(size_t size, size_t align)
 
 void rc__os_unmap(void *p, size_t size)
 {
-    if (p)
-        munmap(p, size);
+    if (!p)
+        return;
+    RC_ASAN_UNPOISON(p, size);   /* the next mapping here must not inherit poison */
+    munmap(p, size);
+}
+
+/* Copies n bytes from addr without faulting: false when they are not
+ * readable (debug checks on pointers that may not be objects). */
+bool rc__os_read_safe(const void *addr, void *out, size_t n)
+{
+    struct iovec local = {out, n}, remote = {(void *)(uintptr_t)addr, n};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n;
 }
 
 uint64_t rc__os_now_ns(void)

@@ -83,7 +83,16 @@ static int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void 
 
 static int match_obj(const void *key, const void *ctx)
 {
-    return key == ctx ? 1 : rc__equal(key, ctx, 0);
+    if (key == ctx) return 1;
+    const rc_type *t = rc__tp(key);
+    if (t == rc__tp(ctx)) {   /* the common case: same kind of key, compared here */
+        if (t == &rc__int_type.bt.type) return ((const rc_int_obj *)key)->v == ((const rc_int_obj *)ctx)->v;
+        if (t == &rc__str_type.bt.type) {
+            const rc_str_obj *a = key, *b = ctx;
+            return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+        }
+    }
+    return rc__equal(key, ctx, 0);
 }
 
 typedef struct { const char *p; size_t n; } cstr;
@@ -132,6 +141,8 @@ static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
 
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
 {
+    rc__check_same_heap(h, key);
+    rc__check_same_heap(h, value);
     size_t slot, e;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found < 0) return found;

@@ -142,15 +142,11 @@ fail:
     return NULL;
 }
 
-static size_t body_size(const rc_record_type *rt)
-{
-    return rt->layout == RC_RECORD_DICT ? sizeof(rc_dictrec_obj) : rt->nfields * sizeof(void *);
-}
-
 void *rc_record_new(const rc_record_type *rt)
 {
     if (!rt) return NULL;
-    return rc_new_var(rt->heap, &rt->vt.bt.type, body_size(rt));
+    /* a record without fields still gets a body of one unused word */
+    return rc_new_var(rt->heap, &rt->vt.bt.type, rt->vt.bt.type.size ? rt->vt.bt.type.size : sizeof(void *));
 }
 
 int rc_record_set_at(void *rec, size_t i, void *value)
@@ -159,6 +155,7 @@ int rc_record_set_at(void *rec, size_t i, void *value)
     if (i >= rt->nfields) return rc__err(rec, RC_ERANGE, "'%s' has %zu fields; no field %zu", rt->name, rt->nfields, i);
     if (rt->layout == RC_RECORD_DICT) return rc_record_set(rec, rt->fields[i], value);
     if (!value) return rc__err(rec, RC_EINVAL, "NULL value");
+    rc__check_same_heap(rc__heap(rec), value);
     void *old = slots(rec)[i];
     rc__incref(value);
     slots(rec)[i] = value;
@@ -261,9 +258,14 @@ const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record
     }
     rt->heap = h;
     rt->layout = layout;
+    /* Both layouts are bodies of references only (the slots, or the dict
+     * pointer): RC_TYPE_REFS lets the collector walk them without calling
+     * through the type.  traverse/clear stay for rc_gc_get_referents-style
+     * callers that go through the type. */
+    size_t body = layout == RC_RECORD_DICT ? sizeof(void *) : nfields * sizeof(void *);
     rt->vt = (rc__vtype){
-        .bt.type = {.name = rt->name, .traverse = record_traverse, .clear = record_clear,
-                    .flags = RC__TYPE_VALUE | RC__TYPE_RECORD},
+        .bt.type = {.name = rt->name, .size = body, .traverse = record_traverse, .clear = record_clear,
+                    .flags = RC__TYPE_VALUE | RC__TYPE_RECORD | (body ? RC_TYPE_REFS : 0u)},
         .repr = record_repr, .equal = record_equal, .copy = record_copy, .deepcopy = record_deepcopy,
     };
     rt->next = s->records;

@@ -55,7 +55,7 @@ void *rc__str_make(rc_heap *h, const char *p, size_t n, bool auto_intern)
     rc_str_obj *s = rc_new_var(h, &rc__str_type.bt.type, sizeof(rc_str_obj) + n + 1);
     if (!s) return NULL;
     s->len = n;
-    s->nchars = (size_t)nchars;
+    s->nchars = (size_t)nchars < RC__NCHARS_BIG ? (uint32_t)nchars : RC__NCHARS_BIG;
     s->hash = -1;
     memcpy(s->data, p, n);
     s->data[n] = '\0';
@@ -116,7 +116,10 @@ size_t rc_str_len(const void *o)
 size_t rc_str_nchars(const void *o)
 {
     if (!rc__is(o, &rc__str_type)) return rc__bad_type(o, "str"), 0;
-    return ((const rc_str_obj *)o)->nchars;
+    const rc_str_obj *s = o;
+    if (s->nchars != RC__NCHARS_BIG) return s->nchars;
+    size_t bad_at;
+    return (size_t)utf8_count((const unsigned char *)s->data, s->len, &bad_at);
 }
 
 /* ---- value operations ---------------------------------------------------- */

@@ -37,6 +37,7 @@ int rc_tuple_set(void *tuple, size_t i, void *item)
     if (!item) return rc__err(tuple, RC_EINVAL, "NULL item");
     if (i >= t->len) return rc__err(tuple, RC_ERANGE, "tuple index %zu out of range (len %zu)", i, t->len);
     if (t->items[i]) return rc__err(tuple, RC_ESTATE, "'tuple' object does not support item assignment (slot %zu is set)", i);
+    rc__check_same_heap(rc__heap(tuple), item);
     rc__incref(item);
     t->items[i] = item;
     if (++t->filled == t->len) maybe_untrack(t);

@@ -46,11 +46,12 @@ typedef struct rc_float_obj { double v; } rc_float_obj;
 
 typedef struct rc_str_obj {
     size_t   len;        /* bytes, without the NUL */
-    size_t   nchars;
     int64_t  hash;       /* -1 until computed */
+    uint32_t nchars;     /* code points; RC__NCHARS_BIG: count again when asked */
     uint32_t interned;
-    char     data[];
+    char     data[];     /* 24-byte header: "abc" fits a 48-byte block with ours */
 } rc_str_obj;
+#define RC__NCHARS_BIG UINT32_MAX
 
 typedef struct rc_bytes_obj {
     size_t  len;
@@ -152,11 +153,20 @@ void *rc__int_new(rc_heap *h, int64_t v);          /* no cache lookup */
 void *rc__str_make(rc_heap *h, const char *p, size_t n, bool auto_intern);
 void *rc__intern_text(rc_heap *h, const char *p, size_t n);   /* new ref */
 int64_t rc__hash_bytes(const void *p, size_t n);
-int64_t rc__hash_int(int64_t v);
+/* Python's hash(int): the value modulo 2^61 - 1 with its sign, -1 → -2. */
+RC_INLINE int64_t rc__hash_int(int64_t v)
+{
+    const uint64_t mod = ((uint64_t)1 << 61) - 1;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int64_t r = (int64_t)(RC_LIKELY(mag < mod) ? mag : mag % mod);   /* skip the division */
+    r = v < 0 ? -r : r;
+    return r == -1 ? -2 : r;
+}
 int64_t rc__hash_double(double v, const void *obj);
 bool  rc__is_number(const void *o);
 int   rc__num_equal(const void *a, const void *b);
 int   rc__equal(const void *a, const void *b, int depth);
+int   rc__less(const void *a, const void *b, int depth);
 int   rc__repr(const void *o, rc_strbuf *sb, int depth);
 void *rc__deepcopy(void *o, rc__memo *memo);
 void *rc__memo_get(rc__memo *m, const void *orig);

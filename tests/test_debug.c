@@ -1,0 +1,243 @@
+/* Death tests of the debug build (RC_DEBUG >= 1; docs/reliability.md): each
+ * misuse runs in a forked child, which must die of SIGABRT after printing
+ * exactly one line on stderr -- the check, the type, the address and, when
+ * the heap traces the object, where it was allocated.  The child sends the
+ * line it expects (it knows the addresses) through a pipe first.  Skipped
+ * when librecycle was built without RC_DEBUG. */
+#include "node.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int expect_fd;   /* in the child: where the expected line goes */
+
+static void expect(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void expect(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (write(expect_fd, line, (size_t)n) != n)
+        _exit(3);
+    close(expect_fd);
+}
+
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < cap && (got = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)got;
+    buf[n] = '\0';
+    close(fd);
+    return n;
+}
+
+/* Runs misuse in a child; it must abort with exactly the line it expects. */
+static void assert_dies(void (*misuse)(void))
+{
+    if (rc_debug_level() < 1)
+        skip();
+    int want[2], err[2];
+    assert_int_equal(pipe(want), 0);
+    assert_int_equal(pipe(err), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(want[0]);
+        close(err[0]);
+        dup2(err[1], 2);
+        expect_fd = want[1];
+        misuse();
+        _exit(0);                        /* not caught: the parent fails */
+    }
+    close(want[1]);
+    close(err[1]);
+    char expected[512], got[4096];
+    read_all(want[0], expected, sizeof expected);
+    read_all(err[0], got, sizeof got);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("the child did not abort (status %#x); stderr: %s", status, got);
+    assert_string_equal(got, expected);
+}
+
+/* ---- the misuses ---------------------------------------------------------- */
+
+static void incref_after_free(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    node *n = node_new(h, &node_type, 1);
+    rc_decref(n);
+    expect("recycle: use of a freed object: node object at %p: the block was freed\n", (void *)n);
+    rc_incref(n);
+}
+
+static void double_decref(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    node *n = node_new(h, &node_leaf_type, 1);
+    rc_decref(n);
+    expect("recycle: double or excess decref: leaf object at %p: the block was freed\n", (void *)n);
+    rc_decref(n);
+}
+
+/* release runs with the count at 0: one more decref is an underflow. */
+static void decref_self(void *self) { rc_decref(self); }
+static const rc_type underflow_type = {"underflow", 16, NULL, NULL, NULL, decref_self, 0, NULL};
+
+static void refcount_underflow(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    void *o = rc_new(h, &underflow_type);
+    expect("recycle: refcount underflow: underflow object at %p: its refcount is already 0 "
+           "(it is being destroyed)\n", o);
+    rc_decref(o);
+}
+
+/* Two containers hold c but two decrefs too many leave its count at 1: the
+ * next collection finds more references than the count. */
+static void excess_decref_while_referenced(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2), *c = node_new(h, &node_type, 3);
+    node_set(a, 0, c);
+    node_set(b, 0, c);
+    rc_decref(c);
+    rc_decref(c);                        /* the misuse: count 1, two references */
+    expect("recycle: refcount lower than references found in the heap: node object at %p: refcount 1\n",
+           (void *)c);
+    rc_gc_collect(h, 2);
+}
+
+static void object_of_another_heap(void)
+{
+    rc_heap *h = rc_heap_new(NULL), *other = rc_heap_new(NULL);
+    void *list = rc_list_new(h, 0);
+    rc_trace_start(other, 1);
+    int line = __LINE__ + 1;
+    node *n = rc_new(other, &node_leaf_type);
+    expect("recycle: object of another heap: leaf object at %p: stored into a container of heap %p; "
+           "it belongs to heap %p, allocated at %s:%d (object_of_another_heap)\n",
+           (void *)n, (void *)h, (void *)other, __FILE__, line);
+    rc_list_append(list, n);
+}
+
+/* release makes a weakref to the object being freed: it would dangle. */
+static void *late_weakref;
+static void weakref_in_release(void *self) { late_weakref = rc_weakref_new(self, NULL, NULL); }
+static const rc_type late_weakref_type = {"late_weakref", 16, NULL, NULL, NULL, weakref_in_release, 0, NULL};
+
+static void dangling_weakref(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    void *o = rc_new(h, &late_weakref_type);
+    expect("recycle: dangling weakref: late_weakref object at %p: freed while a weakref made during its "
+           "death still points at it\n", o);
+    rc_decref(o);
+}
+
+static void not_an_object(void)
+{
+    static _Alignas(16) char fake[64];
+    memset(fake, 0x5A, sizeof fake);     /* looks like a header with a type */
+    expect("recycle: not an object: ? object at %p: not the body of a live object of any heap\n",
+           (void *)(fake + 16));
+    rc_incref(fake + 16);
+}
+
+static void interior_pointer(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    node *n = node_new(h, &node_type, 1);
+    char *inside = (char *)n + 16;
+    expect("recycle: not an object: ? object at %p: not the body of a live object of any heap\n",
+           (void *)inside);
+    rc_decref(inside);
+}
+
+/* ---- the tests -------------------------------------------------------------- */
+
+static void use_after_free_is_caught(void **s) { (void)s; assert_dies(incref_after_free); }
+static void double_decref_is_caught(void **s) { (void)s; assert_dies(double_decref); }
+static void refcount_underflow_is_caught(void **s) { (void)s; assert_dies(refcount_underflow); }
+static void excess_decref_is_caught_by_the_collector(void **s) { (void)s; assert_dies(excess_decref_while_referenced); }
+static void object_of_another_heap_is_caught_with_its_site(void **s) { (void)s; assert_dies(object_of_another_heap); }
+static void dangling_weakref_is_caught(void **s) { (void)s; assert_dies(dangling_weakref); }
+
+static void non_objects_are_caught_at_level_2(void **s)
+{
+    (void)s;
+    if (rc_debug_level() < 2)
+        skip();
+    assert_dies(not_an_object);
+    assert_dies(interior_pointer);
+}
+
+/* Freed objects are filled, so a stale read does not see the old values. */
+static void freed_objects_are_filled(void **s)
+{
+    (void)s;
+    if (rc_debug_level() < 1)
+        skip();
+#if defined(__SANITIZE_ADDRESS__)
+    skip();                              /* the fill is poisoned: ASan would (rightly) report the read */
+#else
+    rc_heap *h = rc_heap_new(NULL);
+    node *n = node_new(h, &node_type, 1);
+    n->id = 42;
+    rc_decref(n);
+    assert_int_not_equal(n->id, 42);     /* deliberately reading freed memory */
+    rc_heap_free(h);
+#endif
+}
+
+/* rc_heap_free names what is still alive, by type and allocation site. */
+static void leak_report_names_types_and_sites(void **s)
+{
+    (void)s;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.leak_report = true;
+    cfg.leak_out = out;
+    rc_heap *h = rc_heap_new(&cfg);
+    rc_trace_start(h, 1);
+    int line = __LINE__ + 1;
+    void *a = rc_new(h, &node_type), *b = rc_new(h, &node_type);
+    (void)a, (void)b;
+    rc_heap_free(h);
+    fclose(out);
+    char want[512];
+    snprintf(want, sizeof want, "Direct leak of 128 byte(s) in 2 object(s) of type node allocated from:\n"
+             "    #0 %s:%d in leak_report_names_types_and_sites\n", __FILE__, line);
+    if (!strstr(text, want) || !strstr(text, "SUMMARY: recycle: 128 byte(s) leaked in 2 object(s)."))
+        fail_msg("leak report:\n%s\nexpected:\n%s", text, want);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(use_after_free_is_caught),
+        cmocka_unit_test(double_decref_is_caught),
+        cmocka_unit_test(refcount_underflow_is_caught),
+        cmocka_unit_test(excess_decref_is_caught_by_the_collector),
+        cmocka_unit_test(object_of_another_heap_is_caught_with_its_site),
+        cmocka_unit_test(dangling_weakref_is_caught),
+        cmocka_unit_test(non_objects_are_caught_at_level_2),
+        cmocka_unit_test(freed_objects_are_filled),
+        cmocka_unit_test(leak_report_names_types_and_sites),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
