@@ -519,6 +519,11 @@ int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
 void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
 const char *rc_type_name(const void *o);
+/* len(o): elements (code points for a str); RC_ETYPE when o has no len. */
+ptrdiff_t rc_len(const void *o);
+/* x in container: 1/0, <0 on error.  Substrings for str and bytes; other
+ * iterables are iterated (which consumes an iterator or generator). */
+int     rc_contains(void *container, const void *x);
 
 /* ==== end section: built-in types ==== */
 
@@ -551,8 +556,9 @@ size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
 /* Number of blocks traced now. */
 size_t rc_trace_count(const rc_heap *h);
 
-/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
- * place has no debug information (func may still be known). */
+/* One frame of a traceback.  Without a line table lineno is 0 and filename
+ * is "module(function)" when the symbol is known, else the module's path,
+ * else "<unknown>". */
 typedef struct rc_frame {
     const char *filename;
     int         lineno;
