@@ -822,7 +822,8 @@ typedef struct rc_plot_frame {
 void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
  * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
- * window; the reason goes to diag when not NULL. */
+ * window; the reason goes to diag when not NULL.  PLplot keeps global
+ * state: one rc_plot at a time per process. */
 int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
             rc_plot_frame *frame, FILE *diag);
 
