@@ -18,6 +18,8 @@
  * Boehm GC allocates with GC_MALLOC and drops references instead of freeing,
  * as a collected program does.  CPython runs the same loops with bytes
  * objects of the same sizes and __slots__ tree nodes, timed inside python.
+ * Times are thread CPU time (user + system), best of REPS runs: the machine
+ * is shared, and wall time would also count other processes.
  */
 #include <recycle.h>
 
@@ -37,9 +39,11 @@ extern char **environ;
 enum { NSIZES = 1 << 16, LIFO_N = 1000, LIFO_ROUNDS = 2000, FIFO_N = 10000, FIFO_ROUNDS = 200,
        SLOTS = 100000, RANDOM_STEPS = 2000000, TREE_DEPTH = 18 };
 
-static const char *const patterns[] = {"lifo", "fifo", "random", "trees"};
+static const char *const patterns[] = {"lifo", "fifo", "random", "trees", "objtrees"};
 static const char *const allocators[] = {"recycle", "glibc", "mimalloc", "jemalloc", "boehm"};
-#define NPAT 4
+#define NPAT 5
+#define OBJTREES 4
+#define REPS 3
 #define NALLOC 5
 
 /* ---- the allocators, as a pair of functions each ---- */
@@ -69,10 +73,12 @@ typedef struct ops {
 
 static uint16_t sizes[NSIZES];
 
+/* CPU time of this thread (user + system): the machine is shared, and wall
+ * time would count the time other processes ran. */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -138,9 +144,8 @@ HOT uint64_t run_fifo(const ops *o, void **v)
 
 /* Returns the pairs done; *payload gets the bytes live at the end and
  * *rss the resident growth measured then. */
-HOT uint64_t run_random(const ops *o, void **v, size_t *payload, size_t *rss, size_t rss0)
+HOT uint64_t run_random(const ops *o, void **v, size_t *len, size_t *payload, size_t *rss, size_t rss0)
 {
-    size_t *len = calloc(SLOTS, sizeof *len);
     uint64_t x = 88172645463325252ull;
     size_t k = 0, live = 0;
     for (size_t i = 0; i < SLOTS; i++, k++) {
@@ -163,7 +168,6 @@ HOT uint64_t run_random(const ops *o, void **v, size_t *payload, size_t *rss, si
     *rss = rss_bytes() - rss0;
     for (size_t i = 0; i < SLOTS; i++)
         o->free(v[i]);
-    free(len);
     return SLOTS + RANDOM_STEPS;
 }
 
@@ -210,25 +214,87 @@ HOT uint64_t run_trees(const ops *o)
     return nodes;
 }
 
+/* Trees of reference-counted, collector-tracked recycle objects: what a
+ * program gets from rc_new, beside CPython's objects and Boehm's blocks. */
+typedef struct onode {
+    void *left, *right;
+} onode;
+
+static int onode_traverse(void *self, rc_visit visit, void *arg)
+{
+    onode *n = self;
+    int rv = n->left ? visit(n->left, arg) : 0;
+    return rv ? rv : n->right ? visit(n->right, arg) : 0;
+}
+
+static void onode_clear(void *self)
+{
+    onode *n = self;
+    RC_CLEAR(n->left);
+    RC_CLEAR(n->right);
+}
+
+static const rc_type onode_type = {
+    .name = "node", .size = sizeof(onode), .traverse = onode_traverse, .clear = onode_clear,
+};
+
+static onode *otree_make(int depth)
+{
+    onode *n = rc_new(heap, &onode_type);
+    if (!n)
+        die("rc_new failed");
+    if (depth > 0) {
+        n->left = otree_make(depth - 1);
+        n->right = otree_make(depth - 1);
+    }
+    return n;
+}
+
+static uint64_t run_object_trees(void)
+{
+    uint64_t nodes = 0;
+    rc_decref(otree_make(TREE_DEPTH + 1));
+    nodes += ((uint64_t)2 << (TREE_DEPTH + 1)) - 1;
+    onode *long_lived = otree_make(TREE_DEPTH);
+    nodes += ((uint64_t)2 << TREE_DEPTH) - 1;
+    for (int d = 4; d <= TREE_DEPTH; d += 2)
+        for (int i = 0; i < 1 << (TREE_DEPTH - d); i++) {
+            rc_decref(otree_make(d));
+            nodes += ((uint64_t)2 << d) - 1;
+        }
+    rc_decref(long_lived);
+    return nodes;
+}
+
 /* Runs one pattern with one allocator; the figures go to stdout as
  * "<ns per op> <rss bytes> <payload bytes>". */
 HOT void run_cell(const ops *o, int pat)
 {
-    void **v = malloc(sizeof(void *) * SLOTS);
+    /* Boehm must see the blocks' only references: its array is a root. */
+    void **v = o->alloc == gc_a ? GC_MALLOC_UNCOLLECTABLE(sizeof(void *) * SLOTS) : malloc(sizeof(void *) * SLOTS);
     if (!v)
         die("out of memory");
     memset(v, 0, sizeof(void *) * SLOTS);
+    size_t *len = calloc(SLOTS, sizeof *len);     /* resident before the baseline */
+    if (!len)
+        die("out of memory");
+    memset(len, 1, SLOTS * sizeof *len);
     size_t payload = 0, rss = 0, rss0 = rss_bytes();
     uint64_t t0 = now_ns(), n = 0;
     switch (pat) {
     case 0: n = run_lifo(o, v); break;
     case 1: n = run_fifo(o, v); break;
-    case 2: n = run_random(o, v, &payload, &rss, rss0); break;
+    case 2: n = run_random(o, v, len, &payload, &rss, rss0); break;
     case 3: n = run_trees(o); break;
+    case 4: n = o->alloc == rc_a ? run_object_trees() : run_trees(o); break;
     }
     uint64_t t = now_ns() - t0;
     printf("%.3f %zu %zu\n", (double)t / (double)n, rss, payload);
-    free(v);
+    if (o->alloc == gc_a)
+        GC_FREE(v);
+    else
+        free(v);
+    free(len);
 }
 
 static const ops rc_ops = {rc_a, rc_f, rc_make, rc_free_tree}, gl_ops = {gl_a, gl_f, gl_make, gl_free_tree},
@@ -364,11 +430,12 @@ static const char python_script[] =
     "rss = payload = 0\n"
     "for name, fn in (('lifo', lifo), ('fifo', fifo), ('random', rand), ('trees', trees)):\n"
     "    rss = payload = 0\n"
-    "    t0 = time.perf_counter_ns()\n"
+    "    t0 = time.thread_time_ns()\n"
     "    n = fn()\n"
-    "    t = time.perf_counter_ns() - t0\n"
+    "    t = time.thread_time_ns() - t0\n"
     "    print('%%s %%.3f %%d %%d' %% (name, t / n, rss, payload), flush=True)\n";
 
+/* CPython runs the same loops, timed inside python by its thread CPU time. */
 static void run_python(cell out[NPAT])
 {
     char script[sizeof python_script + 256];
@@ -444,8 +511,10 @@ static void print_table(cell c[NPAT][NALLOC + 1])
         r[a].ok && r[0].ok && r[a].payload && r[0].rss
             ? printf(" %11.2fx", ((double)r[a].rss / (double)r[a].payload) / ((double)r[0].rss / (double)r[0].payload))
             : printf(" %12s", "n/a");
-    printf("\n\nrss/B: resident growth per live payload byte at the end of `random` "
-           "(%d live blocks of 16..512 B).\n", SLOTS);
+    printf("\n\nobjtrees: the trees built from rc_new objects (reference counted, tracked by the\n"
+           "collector, freed by rc_decref of the root); boehm and cpython as in trees.\n"
+           "rss/B: resident growth per live payload byte at the end of `random` "
+           "(%d live blocks of 16..512 B).\nBest of %d runs per cell.\n", SLOTS, REPS);
 }
 
 int main(int argc, char **argv)
@@ -468,20 +537,27 @@ int main(int argc, char **argv)
     char preload[4200];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", je ? je : "");
     char **plain_env = env_with(NULL), **je_env = env_with(preload);
-    for (int p = 0; p < NPAT; p++)
-        for (int a = 0; a < NALLOC; a++) {
-            if (a == 3 && !je)
-                continue;
-            char pat[8];
-            snprintf(pat, sizeof pat, "%d", p);
-            char *args[] = {self, "--cell", (char *)allocators[a], pat, NULL};
-            if (!run_child(args, a == 3 ? je_env : plain_env, &c[p][a]))
-                fprintf(stderr, "bench/alloc: %s/%s failed\n", allocators[a], patterns[p]);
-        }
+    /* Each cell runs REPS times, allocators interleaved so that load from
+     * elsewhere on the machine falls on all of them; the fastest run counts. */
+    for (int rep = 0; rep < REPS; rep++)
+        for (int p = 0; p < NPAT; p++)
+            for (int a = 0; a < NALLOC; a++) {
+                if ((a == 3 && !je) || (p == OBJTREES && a != 0))
+                    continue;            /* objtrees: recycle objects; anchors come from trees */
+                char pat[8];
+                snprintf(pat, sizeof pat, "%d", p);
+                char *args[] = {self, "--cell", (char *)allocators[a], pat, NULL};
+                cell r;
+                if (!run_child(args, a == 3 ? je_env : plain_env, &r))
+                    fprintf(stderr, "bench/alloc: %s/%s failed\n", allocators[a], patterns[p]);
+                else if (!c[p][a].ok || r.ns < c[p][a].ns)
+                    c[p][a] = r;
+            }
+    c[OBJTREES][4] = c[3][4];
     cell py[NPAT] = {{0}};
     run_python(py);
     for (int p = 0; p < NPAT; p++)
-        c[p][NALLOC] = py[p];
+        c[p][NALLOC] = py[p == OBJTREES ? 3 : p];
     print_table(c);
     free(plain_env);
     free(je_env);

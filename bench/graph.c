@@ -36,6 +36,9 @@ static void bnode_clear(void *self)
 
 static const rc_type bnode_type = {.name = "bnode", .size = sizeof(bnode),
                                    .traverse = bnode_traverse, .clear = bnode_clear};
+/* The same node as an RC_TYPE_REFS body, which the runtime walks inline. */
+static const rc_type bnode_refs_type = {.name = "bnode", .size = sizeof(bnode), .flags = RC_TYPE_REFS};
+static const rc_type *node_type = &bnode_type;
 
 static double now(void)
 {
@@ -71,7 +74,7 @@ static void **build(rc_heap *h, size_t n, void **target)
     for (size_t c = 0; c < chains; c++) {
         void *next = NULL;
         for (int i = 0; i < CHAIN; i++) {
-            bnode *b = rc_new(h, &bnode_type);
+            bnode *b = rc_new(h, node_type);
             if (!b) {
                 fprintf(stderr, "graph: out of memory\n");
                 exit(1);
@@ -198,6 +201,8 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
     n -= n % CHAIN;
     c_times c = run_recycle(n);
+    node_type = &bnode_refs_type;
+    c_times cr = run_recycle(n);
     double py_ref = 0, py_chain = 0;
     size_t py_len = 0;
     bool py = run_python(n, &py_ref, &py_chain, &py_len);
@@ -205,6 +210,7 @@ int main(int argc, char **argv)
            n, n / CHAIN, CHAIN, CHAIN - 1);
     printf("%-44s %13s  %-34s %13s  %8s\n", "recycle", "time", "CPython (same graph, same run)", "time", "ratio");
     row("rc_gc_get_referrers (one target)", c.referrers, "gc.get_referrers", py_ref, py);
+    row("  the same, RC_TYPE_REFS nodes", cr.referrers, "gc.get_referrers", py_ref, py);
     row("rc_graph_why_alive (snapshot + search)", c.why_alive, "objgraph.find_backref_chain", py_chain, py);
     row("  rc_objgraph_new (the snapshot alone)", c.snapshot, "", 0, false);
     row("  rc_objgraph_why_alive on a snapshot", c.why_on_snapshot, "objgraph.find_backref_chain", py_chain, py);

@@ -13,10 +13,7 @@ set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
 # ==== allocator (issue 2) ====
 # bench/alloc: Boehm GC (libgc-dev) is linked; mimalloc is dlopen'ed and
 # jemalloc LD_PRELOADed in child processes, so neither replaces glibc's malloc.
-pkg_check_modules(BDWGC IMPORTED_TARGET bdw-gc)
-if(BDWGC_FOUND)
-  set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})
-endif()
+set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})   # BDWGC: found above
 # ==== end allocator ====
 
 # ==== built-in types (issue 3) ====

@@ -368,6 +368,9 @@ void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out
 void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
 int     rc_list_clear(void *list);
 int     rc_list_extend(void *list, void *iterable);
+/* list.sort(): stable, by rc_less; on an error the list is left unchanged. */
+int     rc_list_sort(void *list);
+int     rc_list_reverse(void *list);
 void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
 
 /* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
@@ -386,7 +389,7 @@ size_t  rc_tuple_len(const void *tuple);
  * set, record, ...) is RC_ETYPE. */
 void   *rc_dict_new(rc_heap *h);
 int     rc_dict_set(void *dict, void *key, void *value);
-void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (RC_ENOENT) */
+void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
 int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
 int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
 size_t  rc_dict_len(const void *dict);
@@ -509,10 +512,18 @@ void   *rc_repr(const void *o);                 /* new str with Python's repr te
  * full length or <0 on error. */
 int     rc_repr_buf(const void *o, char *buf, size_t size);
 int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+/* Python's a < b: 1/0, or RC_ETYPE between unordered types ("'<' not
+ * supported between instances of 'str' and 'int'"). */
+int     rc_less(const void *a, const void *b);
 int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
 void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
 const char *rc_type_name(const void *o);
+/* len(o): elements (code points for a str); RC_ETYPE when o has no len. */
+ptrdiff_t rc_len(const void *o);
+/* x in container: 1/0, <0 on error.  Substrings for str and bytes; other
+ * iterables are iterated (which consumes an iterator or generator). */
+int     rc_contains(void *container, const void *x);
 
 /* ==== end section: built-in types ==== */
 
@@ -545,8 +556,9 @@ size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
 /* Number of blocks traced now. */
 size_t rc_trace_count(const rc_heap *h);
 
-/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
- * place has no debug information (func may still be known). */
+/* One frame of a traceback.  Without a line table lineno is 0 and filename
+ * is "module(function)" when the symbol is known, else the module's path,
+ * else "<unknown>". */
 typedef struct rc_frame {
     const char *filename;
     int         lineno;
@@ -572,6 +584,9 @@ void   rc_snapshot_free(rc_snapshot *s);
 int    rc_snapshot_traceback_limit(const rc_snapshot *s);
 size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
 size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+/* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
+ * domain and traceback (free() it); NULL when out of range or on OOM. */
+rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
@@ -679,7 +694,8 @@ void rc_profile_scope_end_(int *unused);
  * table, so no -rdynamic is needed. */
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
-/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB.
+ * PEAK, CHLDPEAK and EXIT records are recycle's; mprof skips them. */
 typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
     char  *name;
@@ -750,9 +766,9 @@ void rc_mprof_names_free(char **names, size_t n);
 char *rc_mprof_resolve(const char *dir, const char *arg);
 
 /* The sampler (src/sampler.c): runs or attaches to a process and writes a
- * .dat file while it lives.  Between two samples it also records the true
- * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
- * PEAK line whenever it exceeds both samples. */
+ * .dat file while it lives.  When the samples missed a peak between two
+ * ticks it records its true height as a PEAK line (from VmHWM, reset
+ * through /proc/PID/clear_refs after each such peak; docs/profiler.md). */
 typedef struct rc_sampler_opts {
     double      interval;          /* seconds between samples; 0: 0.1 */
     bool        include_children;  /* -C: MEM is the sum over the process tree */
@@ -760,6 +776,11 @@ typedef struct rc_sampler_opts {
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
     FILE       *diag;              /* messages; NULL: silent */
+    /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
+     * (--python), -1 never (--nopython).  The script runs under
+     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
+     * so its @profile functions give FUNC records, as with mprof. */
+    int         python;
 } rc_sampler_opts;
 typedef struct rc_sampler_result {
     long   pid;            /* the profiled process */
@@ -800,7 +821,9 @@ typedef struct rc_plot_frame {
 } rc_plot_frame;
 void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
- * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+ * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
+ * window; the reason goes to diag when not NULL.  PLplot keeps global
+ * state: one rc_plot at a time per process. */
 int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
             rc_plot_frame *frame, FILE *diag);
 

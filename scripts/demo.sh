@@ -25,11 +25,11 @@ started=$(date +%s)
 export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
-    export DEMO_N=300000 DEMO_SLEEP_MS=150 DEMO_GC_STEPS=50000
-    T=0.02; WALKS=500; mode="quick (QUICK=1: 300 000 ints per array, 150 ms sleeps)"
+    export DEMO_N=1000000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
+    T=0.02; WALKS=500; mode="quick (QUICK=1: 1 000 000 ints per array, 100 ms sleeps)"
 else
-    export DEMO_N=5000000 DEMO_SLEEP_MS=1000 DEMO_GC_STEPS=500000
-    T=0.1; WALKS=10000; mode="full (5 000 000 ints per array, 1 s sleeps)"
+    export DEMO_N=5000000 DEMO_SLEEP_MS=800 DEMO_GC_STEPS=500000
+    T=0.1; WALKS=10000; mode="full (5 000 000 ints per array, 800 ms sleeps)"
 fi
 
 rm -f "$out"/*.dat "$out"/*.png "$out"/*.txt "$out"/*.series "$out"/REPORT.md "$out"/index.html
@@ -39,7 +39,7 @@ have_py=0; have_mprof=0
 [ -x "$PY" ] && have_py=1
 [ $have_py = 1 ] && [ -x "$MPROF" ] && "$PY" -c 'import memory_profiler' 2>/dev/null && have_mprof=1
 
-log() { printf 'demo: %s\n' "$*" >&2; }
+log() { printf 'demo: %3ds %s\n' "$(( $(date +%s) - started ))" "$*" >&2; }
 
 # ---- running things ---------------------------------------------------------
 
@@ -49,15 +49,18 @@ have() { [ -x "$ex/$1" ]; }
 c_profile() {
     local name=$1 tag=$2; shift 2
     log "recycle run $name $*"
-    "$recycle" run -T "$T" -o "$out/c_$tag.dat" "$ex/$name" "$@" >"$out/c_$tag.txt" 2>"$out/c_$tag.err"
+    "$recycle" run -E -T "$T" -o "$out/c_$tag.dat" "$ex/$name" "$@" >"$out/c_$tag.txt" 2>"$out/c_$tag.err" ||
+        { log "examples/$name failed: see $out/c_$tag.err"; rm -f "$out/c_$tag.dat"; return 0; }
     "$recycle" plot -o "$out/c_$tag.png" -t "recycle (C): $name $*" "$out/c_$tag.dat" >/dev/null
 }
 
-# c_run NAME TAG [ARGS]: run examples/NAME, output in c_TAG.txt.
+# c_run NAME TAG [ARGS]: run examples/NAME, output in c_TAG.txt.  A
+# failure is logged; the section then says the figures are missing.
 c_run() {
     local name=$1 tag=$2; shift 2
     log "$name $*"
-    (cd "$out" && "$ex/$name" "$@") >"$out/c_$tag.txt" 2>"$out/c_$tag.err"
+    (cd "$out" && "$ex/$name" "$@") >"$out/c_$tag.txt" 2>"$out/c_$tag.err" ||
+        { log "examples/$name failed: see $out/c_$tag.err"; mv "$out/c_$tag.txt" "$out/c_$tag.failed"; }
 }
 
 # py_profile SCRIPT TAG [ARGS]: run examples/python/SCRIPT under python3-mprof.
@@ -84,10 +87,12 @@ result() {
     awk -v k="$2" -v f="${3:-3}" '$1 == "RESULT" && $2 == k { print $f; exit }' "$1"
 }
 
-# calls FILE: per bracket of average_random, in time order:
-# "max low" MiB (max: highest sample inside the call; low: lowest sample
-# between its end and the next call's start, or the end of the run), then
-# "base final": the last sample before the first call and the last one.
+# calls FILE: per bracket of average_random, in time order, "max after"
+# MiB: max is the highest sample inside the call; after is the lowest
+# sample between its end and the next call (for the last call: the first
+# sample after it, before the program's exit frees everything).  Then a
+# line "base peak": the last sample before the first call (the first
+# sample when there is no call) and the highest of all.
 calls() {
     awk '
     $1 == "MEM" { n++; t[n] = $3; m[n] = $2 }
@@ -99,18 +104,18 @@ calls() {
                 x = t1[j]; t1[j] = t1[j - 1]; t1[j - 1] = x
             }
         for (i = 1; i <= c; i++) {
-            next_t = i < c ? t0[i + 1] : t[n] + 1
-            mx = 0; low = -1
+            mx = 0; after = -1
             for (k = 1; k <= n; k++) {
                 if (t[k] >= t0[i] && t[k] <= t1[i] && m[k] > mx) mx = m[k]
-                if (t[k] > t1[i] && t[k] < next_t && (low < 0 || m[k] < low)) low = m[k]
+                if (t[k] > t1[i] && (i < c ? t[k] < t0[i + 1] && (after < 0 || m[k] < after) : after < 0))
+                    after = m[k]
             }
-            if (low < 0) low = m[n]
-            printf "%.1f %.1f\n", mx, low
+            printf "%.1f %.1f\n", mx, after < 0 ? m[n] : after
         }
-        base = m[1]
+        base = m[1]; peak = 0
         for (k = 1; k <= n && (c == 0 || t[k] < t0[1]); k++) base = m[k]
-        printf "%.1f %.1f\n", base, m[n]
+        for (k = 1; k <= n; k++) if (m[k] > peak) peak = m[k]
+        printf "%.1f %.1f\n", base, peak
     }' "$1"
 }
 
@@ -130,6 +135,12 @@ else
 fi
 
 . "$src/scripts/demo_experiments.sh"
+run_py_profiles &
+py_profiles=$!
+run_py_others &
+py_others=$!
+run_c_side
+wait $py_profiles $py_others
 run_experiments
 
 para "Demo finished in $(( $(date +%s) - started )) s."

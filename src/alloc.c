@@ -20,28 +20,46 @@
  * Pools: pop and push
  * ---------------------------------------------------------------------- */
 
-/* Takes a block from the first pool of the class list, or NULL when the
- * list is empty.  When a pool's free list runs out, the next never-used
- * block joins it, so the walked region [first, top) grows on demand. */
+/* Pops p's first free block (p has one).  When the free list runs out the
+ * next never-used blocks of its page join it, so the walked region
+ * [first, top) grows on demand; a pool with no block left leaves its class
+ * list. */
+static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
+{
+    char *first = p->top;
+    if (first > p->limit) {
+        rc__pool_unlink(st, p);
+        return NULL;
+    }
+    /* Every block that starts in the page of the first one, linked in
+     * order: carving touches no page a block was not going to touch. */
+    char *page_end = (char *)(((uintptr_t)first | (RC_CARVE_PAGE - 1)) + 1);
+    char *last = page_end - 1 < p->limit ? page_end - 1 : p->limit;
+    size_t n = (size_t)(last - first) / size + 1;
+    char *b = first;
+    for (size_t i = 1; i < n; i++, b += size)
+        rc__mark_free(b, b + size);
+    rc__mark_free(b, NULL);
+    p->top = b + size;
+    return first;
+}
+
+RC_INLINE char *pop_block(struct rc_alloc_state *st, rc_pool *p, size_t size)
+{
+    char *b = p->free;
+    char *next = *rc__link_of(b);
+    if (RC_UNLIKELY(!next))
+        next = carve_or_unlink(st, p, size);
+    p->free = next;
+    p->used++;
+    return b;
+}
+
+/* A block from the first pool of the class list; NULL when it is empty. */
 RC_INLINE char *pool_pop(struct rc_alloc_state *st, int kind, unsigned cls)
 {
     rc_pool *p = st->usedpools[RC_KIND_INDEX(kind)][cls];
-    if (RC_UNLIKELY(!p))
-        return NULL;
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    p->used++;
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {
-            next = p->top;
-            p->top += p->size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* full */
-        }
-    }
-    p->free = next;
-    return b;
+    return p ? pop_block(st, p, p->size) : NULL;
 }
 
 RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
@@ -128,18 +146,12 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
-static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
+/* The check half of the allocation fast paths: false when anything needs
+ * the slow path (tracing hooks, a fault-injection event next, the cap). */
+RC_INLINE bool fast_ok(const rc_heap *h, const struct rc_alloc_state *st, size_t size)
 {
-    struct rc_alloc_state *st = h->alloc;
-    if (--st->countdown == 0)
-        fault_event(st);
-    rc__error(h, RC_ENOMEM, "%s of %zu bytes is too big", what, n);
-    return false;
+    return RC_LIKELY(h->on_alloc == NULL) && RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
 }
-
-/* ------------------------------------------------------------------------
- * Objects
- * ---------------------------------------------------------------------- */
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
  * 0xDB and keep its type in bytes 16..24, so a use after free reads junk
@@ -162,15 +174,85 @@ static void poison(char *b, size_t size, const rc_type *t)
 #endif
 }
 
-/* A block handed out as an object: readable again, zero-filled. */
-RC_INLINE void *fresh_object(char *b, size_t size)
+/* Zero-fills a new object block (readable again under ASan in debug
+ * builds).  Most objects are small: up to 64 bytes a few fixed-size
+ * (inlined) stores, overlapping, do it without a call. */
+RC_INLINE char *zero_block(char *b, size_t size)
 {
 #if RC_DEBUG >= 1
     if (size > RC_DEAD_OFF)
         RC_ASAN_UNPOISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
 #endif
+    if (RC_LIKELY(size <= 64)) {
+        memset(b, 0, 16);
+        if (size > 16) {
+            memset(b + 16, 0, 16);
+            memset(b + size - 32, 0, 32);
+        }
+        return b;
+    }
     return memset(b, 0, size);
 }
+
+/* The commit half's rare cases, out of line so the fast paths stay leaf
+ * functions that only tail-call: the class list is empty (refill), or the
+ * first pool's free list ends (carve a new block or unlink the full pool).
+ * Object blocks are zero-filled here, as on the fast path. */
+static RC_NOINLINE char *take_refill(rc_heap *h, int kind, unsigned cls, size_t size)
+{
+    char *b = rc__pool_refill(h, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(h->alloc, size);
+    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+}
+
+static RC_NOINLINE char *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size)
+{
+    char *b = pop_block(st, p, size);
+    account_alloc(st, size);
+    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+}
+
+/* The commit half: a block of class cls from the first pool of its list,
+ * and its bookkeeping; objects are zero-filled.  NULL (error set) only when
+ * the OS refuses memory. */
+RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size)
+{
+    st->countdown--;
+    rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
+    rc_pool *p = *head;
+    if (RC_UNLIKELY(!p))
+        return take_refill(h, kind, cls, size);
+    char *b = p->free;
+    char *next = *rc__link_of(b);
+    if (RC_UNLIKELY(!next)) {
+        if (p->top <= p->limit)
+            return take_carve(st, p, kind, size);
+        rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
+        *head = rest;
+        if (rest)
+            rest->prev = NULL;
+    }
+    p->free = next;
+    p->used++;
+    account_alloc(st, size);
+    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+}
+
+static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
+{
+    struct rc_alloc_state *st = h->alloc;
+    if (--st->countdown == 0)
+        fault_event(st);
+    rc__error(h, RC_ENOMEM, "%s of %zu bytes is too big", what, n);
+    return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Objects
+ * ---------------------------------------------------------------------- */
+
 
 static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc_site *site)
 {
@@ -206,16 +288,16 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     char *b = pool_pop(st, RC_KIND_OBJ, cls);
     if (!b && !(b = rc__pool_refill(h, RC_KIND_OBJ, cls)))
         return NULL;
-    fresh_object(b, size);
+    zero_block(b, size);
     account_alloc(st, size);
     if (h->on_alloc)
         h->on_alloc(h, b + sizeof(rc_head), n, site);
     return (rc_head *)(void *)b;
 }
 
-/* The fast path: checks first, then commits, so every rare case can hand
- * the whole request to the slow path untouched; a leaf ending in a tail
- * call to memset. */
+/* The fast path: checks first, then commits, so every rare case hands the
+ * whole request to the slow path untouched; a leaf ending in a tail call to
+ * memset. */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
@@ -223,30 +305,9 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    size_t room = st->room;
-    uint64_t countdown = st->countdown;
-    rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][cls];
-    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
+    if (RC_UNLIKELY(!fast_ok(h, st, size)))
         return alloc_object_slow(h, body, site);
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {        /* carve the next never-used block */
-            next = p->top;
-            p->top += size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* the pool is full now */
-        }
-    }
-    p->free = next;
-    p->used++;
-    st->countdown = countdown - 1;
-    room -= size;
-    st->room = room;
-    if (room < st->room_low)
-        st->room_low = room;
-    return fresh_object(b, size);
+    return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
@@ -358,30 +419,9 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    size_t room = st->room;
-    uint64_t countdown = st->countdown;
-    rc_pool *p = st->usedpools[RC_KIND_INDEX(RC_KIND_RAW)][cls];
-    if (RC_UNLIKELY(!p || size > room || countdown <= 1 || h->on_alloc))
+    if (RC_UNLIKELY(!fast_ok(h, st, size)))
         return alloc_raw_slow(h, n, site);
-    char *b = p->free;
-    char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit) {        /* carve the next never-used block */
-            next = p->top;
-            p->top += size;
-            rc__mark_free(next, NULL);
-        } else {
-            rc__pool_unlink(st, p);       /* the pool is full now */
-        }
-    }
-    p->free = next;
-    p->used++;
-    st->countdown = countdown - 1;
-    room -= size;
-    st->room = room;
-    if (room < st->room_low)
-        st->room_low = room;
-    return b;
+    return fast_take(h, st, RC_KIND_RAW, cls, size);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)
@@ -436,16 +476,8 @@ void rc_free(rc_heap *h, void *p)
         return free_raw_slow(h, p);    /* also NULL: never in an arena */
     rc_pool *pool = rc__pool_of(p);
     check_pool_buffer(h, pool, p, "rc_free of a pointer that is not a buffer of this heap");
-    char *head = pool->free;
-    unsigned used = pool->used;
-    if (RC_UNLIKELY(used == 1))
-        return free_raw_slow(h, p);    /* the pool empties */
-    *rc__link_of(p) = head;
-    pool->free = p;
-    pool->used = (uint16_t)(used - 1);
-    if (RC_UNLIKELY(!head))
-        rc__pool_relink(st, pool);       /* was full */
     account_free(st, pool->size);
+    pool_push(st, pool, p);
 }
 
 /* Moves a buffer to a block of another class (or between pools and malloc).

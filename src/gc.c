@@ -23,50 +23,24 @@
  *      resurrected objects and all they reach survive; the rest are cleared.
  * A young collection reads only the young vector and the children of young
  * objects; a full one walks the allocator's pools in address order.
+ * Step 4 is gc_dead.c; the gc module's control surface is gc_api.c.
  *
- * gc word during a collection:
+ * gc word during a collection (bits in gc_impl.h):
  *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | gc_refs (saturating)
- *   dead set    RC_GC_CAND | index in the dead vector (after the sweep)
+ *   dead set    RC_GC_CAND | RC_GC_DEAD | index in the dead vector
  */
-#include "internal.h"
+#include "gc_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#define RC_GC_CAND      0x80000000u
-#define RC_GC_REACHABLE 0x40000000u
-/* A member of the dead set (its index in the low bits).  A full
- * collection fills the set while it still marks, and counts the members
- * that marking reaches after all. */
-#define RC_GC_DEAD      0x20000000u
-#define RC_GC_REFS      0x1FFFFFFFu
-/* gc_refs saturate here: such an object is always treated as referenced
- * from outside (an object with a billion references is not garbage). */
-#define RC_GC_REFS_SAT  0x1FFFFF00u
-
-_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
-               "candidate words must not collide with the sentinels");
-_Static_assert(RC_GC_INDEX_MAX < RC_GC_CAND, "young indices must not look like candidates");
-
-static bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTINEL_MIN; }
 
 /* ---- the young vector --------------------------------------------------------- */
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
-    if (n <= gc->young_cap)
-        return true;
-    size_t cap = gc->young_cap ? gc->young_cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    if (cap > (size_t)RC_GC_INDEX_MAX + 1)
-        return false;
-    rc_head **v = realloc(gc->young, cap * sizeof *v);
-    if (!v)
-        return false;
-    gc->young = v;
-    gc->young_cap = cap;
-    return true;
+    return rc__vec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, 1024,
+                           (size_t)RC_GC_INDEX_MAX + 1);
 }
 
 /* Links o into gen 0.  Should the vector not grow (out of memory), o goes
@@ -128,17 +102,6 @@ static void untrack(rc_heap *h, rc_head *o)
     o->gc = RC_GC_UNTRACKED;
 }
 
-/* The dead vector of the running collection; its members' words hold
- * their index so a death during the collection can leave a hole. */
-typedef struct rc_dead_set {
-    rc_head **v;
-    size_t    len, cap;
-    /* What the members need, gathered as they join, so the passes over the
-     * set that would find nothing to do are skipped. */
-    unsigned  hflags;        /* union of the members' RC_HF_* flags */
-    bool      clearless;     /* some member's type has no clear */
-    bool      finalizers;    /* some member's type has finalize */
-} dead_set;
 
 bool rc__gc_in_dead_set(const rc_head *o)
 {
@@ -189,21 +152,6 @@ void rc_gc_untrack(void *o)
 
 /* ---- the candidate set ---------------------------------------------------------- */
 
-/* Which objects a collection examines: the young vector from `lo`, and for
- * a full collection every object in gen 2 too (found by walking the pools). */
-typedef struct gc_run {
-    rc_heap  *h;
-    int       gen;
-    bool      full;
-    uint32_t  lo;           /* first young index in the set */
-    rc_head **stack;        /* mark stack */
-    size_t    sp, stack_cap;
-    bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
-    char     *cursor;       /* the full collection's scan position */
-    size_t    late;         /* dead-set members marked reachable afterwards */
-    size_t    candidates;
-    dead_set  dead;
-} gc_run;
 
 
 static uint32_t initial_refs(const rc_head *o)
@@ -223,18 +171,11 @@ static uint32_t initial_refs(const rc_head *o)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            rc_span_iter it_;                                                     \
-            rc_span s_;                                                           \
-            rc__span_iter_init((r)->h, &it_);                                     \
-            while (rc__span_next(&it_, &s_)) {                                    \
-                char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;     \
-                for (; p_ < end_; p_ += s_.stride) {                              \
-                    rc_head *o = (rc_head *)(void *)p_;                           \
-                    if (!o->tw || o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN) \
-                        continue;                                                 \
-                    body                                                          \
-                }                                                                 \
-            }                                                                     \
+            RC_FOR_EACH_OBJECT((r)->h, o, {                                       \
+                if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
+                    continue;                                                     \
+                body                                                              \
+            });                                                                   \
         }                                                                         \
     } while (0)
 
@@ -295,15 +236,10 @@ static void subtract_refs(gc_run *r)
 
 static void push(gc_run *r, rc_head *o)
 {
-    if (r->sp == r->stack_cap) {
-        size_t cap = r->stack_cap ? r->stack_cap * 2 : 4096;
-        rc_head **s = realloc(r->stack, cap * sizeof *s);
-        if (!s) {
-            r->overflow = true;   /* o stays marked; the rescan finds it */
-            return;
-        }
-        r->stack = s;
-        r->stack_cap = cap;
+    if (RC_UNLIKELY(r->sp == r->stack_cap) &&
+        !rc__vec_reserve(&r->stack, &r->stack_cap, r->sp + 1, sizeof *r->stack, 4096, SIZE_MAX)) {
+        r->overflow = true;   /* o stays marked; the rescan finds it */
+        return;
     }
     r->stack[r->sp++] = o;
 }
@@ -320,12 +256,17 @@ RC_INLINE int visit_mark(void *child, void *arg)
     return 0;
 }
 
+/* Empties the mark stack, traversing each object with VISIT (inlined for
+ * RC_TYPE_REFS bodies, so each marking flavour gets its own loop). */
+#define DRAIN(r, VISIT)                                   \
+    while ((r)->sp > 0) {                                 \
+        rc_head *top_ = (r)->stack[--(r)->sp];            \
+        RC_FOR_EACH_CHILD(top_, VISIT, r);                \
+    }
+
 static void drain(gc_run *r)
 {
-    while (r->sp > 0) {
-        rc_head *o = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(o, visit_mark, r);
-    }
+    DRAIN(r, visit_mark);
 }
 
 /* Out of memory for the stack: some marked objects were never scanned.
@@ -359,40 +300,34 @@ static void mark_reachable(gc_run *r)
 
 /* 3. sweep --------------------------------------------------------------------- */
 
-/* Appends o to a vector of objects; false when it cannot grow. */
-static bool dead_push_keep(dead_set *d, rc_head *o)
+static RC_NOINLINE bool dead_grow(dead_set *d)
 {
-    if (d->len == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 256;
-        rc_head **v = realloc(d->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        d->v = v;
-        d->cap = cap;
-    }
-    d->v[d->len++] = o;
-    return true;
+    return rc__vec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
 }
 
-/* Adds o to the dead set; its word remembers its index there. */
-static bool dead_push(dead_set *d, rc_head *o)
+static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
 {
-    if (!dead_push_keep(d, o))
-        return false;
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)(d->len - 1);
-    const rc_type *t = rc__type(o);
-    d->hflags |= rc__hflags(o);
+    d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
+    d->not_refs |= !(t->flags & RC_TYPE_REFS);
+}
+
+/* Adds o to the dead set; its word remembers its index there.  What its
+ * type needs is noted once per run of members of one type. */
+RC_INLINE bool dead_push(dead_set *d, rc_head *o)
+{
+    if (RC_UNLIKELY(d->len == d->cap) && !dead_grow(d))
+        return false;
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
+    d->v[d->len++] = o;
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        dead_note_type(d, rc__type(o));
     return true;
 }
 
 /* Where survivors of this collection go: the next generation. */
-static void survive_old(rc_heap *h, rc_head *o)
-{
-    o->gc = RC_GC_OLD;
-    h->gc.old_count++;
-}
 
 static void promote(gc_run *r, rc_head *o, size_t *w)
 {
@@ -440,7 +375,8 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     uint32_t g = c->gc;
     if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
         c->gc = g | RC_GC_REACHABLE;
-        r->late += (g & RC_GC_DEAD) != 0;
+        if (RC_UNLIKELY(g & RC_GC_DEAD))
+            r->late++;
         if ((char *)c < r->cursor)
             push(r, c);
     }
@@ -449,10 +385,7 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
 
 static void drain_scan(gc_run *r)
 {
-    while (r->sp > 0) {
-        rc_head *o = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
-    }
+    DRAIN(r, visit_mark_scan);
 }
 
 /* Members of the dead set that marking reached after they joined move to
@@ -481,7 +414,8 @@ static void undo_dead(gc_run *r)
         d->v[i]->gc = RC_GC_CAND | (d->v[i]->gc & RC_GC_REACHABLE);
     d->len = 0;
     d->hflags = 0;
-    d->clearless = d->finalizers = false;
+    d->clearless = d->finalizers = d->not_refs = false;
+    d->last_type = NULL;
 }
 
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
@@ -496,9 +430,9 @@ static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
     size_t promoted = 0;
-    FOR_EACH_CANDIDATE(r, o, {
+    RC_FOR_EACH_OBJECT(r->h, o, {
         uint32_t g = o->gc;
-        if (!is_cand(g))
+        if (!is_cand(g))        /* untracked, frozen, or promoted already */
             continue;
         if (!(g & RC_GC_REACHABLE)) {
             if (!(g & RC_GC_REFS)) {
@@ -532,286 +466,6 @@ static void mark_sweep_full(gc_run *r)
             compact_dead(r);
         finish_young(&r->h->gc, r->gen, 0);
     }
-}
-
-/* ---- 4. the dead set ---------------------------------------------------------- */
-
-
-static void debug_line(rc_heap *h, const char *what, rc_head *o)
-{
-    FILE *out = h->gc.debug_out ? h->gc.debug_out : stderr;
-    fprintf(out, "gc: %s <%s %p>\n", what, rc__type(o)->name, rc__body(o));
-}
-
-static bool garbage_append(rc_heap *h, rc_head *o)
-{
-    rc_gc_state *gc = &h->gc;
-    if (gc->garbage_len == gc->garbage_cap) {
-        size_t cap = gc->garbage_cap ? gc->garbage_cap * 2 : 16;
-        void **v = realloc(gc->garbage, cap * sizeof *v);
-        if (!v)
-            return false;
-        gc->garbage = v;
-        gc->garbage_cap = cap;
-    }
-    o->refcnt++;
-    gc->garbage[gc->garbage_len++] = rc__body(o);
-    return true;
-}
-
-/* Per-member counters for the analyses below, indexed like the dead set. */
-typedef struct dead_counts {
-    uint32_t *n;
-    bool     *flag;
-    rc_head **work;
-    size_t    nwork;
-    gc_run   *r;
-} dead_counts;
-
-static uint32_t dead_index(const rc_head *o) { return o->gc & RC_GC_REFS; }
-
-static int visit_count_dead(void *child, void *arg)
-{
-    dead_counts *c = arg;
-    rc_head *ch = rc__head(child);
-    if (is_cand(ch->gc))
-        c->n[dead_index(ch)]++;
-    return 0;
-}
-
-static int visit_release_dead(void *child, void *arg)
-{
-    dead_counts *c = arg;
-    rc_head *ch = rc__head(child);
-    if (is_cand(ch->gc)) {
-        uint32_t i = dead_index(ch);
-        if (--c->n[i] == 0 && !c->flag[i]) {
-            c->flag[i] = true;
-            c->work[c->nwork++] = ch;
-        }
-    }
-    return 0;
-}
-
-static int visit_keep_dead(void *child, void *arg)
-{
-    dead_counts *c = arg;
-    rc_head *ch = rc__head(child);
-    if (is_cand(ch->gc) && c->flag[dead_index(ch)]) {
-        c->flag[dead_index(ch)] = false;
-        c->work[c->nwork++] = ch;
-    }
-    return 0;
-}
-
-/* Which dead objects clearing cannot free: clearing drops the references
- * of members that have `clear`; members without one keep theirs until they
- * die.  Counting only references from clear-less members, a member whose
- * count is 0 dies, releasing its references in turn; whoever is left is
- * held by a cycle of clear-less members: uncollectable (flag false) -- and
- * so is everything a member left references, since it is not cleared. */
-static bool find_collectable(gc_run *r, dead_counts *c)
-{
-    dead_set *d = &r->dead;
-    for (size_t i = 0; i < d->len; i++)
-        if (!rc__type_clears(rc__type(d->v[i])))
-            rc__traverse(d->v[i], visit_count_dead, c);
-    for (size_t i = 0; i < d->len; i++)
-        if (c->n[i] == 0) {
-            c->flag[i] = true;
-            c->work[c->nwork++] = d->v[i];
-        }
-    while (c->nwork > 0) {
-        rc_head *o = c->work[--c->nwork];
-        if (!rc__type_clears(rc__type(o)))
-            rc__traverse(o, visit_release_dead, c);
-    }
-    /* A member that stays is not cleared: what it references stays too. */
-    for (size_t i = 0; i < d->len; i++)
-        if (!c->flag[i])
-            c->work[c->nwork++] = d->v[i];
-    while (c->nwork > 0)
-        rc__traverse(c->work[--c->nwork], visit_keep_dead, c);
-    return true;
-}
-
-/* Moves the uncollectable members out of the dead set: the clear-less ones
- * to gc.garbage, all of them to gen 2.  Returns how many. */
-static size_t keep_uncollectable(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    if (!d->clearless)
-        return 0;
-    dead_counts c = {calloc(d->len, sizeof *c.n), calloc(d->len, sizeof *c.flag),
-                     malloc(d->len * sizeof *c.work), 0, r};
-    size_t kept = 0;
-    bool ok = c.n && c.flag && c.work && find_collectable(r, &c);
-    for (size_t i = 0; i < d->len; i++) {
-        if (ok && c.flag[i])
-            continue;
-        /* Without the memory to decide, everything is kept: safe, later. */
-        rc_head *o = d->v[i];
-        if (r->h->gc.debug & RC_GC_DEBUG_UNCOLLECTABLE)
-            debug_line(r->h, "uncollectable", o);
-        if (!rc__type_clears(rc__type(o)) || (r->h->gc.debug & RC_GC_DEBUG_SAVEALL))
-            garbage_append(r->h, o);
-        survive_old(r->h, o);
-        d->v[i] = NULL;
-        kept++;
-    }
-    free(c.n);
-    free(c.flag);
-    free(c.work);
-    return kept;
-}
-
-/* Runs each member's finalizer once, holding a reference so a finalizer
- * that drops references cannot free a member under our feet.  Returns
- * whether any ran. */
-static bool run_finalizers(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    bool ran = false;
-    for (size_t i = 0; i < d->len; i++) {
-        rc_head *o = d->v[i];
-        if (!o || !rc__type(o)->finalize || (rc__hflags(o) & RC_HF_FINALIZED))
-            continue;
-        rc__hflag_set(o, RC_HF_FINALIZED);
-        o->refcnt++;
-        rc__type(o)->finalize(rc__body(o));
-        ran = true;
-        rc_decref(rc__body(o));   /* may free o: its slot becomes NULL */
-    }
-    return ran;
-}
-
-static int visit_uncount_dead(void *child, void *arg)
-{
-    dead_counts *c = arg;
-    rc_head *ch = rc__head(child);
-    if (is_cand(ch->gc) && c->n[dead_index(ch)] > 0)
-        c->n[dead_index(ch)]--;
-    return 0;
-}
-
-static int visit_reach_dead(void *child, void *arg)
-{
-    dead_counts *c = arg;
-    rc_head *ch = rc__head(child);
-    if (is_cand(ch->gc) && !c->flag[dead_index(ch)]) {
-        c->flag[dead_index(ch)] = true;
-        c->work[c->nwork++] = ch;
-    }
-    return 0;
-}
-
-/* After finalizers: members referenced from outside the dead set again
- * (resurrected), and everything they reach, survive intact. */
-static void keep_resurrected(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    dead_counts c = {calloc(d->len, sizeof *c.n), calloc(d->len, sizeof *c.flag),
-                     malloc(d->len * sizeof *c.work), 0, r};
-    bool ok = c.n && c.flag && c.work;
-    if (ok) {
-        for (size_t i = 0; i < d->len; i++)
-            if (d->v[i])
-                c.n[i] = d->v[i]->refcnt;
-        for (size_t i = 0; i < d->len; i++)
-            if (d->v[i])
-                rc__traverse(d->v[i], visit_uncount_dead, &c);
-        for (size_t i = 0; i < d->len; i++)
-            if (d->v[i] && c.n[i] > 0 && !c.flag[i]) {
-                c.flag[i] = true;
-                c.work[c.nwork++] = d->v[i];
-            }
-        while (c.nwork > 0)
-            rc__traverse(c.work[--c.nwork], visit_reach_dead, &c);
-    }
-    for (size_t i = 0; i < d->len; i++) {
-        if (d->v[i] && (!ok || c.flag[i])) {
-            survive_old(r->h, d->v[i]);
-            d->v[i] = NULL;
-        }
-    }
-    free(c.n);
-    free(c.flag);
-    free(c.work);
-}
-
-/* Breaks the cycles.  Every member is held by a reference first, so while
- * the members with clear drop their references none of them dies and no
- * death cascades through the set.  Then each member whose only reference
- * left is ours is freed directly — it is finalized and unlinked already, so
- * its death skips to the end — and a member still referenced (by one not
- * freed yet, or by a clear that kept something) moves to gen 2, where a
- * later collection finds it if it is garbage. */
-static size_t clear_dead(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    size_t collected = 0;
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i]) {
-            d->v[i]->refcnt++;
-            collected++;
-        }
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
-            rc__clear(d->v[i]);
-    for (size_t i = 0; i < d->len; i++) {
-        rc_head *o = d->v[i];
-        if (!o)
-            continue;
-        if (--o->refcnt != 0) {
-            survive_old(r->h, o);
-            d->v[i] = NULL;
-        } else if (rc__hflags(o) & RC_HF_WEAKREFS) {
-            rc__dealloc(o);      /* a callback made a new weakref: the full death */
-        } else {
-            d->v[i] = NULL;
-            o->gc = RC_GC_UNTRACKED;
-            if (rc__type_clears(rc__type(o)))
-                rc__hflag_set(o, RC_HF_CLEARED);   /* no second clear */
-            rc__free_dead(r->h, o);
-        }
-    }
-    return collected;
-}
-
-static void save_all(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    for (size_t i = 0; i < d->len; i++) {
-        if (!d->v[i])
-            continue;
-        garbage_append(r->h, d->v[i]);
-        survive_old(r->h, d->v[i]);
-        d->v[i] = NULL;
-    }
-}
-
-/* Returns collected; *uncollectable gets the rest. */
-static size_t handle_dead(gc_run *r, size_t *uncollectable)
-{
-    rc_heap *h = r->h;
-    dead_set *d = &r->dead;
-    *uncollectable = keep_uncollectable(r);
-    if (h->gc.debug & RC_GC_DEBUG_COLLECTABLE)
-        for (size_t i = 0; i < d->len; i++)
-            if (d->v[i])
-                debug_line(h, "collectable", d->v[i]);
-    if (d->hflags & RC_HF_WEAKREFS)
-        rc__weak_clear_dead(h, d->v, d->len);
-    if (d->finalizers && run_finalizers(r))
-        keep_resurrected(r);
-    if (h->gc.debug & RC_GC_DEBUG_SAVEALL) {
-        size_t n = 0;
-        for (size_t i = 0; i < d->len; i++)
-            n += d->v[i] != NULL;
-        save_all(r);
-        return n;
-    }
-    return clear_dead(r);
 }
 
 /* ---- one collection ------------------------------------------------------------- */
@@ -863,7 +517,7 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     size_t uncollectable = 0, collected = 0;
     if (r.dead.len > 0) {
         gc->dead = &r.dead;
-        collected = handle_dead(&r, &uncollectable);
+        collected = rc__gc_handle_dead(&r, &uncollectable);
         gc->dead = NULL;
     }
     free(r.dead.v);
@@ -930,219 +584,4 @@ void rc__gc_maybe_collect(rc_heap *h)
         collect_with_callbacks(h, i);
         return;
     }
-}
-
-/* ---- control surface --------------------------------------------------------------- */
-
-void rc_gc_enable(rc_heap *h) { h->gc.enabled = true; }
-void rc_gc_disable(rc_heap *h) { h->gc.enabled = false; }
-bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }
-void rc_gc_set_debug(rc_heap *h, unsigned flags) { h->gc.debug = flags; }
-unsigned rc_gc_get_debug(const rc_heap *h) { return h->gc.debug; }
-
-void rc_gc_get_count(const rc_heap *h, size_t count[3])
-{
-    memcpy(count, h->gc.count, sizeof h->gc.count);
-}
-
-void rc_gc_get_threshold(const rc_heap *h, size_t threshold[3])
-{
-    memcpy(threshold, h->gc.threshold, sizeof h->gc.threshold);
-}
-
-void rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2)
-{
-    h->gc.threshold[0] = t0;
-    h->gc.threshold[1] = t1;
-    h->gc.threshold[2] = t2;
-}
-
-rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
-{
-    if (generation < 0 || generation > 2)
-        return (rc_gc_stats){0};
-    return h->gc.stats[generation];
-}
-
-/* Rewrites the gc word of every object in gen 2 whose word is `from`. */
-static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
-{
-    size_t n = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s))
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-            if (o->tw && o->gc == from) {
-                o->gc = to;
-                n++;
-            }
-        }
-    return n;
-}
-
-void rc_gc_freeze(rc_heap *h)
-{
-    rc_gc_state *gc = &h->gc;
-    if (gc->collecting)
-        return;
-    for (size_t i = 0; i < gc->young_len; i++)
-        gc->young[i]->gc = RC_GC_FROZEN;
-    gc->frozen_count += gc->young_len;
-    gc->young_len = gc->gen0_start = 0;
-    gc->frozen_count += retag_old(h, RC_GC_OLD, RC_GC_FROZEN);
-    gc->old_count = 0;
-    gc->count[0] = 0;
-}
-
-void rc_gc_unfreeze(rc_heap *h)
-{
-    rc_gc_state *gc = &h->gc;
-    if (gc->collecting)
-        return;
-    gc->old_count += retag_old(h, RC_GC_FROZEN, RC_GC_OLD);
-    gc->frozen_count = 0;
-}
-
-size_t rc_gc_get_freeze_count(const rc_heap *h) { return h->gc.frozen_count; }
-
-/* Visits the tracked objects of one generation (or all of 0..2 with -1). */
-int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
-{
-    rc_gc_state *gc = &h->gc;
-    if (generation < -1 || generation > 2)
-        return rc__error(h, RC_EINVAL, "generation must be -1..2, got %d", generation);
-    if (generation == 0 || generation == 1 || generation == -1) {
-        size_t lo = generation == 0 ? gc->gen0_start : 0;
-        size_t hi = generation == 1 ? gc->gen0_start : gc->young_len;
-        for (size_t i = lo; i < hi && i < gc->young_len; i++) {
-            int rv = fn(rc__body(gc->young[i]), arg);
-            if (rv)
-                return rv;
-        }
-    }
-    if (generation == 2 || generation == -1) {
-        rc_span_iter it;
-        rc_span s;
-        rc__span_iter_init(h, &it);
-        while (rc__span_next(&it, &s))
-            for (size_t i = 0; i < s.count; i++) {
-                rc_head *o = (rc_head *)(void *)(s.start + i * s.stride);
-                if (o->tw && o->gc == RC_GC_OLD) {
-                    int rv = fn(rc__body(o), arg);
-                    if (rv)
-                        return rv;
-                }
-            }
-    }
-    return 0;
-}
-
-typedef struct referrer_search {
-    const void *target;
-    bool        found;
-} referrer_search;
-
-static int visit_find_target(void *child, void *arg)
-{
-    referrer_search *s = arg;
-    if (child == s->target) {
-        s->found = true;
-        return 1;
-    }
-    return 0;
-}
-
-typedef struct referrers_walk {
-    const void *target;
-    rc_visit    fn;
-    void       *arg;
-} referrers_walk;
-
-static int visit_if_refers(void *obj, void *arg)
-{
-    referrers_walk *w = arg;
-    referrer_search s = {w->target, false};
-    rc__traverse(rc__head(obj), visit_find_target, &s);
-    return s.found ? w->fn(obj, w->arg) : 0;
-}
-
-int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
-{
-    referrers_walk w = {target, fn, arg};
-    return rc_gc_get_objects(h, -1, visit_if_refers, &w);
-}
-
-int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
-{
-    return rc__traverse(rc__head(o), fn, arg);
-}
-
-/* ---- gc.garbage and callbacks ---------------------------------------------------------- */
-
-int rc_gc_garbage(rc_heap *h, rc_visit fn, void *arg)
-{
-    for (size_t i = 0; i < h->gc.garbage_len; i++) {
-        int rv = fn(h->gc.garbage[i], arg);
-        if (rv)
-            return rv;
-    }
-    return 0;
-}
-
-size_t rc_gc_garbage_count(const rc_heap *h) { return h->gc.garbage_len; }
-
-void rc_gc_garbage_clear(rc_heap *h)
-{
-    rc_gc_state *gc = &h->gc;
-    /* Decrefs may run finalizers that append again: take the list first. */
-    void **v = gc->garbage;
-    size_t n = gc->garbage_len;
-    gc->garbage = NULL;
-    gc->garbage_len = gc->garbage_cap = 0;
-    for (size_t i = 0; i < n; i++)
-        rc_decref(v[i]);
-    free(v);
-}
-
-int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
-{
-    rc_gc_state *gc = &h->gc;
-    if (!cb)
-        return rc__error(h, RC_EINVAL, "rc_gc_callback_add: NULL callback");
-    if (gc->ncallbacks == gc->callbacks_cap) {
-        size_t cap = gc->callbacks_cap ? gc->callbacks_cap * 2 : 4;
-        struct rc_gc_cb *v = realloc(gc->callbacks, cap * sizeof *v);
-        if (!v)
-            return rc__error(h, RC_ENOMEM, "rc_gc_callback_add: out of memory");
-        gc->callbacks = v;
-        gc->callbacks_cap = cap;
-    }
-    gc->callbacks[gc->ncallbacks++] = (struct rc_gc_cb){cb, ctx};
-    return 0;
-}
-
-int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx)
-{
-    rc_gc_state *gc = &h->gc;
-    for (size_t i = 0; i < gc->ncallbacks; i++) {
-        if (gc->callbacks[i].fn == cb && gc->callbacks[i].ctx == ctx) {
-            memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
-                    (gc->ncallbacks - i - 1) * sizeof gc->callbacks[0]);
-            gc->ncallbacks--;
-            return 0;
-        }
-    }
-    return rc__error(h, RC_ENOENT, "rc_gc_callback_remove: callback not registered");
-}
-
-void rc__gc_destroy(rc_heap *h)
-{
-    rc_gc_state *gc = &h->gc;
-    free(gc->young);
-    free(gc->garbage);
-    free(gc->callbacks);
-    rc__weak_destroy(h);
-    memset(gc, 0, sizeof *gc);
 }

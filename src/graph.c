@@ -265,34 +265,40 @@ size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
  * Chains: breadth-first search over referents or referrers
  * ---------------------------------------------------------------------- */
 
-int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_depth,
-                  rc_gnode_pred pred, void *ctx, uint32_t **path, size_t *len)
+/* The path found → start through parent[], malloc'd. */
+static int parent_path(const uint32_t *parent, uint32_t start, uint32_t found,
+                       uint32_t **path, size_t *len)
 {
-    if (backwards && rc__graph_reverse(g) != 0)
+    size_t n = 1;
+    for (uint32_t v = found; v != start; v = parent[v])
+        n++;
+    uint32_t *p = malloc(n * sizeof *p);
+    if (!p)
         return RC_ENOMEM;
-    rc_gadj adj = rc__graph_adj(g, backwards);
-    uint32_t *parent = malloc(g->n * sizeof *parent);
-    uint32_t *queue = malloc(g->n * sizeof *queue);
-    if (!parent || !queue) {
-        free(parent);
-        free(queue);
-        return rc__graph_fail(g, RC_ENOMEM, "out of memory searching %zu objects", g->n);
-    }
-    memset(parent, 0xFF, g->n * sizeof *parent);
+    uint32_t v = found;
+    for (size_t i = 0; i < n; i++, v = parent[v])
+        p[i] = v;
+    *path = p;
+    *len = n;
+    return 0;
+}
+
+/* Breadth first from start; parent[] records the tree.  The queue is
+ * processed level by level so that depth needs no array of its own. */
+static uint32_t bfs_search(const rc_objgraph *g, rc_gadj adj, uint32_t start, size_t max_depth,
+                           rc_gnode_pred pred, void *ctx, uint32_t *parent, uint32_t *queue)
+{
     size_t head = 0, tail = 0, level_end = 1, depth = 0;
-    uint32_t found = RC_GNONE;
     parent[start] = start;
     queue[tail++] = start;
     while (head < tail) {
-        if (head == level_end) {        /* the next level begins */
+        if (head == level_end) {
             depth++;
             level_end = tail;
         }
         uint32_t v = queue[head++];
-        if (pred(g, v, ctx)) {
-            found = v;
-            break;
-        }
+        if (pred(g, v, ctx))
+            return v;
         if (depth >= max_depth)
             continue;
         for (uint32_t e = adj.start[v]; e < adj.start[v + 1]; e++) {
@@ -303,17 +309,25 @@ int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_dep
             }
         }
     }
+    return RC_GNONE;
+}
+
+int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_depth,
+                  rc_gnode_pred pred, void *ctx, uint32_t **path, size_t *len)
+{
+    if (backwards && rc__graph_reverse(g) != 0)
+        return RC_ENOMEM;
+    uint32_t *parent = malloc(g->n * sizeof *parent);
+    uint32_t *queue = malloc(g->n * sizeof *queue);
     int rc = RC_ENOENT;
-    if (found != RC_GNONE) {
-        size_t n = 1;
-        for (uint32_t v = found; v != start; v = parent[v])
-            n++;
-        uint32_t *p = malloc(n * sizeof *p);
-        rc = p ? 0 : RC_ENOMEM;
-        for (size_t i = 0, v = found; p && i < n; i++, v = parent[v])
-            p[i] = (uint32_t)v;
-        *path = p;
-        *len = p ? n : 0;
+    if (!parent || !queue) {
+        rc = rc__graph_fail(g, RC_ENOMEM, "out of memory searching %zu objects", g->n);
+    } else {
+        memset(parent, 0xFF, g->n * sizeof *parent);
+        uint32_t found = bfs_search(g, rc__graph_adj(g, backwards), start, max_depth,
+                                    pred, ctx, parent, queue);
+        if (found != RC_GNONE)
+            rc = parent_path(parent, start, found, path, len);
     }
     free(parent);
     free(queue);
@@ -381,18 +395,30 @@ static int chain_query(const rc_objgraph *cg, uint64_t addr, bool backwards, siz
     return rc;
 }
 
+/* find_backref_chain and find_ref_chain: a search with the user's predicate. */
+static int user_chain(const rc_objgraph *g, uint64_t addr, bool backwards, rc_objinfo_pred pred,
+                      void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
+{
+    if (!pred) {
+        *chain = NULL;
+        *len = 0;
+        return rc__graph_fail((rc_objgraph *)g, RC_EINVAL, "%s: no predicate",
+                              backwards ? "find_backref_chain" : "find_ref_chain");
+    }
+    user_pred u = {pred, ctx};
+    return chain_query(g, addr, backwards, max_depth, call_user_pred, &u, true, chain, len);
+}
+
 int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
                                    void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
 {
-    user_pred u = {pred, ctx};
-    return chain_query(g, addr, true, max_depth, call_user_pred, &u, true, chain, len);
+    return user_chain(g, addr, true, pred, ctx, max_depth, chain, len);
 }
 
 int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
                                void *ctx, size_t max_depth, uint64_t **chain, size_t *len)
 {
-    user_pred u = {pred, ctx};
-    return chain_query(g, addr, false, max_depth, call_user_pred, &u, true, chain, len);
+    return user_chain(g, addr, false, pred, ctx, max_depth, chain, len);
 }
 
 int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len)

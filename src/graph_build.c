@@ -106,7 +106,7 @@ static int collect_spans(builder *b)
         }
         b->spans[b->nspans++] = (span_ent){s.start, s.stride, s.count, 0};
     }
-    if (b->nspans > 1)          /* an empty heap has no array to sort (UBSan) */
+    if (b->nspans)                    /* an empty heap has no span array */
         qsort(b->spans, b->nspans, sizeof *b->spans, cmp_span);
     for (size_t i = 0; i < b->nspans; i++) {
         b->spans[i].base = slots;

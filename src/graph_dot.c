@@ -305,7 +305,9 @@ int rc__graph_show(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot_
         rc_graph_opts_default(&defaults);
         opts = &defaults;
     }
-    const char *format = format_of(path);
+    const char *format = path ? format_of(path) : NULL;
+    if (!path)
+        return rc__graph_fail(g, RC_EINVAL, "no output path");
     if (!format)
         return rc__graph_fail(g, RC_EINVAL, "%s: unknown output format (use .dot, .png, .svg or .pdf)", path);
     char *text = NULL;

@@ -191,30 +191,24 @@ static size_t collect_leaks(rc_heap *h, leak_row *rows, size_t cap)
 {
     size_t n = 0;
     bool tracing = rc_trace_is_tracing(h);
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (!o->tw || o->refcnt == RC_REFCNT_IMMORTAL)
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->refcnt == RC_REFCNT_IMMORTAL)
+            continue;
+        const rc_type *t = rc__type(o);
+        rc_traceback *tb = tracing ? rc_trace_get_object_traceback(h, rc__body(o)) : NULL;
+        size_t j = 0;
+        while (j < n && (rows[j].type != t || !same_traceback(rows[j].tb, tb)))
+            j++;
+        if (j < n || n == cap) {
+            free(tb);
+            if (j == cap)
                 continue;
-            const rc_type *t = rc__type(o);
-            rc_traceback *tb = tracing ? rc_trace_get_object_traceback(h, rc__body(o)) : NULL;
-            size_t j = 0;
-            while (j < n && (rows[j].type != t || !same_traceback(rows[j].tb, tb)))
-                j++;
-            if (j < n || n == cap) {
-                free(tb);
-                if (j == cap)
-                    continue;
-            } else {
-                rows[n++] = (leak_row){t, tb, 0, 0};
-            }
-            rows[j].count++;
-            rows[j].bytes += rc__object_block_size(o);
+        } else {
+            rows[n++] = (leak_row){t, tb, 0, 0};
         }
-    }
+        rows[j].count++;
+        rows[j].bytes += rc__object_block_size(o);
+    });
     return n;
 }
 
@@ -253,16 +247,10 @@ static void report_leaks(rc_heap *h)
  * goes at once. */
 static void release_all(rc_heap *h)
 {
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init(h, &it);
-    while (rc__span_next(&it, &s)) {
-        for (size_t i = 0; i < s.count; i++) {
-            rc_head *o = (rc_head *)(s.start + i * s.stride);
-            if (o->tw && rc__type(o)->release)
-                rc__type(o)->release(rc__body(o));
-        }
-    }
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (rc__type(o)->release)
+            rc__type(o)->release(rc__body(o));
+    });
 }
 
 void rc_heap_free(rc_heap *h)

@@ -126,6 +126,8 @@ static int check_writable(rc_objgraph *g)
 int rc_objgraph_save(const rc_objgraph *cg, const char *path)
 {
     rc_objgraph *g = (rc_objgraph *)cg;   /* only err is written */
+    if (!path)
+        return rc__graph_fail(g, RC_EINVAL, "rc_heap_dump: no path");
     int rc = check_writable(g);
     if (rc != 0)
         return rc;
@@ -461,7 +463,8 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
     bool oom = !b;
     while (!oom) {
         n += fread(b + n, 1, cap - n, f);
-        if (n < cap)
+        /* Not a dump (or an endless device): the magic check needs no more. */
+        if (n < cap || memcmp(b, DUMP_MAGIC, 8) != 0)
             break;
         unsigned char *nb = realloc(b, cap *= 2);
         oom = !nb;
@@ -469,11 +472,12 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
             b = nb;
     }
     bool ioerr = ferror(f);
+    int e = errno;
     fclose(f);
     if (oom || ioerr) {
         free(b);
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : "read error");
+            snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : strerror(e));
         return oom ? RC_ENOMEM : RC_EIO;
     }
     *buf = b;

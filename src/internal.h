@@ -95,7 +95,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_CLEARED   0x8u   /* cleared by the collector and being freed */
+#define RC_HF_SPARE     0x8u   /* unused */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -140,6 +140,25 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
 /* Fills *s with the next span; false at the end.  Objects may be freed
  * while iterating (their tw becomes 0) but none may be allocated. */
 bool rc__span_next(rc_span_iter *it, rc_span *s);
+
+/* Runs body with o bound to each live object of h, in the allocator's
+ * walk order (pools by address, then large objects).  `continue` in body
+ * skips to the next object. */
+#define RC_FOR_EACH_OBJECT(h, o, ...)                                          \
+    do {                                                                       \
+        rc_span_iter it_;                                                      \
+        rc_span s_;                                                            \
+        rc__span_iter_init((h), &it_);                                         \
+        while (rc__span_next(&it_, &s_)) {                                     \
+            char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
+            for (; p_ < end_; p_ += s_.stride) {                               \
+                rc_head *o = (rc_head *)(void *)p_;                            \
+                if (!o->tw)                                                    \
+                    continue;                                                  \
+                __VA_ARGS__                                                    \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
 
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
@@ -257,6 +276,12 @@ RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
 #endif
 }
 
+/* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
+ * hold at least need elements, doubling from `first`; false, the array
+ * untouched, when memory runs out or the capacity would pass max.  The
+ * collector's bookkeeping arrays all grow this way (vec.c). */
+bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
@@ -270,6 +295,8 @@ void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs
  * and unlinked from the collector: drop its references, release, free. */
 void rc__free_dead(rc_heap *h, rc_head *o);
+/* The very end of a death: release, then the block goes back. */
+void rc__release_and_free(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */

@@ -73,6 +73,8 @@ static int report_functions(const rc_mprof *p, FILE *out)
     print_header(out, "Function");
     for (size_t k = 0; k < n; k++)
         print_row(out, &rows[k], 0);
+    fprintf(out, "\nEntry: at the first call; Exit: at the last; Max inside: the highest of all "
+                 "calls,\nexact peaks included; Increment: exit - entry summed over the calls.\n");
     free(rows);
     return 0;
 }

@@ -161,24 +161,26 @@ void rc__clear(rc_head *o)
     }
 }
 
-/* Drops o's references (unless the collector cleared it already, which it
- * marks with RC_HF_CLEARED), runs release and frees the block. */
+/* Drops o's references, runs release and frees the block. */
 static void destroy(rc_heap *h, rc_head *o)
 {
     const rc_type *t = rc__type(o);
-    void *body = rc__body(o);
-    if (rc__type_clears(t)) {
-        if (!(rc__hflags(o) & RC_HF_CLEARED))
-            rc__clear(o);
-    } else if (t->traverse) {
-        t->traverse(body, decref_child, NULL);
-    }
+    if (rc__type_clears(t))
+        rc__clear(o);
+    else if (t->traverse)
+        t->traverse(rc__body(o), decref_child, NULL);
+    rc__release_and_free(h, o);
+}
+
+void rc__release_and_free(rc_heap *h, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
     if (t->release)
-        t->release(body);
+        t->release(rc__body(o));
     /* Weakrefs were cleared when the death began; one made since (by a
      * finalizer that did not resurrect, by clear or release) would point
      * at freed memory. */
-    rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", body,
+    rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
               "freed while a weakref made during its death still points at it");
     h->live_objects--;
     rc__free_object(h, o);
@@ -207,6 +209,13 @@ static rc_head **trash_link(rc_head *o)
 void rc__dealloc(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
+    const rc_type *t = rc__type(o);
+    /* Leaves (ints, strings, buffers): no finalizer, no weakrefs, nothing
+     * to unlink or drop — straight to release and free. */
+    if (!t->finalize && !t->clear && !rc__type_tracked(t) && !(rc__hflags(o) & RC_HF_WEAKREFS)) {
+        rc__release_and_free(h, o);
+        return;
+    }
     if (finalize_resurrects(o))
         return;
     if (rc__hflags(o) & RC_HF_WEAKREFS)

@@ -304,6 +304,16 @@ static void draw_children(const rc_mprof *p, double s, legend *lg)
     }
 }
 
+/* A red triangle on each PEAK point: the heights no sample saw. */
+static void draw_peak_marks(const rc_mprof *p, double s)
+{
+    plcol0(LINE0 + 2);
+    for (size_t i = 0; i < p->npeaks; i++) {
+        PLFLT x = (p->peaks[i].t0 + p->peaks[i].t1) / 2 - s, y = p->peaks[i].mib;
+        plstring(1, &x, &y, "▲");
+    }
+}
+
 static int draw_profile(const rc_mprof *p, size_t index, bool single, const rc_plot_opts *o,
                         const range *r, legend *lg)
 {
@@ -322,6 +332,7 @@ static int draw_profile(const rc_mprof *p, size_t index, bool single, const rc_p
     polyline(v, n, s, !o->flame);
     add_legend(lg, col, 1, "%s", label);
     free(v);
+    draw_peak_marks(p, s);
     draw_children(p, s, lg);
     if (single && !o->no_brackets && p->nfuncs) {
         if (o->flame)
@@ -385,6 +396,19 @@ static void on_plabort(PLCHAR_VECTOR msg)
         fprintf(abort_diag, "recycle plot: PLplot: %s\n", msg);
 }
 
+/* PLplot's cairo driver leaves fontconfig's, cairo's and libltdl's
+ * process-wide caches allocated at exit.  LeakSanitizer asks every program
+ * for its suppressions through this hook; a program that draws with
+ * rc_plot gets these unless it defines its own (ours is weak).  Never
+ * called outside LeakSanitizer.  .ci/run also names these libraries in
+ * tests/lsan.supp, which covers the programs that use PLplot directly. */
+const char *__lsan_default_suppressions(void) __attribute__((weak));
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n"
+           "leak:libltdl.so\n";
+}
+
 void rc_plot_opts_default(rc_plot_opts *o)
 {
     *o = (rc_plot_opts){.window = {NAN, NAN, NAN, NAN}};
@@ -409,6 +433,12 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
     }
     int w = o->width > 0 ? o->width : 1260, h = o->height > 0 ? o->height : 540;
     range r = data_range(profiles, n, o);
+    if (!(r.x1 > r.x0) || !(r.y1 > r.y0)) {
+        if (diag)
+            fprintf(diag, "recycle plot: empty window: x %g..%g s, y %g..%g MiB\n", r.x0, r.x1,
+                    r.y0, r.y1);
+        return RC_EINVAL;
+    }
     bool single = n == 1;
     legend lg = {0};
     char title[256];

@@ -15,6 +15,7 @@
 #include "prim/proc_mem.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,15 @@ typedef struct frame {
 
 static int state = UNKNOWN;
 static int out_fd = -1;
+static struct stat out_id;      /* the file out_fd must still be */
 static int depth_limit = RC_PROFILE_DEFAULT_DEPTH;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static _Thread_local frame stack[MAX_FRAMES];
+/* Each thread's stack is allocated at its first bracket under recycle run
+ * (and freed at thread exit), so programs that are not profiled pay for
+ * two thread-local words, not a stack per thread. */
+static pthread_key_t stack_key;
+static _Thread_local frame *stack;
 static _Thread_local int depth;
 
 static RC_NOINSTR void read_depth_limit(void)
@@ -54,11 +60,37 @@ static RC_NOINSTR void read_depth_limit(void)
         depth_limit = (int)v;
 }
 
+/* Opens the .dat file on a high descriptor, out of the way of programs
+ * that reuse low numbers; its identity is checked before each write in
+ * case the program closed it and the number now names another file. */
+static RC_NOINSTR int open_output(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    if (fstat(fd, &out_id) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static RC_NOINSTR bool still_ours(void)
+{
+    struct stat st;
+    return fstat(out_fd, &st) == 0 && st.st_dev == out_id.st_dev && st.st_ino == out_id.st_ino;
+}
+
 static RC_NOINSTR void init(void)
 {
     const char *path = getenv("RECYCLE_PROFILE_FILE");
-    if (path && *path)
-        out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (path && *path && pthread_key_create(&stack_key, free) == 0)
+        out_fd = open_output(path);
     read_depth_limit();
     __atomic_store_n(&state, out_fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
 }
@@ -87,8 +119,10 @@ static RC_NOINSTR double rss_mib(void)
 
 static RC_NOINSTR void push(const char *name, void *fn, bool record)
 {
+    if (!stack && (stack = calloc(MAX_FRAMES, sizeof *stack)))
+        pthread_setspecific(stack_key, stack);
     int d = depth++;
-    if (d >= MAX_FRAMES)
+    if (d >= MAX_FRAMES || !stack)
         return;
     stack[d] = (frame){name, fn, 0, 0, record};
     if (record) {
@@ -107,9 +141,12 @@ static RC_NOINSTR void write_record(const frame *f, int level)
                      f->t0, mem1, t1, level);
     if (n <= 0 || n >= (int)sizeof line)
         return;
-    for (char *p = line + 5; *p && p < line + 5 + strnlen(name, 200); p++)
+    char *end = line + 5 + strnlen(name, 200);
+    for (char *p = line + 5; p < end; p++)
         if (*p == ' ' || *p == '\t' || *p == '\n')
             *p = '_';
+    if (!still_ours())
+        return;
     ssize_t w = write(out_fd, line, (size_t)n);
     (void)w;   /* a full disk loses brackets, never the program */
 }
@@ -119,7 +156,7 @@ static RC_NOINSTR void pop(void)
     if (depth == 0)
         return;            /* an end without a begin: ignore */
     int d = --depth;
-    if (d < MAX_FRAMES && stack[d].recorded)
+    if (d < MAX_FRAMES && stack && stack[d].recorded)
         write_record(&stack[d], d);
 }
 

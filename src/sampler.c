@@ -19,6 +19,7 @@
  * every tick completed so far. */
 #include "recycle.h"
 #include "prim/proc_mem.h"
+#include "sampler_launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,7 @@ typedef struct series {       /* one process's samples */
     double peak;              /* MiB of a peak missed by the samples, this tick; 0: none */
     double seen;              /* MiB: highest sample (or mark, if not reset) since the reset */
     bool   alive;             /* read this tick */
+    bool   no_reset;          /* clear_refs refused: only new maxima are seen */
 } series;
 
 typedef struct node {         /* a process of /proc, for finding descendants */
@@ -58,6 +60,7 @@ typedef struct sampler {
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
+    bool    warned;            /* about a refused reset */
     double  t_prev;            /* time of the previous tick */
     double  prev_total;        /* MEM value of the previous tick */
     char   *buf;   size_t len, cap;
@@ -129,7 +132,8 @@ static bool read_series(series *p)
         p->peak = mark;
         /* Reset failed (no permission): keep the mark as seen, so only a
          * new all-time maximum is reported next. */
-        p->seen = rc__procmem_reset_peak(&p->pm) == 0 ? p->rss : mark;
+        p->no_reset = rc__procmem_reset_peak(&p->pm) != 0;
+        p->seen = p->no_reset ? mark : p->rss;
     } else {
         p->seen = fmax(p->seen, p->rss);
     }
@@ -264,6 +268,11 @@ static bool tick(sampler *s)
     double now = rc__proc_epoch();
     if (!read_series(&s->root))
         return false;
+    if (s->root.no_reset && !s->warned && s->o->diag) {
+        fprintf(s->o->diag, "recycle: pid %ld: cannot reset its VmHWM (clear_refs): peaks between "
+                            "samples are recorded only when they set a new maximum\n", s->root.pid);
+        s->warned = true;
+    }
     double total = s->root.rss, total_top = top(&s->root);
     bool missed = s->root.peak > 0;
     if (s->children)
@@ -332,24 +341,30 @@ static bool wait_tick(long pid, int pidfd, double until, double interval)
     }
 }
 
-static void sample_until_exit(sampler *s, double timeout)
+/* Samples until the process ends (true) or the timeout or an output
+ * error stops it (false). */
+static bool sample_until_exit(sampler *s, double timeout)
 {
     double interval = s->o->interval > 0 ? s->o->interval : 0.1;
     double start = mono_now(), next = start;
     int pidfd = pidfd_for(s->root.pid);
-    s->res->exited = false;
-    while (!s->err && tick(s)) {
+    bool ended = false;
+    while (!s->err && !ended) {
+        if (!tick(s)) {
+            ended = true;
+            break;
+        }
         next += interval;
         double now = mono_now();
         if (next < now)
             next = now + interval;   /* fell behind: skip, never burst */
         if (timeout > 0 && next - start > timeout)
             break;
-        if (wait_tick(s->root.pid, pidfd, next, interval))
-            break;
+        ended = wait_tick(s->root.pid, pidfd, next, interval);
     }
     if (pidfd >= 0)
         close(pidfd);
+    return ended;
 }
 
 static void sampler_free(sampler *s)
@@ -376,90 +391,6 @@ static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result
 }
 
 /* ---- run ---------------------------------------------------------------- */
-
-char *rc_sampler_cmdline(char *const argv[])
-{
-    size_t len = 1;
-    for (int i = 0; argv[i]; i++)
-        len += strlen(argv[i]) + 3;
-    char *s = malloc(len), *p = s;
-    if (!s)
-        return NULL;
-    *p = 0;
-    for (int i = 0; argv[i]; i++) {
-        bool quote = strpbrk(argv[i], " \t") != NULL;   /* as mprof's get_cmd_line */
-        p += sprintf(p, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i], quote ? "'" : "");
-    }
-    return s;
-}
-
-/* The environment for the child: ours plus RECYCLE_PROFILE_FILE. */
-static char **child_env(const char *path)
-{
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    size_t len = strlen(path) + sizeof "RECYCLE_PROFILE_FILE=";
-    char *var = malloc(len);
-    if (!env || !var) {
-        free(env);
-        free(var);
-        return NULL;
-    }
-    snprintf(var, len, "RECYCLE_PROFILE_FILE=%s", path);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "RECYCLE_PROFILE_FILE=", 21))
-            env[k++] = environ[i];
-    env[k++] = var;
-    env[k] = NULL;
-    return env;
-}
-
-static void free_env(char **env)
-{
-    if (!env)
-        return;
-    size_t k = 0;
-    while (env[k + 1])
-        k++;
-    free(env[k]);   /* our variable is last */
-    free(env);
-}
-
-/* Forks and execs; the exec error comes back through a close-on-exec pipe. */
-static long start_child(char *const argv[], char **env, int *exec_errno)
-{
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pipefd[0]);
-        execvpe(argv[0], argv, env);
-        int e = errno;
-        ssize_t ignored = write(pipefd[1], &e, sizeof e);
-        (void)ignored;
-        _exit(127);
-    }
-    close(pipefd[1]);
-    *exec_errno = pid < 0 ? errno : 0;
-    if (pid > 0) {
-        ssize_t n;
-        while ((n = read(pipefd[0], exec_errno, sizeof *exec_errno)) < 0 && errno == EINTR)
-            ;
-        if (n == sizeof *exec_errno) {
-            waitpid(pid, NULL, 0);
-            pid = -1;
-        } else {
-            *exec_errno = 0;
-        }
-    }
-    close(pipefd[0]);
-    return pid;
-}
 
 /* After the exit: the last stretch's peak, and how the program ended.
  * ru_maxrss is the mark at exit, but it also covers the forked copy of the
@@ -525,6 +456,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     *res = (rc_sampler_result){0};
     if (!argv || !argv[0] || !o->output)
         return RC_EINVAL;
+    char **py_argv = NULL, **py_shown = NULL;
     char *abs = realpath(o->output, NULL);
     bool existed = abs != NULL;
     int out = open_output(o->output);
@@ -534,13 +466,15 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     }
     if (!abs)
         abs = realpath(o->output, NULL);
-    char *cmdline = rc_sampler_cmdline(argv);
-    char **env = abs ? child_env(abs) : NULL;
+    if (abs && rc__launch_python_mode(o, argv) && (py_argv = rc__launch_python_argv(o, argv, abs, &py_shown)))
+        argv = py_argv;
+    char *cmdline = rc_sampler_cmdline(py_shown ? py_shown : argv);
+    char **env = abs ? rc__launch_env(abs) : NULL;
     int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
     long pid = -1;
     double fork_rss = MIB(rc__proc_self_rss());
     if (!err) {
-        pid = start_child(argv, env, &res->exec_errno);
+        pid = rc__launch(argv, env, &res->exec_errno);
         res->pid = pid;
         res->started = pid > 0;
         if (!res->started) {
@@ -552,9 +486,11 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     if (!err)
         err = run_started(o, pid, out, res, fork_rss);
     close(out);
-    free_env(env);
+    rc__launch_env_free(env);
     free(cmdline);
     free(abs);
+    free(py_argv);
+    free(py_shown);
     return err;
 }
 
@@ -577,38 +513,11 @@ int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res
         s.root.pid = pid;
         err = write_cmdline(out, cmdline);
         if (!err) {
-            sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
-            res->exited = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+            res->exited = sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
             err = s.err;
         }
     }
     sampler_free(&s);
     close(out);
     return err;
-}
-
-/* ---- finding a process -------------------------------------------------- */
-
-long rc_sampler_find_pid(const char *name_or_pid)
-{
-    char *end;
-    long pid = strtol(name_or_pid, &end, 10);
-    if (*name_or_pid && !*end)
-        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : -1;
-    long *pids, found = -1;
-    size_t n;
-    if (rc__proc_pids(&pids, &n))
-        return -1;
-    for (size_t i = 0; i < n && found < 0; i++) {
-        char path[64], comm[64] = "";
-        snprintf(path, sizeof path, "/proc/%ld/comm", pids[i]);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        if (fgets(comm, sizeof comm, f) && strstr(comm, name_or_pid) && pids[i] != (long)getpid())
-            found = pids[i];
-        fclose(f);
-    }
-    free(pids);
-    return found;
 }

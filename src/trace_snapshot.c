@@ -329,46 +329,53 @@ static bool keep_trace(const rc_snapshot *s, const rc_trace_filter *fs, size_t n
     return !any_include || included;
 }
 
-static void *dup_array(const void *p, size_t n, size_t elem, size_t *cap, bool *oom)
+/* *dst = a malloc'd copy of n elements of src (NULL when n is 0). */
+static bool copy_array(void *dst, size_t *cap, const void *src, size_t n, size_t elem)
 {
+    *(void **)dst = NULL;
+    *cap = 0;
     if (!n)
-        return NULL;
-    void *q = malloc(n * elem);
-    if (!q)
-        *oom = true;
-    else
-        memcpy(q, p, n * elem);
-    *cap = q ? n : 0;
-    return q;
+        return true;
+    void *p = malloc(n * elem);
+    if (!p)
+        return false;
+    *(void **)dst = memcpy(p, src, n * elem);
+    *cap = n;
+    return true;
+}
+
+/* c gets s's strings, frames and tracebacks (and their indexes), not its traces. */
+static bool copy_tables(rc_snapshot *c, const rc_snapshot *s)
+{
+    size_t scap, fcap;
+    c->d = s->d;               /* the counts; every pointer is replaced below */
+    c->d.strs = NULL;
+    c->d.frames = NULL;
+    c->d.tbframes = NULL;
+    c->d.tbs = NULL;
+    c->d.traces = NULL;
+    c->d.ntraces = 0;
+    c->symbolized = s->symbolized;
+    c->str_mask = s->str_mask;
+    c->frame_mask = s->frame_mask;
+    return copy_array(&c->d.strs, &c->strs_cap, s->d.strs, s->d.strs_len, 1) &&
+           copy_array(&c->d.frames, &c->frames_cap, s->d.frames, s->d.nframes, sizeof(rc__sframe)) &&
+           copy_array(&c->d.tbframes, &c->tbframes_cap, s->d.tbframes, s->d.ntbframes, sizeof(uint32_t)) &&
+           copy_array(&c->d.tbs, &c->tbs_cap, s->d.tbs, s->d.ntbs, sizeof(rc__stb)) &&
+           copy_array(&c->str_index, &scap, s->str_index, s->str_index ? s->str_mask + 1 : 0, 4) &&
+           copy_array(&c->frame_index, &fcap, s->frame_index, s->frame_index ? s->frame_mask + 1 : 0, 4);
 }
 
 rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n)
 {
     if (n && rc__snap_symbolize(s) != 0)
         return NULL;
-    rc_snapshot *c = rc__snap_new(s->d.traceback_limit);
-    if (!c)
-        return NULL;
-    bool oom = false;
-    c->d.strs = dup_array(s->d.strs, s->d.strs_len, 1, &c->strs_cap, &oom);
-    c->d.strs_len = s->d.strs_len;
-    c->d.frames = dup_array(s->d.frames, s->d.nframes, sizeof(rc__sframe), &c->frames_cap, &oom);
-    c->d.nframes = s->d.nframes;
-    c->d.tbframes = dup_array(s->d.tbframes, s->d.ntbframes, sizeof(uint32_t), &c->tbframes_cap, &oom);
-    c->d.ntbframes = s->d.ntbframes;
-    c->d.tbs = dup_array(s->d.tbs, s->d.ntbs, sizeof(rc__stb), &c->tbs_cap, &oom);
-    c->d.ntbs = s->d.ntbs;
-    c->str_index = dup_array(s->str_index, s->str_index ? s->str_mask + 1 : 0, 4, &c->str_mask, &oom);
-    c->str_mask = s->str_mask;
-    c->frame_index = dup_array(s->frame_index, s->frame_index ? s->frame_mask + 1 : 0, 4, &c->frame_mask, &oom);
-    c->frame_mask = s->frame_mask;
-    c->symbolized = s->symbolized;
-    c->d.traced_current = s->d.traced_current;
-    c->d.traced_peak = s->d.traced_peak;
-    for (size_t i = 0; !oom && i < s->d.ntraces; i++)
+    rc_snapshot *c = calloc(1, sizeof *c);
+    bool ok = c && copy_tables(c, s);
+    for (size_t i = 0; ok && i < s->d.ntraces; i++)
         if (keep_trace(s, filters, n, &s->d.traces[i]))
-            oom = rc__snap_trace(c, s->d.traces[i].size, s->d.traces[i].tb, s->d.traces[i].domain) != 0;
-    if (oom) {
+            ok = rc__snap_trace(c, s->d.traces[i].size, s->d.traces[i].tb, s->d.traces[i].domain) == 0;
+    if (!ok) {
         rc_snapshot_free(c);
         return NULL;
     }

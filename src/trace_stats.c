@@ -172,6 +172,22 @@ static rc_traceback *make_traceback(const kframe *k, size_t n)
     return tb;
 }
 
+rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain)
+{
+    if (i >= s->d.ntraces || rc__snap_symbolize(s) != 0)
+        return NULL;
+    const rc__strace *t = &s->d.traces[i];
+    const rc__stb *tb = &s->d.tbs[t->tb];
+    kframe k[RC__MAXFRAMES];
+    for (uint32_t j = 0; j < tb->nframe; j++)
+        k[j] = key_frame(s, s->d.tbframes[tb->first + j], RC_TRACE_BY_LINENO);
+    if (size)
+        *size = (size_t)t->size;
+    if (domain)
+        *domain = t->domain;
+    return make_traceback(k, tb->nframe);
+}
+
 void rc_trace_stats_free(rc_trace_stats *st)
 {
     if (!st)

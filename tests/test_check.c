@@ -170,13 +170,20 @@ static void allocator_damage_is_named(void **state)
     (void)state;
     void *p = rc_alloc(H, 40);
     node *a = node_new(H, &node_type, 1);
+    struct rc_alloc_state *st = H->alloc;
+    st->room -= 16;                      /* requested = cap - room */
+    assert_damage(NULL, "counted as requested");
+    st->room += 16;
+    st->large_bytes += 16;
+    assert_damage(NULL, "large blocks hold");
+    st->large_bytes -= 16;
     rc_pool *pool = rc__pool_of(rc__head(a));
     pool->used++;
-    assert_damage(NULL, "allocator check");
+    assert_damage(NULL, "carved blocks");
     pool->used--;
     char *fl = pool->free;
     pool->free = (char *)rc__head(a);    /* a live object on the free list */
-    assert_damage(NULL, "allocator check");
+    assert_damage(NULL, "has tw != 0");
     pool->free = fl;
     assert_ok();
     rc_free(H, p);

@@ -1,6 +1,8 @@
 /* dict: the compact ordered table, keys by value, errors, cycles, copies. */
 #include "value_check.h"
 
+#include <stdlib.h>
+
 static void set_get_del_contains(void **state)
 {
     (void)state;
@@ -217,6 +219,97 @@ static void equality_copy_deepcopy_sizeof(void **state)
     rc_heap_free(h);
 }
 
+/* ---- randomized: the dict against a model ----------------------------------- */
+
+#define MODEL_KEYS 3000
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Key k as an int, a str or a tuple; `alt` gives an equal key of another
+ * kind where Python has one (the float k.0 for an int key). */
+static void *model_key(rc_heap *h, int k, bool alt)
+{
+    switch (k % 3) {
+    case 0: return alt ? rc_float_from(h, k) : rc_int_from(h, k);
+    case 1: return rc_str_format(h, "s%d", k);
+    default: {
+        void *n = rc_int_from(h, k), *t = rc_tuple_pack(h, 2, n, rc_none(h));
+        rc_decref(n);
+        return t;
+    }
+    }
+}
+
+/* The k a stored key was made from (the first key object stored stays). */
+static int model_key_id(const void *key)
+{
+    double f;
+    const char *name = rc_type_name(key);
+    if (strcmp(name, "str") == 0) return atoi(rc_str_data(key) + 1);
+    if (strcmp(name, "tuple") == 0) key = rc_tuple_get(key, 0);
+    assert_int_equal(rc_float_value(key, &f), 0);   /* int or float */
+    return (int)f;
+}
+
+static void dict_matches_a_model_under_random_edits(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    long value[MODEL_KEYS], stamp[MODEL_KEYS], now = 0;
+    size_t used = 0;
+    for (int i = 0; i < MODEL_KEYS; i++) value[i] = -1;
+    for (int op = 1; op <= 300000; op++) {
+        int k = (int)(rng() % MODEL_KEYS), what = (int)(rng() % 10);
+        void *key = model_key(h, k, rng() & 1);
+        if (what < 5) {                       /* d[k] = v: a new key goes last */
+            long v = (long)(rng() % 1000);
+            void *val = rc_int_from(h, v);
+            assert_int_equal(rc_dict_set(d, key, val), 0);
+            rc_decref(val);
+            if (value[k] < 0) used++, stamp[k] = ++now;
+            value[k] = v;
+        } else if (what < 8) {                /* del d[k] */
+            int rc = rc_dict_del(d, key);
+            assert_int_equal(rc, value[k] < 0 ? RC_ENOENT : 0);
+            if (value[k] >= 0) used--;
+            value[k] = -1;
+        } else {                              /* d.get(k) */
+            void *got = rc_dict_get(d, key);
+            if (value[k] < 0) assert_null(got);
+            else {
+                int64_t v;
+                assert_int_equal(rc_int_value(got, &v), 0);
+                assert_true(v == value[k]);
+            }
+        }
+        rc_decref(key);
+        if (op % 5000 == 0) {                 /* len and the whole order */
+            assert_int_equal(rc_dict_len(d), used);
+            size_t pos = 0, seen = 0;
+            long last = 0;
+            void *kk, *vv;
+            while (rc_dict_next(d, &pos, &kk, &vv)) {
+                int key_id = model_key_id(kk);
+                assert_true(value[key_id] >= 0);
+                assert_true(stamp[key_id] > last);   /* insertion order */
+                last = stamp[key_id];
+                seen++;
+            }
+            assert_int_equal(seen, used);
+        }
+    }
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +321,7 @@ int main(void)
         cmocka_unit_test(a_dict_whose_entry_refers_to_itself_is_collected),
         cmocka_unit_test(iteration_views_and_mutation_check),
         cmocka_unit_test(equality_copy_deepcopy_sizeof),
+        cmocka_unit_test(dict_matches_a_model_under_random_edits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -477,6 +477,39 @@ static void test_large_objects(void **state)
     rc_heap_free(h);
 }
 
+/* RC_TYPE_REFS bodies are traversed by the runtime, not through the type. */
+static const rc_type pair_type = {.name = "pair", .size = 2 * sizeof(void *), .flags = RC_TYPE_REFS};
+
+static void test_refs_flag_type(void **state)
+{
+    (void)state;
+    rc_heap *h = gf_heap();
+    void **p = rc_new(h, &pair_type), **q = rc_new(h, &pair_type);
+    void *leaf = gf_leaf_new(h);
+    p[0] = rc_newref(q);
+    p[1] = rc_newref(leaf);
+    q[1] = rc_newref(leaf);
+    rc_decref(q);
+    rc_decref(leaf);
+    rc_objgraph *g = rc_objgraph_new(h);
+    assert_int_equal(rc_objgraph_edge_count(g), 3);
+    rc_objinfo info;
+    assert_true(rc_objgraph_lookup(g, (uintptr_t)leaf, &info));
+    assert_int_equal(info.internal, 2);
+    assert_int_equal(info.external, 0);
+    assert_true(rc_objgraph_lookup(g, (uintptr_t)p, &info));
+    assert_true(info.tracked);
+    rc_objgraph_free(g);
+    void **chain;
+    size_t len;
+    assert_int_equal(rc_graph_why_alive(leaf, &chain, &len), 0);
+    assert_int_equal(len, 2);
+    assert_ptr_equal(chain[0], p);
+    free(chain);
+    rc_decref(p);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_at),
         cmocka_unit_test(test_multi_edges),
         cmocka_unit_test(test_large_objects),
+        cmocka_unit_test(test_refs_flag_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

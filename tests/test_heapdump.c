@@ -446,6 +446,29 @@ static void test_consistent_checksums_bad_content(void **state)
     unlink(bad);
 }
 
+static void test_empty_heap(void **state)
+{
+    (void)state;
+    rc_heap *h = gf_heap();   /* a new heap holds no objects */
+    rc_objgraph *live = rc_objgraph_new(h);
+    assert_int_equal(rc_objgraph_count(live), 0);
+    rc_objgraph_free(live);
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/rc-heapdump-e-%d.rcd", (int)getpid());
+    assert_int_equal(rc_heap_dump(h, path), 0);
+    rc_objgraph *g = NULL;
+    assert_int_equal(rc_objgraph_load(path, &g, err, sizeof err), 0);
+    assert_int_equal(rc_objgraph_count(g), 0);
+    assert_int_equal(rc_objgraph_edge_count(g), 0);
+    assert_int_equal(rc_objgraph_typestats(g, NULL, 0), 0);
+    uint64_t *c;
+    size_t n;
+    assert_int_equal(rc_objgraph_why_alive(g, 0x1000, &c, &n), RC_ENOENT);
+    rc_objgraph_free(g);
+    unlink(path);
+    rc_heap_free(h);
+}
+
 static void test_missing_and_unwritable(void **state)
 {
     fixture *f = *state;
@@ -543,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consistent_checksums_bad_content, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_unwritable, setup, teardown),
+        cmocka_unit_test(test_empty_heap),
         cmocka_unit_test_setup_teardown(test_tool, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

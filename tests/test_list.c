@@ -159,6 +159,48 @@ static void equality_and_copies(void **state)
     rc_heap_free(h);
 }
 
+static void sort_is_stable_and_all_or_nothing(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *l = rc_list_new(h, 0), *f = rc_float_from(h, 1.0), *half = rc_float_from(h, 2.5);
+    rc_list_append(l, I(h, 3));
+    rc_list_append(l, f);
+    rc_list_append(l, half);
+    rc_list_append(l, rc_true(h));
+    rc_list_append(l, I(h, 1));
+    rc_list_append(l, I(h, -7));
+    assert_int_equal(rc_list_sort(l), 0);
+    assert_repr(l, "[-7, 1.0, True, 1, 2.5, 3]");   /* equal keys keep their order, as sorted() */
+    assert_int_equal(rc_list_reverse(l), 0);
+    assert_repr(l, "[3, 2.5, 1, True, 1.0, -7]");
+    void *words = rc_list_new(h, 0);
+    const char *w[] = {"pear", "apple", "Ã©tÃ©", "Zoo", "app"};
+    for (int i = 0; i < 5; i++) {
+        void *s = rc_str_new(h, w[i]);
+        rc_list_append(words, s);
+        rc_decref(s);
+    }
+    rc_list_sort(words);
+    assert_repr(words, "['Zoo', 'app', 'apple', 'pear', 'Ã©tÃ©']");
+    rc_list_append(words, I(h, 1));
+    assert_int_equal(rc_list_sort(words), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "'<' not supported between instances of");
+    assert_repr(words, "['Zoo', 'app', 'apple', 'pear', 'Ã©tÃ©', 1]");   /* unchanged */
+    void *big = rc_list_new(h, 0);
+    for (int i = 0; i < 10000; i++) rc_list_append(big, I(h, (i * 7919) % 10000 - 5000));
+    for (int i = 0; i < 10000; i++) {
+        void *x = rc_int_from(h, (i * 7919) % 10000 - 5000 + 100000);
+        rc_list_append(big, x);
+        rc_decref(x);
+    }
+    rc_list_sort(big);
+    for (size_t i = 1; i < rc_list_len(big); i++) assert_int_equal(rc_less(rc_list_get(big, i), rc_list_get(big, i - 1)), 0);
+    void *objs[] = {l, f, half, words, big};
+    for (size_t i = 0; i < 5; i++) rc_decref(objs[i]);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +211,7 @@ int main(void)
         cmocka_unit_test(wrong_types_never_crash),
         cmocka_unit_test(a_list_holding_itself_is_collected),
         cmocka_unit_test(equality_and_copies),
+        cmocka_unit_test(sort_is_stable_and_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,8 +105,10 @@ static void test_png_shows_line_brackets_and_max(void **state)
     assert_true(count_near(&im, to_px(&f, 0.5), to_py(&f, 14.5), 2, dark) > 0);
     /* ...and not in the empty upper left of the plot area. */
     assert_int_equal(count_near(&im, to_px(&f, 1.0), to_py(&f, 120), 6, dark), 0);
-    /* The spike from the PEAK record: the line reaches 150 MiB at 8.5 s. */
-    assert_true(count_near(&im, to_px(&f, 8.5), to_py(&f, 149), 4, dark) > 0);
+    /* The spike from the PEAK record: the line climbs to 150 MiB at 8.5 s
+     * (at 8.25 s it is half way up from 82 MiB) and a red mark sits there. */
+    assert_true(count_near(&im, to_px(&f, 8.25), to_py(&f, 116), 2, dark) > 0);
+    assert_true(count_near(&im, to_px(&f, 8.5), to_py(&f, 150), 4, red) > 10);
 
     /* Brackets: a vertical stroke at t = 2 s around 28 MiB and at 6 s
      * around 64 MiB, in a bracket colour; none far from them. */
@@ -162,6 +164,9 @@ static void test_formats_options_and_errors(void **state)
     assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f, stderr), 0);
     assert_true(f.x0 == 2 && f.x1 == 4 && f.y0 == 0 && f.y1 == 50);
 
+    o.window[0] = 4;   /* x0 > x1 */
+    o.window[1] = 2;
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
     o.output = prof_path(dir, "chart.gif");
     assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
     rc_mprof_free(p);

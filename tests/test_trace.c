@@ -227,6 +227,47 @@ static void test_native_frames_and_object_traceback(void **state)
     rc_heap_free(h);
 }
 
+static __attribute__((noinline)) void *via_one(rc_heap *h)
+{
+    void *p = alloc_in_helper(h);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+static volatile int two_calls;   /* keeps via_two's code its own (no identical-code folding) */
+
+static __attribute__((noinline)) void *via_two(rc_heap *h)
+{
+    two_calls++;
+    void *p = alloc_in_helper(h);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+/* Alternating call paths of the same depth: the frame records sit at the
+ * same addresses, only their contents differ; each traceback must follow
+ * its own path (the walk's memo must notice). */
+static void test_frames_of_alternating_paths(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(6);
+    void *p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = i % 3 == 2 ? via_two(h) : via_one(h);
+    for (int i = 0; i < 6; i++) {
+        rc_traceback *tb = rc_trace_get_object_traceback(h, p[i]);
+        assert_non_null(tb);
+        assert_true(tb->nframe >= 3);
+        assert_string_equal(tb->frames[0].func, "alloc_in_helper");
+        assert_string_equal(tb->frames[1].func, i % 3 == 2 ? "via_two" : "via_one");
+        assert_string_equal(tb->frames[2].func, "test_frames_of_alternating_paths");
+        free(tb);
+    }
+    for (int i = 0; i < 6; i++)
+        rc_free(h, p[i]);
+    rc_heap_free(h);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -270,6 +311,31 @@ static void test_filters(void **state)
     rc_snapshot_free(s);
     rc_free(h, p1);
     rc_free(h, p2);
+    rc_heap_free(h);
+
+    /* all_frames: a pattern that only an outer frame (cmocka's runner) matches */
+    h = heap_tracing(8);
+    p1 = alloc_in_helper(h);
+    s = rc_trace_take_snapshot(h);
+    rc_trace_filter outer = {.inclusive = true, .filename_pattern = "*cmocka*"};
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    outer.all_frames = true;
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    outer.inclusive = false;              /* exclusive + all_frames: any frame matching drops it */
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    rc_trace_filter dom_exc = {.inclusive = false, .filename_pattern = "*test_trace.c", .has_domain = true,
+                               .domain = RC_TRACE_DOMAIN_MMAP};
+    f = rc_snapshot_filter_traces(s, &dom_exc, 1);   /* other domain: kept (res or domain != d) */
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    rc_snapshot_free(s);
+    rc_free(h, p1);
     rc_heap_free(h);
 }
 
@@ -432,6 +498,106 @@ static void test_format_size_against_cpython(void **state)
     pclose(p);
 }
 
+/* ---- the same snapshots through CPython's tracemalloc ------------------- */
+
+static __attribute__((noinline)) void *alloc_at(rc_heap *h, int where, size_t n)
+{
+    switch (where) {
+    case 0: return rc_alloc(h, n);
+    case 1: return rc_alloc(h, n);
+    case 2: return rc_alloc(h, n);
+    default: return alloc_in_helper(h);
+    }
+}
+
+static __attribute__((noinline)) void *alloc_deep(rc_heap *h, int depth, int where, size_t n)
+{
+    void *p = depth ? alloc_deep(h, depth - 1, where, n) : alloc_at(h, where, n);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+/* Snapshot s as a Python list of trace tuples (domain, size, frames, None). */
+static void write_traces(FILE *f, const char *name, rc_snapshot *s)
+{
+    fprintf(f, "%s = t.Snapshot([\n", name);
+    for (size_t i = 0; i < rc_snapshot_count(s); i++) {
+        size_t size;
+        unsigned domain;
+        rc_traceback *tb = rc_snapshot_get_trace(s, i, &size, &domain);
+        assert_non_null(tb);
+        fprintf(f, " (%u, %zu, (", domain, size);
+        for (size_t k = 0; k < tb->nframe; k++)
+            fprintf(f, "(\"%s\", %d),", tb->frames[k].filename, tb->frames[k].lineno);
+        fprintf(f, "), None),\n");
+        free(tb);
+    }
+    fprintf(f, "], %d)\n", rc_snapshot_traceback_limit(s));
+}
+
+static void print_stats(FILE *out, rc_trace_stats *st)
+{
+    char line[1024];
+    assert_non_null(st);
+    for (size_t i = 0; i < st->len; i++) {
+        rc_trace_stat_format(st, i, line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
+    rc_trace_stats_free(st);
+}
+
+static void test_statistics_match_cpython(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        skip();
+    rc_heap *h = heap_tracing(4);
+    enum { N = 400 };
+    void *p[N] = {0};
+    srand(3);
+    for (int i = 0; i < N; i++)
+        p[i] = alloc_deep(h, rand() % 3, rand() % 4, (size_t)(1 + rand() % (i % 7 == 0 ? 20000 : 300)));
+    rc_snapshot *old = rc_trace_take_snapshot(h);
+    for (int i = 0; i < N; i += 3)
+        rc_free(h, p[i]);
+    for (int i = 0; i < N; i += 3)
+        p[i] = alloc_deep(h, rand() % 3, rand() % 3, 64);
+    rc_snapshot *nw = rc_trace_take_snapshot(h);
+
+    char script[256], ours[256], theirs[256], cmd[1200];
+    snprintf(script, sizeof script, "%s/cmp.py", tmpdir);
+    snprintf(ours, sizeof ours, "%s/ours.txt", tmpdir);
+    snprintf(theirs, sizeof theirs, "%s/theirs.txt", tmpdir);
+    FILE *f = fopen(script, "w");
+    fprintf(f, "import tracemalloc as t\n");
+    write_traces(f, "old", old);
+    write_traces(f, "new", nw);
+    fprintf(f, "for k, c in (('lineno', 0), ('filename', 0), ('traceback', 0), ('lineno', 1), ('filename', 1)):\n"
+               "    for st in new.statistics(k, c): print(st)\n"
+               "    for st in new.compare_to(old, k, c): print(st)\n");
+    fclose(f);
+    FILE *o = fopen(ours, "w");
+    static const struct { rc_trace_key k; bool c; } modes[] = {
+        {RC_TRACE_BY_LINENO, false}, {RC_TRACE_BY_FILENAME, false}, {RC_TRACE_BY_TRACEBACK, false},
+        {RC_TRACE_BY_LINENO, true}, {RC_TRACE_BY_FILENAME, true}};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        print_stats(o, rc_snapshot_statistics(nw, modes[m].k, modes[m].c, NULL));
+        print_stats(o, rc_snapshot_compare_to(nw, old, modes[m].k, modes[m].c, NULL));
+    }
+    fclose(o);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s > %s && cmp -s %s %s", script, theirs, ours, theirs);
+    if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "diff %s %s | head -20", theirs, ours);
+        assert_int_equal(system(cmd), 0);
+        fail_msg("statistics differ from CPython's tracemalloc (above: < CPython, > recycle)");
+    }
+    rc_snapshot_free(old);
+    rc_snapshot_free(nw);
+    for (int i = 0; i < N; i++)
+        rc_free(h, p[i]);
+    rc_heap_free(h);
+}
+
 static void test_control_and_tracer_memory(void **state)
 {
     (void)state;
@@ -475,11 +641,13 @@ int main(void)
         cmocka_unit_test(test_realloc_moves_the_trace),
         cmocka_unit_test(test_compare_to_signs),
         cmocka_unit_test(test_native_frames_and_object_traceback),
+        cmocka_unit_test(test_frames_of_alternating_paths),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dump_load_round_trip),
         cmocka_unit_test(test_corrupt_files_refused),
         cmocka_unit_test(test_format_size_like_python),
         cmocka_unit_test(test_format_size_against_cpython),
+        cmocka_unit_test(test_statistics_match_cpython),
         cmocka_unit_test(test_control_and_tracer_memory),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

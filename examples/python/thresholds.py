@@ -2,6 +2,7 @@
 generation over the same allocation-heavy loop as examples/thresholds.c."""
 import gc
 import os
+import sys
 import time
 
 print("gc.get_threshold():", gc.get_threshold())
@@ -11,9 +12,10 @@ gc.set_threshold(100, 5, 5)
 print("after gc.set_threshold(100, 5, 5):", gc.get_threshold())
 
 STEPS = int(os.environ.get("DEMO_GC_STEPS", "200000"))
+ROWS = 100
 
 
-def run(t0, t1, t2):
+def run(t0, t1, t2, series):
     runs = [0, 0, 0]
 
     def count(phase, info):
@@ -31,6 +33,8 @@ def run(t0, t1, t2):
         b.append(a)
         if i % 8 == 0:
             kept.append(a)
+        if i % (STEPS // ROWS) == 0:
+            series.append(list(runs))
     secs = time.perf_counter() - start
     gc.callbacks.remove(count)
     print(f"thresholds ({t0}, {t1}, {t2}): {runs[0]}, {runs[1]}, {runs[2]} collections "
@@ -38,5 +42,12 @@ def run(t0, t1, t2):
     print(f"RESULT runs_{t0} {runs[0]} {runs[1]} {runs[2]}")
 
 
-run(700, 10, 10)
-run(100, 5, 5)
+dflt, low = [], []
+run(700, 10, 10, dflt)
+run(100, 5, 5, low)
+if len(sys.argv) > 1:       # the same table as examples/thresholds.c writes
+    with open(sys.argv[1], "w") as f:
+        f.write("steps gen0_(700,10,10) gen1_(700,10,10) gen2_(700,10,10) "
+                "gen0_(100,5,5) gen1_(100,5,5) gen2_(100,5,5)\n")
+        for r, (a, b) in enumerate(zip(dflt, low)):
+            f.write(f"{(r + 1) * (STEPS // ROWS)} {a[0]} {a[1]} {a[2]} {b[0]} {b[1]} {b[2]}\n")

@@ -16,13 +16,6 @@ static int64_t no_minus_one(int64_t h)
     return h == -1 ? -2 : h;
 }
 
-int64_t rc__hash_int(int64_t v)
-{
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    int64_t r = (int64_t)(RC_LIKELY(mag < HASH_MOD) ? mag : mag % HASH_MOD);   /* skip the division */
-    return no_minus_one(v < 0 ? -r : r);
-}
-
 /* Python's _Py_HashDouble: the value's binary fraction, 28 bits at a time,
  * reduced modulo 2^61 - 1, then the exponent applied as a rotation. */
 int64_t rc__hash_double(double v, const void *obj)

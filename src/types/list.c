@@ -167,6 +167,53 @@ int rc_list_extend(void *list, void *iterable)
     return rc < 0 ? rc : 0;
 }
 
+/* Top-down merge sort of a[0..n) using tmp; stable: the left run wins ties. */
+static int merge_sort(void **a, void **tmp, size_t n)
+{
+    if (n < 2) return 0;
+    size_t m = n / 2, i = 0, j = m, k = 0;
+    int rc = merge_sort(a, tmp, m);
+    if (rc == 0) rc = merge_sort(a + m, tmp, n - m);
+    if (rc < 0) return rc;
+    while (i < m && j < n) {
+        int lt = rc__less(a[j], a[i], 0);
+        if (lt < 0) return lt;
+        tmp[k++] = lt ? a[j++] : a[i++];
+    }
+    while (i < m) tmp[k++] = a[i++];
+    while (j < n) tmp[k++] = a[j++];
+    memcpy(a, tmp, n * sizeof(void *));
+    return 0;
+}
+
+int rc_list_sort(void *list)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    rc_list_obj *l = list;
+    if (l->len < 2) return 0;
+    rc_heap *h = rc__heap(list);
+    size_t bytes = l->len * sizeof(void *);
+    void **work = rc_alloc(h, 2 * bytes);
+    if (!work) return rc__error(h, RC_ENOMEM, "out of memory sorting a list of %zu items", l->len);
+    memcpy(work, l->items, bytes);   /* sorted aside: an error leaves the list as it was */
+    int rc = merge_sort(work, work + l->len, l->len);
+    if (rc == 0) memcpy(l->items, work, bytes);
+    rc_free(h, work);
+    return rc;
+}
+
+int rc_list_reverse(void *list)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    rc_list_obj *l = list;
+    for (size_t i = 0, j = l->len; i + 1 < j; i++, j--) {
+        void *t = l->items[i];
+        l->items[i] = l->items[j - 1];
+        l->items[j - 1] = t;
+    }
+    return 0;
+}
+
 void *rc_list_from_iter(rc_heap *h, void *iterable)
 {
     void *l = rc_list_new(h, 0);

@@ -142,15 +142,11 @@ fail:
     return NULL;
 }
 
-static size_t body_size(const rc_record_type *rt)
-{
-    return rt->layout == RC_RECORD_DICT ? sizeof(rc_dictrec_obj) : rt->nfields * sizeof(void *);
-}
-
 void *rc_record_new(const rc_record_type *rt)
 {
     if (!rt) return NULL;
-    return rc_new_var(rt->heap, &rt->vt.bt.type, body_size(rt));
+    /* a record without fields still gets a body of one unused word */
+    return rc_new_var(rt->heap, &rt->vt.bt.type, rt->vt.bt.type.size ? rt->vt.bt.type.size : sizeof(void *));
 }
 
 int rc_record_set_at(void *rec, size_t i, void *value)
@@ -178,7 +174,13 @@ int rc_record_set(void *rec, const char *field, void *value)
     }
     rc_heap *h = rc__heap(rec);
     void **d = dict_of(rec);
-    if (!*d && !(*d = rc_dict_new(h))) return RC_ENOMEM;
+    if (!*d) {
+        if (!(*d = rc_dict_new(h))) return RC_ENOMEM;
+        if (rc__dict_presize(*d, h, rt->nfields) < 0) {
+            RC_CLEAR(*d);
+            return RC_ENOMEM;
+        }
+    }
     void *key = rc_str_intern(h, field);   /* attribute names are shared, as CPython's are */
     if (!key) return rc_last_error_code(h);
     int rc = rc_dict_set(*d, key, value);
@@ -262,9 +264,14 @@ const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record
     }
     rt->heap = h;
     rt->layout = layout;
+    /* Both layouts are bodies of references only (the slots, or the dict
+     * pointer): RC_TYPE_REFS lets the collector walk them without calling
+     * through the type.  traverse/clear stay for rc_gc_get_referents-style
+     * callers that go through the type. */
+    size_t body = layout == RC_RECORD_DICT ? sizeof(void *) : nfields * sizeof(void *);
     rt->vt = (rc__vtype){
-        .bt.type = {.name = rt->name, .traverse = record_traverse, .clear = record_clear,
-                    .flags = RC__TYPE_VALUE | RC__TYPE_RECORD},
+        .bt.type = {.name = rt->name, .size = body, .traverse = record_traverse, .clear = record_clear,
+                    .flags = RC__TYPE_VALUE | RC__TYPE_RECORD | (body ? RC_TYPE_REFS : 0u)},
         .repr = record_repr, .equal = record_equal, .copy = record_copy, .deepcopy = record_deepcopy,
     };
     rt->next = s->records;

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,6 +71,13 @@ int main(int argc, char **argv)
     if (posix_memalign(&al, 4096, 8192) == 0)  /* SITE:posix_memalign */
         hold(al);
     hold(aligned_alloc(64, 640));              /* SITE:aligned_alloc */
+    hold(memalign(256, 300));                  /* SITE:memalign */
+    hold(valloc(100));                         /* SITE:valloc */
+    hold(strndup("seventeen letters", 5));     /* SITE:strndup */
+    void *gone_by_realloc = malloc(333);        /* SITE:realloc_zero */
+    touch(realloc(gone_by_realloc, 0));         /* glibc: frees it */
+    void *arr = reallocarray(NULL, 10, 12);
+    hold(reallocarray(arr, 20, 12));           /* SITE:reallocarray */
     void *map = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* SITE:mmap */
     void *gone = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(gone, 1 << 16);

@@ -3,6 +3,8 @@
 #ifndef RECYCLE_TOOL_COMMANDS_H
 #define RECYCLE_TOOL_COMMANDS_H
 
+#include <recycle.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit statuses shared by the subcommands. */
@@ -39,8 +41,6 @@ void rc_tool_profiles_free(char **paths, int count);
 /* Options shared by run and attach (run.c): -T -C -M -o -E -t.  Fills o
  * (o->output points into name when -o is absent) and returns the index of
  * the first argument after them, or -1 after printing the problem. */
-#include <recycle.h>
-#include <stdbool.h>
 int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
                              bool *exit_code, char name[RC_MPROF_NAME_LEN]);
 /* Removes (or with dry_run lists) paths, as mprof rm/clean (rm.c). */

@@ -15,7 +15,9 @@ static const char run_usage[] =
     "  -M, --multiprocess      also record each descendant as its own CHLD series\n"
     "  -o, --output FILE       the .dat file (default mprofile_<YYYYmmddHHMMSS>.dat)\n"
     "  -E, --exit-code         exit with the program's exit status\n"
-    "  -t, --timeout S         stop sampling after S seconds%s\n";
+    "  -t, --timeout S         stop sampling after S seconds%s\n"
+    "  --python, --nopython    a .py program runs under memory_profiler for its\n"
+    "                          @profile brackets (default for *.py; $RECYCLE_PYTHON)\n";
 
 int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
                              bool *exit_code, char name[RC_MPROF_NAME_LEN])
@@ -40,7 +42,8 @@ int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_
         case 'M': o->multiprocess = true; break;
         case 'o': o->output = optarg; break;
         case 'E': *exit_code = true; break;
-        case 'p': case 'P': break;   /* mprof's Python switches: nothing to do here */
+        case 'p': o->python = 1; break;
+        case 'P': o->python = -1; break;
         case 'h':
             printf(run_usage, cmd, attach ? "PID|NAME" : "PROGRAM [ARGS...]",
                    attach ? " (default 3600)" : "");

@@ -33,8 +33,9 @@ int cmd_trace_stats(int argc, char **argv)
     rc_snapshot_traced_memory(s, &cur, &pk);
     rc_trace_format_size((double)rc_snapshot_size(s), false, total, sizeof total);
     rc_trace_format_size((double)pk, false, peak, sizeof peak);
-    printf("Total: %zu blocks, %s live (traced peak %s); %zu line%s of %zu shown\n", rc_snapshot_count(s), total,
-           peak, o.limit && o.limit < st->len ? o.limit : st->len, st->len == 1 ? "" : "s", st->len);
+    size_t shown = o.limit && o.limit < st->len ? o.limit : st->len;
+    printf("Total: %zu blocks, %s live (traced peak %s); %zu of %zu statistics shown\n", rc_snapshot_count(s),
+           total, peak, shown, st->len);
     rc_trace_stats_free(st);
     rc_snapshot_free(s);
     return 0;

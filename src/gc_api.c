@@ -1,0 +1,194 @@
+/* The gc module's control surface: switches, thresholds, statistics,
+ * freeze, object queries, gc.garbage and callbacks. */
+#include "gc_impl.h"
+
+#include <stdlib.h>
+
+
+void rc_gc_enable(rc_heap *h) { h->gc.enabled = true; }
+void rc_gc_disable(rc_heap *h) { h->gc.enabled = false; }
+bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }
+void rc_gc_set_debug(rc_heap *h, unsigned flags) { h->gc.debug = flags; }
+unsigned rc_gc_get_debug(const rc_heap *h) { return h->gc.debug; }
+
+void rc_gc_get_count(const rc_heap *h, size_t count[3])
+{
+    memcpy(count, h->gc.count, sizeof h->gc.count);
+}
+
+void rc_gc_get_threshold(const rc_heap *h, size_t threshold[3])
+{
+    memcpy(threshold, h->gc.threshold, sizeof h->gc.threshold);
+}
+
+void rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2)
+{
+    h->gc.threshold[0] = t0;
+    h->gc.threshold[1] = t1;
+    h->gc.threshold[2] = t2;
+}
+
+rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
+{
+    if (generation < 0 || generation > 2)
+        return (rc_gc_stats){0};
+    return h->gc.stats[generation];
+}
+
+/* Rewrites the gc word of every object in gen 2 whose word is `from`. */
+static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
+{
+    size_t n = 0;
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == from) {
+            o->gc = to;
+            n++;
+        }
+    });
+    return n;
+}
+
+void rc_gc_freeze(rc_heap *h)
+{
+    rc_gc_state *gc = &h->gc;
+    if (gc->collecting)
+        return;
+    for (size_t i = 0; i < gc->young_len; i++)
+        gc->young[i]->gc = RC_GC_FROZEN;
+    gc->frozen_count += gc->young_len;
+    gc->young_len = gc->gen0_start = 0;
+    gc->frozen_count += retag_old(h, RC_GC_OLD, RC_GC_FROZEN);
+    gc->old_count = 0;
+    gc->count[0] = 0;
+}
+
+void rc_gc_unfreeze(rc_heap *h)
+{
+    rc_gc_state *gc = &h->gc;
+    if (gc->collecting)
+        return;
+    gc->old_count += retag_old(h, RC_GC_FROZEN, RC_GC_OLD);
+    gc->frozen_count = 0;
+}
+
+size_t rc_gc_get_freeze_count(const rc_heap *h) { return h->gc.frozen_count; }
+
+/* Visits the tracked objects of one generation (or all of 0..2 with -1). */
+int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
+{
+    rc_gc_state *gc = &h->gc;
+    if (generation < -1 || generation > 2)
+        return rc__error(h, RC_EINVAL, "generation must be -1..2, got %d", generation);
+    if (generation == 0 || generation == 1 || generation == -1) {
+        size_t lo = generation == 0 ? gc->gen0_start : 0;
+        size_t hi = generation == 1 ? gc->gen0_start : gc->young_len;
+        for (size_t i = lo; i < hi && i < gc->young_len; i++) {
+            int rv = fn(rc__body(gc->young[i]), arg);
+            if (rv)
+                return rv;
+        }
+    }
+    int rv = 0;
+    if (generation == 2 || generation == -1) {
+        RC_FOR_EACH_OBJECT(h, o, {
+            if (o->gc == RC_GC_OLD && (rv = fn(rc__body(o), arg)) != 0)
+                goto out;
+        });
+    }
+out:
+    return rv;
+}
+
+typedef struct target_search {
+    const void *target;
+    bool        found;
+} target_search;
+
+RC_INLINE int visit_find_target(void *child, void *arg)
+{
+    target_search *s = arg;
+    s->found = child == s->target;
+    return s->found;
+}
+
+/* gc.get_referrers: one address-ordered walk, children visited inline. */
+int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
+{
+    int rv = 0;
+    RC_FOR_EACH_OBJECT(h, o, {
+        if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
+            continue;
+        target_search s = {target, false};
+        RC_FOR_EACH_CHILD(o, visit_find_target, &s);
+        if (s.found && (rv = fn(rc__body(o), arg)) != 0)
+            return rv;
+    });
+    return rv;
+}
+
+int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
+{
+    return rc__traverse(rc__head(o), fn, arg);
+}
+
+/* ---- gc.garbage and callbacks ---------------------------------------------------------- */
+
+int rc_gc_garbage(rc_heap *h, rc_visit fn, void *arg)
+{
+    for (size_t i = 0; i < h->gc.garbage_len; i++) {
+        int rv = fn(h->gc.garbage[i], arg);
+        if (rv)
+            return rv;
+    }
+    return 0;
+}
+
+size_t rc_gc_garbage_count(const rc_heap *h) { return h->gc.garbage_len; }
+
+void rc_gc_garbage_clear(rc_heap *h)
+{
+    rc_gc_state *gc = &h->gc;
+    /* Decrefs may run finalizers that append again: take the list first. */
+    void **v = gc->garbage;
+    size_t n = gc->garbage_len;
+    gc->garbage = NULL;
+    gc->garbage_len = gc->garbage_cap = 0;
+    for (size_t i = 0; i < n; i++)
+        rc_decref(v[i]);
+    free(v);
+}
+
+int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
+{
+    rc_gc_state *gc = &h->gc;
+    if (!cb)
+        return rc__error(h, RC_EINVAL, "rc_gc_callback_add: NULL callback");
+    if (!rc__vec_reserve(&gc->callbacks, &gc->callbacks_cap, gc->ncallbacks + 1, sizeof *gc->callbacks, 4, SIZE_MAX))
+        return rc__error(h, RC_ENOMEM, "rc_gc_callback_add: out of memory");
+    gc->callbacks[gc->ncallbacks++] = (struct rc_gc_cb){cb, ctx};
+    return 0;
+}
+
+int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx)
+{
+    rc_gc_state *gc = &h->gc;
+    for (size_t i = 0; i < gc->ncallbacks; i++) {
+        if (gc->callbacks[i].fn == cb && gc->callbacks[i].ctx == ctx) {
+            memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
+                    (gc->ncallbacks - i - 1) * sizeof gc->callbacks[0]);
+            gc->ncallbacks--;
+            return 0;
+        }
+    }
+    return rc__error(h, RC_ENOENT, "rc_gc_callback_remove: callback not registered");
+}
+
+void rc__gc_destroy(rc_heap *h)
+{
+    rc_gc_state *gc = &h->gc;
+    free(gc->young);
+    free(gc->garbage);
+    free(gc->callbacks);
+    rc__weak_destroy(h);
+    memset(gc, 0, sizeof *gc);
+}

@@ -1,0 +1,314 @@
+/* The dead set of a collection: what cannot be cleared stays
+ * (uncollectable, gc.garbage), weakrefs are cleared and their callbacks
+ * run, finalizers run once, resurrected objects survive, the rest is
+ * cleared and freed.  CPython's order (Python/gc.c); docs/design-gc.md. */
+#include "gc_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+
+
+static void debug_line(rc_heap *h, const char *what, rc_head *o)
+{
+    FILE *out = h->gc.debug_out ? h->gc.debug_out : stderr;
+    fprintf(out, "gc: %s <%s %p>\n", what, rc__type(o)->name, rc__body(o));
+}
+
+static bool garbage_append(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    if (!rc__vec_reserve(&gc->garbage, &gc->garbage_cap, gc->garbage_len + 1, sizeof *gc->garbage, 16, SIZE_MAX))
+        return false;
+    o->refcnt++;
+    gc->garbage[gc->garbage_len++] = rc__body(o);
+    return true;
+}
+
+/* Per-member counters for the analyses below, indexed like the dead set. */
+typedef struct dead_counts {
+    uint32_t *n;
+    bool     *flag;
+    rc_head **work;
+    size_t    nwork;
+    gc_run   *r;
+} dead_counts;
+
+static uint32_t dead_index(const rc_head *o) { return o->gc & RC_GC_REFS; }
+
+static int visit_count_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc))
+        c->n[dead_index(ch)]++;
+    return 0;
+}
+
+static int visit_release_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc)) {
+        uint32_t i = dead_index(ch);
+        if (--c->n[i] == 0 && !c->flag[i]) {
+            c->flag[i] = true;
+            c->work[c->nwork++] = ch;
+        }
+    }
+    return 0;
+}
+
+static int visit_keep_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc) && c->flag[dead_index(ch)]) {
+        c->flag[dead_index(ch)] = false;
+        c->work[c->nwork++] = ch;
+    }
+    return 0;
+}
+
+/* Which dead objects clearing cannot free: clearing drops the references
+ * of members that have `clear`; members without one keep theirs until they
+ * die.  Counting only references from clear-less members, a member whose
+ * count is 0 dies, releasing its references in turn; whoever is left is
+ * held by a cycle of clear-less members: uncollectable (flag false) -- and
+ * so is everything a member left references, since it is not cleared. */
+static bool find_collectable(gc_run *r, dead_counts *c)
+{
+    dead_set *d = &r->dead;
+    for (size_t i = 0; i < d->len; i++)
+        if (!rc__type_clears(rc__type(d->v[i])))
+            rc__traverse(d->v[i], visit_count_dead, c);
+    for (size_t i = 0; i < d->len; i++)
+        if (c->n[i] == 0) {
+            c->flag[i] = true;
+            c->work[c->nwork++] = d->v[i];
+        }
+    while (c->nwork > 0) {
+        rc_head *o = c->work[--c->nwork];
+        if (!rc__type_clears(rc__type(o)))
+            rc__traverse(o, visit_release_dead, c);
+    }
+    /* A member that stays is not cleared: what it references stays too. */
+    for (size_t i = 0; i < d->len; i++)
+        if (!c->flag[i])
+            c->work[c->nwork++] = d->v[i];
+    while (c->nwork > 0)
+        rc__traverse(c->work[--c->nwork], visit_keep_dead, c);
+    return true;
+}
+
+/* Moves the uncollectable members out of the dead set: the clear-less ones
+ * to gc.garbage, all of them to gen 2.  Returns how many. */
+static size_t keep_uncollectable(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    if (!d->clearless)
+        return 0;
+    dead_counts c = {calloc(d->len, sizeof *c.n), calloc(d->len, sizeof *c.flag),
+                     malloc(d->len * sizeof *c.work), 0, r};
+    size_t kept = 0;
+    bool ok = c.n && c.flag && c.work && find_collectable(r, &c);
+    for (size_t i = 0; i < d->len; i++) {
+        if (ok && c.flag[i])
+            continue;
+        /* Without the memory to decide, everything is kept: safe, later. */
+        rc_head *o = d->v[i];
+        if (r->h->gc.debug & RC_GC_DEBUG_UNCOLLECTABLE)
+            debug_line(r->h, "uncollectable", o);
+        if (!rc__type_clears(rc__type(o)) || (r->h->gc.debug & RC_GC_DEBUG_SAVEALL))
+            garbage_append(r->h, o);
+        survive_old(r->h, o);
+        d->v[i] = NULL;
+        kept++;
+    }
+    free(c.n);
+    free(c.flag);
+    free(c.work);
+    return kept;
+}
+
+/* Runs each member's finalizer once, holding a reference so a finalizer
+ * that drops references cannot free a member under our feet.  Returns
+ * whether any ran. */
+static bool run_finalizers(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    bool ran = false;
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o || !rc__type(o)->finalize || (rc__hflags(o) & RC_HF_FINALIZED))
+            continue;
+        rc__hflag_set(o, RC_HF_FINALIZED);
+        o->refcnt++;
+        rc__type(o)->finalize(rc__body(o));
+        ran = true;
+        rc_decref(rc__body(o));   /* may free o: its slot becomes NULL */
+    }
+    return ran;
+}
+
+static int visit_uncount_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc) && c->n[dead_index(ch)] > 0)
+        c->n[dead_index(ch)]--;
+    return 0;
+}
+
+static int visit_reach_dead(void *child, void *arg)
+{
+    dead_counts *c = arg;
+    rc_head *ch = rc__head(child);
+    if (is_cand(ch->gc) && !c->flag[dead_index(ch)]) {
+        c->flag[dead_index(ch)] = true;
+        c->work[c->nwork++] = ch;
+    }
+    return 0;
+}
+
+/* After finalizers: members referenced from outside the dead set again
+ * (resurrected), and everything they reach, survive intact. */
+static void keep_resurrected(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    dead_counts c = {calloc(d->len, sizeof *c.n), calloc(d->len, sizeof *c.flag),
+                     malloc(d->len * sizeof *c.work), 0, r};
+    bool ok = c.n && c.flag && c.work;
+    if (ok) {
+        for (size_t i = 0; i < d->len; i++)
+            if (d->v[i])
+                c.n[i] = d->v[i]->refcnt;
+        for (size_t i = 0; i < d->len; i++)
+            if (d->v[i])
+                rc__traverse(d->v[i], visit_uncount_dead, &c);
+        for (size_t i = 0; i < d->len; i++)
+            if (d->v[i] && c.n[i] > 0 && !c.flag[i]) {
+                c.flag[i] = true;
+                c.work[c.nwork++] = d->v[i];
+            }
+        while (c.nwork > 0)
+            rc__traverse(c.work[--c.nwork], visit_reach_dead, &c);
+    }
+    for (size_t i = 0; i < d->len; i++) {
+        if (d->v[i] && (!ok || c.flag[i])) {
+            survive_old(r->h, d->v[i]);
+            d->v[i] = NULL;
+        }
+    }
+    free(c.n);
+    free(c.flag);
+    free(c.work);
+}
+
+/* Breaks the cycles.  Every member is held by a reference first, so while
+ * the members with clear drop their references none of them dies and no
+ * death cascades through the set.  Then each member whose only reference
+ * left is ours is freed directly — it is finalized and unlinked already, so
+ * its death skips to the end — and a member still referenced (by one not
+ * freed yet, or by a clear that kept something) moves to gen 2, where a
+ * later collection finds it if it is garbage. */
+static size_t clear_dead(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t collected = 0;
+    for (size_t i = 0; i < d->len; i++)
+        if (d->v[i]) {
+            d->v[i]->refcnt++;
+            collected++;
+        }
+    for (size_t i = 0; i < d->len; i++)
+        if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
+            rc__clear(d->v[i]);
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        if (--o->refcnt != 0) {
+            survive_old(r->h, o);
+            d->v[i] = NULL;
+        } else if (rc__hflags(o) & RC_HF_WEAKREFS) {
+            rc__dealloc(o);      /* a callback made a new weakref: the full death */
+        } else {
+            d->v[i] = NULL;
+            o->gc = RC_GC_UNTRACKED;
+            if (rc__type_clears(rc__type(o)))
+                rc__release_and_free(r->h, o);   /* cleared above: nothing to drop */
+            else
+                rc__free_dead(r->h, o);          /* drops what traverse visits */
+        }
+    }
+    return collected;
+}
+
+/* The bulk case: every member is an RC_TYPE_REFS body.  Nothing outside
+ * the dead set refers to a member (such a reference would have made it
+ * reachable), so the references between members need no decref at all:
+ * only those leaving the set are dropped, then every member is freed as it
+ * is met — no holds, no clears, no cascades. */
+static size_t free_dead_refs(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        void **p = (void **)rc__body(o);
+        for (size_t k = 0, nk = rc__nrefs(rc__type(o)); k < nk; k++)
+            if (p[k] && !is_cand(rc__head(p[k])->gc))
+                rc_decref(p[k]);
+    }
+    for (size_t i = 0; i < d->len; i++) {
+        rc_head *o = d->v[i];
+        if (!o)
+            continue;
+        d->v[i] = NULL;
+        if (rc__hflags(o) & RC_HF_WEAKREFS)
+            rc__weak_on_dealloc(r->h, o);   /* made by a callback meanwhile */
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(r->h, o);
+        n++;
+    }
+    return n;
+}
+
+static void save_all(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    for (size_t i = 0; i < d->len; i++) {
+        if (!d->v[i])
+            continue;
+        garbage_append(r->h, d->v[i]);
+        survive_old(r->h, d->v[i]);
+        d->v[i] = NULL;
+    }
+}
+
+/* Returns collected; *uncollectable gets the rest. */
+size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable)
+{
+    rc_heap *h = r->h;
+    dead_set *d = &r->dead;
+    *uncollectable = keep_uncollectable(r);
+    if (h->gc.debug & RC_GC_DEBUG_COLLECTABLE)
+        for (size_t i = 0; i < d->len; i++)
+            if (d->v[i])
+                debug_line(h, "collectable", d->v[i]);
+    if (d->hflags & RC_HF_WEAKREFS)
+        rc__weak_clear_dead(h, d->v, d->len);
+    if (d->finalizers && run_finalizers(r))
+        keep_resurrected(r);
+    if (h->gc.debug & RC_GC_DEBUG_SAVEALL) {
+        size_t n = 0;
+        for (size_t i = 0; i < d->len; i++)
+            n += d->v[i] != NULL;
+        save_all(r);
+        return n;
+    }
+    return d->not_refs ? clear_dead(r) : free_dead_refs(r);
+}

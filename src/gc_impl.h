@@ -1,0 +1,67 @@
+/* Private to the collector's files: gc.c (generations, the passes, one
+ * collection), gc_dead.c (what happens to the dead set), gc_api.c (the gc
+ * module's control surface).  The invariants are written once, at the top
+ * of gc.c; the design is docs/design-gc.md. */
+#ifndef RC_GC_IMPL_H
+#define RC_GC_IMPL_H
+
+#include "internal.h"
+
+#define RC_GC_CAND      0x80000000u
+#define RC_GC_REACHABLE 0x40000000u
+/* A member of the dead set (its index in the low bits).  A full
+ * collection fills the set while it still marks, and counts the members
+ * that marking reaches after all. */
+#define RC_GC_DEAD      0x20000000u
+#define RC_GC_REFS      0x1FFFFFFFu
+/* gc_refs saturate here: such an object is always treated as referenced
+ * from outside (an object with half a billion references is not garbage). */
+#define RC_GC_REFS_SAT  0x1FFFFF00u
+
+_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
+               "candidate words must not collide with the sentinels");
+_Static_assert(RC_GC_INDEX_MAX < RC_GC_CAND, "young indices must not look like candidates");
+
+RC_INLINE bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTINEL_MIN; }
+
+/* The dead vector of the running collection; its members' words hold
+ * their index so a death during the collection can leave a hole. */
+typedef struct rc_dead_set {
+    rc_head **v;
+    size_t    len, cap;
+    /* What the members need, gathered as they join, so the passes over the
+     * set that would find nothing to do are skipped. */
+    unsigned  hflags;        /* union of the members' RC_HF_* flags */
+    bool      clearless;     /* some member's type has no clear */
+    bool      finalizers;    /* some member's type has finalize */
+    bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
+    const rc_type *last_type;/* the type last noted */
+} dead_set;
+
+/* Which objects a collection examines: the young vector from `lo`, and for
+ * a full collection every object in gen 2 too (found by walking the pools). */
+typedef struct gc_run {
+    rc_heap  *h;
+    int       gen;
+    bool      full;
+    uint32_t  lo;           /* first young index in the set */
+    rc_head **stack;        /* mark stack */
+    size_t    sp, stack_cap;
+    bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
+    char     *cursor;       /* the full collection's scan position */
+    size_t    late;         /* dead-set members marked reachable afterwards */
+    size_t    candidates;
+    dead_set  dead;
+} gc_run;
+
+RC_INLINE void survive_old(rc_heap *h, rc_head *o)
+{
+    o->gc = RC_GC_OLD;
+    h->gc.old_count++;
+}
+
+/* gc_dead.c: frees what can be freed of r's dead set; returns how many
+ * were collected and sets *uncollectable. */
+size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
+
+#endif /* RC_GC_IMPL_H */
