@@ -357,7 +357,14 @@ static void test_os_gets_memory_back(void **state)
     size_t back = full > after ? full - after : 0;
     print_message("rss: before %zu MiB, with 4M objects %zu MiB, after free %zu MiB (%.1f%% back)\n",
                   before >> 20, full >> 20, after >> 20, 100.0 * (double)back / (double)took);
+#ifdef RC_ASAN
+    /* Debug builds poison freed blocks for AddressSanitizer, whose shadow
+     * pages (an eighth of what was poisoned) stay resident: RSS measures
+     * the sanitizer there, not the allocator. */
+    print_message("AddressSanitizer build: the 90%% figure is checked in plain builds\n");
+#else
     assert_true(back * 10 >= took * 9);
+#endif
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
     assert_true(mi.arenas <= 1 + 4);
