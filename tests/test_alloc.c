@@ -710,7 +710,7 @@ static void test_print_stats(void **state)
     rc_heap_print_stats(h, f);
     fclose(f);
     assert_non_null(strstr(text, "Small block threshold = 1024, in 40 size classes."));
-    assert_non_null(strstr(text, "    2     48           1             100"));
+    assert_non_null(strstr(text, "    2     48           1             100           156           4800\n"));
     assert_non_null(strstr(text, "# arenas allocated current              =                     1"));
     assert_non_null(strstr(text, "# large raw buffers (malloc)            =                     1"));
     free(text);
