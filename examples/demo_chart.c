@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     plbox("bcnst", 0, 0, "bcnstlv", 0, 0);
     pllab(argv[4], argv[5], argv[3]);
     draw(&t, group);
-    plend();
+    plend1();               /* like recycle plot: plend would unload the drivers and leak in libltdl */
     for (int c = 0; c < t.ncols; c++)
         free(t.v[c]);
     return 0;

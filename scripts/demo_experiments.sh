@@ -34,9 +34,9 @@ run_py_profiles() {
     py_profile baseline.py list list || true
     py_profile baseline.py array array || true
     py_profile gc_disabled.py gc_disabled || true
-    # Seed 001's puzzle: where did mprof's brackets go?  A tiny run with
+    # Seed 001's puzzle: where did mprof's brackets go?  The same run with
     # gc.enable() before exit, to count the FUNC lines that arrive.
-    DEMO_N=1000 DEMO_SLEEP_MS=10 py_profile gc_disabled.py gc_reenabled reenable || true
+    py_profile gc_disabled.py gc_reenabled reenable || true
     py_profile cycle_gc_disabled.py cycle_gc_disabled || true
     py_profile cycle_gc_enabled.py cycle_gc_enabled || true
     return 0
@@ -80,7 +80,7 @@ calls_rows() {
     calls "$f" | awk -v l="$label" '
         { c++; mx[c] = $1; after[c] = $2 }
         END {
-            if (c == 1) { printf "%s|%.1f|(no brackets in the file; peak %.1f)||\n", l, mx[1], after[1]; exit }
+            if (c == 1) { printf "%s|—|(no brackets in the file; peak %.1f)||\n", l, after[1]; exit }
             printf "%s|%.1f", l, mx[c]
             for (i = 1; i <= 3; i++) printf "|%s", i < c ? sprintf("%.1f → %.1f", mx[i], after[i]) : ""
             printf "\n"
@@ -112,7 +112,7 @@ exp_baseline() {
     if ! ran baseline_list list; then section_end; return; fi
     read -r base m1 x1 _ < <(call_levels "$out/c_list.dat")
     para "\`examples/baseline_list.c\` calls \`average_random\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
-    para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS. The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
+    para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS, keeping a few as spares for the next call ($(awk -v a="$x1" -v b="$base" 'BEGIN { printf "%.1f", a - b }') MiB more than before the call). The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
     calls_table "recycle list" "$out/c_list.dat" "recycle array" "$out/c_array.dat" \
                 "CPython list" "$out/py_list.dat" "CPython numpy array" "$out/py_array.dat"
     [ -s "$out/py_list.dat" ] || py_missing mprof list
@@ -133,11 +133,13 @@ exp_gc_disabled() {
         local off on
         off=$(grep -c '^FUNC' "$out/py_gc_disabled.dat" || true)
         on=$(grep -c '^FUNC' "$out/py_gc_reenabled.dat" 2>/dev/null || true)
-        para "CPython's plot shows the bumps but no brackets — what seed 001 saw (\"the gc package is messing with the brackets … No idea what is going on here\"). memory_profiler writes its FUNC lines when the script ends, through an output file it never closes, so they reach the disk only when that file object is finalized; with the collector still disabled at exit they never do. This run checks it: the .dat file got ${off} FUNC lines with gc disabled at exit, and ${on:-no} when a short run of the same script calls \`gc.enable()\` before it ends. recycle's brackets are each written with one \`write(2)\` as they close, so nothing the program does to its collector can lose them."
+        para "CPython's plot shows the bumps but no brackets — what seed 001 saw (\"the gc package is messing with the brackets … No idea what is going on here\"). memory_profiler writes its FUNC lines when the script ends, through an output file it never closes, so they reach the disk only when that file object is finalized; with the collector still disabled at exit they never do. This run checks it: the .dat file got ${off} FUNC lines with gc disabled at exit, and ${on:-no} when the same script calls \`gc.enable()\` before it ends. recycle's brackets are each written with one \`write(2)\` as they close, so nothing the program does to its collector can lose them."
     else
         py_missing mprof gc_disabled
     fi
-    profile_figures gc_disabled "rc_gc_disable, list of $DEMO_N ints"
+    profile_figures gc_disabled "collector disabled, list of $DEMO_N ints"
+    [ -s "$out/py_gc_reenabled.png" ] &&
+        figure "$out/py_gc_reenabled.png" "CPython: the same script ending with gc.enable(): the brackets are back"
     section_end
 }
 
@@ -188,7 +190,8 @@ exp_manual_collect() {
     show_output "$f"
     calls_table "recycle" "$out/c_manual_collect.dat" "CPython" "$out/py_manual_collect.dat"
     [ -s "$out/py_manual_collect.dat" ] || py_missing mprof manual_collect
-    profile_figures manual_collect "rc_gc_collect before the third call"
+    profile_figures manual_collect "a manual collection between the second and the third call"
+    profile_figures manual_collect_array "the same with int64 arrays (the seed's numpy arrays)"
     section_end
 }
 
@@ -254,8 +257,14 @@ exp_monte_carlo() {
         "recycle (rc_trace)|$(result "$f" walk_peak)|$(result "$f" dist_peak)" \
         "CPython (tracemalloc)|$( [ -s "$p" ] && result "$p" walk_peak)|$( [ -s "$p" ] && result "$p" dist_peak)" \
         "seed 000 (CPython, its own BaseLibrary)|46826457|12909956"
+    para "recycle, \`examples/monte_carlo.c\`:"
     show_output "$f"
-    if [ -s "$p" ]; then show_output "$p"; else py_missing py monte_carlo; fi
+    if [ -s "$p" ]; then
+        para "CPython, \`examples/python/monte_carlo.py\` (tracemalloc):"
+        show_output "$p"
+    else
+        py_missing py monte_carlo
+    fi
     section_end
 }
 

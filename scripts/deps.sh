@@ -8,6 +8,7 @@ packages=(
   libcmocka-dev                      # tests
   libgc-dev libmimalloc-dev libjemalloc-dev   # benchmark anchors
   python3 python3-memory-profiler python3-objgraph python3-matplotlib  # CPython anchors, mprof
+  python3-numpy graphviz             # demo: CPython's array variant; dot for objgraph
   libplplot-dev plplot-driver-cairo  # charts (recycle plot)
   libgraphviz-dev                    # object graphs (show_refs)
   libdw-dev libunwind-dev            # native stacks for the tracer
