@@ -348,7 +348,11 @@ int     rc_float_value(const void *o, double *out);  /* floats, ints and bools *
  * run time with rc_str_format are interned only by rc_str_intern. */
 void   *rc_str_new(rc_heap *h, const char *utf8);
 void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
-void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_format(rc_heap *h, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
 void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
 bool    rc_str_is_interned(const void *str);
@@ -518,8 +522,10 @@ int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
 /* Python's a < b: 1/0, or RC_ETYPE between unordered types ("'<' not
  * supported between instances of 'str' and 'int'"). */
 int     rc_less(const void *a, const void *b);
-int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
-void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable; user types: identity */
+/* copy.copy: immutables return themselves.  Iterators, generators, views
+ * and user types are RC_ENOTSUP (NULL), as copy raises TypeError. */
+void   *rc_copy(void *o);
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
 const char *rc_type_name(const void *o);
 /* len(o): elements (code points for a str); RC_ETYPE when o has no len. */

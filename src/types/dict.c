@@ -20,7 +20,7 @@ static unsigned ixw_for(unsigned log2size)
 }
 static size_t table_bytes(unsigned log2size)
 {
-    return ((size_t)1 << log2size) * ixw_for(log2size) + usable_for(log2size) * sizeof(rc_dentry);
+    return rc__dict_index_bytes(log2size, ixw_for(log2size)) + usable_for(log2size) * sizeof(rc_dentry);
 }
 
 static int64_t ix_get(const rc_dict_obj *d, size_t i)

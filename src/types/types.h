@@ -220,9 +220,14 @@ int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
 /* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
 const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
+/* Bytes of the index array, rounded up so the entries after it stay 8-aligned. */
+RC_INLINE size_t rc__dict_index_bytes(unsigned log2size, unsigned ixw)
+{
+    return ((((size_t)1 << log2size) * ixw) + 7) & ~(size_t)7;
+}
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
-    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
+    return (rc_dentry *)(void *)(d->table + rc__dict_index_bytes(d->log2size, d->ixw));
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);
