@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define FUNC_NAME "average_random"
+#define FUNC_NAME "average_ints"
 
 static char out_dir[1024];
 
