@@ -11,6 +11,8 @@ CMAKE_FLAGS += -DRC_SANITIZE=ON
 endif
 CMAKE_FLAGS += -DRC_DEBUG=$(DEBUG)
 
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all deps configure build test demo bench install clean fuzz
 
 all: build

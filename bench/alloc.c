@@ -18,6 +18,8 @@
  * Boehm GC allocates with GC_MALLOC and drops references instead of freeing,
  * as a collected program does.  CPython runs the same loops with bytes
  * objects of the same sizes and __slots__ tree nodes, timed inside python.
+ * Times are thread CPU time (user + system), best of REPS runs: the machine
+ * is shared, and wall time would also count other processes.
  */
 #include <recycle.h>
 
@@ -71,10 +73,12 @@ typedef struct ops {
 
 static uint16_t sizes[NSIZES];
 
+/* CPU time of this thread (user + system): the machine is shared, and wall
+ * time would count the time other processes ran. */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -140,9 +144,8 @@ HOT uint64_t run_fifo(const ops *o, void **v)
 
 /* Returns the pairs done; *payload gets the bytes live at the end and
  * *rss the resident growth measured then. */
-HOT uint64_t run_random(const ops *o, void **v, size_t *payload, size_t *rss, size_t rss0)
+HOT uint64_t run_random(const ops *o, void **v, size_t *len, size_t *payload, size_t *rss, size_t rss0)
 {
-    size_t *len = calloc(SLOTS, sizeof *len);
     uint64_t x = 88172645463325252ull;
     size_t k = 0, live = 0;
     for (size_t i = 0; i < SLOTS; i++, k++) {
@@ -165,7 +168,6 @@ HOT uint64_t run_random(const ops *o, void **v, size_t *payload, size_t *rss, si
     *rss = rss_bytes() - rss0;
     for (size_t i = 0; i < SLOTS; i++)
         o->free(v[i]);
-    free(len);
     return SLOTS + RANDOM_STEPS;
 }
 
@@ -273,12 +275,16 @@ HOT void run_cell(const ops *o, int pat)
     if (!v)
         die("out of memory");
     memset(v, 0, sizeof(void *) * SLOTS);
+    size_t *len = calloc(SLOTS, sizeof *len);     /* resident before the baseline */
+    if (!len)
+        die("out of memory");
+    memset(len, 1, SLOTS * sizeof *len);
     size_t payload = 0, rss = 0, rss0 = rss_bytes();
     uint64_t t0 = now_ns(), n = 0;
     switch (pat) {
     case 0: n = run_lifo(o, v); break;
     case 1: n = run_fifo(o, v); break;
-    case 2: n = run_random(o, v, &payload, &rss, rss0); break;
+    case 2: n = run_random(o, v, len, &payload, &rss, rss0); break;
     case 3: n = run_trees(o); break;
     case 4: n = o->alloc == rc_a ? run_object_trees() : run_trees(o); break;
     }
@@ -288,6 +294,7 @@ HOT void run_cell(const ops *o, int pat)
         GC_FREE(v);
     else
         free(v);
+    free(len);
 }
 
 static const ops rc_ops = {rc_a, rc_f, rc_make, rc_free_tree}, gl_ops = {gl_a, gl_f, gl_make, gl_free_tree},
@@ -423,11 +430,12 @@ static const char python_script[] =
     "rss = payload = 0\n"
     "for name, fn in (('lifo', lifo), ('fifo', fifo), ('random', rand), ('trees', trees)):\n"
     "    rss = payload = 0\n"
-    "    t0 = time.perf_counter_ns()\n"
+    "    t0 = time.thread_time_ns()\n"
     "    n = fn()\n"
-    "    t = time.perf_counter_ns() - t0\n"
+    "    t = time.thread_time_ns() - t0\n"
     "    print('%%s %%.3f %%d %%d' %% (name, t / n, rss, payload), flush=True)\n";
 
+/* CPython runs the same loops, timed inside python by its thread CPU time. */
 static void run_python(cell out[NPAT])
 {
     char script[sizeof python_script + 256];

@@ -145,6 +145,13 @@ int main(int argc, char **argv)
     bool have_py = run_python(n, py);
     printf("bench/types: %zu operations each, best of %d; CPython %s\n", n, ROUNDS,
            have_py ? "= /usr/bin/python3, timed inside Python (bench/anchors/types.py)" : "unavailable");
+    FILE *la = fopen("/proc/loadavg", "r");
+    double load = -1;
+    if (la) {
+        if (fscanf(la, "%lf", &load) != 1) load = -1;
+        fclose(la);
+    }
+    if (load >= 0) printf("(load average %.1f: other processes share the CPUs; both sides ran under it)\n", load);
     printf("%-24s %14s %14s %10s\n", "operation", "recycle ns/op", "CPython ns/op", "speedup");
     for (int i = 0; i < NOPS; i++) {
         double ours = best[i] * 1e9 / (double)n;

@@ -1,7 +1,8 @@
 /* Operation-sequence fuzzer: the input bytes are a program of graph edits
  * (create, link, unlink, take and drop external references, collect any
  * generation, weakrefs with callbacks, finalizers that resurrect, freeze,
- * gc.garbage, failing allocations) run against a heap and against a model
+ * gc.garbage, failing allocations, collections started from finalizers
+ * and weakref callbacks) run against a heap and against a model
  * of the same graph (tests/test_gc_model.c's idea, with every feature the
  * collector has).  After every operation:
  *   - rc_heap_check passes;
@@ -42,6 +43,7 @@ static struct {
     void    *wr[MAXW];
     int16_t  wr_target[MAXW];
     uint32_t nwr, callbacks;
+    bool     reenter;        /* finalizers and weakref callbacks call rc_gc_collect */
     const uint8_t *in;
     size_t   left;
 } M;
@@ -101,6 +103,8 @@ static void mnode_finalize(void *self)
     uint32_t id = ((mnode *)self)->id;
     CHECK(!M.finalized[id], "object %u finalized twice (PEP 442: at most once)", id);
     M.finalized[id] = 1;
+    if (M.reenter)
+        rc_gc_collect(M.h, 2);      /* 0 during a collection; a full one during a plain death */
     if (M.resurrect[id]) {          /* store a new reference: resurrection */
         rc_incref(self);
         M.ext[id]++;
@@ -262,6 +266,8 @@ static void weak_callback(void *wr, void *ctx)
     (void)ctx;
     CHECK(rc_weakref_get(wr) == NULL, "weakref callback ran before the weakref was cleared");
     M.callbacks++;
+    if (M.reenter)
+        rc_gc_collect(M.h, 1);
 }
 
 static void op_weakref(void)
@@ -304,7 +310,10 @@ static void op_collect(void)
 
 static void op_gc_state(void)
 {
-    switch (byte() % 4) {
+    switch (byte() % 5) {
+    case 4:
+        M.reenter = !M.reenter;
+        break;
     case 0:
         rc_gc_freeze(M.h);
         for (uint32_t id = 0; id < M.n; id++)

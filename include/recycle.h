@@ -519,6 +519,11 @@ int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
 void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
 const char *rc_type_name(const void *o);
+/* len(o): elements (code points for a str); RC_ETYPE when o has no len. */
+ptrdiff_t rc_len(const void *o);
+/* x in container: 1/0, <0 on error.  Substrings for str and bytes; other
+ * iterables are iterated (which consumes an iterator or generator). */
+int     rc_contains(void *container, const void *x);
 
 /* ==== end section: built-in types ==== */
 
@@ -551,8 +556,9 @@ size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
 /* Number of blocks traced now. */
 size_t rc_trace_count(const rc_heap *h);
 
-/* One frame of a traceback.  filename is "<unknown>" and lineno 0 when the
- * place has no debug information (func may still be known). */
+/* One frame of a traceback.  Without a line table lineno is 0 and filename
+ * is "module(function)" when the symbol is known, else the module's path,
+ * else "<unknown>". */
 typedef struct rc_frame {
     const char *filename;
     int         lineno;
@@ -688,7 +694,8 @@ void rc_profile_scope_end_(int *unused);
  * table, so no -rdynamic is needed. */
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
-/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB. */
+/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB.
+ * PEAK, CHLDPEAK and EXIT records are recycle's; mprof skips them. */
 typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
     char  *name;
@@ -759,9 +766,9 @@ void rc_mprof_names_free(char **names, size_t n);
 char *rc_mprof_resolve(const char *dir, const char *arg);
 
 /* The sampler (src/sampler.c): runs or attaches to a process and writes a
- * .dat file while it lives.  Between two samples it also records the true
- * maximum resident size (VmHWM, reset through /proc/PID/clear_refs) as a
- * PEAK line whenever it exceeds both samples. */
+ * .dat file while it lives.  When the samples missed a peak between two
+ * ticks it records its true height as a PEAK line (from VmHWM, reset
+ * through /proc/PID/clear_refs after each such peak; docs/profiler.md). */
 typedef struct rc_sampler_opts {
     double      interval;          /* seconds between samples; 0: 0.1 */
     bool        include_children;  /* -C: MEM is the sum over the process tree */
@@ -814,7 +821,9 @@ typedef struct rc_plot_frame {
 } rc_plot_frame;
 void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
- * brackets, as mprof).  RC_EINVAL: unknown output extension. */
+ * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
+ * window; the reason goes to diag when not NULL.  PLplot keeps global
+ * state: one rc_plot at a time per process. */
 int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
             rc_plot_frame *frame, FILE *diag);
 

@@ -21,18 +21,27 @@
  * ---------------------------------------------------------------------- */
 
 /* Pops p's first free block (p has one).  When the free list runs out the
- * next never-used block joins it, so the walked region [first, top) grows
- * on demand; a pool with no block left leaves its class list. */
+ * next never-used blocks of its page join it, so the walked region
+ * [first, top) grows on demand; a pool with no block left leaves its class
+ * list. */
 static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
-    if (p->top > p->limit) {
+    char *first = p->top;
+    if (first > p->limit) {
         rc__pool_unlink(st, p);
         return NULL;
     }
-    char *next = p->top;
-    p->top += size;
-    rc__mark_free(next, NULL);
-    return next;
+    /* Every block that starts in the page of the first one, linked in
+     * order: carving touches no page a block was not going to touch. */
+    char *page_end = (char *)(((uintptr_t)first | (RC_CARVE_PAGE - 1)) + 1);
+    char *last = page_end - 1 < p->limit ? page_end - 1 : p->limit;
+    size_t n = (size_t)(last - first) / size + 1;
+    char *b = first;
+    for (size_t i = 1; i < n; i++, b += size)
+        rc__mark_free(b, b + size);
+    rc__mark_free(b, NULL);
+    p->top = b + size;
+    return first;
 }
 
 RC_INLINE char *pop_block(struct rc_alloc_state *st, rc_pool *p, size_t size)

@@ -118,6 +118,10 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
 /* a is wholly free and unlinked. */
 static void arena_release(struct rc_alloc_state *st, rc_arena *a)
 {
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++)
+            if (st->hint[k][c] && rc__arena_of(st->hint[k][c]) == a->base)
+                st->hint[k][c] = NULL;
     size_t at = arena_slot(st, a->base);
     memmove(st->arenas + at, st->arenas + at + 1, (st->narenas - at - 1) * sizeof *st->arenas);
     st->narenas--;
@@ -163,20 +167,46 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
  * Pools
  * ---------------------------------------------------------------------- */
 
-/* A pool from the arena with the fewest free pools, so others drain. */
-/* Takes a pool off a's free list, preferring one last carved for the same
- * kind and class (it needs no re-carving); the list is at most 64 entries
- * in one descriptor page. */
-static rc_pool *take_free_pool(rc_arena *a, int kind, unsigned cls)
+/* True when every pool of a is free or reserved, some reserved: an idle
+ * arena, counted with the spares. */
+static bool arena_idle(const rc_arena *a)
 {
-    rc_pool **link = &a->freepools;
-    for (rc_pool **l = link; *l; l = &(*l)->next)
-        if ((*l)->last_kind == kind && (*l)->cls == cls) {
-            link = l;
-            break;
-        }
-    rc_pool *p = *link;
-    *link = p->next;
+    return a->nempty && a->nfree + a->nempty == RC_POOLS_PER_ARENA;
+}
+
+/* A pool from the arena with the fewest free pools, so others drain. */
+/* a's free pools form a list doubly linked through next/prev. */
+static void free_pool_unlink(rc_arena *a, rc_pool *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        a->freepools = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+}
+
+static bool carved_for(const rc_pool *p, int kind, unsigned cls)
+{
+    return p->kind == RC_KIND_FREE && p->last_kind == kind && p->cls == cls;
+}
+
+/* Takes a pool off a's free list, preferring one carved for the same kind
+ * and class (it keeps its blocks and free list, so it needs no carving):
+ * the one last given back, else one among the first few, else the first. */
+static rc_pool *take_free_pool(struct rc_alloc_state *st, rc_arena *a, int kind, unsigned cls)
+{
+    rc_pool *p = st->hint[kind_index(kind)][cls];
+    if (!p || p->arena != a || !carved_for(p, kind, cls)) {
+        p = a->freepools;
+        int looked = 0;
+        for (rc_pool *q = p; q && looked < 16; q = q->next, looked++)
+            if (carved_for(q, kind, cls)) {
+                p = q;
+                break;
+            }
+    }
+    free_pool_unlink(a, p);
     return p;
 }
 
@@ -192,7 +222,8 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     else if (!(a = arena_new(h, st)))
         return NULL;
     arena_unlink(st, a);
-    rc_pool *p = a->freepools ? take_free_pool(a, kind, cls) : rc__pool_at(a->base, a->nextpool++);
+    st->nidle -= arena_idle(a);
+    rc_pool *p = a->freepools ? take_free_pool(st, a, kind, cls) : rc__pool_at(a->base, a->nextpool++);
     a->nfree--;
     arena_link(st, a);
     p->heap = h;
@@ -203,9 +234,13 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
 static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
 {
     rc_arena *a = p->arena;
+    st->hint[kind_index(p->kind)][p->cls] = p;
     p->kind = RC_KIND_FREE;
     arena_unlink(st, a);
+    p->prev = NULL;
     p->next = a->freepools;
+    if (p->next)
+        p->next->prev = p;
     a->freepools = p;
     a->nfree++;
     if (a->nfree < RC_POOLS_PER_ARENA) {
@@ -247,31 +282,41 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
 static void arena_drop_reserve(struct rc_alloc_state *st, rc_arena *a)
 {
     for (int k = 0; k < 2; k++)
-        for (unsigned c = 0; c < RC_NCLASSES; c++) {
-            rc_pool *r = st->reserve[k][c];
-            if (!r || r->arena != a)
-                continue;
-            st->reserve[k][c] = NULL;
-            bool last = --a->nempty == 0;
-            pool_give_back(st, r);        /* the last one may release a */
-            if (last)
-                return;
-        }
+        for (unsigned c = 0; c < RC_NCLASSES; c++)
+            for (rc_pool **link = &st->reserve[k][c]; *link;) {
+                rc_pool *r = *link;
+                if (r->arena != a) {
+                    link = &r->next;
+                    continue;
+                }
+                *link = r->next;
+                st->nreserve[k][c]--;
+                bool last = --a->nempty == 0;
+                pool_give_back(st, r);    /* the last one may release a */
+                if (last)
+                    return;
+            }
 }
 
 void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
 {
     rc_arena *a = p->arena;
-    rc_pool **reserve = &st->reserve[kind_index(p->kind)][p->cls];
+    int k = kind_index(p->kind);
     rc__pool_unlink(st, p);
-    if (!*reserve && a->nfree + a->nempty + 1 < RC_POOLS_PER_ARENA) {
-        *reserve = p;
+    bool last = a->nfree + a->nempty + 1 == RC_POOLS_PER_ARENA;   /* the arena's last used pool */
+    /* Reserve it -- also when it was the arena's last used pool, if the
+     * arena may stay as one of the arena_spare spares (it is then idle). */
+    if (st->nreserve[k][p->cls] < RC_RESERVE_POOLS && (!last || st->nspare + st->nidle < st->spare_max)) {
+        p->next = st->reserve[k][p->cls];
+        st->reserve[k][p->cls] = p;
+        st->nreserve[k][p->cls]++;
         a->nempty++;
+        st->nidle += last;
         return;
     }
-    bool arena_empty = a->nempty && a->nfree + a->nempty + 1 == RC_POOLS_PER_ARENA;
+    bool drop = last && a->nempty;
     pool_give_back(st, p);
-    if (arena_empty)
+    if (drop)
         arena_drop_reserve(st, a);
 }
 
@@ -283,7 +328,9 @@ char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
     rc_pool **reserve = &st->reserve[kind_index(kind)][cls];
     rc_pool *p = *reserve;
     if (p) {
-        *reserve = NULL;
+        *reserve = p->next;
+        st->nreserve[kind_index(kind)][cls]--;
+        st->nidle -= arena_idle(p->arena);
         p->arena->nempty--;
         rc__pool_relink(st, p);
     } else {

@@ -5,6 +5,14 @@
 
 #define FAIL(...) return rc__error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
 
+static bool in_reserve(rc_pool *head, const rc_pool *p, size_t max)
+{
+    for (size_t n = 0; head && n <= max; head = head->next, n++)
+        if (head == p)
+            return true;
+    return false;
+}
+
 static bool in_list(rc_pool *head, const rc_pool *p)
 {
     for (; head; head = head->next)
@@ -36,7 +44,7 @@ static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *request
     if (nfree + p->used != carved)
         FAIL("pool %p: %zu used + %zu free != %zu carved blocks", at, (size_t)p->used, nfree, carved);
     rc_pool *head = st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
-    bool listed = in_list(head, p), reserved = st->reserve[RC_KIND_INDEX(p->kind)][p->cls] == p;
+    bool listed = in_list(head, p), reserved = in_reserve(st->reserve[RC_KIND_INDEX(p->kind)][p->cls], p, RC_RESERVE_POOLS);
     if (p->used == 0 ? !reserved || listed : reserved || listed != (p->free != NULL))
         FAIL("pool %p (%zu used, %s) is %slisted and %sreserved", at, (size_t)p->used,
              p->free ? "not full" : "full", listed ? "" : "not ", reserved ? "" : "not ");
@@ -63,7 +71,7 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
         int rv = check_pool(h, a, p, requested);
         if (rv)
             return rv;
-        reserved += h->alloc->reserve[RC_KIND_INDEX(p->kind)][p->cls] == p;
+        reserved += p->used == 0;         /* check_pool: empty pools are reserved */
     }
     if (reserved != a->nempty)
         FAIL("arena %p: nempty %u but %zu reserved pools", (void *)a->base, (unsigned)a->nempty, reserved);
@@ -98,13 +106,15 @@ static int check_large(rc_heap *h, size_t *requested)
 int rc__alloc_check(rc_heap *h)
 {
     struct rc_alloc_state *st = h->alloc;
-    size_t requested = 0, nempty = 0;
+    size_t requested = 0, nempty = 0, idle = 0;
     for (size_t i = 0; i < st->narenas; i++) {
         if (i && st->arenas[i - 1]->base >= st->arenas[i]->base)
             FAIL("arena table out of address order at %zu", i);
         int rv = check_arena(h, st->arenas[i], &requested, &nempty);
         if (rv)
             return rv;
+        const rc_arena *a = st->arenas[i];
+        idle += a->nempty && a->nfree + a->nempty == RC_POOLS_PER_ARENA;
     }
     for (int k = 0; k < 2; k++)
         for (unsigned c = 0; c < RC_NCLASSES; c++)
@@ -118,6 +128,17 @@ int rc__alloc_check(rc_heap *h)
         FAIL("blocks in use hold %zu bytes, %zu counted as requested", requested, rc__requested(st));
     if (st->cap - st->room_low < requested)
         FAIL("peak %zu below requested %zu", st->cap - st->room_low, requested);
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++) {
+            size_t n = 0;
+            for (rc_pool *p = st->reserve[k][c]; p && n <= RC_RESERVE_POOLS; p = p->next, n++)
+                if (p->kind != k + 1 || p->cls != c || p->used)
+                    FAIL("reserve %d/%u: pool %p is out of place", k + 1, c, (void *)p);
+            if (n != st->nreserve[k][c])
+                FAIL("reserve %d/%u holds %zu pools, %u counted", k + 1, c, n, (unsigned)st->nreserve[k][c]);
+        }
+    if (idle != st->nidle)
+        FAIL("%zu idle arenas, %zu counted", idle, st->nidle);
     size_t spare = 0;
     for (rc_arena *a = st->by_free[RC_POOLS_PER_ARENA]; a; a = a->next)
         spare++;

@@ -19,11 +19,14 @@
  *          for the same kind and class it needs no re-carving.
  *   lists  st->usedpools[kind][class]: the pools of that kind and class that
  *          have a free block (free != NULL).  Full pools are in no list.  An
- *          emptied pool leaves its list; one per kind and class is kept in
- *          st->reserve (so alloc/free around a pool boundary does not churn),
+ *          emptied pool leaves its list; up to RC_RESERVE_POOLS per kind and
+ *          class are kept in st->reserve (so alloc/free around a pool
+ *          boundary does not churn),
  *          counted in arena->nempty; the others go back to their arena.
  *          When an arena's pools are all free or reserved, its reserved pools
- *          go back too, so an arena whose blocks are all free is wholly free.
+ *          go back too, so an arena whose blocks are all free is wholly free
+ *          -- unless it may stay as a spare: an idle arena (st->nidle) keeps
+ *          its reserve and counts against cfg.arena_spare like a free one.
  *          st->by_free[k]: arenas with exactly k free pools (1..POOLS);
  *          new pools come from the arena with the fewest free pools, so the
  *          emptier arenas drain and can go back to the OS (pymalloc's
@@ -60,6 +63,8 @@
 #define RC_SMALL_MAX       1024       /* biggest pooled block */
 #define RC_NCLASSES        40         /* 16..512 step 16, then 576..1024 step 64 */
 #define RC_LARGE_PREFIX    48
+#define RC_CARVE_PAGE      4096       /* never-used blocks are linked a page at a time */
+#define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
@@ -78,7 +83,7 @@ typedef struct rc_arena rc_arena;
 typedef struct rc_pool {
     rc_heap        *heap;
     rc_arena       *arena;
-    struct rc_pool *next, *prev;      /* usedpools list, or arena->freepools (next only) */
+    struct rc_pool *next, *prev;      /* usedpools list, reserve (next only) or arena->freepools */
     char           *free;             /* first free block; NULL when full */
     char           *top;              /* first never-used block */
     char           *limit;            /* last address a block may start at */
@@ -93,7 +98,7 @@ _Static_assert(sizeof(rc_pool) == RC_POOL_DESC, "pool descriptors are 64 bytes")
 struct rc_arena {
     char     *base;
     rc_arena *next, *prev;            /* st->by_free[nfree] list */
-    rc_pool  *freepools;              /* emptied pools, linked by next */
+    rc_pool  *freepools;              /* emptied pools, linked by next and prev */
     uint32_t  nfree;                  /* emptied + never-used pools */
     uint32_t  nextpool;               /* pools from here on were never used */
     uint32_t  nempty;                 /* pools of this arena in st->reserve */
@@ -139,7 +144,9 @@ struct rc_alloc_state {
     bool      walking;                /* a span walk is running */
     bool      capping;                /* collecting to get under max_bytes */
 
-    rc_pool  *reserve[2][RC_NCLASSES];
+    rc_pool  *reserve[2][RC_NCLASSES];  /* emptied pools kept, linked by next */
+    uint8_t   nreserve[2][RC_NCLASSES];
+    rc_pool  *hint[2][RC_NCLASSES];     /* pool last given back per kind and class */
     const uint64_t *arena_bits[RC_BITS_L1];
 
     /* Arenas. */
@@ -148,6 +155,7 @@ struct rc_alloc_state {
     rc_arena *by_free[RC_POOLS_PER_ARENA + 1];
     uint64_t  by_free_mask;           /* bit k-1: by_free[k] non-empty, k < POOLS */
     size_t    nspare;                 /* arenas in by_free[POOLS] */
+    size_t    nidle;                  /* arenas whose pools are all free or reserved */
     size_t    spare_max, linger_max;
     size_t    arenas_total, arenas_freed, arenas_highwater;
 

@@ -23,6 +23,16 @@ typedef struct census {
     char      why[200];
 } census;
 
+/* The type name of an object whose type pointer may be wild. */
+static const char *checked_type_name(const rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    const char *name = NULL;
+    if ((uintptr_t)t < 4096 || !rc__os_read_safe(&t->name, &name, sizeof name) || !name)
+        return "?";
+    return name;
+}
+
 static int fail(rc_heap *h, census *c, const rc_head *o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -38,7 +48,7 @@ static int fail(rc_heap *h, census *c, const rc_head *o, const char *fmt, ...)
     c->bad = o;
     if (o)
         return rc__error(h, RC_EINVAL, "rc_heap_check: %s object at %p: %s",
-                         rc__safe_type_name(rc__body(o)), rc__body(o), c->why);
+                         checked_type_name(o), rc__body(o), c->why);
     return rc__error(h, RC_EINVAL, "rc_heap_check: %s", c->why);
 }
 
@@ -95,7 +105,7 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
 {
     const rc_type *t = rc__type(o);
     const rc_gc_state *gc = &h->gc;
-    if ((uintptr_t)t < 4096 || !t->name)
+    if (!strcmp(checked_type_name(o), "?"))
         return fail(h, c, o, "type pointer %p is not an rc_type", (const void *)t);
     if (rc__object_heap(o) != h)
         return fail(h, c, o, "its block belongs to heap %p", (void *)rc__object_heap(o));

@@ -39,19 +39,8 @@
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
-    if (n <= gc->young_cap)
-        return true;
-    size_t cap = gc->young_cap ? gc->young_cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    if (cap > (size_t)RC_GC_INDEX_MAX + 1)
-        return false;
-    rc_head **v = realloc(gc->young, cap * sizeof *v);
-    if (!v)
-        return false;
-    gc->young = v;
-    gc->young_cap = cap;
-    return true;
+    return rc__vec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, 1024,
+                           (size_t)RC_GC_INDEX_MAX + 1);
 }
 
 /* Links o into gen 0.  Should the vector not grow (out of memory), o goes
@@ -247,15 +236,10 @@ static void subtract_refs(gc_run *r)
 
 static void push(gc_run *r, rc_head *o)
 {
-    if (r->sp == r->stack_cap) {
-        size_t cap = r->stack_cap ? r->stack_cap * 2 : 4096;
-        rc_head **s = realloc(r->stack, cap * sizeof *s);
-        if (!s) {
-            r->overflow = true;   /* o stays marked; the rescan finds it */
-            return;
-        }
-        r->stack = s;
-        r->stack_cap = cap;
+    if (RC_UNLIKELY(r->sp == r->stack_cap) &&
+        !rc__vec_reserve(&r->stack, &r->stack_cap, r->sp + 1, sizeof *r->stack, 4096, SIZE_MAX)) {
+        r->overflow = true;   /* o stays marked; the rescan finds it */
+        return;
     }
     r->stack[r->sp++] = o;
 }
@@ -272,12 +256,17 @@ RC_INLINE int visit_mark(void *child, void *arg)
     return 0;
 }
 
+/* Empties the mark stack, traversing each object with VISIT (inlined for
+ * RC_TYPE_REFS bodies, so each marking flavour gets its own loop). */
+#define DRAIN(r, VISIT)                                   \
+    while ((r)->sp > 0) {                                 \
+        rc_head *top_ = (r)->stack[--(r)->sp];            \
+        RC_FOR_EACH_CHILD(top_, VISIT, r);                \
+    }
+
 static void drain(gc_run *r)
 {
-    while (r->sp > 0) {
-        rc_head *o = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(o, visit_mark, r);
-    }
+    DRAIN(r, visit_mark);
 }
 
 /* Out of memory for the stack: some marked objects were never scanned.
@@ -313,13 +302,7 @@ static void mark_reachable(gc_run *r)
 
 static RC_NOINLINE bool dead_grow(dead_set *d)
 {
-    size_t cap = d->cap ? d->cap * 2 : 256;
-    rc_head **v = realloc(d->v, cap * sizeof *v);
-    if (!v)
-        return false;
-    d->v = v;
-    d->cap = cap;
-    return true;
+    return rc__vec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
 }
 
 static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
@@ -402,10 +385,7 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
 
 static void drain_scan(gc_run *r)
 {
-    while (r->sp > 0) {
-        rc_head *o = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
-    }
+    DRAIN(r, visit_mark_scan);
 }
 
 /* Members of the dead set that marking reached after they joined move to

@@ -163,14 +163,8 @@ int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
     rc_gc_state *gc = &h->gc;
     if (!cb)
         return rc__error(h, RC_EINVAL, "rc_gc_callback_add: NULL callback");
-    if (gc->ncallbacks == gc->callbacks_cap) {
-        size_t cap = gc->callbacks_cap ? gc->callbacks_cap * 2 : 4;
-        struct rc_gc_cb *v = realloc(gc->callbacks, cap * sizeof *v);
-        if (!v)
-            return rc__error(h, RC_ENOMEM, "rc_gc_callback_add: out of memory");
-        gc->callbacks = v;
-        gc->callbacks_cap = cap;
-    }
+    if (!rc__vec_reserve(&gc->callbacks, &gc->callbacks_cap, gc->ncallbacks + 1, sizeof *gc->callbacks, 4, SIZE_MAX))
+        return rc__error(h, RC_ENOMEM, "rc_gc_callback_add: out of memory");
     gc->callbacks[gc->ncallbacks++] = (struct rc_gc_cb){cb, ctx};
     return 0;
 }

@@ -18,14 +18,8 @@ static void debug_line(rc_heap *h, const char *what, rc_head *o)
 static bool garbage_append(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->garbage_len == gc->garbage_cap) {
-        size_t cap = gc->garbage_cap ? gc->garbage_cap * 2 : 16;
-        void **v = realloc(gc->garbage, cap * sizeof *v);
-        if (!v)
-            return false;
-        gc->garbage = v;
-        gc->garbage_cap = cap;
-    }
+    if (!rc__vec_reserve(&gc->garbage, &gc->garbage_cap, gc->garbage_len + 1, sizeof *gc->garbage, 16, SIZE_MAX))
+        return false;
     o->refcnt++;
     gc->garbage[gc->garbage_len++] = rc__body(o);
     return true;

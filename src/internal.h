@@ -276,6 +276,12 @@ RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
 #endif
 }
 
+/* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
+ * hold at least need elements, doubling from `first`; false, the array
+ * untouched, when memory runs out or the capacity would pass max.  The
+ * collector's bookkeeping arrays all grow this way (vec.c). */
+bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));

@@ -209,6 +209,13 @@ static rc_head **trash_link(rc_head *o)
 void rc__dealloc(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
+    const rc_type *t = rc__type(o);
+    /* Leaves (ints, strings, buffers): no finalizer, no weakrefs, nothing
+     * to unlink or drop — straight to release and free. */
+    if (!t->finalize && !t->clear && !rc__type_tracked(t) && !(rc__hflags(o) & RC_HF_WEAKREFS)) {
+        rc__release_and_free(h, o);
+        return;
+    }
     if (finalize_resurrects(o))
         return;
     if (rc__hflags(o) & RC_HF_WEAKREFS)

@@ -15,6 +15,7 @@
 #include "prim/proc_mem.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct frame {
 
 static int state = UNKNOWN;
 static int out_fd = -1;
+static struct stat out_id;      /* the file out_fd must still be */
 static int depth_limit = RC_PROFILE_DEFAULT_DEPTH;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -58,11 +60,37 @@ static RC_NOINSTR void read_depth_limit(void)
         depth_limit = (int)v;
 }
 
+/* Opens the .dat file on a high descriptor, out of the way of programs
+ * that reuse low numbers; its identity is checked before each write in
+ * case the program closed it and the number now names another file. */
+static RC_NOINSTR int open_output(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    if (fstat(fd, &out_id) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static RC_NOINSTR bool still_ours(void)
+{
+    struct stat st;
+    return fstat(out_fd, &st) == 0 && st.st_dev == out_id.st_dev && st.st_ino == out_id.st_ino;
+}
+
 static RC_NOINSTR void init(void)
 {
     const char *path = getenv("RECYCLE_PROFILE_FILE");
     if (path && *path && pthread_key_create(&stack_key, free) == 0)
-        out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        out_fd = open_output(path);
     read_depth_limit();
     __atomic_store_n(&state, out_fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
 }
@@ -117,6 +145,8 @@ static RC_NOINSTR void write_record(const frame *f, int level)
     for (char *p = line + 5; p < end; p++)
         if (*p == ' ' || *p == '\t' || *p == '\n')
             *p = '_';
+    if (!still_ours())
+        return;
     ssize_t w = write(out_fd, line, (size_t)n);
     (void)w;   /* a full disk loses brackets, never the program */
 }

@@ -13,11 +13,11 @@
  * their sizes. */
 #include "internal.h"
 #include "trace_snap.h"
+#include "trace_stack.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-size_t rc__stack_capture(const void *fp, uintptr_t *out, size_t max);
-void   rc__stack_calibrate(rc_heap *h);
 
 struct rc_trace_state {
     rc__tmem   mem;
@@ -27,7 +27,10 @@ struct rc_trace_state {
     bool       tracing;
     const rc_site *last_site;    /* one-entry cache for nframe == 1 */
     uint32_t   last_tb;
-    size_t     lost;             /* blocks not traced for lack of memory */
+    size_t     last_n;           /* one-entry cache for nframe > 1: a loop */
+    uint32_t   last_deep_tb;     /* allocating from one place skips the */
+    uintptr_t  last_frames[RC__MAXFRAMES];   /* hash and the lookup */
+    rc__stack_memo memo;         /* the last frame walk (trace_stack.c) */
 };
 
 static void trace_destroy(rc_heap *h)
@@ -48,6 +51,7 @@ static void forget_all(struct rc_trace_state *t)
     rc__table_clear(&t->table);
     rc__tbs_destroy(&t->tbs);
     t->last_site = NULL;
+    t->last_n = 0;
 }
 
 /* ---- the hooks ------------------------------------------------------------ */
@@ -66,11 +70,18 @@ static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const
     } else {
         uintptr_t f[RC__MAXFRAMES];
         f[0] = (uintptr_t)site;
-        size_t n = 1 + rc__stack_capture(__builtin_frame_address(0), f + 1, (size_t)t->nframe - 1);
-        tb = rc__tbs_intern(&t->tbs, true, f, n);
+        size_t n = 1 + rc__stack_capture(&t->memo, __builtin_frame_address(0), f + 1,
+                                         (size_t)t->nframe - 1);
+        if (n == t->last_n && memcmp(f, t->last_frames, n * sizeof *f) == 0) {
+            tb = t->last_deep_tb;
+        } else {
+            tb = rc__tbs_intern(&t->tbs, true, f, n);
+            memcpy(t->last_frames, f, n * sizeof *f);
+            t->last_n = n;
+            t->last_deep_tb = tb;
+        }
     }
-    if (!rc__table_add(&t->table, (uintptr_t)ptr, size, tb))
-        t->lost++;
+    rc__table_add(&t->table, (uintptr_t)ptr, size, tb);   /* no room: the block goes untraced */
 }
 
 static void on_free(rc_heap *h, const void *ptr)
@@ -102,6 +113,7 @@ int rc_trace_start(rc_heap *h, int nframe)
         rc__stack_calibrate(h);
     t->nframe = nframe;
     t->last_site = NULL;
+    t->last_n = 0;
     t->tracing = true;
     h->on_alloc = on_alloc;
     h->on_free = on_free;

@@ -12,14 +12,17 @@
  * names, so the native frames kept begin with the caller's caller. */
 #include "internal.h"
 #include "trace_int.h"
+#include "trace_stack.h"
 
 #include <pthread.h>
 
 #define MAX_ENTRY_RETS 32
-#define MAX_SKIP 12            /* frames searched for an entry return */
 
 static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
-static uintptr_t entry_rets[MAX_ENTRY_RETS];
+/* The calibrated return addresses, as an open-addressing set: a frame that
+ * is not one costs a single compare. */
+#define ENTRY_SET 64
+static uintptr_t entry_rets[ENTRY_SET];
 static volatile int n_entry_rets;
 static bool calibrated;
 
@@ -42,12 +45,25 @@ static void stack_bounds(void)
         stack_hi = 1;          /* unknown: walks stop at once */
 }
 
-static bool is_entry_ret(uintptr_t r, int n)
+static inline size_t entry_slot(uintptr_t r) { return (size_t)((r * 0x9E3779B97F4A7C15ull) >> 58); }
+
+static inline bool is_entry_ret(uintptr_t r)
 {
-    for (int i = 0; i < n; i++)
+    for (size_t i = entry_slot(r); entry_rets[i]; i = (i + 1) % ENTRY_SET)
         if (entry_rets[i] == r)
             return true;
     return false;
+}
+
+static void add_entry_ret(uintptr_t r)
+{
+    size_t i = entry_slot(r);
+    while (entry_rets[i] && entry_rets[i] != r)
+        i = (i + 1) % ENTRY_SET;
+    if (!entry_rets[i] && n_entry_rets < MAX_ENTRY_RETS) {
+        entry_rets[i] = r;
+        n_entry_rets++;
+    }
 }
 
 /* A frame record that lies on this thread's stack, above the last one. */
@@ -56,35 +72,59 @@ static inline bool frame_ok(const uintptr_t *fp, const uintptr_t *prev, uintptr_
     return (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi && !((uintptr_t)fp & 7) && fp > prev;
 }
 
-size_t rc__stack_capture(const void *start, uintptr_t *out, size_t max)
+/* The last walk still holds when every record it read holds the same two
+ * words: the walk would then read the same records and decide the same.
+ * The addresses are known, so these loads run in parallel, where a walk is
+ * a chain of dependent loads. */
+static bool memo_holds(const rc__stack_memo *m, const void *start, size_t max, uintptr_t lo)
+{
+    if (!m->nverify || m->rec[0] != start || m->max != max || m->lo != lo)
+        return false;
+    uintptr_t diff = 0;
+    for (size_t i = 0; i < m->nverify; i++)
+        diff |= (m->rec[i][0] ^ m->word0[i]) | (m->rec[i][1] ^ m->word1[i]);
+    return diff == 0;
+}
+
+/* Walks from start, noting every record read in m. */
+static void walk(rc__stack_memo *m, const uintptr_t *fp, size_t max, uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t *prev = NULL;
+    size_t k = 0, first = 1, limit = MAX_SKIP > 1 + max ? MAX_SKIP : 1 + max;
+    bool found = false;
+    while (k < limit && frame_ok(fp, prev, lo, hi)) {
+        m->rec[k] = fp;
+        m->word0[k] = fp[0];
+        m->word1[k] = fp[1];
+        if (!m->word1[k++])
+            break;                     /* the outermost frame; kept for checking */
+        if (!found && k <= MAX_SKIP && is_entry_ret(m->word1[k - 1])) {
+            /* the return into the allocator's entry point: the next frame
+             * is the site's own function, which the rc_site names */
+            found = true;
+            first = k + 1;
+            limit = first + max;
+        }
+        prev = fp;
+        fp = (const uintptr_t *)m->word0[k - 1];
+    }
+    m->nverify = k;
+    size_t usable = k && !m->word1[k - 1] ? k - 1 : k;
+    m->first = first;
+    m->n = usable > first ? (usable - first < max ? usable - first : max) : 0;
+    m->max = max;
+    m->lo = lo;
+}
+
+size_t rc__stack_capture(rc__stack_memo *m, const void *start, uintptr_t *out, size_t max)
 {
     if (RC_UNLIKELY(!stack_hi))
         stack_bounds();
     const uintptr_t lo = stack_lo, hi = stack_hi;    /* one TLS lookup, not one per frame */
-    const uintptr_t *fp = start, *prev = NULL;
-    int ne = n_entry_rets, skip = 1;
-    /* Find the frame returning into the allocator's entry point; the one
-     * after it is the site's own function, which the rc_site names. */
-    for (int i = 0; i < MAX_SKIP && frame_ok(fp, prev, lo, hi); i++) {
-        if (is_entry_ret(fp[1], ne)) {
-            skip = 2;
-            break;
-        }
-        prev = fp;
-        fp = (const uintptr_t *)fp[0];
-    }
-    if (skip == 1) {                   /* a path not calibrated: drop the hook only */
-        fp = start;
-        prev = NULL;
-    }
-    size_t n = 0;
-    for (int i = 0; n < max && frame_ok(fp, prev, lo, hi) && fp[1]; i++) {
-        if (i >= skip)
-            out[n++] = fp[1];
-        prev = fp;
-        fp = (const uintptr_t *)fp[0];
-    }
-    return n;
+    if (!memo_holds(m, start, max, lo))
+        walk(m, start, max, lo, hi);
+    memcpy(out, m->word1 + m->first, m->n * sizeof *out);
+    return m->n;
 }
 
 /* ---- calibration -------------------------------------------------------- */
@@ -99,8 +139,7 @@ static void calib_hook(rc_heap *h, const void *ptr, size_t size, const rc_site *
         if ((const void *)fp[0] == calib_frame) {
             /* fp is the entry point's frame; prev[1] returns into it */
             uintptr_t r = prev ? prev[1] : (uintptr_t)__builtin_return_address(0);
-            if (!is_entry_ret(r, n_entry_rets) && n_entry_rets < MAX_ENTRY_RETS)
-                entry_rets[n_entry_rets++] = r;
+            add_entry_ret(r);
             return;
         }
         prev = fp;

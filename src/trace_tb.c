@@ -27,9 +27,9 @@ void rc__tbs_destroy(rc__tbs *s)
 static uint32_t hash_frames(bool site, const uintptr_t *f, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (site ? 0x5bd1e995u : 0) ^ n;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ f[i]) * 0xff51afd7ed558ccdull;
-    h ^= h >> 29;           /* one final mix: the low bits index the table */
+    for (size_t i = 0; i < n; i++)   /* rotate-xor: one cycle a frame, no multiply chain */
+        h = ((h << 13) | (h >> 51)) ^ f[i];
+    h ^= h >> 29;           /* then one strong mix: the low bits index the table */
     h *= 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(h ^ (h >> 32));
 }

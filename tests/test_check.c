@@ -109,6 +109,8 @@ static void zero_refcount_and_bad_type_are_named(void **state)
     uintptr_t tw = rc__head(a)->tw;
     rc__head(a)->tw = 0x10 | (tw & RC_HF_MASK);
     assert_damage(NULL, "not an rc_type");
+    rc__head(a)->tw = (uintptr_t)0x7ff0deadbee0 | (tw & RC_HF_MASK);   /* wild: must not fault */
+    assert_damage("?", "not an rc_type");
     rc__head(a)->tw = tw;
     rc__hflag_set(rc__head(a), RC_HF_FINALIZED);
     assert_damage("node", "no finalizer");

@@ -109,12 +109,49 @@ static void protocol_rules(void **state)
     rc_heap_free(h);
 }
 
+static void len_and_contains(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *l = rc_list_new(h, 0), *s = rc_str_new(h, "h\xC3\xA9llo"), *b = rc_bytes_new(h, "AB", 2);
+    void *r = rc_range_new(h, 10, 0, -3), *d = rc_dict_new(h), *f = rc_float_from(h, 7.0);
+    rc_list_append(l, f);
+    rc_dict_set_str(d, "k", l);
+    assert_int_equal(rc_len(l), 1);
+    assert_int_equal(rc_len(s), 5);            /* code points */
+    assert_int_equal(rc_len(r), 4);            /* 10, 7, 4, 1 */
+    assert_int_equal(rc_len(rc_int_from(h, 3)), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "object of type 'int' has no len()");
+    assert_int_equal(rc_contains(l, rc_int_from(h, 7)), 1);   /* 7 == 7.0 */
+    assert_int_equal(rc_contains(r, rc_int_from(h, 7)), 1);
+    assert_int_equal(rc_contains(r, f), 1);
+    assert_int_equal(rc_contains(r, rc_int_from(h, 8)), 0);
+    void *sub = rc_str_new(h, "\xC3\xA9ll"), *ab = rc_bytes_new(h, "B", 1);
+    assert_int_equal(rc_contains(s, sub), 1);
+    assert_int_equal(rc_contains(s, rc_int_from(h, 1)), RC_ETYPE);
+    assert_error(h, RC_ETYPE, "requires string as left operand, not int");
+    assert_int_equal(rc_contains(b, ab), 1);
+    assert_int_equal(rc_contains(b, rc_int_from(h, 65)), 1);   /* 65 in b'AB' */
+    void *k = rc_str_new(h, "k");
+    assert_int_equal(rc_contains(d, k), 1);
+    assert_int_equal(rc_contains(d, l), RC_ETYPE);              /* unhashable */
+    void *t = rc_tuple_pack(h, 2, rc_none(h), rc_true(h));
+    assert_int_equal(rc_contains(t, rc_int_from(h, 1)), 1);     /* True == 1 */
+    void *g = rc_iter(t);
+    assert_int_equal(rc_contains(g, rc_none(h)), 1);
+    assert_int_equal(rc_contains(rc_int_from(h, 5), rc_none(h)), RC_ETYPE);
+    void *objs[] = {l, s, b, r, d, f, sub, ab, k, t, g};
+    for (size_t i = 0; i < 11; i++) rc_decref(objs[i]);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_container_iterates),
         cmocka_unit_test(ranges),
         cmocka_unit_test(protocol_rules),
+        cmocka_unit_test(len_and_contains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

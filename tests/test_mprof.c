@@ -291,9 +291,12 @@ static void test_mprof_files_load_in_recycle(void **state)
     assert_int_equal(rc, 0);
     free(out);
     assert_int_equal(rc_mprof_load(prof_path(dir, "kids.dat"), stderr, &p), 0);
-    assert_int_equal(p->nchildren, 2);
-    for (size_t i = 0; i < 2; i++)
-        assert_true(rc_mprof_child_peak(&p->children[i]) > 19);
+    /* the two 20 MiB workers (under the sanitizers LeakSanitizer's tracer
+     * may show up as a small third child) */
+    int workers = 0;
+    for (size_t i = 0; i < p->nchildren; i++)
+        workers += rc_mprof_child_peak(&p->children[i]) > 19;
+    assert_int_equal(workers, 2);
     assert_true(rc_mprof_peak(p, NULL) > 40);   /* -C sums them into MEM */
     rc_mprof_free(p);
 }

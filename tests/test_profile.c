@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *dir;
@@ -165,6 +167,31 @@ static void test_in_process_threads_and_scopes(void **state)
     rc_mprof_free(p);
 }
 
+/* A program that closes the descriptor and reuses its number for another
+ * file: brackets must not end up in that file. */
+static void test_reused_descriptor_is_left_alone(void **state)
+{
+    (void)state;
+    rc_profile_begin("before");
+    rc_profile_end();
+    struct stat want, st;
+    assert_int_equal(stat(inproc, &want), 0);
+    int fd = -1;
+    for (int i = 3; i < 4096 && fd < 0; i++)
+        if (fstat(i, &st) == 0 && st.st_ino == want.st_ino && st.st_dev == want.st_dev)
+            fd = i;
+    assert_true(fd >= 3);
+    const char *other = prof_path(dir, "other.txt");
+    int o = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(o >= 0);
+    assert_int_equal(dup2(o, fd), fd);   /* the program "reuses" the number */
+    close(o);
+    rc_profile_begin("after");
+    rc_profile_end();
+    assert_int_equal(stat(other, &st), 0);
+    assert_int_equal(st.st_size, 0);
+}
+
 int main(void)
 {
     dir = prof_tmpdir();
@@ -178,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_instrumented_program),
         cmocka_unit_test(test_markers_cost_nothing_outside_run),
         cmocka_unit_test(test_in_process_threads_and_scopes),
+        cmocka_unit_test(test_reused_descriptor_is_left_alone),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (!failed)

@@ -227,6 +227,47 @@ static void test_native_frames_and_object_traceback(void **state)
     rc_heap_free(h);
 }
 
+static __attribute__((noinline)) void *via_one(rc_heap *h)
+{
+    void *p = alloc_in_helper(h);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+static volatile int two_calls;   /* keeps via_two's code its own (no identical-code folding) */
+
+static __attribute__((noinline)) void *via_two(rc_heap *h)
+{
+    two_calls++;
+    void *p = alloc_in_helper(h);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+/* Alternating call paths of the same depth: the frame records sit at the
+ * same addresses, only their contents differ; each traceback must follow
+ * its own path (the walk's memo must notice). */
+static void test_frames_of_alternating_paths(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_tracing(6);
+    void *p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = i % 3 == 2 ? via_two(h) : via_one(h);
+    for (int i = 0; i < 6; i++) {
+        rc_traceback *tb = rc_trace_get_object_traceback(h, p[i]);
+        assert_non_null(tb);
+        assert_true(tb->nframe >= 3);
+        assert_string_equal(tb->frames[0].func, "alloc_in_helper");
+        assert_string_equal(tb->frames[1].func, i % 3 == 2 ? "via_two" : "via_one");
+        assert_string_equal(tb->frames[2].func, "test_frames_of_alternating_paths");
+        free(tb);
+    }
+    for (int i = 0; i < 6; i++)
+        rc_free(h, p[i]);
+    rc_heap_free(h);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -270,6 +311,31 @@ static void test_filters(void **state)
     rc_snapshot_free(s);
     rc_free(h, p1);
     rc_free(h, p2);
+    rc_heap_free(h);
+
+    /* all_frames: a pattern that only an outer frame (cmocka's runner) matches */
+    h = heap_tracing(8);
+    p1 = alloc_in_helper(h);
+    s = rc_trace_take_snapshot(h);
+    rc_trace_filter outer = {.inclusive = true, .filename_pattern = "*cmocka*"};
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    outer.all_frames = true;
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    outer.inclusive = false;              /* exclusive + all_frames: any frame matching drops it */
+    f = rc_snapshot_filter_traces(s, &outer, 1);
+    assert_int_equal(rc_snapshot_count(f), 0);
+    rc_snapshot_free(f);
+    rc_trace_filter dom_exc = {.inclusive = false, .filename_pattern = "*test_trace.c", .has_domain = true,
+                               .domain = RC_TRACE_DOMAIN_MMAP};
+    f = rc_snapshot_filter_traces(s, &dom_exc, 1);   /* other domain: kept (res or domain != d) */
+    assert_int_equal(rc_snapshot_count(f), 1);
+    rc_snapshot_free(f);
+    rc_snapshot_free(s);
+    rc_free(h, p1);
     rc_heap_free(h);
 }
 
@@ -575,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_realloc_moves_the_trace),
         cmocka_unit_test(test_compare_to_signs),
         cmocka_unit_test(test_native_frames_and_object_traceback),
+        cmocka_unit_test(test_frames_of_alternating_paths),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dump_load_round_trip),
         cmocka_unit_test(test_corrupt_files_refused),

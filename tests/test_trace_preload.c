@@ -4,6 +4,7 @@
  * own snapshot, snapshots on SIGUSR2 and after SIGTERM. */
 #include <recycle.h>
 
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -124,6 +125,7 @@ static void check_parent_sites(rc_snapshot *s)
     expect(st, "mmap", 1 << 20, 1);
     expect(st, "thread_calloc", 400 * 256, 400);
     assert_null(stat_at(st, site_line("thread_churn")));   /* freed: not live */
+    assert_null(stat_at(st, site_line("realloc_zero")));   /* freed by realloc(p, 0) */
     rc_trace_stats_free(st);
     /* the mapping is in domain 1 and nothing else is */
     rc_trace_filter only_mmap = {.inclusive = true, .domain = RC_TRACE_DOMAIN_MMAP};
@@ -251,6 +253,82 @@ static void test_periodic_snapshots(void **state)
     rc_snapshot_free(load(out));
 }
 
+/* ---- agreement with heaptrack ---------------------------------------------- */
+
+typedef struct ht_leak { int line; double bytes, slack; } ht_leak;
+
+/* heaptrack_print's MEMORY LEAKS entries at lines of trace_prog.c:
+ * "102.40K leaked over 400 calls from" ... "  at FILE:LINE". */
+static size_t heaptrack_leaks(const char *path, ht_leak *out, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    size_t n = 0;
+    double bytes = -1, slack = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        double v;
+        char unit = 0;
+        if (sscanf(line, "%lf%c leaked over", &v, &unit) == 2 && strstr(line, " leaked over ")) {
+            int k = unit == 'K' ? 1 : unit == 'M' ? 2 : unit == 'G' ? 3 : 0;
+            slack = k ? 0.006 : 0.5;            /* printed with two decimals */
+            for (; k > 0; k--) {
+                v *= 1000;
+                slack *= 1000;
+            }
+            bytes = v;
+            continue;
+        }
+        char *at = strstr(line, "  at ");
+        char *colon = at ? strrchr(at, ':') : NULL;
+        if (bytes >= 0 && colon && strstr(at, "trace_prog.c:")) {
+            out[n++] = (ht_leak){atoi(colon + 1), bytes, slack};
+            bytes = -1;
+        } else if (at) {
+            bytes = -1;                          /* first frame elsewhere */
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_agrees_with_heaptrack(void **state)
+{
+    (void)state;
+    if (system("command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null") != 0)
+        skip();
+    char cmd[2048], ht[256], txt[256], out[256];
+    snprintf(ht, sizeof ht, "%s/ht", dir);
+    snprintf(txt, sizeof txt, "%s/ht.txt", dir);
+    snprintf(out, sizeof out, "%s/ht.snap", dir);
+    snprintf(cmd, sizeof cmd,
+             "heaptrack -o %s %s >/dev/null 2>&1 && heaptrack_print -f %s.zst --print-leaks 1 -p 0 -a 0 -T 0 "
+             "-n 100 -s 0 > %s 2>/dev/null",
+             ht, RC_TRACE_PROG, ht, txt);
+    if (system(cmd) != 0)
+        skip();                                  /* heaptrack cannot run here */
+    ht_leak leaks[64];
+    size_t n = heaptrack_leaks(txt, leaks, 64);
+    assert_true(n >= 6);
+    finish(start("", out, 1, NULL));
+    rc_snapshot *s = load(out);
+    rc_trace_filter heap = {.inclusive = true, .domain = RC_TRACE_DOMAIN_HEAP};
+    rc_snapshot *f = rc_snapshot_filter_traces(s, &heap, 1);
+    rc_trace_stats *st = rc_snapshot_statistics(f, RC_TRACE_BY_LINENO, false, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (leaks[i].line == site_line("realloc_zero"))
+            continue;        /* heaptrack counts realloc(p, 0) as keeping p; glibc frees it */
+        const rc_trace_stat *ours = stat_at(st, leaks[i].line);
+        if (!ours)
+            fail_msg("heaptrack: %.0f B leaked at trace_prog.c:%d; recycle: none", leaks[i].bytes, leaks[i].line);
+        if (fabs((double)ours->size - leaks[i].bytes) > leaks[i].slack)
+            fail_msg("trace_prog.c:%d: heaptrack %.0f B, recycle %zu B", leaks[i].line, leaks[i].bytes, ours->size);
+    }
+    rc_trace_stats_free(st);
+    rc_snapshot_free(f);
+    rc_snapshot_free(s);
+}
+
 /* Runs argv (stdout and stderr to the file out); returns the wait status. */
 static int run(char *const argv[], const char *out)
 {
@@ -336,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_sigusr2_and_sigterm),
         cmocka_unit_test(test_periodic_snapshots),
         cmocka_unit_test(test_recycle_trace_command),
+        cmocka_unit_test(test_agrees_with_heaptrack),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

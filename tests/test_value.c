@@ -49,6 +49,13 @@ static void user_types_get_object_defaults(void **state)
     assert_int_equal(rc_truth(a), 1);
     assert_null(rc_copy(a));
     assert_error(h, RC_ENOTSUP, "cannot copy 'Thing' object");
+    void *holder = rc_list_new(h, 0), *bytes = rc_bytes_new(h, "x", 1), *view = rc_view_new(bytes, 0, 1);
+    rc_list_append(holder, view);
+    assert_null(rc_deepcopy(holder));   /* copy.deepcopy([memoryview(b'x')]) raises too */
+    assert_error(h, RC_ENOTSUP, "cannot copy 'memoryview' object");
+    rc_decref(holder);
+    rc_decref(view);
+    rc_decref(bytes);
     void *d = rc_dict_new(h);
     assert_int_equal(rc_dict_set(d, a, b), 0);   /* hashable by identity */
     assert_ptr_equal(rc_dict_get(d, a), b);
@@ -190,7 +197,7 @@ static int workload(rc_heap *h, const rc_record_type *rt)
     MADE(w, rc_view_cast(v, RC_U8));
     MADE(rec, rc_record_new(rt));
     TRY(rc_record_set(rec, "x", t));
-    TRY(rc_record_set(rec, "extra", w));
+    TRY(rc_record_set(rec, "extra", a));
     MADE(c, rc_deepcopy(rec));
     MADE(rep, rc_repr(c));
     MADE(r, rc_range_new(h, 0, 200, 1));

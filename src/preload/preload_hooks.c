@@ -121,14 +121,16 @@ static void *resize(void *p, size_t nmemb, size_t size, bool array)
     }
     if (!enter())
         return array ? rc_pl_real_fn.reallocarray(p, nmemb, size) : rc_pl_real_fn.realloc(p, size);
+    size_t n;
+    bool overflow = __builtin_mul_overflow(nmemb, size, &n);
     uint64_t old_size = 0;
     uint32_t old_tb = 0;
     bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, &old_size, &old_tb);
     void *q = array ? rc_pl_real_fn.reallocarray(p, nmemb, size) : rc_pl_real_fn.realloc(p, size);
     if (q)
-        rc_pl_record(q, nmemb * size, RC_TRACE_DOMAIN_HEAP);
-    else if (had && (nmemb * size != 0 || array))
-        rc_pl_restore(p, RC_TRACE_DOMAIN_HEAP, old_size, old_tb);     /* failed: p is still live */
+        rc_pl_record(q, n, RC_TRACE_DOMAIN_HEAP);
+    else if (had && !(n == 0 && !overflow))     /* a size of 0 freed p; anything else failed */
+        rc_pl_restore(p, RC_TRACE_DOMAIN_HEAP, old_size, old_tb);
     leave();
     return q;
 }

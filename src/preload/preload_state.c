@@ -31,7 +31,6 @@ static rc__table blocks, maps;          /* domain 0 and domain 1 */
 static rc__tbs tbs;
 static uint64_t peak;
 static int nframe = 1;
-static size_t lost;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int holding RC_PL_TLS;
@@ -139,8 +138,7 @@ void rc_pl_record(void *p, size_t size, unsigned domain)
     size_t n = capture(ips);
     rc_pl_lock();
     uint32_t tb = rc__tbs_intern(&tbs, false, (const uintptr_t *)ips, n);
-    if (!rc__table_add(domain ? &maps : &blocks, (uintptr_t)p, size, tb))
-        lost++;
+    rc__table_add(domain ? &maps : &blocks, (uintptr_t)p, size, tb);   /* no room: untraced */
     note_peak();
     rc_pl_unlock();
 }

@@ -192,12 +192,7 @@ static int array_equal(const void *x, const void *y, int depth)
     (void)depth;
     const rc_array_obj *a = x, *b = y;
     if (a->len != b->len) return 0;
-    size_t sa = rc_elem_size(a->kind), sb = rc_elem_size(b->kind);
-    for (size_t i = 0; i < a->len; i++) {
-        int eq = rc__elem_equal(rc__heap(x), a->kind, a->data + i * sa, b->kind, b->data + i * sb);
-        if (eq != 1) return eq;
-    }
-    return 1;
+    return rc__elems_equal(rc__heap(x), a->len, a->kind, a->data, b->kind, b->data);
 }
 
 static void *array_copy(void *self)

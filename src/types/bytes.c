@@ -36,18 +36,14 @@ static int bytes_repr(const void *self, rc_strbuf *sb, int depth)
 {
     (void)depth;
     const rc_bytes_obj *b = self;
-    bool has_sq = memchr(b->data, '\'', b->len) != NULL, has_dq = memchr(b->data, '"', b->len) != NULL;
-    char q = has_sq && !has_dq ? '"' : '\'';
+    char q = rc__pick_quote(b->data, b->len);
     rc__sb_put(sb, "b", 1);
     rc__sb_put(sb, &q, 1);
     for (size_t i = 0; i < b->len; i++) {
         unsigned char c = (unsigned char)b->data[i];
-        if (c == (unsigned char)q || c == '\\') rc__sb_printf(sb, "\\%c", c);
-        else if (c == '\n') rc__sb_puts(sb, "\\n");
-        else if (c == '\r') rc__sb_puts(sb, "\\r");
-        else if (c == '\t') rc__sb_puts(sb, "\\t");
-        else if (c < 0x20 || c >= 0x7F) rc__sb_printf(sb, "\\x%02x", c);
-        else rc__sb_put(sb, (const char *)&c, 1);
+        bool plain = !rc__put_escape(sb, c, q);
+        if (plain && (c < 0x20 || c >= 0x7F)) rc__sb_printf(sb, "\\x%02x", c);
+        else if (plain) rc__sb_put(sb, (const char *)&c, 1);
     }
     rc__sb_put(sb, &q, 1);
     return sb->err;

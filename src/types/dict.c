@@ -110,6 +110,17 @@ int rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t 
     return probe(d, hash, match_obj, key, &slot, entry);
 }
 
+static int match_int64(const void *key, const void *ctx)
+{
+    return rc__is(key, &rc__int_type) && ((const rc_int_obj *)key)->v == *(const int64_t *)ctx;
+}
+
+int rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry)
+{
+    size_t slot;
+    return probe(d, hash, match_int64, &v, &slot, entry);
+}
+
 int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry)
 {
     size_t slot;
@@ -117,10 +128,11 @@ int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t 
     return probe(d, hash, match_cstr, &c, &slot, entry);
 }
 
-/* Rebuilds the table with room for `need` entries, dropping deleted ones. */
-static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
+/* Rebuilds the table with room for `need` entries, dropping deleted ones;
+ * never smaller than 1 << min_log2 slots. */
+static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2)
 {
-    unsigned log2 = LOG2_MINSIZE;
+    unsigned log2 = min_log2;
     while (usable_for(log2) < need) log2++;
     char *table = rc_alloc(h, table_bytes(log2));
     if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
@@ -137,6 +149,21 @@ static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
     nd.used = nd.nentries;
     *d = nd;
     return 0;
+}
+
+static int resize(rc_dict_obj *d, rc_heap *h, size_t need)
+{
+    return resize_min(d, h, need, LOG2_MINSIZE);
+}
+
+/* An empty dict gets a table just big enough for n entries (down to 2
+ * slots), for dicts whose keys are known in advance: a record's attribute
+ * dict starts with room for its declared fields, as CPython sizes a class's
+ * shared-key instance dicts. */
+int rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n)
+{
+    if (d->table || n == 0) return 0;
+    return resize_min(d, h, n, 1);
 }
 
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
@@ -300,21 +327,26 @@ int rc_dict_clear(void *dict)
     return 0;
 }
 
+const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos)
+{
+    const rc_dentry *ents = d->table ? rc__dict_entries(d) : NULL;
+    for (size_t i = *pos; ents && i < d->nentries; i++) {
+        if (!ents[i].key) continue;
+        *pos = i + 1;
+        return &ents[i];
+    }
+    *pos = d->nentries;
+    return NULL;
+}
+
 bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
 {
     CHECK_DICT(dict, false);
-    const rc_dict_obj *d = dict;
-    if (!d->table) return false;
-    const rc_dentry *ents = rc__dict_entries(d);
-    for (size_t i = *pos; i < d->nentries; i++) {
-        if (!ents[i].key) continue;
-        *pos = i + 1;
-        if (key) *key = ents[i].key;
-        if (value) *value = ents[i].value;
-        return true;
-    }
-    *pos = d->nentries;
-    return false;
+    const rc_dentry *e = rc__dict_next_entry(dict, pos);
+    if (!e) return false;
+    if (key) *key = e->key;
+    if (value) *value = e->value;
+    return true;
 }
 
 enum { KEYS, VALUES, ITEMS };

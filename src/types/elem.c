@@ -100,11 +100,22 @@ int rc__elem_set(rc_heap *h, rc_elem kind, char *p, const void *number)
 }
 
 /* Elements of any two kinds compare by numeric value, as array == array does. */
-int rc__elem_equal(rc_heap *h, rc_elem ka, const char *pa, rc_elem kb, const char *pb)
+static int elem_equal(rc_heap *h, rc_elem ka, const char *pa, rc_elem kb, const char *pb)
 {
     void *a = rc__elem_get(h, ka, pa), *b = a ? rc__elem_get(h, kb, pb) : NULL;
     int eq = a && b ? rc__num_equal(a, b) : RC_ERANGE;
     if (a) rc_decref(a);
     if (b) rc_decref(b);
     return eq;
+}
+
+/* n elements of kind ka at pa against n of kind kb at pb. */
+int rc__elems_equal(rc_heap *h, size_t n, rc_elem ka, const char *pa, rc_elem kb, const char *pb)
+{
+    size_t sa = rc_elem_size(ka), sb = rc_elem_size(kb);
+    for (size_t i = 0; i < n; i++) {
+        int eq = elem_equal(h, ka, pa + i * sa, kb, pb + i * sb);
+        if (eq != 1) return eq;
+    }
+    return 1;
 }

@@ -72,6 +72,7 @@ static int gen_next(void *self, void **item)
     rc_gen_obj *g = self;
     if (g->done) return 0;
     int rc = g->step(g, rc__heap(self), item);
+    if (rc == 1 && !*item) rc = rc__err(self, RC_EINVAL, "generator callback gave an item but no object");
     if (rc != 1) {
         g->done = true;
         RC_CLEAR(g->src);

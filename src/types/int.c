@@ -65,7 +65,7 @@ static bool mul_op(int64_t a, int64_t b, int64_t *r) { return __builtin_mul_over
 
 static void *arith(const void *a, const void *b, checked_op op, const char *sym)
 {
-    int64_t x, y, r;
+    int64_t x = 0, y = 0, r;   /* set by rc_int_value; zero keeps gcc -O2 quiet */
     if (rc_int_value(a, &x) < 0 || rc_int_value(b, &y) < 0) return NULL;
     if (op(x, y, &r)) {
         rc__err(a, RC_ERANGE, "int overflow: %" PRId64 " %s %" PRId64 " does not fit in 64 bits", x, sym, y);

@@ -92,10 +92,8 @@ static int table_next(rc_iter_obj *it, void **item)
     if (d->used != it->expect)
         return rc__err(it, RC_ESTATE, "%s changed size during iteration",
                        rc__is(d, &rc__set_type) ? "Set" : "dictionary");
-    const rc_dentry *ents = d->table ? rc__dict_entries(d) : NULL;
-    while (ents && it->pos < d->nentries && !ents[it->pos].key) it->pos++;
-    if (!ents || it->pos >= d->nentries) return 0;
-    const rc_dentry *e = &ents[it->pos++];
+    const rc_dentry *e = rc__dict_next_entry(d, &it->pos);
+    if (!e) return 0;
     switch (it->kind) {
     case RC__IT_DICT_VALUES: *item = rc_newref(e->value); break;
     case RC__IT_DICT_ITEMS: *item = rc_tuple_pack(rc__heap(d), 2, e->key, e->value); break;

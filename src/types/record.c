@@ -174,7 +174,13 @@ int rc_record_set(void *rec, const char *field, void *value)
     }
     rc_heap *h = rc__heap(rec);
     void **d = dict_of(rec);
-    if (!*d && !(*d = rc_dict_new(h))) return RC_ENOMEM;
+    if (!*d) {
+        if (!(*d = rc_dict_new(h))) return RC_ENOMEM;
+        if (rc__dict_presize(*d, h, rt->nfields) < 0) {
+            RC_CLEAR(*d);
+            return RC_ENOMEM;
+        }
+    }
     void *key = rc_str_intern(h, field);   /* attribute names are shared, as CPython's are */
     if (!key) return rc_last_error_code(h);
     int rc = rc_dict_set(*d, key, value);

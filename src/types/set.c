@@ -50,17 +50,9 @@ size_t rc_set_len(const void *set)
 bool rc_set_next(const void *set, size_t *pos, void **key)
 {
     CHECK_SET(set, false);
-    const rc_dict_obj *d = set;
-    if (!d->table) return false;
-    const rc_dentry *ents = rc__dict_entries(d);
-    for (size_t i = *pos; i < d->nentries; i++) {
-        if (!ents[i].key) continue;
-        *pos = i + 1;
-        *key = ents[i].key;
-        return true;
-    }
-    *pos = d->nentries;
-    return false;
+    const rc_dentry *e = rc__dict_next_entry(set, pos);
+    if (e) *key = e->key;
+    return e != NULL;
 }
 
 static int set_repr(const void *self, rc_strbuf *sb, int depth)

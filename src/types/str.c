@@ -161,18 +161,14 @@ static int str_repr(const void *self, rc_strbuf *sb, int depth)
 {
     (void)depth;
     const rc_str_obj *s = self;
-    bool has_sq = memchr(s->data, '\'', s->len) != NULL, has_dq = memchr(s->data, '"', s->len) != NULL;
-    char q = has_sq && !has_dq ? '"' : '\'';
+    char q = rc__pick_quote(s->data, s->len);
     rc__sb_put(sb, &q, 1);
     for (size_t i = 0; i < s->len && !sb->err;) {
         uint32_t cp;
         size_t n = decode((const unsigned char *)s->data + i, &cp);
-        if (cp == (unsigned char)q || cp == '\\') rc__sb_printf(sb, "\\%c", (char)cp);
-        else if (cp == '\n') rc__sb_puts(sb, "\\n");
-        else if (cp == '\r') rc__sb_puts(sb, "\\r");
-        else if (cp == '\t') rc__sb_puts(sb, "\\t");
-        else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && unprintable(cp))) put_escaped(sb, cp);
-        else rc__sb_put(sb, s->data + i, n);
+        bool plain = !rc__put_escape(sb, cp, q);
+        if (plain && (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && unprintable(cp)))) put_escaped(sb, cp);
+        else if (plain) rc__sb_put(sb, s->data + i, n);
         i += n;
     }
     rc__sb_put(sb, &q, 1);

@@ -57,3 +57,25 @@ void rc__sb_free(rc_strbuf *sb)
     sb->p = NULL;
     sb->len = sb->cap = 0;
 }
+
+/* Python's choice for str and bytes reprs: single quotes unless the text
+ * has ' and no ". */
+char rc__pick_quote(const char *p, size_t n)
+{
+    return memchr(p, '\'', n) && !memchr(p, '"', n) ? '"' : '\'';
+}
+
+/* The escapes str and bytes share; false when c needs none of them. */
+bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote)
+{
+    switch (c) {
+    case '\n': rc__sb_puts(sb, "\\n"); return true;
+    case '\r': rc__sb_puts(sb, "\\r"); return true;
+    case '\t': rc__sb_puts(sb, "\\t"); return true;
+    case '\\': rc__sb_puts(sb, "\\\\"); return true;
+    default:
+        if (c != (unsigned char)quote) return false;
+        rc__sb_printf(sb, "\\%c", quote);
+        return true;
+    }
+}

@@ -139,7 +139,6 @@ static void *tuple_deepcopy(void *self, rc__memo *memo)
         same = same && copies[n] == t->items[n];
     }
     void *again = rc__memo_get(memo, self);
-    if (memo->failed) goto done;
     if (again) result = rc_newref(again);
     else if (same) result = rc_newref(self);
     else result = rc_tuple_from(memo->h, n, copies);

@@ -24,7 +24,6 @@ typedef struct rc__memo {
     rc_heap *h;
     void    *dict;       /* id(original) -> copy, as copy.deepcopy's memo */
     int      depth;
-    bool     failed;     /* a lookup ran out of memory: the copy must fail */
 } rc__memo;
 
 typedef struct rc__vtype {
@@ -182,13 +181,15 @@ char  rc__elem_code(rc_elem kind);
 int   rc__elem_store_int(rc_heap *h, rc_elem kind, char *p, int64_t x);
 int   rc__elem_store_float(rc_heap *h, rc_elem kind, char *p, double x);
 int   rc__elems_repr(rc_heap *h, rc_elem kind, const char *p, size_t n, rc_strbuf *sb);
-int   rc__elem_equal(rc_heap *h, rc_elem ka, const char *pa, rc_elem kb, const char *pb);
+int   rc__elems_equal(rc_heap *h, size_t n, rc_elem ka, const char *pa, rc_elem kb, const char *pb);
 
 void rc__sb_init(rc_strbuf *sb, rc_heap *h);
 void rc__sb_put(rc_strbuf *sb, const char *p, size_t n);
 void rc__sb_puts(rc_strbuf *sb, const char *s);
 void rc__sb_printf(rc_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rc__sb_free(rc_strbuf *sb);
+char rc__pick_quote(const char *p, size_t n);
+bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote);
 
 /* rc_hash with the common keys (int, str with its hash cached) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
@@ -214,14 +215,18 @@ int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int de
 int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
+int   rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry);
 int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t hash, size_t *entry);
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
+/* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
+const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
     return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);
+int   rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n);
 int   rc__dict_copy_into(rc_dict_obj *dst, rc_heap *h, const rc_dict_obj *src);
 void *rc__dict_copy(void *self);                    /* dict or set, same type */
 void *rc__dict_deepcopy(void *self, rc__memo *memo);

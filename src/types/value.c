@@ -130,32 +130,33 @@ int rc_truth(const void *o)
 
 /* ---- copy ---------------------------------------------------------------- */
 
+/* Like Python: user objects without a copy protocol, iterators, generators
+ * and memoryviews cannot be copied (copy.copy raises TypeError). */
+static bool copy_refused(const void *o, const rc__vtype *vt)
+{
+    if (vt && !vt->next && vt != &rc__view_type) return false;
+    rc__err(o, RC_ENOTSUP, "cannot copy '%s' object", rc__tp(o)->name);
+    return true;
+}
+
 void *rc_copy(void *o)
 {
     if (!o) return NULL;
     const rc__vtype *vt = rc__vt(o);
-    if (!vt || vt->next || vt == &rc__view_type) {
-        rc__err(o, RC_ENOTSUP, "cannot copy '%s' object", rc__tp(o)->name);
-        return NULL;
-    }
-    if (!vt->copy) return rc_newref(o);
+    if (copy_refused(o, vt)) return NULL;
+    if (!vt->copy) return rc_newref(o);   /* immutable */
     return vt->copy(o);
 }
 
+/* Allocation-free: the memo is keyed by ints of the originals' addresses,
+ * found by value without making an int to look one up. */
 void *rc__memo_get(rc__memo *m, const void *orig)
 {
     if (!m->dict) return NULL;
     int64_t id = (int64_t)(uintptr_t)orig;
-    rc_dict_obj *d = m->dict;
     size_t e;
-    void *key = rc_int_from(m->h, id);
-    if (!key) {                 /* not "absent": a copy made now could break a cycle */
-        m->failed = true;
-        return NULL;
-    }
-    int found = rc__dict_lookup(d, key, rc__hash_int(id), &e);
-    rc_decref(key);
-    return found == 1 ? rc__dict_entries(d)[e].value : NULL;
+    if (rc__dict_lookup_int(m->dict, id, rc__hash_int(id), &e) != 1) return NULL;
+    return rc__dict_entries(m->dict)[e].value;
 }
 
 int rc__memo_put(rc__memo *m, const void *orig, void *copy)
@@ -172,11 +173,11 @@ int rc__memo_put(rc__memo *m, const void *orig, void *copy)
 void *rc__deepcopy(void *o, rc__memo *memo)
 {
     const rc__vtype *vt = rc__vt(o);
-    if (vt && !vt->deepcopy && !vt->copy) return rc_newref(o);  /* atoms */
+    if (copy_refused(o, vt)) return NULL;
+    if (!vt->deepcopy && !vt->copy) return rc_newref(o);  /* atoms */
     void *done = rc__memo_get(memo, o);
     if (done) return rc_newref(done);
-    if (memo->failed) return NULL;
-    if (!vt || !vt->deepcopy) {   /* no references inside: a copy, remembered */
+    if (!vt->deepcopy) {   /* no references inside: a copy, remembered */
         void *c = rc_copy(o);
         if (c && rc__memo_put(memo, o, c) < 0) RC_CLEAR(c);
         return c;

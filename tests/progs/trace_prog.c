@@ -74,6 +74,8 @@ int main(int argc, char **argv)
     hold(memalign(256, 300));                  /* SITE:memalign */
     hold(valloc(100));                         /* SITE:valloc */
     hold(strndup("seventeen letters", 5));     /* SITE:strndup */
+    void *gone_by_realloc = malloc(333);        /* SITE:realloc_zero */
+    touch(realloc(gone_by_realloc, 0));         /* glibc: frees it */
     void *arr = reallocarray(NULL, 10, 12);
     hold(reallocarray(arr, 20, 12));           /* SITE:reallocarray */
     void *map = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* SITE:mmap */

@@ -8,14 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* PLplot's cairo driver leaves fontconfig's and cairo's process-wide
- * caches allocated; LeakSanitizer (.ci/run) must not count them. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n";
-}
-
 const char *prof_tmpdir(void)
 {
     char dir[256];

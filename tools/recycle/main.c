@@ -36,16 +36,6 @@ static int usage(FILE *out, int status)
     return status;
 }
 
-/* `recycle plot` runs PLplot's cairo driver, which leaves fontconfig's and
- * cairo's process-wide caches allocated at exit; under LeakSanitizer
- * (.ci/run builds everything with it) those are not leaks of ours.  Only
- * LeakSanitizer ever calls this. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n";
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)

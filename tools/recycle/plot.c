@@ -22,18 +22,16 @@ static const char plot_usage[] =
 static int parse_window(const char *s, double w[4])
 {
     int n = 0;
-    for (const char *p = s; n < 4; n++) {
-        char *end;
-        w[n] = *p == ',' || !*p ? NAN : strtod(p, &end);
-        if (!isnan(w[n]))
-            p = end;
-        if (*p != ',' && *p)
-            return -1;
-        if (!*p) {
-            n++;
+    for (const char *p = s;; p++) {
+        if (n == 4)
+            return -1;                     /* a fifth field */
+        char *end = (char *)p;
+        w[n++] = *p == ',' || !*p ? NAN : strtod(p, &end);
+        p = end;
+        if (!*p)
             break;
-        }
-        p++;
+        if (*p != ',')
+            return -1;                     /* not a number */
     }
     return n == 2 || n == 4 ? 0 : -1;
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,6 +83,28 @@ static void run_child(char **argv, const char *lib, const char *out, int frames,
     _exit(127);
 }
 
+/* The snapshots of other processes of the run, OUT.PID: counts them, or
+ * removes them (those of an earlier run with the same OUT). */
+static size_t child_files(const char *out, bool remove)
+{
+    char pattern[PATH_MAX + 8];
+    glob_t g;
+    size_t n = 0;
+    snprintf(pattern, sizeof pattern, "%s.[0-9]*", out);
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *p = g.gl_pathv[i] + strlen(out) + 1;
+        if (strspn(p, "0123456789") != strlen(p))
+            continue;                  /* OUT.PID.tmp, or not ours */
+        n++;
+        if (remove)
+            unlink(g.gl_pathv[i]);
+    }
+    globfree(&g);
+    return n;
+}
+
 static void summarize(const char *out)
 {
     char msg[512], size[32], peak[32];
@@ -97,6 +120,10 @@ static void summarize(const char *out)
     fprintf(stderr, "recycle trace: %s: %zu live blocks, %s (peak %s); see recycle trace-stats %s\n", out,
             rc_snapshot_count(s), size, peak, out);
     rc_snapshot_free(s);
+    size_t n = child_files(out, false);
+    if (n)
+        fprintf(stderr, "recycle trace: %zu snapshot%s of other processes (forks and programs it ran): %s.PID\n", n,
+                n == 1 ? "" : "s", out);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -133,12 +160,20 @@ int cmd_trace(int argc, char **argv)
     }
     if (optind >= argc)
         return usage(2);
+    char abs_out[PATH_MAX], cwd[PATH_MAX];
+    if (out[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        /* absolute, so a program that changes directory writes it here */
+        int k = snprintf(abs_out, sizeof abs_out, "%s/%s", cwd, out);
+        if (k > 0 && (size_t)k < sizeof abs_out)
+            out = abs_out;
+    }
     char lib[PATH_MAX];
     if (!find_preload(lib, sizeof lib)) {
         fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set RECYCLE_TRACE_LIB\n", lib);
         return 2;
     }
-    unlink(out);                       /* a stale file must not pass for this run's */
+    unlink(out);                       /* stale files must not pass for this run's */
+    child_files(out, true);
     child = fork();
     if (child < 0) {
         fprintf(stderr, "recycle trace: fork: %s\n", strerror(errno));
