@@ -166,8 +166,34 @@ int rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n)
     return resize_min(d, h, n, 1);
 }
 
+/* CPython's _PyObject_GC_MAY_BE_TRACKED: an object that can take part in a
+ * cycle -- one of a tracked type, except a tuple the collector untracked. */
+static bool may_be_tracked(const void *o)
+{
+    const rc_head *hd = rc__head(o);
+    if (!rc__type_tracked(rc__type(hd))) return false;
+    return rc__type(hd) != &rc__tuple_type.bt.type || rc__is_tracked(hd);
+}
+
+/* CPython's MAINTAIN_TRACKING: a dict starts untracked and is tracked from
+ * the first key or value that could make it part of a cycle, so dicts of
+ * atoms (ints, strs, tuples of atoms) cost the collector nothing. */
+static void maintain_tracking(rc_dict_obj *d, const void *key, const void *value)
+{
+    if (rc__is_tracked(rc__head(d))) return;
+    if (may_be_tracked(key) || (value && may_be_tracked(value))) rc_gc_track(d);
+}
+
+void *rc__dict_alloc(rc_heap *h, const rc_type *t)
+{
+    void *d = rc_new(h, t);
+    if (d && t == &rc__dict_type.bt.type) rc_gc_untrack(d);
+    return d;
+}
+
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
 {
+    maintain_tracking(d, key, value);
     rc__check_same_heap(h, key);
     rc__check_same_heap(h, value);
     size_t slot, e;
@@ -265,7 +291,7 @@ size_t rc__dict_owned(const void *self)
 
 void *rc_dict_new(rc_heap *h)
 {
-    return rc_new(h, &rc__dict_type.bt.type);
+    return rc__dict_alloc(h, &rc__dict_type.bt.type);
 }
 
 int rc_dict_set(void *dict, void *key, void *value)
@@ -445,7 +471,7 @@ static int dict_equal(const void *a, const void *b, int depth)
 void *rc__dict_copy(void *self)
 {
     rc_heap *h = rc__heap(self);
-    rc_dict_obj *c = rc_new(h, rc__tp(self));
+    rc_dict_obj *c = rc__dict_alloc(h, rc__tp(self));
     if (c && rc__dict_copy_into(c, h, self) < 0) RC_CLEAR(c);
     return c;
 }
@@ -453,7 +479,7 @@ void *rc__dict_copy(void *self)
 /* Shared by dict and set: keys and values copied deeply, in order. */
 void *rc__dict_deepcopy(void *self, rc__memo *memo)
 {
-    rc_dict_obj *d = self, *c = rc_new(memo->h, rc__tp(self));
+    rc_dict_obj *d = self, *c = rc__dict_alloc(memo->h, rc__tp(self));
     if (!c || rc__memo_put(memo, self, c) < 0) goto fail;
     for (size_t i = 0; d->table && i < d->nentries; i++) {
         rc_dentry ent = rc__dict_entries(d)[i];
