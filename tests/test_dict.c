@@ -24,6 +24,14 @@ static void set_get_del_contains(void **state)
     assert_int_equal(rc_dict_del(d, k2), RC_ENOENT);
     assert_error(h, RC_ENOENT, "KeyError: 'a key'");
     assert_int_equal(rc_dict_contains(d, k2), 0);
+    rc_dict_set(d, k, v);
+    void *popped = rc_dict_pop(d, k2);
+    assert_ptr_equal(popped, v);
+    assert_int_equal(rc_refcount(v), 2);   /* ours + the one pop handed over */
+    rc_decref(popped);
+    assert_null(rc_dict_pop(d, k2));
+    assert_error(h, RC_ENOENT, "KeyError: 'a key'");
+    assert_int_equal(rc_dict_len(d), 0);
     rc_decref(k);
     rc_decref(k2);
     rc_decref(v);

@@ -340,6 +340,23 @@ int rc_dict_del(void *dict, const void *key)
     return rc < 0 ? rc : 0;
 }
 
+void *rc_dict_pop(void *dict, const void *key)
+{
+    CHECK_DICT(dict, NULL);
+    int64_t hash;
+    size_t e;
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key"), NULL;
+    if (rc__hash_fast(key, &hash) < 0) return NULL;
+    int found = rc__dict_lookup(dict, key, hash, &e);
+    if (found != 1) {
+        if (found == 0) rc_dict_del(dict, key);   /* records the KeyError */
+        return NULL;
+    }
+    void *value = rc_newref(rc__dict_entries(dict)[e].value);
+    rc__dict_remove(dict, key, hash);
+    return value;
+}
+
 size_t rc_dict_len(const void *dict)
 {
     CHECK_DICT(dict, 0);
