@@ -141,8 +141,13 @@ static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
         const rc_dentry *src = rc__dict_entries(d);
-        for (size_t i = 0; i < d->nentries; i++)
-            if (src[i].key) dst[nd.nentries++] = src[i];
+        if (d->used == d->nentries) {   /* no deleted entries: one copy */
+            memcpy(dst, src, d->nentries * sizeof *dst);
+            nd.nentries = d->nentries;
+        } else {
+            for (size_t i = 0; i < d->nentries; i++)
+                if (src[i].key) dst[nd.nentries++] = src[i];
+        }
         rc_free(h, d->table);
     }
     for (size_t i = 0; i < nd.nentries; i++) ix_set(&nd, find_free_slot(&nd, dst[i].hash), (int64_t)i);
