@@ -68,7 +68,7 @@ static inline double seed_average(void *ints, seed_kind kind)
 /* The experiment's function.  self_ref: the list also holds itself (seed
  * 001's gc_cr.py), so reference counting alone can never free it.  The
  * bracket (RC_PROFILE_FUNC) shows as a labelled bracket under `recycle run`. */
-static inline double average_random(rc_heap *h, seed_kind kind, bool self_ref)
+static inline double average_ints(rc_heap *h, seed_kind kind, bool self_ref)
 {
     RC_PROFILE_FUNC();
     size_t n = seed_env("DEMO_N", 5000000);
@@ -101,7 +101,7 @@ static inline void seed_three_calls(rc_heap *h, seed_kind kind, bool self_ref, s
     for (int i = 1; i <= 3; i++) {
         if (hook)
             hook(h, i, false);
-        printf("call %d: average %.1f\n", i, average_random(h, kind, self_ref));
+        printf("call %d: average %.1f\n", i, average_ints(h, kind, self_ref));
         if (hook)
             hook(h, i, true);
         fflush(stdout);

@@ -273,7 +273,10 @@ uint64_t rc_heap_alloc_count(const rc_heap *h);
 void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
 
 /* Size classes: 16-byte steps up to 512 B, then 64-byte steps up to
- * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md). */
+ * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md).
+ * rc_memory_info.requested and .peak count each live block at its class
+ * size (large blocks at their size rounded up to 16), and max_bytes caps
+ * that figure. */
 #define RC_ALLOC_NCLASSES 40
 #define RC_ALLOC_SMALL_MAX 1024
 

@@ -164,7 +164,52 @@ static void interior_pointer(void)
     rc_decref(inside);
 }
 
+/* A finalizer that makes a weakref to its object without resurrecting it:
+ * the runtime must clear that weakref when the object dies (no abort, no
+ * dangling pointer), in a plain death and in a collected cycle. */
+static void *final_weakref;
+static void finalize_with_weakref(void *self) { final_weakref = rc_weakref_new(self, NULL, NULL); }
+static const rc_type final_weakref_type = {"final_weakref", sizeof(node), NULL, NULL, finalize_with_weakref,
+                                           NULL, 0, NULL};
+
+static int pair_traverse(void *self, rc_visit visit, void *arg)
+{
+    void *other = *(void **)self;
+    return other ? visit(other, arg) : 0;
+}
+
+static void pair_clear(void *self)
+{
+    void **slot = self;
+    RC_CLEAR(*slot);
+}
+
+static const rc_type final_weakref_cycle_type = {"final_weakref_cycle", sizeof(void *), pair_traverse, pair_clear,
+                                                 finalize_with_weakref, NULL, 0, NULL};
+
 /* ---- the tests -------------------------------------------------------------- */
+
+static void weakref_made_by_a_finalizer_is_cleared(void **s)
+{
+    (void)s;
+    rc_heap *h = rc_heap_new(NULL);
+    void *o = rc_new(h, &final_weakref_type);
+    rc_decref(o);                        /* finalizer runs, makes a weakref, no resurrection */
+    assert_non_null(final_weakref);
+    assert_null(rc_weakref_get(final_weakref));
+    RC_CLEAR(final_weakref);
+    void **a = rc_new(h, &final_weakref_cycle_type), **b = rc_new(h, &final_weakref_cycle_type);
+    *a = rc_newref(b);
+    *b = rc_newref(a);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_non_null(final_weakref);
+    assert_null(rc_weakref_get(final_weakref));
+    RC_CLEAR(final_weakref);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
 
 static void use_after_free_is_caught(void **s) { (void)s; assert_dies(incref_after_free); }
 static void double_decref_is_caught(void **s) { (void)s; assert_dies(double_decref); }
@@ -235,6 +280,7 @@ int main(void)
         cmocka_unit_test(excess_decref_is_caught_by_the_collector),
         cmocka_unit_test(object_of_another_heap_is_caught_with_its_site),
         cmocka_unit_test(dangling_weakref_is_caught),
+        cmocka_unit_test(weakref_made_by_a_finalizer_is_cleared),
         cmocka_unit_test(non_objects_are_caught_at_level_2),
         cmocka_unit_test(freed_objects_are_filled),
         cmocka_unit_test(leak_report_names_types_and_sites),

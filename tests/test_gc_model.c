@@ -197,11 +197,12 @@ static void op_drop_external(void)
     }
 }
 
-static uint64_t check_every = 100, ops_done;
+static uint64_t check_every = 100, ops_done, heap_checks;
 
 static void check_heap(rc_heap *h)
 {
     int rc = rc_heap_check(h);
+    heap_checks++;
     if (rc != 0)
         fail_msg("rc_heap_check after %llu operations: %s", (unsigned long long)ops_done, rc_last_error(h));
 }
@@ -296,8 +297,8 @@ static void random_graph_edits_match_the_model(void **state)
     assert_int_equal(mi.live_objects, 0);
     rc_gc_stats s0 = rc_gc_get_stats(h, 0);
     assert_true(s0.collections > 0);
-    printf("model test: %u objects, %.1f reachable on average, %zu gen-0 collections\n", M.n,
-           (double)M.reach_total / (double)ops, s0.collections);
+    printf("model test: %u objects, %.1f reachable on average, %zu gen-0 collections, %llu heap checks\n",
+           M.n, (double)M.reach_total / (double)ops, s0.collections, (unsigned long long)heap_checks);
     rc_heap_free(h);
     free(M.kid); free(M.ext); free(M.released); free(M.ptr); free(M.reach); free(M.mark);
     free(M.held); free(M.held_pos); free(M.pending);
