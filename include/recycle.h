@@ -398,6 +398,7 @@ void   *rc_dict_new(rc_heap *h);
 int     rc_dict_set(void *dict, void *key, void *value);
 void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
 int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
 int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
 size_t  rc_dict_len(const void *dict);
 int     rc_dict_clear(void *dict);

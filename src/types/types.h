@@ -212,6 +212,7 @@ int   rc__seq_repr(const void *self, void *const *items, size_t n, const char *o
 int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int depth);
 
 /* dict.c internals shared with set.c and record.c */
+void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
 int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
