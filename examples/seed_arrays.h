@@ -43,8 +43,11 @@ static inline void *seed_random_ints(rc_heap *h, seed_kind kind, size_t n)
     void *list = rc_list_new(h, 0);
     for (size_t i = 0; list && i < n; i++) {
         void *item = rc_int_from(h, rand() % 1000000);
-        if (!item || rc_list_append(list, item) < 0)
-            exit(1);
+        if (!item || rc_list_append(list, item) < 0) {
+            RC_CLEAR(item);
+            RC_CLEAR(list);         /* the caller reports rc_last_error */
+            break;
+        }
         rc_decref(item);            /* the list holds it now */
     }
     return list;

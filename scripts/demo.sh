@@ -27,10 +27,10 @@ export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
     export DEMO_N=1000000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
-    T=0.02; WALKS=500; mode="quick (QUICK=1: 1 000 000 ints per array, 100 ms sleeps)"
+    T=0.02; WALKS=500; mode="quick mode, QUICK=1: 1 000 000 ints per array, 100 ms sleeps"
 else
     export DEMO_N=5000000 DEMO_SLEEP_MS=800 DEMO_GC_STEPS=500000
-    T=0.1; WALKS=10000; mode="full (5 000 000 ints per array, 800 ms sleeps)"
+    T=0.1; WALKS=10000; mode="full size: 5 000 000 ints per array, 800 ms sleeps"
 fi
 
 rm -f "$out"/*.dat "$out"/*.png "$out"/*.txt "$out"/*.series "$out"/REPORT.md "$out"/index.html
