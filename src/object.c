@@ -218,10 +218,13 @@ void rc__dealloc(rc_head *o)
     }
     if (finalize_resurrects(o))
         return;
+    /* Untracked before the weakref callbacks run: a callback may start a
+     * collection, which must not find this object (count 0) and free it
+     * under us.  CPython's subtype_dealloc untracks first too. */
+    if (rc__type_tracked(t))
+        rc__gc_on_dealloc(h, o);
     if (rc__hflags(o) & RC_HF_WEAKREFS)
         rc__weak_on_dealloc(h, o);
-    if (rc__type_tracked(rc__type(o)))
-        rc__gc_on_dealloc(h, o);
     rc__free_dead(h, o);
 }
 
