@@ -5,7 +5,7 @@
  * operation: keys are built beforehand and looked up with equal but
  * distinct objects, so every lookup hashes and compares; one row also
  * makes a new int per append (Python's range makes one per step), which
- * measures the allocator as much as the list.  Best of 3 rounds.
+ * measures the allocator as much as the list.  Best of 5 rounds (the machine may be shared).
  *
  *   bench/types [N]     default 1000000; RC_BENCH_QUICK=1: 100000
  */
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#define ROUNDS 3
+#define ROUNDS 5
 
 enum { LIST_APPEND, LIST_APPEND_NEW, DICT_SET_INT, DICT_GET_INT, DICT_SET_STR, DICT_GET_STR, STR_INTERN, NOPS };
 static const char *const op_key[NOPS] = {"list_append", "list_append_new_int", "dict_set_int", "dict_get_int",

@@ -43,8 +43,11 @@ static inline void *seed_random_ints(rc_heap *h, seed_kind kind, size_t n)
     void *list = rc_list_new(h, 0);
     for (size_t i = 0; list && i < n; i++) {
         void *item = rc_int_from(h, rand() % 1000000);
-        if (!item || rc_list_append(list, item) < 0)
-            exit(1);
+        if (!item || rc_list_append(list, item) < 0) {
+            RC_CLEAR(item);
+            RC_CLEAR(list);         /* the caller reports rc_last_error */
+            break;
+        }
         rc_decref(item);            /* the list holds it now */
     }
     return list;
@@ -68,7 +71,7 @@ static inline double seed_average(void *ints, seed_kind kind)
 /* The experiment's function.  self_ref: the list also holds itself (seed
  * 001's gc_cr.py), so reference counting alone can never free it.  The
  * bracket (RC_PROFILE_FUNC) shows as a labelled bracket under `recycle run`. */
-static inline double average_random(rc_heap *h, seed_kind kind, bool self_ref)
+static inline double average_ints(rc_heap *h, seed_kind kind, bool self_ref)
 {
     RC_PROFILE_FUNC();
     size_t n = seed_env("DEMO_N", 5000000);
@@ -101,7 +104,7 @@ static inline void seed_three_calls(rc_heap *h, seed_kind kind, bool self_ref, s
     for (int i = 1; i <= 3; i++) {
         if (hook)
             hook(h, i, false);
-        printf("call %d: average %.1f\n", i, average_random(h, kind, self_ref));
+        printf("call %d: average %.1f\n", i, average_ints(h, kind, self_ref));
         if (hook)
             hook(h, i, true);
         fflush(stdout);

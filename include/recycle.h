@@ -273,7 +273,10 @@ uint64_t rc_heap_alloc_count(const rc_heap *h);
 void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
 
 /* Size classes: 16-byte steps up to 512 B, then 64-byte steps up to
- * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md). */
+ * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md).
+ * rc_memory_info.requested and .peak count each live block at its class
+ * size (large blocks at their size rounded up to 16), and max_bytes caps
+ * that figure. */
 #define RC_ALLOC_NCLASSES 40
 #define RC_ALLOC_SMALL_MAX 1024
 
@@ -345,7 +348,11 @@ int     rc_float_value(const void *o, double *out);  /* floats, ints and bools *
  * run time with rc_str_format are interned only by rc_str_intern. */
 void   *rc_str_new(rc_heap *h, const char *utf8);
 void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
-void   *rc_str_format(rc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void   *rc_str_format(rc_heap *h, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
 void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
 bool    rc_str_is_interned(const void *str);
@@ -391,6 +398,7 @@ void   *rc_dict_new(rc_heap *h);
 int     rc_dict_set(void *dict, void *key, void *value);
 void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
 int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
 int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
 size_t  rc_dict_len(const void *dict);
 int     rc_dict_clear(void *dict);
@@ -515,8 +523,10 @@ int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
 /* Python's a < b: 1/0, or RC_ETYPE between unordered types ("'<' not
  * supported between instances of 'str' and 'int'"). */
 int     rc_less(const void *a, const void *b);
-int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable */
-void   *rc_copy(void *o);                       /* copy.copy: immutables return themselves */
+int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable; user types: identity */
+/* copy.copy: immutables return themselves.  Iterators, generators, views
+ * and user types are RC_ENOTSUP (NULL), as copy raises TypeError. */
+void   *rc_copy(void *o);
 void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
 const char *rc_type_name(const void *o);
 /* len(o): elements (code points for a str); RC_ETYPE when o has no len. */

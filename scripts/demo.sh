@@ -22,14 +22,15 @@ recycle=$build/recycle
 PY=${DEMO_PYTHON:-/usr/bin/python3}
 MPROF=${DEMO_MPROF:-/usr/bin/python3-mprof}
 started=$(date +%s)
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)
 export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
     export DEMO_N=1000000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
-    T=0.02; WALKS=500; mode="quick (QUICK=1: 1 000 000 ints per array, 100 ms sleeps)"
+    T=0.02; WALKS=500; mode="quick mode, QUICK=1: 1 000 000 ints per array, 100 ms sleeps"
 else
     export DEMO_N=5000000 DEMO_SLEEP_MS=800 DEMO_GC_STEPS=500000
-    T=0.1; WALKS=10000; mode="full (5 000 000 ints per array, 800 ms sleeps)"
+    T=0.1; WALKS=10000; mode="full size: 5 000 000 ints per array, 800 ms sleeps"
 fi
 
 rm -f "$out"/*.dat "$out"/*.png "$out"/*.txt "$out"/*.series "$out"/REPORT.md "$out"/index.html
@@ -87,7 +88,7 @@ result() {
     awk -v k="$2" -v f="${3:-3}" '$1 == "RESULT" && $2 == k { print $f; exit }' "$1"
 }
 
-# calls FILE: per bracket of average_random, in time order, "max after"
+# calls FILE: per bracket of average_ints, in time order, "max after"
 # MiB: max is the highest sample inside the call; after is the lowest
 # sample between its end and the next call (for the last call: the first
 # sample after it, before the program's exit frees everything).  Then a
@@ -96,7 +97,7 @@ result() {
 calls() {
     awk '
     $1 == "MEM" { n++; t[n] = $3; m[n] = $2 }
-    $1 == "FUNC" && $2 ~ /average_random$/ { c++; t0[c] = $4; t1[c] = $6 }
+    $1 == "FUNC" && $2 ~ /average_ints$/ { c++; t0[c] = $4; t1[c] = $6 }
     END {
         for (i = 1; i <= c; i++)        # brackets in time order (insertion sort)
             for (j = i; j > 1 && t0[j] < t0[j - 1]; j--) {
@@ -125,7 +126,7 @@ show_output() { grep -v '^RESULT ' "$1" | code_block; }
 # ---- the report ------------------------------------------------------------
 
 report_begin "recycle demo: the seed experiments in C"
-para "Every number below was measured by this run ($mode) on $(uname -m) with $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'). Each experiment is a short program under \`examples/\` (recycle, in C) and, beside it, the same experiment as a Python script under \`examples/python/\`, run by CPython."
+para "Every number below was measured by this run ($mode) on $(uname -m) with $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $load when it started (times depend on it; memory does not). Each experiment is a short program under \`examples/\` (recycle, in C) and, beside it, the same experiment as a Python script under \`examples/python/\`, run by CPython."
 if [ $have_py = 0 ]; then
     para "**CPython is not available here** ($PY not found): the CPython column is empty in every experiment."
 elif [ $have_mprof = 0 ]; then

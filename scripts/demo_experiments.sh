@@ -18,12 +18,12 @@ run_c_side() {
         c_profile manual_collect manual_collect_array array
     fi
     have refcounts && c_run refcounts refcounts
-    have thresholds && c_run thresholds thresholds "$out/c_thresholds.series"
+    have thresholds && c_run thresholds thresholds c_thresholds.series
     have monte_carlo && c_run monte_carlo monte_carlo "$WALKS"
     for name in slots_vs_dict view_vs_copy generator_vs_list; do
         have $name && c_run $name $name
     done
-    have cycle_drawn && c_run cycle_drawn cycle_drawn "$out/c_objects.png"
+    have cycle_drawn && c_run cycle_drawn cycle_drawn c_objects.png
     return 0
 }
 
@@ -111,7 +111,7 @@ exp_baseline() {
     section_begin "1. Baseline: three calls, three bumps"
     if ! ran baseline_list list; then section_end; return; fi
     read -r base m1 x1 _ < <(call_levels "$out/c_list.dat")
-    para "\`examples/baseline_list.c\` calls \`average_random\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
+    para "\`examples/baseline_list.c\` calls \`average_ints\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
     para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS, keeping a few as spares for the next call ($(awk -v a="$x1" -v b="$base" 'BEGIN { printf "%.1f", a - b }') MiB more than before the call). The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
     calls_table "recycle list" "$out/c_list.dat" "recycle array" "$out/c_array.dat" \
                 "CPython list" "$out/py_list.dat" "CPython numpy array" "$out/py_array.dat"
@@ -252,7 +252,7 @@ exp_monte_carlo() {
     if ! ran monte_carlo monte_carlo; then section_end; return; fi
     local f=$out/c_monte_carlo.txt p=$out/py_monte_carlo.txt
     para "\`examples/monte_carlo.c\` is seed 000's BaseLibrary experiment: \`monte_carlo_walk_analysis(20, $WALKS)\` saves every random walk (a list of (x, y) tuples) in a dict before measuring them; \`monte_carlo_walk(20, $WALKS)\` measures each walk as soon as it is made and keeps only the distances. Both run under recycle's tracer (\`rc_trace_start\`, \`rc_trace_take_snapshot\`, \`rc_trace_get_traced_memory\`, \`rc_trace_reset_peak\`), in the seed's order; \`examples/python/monte_carlo.py\` is the same code under tracemalloc. The seed does not show its BaseLibrary, so the walk code is ours: the figures are comparable between the two columns, not with the seed's 46,826,457 B and 12,909,956 B."
-    para "**What you see:** the traced peak with walk saving is $(result "$f" walk_peak) B, without it $(result "$f" dist_peak) B: freeing each walk right after processing keeps the peak near the size of the results. The compare_to('lineno') lines show where the difference lies; with one frame (tracemalloc's default) the line is the allocation site, which for recycle's built-in types is inside the library: the tuple constructor (the positions) and the list's object and item buffer."
+    para "**What you see:** the traced peak with walk saving is $(result "$f" walk_peak) B, without it $(result "$f" dist_peak) B: freeing each walk right after processing keeps the peak near the size of the results. The compare_to('lineno') lines show where the difference lies. They group by the allocation site, which for recycle's built-in types is a line inside the library — the tuple constructor (the positions), the list object and its item buffer — where tracemalloc names the script's line. So the tracer also keeps 8 native frames, and \`rc_snapshot_statistics(walk_snapshot, RC_TRACE_BY_LINENO, cumulative=true)\`, limited to \`monte_carlo.c\`, names this program's lines: the \`random_walk\` call, the tuple of each position, the append that grows each walk."
     table "traced peak (bytes)|with walk saving|without walk saving" \
         "recycle (rc_trace)|$(result "$f" walk_peak)|$(result "$f" dist_peak)" \
         "CPython (tracemalloc)|$( [ -s "$p" ] && result "$p" walk_peak)|$( [ -s "$p" ] && result "$p" dist_peak)" \

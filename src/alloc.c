@@ -20,10 +20,9 @@
  * Pools: pop and push
  * ---------------------------------------------------------------------- */
 
-/* Pops p's first free block (p has one).  When the free list runs out the
- * next never-used blocks of its page join it, so the walked region
- * [first, top) grows on demand; a pool with no block left leaves its class
- * list. */
+/* The next free list of p, whose list just ran out: the never-used blocks
+ * of the next page, so the walked region [first, top) grows on demand;
+ * NULL, and p leaves its class list, when none are left. */
 static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
     char *first = p->top;
@@ -44,6 +43,7 @@ static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
     return first;
 }
 
+/* Pops p's first free block (p has one). */
 RC_INLINE char *pop_block(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
     char *b = p->free;
@@ -252,7 +252,6 @@ static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
 /* ------------------------------------------------------------------------
  * Objects
  * ---------------------------------------------------------------------- */
-
 
 static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc_site *site)
 {

@@ -136,14 +136,14 @@ static void arena_release(struct rc_alloc_state *st, rc_arena *a)
  * The oldest is last in its list. */
 void rc__arenas_trim(struct rc_alloc_state *st, bool all)
 {
-    if (st->walking || st->nspare <= st->spare_max)
+    if (st->walking || st->nspare + st->nidle <= st->spare_max)
         return;
     uint64_t now = all ? 0 : rc__os_now_ns();
-    while (st->nspare > st->spare_max) {
+    while (st->nspare && st->nspare + st->nidle > st->spare_max) {
         rc_arena *a = st->by_free[RC_POOLS_PER_ARENA];
         while (a->next)
             a = a->next;
-        bool over = st->nspare > st->spare_max + st->linger_max;
+        bool over = st->nspare + st->nidle > st->spare_max + st->linger_max;
         if (!all && !over && now - a->empty_since < RC_LINGER_NS)
             break;
         arena_unlink(st, a);
@@ -213,7 +213,7 @@ static rc_pool *take_free_pool(struct rc_alloc_state *st, rc_arena *a, int kind,
 static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls)
 {
     rc_arena *a;
-    if (st->nspare > st->spare_max)
+    if (st->nspare + st->nidle > st->spare_max)
         rc__arenas_trim(st, false);
     if (st->by_free_mask)
         a = st->by_free[__builtin_ctzll(st->by_free_mask) + 1];
@@ -247,7 +247,7 @@ static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
         arena_link(st, a);
         return;
     }
-    if (!st->walking && st->nspare >= st->spare_max + st->linger_max) {
+    if (!st->walking && st->nspare + st->nidle >= st->spare_max + st->linger_max) {
         arena_release(st, a);
         return;
     }

@@ -105,12 +105,12 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
 
 static void print_classes(FILE *f, const char *kind, const rc_alloc_class *cls)
 {
-    fprintf(f, "\n%s:\nclass   size   num pools   blocks in use  avail blocks\n"
-               "-----   ----   ---------   -------------  ------------\n", kind);
+    fprintf(f, "\n%s:\nclass   size   num pools   blocks in use  avail blocks   bytes in use\n"
+               "-----   ----   ---------   -------------  ------------   ------------\n", kind);
     for (unsigned c = 0; c < RC_NCLASSES; c++)
         if (cls[c].pools)
-            fprintf(f, "%5u %6zu %11zu %15zu %13zu\n", c, cls[c].block_size, cls[c].pools,
-                    cls[c].blocks_used, cls[c].blocks_free);
+            fprintf(f, "%5u %6zu %11zu %15zu %13zu %14zu\n", c, cls[c].block_size, cls[c].pools,
+                    cls[c].blocks_used, cls[c].blocks_free, cls[c].blocks_used * cls[c].block_size);
 }
 
 static void print_row(FILE *f, const char *label, size_t v)

@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-
 /* ---- the young vector --------------------------------------------------------- */
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
@@ -102,7 +101,6 @@ static void untrack(rc_heap *h, rc_head *o)
     o->gc = RC_GC_UNTRACKED;
 }
 
-
 bool rc__gc_in_dead_set(const rc_head *o)
 {
     return is_cand(o->gc);
@@ -151,8 +149,6 @@ void rc_gc_untrack(void *o)
 }
 
 /* ---- the candidate set ---------------------------------------------------------- */
-
-
 
 static uint32_t initial_refs(const rc_head *o)
 {

@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 
-
 void rc_gc_enable(rc_heap *h) { h->gc.enabled = true; }
 void rc_gc_disable(rc_heap *h) { h->gc.enabled = false; }
 bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-
-
 static void debug_line(rc_heap *h, const char *what, rc_head *o)
 {
     FILE *out = h->gc.debug_out ? h->gc.debug_out : stderr;
@@ -299,9 +297,14 @@ size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable)
         for (size_t i = 0; i < d->len; i++)
             if (d->v[i])
                 debug_line(h, "collectable", d->v[i]);
+    /* Callbacks and finalizers are user code: either may store a new
+     * reference to a member (CPython rechecks after both, too). */
+    bool user_code_ran = false;
     if (d->hflags & RC_HF_WEAKREFS)
-        rc__weak_clear_dead(h, d->v, d->len);
-    if (d->finalizers && run_finalizers(r))
+        user_code_ran = rc__weak_clear_dead(h, d->v, d->len) > 0;
+    if (d->finalizers)
+        user_code_ran |= run_finalizers(r);
+    if (user_code_ran)
         keep_resurrected(r);
     if (h->gc.debug & RC_GC_DEBUG_SAVEALL) {
         size_t n = 0;

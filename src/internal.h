@@ -306,8 +306,9 @@ bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection
 /* weakref.c */
 void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying object, runs callbacks */
 /* Clears the weakrefs to the n dead objects of v (NULL entries skipped),
- * then runs the callbacks of those weakrefs that are not dead themselves. */
-void rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
+ * then runs the callbacks of those weakrefs that are not dead themselves;
+ * returns how many callbacks ran. */
+size_t rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
 void rc__weak_destroy(rc_heap *h);
 
 /* What a type asks of the collector: RC_TYPE_REFS types are tracked and

@@ -238,15 +238,19 @@ static void clear_all(rc_heap *h, rc_head *target, weakref **pending)
     }
 }
 
-static void run_callbacks(weakref *pending)
+/* Runs the callbacks; returns how many ran. */
+static size_t run_callbacks(weakref *pending)
 {
+    size_t n = 0;
     while (pending) {
         weakref *w = pending;
         pending = w->next;
         w->next = NULL;
         w->cb(w, w->ctx);
         rc_decref(w);
+        n++;
     }
+    return n;
 }
 
 void rc__weak_on_dealloc(rc_heap *h, rc_head *o)
@@ -256,7 +260,7 @@ void rc__weak_on_dealloc(rc_heap *h, rc_head *o)
     run_callbacks(pending);
 }
 
-void rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n)
+size_t rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n)
 {
     weakref *pending = NULL, **tail = &pending;
     for (size_t i = 0; i < n; i++) {
@@ -266,7 +270,7 @@ void rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n)
         while (*tail)
             tail = &(*tail)->next;
     }
-    run_callbacks(pending);
+    return run_callbacks(pending);
 }
 
 void rc__weak_destroy(rc_heap *h)

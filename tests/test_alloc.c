@@ -292,6 +292,46 @@ static void test_random_sequences_keep_stats_exact(void **state)
     heap_free(h);
 }
 
+/* Rounds that fill several arenas and empty the heap: every round ends
+ * with at most arena_spare empty arenas kept (plus up to 4 lingering, which
+ * rc_heap_trim returns), the books check out, and with arena_spare = 0 no
+ * arena survives a round. */
+static void test_spare_arenas(void **state)
+{
+    (void)state;
+    for (size_t spare = 0; spare <= 2; spare++) {
+        rc_heap *h = heap_with(spare, 0, 0, false);
+        enum { N = 20000 };
+        void **v = malloc(N * sizeof *v);
+        for (int round = 0; round < 6; round++) {
+            for (int i = 0; i < N; i++) {
+                size_t n = 16 + rnd() % 500;
+                v[i] = round % 2 ? rc_alloc(h, n) : (void *)rc__alloc_object(h, n, NULL);
+                assert_non_null(v[i]);
+                if (round % 2 == 0)
+                    ((rc_head *)v[i])->tw |= 0x60;
+            }
+            assert_int_equal(rc__alloc_check(h), 0);
+            for (int i = N - 1; i >= 0; i--) {
+                if (round % 2)
+                    rc_free(h, v[i]);
+                else
+                    rc__free_object(h, v[i]);
+            }
+            assert_int_equal(rc__alloc_check(h), 0);
+            rc_memory_info mi;
+            rc_heap_memory(h, &mi);
+            assert_int_equal(mi.requested, 0);
+            assert_true(mi.arenas <= spare + (spare ? 4 : 0));
+            rc_heap_trim(h);
+            rc_heap_memory(h, &mi);
+            assert_true(mi.arenas <= spare);
+        }
+        free(v);
+        heap_free(h);
+    }
+}
+
 static void test_os_gets_memory_back(void **state)
 {
     (void)state;
@@ -317,7 +357,14 @@ static void test_os_gets_memory_back(void **state)
     size_t back = full > after ? full - after : 0;
     print_message("rss: before %zu MiB, with 4M objects %zu MiB, after free %zu MiB (%.1f%% back)\n",
                   before >> 20, full >> 20, after >> 20, 100.0 * (double)back / (double)took);
+#ifdef RC_ASAN
+    /* Debug builds poison freed blocks for AddressSanitizer, whose shadow
+     * pages (an eighth of what was poisoned) stay resident: RSS measures
+     * the sanitizer there, not the allocator. */
+    print_message("AddressSanitizer build: the 90%% figure is checked in plain builds\n");
+#else
     assert_true(back * 10 >= took * 9);
+#endif
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
     assert_true(mi.arenas <= 1 + 4);
@@ -663,7 +710,7 @@ static void test_print_stats(void **state)
     rc_heap_print_stats(h, f);
     fclose(f);
     assert_non_null(strstr(text, "Small block threshold = 1024, in 40 size classes."));
-    assert_non_null(strstr(text, "    2     48           1             100"));
+    assert_non_null(strstr(text, "    2     48           1             100           156           4800\n"));
     assert_non_null(strstr(text, "# arenas allocated current              =                     1"));
     assert_non_null(strstr(text, "# large raw buffers (malloc)            =                     1"));
     free(text);
@@ -679,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_alignment_and_zero_fill),
         cmocka_unit_test(test_realloc_keeps_contents),
         cmocka_unit_test(test_random_sequences_keep_stats_exact),
+        cmocka_unit_test(test_spare_arenas),
         cmocka_unit_test(test_os_gets_memory_back),
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_fault_injection_sweep),

@@ -17,9 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
-#define FUNC_NAME "average_random"
+#define FUNC_NAME "average_ints"
 
 static char out_dir[1024];
 
@@ -382,6 +383,22 @@ static void test_reports_complete(void **state)
     assert_null(strstr(html, "src=\"c_"));          /* nothing outside the page */
     assert_non_null(strstr(html, "not available here"));   /* python3 was hidden */
     free(html);
+
+    /* every PNG in the output decodes, and there is one per figure */
+    DIR *d = opendir(out_dir);
+    assert_non_null(d);
+    size_t pngs = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && !strcmp(e->d_name + n - 4, ".png")) {
+            picture pic;
+            decode(&pic, path_of(e->d_name));
+            free(pic.rgb);
+            pngs++;
+        }
+    }
+    closedir(d);
+    assert_int_equal(pngs, embedded);
 }
 
 int main(void)

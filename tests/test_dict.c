@@ -24,6 +24,14 @@ static void set_get_del_contains(void **state)
     assert_int_equal(rc_dict_del(d, k2), RC_ENOENT);
     assert_error(h, RC_ENOENT, "KeyError: 'a key'");
     assert_int_equal(rc_dict_contains(d, k2), 0);
+    rc_dict_set(d, k, v);
+    void *popped = rc_dict_pop(d, k2);
+    assert_ptr_equal(popped, v);
+    assert_int_equal(rc_refcount(v), 2);   /* ours + the one pop handed over */
+    rc_decref(popped);
+    assert_null(rc_dict_pop(d, k2));
+    assert_error(h, RC_ENOENT, "KeyError: 'a key'");
+    assert_int_equal(rc_dict_len(d), 0);
     rc_decref(k);
     rc_decref(k2);
     rc_decref(v);
@@ -219,6 +227,33 @@ static void equality_copy_deepcopy_sizeof(void **state)
     rc_heap_free(h);
 }
 
+static void tracked_only_once_it_can_be_in_a_cycle(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    assert_false(rc_gc_is_tracked(d));                 /* gc.is_tracked({}) is False */
+    void *atoms = rc_tuple_pack(h, 2, I(h, 1), S(h, "a"));
+    rc_dict_set_str(d, "n", I(h, 5));
+    rc_dict_set(d, atoms, rc_float_from(h, 2.5));
+    rc_decref(rc_dict_get(d, atoms));
+    assert_false(rc_gc_is_tracked(d));                 /* only atoms so far */
+    void *c = rc_copy(d), *dc = rc_deepcopy(d);
+    assert_false(rc_gc_is_tracked(c));
+    assert_false(rc_gc_is_tracked(dc));
+    void *l = rc_list_new(h, 0);
+    rc_dict_set_str(d, "l", l);
+    assert_true(rc_gc_is_tracked(d));                  /* a list could close a cycle */
+    void *e = rc_dict_new(h);
+    rc_dict_set_str(e, "e", e);                        /* an untracked dict is still a container */
+    assert_true(rc_gc_is_tracked(e));
+    rc_decref(e);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    void *objs[] = {d, atoms, c, dc, l};
+    for (size_t i = 0; i < 5; i++) rc_decref(objs[i]);
+    rc_heap_free(h);
+}
+
 /* ---- randomized: the dict against a model ----------------------------------- */
 
 #define MODEL_KEYS 3000
@@ -321,6 +356,7 @@ int main(void)
         cmocka_unit_test(a_dict_whose_entry_refers_to_itself_is_collected),
         cmocka_unit_test(iteration_views_and_mutation_check),
         cmocka_unit_test(equality_copy_deepcopy_sizeof),
+        cmocka_unit_test(tracked_only_once_it_can_be_in_a_cycle),
         cmocka_unit_test(dict_matches_a_model_under_random_edits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -666,6 +666,48 @@ static void refs_types_are_traversed_and_cleared_by_the_runtime(void **state)
     rc_heap_free(h);
 }
 
+/* A weakref callback is user code: one that stores a new reference to a
+ * member of the dead set resurrects it, and what it reaches, as a finalizer
+ * would (bulk path for RC_TYPE_REFS members and the clear path alike). */
+static void *resurrected;
+static void resurrect_cb(void *wr, void *ctx)
+{
+    (void)wr;
+    resurrected = rc_newref(ctx);
+}
+
+static void resurrect_from_weakref_callback(const rc_type *t)
+{
+    rc_heap *h = heap();
+    refs_released = 0;
+    node_released = 0;
+    node *a = rc_new(h, t), *b = rc_new(h, t);
+    a->child[0] = rc_newref(b);
+    b->child[0] = rc_newref(a);
+    void *w = rc_weakref_new(a, resurrect_cb, b);
+    rc_decref(a);
+    rc_decref(b);
+    resurrected = NULL;
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_ptr_equal(resurrected, b);
+    assert_ptr_equal(((node *)b)->child[0], a);       /* intact */
+    assert_null(rc_weakref_get(w));                    /* but its weakref was cleared */
+    rc_decref(w);
+    rc_decref(resurrected);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(refs_released + node_released, 2);
+    rc_heap_free(h);
+}
+
+static void weakref_callback_resurrection_survives(void **state)
+{
+    (void)state;
+    static const rc_type refs_node = {.name = "refs_node", .size = NODE_MAX * sizeof(void *),
+                                      .release = refs_release, .flags = RC_TYPE_REFS};
+    resurrect_from_weakref_callback(&refs_node);
+    resurrect_from_weakref_callback(&node_type);
+}
+
 static void environment_overrides_and_malformed_values(void **state)
 {
     (void)state;
@@ -732,6 +774,7 @@ int main(void)
         cmocka_unit_test(referrers_and_referents),
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
+        cmocka_unit_test(weakref_callback_resurrection_survives),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
     };

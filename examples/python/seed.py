@@ -27,7 +27,7 @@ def random_ints(kind):
 
 
 @profile
-def average_random(kind, self_ref):
+def average_ints(kind, self_ref):
     ints = random_ints(kind)
     holder = ints
     if self_ref:                  # seed 001's gc_cr.py: a list that holds itself
@@ -43,7 +43,7 @@ def three_calls(kind="list", self_ref=False, hook=None):
     for call in (1, 2, 3):
         if hook:
             hook(call, False)
-        print(f"call {call}: average {average_random(kind, self_ref):.1f}")
+        print(f"call {call}: average {average_ints(kind, self_ref):.1f}")
         if hook:
             hook(call, True)
         sys.stdout.flush()

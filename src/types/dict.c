@@ -20,7 +20,7 @@ static unsigned ixw_for(unsigned log2size)
 }
 static size_t table_bytes(unsigned log2size)
 {
-    return ((size_t)1 << log2size) * ixw_for(log2size) + usable_for(log2size) * sizeof(rc_dentry);
+    return rc__dict_index_bytes(log2size, ixw_for(log2size)) + usable_for(log2size) * sizeof(rc_dentry);
 }
 
 static int64_t ix_get(const rc_dict_obj *d, size_t i)
@@ -141,8 +141,13 @@ static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
         const rc_dentry *src = rc__dict_entries(d);
-        for (size_t i = 0; i < d->nentries; i++)
-            if (src[i].key) dst[nd.nentries++] = src[i];
+        if (d->used == d->nentries) {   /* no deleted entries: one copy */
+            memcpy(dst, src, d->nentries * sizeof *dst);
+            nd.nentries = d->nentries;
+        } else {
+            for (size_t i = 0; i < d->nentries; i++)
+                if (src[i].key) dst[nd.nentries++] = src[i];
+        }
         rc_free(h, d->table);
     }
     for (size_t i = 0; i < nd.nentries; i++) ix_set(&nd, find_free_slot(&nd, dst[i].hash), (int64_t)i);
@@ -166,8 +171,34 @@ int rc__dict_presize(rc_dict_obj *d, rc_heap *h, size_t n)
     return resize_min(d, h, n, 1);
 }
 
+/* CPython's _PyObject_GC_MAY_BE_TRACKED: an object that can take part in a
+ * cycle -- one of a tracked type, except a tuple the collector untracked. */
+static bool may_be_tracked(const void *o)
+{
+    const rc_head *hd = rc__head(o);
+    if (!rc__type_tracked(rc__type(hd))) return false;
+    return rc__type(hd) != &rc__tuple_type.bt.type || rc__is_tracked(hd);
+}
+
+/* CPython's MAINTAIN_TRACKING: a dict starts untracked and is tracked from
+ * the first key or value that could make it part of a cycle, so dicts of
+ * atoms (ints, strs, tuples of atoms) cost the collector nothing. */
+static void maintain_tracking(rc_dict_obj *d, const void *key, const void *value)
+{
+    if (rc__is_tracked(rc__head(d))) return;
+    if (may_be_tracked(key) || (value && may_be_tracked(value))) rc_gc_track(d);
+}
+
+void *rc__dict_alloc(rc_heap *h, const rc_type *t)
+{
+    void *d = rc_new(h, t);
+    if (d && t == &rc__dict_type.bt.type) rc_gc_untrack(d);
+    return d;
+}
+
 int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
 {
+    maintain_tracking(d, key, value);
     rc__check_same_heap(h, key);
     rc__check_same_heap(h, value);
     size_t slot, e;
@@ -265,7 +296,7 @@ size_t rc__dict_owned(const void *self)
 
 void *rc_dict_new(rc_heap *h)
 {
-    return rc_new(h, &rc__dict_type.bt.type);
+    return rc__dict_alloc(h, &rc__dict_type.bt.type);
 }
 
 int rc_dict_set(void *dict, void *key, void *value)
@@ -312,6 +343,23 @@ int rc_dict_del(void *dict, const void *key)
         return rc__err(dict, RC_ENOENT, "KeyError: %s", text);
     }
     return rc < 0 ? rc : 0;
+}
+
+void *rc_dict_pop(void *dict, const void *key)
+{
+    CHECK_DICT(dict, NULL);
+    int64_t hash;
+    size_t e;
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key"), NULL;
+    if (rc__hash_fast(key, &hash) < 0) return NULL;
+    int found = rc__dict_lookup(dict, key, hash, &e);
+    if (found != 1) {
+        if (found == 0) rc_dict_del(dict, key);   /* records the KeyError */
+        return NULL;
+    }
+    void *value = rc_newref(rc__dict_entries(dict)[e].value);
+    rc__dict_remove(dict, key, hash);
+    return value;
 }
 
 size_t rc_dict_len(const void *dict)
@@ -445,7 +493,7 @@ static int dict_equal(const void *a, const void *b, int depth)
 void *rc__dict_copy(void *self)
 {
     rc_heap *h = rc__heap(self);
-    rc_dict_obj *c = rc_new(h, rc__tp(self));
+    rc_dict_obj *c = rc__dict_alloc(h, rc__tp(self));
     if (c && rc__dict_copy_into(c, h, self) < 0) RC_CLEAR(c);
     return c;
 }
@@ -453,7 +501,7 @@ void *rc__dict_copy(void *self)
 /* Shared by dict and set: keys and values copied deeply, in order. */
 void *rc__dict_deepcopy(void *self, rc__memo *memo)
 {
-    rc_dict_obj *d = self, *c = rc_new(memo->h, rc__tp(self));
+    rc_dict_obj *d = self, *c = rc__dict_alloc(memo->h, rc__tp(self));
     if (!c || rc__memo_put(memo, self, c) < 0) goto fail;
     for (size_t i = 0; d->table && i < d->nentries; i++) {
         rc_dentry ent = rc__dict_entries(d)[i];

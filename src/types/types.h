@@ -212,6 +212,7 @@ int   rc__seq_repr(const void *self, void *const *items, size_t n, const char *o
 int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int depth);
 
 /* dict.c internals shared with set.c and record.c */
+void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
 int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
@@ -220,9 +221,14 @@ int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
 /* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
 const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
+/* Bytes of the index array, rounded up so the entries after it stay 8-aligned. */
+RC_INLINE size_t rc__dict_index_bytes(unsigned log2size, unsigned ixw)
+{
+    return ((((size_t)1 << log2size) * ixw) + 7) & ~(size_t)7;
+}
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
-    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->log2size) * d->ixw);
+    return (rc_dentry *)(void *)(d->table + rc__dict_index_bytes(d->log2size, d->ixw));
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);

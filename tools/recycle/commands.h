@@ -37,6 +37,12 @@ double rc_tool_seconds(const char *cmd, const char *opt, const char *value);
  * paths; prints what is wrong and returns NULL on failure. */
 char **rc_tool_profiles(const char *cmd, int n, char **args, int *count);
 void rc_tool_profiles_free(char **paths, int count);
+/* The profiles the positional arguments left after getopt name (the newest
+ * when none): rc_tool_positionals then rc_tool_profiles.  NULL on error. */
+char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
+/* Loads each of the paths and hands the profile to fn, then frees the
+ * paths; returns RC_EXIT_USAGE when any failed to load (said on stderr). */
+int  rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
 
 /* Options shared by run and attach (run.c): -T -C -M -o -E -t.  Fills o
  * (o->output points into name when -o is absent) and returns the index of

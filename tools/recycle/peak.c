@@ -4,11 +4,14 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void print_peak(const rc_mprof *p, const char *func)
+static void print_peak(rc_mprof *p, int index, void *ctx)
 {
+    const char *func = ctx;
+    (void)index;
     if (func) {
         double m = rc_mprof_func_peak(p, func);
         if (isnan(m))
@@ -47,22 +50,9 @@ int cmd_peak(int argc, char **argv)
                 "usage: recycle peak [--func NAME] [FILE.dat|INDEX ...]   (default: the newest)\n");
         return c == 'h' ? 0 : RC_EXIT_USAGE;
     }
-    int nargs, n;
-    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
-    char **paths = args ? rc_tool_profiles("peak", nargs, args, &n) : NULL;
-    free(args);
+    int n;
+    char **paths = rc_tool_profile_args("peak", argc, argv, taken, ntaken, &n);
     if (!paths)
         return RC_EXIT_USAGE;
-    int status = 0;
-    for (int i = 0; i < n; i++) {
-        rc_mprof *p;
-        if (rc_mprof_load(paths[i], stderr, &p)) {
-            status = RC_EXIT_USAGE;
-            continue;
-        }
-        print_peak(p, func);
-        rc_mprof_free(p);
-    }
-    rc_tool_profiles_free(paths, n);
-    return status;
+    return rc_tool_each_profile(paths, n, print_peak, (void *)(uintptr_t)func);
 }

@@ -98,10 +98,8 @@ int cmd_plot(int argc, char **argv)
         default: fputs(plot_usage, stderr); return RC_EXIT_USAGE;
         }
     }
-    int nargs, n;
-    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
-    char **paths = args ? rc_tool_profiles("plot", nargs, args, &n) : NULL;
-    free(args);
+    int n;
+    char **paths = rc_tool_profile_args("plot", argc, argv, taken, ntaken, &n);
     if (!paths)
         return RC_EXIT_USAGE;
     int status = draw(&o, paths, n);

@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <math.h>
 #include <recycle.h>
@@ -87,4 +88,29 @@ char **rc_tool_profiles(const char *cmd, int n, char **args, int *count)
         return NULL;
     }
     return paths;
+}
+
+char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count)
+{
+    int nargs;
+    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
+    char **paths = args ? rc_tool_profiles(cmd, nargs, args, count) : NULL;
+    free(args);
+    return paths;
+}
+
+int rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
+{
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        rc_mprof *p;
+        if (rc_mprof_load(paths[i], stderr, &p)) {
+            status = RC_EXIT_USAGE;
+            continue;
+        }
+        fn(p, i, ctx);
+        rc_mprof_free(p);
+    }
+    rc_tool_profiles_free(paths, n);
+    return status;
 }

@@ -4,6 +4,13 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+static void print_report(rc_mprof *p, int index, void *ctx)
+{
+    if (index)
+        putchar('\n');
+    rc_mprof_report(p, *(const bool *)ctx, stdout);
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -22,24 +29,9 @@ int cmd_report(int argc, char **argv)
                 "  --calls  one row per call (indented by nesting level)\n");
         return c == 'h' ? 0 : RC_EXIT_USAGE;
     }
-    int nargs, n;
-    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
-    char **paths = args ? rc_tool_profiles("report", nargs, args, &n) : NULL;
-    free(args);
+    int n;
+    char **paths = rc_tool_profile_args("report", argc, argv, taken, ntaken, &n);
     if (!paths)
         return RC_EXIT_USAGE;
-    int status = 0;
-    for (int i = 0; i < n; i++) {
-        rc_mprof *p;
-        if (rc_mprof_load(paths[i], stderr, &p)) {
-            status = RC_EXIT_USAGE;
-            continue;
-        }
-        if (i)
-            putchar('\n');
-        rc_mprof_report(p, per_call, stdout);
-        rc_mprof_free(p);
-    }
-    rc_tool_profiles_free(paths, n);
-    return status;
+    return rc_tool_each_profile(paths, n, print_report, &per_call);
 }
