@@ -13,6 +13,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)   /* gcc */
+#define TEST_ASAN 1
+#elif defined(__has_feature)         /* clang */
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 static int expect_fd;   /* in the child: where the expected line goes */
 
 static void expect(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -233,7 +244,7 @@ static void freed_objects_are_filled(void **s)
     (void)s;
     if (rc_debug_level() < 1)
         skip();
-#if defined(__SANITIZE_ADDRESS__)
+#if TEST_ASAN
     skip();                              /* the fill is poisoned: ASan would (rightly) report the read */
 #else
     rc_heap *h = rc_heap_new(NULL);
