@@ -147,10 +147,12 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
 }
 
 /* The check half of the allocation fast paths: false when anything needs
- * the slow path (tracing hooks, a fault-injection event next, the cap). */
-RC_INLINE bool fast_ok(const rc_heap *h, const struct rc_alloc_state *st, size_t size)
+ * the slow path (a fault-injection event next, the cap).  A tracing hook
+ * does not: the fast paths call it themselves, so tracing costs the hook
+ * and nothing more. */
+RC_INLINE bool fast_ok(const struct rc_alloc_state *st, size_t size)
 {
-    return RC_LIKELY(h->on_alloc == NULL) && RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
+    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
 }
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
@@ -304,9 +306,12 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    if (RC_UNLIKELY(!fast_ok(h, st, size)))
+    if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_object_slow(h, body, site);
-    return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
+    char *b = fast_take(h, st, RC_KIND_OBJ, cls, size);
+    if (RC_UNLIKELY(h->on_alloc != NULL) && b)
+        h->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
+    return (rc_head *)(void *)b;
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
@@ -418,9 +423,12 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    if (RC_UNLIKELY(!fast_ok(h, st, size)))
+    if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size);
+    char *b = fast_take(h, st, RC_KIND_RAW, cls, size);
+    if (RC_UNLIKELY(h->on_alloc != NULL) && b)
+        h->on_alloc(h, b, n, site);
+    return b;
 }
 
 void *rc_alloc(rc_heap *h, size_t n)
