@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -70,6 +71,22 @@ static inline void fuzz_put64(uint8_t *p, uint64_t v)
     for (int i = 0; i < 8; i++, v >>= 8)
         p[i] = (uint8_t)v;
 }
+
+/* Loads the input as it is and, when it starts with the format's 8-byte
+ * magic, once more with fix_up's recomputed length and checksums.  A file
+ * that loads is consistent already: the fix-up must leave it unchanged. */
+#define FUZZ_LOAD_AS_IS_AND_FIXED(data, size, magic, load, fix_up)                       \
+    do {                                                                                 \
+        int rc_ = load(data, size);                                                      \
+        if ((size) >= 64 && memcmp(data, magic, 8) == 0) {                               \
+            uint8_t *copy_ = malloc(size);                                               \
+            memcpy(copy_, data, size);                                                   \
+            fix_up(copy_, size);                                                         \
+            FUZZ_CHECK(rc_ != 0 || memcmp(copy_, data, size) == 0, "fix-up changed a valid file"); \
+            load(copy_, size);                                                           \
+            free(copy_);                                                                 \
+        }                                                                                \
+    } while (0)
 
 #define FUZZ_CHECK(cond, ...)                                          \
     do {                                                               \
