@@ -267,6 +267,7 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
         return;
     }
     p->kind = p->last_kind = (uint8_t)kind;
+    p->tracked = 0;
     p->cls = (uint8_t)cls;
     p->size = (uint16_t)size;
     p->used = 0;

@@ -92,6 +92,9 @@ typedef struct rc_pool {
     uint8_t         kind;             /* RC_KIND_*; RC_KIND_FREE once given back */
     uint8_t         cls;              /* size class */
     uint8_t         last_kind;        /* kind it was initialized for */
+    /* Has held an object of a type the collector tracks since it was laid
+     * out; walks of trackable objects skip pools without (ints, strings). */
+    uint8_t         tracked;
 } rc_pool;
 _Static_assert(sizeof(rc_pool) == RC_POOL_DESC, "pool descriptors are 64 bytes");
 

@@ -136,7 +136,14 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it)
     it->pool = 0;
     it->large = NULL;
     it->phase = 0;
+    it->trackable = false;
     h->alloc->walking = true;
+}
+
+void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it)
+{
+    rc__span_iter_init(h, it);
+    it->trackable = true;
 }
 
 /* Phase 0: object pools, arenas in address order, pools in address order
@@ -154,7 +161,7 @@ bool rc__span_next(rc_span_iter *it, rc_span *s)
             }
             it->pool++;
             rc_pool *p = rc__pool_at(a->base, i);
-            if (p->kind != RC_KIND_OBJ)
+            if (p->kind != RC_KIND_OBJ || (it->trackable && !p->tracked))
                 continue;
             s->start = rc__pool_first(p);
             s->stride = p->size;

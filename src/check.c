@@ -119,6 +119,8 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
     c->weak_targets += (rc__hflags(o) & RC_HF_WEAKREFS) != 0;
     if (rc__weak_check_ref(h, o, c->why, sizeof c->why) < 0)
         return fail(h, c, o, "%s", c->why);
+    if (rc__type_tracked(t) && !rc__alloc_walks_tracked(o))
+        return fail(h, c, o, "of a tracked type in a pool the collector's walk skips");
     uint32_t g = o->gc;
     if (g == RC_GC_UNTRACKED)
         return 0;

@@ -167,7 +167,7 @@ static uint32_t initial_refs(const rc_head *o)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            RC_FOR_EACH_OBJECT((r)->h, o, {                                       \
+            RC_FOR_EACH_TRACKABLE((r)->h, o, {                                       \
                 if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
                     continue;                                                     \
                 body                                                              \
@@ -426,7 +426,7 @@ static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
     size_t promoted = 0;
-    RC_FOR_EACH_OBJECT(r->h, o, {
+    RC_FOR_EACH_TRACKABLE(r->h, o, {
         uint32_t g = o->gc;
         if (!is_cand(g))        /* untracked, frozen, or promoted already */
             continue;

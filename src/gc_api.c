@@ -38,7 +38,7 @@ rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
 static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
 {
     size_t n = 0;
-    RC_FOR_EACH_OBJECT(h, o, {
+    RC_FOR_EACH_TRACKABLE(h, o, {
         if (o->gc == from) {
             o->gc = to;
             n++;
@@ -89,7 +89,7 @@ int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
     }
     int rv = 0;
     if (generation == 2 || generation == -1) {
-        RC_FOR_EACH_OBJECT(h, o, {
+        RC_FOR_EACH_TRACKABLE(h, o, {
             if (o->gc == RC_GC_OLD && (rv = fn(rc__body(o), arg)) != 0)
                 goto out;
         });
@@ -114,7 +114,7 @@ RC_INLINE int visit_find_target(void *child, void *arg)
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
     int rv = 0;
-    RC_FOR_EACH_OBJECT(h, o, {
+    RC_FOR_EACH_TRACKABLE(h, o, {
         if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
             continue;
         target_search s = {target, false};

@@ -134,9 +134,17 @@ typedef struct rc_span_iter {
     size_t pool;
     void  *large;
     int    phase;
+    bool   trackable;   /* only pools that can hold tracked objects */
 } rc_span_iter;
 
 void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
+/* The same walk, skipping pools that never held an object of a tracked
+ * type since they were laid out: what the collector's walks need. */
+void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it);
+/* Notes that o's type is tracked (rc_new), for the walk above. */
+void rc__alloc_note_tracked(rc_head *o);
+/* True when o lies in memory the trackable walk visits (rc_heap_check). */
+bool rc__alloc_walks_tracked(const rc_head *o);
 /* Fills *s with the next span; false at the end.  Objects may be freed
  * while iterating (their tw becomes 0) but none may be allocated. */
 bool rc__span_next(rc_span_iter *it, rc_span *s);
@@ -144,11 +152,15 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
 /* Runs body with o bound to each live object of h, in the allocator's
  * walk order (pools by address, then large objects).  `continue` in body
  * skips to the next object. */
-#define RC_FOR_EACH_OBJECT(h, o, ...)                                          \
+#define RC_FOR_EACH_OBJECT(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init, h, o, __VA_ARGS__)
+/* The same, over the pools the trackable walk visits: every tracked object
+ * is met, and untracked ones in those pools too (callers check gc). */
+#define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, __VA_ARGS__)
+#define RC_WALK_OBJECTS(INIT, h, o, ...)                                       \
     do {                                                                       \
         rc_span_iter it_;                                                      \
         rc_span s_;                                                            \
-        rc__span_iter_init((h), &it_);                                         \
+        INIT((h), &it_);                                                       \
         while (rc__span_next(&it_, &s_)) {                                     \
             char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
             for (; p_ < end_; p_ += s_.stride) {                               \

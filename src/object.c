@@ -62,8 +62,10 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
     o->refcnt = 1;
     o->gc = RC_GC_UNTRACKED;
     h->live_objects++;
-    if (tracked)
+    if (tracked) {
+        rc__alloc_note_tracked(o);
         rc__gc_on_new(h, o);
+    }
     return rc__body(o);
 }
 

@@ -214,6 +214,21 @@ static void not_during_a_collection(void **state)
     assert_int_equal(rc_heap_check(NULL), RC_EINVAL);
 }
 
+/* The collector's walks skip pools that never held a tracked object; one
+ * holding a tracked object while unmarked would hide it from collections. */
+static void tracked_object_in_a_skipped_pool_is_named(void **state)
+{
+    (void)state;
+    node *a = node_new(H, &node_type, 1);
+    rc_pool *pool = rc__pool_of(rc__head(a));
+    assert_true(pool->tracked);
+    pool->tracked = 0;
+    assert_damage("node", "pool the collector's walk skips");
+    pool->tracked = 1;
+    assert_ok();
+    rc_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dangling_reference_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(allocator_damage_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(weakref_damage_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(tracked_object_in_a_skipped_pool_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(not_during_a_collection, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
