@@ -19,16 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KIDS   3
+#include "../tests/support/mnode.h"
+
+#define KIDS   MNODE_KIDS
 #define MAXN   512       /* objects per input */
 #define MAXW   32        /* weakrefs held at once */
 
 enum { K_CLEAR, K_NOCLEAR, K_FINAL, K_LEAF, K_REFS, NKINDS };
-
-typedef struct mnode {
-    struct mnode *kid[KIDS];
-    uint32_t id;
-} mnode;
 
 static struct {
     rc_heap *h;
@@ -67,29 +64,6 @@ static uint8_t byte(void)
 }
 
 /* ---- the node types ---------------------------------------------------- */
-
-static int mnode_traverse(void *self, rc_visit visit, void *arg)
-{
-    mnode *m = self;
-    for (int i = 0; i < KIDS; i++)
-        if (m->kid[i]) {
-            int rv = visit(m->kid[i], arg);
-            if (rv)
-                return rv;
-        }
-    return 0;
-}
-
-static void mnode_clear(void *self)
-{
-    mnode *m = self;
-    for (int i = 0; i < KIDS; i++) {
-        mnode *k = m->kid[i];
-        m->kid[i] = NULL;   /* the model keeps its edges: clearing a reachable object shows */
-        if (k)
-            rc_decref(k);
-    }
-}
 
 static void mnode_release(void *self)
 {

@@ -24,13 +24,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define KIDS 3
-#define MAX_REACHABLE 256
+#include "mnode.h"
 
-typedef struct mnode {
-    struct mnode *kid[KIDS];
-    uint32_t id;
-} mnode;
+#define KIDS MNODE_KIDS
+#define MAX_REACHABLE 256
 
 typedef struct model {
     uint32_t n;              /* objects created so far */
@@ -49,29 +46,6 @@ typedef struct model {
 } model;
 
 static model M;
-
-static int mnode_traverse(void *self, rc_visit visit, void *arg)
-{
-    mnode *m = self;
-    for (int i = 0; i < KIDS; i++)
-        if (m->kid[i]) {
-            int rv = visit(m->kid[i], arg);
-            if (rv)
-                return rv;
-        }
-    return 0;
-}
-
-static void mnode_clear(void *self)
-{
-    mnode *m = self;
-    for (int i = 0; i < KIDS; i++) {
-        mnode *k = m->kid[i];
-        m->kid[i] = NULL;
-        if (k)
-            rc_decref(k);
-    }
-}
 
 static void mnode_release(void *self)
 {
