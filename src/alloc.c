@@ -336,6 +336,30 @@ void rc__free_object(rc_heap *h, rc_head *o)
     pool_push(st, p, (char *)o);
 }
 
+bool rc__free_pool_objects(rc_heap *h, char *first, size_t n)
+{
+    struct rc_alloc_state *st = h->alloc;
+    if (h->on_free || (((rc_head *)(void *)first)->tw & RC_HF_LARGE))
+        return false;
+    rc_pool *p = rc__pool_of(first);
+    if (n != p->used)
+        return false;
+#if RC_DEBUG >= 1
+    for (char *b = first; b < p->top; b += p->size)
+        if (((rc_head *)(void *)b)->tw)
+            poison(b, p->size, rc__type((rc_head *)(void *)b));
+#endif
+    account_free(st, n * p->size);
+    if (!p->free)
+        rc__pool_relink(st, p);          /* was full: emptied pools leave their list */
+    rc__mark_free(first, NULL);
+    p->free = first;
+    p->top = first + p->size;
+    p->used = 0;
+    rc__pool_emptied(st, p);
+    return true;
+}
+
 size_t rc__object_block_size(const rc_head *o)
 {
     if (o->tw & RC_HF_LARGE)

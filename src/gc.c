@@ -306,7 +306,16 @@ static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
     d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
+    d->releases |= t->release != NULL;
     d->not_refs |= !(t->flags & RC_TYPE_REFS);
+}
+
+/* What o's type and header flags need of the set, noted as it joins. */
+RC_INLINE void dead_note(dead_set *d, const rc_head *o)
+{
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        dead_note_type(d, rc__type(o));
 }
 
 /* Adds o to the dead set; its word remembers its index there.  What its
@@ -317,10 +326,40 @@ RC_INLINE bool dead_push(dead_set *d, rc_head *o)
         return false;
     o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
     d->v[d->len++] = o;
-    d->hflags |= rc__hflags(o);
-    if (RC_UNLIKELY(rc__type(o) != d->last_type))
-        dead_note_type(d, rc__type(o));
+    dead_note(d, o);
     return true;
+}
+
+bool rc__gc_dead_push(dead_set *d, rc_head *o)
+{
+    return dead_push(d, o);
+}
+
+/* A full collection's scan found o unreachable so far: it is marked dead
+ * where it lies.  While every member is an RC_TYPE_REFS body, its
+ * children are looked at too: one that is not (yet) a member, or that
+ * marking reaches later (RC_GC_DEADREF tells visit_mark_scan), means the
+ * set references something outside it, whose reference must be dropped
+ * when the set is freed (gc_free.c); otherwise the set is closed. */
+RC_INLINE void dead_mark(dead_set *d, rc_head *o)
+{
+    o->gc = RC_GC_CAND | RC_GC_DEAD;
+    d->marked++;
+    dead_note(d, o);
+    if (d->not_refs || d->refs_out)
+        return;
+    void **p = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+        if (!p[i])
+            continue;
+        rc_head *c = rc__head(p[i]);
+        uint32_t g = c->gc;
+        if (!is_cand(g) || (g & (RC_GC_REACHABLE | RC_GC_REFS))) {
+            d->refs_out = true;      /* outside the set, or a root: outside soon */
+            return;
+        }
+        c->gc = g | RC_GC_DEADREF;
+    }
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -344,8 +383,12 @@ static void finish_young(rc_gc_state *gc, int gen, size_t w)
 /* A candidate's fate, once marking is over. */
 static void settle(gc_run *r, rc_head *o, size_t *w)
 {
-    if ((o->gc & RC_GC_REACHABLE) || !dead_push(&r->dead, o))
+    if (o->gc & RC_GC_REACHABLE)
         promote(r, o, w);
+    else if (!dead_push(&r->dead, o)) {
+        r->dead.lost = true;
+        promote(r, o, w);
+    }
 }
 
 static void sweep(gc_run *r)
@@ -371,8 +414,8 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     uint32_t g = c->gc;
     if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
         c->gc = g | RC_GC_REACHABLE;
-        if (RC_UNLIKELY(g & RC_GC_DEAD))
-            r->late++;
+        if (RC_UNLIKELY(g & RC_GC_DEADREF))
+            r->dead.refs_out = true;
         if ((char *)c < r->cursor)
             push(r, c);
     }
@@ -384,44 +427,25 @@ static void drain_scan(gc_run *r)
     DRAIN(r, visit_mark_scan);
 }
 
-/* Members of the dead set that marking reached after they joined move to
- * gen 2; the others close ranks and take their new indices. */
-static void compact_dead(gc_run *r)
+/* The scan could not finish marking (no memory for the stack): the dead
+ * marks so far are forgotten and the separate sweep settles everything. */
+static void forget_dead_marks(gc_run *r)
 {
     dead_set *d = &r->dead;
-    size_t w = 0;
-    for (size_t i = 0; i < d->len; i++) {
-        rc_head *o = d->v[i];
-        if (o->gc & RC_GC_REACHABLE) {
-            survive_old(r->h, o);
-        } else {
-            o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)w;
-            d->v[w++] = o;
-        }
-    }
-    d->len = w;
-}
-
-/* Empties the dead set back into plain candidates, for the sweep. */
-static void undo_dead(gc_run *r)
-{
-    dead_set *d = &r->dead;
-    for (size_t i = 0; i < d->len; i++)
-        d->v[i]->gc = RC_GC_CAND | (d->v[i]->gc & RC_GC_REACHABLE);
-    d->len = 0;
+    d->marked = 0;
     d->hflags = 0;
-    d->clearless = d->finalizers = d->not_refs = false;
+    d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
     d->last_type = NULL;
 }
 
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
  * reachable when its turn comes (marked from an earlier object, or a root)
  * is traversed and promoted on the spot: everything it references is marked
- * then, so later marking may skip it.  A candidate not reachable yet joins
- * the dead set at once; should a later root reach it after all, it is
- * counted and moved out at the end.  One read of memory instead of two.
- * Should the mark stack or the dead set fail to grow, promotion stops and
- * the separate sweep settles the rest. */
+ * then, so later marking may skip it.  A candidate not reachable yet is
+ * marked dead at once; should a later root reach it after all, it is
+ * late, and gc_free.c moves it to gen 2.  One read of memory
+ * instead of two.  Should the mark stack fail to grow, promotion stops
+ * and the separate sweep settles the rest. */
 static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
@@ -432,8 +456,7 @@ static void mark_sweep_full(gc_run *r)
             continue;
         if (!(g & RC_GC_REACHABLE)) {
             if (!(g & RC_GC_REFS)) {
-                if (!need_sweep && !dead_push(&r->dead, o))
-                    need_sweep = true;
+                dead_mark(&r->dead, o);
                 continue;
             }
             o->gc = g | RC_GC_REACHABLE;
@@ -455,11 +478,9 @@ static void mark_sweep_full(gc_run *r)
         need_sweep = true;
     }
     if (need_sweep) {
-        undo_dead(r);
+        forget_dead_marks(r);
         sweep(r);
     } else {
-        if (r->late)
-            compact_dead(r);
         finish_young(&r->h->gc, r->gen, 0);
     }
 }
@@ -511,7 +532,9 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     free(r.stack);
 
     size_t uncollectable = 0, collected = 0;
-    if (r.dead.len > 0) {
+    if (r.dead.marked > 0) {
+        collected = rc__gc_handle_marked(&r, &uncollectable);
+    } else if (r.dead.len > 0) {
         gc->dead = &r.dead;
         collected = rc__gc_handle_dead(&r, &uncollectable);
         gc->dead = NULL;

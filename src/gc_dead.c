@@ -292,6 +292,13 @@ size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable)
 {
     rc_heap *h = r->h;
     dead_set *d = &r->dead;
+    *uncollectable = 0;
+    if (d->lost) {
+        for (size_t i = 0; i < d->len; i++)
+            if (d->v[i])
+                survive_old(h, d->v[i]);
+        return 0;
+    }
     *uncollectable = keep_uncollectable(r);
     if (h->gc.debug & RC_GC_DEBUG_COLLECTABLE)
         for (size_t i = 0; i < d->len; i++)

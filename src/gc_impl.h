@@ -13,22 +13,40 @@
  * collection fills the set while it still marks, and counts the members
  * that marking reaches after all. */
 #define RC_GC_DEAD      0x20000000u
-#define RC_GC_REFS      0x1FFFFFFFu
+/* Referenced by an object a full collection marked dead: should marking
+ * reach it after all, the dead set references something outside it. */
+#define RC_GC_DEADREF   0x10000000u
+#define RC_GC_REFS      0x0FFFFFFFu
 /* gc_refs saturate here: such an object is always treated as referenced
- * from outside (an object with half a billion references is not garbage). */
-#define RC_GC_REFS_SAT  0x1FFFFF00u
+ * from outside (an object with a quarter of a billion references is not
+ * garbage). */
+#define RC_GC_REFS_SAT  0x0FFFFF00u
 
-_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
+_Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
                "candidate words must not collide with the sentinels");
 _Static_assert(RC_GC_INDEX_MAX < RC_GC_CAND, "young indices must not look like candidates");
 
 RC_INLINE bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTINEL_MIN; }
+
+/* Marked dead by a full collection's scan (reached afterwards or not). */
+RC_INLINE bool is_dead_mark(uint32_t g) { return (g & (RC_GC_CAND | RC_GC_DEAD)) == (RC_GC_CAND | RC_GC_DEAD) && g < RC_GC_SENTINEL_MIN; }
+
+/* A member of the dead set: marked dead and not reached afterwards. */
+RC_INLINE bool is_member(uint32_t g) { return is_dead_mark(g) && !(g & RC_GC_REACHABLE); }
 
 /* The dead vector of the running collection; its members' words hold
  * their index so a death during the collection can leave a hole. */
 typedef struct rc_dead_set {
     rc_head **v;
     size_t    len, cap;
+    /* A full collection marks its dead objects where they lie instead
+     * (RC_GC_DEAD without an index; gc_free.c frees them or fills v). */
+    size_t    marked;        /* objects marked dead, late ones included */
+    bool      refs_out;      /* a marked object may reference a non-member */
+    bool      releases;      /* some member's type has release */
+    /* A dead object could not join the vector (no memory): all are kept,
+     * since freeing the others could leave it pointing at freed members. */
+    bool      lost;
     /* What the members need, gathered as they join, so the passes over the
      * set that would find nothing to do are skipped. */
     unsigned  hflags;        /* union of the members' RC_HF_* flags */
@@ -49,7 +67,6 @@ typedef struct gc_run {
     size_t    sp, stack_cap;
     bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
     char     *cursor;       /* the full collection's scan position */
-    size_t    late;         /* dead-set members marked reachable afterwards */
     size_t    candidates;
     dead_set  dead;
 } gc_run;
@@ -63,5 +80,14 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 /* gc_dead.c: frees what can be freed of r's dead set; returns how many
  * were collected and sets *uncollectable. */
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
+
+/* gc_free.c: the same for a full collection's dead objects marked in
+ * place: freed where they lie when nothing about them needs the set
+ * (gc_free.c says when), else gathered into the dead vector for the above. */
+size_t rc__gc_handle_marked(gc_run *r, size_t *uncollectable);
+
+/* gc.c: adds o to the dead vector (its word then holds its index); false
+ * when the vector cannot grow. */
+bool rc__gc_dead_push(dead_set *d, rc_head *o);
 
 #endif /* RC_GC_IMPL_H */

@@ -177,6 +177,11 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
 void     rc__free_object(rc_heap *h, rc_head *o);
+/* The collector found n dead objects in the span starting at first, which
+ * it will never read again: when they are all the objects of a pool and no
+ * free hook has to see each, the pool is emptied in one step, its blocks
+ * counting as never used, and true is returned; else false, nothing done. */
+bool     rc__free_pool_objects(rc_heap *h, char *first, size_t n);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */

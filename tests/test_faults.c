@@ -164,6 +164,35 @@ static void w_collect(void)
     rc_gc_garbage_clear(H);
 }
 
+/* Full collections of RC_TYPE_REFS cycles, freed in place (gc_free.c):
+ * references leaving the set (to untracked leaves) are gathered into a
+ * malloc'd list first; without it the set must stay whole until the next
+ * collection. */
+typedef struct refs2 { void *ref[2]; } refs2;
+static const rc_type refs2_type = {.name = "refs2", .size = sizeof(refs2), .flags = RC_TYPE_REFS};
+
+static void w_collect_refs(void)
+{
+    for (int ring = 0; ring < 40; ring++) {
+        refs2 *first = ok_obj(rc_new(H, &refs2_type)), *prev = first;
+        if (!first)
+            continue;
+        for (int i = 1; i < 12 && prev; i++) {
+            refs2 *x = ok_obj(rc_new(H, &refs2_type));
+            if (!x)
+                break;
+            prev->ref[0] = x;             /* the new reference moves in */
+            if (i % 4 == 0)
+                x->ref[1] = ok_obj(rc_new(H, &node_leaf_type));
+            prev = x;
+        }
+        prev->ref[0] = rc_newref(first);
+        rc_decref(first);
+    }
+    rc_gc_collect(H, 2);
+    rc_gc_collect(H, 2);
+}
+
 /* The tracer: start, traced allocations, snapshot, statistics, dump/load. */
 static void w_trace(void)
 {
@@ -316,6 +345,8 @@ static void containers_growing_heap_faults(void **s) { (void)s; sweep(w_containe
 static void containers_growing_malloc_faults(void **s) { (void)s; sweep(w_containers, SYSTEM_ALLOCS); }
 static void collections_heap_faults(void **s) { (void)s; sweep(w_collect, HEAP_ALLOCS); }
 static void collections_malloc_faults(void **s) { (void)s; sweep(w_collect, SYSTEM_ALLOCS); }
+static void refs_collections_heap_faults(void **s) { (void)s; sweep(w_collect_refs, HEAP_ALLOCS); }
+static void refs_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_refs, SYSTEM_ALLOCS); }
 static void tracer_heap_faults(void **s) { (void)s; sweep(w_trace, HEAP_ALLOCS); }
 static void tracer_malloc_faults(void **s) { (void)s; sweep(w_trace, SYSTEM_ALLOCS); }
 static void heap_dump_heap_faults(void **s) { (void)s; sweep(w_dump, HEAP_ALLOCS); }
@@ -328,6 +359,8 @@ int main(void)
         cmocka_unit_test(containers_growing_malloc_faults),
         cmocka_unit_test(collections_heap_faults),
         cmocka_unit_test(collections_malloc_faults),
+        cmocka_unit_test(refs_collections_heap_faults),
+        cmocka_unit_test(refs_collections_malloc_faults),
         cmocka_unit_test(tracer_heap_faults),
         cmocka_unit_test(tracer_malloc_faults),
         cmocka_unit_test(heap_dump_heap_faults),

@@ -666,6 +666,133 @@ static void refs_types_are_traversed_and_cleared_by_the_runtime(void **state)
     rc_heap_free(h);
 }
 
+/* Full collections free RC_TYPE_REFS dead sets where they lie (gc_free.c):
+ * whole pools at once, references leaving the set dropped first, objects
+ * marked dead that a later root reaches kept intact. */
+typedef struct ref1 { void *ref; } ref1;
+static const rc_type ref1_type = {.name = "ref1", .size = sizeof(ref1), .flags = RC_TYPE_REFS};
+
+static size_t live_objects(rc_heap *h)
+{
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    return mi.live_objects;
+}
+
+/* n rings of `len` ref1 nodes; returns the first node of each (a new reference). */
+static ref1 **make_rings(rc_heap *h, size_t n, int len)
+{
+    ref1 **first = malloc(n * sizeof *first);
+    for (size_t r = 0; r < n; r++) {
+        ref1 *f = rc_new(h, &ref1_type), *prev = f;
+        for (int i = 1; i < len; i++) {
+            ref1 *x = rc_new(h, &ref1_type);
+            prev->ref = x;
+            prev = x;
+        }
+        prev->ref = rc_newref(f);
+        first[r] = f;
+    }
+    return first;
+}
+
+static int ring_len(ref1 *f)
+{
+    int n = 1;
+    for (ref1 *x = f->ref; x != f; x = x->ref)
+        n++;
+    return n;
+}
+
+static void full_collection_frees_refs_sets_in_place(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    /* 3000 rings of 10: whole pools die, and pools where every other ring lives. */
+    ref1 **rings = make_rings(h, 3000, 10);
+    for (size_t r = 0; r < 3000; r++)
+        if (r < 1000 || r % 2)
+            rc_decref(rings[r]);
+    assert_int_equal(rc_gc_collect(h, 2), 20000);
+    assert_int_equal(live_objects(h), base + 10000);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (size_t r = 1000; r < 3000; r += 2) {
+        assert_int_equal(ring_len(rings[r]), 10);
+        assert_int_equal(rc_refcount(rings[r]), 2);
+    }
+    /* Freed pools are laid out again for new objects. */
+    ref1 **more = make_rings(h, 1000, 10);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (size_t r = 0; r < 1000; r++)
+        rc_decref(more[r]);
+    for (size_t r = 1000; r < 3000; r += 2)
+        rc_decref(rings[r]);
+    assert_int_equal(rc_gc_collect(h, 2), 20000);
+    assert_int_equal(live_objects(h), base);
+    assert_int_equal(rc_heap_check(h), 0);
+    free(rings);
+    free(more);
+    rc_heap_free(h);
+}
+
+static void dead_refs_set_drops_references_leaving_it(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    node *leaf = node_new(h, &node_leaf_type, 1);   /* untracked: outside every set */
+    ref1 *a = rc_new(h, &ref1_type), *b = rc_new(h, &ref1_type);
+    refs3 *c = rc_new(h, &refs_type);
+    a->ref = b;
+    b->ref = rc_newref(a);
+    c->ref[0] = rc_newref(a);
+    c->ref[1] = leaf;                       /* the leaf's only reference */
+    c->ref[2] = rc_newref(c);
+    refs_released = 0;
+    rc_decref(a);
+    rc_decref(c);
+    assert_int_equal(rc_gc_collect(h, 2), 3);
+    assert_int_equal(node_released, 1);
+    assert_int_equal(refs_released, 1);     /* release ran for the member that has one */
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
+static void late_reached_objects_survive_intact(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    /* In address order: m (garbage, self-cycle, references l), a <-> b, l,
+     * then the root r that reaches a and l.  The scan marks m, a, b and l
+     * dead before it meets r. */
+    refs3 *m = rc_new(h, &refs_type);
+    ref1 *a = rc_new(h, &ref1_type), *b = rc_new(h, &ref1_type), *l = rc_new(h, &ref1_type);
+    refs3 *r = rc_new(h, &refs_type);
+    assert_true((char *)m < (char *)a && (char *)a < (char *)b);
+    m->ref[0] = rc_newref(m);
+    m->ref[1] = rc_newref(l);
+    a->ref = rc_newref(b);
+    b->ref = rc_newref(a);
+    r->ref[0] = a;                          /* our references move into r */
+    r->ref[1] = l;
+    rc_decref(b);
+    rc_decref(m);
+    assert_int_equal(rc_refcount(l), 2);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_ptr_equal(a->ref, b);
+    assert_ptr_equal(b->ref, a);
+    assert_int_equal(rc_refcount(a), 2);
+    assert_int_equal(rc_refcount(l), 1);    /* m's reference was dropped */
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(r);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 /* A weakref callback is user code: one that stores a new reference to a
  * member of the dead set resurrects it, and what it reaches, as a finalizer
  * would (bulk path for RC_TYPE_REFS members and the clear path alike). */
@@ -774,6 +901,9 @@ int main(void)
         cmocka_unit_test(referrers_and_referents),
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
+        cmocka_unit_test(full_collection_frees_refs_sets_in_place),
+        cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
+        cmocka_unit_test(late_reached_objects_survive_intact),
         cmocka_unit_test(weakref_callback_resurrection_survives),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),

@@ -1,0 +1,159 @@
+/* The dead objects of a full collection, marked where they lie (gc.c's
+ * scan gives them RC_GC_DEAD without an index: no dead vector is written).
+ *
+ * Freed in place when nothing about them needs the set as a list: every
+ * member is an RC_TYPE_REFS body (so clearing is dropping references, done
+ * by the runtime), none has a finalizer or weakrefs, and the debug flags do
+ * not ask to list or keep them.  Nothing outside the set refers to a
+ * member (such a reference would have made it reachable), so references
+ * between members need no decref: only those leaving the set are dropped,
+ * and the members are freed pool by pool, a pool whose blocks all died
+ * at once.  Otherwise the marks are gathered into the dead vector for
+ * gc_dead.c, which does everything in CPython's order. */
+#include "gc_impl.h"
+
+#include <stdlib.h>
+
+static bool frees_in_place(const gc_run *r)
+{
+    const dead_set *d = &r->dead;
+    return !d->not_refs && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
+           !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
+}
+
+/* Objects marked dead that marking reached later survive: to gen 2. */
+RC_INLINE bool settle_late(rc_heap *h, rc_head *o, uint32_t g)
+{
+    if (!(g & RC_GC_REACHABLE))
+        return false;
+    survive_old(h, o);
+    return true;
+}
+
+/* ---- references leaving the set ------------------------------------------------ */
+
+typedef struct refs_out {
+    void  **v;
+    size_t  len, cap;
+} refs_out;
+
+/* Every reference from a member to a non-member, gathered before anything
+ * is freed: dropping one may run user code (a finalizer of the object it
+ * frees), which must not run inside a walk of the pools.  False when the
+ * list cannot grow. */
+static bool gather_refs_out(rc_heap *h, refs_out *out)
+{
+    bool ok = true;
+    RC_FOR_EACH_TRACKABLE(h, o, {
+        if (!ok || !is_member(o->gc))
+            continue;
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+            if (!p[i] || is_member(rc__head(p[i])->gc))
+                continue;
+            if (out->len == out->cap &&
+                !rc__vec_reserve(&out->v, &out->cap, out->len + 1, sizeof *out->v, 256, SIZE_MAX)) {
+                ok = false;
+                break;
+            }
+            out->v[out->len++] = p[i];
+        }
+    });
+    return ok;
+}
+
+/* Without the memory to free the set safely, it stays: every marked
+ * object moves to gen 2, and a later full collection finds the garbage. */
+static void keep_all(rc_heap *h)
+{
+    RC_FOR_EACH_TRACKABLE(h, o, {
+        if (is_dead_mark(o->gc))
+            survive_old(h, o);
+    });
+}
+
+/* ---- freeing where they lie ----------------------------------------------------- */
+
+/* Frees the members in span s: the whole pool at once when they are all of
+ * its objects, else one by one.  Returns how many. */
+static size_t free_span(rc_heap *h, const rc_span *s)
+{
+    char *end = s->start + s->count * s->stride;
+    size_t members = 0;
+    bool release = false;
+    for (char *p = s->start; p < end; p += s->stride) {
+        rc_head *o = (rc_head *)(void *)p;
+        uint32_t g = o->gc;
+        if (!o->tw || !is_dead_mark(g) || settle_late(h, o, g))
+            continue;
+        members++;
+        release |= rc__type(o)->release != NULL;
+    }
+    if (!members)
+        return 0;
+    h->live_objects -= members;
+    if (!release && rc__free_pool_objects(h, s->start, members))
+        return members;
+    h->live_objects += members;      /* rc__release_and_free counts each */
+    for (char *p = s->start; p < end; p += s->stride) {
+        rc_head *o = (rc_head *)(void *)p;
+        if (!o->tw || !is_member(o->gc))
+            continue;
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(h, o);
+    }
+    return members;
+}
+
+static size_t free_in_place(gc_run *r)
+{
+    rc_heap *h = r->h;
+    if (r->dead.refs_out) {
+        refs_out out = {NULL, 0, 0};
+        if (!gather_refs_out(h, &out)) {
+            free(out.v);
+            keep_all(h);
+            return 0;
+        }
+        /* The members are intact while user code may run here. */
+        for (size_t i = 0; i < out.len; i++)
+            rc_decref(out.v[i]);
+        free(out.v);
+    }
+    size_t n = 0;
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(h, &it);
+    while (rc__span_next(&it, &s))
+        n += free_span(h, &s);
+    return n;
+}
+
+/* ---- or the dead vector ------------------------------------------------------- */
+
+static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
+{
+    rc_heap *h = r->h;
+    dead_set *d = &r->dead;
+    RC_FOR_EACH_TRACKABLE(h, o, {
+        uint32_t g = o->gc;
+        if (!is_dead_mark(g) || settle_late(h, o, g))
+            continue;
+        if (!rc__gc_dead_push(d, o)) {
+            d->lost = true;          /* no room: all collected next time */
+            survive_old(h, o);
+        }
+    });
+    if (d->len == 0)
+        return 0;
+    h->gc.dead = d;
+    size_t collected = rc__gc_handle_dead(r, uncollectable);
+    h->gc.dead = NULL;
+    return collected;
+}
+
+size_t rc__gc_handle_marked(gc_run *r, size_t *uncollectable)
+{
+    *uncollectable = 0;
+    return frees_in_place(r) ? free_in_place(r) : handle_as_vector(r, uncollectable);
+}
