@@ -155,6 +155,12 @@ static uint32_t initial_refs(const rc_head *o)
     return o->refcnt >= RC_GC_REFS_SAT ? RC_GC_REFS_SAT : o->refcnt;
 }
 
+RC_INLINE void prefetch_ahead(const gc_run *r, const char *block)
+{
+    if (r->prefetch)
+        prefetch_children(block);
+}
+
 /* Iterates the candidates: for a young collection the young vector, for a
  * full one every pool in address order.  fn returns nothing; it may read
  * and rewrite the gc word. */
@@ -167,7 +173,7 @@ static uint32_t initial_refs(const rc_head *o)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            RC_FOR_EACH_TRACKABLE((r)->h, o, {                                       \
+            RC_FOR_EACH_TRACKABLE_AHEAD((r)->h, o, prefetch_ahead, (r), {            \
                 if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
                     continue;                                                     \
                 body                                                              \
@@ -210,10 +216,29 @@ RC_INLINE int visit_subtract_young(void *child, void *arg)
     return 0;
 }
 
+/* Samples where the children of a full collection's first objects lie,
+ * to decide whether prefetching them pays (prefetch_children). */
+#define GC_SAMPLE 1024
+
+static RC_NOINLINE void sample_children(gc_run *r, const rc_head *o, size_t n)
+{
+    if (rc__type(o)->flags & RC_TYPE_REFS) {
+        char *const *c = (char *const *)rc__body(o);
+        for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
+            r->edges += c[i] != NULL;
+            r->far += c[i] && (uintptr_t)(c[i] - (const char *)o) + 4096 > 8192;
+        }
+    }
+    if (n == GC_SAMPLE - 1)
+        r->prefetch = r->far * 4 > r->edges;   /* over a quarter a page or more away */
+}
+
 #define SUBTRACT_PASS(r, VISIT)                               \
     FOR_EACH_CANDIDATE(r, o, {                                \
         if (!is_cand(o->gc))                                  \
             o->gc = RC_GC_CAND | initial_refs(o);             \
+        if (RC_UNLIKELY(n < GC_SAMPLE) && (r)->full)          \
+            sample_children(r, o, n);                         \
         n++;                                                  \
         RC_FOR_EACH_CHILD(o, VISIT, r);                       \
     })
@@ -253,12 +278,28 @@ RC_INLINE int visit_mark(void *child, void *arg)
 }
 
 /* Empties the mark stack, traversing each object with VISIT (inlined for
- * RC_TYPE_REFS bodies, so each marking flavour gets its own loop). */
-#define DRAIN(r, VISIT)                                   \
-    while ((r)->sp > 0) {                                 \
-        rc_head *top_ = (r)->stack[--(r)->sp];            \
-        RC_FOR_EACH_CHILD(top_, VISIT, r);                \
-    }
+ * RC_TYPE_REFS bodies, so each marking flavour gets its own loop).  Popped
+ * objects wait in a small FIFO with their children prefetched, so a
+ * depth-first walk of a scattered graph overlaps its cache misses. */
+#define DRAIN_LAG 8
+#define DRAIN(r, VISIT)                                                       \
+    do {                                                                      \
+        rc_head *lag_[DRAIN_LAG];                                             \
+        unsigned head_ = 0, n_ = 0;                                           \
+        for (;;) {                                                            \
+            while (n_ < DRAIN_LAG && (r)->sp > 0) {                           \
+                rc_head *o_ = (r)->stack[--(r)->sp];                          \
+                prefetch_ahead((r), (const char *)o_);                        \
+                lag_[(head_ + n_++) % DRAIN_LAG] = o_;                        \
+            }                                                                 \
+            if (n_ == 0)                                                      \
+                break;                                                        \
+            rc_head *top_ = lag_[head_];                                      \
+            head_ = (head_ + 1) % DRAIN_LAG;                                  \
+            n_--;                                                             \
+            RC_FOR_EACH_CHILD(top_, VISIT, r);                                \
+        }                                                                     \
+    } while (0)
 
 static void drain(gc_run *r)
 {
@@ -416,8 +457,10 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
         c->gc = g | RC_GC_REACHABLE;
         if (RC_UNLIKELY(g & RC_GC_DEADREF))
             r->dead.refs_out = true;
-        if ((char *)c < r->cursor)
+        if ((char *)c < r->cursor) {
+            prefetch_ahead(r, (const char *)c);
             push(r, c);
+        }
     }
     return 0;
 }
@@ -450,7 +493,7 @@ static void mark_sweep_full(gc_run *r)
 {
     bool need_sweep = false;
     size_t promoted = 0;
-    RC_FOR_EACH_TRACKABLE(r->h, o, {
+    RC_FOR_EACH_TRACKABLE_AHEAD(r->h, o, prefetch_ahead, r, {
         uint32_t g = o->gc;
         if (!is_cand(g))        /* untracked, frozen, or promoted already */
             continue;

@@ -152,11 +152,17 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
 /* Runs body with o bound to each live object of h, in the allocator's
  * walk order (pools by address, then large objects).  `continue` in body
  * skips to the next object. */
-#define RC_FOR_EACH_OBJECT(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init, h, o, __VA_ARGS__)
+#define RC_FOR_EACH_OBJECT(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
 /* The same, over the pools the trackable walk visits: every tracked object
  * is met, and untracked ones in those pools too (callers check gc). */
-#define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, __VA_ARGS__)
-#define RC_WALK_OBJECTS(INIT, h, o, ...)                                       \
+#define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
+/* The same, calling AHEAD(arg, block) first with the block RC_WALK_AHEAD
+ * blocks further on in the same span, when there is one (to prefetch). */
+#define RC_FOR_EACH_TRACKABLE_AHEAD(h, o, AHEAD, arg, ...) \
+    RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, AHEAD, arg, __VA_ARGS__)
+#define RC_WALK_AHEAD 8
+#define RC_NO_AHEAD(arg, block) ((void)0)
+#define RC_WALK_OBJECTS(INIT, h, o, AHEAD, arg, ...)                           \
     do {                                                                       \
         rc_span_iter it_;                                                      \
         rc_span s_;                                                            \
@@ -165,6 +171,8 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
             char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
             for (; p_ < end_; p_ += s_.stride) {                               \
                 rc_head *o = (rc_head *)(void *)p_;                            \
+                if (p_ + RC_WALK_AHEAD * s_.stride < end_)                     \
+                    AHEAD((arg), p_ + RC_WALK_AHEAD * s_.stride);              \
                 if (!o->tw)                                                    \
                     continue;                                                  \
                 __VA_ARGS__                                                    \
