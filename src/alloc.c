@@ -336,14 +336,29 @@ void rc__free_object(rc_heap *h, rc_head *o)
     pool_push(st, p, (char *)o);
 }
 
-bool rc__free_pool_objects(rc_heap *h, char *first, size_t n)
+void rc__span_of(const void *b, rc_span *s)
+{
+    if (((const rc_head *)b)->tw & RC_HF_LARGE) {
+        s->start = (char *)(uintptr_t)b;
+        s->stride = rc__large_of(b)->size;
+        s->count = 1;
+        return;
+    }
+    const rc_pool *p = rc__pool_of(b);
+    s->start = rc__pool_first(p);
+    s->stride = p->size;
+    s->count = (size_t)(p->top - s->start) / p->size;
+}
+
+bool rc__free_pool_objects(rc_heap *h, char *block, size_t n)
 {
     struct rc_alloc_state *st = h->alloc;
-    if (h->on_free || (((rc_head *)(void *)first)->tw & RC_HF_LARGE))
+    if (h->on_free || (((rc_head *)(void *)block)->tw & RC_HF_LARGE))
         return false;
-    rc_pool *p = rc__pool_of(first);
+    rc_pool *p = rc__pool_of(block);
     if (n != p->used)
         return false;
+    char *first = rc__pool_first(p);
 #if RC_DEBUG >= 1
     for (char *b = first; b < p->top; b += p->size)
         if (((rc_head *)(void *)b)->tw)

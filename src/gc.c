@@ -455,8 +455,10 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     uint32_t g = c->gc;
     if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
         c->gc = g | RC_GC_REACHABLE;
-        if (RC_UNLIKELY(g & RC_GC_DEADREF))
-            r->dead.refs_out = true;
+        if (RC_UNLIKELY(g & (RC_GC_DEAD | RC_GC_DEADREF))) {
+            r->dead.late += (g & RC_GC_DEAD) != 0;
+            r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
+        }
         if ((char *)c < r->cursor) {
             prefetch_ahead(r, (const char *)c);
             push(r, c);
@@ -475,10 +477,44 @@ static void drain_scan(gc_run *r)
 static void forget_dead_marks(gc_run *r)
 {
     dead_set *d = &r->dead;
-    d->marked = 0;
+    d->marked = d->late = d->nspans = 0;
     d->hflags = 0;
     d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
     d->last_type = NULL;
+}
+
+static void note_dead_span(dead_set *d, char *start, size_t marked)
+{
+    if (d->nspans == d->spans_cap &&
+        !rc__vec_reserve(&d->spans, &d->spans_cap, d->nspans + 1, sizeof *d->spans, 64, SIZE_MAX)) {
+        d->spans_lost = true;
+        return;
+    }
+    d->spans[d->nspans++] = (struct dead_span){start, marked};
+}
+
+/* One object of the scan: traversed and promoted if reachable, else
+ * marked dead.  Returns whether it was promoted. */
+RC_INLINE bool scan_object(gc_run *r, rc_head *o)
+{
+    uint32_t g = o->gc;
+    if (!is_cand(g))            /* untracked, frozen, or promoted already */
+        return false;
+    if (!(g & RC_GC_REACHABLE)) {
+        if (!(g & RC_GC_REFS)) {
+            dead_mark(&r->dead, o);
+            return false;
+        }
+        o->gc = g | RC_GC_REACHABLE;
+    }
+    r->cursor = (rc__hflags(o) & RC_HF_LARGE) ? (char *)UINTPTR_MAX : (char *)o;
+    RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
+    if (r->sp)
+        drain_scan(r);
+    if (r->overflow)            /* promotion stops: the sweep settles the rest */
+        return false;
+    o->gc = RC_GC_OLD;          /* promote(): a full collection's survivors go to gen 2 */
+    return true;
 }
 
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
@@ -487,40 +523,24 @@ static void forget_dead_marks(gc_run *r)
  * then, so later marking may skip it.  A candidate not reachable yet is
  * marked dead at once; should a later root reach it after all, it is
  * late, and gc_free.c moves it to gen 2.  One read of memory
- * instead of two.  Should the mark stack fail to grow, promotion stops
- * and the separate sweep settles the rest. */
+ * instead of two.  The spans where objects were marked dead are noted for
+ * gc_free.c.  Should the mark stack fail to grow, promotion stops and the
+ * separate sweep settles the rest. */
 static void mark_sweep_full(gc_run *r)
 {
-    bool need_sweep = false;
     size_t promoted = 0;
-    RC_FOR_EACH_TRACKABLE_AHEAD(r->h, o, prefetch_ahead, r, {
-        uint32_t g = o->gc;
-        if (!is_cand(g))        /* untracked, frozen, or promoted already */
-            continue;
-        if (!(g & RC_GC_REACHABLE)) {
-            if (!(g & RC_GC_REFS)) {
-                dead_mark(&r->dead, o);
-                continue;
-            }
-            o->gc = g | RC_GC_REACHABLE;
-        }
-        r->cursor = (rc__hflags(o) & RC_HF_LARGE) ? (char *)UINTPTR_MAX : (char *)o;
-        RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
-        if (r->sp)
-            drain_scan(r);
-        if (r->overflow || need_sweep) {
-            need_sweep = true;
-        } else {
-            o->gc = RC_GC_OLD;      /* promote(): a full collection's survivors go to gen 2 */
-            promoted++;
-        }
-    });
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(r->h, &it);
+    while (rc__span_next(&it, &s)) {
+        size_t marked_before = r->dead.marked;
+        RC_FOR_EACH_IN_SPAN(&s, o, prefetch_ahead, r, { promoted += scan_object(r, o); });
+        if (r->dead.marked != marked_before && !r->dead.spans_lost)
+            note_dead_span(&r->dead, s.start, r->dead.marked - marked_before);
+    }
     r->h->gc.old_count += promoted;
     if (r->overflow) {
         rescan_marked(r);
-        need_sweep = true;
-    }
-    if (need_sweep) {
         forget_dead_marks(r);
         sweep(r);
     } else {
@@ -583,6 +603,7 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
         gc->dead = NULL;
     }
     free(r.dead.v);
+    free(r.dead.spans);
     if (gen == 2)
         gc->long_lived_total = gc->old_count;
 

@@ -105,9 +105,33 @@ static size_t free_span(rc_heap *h, const rc_span *s)
     return members;
 }
 
+/* Every marked object is a member and no user code ran since marking:
+ * only the spans the scan noted are visited, and a pool whose objects all
+ * died is given back without reading it again. */
+static size_t free_noted_spans(gc_run *r)
+{
+    rc_heap *h = r->h;
+    const dead_set *d = &r->dead;
+    size_t n = 0;
+    for (size_t i = 0; i < d->nspans; i++) {
+        const struct dead_span *ds = &d->spans[i];
+        if (!d->releases && rc__free_pool_objects(h, ds->start, ds->marked)) {
+            h->live_objects -= ds->marked;
+            n += ds->marked;
+            continue;
+        }
+        rc_span s;
+        rc__span_of(ds->start, &s);
+        n += free_span(h, &s);
+    }
+    return n;
+}
+
 static size_t free_in_place(gc_run *r)
 {
     rc_heap *h = r->h;
+    if (!r->dead.refs_out && !r->dead.late && !r->dead.spans_lost)
+        return free_noted_spans(r);
     if (r->dead.refs_out) {
         refs_out out = {NULL, 0, 0};
         if (!gather_refs_out(h, &out)) {

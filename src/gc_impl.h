@@ -62,7 +62,17 @@ typedef struct rc_dead_set {
     /* A full collection marks its dead objects where they lie instead
      * (RC_GC_DEAD without an index; gc_free.c frees them or fills v). */
     size_t    marked;        /* objects marked dead, late ones included */
+    size_t    late;          /* of those, reached by marking afterwards */
     bool      refs_out;      /* a marked object may reference a non-member */
+    /* The spans (pools, large objects) holding marked objects, with how
+     * many each, so freeing visits only those; spans_lost: the list could
+     * not grow, every span is walked instead. */
+    struct dead_span {
+        char  *start;
+        size_t marked;
+    }        *spans;
+    size_t    nspans, spans_cap;
+    bool      spans_lost;
     bool      releases;      /* some member's type has release */
     /* A dead object could not join the vector (no memory): all are kept,
      * since freeing the others could leave it pointing at freed members. */

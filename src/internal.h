@@ -167,29 +167,37 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
         rc_span_iter it_;                                                      \
         rc_span s_;                                                            \
         INIT((h), &it_);                                                       \
-        while (rc__span_next(&it_, &s_)) {                                     \
-            char *p_ = s_.start, *end_ = s_.start + s_.count * s_.stride;      \
-            for (; p_ < end_; p_ += s_.stride) {                               \
-                rc_head *o = (rc_head *)(void *)p_;                            \
-                if (p_ + RC_WALK_AHEAD * s_.stride < end_)                     \
-                    AHEAD((arg), p_ + RC_WALK_AHEAD * s_.stride);              \
-                if (!o->tw)                                                    \
-                    continue;                                                  \
-                __VA_ARGS__                                                    \
-            }                                                                  \
+        while (rc__span_next(&it_, &s_))                                       \
+            RC_FOR_EACH_IN_SPAN(&s_, o, AHEAD, arg, __VA_ARGS__);              \
+    } while (0)
+/* Runs body with o bound to each live object of span *sp. */
+#define RC_FOR_EACH_IN_SPAN(sp, o, AHEAD, arg, ...)                            \
+    do {                                                                       \
+        size_t st_ = (sp)->stride;                                             \
+        char *p_ = (sp)->start, *end_ = (sp)->start + (sp)->count * st_;       \
+        for (; p_ < end_; p_ += st_) {                                         \
+            rc_head *o = (rc_head *)(void *)p_;                                \
+            if (p_ + RC_WALK_AHEAD * st_ < end_)                               \
+                AHEAD((arg), p_ + RC_WALK_AHEAD * st_);                        \
+            if (!o->tw)                                                        \
+                continue;                                                      \
+            __VA_ARGS__                                                        \
         }                                                                      \
     } while (0)
+/* The span holding the object block b (its pool, or itself when large). */
+void rc__span_of(const void *b, rc_span *s);
 
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
 void     rc__free_object(rc_heap *h, rc_head *o);
-/* The collector found n dead objects in the span starting at first, which
- * it will never read again: when they are all the objects of a pool and no
- * free hook has to see each, the pool is emptied in one step, its blocks
- * counting as never used, and true is returned; else false, nothing done. */
-bool     rc__free_pool_objects(rc_heap *h, char *first, size_t n);
+/* The collector found n dead objects in the span of the object block
+ * `block`, which it will never read again: when they are all the objects of
+ * a pool and no free hook has to see each, the pool is emptied in one step,
+ * its blocks counting as never used, and true is returned; else false,
+ * nothing done. */
+bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */
