@@ -161,6 +161,17 @@ RC_INLINE void prefetch_ahead(const gc_run *r, const char *block)
         prefetch_children(block);
 }
 
+/* The objects of one span, prefetching ahead when r->prefetch says so
+ * (decided per span, so the loop without it stays free of the test). */
+#define PREFETCH_AHEAD(arg, block) prefetch_children(block)
+#define FOR_EACH_IN_SPAN(r, sp, o, ...)                                   \
+    do {                                                                  \
+        if ((r)->prefetch)                                                \
+            RC_FOR_EACH_IN_SPAN(sp, o, PREFETCH_AHEAD, NULL, __VA_ARGS__); \
+        else                                                              \
+            RC_FOR_EACH_IN_SPAN(sp, o, RC_NO_AHEAD, NULL, __VA_ARGS__);    \
+    } while (0)
+
 /* Iterates the candidates: for a young collection the young vector, for a
  * full one every pool in address order.  fn returns nothing; it may read
  * and rewrite the gc word. */
@@ -173,11 +184,15 @@ RC_INLINE void prefetch_ahead(const gc_run *r, const char *block)
                 body                                                              \
             }                                                                     \
         } else {                                                                  \
-            RC_FOR_EACH_TRACKABLE_AHEAD((r)->h, o, prefetch_ahead, (r), {            \
-                if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)            \
-                    continue;                                                     \
-                body                                                              \
-            });                                                                   \
+            rc_span_iter it_;                                                     \
+            rc_span s_;                                                           \
+            rc__span_iter_init_trackable((r)->h, &it_);                           \
+            while (rc__span_next(&it_, &s_))                                      \
+                FOR_EACH_IN_SPAN(r, &s_, o, {                                     \
+                    if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)        \
+                        continue;                                                 \
+                    body                                                          \
+                });                                                               \
         }                                                                         \
     } while (0)
 
@@ -534,7 +549,7 @@ static void mark_sweep_full(gc_run *r)
     rc__span_iter_init_trackable(r->h, &it);
     while (rc__span_next(&it, &s)) {
         size_t marked_before = r->dead.marked;
-        RC_FOR_EACH_IN_SPAN(&s, o, prefetch_ahead, r, { promoted += scan_object(r, o); });
+        FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o); });
         if (r->dead.marked != marked_before && !r->dead.spans_lost)
             note_dead_span(&r->dead, s.start, r->dead.marked - marked_before);
     }

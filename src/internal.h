@@ -156,10 +156,6 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
 /* The same, over the pools the trackable walk visits: every tracked object
  * is met, and untracked ones in those pools too (callers check gc). */
 #define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
-/* The same, calling AHEAD(arg, block) first with the block RC_WALK_AHEAD
- * blocks further on in the same span, when there is one (to prefetch). */
-#define RC_FOR_EACH_TRACKABLE_AHEAD(h, o, AHEAD, arg, ...) \
-    RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, AHEAD, arg, __VA_ARGS__)
 #define RC_WALK_AHEAD 8
 #define RC_NO_AHEAD(arg, block) ((void)0)
 #define RC_WALK_OBJECTS(INIT, h, o, AHEAD, arg, ...)                           \
@@ -170,7 +166,9 @@ bool rc__span_next(rc_span_iter *it, rc_span *s);
         while (rc__span_next(&it_, &s_))                                       \
             RC_FOR_EACH_IN_SPAN(&s_, o, AHEAD, arg, __VA_ARGS__);              \
     } while (0)
-/* Runs body with o bound to each live object of span *sp. */
+/* Runs body with o bound to each live object of span *sp, calling
+ * AHEAD(arg, block) first with the block RC_WALK_AHEAD blocks further on
+ * in the span, when there is one (to prefetch). */
 #define RC_FOR_EACH_IN_SPAN(sp, o, AHEAD, arg, ...)                            \
     do {                                                                       \
         size_t st_ = (sp)->stride;                                             \
