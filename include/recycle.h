@@ -211,7 +211,12 @@ void   rc_gc_untrack(void *o);
 void   rc_gc_freeze(rc_heap *h);
 void   rc_gc_unfreeze(rc_heap *h);
 size_t rc_gc_get_freeze_count(const rc_heap *h);
-/* Visits tracked objects of one generation (0..2) or all (-1). */
+/* Visits tracked objects of one generation (0..2) or all (-1); the
+ * tracked objects that refer to target.  The objects are found first and
+ * each is held by a reference while fn runs (as Python holds the list these
+ * return), so fn may allocate, drop references or collect; a non-zero
+ * result of fn stops the visits and is returned.  RC_ENOMEM, with no visit,
+ * when the list of found objects cannot be made. */
 int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
 int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
 int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);

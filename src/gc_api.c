@@ -72,30 +72,59 @@ void rc_gc_unfreeze(rc_heap *h)
 
 size_t rc_gc_get_freeze_count(const rc_heap *h) { return h->gc.frozen_count; }
 
+/* What a query found, each object held by a reference while the caller's
+ * function runs, as Python holds the list gc.get_objects returns: fn may
+ * allocate, drop references or collect without disturbing the walk, which
+ * is over by then. */
+typedef struct found {
+    void  **v;
+    size_t  len, cap;
+    bool    nomem;
+} found;
+
+static void found_add(found *f, rc_head *o)
+{
+    if (f->nomem)
+        return;
+    if (f->len == f->cap && !rc__vec_reserve(&f->v, &f->cap, f->len + 1, sizeof *f->v, 64, SIZE_MAX)) {
+        f->nomem = true;
+        return;
+    }
+    rc_incref(rc__body(o));
+    f->v[f->len++] = rc__body(o);
+}
+
+static int found_deliver(rc_heap *h, found *f, rc_visit fn, void *arg)
+{
+    int rv = f->nomem ? rc__error(h, RC_ENOMEM, "no memory for the list of objects found") : 0;
+    for (size_t i = 0; i < f->len && !f->nomem && rv == 0; i++)
+        rv = fn(f->v[i], arg);
+    for (size_t i = 0; i < f->len; i++)
+        rc_decref(f->v[i]);
+    free(f->v);
+    return rv;
+}
+
 /* Visits the tracked objects of one generation (or all of 0..2 with -1). */
 int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
 {
     rc_gc_state *gc = &h->gc;
     if (generation < -1 || generation > 2)
         return rc__error(h, RC_EINVAL, "generation must be -1..2, got %d", generation);
+    found f = {NULL, 0, 0, false};
     if (generation == 0 || generation == 1 || generation == -1) {
         size_t lo = generation == 0 ? gc->gen0_start : 0;
         size_t hi = generation == 1 ? gc->gen0_start : gc->young_len;
-        for (size_t i = lo; i < hi && i < gc->young_len; i++) {
-            int rv = fn(rc__body(gc->young[i]), arg);
-            if (rv)
-                return rv;
-        }
+        for (size_t i = lo; i < hi; i++)
+            found_add(&f, gc->young[i]);
     }
-    int rv = 0;
     if (generation == 2 || generation == -1) {
         RC_FOR_EACH_TRACKABLE(h, o, {
-            if (o->gc == RC_GC_OLD && (rv = fn(rc__body(o), arg)) != 0)
-                goto out;
+            if (o->gc == RC_GC_OLD)
+                found_add(&f, o);
         });
     }
-out:
-    return rv;
+    return found_deliver(h, &f, fn, arg);
 }
 
 typedef struct target_search {
@@ -113,16 +142,16 @@ RC_INLINE int visit_find_target(void *child, void *arg)
 /* gc.get_referrers: one address-ordered walk, children visited inline. */
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
-    int rv = 0;
+    found f = {NULL, 0, 0, false};
     RC_FOR_EACH_TRACKABLE(h, o, {
         if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
             continue;
         target_search s = {target, false};
         RC_FOR_EACH_CHILD(o, visit_find_target, &s);
-        if (s.found && (rv = fn(rc__body(o), arg)) != 0)
-            return rv;
+        if (s.found)
+            found_add(&f, o);
     });
-    return rv;
+    return found_deliver(h, &f, fn, arg);
 }
 
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)

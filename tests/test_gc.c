@@ -607,6 +607,59 @@ static void referrers_and_referents(void **state)
     rc_heap_free(h);
 }
 
+/* The query functions find first and call back after: a callback may
+ * allocate (here: thousands of new objects, new pools and arenas), drop the
+ * last reference to objects still to be visited, and collect. */
+typedef struct churn {
+    rc_heap *h;
+    void   **held;     /* objects the callback drops, one per call */
+    size_t   nheld, calls;
+} churn;
+
+static int churn_visit(void *o, void *arg)
+{
+    churn *c = arg;
+    assert_true(rc_refcount(o) >= 1);
+    c->calls++;
+    for (int i = 0; i < 2000; i++)
+        rc_decref(node_new(c->h, &node_type, i));
+    if (c->calls <= c->nheld) {
+        rc_decref(c->held[c->calls - 1]);   /* may be visited later: the query holds it */
+        c->held[c->calls - 1] = NULL;
+    }
+    rc_gc_collect(c->h, 2);
+    return 0;
+}
+
+static void queries_let_the_callback_allocate_and_free(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    void *target = node_new(h, &node_type, 0);
+    void *held[50];
+    for (int i = 0; i < 50; i++) {
+        held[i] = node_new(h, &node_type, i + 1);
+        node_set(held[i], 0, target);
+    }
+    rc_gc_collect(h, 2);
+    churn c = {h, held, 50, 0};
+    assert_int_equal(rc_gc_get_referrers(h, target, churn_visit, &c), 0);
+    assert_int_equal(c.calls, 50);
+    for (int i = 0; i < 50; i++)
+        assert_null(held[i]);
+    assert_int_equal(rc_refcount(target), 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    void *more[20];
+    for (int i = 0; i < 20; i++)
+        more[i] = node_new(h, &node_type, i);
+    c = (churn){h, more, 20, 0};
+    assert_int_equal(rc_gc_get_objects(h, -1, churn_visit, &c), 0);
+    assert_int_equal(c.calls, 21);          /* target and the 20, found before any call */
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(target);
+    rc_heap_free(h);
+}
+
 static void track_untrack_and_immortal(void **state)
 {
     (void)state;
@@ -899,6 +952,7 @@ int main(void)
         cmocka_unit_test(debug_stats_print_cpython_lines),
         cmocka_unit_test(callbacks_get_start_and_stop),
         cmocka_unit_test(referrers_and_referents),
+        cmocka_unit_test(queries_let_the_callback_allocate_and_free),
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
         cmocka_unit_test(full_collection_frees_refs_sets_in_place),
