@@ -508,6 +508,20 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
     d->spans[d->nspans++] = (struct dead_span){start, marked};
 }
 
+/* Runs body once per span of the candidate pools (bound to s), noting
+ * the spans where body marked objects dead. */
+#define SCAN_NOTING_DEAD(r, s, body)                                          \
+    do {                                                                      \
+        rc_span_iter it_;                                                     \
+        rc__span_iter_init_trackable((r)->h, &it_);                           \
+        while (rc__span_next(&it_, &(s))) {                                   \
+            size_t before_ = (r)->dead.marked;                                \
+            body;                                                             \
+            if ((r)->dead.marked != before_ && !(r)->dead.spans_lost)         \
+                note_dead_span(&(r)->dead, (s).start, (r)->dead.marked - before_); \
+        }                                                                     \
+    } while (0)
+
 /* One object of the scan: traversed and promoted if reachable, else
  * marked dead.  Returns whether it was promoted. */
 RC_INLINE bool scan_object(gc_run *r, rc_head *o)
@@ -532,6 +546,32 @@ RC_INLINE bool scan_object(gc_run *r, rc_head *o)
     return true;
 }
 
+/* 2 then 3, for a full collection over a scattered graph (r->prefetch):
+ * everything reachable is marked first, depth-first from the roots, and
+ * each object is then promoted or marked dead where it lies.  The fused
+ * scan below would find much of such a graph unreachable at first and
+ * reach it later through the stack (a third of a random graph with 3
+ * edges per node): 10^5 live random nodes, 39 -> 26 ns each. */
+static void mark_then_settle_full(gc_run *r)
+{
+    mark_reachable(r);
+    size_t promoted = 0;
+    rc_span s;
+    SCAN_NOTING_DEAD(r, s, RC_FOR_EACH_IN_SPAN(&s, o, PREFETCH_AHEAD, NULL, {
+        uint32_t g = o->gc;
+        if (!is_cand(g))
+            continue;
+        if (g & RC_GC_REACHABLE) {
+            o->gc = RC_GC_OLD;
+            promoted++;
+        } else {
+            dead_mark(&r->dead, o);
+        }
+    }));
+    r->h->gc.old_count += promoted;
+    finish_young(&r->h->gc, r->gen, 0);
+}
+
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
  * reachable when its turn comes (marked from an earlier object, or a root)
  * is traversed and promoted on the spot: everything it references is marked
@@ -543,16 +583,13 @@ RC_INLINE bool scan_object(gc_run *r, rc_head *o)
  * separate sweep settles the rest. */
 static void mark_sweep_full(gc_run *r)
 {
-    size_t promoted = 0;
-    rc_span_iter it;
-    rc_span s;
-    rc__span_iter_init_trackable(r->h, &it);
-    while (rc__span_next(&it, &s)) {
-        size_t marked_before = r->dead.marked;
-        FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o); });
-        if (r->dead.marked != marked_before && !r->dead.spans_lost)
-            note_dead_span(&r->dead, s.start, r->dead.marked - marked_before);
+    if (r->prefetch) {
+        mark_then_settle_full(r);
+        return;
     }
+    size_t promoted = 0;
+    rc_span s;
+    SCAN_NOTING_DEAD(r, s, FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o); }));
     r->h->gc.old_count += promoted;
     if (r->overflow) {
         rescan_marked(r);

@@ -846,6 +846,86 @@ static void late_reached_objects_survive_intact(void **state)
     rc_heap_free(h);
 }
 
+/* A full collection of a scattered graph (random edges: the collector
+ * prefetches, marks first and settles in place) against reachability
+ * computed here; some unreachable nodes hold the only reference to a leaf. */
+typedef struct ref3 { void *ref[3]; } ref3;
+static const rc_type ref3_type = {.name = "ref3", .size = sizeof(ref3), .flags = RC_TYPE_REFS};
+
+static void random_graph_collection_matches_reachability(void **state)
+{
+    (void)state;
+    enum { N = 6000, M = 4000 };
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    static ref3 *all[N];
+    static int adj[N][3];
+    static bool reach[N];
+    int queue[N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++)
+        all[i] = rc_new(h, &ref3_type);
+    int leaves = 0;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 3; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* [0, M) is one graph with roots; [M, N) an island nothing
+             * outside it refers to: garbage full of cycles. */
+            adj[i][k] = i < M ? (int)(x % M) : M + (int)(x % (N - M));
+            if (k == 2 && x % 7 == 0) {          /* an untracked leaf instead */
+                adj[i][k] = -1;
+                all[i]->ref[k] = node_new(h, &node_leaf_type, i);
+                leaves++;
+                continue;
+            }
+            all[i]->ref[k] = rc_newref(all[adj[i][k]]);
+        }
+    /* Roots: every 25th node; BFS over the same edges. */
+    int head = 0, tail = 0, nreach = 0, leaves_kept = 0;
+    for (int i = 0; i < M; i += 25) {
+        reach[i] = true;
+        queue[tail++] = i;
+    }
+    while (head < tail) {
+        int i = queue[head++];
+        nreach++;
+        for (int k = 0; k < 3; k++) {
+            int j = adj[i][k];
+            if (j < 0)
+                leaves_kept++;
+            else if (!reach[j]) {
+                reach[j] = true;
+                queue[tail++] = j;
+            }
+        }
+    }
+    node_released = 0;
+    for (int i = 0; i < N; i++)
+        if (i % 25 || i >= M)
+            rc_decref(all[i]);       /* nodes nothing points to die here */
+    gen_count alive = {0};
+    rc_gc_get_objects(h, -1, count_visit, &alive);
+    assert_true(alive.n > nreach);
+    assert_int_equal(rc_gc_collect(h, 2), alive.n - nreach);
+    assert_int_equal(node_released, leaves - leaves_kept);
+    assert_int_equal(live_objects(h), base + (size_t)nreach + (size_t)leaves_kept);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (int i = 0; i < N; i++)
+        if (reach[i])
+            for (int k = 0; k < 3; k++)
+                if (adj[i][k] >= 0)
+                    assert_ptr_equal(all[i]->ref[k], all[adj[i][k]]);
+    assert_int_equal(rc_gc_collect(h, 2), 0);   /* survivors stay */
+    for (int i = 0; i < M; i += 25)
+        rc_decref(all[i]);
+    alive.n = 0;
+    rc_gc_get_objects(h, -1, count_visit, &alive);
+    assert_int_equal(rc_gc_collect(h, 2), alive.n);
+    assert_int_equal(live_objects(h), base);
+    rc_heap_free(h);
+}
+
 /* A weakref callback is user code: one that stores a new reference to a
  * member of the dead set resurrects it, and what it reaches, as a finalizer
  * would (bulk path for RC_TYPE_REFS members and the clear path alike). */
@@ -958,6 +1038,7 @@ int main(void)
         cmocka_unit_test(full_collection_frees_refs_sets_in_place),
         cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
         cmocka_unit_test(late_reached_objects_survive_intact),
+        cmocka_unit_test(random_graph_collection_matches_reachability),
         cmocka_unit_test(weakref_callback_resurrection_survives),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
