@@ -23,69 +23,100 @@ static size_t table_bytes(unsigned log2size)
     return rc__dict_index_bytes(log2size, ixw_for(log2size)) + usable_for(log2size) * sizeof(rc_dentry);
 }
 
-static int64_t ix_get(const rc_dict_obj *d, size_t i)
+/* Index slots are read and written with the width as a constant: the
+ * probe loops below are instantiated once per width (probe dispatches),
+ * so the inner loop has no switch. */
+RC_INLINE int64_t ix_load(const char *table, unsigned w, size_t i)
 {
-    switch (d->ixw) {
-    case 1: return ((const int8_t *)(const void *)d->table)[i];
-    case 2: return ((const int16_t *)(const void *)d->table)[i];
-    case 4: return ((const int32_t *)(const void *)d->table)[i];
-    default: return ((const int64_t *)(const void *)d->table)[i];
+    switch (w) {
+    case 1: return ((const int8_t *)(const void *)table)[i];
+    case 2: return ((const int16_t *)(const void *)table)[i];
+    case 4: return ((const int32_t *)(const void *)table)[i];
+    default: return ((const int64_t *)(const void *)table)[i];
+    }
+}
+
+RC_INLINE void ix_store(char *table, unsigned w, size_t i, int64_t v)
+{
+    switch (w) {
+    case 1: ((int8_t *)(void *)table)[i] = (int8_t)v; break;
+    case 2: ((int16_t *)(void *)table)[i] = (int16_t)v; break;
+    case 4: ((int32_t *)(void *)table)[i] = (int32_t)v; break;
+    default: ((int64_t *)(void *)table)[i] = v; break;
     }
 }
 
 static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
 {
-    switch (d->ixw) {
-    case 1: ((int8_t *)(void *)d->table)[i] = (int8_t)v; break;
-    case 2: ((int16_t *)(void *)d->table)[i] = (int16_t)v; break;
-    case 4: ((int32_t *)(void *)d->table)[i] = (int32_t)v; break;
-    default: ((int64_t *)(void *)d->table)[i] = v; break;
-    }
+    ix_store(d->table, d->ixw, i, v);
 }
 
 #define PROBE_NEXT(i, perturb, mask) ((perturb) >>= 5, (i) = ((i) * 5 + (perturb) + 1) & (mask))
 
-/* The first free index slot (empty or deleted) on hash's probe sequence. */
-static size_t find_free_slot(const rc_dict_obj *d, int64_t hash)
+RC_INLINE size_t free_slot_w(const rc_dict_obj *d, unsigned w, int64_t hash)
 {
     size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
     uint64_t perturb = (uint64_t)hash;
-    while (ix_get(d, i) >= 0) PROBE_NEXT(i, perturb, mask);
+    while (ix_load(d->table, w, i) >= 0) PROBE_NEXT(i, perturb, mask);
     return i;
 }
 
+/* The first free index slot (empty or deleted) on hash's probe sequence. */
+static size_t find_free_slot(const rc_dict_obj *d, int64_t hash)
+{
+    switch (d->ixw) {
+    case 1: return free_slot_w(d, 1, hash);
+    case 2: return free_slot_w(d, 2, hash);
+    case 4: return free_slot_w(d, 4, hash);
+    default: return free_slot_w(d, 8, hash);
+    }
+}
+
+/* 1/0/<0: does the stored key equal the one probed for (their hashes are
+ * equal)?  Inlined into the probe loops with a constant function. */
 typedef int (*match_fn)(const void *key, const void *ctx);
 
-/* 1 with the slot and entry of the matching key; 0 when absent, with *slot
- * the empty slot that ended the search; <0 error. */
-static int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void *ctx, size_t *slot, size_t *entry)
+RC_INLINE int probe_w(const rc_dict_obj *d, unsigned w, int64_t hash, match_fn match, const void *ctx, size_t *slot,
+                      size_t *entry)
 {
-    *slot = SIZE_MAX;
-    if (!d->table) return 0;
     const rc_dentry *ents = rc__dict_entries(d);
     size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
     uint64_t perturb = (uint64_t)hash;
     for (;; PROBE_NEXT(i, perturb, mask)) {
-        int64_t ix = ix_get(d, i);
+        int64_t ix = ix_load(d->table, w, i);
         if (ix == IX_EMPTY) {
             *slot = i;
             return 0;
         }
         if (ix < 0 || ents[ix].hash != hash) continue;
         int m = match(ents[ix].key, ctx);
-        if (m == 0) continue;
-        if (m < 0) return m;
+        if (RC_UNLIKELY(m == 0)) continue;
+        if (RC_UNLIKELY(m < 0)) return m;
         *slot = i;
         *entry = (size_t)ix;
         return 1;
     }
 }
 
-static int match_obj(const void *key, const void *ctx)
+/* 1 with the slot and entry of the matching key; 0 when absent, with *slot
+ * the empty slot that ended the search (SIZE_MAX without a table); <0 error. */
+RC_INLINE int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void *ctx, size_t *slot, size_t *entry)
+{
+    *slot = SIZE_MAX;
+    if (!d->table) return 0;
+    switch (d->ixw) {
+    case 1: return probe_w(d, 1, hash, match, ctx, slot, entry);
+    case 2: return probe_w(d, 2, hash, match, ctx, slot, entry);
+    case 4: return probe_w(d, 4, hash, match, ctx, slot, entry);
+    default: return probe_w(d, 8, hash, match, ctx, slot, entry);
+    }
+}
+
+RC_INLINE int match_obj(const void *key, const void *ctx)
 {
     if (key == ctx) return 1;
     const rc_type *t = rc__tp(key);
-    if (t == rc__tp(ctx)) {   /* the common case: same kind of key, compared here */
+    if (RC_LIKELY(t == rc__tp(ctx))) {   /* the common case: same kind of key, compared here */
         if (t == &rc__int_type.bt.type) return ((const rc_int_obj *)key)->v == ((const rc_int_obj *)ctx)->v;
         if (t == &rc__str_type.bt.type) {
             const rc_str_obj *a = key, *b = ctx;
@@ -128,6 +159,24 @@ int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t 
     return probe(d, hash, match_cstr, &c, &slot, entry);
 }
 
+RC_INLINE void index_entries_w(rc_dict_obj *d, unsigned w)
+{
+    const rc_dentry *ents = rc__dict_entries(d);
+    for (size_t i = 0; i < d->nentries; i++) ix_store(d->table, w, free_slot_w(d, w, ents[i].hash), (int64_t)i);
+}
+
+/* Fills the (all empty) index of a rebuilt table from its entries' stored
+ * hashes: no key is hashed again. */
+static void index_entries(rc_dict_obj *d)
+{
+    switch (d->ixw) {
+    case 1: index_entries_w(d, 1); break;
+    case 2: index_entries_w(d, 2); break;
+    case 4: index_entries_w(d, 4); break;
+    default: index_entries_w(d, 8); break;
+    }
+}
+
 /* Rebuilds the table with room for `need` entries, dropping deleted ones;
  * never smaller than 1 << min_log2 slots. */
 static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2)
@@ -150,7 +199,7 @@ static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2
         }
         rc_free(h, d->table);
     }
-    for (size_t i = 0; i < nd.nentries; i++) ix_set(&nd, find_free_slot(&nd, dst[i].hash), (int64_t)i);
+    index_entries(&nd);
     nd.used = nd.nentries;
     *d = nd;
     return 0;
@@ -315,7 +364,8 @@ void *rc_dict_get(const void *dict, const void *key)
     int64_t hash;
     size_t e;
     if (!key || rc__hash_fast(key, &hash) < 0) return NULL;
-    if (rc__dict_lookup(dict, key, hash, &e) != 1) return NULL;
+    size_t slot;
+    if (probe(dict, hash, match_obj, key, &slot, &e) != 1) return NULL;   /* inlined: the hot lookup */
     return rc__dict_entries(dict)[e].value;
 }
 

@@ -177,9 +177,7 @@ static int str_repr(const void *self, rc_strbuf *sb, int depth)
 
 static int str_hash(const void *self, int64_t *out)
 {
-    rc_str_obj *s = (rc_str_obj *)(uintptr_t)self;   /* the cache is not part of the value */
-    if (s->hash == -1) s->hash = rc__hash_bytes(s->data, s->len);
-    *out = s->hash;
+    *out = rc__str_hash(self);
     return 0;
 }
 

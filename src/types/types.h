@@ -191,7 +191,16 @@ void rc__sb_free(rc_strbuf *sb);
 char rc__pick_quote(const char *p, size_t n);
 bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote);
 
-/* rc_hash with the common keys (int, str with its hash cached) inline. */
+/* A str's hash, computed on first use and cached (the cache is not part of
+ * the value, so a const str may fill it). */
+RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
+{
+    int64_t h = s->hash;
+    if (RC_UNLIKELY(h == -1)) ((rc_str_obj *)(uintptr_t)s)->hash = h = rc__hash_bytes(s->data, s->len);
+    return h;
+}
+
+/* rc_hash with the common keys (int, str) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 {
     const rc_type *t = rc__tp(key);
@@ -199,8 +208,8 @@ RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
         *out = rc__hash_int(((const rc_int_obj *)key)->v);
         return 0;
     }
-    if (t == &rc__str_type.bt.type && ((const rc_str_obj *)key)->hash != -1) {
-        *out = ((const rc_str_obj *)key)->hash;
+    if (t == &rc__str_type.bt.type) {
+        *out = rc__str_hash(key);
         return 0;
     }
     return rc_hash(key, out);
