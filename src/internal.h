@@ -370,6 +370,9 @@ void rc__clear(rc_head *o);
 /* prim/: the OS. */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
 void     rc__os_unmap(void *p, size_t size);
+#define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
+void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
+void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
 const char *rc__os_getenv(const char *name);
