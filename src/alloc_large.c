@@ -115,25 +115,19 @@ void rc__large_put(struct rc_alloc_state *st, rc_large *l)
 }
 
 /* Moves l's block to one of usable bytes, contents kept: a mapped block by
- * moving its pages; a malloc'd one that grows huge is copied once into a
- * mapping.  NULL, l untouched, on failure. */
+ * moving its pages, a malloc'd one by realloc -- also past RC_HUGE_BLOCK: a
+ * block grown in steps touches each new range before it spans 2 MiB, so a
+ * mapping would not give it huge pages, and malloc keeps what a freed big
+ * block leaves for the next one (lists built again and again).  NULL, l
+ * untouched, on failure. */
 static rc_large *resize_block(rc_large *l, size_t usable)
 {
     size_t n = RC_LARGE_PREFIX + usable;
-    rc_large *m;
-    if (l->mapped) {
-        if ((m = rc__os_remap_huge(l, l->mapped, n)))
-            m->mapped = n;
-    } else if (is_huge(usable)) {
-        if ((m = block_new(usable, false))) {
-            uint64_t mapped = m->mapped;
-            memcpy(m, l, RC_LARGE_PREFIX + (l->size < usable ? l->size : usable));
-            m->mapped = mapped;
-            free(l);
-        }
-    } else {
-        m = realloc(l, n);
-    }
+    if (!l->mapped)
+        return realloc(l, n);
+    rc_large *m = rc__os_remap_huge(l, l->mapped, n);
+    if (m)
+        m->mapped = n;
     return m;
 }
 

@@ -119,8 +119,8 @@ static void test_realloc_keeps_contents(void **state)
 {
     (void)state;
     rc_heap *h = heap_new();
-    /* 3000000 and up are mapped blocks (RC_HUGE_BLOCK): grown and shrunk
-     * by moving pages, entered from malloc by a copy, left for a pool. */
+    /* From 3000000 on: a malloc'd block grown past RC_HUGE_BLOCK stays
+     * malloc'd (test_huge_blocks resizes mapped ones). */
     static const size_t sizes[] = {1, 16, 17, 100, 512, 513, 1024, 1025, 5000, 100000, 3000000, 5000000,
                                    2200000, 9000000, 1500000, 70000, 2000, 900, 600, 40, 8, 1, 200000, 33};
     size_t cur = 0;
@@ -167,9 +167,19 @@ static void test_huge_blocks(void **state)
     unsigned char *raw = rc_alloc(h, 5u << 20);
     assert_non_null(raw);
     fill(raw, 5u << 20, 3);
-    raw = rc_realloc(h, raw, 7u << 20);
+    raw = rc_realloc(h, raw, 7u << 20);   /* pages move, nothing is copied */
     assert_non_null(raw);
     check(raw, 5u << 20, 3);
+    fill(raw, 7u << 20, 4);
+    unsigned char *small = rc_realloc(h, raw, 1u << 20);   /* stays a mapping */
+    assert_non_null(small);
+    check(small, 1u << 20, 4);
+    small = rc_realloc(h, small, 100);   /* to a pool */
+    assert_non_null(small);
+    check(small, 100, 4);
+    rc_free(h, small);
+    raw = rc_alloc(h, 7u << 20);
+    assert_non_null(raw);
     size_t found = 0;
     rc_span_iter it;
     rc_span sp;
