@@ -180,7 +180,7 @@ void     rc__free_object(rc_heap *h, rc_head *o);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */
-rc_heap *rc__object_heap(const rc_head *o);
+rc_heap *rc__object_heap(const rc_head *o) __attribute__((pure));   /* pure: unused calls vanish (release builds' heap checks) */
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in
  * memory h owns. */
