@@ -302,6 +302,28 @@ int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
 int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
+/* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
+ * for this): type t, one reference, untracked; counted live. */
+RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
+{
+    o->tw |= (uintptr_t)t;
+    o->refcnt = 1;
+    o->gc = RC_GC_UNTRACKED;
+    h->live_objects++;
+}
+
+/* rc_new for a type the collector never tracks, with arguments known good
+ * (t valid, body its size): no collector hook to run, so the built-in
+ * leaves (int, float, str...) make their objects inline. */
+RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    rc_head *o = rc__alloc_object(h, body, site);
+    if (!o)
+        return NULL;
+    rc__head_init(h, o, t);
+    return rc__body(o);
+}
+
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs
