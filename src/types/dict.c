@@ -120,7 +120,7 @@ RC_INLINE int match_obj(const void *key, const void *ctx)
         if (t == &rc__int_type.bt.type) return ((const rc_int_obj *)key)->v == ((const rc_int_obj *)ctx)->v;
         if (t == &rc__str_type.bt.type) {
             const rc_str_obj *a = key, *b = ctx;
-            return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+            return a->len == b->len && rc__same_bytes(a->data, b->data, a->len);
         }
     }
     return rc__equal(key, ctx, 0);
@@ -132,7 +132,7 @@ static int match_cstr(const void *key, const void *ctx)
     const cstr *c = ctx;
     if (!rc__is(key, &rc__str_type)) return 0;
     const rc_str_obj *s = key;
-    return s->len == c->n && memcmp(s->data, c->p, c->n) == 0;
+    return s->len == c->n && rc__same_bytes(s->data, c->p, c->n);
 }
 
 int rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry)
@@ -245,11 +245,11 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
     return d;
 }
 
-int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value)
+int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
     maintain_tracking(d, key, value);
-    rc__check_same_heap(h, key);
-    rc__check_same_heap(h, value);
+    rc__check_same_heap(rc__heap(d), key);
+    rc__check_same_heap(rc__heap(d), value);
     size_t slot, e;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found < 0) return found;
@@ -265,7 +265,7 @@ int rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *v
      * of used * 3 index slots); deletions make the rebuild shrink.  Without
      * a rebuild the empty slot that ended the probe takes the new entry. */
     if (!d->table || d->nentries == usable_for(d->log2size)) {
-        if (resize(d, h, d->used * 2 + 1) < 0) return RC_ENOMEM;
+        if (resize(d, rc__heap(d), d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
     }
     rc__incref(key);
@@ -315,7 +315,7 @@ int rc__dict_copy_into(rc_dict_obj *dst, rc_heap *h, const rc_dict_obj *src)
     const rc_dentry *ents = rc__dict_entries(src);
     for (size_t i = 0; i < src->nentries; i++) {
         if (!ents[i].key) continue;
-        int rc = rc__dict_insert(dst, h, ents[i].key, ents[i].hash, ents[i].value);
+        int rc = rc__dict_insert(dst, ents[i].key, ents[i].hash, ents[i].value);
         if (rc < 0) return rc;
     }
     return 0;
@@ -355,7 +355,7 @@ int rc_dict_set(void *dict, void *key, void *value)
     int64_t hash;
     int rc = rc__hash_fast(key, &hash);
     if (rc < 0) return rc;
-    return rc__dict_insert(dict, rc__heap(dict), key, hash, value);
+    return rc__dict_insert(dict, key, hash, value);
 }
 
 void *rc_dict_get(const void *dict, const void *key)
@@ -558,7 +558,7 @@ void *rc__dict_deepcopy(void *self, rc__memo *memo)
         if (!ent.key) continue;
         void *k = rc__deepcopy(ent.key, memo);
         void *v = ent.value && k ? rc__deepcopy(ent.value, memo) : NULL;
-        int rc = k && (v || !ent.value) ? rc__dict_insert(c, memo->h, k, ent.hash, v) : RC_ENOMEM;
+        int rc = k && (v || !ent.value) ? rc__dict_insert(c, k, ent.hash, v) : RC_ENOMEM;
         if (k) rc_decref(k);
         if (v) rc_decref(v);
         if (rc < 0) goto fail;

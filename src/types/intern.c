@@ -13,14 +13,14 @@ static size_t slot_of(const rc_types_state *s, int64_t hash)
     return (size_t)hash & (s->intern_cap - 1);
 }
 
-static rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
+RC_INLINE rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
 {
     if (!s->intern_cap) return NULL;
     const slot *tab = s->intern;
     for (size_t i = slot_of(s, hash);; i = (i + 1) & (s->intern_cap - 1)) {
         rc_str_obj *e = tab[i].str;
         if (!e) return NULL;
-        if (tab[i].hash == hash && e->len == n && memcmp(e->data, p, n) == 0) return e;
+        if (tab[i].hash == hash && e->len == n && rc__same_bytes(e->data, p, n)) return e;
     }
 }
 

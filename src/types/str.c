@@ -188,7 +188,7 @@ static int str_equal(const void *a, const void *b, int depth)
     if (x->interned && y->interned) return 0;   /* a != b and both interned */
     if (x->len != y->len) return 0;
     if (x->hash != -1 && y->hash != -1 && x->hash != y->hash) return 0;
-    return memcmp(x->data, y->data, x->len) == 0;
+    return rc__same_bytes(x->data, y->data, x->len);
 }
 
 static int str_truth(const void *self)

@@ -191,6 +191,24 @@ void rc__sb_free(rc_strbuf *sb);
 char rc__pick_quote(const char *p, size_t n);
 bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote);
 
+/* memcmp(a, b, n) == 0.  Short texts, the common keys, are compared with
+ * two overlapping loads from each side instead of a call. */
+RC_INLINE bool rc__same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+    if (n > 16) return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x4, y4, u4, v4;
+        memcpy(&x4, a, 4), memcpy(&y4, b, 4), memcpy(&u4, a + n - 4, 4), memcpy(&v4, b + n - 4, 4);
+        return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* A str's hash, computed on first use and cached (the cache is not part of
  * the value, so a const str may fill it). */
 RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
@@ -222,7 +240,7 @@ int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int de
 
 /* dict.c internals shared with set.c and record.c */
 void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
-int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
+int   rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
 int   rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry);
