@@ -261,9 +261,14 @@ int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
         if (old) rc_decref(old);
         return 0;
     }
-    /* Full: rebuild with twice the live entries' room (CPython's GROWTH_RATE
-     * of used * 3 index slots); deletions make the rebuild shrink.  Without
-     * a rebuild the empty slot that ended the probe takes the new entry. */
+    /* Full: rebuild with room for twice the live entries plus one;
+     * deletions make the rebuild shrink.  The plus one makes a growing table
+     * quadruple (8, 32, 128... slots: it grows at 6, 22, 86 entries where
+     * CPython's GROWTH_RATE doubles at 6, 11, 22, 43, 86): half the
+     * rebuilds, at most twice CPython's table bytes.  Measured in
+     * bench/types' loop, doubling would make 10^6 int-keyed inserts 9.3 ->
+     * 13.3 ns each.  Without a rebuild the empty slot that ended the probe
+     * takes the new entry. */
     if (!d->table || d->nentries == usable_for(d->log2size)) {
         if (resize(d, rc__heap(d), d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
