@@ -3,7 +3,13 @@
  * narrowest that can name every entry) followed by the entries in insertion
  * order.  Probing is CPython's perturbed sequence, so poor hashes such as
  * small ints still spread.  Sets use the same table with NULL values
- * (set.c). */
+ * (set.c).
+ *
+ * An index slot is IX_EMPTY, IX_DUMMY, or a used slot: the entry number in
+ * its low ixbits bits and, in the bits left below the sign bit, a tag taken
+ * from the key's hash (slot_tag).  A probe passes a used slot whose tag
+ * differs without reading its entry: in a big table that entry is a cache
+ * miss of its own, paid on every collision (CPython pays it). */
 #include "types.h"
 
 #define IX_EMPTY (-1)
@@ -14,6 +20,13 @@
 #define CHECK_DICT(o, ret) do { if (!rc__is((o), &rc__dict_type)) return (rc__bad_type((o), "dict"), (ret)); } while (0)
 
 static size_t usable_for(unsigned log2size) { return ((size_t)2 << log2size) / 3; }
+/* Bits that name every entry number below usable_for(log2size). */
+static unsigned ixbits_for(unsigned log2size)
+{
+    unsigned b = 0;
+    while (((size_t)1 << b) < usable_for(log2size)) b++;
+    return b;
+}
 static unsigned ixw_for(unsigned log2size)
 {
     return log2size <= 7 ? 1 : log2size <= 15 ? 2 : log2size <= 31 ? 4 : 8;
@@ -51,6 +64,22 @@ static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
     ix_store(d->table, d->ixw, i, v);
 }
 
+/* The tag of hash, placed above the entry number: the top bits of a
+ * multiplicative mix (the low bits pick the slot, and small ints hash to
+ * themselves), as many as fit between ixbits and the sign bit -- none in
+ * the fullest tables of each width, 10 in a 10^6-entry table. */
+RC_INLINE uint64_t slot_tag(int64_t hash, unsigned w, unsigned ixbits)
+{
+    unsigned tagbits = 8 * w - 1 - ixbits;   /* 0..63; the split shift has no branch */
+    return (((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> 1 >> (63 - tagbits)) << ixbits;
+}
+
+/* The slot value naming entry ix of a key with this hash. */
+static int64_t slot_value(const rc_dict_obj *d, int64_t hash, size_t ix)
+{
+    return (int64_t)(slot_tag(hash, d->ixw, d->ixbits) | ix);
+}
+
 #define PROBE_NEXT(i, perturb, mask) ((perturb) >>= 5, (i) = ((i) * 5 + (perturb) + 1) & (mask))
 
 RC_INLINE size_t free_slot_w(const rc_dict_obj *d, unsigned w, int64_t hash)
@@ -81,14 +110,18 @@ RC_INLINE int probe_w(const rc_dict_obj *d, unsigned w, int64_t hash, match_fn m
 {
     const rc_dentry *ents = rc__dict_entries(d);
     size_t mask = ((size_t)1 << d->log2size) - 1, i = (size_t)hash & mask;
-    uint64_t perturb = (uint64_t)hash;
+    uint64_t perturb = (uint64_t)hash, tag = slot_tag(hash, w, d->ixbits);
+    uint64_t ixmask = ((uint64_t)1 << d->ixbits) - 1;
     for (;; PROBE_NEXT(i, perturb, mask)) {
-        int64_t ix = ix_load(d->table, w, i);
-        if (ix == IX_EMPTY) {
+        int64_t v = ix_load(d->table, w, i);
+        if (v == IX_EMPTY) {
             *slot = i;
             return 0;
         }
-        if (ix < 0 || ents[ix].hash != hash) continue;
+        /* Equal tags leave the entry number; a deleted slot (negative)
+         * or another tag leaves bits above ixmask. */
+        uint64_t ix = (uint64_t)v ^ tag;
+        if (ix > ixmask || ents[ix].hash != hash) continue;
         int m = match(ents[ix].key, ctx);
         if (RC_UNLIKELY(m == 0)) continue;
         if (RC_UNLIKELY(m < 0)) return m;
@@ -162,7 +195,10 @@ int rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_t 
 RC_INLINE void index_entries_w(rc_dict_obj *d, unsigned w)
 {
     const rc_dentry *ents = rc__dict_entries(d);
-    for (size_t i = 0; i < d->nentries; i++) ix_store(d->table, w, free_slot_w(d, w, ents[i].hash), (int64_t)i);
+    for (size_t i = 0; i < d->nentries; i++) {
+        int64_t hash = ents[i].hash;
+        ix_store(d->table, w, free_slot_w(d, w, hash), (int64_t)(slot_tag(hash, w, d->ixbits) | i));
+    }
 }
 
 /* Fills the (all empty) index of a rebuilt table from its entries' stored
@@ -185,7 +221,9 @@ static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2
     while (usable_for(log2) < need) log2++;
     char *table = rc_alloc(h, table_bytes(log2));
     if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
-    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .table = table};
+    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .ixbits = (uint8_t)ixbits_for(log2),
+                      .ents_shift = (uint8_t)__builtin_ctzll(rc__dict_index_bytes(log2, ixw_for(log2))),
+                      .table = table};
     memset(table, 0xFF, ((size_t)1 << log2) * nd.ixw);   /* every slot IX_EMPTY */
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
@@ -276,7 +314,7 @@ int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
     rc__incref(key);
     if (value) rc__incref(value);
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
-    ix_set(d, slot, (int64_t)d->nentries);
+    ix_set(d, slot, slot_value(d, hash, d->nentries));
     d->nentries++;
     d->used++;
     return 0;

@@ -71,13 +71,16 @@ typedef struct rc_tuple_obj {
 
 /* dict and set share this table (a set's values are NULL).  table holds the
  * index array (width ixw bytes per slot, 1 << log2size slots; -1 empty,
- * -2 deleted) followed by room for 2/3 as many entries, in insertion order. */
+ * -2 deleted, else a hash tag and the entry number in the low ixbits bits:
+ * dict.c) followed by room for 2/3 as many entries, in insertion order. */
 typedef struct rc_dentry { int64_t hash; void *key; void *value; } rc_dentry;
 typedef struct rc_dict_obj {
     size_t  used;        /* live entries */
     size_t  nentries;    /* entries written, deleted ones included */
     uint8_t log2size;
     uint8_t ixw;
+    uint8_t ixbits;
+    uint8_t ents_shift;  /* the entries start 1 << ents_shift bytes into table */
     char   *table;       /* NULL while empty and never grown */
 } rc_dict_obj;
 
@@ -248,14 +251,15 @@ int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
 /* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
 const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
-/* Bytes of the index array, rounded up so the entries after it stay 8-aligned. */
+/* Bytes of the index array, rounded up so the entries after it stay
+ * 8-aligned: a power of two, 1 << ents_shift. */
 RC_INLINE size_t rc__dict_index_bytes(unsigned log2size, unsigned ixw)
 {
     return ((((size_t)1 << log2size) * ixw) + 7) & ~(size_t)7;
 }
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
-    return (rc_dentry *)(void *)(d->table + rc__dict_index_bytes(d->log2size, d->ixw));
+    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->ents_shift));
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);
