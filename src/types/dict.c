@@ -70,7 +70,7 @@ static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
  * the fullest tables of each width, 10 in a 10^6-entry table. */
 RC_INLINE uint64_t slot_tag(int64_t hash, unsigned w, unsigned ixbits)
 {
-    unsigned tagbits = 8 * w - 1 - ixbits;   /* 0..63; the split shift has no branch */
+    unsigned tagbits = 8 * w - 1 - ixbits;   /* 0..63: >> 64 would be undefined, >> 1 >> 63 is 0 */
     return (((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> 1 >> (63 - tagbits)) << ixbits;
 }
 
