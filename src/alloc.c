@@ -147,9 +147,10 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
 }
 
 /* The check half of the allocation fast paths: false when anything needs
- * the slow path (a fault-injection event next, the cap).  A tracing hook
- * does not: the fast paths call it themselves, so tracing costs the hook
- * and nothing more. */
+ * the slow path (a fault-injection event next, the cap).  The fast paths
+ * also leave a request to the slow path while a tracing hook is installed:
+ * calling the hook after the commit made every allocation save and restore
+ * registers for it, tracing or not. */
 RC_INLINE bool fast_ok(const struct rc_alloc_state *st, size_t size)
 {
     return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
@@ -306,12 +307,11 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    if (RC_UNLIKELY(!fast_ok(st, size)))
+    /* With a tracing hook the slow path calls it: the fast path then ends
+     * in tail calls only and saves no registers. */
+    if (RC_UNLIKELY(!fast_ok(st, size) || h->on_alloc))
         return alloc_object_slow(h, body, site);
-    char *b = fast_take(h, st, RC_KIND_OBJ, cls, size);
-    if (RC_UNLIKELY(h->on_alloc != NULL) && b)
-        h->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
-    return (rc_head *)(void *)b;
+    return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
@@ -464,10 +464,9 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    char *b = fast_take(h, st, RC_KIND_RAW, cls, size);
-    if (RC_UNLIKELY(h->on_alloc != NULL) && b)
-        h->on_alloc(h, b, n, site);
-    return b;
+    if (RC_UNLIKELY(h->on_alloc != NULL))
+        return alloc_raw_slow(h, n, site);
+    return fast_take(h, st, RC_KIND_RAW, cls, size);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)

@@ -41,7 +41,9 @@
  *          load and a bit test.
  *   large  blocks bigger than RC_SMALL_MAX come from malloc with an rc_large
  *          prefix (heap, list links, size), linked per kind so the large
- *          objects can be walked.
+ *          objects can be walked.  From RC_HUGE_BLOCK bytes (prefix
+ *          included) they are mappings of their own, aligned for huge pages
+ *          (l->mapped != 0), resized by moving pages, never by copying.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are
@@ -63,6 +65,7 @@
 #define RC_SMALL_MAX       1024       /* biggest pooled block */
 #define RC_NCLASSES        40         /* 16..512 step 16, then 576..1024 step 64 */
 #define RC_LARGE_PREFIX    48
+#define RC_HUGE_BLOCK      RC_OS_HUGE_PAGE   /* large blocks from here on are mapped */
 #define RC_CARVE_PAGE      4096       /* never-used blocks are linked a page at a time */
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
@@ -114,7 +117,7 @@ typedef struct rc_large {
     size_t           size;            /* usable bytes after the prefix */
     uint32_t         kind;
     uint32_t         dead;            /* freed during a walk; released after it */
-    uint64_t         pad_;
+    uint64_t         mapped;          /* bytes mapped for it (a huge block); 0: from malloc */
 } rc_large;
 _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
 

@@ -1,5 +1,5 @@
-/* Large blocks (bigger than RC_SMALL_MAX) from malloc with an rc_large
- * prefix, and the span walk over object pools and large objects that the
+/* Large blocks (bigger than RC_SMALL_MAX) from malloc, or mapped with huge
+ * pages from RC_HUGE_BLOCK on, with an rc_large prefix, and the span walk over object pools and large objects that the
  * collector streams through.  Invariants: src/alloc_impl.h. */
 #include "alloc_impl.h"
 
@@ -31,12 +31,46 @@ static void large_unlink(struct rc_alloc_state *st, rc_large *l)
         l->next->prev = l->prev;
 }
 
+/* A huge block is its own mapping: first touch of its memory costs a
+ * fault per 2 MiB instead of per 4 KiB (the big tables of dicts, sets and
+ * lists are written soon after they are made), and freeing it returns the
+ * memory at once, whatever malloc's trim thresholds. */
+static bool is_huge(size_t usable)
+{
+    return RC_LARGE_PREFIX + usable >= RC_HUGE_BLOCK;
+}
+
+static void block_free(rc_large *l)
+{
+    if (l->mapped)
+        rc__os_unmap(l, l->mapped);
+    else
+        free(l);
+}
+
 static void large_release(struct rc_alloc_state *st, rc_large *l)
 {
     large_unlink(st, l);
     st->nlarge[kind_index((int)l->kind)]--;
     st->large_bytes -= RC_LARGE_PREFIX + l->size;
-    free(l);
+    block_free(l);
+}
+
+/* A block with room for the prefix and usable bytes, zeroed if asked
+ * (mapped memory always is). */
+static rc_large *block_new(size_t usable, bool zero)
+{
+    size_t n = RC_LARGE_PREFIX + usable;
+    if (!is_huge(usable)) {
+        rc_large *l = zero ? calloc(1, n) : malloc(n);
+        if (l)
+            l->mapped = 0;
+        return l;
+    }
+    rc_large *l = rc__os_map_huge(n);
+    if (l)
+        l->mapped = n;
+    return l;
 }
 
 rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
@@ -44,9 +78,9 @@ rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
     struct rc_alloc_state *st = h->alloc;
     if (st->walking)
         rc__walk_end(st);
-    rc_large *l = kind == RC_KIND_OBJ ? calloc(1, RC_LARGE_PREFIX + usable) : malloc(RC_LARGE_PREFIX + usable);
+    rc_large *l = block_new(usable, kind == RC_KIND_OBJ);
     if (!l) {
-        rc__error(h, RC_ENOMEM, "malloc of a %zu-byte block failed", usable);
+        rc__error(h, RC_ENOMEM, "allocation of a %zu-byte block failed", usable);
         return NULL;
     }
     l->heap = h;
@@ -54,7 +88,7 @@ rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
     l->kind = (uint32_t)kind;
     l->dead = 0;
     if (kind == RC_KIND_OBJ && rc__amap_put(&st->large_map, (uintptr_t)(l + 1), l) < 0) {
-        free(l);
+        block_free(l);
         rc__error(h, RC_ENOMEM, "cannot index a %zu-byte object", usable);
         return NULL;
     }
@@ -80,14 +114,31 @@ void rc__large_put(struct rc_alloc_state *st, rc_large *l)
     large_release(st, l);
 }
 
+/* Moves l's block to one of usable bytes, contents kept: a mapped block by
+ * moving its pages, a malloc'd one by realloc -- also past RC_HUGE_BLOCK: a
+ * block grown in steps touches each new range before it spans 2 MiB, so a
+ * mapping would not give it huge pages, and malloc keeps what a freed big
+ * block leaves for the next one (lists built again and again).  NULL, l
+ * untouched, on failure. */
+static rc_large *resize_block(rc_large *l, size_t usable)
+{
+    size_t n = RC_LARGE_PREFIX + usable;
+    if (!l->mapped)
+        return realloc(l, n);
+    rc_large *m = rc__os_remap_huge(l, l->mapped, n);
+    if (m)
+        m->mapped = n;
+    return m;
+}
+
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable)
 {
     struct rc_alloc_state *st = h->alloc;
     rc_large *prev = l->prev, *next = l->next;
     size_t old = l->size;
-    rc_large *m = realloc(l, RC_LARGE_PREFIX + usable);
+    rc_large *m = resize_block(l, usable);
     if (!m) {
-        rc__error(h, RC_ENOMEM, "realloc to %zu bytes failed", usable);
+        rc__error(h, RC_ENOMEM, "resizing a block to %zu bytes failed", usable);
         return NULL;
     }
     if (prev)

@@ -199,7 +199,7 @@ bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */
-rc_heap *rc__object_heap(const rc_head *o);
+rc_heap *rc__object_heap(const rc_head *o) __attribute__((pure));   /* pure: unused calls vanish (release builds' heap checks) */
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in
  * memory h owns. */
@@ -321,6 +321,28 @@ int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
 int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
+/* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
+ * for this): type t, one reference, untracked; counted live. */
+RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
+{
+    o->tw |= (uintptr_t)t;
+    o->refcnt = 1;
+    o->gc = RC_GC_UNTRACKED;
+    h->live_objects++;
+}
+
+/* rc_new for a type the collector never tracks, with arguments known good
+ * (t valid, body its size): no collector hook to run, so the built-in
+ * leaves (int, float, str...) make their objects inline. */
+RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    rc_head *o = rc__alloc_object(h, body, site);
+    if (!o)
+        return NULL;
+    rc__head_init(h, o, t);
+    return rc__body(o);
+}
+
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs
@@ -389,6 +411,9 @@ void rc__clear(rc_head *o);
 /* prim/: the OS. */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
 void     rc__os_unmap(void *p, size_t size);
+#define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
+void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
+void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
 const char *rc__os_getenv(const char *name);

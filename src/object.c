@@ -52,20 +52,15 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
         return NULL;
     }
     size_t body = body_size ? body_size : t->size;
-    bool tracked = rc__type_tracked(t);
-    if (tracked)
-        rc__gc_maybe_collect(h);
+    if (!rc__type_tracked(t))
+        return rc__new_untracked(h, t, body, site);
+    rc__gc_maybe_collect(h);
     rc_head *o = rc__alloc_object(h, body, site);
     if (!o)
         return NULL;
-    o->tw |= (uintptr_t)t;
-    o->refcnt = 1;
-    o->gc = RC_GC_UNTRACKED;
-    h->live_objects++;
-    if (tracked) {
-        rc__alloc_note_tracked(o);
-        rc__gc_on_new(h, o);
-    }
+    rc__head_init(h, o, t);
+    rc__alloc_note_tracked(o);
+    rc__gc_on_new(h, o);
     return rc__body(o);
 }
 

@@ -119,8 +119,10 @@ static void test_realloc_keeps_contents(void **state)
 {
     (void)state;
     rc_heap *h = heap_new();
-    static const size_t sizes[] = {1, 16, 17, 100, 512, 513, 1024, 1025, 5000, 100000, 3000000,
-                                   70000, 2000, 900, 600, 40, 8, 1, 200000, 33};
+    /* From 3000000 on: a malloc'd block grown past RC_HUGE_BLOCK stays
+     * malloc'd (test_huge_blocks resizes mapped ones). */
+    static const size_t sizes[] = {1, 16, 17, 100, 512, 513, 1024, 1025, 5000, 100000, 3000000, 5000000,
+                                   2200000, 9000000, 1500000, 70000, 2000, 900, 600, 40, 8, 1, 200000, 33};
     size_t cur = 0;
     unsigned char *p = NULL;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
@@ -142,6 +144,54 @@ static void test_realloc_keeps_contents(void **state)
     assert_ptr_equal(rc_realloc(h, p, 30), p);
     rc_free(h, p);
     rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, 0);
+    heap_free(h);
+}
+
+/* Objects and buffers from RC_HUGE_BLOCK bytes on are mappings of their
+ * own: zero-filled objects, walked as large objects, and freeing them
+ * gives every byte back. */
+static void test_huge_blocks(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    const size_t body = 3u << 20;
+    rc_head *o = rc__alloc_object(h, body, NULL);
+    assert_non_null(o);
+    assert_true(o->tw & RC_HF_LARGE);
+    const unsigned char *b = rc__body(o);
+    for (size_t k = 0; k < body; k += 4093)
+        assert_int_equal(b[k], 0);
+    o->tw |= 0x10;
+    unsigned char *raw = rc_alloc(h, 5u << 20);
+    assert_non_null(raw);
+    fill(raw, 5u << 20, 3);
+    raw = rc_realloc(h, raw, 7u << 20);   /* pages move, nothing is copied */
+    assert_non_null(raw);
+    check(raw, 5u << 20, 3);
+    fill(raw, 7u << 20, 4);
+    unsigned char *small = rc_realloc(h, raw, 1u << 20);   /* stays a mapping */
+    assert_non_null(small);
+    check(small, 1u << 20, 4);
+    small = rc_realloc(h, small, 100);   /* to a pool */
+    assert_non_null(small);
+    check(small, 100, 4);
+    rc_free(h, small);
+    raw = rc_alloc(h, 7u << 20);
+    assert_non_null(raw);
+    size_t found = 0;
+    rc_span_iter it;
+    rc_span sp;
+    rc__span_iter_init(h, &it);
+    while (rc__span_next(&it, &sp))
+        found += sp.start == (char *)o && sp.count == 1 && sp.stride >= sizeof(rc_head) + body;
+    assert_int_equal(found, 1);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.requested, class_bytes(sizeof(rc_head) + body) + class_bytes(7u << 20));
+    rc__free_object(h, o);
+    rc_free(h, raw);
     rc_heap_memory(h, &mi);
     assert_int_equal(mi.requested, 0);
     heap_free(h);
@@ -725,6 +775,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alignment_and_zero_fill),
         cmocka_unit_test(test_realloc_keeps_contents),
+        cmocka_unit_test(test_huge_blocks),
         cmocka_unit_test(test_random_sequences_keep_stats_exact),
         cmocka_unit_test(test_spare_arenas),
         cmocka_unit_test(test_os_gets_memory_back),

@@ -151,6 +151,44 @@ static void string_and_tuple_keys(void **state)
     rc_heap_free(h);
 }
 
+/* Colliding str keys at every index width: a slot's hash tag must never
+ * hide a key, nor a deleted slot or another tag match one. */
+static void str_keys_found_through_collisions_at_every_width(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    void *d = rc_dict_new(h);
+    const int n = 60000;   /* index widths 1, 2 and 4 bytes */
+    for (int i = 0; i < n; i++) {
+        void *k = rc_str_format(h, "k%d", i);
+        assert_int_equal(rc_dict_set(d, k, k), 0);
+        rc_decref(k);
+        if (i % 1000 == 999 || i < 200)   /* lookups at each size on the way */
+            for (int j = 0; j <= i; j += 1 + i / 50) {
+                void *q = rc_str_format(h, "k%d", j), *miss = rc_str_format(h, "x%d", j);
+                assert_int_equal(rc_equal(rc_dict_get(d, q), q), 1);
+                assert_null(rc_dict_get(d, miss));
+                rc_decref(q);
+                rc_decref(miss);
+            }
+    }
+    for (int i = 0; i < n; i += 3) {
+        void *k = rc_str_format(h, "k%d", i);
+        assert_int_equal(rc_dict_del(d, k), 0);
+        rc_decref(k);
+    }
+    for (int i = 0; i < n; i++) {
+        void *q = rc_str_format(h, "k%d", i);
+        void *got = rc_dict_get(d, q);
+        if (i % 3) assert_int_equal(rc_equal(got, q), 1);
+        else assert_null(got);
+        rc_decref(q);
+    }
+    assert_int_equal(rc_dict_len(d), n - (n + 2) / 3);
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
 static void a_dict_whose_entry_refers_to_itself_is_collected(void **state)
 {
     (void)state;
@@ -353,6 +391,7 @@ int main(void)
         cmocka_unit_test(unhashable_keys_are_etype),
         cmocka_unit_test(insertion_order_survives_deletes_and_growth),
         cmocka_unit_test(string_and_tuple_keys),
+        cmocka_unit_test(str_keys_found_through_collisions_at_every_width),
         cmocka_unit_test(a_dict_whose_entry_refers_to_itself_is_collected),
         cmocka_unit_test(iteration_views_and_mutation_check),
         cmocka_unit_test(equality_copy_deepcopy_sizeof),

@@ -30,20 +30,26 @@ const rc__vtype rc__int_type = {
     .truth = int_truth,
 };
 
-void *rc__int_new(rc_heap *h, int64_t v)
+RC_INLINE void *int_new(rc_heap *h, int64_t v)
 {
-    rc_int_obj *o = rc_new(h, &rc__int_type.bt.type);
+    rc_int_obj *o = rc__new_untracked(h, &rc__int_type.bt.type, sizeof(rc_int_obj), NULL);
     if (o) o->v = v;
     return o;
 }
 
+void *rc__int_new(rc_heap *h, int64_t v)
+{
+    return int_new(h, v);
+}
+
 void *rc_int_from(rc_heap *h, int64_t v)
 {
+    if (RC_UNLIKELY(!h)) return NULL;   /* rc_new's answer to a NULL heap */
     if (v >= RC__SMALL_MIN && v <= RC__SMALL_MAX) {
         rc_types_state *s = rc__types(h);
         return s ? s->small[v - RC__SMALL_MIN] : NULL;
     }
-    return rc__int_new(h, v);
+    return int_new(h, v);
 }
 
 static bool is_int(const void *o)

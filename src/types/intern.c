@@ -13,20 +13,14 @@ static size_t slot_of(const rc_types_state *s, int64_t hash)
     return (size_t)hash & (s->intern_cap - 1);
 }
 
-static int64_t str_hash(rc_str_obj *s)
-{
-    if (s->hash == -1) s->hash = rc__hash_bytes(s->data, s->len);
-    return s->hash;
-}
-
-static rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
+RC_INLINE rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
 {
     if (!s->intern_cap) return NULL;
     const slot *tab = s->intern;
     for (size_t i = slot_of(s, hash);; i = (i + 1) & (s->intern_cap - 1)) {
         rc_str_obj *e = tab[i].str;
         if (!e) return NULL;
-        if (tab[i].hash == hash && e->len == n && memcmp(e->data, p, n) == 0) return e;
+        if (tab[i].hash == hash && e->len == n && rc__same_bytes(e->data, p, n)) return e;
     }
 }
 
@@ -54,7 +48,7 @@ static int grow(rc_heap *h, rc_types_state *s)
 static int insert(rc_heap *h, rc_types_state *s, rc_str_obj *str)
 {
     if ((s->intern_used + 1) * 4 > s->intern_cap * 3 && grow(h, s) < 0) return RC_ENOMEM;
-    place(s->intern, s->intern_cap, (slot){str_hash(str), str});
+    place(s->intern, s->intern_cap, (slot){rc__str_hash(str), str});
     s->intern_used++;
     str->interned = 1;
     return 0;
@@ -121,7 +115,7 @@ void *rc_str_intern_obj(void *o)
     rc_heap *h = rc__heap(o);
     rc_types_state *s = rc__types(h);
     if (!s) return NULL;
-    rc_str_obj *e = find(s, str->data, str->len, str_hash(str));
+    rc_str_obj *e = find(s, str->data, str->len, rc__str_hash(str));
     if (e) return rc_newref(e);
     if (insert(h, s, str) < 0) return NULL;
     return rc_newref(o);

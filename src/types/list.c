@@ -40,12 +40,21 @@ void *rc_list_new(rc_heap *h, size_t capacity)
 #define CHECK_ITEM(l, item) \
     do { if (!(item)) return rc__err((l), RC_EINVAL, "NULL item"); rc__check_same_heap(rc__heap(l), (item)); } while (0)
 
+/* Out of line, so the common append (room left) saves no registers. */
+static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
+{
+    if (resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
+    rc__incref(item);
+    l->items[l->len++] = item;
+    return 0;
+}
+
 int rc_list_append(void *list, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
-    if (RC_UNLIKELY(l->len == l->cap) && resize(l, rc__heap(list), l->len + 1) < 0) return RC_ENOMEM;
+    if (RC_UNLIKELY(l->len == l->cap)) return append_grow(l, item);
     rc__incref(item);
     l->items[l->len++] = item;
     return 0;

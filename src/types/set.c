@@ -17,7 +17,7 @@ int rc_set_add(void *set, void *key)
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     int rc = rc_hash(key, &hash);
-    return rc < 0 ? rc : rc__dict_insert(set, rc__heap(set), key, hash, NULL);
+    return rc < 0 ? rc : rc__dict_insert(set, key, hash, NULL);
 }
 
 int rc_set_discard(void *set, const void *key)

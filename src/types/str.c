@@ -177,9 +177,7 @@ static int str_repr(const void *self, rc_strbuf *sb, int depth)
 
 static int str_hash(const void *self, int64_t *out)
 {
-    rc_str_obj *s = (rc_str_obj *)(uintptr_t)self;   /* the cache is not part of the value */
-    if (s->hash == -1) s->hash = rc__hash_bytes(s->data, s->len);
-    *out = s->hash;
+    *out = rc__str_hash(self);
     return 0;
 }
 
@@ -190,7 +188,7 @@ static int str_equal(const void *a, const void *b, int depth)
     if (x->interned && y->interned) return 0;   /* a != b and both interned */
     if (x->len != y->len) return 0;
     if (x->hash != -1 && y->hash != -1 && x->hash != y->hash) return 0;
-    return memcmp(x->data, y->data, x->len) == 0;
+    return rc__same_bytes(x->data, y->data, x->len);
 }
 
 static int str_truth(const void *self)

@@ -71,13 +71,16 @@ typedef struct rc_tuple_obj {
 
 /* dict and set share this table (a set's values are NULL).  table holds the
  * index array (width ixw bytes per slot, 1 << log2size slots; -1 empty,
- * -2 deleted) followed by room for 2/3 as many entries, in insertion order. */
+ * -2 deleted, else a hash tag and the entry number in the low ixbits bits:
+ * dict.c) followed by room for 2/3 as many entries, in insertion order. */
 typedef struct rc_dentry { int64_t hash; void *key; void *value; } rc_dentry;
 typedef struct rc_dict_obj {
     size_t  used;        /* live entries */
     size_t  nentries;    /* entries written, deleted ones included */
     uint8_t log2size;
     uint8_t ixw;
+    uint8_t ixbits;
+    uint8_t ents_shift;  /* the entries start 1 << ents_shift bytes into table */
     char   *table;       /* NULL while empty and never grown */
 } rc_dict_obj;
 
@@ -191,7 +194,34 @@ void rc__sb_free(rc_strbuf *sb);
 char rc__pick_quote(const char *p, size_t n);
 bool rc__put_escape(rc_strbuf *sb, uint32_t c, char quote);
 
-/* rc_hash with the common keys (int, str with its hash cached) inline. */
+/* memcmp(a, b, n) == 0.  Short texts, the common keys, are compared with
+ * two overlapping loads from each side instead of a call. */
+RC_INLINE bool rc__same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+    if (n > 16) return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x4, y4, u4, v4;
+        memcpy(&x4, a, 4), memcpy(&y4, b, 4), memcpy(&u4, a + n - 4, 4), memcpy(&v4, b + n - 4, 4);
+        return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* A str's hash, computed on first use and cached (the cache is not part of
+ * the value, so a const str may fill it). */
+RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
+{
+    int64_t h = s->hash;
+    if (RC_UNLIKELY(h == -1)) ((rc_str_obj *)(uintptr_t)s)->hash = h = rc__hash_bytes(s->data, s->len);
+    return h;
+}
+
+/* rc_hash with the common keys (int, str) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 {
     const rc_type *t = rc__tp(key);
@@ -199,8 +229,8 @@ RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
         *out = rc__hash_int(((const rc_int_obj *)key)->v);
         return 0;
     }
-    if (t == &rc__str_type.bt.type && ((const rc_str_obj *)key)->hash != -1) {
-        *out = ((const rc_str_obj *)key)->hash;
+    if (t == &rc__str_type.bt.type) {
+        *out = rc__str_hash(key);
         return 0;
     }
     return rc_hash(key, out);
@@ -213,7 +243,7 @@ int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int de
 
 /* dict.c internals shared with set.c and record.c */
 void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
-int   rc__dict_insert(rc_dict_obj *d, rc_heap *h, void *key, int64_t hash, void *value);
+int   rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value);
 int   rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry);
 int   rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash);
 int   rc__dict_lookup_int(const rc_dict_obj *d, int64_t v, int64_t hash, size_t *entry);
@@ -221,14 +251,15 @@ int   rc__dict_lookup_cstr(const rc_dict_obj *d, const char *s, size_t n, int64_
 void  rc__dict_clear(rc_dict_obj *d, rc_heap *h);
 /* The next live entry at or after *pos (PyDict_Next's walk), or NULL. */
 const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos);
-/* Bytes of the index array, rounded up so the entries after it stay 8-aligned. */
+/* Bytes of the index array, rounded up so the entries after it stay
+ * 8-aligned: a power of two, 1 << ents_shift. */
 RC_INLINE size_t rc__dict_index_bytes(unsigned log2size, unsigned ixw)
 {
     return ((((size_t)1 << log2size) * ixw) + 7) & ~(size_t)7;
 }
 RC_INLINE rc_dentry *rc__dict_entries(const rc_dict_obj *d)
 {
-    return (rc_dentry *)(void *)(d->table + rc__dict_index_bytes(d->log2size, d->ixw));
+    return (rc_dentry *)(void *)(d->table + ((size_t)1 << d->ents_shift));
 }
 int   rc__dict_traverse(void *self, rc_visit visit, void *arg);
 size_t rc__dict_owned(const void *self);

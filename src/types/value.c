@@ -165,7 +165,7 @@ int rc__memo_put(rc__memo *m, const void *orig, void *copy)
     int64_t id = (int64_t)(uintptr_t)orig;
     void *key = rc_int_from(m->h, id);
     if (!key) return RC_ENOMEM;
-    int rc = rc__dict_insert(m->dict, m->h, key, rc__hash_int(id), copy);
+    int rc = rc__dict_insert(m->dict, key, rc__hash_int(id), copy);
     rc_decref(key);
     return rc;
 }
