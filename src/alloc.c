@@ -297,9 +297,21 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     return (rc_head *)(void *)b;
 }
 
+/* A traced small object: the fast path's take, then the hook. */
+static RC_NOINLINE rc_head *alloc_object_traced(rc_heap *h, unsigned cls, size_t body, const rc_site *site)
+{
+    struct rc_alloc_state *st = h->alloc;
+    size_t size = rc__class_size(cls);
+    char *b = fast_take(h, st, RC_KIND_OBJ, cls, size);
+    if (b)
+        h->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
+    return (rc_head *)(void *)b;
+}
+
 /* The fast path: checks first, then commits, so every rare case hands the
  * whole request to the slow path untouched; a leaf ending in a tail call to
- * memset. */
+ * memset.  With a tracing hook it tail-calls the traced variant, so the
+ * untraced path saves no registers for the hook. */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
@@ -307,10 +319,10 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    /* With a tracing hook the slow path calls it: the fast path then ends
-     * in tail calls only and saves no registers. */
-    if (RC_UNLIKELY(!fast_ok(st, size) || h->on_alloc))
+    if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_object_slow(h, body, site);
+    if (RC_UNLIKELY(h->on_alloc != NULL))
+        return alloc_object_traced(h, cls, body, site);
     return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
 }
 

@@ -81,7 +81,7 @@ static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const
             t->last_deep_tb = tb;
         }
     }
-    rc__table_add(&t->table, (uintptr_t)ptr, size, tb);   /* no room: the block goes untraced */
+    rc__table_add_fast(&t->table, (uintptr_t)ptr, size, tb);   /* no room: the block goes untraced */
 }
 
 static void on_free(rc_heap *h, const void *ptr)

@@ -38,7 +38,8 @@ void *rc__tmem_mmap(size_t size);
 void  rc__tmem_munmap(void *p, size_t size);
 
 /* ---- live blocks ------------------------------------------------------
- * Open addressing, linear probing, backward-shift deletion (no tombstones).
+ * Open addressing, linear probing, backward-shift deletion (no tombstones;
+ * the latest removal may wait, see pending).
  * A slot is 12 bytes: the key word holds addr >> 4 (blocks are 16-byte
  * aligned, user addresses < 2^48) in its low 44 bits and the traceback
  * number in its high 20 bits; the size is 32 bits, and blocks of 4 GiB or
@@ -59,6 +60,12 @@ typedef struct rc__table {
     size_t    mask;       /* capacity - 1 (power of two), 0 when unallocated */
     unsigned  shift;      /* 64 - log2(capacity), for the multiplicative hash */
     size_t    len;
+    /* A removal not carried out yet, slot index + 1 (0: none): its slot
+     * still holds the key but counts as empty (len, current exclude it).
+     * A free followed by an allocation at the same address -- a free list
+     * hands the block straight back -- then reuses the slot: no shift, no
+     * probe.  Any other operation completes the removal first. */
+    size_t    pending;
     rc__big  *big;        /* blocks ≥ 4 GiB: few */
     size_t    nbig, bigcap;
     uint64_t  current, peak;   /* traced bytes */
@@ -71,6 +78,33 @@ void rc__table_clear(rc__table *t);
 /* Records a block; false when out of memory or the address is not
  * 16-byte aligned (the block then goes untraced). */
 bool rc__table_add(rc__table *t, uintptr_t addr, uint64_t size, uint32_t tb);
+
+#define RC__KEY_ADDR_BITS 44   /* a slot's key: traceback << 44 | address >> 4 */
+
+/* The pending removal's slot taken back by a block at the same address
+ * (see rc__table.pending); false, nothing done, for any other block. */
+static inline bool rc__table_reuse_pending(rc__table *t, uintptr_t addr, uint64_t size, uint32_t tb)
+{
+    if (!t->pending || (addr & 15) || size >= RC__BIGSIZE || tb > RC__TB_MAX)
+        return false;
+    rc__slot *s = &t->slots[t->pending - 1];
+    if ((s->key & ((UINT64_C(1) << RC__KEY_ADDR_BITS) - 1)) != (uint64_t)addr >> 4)
+        return false;
+    s->key = ((uint64_t)tb << RC__KEY_ADDR_BITS) | (uint64_t)addr >> 4;
+    s->size = (uint32_t)size;
+    t->pending = 0;
+    t->len++;
+    t->current += size;
+    if (t->current > t->peak)
+        t->peak = t->current;
+    return true;
+}
+
+/* rc__table_add with its commonest case inline. */
+static inline bool rc__table_add_fast(rc__table *t, uintptr_t addr, uint64_t size, uint32_t tb)
+{
+    return rc__table_reuse_pending(t, addr, size, tb) || rc__table_add(t, addr, size, tb);
+}
 /* Forgets a block; false when it was not traced. */
 bool rc__table_remove(rc__table *t, uintptr_t addr);
 bool rc__table_get(const rc__table *t, uintptr_t addr, uint64_t *size, uint32_t *tb);

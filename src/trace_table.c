@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define KEY_ADDR_BITS 44
+#define KEY_ADDR_BITS RC__KEY_ADDR_BITS
 #define KEY_ADDR_MASK ((UINT64_C(1) << KEY_ADDR_BITS) - 1)
 #define MIN_SLOTS 1024
 
@@ -150,11 +150,42 @@ static uint64_t size_of(const rc__table *t, const rc__slot *s)
     return b ? *b : RC__BIGSIZE;
 }
 
+/* Empties slot i, pulling later members of its run into the hole when
+ * their home does not lie cyclically in (hole, j] (backward shift). */
+static void delete_slot(rc__table *t, size_t i)
+{
+    size_t hole = i, j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        if (!t->slots[j].key)
+            break;
+        size_t h = home(t, slot_addr(&t->slots[j]));
+        bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+        if (!stays) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole].key = 0;
+    t->slots[hole].size = 0;
+}
+
+static void settle_pending(rc__table *t)
+{
+    if (t->pending) {
+        delete_slot(t, t->pending - 1);
+        t->pending = 0;
+    }
+}
+
 bool rc__table_add(rc__table *t, uintptr_t addr, uint64_t size, uint32_t tb)
 {
     uint64_t a4 = (uint64_t)addr >> 4;
     if ((addr & 15) || a4 > KEY_ADDR_MASK || !a4 || tb > RC__TB_MAX)
         return false;
+    if (rc__table_reuse_pending(t, addr, size, tb))
+        return true;
+    settle_pending(t);
     if ((t->len + 1) * 5 > (t->mask + 1) * 4 || !t->mask)
         if (!grow(t))
             return false;
@@ -180,34 +211,39 @@ bool rc__table_add(rc__table *t, uintptr_t addr, uint64_t size, uint32_t tb)
     return true;
 }
 
+/* The removal of the block at slot i when another removal is pending or
+ * the block is big: both carried out now. */
+static __attribute__((noinline)) void remove_slow(rc__table *t, size_t i, uintptr_t addr)
+{
+    if (t->pending) {
+        settle_pending(t);
+        i = probe(t, (uint64_t)addr >> 4);    /* the shift may have moved it */
+    }
+    t->current -= size_of(t, &t->slots[i]);
+    t->len--;
+    if (t->slots[i].size == RC__BIGSIZE) {
+        big_remove(t, addr);
+        delete_slot(t, i);
+    } else {
+        t->pending = i + 1;
+    }
+}
+
 bool rc__table_remove(rc__table *t, uintptr_t addr)
 {
-    uint64_t a4 = (uint64_t)addr >> 4;
     if (!t->len || (addr & 15))
         return false;
-    size_t i = probe(t, a4);
-    if (!t->slots[i].key)
+    size_t i = probe(t, (uint64_t)addr >> 4);
+    rc__slot *s = &t->slots[i];
+    if (!s->key || i + 1 == t->pending)
         return false;
-    t->current -= size_of(t, &t->slots[i]);
-    if (t->slots[i].size == RC__BIGSIZE)
-        big_remove(t, addr);
-    t->len--;
-    /* backward shift: pull later members of the run into the hole when
-     * their home does not lie cyclically in (hole, j] */
-    size_t hole = i, j = i;
-    for (;;) {
-        j = (j + 1) & t->mask;
-        if (!t->slots[j].key)
-            break;
-        size_t h = home(t, slot_addr(&t->slots[j]));
-        bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
-        if (!stays) {
-            t->slots[hole] = t->slots[j];
-            hole = j;
-        }
+    if (__builtin_expect(t->pending || s->size == RC__BIGSIZE, 0)) {
+        remove_slow(t, i, addr);
+        return true;
     }
-    t->slots[hole].key = 0;
-    t->slots[hole].size = 0;
+    t->current -= s->size;
+    t->len--;
+    t->pending = i + 1;
     return true;
 }
 
@@ -216,7 +252,7 @@ bool rc__table_get(const rc__table *t, uintptr_t addr, uint64_t *size, uint32_t 
     if (!t->len || (addr & 15))
         return false;
     size_t i = probe(t, (uint64_t)addr >> 4);
-    if (!t->slots[i].key)
+    if (!t->slots[i].key || i + 1 == t->pending)
         return false;
     if (size)
         *size = size_of(t, &t->slots[i]);
@@ -229,7 +265,7 @@ int rc__table_each(const rc__table *t, int (*fn)(uintptr_t, uint64_t, uint32_t, 
 {
     for (size_t i = 0; t->mask && i <= t->mask; i++) {
         const rc__slot *s = &t->slots[i];
-        if (!s->key)
+        if (!s->key || i + 1 == t->pending)
             continue;
         int r = fn((uintptr_t)(slot_addr(s) << 4), size_of(t, s), (uint32_t)(s->key >> KEY_ADDR_BITS), arg);
         if (r)

@@ -44,6 +44,17 @@ static void test_table_matches_model(void **state)
             live[i] = false;
             n--;
             current -= size[i];
+            if (rand() % 3 == 0) {
+                /* a free list handing the block straight back: the pending
+                 * removal's slot is taken again */
+                size[i] = (uint64_t)(rand() % 5000);
+                tbn[i] = (uint32_t)(rand() % RC__TB_MAX);
+                assert_true(rc__table_add_fast(&t, addr[i], size[i], tbn[i]));
+                live[i] = true;
+                n++;
+                current += size[i];
+                peak = current > peak ? current : peak;
+            }
         }
         if (step % 99991 == 0)
             for (int k = 0; k < N; k++) {
