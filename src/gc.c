@@ -270,13 +270,18 @@ static void subtract_refs(gc_run *r)
 
 /* 2. mark ---------------------------------------------------------------------- */
 
-static void push(gc_run *r, rc_head *o)
+static RC_NOINLINE bool stack_grow(gc_run *r)
 {
-    if (RC_UNLIKELY(r->sp == r->stack_cap) &&
-        !rc__vec_reserve(&r->stack, &r->stack_cap, r->sp + 1, sizeof *r->stack, 4096, SIZE_MAX)) {
-        r->overflow = true;   /* o stays marked; the rescan finds it */
+    if (rc__vec_reserve(&r->stack, &r->stack_cap, r->sp + 1, sizeof *r->stack, 4096, SIZE_MAX))
+        return true;
+    r->overflow = true;       /* the object stays marked; the rescan finds it */
+    return false;
+}
+
+RC_INLINE void push(gc_run *r, rc_head *o)
+{
+    if (RC_UNLIKELY(r->sp == r->stack_cap) && !stack_grow(r))
         return;
-    }
     r->stack[r->sp++] = o;
 }
 
@@ -293,18 +298,29 @@ RC_INLINE int visit_mark(void *child, void *arg)
 }
 
 /* Empties the mark stack, traversing each object with VISIT (inlined for
- * RC_TYPE_REFS bodies, so each marking flavour gets its own loop).  Popped
- * objects wait in a small FIFO with their children prefetched, so a
- * depth-first walk of a scattered graph overlaps its cache misses. */
+ * RC_TYPE_REFS bodies, so each marking flavour gets its own loop).  For a
+ * scattered graph (r->prefetch) popped objects wait in a small FIFO with
+ * their children prefetched, so the depth-first walk overlaps its cache
+ * misses. */
 #define DRAIN_LAG 8
 #define DRAIN(r, VISIT)                                                       \
+    do {                                                                      \
+        if ((r)->prefetch)                                                    \
+            DRAIN_LAGGED(r, VISIT);                                           \
+        else                                                                  \
+            while ((r)->sp > 0) {                                             \
+                rc_head *top_ = (r)->stack[--(r)->sp];                        \
+                RC_FOR_EACH_CHILD(top_, VISIT, r);                            \
+            }                                                                 \
+    } while (0)
+#define DRAIN_LAGGED(r, VISIT)                                                \
     do {                                                                      \
         rc_head *lag_[DRAIN_LAG];                                             \
         unsigned head_ = 0, n_ = 0;                                           \
         for (;;) {                                                            \
             while (n_ < DRAIN_LAG && (r)->sp > 0) {                           \
                 rc_head *o_ = (r)->stack[--(r)->sp];                          \
-                prefetch_ahead((r), (const char *)o_);                        \
+                prefetch_children((const char *)o_);                          \
                 lag_[(head_ + n_++) % DRAIN_LAG] = o_;                        \
             }                                                                 \
             if (n_ == 0)                                                      \
@@ -343,8 +359,9 @@ static void mark_reachable(gc_run *r)
         uint32_t g = o->gc;
         if ((g & RC_GC_REFS) && !(g & RC_GC_REACHABLE)) {
             o->gc = g | RC_GC_REACHABLE;
-            push(r, o);
-            drain(r);
+            RC_FOR_EACH_CHILD(o, visit_mark, r);
+            if (r->sp)
+                drain(r);
         }
     });
     rescan_marked(r);
