@@ -191,6 +191,14 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it)
     h->alloc->walking = true;
 }
 
+void rc__span_iter_stop(rc_span_iter *it)
+{
+    if (it->phase != 2) {
+        it->phase = 2;
+        rc__walk_end(it->heap->alloc);
+    }
+}
+
 void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it)
 {
     rc__span_iter_init(h, it);

@@ -231,29 +231,36 @@ RC_INLINE int visit_subtract_young(void *child, void *arg)
     return 0;
 }
 
-/* Samples where the children of a full collection's first objects lie,
- * to decide whether prefetching them pays (prefetch_children). */
+/* Whether a full collection should prefetch (prefetch_children): it has
+ * GC_SAMPLE RC_TYPE_REFS objects or more, and over a quarter of the
+ * children of the first of them lie a page or more away. */
 #define GC_SAMPLE 1024
 
-static RC_NOINLINE void sample_children(gc_run *r, const rc_head *o, size_t n)
+static void decide_prefetch(gc_run *r)
 {
-    if (rc__type(o)->flags & RC_TYPE_REFS) {
-        char *const *c = (char *const *)rc__body(o);
-        for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
-            r->edges += c[i] != NULL;
-            r->far += c[i] && (uintptr_t)(c[i] - (const char *)o) + 4096 > 8192;
-        }
-    }
-    if (n == GC_SAMPLE - 1)
-        r->prefetch = r->far * 4 > r->edges;   /* over a quarter a page or more away */
+    size_t seen = 0, far = 0, edges = 0;
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(r->h, &it);
+    while (seen < GC_SAMPLE && rc__span_next(&it, &s))
+        RC_FOR_EACH_IN_SPAN(&s, o, RC_NO_AHEAD, NULL, {
+            if (!(rc__type(o)->flags & RC_TYPE_REFS))
+                continue;
+            char *const *c = (char *const *)rc__body(o);
+            for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
+                edges += c[i] != NULL;
+                far += c[i] && (uintptr_t)(c[i] - (const char *)o) + 4096 > 8192;
+            }
+            seen++;
+        });
+    rc__span_iter_stop(&it);
+    r->prefetch = seen >= GC_SAMPLE && far * 4 > edges;   /* a small heap is in cache anyway */
 }
 
 #define SUBTRACT_PASS(r, VISIT)                               \
     FOR_EACH_CANDIDATE(r, o, {                                \
         if (!is_cand(o->gc))                                  \
             o->gc = RC_GC_CAND | initial_refs(o);             \
-        if (RC_UNLIKELY(n < GC_SAMPLE) && (r)->full)          \
-            sample_children(r, o, n);                         \
         n++;                                                  \
         RC_FOR_EACH_CHILD(o, VISIT, r);                       \
     })
@@ -261,10 +268,13 @@ static RC_NOINLINE void sample_children(gc_run *r, const rc_head *o, size_t n)
 static void subtract_refs(gc_run *r)
 {
     size_t n = 0;
-    if (r->full)
+    if (r->full) {
+        decide_prefetch(r);
         SUBTRACT_PASS(r, visit_subtract_full);
-    else
+    }
+    else {
         SUBTRACT_PASS(r, visit_subtract_young);
+    }
     r->candidates = n;
 }
 
@@ -541,7 +551,7 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
 
 /* One object of the scan: traversed and promoted if reachable, else
  * marked dead.  Returns whether it was promoted. */
-RC_INLINE bool scan_object(gc_run *r, rc_head *o)
+RC_INLINE bool scan_object(gc_run *r, rc_head *o, char *cursor)
 {
     uint32_t g = o->gc;
     if (!is_cand(g))            /* untracked, frozen, or promoted already */
@@ -553,13 +563,14 @@ RC_INLINE bool scan_object(gc_run *r, rc_head *o)
         }
         o->gc = g | RC_GC_REACHABLE;
     }
-    r->cursor = (rc__hflags(o) & RC_HF_LARGE) ? (char *)UINTPTR_MAX : (char *)o;
+    r->cursor = cursor;
     RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
     if (r->sp)
         drain_scan(r);
-    if (r->overflow)            /* promotion stops: the sweep settles the rest */
-        return false;
-    o->gc = RC_GC_OLD;          /* promote(): a full collection's survivors go to gen 2 */
+    /* Traversed: promote() (a full collection's survivors go to gen 2).
+     * Should the stack have overflowed, objects marked but not traversed
+     * remain; the rescan and the sweep after the scan settle them. */
+    o->gc = RC_GC_OLD;
     return true;
 }
 
@@ -606,7 +617,14 @@ static void mark_sweep_full(gc_run *r)
     }
     size_t promoted = 0;
     rc_span s;
-    SCAN_NOTING_DEAD(r, s, FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o); }));
+    SCAN_NOTING_DEAD(r, s, {
+        /* Large objects come after the pools: every child is behind them. */
+        bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
+        if (large)
+            FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o, (char *)UINTPTR_MAX); });
+        else
+            FOR_EACH_IN_SPAN(r, &s, o, { promoted += scan_object(r, o, (char *)o); });
+    });
     r->h->gc.old_count += promoted;
     if (r->overflow) {
         rescan_marked(r);

@@ -46,12 +46,12 @@ RC_INLINE void prefetch_children(const char *block)
     const rc_head *o = (const rc_head *)(const void *)block;
     if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
         return;
-    char *const *c = (char *const *)rc__body(o);
+    const uintptr_t *c = (const uintptr_t *)rc__body(o);
     size_t n = rc__nrefs(rc__type(o));
     n = n < 8 ? n : 8;
     /* A NULL child prefetches an address below 0: prefetches never fault. */
     for (size_t i = 0; i < n; i++)
-        __builtin_prefetch(c[i] - sizeof(rc_head), 1, 3);
+        __builtin_prefetch((const void *)(c[i] - sizeof(rc_head)), 1, 3);
 }
 
 /* The dead vector of the running collection; its members' words hold
@@ -98,7 +98,6 @@ typedef struct gc_run {
     bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
     char     *cursor;       /* the full collection's scan position */
     bool      prefetch;     /* children are scattered: prefetch them */
-    size_t    far, edges;   /* children sampled, and how many lay far away */
     size_t    candidates;
     dead_set  dead;
 } gc_run;

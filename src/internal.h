@@ -148,6 +148,8 @@ bool rc__alloc_walks_tracked(const rc_head *o);
 /* Fills *s with the next span; false at the end.  Objects may be freed
  * while iterating (their tw becomes 0) but none may be allocated. */
 bool rc__span_next(rc_span_iter *it, rc_span *s);
+/* Ends a walk before rc__span_next has returned false (no-op after). */
+void rc__span_iter_stop(rc_span_iter *it);
 
 /* Runs body with o bound to each live object of h, in the allocator's
  * walk order (pools by address, then large objects).  `continue` in body
