@@ -426,7 +426,7 @@ bool rc__gc_dead_push(dead_set *d, rc_head *o)
  * when the set is freed (gc_free.c); otherwise the set is closed. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
-    o->gc = RC_GC_CAND | RC_GC_DEAD;
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & RC_GC_DEADREF);   /* a dead object may have marked it */
     d->marked++;
     dead_note(d, o);
     if (d->not_refs || d->refs_out)

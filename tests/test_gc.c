@@ -926,6 +926,32 @@ static void random_graph_collection_matches_reachability(void **state)
     rc_heap_free(h);
 }
 
+/* Found by fuzz_ops: in address order, a dead cycle m refers to l, l is
+ * itself marked dead when the scan reaches it, and a later root reaches l.
+ * m's reference to l must be dropped when m is freed (l's refcount back
+ * to the root's one), though no other object of the set leaks out. */
+static void late_object_referenced_only_by_garbage_loses_its_reference(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    ref3 *m = rc_new(h, &ref3_type), *l = rc_new(h, &ref3_type), *r = rc_new(h, &ref3_type);
+    assert_true((char *)m < (char *)l && (char *)l < (char *)r);
+    m->ref[0] = rc_newref(m);
+    m->ref[1] = rc_newref(l);
+    r->ref[0] = l;                          /* our reference to l moves into r */
+    rc_decref(m);
+    assert_int_equal(rc_refcount(l), 2);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(rc_refcount(l), 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(r);                           /* l goes with it, by refcount */
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_int_equal(live_objects(h), base);
+    rc_heap_free(h);
+}
+
 /* A weakref callback is user code: one that stores a new reference to a
  * member of the dead set resurrects it, and what it reaches, as a finalizer
  * would (bulk path for RC_TYPE_REFS members and the clear path alike). */
@@ -1039,6 +1065,7 @@ int main(void)
         cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
         cmocka_unit_test(late_reached_objects_survive_intact),
         cmocka_unit_test(random_graph_collection_matches_reachability),
+        cmocka_unit_test(late_object_referenced_only_by_garbage_loses_its_reference),
         cmocka_unit_test(weakref_callback_resurrection_survives),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
