@@ -17,17 +17,24 @@
  *   2. mark: candidates with gc_refs > 0 are referenced from outside the
  *      set; everything they reach is reachable.
  *   3. sweep: reachable candidates move to the next generation; the rest
- *      are the dead set, each remembering its index in it.
+ *      are the dead set: a young collection's in the dead vector, each
+ *      remembering its index there; a full collection's marked dead where
+ *      they lie (2 and 3 fused into one scan, or marking first for a
+ *      scattered graph).
  *   4. the dead set: cycles that cannot be cleared stay (uncollectable,
  *      gc.garbage); weakrefs cleared and callbacks run; finalizers run once;
  *      resurrected objects and all they reach survive; the rest are cleared.
+ *      A full collection's set is freed in place when nothing of that
+ *      applies (gc_free.c), else gathered into the dead vector.
  * A young collection reads only the young vector and the children of young
  * objects; a full one walks the allocator's pools in address order.
- * Step 4 is gc_dead.c; the gc module's control surface is gc_api.c.
+ * Step 4 is gc_dead.c and gc_free.c; the gc module's control surface is
+ * gc_api.c.
  *
  * gc word during a collection (bits in gc_impl.h):
- *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | gc_refs (saturating)
- *   dead set    RC_GC_CAND | RC_GC_DEAD | index in the dead vector
+ *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | gc_refs
+ *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late]
+ *   dead vector RC_GC_CAND | RC_GC_DEAD | index in the dead vector
  */
 #include "gc_impl.h"
 
@@ -605,10 +612,10 @@ static void mark_then_settle_full(gc_run *r)
  * is traversed and promoted on the spot: everything it references is marked
  * then, so later marking may skip it.  A candidate not reachable yet is
  * marked dead at once; should a later root reach it after all, it is
- * late, and gc_free.c moves it to gen 2.  One read of memory
- * instead of two.  The spans where objects were marked dead are noted for
- * gc_free.c.  Should the mark stack fail to grow, promotion stops and the
- * separate sweep settles the rest. */
+ * late, and gc_free.c moves it to gen 2.  One read of memory instead of
+ * two.  The spans where objects were marked dead are noted for gc_free.c.
+ * Should the mark stack fail to grow, objects marked but not traversed
+ * remain: the rescan to a fixpoint and the separate sweep settle them. */
 static void mark_sweep_full(gc_run *r)
 {
     if (r->prefetch) {

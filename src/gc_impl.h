@@ -9,9 +9,9 @@
 
 #define RC_GC_CAND      0x80000000u
 #define RC_GC_REACHABLE 0x40000000u
-/* A member of the dead set (its index in the low bits).  A full
- * collection fills the set while it still marks, and counts the members
- * that marking reaches after all. */
+/* Dead: in the dead vector (its index in the low bits), or marked dead
+ * where it lies by a full collection's scan, which may still reach it
+ * afterwards (it then also has RC_GC_REACHABLE: late, and survives). */
 #define RC_GC_DEAD      0x20000000u
 /* Referenced by an object a full collection marked dead: should marking
  * reach it after all, the dead set references something outside it. */
