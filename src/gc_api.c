@@ -144,7 +144,10 @@ int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
     found f = {NULL, 0, 0, false};
     RC_FOR_EACH_TRACKABLE(h, o, {
-        if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)
+        /* Frozen objects are not searched, as CPython's permanent
+         * generation is not; a running collection's candidates (a finalizer
+         * asking) are not either, as CPython's unreachable list is not. */
+        if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN || is_cand(o->gc))
             continue;
         target_search s = {target, false};
         RC_FOR_EACH_CHILD(o, visit_find_target, &s);
