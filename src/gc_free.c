@@ -159,6 +159,9 @@ static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
 {
     rc_heap *h = r->h;
     dead_set *d = &r->dead;
+    /* Room for every marked object at once (late ones will not need it):
+     * no regrowth.  Should it fail, the pushes grow it, or keep the set. */
+    (void)rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
     RC_FOR_EACH_TRACKABLE(h, o, {
         uint32_t g = o->gc;
         if (!is_dead_mark(g) || settle_late(h, o, g))
