@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "files.h"
+
 static const rc_type node_type = {.name = "node", .size = 48};
 
 /* The stat whose frame is file:line (line 0: any), or NULL. */
@@ -391,24 +393,6 @@ static void test_dump_load_round_trip(void **state)
     rc_heap_free(h);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static unsigned char buf[1 << 16];
-    *len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    return buf;
-}
-
-static void spit(const char *path, const unsigned char *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    fclose(f);
-}
-
 static void test_corrupt_files_refused(void **state)
 {
     (void)state;
@@ -446,6 +430,7 @@ static void test_corrupt_files_refused(void **state)
     rc_snapshot_free(l);
     snprintf(bad, sizeof bad, "%s/missing.snap", tmpdir);
     assert_int_equal(rc_snapshot_load(bad, &l, msg, sizeof msg), RC_ENOENT);
+    free(buf);
     rc_snapshot_free(s);
     rc_free(h, p);
     rc_free(h, q);
