@@ -10,7 +10,7 @@
 #include "prof_support.h"
 
 #include <math.h>
-#include <png.h>
+#include "png_read.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +24,9 @@ typedef struct image {
 
 static image decode(const char *path)
 {
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    assert_true(png_image_begin_read_from_file(&img, path));
-    img.format = PNG_FORMAT_RGBA;
-    image out = {(int)img.width, (int)img.height, malloc(PNG_IMAGE_SIZE(img))};
-    assert_non_null(out.rgba);
-    assert_true(png_image_finish_read(&img, NULL, out.rgba, 0, NULL));
-    return out;
+    png_uint_32 w, h;
+    unsigned char *rgba = png_read(path, PNG_FORMAT_RGBA, &w, &h);
+    return (image){(int)w, (int)h, rgba};
 }
 
 static const unsigned char *px(const image *im, int x, int y)
