@@ -277,21 +277,32 @@ static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc
 }
 
 /* The whole path: admission, pool, refill, hooks. */
+/* The slow paths' take: admission (fault injection, the cap), a block of
+ * class cls from its class list or a new or reserved pool, its bytes
+ * counted.  NULL, the error set, when refused. */
+static char *slow_take(rc_heap *h, int kind, unsigned cls, size_t size)
+{
+    struct rc_alloc_state *st = h->alloc;
+    if (!admit(h, st, size))
+        return NULL;
+    char *b = pool_pop(st, kind, cls);
+    if (!b && !(b = rc__pool_refill(h, kind, cls)))
+        return NULL;
+    account_alloc(st, size);
+    return b;
+}
+
 static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_site *site)
 {
     if (body > RC_SMALL_MAX - sizeof(rc_head))
         return alloc_large_object(h, body, site);
-    struct rc_alloc_state *st = h->alloc;
     size_t n = sizeof(rc_head) + body;
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
-    if (!admit(h, st, size))
-        return NULL;
-    char *b = pool_pop(st, RC_KIND_OBJ, cls);
-    if (!b && !(b = rc__pool_refill(h, RC_KIND_OBJ, cls)))
+    char *b = slow_take(h, RC_KIND_OBJ, cls, size);
+    if (!b)
         return NULL;
     zero_block(b, size);
-    account_alloc(st, size);
     if (h->on_alloc)
         h->on_alloc(h, b + sizeof(rc_head), n, site);
     return (rc_head *)(void *)b;
@@ -452,15 +463,10 @@ static RC_NOINLINE void *alloc_raw_slow(rc_heap *h, size_t n, const rc_site *sit
         n = 1;
     if (n > RC_SMALL_MAX)
         return raw_alloc_large(h, n, site);
-    struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(n);
-    size_t size = rc__class_size(cls);
-    if (!admit(h, st, size))
+    char *b = slow_take(h, RC_KIND_RAW, cls, rc__class_size(cls));
+    if (!b)
         return NULL;
-    char *b = pool_pop(st, RC_KIND_RAW, cls);
-    if (!b && !(b = rc__pool_refill(h, RC_KIND_RAW, cls)))
-        return NULL;
-    account_alloc(st, size);
     if (h->on_alloc)
         h->on_alloc(h, b, n, site);
     return b;
