@@ -130,13 +130,14 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
         c->old++;
     else if (g == RC_GC_FROZEN)
         c->frozen++;
-    else if (g > RC_GC_INDEX_MAX || g >= gc->young_len || gc->young[g] != o)
+    else if (!rc__gc_is_young(g) || rc__gc_young_index(g) >= gc->young_len ||
+             gc->young[rc__gc_young_index(g)] != o)
         return fail(h, c, o, "gc word %#x is neither a generation nor its slot in the young vector "
                     "(%zu long)", g, gc->young_len);
     return 0;
 }
 
-/* Every young-vector entry is a live object whose word is its index. */
+/* Every young-vector entry is a live object whose word is its index + 1. */
 static int check_young(rc_heap *h, census *c)
 {
     const rc_gc_state *gc = &h->gc;
@@ -147,7 +148,7 @@ static int check_young(rc_heap *h, census *c)
         if (find(c, gc->young[i]) < 0)
             return fail(h, c, NULL, "young vector slot %zu holds %p, not a live object",
                         i, rc__body(gc->young[i]));
-        if (gc->young[i]->gc != i)
+        if (gc->young[i]->gc != rc__gc_young_word(i))
             return fail(h, c, gc->young[i], "in young vector slot %zu but its gc word is %#x",
                         i, gc->young[i]->gc);
     }

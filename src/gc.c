@@ -2,7 +2,7 @@
  *
  * Invariants kept here (outside a collection):
  *   - A tracked object is in exactly one of: gen 0, gen 1 (both in the young
- *     vector, gc word = its index), gen 2 (gc == RC_GC_OLD), the permanent
+ *     vector, gc word = its index + 1), gen 2 (gc == RC_GC_OLD, 0), the permanent
  *     generation of freeze (gc == RC_GC_FROZEN).  Untracked: RC_GC_UNTRACKED.
  *   - young[0..gen0_start) is gen 1, young[gen0_start..young_len) is gen 0.
  *   - old_count / frozen_count count the objects in gen 2 / permanent.
@@ -11,11 +11,13 @@
  *     the last collection of gen n.
  *
  * A collection of generation g (CPython's algorithm, address-ordered):
- *   1. subtract: every candidate gets gc_refs = refcnt, minus one for each
- *      reference from another candidate (one pass: a candidate's word is
- *      initialised the first time it is either scanned or referenced).
- *   2. mark: candidates with gc_refs > 0 are referenced from outside the
- *      set; everything they reach is reachable.
+ *   1. count: every candidate's word counts the references to it from
+ *      other candidates (CPython subtracts them from a copy of refcnt).
+ *      A full collection's candidates start from RC_GC_OLD, which is 0,
+ *      and get RC_GC_CAND as their own turn comes; a young collection's
+ *      are set to RC_GC_CAND first (their words were indices).
+ *   2. mark: candidates with refcnt above that count are referenced from
+ *      outside the set; everything they reach is reachable.
  *   3. sweep: reachable candidates move to the next generation; the rest
  *      are the dead set: a young collection's in the dead vector, each
  *      remembering its index there; a full collection's marked dead where
@@ -32,8 +34,9 @@
  * gc_api.c.
  *
  * gc word during a collection (bits in gc_impl.h):
- *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | gc_refs
- *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late]
+ *   counting    count (a full collection's candidates before their turn)
+ *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | count
+ *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late] | count
  *   dead vector RC_GC_CAND | RC_GC_DEAD | index in the dead vector
  */
 #include "gc_impl.h"
@@ -46,7 +49,7 @@
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
     return rc__vec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, 1024,
-                           (size_t)RC_GC_INDEX_MAX + 1);
+                           (size_t)RC_GC_YOUNG_MAX);
 }
 
 /* Links o into gen 0.  Should the vector not grow (out of memory), o goes
@@ -59,14 +62,14 @@ static void link_young(rc_heap *h, rc_head *o)
         gc->old_count++;
         return;
     }
-    o->gc = (uint32_t)gc->young_len;
+    o->gc = rc__gc_young_word(gc->young_len);
     gc->young[gc->young_len++] = o;
 }
 
 static void young_place(rc_gc_state *gc, size_t i, rc_head *o)
 {
     gc->young[i] = o;
-    o->gc = (uint32_t)i;
+    o->gc = rc__gc_young_word(i);
 }
 
 /* Removes the object at index i keeping both regions contiguous: the last
@@ -99,8 +102,8 @@ static void untrack(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
     uint32_t g = o->gc;
-    if (g <= RC_GC_INDEX_MAX)
-        unlink_young(gc, g);
+    if (rc__gc_is_young(g))
+        unlink_young(gc, rc__gc_young_index(g));
     else if (g == RC_GC_OLD)
         gc->old_count--;
     else if (g == RC_GC_FROZEN)
@@ -157,11 +160,6 @@ void rc_gc_untrack(void *o)
 
 /* ---- the candidate set ---------------------------------------------------------- */
 
-static uint32_t initial_refs(const rc_head *o)
-{
-    return o->refcnt >= RC_GC_REFS_SAT ? RC_GC_REFS_SAT : o->refcnt;
-}
-
 RC_INLINE void prefetch_ahead(const gc_run *r, const char *block)
 {
     if (r->prefetch)
@@ -196,45 +194,45 @@ RC_INLINE void prefetch_ahead(const gc_run *r, const char *block)
             rc__span_iter_init_trackable((r)->h, &it_);                           \
             while (rc__span_next(&it_, &s_))                                      \
                 FOR_EACH_IN_SPAN(r, &s_, o, {                                     \
-                    if (o->gc == RC_GC_UNTRACKED || o->gc == RC_GC_FROZEN)        \
+                    if (o->gc >= RC_GC_SENTINEL_MIN) /* untracked, frozen */       \
                         continue;                                                 \
                     body                                                          \
                 });                                                               \
         }                                                                         \
     } while (0)
 
-/* 1. subtract ------------------------------------------------------------------ */
+/* 1. count --------------------------------------------------------------------- */
 
-/* One reference from a candidate to c: c's gc_refs, set on first sight,
- * lose one.  The set is every tracked object outside the permanent
- * generation for a full collection, else the young indices from lo. */
-RC_INLINE void subtract_one(rc_head *c, bool full, uint32_t lo)
+/* One more reference from a candidate to c, whose word is g. */
+RC_INLINE void count_ref(rc_head *c, uint32_t g)
 {
-    uint32_t g = c->gc;
-    if (!is_cand(g)) {
-        bool in = full ? (g <= RC_GC_INDEX_MAX || g == RC_GC_OLD) : (g >= lo && g <= RC_GC_INDEX_MAX);
-        if (!in)
-            return;
-        g = RC_GC_CAND | initial_refs(c);
-    }
-    uint32_t refs = g & RC_GC_REFS;
-    rc_assert(refs > 0, "refcount lower than references found in the heap", rc__body(c),
-              "refcount %u", c->refcnt);
-    if (refs > 0 && refs < RC_GC_REFS_SAT)
-        g--;
-    c->gc = g;
+    rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
+              rc__body(c), "refcount %u", c->refcnt);
+    c->gc = g + 1;
 }
 
-RC_INLINE int visit_subtract_full(void *child, void *arg)
+/* In a full collection every word below the sentinels is a candidate's
+ * (counting up from RC_GC_OLD, RC_GC_CAND set or not yet): one compare
+ * turns away the sentinels and a saturated count alike. */
+RC_INLINE int visit_count_full(void *child, void *arg)
 {
     (void)arg;
-    subtract_one(rc__head(child), true, 0);
+    rc_head *c = rc__head(child);
+    uint32_t g = c->gc;
+    if ((g & RC_GC_REFS) < RC_GC_REFS_SAT)
+        count_ref(c, g);
     return 0;
 }
 
-RC_INLINE int visit_subtract_young(void *child, void *arg)
+/* In a young one only words with RC_GC_CAND: without it the subtraction
+ * wraps high, so one compare again. */
+RC_INLINE int visit_count_young(void *child, void *arg)
 {
-    subtract_one(rc__head(child), false, ((gc_run *)arg)->lo);
+    (void)arg;
+    rc_head *c = rc__head(child);
+    uint32_t g = c->gc;
+    if ((g & (RC_GC_CAND | RC_GC_REFS)) - RC_GC_CAND < RC_GC_REFS_SAT)
+        count_ref(c, g);
     return 0;
 }
 
@@ -264,23 +262,28 @@ static void decide_prefetch(gc_run *r)
     r->prefetch = seen >= GC_SAMPLE && far * 4 > edges;   /* a small heap is in cache anyway */
 }
 
-#define SUBTRACT_PASS(r, VISIT)                               \
+#define COUNT_PASS(r, VISIT)                                  \
     FOR_EACH_CANDIDATE(r, o, {                                \
-        if (!is_cand(o->gc))                                  \
-            o->gc = RC_GC_CAND | initial_refs(o);             \
+        o->gc |= RC_GC_CAND;                                  \
         n++;                                                  \
         RC_FOR_EACH_CHILD(o, VISIT, r);                       \
     })
 
-static void subtract_refs(gc_run *r)
+static void count_refs(gc_run *r)
 {
+    /* The young candidates' words are indices: they start from 0 like
+     * gen 2's in a full collection, from RC_GC_CAND in a young one. */
+    rc_gc_state *gc = &r->h->gc;
+    uint32_t start = r->full ? RC_GC_OLD : RC_GC_CAND;
+    for (size_t i = r->lo; i < gc->young_len; i++)
+        gc->young[i]->gc = start;
     size_t n = 0;
     if (r->full) {
         decide_prefetch(r);
-        SUBTRACT_PASS(r, visit_subtract_full);
+        COUNT_PASS(r, visit_count_full);
     }
     else {
-        SUBTRACT_PASS(r, visit_subtract_young);
+        COUNT_PASS(r, visit_count_young);
     }
     r->candidates = n;
 }
@@ -374,7 +377,7 @@ static void mark_reachable(gc_run *r)
 {
     FOR_EACH_CANDIDATE(r, o, {
         uint32_t g = o->gc;
-        if ((g & RC_GC_REFS) && !(g & RC_GC_REACHABLE)) {
+        if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
             o->gc = g | RC_GC_REACHABLE;
             RC_FOR_EACH_CHILD(o, visit_mark, r);
             if (r->sp)
@@ -433,7 +436,8 @@ bool rc__gc_dead_push(dead_set *d, rc_head *o)
  * when the set is freed (gc_free.c); otherwise the set is closed. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & RC_GC_DEADREF);   /* a dead object may have marked it */
+    /* DEADREF: a dead object may have marked it; the count: it is no root. */
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
     d->marked++;
     dead_note(d, o);
     if (d->not_refs || d->refs_out)
@@ -444,7 +448,7 @@ RC_INLINE void dead_mark(dead_set *d, rc_head *o)
             continue;
         rc_head *c = rc__head(p[i]);
         uint32_t g = c->gc;
-        if (!is_cand(g) || (g & (RC_GC_REACHABLE | RC_GC_REFS))) {
+        if (!is_cand(g) || (g & RC_GC_REACHABLE) || has_outside_refs(c, g)) {
             d->refs_out = true;      /* outside the set, or a root: outside soon */
             return;
         }
@@ -564,7 +568,7 @@ RC_INLINE bool scan_object(gc_run *r, rc_head *o, char *cursor)
     if (!is_cand(g))            /* untracked, frozen, or promoted already */
         return false;
     if (!(g & RC_GC_REACHABLE)) {
-        if (!(g & RC_GC_REFS)) {
+        if (!has_outside_refs(o, g)) {
             dead_mark(&r->dead, o);
             return false;
         }
@@ -677,7 +681,7 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
-    subtract_refs(&r);
+    count_refs(&r);
     if (r.full) {
         gc->old_count = 0;
         mark_sweep_full(&r);

@@ -17,16 +17,24 @@
  * reach it after all, the dead set references something outside it. */
 #define RC_GC_DEADREF   0x10000000u
 #define RC_GC_REFS      0x0FFFFFFFu
-/* gc_refs saturate here: such an object is always treated as referenced
- * from outside (an object with a quarter of a billion references is not
- * garbage). */
+/* The count of references from other candidates stops here: such an
+ * object has at least as many references in all, so it always counts as
+ * referenced from outside (an object with a quarter of a billion
+ * references is not garbage). */
 #define RC_GC_REFS_SAT  0x0FFFFF00u
 
 _Static_assert((RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF | RC_GC_REFS_SAT) < RC_GC_SENTINEL_MIN,
                "candidate words must not collide with the sentinels");
-_Static_assert(RC_GC_INDEX_MAX < RC_GC_CAND, "young indices must not look like candidates");
+_Static_assert(RC_GC_YOUNG_MAX < RC_GC_CAND, "young words must not look like candidates");
+_Static_assert((RC_GC_SENTINEL_MIN & RC_GC_REFS) >= RC_GC_REFS_SAT, "a sentinel must never count a reference");
 
 RC_INLINE bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTINEL_MIN; }
+
+/* Referenced from outside the candidates: more references than the
+ * candidates hold.  (A missing incref can make the count exceed refcnt:
+ * a debug build stops on it while counting, a release build treats the
+ * object as unreferenced.) */
+RC_INLINE bool has_outside_refs(const rc_head *o, uint32_t g) { return o->refcnt > (g & RC_GC_REFS); }
 
 /* Marked dead by a full collection's scan (reached afterwards or not). */
 RC_INLINE bool is_dead_mark(uint32_t g) { return (g & (RC_GC_CAND | RC_GC_DEAD)) == (RC_GC_CAND | RC_GC_DEAD) && g < RC_GC_SENTINEL_MIN; }

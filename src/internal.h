@@ -79,9 +79,10 @@ const char *rc__safe_type_name(const void *obj);
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
  *   gc      outside a collection: the object's index in the young vector
- *           (generations 0 and 1), or one of RC_GC_OLD / RC_GC_FROZEN /
- *           RC_GC_UNTRACKED.  During a collection a candidate's gc word holds
- *           RC_GC_CANDIDATE | [RC_GC_REACHABLE] | gc_refs (see gc.c).
+ *           plus one (generations 0 and 1), or one of RC_GC_OLD (0) /
+ *           RC_GC_FROZEN / RC_GC_UNTRACKED.  During a collection a
+ *           candidate's gc word holds RC_GC_CAND | flags | the count of
+ *           references from other candidates (see gc.c).
  * ---------------------------------------------------------------------- */
 typedef struct rc_head {
     uintptr_t tw;
@@ -101,10 +102,18 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_REFCNT_IMMORTAL UINT32_MAX
 
 #define RC_GC_UNTRACKED 0xFFFFFFFFu
-#define RC_GC_OLD       0xFFFFFFFEu
 #define RC_GC_FROZEN    0xFFFFFFFDu
 #define RC_GC_SENTINEL_MIN 0xFFFFFFF0u  /* every value ≥ this is a sentinel */
-#define RC_GC_INDEX_MAX 0x7FFFFFFFu     /* young indices are below 2^31 */
+/* Gen 2 is 0: a full collection counts each object's references from the
+ * other candidates up from there, with no first sight to tell apart (gc.c). */
+#define RC_GC_OLD       0u
+/* A young object's word is its index in the young vector plus one, so
+ * words 1 .. RC_GC_YOUNG_MAX; indices stay below RC_GC_YOUNG_MAX. */
+#define RC_GC_YOUNG_MAX 0x7FFFFFFFu
+
+RC_INLINE uint32_t rc__gc_young_word(size_t i) { return (uint32_t)i + 1; }
+RC_INLINE bool rc__gc_is_young(uint32_t g) { return g - 1u < RC_GC_YOUNG_MAX; }
+RC_INLINE size_t rc__gc_young_index(uint32_t g) { return (size_t)g - 1; }
 
 RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
 RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
@@ -232,7 +241,7 @@ typedef struct rc_gc_state {
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
      * young[gen0_start..young_len) is gen 0; each object's gc word is its
-     * index.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
+     * index plus one.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
      * the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
