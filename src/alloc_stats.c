@@ -41,6 +41,11 @@ size_t rc_heap_trim(rc_heap *h)
     return (before - st->narenas) * RC_ARENA_SIZE;
 }
 
+size_t rc__heap_bytes(const rc_heap *h)
+{
+    return rc__requested(h->alloc);
+}
+
 void rc_heap_reset_peak(rc_heap *h)
 {
     h->alloc->room_low = h->alloc->room;

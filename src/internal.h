@@ -152,6 +152,8 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
 void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it);
 /* Notes that o's type is tracked (rc_new), for the walk above. */
 void rc__alloc_note_tracked(rc_head *o);
+/* Bytes the heap's live allocations requested, headers included. */
+size_t rc__heap_bytes(const rc_heap *h);
 /* True when o lies in memory the trackable walk visits (rc_heap_check). */
 bool rc__alloc_walks_tracked(const rc_head *o);
 /* Fills *s with the next span; false at the end.  Objects may be freed
@@ -427,6 +429,7 @@ void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to R
 void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now */
+size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
 const char *rc__os_getenv(const char *name);
 bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
