@@ -14,7 +14,8 @@
  *   1. count: every candidate's word counts the references to it from
  *      other candidates (CPython subtracts them from a copy of refcnt).
  *      A full collection's candidates start from RC_GC_OLD, which is 0,
- *      and get RC_GC_CAND as their own turn comes; a young collection's
+ *      and get RC_GC_CAND with the first reference counted: one that no
+ *      candidate references keeps 0, and is a root.  A young collection's
  *      are set to RC_GC_CAND first (their words were indices).
  *   2. mark: candidates with refcnt above that count are referenced from
  *      outside the set; everything they reach is reachable.
@@ -34,7 +35,7 @@
  * gc_api.c.
  *
  * gc word during a collection (bits in gc_impl.h):
- *   counting    count (a full collection's candidates before their turn)
+ *   not counted 0 (RC_GC_OLD: a full collection's candidate no candidate references)
  *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | count
  *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late] | count
  *   dead vector RC_GC_CAND | RC_GC_DEAD | index in the dead vector
@@ -202,17 +203,18 @@ void rc_gc_untrack(void *o)
 
 /* 1. count --------------------------------------------------------------------- */
 
-/* One more reference from a candidate to c, whose word is g. */
+/* One more reference from a candidate to c, whose word is g; c is a
+ * candidate (RC_GC_CAND) from now on. */
 RC_INLINE void count_ref(rc_head *c, uint32_t g)
 {
     rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
               rc__body(c), "refcount %u", c->refcnt);
-    c->gc = g + 1;
+    c->gc = (g + 1) | RC_GC_CAND;
 }
 
 /* In a full collection every word below the sentinels is a candidate's
- * (counting up from RC_GC_OLD, RC_GC_CAND set or not yet): one compare
- * turns away the sentinels and a saturated count alike. */
+ * (counting up from RC_GC_OLD, RC_GC_CAND set by the first reference):
+ * one compare turns away the sentinels and a saturated count alike. */
 RC_INLINE int visit_count_full(void *child, void *arg)
 {
     (void)arg;
@@ -269,7 +271,6 @@ static void decide_prefetch(gc_run *r)
 
 #define COUNT_PASS(r, VISIT)                                  \
     FOR_EACH_CANDIDATE_PREFETCHING(r, o, {                    \
-        o->gc |= RC_GC_CAND;                                  \
         n++;                                                  \
         RC_FOR_EACH_CHILD(o, VISIT, r);                       \
     })
@@ -277,7 +278,10 @@ static void decide_prefetch(gc_run *r)
 static void count_refs(gc_run *r)
 {
     /* The young candidates' words are indices: they start from 0 like
-     * gen 2's in a full collection, from RC_GC_CAND in a young one. */
+     * gen 2's in a full collection, from RC_GC_CAND in a young one (where
+     * only words with it are counted).  No candidate's own word is written
+     * here: in a full one, a word still 0 after counting is a candidate
+     * nothing in the set references, hence a root. */
     rc_gc_state *gc = &r->h->gc;
     uint32_t start = r->full ? RC_GC_OLD : RC_GC_CAND;
     for (size_t i = r->lo; i < gc->young_len; i++)
@@ -415,7 +419,7 @@ static void mark_reachable(gc_run *r)
     FOR_EACH_CANDIDATE(r, o, {
         uint32_t g = o->gc;
         if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
-            o->gc = g | RC_GC_REACHABLE;
+            o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;   /* CAND: see count_refs */
             RC_FOR_EACH_CHILD(o, visit_mark, r);
             if (r->sp)
                 drain(r);
@@ -543,15 +547,17 @@ RC_INLINE int visit_mark_scan(void *child, void *arg)
     gc_run *r = arg;
     rc_head *c = rc__head(child);
     uint32_t g = c->gc;
-    if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
-        c->gc = g | RC_GC_REACHABLE;
-        if (RC_UNLIKELY(g & (RC_GC_DEAD | RC_GC_DEADREF))) {
-            r->dead.late += (g & RC_GC_DEAD) != 0;
-            r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
-        }
-        if ((char *)c < r->cursor)
-            push(r, c);
+    /* Fresh: a candidate not reached yet (sentinels have every flag set). */
+    uint32_t flags = g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF);
+    if (flags != RC_GC_CAND) {
+        if ((flags & (RC_GC_CAND | RC_GC_REACHABLE)) != RC_GC_CAND)
+            return 0;
+        r->dead.late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
+        r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
     }
+    c->gc = g | RC_GC_REACHABLE;
+    if ((char *)c < r->cursor)
+        push(r, c);
     return 0;
 }
 
@@ -600,9 +606,11 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
 RC_INLINE bool scan_object(gc_run *r, rc_head *o, char *cursor)
 {
     uint32_t g = o->gc;
-    if (!is_cand(g))            /* untracked, frozen, or promoted already */
-        return false;
-    if (!(g & RC_GC_REACHABLE)) {
+    if (!is_cand(g)) {
+        if (g != RC_GC_OLD)     /* untracked, frozen */
+            return false;
+        /* else no candidate references o (see count_refs): a root */
+    } else if (!(g & RC_GC_REACHABLE)) {
         if (!has_outside_refs(o, g)) {
             dead_mark(&r->dead, o);
             return false;
