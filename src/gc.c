@@ -542,22 +542,26 @@ static void sweep(gc_run *r)
  * there — and one behind it goes on the stack.  Large objects are walked
  * after the pools, in list order, so the cursor is past everything then.
  * Objects allocated in order (lists, rings, trees) need no stack at all. */
-RC_INLINE int visit_mark_scan(void *child, void *arg)
+RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
 {
-    gc_run *r = arg;
-    rc_head *c = rc__head(child);
     uint32_t g = c->gc;
     /* Fresh: a candidate not reached yet (sentinels have every flag set). */
     uint32_t flags = g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF);
     if (flags != RC_GC_CAND) {
         if ((flags & (RC_GC_CAND | RC_GC_REACHABLE)) != RC_GC_CAND)
-            return 0;
+            return;
         r->dead.late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
         r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
     }
     c->gc = g | RC_GC_REACHABLE;
-    if ((char *)c < r->cursor)
+    if ((const char *)c < cursor)
         push(r, c);
+}
+
+RC_INLINE int visit_mark_scan(void *child, void *arg)
+{
+    gc_run *r = arg;
+    mark_scan_child(r, rc__head(child), r->cursor);
     return 0;
 }
 
@@ -602,30 +606,39 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
     } while (0)
 
 /* One object of the scan: traversed and promoted if reachable, else
- * marked dead.  Returns whether it was promoted. */
-RC_INLINE bool scan_object(gc_run *r, rc_head *o, char *cursor)
+ * marked dead.  (Every candidate ends up one or the other.) */
+RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor)
 {
     uint32_t g = o->gc;
     if (!is_cand(g)) {
         if (g != RC_GC_OLD)     /* untracked, frozen */
-            return false;
+            return;
         /* else no candidate references o (see count_refs): a root */
     } else if (!(g & RC_GC_REACHABLE)) {
         if (!has_outside_refs(o, g)) {
             dead_mark(&r->dead, o);
-            return false;
+            return;
         }
         o->gc = g | RC_GC_REACHABLE;
     }
-    r->cursor = cursor;
-    RC_FOR_EACH_CHILD(o, visit_mark_scan, r);
-    if (r->sp)
+    const rc_type *t = rc__type(o);
+    if (t->flags & RC_TYPE_REFS) {
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
+            if (p[i])
+                mark_scan_child(r, rc__head(p[i]), cursor);
+    } else if (t->traverse) {
+        r->cursor = cursor;
+        t->traverse(rc__body(o), visit_mark_scan, r);
+    }
+    if (r->sp) {
+        r->cursor = cursor;
         drain_scan(r);
+    }
     /* Traversed: promote() (a full collection's survivors go to gen 2).
      * Should the stack have overflowed, objects marked but not traversed
      * remain; the rescan and the sweep after the scan settle them. */
     o->gc = RC_GC_OLD;
-    return true;
 }
 
 /* 2 then 3, for a full collection over a scattered graph (r->prefetch):
@@ -646,7 +659,6 @@ RC_INLINE bool scan_object(gc_run *r, rc_head *o, char *cursor)
 static void mark_then_settle_full(gc_run *r)
 {
     mark_reachable(r);
-    size_t promoted = 0;
     rc_span s;
     SCAN_NOTING_DEAD(r, s, RC_FOR_EACH_IN_SPAN(&s, o, PREFETCH_UNREACHED, &r->dead, {
         uint32_t g = o->gc;
@@ -654,12 +666,11 @@ static void mark_then_settle_full(gc_run *r)
             continue;
         if (g & RC_GC_REACHABLE) {
             o->gc = RC_GC_OLD;
-            promoted++;
         } else {
             dead_mark(&r->dead, o);
         }
     }));
-    r->h->gc.old_count += promoted;
+    r->h->gc.old_count += r->candidates - r->dead.marked;   /* every candidate is one or the other */
     finish_young(&r->h->gc, r->gen, 0);
 }
 
@@ -678,17 +689,17 @@ static void mark_sweep_full(gc_run *r)
         mark_then_settle_full(r);
         return;
     }
-    size_t promoted = 0;
     rc_span s;
     SCAN_NOTING_DEAD(r, s, {
         /* Large objects come after the pools: every child is behind them. */
         bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
         if (large)
-            PLAIN_IN_SPAN(r, &s, o, { promoted += scan_object(r, o, (char *)UINTPTR_MAX); });
+            PLAIN_IN_SPAN(r, &s, o, { scan_object(r, o, (char *)UINTPTR_MAX); });
         else
-            PLAIN_IN_SPAN(r, &s, o, { promoted += scan_object(r, o, (char *)o); });
+            PLAIN_IN_SPAN(r, &s, o, { scan_object(r, o, (char *)o); });
     });
-    r->h->gc.old_count += promoted;
+    /* Every candidate was promoted or marked dead (late ones too). */
+    r->h->gc.old_count += r->candidates - r->dead.marked;
     if (r->overflow) {
         rescan_marked(r);
         forget_dead_marks(r);
