@@ -247,6 +247,53 @@ static void young_object_held_by_old_one_survives(void **state)
     rc_heap_free(h);
 }
 
+/* Gen 2's word is 0, the count a full collection starts from: a young
+ * collection must count only its own candidates, never the old objects
+ * its candidates reference. */
+static void young_collection_leaves_old_words_alone(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *old = node_new(h, &node_type, 1);
+    rc_gc_collect(h, 2);
+    node *young = node_new(h, &node_type, 2);
+    node_set(young, 0, old);
+    node_set(young, 1, young);
+    assert_int_equal(rc_gc_collect(h, 0), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    assert_int_equal(gen_size(h, 2), 1);
+    assert_int_equal(gen_size(h, 1), 1);
+    rc_decref(young);
+    assert_int_equal(rc_gc_collect(h, 1), 1);     /* young's self-cycle */
+    assert_int_equal(node_released, 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(old);
+    rc_heap_free(h);
+}
+
+/* A full collection's candidate that no candidate references keeps the
+ * word 0 through counting: it is a root, so the scan must traverse it. */
+static void unreferenced_root_is_traversed(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    node *root = node_new(h, &node_type, 1);
+    node *a = node_new(h, &node_type, 2), *b = node_new(h, &node_type, 3);
+    node_set(root, 0, a);
+    node_set(a, 0, b);
+    node_set(b, 0, a);                      /* a cycle held only by root */
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    assert_int_equal(rc_gc_collect(h, 2), 0);   /* and again from gen 2 */
+    assert_int_equal(node_released, 0);
+    assert_int_equal(gen_size(h, 2), 3);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(root);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    rc_heap_free(h);
+}
+
 static void long_lived_rule_delays_full_collections(void **state)
 {
     (void)state;
@@ -1045,6 +1092,8 @@ int main(void)
         cmocka_unit_test(survivors_move_to_next_generation),
         cmocka_unit_test(young_collection_leaves_old_garbage),
         cmocka_unit_test(young_object_held_by_old_one_survives),
+        cmocka_unit_test(young_collection_leaves_old_words_alone),
+        cmocka_unit_test(unreferenced_root_is_traversed),
         cmocka_unit_test(long_lived_rule_delays_full_collections),
         cmocka_unit_test(finalizer_runs_once_and_resurrection_survives),
         cmocka_unit_test(finalizer_runs_on_refcount_death),
