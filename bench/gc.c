@@ -8,6 +8,8 @@
  *
  *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6
  */
+#include "args.h"
+
 #include <recycle.h>
 
 #include <gc/gc.h>
@@ -301,10 +303,14 @@ int main(int argc, char **argv)
 {
     size_t sizes[8] = {100000, 1000000, 10000000};
     int nsizes = getenv("RC_BENCH_QUICK") ? 2 : 3;
+    if (argc > 9) {
+        fprintf(stderr, "bench/gc: at most 8 sizes\n");
+        return 2;
+    }
     if (argc > 1) {
         nsizes = 0;
-        for (int i = 1; i < argc && nsizes < 8; i++)
-            sizes[nsizes++] = strtoull(argv[i], NULL, 10);
+        for (int i = 1; i < argc; i++)
+            sizes[nsizes++] = bench_count_arg("bench/gc", argv[i], 10, 100000000, "bench/gc [N...] (default 1e5 1e6 1e7)");
     }
     GC_INIT();
     py_row py[64];

@@ -10,6 +10,8 @@
  * question with the predicate "is a chain head", since it cannot tell what
  * is held from outside.  Usage: graph [objects] (default 1000000).
  */
+#include "args.h"
+
 #include <recycle.h>
 
 #include <stdio.h>
@@ -198,7 +200,7 @@ static void row(const char *what, double ours, const char *anchor, double theirs
 
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    size_t n = argc > 1 ? bench_count_arg("bench/graph", argv[1], CHAIN, 100000000, "bench/graph [N] (default 1e6)") : 1000000;
     n -= n % CHAIN;
     c_times c = run_recycle(n);
     node_type = &bnode_refs_type;

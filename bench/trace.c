@@ -8,6 +8,8 @@
  * start(25), in the same run.  Also: the tracer's own memory per live trace
  * with a million live blocks, beside tracemalloc's.
  * Targets: ≤ 2× with call sites, ≤ 4× with 16 frames, ≤ 32 B per trace. */
+#include "args.h"
+
 #include <recycle.h>
 
 #include <stdio.h>
@@ -141,7 +143,7 @@ static bool python(long n, double ns[3], double *per)
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 300000;
+    long n = argc > 1 ? (long)bench_count_arg("bench/trace", argv[1], 1, 100000000, "bench/trace [N] (default 300000)") : 300000;
     double c[3];
     time_modes(n, c);
     double per = bytes_per_trace(1000000);

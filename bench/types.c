@@ -9,6 +9,8 @@
  *
  *   bench/types [N]     default 1000000; RC_BENCH_QUICK=1: 100000
  */
+#include "args.h"
+
 #include <recycle.h>
 
 #include <stdint.h>
@@ -129,7 +131,7 @@ static bool run_python(size_t n, double *ns)
 int main(int argc, char **argv)
 {
     size_t n = getenv("RC_BENCH_QUICK") ? 100000 : 1000000;
-    if (argc > 1) n = strtoull(argv[1], NULL, 10);
+    if (argc > 1) n = bench_count_arg("bench/types", argv[1], 1, 100000000, "bench/types [N] (default 1e6)");
     double best[NOPS];
     for (int i = 0; i < NOPS; i++) best[i] = 1e30;
     for (int r = 0; r < ROUNDS; r++) {
