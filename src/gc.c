@@ -329,8 +329,9 @@ RC_INLINE int visit_mark(void *child, void *arg)
 /* visit_mark for the children of an RC_TYPE_REFS body in a scattered
  * graph in cache (r->unbranched), without a branch on each child's state:
  * whether a child is marked already is a coin toss there, and the
- * mispredictions cost more than the stores.  A child that is not fresh has its word "stored" to a dummy and
- * is pushed past the top of the stack, which has room for all of them. */
+ * mispredictions cost more than the stores.  A child that is not fresh
+ * has its word "stored" to a dummy and is pushed past the top of the
+ * stack, which has room for all of them. */
 static void mark_refs_unbranched(gc_run *r, rc_head *o)
 {
     void **p = (void **)rc__body(o);
