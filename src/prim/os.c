@@ -98,19 +98,28 @@ uint64_t rc__os_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Second field of /proc/self/statm (resident pages); read without stdio so
- * it allocates nothing and can run inside allocation hooks. */
+/* A small file of /proc or /sys into buf as a string, without stdio (so
+ * nothing is allocated: it can run inside allocation hooks).  False when
+ * it cannot be read or is empty. */
+static bool read_small_file(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return true;
+}
+
+/* Second field of /proc/self/statm (resident pages). */
 size_t rc__os_rss_bytes(void)
 {
     char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!read_small_file("/proc/self/statm", buf, sizeof buf))
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     char *p = buf;
     strtoull(p, &p, 10);              /* total program size */
     unsigned long long resident = strtoull(p, NULL, 10);
@@ -121,14 +130,8 @@ size_t rc__os_rss_bytes(void)
 static size_t read_sysfs_size(const char *path)
 {
     char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!read_small_file(path, buf, sizeof buf))
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     char *end;
     unsigned long long v = strtoull(buf, &end, 10);
     return (size_t)v << (*end == 'K' ? 10 : *end == 'M' ? 20 : 0);
