@@ -198,7 +198,9 @@ void   rc_gc_disable(rc_heap *h);
 bool   rc_gc_isenabled(const rc_heap *h);
 /* Collects generation 0..2 (and every younger one); returns collected +
  * uncollectable.  Returns 0 when called during a collection (from a
- * finalizer or a callback).  An out-of-range generation is clamped to 2. */
+ * finalizer or a callback), or from inside a death while deaths past the
+ * 64-deep nesting limit wait in the queue (CPython's trashcan); automatic
+ * collections wait then too.  An out-of-range generation is clamped to 2. */
 size_t rc_gc_collect(rc_heap *h, int generation);
 void   rc_gc_get_count(const rc_heap *h, size_t count[3]);
 void   rc_gc_get_threshold(const rc_heap *h, size_t threshold[3]);
@@ -216,7 +218,9 @@ size_t rc_gc_get_freeze_count(const rc_heap *h);
  * each is held by a reference while fn runs (as Python holds the list these
  * return), so fn may allocate, drop references or collect; a non-zero
  * result of fn stops the visits and is returned.  RC_ENOMEM, with no visit,
- * when the list of found objects cannot be made. */
+ * when the list of found objects cannot be made; RC_ESTATE from inside a
+ * death while deaths wait in the queue (see rc_gc_collect).  rc_gc_freeze
+ * and rc_gc_unfreeze do nothing then, or during a collection. */
 int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
 int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
 int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);
@@ -914,7 +918,9 @@ void rc_graph_opts_default(rc_graph_opts *o);
 
 /* ---- snapshots and heap dumps ---- */
 
-/* Snapshot of a live heap; NULL on failure (rc_last_error(h)). */
+/* Snapshot of a live heap; NULL on failure (rc_last_error(h)), which
+ * includes being asked from inside a death while deaths wait in the queue
+ * (RC_ESTATE; see rc_gc_collect). */
 rc_objgraph *rc_objgraph_new(rc_heap *h);
 void         rc_objgraph_free(rc_objgraph *g);
 /* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,

@@ -807,7 +807,7 @@ static size_t collect_with_callbacks(rc_heap *h, int gen)
 
 size_t rc_gc_collect(rc_heap *h, int generation)
 {
-    if (!h || h->gc.collecting)
+    if (!h || h->gc.collecting || rc__deaths_queued(h))
         return 0;
     if (generation < 0 || generation > 2)
         generation = 2;
@@ -819,7 +819,8 @@ size_t rc_gc_collect(rc_heap *h, int generation)
 void rc__gc_maybe_collect(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    if (!gc->enabled || gc->collecting || gc->threshold[0] == 0 || gc->count[0] <= gc->threshold[0])
+    if (!gc->enabled || gc->collecting || gc->threshold[0] == 0 || gc->count[0] <= gc->threshold[0] ||
+        rc__deaths_queued(h))
         return;
     for (int i = 2; i >= 0; i--) {
         if (gc->count[i] <= gc->threshold[i])

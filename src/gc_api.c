@@ -50,7 +50,7 @@ static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
 void rc_gc_freeze(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->collecting)
+    if (gc->collecting || rc__deaths_queued(h))
         return;
     for (size_t i = 0; i < gc->young_len; i++)
         gc->young[i]->gc = RC_GC_FROZEN;
@@ -64,7 +64,7 @@ void rc_gc_freeze(rc_heap *h)
 void rc_gc_unfreeze(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->collecting)
+    if (gc->collecting || rc__deaths_queued(h))
         return;
     gc->old_count += retag_old(h, RC_GC_FROZEN, RC_GC_OLD);
     gc->frozen_count = 0;
@@ -111,6 +111,8 @@ int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
     rc_gc_state *gc = &h->gc;
     if (generation < -1 || generation > 2)
         return rc__error(h, RC_EINVAL, "generation must be -1..2, got %d", generation);
+    if (rc__deaths_queued(h))
+        return rc__error(h, RC_ESTATE, "rc_gc_get_objects: not while deaths wait in the queue");
     found f = {NULL, 0, 0, false};
     if (generation == 0 || generation == 1 || generation == -1) {
         size_t lo = generation == 0 ? gc->gen0_start : 0;
@@ -142,6 +144,8 @@ RC_INLINE int visit_find_target(void *child, void *arg)
 /* gc.get_referrers: one address-ordered walk, children visited inline. */
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
+    if (rc__deaths_queued(h))
+        return rc__error(h, RC_ESTATE, "rc_gc_get_referrers: not while deaths wait in the queue");
     found f = {NULL, 0, 0, false};
     RC_FOR_EACH_TRACKABLE(h, o, {
         /* Frozen objects are not searched, as CPython's permanent

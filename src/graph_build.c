@@ -301,6 +301,10 @@ static void mark_garbage(builder *b)
 
 rc_objgraph *rc_objgraph_new(rc_heap *h)
 {
+    if (rc__deaths_queued(h)) {
+        rc__error(h, RC_ESTATE, "rc_objgraph_new: not while deaths wait in the queue");
+        return NULL;
+    }
     builder b = {.h = h, .g = rc__graph_alloc()};
     int rc = b.g ? collect_spans(&b) : RC_ENOMEM;
     if (rc == 0)

@@ -356,6 +356,14 @@ RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, con
     return rc__body(o);
 }
 
+/* Deaths queued past the nesting limit (object.c) are threaded through the
+ * dying objects' refcnt and gc words, which then look like anything: no
+ * walk of the pools (a collection, a gc query, a snapshot, a heap check)
+ * may run until the outermost death has drained the queue.  Only user
+ * code running inside a death (a clear, release, finalizer or weakref
+ * callback) can ask for one then. */
+RC_INLINE bool rc__deaths_queued(const rc_heap *h) { return h->trash != NULL; }
+
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
 /* The end of a death, for an object already finalized, without weakrefs

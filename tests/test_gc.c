@@ -276,6 +276,73 @@ static void young_collection_leaves_old_words_alone(void **state)
     rc_heap_free(h);
 }
 
+/* Found while freeing dead sets: deaths nested past 64 levels are queued
+ * through the dying objects' own header words, and a finalizer that ran
+ * meanwhile could start a full collection that took them for candidates
+ * (a double free with the old gc word, a corrupt gen 2 count after).
+ * While the queue is not empty, collections do not run and the gc
+ * queries and snapshots refuse with RC_ESTATE. */
+typedef struct queued_probe {
+    rc_heap *h;
+    size_t   collected;
+    int      objects_rc, referrers_rc;
+    bool     snapshot;
+    size_t   frozen;
+} queued_probe;
+static queued_probe probe;
+
+static int probe_visit(void *o, void *arg) { (void)o; (void)arg; return 0; }
+
+static void probe_finalize(void *self)
+{
+    (void)self;
+    probe.collected = rc_gc_collect(probe.h, 2);
+    probe.objects_rc = rc_gc_get_objects(probe.h, 2, probe_visit, NULL);
+    probe.referrers_rc = rc_gc_get_referrers(probe.h, self, probe_visit, NULL);
+    rc_objgraph *g = rc_objgraph_new(probe.h);
+    probe.snapshot = g != NULL;
+    rc_objgraph_free(g);
+    rc_gc_freeze(probe.h);
+    probe.frozen = rc_gc_get_freeze_count(probe.h);
+}
+
+static rc_type probe_type;       /* node_type with probe_finalize */
+
+static void queued_deaths_hold_off_collections_and_queries(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    probe = (queued_probe){.h = h};
+    probe_type = node_type;
+    probe_type.name = "probe";
+    probe_type.finalize = probe_finalize;
+    node *head = node_new(h, &node_type, 0), *prev = head;
+    for (int i = 1; i <= 100; i++) {          /* deeper than the nesting limit */
+        node *x = node_new(h, &node_type, i);
+        node_set(prev, 0, x);
+        rc_decref(x);
+        prev = x;
+    }
+    node *p = rc_new(h, &probe_type);
+    node_set(head, 1, p);                     /* dies after the chain's queued tail */
+    rc_decref(p);
+    rc_gc_collect(h, 2);
+    rc_decref(head);
+    assert_int_equal(probe.collected, 0);
+    assert_int_equal(probe.objects_rc, RC_ESTATE);
+    assert_int_equal(probe.referrers_rc, RC_ESTATE);
+    assert_false(probe.snapshot);
+    assert_int_equal(probe.frozen, 0);
+    assert_int_equal(node_released, 102);        /* the chain and the probe */
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.live_objects, 0);
+    assert_int_equal(rc_gc_collect(h, 2), 0);   /* and the collector works after */
+    rc_heap_free(h);
+}
+
 static void long_lived_rule_delays_full_collections(void **state)
 {
     (void)state;
@@ -1075,6 +1142,7 @@ int main(void)
         cmocka_unit_test(young_collection_leaves_old_garbage),
         cmocka_unit_test(young_object_held_by_old_one_survives),
         cmocka_unit_test(young_collection_leaves_old_words_alone),
+        cmocka_unit_test(queued_deaths_hold_off_collections_and_queries),
         cmocka_unit_test(long_lived_rule_delays_full_collections),
         cmocka_unit_test(finalizer_runs_once_and_resurrection_survives),
         cmocka_unit_test(finalizer_runs_on_refcount_death),
