@@ -203,22 +203,33 @@ static void keep_resurrected(gc_run *r)
     free(c.work);
 }
 
-/* Breaks the cycles.  Every member is held by a reference first, so while
- * the members with clear drop their references none of them dies and no
- * death cascades through the set.  Then each member whose only reference
- * left is ours is freed directly — it is finalized and unlinked already, so
- * its death skips to the end — and a member still referenced (by one not
- * freed yet, or by a clear that kept something) moves to gen 2, where a
- * later collection finds it if it is garbage. */
-static size_t clear_dead(gc_run *r)
+/* ---- clearing -------------------------------------------------------------------- */
+
+/* A member whose only reference left is the collector's: finalized,
+ * unlinked and cleared already (one without clear drops what traverse
+ * visits here), so its death skips to the end.  A weakref made after the
+ * set's were cleared (by a callback, a finalizer or a clear) gets its
+ * callback first; the member is out of the set by then. */
+static void free_cleared(rc_heap *h, rc_head *o)
+{
+    o->gc = RC_GC_UNTRACKED;
+    if (rc__hflags(o) & RC_HF_WEAKREFS)
+        rc__weak_on_dealloc(h, o);
+    if (rc__type_clears(rc__type(o)))
+        rc__release_and_free(h, o);
+    else
+        rc__free_dead(h, o);
+}
+
+/* Every member is held by the caller, so while the members with clear
+ * drop their references none of them dies and no death cascades through
+ * the set.  Then the holds are dropped: a member whose only reference
+ * left is ours dies, one still referenced (by a member not freed yet, or
+ * by what a clear kept) moves to gen 2, where a later collection finds
+ * it. */
+void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
-    size_t collected = 0;
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i]) {
-            d->v[i]->refcnt++;
-            collected++;
-        }
     for (size_t i = 0; i < d->len; i++)
         if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
             rc__clear(d->v[i]);
@@ -226,21 +237,27 @@ static size_t clear_dead(gc_run *r)
         rc_head *o = d->v[i];
         if (!o)
             continue;
-        if (--o->refcnt != 0) {
+        d->v[i] = NULL;
+        if (--o->refcnt != 0)
             survive_old(r->h, o);
-            d->v[i] = NULL;
-        } else if (rc__hflags(o) & RC_HF_WEAKREFS) {
-            rc__dealloc(o);      /* a callback made a new weakref: the full death */
-        } else {
-            d->v[i] = NULL;
-            o->gc = RC_GC_UNTRACKED;
-            if (rc__type_clears(rc__type(o)))
-                rc__release_and_free(r->h, o);   /* cleared above: nothing to drop */
-            else
-                rc__free_dead(r->h, o);          /* drops what traverse visits */
-        }
+        else
+            free_cleared(r->h, o);
     }
-    return collected;
+}
+
+/* Breaks the cycles: every member held by a reference, then cleared.
+ * Returns how many were. */
+static size_t clear_dead(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t held = 0;
+    for (size_t i = 0; i < d->len; i++)
+        if (d->v[i]) {
+            d->v[i]->refcnt++;
+            held++;
+        }
+    rc__gc_clear_held(r);
+    return held;
 }
 
 /* The bulk case: every member is an RC_TYPE_REFS body.  Nothing outside

@@ -155,22 +155,74 @@ static size_t free_in_place(gc_run *r)
 
 /* ---- or the dead vector ------------------------------------------------------- */
 
+/* Adds the members of span s to the dead vector, settling the late
+ * objects; returns how many joined.  held: the vector has room for them
+ * all, and each joins held by a reference and keeps its mark (see
+ * clear_held); else it joins by rc__gc_dead_push, its word then holding
+ * its index, as rc__gc_handle_dead needs. */
+RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
+{
+    rc_heap *h = r->h;
+    dead_set *d = &r->dead;
+    size_t before = d->len;
+    if (held) {
+        rc_head **v = d->v;
+        size_t n = d->len;           /* in a register: settle_late writes a size_t */
+        RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
+            uint32_t g = o->gc;
+            if (!is_dead_mark(g) || settle_late(h, o, g))
+                continue;
+            o->refcnt++;
+            v[n++] = o;
+        });
+        d->len = n;
+    } else {
+        RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
+            uint32_t g = o->gc;
+            if (!is_dead_mark(g) || settle_late(h, o, g))
+                continue;
+            if (!rc__gc_dead_push(d, o)) {
+                d->lost = true;      /* no room: all collected next time */
+                survive_old(h, o);
+            }
+        });
+    }
+    return d->len - before;
+}
+
+/* Gathers the members in address order: from the noted spans when the
+ * scan could keep the list, else from every pool.  No user code has run
+ * since the scan, so the noted spans are as it left them. */
+RC_INLINE void gather(gc_run *r, bool held)
+{
+    dead_set *d = &r->dead;
+    if (d->spans_lost) {
+        rc_span_iter it;
+        rc_span s;
+        rc__span_iter_init_trackable(r->h, &it);
+        while (rc__span_next(&it, &s))
+            gather_span(r, &s, held);
+        return;
+    }
+    for (size_t k = 0; k < d->nspans; k++) {
+        rc_span s;
+        rc__span_of(d->spans[k].start, &s);
+        gather_span(r, &s, held);
+    }
+}
+
+/* Room for every marked object at once (late ones will not need it). */
+static bool reserve_vector(dead_set *d)
+{
+    return rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
+}
+
 static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
 {
     rc_heap *h = r->h;
     dead_set *d = &r->dead;
-    /* Room for every marked object at once (late ones will not need it):
-     * no regrowth.  Should it fail, the pushes grow it, or keep the set. */
-    (void)rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
-    RC_FOR_EACH_TRACKABLE(h, o, {
-        uint32_t g = o->gc;
-        if (!is_dead_mark(g) || settle_late(h, o, g))
-            continue;
-        if (!rc__gc_dead_push(d, o)) {
-            d->lost = true;          /* no room: all collected next time */
-            survive_old(h, o);
-        }
-    });
+    (void)reserve_vector(d);         /* should it fail, the pushes grow it, or keep the set */
+    gather(r, false);
     if (d->len == 0)
         return 0;
     h->gc.dead = d;
@@ -179,8 +231,36 @@ static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
     return collected;
 }
 
+/* Nothing of rc__gc_handle_dead's happens before the clears: every member
+ * has clear, none has a finalizer or weakrefs, no debug flag lists or
+ * keeps them. */
+static bool clears_at_once(const gc_run *r)
+{
+    const dead_set *d = &r->dead;
+    return !d->clearless && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
+           !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
+}
+
+/* Then the members are held as they are gathered, with no pass of its
+ * own, and cleared.  Held, no member can die before the holds are
+ * dropped, so none leaves a hole in the vector and their words need no
+ * index (h->gc.dead stays NULL).  Returns how many were collected. */
+static size_t clear_held(gc_run *r)
+{
+    if (!reserve_vector(&r->dead)) {
+        keep_all(r->h);
+        return 0;
+    }
+    gather(r, true);
+    size_t held = r->dead.len;
+    rc__gc_clear_held(r);
+    return held;
+}
+
 size_t rc__gc_handle_marked(gc_run *r, size_t *uncollectable)
 {
     *uncollectable = 0;
-    return frees_in_place(r) ? free_in_place(r) : handle_as_vector(r, uncollectable);
+    if (frees_in_place(r))
+        return free_in_place(r);
+    return clears_at_once(r) ? clear_held(r) : handle_as_vector(r, uncollectable);
 }

@@ -140,6 +140,11 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
  * were collected and sets *uncollectable. */
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
 
+/* gc_dead.c: the last step of the above, for a vector whose members the
+ * caller holds by one reference each: clears them, then frees those whose
+ * only reference left is the hold and moves the others to gen 2. */
+void rc__gc_clear_held(gc_run *r);
+
 /* gc_free.c: the same for a full collection's dead objects marked in
  * place: freed where they lie when nothing about them needs the set
  * (gc_free.c says when), else gathered into the dead vector for the above. */
