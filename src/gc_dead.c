@@ -221,28 +221,64 @@ static void free_cleared(rc_heap *h, rc_head *o)
         rc__free_dead(h, o);
 }
 
+/* Drops the holds on v[a..b) once every member has cleared: a member
+ * whose only reference left is ours dies, one still referenced (by a
+ * member not freed yet, or by what a clear kept) moves to gen 2, where a
+ * later collection finds it.  one_pool: the range is one pool's members
+ * and they need nothing but their blocks back (no release, no weakrefs):
+ * those die together, the pool at once when they are all its objects. */
+static void drop_holds(gc_run *r, size_t a, size_t b, bool one_pool)
+{
+    rc_heap *h = r->h;
+    rc_head **v = r->dead.v;
+    size_t dying = 0;
+    rc_head *last = NULL;
+    for (size_t i = a; i < b; i++) {
+        rc_head *o = v[i];
+        if (!o)
+            continue;
+        if (--o->refcnt != 0) {
+            survive_old(h, o);
+            v[i] = NULL;
+        } else if (!one_pool || (rc__hflags(o) & RC_HF_WEAKREFS)) {
+            v[i] = NULL;
+            free_cleared(h, o);
+        } else {
+            dying++;
+            last = o;
+        }
+    }
+    /* A weakref's callback above may have allocated in the pool: then it
+     * is not all theirs, and they go one by one. */
+    if (!dying || rc__free_pool_objects(h, (char *)last, dying)) {
+        h->live_objects -= dying;
+        return;
+    }
+    for (size_t i = a; i < b; i++)
+        if (v[i]) {
+            v[i]->gc = RC_GC_UNTRACKED;
+            rc__release_and_free(h, v[i]);
+        }
+}
+
 /* Every member is held by the caller, so while the members with clear
  * drop their references none of them dies and no death cascades through
- * the set.  Then the holds are dropped: a member whose only reference
- * left is ours dies, one still referenced (by a member not freed yet, or
- * by what a clear kept) moves to gen 2, where a later collection finds
- * it. */
+ * the set; the holds are dropped once all have cleared.  A vector
+ * gathered pool by pool (by_span) is freed pool by pool. */
 void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
     for (size_t i = 0; i < d->len; i++)
         if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
             rc__clear(d->v[i]);
-    for (size_t i = 0; i < d->len; i++) {
-        rc_head *o = d->v[i];
-        if (!o)
-            continue;
-        d->v[i] = NULL;
-        if (--o->refcnt != 0)
-            survive_old(r->h, o);
-        else
-            free_cleared(r->h, o);
+    if (!d->by_span || d->releases || d->clearless) {
+        drop_holds(r, 0, d->len, false);
+        return;
     }
+    size_t i = 0;
+    for (size_t k = 0; k < d->nspans; i += d->spans[k++].marked)
+        drop_holds(r, i, i + d->spans[k].marked, true);
+    rc_assert(i == d->len, "dead vector", NULL, "spans give %zu members, the vector %zu", i, d->len);
 }
 
 /* Breaks the cycles: every member held by a reference, then cleared.

@@ -191,8 +191,9 @@ RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
 }
 
 /* Gathers the members in address order: from the noted spans when the
- * scan could keep the list, else from every pool.  No user code has run
- * since the scan, so the noted spans are as it left them. */
+ * scan could keep the list (by_span: each span's count becomes how many
+ * members it gave), else from every pool.  No user code has run since
+ * the scan, so the noted spans are as it left them. */
 RC_INLINE void gather(gc_run *r, bool held)
 {
     dead_set *d = &r->dead;
@@ -207,8 +208,9 @@ RC_INLINE void gather(gc_run *r, bool held)
     for (size_t k = 0; k < d->nspans; k++) {
         rc_span s;
         rc__span_of(d->spans[k].start, &s);
-        gather_span(r, &s, held);
+        d->spans[k].marked = gather_span(r, &s, held);
     }
+    d->by_span = true;
 }
 
 /* Room for every marked object at once (late ones will not need it). */
@@ -244,7 +246,8 @@ static bool clears_at_once(const gc_run *r)
 /* Then the members are held as they are gathered, with no pass of its
  * own, and cleared.  Held, no member can die before the holds are
  * dropped, so none leaves a hole in the vector and their words need no
- * index (h->gc.dead stays NULL).  Returns how many were collected. */
+ * index (h->gc.dead stays NULL); and the pools holding them stay, so
+ * they are freed pool by pool.  Returns how many were collected. */
 static size_t clear_held(gc_run *r)
 {
     if (!reserve_vector(&r->dead)) {

@@ -93,13 +93,16 @@ typedef struct rc_dead_set {
     bool      refs_out;      /* a marked object may reference a non-member */
     /* The spans (pools, large objects) holding marked objects, with how
      * many each, so freeing visits only those; spans_lost: the list could
-     * not grow, every span is walked instead. */
+     * not grow, every span is walked instead.  by_span: the vector was
+     * gathered from them in order, and `marked` now says how many of its
+     * entries each gave (gc_free.c), so they can be freed pool by pool. */
     struct dead_span {
         char  *start;
         size_t marked;
     }        *spans;
     size_t    nspans, spans_cap;
     bool      spans_lost;
+    bool      by_span;
     bool      releases;      /* some member's type has release */
     /* A dead object could not join the vector (no memory): all are kept,
      * since freeing the others could leave it pointing at freed members. */

@@ -1025,8 +1025,9 @@ static void weakref_callback_resurrection_survives(void **state)
 
 /* Dead sets of types with their own traverse and clear (gc_free.c,
  * gc_dead.c): every member held as it joins the dead vector, then
- * cleared, then freed.  fn1 has no release; on_clear, when set, runs
- * first in its clear (user code: anything the contract allows). */
+ * cleared, then freed -- pool by pool, a pool whose objects all died at
+ * once, when their types have no release.  fn1 has none; on_clear, when
+ * set, runs first in its clear (user code: anything the contract allows). */
 typedef struct fn1 {
     void *ref;
     void (*on_clear)(struct fn1 *self);
@@ -1118,7 +1119,7 @@ static void fn_dead_sets_are_held_cleared_and_freed(void **state)
     (void)state;
     fn_rings_collected(NULL, 0);
     fn_rings_collected(&ref1_type, 3);   /* mixed: RC_TYPE_REFS members among them */
-    fn_rings_collected(&node_type, 4);   /* members with release */
+    fn_rings_collected(&node_type, 4);   /* members with release: one by one */
 }
 
 /* A clear drops the last reference to a non-member (untracked, so no
