@@ -268,9 +268,11 @@ static void drop_holds(gc_run *r, size_t a, size_t b, bool one_pool)
 void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
-            rc__clear(d->v[i]);
+    /* The clears never move the vector, and held, no member leaves a hole. */
+    rc_head **v = d->v;
+    for (size_t i = 0, n = d->len; i < n; i++)
+        if (v[i])
+            rc__clear(v[i]);         /* nothing for a member without clear */
     if (!d->by_span || d->releases || d->clearless) {
         drop_holds(r, 0, d->len, false);
         return;
