@@ -95,12 +95,16 @@ static size_t free_span(rc_heap *h, const rc_span *s)
     if (!release && rc__free_pool_objects(h, s->start, members))
         return members;
     h->live_objects += members;      /* rc__release_and_free counts each */
-    for (char *p = s->start; p < end; p += s->stride) {
+    /* Freeing the last member may hand the pool back, and outside a walk
+     * its arena too (arena_spare 0): nothing after it is read. */
+    size_t left = members;
+    for (char *p = s->start; left > 0; p += s->stride) {
         rc_head *o = (rc_head *)(void *)p;
         if (!o->tw || !is_member(o->gc))
             continue;
         o->gc = RC_GC_UNTRACKED;
         rc__release_and_free(h, o);
+        left--;
     }
     return members;
 }

@@ -1243,6 +1243,34 @@ static void clears_reaching_other_members(void **state)
     rc_heap_free(h);
 }
 
+/* Members whose types have release are freed one by one.  With
+ * arena_spare 0, freeing the last object of an arena's only pool unmaps
+ * the arena: nothing after it may be read (a ring of 10 in a pool laid
+ * out for more). */
+static void one_by_one_frees_stop_at_the_last_member(void **state)
+{
+    (void)state;
+    static const rc_type refs_rel = {.name = "refs_rel", .size = sizeof(ref1), .release = refs_release,
+                                     .flags = RC_TYPE_REFS};
+    const rc_type *types[] = {&refs_rel, &node_type};
+    for (int k = 0; k < 2; k++) {
+        rc_config cfg;
+        rc_config_default(&cfg);
+        cfg.arena_spare = 0;
+        rc_heap *h = rc_heap_new(&cfg);
+        rc_gc_disable(h);
+        node_reset_counts();
+        refs_released = 0;
+        void **ring = make_fn_rings(h, 1, 10, types[k], 1);
+        rc_decref(ring[0]);
+        assert_int_equal(rc_gc_collect(h, 2), 10);
+        assert_int_equal(refs_released + node_released, 10);
+        assert_int_equal(live_objects(h), 0);
+        free(ring);
+        rc_heap_free(h);
+    }
+}
+
 static void environment_overrides_and_malformed_values(void **state)
 {
     (void)state;
@@ -1320,6 +1348,7 @@ int main(void)
         cmocka_unit_test(fn_dead_sets_are_held_cleared_and_freed),
         cmocka_unit_test(clear_running_finalizer_that_allocates_and_collects),
         cmocka_unit_test(clears_reaching_other_members),
+        cmocka_unit_test(one_by_one_frees_stop_at_the_last_member),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
     };
