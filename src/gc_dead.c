@@ -224,15 +224,15 @@ static void free_cleared(rc_heap *h, rc_head *o)
 /* Drops the holds on v[a..b) once every member has cleared: a member
  * whose only reference left is ours dies, one still referenced (by a
  * member not freed yet, or by what a clear kept) moves to gen 2, where a
- * later collection finds it.  one_pool: the range is one pool's members
- * and they need nothing but their blocks back (no release, no weakrefs):
- * those die together, the pool at once when they are all its objects. */
-static void drop_holds(gc_run *r, size_t a, size_t b, bool one_pool)
+ * later collection finds it.  pool: the span the range was gathered
+ * from, whose members need nothing but their blocks back (no release,
+ * no weakrefs) -- those die together, the pool at once when they are
+ * all its objects; NULL: each dies as it is met. */
+static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
 {
     rc_heap *h = r->h;
     rc_head **v = r->dead.v;
     size_t dying = 0;
-    rc_head *last = NULL;
     for (size_t i = a; i < b; i++) {
         rc_head *o = v[i];
         if (!o)
@@ -240,17 +240,17 @@ static void drop_holds(gc_run *r, size_t a, size_t b, bool one_pool)
         if (--o->refcnt != 0) {
             survive_old(h, o);
             v[i] = NULL;
-        } else if (!one_pool || (rc__hflags(o) & RC_HF_WEAKREFS)) {
+        } else if (!pool || (rc__hflags(o) & RC_HF_WEAKREFS)) {
             v[i] = NULL;
             free_cleared(h, o);
         } else {
             dying++;
-            last = o;
         }
     }
-    /* A weakref's callback above may have allocated in the pool: then it
-     * is not all theirs, and they go one by one. */
-    if (!dying || rc__free_pool_objects(h, (char *)last, dying)) {
+    /* The dying members keep the pool: it is still theirs to give back,
+     * unless a weakref's callback above allocated in it -- then they go
+     * one by one. */
+    if (!dying || rc__free_pool_objects(h, pool, dying)) {
         h->live_objects -= dying;
         return;
     }
@@ -274,12 +274,12 @@ void rc__gc_clear_held(gc_run *r)
         if (v[i])
             rc__clear(v[i]);         /* nothing for a member without clear */
     if (!d->by_span || d->releases || d->clearless) {
-        drop_holds(r, 0, d->len, false);
+        drop_holds(r, 0, d->len, NULL);
         return;
     }
     size_t i = 0;
     for (size_t k = 0; k < d->nspans; i += d->spans[k++].marked)
-        drop_holds(r, i, i + d->spans[k].marked, true);
+        drop_holds(r, i, i + d->spans[k].marked, d->spans[k].start);
     rc_assert(i == d->len, "dead vector", NULL, "spans give %zu members, the vector %zu", i, d->len);
 }
 
