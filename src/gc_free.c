@@ -8,8 +8,10 @@
  * member (such a reference would have made it reachable), so references
  * between members need no decref: only those leaving the set are dropped,
  * and the members are freed pool by pool, a pool whose blocks all died
- * at once.  Otherwise the marks are gathered into the dead vector for
- * gc_dead.c, which does everything in CPython's order. */
+ * at once.  Otherwise the marks are gathered into the dead vector, from
+ * the noted pools, for gc_dead.c, which does everything in CPython's
+ * order -- and when nothing of that order comes before the clears, each
+ * member is held as it joins, so the clears start at once (clear_held). */
 #include "gc_impl.h"
 
 #include <stdlib.h>
@@ -194,6 +196,33 @@ RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
     return d->len - before;
 }
 
+/* The same for a span every block of which the scan marked dead, with
+ * no late objects in the set: each block is a member, and none needs a
+ * look at its word.  (Whole pools die together: rings, lists, trees.) */
+RC_INLINE size_t gather_whole_span(gc_run *r, const rc_span *s, bool held)
+{
+    dead_set *d = &r->dead;
+    size_t before = d->len;
+    if (held) {
+        rc_head **v = d->v + d->len;
+        for (size_t i = 0; i < s->count; i++) {
+            rc_head *o = (rc_head *)(void *)(s->start + i * s->stride);
+            o->refcnt++;
+            v[i] = o;
+        }
+        d->len += s->count;
+    } else {
+        for (size_t i = 0; i < s->count; i++) {
+            rc_head *o = (rc_head *)(void *)(s->start + i * s->stride);
+            if (!rc__gc_dead_push(d, o)) {
+                d->lost = true;
+                survive_old(r->h, o);
+            }
+        }
+    }
+    return d->len - before;
+}
+
 /* Gathers the members in address order: from the noted spans when the
  * scan could keep the list (by_span: each span's count becomes how many
  * members it gave), else from every pool.  No user code has run since
@@ -212,7 +241,8 @@ RC_INLINE void gather(gc_run *r, bool held)
     for (size_t k = 0; k < d->nspans; k++) {
         rc_span s;
         rc__span_of(d->spans[k].start, &s);
-        d->spans[k].marked = gather_span(r, &s, held);
+        bool whole = s.count == d->spans[k].marked && !d->late;
+        d->spans[k].marked = whole ? gather_whole_span(r, &s, held) : gather_span(r, &s, held);
     }
     d->by_span = true;
 }

@@ -272,6 +272,30 @@ static void w_collect_fn(void)
     rc_gc_collect(H, 2);
 }
 
+/* A whole pool of dead objects with finalizers (gc_free.c gathers such
+ * a pool without looking at each word): 32 rings of 8 fill one pool of
+ * their size class exactly.  Without the dead vector's memory the set
+ * stays whole. */
+static void w_collect_final_pool(void)
+{
+    for (int ring = 0; ring < 32; ring++) {
+        node *first = ok_obj(rc_new(H, &node_final_type)), *prev = first;
+        for (int i = 1; i < 8 && prev; i++) {
+            node *x = ok_obj(rc_new(H, &node_final_type));
+            if (x) {
+                node_set(prev, 0, x);
+                rc_decref(x);
+            }
+            prev = x;
+        }
+        if (prev)
+            node_set(prev, 0, first);
+        DROP(first);
+    }
+    rc_gc_collect(H, 2);
+    rc_gc_collect(H, 2);
+}
+
 /* The tracer: start, traced allocations, snapshot, statistics, dump/load. */
 static void w_trace(void)
 {
@@ -429,6 +453,7 @@ static void refs_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_
 static void scattered_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_scattered, SYSTEM_ALLOCS); }
 static void fn_collections_heap_faults(void **s) { (void)s; sweep(w_collect_fn, HEAP_ALLOCS); }
 static void fn_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_fn, SYSTEM_ALLOCS); }
+static void final_pool_malloc_faults(void **s) { (void)s; sweep(w_collect_final_pool, SYSTEM_ALLOCS); }
 static void tracer_heap_faults(void **s) { (void)s; sweep(w_trace, HEAP_ALLOCS); }
 static void tracer_malloc_faults(void **s) { (void)s; sweep(w_trace, SYSTEM_ALLOCS); }
 static void heap_dump_heap_faults(void **s) { (void)s; sweep(w_dump, HEAP_ALLOCS); }
@@ -446,6 +471,7 @@ int main(void)
         cmocka_unit_test(scattered_collections_malloc_faults),
         cmocka_unit_test(fn_collections_heap_faults),
         cmocka_unit_test(fn_collections_malloc_faults),
+        cmocka_unit_test(final_pool_malloc_faults),
         cmocka_unit_test(tracer_heap_faults),
         cmocka_unit_test(tracer_malloc_faults),
         cmocka_unit_test(heap_dump_heap_faults),

@@ -1120,6 +1120,8 @@ static void fn_dead_sets_are_held_cleared_and_freed(void **state)
     fn_rings_collected(NULL, 0);
     fn_rings_collected(&ref1_type, 3);   /* mixed: RC_TYPE_REFS members among them */
     fn_rings_collected(&node_type, 4);   /* members with release: one by one */
+    fn_rings_collected(&node_final_type, 1);   /* finalizers: CPython's whole order */
+    assert_int_equal(node_finalized, 40000);
 }
 
 /* A clear drops the last reference to a non-member (untracked, so no
