@@ -100,7 +100,7 @@ static size_t free_span(rc_heap *h, const rc_span *s)
     /* Freeing the last member may hand the pool back, and outside a walk
      * its arena too (arena_spare 0): nothing after it is read. */
     size_t left = members;
-    for (char *p = s->start; left > 0; p += s->stride) {
+    for (char *p = s->start; left > 0 && p < end; p += s->stride) {
         rc_head *o = (rc_head *)(void *)p;
         if (!o->tw || !is_member(o->gc))
             continue;
