@@ -261,25 +261,97 @@ static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
         }
 }
 
+/* The members of a whole span (gc_impl.h): its first span_members blocks. */
+RC_INLINE rc_head *whole_member(const rc_span *s, size_t i)
+{
+    return (rc_head *)(void *)(s->start + i * s->stride);
+}
+
+static void whole_span(const struct dead_span *ds, rc_span *s)
+{
+    rc__span_of(ds->start, s);       /* the stride; clears may have grown the count */
+    s->count = span_members(ds);
+}
+
+/* Whether every member of a whole span dies with nothing but its block
+ * to give back: no reference left but ours, no weakrefs. */
+static bool whole_span_dies(const rc_span *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        const rc_head *o = whole_member(s, i);
+        if (o->refcnt != 1 || (rc__hflags(o) & RC_HF_WEAKREFS))
+            return false;
+    }
+    return true;
+}
+
+/* drop_holds for a whole span: its pool at once when everything in it
+ * dies (pool: nothing but blocks to give back), else member by member --
+ * those ahead still held, so still there when a weakref's callback run
+ * for one behind has allocated or freed. */
+static void drop_whole_holds(gc_run *r, const struct dead_span *ds, bool pool)
+{
+    rc_heap *h = r->h;
+    rc_span s;
+    whole_span(ds, &s);
+    if (pool && whole_span_dies(&s) && rc__free_pool_objects(h, s.start, s.count)) {
+        h->live_objects -= s.count;
+        return;
+    }
+    for (size_t i = 0; i < s.count; i++) {
+        rc_head *o = whole_member(&s, i);
+        if (--o->refcnt != 0)
+            survive_old(h, o);
+        else
+            free_cleared(h, o);
+    }
+}
+
+/* Clears v[a..b) and the whole spans' members, in address order. */
+static void clear_members(dead_set *d)
+{
+    /* The clears never move the vector, and held, no member leaves a hole. */
+    rc_head **v = d->v;
+    size_t i = 0, k = 0;
+    do {
+        size_t end = d->by_span ? i + span_listed(&d->spans[k]) : d->len;
+        for (; i < end; i++)
+            if (v[i])
+                rc__clear(v[i]);     /* nothing for a member without clear */
+        if (d->by_span && span_whole(&d->spans[k])) {
+            rc_span s;
+            whole_span(&d->spans[k], &s);
+            for (size_t j = 0; j < s.count; j++)
+                rc__clear(whole_member(&s, j));
+        }
+    } while (d->by_span && ++k < d->nspans);
+}
+
 /* Every member is held by the caller, so while the members with clear
  * drop their references none of them dies and no death cascades through
- * the set; the holds are dropped once all have cleared.  A vector
- * gathered pool by pool (by_span) is freed pool by pool. */
+ * the set; the holds are dropped once all have cleared.  Members gathered
+ * pool by pool (by_span) are freed pool by pool. */
 void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
-    /* The clears never move the vector, and held, no member leaves a hole. */
-    rc_head **v = d->v;
-    for (size_t i = 0, n = d->len; i < n; i++)
-        if (v[i])
-            rc__clear(v[i]);         /* nothing for a member without clear */
-    if (!d->by_span || d->releases || d->clearless) {
+    if (d->by_span && d->nspans == 0)
+        return;
+    clear_members(d);
+    if (!d->by_span) {
         drop_holds(r, 0, d->len, NULL);
         return;
     }
+    bool pool = !d->releases && !d->clearless;
     size_t i = 0;
-    for (size_t k = 0; k < d->nspans; i += d->spans[k++].marked)
-        drop_holds(r, i, i + d->spans[k].marked, d->spans[k].start);
+    for (size_t k = 0; k < d->nspans; k++) {
+        const struct dead_span *ds = &d->spans[k];
+        if (span_whole(ds)) {
+            drop_whole_holds(r, ds, pool);
+        } else {
+            drop_holds(r, i, i + ds->marked, pool ? ds->start : NULL);
+            i += ds->marked;
+        }
+    }
     rc_assert(i == d->len, "dead vector", NULL, "spans give %zu members, the vector %zu", i, d->len);
 }
 

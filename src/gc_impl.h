@@ -93,9 +93,9 @@ typedef struct rc_dead_set {
     bool      refs_out;      /* a marked object may reference a non-member */
     /* The spans (pools, large objects) holding marked objects, with how
      * many each, so freeing visits only those; spans_lost: the list could
-     * not grow, every span is walked instead.  by_span: the vector was
-     * gathered from them in order, and `marked` now says how many of its
-     * entries each gave (gc_free.c), so they can be freed pool by pool. */
+     * not grow, every span is walked instead.  by_span: the members were
+     * gathered from them in order (gc_free.c), `marked` now says how many
+     * each gave (span_members), and they are freed pool by pool. */
     struct dead_span {
         char  *start;
         size_t marked;
@@ -115,6 +115,15 @@ typedef struct rc_dead_set {
     bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
 } dead_set;
+
+/* Once gathered (by_span), a span whose members are all its blocks, held
+ * where they lie and none in the vector, has this bit in `marked`. */
+#define RC_SPAN_WHOLE (SIZE_MAX ^ (SIZE_MAX >> 1))
+
+RC_INLINE bool span_whole(const struct dead_span *ds) { return (ds->marked & RC_SPAN_WHOLE) != 0; }
+RC_INLINE size_t span_members(const struct dead_span *ds) { return ds->marked & ~RC_SPAN_WHOLE; }
+/* How many entries of the vector the span gave. */
+RC_INLINE size_t span_listed(const struct dead_span *ds) { return span_whole(ds) ? 0 : ds->marked; }
 
 /* Which objects a collection examines: the young vector from `lo`, and for
  * a full collection every object in gen 2 too (found by walking the pools). */
@@ -143,9 +152,10 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
  * were collected and sets *uncollectable. */
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
 
-/* gc_dead.c: the last step of the above, for a vector whose members the
- * caller holds by one reference each: clears them, then frees those whose
- * only reference left is the hold and moves the others to gen 2. */
+/* gc_dead.c: the last step of the above, for members the caller holds by
+ * one reference each (in the vector, or in whole spans): clears them,
+ * then frees those whose only reference left is the hold and moves the
+ * others to gen 2. */
 void rc__gc_clear_held(gc_run *r);
 
 /* gc_free.c: the same for a full collection's dead objects marked in

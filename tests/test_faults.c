@@ -223,9 +223,10 @@ static void w_collect_scattered(void)
 }
 
 /* Full collections of cycles of types with their own clear (gc_free.c,
- * gc_dead.c): held as they are gathered into the dead vector, cleared,
- * freed pool by pool; the clears allocate.  Without the vector's memory
- * the set must stay whole until the next collection. */
+ * gc_dead.c): held as they are gathered (the first pool, all dead, where
+ * it lies; the rest into the dead vector), cleared, freed pool by pool;
+ * the clears allocate.  Without the vector's memory the set must stay
+ * whole until the next collection. */
 typedef struct fn2 { void *ref[2]; } fn2;
 
 static int fn2_traverse(void *self, rc_visit visit, void *arg)
@@ -252,7 +253,7 @@ static const rc_type fn2_type = {.name = "fn2", .size = sizeof(fn2), .traverse =
 
 static void w_collect_fn(void)
 {
-    for (int ring = 0; ring < 40; ring++) {
+    for (int ring = 0; ring < 44; ring++) {      /* 528 nodes: a pool of 512 and more */
         fn2 *first = ok_obj(rc_new(H, &fn2_type)), *prev = first;
         if (!first)
             continue;
