@@ -307,24 +307,35 @@ static void drop_whole_holds(gc_run *r, const struct dead_span *ds, bool pool)
     }
 }
 
-/* Clears v[a..b) and the whole spans' members, in address order. */
+RC_INLINE void clear_listed(rc_head **v, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (v[i])
+            rc__clear(v[i]);         /* nothing for a member without clear */
+}
+
+/* Clears every member, the vector's and the whole spans', in address
+ * order.  The clears never move the vector, and held, no member leaves a
+ * hole in it or a whole span. */
 static void clear_members(dead_set *d)
 {
-    /* The clears never move the vector, and held, no member leaves a hole. */
-    rc_head **v = d->v;
-    size_t i = 0, k = 0;
-    do {
-        size_t end = d->by_span ? i + span_listed(&d->spans[k]) : d->len;
-        for (; i < end; i++)
-            if (v[i])
-                rc__clear(v[i]);     /* nothing for a member without clear */
-        if (d->by_span && span_whole(&d->spans[k])) {
+    if (!d->by_span) {
+        clear_listed(d->v, 0, d->len);
+        return;
+    }
+    size_t i = 0;
+    for (size_t k = 0; k < d->nspans; k++) {
+        const struct dead_span *ds = &d->spans[k];
+        if (span_whole(ds)) {
             rc_span s;
-            whole_span(&d->spans[k], &s);
+            whole_span(ds, &s);
             for (size_t j = 0; j < s.count; j++)
                 rc__clear(whole_member(&s, j));
+        } else {
+            clear_listed(d->v, i, i + ds->marked);
+            i += ds->marked;
         }
-    } while (d->by_span && ++k < d->nspans);
+    }
 }
 
 /* Every member is held by the caller, so while the members with clear
@@ -334,8 +345,6 @@ static void clear_members(dead_set *d)
 void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
-    if (d->by_span && d->nspans == 0)
-        return;
     clear_members(d);
     if (!d->by_span) {
         drop_holds(r, 0, d->len, NULL);
