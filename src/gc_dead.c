@@ -261,50 +261,74 @@ static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
         }
 }
 
-/* The members of a whole span (gc_impl.h): its first span_members blocks. */
-RC_INLINE rc_head *whole_member(const rc_span *s, size_t i)
-{
-    return (rc_head *)(void *)(s->start + i * s->stride);
-}
-
-static void whole_span(const struct dead_span *ds, rc_span *s)
-{
-    rc__span_of(ds->start, s);       /* the stride; clears may have grown the count */
-    s->count = span_members(ds);
-}
+/* Runs body with o bound to each member of a span held where they lie
+ * (in_place), in address order: every block of a whole span, else the
+ * first `n` blocks whose words carry the scan's dead mark -- a member's
+ * cannot change while it is held, and nothing else's can become one.
+ * Past the last member nothing is read: freeing it may hand the pool
+ * back.  The span's pool is in use while it holds a member. */
+#define FOR_EACH_HELD(ds, n, whole, o, ...)                                   \
+    do {                                                                      \
+        rc_span s_;                                                           \
+        rc__span_of((ds)->start, &s_);                                        \
+        size_t left_ = (n);                                                   \
+        if (whole) {                                                          \
+            for (size_t i_ = 0; i_ < left_; i_++) {                           \
+                rc_head *o = (rc_head *)(void *)(s_.start + i_ * s_.stride);  \
+                __VA_ARGS__                                                   \
+            }                                                                 \
+            break;                                                            \
+        }                                                                     \
+        for (char *p_ = s_.start; left_ > 0; p_ += s_.stride) {               \
+            rc_head *o = (rc_head *)(void *)p_;                               \
+            if (!o->tw || !is_dead_mark(o->gc))                               \
+                continue;                                                     \
+            left_--;                                                          \
+            __VA_ARGS__                                                       \
+        }                                                                     \
+    } while (0)
 
 /* Whether every member of a whole span dies with nothing but its block
- * to give back: no reference left but ours, no weakrefs. */
-static bool whole_span_dies(const rc_span *s)
+ * to give back (no reference left but ours, no weakrefs): then its pool
+ * goes back after this one read of each. */
+static bool whole_span_dies(const struct dead_span *ds)
 {
-    for (size_t i = 0; i < s->count; i++) {
-        const rc_head *o = whole_member(s, i);
-        if (o->refcnt != 1 || (rc__hflags(o) & RC_HF_WEAKREFS))
-            return false;
-    }
-    return true;
+    bool dies = true;
+    FOR_EACH_HELD(ds, span_members(ds), true, o, {
+        dies &= o->refcnt == 1 && !(rc__hflags(o) & RC_HF_WEAKREFS);
+    });
+    return dies;
 }
 
-/* drop_holds for a whole span: its pool at once when everything in it
- * dies (pool: nothing but blocks to give back), else member by member --
- * those ahead still held, so still there when a weakref's callback run
- * for one behind has allocated or freed. */
-static void drop_whole_holds(gc_run *r, const struct dead_span *ds, bool pool)
+/* drop_holds for a span held in place.  The dying ones keep their marks
+ * until they are freed, so a second walk finds them should the pool not
+ * go back at once; survivors have left (gen 2), and what a weakref's
+ * callback allocated in a freed member's place never has a mark. */
+static void drop_in_place(gc_run *r, const struct dead_span *ds, bool pool)
 {
     rc_heap *h = r->h;
-    rc_span s;
-    whole_span(ds, &s);
-    if (pool && whole_span_dies(&s) && rc__free_pool_objects(h, s.start, s.count)) {
-        h->live_objects -= s.count;
+    if (pool && span_whole(ds) && whole_span_dies(ds) &&
+        rc__free_pool_objects(h, ds->start, span_members(ds))) {
+        h->live_objects -= span_members(ds);
         return;
     }
-    for (size_t i = 0; i < s.count; i++) {
-        rc_head *o = whole_member(&s, i);
+    size_t dying = 0;
+    FOR_EACH_HELD(ds, span_members(ds), span_whole(ds), o, {
         if (--o->refcnt != 0)
             survive_old(h, o);
-        else
+        else if (!pool || (rc__hflags(o) & RC_HF_WEAKREFS))
             free_cleared(h, o);
+        else
+            dying++;
+    });
+    if (!dying || rc__free_pool_objects(h, ds->start, dying)) {
+        h->live_objects -= dying;
+        return;
     }
+    FOR_EACH_HELD(ds, dying, false, o, {
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(h, o);
+    });
 }
 
 RC_INLINE void clear_listed(rc_head **v, size_t a, size_t b)
@@ -314,27 +338,17 @@ RC_INLINE void clear_listed(rc_head **v, size_t a, size_t b)
             rc__clear(v[i]);         /* nothing for a member without clear */
 }
 
-/* Clears every member, the vector's and the whole spans', in address
- * order.  The clears never move the vector, and held, no member leaves a
- * hole in it or a whole span. */
+/* Clears every member in address order.  The clears never move the
+ * vector, and held, no member leaves a hole in it or its place. */
 static void clear_members(dead_set *d)
 {
-    if (!d->by_span) {
+    if (!d->in_place) {
         clear_listed(d->v, 0, d->len);
         return;
     }
-    size_t i = 0;
     for (size_t k = 0; k < d->nspans; k++) {
         const struct dead_span *ds = &d->spans[k];
-        if (span_whole(ds)) {
-            rc_span s;
-            whole_span(ds, &s);
-            for (size_t j = 0; j < s.count; j++)
-                rc__clear(whole_member(&s, j));
-        } else {
-            clear_listed(d->v, i, i + ds->marked);
-            i += ds->marked;
-        }
+        FOR_EACH_HELD(ds, span_members(ds), span_whole(ds), o, { rc__clear(o); });
     }
 }
 
@@ -346,21 +360,19 @@ void rc__gc_clear_held(gc_run *r)
 {
     dead_set *d = &r->dead;
     clear_members(d);
+    bool pool = !d->releases && !d->clearless;
+    if (d->in_place) {
+        for (size_t k = 0; k < d->nspans; k++)
+            drop_in_place(r, &d->spans[k], pool);
+        return;
+    }
     if (!d->by_span) {
         drop_holds(r, 0, d->len, NULL);
         return;
     }
-    bool pool = !d->releases && !d->clearless;
     size_t i = 0;
-    for (size_t k = 0; k < d->nspans; k++) {
-        const struct dead_span *ds = &d->spans[k];
-        if (span_whole(ds)) {
-            drop_whole_holds(r, ds, pool);
-        } else {
-            drop_holds(r, i, i + ds->marked, pool ? ds->start : NULL);
-            i += ds->marked;
-        }
-    }
+    for (size_t k = 0; k < d->nspans; i += d->spans[k++].marked)
+        drop_holds(r, i, i + d->spans[k].marked, pool ? d->spans[k].start : NULL);
     rc_assert(i == d->len, "dead vector", NULL, "spans give %zu members, the vector %zu", i, d->len);
 }
 

@@ -8,10 +8,10 @@
  * member (such a reference would have made it reachable), so references
  * between members need no decref: only those leaving the set are dropped,
  * and the members are freed pool by pool, a pool whose blocks all died
- * at once.  Otherwise the marks are gathered into the dead vector, from
- * the noted pools, for gc_dead.c, which does everything in CPython's
- * order -- and when nothing of that order comes before the clears, each
- * member is held as it joins, so the clears start at once (clear_held). */
+ * at once.  Otherwise, when nothing of CPython's order but the clears
+ * applies, each member is held where it lies and cleared there
+ * (clear_held); else the marks are gathered into the dead vector, from
+ * the noted pools, for gc_dead.c, which does everything in that order. */
 #include "gc_impl.h"
 
 #include <stdlib.h>
@@ -159,69 +159,55 @@ static size_t free_in_place(gc_run *r)
     return n;
 }
 
-/* ---- or the dead vector ------------------------------------------------------- */
+/* ---- or cleared ------------------------------------------------------------------- */
 
-/* Adds the members of span s to the dead vector, settling the late
- * objects; returns how many joined.  held: the vector has room for them
- * all, and each joins held by a reference and keeps its mark (see
- * clear_held); else it joins by rc__gc_dead_push, its word then holding
- * its index, as rc__gc_handle_dead needs. */
+/* Gathers the members of span s, settling the late objects; returns how
+ * many there are.  held: each is held by a reference where it lies and
+ * keeps its mark (see clear_held); else it joins the dead vector by
+ * rc__gc_dead_push, its word then holding its index, as
+ * rc__gc_handle_dead needs. */
 RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
 {
     rc_heap *h = r->h;
     dead_set *d = &r->dead;
-    size_t before = d->len;
-    if (held) {
-        rc_head **v = d->v;
-        size_t n = d->len;           /* in a register: settle_late writes a size_t */
-        RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
-            uint32_t g = o->gc;
-            if (!is_dead_mark(g) || settle_late(h, o, g))
-                continue;
+    size_t n = 0;
+    RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
+        uint32_t g = o->gc;
+        if (!is_dead_mark(g) || settle_late(h, o, g))
+            continue;
+        if (held) {
             o->refcnt++;
-            v[n++] = o;
-        });
-        d->len = n;
-    } else {
-        RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
-            uint32_t g = o->gc;
-            if (!is_dead_mark(g) || settle_late(h, o, g))
-                continue;
-            if (!rc__gc_dead_push(d, o)) {
-                d->lost = true;      /* no room: all collected next time */
-                survive_old(h, o);
-            }
-        });
-    }
-    return d->len - before;
+            n++;
+        } else if (rc__gc_dead_push(d, o)) {
+            n++;
+        } else {
+            d->lost = true;          /* no room: all collected next time */
+            survive_old(h, o);
+        }
+    });
+    return n;
 }
 
 /* The same for a span every block of which the scan marked dead, with
  * no late objects in the set: each block is a member, and none needs a
- * look at its word.  (Whole pools die together: rings, lists, trees.)
- * Held, they stay where they lie, out of the vector: a vector is fresh
- * memory, and faulting its pages in cost more than the rest of gathering
- * (10^5 dead ring nodes: 3.5-4 ns of 11 per object).  Held, every block
- * of the span stays a member until the holds are dropped, so the clears
- * may run over them by address (gc_dead.c). */
-RC_INLINE size_t gather_whole_span(gc_run *r, struct dead_span *ds, const rc_span *s, bool held)
+ * look at its word.  (Whole pools die together: rings, lists, trees.) */
+RC_INLINE size_t gather_whole_span(gc_run *r, const rc_span *s, bool held)
 {
     dead_set *d = &r->dead;
-    if (held) {
-        for (size_t i = 0; i < s->count; i++)
-            ((rc_head *)(void *)(s->start + i * s->stride))->refcnt++;
-        ds->marked = s->count | RC_SPAN_WHOLE;
-        return s->count;
-    }
-    size_t before = d->len;
+    size_t n = 0;
     for (size_t i = 0; i < s->count; i++) {
         rc_head *o = (rc_head *)(void *)(s->start + i * s->stride);
-        if (!rc__gc_dead_push(d, o)) {
+        if (held) {
+            o->refcnt++;
+            n++;
+        } else if (rc__gc_dead_push(d, o)) {
+            n++;
+        } else {
             d->lost = true;
             survive_old(r->h, o);
         }
     }
-    return ds->marked = d->len - before;
+    return n;
 }
 
 /* Gathers the members in address order: from the noted spans when the
@@ -245,26 +231,23 @@ RC_INLINE size_t gather(gc_run *r, bool held)
         struct dead_span *ds = &d->spans[k];
         rc_span s;
         rc__span_of(ds->start, &s);
-        if (s.count == ds->marked && !d->late)
-            n += gather_whole_span(r, ds, &s, held);
-        else
-            n += ds->marked = gather_span(r, &s, held);
+        bool whole = s.count == ds->marked && !d->late;
+        ds->marked = whole ? gather_whole_span(r, &s, held) : gather_span(r, &s, held);
+        n += ds->marked;
+        if (whole && held)
+            ds->marked |= RC_SPAN_WHOLE;
     }
     d->by_span = true;
     return n;
-}
-
-/* Room for every marked object at once (late ones will not need it). */
-static bool reserve_vector(dead_set *d)
-{
-    return rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
 }
 
 static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
 {
     rc_heap *h = r->h;
     dead_set *d = &r->dead;
-    (void)reserve_vector(d);         /* should it fail, the pushes grow it, or keep the set */
+    /* Room for every marked object at once (late ones will not need it):
+     * no regrowth.  Should it fail, the pushes grow it, or keep the set. */
+    (void)rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
     (void)gather(r, false);
     if (d->len == 0)
         return 0;
@@ -276,28 +259,27 @@ static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
 
 /* Nothing of rc__gc_handle_dead's happens before the clears: every member
  * has clear, none has a finalizer or weakrefs, no debug flag lists or
- * keeps them. */
+ * keeps them; and the scan kept the list of spans. */
 static bool clears_at_once(const gc_run *r)
 {
     const dead_set *d = &r->dead;
-    return !d->clearless && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
+    return !d->clearless && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) && !d->spans_lost &&
            !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
 }
 
-/* Then the members are held as they are gathered, with no pass of its
- * own, and cleared.  Held, no member can die before the holds are
- * dropped, so none leaves a hole in the vector and their words need no
- * index (h->gc.dead stays NULL); and the pools holding them stay, so
- * they are freed pool by pool.  The vector is reserved for every marked
- * object, but only the pages the members of partly dead spans fill are
- * ever touched.  Returns how many were collected. */
+/* Then the members are held where they lie as they are gathered, with no
+ * pass of its own, and cleared there, span by span (in_place).  Held, no
+ * member can die before the holds are dropped, nor its word change, and
+ * the pools holding them stay: nothing user code allocates or frees can
+ * take a member's place, so the clears and the drop of the holds find
+ * them again by address (gc_dead.c).  No dead vector: it would be fresh
+ * memory, and faulting its pages in cost more than the rest of gathering
+ * (10^5 dead ring nodes: 3.5-4 ns of 11 per object).  Returns how many
+ * were collected. */
 static size_t clear_held(gc_run *r)
 {
-    if (!reserve_vector(&r->dead)) {
-        keep_all(r->h);
-        return 0;
-    }
     size_t held = gather(r, true);
+    r->dead.in_place = true;
     rc__gc_clear_held(r);
     return held;
 }

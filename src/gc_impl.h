@@ -103,6 +103,8 @@ typedef struct rc_dead_set {
     size_t    nspans, spans_cap;
     bool      spans_lost;
     bool      by_span;
+    /* The members were held where they lie, none in v (gc_free.c). */
+    bool      in_place;
     bool      releases;      /* some member's type has release */
     /* A dead object could not join the vector (no memory): all are kept,
      * since freeing the others could leave it pointing at freed members. */
@@ -116,14 +118,12 @@ typedef struct rc_dead_set {
     const rc_type *last_type;/* the type last noted */
 } dead_set;
 
-/* Once gathered (by_span), a span whose members are all its blocks, held
- * where they lie and none in the vector, has this bit in `marked`. */
+/* Once gathered in place, a span whose members are all its blocks has
+ * this bit in `marked`: they need no look at their words. */
 #define RC_SPAN_WHOLE (SIZE_MAX ^ (SIZE_MAX >> 1))
 
 RC_INLINE bool span_whole(const struct dead_span *ds) { return (ds->marked & RC_SPAN_WHOLE) != 0; }
 RC_INLINE size_t span_members(const struct dead_span *ds) { return ds->marked & ~RC_SPAN_WHOLE; }
-/* How many entries of the vector the span gave. */
-RC_INLINE size_t span_listed(const struct dead_span *ds) { return span_whole(ds) ? 0 : ds->marked; }
 
 /* Which objects a collection examines: the young vector from `lo`, and for
  * a full collection every object in gen 2 too (found by walking the pools). */
@@ -153,9 +153,9 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
 
 /* gc_dead.c: the last step of the above, for members the caller holds by
- * one reference each (in the vector, or in whole spans): clears them,
- * then frees those whose only reference left is the hold and moves the
- * others to gen 2. */
+ * one reference each (in the vector, or in place): clears them, then
+ * frees those whose only reference left is the hold and moves the others
+ * to gen 2. */
 void rc__gc_clear_held(gc_run *r);
 
 /* gc_free.c: the same for a full collection's dead objects marked in

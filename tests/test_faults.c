@@ -223,10 +223,10 @@ static void w_collect_scattered(void)
 }
 
 /* Full collections of cycles of types with their own clear (gc_free.c,
- * gc_dead.c): held as they are gathered (the first pool, all dead, where
- * it lies; the rest into the dead vector), cleared, freed pool by pool;
- * the clears allocate.  Without the vector's memory the set must stay
- * whole until the next collection. */
+ * gc_dead.c): held where they lie (a full pool of them among them),
+ * cleared, freed pool by pool; the clears allocate.  Without memory for
+ * the list of spans the set takes the general path, whose dead vector
+ * must not fail it either. */
 typedef struct fn2 { void *ref[2]; } fn2;
 
 static int fn2_traverse(void *self, rc_visit visit, void *arg)
