@@ -203,44 +203,192 @@ static void keep_resurrected(gc_run *r)
     free(c.work);
 }
 
-/* Breaks the cycles.  Every member is held by a reference first, so while
- * the members with clear drop their references none of them dies and no
- * death cascades through the set.  Then each member whose only reference
- * left is ours is freed directly — it is finalized and unlinked already, so
- * its death skips to the end — and a member still referenced (by one not
- * freed yet, or by a clear that kept something) moves to gen 2, where a
- * later collection finds it if it is garbage. */
-static size_t clear_dead(gc_run *r)
+/* ---- clearing -------------------------------------------------------------------- */
+
+/* A member whose only reference left is the collector's: finalized,
+ * unlinked and cleared already (one without clear drops what traverse
+ * visits here), so its death skips to the end.  A weakref made after the
+ * set's were cleared (by a callback, a finalizer or a clear) gets its
+ * callback first; the member is out of the set by then. */
+static void free_cleared(rc_heap *h, rc_head *o)
 {
-    dead_set *d = &r->dead;
-    size_t collected = 0;
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i]) {
-            d->v[i]->refcnt++;
-            collected++;
-        }
-    for (size_t i = 0; i < d->len; i++)
-        if (d->v[i] && rc__type_clears(rc__type(d->v[i])))
-            rc__clear(d->v[i]);
-    for (size_t i = 0; i < d->len; i++) {
-        rc_head *o = d->v[i];
+    o->gc = RC_GC_UNTRACKED;
+    if (rc__hflags(o) & RC_HF_WEAKREFS)
+        rc__weak_on_dealloc(h, o);
+    if (rc__type_clears(rc__type(o)))
+        rc__release_and_free(h, o);
+    else
+        rc__free_dead(h, o);
+}
+
+/* Drops the holds on v[a..b) once every member has cleared: a member
+ * whose only reference left is ours dies, one still referenced (by a
+ * member not freed yet, or by what a clear kept) moves to gen 2, where a
+ * later collection finds it.  pool: the span the range was gathered
+ * from, whose members need nothing but their blocks back (no release,
+ * no weakrefs) -- those die together, the pool at once when they are
+ * all its objects; NULL: each dies as it is met. */
+static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
+{
+    rc_heap *h = r->h;
+    rc_head **v = r->dead.v;
+    size_t dying = 0;
+    for (size_t i = a; i < b; i++) {
+        rc_head *o = v[i];
         if (!o)
             continue;
         if (--o->refcnt != 0) {
-            survive_old(r->h, o);
-            d->v[i] = NULL;
-        } else if (rc__hflags(o) & RC_HF_WEAKREFS) {
-            rc__dealloc(o);      /* a callback made a new weakref: the full death */
+            survive_old(h, o);
+            v[i] = NULL;
+        } else if (!pool || (rc__hflags(o) & RC_HF_WEAKREFS)) {
+            v[i] = NULL;
+            free_cleared(h, o);
         } else {
-            d->v[i] = NULL;
-            o->gc = RC_GC_UNTRACKED;
-            if (rc__type_clears(rc__type(o)))
-                rc__release_and_free(r->h, o);   /* cleared above: nothing to drop */
-            else
-                rc__free_dead(r->h, o);          /* drops what traverse visits */
+            dying++;
         }
     }
-    return collected;
+    /* The dying members keep the pool: it is still theirs to give back,
+     * unless a weakref's callback above allocated in it -- then they go
+     * one by one. */
+    if (!dying || rc__free_pool_objects(h, pool, dying)) {
+        h->live_objects -= dying;
+        return;
+    }
+    for (size_t i = a; i < b; i++)
+        if (v[i]) {
+            v[i]->gc = RC_GC_UNTRACKED;
+            rc__release_and_free(h, v[i]);
+        }
+}
+
+/* Runs body with o bound to each member of a span held where they lie
+ * (in_place), in address order: every block of a whole span, else the
+ * first `n` blocks whose words carry the scan's dead mark -- a member's
+ * cannot change while it is held, and nothing else's can become one.
+ * Past the last member nothing is read: freeing it may hand the pool
+ * back.  The span's pool is in use while it holds a member. */
+#define FOR_EACH_HELD(ds, n, whole, o, ...)                                   \
+    do {                                                                      \
+        rc_span s_;                                                           \
+        rc__span_of((ds)->start, &s_);                                        \
+        size_t left_ = (n);                                                   \
+        if (whole) {                                                          \
+            for (size_t i_ = 0; i_ < left_; i_++) {                           \
+                rc_head *o = (rc_head *)(void *)(s_.start + i_ * s_.stride);  \
+                __VA_ARGS__                                                   \
+            }                                                                 \
+            break;                                                            \
+        }                                                                     \
+        for (char *p_ = s_.start; left_ > 0; p_ += s_.stride) {               \
+            rc_head *o = (rc_head *)(void *)p_;                               \
+            if (!o->tw || !is_dead_mark(o->gc))                               \
+                continue;                                                     \
+            left_--;                                                          \
+            __VA_ARGS__                                                       \
+        }                                                                     \
+    } while (0)
+
+/* Whether every member of a whole span dies with nothing but its block
+ * to give back (no reference left but ours, no weakrefs): then its pool
+ * goes back after this one read of each. */
+static bool whole_span_dies(const struct dead_span *ds)
+{
+    bool dies = true;
+    FOR_EACH_HELD(ds, span_members(ds), true, o, {
+        dies &= o->refcnt == 1 && !(rc__hflags(o) & RC_HF_WEAKREFS);
+    });
+    return dies;
+}
+
+/* drop_holds for a span held in place.  The dying ones keep their marks
+ * until they are freed, so a second walk finds them should the pool not
+ * go back at once; survivors have left (gen 2), and what a weakref's
+ * callback allocated in a freed member's place never has a mark. */
+static void drop_in_place(gc_run *r, const struct dead_span *ds, bool pool)
+{
+    rc_heap *h = r->h;
+    if (pool && span_whole(ds) && whole_span_dies(ds) &&
+        rc__free_pool_objects(h, ds->start, span_members(ds))) {
+        h->live_objects -= span_members(ds);
+        return;
+    }
+    size_t dying = 0;
+    FOR_EACH_HELD(ds, span_members(ds), span_whole(ds), o, {
+        if (--o->refcnt != 0)
+            survive_old(h, o);
+        else if (!pool || (rc__hflags(o) & RC_HF_WEAKREFS))
+            free_cleared(h, o);
+        else
+            dying++;
+    });
+    if (!dying || rc__free_pool_objects(h, ds->start, dying)) {
+        h->live_objects -= dying;
+        return;
+    }
+    FOR_EACH_HELD(ds, dying, false, o, {
+        o->gc = RC_GC_UNTRACKED;
+        rc__release_and_free(h, o);
+    });
+}
+
+RC_INLINE void clear_listed(rc_head **v, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (v[i])
+            rc__clear(v[i]);         /* nothing for a member without clear */
+}
+
+/* Clears every member in address order.  The clears never move the
+ * vector, and held, no member leaves a hole in it or its place. */
+static void clear_members(dead_set *d)
+{
+    if (!d->in_place) {
+        clear_listed(d->v, 0, d->len);
+        return;
+    }
+    for (size_t k = 0; k < d->nspans; k++) {
+        const struct dead_span *ds = &d->spans[k];
+        FOR_EACH_HELD(ds, span_members(ds), span_whole(ds), o, { rc__clear(o); });
+    }
+}
+
+/* Every member is held by the caller, so while the members with clear
+ * drop their references none of them dies and no death cascades through
+ * the set; the holds are dropped once all have cleared.  Members gathered
+ * pool by pool (by_span) are freed pool by pool. */
+void rc__gc_clear_held(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    clear_members(d);
+    bool pool = !d->releases && !d->clearless;
+    if (d->in_place) {
+        for (size_t k = 0; k < d->nspans; k++)
+            drop_in_place(r, &d->spans[k], pool);
+        return;
+    }
+    if (!d->by_span) {
+        drop_holds(r, 0, d->len, NULL);
+        return;
+    }
+    size_t i = 0;
+    for (size_t k = 0; k < d->nspans; i += d->spans[k++].marked)
+        drop_holds(r, i, i + d->spans[k].marked, pool ? d->spans[k].start : NULL);
+    rc_assert(i == d->len, "dead vector", NULL, "spans give %zu members, the vector %zu", i, d->len);
+}
+
+/* Breaks the cycles: every member held by a reference, then cleared.
+ * Returns how many were. */
+static size_t clear_dead(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    size_t held = 0;
+    for (size_t i = 0; i < d->len; i++)
+        if (d->v[i]) {
+            d->v[i]->refcnt++;
+            held++;
+        }
+    rc__gc_clear_held(r);
+    return held;
 }
 
 /* The bulk case: every member is an RC_TYPE_REFS body.  Nothing outside

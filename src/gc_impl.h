@@ -93,13 +93,18 @@ typedef struct rc_dead_set {
     bool      refs_out;      /* a marked object may reference a non-member */
     /* The spans (pools, large objects) holding marked objects, with how
      * many each, so freeing visits only those; spans_lost: the list could
-     * not grow, every span is walked instead. */
+     * not grow, every span is walked instead.  by_span: the members were
+     * gathered from them in order (gc_free.c), `marked` now says how many
+     * each gave (span_members), and they are freed pool by pool. */
     struct dead_span {
         char  *start;
         size_t marked;
     }        *spans;
     size_t    nspans, spans_cap;
     bool      spans_lost;
+    bool      by_span;
+    /* The members were held where they lie, none in v (gc_free.c). */
+    bool      in_place;
     bool      releases;      /* some member's type has release */
     /* A dead object could not join the vector (no memory): all are kept,
      * since freeing the others could leave it pointing at freed members. */
@@ -112,6 +117,13 @@ typedef struct rc_dead_set {
     bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
 } dead_set;
+
+/* Once gathered in place, a span whose members are all its blocks has
+ * this bit in `marked`: they need no look at their words. */
+#define RC_SPAN_WHOLE (SIZE_MAX ^ (SIZE_MAX >> 1))
+
+RC_INLINE bool span_whole(const struct dead_span *ds) { return (ds->marked & RC_SPAN_WHOLE) != 0; }
+RC_INLINE size_t span_members(const struct dead_span *ds) { return ds->marked & ~RC_SPAN_WHOLE; }
 
 /* Which objects a collection examines: the young vector from `lo`, and for
  * a full collection every object in gen 2 too (found by walking the pools). */
@@ -139,6 +151,12 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 /* gc_dead.c: frees what can be freed of r's dead set; returns how many
  * were collected and sets *uncollectable. */
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
+
+/* gc_dead.c: the last step of the above, for members the caller holds by
+ * one reference each (in the vector, or in place): clears them, then
+ * frees those whose only reference left is the hold and moves the others
+ * to gen 2. */
+void rc__gc_clear_held(gc_run *r);
 
 /* gc_free.c: the same for a full collection's dead objects marked in
  * place: freed where they lie when nothing about them needs the set

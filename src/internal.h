@@ -424,8 +424,20 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
 
-/* Drops o's references so a cycle falls apart (object.c). */
-void rc__clear(rc_head *o);
+/* Drops o's references so a cycle falls apart: clear, or RC_CLEAR on each
+ * slot of an RC_TYPE_REFS body; nothing for a type without clear.  Inline:
+ * the collector calls it once per dead object. */
+RC_INLINE void rc__clear(rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    if (t->flags & RC_TYPE_REFS) {
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
+            RC_CLEAR(p[i]);
+    } else if (t->clear) {
+        t->clear(rc__body(o));
+    }
+}
 
 #include "hash.h"
 

@@ -146,18 +146,6 @@ static int decref_child(void *child, void *arg)
     return 0;
 }
 
-void rc__clear(rc_head *o)
-{
-    const rc_type *t = rc__type(o);
-    if (t->flags & RC_TYPE_REFS) {
-        void **p = (void **)rc__body(o);
-        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
-            RC_CLEAR(p[i]);
-    } else if (t->clear) {
-        t->clear(rc__body(o));
-    }
-}
-
 /* Drops o's references, runs release and frees the block. */
 static void destroy(rc_heap *h, rc_head *o)
 {

@@ -222,6 +222,81 @@ static void w_collect_scattered(void)
     rc_gc_collect(H, 2);                 /* garbage */
 }
 
+/* Full collections of cycles of types with their own clear (gc_free.c,
+ * gc_dead.c): held where they lie (a full pool of them among them),
+ * cleared, freed pool by pool; the clears allocate.  Without memory for
+ * the list of spans the set takes the general path, whose dead vector
+ * must not fail it either. */
+typedef struct fn2 { void *ref[2]; } fn2;
+
+static int fn2_traverse(void *self, rc_visit visit, void *arg)
+{
+    fn2 *x = self;
+    for (int i = 0; i < 2; i++)
+        if (x->ref[i] && visit(x->ref[i], arg))
+            return 1;
+    return 0;
+}
+
+static void fn2_clear(void *self)
+{
+    fn2 *x = self;
+    if (x->ref[1]) {                      /* an allocation from inside the collection */
+        void *n = ok_obj(rc_new(rc_heap_of(x), &node_type));
+        DROP(n);
+    }
+    RC_CLEAR(x->ref[0]);
+    RC_CLEAR(x->ref[1]);
+}
+
+static const rc_type fn2_type = {.name = "fn2", .size = sizeof(fn2), .traverse = fn2_traverse, .clear = fn2_clear};
+
+static void w_collect_fn(void)
+{
+    for (int ring = 0; ring < 44; ring++) {      /* 528 nodes: a pool of 512 and more */
+        fn2 *first = ok_obj(rc_new(H, &fn2_type)), *prev = first;
+        if (!first)
+            continue;
+        for (int i = 1; i < 12 && prev; i++) {
+            fn2 *x = ok_obj(rc_new(H, &fn2_type));
+            if (!x)
+                break;
+            prev->ref[0] = x;             /* the new reference moves in */
+            if (i % 4 == 0)
+                x->ref[1] = ok_obj(rc_new(H, &node_leaf_type));
+            prev = x;
+        }
+        prev->ref[0] = rc_newref(first);
+        rc_decref(first);
+    }
+    rc_gc_collect(H, 2);
+    rc_gc_collect(H, 2);
+}
+
+/* A whole pool of dead objects with finalizers (gc_free.c gathers such
+ * a pool without looking at each word): 32 rings of 8 fill one pool of
+ * their size class exactly.  Without the dead vector's memory the set
+ * stays whole. */
+static void w_collect_final_pool(void)
+{
+    for (int ring = 0; ring < 32; ring++) {
+        node *first = ok_obj(rc_new(H, &node_final_type)), *prev = first;
+        for (int i = 1; i < 8 && prev; i++) {
+            node *x = ok_obj(rc_new(H, &node_final_type));
+            if (x) {
+                node_set(prev, 0, x);
+                rc_decref(x);
+            }
+            prev = x;
+        }
+        if (prev)
+            node_set(prev, 0, first);
+        DROP(first);
+    }
+    rc_gc_collect(H, 2);
+    rc_gc_collect(H, 2);
+}
+
 /* The tracer: start, traced allocations, snapshot, statistics, dump/load. */
 static void w_trace(void)
 {
@@ -377,6 +452,9 @@ static void collections_malloc_faults(void **s) { (void)s; sweep(w_collect, SYST
 static void refs_collections_heap_faults(void **s) { (void)s; sweep(w_collect_refs, HEAP_ALLOCS); }
 static void refs_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_refs, SYSTEM_ALLOCS); }
 static void scattered_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_scattered, SYSTEM_ALLOCS); }
+static void fn_collections_heap_faults(void **s) { (void)s; sweep(w_collect_fn, HEAP_ALLOCS); }
+static void fn_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_fn, SYSTEM_ALLOCS); }
+static void final_pool_malloc_faults(void **s) { (void)s; sweep(w_collect_final_pool, SYSTEM_ALLOCS); }
 static void tracer_heap_faults(void **s) { (void)s; sweep(w_trace, HEAP_ALLOCS); }
 static void tracer_malloc_faults(void **s) { (void)s; sweep(w_trace, SYSTEM_ALLOCS); }
 static void heap_dump_heap_faults(void **s) { (void)s; sweep(w_dump, HEAP_ALLOCS); }
@@ -392,6 +470,9 @@ int main(void)
         cmocka_unit_test(refs_collections_heap_faults),
         cmocka_unit_test(refs_collections_malloc_faults),
         cmocka_unit_test(scattered_collections_malloc_faults),
+        cmocka_unit_test(fn_collections_heap_faults),
+        cmocka_unit_test(fn_collections_malloc_faults),
+        cmocka_unit_test(final_pool_malloc_faults),
         cmocka_unit_test(tracer_heap_faults),
         cmocka_unit_test(tracer_malloc_faults),
         cmocka_unit_test(heap_dump_heap_faults),

@@ -1090,6 +1090,264 @@ static void weakref_callback_resurrection_survives(void **state)
     resurrect_from_weakref_callback(&node_type);
 }
 
+/* Dead sets of types with their own traverse and clear (gc_free.c,
+ * gc_dead.c): every member held as it joins the dead vector, then
+ * cleared, then freed -- pool by pool, a pool whose objects all died at
+ * once, when their types have no release.  fn1 has none; on_clear, when
+ * set, runs first in its clear (user code: anything the contract allows). */
+typedef struct fn1 {
+    void *ref;
+    void (*on_clear)(struct fn1 *self);
+    long  id;
+} fn1;
+static int fn_cleared;
+
+static int fn1_traverse(void *self, rc_visit visit, void *arg)
+{
+    fn1 *x = self;
+    return x->ref ? visit(x->ref, arg) : 0;
+}
+
+static void fn1_clear(void *self)
+{
+    fn1 *x = self;
+    fn_cleared++;
+    if (x->on_clear)
+        x->on_clear(x);
+    RC_CLEAR(x->ref);
+}
+
+static const rc_type fn1_type = {.name = "fn1", .size = sizeof(fn1), .traverse = fn1_traverse, .clear = fn1_clear};
+
+/* n rings of len nodes, every `every`-th of type alt (NULL: all fn1);
+ * returns the first node of each (a new reference). */
+static void **make_fn_rings(rc_heap *h, size_t n, int len, const rc_type *alt, int every)
+{
+    void **first = malloc(n * sizeof *first);
+    for (size_t r = 0; r < n; r++) {
+        void **prev = NULL;
+        for (int i = 0; i < len; i++) {
+            const rc_type *t = alt && i % every == every - 1 ? alt : &fn1_type;
+            void **x = rc_new(h, t);            /* fn1 and ref1 both start with the reference */
+            assert_non_null(x);
+            if (prev)
+                *prev = x;                      /* the new reference moves in */
+            else
+                first[r] = x;
+            prev = x;
+        }
+        *prev = rc_newref(first[r]);
+    }
+    return first;
+}
+
+static int fn_ring_len(void **f)
+{
+    int n = 1;
+    for (void **x = *f; x != f; x = *x)
+        n++;
+    return n;
+}
+
+static void fn_rings_collected(const rc_type *alt, int every)
+{
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    /* Whole pools die, and pools where every other ring lives. */
+    void **rings = make_fn_rings(h, 3000, 10, alt, every);
+    for (size_t r = 0; r < 3000; r++)
+        if (r < 1000 || r % 2)
+            rc_decref(rings[r]);
+    fn_cleared = 0;
+    assert_int_equal(rc_gc_collect(h, 2), 20000);
+    assert_int_equal(fn_cleared, alt ? 2000 * (10 - 10 / every) : 20000);
+    assert_int_equal(live_objects(h), base + 10000);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (size_t r = 1000; r < 3000; r += 2) {
+        assert_int_equal(fn_ring_len(rings[r]), 10);
+        assert_int_equal(rc_refcount(rings[r]), 2);
+    }
+    void **more = make_fn_rings(h, 1000, 10, alt, every);   /* the freed pools, laid out again */
+    for (size_t r = 0; r < 1000; r++)
+        rc_decref(more[r]);
+    for (size_t r = 1000; r < 3000; r += 2)
+        rc_decref(rings[r]);
+    assert_int_equal(rc_gc_collect(h, 2), 20000);
+    assert_int_equal(live_objects(h), base);
+    assert_int_equal(rc_heap_check(h), 0);
+    free(rings);
+    free(more);
+    rc_heap_free(h);
+}
+
+static void fn_dead_sets_are_held_cleared_and_freed(void **state)
+{
+    (void)state;
+    fn_rings_collected(NULL, 0);
+    fn_rings_collected(&ref1_type, 3);   /* mixed: RC_TYPE_REFS members among them */
+    fn_rings_collected(&node_type, 4);   /* members with release: one by one */
+    fn_rings_collected(&node_final_type, 1);   /* finalizers: CPython's whole order */
+    assert_int_equal(node_finalized, 40000);
+}
+
+/* A clear drops the last reference to a non-member (untracked, so no
+ * collection sees it) whose finalizer allocates -- objects of the members'
+ * size class, landing in their pools -- and asks for a collection, which
+ * returns 0 while this one runs.  What it keeps stays intact. */
+typedef struct fin_leaf { void *pad; } fin_leaf;
+static fn1 *fin_kept[64];
+static int fin_ran;
+static size_t fin_collect_result;
+
+static void fin_leaf_finalize(void *self)
+{
+    rc_heap *h = rc_heap_of(self);
+    fin_ran++;
+    for (int i = 0; i < 64; i++) {
+        fin_kept[i] = rc_new(h, &fn1_type);
+        assert_non_null(fin_kept[i]);
+        fin_kept[i]->id = 1000 + i;
+        if (i)
+            fin_kept[i]->ref = rc_newref(fin_kept[i - 1]);
+    }
+    fin_collect_result = rc_gc_collect(h, 2);
+    rc_decref(rc_new(h, &fn1_type));          /* one made and dropped at once */
+}
+
+static const rc_type fin_leaf_type = {.name = "fin_leaf", .size = sizeof(fin_leaf), .finalize = fin_leaf_finalize};
+static void *cache_slot;
+
+static void drop_cache(fn1 *self)
+{
+    (void)self;
+    RC_CLEAR(cache_slot);
+}
+
+static void clear_running_finalizer_that_allocates_and_collects(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    void **rings = make_fn_rings(h, 200, 10, NULL, 0);
+    cache_slot = rc_new(h, &fin_leaf_type);
+    assert_false(rc_gc_is_tracked(cache_slot));
+    ((fn1 *)rings[50])->on_clear = drop_cache;
+    for (size_t r = 0; r < 200; r++)
+        rc_decref(rings[r]);
+    fin_ran = 0;
+    fin_collect_result = 99;
+    assert_int_equal(rc_gc_collect(h, 2), 2000);
+    assert_int_equal(fin_ran, 1);
+    assert_int_equal(fin_collect_result, 0);
+    assert_null(cache_slot);
+    assert_int_equal(live_objects(h), base + 64);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (int i = 1; i < 64; i++) {
+        assert_ptr_equal(fin_kept[i]->ref, fin_kept[i - 1]);
+        assert_int_equal(fin_kept[i]->id, 1000 + i);
+    }
+    for (int i = 0; i < 64; i++)
+        rc_decref(fin_kept[i]);
+    assert_int_equal(live_objects(h), base);
+    free(rings);
+    rc_heap_free(h);
+}
+
+/* Clears that reach other members: one stores a new reference to its
+ * successor (which survives, cleared, in gen 2), one makes a weakref to
+ * its successor (whose callback runs once every member has cleared). */
+static fn1 *kept_member;
+static int member_cb_ran, clears_at_member_cb;
+
+static void keep_next(fn1 *self)
+{
+    kept_member = rc_newref(self->ref);
+}
+
+static void member_cb(void *wr, void *ctx)
+{
+    (void)ctx;
+    assert_null(rc_weakref_get(wr));
+    member_cb_ran++;
+    clears_at_member_cb = fn_cleared;
+    rc_decref(wr);
+}
+
+static void weak_next(fn1 *self)
+{
+    assert_non_null(rc_weakref_new(self->ref, member_cb, NULL));
+}
+
+static void clears_reaching_members_of_rings(size_t keeper, size_t weak)
+{
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    size_t base = live_objects(h);
+    void **rings = make_fn_rings(h, 100, 10, NULL, 0);
+    fn1 *a = rings[keeper], *b = rings[weak];
+    a->on_clear = keep_next;
+    b->on_clear = weak_next;
+    fn1 *a_next = a->ref;
+    a_next->id = 7;
+    for (size_t r = 0; r < 100; r++)
+        rc_decref(rings[r]);
+    fn_cleared = member_cb_ran = 0;
+    kept_member = NULL;
+    assert_int_equal(rc_gc_collect(h, 2), 1000);
+    assert_int_equal(member_cb_ran, 1);
+    assert_int_equal(clears_at_member_cb, 1000);
+    assert_ptr_equal(kept_member, a_next);
+    assert_true(rc_gc_is_tracked(kept_member));
+    assert_int_equal(rc_refcount(kept_member), 1);
+    assert_null(kept_member->ref);            /* cleared like every member */
+    assert_int_equal(kept_member->id, 7);
+    assert_int_equal(live_objects(h), base + 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(kept_member);
+    assert_int_equal(live_objects(h), base);
+    free(rings);
+    rc_heap_free(h);
+}
+
+static void clears_reaching_other_members(void **state)
+{
+    (void)state;
+    /* 1000 nodes of 48 bytes: full pools first (their members held where
+     * they lie, gc_free.c), the last partly used. */
+    clears_reaching_members_of_rings(10, 20);
+    clears_reaching_members_of_rings(97, 98);
+}
+
+/* Members whose types have release are freed one by one.  With
+ * arena_spare 0, freeing the last object of an arena's only pool unmaps
+ * the arena: nothing after it may be read (a ring of 10 in a pool laid
+ * out for more). */
+static void one_by_one_frees_stop_at_the_last_member(void **state)
+{
+    (void)state;
+    static const rc_type refs_rel = {.name = "refs_rel", .size = sizeof(ref1), .release = refs_release,
+                                     .flags = RC_TYPE_REFS};
+    const rc_type *types[] = {&refs_rel, &node_type};
+    for (int k = 0; k < 2; k++) {
+        rc_config cfg;
+        rc_config_default(&cfg);
+        cfg.arena_spare = 0;
+        rc_heap *h = rc_heap_new(&cfg);
+        rc_gc_disable(h);
+        node_reset_counts();
+        refs_released = 0;
+        void **ring = make_fn_rings(h, 1, 10, types[k], 1);
+        rc_decref(ring[0]);
+        assert_int_equal(rc_gc_collect(h, 2), 10);
+        assert_int_equal(refs_released + node_released, 10);
+        assert_int_equal(live_objects(h), 0);
+        free(ring);
+        rc_heap_free(h);
+    }
+}
+
 static void environment_overrides_and_malformed_values(void **state)
 {
     (void)state;
@@ -1165,6 +1423,10 @@ int main(void)
         cmocka_unit_test(random_graph_collection_matches_reachability),
         cmocka_unit_test(late_object_referenced_only_by_garbage_loses_its_reference),
         cmocka_unit_test(weakref_callback_resurrection_survives),
+        cmocka_unit_test(fn_dead_sets_are_held_cleared_and_freed),
+        cmocka_unit_test(clear_running_finalizer_that_allocates_and_collects),
+        cmocka_unit_test(clears_reaching_other_members),
+        cmocka_unit_test(one_by_one_frees_stop_at_the_last_member),
         cmocka_unit_test(environment_overrides_and_malformed_values),
         cmocka_unit_test(errors_have_messages),
     };
