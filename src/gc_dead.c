@@ -266,7 +266,10 @@ static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
  * first `n` blocks whose words carry the scan's dead mark -- a member's
  * cannot change while it is held, and nothing else's can become one.
  * Past the last member nothing is read: freeing it may hand the pool
- * back.  The span's pool is in use while it holds a member. */
+ * back.  The span's pool is in use while it holds a member.  (The span's
+ * end bounds the walk all the same: a clear that drops a reference it
+ * does not own could kill a member, and the walk must not run past the
+ * pool looking for it.) */
 #define FOR_EACH_HELD(ds, n, whole, o, ...)                                   \
     do {                                                                      \
         rc_span s_;                                                           \
@@ -279,7 +282,8 @@ static void drop_holds(gc_run *r, size_t a, size_t b, char *pool)
             }                                                                 \
             break;                                                            \
         }                                                                     \
-        for (char *p_ = s_.start; left_ > 0; p_ += s_.stride) {               \
+        char *end_ = s_.start + s_.count * s_.stride;                         \
+        for (char *p_ = s_.start; left_ > 0 && p_ < end_; p_ += s_.stride) {  \
             rc_head *o = (rc_head *)(void *)p_;                               \
             if (!o->tw || !is_dead_mark(o->gc))                               \
                 continue;                                                     \
