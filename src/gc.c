@@ -559,10 +559,25 @@ RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
         push(r, c);
 }
 
-RC_INLINE int visit_mark_scan(void *child, void *arg)
+static RC_NOINLINE void mark_scan_child_slow(gc_run *r, rc_head *c)
+{
+    mark_scan_child(r, c, r->cursor);
+}
+
+/* The visit a traverse function calls: a fresh child ahead of the scan
+ * (the common case, allocated in order) is marked here; the rest out of
+ * line, so the function a traverse calls per child stays short. */
+static int visit_mark_scan(void *child, void *arg)
 {
     gc_run *r = arg;
-    mark_scan_child(r, rc__head(child), r->cursor);
+    rc_head *c = rc__head(child);
+    uint32_t g = c->gc;
+    if (RC_LIKELY((g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF)) == RC_GC_CAND &&
+                  (const char *)c >= r->cursor)) {
+        c->gc = g | RC_GC_REACHABLE;
+        return 0;
+    }
+    mark_scan_child_slow(r, c);
     return 0;
 }
 
