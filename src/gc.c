@@ -657,12 +657,6 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor)
     o->gc = RC_GC_OLD;
 }
 
-/* 2 then 3, for a full collection over a scattered graph (r->prefetch):
- * everything reachable is marked first, depth-first from the roots, and
- * each object is then promoted or marked dead where it lies.  The fused
- * scan below would find much of such a graph unreachable at first and
- * reach it later through the stack (a third of a random graph with 3
- * edges per node): 10^5 live random nodes, 39 -> 26 ns each. */
 /* Marking dead looks at the children (dead_mark) until the set is known to
  * reference something outside it: the children of unreached objects
  * ahead are prefetched for that. */
@@ -672,6 +666,12 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor)
             prefetch_children(block);                                         \
     } while (0)
 
+/* 2 then 3, for a full collection over a scattered graph (r->prefetch):
+ * everything reachable is marked first, depth-first from the roots, and
+ * each object is then promoted or marked dead where it lies.  The fused
+ * scan below would find much of such a graph unreachable at first and
+ * reach it later through the stack (a third of a random graph with 3
+ * edges per node): 10^5 live random nodes, 39 -> 26 ns each. */
 static void mark_then_settle_full(gc_run *r)
 {
     mark_reachable(r);
