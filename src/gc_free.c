@@ -166,24 +166,28 @@ static size_t free_in_place(gc_run *r)
  * keeps its mark (see clear_held); else it joins the dead vector by
  * rc__gc_dead_push, its word then holding its index, as
  * rc__gc_handle_dead needs. */
+/* One member: held, or pushed on the vector; 1 if it was gathered. */
+RC_INLINE size_t gather_one(gc_run *r, rc_head *o, bool held)
+{
+    if (held) {
+        o->refcnt++;
+        return 1;
+    }
+    if (rc__gc_dead_push(&r->dead, o))
+        return 1;
+    r->dead.lost = true;             /* no room: all collected next time */
+    survive_old(r->h, o);
+    return 0;
+}
+
 RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
 {
-    rc_heap *h = r->h;
-    dead_set *d = &r->dead;
     size_t n = 0;
     RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
         uint32_t g = o->gc;
-        if (!is_dead_mark(g) || settle_late(h, o, g))
+        if (!is_dead_mark(g) || settle_late(r->h, o, g))
             continue;
-        if (held) {
-            o->refcnt++;
-            n++;
-        } else if (rc__gc_dead_push(d, o)) {
-            n++;
-        } else {
-            d->lost = true;          /* no room: all collected next time */
-            survive_old(h, o);
-        }
+        n += gather_one(r, o, held);
     });
     return n;
 }
@@ -193,20 +197,9 @@ RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
  * look at its word.  (Whole pools die together: rings, lists, trees.) */
 RC_INLINE size_t gather_whole_span(gc_run *r, const rc_span *s, bool held)
 {
-    dead_set *d = &r->dead;
     size_t n = 0;
-    for (size_t i = 0; i < s->count; i++) {
-        rc_head *o = (rc_head *)(void *)(s->start + i * s->stride);
-        if (held) {
-            o->refcnt++;
-            n++;
-        } else if (rc__gc_dead_push(d, o)) {
-            n++;
-        } else {
-            d->lost = true;
-            survive_old(r->h, o);
-        }
-    }
+    for (size_t i = 0; i < s->count; i++)
+        n += gather_one(r, (rc_head *)(void *)(s->start + i * s->stride), held);
     return n;
 }
 

@@ -171,14 +171,16 @@ static void w_collect(void)
 typedef struct refs2 { void *ref[2]; } refs2;
 static const rc_type refs2_type = {.name = "refs2", .size = sizeof(refs2), .flags = RC_TYPE_REFS};
 
-static void w_collect_refs(void)
+/* Dead rings of 12 objects of type t (two slots, laid out as refs2), every
+ * fourth holding an untracked leaf; then two full collections. */
+static void collect_dead_rings(const rc_type *t, int rings)
 {
-    for (int ring = 0; ring < 40; ring++) {
-        refs2 *first = ok_obj(rc_new(H, &refs2_type)), *prev = first;
+    for (int ring = 0; ring < rings; ring++) {
+        refs2 *first = ok_obj(rc_new(H, t)), *prev = first;
         if (!first)
             continue;
         for (int i = 1; i < 12 && prev; i++) {
-            refs2 *x = ok_obj(rc_new(H, &refs2_type));
+            refs2 *x = ok_obj(rc_new(H, t));
             if (!x)
                 break;
             prev->ref[0] = x;             /* the new reference moves in */
@@ -191,6 +193,11 @@ static void w_collect_refs(void)
     }
     rc_gc_collect(H, 2);
     rc_gc_collect(H, 2);
+}
+
+static void w_collect_refs(void)
+{
+    collect_dead_rings(&refs2_type, 40);
 }
 
 /* A scattered graph big enough for the collector to prefetch and, in cache,
@@ -227,7 +234,7 @@ static void w_collect_scattered(void)
  * cleared, freed pool by pool; the clears allocate.  Without memory for
  * the list of spans the set takes the general path, whose dead vector
  * must not fail it either. */
-typedef struct fn2 { void *ref[2]; } fn2;
+typedef refs2 fn2;
 
 static int fn2_traverse(void *self, rc_visit visit, void *arg)
 {
@@ -253,24 +260,7 @@ static const rc_type fn2_type = {.name = "fn2", .size = sizeof(fn2), .traverse =
 
 static void w_collect_fn(void)
 {
-    for (int ring = 0; ring < 44; ring++) {      /* 528 nodes: a pool of 512 and more */
-        fn2 *first = ok_obj(rc_new(H, &fn2_type)), *prev = first;
-        if (!first)
-            continue;
-        for (int i = 1; i < 12 && prev; i++) {
-            fn2 *x = ok_obj(rc_new(H, &fn2_type));
-            if (!x)
-                break;
-            prev->ref[0] = x;             /* the new reference moves in */
-            if (i % 4 == 0)
-                x->ref[1] = ok_obj(rc_new(H, &node_leaf_type));
-            prev = x;
-        }
-        prev->ref[0] = rc_newref(first);
-        rc_decref(first);
-    }
-    rc_gc_collect(H, 2);
-    rc_gc_collect(H, 2);
+    collect_dead_rings(&fn2_type, 44);          /* 528 nodes: a pool of 512 and more */
 }
 
 /* A whole pool of dead objects with finalizers (gc_free.c gathers such
