@@ -149,7 +149,7 @@ static double rc_timed_collect(rc_heap *h, int gen)
 /* A live collection leaves the heap as it found it, so each side times
  * it LIVE_REPEATS times and keeps the best (bench/anchors/gc.py too); a
  * garbage collection is timed once. */
-#define LIVE_REPEATS 3
+#define LIVE_REPEATS 5
 
 typedef struct result {
     double live, garbage;

@@ -48,7 +48,7 @@ def main():
         for shape in ("rings", "random"):
             roots = rings(n) if shape == "rings" else random_graph(n, rng)
             gc.collect()
-            live = min(timed_collect() for _ in range(3))   # LIVE_REPEATS in bench/gc.c
+            live = min(timed_collect() for _ in range(5))   # LIVE_REPEATS in bench/gc.c
             print(f"{shape} {n} live {live / n:.2f}", flush=True)
             del roots
             dead = timed_collect()
