@@ -351,7 +351,7 @@ RC_INLINE int visit_mark(void *child, void *arg)
     gc_run *r = arg;
     rc_head *c = rc__head(child);
     uint32_t g = c->gc;
-    if (is_cand(g) && !(g & RC_GC_REACHABLE)) {
+    if (is_fresh(g)) {
         c->gc = g | RC_GC_REACHABLE;
         push(r, c);
     }
@@ -379,7 +379,7 @@ static void mark_refs_unbranched(gc_run *r, rc_head *o)
             continue;
         rc_head *c = rc__head(p[i]);
         uint32_t g = c->gc;
-        bool fresh = (g & (RC_GC_CAND | RC_GC_REACHABLE)) == RC_GC_CAND;  /* sentinels have both */
+        bool fresh = is_fresh(g);
         *(fresh ? &c->gc : &dummy) = g | RC_GC_REACHABLE;
         *top = c;
         top += fresh;
@@ -522,7 +522,7 @@ RC_INLINE void dead_mark(dead_set *d, rc_head *o)
             continue;
         rc_head *c = rc__head(p[i]);
         uint32_t g = c->gc;
-        if (!is_cand(g) || (g & RC_GC_REACHABLE) || has_outside_refs(c, g)) {
+        if (!is_fresh(g) || has_outside_refs(c, g)) {
             d->refs_out = true;      /* outside the set, or a root: outside soon */
             return;
         }
@@ -578,10 +578,8 @@ static void sweep(gc_run *r)
 RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
 {
     uint32_t g = c->gc;
-    /* Fresh: a candidate not reached yet (sentinels have every flag set). */
-    uint32_t flags = g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF);
-    if (flags != RC_GC_CAND) {
-        if ((flags & (RC_GC_CAND | RC_GC_REACHABLE)) != RC_GC_CAND)
+    if (!is_fresh_unmarked(g)) {
+        if (!is_fresh(g))
             return;
         r->dead.late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
         r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
@@ -604,8 +602,7 @@ static int visit_mark_scan(void *child, void *arg)
     gc_run *r = arg;
     rc_head *c = rc__head(child);
     uint32_t g = c->gc;
-    if (RC_LIKELY((g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF)) == RC_GC_CAND &&
-                  (const char *)c >= r->cursor)) {
+    if (RC_LIKELY(is_fresh_unmarked(g) && (const char *)c >= r->cursor)) {
         c->gc = g | RC_GC_REACHABLE;
         return 0;
     }

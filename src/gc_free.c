@@ -16,11 +16,19 @@
 
 #include <stdlib.h>
 
-static bool frees_in_place(const gc_run *r)
+/* Nothing of CPython's order (gc_dead.c) has to happen before the set is
+ * cleared: no member has a finalizer or weakrefs, and no debug flag asks
+ * to list or keep the members. */
+static bool clears_first(const gc_run *r)
 {
     const dead_set *d = &r->dead;
-    return !d->not_refs && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
+    return !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
            !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
+}
+
+static bool frees_in_place(const gc_run *r)
+{
+    return !r->dead.not_refs && clears_first(r);
 }
 
 /* Objects marked dead that marking reached later survive: to gen 2. */
@@ -250,14 +258,11 @@ static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
     return collected;
 }
 
-/* Nothing of rc__gc_handle_dead's happens before the clears: every member
- * has clear, none has a finalizer or weakrefs, no debug flag lists or
- * keeps them; and the scan kept the list of spans. */
+/* Every member has clear, clearing comes first, and the scan kept the
+ * list of spans. */
 static bool clears_at_once(const gc_run *r)
 {
-    const dead_set *d = &r->dead;
-    return !d->clearless && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) && !d->spans_lost &&
-           !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
+    return !r->dead.clearless && !r->dead.spans_lost && clears_first(r);
 }
 
 /* Then the members are held where they lie as they are gathered, with no

@@ -36,6 +36,17 @@ RC_INLINE bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTIN
  * object as unreferenced.) */
 RC_INLINE bool has_outside_refs(const rc_head *o, uint32_t g) { return o->refcnt > (g & RC_GC_REFS); }
 
+/* Not reached by marking yet: a candidate without RC_GC_REACHABLE.  The
+ * sentinels have both bits, so one masked compare is the whole test. */
+RC_INLINE bool is_fresh(uint32_t g) { return (g & (RC_GC_CAND | RC_GC_REACHABLE)) == RC_GC_CAND; }
+
+/* Fresh, and no dead object has marked it (RC_GC_DEAD, RC_GC_DEADREF):
+ * the full collection's scan meets mostly these. */
+RC_INLINE bool is_fresh_unmarked(uint32_t g)
+{
+    return (g & (RC_GC_CAND | RC_GC_REACHABLE | RC_GC_DEAD | RC_GC_DEADREF)) == RC_GC_CAND;
+}
+
 /* Marked dead by a full collection's scan (reached afterwards or not). */
 RC_INLINE bool is_dead_mark(uint32_t g) { return (g & (RC_GC_CAND | RC_GC_DEAD)) == (RC_GC_CAND | RC_GC_DEAD) && g < RC_GC_SENTINEL_MIN; }
 
