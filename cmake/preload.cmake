@@ -1,12 +1,12 @@
-# librecycle-trace.so: the LD_PRELOAD library of `recycle trace` (src/preload/).
+# librecycle-trace.so: the LD_PRELOAD library of `recycle trace` (src/trace/preload/).
 # It shares the tracer's table, traceback, maps and file-format code with
 # librecycle (one implementation), but not the rest of the library.  It is
 # never built with the sanitizers: an ASan runtime cannot be preloaded into
 # an uninstrumented program.
 pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
-file(GLOB RC_PRELOAD_SOURCES CONFIGURE_DEPENDS src/preload/*.c)
+file(GLOB RC_PRELOAD_SOURCES CONFIGURE_DEPENDS src/trace/preload/*.c)
 add_library(recycle-trace SHARED ${RC_PRELOAD_SOURCES}
-            src/trace_table.c src/trace_tb.c src/trace_maps.c src/trace_file.c src/hash.c)
+            src/trace/trace_table.c src/trace/trace_tb.c src/trace/trace_maps.c src/trace/trace_file.c src/core/hash.c)
 target_include_directories(recycle-trace PRIVATE include src)
 target_compile_definitions(recycle-trace PRIVATE _GNU_SOURCE)
 target_compile_options(recycle-trace PRIVATE -fvisibility=hidden -ftls-model=initial-exec)

@@ -1,4 +1,4 @@
-/* The heap-dump loader (src/heapdump.c): any bytes load or are refused
+/* The heap-dump loader (src/graph/heapdump.c): any bytes load or are refused
  * with RC_EFORMAT and a message naming the offset, never a crash; a dump
  * that loads answers every query and saves to a file that loads back the
  * same graph. */

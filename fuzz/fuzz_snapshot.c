@@ -1,4 +1,4 @@
-/* The tracer's snapshot loader (src/trace_file.c, src/trace_snapshot.c):
+/* The tracer's snapshot loader (src/trace/trace_file.c, src/trace/trace_snapshot.c):
  * any bytes load or are refused with RC_EFORMAT and a message, never a
  * crash; a snapshot that loads answers statistics by every key and
  * compare_to, filters, and dumps to a file that loads back the same. */

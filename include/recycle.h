@@ -244,7 +244,7 @@ void   *rc_weakref_get(const void *weakref);   /* borrowed; NULL once the target
 size_t  rc_weakref_count(const void *target);
 
 /* ------------------------------------------------------------------------
- * Memory: raw buffers and accounting (src/alloc.c)
+ * Memory: raw buffers and accounting (src/alloc/alloc.c)
  * ---------------------------------------------------------------------- */
 
 void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site);
@@ -689,7 +689,7 @@ int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 /* The memory profiler: memory_profiler's `mprof` for any program.
  * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
  *
- * Function brackets (src/profile.c).  Under `recycle run` (which sets
+ * Function brackets (src/profile/profile.c).  Under `recycle run` (which sets
  * RECYCLE_PROFILE_FILE) each finished bracket appends one FUNC record to the
  * .dat file with a single write(2), so records survive a crash of the
  * program; a bracket still open when the program dies is dropped.  Outside
@@ -713,7 +713,7 @@ void rc_profile_scope_end_(int *unused);
  * table, so no -rdynamic is needed. */
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
-/* A .dat file in memory (src/mprof.c).  Times are epoch seconds, memory MiB.
+/* A .dat file in memory (src/tools/mprof.c).  Times are epoch seconds, memory MiB.
  * PEAK, CHLDPEAK and EXIT records are recycle's; mprof skips them. */
 typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
@@ -774,7 +774,7 @@ double rc_mprof_func_peak(const rc_mprof *p, const char *name);
  * exit, maximum inside, increment.  per_call: one row per call instead. */
 int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
 
-/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/mprof_files.c). */
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/tools/mprof_files.c). */
 #define RC_MPROF_NAME_LEN 32
 void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
 /* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
@@ -784,7 +784,7 @@ void rc_mprof_names_free(char **names, size_t n);
  * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
 char *rc_mprof_resolve(const char *dir, const char *arg);
 
-/* The sampler (src/sampler.c): runs or attaches to a process and writes a
+/* The sampler (src/tools/sampler.c): runs or attaches to a process and writes a
  * .dat file while it lives.  When the samples missed a peak between two
  * ticks it records its true height as a PEAK line (from VmHWM, reset
  * through /proc/PID/clear_refs after each such peak; docs/profiler.md). */
@@ -822,7 +822,7 @@ long rc_sampler_find_pid(const char *name_or_pid);
 /* The shell-like command line mprof writes after CMDLINE; malloc'd. */
 char *rc_sampler_cmdline(char *const argv[]);
 
-/* Charts (src/plot.c) through PLplot's cairo driver. */
+/* Charts (src/tools/plot.c) through PLplot's cairo driver. */
 typedef struct rc_plot_opts {
     const char *output;        /* .png, .svg or .pdf */
     const char *title;         /* NULL: the command line of a single file */
@@ -851,7 +851,7 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
 
 /* ==== section: object graph (issue 6) ==== */
 
-/* objgraph for recycle heaps (src/graph.c, src/graph_dot.c, src/heapdump.c;
+/* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
  * heap's objects and references, taken from a live heap or loaded from a
  * heap dump, so the same code answers both.  The rc_graph_* functions take

@@ -1,6 +1,6 @@
-/* Tests of the small-object allocator (src/alloc.c, src/alloc_stats.c). */
+/* Tests of the small-object allocator (src/alloc/alloc.c, src/alloc/alloc_stats.c). */
 #define RC_BUILDING_CORE 1
-#include "../src/internal.h"
+#include "../src/core/internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

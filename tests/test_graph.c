@@ -1,4 +1,4 @@
-/* Object-graph queries (src/graph.c) on graphs whose answers are known:
+/* Object-graph queries (src/graph/graph.c) on graphs whose answers are known:
  * chains, cycles, diamonds, objects held only from outside. */
 #include <setjmp.h>
 #include <stdarg.h>

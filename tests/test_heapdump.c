@@ -1,4 +1,4 @@
-/* Heap dumps (src/heapdump.c): a dump loads back into the same graph, every
+/* Heap dumps (src/graph/heapdump.c): a dump loads back into the same graph, every
  * query gives the live answer, and damaged files are refused with
  * RC_EFORMAT and the byte offset. */
 #include <setjmp.h>

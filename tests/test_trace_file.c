@@ -1,9 +1,9 @@
-/* The snapshot file format (src/trace_file.c): a hand-made snapshot written
+/* The snapshot file format (src/trace/trace_file.c): a hand-made snapshot written
  * and parsed back field by field; every validation rule refused with its
  * byte offset, including references that are wrong in a file whose checksum
  * was made to match. */
-#include "../src/hash.h"
-#include "../src/trace_int.h"
+#include "../src/core/hash.h"
+#include "../src/trace/trace_int.h"
 #include <recycle.h>
 
 #include <setjmp.h>

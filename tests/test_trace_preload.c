@@ -1,4 +1,4 @@
-/* Whole-process tracing (src/preload/, `recycle trace`) of an unmodified C
+/* Whole-process tracing (src/trace/preload/, `recycle trace`) of an unmodified C
  * program with threads (tests/progs/trace_prog.c): its allocation sites by
  * file:line with the right sizes and counts, freed blocks absent, a fork's
  * own snapshot, snapshots on SIGUSR2 and after SIGTERM. */

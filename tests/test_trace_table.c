@@ -1,7 +1,7 @@
-/* The tracer's building blocks (src/trace_table.c, trace_tb.c, trace_maps.c):
+/* The tracer's building blocks (src/trace/trace_table.c, trace_tb.c, trace_maps.c):
  * the live-block table against a reference model under random adds and
  * removes, big sizes, alignment refusal; traceback interning; maps lookup. */
-#include "../src/trace_int.h"
+#include "../src/trace/trace_int.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -8,7 +8,7 @@
 #ifndef RC_TYPES_H
 #define RC_TYPES_H
 
-#include "../internal.h"
+#include "../core/internal.h"
 
 #define RC__TYPE_VALUE 0x10000u
 #define RC__MAX_DEPTH  1000      /* Python's default recursion limit */

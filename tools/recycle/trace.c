@@ -1,5 +1,5 @@
 /* recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...
- * Runs prog with librecycle-trace.so preloaded (src/preload/): every
+ * Runs prog with librecycle-trace.so preloaded (src/trace/preload/): every
  * malloc-family call and mmap is traced, and a snapshot of what is live is
  * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
  * signal.  Children write OUT.PID. */

@@ -3,7 +3,7 @@
  * the allocation path stores addresses only.  Modules are opened from the
  * paths the snapshot names, which lets `recycle trace-stats` symbolize a
  * snapshot written by another process. */
-#include "trace_snap.h"
+#include "../trace/trace_snap.h"
 
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>

@@ -16,7 +16,7 @@
 #ifndef RC_GRAPH_H
 #define RC_GRAPH_H
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define RC_GNONE UINT32_MAX
 

@@ -1,6 +1,6 @@
 /* Arenas and pools: the allocator's slow paths.  Everything here runs once
  * per pool (16 KiB of blocks) or per arena, never per block.  Invariants:
- * src/alloc_impl.h. */
+ * src/alloc/alloc_impl.h. */
 #include "alloc_impl.h"
 
 #include <stdlib.h>

@@ -15,10 +15,10 @@
  *
  * Each tick's lines leave in one write(2) to a file opened O_APPEND, so
  * they never interleave with the FUNC records the profiled program appends
- * to the same file (src/profile.c).  A file whose sampler is killed holds
+ * to the same file (src/profile/profile.c).  A file whose sampler is killed holds
  * every tick completed so far. */
 #include "recycle.h"
-#include "prim/proc_mem.h"
+#include "../prim/proc_mem.h"
 #include "sampler_launch.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * max_bytes cap), realloc, and the questions the rest of the library asks
  * about a block.  Arenas and pools: alloc_arena.c; large blocks and the span
  * walk: alloc_large.c; accounting: alloc_stats.c.
- * Invariants: src/alloc_impl.h.  Design and figures: docs/design-alloc.md. */
+ * Invariants: src/alloc/alloc_impl.h.  Design and figures: docs/design-alloc.md. */
 #include "alloc_impl.h"
 
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * TimeStamper counts it.  Memory is the process's RSS (statm), in MiB. */
 #include "recycle.h"
 #include "profile_internal.h"
-#include "prim/proc_mem.h"
+#include "../prim/proc_mem.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
+#include "../core/hash.h"
 
 /* Memory for the tracer's own tables: page-granular, zero-filled. */
 typedef struct rc__tmem {

@@ -2,7 +2,7 @@
 #ifndef RC_TRACE_STACK_H
 #define RC_TRACE_STACK_H
 
-#include "internal.h"
+#include "../core/internal.h"
 #include "trace_int.h"
 
 #define MAX_SKIP 12            /* frames searched for the allocator's entry point */

@@ -12,7 +12,7 @@
 #define RC_INTERNAL_H
 
 #ifndef RC_BUILDING_CORE
-#error "src/internal.h is private to librecycle; include <recycle.h> instead"
+#error "src/core/internal.h is private to librecycle; include <recycle.h> instead"
 #endif
 
 #include "recycle.h"

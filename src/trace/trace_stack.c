@@ -10,7 +10,7 @@
  * the entry point's frame.  A live walk skips to the first such address;
  * the frame after it is the caller's, whose line the rc_site already
  * names, so the native frames kept begin with the caller's caller. */
-#include "internal.h"
+#include "../core/internal.h"
 #include "trace_int.h"
 #include "trace_stack.h"
 

@@ -1,5 +1,5 @@
 /* rc__alloc_check: walks every arena, pool, free list, class list and
- * large block and checks the invariants of src/alloc_impl.h, so tests (and
+ * large block and checks the invariants of src/alloc/alloc_impl.h, so tests (and
  * rc_heap_check) can catch a corrupt heap at the step that corrupted it. */
 #include "alloc_impl.h"
 

@@ -52,7 +52,7 @@
 #ifndef RC_ALLOC_IMPL_H
 #define RC_ALLOC_IMPL_H
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define RC_ARENA_SHIFT     20
 #define RC_ARENA_SIZE      ((size_t)1 << RC_ARENA_SHIFT)

@@ -1,6 +1,6 @@
 /* Large blocks (bigger than RC_SMALL_MAX) from malloc, or mapped with huge
  * pages from RC_HUGE_BLOCK on, with an rc_large prefix, and the span walk
- * over object pools and large objects that the collector streams through.  Invariants: src/alloc_impl.h. */
+ * over object pools and large objects that the collector streams through.  Invariants: src/alloc/alloc_impl.h. */
 #include "alloc_impl.h"
 
 #include <stddef.h>

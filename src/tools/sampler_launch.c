@@ -4,7 +4,7 @@
  * process to attach to by name. */
 #include "recycle.h"
 #include "sampler_launch.h"
-#include "prim/proc_mem.h"
+#include "../prim/proc_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
  * Invariant: the table holds exactly the blocks allocated since tracing
  * started (or the last clear) and not freed since; current and peak count
  * their sizes. */
-#include "internal.h"
+#include "../core/internal.h"
 #include "trace_snap.h"
 #include "trace_stack.h"
 
