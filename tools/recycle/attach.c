@@ -10,17 +10,17 @@ int cmd_attach(int argc, char **argv)
     rc_sampler_opts o;
     bool exit_code;
     char name[RC_MPROF_NAME_LEN];
-    int first = rc_tool_sampling_options("attach", argc, argv, &o, &exit_code, name);
+    int first = cli_sampling_options("attach", argc, argv, &o, &exit_code, name);
     if (first < 0)
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     if (first != argc - 1) {
         fprintf(stderr, "recycle attach: give one PID or process name (recycle attach -h)\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     long pid = rc_sampler_find_pid(argv[first]);
     if (pid < 0) {
         fprintf(stderr, "recycle attach: no process '%s'\n", argv[first]);
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, o.interval, o.output);
     rc_sampler_result r;
@@ -28,7 +28,7 @@ int cmd_attach(int argc, char **argv)
     if (err) {
         fprintf(stderr, "recycle attach: pid %ld: %s\n", pid,
                 err == RC_ENOENT ? "gone or not readable" : "cannot write the profile");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    return rc_tool_run_outcome("attach", &o, &r, false, argv[first]);
+    return cli_run_outcome("attach", &o, &r, false, argv[first]);
 }

@@ -8,15 +8,15 @@ int cmd_clean(int argc, char **argv)
     bool dry_run = argc == 2 && !strcmp(argv[1], "--dry-run");
     if (argc > 2 || (argc == 2 && !dry_run)) {
         fprintf(stderr, "usage: recycle clean [--dry-run]\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     char **names;
     size_t n;
     if (rc_mprof_list(".", &names, &n)) {
         fprintf(stderr, "recycle clean: cannot read this directory\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    int status = rc_tool_remove(names, n, dry_run);
+    int status = cli_remove(names, n, dry_run);
     rc_mprof_names_free(names, n);
     return status;
 }

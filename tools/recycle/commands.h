@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 /* Exit statuses shared by the subcommands. */
-#define RC_EXIT_USAGE 2        /* bad arguments, missing or unreadable input */
-#define RC_EXIT_NOSTART 127    /* the program to run could not be started */
+#define CLI_EXIT_USAGE 2        /* bad arguments, missing or unreadable input */
+#define CLI_EXIT_NOSTART 127    /* the program to run could not be started */
 
 int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -28,31 +28,31 @@ int cmd_graph(int argc, char **argv);
 /* Helpers for the profile commands (profile_args.c). */
 /* mprof lets "-1" mean the newest profile: takes such arguments out of
  * argv (into taken, which has room for argc) before getopt sees them. */
-int  rc_tool_take_indices(int *argc, char **argv, char **taken);
+int  cli_take_indices(int *argc, char **argv, char **taken);
 /* argv[optind..] followed by the taken indices, in a malloc'd array. */
-char **rc_tool_positionals(int argc, char **argv, int optind_, char **taken, int ntaken, int *n);
+char **cli_positionals(int argc, char **argv, int optind_, char **taken, int ntaken, int *n);
 /* Parses seconds > 0; prints an error naming opt and returns -1 if bad. */
-double rc_tool_seconds(const char *cmd, const char *opt, const char *value);
+double cli_seconds(const char *cmd, const char *opt, const char *value);
 /* Resolves profile arguments (paths or indices; none: the newest) to
  * paths; prints what is wrong and returns NULL on failure. */
-char **rc_tool_profiles(const char *cmd, int n, char **args, int *count);
-void rc_tool_profiles_free(char **paths, int count);
+char **cli_profiles(const char *cmd, int n, char **args, int *count);
+void cli_profiles_free(char **paths, int count);
 /* The profiles the positional arguments left after getopt name (the newest
- * when none): rc_tool_positionals then rc_tool_profiles.  NULL on error. */
-char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
+ * when none): cli_positionals then cli_profiles.  NULL on error. */
+char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
 /* Loads each of the paths and hands the profile to fn, then frees the
- * paths; returns RC_EXIT_USAGE when any failed to load (said on stderr). */
-int  rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
+ * paths; returns CLI_EXIT_USAGE when any failed to load (said on stderr). */
+int  cli_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
 
 /* Options shared by run and attach (run.c): -T -C -M -o -E -t.  Fills o
  * (o->output points into name when -o is absent) and returns the index of
  * the first argument after them, or -1 after printing the problem. */
-int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
+int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
                              bool *exit_code, char name[RC_MPROF_NAME_LEN]);
 /* Removes (or with dry_run lists) paths, as mprof rm/clean (rm.c). */
-int rc_tool_remove(char **paths, size_t n, bool dry_run);
+int cli_remove(char **paths, size_t n, bool dry_run);
 /* Prints how the run went; returns the exit status for `recycle run`. */
-int rc_tool_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
+int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
                         bool exit_code, const char *prog);
 
 #endif

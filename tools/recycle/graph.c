@@ -48,7 +48,7 @@ static int fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    return RC_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 static bool parse_size(const char *s, size_t *out)
@@ -98,12 +98,12 @@ static int parse_args(int argc, char **argv, graph_args *a)
         else if (c > 0 && c < 128 && of[c] != Q_NONE)
             rc = set_query(a, of[c], optarg);
         else if (c == '?')
-            rc = usage(stderr, RC_EXIT_USAGE);
+            rc = usage(stderr, CLI_EXIT_USAGE);
         if (rc)
             return rc;
     }
     if (optind != argc - 1 || a->q == Q_NONE)
-        return usage(stderr, RC_EXIT_USAGE);
+        return usage(stderr, CLI_EXIT_USAGE);
     a->file = argv[optind];
     return 0;
 }
@@ -154,7 +154,7 @@ static int show_growth(const rc_objgraph *now, const char *oldpath, size_t limit
 {
     rc_objgraph *old = load(oldpath);
     if (!old)
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     size_t n = rc_objgraph_growth(old, now, NULL, 0);
     n = n < limit ? n : limit;
     rc_type_growth *t = malloc((n ? n : 1) * sizeof *t);
@@ -245,11 +245,11 @@ static int run_query(const rc_objgraph *g, const graph_args *a)
         return rc_objgraph_leaking(g, print_leak, NULL);
     case Q_REFS:
     case Q_BACKREFS:
-        return parse_addr(g, a->arg, a->file, &addr) ? draw(g, a, addr) : RC_EXIT_USAGE;
+        return parse_addr(g, a->arg, a->file, &addr) ? draw(g, a, addr) : CLI_EXIT_USAGE;
     case Q_WHY:
-        return parse_addr(g, a->arg, a->file, &addr) ? why_alive(g, a, addr) : RC_EXIT_USAGE;
+        return parse_addr(g, a->arg, a->file, &addr) ? why_alive(g, a, addr) : CLI_EXIT_USAGE;
     default:
-        return usage(stderr, RC_EXIT_USAGE);
+        return usage(stderr, CLI_EXIT_USAGE);
     }
 }
 
@@ -261,7 +261,7 @@ int cmd_graph(int argc, char **argv)
         return rc;
     rc_objgraph *g = load(a.file);
     if (!g)
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     rc = run_query(g, &a);
     rc_objgraph_free(g);
     return rc;

@@ -8,13 +8,13 @@ int cmd_list(int argc, char **argv)
     (void)argv;
     if (argc > 1) {
         fprintf(stderr, "usage: recycle list   (no arguments)\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     char **names;
     size_t n;
     if (rc_mprof_list(".", &names, &n)) {
         fprintf(stderr, "recycle list: cannot read this directory\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < n; i++) {
         const char *ts = names[i] + strlen("mprofile_");

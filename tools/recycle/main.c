@@ -39,7 +39,7 @@ static int usage(FILE *out, int status)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage(stderr, RC_EXIT_USAGE);
+        return usage(stderr, CLI_EXIT_USAGE);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
         return usage(stdout, 0);
     if (!strcmp(argv[1], "--version")) {
@@ -50,5 +50,5 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "recycle: unknown command '%s'\n", argv[1]);
-    return usage(stderr, RC_EXIT_USAGE);
+    return usage(stderr, CLI_EXIT_USAGE);
 }

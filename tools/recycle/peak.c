@@ -38,7 +38,7 @@ int cmd_peak(int argc, char **argv)
     static const struct option longopts[] = {
         {"func", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char *taken[argc + 1];
-    int ntaken = rc_tool_take_indices(&argc, argv, taken);
+    int ntaken = cli_take_indices(&argc, argv, taken);
     const char *func = NULL;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1;) {
@@ -48,11 +48,11 @@ int cmd_peak(int argc, char **argv)
         }
         fprintf(c == 'h' ? stdout : stderr,
                 "usage: recycle peak [--func NAME] [FILE.dat|INDEX ...]   (default: the newest)\n");
-        return c == 'h' ? 0 : RC_EXIT_USAGE;
+        return c == 'h' ? 0 : CLI_EXIT_USAGE;
     }
     int n;
-    char **paths = rc_tool_profile_args("peak", argc, argv, taken, ntaken, &n);
+    char **paths = cli_profile_args("peak", argc, argv, taken, ntaken, &n);
     if (!paths)
-        return RC_EXIT_USAGE;
-    return rc_tool_each_profile(paths, n, print_peak, (void *)(uintptr_t)func);
+        return CLI_EXIT_USAGE;
+    return cli_each_profile(paths, n, print_peak, (void *)(uintptr_t)func);
 }

@@ -54,12 +54,12 @@ static int draw(rc_plot_opts *o, char **paths, int n)
     int status = ps ? 0 : 1;
     for (int i = 0; i < n && !status; i++)
         if (rc_mprof_load(paths[i], stderr, &ps[i]))
-            status = RC_EXIT_USAGE;
+            status = CLI_EXIT_USAGE;
     char *out = NULL;
     if (!status && !o->output)
         o->output = out = default_output(paths[0]);
     if (!status && rc_plot((const rc_mprof *const *)ps, (size_t)n, o, NULL, stderr))
-        status = RC_EXIT_USAGE;
+        status = CLI_EXIT_USAGE;
     if (!status)
         printf("%s\n", o->output);
     for (int i = 0; ps && i < n; i++)
@@ -77,7 +77,7 @@ int cmd_plot(int argc, char **argv)
         {"slope", no_argument, 0, 's'},        {"no-function-ts", no_argument, 0, 'n'},
         {"backend", required_argument, 0, 'b'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char *taken[argc + 1];
-    int ntaken = rc_tool_take_indices(&argc, argv, taken);
+    int ntaken = cli_take_indices(&argc, argv, taken);
     rc_plot_opts o;
     rc_plot_opts_default(&o);
     optind = 1;
@@ -93,16 +93,16 @@ int cmd_plot(int argc, char **argv)
             if (parse_window(optarg, o.window) == 0)
                 break;
             fprintf(stderr, "recycle plot: -w %s: expected X0,X1 or X0,X1,Y0,Y1\n", optarg);
-            return RC_EXIT_USAGE;
+            return CLI_EXIT_USAGE;
         case 'h': fputs(plot_usage, stdout); return 0;
-        default: fputs(plot_usage, stderr); return RC_EXIT_USAGE;
+        default: fputs(plot_usage, stderr); return CLI_EXIT_USAGE;
         }
     }
     int n;
-    char **paths = rc_tool_profile_args("plot", argc, argv, taken, ntaken, &n);
+    char **paths = cli_profile_args("plot", argc, argv, taken, ntaken, &n);
     if (!paths)
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     int status = draw(&o, paths, n);
-    rc_tool_profiles_free(paths, n);
+    cli_profiles_free(paths, n);
     return status;
 }

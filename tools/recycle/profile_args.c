@@ -19,7 +19,7 @@ static int is_negative_index(const char *s)
     return 1;
 }
 
-int rc_tool_take_indices(int *argc, char **argv, char **taken)
+int cli_take_indices(int *argc, char **argv, char **taken)
 {
     int k = 1, n = 0;
     for (int i = 1; i < *argc; i++) {
@@ -33,7 +33,7 @@ int rc_tool_take_indices(int *argc, char **argv, char **taken)
     return n;
 }
 
-char **rc_tool_positionals(int argc, char **argv, int optind_, char **taken, int ntaken, int *n)
+char **cli_positionals(int argc, char **argv, int optind_, char **taken, int ntaken, int *n)
 {
     char **all = calloc((size_t)(argc - optind_ + ntaken + 1), sizeof *all);
     if (!all)
@@ -46,7 +46,7 @@ char **rc_tool_positionals(int argc, char **argv, int optind_, char **taken, int
     return all;
 }
 
-double rc_tool_seconds(const char *cmd, const char *opt, const char *value)
+double cli_seconds(const char *cmd, const char *opt, const char *value)
 {
     char *end;
     errno = 0;
@@ -58,14 +58,14 @@ double rc_tool_seconds(const char *cmd, const char *opt, const char *value)
     return v;
 }
 
-void rc_tool_profiles_free(char **paths, int count)
+void cli_profiles_free(char **paths, int count)
 {
     for (int i = 0; i < count; i++)
         free(paths[i]);
     free(paths);
 }
 
-char **rc_tool_profiles(const char *cmd, int n, char **args, int *count)
+char **cli_profiles(const char *cmd, int n, char **args, int *count)
 {
     char *newest[1] = {"-1"};
     if (n == 0) {
@@ -84,33 +84,33 @@ char **rc_tool_profiles(const char *cmd, int n, char **args, int *count)
                             "'recycle run PROGRAM' or name a file\n", cmd);
         else
             fprintf(stderr, "recycle %s: %s: no such file or profile index\n", cmd, args[*count]);
-        rc_tool_profiles_free(paths, *count);
+        cli_profiles_free(paths, *count);
         return NULL;
     }
     return paths;
 }
 
-char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count)
+char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count)
 {
     int nargs;
-    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
-    char **paths = args ? rc_tool_profiles(cmd, nargs, args, count) : NULL;
+    char **args = cli_positionals(argc, argv, optind, taken, ntaken, &nargs);
+    char **paths = args ? cli_profiles(cmd, nargs, args, count) : NULL;
     free(args);
     return paths;
 }
 
-int rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
+int cli_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
 {
     int status = 0;
     for (int i = 0; i < n; i++) {
         rc_mprof *p;
         if (rc_mprof_load(paths[i], stderr, &p)) {
-            status = RC_EXIT_USAGE;
+            status = CLI_EXIT_USAGE;
             continue;
         }
         fn(p, i, ctx);
         rc_mprof_free(p);
     }
-    rc_tool_profiles_free(paths, n);
+    cli_profiles_free(paths, n);
     return status;
 }

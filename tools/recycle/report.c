@@ -16,7 +16,7 @@ int cmd_report(int argc, char **argv)
     static const struct option longopts[] = {
         {"calls", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char *taken[argc + 1];
-    int ntaken = rc_tool_take_indices(&argc, argv, taken);
+    int ntaken = cli_take_indices(&argc, argv, taken);
     bool per_call = false;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "ch", longopts, NULL)) != -1;) {
@@ -27,11 +27,11 @@ int cmd_report(int argc, char **argv)
         fprintf(c == 'h' ? stdout : stderr,
                 "usage: recycle report [--calls] [FILE.dat|INDEX]   (default: the newest)\n"
                 "  --calls  one row per call (indented by nesting level)\n");
-        return c == 'h' ? 0 : RC_EXIT_USAGE;
+        return c == 'h' ? 0 : CLI_EXIT_USAGE;
     }
     int n;
-    char **paths = rc_tool_profile_args("report", argc, argv, taken, ntaken, &n);
+    char **paths = cli_profile_args("report", argc, argv, taken, ntaken, &n);
     if (!paths)
-        return RC_EXIT_USAGE;
-    return rc_tool_each_profile(paths, n, print_report, &per_call);
+        return CLI_EXIT_USAGE;
+    return cli_each_profile(paths, n, print_report, &per_call);
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 /* Removes (or with dry_run lists) paths; shared with clean.c. */
-int rc_tool_remove(char **paths, size_t n, bool dry_run)
+int cli_remove(char **paths, size_t n, bool dry_run)
 {
     int status = 0;
     if (dry_run)
@@ -18,7 +18,7 @@ int rc_tool_remove(char **paths, size_t n, bool dry_run)
             printf("%s\n", paths[i]);
         else if (unlink(paths[i])) {
             fprintf(stderr, "recycle: cannot remove %s: %s\n", paths[i], strerror(errno));
-            status = RC_EXIT_USAGE;
+            status = CLI_EXIT_USAGE;
         }
     }
     return status;
@@ -29,7 +29,7 @@ int cmd_rm(int argc, char **argv)
     static const struct option longopts[] = {
         {"dry-run", no_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char *taken[argc + 1];
-    int ntaken = rc_tool_take_indices(&argc, argv, taken);
+    int ntaken = cli_take_indices(&argc, argv, taken);
     bool dry_run = false;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1;) {
@@ -38,20 +38,20 @@ int cmd_rm(int argc, char **argv)
             continue;
         }
         fprintf(c == 'h' ? stdout : stderr, "usage: recycle rm [--dry-run] INDEX|FILE ...\n");
-        return c == 'h' ? 0 : RC_EXIT_USAGE;
+        return c == 'h' ? 0 : CLI_EXIT_USAGE;
     }
     int nargs, n;
-    char **args = rc_tool_positionals(argc, argv, optind, taken, ntaken, &nargs);
+    char **args = cli_positionals(argc, argv, optind, taken, ntaken, &nargs);
     if (args && nargs == 0) {
         fprintf(stderr, "recycle rm: a profile to remove must be given (number or file name)\n");
         free(args);
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    char **paths = args ? rc_tool_profiles("rm", nargs, args, &n) : NULL;
+    char **paths = args ? cli_profiles("rm", nargs, args, &n) : NULL;
     free(args);
     if (!paths)
-        return RC_EXIT_USAGE;
-    int status = rc_tool_remove(paths, (size_t)n, dry_run);
-    rc_tool_profiles_free(paths, n);
+        return CLI_EXIT_USAGE;
+    int status = cli_remove(paths, (size_t)n, dry_run);
+    cli_profiles_free(paths, n);
     return status;
 }

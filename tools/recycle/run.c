@@ -19,7 +19,7 @@ static const char run_usage[] =
     "  --python, --nopython    a .py program runs under memory_profiler for its\n"
     "                          @profile brackets (default for *.py; $RECYCLE_PYTHON)\n";
 
-int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
+int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
                              bool *exit_code, char name[RC_MPROF_NAME_LEN])
 {
     static const struct option longopts[] = {
@@ -36,8 +36,8 @@ int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "+T:CMo:Et:h", longopts, NULL)) != -1;) {
         switch (c) {
-        case 'T': if ((o->interval = rc_tool_seconds(cmd, "-T", optarg)) < 0) return -1; break;
-        case 't': if ((o->timeout = rc_tool_seconds(cmd, "-t", optarg)) < 0) return -1; break;
+        case 'T': if ((o->interval = cli_seconds(cmd, "-T", optarg)) < 0) return -1; break;
+        case 't': if ((o->timeout = cli_seconds(cmd, "-t", optarg)) < 0) return -1; break;
         case 'C': o->include_children = true; break;
         case 'M': o->multiprocess = true; break;
         case 'o': o->output = optarg; break;
@@ -66,7 +66,7 @@ static void describe_status(const char *prog, int status)
         fprintf(stderr, "recycle run: %s exited with status %d\n", prog, WEXITSTATUS(status));
 }
 
-int rc_tool_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
+int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
                         bool exit_code, const char *prog)
 {
     if (r->exited && strcmp(cmd, "attach"))
@@ -93,12 +93,12 @@ int cmd_run(int argc, char **argv)
     rc_sampler_opts o;
     bool exit_code;
     char name[RC_MPROF_NAME_LEN];
-    int first = rc_tool_sampling_options("run", argc, argv, &o, &exit_code, name);
+    int first = cli_sampling_options("run", argc, argv, &o, &exit_code, name);
     if (first < 0)
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     if (first >= argc) {
         fprintf(stderr, "recycle run: a program to run must be given (recycle run -h)\n");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     fprintf(stderr, "recycle run: sampling memory every %gs into %s\n", o.interval, o.output);
     struct sigaction sa = {.sa_handler = keep_sampling};
@@ -107,12 +107,12 @@ int cmd_run(int argc, char **argv)
     int err = rc_sampler_run(&o, argv + first, &r);
     if (err == RC_ENOENT && !r.started) {
         fprintf(stderr, "recycle run: cannot start '%s': %s\n", argv[first], strerror(r.exec_errno));
-        return RC_EXIT_NOSTART;
+        return CLI_EXIT_NOSTART;
     }
     if (err) {
         fprintf(stderr, "recycle run: %s: %s\n", o.output,
                 err == RC_EIO ? "cannot write the profile" : "out of memory");
-        return RC_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    return rc_tool_run_outcome("run", &o, &r, exit_code, argv[first]);
+    return cli_run_outcome("run", &o, &r, exit_code, argv[first]);
 }

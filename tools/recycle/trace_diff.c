@@ -7,8 +7,8 @@
 
 int cmd_trace_diff(int argc, char **argv)
 {
-    rc_tool_report_opts o;
-    int i = rc_tool_report_options("trace-diff", argc, argv, &o);
+    cli_report_opts o;
+    int i = cli_report_options("trace-diff", argc, argv, &o);
     if (i < 0)
         return 2;
     if (argc - i != 2) {
@@ -16,8 +16,8 @@ int cmd_trace_diff(int argc, char **argv)
                         " [--cumulative]\n");
         return 2;
     }
-    rc_snapshot *old = rc_tool_load_snapshot("trace-diff", argv[i], &o);
-    rc_snapshot *nw = old ? rc_tool_load_snapshot("trace-diff", argv[i + 1], &o) : NULL;
+    rc_snapshot *old = cli_load_snapshot("trace-diff", argv[i], &o);
+    rc_snapshot *nw = old ? cli_load_snapshot("trace-diff", argv[i + 1], &o) : NULL;
     int err = 0, status = 2;
     rc_trace_stats *st = nw ? rc_snapshot_compare_to(nw, old, o.key, o.cumulative, &err) : NULL;
     if (st) {

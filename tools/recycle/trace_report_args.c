@@ -16,7 +16,7 @@ static int bad(const char *cmd, const char *what, const char *value)
 }
 
 /* PATTERN or PATTERN:LINE, as a tracemalloc.Filter. */
-static int add_filter(const char *cmd, rc_tool_report_opts *o, bool inclusive, char *arg)
+static int add_filter(const char *cmd, cli_report_opts *o, bool inclusive, char *arg)
 {
     if (o->nfilters == sizeof o->filters / sizeof o->filters[0])
         return bad(cmd, "too many filters at", arg);
@@ -32,7 +32,7 @@ static int add_filter(const char *cmd, rc_tool_report_opts *o, bool inclusive, c
     return 0;
 }
 
-int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o)
+int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *o)
 {
     static const struct option longs[] = {
         {"by", required_argument, NULL, 'b'},      {"limit", required_argument, NULL, 'l'},
@@ -86,7 +86,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
     return optind;
 }
 
-rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o)
+rc_snapshot *cli_load_snapshot(const char *cmd, const char *path, const cli_report_opts *o)
 {
     char msg[512];
     rc_snapshot *s;

@@ -8,8 +8,8 @@
 
 int cmd_trace_stats(int argc, char **argv)
 {
-    rc_tool_report_opts o;
-    int i = rc_tool_report_options("trace-stats", argc, argv, &o);
+    cli_report_opts o;
+    int i = cli_report_options("trace-stats", argc, argv, &o);
     if (i < 0)
         return 2;
     if (argc - i != 1) {
@@ -17,7 +17,7 @@ int cmd_trace_stats(int argc, char **argv)
                         " [--cumulative]\n");
         return 2;
     }
-    rc_snapshot *s = rc_tool_load_snapshot("trace-stats", argv[i], &o);
+    rc_snapshot *s = cli_load_snapshot("trace-stats", argv[i], &o);
     if (!s)
         return 2;
     int err;

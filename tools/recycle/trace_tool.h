@@ -5,19 +5,19 @@
 #include <recycle.h>
 
 /* Options of trace-stats and trace-diff. */
-typedef struct rc_tool_report_opts {
+typedef struct cli_report_opts {
     rc_trace_key key;
     size_t limit;
     bool cumulative;
     rc_trace_filter filters[16];
     size_t nfilters;
-} rc_tool_report_opts;
+} cli_report_opts;
 
 /* Parses --by, --limit, --cumulative, --include, --exclude, --domain;
  * returns the index of the first positional argument, or -1 after printing
  * the problem. */
-int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o);
+int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *o);
 /* Loads path and applies the filters; prints why not and returns NULL. */
-rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o);
+rc_snapshot *cli_load_snapshot(const char *cmd, const char *path, const cli_report_opts *o);
 
 #endif
