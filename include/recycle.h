@@ -714,7 +714,7 @@ void rc_profile_scope_end_(int *unused);
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
 /* A .dat file in memory (src/tools/mprof.c).  Times are epoch seconds, memory MiB.
- * PEAK, CHLDPEAK and EXIT records are recycle's; mprof skips them. */
+ * PEAK, CHLDPEAK, BEFORE and EXIT records are recycle's; mprof skips them. */
 typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
     char  *name;
@@ -738,6 +738,8 @@ typedef struct rc_mprof {
     rc_mprof_func   *funcs;  size_t nfuncs;
     rc_mprof_interval *peaks;  size_t npeaks;
     rc_mprof_child  *children; size_t nchildren;
+    double           before_mib; /* BEFORE record (attach): the peak before sampling began; 0: none */
+    double           before_t;  /* when sampling began */
     bool             has_exit;  /* an EXIT record: how the program ended */
     bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
     int              exit_code;
@@ -745,9 +747,11 @@ typedef struct rc_mprof {
     size_t           bad_lines; /* malformed lines skipped while loading */
 } rc_mprof;
 
-/* Loads a .dat file written by mprof or recycle.  Malformed lines are
- * reported on diag as "file:line: reason" (when diag is not NULL) and
- * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
+/* Loads a .dat file written by mprof or recycle (a pipe will do).
+ * Malformed lines are skipped and the first five reported on diag (when
+ * not NULL) as "file:line: reason"; a file with no MEM sample gets one
+ * line saying it is not a .dat file.  RC_ENOENT: missing or unreadable;
+ * RC_EFORMAT: no MEM sample. */
 int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
 /* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
 int  rc_mprof_save(const rc_mprof *p, const char *path);
@@ -785,9 +789,9 @@ void rc_mprof_names_free(char **names, size_t n);
 char *rc_mprof_resolve(const char *dir, const char *arg);
 
 /* The sampler (src/tools/sampler.c): runs or attaches to a process and writes a
- * .dat file while it lives.  When the samples missed a peak between two
- * ticks it records its true height as a PEAK line (from VmHWM, reset
- * through /proc/PID/clear_refs after each such peak; docs/profiler.md). */
+ * .dat file while it lives.  When the samples missed a new maximum between
+ * two ticks it records its true height as a PEAK line (from VmHWM, which
+ * it leaves as the program sees it unless reset_peaks; docs/profiler.md). */
 typedef struct rc_sampler_opts {
     double      interval;          /* seconds between samples; 0: 0.1 */
     bool        include_children;  /* -C: MEM is the sum over the process tree */
@@ -797,9 +801,17 @@ typedef struct rc_sampler_opts {
     FILE       *diag;              /* messages; NULL: silent */
     /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
      * (--python), -1 never (--nopython).  The script runs under
-     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
-     * so its @profile functions give FUNC records, as with mprof. */
+     * `PYTHON -m memory_profiler --timestamp`, so its @profile functions
+     * give FUNC records, as with mprof.  PYTHON: the interpreter named on
+     * the command line or in $RECYCLE_PYTHON, else python3-mprof's own,
+     * else python3 — the first that can import memory_profiler;
+     * rc_sampler_run returns RC_ENOTSUP (said on diag) when none can. */
     int         python;
+    /* --reset-peaks: reset the process's VmHWM through clear_refs after
+     * each peak, so lower peaks between samples after the highest are
+     * recorded too — at the price of changing the peak the program reads
+     * of itself (ru_maxrss).  Off: the program is observed unchanged. */
+    bool        reset_peaks;
 } rc_sampler_opts;
 typedef struct rc_sampler_result {
     long   pid;            /* the profiled process */
@@ -808,7 +820,8 @@ typedef struct rc_sampler_result {
     bool   exited;         /* false: still running at the timeout */
     int    status;         /* wait status when exited (run only) */
     size_t samples;
-    double peak_mib;       /* exact peak of the main series */
+    double peak_mib;       /* exact peak of the main series while sampled */
+    double peak_before_mib; /* attach: the process's peak before sampling began; 0: none */
 } rc_sampler_result;
 /* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
  * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
@@ -841,7 +854,8 @@ typedef struct rc_plot_frame {
 void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
  * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
- * window; the reason goes to diag when not NULL.  PLplot keeps global
+ * window; RC_EIO: the output cannot be written; the reason goes to diag
+ * when not NULL.  PLplot keeps global
  * state: one rc_plot at a time per process. */
 int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
             rc_plot_frame *frame, FILE *diag);

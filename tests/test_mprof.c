@@ -31,6 +31,7 @@ static const char *write_file(const char *name, const char *text)
 
 static const char sample_dat[] =
     "CMDLINE python3 work.py --size 'a b'\n"
+    "BEFORE 150.000000 1700000000.0000\n"
     "MEM 10.500000 1700000000.0000\n"
     "MEM 20.250000 1700000000.1000\n"
     "CHLD 4242 5.000000 1700000000.1000\n"
@@ -60,8 +61,9 @@ static void test_load_all_records(void **state)
     assert_true(rc_mprof_child_peak(&p->children[0]) == 7.5);
     assert_true(p->has_exit && p->exit_signaled && p->exit_code == 9);
     assert_int_equal(p->bad_lines, 0);
+    assert_true(p->before_mib == 150.0 && p->before_t == 1700000000.0);
     double t;
-    assert_true(rc_mprof_peak(p, &t) == 99.0);
+    assert_true(rc_mprof_peak(p, &t) == 99.0);   /* the peak before attaching is not the peak seen */
     assert_true(fabs(t - 1700000000.05) < 1e-6);
     /* "max inside" of load uses the overlapping PEAK interval */
     assert_true(rc_mprof_func_peak(p, "__main__.load") == 99.0);
@@ -112,18 +114,82 @@ static void test_empty_and_missing_files(void **state)
     assert_int_equal(rc_mprof_load(write_file("cmd.dat", "CMDLINE only\n"), diag, &p), RC_EFORMAT);
     assert_int_equal(rc_mprof_load(prof_path(dir, "missing.dat"), diag, &p), RC_ENOENT);
     fclose(diag);
-    assert_non_null(strstr(msgs, "empty.dat: no MEM samples"));
+    assert_non_null(strstr(msgs, "empty.dat: not an mprof .dat file: it is empty"));
+    assert_non_null(strstr(msgs, "cmd.dat: not an mprof .dat file: no MEM sample in 1 line"));
     assert_non_null(strstr(msgs, "missing.dat: cannot open"));
     free(msgs);
 
-    /* and the tool says so with exit status 2 */
+    /* and the tool says so with exit status 1: the input, not the command
+     * line, is wrong (2 is for that) */
     char *out;
-    assert_int_equal(prof_sh(&out, "cd %s && %s peak empty.dat", dir, prof_recycle()), 2);
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak empty.dat", dir, prof_recycle()), 1);
     assert_non_null(strstr(out, "empty.dat"));
     free(out);
-    assert_int_equal(prof_sh(&out, "cd %s && %s plot missing.dat", dir, prof_recycle()), 2);
+    assert_int_equal(prof_sh(&out, "cd %s && %s plot missing.dat", dir, prof_recycle()), 1);
     assert_non_null(strstr(out, "missing.dat"));
     free(out);
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak --no-such-option empty.dat", dir, prof_recycle()), 2);
+    free(out);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* A file of another kind (here, 3000 lines of C-like text) is refused in
+ * one line that says so, not one line per line of it. */
+static void test_wrong_kind_of_file_one_line(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(prof_sh(NULL, "cd %s && seq 3000 | sed 's/^/int x/' > notdat.txt", dir), 0);
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak notdat.txt", dir, prof_recycle()), 1);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "notdat.txt: not an mprof .dat file"));
+    free(out);
+    /* a .dat file with a few bad lines still loads, and names at most five */
+    assert_int_equal(prof_sh(NULL, "cd %s && { echo 'MEM 1.0 100'; seq 20; echo 'MEM 2.0 101'; } > some.dat", dir), 0);
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak some.dat", dir, prof_recycle()), 0);
+    assert_non_null(strstr(out, "some.dat:2: malformed line skipped"));
+    assert_non_null(strstr(out, "15 more malformed lines skipped"));
+    assert_null(strstr(out, "some.dat:7:"));
+    free(out);
+}
+
+/* peak --func of a function the profile does not have: one line, exit 1,
+ * no NaN; of one it has: its peak. */
+static void test_peak_func_unknown(void **state)
+{
+    (void)state;
+    char *out;
+    write_file("funcs.dat", "MEM 10 100\nMEM 20 101\nFUNC load 10 100.1 20 100.9\nMEM 12 102\n");
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak --func nosuch funcs.dat", dir, prof_recycle()), 1);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "no function 'nosuch'"));
+    assert_null(strstr(out, "NaN"));
+    free(out);
+    assert_int_equal(prof_sh(&out, "cd %s && %s peak --func load funcs.dat", dir, prof_recycle()), 0);
+    assert_non_null(strstr(out, "funcs.dat\t20.000 MiB"));
+    free(out);
+}
+
+/* peak <(...) and plot <(...): a pipe is a file to read like any other. */
+static void test_profiles_from_pipes(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(prof_sh(&out, "cd %s && bash -c '%s peak <(printf \"MEM 1 100\\nMEM 7.5 101\\n\")'", dir,
+                             prof_recycle()), 0);
+    assert_non_null(strstr(out, "7.500 MiB"));
+    free(out);
+    assert_int_equal(prof_sh(&out, "cd %s && bash -c '%s plot -o pipe.png <(printf \"MEM 1 100\\nMEM 7.5 101\\n\")'",
+                             dir, prof_recycle()), 0);
+    free(out);
+    assert_int_equal(prof_sh(NULL, "test -s %s", prof_path(dir, "pipe.png")), 0);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -137,6 +203,8 @@ static void test_write_load_round_trip(void **state)
         assert_int_equal(rc_mprof_add_mem(a, 1700000000.0 + i * 0.1, 10 + i * 0.5), 0);
     assert_int_equal(rc_mprof_add_func(a, "with space", 11, 1700000000.2, 12, 1700000000.4, 2), 0);
     assert_int_equal(rc_mprof_add_peak(a, 250.125, 1700000000.1, 1700000000.2), 0);
+    a->before_mib = 300.5;
+    a->before_t = 1699999999.5;
     assert_int_equal(rc_mprof_add_child(a, 77, 1700000000.3, 3.25), 0);
     const char *path = prof_path(dir, "rt.dat");
     assert_int_equal(rc_mprof_save(a, path), 0);
@@ -148,6 +216,7 @@ static void test_write_load_round_trip(void **state)
         assert_true(fabs(b->mem[i].t - a->mem[i].t) < 1e-4);
     }
     assert_string_equal(b->cmdline, "./prog --flag");
+    assert_true(fabs(b->before_mib - 300.5) < 1e-6 && fabs(b->before_t - 1699999999.5) < 1e-4);
     assert_string_equal(b->funcs[0].name, "with_space");   /* a FUNC name is one field */
     assert_int_equal(b->funcs[0].level, 2);
     assert_true(rc_mprof_peak(b, NULL) == 250.125);
@@ -307,9 +376,13 @@ static void test_recycle_runs_python_scripts_like_mprof(void **state)
     (void)state;
     NEED_MPROF();
     write_file("work2.py", py_script);
+    /* first on PATH, a python3 without memory_profiler: recycle takes
+     * python3-mprof's own interpreter instead, as mprof would */
+    assert_int_equal(prof_sh(NULL, "cd %s && mkdir -p nomp && printf '#!/bin/sh\\nexit 1\\n' > nomp/python3 && "
+                                   "chmod +x nomp/python3", dir), 0);
     char *out;
-    assert_int_equal(prof_sh(&out, "cd %s && RECYCLE_PYTHON=/usr/bin/python3 %s run -T 0.05 -o rpy.dat work2.py",
-                             dir, prof_recycle()), 0);
+    assert_int_equal(prof_sh(&out, "cd %s && env -u RECYCLE_PYTHON PATH=%s/nomp:$PATH %s run -T 0.05 -o rpy.dat work2.py",
+                             dir, dir, prof_recycle()), 0);
     free(out);
     rc_mprof *p;
     assert_int_equal(rc_mprof_load(prof_path(dir, "rpy.dat"), stderr, &p), 0);
@@ -317,6 +390,15 @@ static void test_recycle_runs_python_scripts_like_mprof(void **state)
     assert_int_equal(p->nfuncs, 2);
     assert_true(p->has_exit && !p->exit_signaled && p->exit_code == 0);
     rc_mprof_free(p);
+
+    /* a python that cannot import it, named: one line saying what is
+     * missing, the not-started status, and no file */
+    assert_int_equal(prof_sh(&out, "cd %s && RECYCLE_PYTHON=%s/nomp/python3 %s run -o none.dat work2.py", dir, dir,
+                             prof_recycle()), 127);
+    assert_non_null(strstr(out, "can import memory_profiler"));
+    assert_non_null(strstr(out, "nomp/python3"));
+    free(out);
+    assert_int_not_equal(prof_sh(NULL, "test -e %s", prof_path(dir, "none.dat")), 0);
 }
 
 /* Files written by recycle load in python3-mprof's peak and plot. */
@@ -383,6 +465,9 @@ int main(void)
         cmocka_unit_test(test_write_load_round_trip),
         cmocka_unit_test(test_report_table),
         cmocka_unit_test(test_profile_files_listed_and_resolved),
+        cmocka_unit_test(test_wrong_kind_of_file_one_line),
+        cmocka_unit_test(test_peak_func_unknown),
+        cmocka_unit_test(test_profiles_from_pipes),
         cmocka_unit_test(test_mprof_files_load_in_recycle),
         cmocka_unit_test(test_recycle_runs_python_scripts_like_mprof),
         cmocka_unit_test(test_recycle_files_load_in_mprof),

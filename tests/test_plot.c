@@ -189,6 +189,10 @@ static void test_recycle_plot_command(void **state)
     free(im.rgba);
     assert_int_equal(prof_sh(&out, "cd %s && %s plot -w 1,x -1", dir, prof_recycle()), 2);
     free(out);
+    /* an output that cannot be written: one line, exit 1, no PLplot abort */
+    assert_int_equal(prof_sh(&out, "cd %s && %s plot -o /nonexistent/x.png -1", dir, prof_recycle()), 1);
+    assert_string_equal(out, "recycle plot: cannot write /nonexistent/x.png: No such file or directory\n");
+    free(out);
 }
 
 int main(void)

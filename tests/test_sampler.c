@@ -9,6 +9,7 @@
 #include "prof_support.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -250,6 +251,91 @@ static void test_attach_to_running_process(void **state)
     assert_true(rc_sampler_find_pid("no-such-process-name-xyz") < 0);
 }
 
+/* The program's own peak (getrusage's ru_maxrss, what time -v prints) is
+ * untouched by `recycle run`: the sampler reads VmHWM but never resets
+ * it unless asked to (--reset-peaks, which this test also measures). */
+static void test_program_reads_its_true_peak(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(prof_sh(&out, "cd %s && %s run -T 0.05 -o own.dat %s 200 20 150 300 maxrss", dir,
+                             prof_recycle(), prof_example("profile_spike")), 0);
+    char *line = strstr(out, "maxrss_kib ");
+    assert_non_null(line);
+    long untouched = strtol(line + 11, NULL, 10);
+    free(out);
+    assert_true(untouched >= 200 * 1024);
+
+    assert_int_equal(prof_sh(&out, "cd %s && %s run --reset-peaks -T 0.05 -o own.dat %s 200 20 150 300 maxrss",
+                             dir, prof_recycle(), prof_example("profile_spike")), 0);
+    line = strstr(out, "maxrss_kib ");
+    assert_non_null(line);
+    long after_reset = strtol(line + 11, NULL, 10);
+    bool refused = strstr(out, "cannot reset") != NULL;
+    free(out);
+    print_message("ru_maxrss the program reads: %ld KiB observed, %ld KiB with --reset-peaks\n", untouched,
+                  after_reset);
+    if (!refused)
+        assert_true(after_reset < 150 * 1024);
+}
+
+/* A PEAK record whose height lies in [lo, hi). */
+static bool has_peak_in(const rc_mprof *p, double lo, double hi)
+{
+    for (size_t i = 0; i < p->npeaks; i++)
+        if (p->peaks[i].mib >= lo && p->peaks[i].mib < hi)
+            return true;
+    return false;
+}
+
+/* What leaving VmHWM alone costs: a 200 MiB spike, then a 100 MiB one,
+ * each between two 1 s samples.  Both runs record the 200 MiB peak
+ * exactly; only --reset-peaks records the lower one after it. */
+static void test_lower_peak_after_the_highest(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)prof_example("profile_spike"), "200,100", "20", "600", "1200", NULL};
+    rc_sampler_result r;
+    rc_mprof *p = run("two.dat", (rc_sampler_opts){.interval = 1.0}, argv, &r);
+    assert_true(rc_mprof_peak(p, NULL) >= 200);
+    assert_false(has_peak_in(p, 90, 150));
+    rc_mprof_free(p);
+    p = run("two_reset.dat", (rc_sampler_opts){.interval = 1.0, .reset_peaks = true}, argv, &r);
+    assert_true(rc_mprof_peak(p, NULL) >= 200);
+    assert_true(has_peak_in(p, 100, 150));
+    rc_mprof_free(p);
+}
+
+/* Attached after a 200 MiB spike: that peak is the process's history,
+ * recorded apart (BEFORE), not as a peak seen at the start of sampling. */
+static void test_attach_separates_the_peak_before(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(prof_example("profile_spike"), "profile_spike", "200", "20", "50", "900", (char *)NULL);
+        _exit(127);
+    }
+    usleep(500000);
+    rc_sampler_opts o = {.interval = 0.05, .output = prof_path(dir, "late.dat")};
+    unlink(o.output);
+    rc_sampler_result r;
+    assert_int_equal(rc_sampler_attach(&o, pid, &r), 0);
+    waitpid(pid, NULL, 0);
+    assert_true(r.peak_before_mib >= 200);
+    assert_true(r.peak_mib < 150);
+    rc_mprof *p;
+    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    assert_true(p->before_mib >= 200);
+    assert_true(rc_mprof_peak(p, NULL) < 150);
+    assert_false(has_peak_in(p, 150, 1e9));
+    rc_mprof_free(p);
+    char *out;
+    assert_int_equal(prof_sh(&out, "%s peak %s", prof_recycle(), o.output), 0);
+    assert_non_null(strstr(out, "(before attaching: 2"));
+    free(out);
+}
+
 int main(void)
 {
     dir = prof_tmpdir();
@@ -265,6 +351,9 @@ int main(void)
         cmocka_unit_test(test_exit_code_propagated_with_E),
         cmocka_unit_test(test_timeout_stops_sampling),
         cmocka_unit_test(test_attach_to_running_process),
+        cmocka_unit_test(test_program_reads_its_true_peak),
+        cmocka_unit_test(test_lower_peak_after_the_highest),
+        cmocka_unit_test(test_attach_separates_the_peak_before),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (!failed)

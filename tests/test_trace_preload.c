@@ -3,6 +3,7 @@
  * file:line with the right sizes and counts, freed blocks absent, a fork's
  * own snapshot, snapshots on SIGUSR2 and after SIGTERM. */
 #include <recycle.h>
+#include "../src/trace/trace_env.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -56,11 +57,11 @@ static pid_t start(const char *mode, const char *out, int frames, int *pipe_fd)
             close(fds[0]);
         }
         snprintf(num, sizeof num, "%d", frames);
-        setenv("RECYCLE_TRACE_FRAMES", num, 1);
-        setenv("RECYCLE_TRACE_OUT", out, 1);
-        setenv("RECYCLE_TRACE_EVERY", every, 1);
-        snprintf(num, sizeof num, "%ld", (long)getpid());
-        setenv("RECYCLE_TRACE_ROOT", num, 1);
+        setenv(RC_TRACE_ENV_FRAMES, num, 1);
+        setenv(RC_TRACE_ENV_OUT, out, 1);
+        setenv(RC_TRACE_ENV_EVERY, every, 1);
+        snprintf(num, sizeof num, "%ld", (long)getppid());
+        setenv(RC_TRACE_ENV_PARENT, num, 1);
         setenv("LD_PRELOAD", RC_PRELOAD_LIB, 1);
         execl(RC_TRACE_PROG, RC_TRACE_PROG, mode, (char *)NULL);
         _exit(127);
@@ -378,13 +379,13 @@ static void test_recycle_trace_command(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_non_null(strstr(slurp_text(log), "(+0 B), count="));
 
-    /* a truncated snapshot: exit 2 and the byte offset */
+    /* a truncated snapshot: exit 1 (not the usage code) and the byte offset */
     snprintf(bad, sizeof bad, "%s/cut.snap", dir);
     snprintf(want, sizeof want, "head -c 300 %s > %s", snap, bad);
     assert_int_equal(system(want), 0);
     char *cut[] = {RC_RECYCLE, "trace-stats", bad, NULL};
     st = run(cut, log);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     assert_non_null(strstr(slurp_text(log), "byte offset 300"));
 
     /* a program that cannot start: 127; one killed by a signal: 128 + N */

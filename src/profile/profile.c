@@ -88,7 +88,7 @@ static RC_NOINSTR bool still_ours(void)
 
 static RC_NOINSTR void init(void)
 {
-    const char *path = getenv("RECYCLE_PROFILE_FILE");
+    const char *path = getenv(RC_PROFILE_ENV_FILE);
     if (path && *path && pthread_key_create(&stack_key, free) == 0)
         out_fd = open_output(path);
     read_depth_limit();

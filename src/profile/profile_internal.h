@@ -4,6 +4,10 @@
 
 #define RC_NOINSTR __attribute__((no_instrument_function))
 
+/* The .dat file brackets append to: set by `recycle run` (the sampler)
+ * for the program it starts. */
+#define RC_PROFILE_ENV_FILE "RECYCLE_PROFILE_FILE"
+
 /* Brackets opened by the -finstrument-functions hooks: named lazily from
  * the function's address, and recorded only up to RECYCLE_PROFILE_DEPTH. */
 void rc__profile_enter_fn(void *fn) RC_NOINSTR;

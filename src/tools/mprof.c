@@ -3,7 +3,7 @@
  * mprof's reader (mprof.py read_mprofile_file) splits each line at its first
  * space and ignores any keyword it does not know, and reads only the first
  * six fields of FUNC.  Everything recycle records beyond mprof (PEAK,
- * CHLDPEAK, EXIT) therefore uses keywords of its own on lines that always
+ * CHLDPEAK, BEFORE, EXIT) therefore uses keywords of its own on lines that always
  * contain a space, so mprof skips them instead of failing.  Numbers are
  * written with mprof's precision: MiB to 6 decimals, seconds to 4. */
 #include "recycle.h"
@@ -188,6 +188,11 @@ static const char *parse_record(rc_mprof *p, char *key, char *rest, int *err)
         if (n < 4 || !integer(f[0], &pid) || !numbers(f + 1, 3, v))
             return "CHLDPEAK needs <pid> <MiB> <t0> <t1>";
         *err = add_child_peak(p, pid, v[0], v[1], v[2]);
+    } else if (!strcmp(key, "BEFORE")) {
+        if (n < 2 || !numbers(f, 2, v))
+            return "BEFORE needs <MiB> <time>";
+        p->before_mib = v[0];
+        p->before_t = v[1];
     } else if (!strcmp(key, "EXIT")) {
         long code;
         if (n < 3 || (strcmp(f[0], "code") && strcmp(f[0], "signal")) ||
@@ -202,13 +207,54 @@ static const char *parse_record(rc_mprof *p, char *key, char *rest, int *err)
     return NULL;
 }
 
-static int load_stream(rc_mprof *p, FILE *in, FILE *diag)
+/* The first malformed lines of a file, kept until it is known whether it
+ * is a .dat file at all: one with no MEM sample gets one line, not one
+ * per line of whatever it really is. */
+#define SHOWN_BAD 5
+typedef struct bad_lines {
+    size_t lineno[SHOWN_BAD];
+    const char *why[SHOWN_BAD];
+    size_t lines;
+} bad_lines;
+
+static void note_bad(rc_mprof *p, bad_lines *b, size_t lineno, const char *why)
+{
+    if (p->bad_lines < SHOWN_BAD) {
+        b->lineno[p->bad_lines] = lineno;
+        b->why[p->bad_lines] = why;
+    }
+    p->bad_lines++;
+}
+
+static void report_bad(const rc_mprof *p, const bad_lines *b, FILE *diag)
+{
+    if (!diag)
+        return;
+    if (p->nmem == 0 && b->lines == 0) {
+        fprintf(diag, "%s: not an mprof .dat file: it is empty\n", p->path);
+    } else if (p->nmem == 0) {
+        fprintf(diag, "%s: not an mprof .dat file: no MEM sample in %zu line%s", p->path, b->lines,
+                b->lines == 1 ? "" : "s");
+        if (p->bad_lines)
+            fprintf(diag, "; %zu malformed, the first (line %zu): %s", p->bad_lines, b->lineno[0], b->why[0]);
+        fputc('\n', diag);
+    }
+    if (p->nmem == 0)
+        return;
+    for (size_t i = 0; i < p->bad_lines && i < SHOWN_BAD; i++)
+        fprintf(diag, "%s:%zu: malformed line skipped: %s\n", p->path, b->lineno[i], b->why[i]);
+    if (p->bad_lines > SHOWN_BAD)
+        fprintf(diag, "%s: %zu more malformed lines skipped\n", p->path, p->bad_lines - SHOWN_BAD);
+}
+
+static int load_stream(rc_mprof *p, FILE *in, bad_lines *bad)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int err = 0;
     for (size_t lineno = 1; !err && (len = getline(&line, &cap, in)) >= 0; lineno++) {
+        bad->lines = lineno;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
         if (line[0] == '#')
@@ -221,11 +267,8 @@ static int load_stream(rc_mprof *p, FILE *in, FILE *diag)
         } else if (!line[0]) {
             why = "empty line";
         }
-        if (why) {
-            p->bad_lines++;
-            if (diag)
-                fprintf(diag, "%s:%zu: malformed line skipped: %s\n", p->path, lineno, why);
-        }
+        if (why)
+            note_bad(p, bad, lineno, why);
     }
     free(line);
     if (!err && ferror(in))
@@ -243,15 +286,15 @@ int rc_mprof_load(const char *path, FILE *diag, rc_mprof **out)
         return RC_ENOENT;
     }
     rc_mprof *p = rc_mprof_new();
+    bad_lines bad = {0};
     int err = RC_ENOMEM;
     if (p && (p->path = strdup(path)))
-        err = load_stream(p, in, diag);
+        err = load_stream(p, in, &bad);
     fclose(in);
-    if (!err && p->nmem == 0) {
-        if (diag)
-            fprintf(diag, "%s: no MEM samples: the file is empty or not an mprof .dat file\n", path);
+    if (!err)
+        report_bad(p, &bad, diag);
+    if (!err && p->nmem == 0)
         err = RC_EFORMAT;
-    }
     if (err) {
         if (diag && err != RC_EFORMAT)
             fprintf(diag, "%s: %s\n", path, err == RC_EIO ? "read error" : "out of memory");
@@ -286,6 +329,8 @@ int rc_mprof_write(const rc_mprof *p, FILE *out)
 {
     if (p->cmdline)
         fprintf(out, "CMDLINE %s\n", p->cmdline);
+    if (p->before_mib > 0)
+        fprintf(out, "BEFORE %.6f %.4f\n", p->before_mib, p->before_t);
     for (size_t i = 0; i < p->nmem; i++)
         fprintf(out, "MEM %.6f %.4f\n", p->mem[i].mib, p->mem[i].t);
     for (size_t i = 0; i < p->npeaks; i++)

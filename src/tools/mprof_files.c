@@ -100,10 +100,11 @@ char *rc_mprof_resolve(const char *dir, const char *arg)
 {
     struct stat st;
     char *path = join(dir, arg);
-    if (path && arg[0] != '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+    /* anything readable but a directory: <(...) names a pipe */
+    if (path && arg[0] != '/' && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
         return path;
     free(path);
-    if (arg[0] == '/' && stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+    if (arg[0] == '/' && stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))
         return strdup(arg);
     if (!is_index(arg))
         return NULL;

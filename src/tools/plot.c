@@ -2,7 +2,8 @@
  * driver (pngcairo, svgcairo, pdfcairo).  The layout follows mprof.py's
  * plot_file: time in seconds from the profile's first record on x, MiB on
  * y, the memory line through MEM and FUNC points ("+-" in mprof's colour
- * order k b r g c y m), a bracket at each FUNC record's ends, the maximum
+ * order k b r g c y m), a bracket at each FUNC record's ends (each in a
+ * colour of its own, labels moved up rather than overlapping), the maximum
  * as red dashed lines, children as lines of their own, a legend on the
  * right.  Beyond mprof, the line also passes through each PEAK record (the
  * true maximum between two samples, drawn at the middle of its interval),
@@ -11,21 +12,29 @@
 
 #include <plplot.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* cmap0 entries. */
-enum { BG, FG, LINE0, NLINE = 7, GRID = LINE0 + NLINE, SLOPE, FLAME0, NFLAME = 8, NCOL = FLAME0 + NFLAME };
+enum { BG, FG, LINE0, NLINE = 7, GRID = LINE0 + NLINE, SLOPE, FLAME0, NFLAME = 8 };
+enum { BRACKET0 = FLAME0 + NFLAME, NBRACKET = 8, NCOL = BRACKET0 + NBRACKET };
 
 static const unsigned char line_rgb[NLINE][3] = {   /* matplotlib's k b r g c y m */
     {0, 0, 0}, {0, 0, 255}, {255, 0, 0}, {0, 128, 0}, {0, 191, 191}, {191, 191, 0}, {191, 0, 191}};
-/* mprof's bracket colours, c y g r b, as indices into line_rgb. */
-static const int bracket_col[5] = {LINE0 + 4, LINE0 + 5, LINE0 + 3, LINE0 + 2, LINE0 + 1};
+/* One colour per bracket, in turn: matplotlib's tab10 without its red
+ * (the maximum line's) and grey (too close to the grid). */
+static const unsigned char bracket_rgb[NBRACKET][3] = {
+    {31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {148, 103, 189},
+    {140, 86, 75},  {227, 119, 194}, {188, 189, 34}, {23, 190, 207}};
 
 #define MAX_LEGEND 24
 #define MAX_LABELS 60           /* brackets labelled on the chart itself */
+#define LEGEND_BRACKETS 16      /* brackets named in the legend; the rest counted */
 
 typedef struct pt { double t, mib; } pt;
 
@@ -171,38 +180,90 @@ static void segment(double x0, double y0, double x1, double y1)
 
 /* ---- the parts of the chart --------------------------------------------- */
 
-/* A colour per function name: the same name always gets the same one. */
-static int name_colour(const char *name)
+/* Labels already on the chart, so the next one is moved up past them
+ * rather than written over them. */
+typedef struct labels {
+    PLFLT x0[MAX_LABELS], x1[MAX_LABELS], y0[MAX_LABELS], y1[MAX_LABELS];
+    int   n;
+    double per_mm_x, per_mm_y;    /* world units per millimetre */
+    double line;                  /* a text line's height, world units */
+    double glyph;                 /* a character's width, generously, world units */
+} labels;
+
+static void labels_init(labels *l, const range *r)
 {
-    unsigned h = 5381;
-    while (*name)
-        h = h * 33 + (unsigned char)*name++;
-    return bracket_col[h % 5];
+    PLFLT vx0, vx1, vy0, vy1, sx0, sx1, sy0, sy1, def, ht;
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    plgspa(&sx0, &sx1, &sy0, &sy1);
+    plgchr(&def, &ht);
+    l->n = 0;
+    l->per_mm_x = (r->x1 - r->x0) / ((vx1 - vx0) * (sx1 - sx0));
+    l->per_mm_y = (r->y1 - r->y0) / ((vy1 - vy0) * (sy1 - sy0));
+    l->line = 1.4 * ht * l->per_mm_y;
+    /* this PLplot has no plstrl: a sans glyph is at most ~0.8 of the
+     * character height wide */
+    l->glyph = 0.8 * ht * l->per_mm_x;
 }
 
-static bool in_legend(const legend *lg, const char *name)
-{
-    for (int i = 0; i < lg->n; i++)
-        if (!strncmp(lg->text[i], name, strlen(name)) && lg->text[i][strlen(name)] == ' ')
-            return true;
-    return false;
-}
-
-static size_t calls_of(const rc_mprof *p, const char *name)
+static size_t chars(const char *utf8)
 {
     size_t n = 0;
-    for (size_t i = 0; i < p->nfuncs; i++)
-        n += !strcmp(p->funcs[i].name, name);
+    for (; *utf8; utf8++)
+        n += ((unsigned char)*utf8 & 0xC0) != 0x80;
     return n;
+}
+
+static bool label_clear(const labels *l, PLFLT x0, PLFLT x1, PLFLT y0, PLFLT y1)
+{
+    for (int i = 0; i < l->n; i++)
+        if (x0 < l->x1[i] && l->x0[i] < x1 && y0 < l->y1[i] && l->y0[i] < y1)
+            return false;
+    return true;
+}
+
+/* Writes text with its left end at x, at height y or the first free line
+ * above it; nothing when no line inside the plot is free. */
+static void place_label(labels *l, const char *text, double x, double y, double top)
+{
+    if (l->n == MAX_LABELS)
+        return;
+    PLFLT x1 = x + (double)chars(text) * l->glyph, half = l->line / 2;
+    while (!label_clear(l, x, x1, y - half, y + half) && y + half <= top)
+        y += l->line;
+    if (y + half > top)
+        return;
+    plptex(x, y, 1, 0, 0, text);
+    l->x0[l->n] = x;
+    l->x1[l->n] = x1;
+    l->y0[l->n] = y - half;
+    l->y1[l->n++] = y + half;
+}
+
+/* The legend names each bracket in its colour, numbering the calls of a
+ * function called more than once. */
+static void legend_bracket(legend *lg, const rc_mprof *p, size_t i, PLINT col)
+{
+    size_t call = 0, calls = 0;
+    for (size_t k = 0; k < p->nfuncs; k++)
+        if (!strcmp(p->funcs[k].name, p->funcs[i].name)) {
+            calls++;
+            call += k <= i;
+        }
+    if (calls == 1)
+        add_legend(lg, col, 1, "%s", p->funcs[i].name);
+    else
+        add_legend(lg, col, 1, "%s, call %zu of %zu", p->funcs[i].name, call, calls);
 }
 
 static void draw_brackets(const rc_mprof *p, double s, const range *r, legend *lg)
 {
     double v = (r->y1 - r->y0) / 20, h = (r->x1 - r->x0) / 60;   /* mprof's proportions */
+    labels lb;
+    labels_init(&lb, r);
     plwidth(2);
     for (size_t i = 0; i < p->nfuncs; i++) {
         const rc_mprof_func *f = &p->funcs[i];
-        int col = name_colour(f->name);
+        PLINT col = BRACKET0 + (PLINT)(i % NBRACKET);
         plcol0(col);
         double x0 = f->t0 - s, x1 = f->t1 - s;
         PLFLT lx[4] = {x0 + h, x0, x0, x0 + h}, ly[4] = {f->mem0 + v, f->mem0 + v, f->mem0 - v, f->mem0 - v};
@@ -212,14 +273,13 @@ static void draw_brackets(const rc_mprof *p, double s, const range *r, legend *l
         if (p->nfuncs <= MAX_LABELS) {
             char label[96];
             plain(label, sizeof label, f->name);
-            plptex(x0, f->mem0 + 1.4 * v, 1, 0, 0, label);
+            place_label(&lb, label, x0, f->mem0 + 1.4 * v, r->y1);
         }
-        if (!in_legend(lg, f->name))
-            {
-            size_t calls = calls_of(p, f->name);
-            add_legend(lg, col, 1, "%s (%zu call%s)", f->name, calls, calls == 1 ? "" : "s");
-        }
+        if (i < LEGEND_BRACKETS)
+            legend_bracket(lg, p, i, col);
     }
+    if (p->nfuncs > LEGEND_BRACKETS)
+        add_legend(lg, BG, 1, "and %zu more brackets", p->nfuncs - LEGEND_BRACKETS);
     plwidth(1);
 }
 
@@ -387,6 +447,8 @@ static void set_palette(void)
     plscol0(SLOPE, 0, 227, 216);
     for (int i = 0; i < NFLAME; i++)   /* mprof's flame: red and orange, paler with depth */
         plscol0a(FLAME0 + i, 255, i % 2 ? 170 : 60 + 20 * (i / 2), 60 + 25 * (i / 2), 0.5);
+    for (int i = 0; i < NBRACKET; i++)
+        plscol0(BRACKET0 + i, bracket_rgb[i][0], bracket_rgb[i][1], bracket_rgb[i][2]);
 }
 
 static FILE *abort_diag;
@@ -414,6 +476,21 @@ void rc_plot_opts_default(rc_plot_opts *o)
     *o = (rc_plot_opts){.window = {NAN, NAN, NAN, NAN}};
 }
 
+/* PLplot retries a file it cannot open and then aborts the process, so
+ * the output is opened once here first (O_CREAT without O_TRUNC: what is
+ * there stays until PLplot writes over it). */
+static int check_writable(const char *path, FILE *diag)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (diag)
+        fprintf(diag, "recycle plot: cannot write %s: %s\n", path, strerror(errno));
+    return RC_EIO;
+}
+
 static void frame_out(rc_plot_frame *f, const range *r, int w, int h)
 {
     PLFLT x0, x1, y0, y1;
@@ -439,6 +516,8 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
                     r.y0, r.y1);
         return RC_EINVAL;
     }
+    if (check_writable(o->output, diag))
+        return RC_EIO;
     bool single = n == 1;
     legend lg = {0};
     char title[256];

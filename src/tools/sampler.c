@@ -1,17 +1,21 @@
 /* The sampler of `recycle run` / `recycle attach`: mprof's memory_usage
- * loop, plus exact peaks.
+ * loop, plus exact peaks, observed without changing the program.
  *
  * Every tick reads /proc/PID/status: VmRSS now, and VmHWM, the highest RSS
- * since the mark was last reset (through /proc/PID/clear_refs).  When the
- * mark exceeds every sample taken since that reset, a peak happened that
- * the samples missed — and since the previous tick, or that tick would
- * have seen it — so a PEAK line records it for (previous tick, this tick]
- * and the mark is reset.  A quiet process is never reset: the reset is the
- * one moment a spike could slip through (between reading the mark and
- * resetting it), so it happens only right after a peak.  Without the
- * right to reset, the mark still reports every new all-time maximum.
+ * the process has had.  When the mark exceeds every sample and every mark
+ * seen before, a new maximum happened that the samples missed — and since
+ * the previous tick, or that tick would have seen it — so a PEAK line
+ * records it for (previous tick, this tick].  The mark is the program's
+ * own (getrusage's ru_maxrss, time -v), so it is never reset by default:
+ * the peak of the run is exact, and a lower peak between two samples after
+ * it goes unseen.  Linux keeps no other per-process peak; with
+ * rc_sampler_opts.reset_peaks the mark is reset through
+ * /proc/PID/clear_refs right after each peak, which records those lower
+ * peaks too but leaves the program reading a peak since the last reset.
  * The stretch between the last tick and the exit is covered by wait4's
- * ru_maxrss, which the kernel takes from the same mark at exit.
+ * ru_maxrss, which the kernel takes from the same mark at exit.  Attached
+ * to a running process, the first mark read is the peak before sampling
+ * began: a BEFORE line, apart from what was seen.
  *
  * Each tick's lines leave in one write(2) to a file opened O_APPEND, so
  * they never interleave with the FUNC records the profiled program appends
@@ -20,6 +24,7 @@
 #include "recycle.h"
 #include "../prim/proc_mem.h"
 #include "sampler_launch.h"
+#include "../prim/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +47,10 @@ typedef struct series {       /* one process's samples */
     long   pid;
     double rss;               /* MiB, this tick */
     double peak;              /* MiB of a peak missed by the samples, this tick; 0: none */
-    double seen;              /* MiB: highest sample (or mark, if not reset) since the reset */
+    double seen;              /* MiB: highest sample or unreset mark so far */
     bool   alive;             /* read this tick */
-    bool   no_reset;          /* clear_refs refused: only new maxima are seen */
+    bool   reset;             /* resetting the mark after a peak (reset_peaks, and allowed) */
+    bool   baseline;          /* the next mark is history from before sampling began */
 } series;
 
 typedef struct node {         /* a process of /proc, for finding descendants */
@@ -60,6 +66,7 @@ typedef struct sampler {
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
+    bool    attached;          /* attach: the process has a history before us */
     bool    warned;            /* about a refused reset */
     double  t_prev;            /* time of the previous tick */
     double  prev_total;        /* MEM value of the previous tick */
@@ -119,36 +126,46 @@ static void note_peak(sampler *s, double mib)
 
 /* ---- one process -------------------------------------------------------- */
 
-static bool read_series(series *p)
+/* Reads one tick; *before gets a baseline mark (0: none). */
+static bool read_series(series *p, double *before)
 {
     uint64_t rss, hwm;
     p->alive = rc__procmem_read(&p->pm, &rss, &hwm) == 0;
+    *before = 0;
     if (!p->alive)
         return false;
     p->rss = MIB(rss);
     p->peak = 0;
     double mark = MIB(hwm);
-    if (mark > fmax(p->seen, p->rss)) {
+    if (p->baseline) {
+        p->baseline = false;
+        *before = mark;
+        p->seen = mark;
+    } else if (mark > fmax(p->seen, p->rss)) {
         p->peak = mark;
-        /* Reset failed (no permission): keep the mark as seen, so only a
+        /* Reset refused (no permission): keep the mark as seen, so only a
          * new all-time maximum is reported next. */
-        p->no_reset = rc__procmem_reset_peak(&p->pm) != 0;
-        p->seen = p->no_reset ? mark : p->rss;
+        p->reset = p->reset && rc__procmem_reset_peak(&p->pm) == 0;
+        p->seen = p->reset ? p->rss : mark;
     } else {
         p->seen = fmax(p->seen, p->rss);
     }
     return true;
 }
 
-static series *series_new(long pid)
+static int series_init(series *p, long pid, const sampler *s)
 {
-    series *p = calloc(1, sizeof *p);
-    if (p && rc__procmem_open(&p->pm, pid) != 0) {
+    *p = (series){.pid = pid, .reset = s->o->reset_peaks, .baseline = s->attached && s->res->samples == 0};
+    return rc__procmem_open(&p->pm, pid);
+}
+
+static series *series_new(long pid, const sampler *s)
+{
+    series *p = malloc(sizeof *p);
+    if (p && series_init(p, pid, s) != 0) {
         free(p);
         return NULL;
     }
-    if (p)
-        p->pid = pid;
     return p;
 }
 
@@ -223,7 +240,7 @@ static void rescan_tree(sampler *s)
     decide(s, t, n);
     for (size_t i = 0; i < n; i++)
         if (t[i].desc == 1 && !t[i].s)
-            t[i].s = series_new(t[i].pid);
+            t[i].s = series_new(t[i].pid, s);
     for (size_t i = 0; i < s->ntree; i++)
         series_free(s->tree[i].s);   /* processes that are gone */
     free(s->tree);
@@ -247,7 +264,8 @@ static void sample_children(sampler *s, double now, double *total, double *total
     rescan_tree(s);
     for (size_t i = 0; i < s->ntree; i++) {
         series *c = s->tree[i].s;
-        if (!c || !read_series(c))
+        double before;
+        if (!c || !read_series(c, &before))
             continue;
         if (s->o->include_children) {
             *total += c->rss;
@@ -265,10 +283,14 @@ static void sample_children(sampler *s, double now, double *total, double *total
 /* Samples once; false when the root process is gone. */
 static bool tick(sampler *s)
 {
-    double now = rc__proc_epoch();
-    if (!read_series(&s->root))
+    double now = rc__proc_epoch(), before;
+    if (!read_series(&s->root, &before))
         return false;
-    if (s->root.no_reset && !s->warned && s->o->diag) {
+    if (before > 0) {
+        emit(s, "BEFORE %.6f %.4f\n", before, now);
+        s->res->peak_before_mib = before;
+    }
+    if (s->o->reset_peaks && !s->root.reset && !s->warned && s->o->diag) {
         fprintf(s->o->diag, "recycle: pid %ld: cannot reset its VmHWM (clear_refs): peaks between "
                             "samples are recorded only when they set a new maximum\n", s->root.pid);
         s->warned = true;
@@ -381,12 +403,14 @@ static int open_output(const char *path)
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, int out)
+static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, int out,
+                         bool attached)
 {
-    *s = (sampler){.o = o, .res = res, .out = out};
+    *s = (sampler){.o = o, .res = res, .out = out, .attached = attached};
     s->children = o->include_children || o->multiprocess;
     s->t_prev = rc__proc_epoch();
     res->peak_mib = 0;
+    res->peak_before_mib = 0;
     res->samples = 0;
 }
 
@@ -431,11 +455,9 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
                        double fork_rss)
 {
     sampler s;
-    sampler_init(&s, o, res, out);
-    if (rc__procmem_open(&s.root.pm, pid) == 0) {
-        s.root.pid = pid;
+    sampler_init(&s, o, res, out, false);
+    if (series_init(&s.root, pid, &s) == 0)
         sample_until_exit(&s, o->timeout);
-    }
     int status = 0;
     struct rusage ru = {0};
     bool own_only = rc__proc_waited_children_faults(pid) == 0;   /* read before reaping */
@@ -448,6 +470,16 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
     }
     int err = s.err;
     sampler_free(&s);
+    return err;
+}
+
+/* Nothing was started: the file goes again if this run made it. */
+static int abandon_run(const char *output, bool existed, int out, char *abs, int err)
+{
+    if (!existed)
+        unlink(output);
+    close(out);
+    free(abs);
     return err;
 }
 
@@ -466,15 +498,17 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     }
     if (!abs)
         abs = realpath(o->output, NULL);
-    if (abs && rc__launch_python_mode(o, argv) && (py_argv = rc__launch_python_argv(o, argv, abs, &py_shown)))
-        argv = py_argv;
+    int err = 0;
+    if (abs && rc__launch_python_mode(o, argv) && !(py_argv = rc__launch_python_argv(o, argv, abs, &py_shown, &err)))
+        return abandon_run(o->output, existed, out, abs, err);
+    argv = py_argv ? py_argv : argv;
     char *cmdline = rc_sampler_cmdline(py_shown ? py_shown : argv);
-    char **env = abs ? rc__launch_env(abs) : NULL;
-    int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
+    char **env = abs ? rc__sampler_env(abs) : NULL;
+    err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
     long pid = -1;
     double fork_rss = MIB(rc__proc_self_rss());
     if (!err) {
-        pid = rc__launch(argv, env, &res->exec_errno);
+        pid = rc__launch(argv, env, false, &res->exec_errno);
         res->pid = pid;
         res->started = pid > 0;
         if (!res->started) {
@@ -486,7 +520,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     if (!err)
         err = run_started(o, pid, out, res, fork_rss);
     close(out);
-    rc__launch_env_free(env);
+    free(env);
     free(cmdline);
     free(abs);
     free(py_argv);
@@ -505,12 +539,11 @@ int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res
     int out = open_output(o->output);
     if (out < 0)
         return RC_EIO;
-    sampler_init(&s, o, res, out);
+    sampler_init(&s, o, res, out, true);
     int err = RC_ENOENT;
     char cmdline[4096];
-    if (rc__procmem_open(&s.root.pm, pid) == 0 && rc__proc_cmdline(pid, cmdline, sizeof cmdline) == 0) {
+    if (series_init(&s.root, pid, &s) == 0 && rc__proc_cmdline(pid, cmdline, sizeof cmdline) == 0) {
         res->started = true;
-        s.root.pid = pid;
         err = write_cmdline(out, cmdline);
         if (!err) {
             res->exited = sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);

@@ -1,10 +1,13 @@
-/* Starting the profiled program: its command line as mprof records it,
- * its environment (RECYCLE_PROFILE_FILE for the brackets), fork and exec
- * with the exec error reported back, mprof's Python mode, and finding a
- * process to attach to by name. */
+/* What the sampler starts: the profiled program's command line as mprof
+ * records it, its environment (RECYCLE_PROFILE_FILE for the brackets),
+ * mprof's Python mode with the interpreter that has memory_profiler, and
+ * finding a process to attach to by name.  Starting it is
+ * src/prim/launch.c's. */
 #include "recycle.h"
 #include "sampler_launch.h"
+#include "../prim/launch.h"
 #include "../prim/proc_mem.h"
+#include "../profile/profile_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,104 +34,127 @@ char *rc_sampler_cmdline(char *const argv[])
     return s;
 }
 
-/* The environment for the child: ours plus RECYCLE_PROFILE_FILE. */
-char **rc__launch_env(const char *path)
+char **rc__sampler_env(const char *path)
 {
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    size_t len = strlen(path) + sizeof "RECYCLE_PROFILE_FILE=";
+    size_t len = strlen(path) + sizeof RC_PROFILE_ENV_FILE "=";
     char *var = malloc(len);
-    if (!env || !var) {
-        free(env);
-        free(var);
+    if (!var)
         return NULL;
-    }
-    snprintf(var, len, "RECYCLE_PROFILE_FILE=%s", path);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "RECYCLE_PROFILE_FILE=", 21))
-            env[k++] = environ[i];
-    env[k++] = var;
-    env[k] = NULL;
+    snprintf(var, len, "%s=%s", RC_PROFILE_ENV_FILE, path);
+    char **env = rc__env_with((const char *const[]){var}, 1);
+    free(var);
     return env;
 }
 
-void rc__launch_env_free(char **env)
+/* ---- mprof's Python mode ------------------------------------------------ */
+
+static bool is_python(const char *path)
 {
-    if (!env)
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    return !strncmp(base, "python", 6);
+}
+
+static bool imports_memory_profiler(const char *python)
+{
+    char *const probe[] = {(char *)python, "-c", "import memory_profiler", NULL};
+    int e;
+    long pid = rc__launch(probe, NULL, true, &e);
+    int status = pid > 0 ? rc__wait(pid) : -1;
+    return status == 0;
+}
+
+/* The interpreter of python3-mprof's "#!" line: the one mprof itself runs
+ * scripts with (its sys.executable).  "" when there is no python3-mprof. */
+static void mprof_interpreter(char *buf, size_t size)
+{
+    char line[512] = "";
+    FILE *f = fopen("/usr/bin/python3-mprof", "r");
+    buf[0] = 0;
+    if (!f)
         return;
-    size_t k = 0;
-    while (env[k + 1])
-        k++;
-    free(env[k]);   /* our variable is last */
-    free(env);
+    if (fgets(line, sizeof line, f) && !strncmp(line, "#!", 2)) {
+        char *save, *word = strtok_r(line + 2, " \t\n", &save);
+        if (word && !strcmp(strrchr(word, '/') ? strrchr(word, '/') + 1 : word, "env"))
+            word = strtok_r(NULL, " \t\n", &save);      /* #!/usr/bin/env python3 */
+        if (word)
+            snprintf(buf, size, "%s", word);
+    }
+    fclose(f);
 }
 
-/* Forks and execs; the exec error comes back through a close-on-exec pipe. */
-long rc__launch(char *const argv[], char **env, int *exec_errno)
+static void explain_missing(const rc_sampler_opts *o, const char *const tried[], size_t n)
 {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pipefd[0]);
-        execvpe(argv[0], argv, env);
-        int e = errno;
-        ssize_t ignored = write(pipefd[1], &e, sizeof e);
-        (void)ignored;
-        _exit(127);
-    }
-    close(pipefd[1]);
-    *exec_errno = pid < 0 ? errno : 0;
-    if (pid > 0) {
-        ssize_t n;
-        while ((n = read(pipefd[0], exec_errno, sizeof *exec_errno)) < 0 && errno == EINTR)
-            ;
-        if (n == sizeof *exec_errno) {
-            waitpid(pid, NULL, 0);
-            pid = -1;
-        } else {
-            *exec_errno = 0;
-        }
-    }
-    close(pipefd[0]);
-    return pid;
+    if (!o->diag)
+        return;
+    fprintf(o->diag, "recycle run: no Python here can import memory_profiler (tried");
+    for (size_t i = 0; i < n; i++)
+        fprintf(o->diag, "%s %s", i ? "," : "", tried[i]);
+    fprintf(o->diag, "); install python3-memory-profiler, point RECYCLE_PYTHON at a python that has"
+                     " it, or use --nopython to sample without @profile brackets\n");
 }
 
-/* mprof's Python mode: a .py program (or any, with --python) runs as
- * `PYTHON -m memory_profiler --timestamp -o FILE script args`, whose
- * @profile functions add FUNC lines at exit.  *shown is the command line
- * mprof records (interpreter, script, args); both arrays are malloc'd,
- * their strings borrowed.  Returns the argv to exec. */
+/* As mprof: the interpreter named on the command line or in
+ * RECYCLE_PYTHON when there is one, else python3-mprof's own, else
+ * python3 on PATH; the first of them that has memory_profiler.  NULL
+ * (said on o->diag) when none has it; buf may hold the answer. */
+static const char *pick_python(const rc_sampler_opts *o, const char *argv0, char *buf, size_t size)
+{
+    const char *env = getenv("RECYCLE_PYTHON");
+    const char *tried[2];
+    size_t n = 0;
+    if (is_python(argv0))
+        tried[n++] = argv0;
+    else if (env && *env)
+        tried[n++] = env;
+    else {
+        mprof_interpreter(buf, size);
+        if (*buf)
+            tried[n++] = buf;
+        tried[n++] = "python3";
+    }
+    for (size_t i = 0; i < n; i++)
+        if (imports_memory_profiler(tried[i]))
+            return tried[i];
+    explain_missing(o, tried, n);
+    return NULL;
+}
+
+/* argv's slots and, after them, a copy of the interpreter's path, in one
+ * allocation so the argv owns the one string it does not borrow. */
+static char **argv_with_interpreter(size_t slots, const char *py)
+{
+    char **v = calloc(1, slots * sizeof *v + strlen(py) + 1);
+    if (v)
+        v[0] = strcpy((char *)(v + slots), py);
+    return v;
+}
+
 char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], const char *out,
-                               char ***shown)
+                              char ***shown, int *err)
 {
     size_t n = 0;
     while (argv[n])
         n++;
-    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    bool has_interp = !strncmp(base, "python", 6);
-    const char *py = getenv("RECYCLE_PYTHON");
-    char **full = calloc(n + 9, sizeof *full), **cmd = calloc(n + 2, sizeof *cmd);
-    if (!full || !cmd) {
+    char buf[256];
+    const char *py = pick_python(o, argv[0], buf, sizeof buf);
+    *err = py ? RC_ENOMEM : RC_ENOTSUP;
+    char **full = py ? argv_with_interpreter(n + 9, py) : NULL;
+    char **cmd = full ? calloc(n + 2, sizeof *cmd) : NULL;
+    if (!cmd) {
         free(full);
-        free(cmd);
         return NULL;
     }
-    size_t k = 0, c = 0;
-    full[k++] = cmd[c++] = has_interp ? argv[0] : (char *)(py && *py ? py : "python3");
+    size_t k = 1, c = 1;
+    cmd[0] = full[0];
     const char *extra[] = {"-m", "memory_profiler", "--timestamp", "-o", out};
     for (size_t i = 0; i < 5; i++)
         full[k++] = (char *)extra[i];
     if (o->include_children)
         full[k++] = "--include-children";
-    for (size_t i = has_interp ? 1 : 0; i < n; i++)
+    for (size_t i = is_python(argv[0]) ? 1 : 0; i < n; i++)
         full[k++] = cmd[c++] = argv[i];
     *shown = cmd;
+    *err = 0;
     return full;
 }
 

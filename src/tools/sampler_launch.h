@@ -1,18 +1,20 @@
-/* Starting the program `recycle run` samples (sampler_launch.c). */
+/* What `recycle run` starts and what `recycle attach` finds
+ * (sampler_launch.c); the starting itself is src/prim/launch.c. */
 #ifndef RC_SAMPLER_LAUNCH_H
 #define RC_SAMPLER_LAUNCH_H
 
 #include "recycle.h"
 
-/* Our environment plus RECYCLE_PROFILE_FILE=path; NULL on OOM. */
-char **rc__launch_env(const char *path);
-void   rc__launch_env_free(char **env);
-/* Forks and execs argv (PATH search) with env; the child's pid, or -1
- * with *exec_errno saying why it could not start. */
-long   rc__launch(char *const argv[], char **env, int *exec_errno);
+/* Our environment plus RECYCLE_PROFILE_FILE=path: free() it; NULL on OOM. */
+char **rc__sampler_env(const char *path);
 /* mprof's Python mode (rc_sampler_opts.python). */
 bool   rc__launch_python_mode(const rc_sampler_opts *o, char *const argv[]);
+/* The argv that runs a Python program under memory_profiler, writing its
+ * brackets to out; *shown is the command line mprof records (interpreter,
+ * script, args).  Both arrays are malloc'd, their strings borrowed or
+ * static.  NULL with *err = RC_ENOMEM, or RC_ENOTSUP when no interpreter
+ * can import memory_profiler (said on o->diag). */
 char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], const char *out,
-                              char ***shown);
+                              char ***shown, int *err);
 
 #endif

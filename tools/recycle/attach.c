@@ -20,7 +20,7 @@ int cmd_attach(int argc, char **argv)
     long pid = rc_sampler_find_pid(argv[first]);
     if (pid < 0) {
         fprintf(stderr, "recycle attach: no process '%s'\n", argv[first]);
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     }
     fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, o.interval, o.output);
     rc_sampler_result r;
@@ -28,7 +28,7 @@ int cmd_attach(int argc, char **argv)
     if (err) {
         fprintf(stderr, "recycle attach: pid %ld: %s\n", pid,
                 err == RC_ENOENT ? "gone or not readable" : "cannot write the profile");
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     }
     return cli_run_outcome("attach", &o, &r, false, argv[first]);
 }

@@ -14,7 +14,7 @@ int cmd_clean(int argc, char **argv)
     size_t n;
     if (rc_mprof_list(".", &names, &n)) {
         fprintf(stderr, "recycle clean: cannot read this directory\n");
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     }
     int status = cli_remove(names, n, dry_run);
     rc_mprof_names_free(names, n);

@@ -7,9 +7,19 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit statuses shared by the subcommands. */
-#define CLI_EXIT_USAGE 2        /* bad arguments, missing or unreadable input */
-#define CLI_EXIT_NOSTART 127    /* the program to run could not be started */
+/* The exit statuses of every command; `recycle --help` prints the same
+ * list (main.c), so a script can tell a mistyped command line from a
+ * command that could not do its work. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1,   /* input missing, unreadable or of the wrong kind; output not writable */
+    CLI_EXIT_USAGE = 2,     /* the command line is wrong: unknown option, bad value, missing argument */
+    CLI_EXIT_NOSTART = 127, /* the program to run or trace could not be started */
+    CLI_EXIT_SIGNAL = 128,  /* + N: that program was killed by signal N (run -E, trace) */
+};
+/* The exit status that passes on a wait status: its exit code, or
+ * CLI_EXIT_SIGNAL + the signal that killed it. */
+int cli_exit_status(int wait_status);
 
 int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -41,8 +51,9 @@ void cli_profiles_free(char **paths, int count);
  * when none): cli_positionals then cli_profiles.  NULL on error. */
 char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
 /* Loads each of the paths and hands the profile to fn, then frees the
- * paths; returns CLI_EXIT_USAGE when any failed to load (said on stderr). */
-int  cli_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
+ * paths; returns CLI_EXIT_FAILURE when any failed to load (said on
+ * stderr), else the first non-zero status fn returned. */
+int  cli_each_profile(char **paths, int n, int (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
 
 /* Options shared by run and attach (run.c): -T -C -M -o -E -t.  Fills o
  * (o->output points into name when -o is absent) and returns the index of

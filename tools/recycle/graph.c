@@ -39,8 +39,10 @@ static int usage(FILE *f, int status)
     return status;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+/* Says what went wrong and returns status (CLI_EXIT_USAGE for the command
+ * line, CLI_EXIT_FAILURE for the dump and the drawing). */
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,7 +50,7 @@ static int fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    return CLI_EXIT_USAGE;
+    return status;
 }
 
 static bool parse_size(const char *s, size_t *out)
@@ -64,7 +66,7 @@ static bool parse_size(const char *s, size_t *out)
 static int set_query(graph_args *a, query q, const char *arg)
 {
     if (a->q != Q_NONE)
-        return fail("give one of --types, --growth, --leaking, --show-refs, --show-backrefs, --why-alive");
+        return fail(CLI_EXIT_USAGE, "give one of --types, --growth, --leaking, --show-refs, --show-backrefs, --why-alive");
     a->q = q;
     a->arg = arg;
     return 0;
@@ -92,9 +94,9 @@ static int parse_args(int argc, char **argv, graph_args *a)
         else if (c == 'o')
             a->out = optarg;
         else if (c == 'd' && !parse_size(optarg, &a->max_depth))
-            rc = fail("--max-depth wants a number, not '%s'", optarg);
+            rc = fail(CLI_EXIT_USAGE, "--max-depth wants a number, not '%s'", optarg);
         else if (c == 'n' && !parse_size(optarg, &a->limit))
-            rc = fail("--limit wants a number, not '%s'", optarg);
+            rc = fail(CLI_EXIT_USAGE, "--limit wants a number, not '%s'", optarg);
         else if (c > 0 && c < 128 && of[c] != Q_NONE)
             rc = set_query(a, of[c], optarg);
         else if (c == '?')
@@ -138,7 +140,7 @@ static int show_types(const rc_objgraph *g, size_t limit)
     size_t n = rc_objgraph_typestats(g, NULL, 0);
     rc_type_count *t = malloc((n ? n : 1) * sizeof *t);
     if (!t)
-        return fail("out of memory");
+        return fail(CLI_EXIT_FAILURE, "out of memory");
     rc_objgraph_typestats(g, t, n);
     n = n < limit ? n : limit;
     int w = 0;
@@ -154,7 +156,7 @@ static int show_growth(const rc_objgraph *now, const char *oldpath, size_t limit
 {
     rc_objgraph *old = load(oldpath);
     if (!old)
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     size_t n = rc_objgraph_growth(old, now, NULL, 0);
     n = n < limit ? n : limit;
     rc_type_growth *t = malloc((n ? n : 1) * sizeof *t);
@@ -169,22 +171,19 @@ static int show_growth(const rc_objgraph *now, const char *oldpath, size_t limit
     }
     free(t);
     rc_objgraph_free(old);
-    return ok ? 0 : fail("out of memory");
+    return ok ? 0 : fail(CLI_EXIT_FAILURE, "out of memory");
 }
 
-static bool parse_addr(const rc_objgraph *g, const char *s, const char *file, uint64_t *addr)
+/* 0, or the exit status after saying what is wrong with s. */
+static int parse_addr(const rc_objgraph *g, const char *s, const char *file, uint64_t *addr)
 {
     char *end;
     *addr = strtoull(s, &end, 16);
-    if (!*s || *end) {
-        fail("'%s' is not an address (hex, as %%p prints it)", s);
-        return false;
-    }
-    if (!rc_objgraph_lookup(g, *addr, NULL)) {
-        fail("no object at %s in %s", s, file);
-        return false;
-    }
-    return true;
+    if (!*s || *end)
+        return fail(CLI_EXIT_USAGE, "'%s' is not an address (hex, as %%p prints it)", s);
+    if (!rc_objgraph_lookup(g, *addr, NULL))
+        return fail(CLI_EXIT_FAILURE, "no object at %s in %s", s, file);
+    return 0;
 }
 
 static int draw(const rc_objgraph *g, const graph_args *a, uint64_t addr)
@@ -197,7 +196,7 @@ static int draw(const rc_objgraph *g, const graph_args *a, uint64_t addr)
     int rc = a->q == Q_REFS ? rc_objgraph_show_refs(g, &addr, 1, &o, out)
                             : rc_objgraph_show_backrefs(g, &addr, 1, &o, out);
     if (rc != 0)
-        return fail("%s", rc_objgraph_last_error(g));
+        return fail(CLI_EXIT_FAILURE, "%s", rc_objgraph_last_error(g));
     if (a->out)
         fprintf(stderr, "Graph written to %s\n", a->out);
     return 0;
@@ -211,10 +210,10 @@ static int why_alive(const rc_objgraph *g, const graph_args *a, uint64_t addr)
     if (rc == RC_ENOENT) {
         printf("%s: nothing outside the heap holds it: only a reference cycle keeps it,\n"
                "and the next full collection frees it.\n", a->arg);
-        return 1;
+        return CLI_EXIT_FAILURE;
     }
     if (rc != 0)
-        return fail("%s", rc_objgraph_last_error(g));
+        return fail(CLI_EXIT_FAILURE, "%s", rc_objgraph_last_error(g));
     for (size_t i = 0; i < len; i++) {
         rc_objinfo o;
         rc_objgraph_lookup(g, chain[i], &o);
@@ -227,7 +226,7 @@ static int why_alive(const rc_objgraph *g, const graph_args *a, uint64_t addr)
         o.refcounts = true;
         rc = rc_objgraph_show_chain(g, chain, len, &o, a->out);
         if (rc != 0)
-            rc = fail("%s", rc_objgraph_last_error(g));
+            rc = fail(CLI_EXIT_FAILURE, "%s", rc_objgraph_last_error(g));
     }
     free(chain);
     return rc;
@@ -236,6 +235,7 @@ static int why_alive(const rc_objgraph *g, const graph_args *a, uint64_t addr)
 static int run_query(const rc_objgraph *g, const graph_args *a)
 {
     uint64_t addr = 0;
+    int rc;
     switch (a->q) {
     case Q_TYPES:
         return show_types(g, a->limit);
@@ -245,9 +245,11 @@ static int run_query(const rc_objgraph *g, const graph_args *a)
         return rc_objgraph_leaking(g, print_leak, NULL);
     case Q_REFS:
     case Q_BACKREFS:
-        return parse_addr(g, a->arg, a->file, &addr) ? draw(g, a, addr) : CLI_EXIT_USAGE;
     case Q_WHY:
-        return parse_addr(g, a->arg, a->file, &addr) ? why_alive(g, a, addr) : CLI_EXIT_USAGE;
+        rc = parse_addr(g, a->arg, a->file, &addr);
+        if (rc)
+            return rc;
+        return a->q == Q_WHY ? why_alive(g, a, addr) : draw(g, a, addr);
     default:
         return usage(stderr, CLI_EXIT_USAGE);
     }
@@ -261,7 +263,7 @@ int cmd_graph(int argc, char **argv)
         return rc;
     rc_objgraph *g = load(a.file);
     if (!g)
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     rc = run_query(g, &a);
     rc_objgraph_free(g);
     return rc;

@@ -14,7 +14,7 @@ int cmd_list(int argc, char **argv)
     size_t n;
     if (rc_mprof_list(".", &names, &n)) {
         fprintf(stderr, "recycle list: cannot read this directory\n");
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     }
     for (size_t i = 0; i < n; i++) {
         const char *ts = names[i] + strlen("mprofile_");

@@ -5,6 +5,7 @@
 
 #include <recycle.h>
 #include <string.h>
+#include <sys/wait.h>
 
 typedef struct command {
     const char *name;
@@ -32,8 +33,23 @@ static int usage(FILE *out, int status)
     fprintf(out, "usage: recycle <command> [options] [arguments]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'recycle <command> -h' describes a command.\n");
+    fprintf(out, "\n'recycle <command> -h' describes a command.\n"
+                 "\nexit status:\n"
+                 "  0    success\n"
+                 "  1    the command could not do its work: input missing, unreadable or of the\n"
+                 "       wrong kind, output not writable\n"
+                 "  2    the command line is wrong: unknown option, bad value, missing argument\n"
+                 "  127  the program to run or trace could not be started\n"
+                 "  N    run -E and trace: the program's own exit status; 128+S when signal S\n"
+                 "       killed it\n");
     return status;
+}
+
+int cli_exit_status(int wait_status)
+{
+    if (WIFSIGNALED(wait_status))
+        return CLI_EXIT_SIGNAL + WTERMSIG(wait_status);
+    return WEXITSTATUS(wait_status);
 }
 
 int main(int argc, char **argv)

@@ -51,15 +51,15 @@ static char *default_output(const char *profile)
 static int draw(rc_plot_opts *o, char **paths, int n)
 {
     rc_mprof **ps = calloc((size_t)n, sizeof *ps);
-    int status = ps ? 0 : 1;
+    int status = ps ? 0 : CLI_EXIT_FAILURE;
     for (int i = 0; i < n && !status; i++)
         if (rc_mprof_load(paths[i], stderr, &ps[i]))
-            status = CLI_EXIT_USAGE;
+            status = CLI_EXIT_FAILURE;
     char *out = NULL;
     if (!status && !o->output)
         o->output = out = default_output(paths[0]);
     if (!status && rc_plot((const rc_mprof *const *)ps, (size_t)n, o, NULL, stderr))
-        status = CLI_EXIT_USAGE;
+        status = CLI_EXIT_FAILURE;
     if (!status)
         printf("%s\n", o->output);
     for (int i = 0; ps && i < n; i++)
@@ -101,7 +101,7 @@ int cmd_plot(int argc, char **argv)
     int n;
     char **paths = cli_profile_args("plot", argc, argv, taken, ntaken, &n);
     if (!paths)
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     int status = draw(&o, paths, n);
     cli_profiles_free(paths, n);
     return status;

@@ -99,16 +99,17 @@ char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, in
     return paths;
 }
 
-int cli_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
+int cli_each_profile(char **paths, int n, int (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
 {
     int status = 0;
     for (int i = 0; i < n; i++) {
         rc_mprof *p;
         if (rc_mprof_load(paths[i], stderr, &p)) {
-            status = CLI_EXIT_USAGE;
+            status = CLI_EXIT_FAILURE;
             continue;
         }
-        fn(p, i, ctx);
+        int s = fn(p, i, ctx);
+        status = status ? status : s;
         rc_mprof_free(p);
     }
     cli_profiles_free(paths, n);

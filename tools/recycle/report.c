@@ -4,11 +4,11 @@
 #include <getopt.h>
 #include <stdlib.h>
 
-static void print_report(rc_mprof *p, int index, void *ctx)
+static int print_report(rc_mprof *p, int index, void *ctx)
 {
     if (index)
         putchar('\n');
-    rc_mprof_report(p, *(const bool *)ctx, stdout);
+    return rc_mprof_report(p, *(const bool *)ctx, stdout) ? CLI_EXIT_FAILURE : 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -32,6 +32,6 @@ int cmd_report(int argc, char **argv)
     int n;
     char **paths = cli_profile_args("report", argc, argv, taken, ntaken, &n);
     if (!paths)
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     return cli_each_profile(paths, n, print_report, &per_call);
 }

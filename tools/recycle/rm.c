@@ -18,7 +18,7 @@ int cli_remove(char **paths, size_t n, bool dry_run)
             printf("%s\n", paths[i]);
         else if (unlink(paths[i])) {
             fprintf(stderr, "recycle: cannot remove %s: %s\n", paths[i], strerror(errno));
-            status = CLI_EXIT_USAGE;
+            status = CLI_EXIT_FAILURE;
         }
     }
     return status;
@@ -50,7 +50,7 @@ int cmd_rm(int argc, char **argv)
     char **paths = args ? cli_profiles("rm", nargs, args, &n) : NULL;
     free(args);
     if (!paths)
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     int status = cli_remove(paths, (size_t)n, dry_run);
     cli_profiles_free(paths, n);
     return status;

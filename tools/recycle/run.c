@@ -17,7 +17,11 @@ static const char run_usage[] =
     "  -E, --exit-code         exit with the program's exit status\n"
     "  -t, --timeout S         stop sampling after S seconds%s\n"
     "  --python, --nopython    a .py program runs under memory_profiler for its\n"
-    "                          @profile brackets (default for *.py; $RECYCLE_PYTHON)\n";
+    "                          @profile brackets (default for *.py), with the python\n"
+    "                          that has it: $RECYCLE_PYTHON, python3-mprof's, python3\n"
+    "  --reset-peaks           also record lower peaks between samples after the highest,\n"
+    "                          by resetting the program's VmHWM: the program then reads\n"
+    "                          a wrong peak of itself (ru_maxrss); off by default\n";
 
 int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
                              bool *exit_code, char name[RC_MPROF_NAME_LEN])
@@ -27,7 +31,8 @@ int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts
         {"multiprocess", no_argument, 0, 'M'},   {"output", required_argument, 0, 'o'},
         {"exit-code", no_argument, 0, 'E'},      {"timeout", required_argument, 0, 't'},
         {"help", no_argument, 0, 'h'},           {"python", no_argument, 0, 'p'},
-        {"nopython", no_argument, 0, 'P'},       {0, 0, 0, 0}};
+        {"nopython", no_argument, 0, 'P'},       {"reset-peaks", no_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     bool attach = !strcmp(cmd, "attach");
     *o = (rc_sampler_opts){.interval = 0.1, .diag = stderr};
     *exit_code = false;
@@ -44,6 +49,7 @@ int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts
         case 'E': *exit_code = true; break;
         case 'p': o->python = 1; break;
         case 'P': o->python = -1; break;
+        case 'R': o->reset_peaks = true; break;
         case 'h':
             printf(run_usage, cmd, attach ? "PID|NAME" : "PROGRAM [ARGS...]",
                    attach ? " (default 3600)" : "");
@@ -73,11 +79,13 @@ int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_
         describe_status(prog, r->status);
     else if (!r->exited)
         fprintf(stderr, "recycle %s: timeout: stopped sampling, %s is still running\n", cmd, prog);
-    fprintf(stderr, "recycle %s: %zu samples, peak %.3f MiB, written to %s\n", cmd, r->samples,
-            r->peak_mib, o->output);
+    fprintf(stderr, "recycle %s: %zu samples, peak %.3f MiB", cmd, r->samples, r->peak_mib);
+    if (r->peak_before_mib > 0)
+        fprintf(stderr, " while sampled (%.3f MiB before it attached)", r->peak_before_mib);
+    fprintf(stderr, ", written to %s\n", o->output);
     if (!exit_code || !r->exited)
         return 0;
-    return WIFSIGNALED(r->status) ? 128 + WTERMSIG(r->status) : WEXITSTATUS(r->status);
+    return cli_exit_status(r->status);
 }
 
 /* recycle keeps sampling when Ctrl-C reaches the whole process group: the
@@ -105,6 +113,8 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     rc_sampler_result r;
     int err = rc_sampler_run(&o, argv + first, &r);
+    if (err == RC_ENOTSUP)
+        return CLI_EXIT_NOSTART;   /* no interpreter for the script: the sampler said why */
     if (err == RC_ENOENT && !r.started) {
         fprintf(stderr, "recycle run: cannot start '%s': %s\n", argv[first], strerror(r.exec_errno));
         return CLI_EXIT_NOSTART;
@@ -112,7 +122,7 @@ int cmd_run(int argc, char **argv)
     if (err) {
         fprintf(stderr, "recycle run: %s: %s\n", o.output,
                 err == RC_EIO ? "cannot write the profile" : "out of memory");
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_FAILURE;
     }
     return cli_run_outcome("run", &o, &r, exit_code, argv[first]);
 }

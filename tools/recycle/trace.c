@@ -5,6 +5,8 @@
  * signal.  Children write OUT.PID. */
 #include "commands.h"
 #include "trace_tool.h"
+#include "../../src/prim/launch.h"
+#include "../../src/trace/trace_env.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +36,7 @@ static void forward(int sig)
  * installed library. */
 static bool find_preload(char *out, size_t n)
 {
-    const char *env = getenv("RECYCLE_TRACE_LIB");
+    const char *env = getenv(RC_TRACE_ENV_LIB);
     if (env && *env) {
         snprintf(out, n, "%s", env);
         return access(out, R_OK) == 0;
@@ -66,21 +68,25 @@ static int usage(int status)
     return status;
 }
 
-static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every)
+/* Starts argv with the tracer preloaded and told where to write; the
+ * child's pid, or -1 after saying why it could not start. */
+static long start_traced(char **argv, const char *lib, const char *out, int frames, const char *every)
 {
-    char buf[PATH_MAX * 2], num[32];
     const char *old = getenv("LD_PRELOAD");
-    snprintf(buf, sizeof buf, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
-    setenv("LD_PRELOAD", buf, 1);
-    setenv("RECYCLE_TRACE_OUT", out, 1);
-    snprintf(num, sizeof num, "%d", frames);
-    setenv("RECYCLE_TRACE_FRAMES", num, 1);
-    setenv("RECYCLE_TRACE_EVERY", every ? every : "0", 1);
-    snprintf(num, sizeof num, "%ld", (long)getpid());
-    setenv("RECYCLE_TRACE_ROOT", num, 1);
-    execvp(argv[0], argv);
-    fprintf(stderr, "recycle trace: cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+    char preload[PATH_MAX * 2], out_var[PATH_MAX + 32], frames_var[48], every_var[64], parent_var[48];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+    snprintf(out_var, sizeof out_var, "%s=%s", RC_TRACE_ENV_OUT, out);
+    snprintf(frames_var, sizeof frames_var, "%s=%d", RC_TRACE_ENV_FRAMES, frames);
+    snprintf(every_var, sizeof every_var, "%s=%s", RC_TRACE_ENV_EVERY, every ? every : "0");
+    snprintf(parent_var, sizeof parent_var, "%s=%ld", RC_TRACE_ENV_PARENT, (long)getpid());
+    const char *const set[] = {preload, out_var, frames_var, every_var, parent_var};
+    char **env = rc__env_with(set, sizeof set / sizeof set[0]);
+    int e = ENOMEM;
+    long pid = env ? rc__launch(argv, env, false, &e) : -1;
+    free(env);
+    if (pid < 0)
+        fprintf(stderr, "recycle trace: cannot run %s: %s\n", argv[0], strerror(e));
+    return pid;
 }
 
 /* The snapshots of other processes of the run, OUT.PID: counts them, or
@@ -134,7 +140,7 @@ int cmd_trace(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int frames = 1, c;
-    const char *out = "recycle-trace.snap", *every = NULL;
+    const char *out = RC_TRACE_DEFAULT_OUT, *every = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+n:o:h", longs, NULL)) != -1) {
         char *end;
@@ -143,23 +149,23 @@ int cmd_trace(int argc, char **argv)
             frames = (int)strtol(optarg, &end, 10);
             if (*end || frames < 1 || frames > 128) {
                 fprintf(stderr, "recycle trace: -n takes 1..128 frames, not '%s'\n", optarg);
-                return 2;
+                return CLI_EXIT_USAGE;
             }
             break;
         case 'o': out = optarg; break;
         case 'e':
             if (strtod(optarg, &end) <= 0 || *end) {
                 fprintf(stderr, "recycle trace: --every takes seconds > 0, not '%s'\n", optarg);
-                return 2;
+                return CLI_EXIT_USAGE;
             }
             every = optarg;
             break;
         case 'h': return usage(0);
-        default: return usage(2);
+        default: return usage(CLI_EXIT_USAGE);
         }
     }
     if (optind >= argc)
-        return usage(2);
+        return usage(CLI_EXIT_USAGE);
     char abs_out[PATH_MAX], cwd[PATH_MAX];
     if (out[0] != '/' && getcwd(cwd, sizeof cwd)) {
         /* absolute, so a program that changes directory writes it here */
@@ -169,31 +175,22 @@ int cmd_trace(int argc, char **argv)
     }
     char lib[PATH_MAX];
     if (!find_preload(lib, sizeof lib)) {
-        fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set RECYCLE_TRACE_LIB\n", lib);
-        return 2;
+        fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set %s\n", lib,
+                RC_TRACE_ENV_LIB);
+        return CLI_EXIT_FAILURE;
     }
     unlink(out);                       /* stale files must not pass for this run's */
     child_files(out, true);
-    child = fork();
-    if (child < 0) {
-        fprintf(stderr, "recycle trace: fork: %s\n", strerror(errno));
-        return 2;
-    }
-    if (child == 0)
-        run_child(argv + optind, lib, out, frames, every);
     signal(SIGINT, forward);
     signal(SIGTERM, forward);
     signal(SIGUSR2, forward);
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(out, F_OK) != 0)
-        return 127;
+    child = (pid_t)start_traced(argv + optind, lib, out, frames, every);
+    if (child < 0)
+        return CLI_EXIT_NOSTART;
+    int status = rc__wait(child);
     summarize(out);
-    if (WIFSIGNALED(status)) {
+    if (WIFSIGNALED(status))
         fprintf(stderr, "recycle trace: %s was killed by signal %d (%s)\n", argv[optind], WTERMSIG(status),
                 strsignal(WTERMSIG(status)));
-        return 128 + WTERMSIG(status);
-    }
-    return WEXITSTATUS(status);
+    return cli_exit_status(status);
 }

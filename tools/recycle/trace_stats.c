@@ -11,21 +11,21 @@ int cmd_trace_stats(int argc, char **argv)
     cli_report_opts o;
     int i = cli_report_options("trace-stats", argc, argv, &o);
     if (i < 0)
-        return 2;
+        return CLI_EXIT_USAGE;
     if (argc - i != 1) {
         fprintf(stderr, "usage: recycle trace-stats SNAPSHOT [--by lineno|filename|traceback] [--limit N]"
                         " [--cumulative]\n");
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     rc_snapshot *s = cli_load_snapshot("trace-stats", argv[i], &o);
     if (!s)
-        return 2;
+        return CLI_EXIT_FAILURE;
     int err;
     rc_trace_stats *st = rc_snapshot_statistics(s, o.key, o.cumulative, &err);
     if (!st) {
         fprintf(stderr, "recycle trace-stats: %s: %s\n", argv[i], rc_strerror(err));
         rc_snapshot_free(s);
-        return 2;
+        return CLI_EXIT_FAILURE;
     }
     rc_trace_stats_print(st, o.limit, stdout);
     char total[32], peak[32];

@@ -3,14 +3,10 @@
  * process.  A writer thread (all signals blocked) does the SIGUSR2 and
  * periodic writes, so a handler never takes the lock itself except for a
  * fatal signal, where there is no later.
- *
- * Environment (set by `recycle trace`):
- *   RECYCLE_TRACE_OUT     snapshot path (default recycle-trace.snap)
- *   RECYCLE_TRACE_FRAMES  frames per traceback (default 1)
- *   RECYCLE_TRACE_EVERY   seconds between periodic snapshots (0: none)
- *   RECYCLE_TRACE_ROOT    pid of the traced program; any other process
- *                         (a fork, or a program it runs) writes OUT.PID */
+ * What to write, where and how often comes from the environment `recycle
+ * trace` sets (../trace_env.h). */
 #include "preload.h"
+#include "../trace_env.h"
 #include "recycle.h"
 
 #include <errno.h>
@@ -35,11 +31,11 @@ const char *rc_pl_out_path(void) { return out_path; }
 
 static void set_out_path(void)
 {
-    const char *out = getenv("RECYCLE_TRACE_OUT");
-    const char *root = getenv("RECYCLE_TRACE_ROOT");
+    const char *out = getenv(RC_TRACE_ENV_OUT);
+    const char *parent = getenv(RC_TRACE_ENV_PARENT);
     if (!out || !*out)
-        out = "recycle-trace.snap";
-    if (root && atol(root) == (long)getpid())
+        out = RC_TRACE_DEFAULT_OUT;
+    if (parent && atol(parent) == (long)getppid())
         snprintf(out_path, sizeof out_path, "%s", out);
     else
         snprintf(out_path, sizeof out_path, "%s.%ld", out, (long)getpid());
@@ -184,8 +180,8 @@ __attribute__((constructor)) static void preload_start(void)
     if (!rc_pl_resolve())
         return;
     rc_pl_guard++;
-    const char *fr = getenv("RECYCLE_TRACE_FRAMES");
-    const char *ev = getenv("RECYCLE_TRACE_EVERY");
+    const char *fr = getenv(RC_TRACE_ENV_FRAMES);
+    const char *ev = getenv(RC_TRACE_ENV_EVERY);
     every = ev ? atof(ev) : 0;
     set_out_path();
     rc_pl_state_init(fr ? atoi(fr) : 1);
