@@ -7,8 +7,10 @@
 # Writes $DEMO_OUT (default demo-out/): REPORT.md, a self-contained
 # index.html, and for each experiment its program output (c_*.txt, py_*.txt),
 # profiles (*.dat) and plots (*.png).  tests/test_demo.c checks the claims
-# against those data files.  Only bash, awk and base64 are needed for our
-# part; python3 only for the CPython column.
+# against those data files.  Only bash, sed, base64 and the build's own
+# programs are needed for our part; python3 only for the CPython column.
+# Runs never overlap: every timing in the report was taken with nothing
+# else of the demo running beside it.
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -83,42 +85,10 @@ py_run() {
     (cd "$pyex" && "$PY" "$script" "$@") >"$out/py_$tag.txt" 2>"$out/py_$tag.err"
 }
 
-# result FILE KEY [FIELD]: a RESULT line's value.
-result() {
-    awk -v k="$2" -v f="${3:-3}" '$1 == "RESULT" && $2 == k { print $f; exit }' "$1"
-}
-
-# calls FILE: per bracket of average_ints, in time order, "max after"
-# MiB: max is the highest sample inside the call; after is the lowest
-# sample between its end and the next call (for the last call: the first
-# sample after it, before the program's exit frees everything).  Then a
-# line "base peak": the last sample before the first call (the first
-# sample when there is no call) and the highest of all.
-calls() {
-    awk '
-    $1 == "MEM" { n++; t[n] = $3; m[n] = $2 }
-    $1 == "FUNC" && $2 ~ /average_ints$/ { c++; t0[c] = $4; t1[c] = $6 }
-    END {
-        for (i = 1; i <= c; i++)        # brackets in time order (insertion sort)
-            for (j = i; j > 1 && t0[j] < t0[j - 1]; j--) {
-                x = t0[j]; t0[j] = t0[j - 1]; t0[j - 1] = x
-                x = t1[j]; t1[j] = t1[j - 1]; t1[j - 1] = x
-            }
-        for (i = 1; i <= c; i++) {
-            mx = 0; after = -1
-            for (k = 1; k <= n; k++) {
-                if (t[k] >= t0[i] && t[k] <= t1[i] && m[k] > mx) mx = m[k]
-                if (t[k] > t1[i] && (i < c ? t[k] < t0[i + 1] && (after < 0 || m[k] < after) : after < 0))
-                    after = m[k]
-            }
-            printf "%.1f %.1f\n", mx, after < 0 ? m[n] : after
-        }
-        base = m[1]; peak = 0
-        for (k = 1; k <= n && (c == 0 || t[k] < t0[1]); k++) base = m[k]
-        for (k = 1; k <= n; k++) if (m[k] > peak) peak = m[k]
-        printf "%.1f %.1f\n", base, peak
-    }' "$1"
-}
+# The figures themselves come from scripts/demo_figures.c (built beside
+# the examples), which reads the .dat profiles and the RESULT lines.
+figures() { "$build/scripts/demo_figures" "$@"; }
+result() { figures result "$@"; }
 
 # show_output FILE: the program's output without its RESULT lines.
 show_output() { grep -v '^RESULT ' "$1" | code_block; }
@@ -136,12 +106,9 @@ else
 fi
 
 . "$src/scripts/demo_experiments.sh"
-run_py_profiles &
-py_profiles=$!
-run_py_others &
-py_others=$!
 run_c_side
-wait $py_profiles $py_others
+run_py_profiles
+run_py_others
 run_experiments
 
 para "Demo finished in $(( $(date +%s) - started )) s."

@@ -1,9 +1,11 @@
 # The ten experiments of `make demo`, sourced by scripts/demo.sh (which
-# defines the runners c_profile / c_run / py_profile / py_run, result,
-# calls, show_output and the report writers of scripts/demo_report.sh).
+# defines the runners c_profile / c_run / py_profile / py_run, figures,
+# result, show_output and the report writers of scripts/demo_report.sh).
 #
 # run_c_side runs our programs, run_py_profiles and run_py_others CPython's
-# scripts; demo.sh runs the three at once (ours mostly sleep), then each exp_* writes its section from the files they left.
+# scripts, one after the other (a CPython run beside ours would slow the
+# runs whose times the report gives); then each exp_* writes its section
+# from the files they left.
 # An experiment whose program is not in this build says so.
 
 run_c_side() {
@@ -27,8 +29,8 @@ run_c_side() {
     return 0
 }
 
-# CPython's side, in two chains run at once.  Every step may fail (no
-# python3, no mprof, a missing module): the sections say so.
+# CPython's side.  Every step may fail (no python3, no mprof, a missing
+# module): the sections say so.
 run_py_profiles() {
     [ $have_py = 1 ] || return 0
     py_profile baseline.py list list || true
@@ -75,16 +77,8 @@ py_missing() {
 # A row per profile of the seed function: the level before the first
 # call, then each call's max and the level after it.  Arguments: label, file.
 calls_rows() {
-    local label=$1 f=$2
-    [ -s "$f" ] || return 0
-    calls "$f" | awk -v l="$label" '
-        { c++; mx[c] = $1; after[c] = $2 }
-        END {
-            if (c == 1) { printf "%s|—|(no brackets in the file; peak %.1f)||\n", l, after[1]; exit }
-            printf "%s|%.1f", l, mx[c]
-            for (i = 1; i <= 3; i++) printf "|%s", i < c ? sprintf("%.1f → %.1f", mx[i], after[i]) : ""
-            printf "\n"
-        }'
+    [ -s "$2" ] || return 0
+    figures calls-row "$1" "$2"
 }
 
 calls_table() {
@@ -97,7 +91,7 @@ calls_table() {
 }
 
 # call_levels FILE: "base max1 after1 max2 after2 max3 after3" on one line.
-call_levels() { calls "$1" | awk '{ v[NR] = $0; b = $1 } END { printf "%s", b; for (i = 1; i < NR; i++) printf " %s", v[i]; printf "\n" }'; }
+call_levels() { figures call-levels "$1"; }
 
 # Figures of one profile experiment, ours then CPython's.
 profile_figures() {
@@ -112,7 +106,7 @@ exp_baseline() {
     if ! ran baseline_list list; then section_end; return; fi
     read -r base m1 x1 _ < <(call_levels "$out/c_list.dat")
     para "\`examples/baseline_list.c\` calls \`average_ints\` three times: it builds a recycle list of $DEMO_N random int objects, averages it, sleeps ${DEMO_SLEEP_MS} ms and returns. \`examples/baseline_array.c\` does the same with one int64 array (as numpy's \`randint\`). The function opens a bracket with \`RC_PROFILE_FUNC()\`, which \`recycle run\` records as a FUNC line, so each call is bracketed on the plot."
-    para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS, keeping a few as spares for the next call ($(awk -v a="$x1" -v b="$base" 'BEGIN { printf "%.1f", a - b }') MiB more than before the call). The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
+    para "**What you see:** three separate bumps, one per call, each inside its bracket. Memory rises from $base MiB to $m1 MiB while the list exists and is back at $x1 MiB after the first call: when the function drops its last reference, reference counting frees the list and its ints at once — still inside the bracket — and the allocator returns the emptied arenas to the OS, keeping a few as spares for the next call ($(figures difference "$x1" "$base") MiB more than before the call). The array variant makes the same picture with a smaller bump (one buffer of 8 bytes per number instead of an object per number)."
     calls_table "recycle list" "$out/c_list.dat" "recycle array" "$out/c_array.dat" \
                 "CPython list" "$out/py_list.dat" "CPython numpy array" "$out/py_array.dat"
     [ -s "$out/py_list.dat" ] || py_missing mprof list
@@ -273,17 +267,7 @@ exp_monte_carlo() {
 # version through /usr/bin/python3; each prints a table whose rows start
 # with the side's name.  pair NAME prints "small_rc small_py big_rc big_py"
 # from it ("-" where CPython was not measured).
-pair() {
-    awk -v name="$1" '
-        function num(x) { return x ~ /^[0-9.]+$/ ? x : "-" }
-        name == "slots_vs_dict" && $1 == "__slots__" && $3 == "RC_RECORD_SLOTS" { a = $4; ap = num($5) }
-        name == "slots_vs_dict" && $1 == "__dict__" && $3 == "RC_RECORD_DICT" { b = $4; bp = num($5) }
-        name == "view_vs_copy" && $1 == "view" && NF >= 3 { a = $2; ap = num($3) }
-        name == "view_vs_copy" && $1 == "copy" && NF >= 3 { b = $2; bp = num($3) }
-        name == "generator_vs_list" && $1 == "generator" && NF >= 3 { a = $2; ap = num($3) }
-        name == "generator_vs_list" && $1 == "list" && NF >= 3 { b = $2; bp = num($3) }
-        END { if (a != "" && b != "") print a, ap, b, bp }' "$out/c_$1.txt"
-}
+pair() { figures pair "$1" "$out/c_$1.txt"; }
 
 exp_types() {
     section_begin "9. Slots versus dict, view versus copy, generator versus list"

@@ -85,10 +85,11 @@ code_block() {
 
 # table "head|head|..." "cell|cell|..." ...
 table() {
-    local head=$1 row cells html
+    local head=$1 row cells html bars=${1//[^|]/} rule="---|" k
     shift
+    for ((k = 0; k < ${#bars}; k++)); do rule+="---|"; done   # a column per field
     printf '| %s |\n' "${head//|/ | }" >>"$out/REPORT.md"
-    printf '|%s\n' "$(printf '%s' "$head" | awk -F'|' '{ for (i = 1; i <= NF; i++) printf "---|" }')" >>"$out/REPORT.md"
+    printf '|%s\n' "$rule" >>"$out/REPORT.md"
     html="<table><tr><th>$(printf '%s' "$head" | html_inline | sed 's/|/<\/th><th>/g')</th></tr>"
     for row in "$@"; do
         printf '| %s |\n' "${row//|/ | }" >>"$out/REPORT.md"

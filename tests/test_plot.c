@@ -122,6 +122,64 @@ static void test_png_shows_line_brackets_and_max(void **state)
     rc_mprof_free(p);
 }
 
+/* Pixels close to one colour (the cairo driver antialiases edges). */
+static bool near_rgb(const unsigned char *c, int r, int g, int b)
+{
+    return abs(c[0] - r) < 25 && abs(c[1] - g) < 25 && abs(c[2] - b) < 25;
+}
+
+static bool first_colour(const unsigned char *c) { return near_rgb(c, 31, 119, 180); }
+static bool second_colour(const unsigned char *c) { return near_rgb(c, 255, 127, 14); }
+static bool third_colour(const unsigned char *c) { return near_rgb(c, 44, 160, 44); }
+
+/* Mean row of the pixels of a kind in [x0, x1) x [y0, y1); -1 if none. */
+static double mean_row(const image *im, int x0, int x1, int y0, int y1, bool (*kind)(const unsigned char *))
+{
+    double sum = 0;
+    int n = 0;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < im->h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x < x1 && x < im->w; x++)
+            if (kind(px(im, x, y))) {
+                sum += y;
+                n++;
+            }
+    return n ? sum / n : -1;
+}
+
+/* Three calls of one function: each bracket in a colour of its own; two
+ * of them open at the same time and height, and the second one's label is
+ * moved up a line instead of being written over the first one's. */
+static void test_brackets_own_colours_labels_apart(void **state)
+{
+    (void)state;
+    rc_mprof *p = synthetic();
+    const double t0 = 1700000000;
+    rc_mprof_add_func(p, "load", 28, t0 + 2, 40, t0 + 3, 1);
+    rc_mprof_add_func(p, "load", 80, t0 + 7, 90, t0 + 9, 0);
+    rc_plot_opts o;
+    rc_plot_opts_default(&o);
+    o.output = prof_path(dir, "colours.png");
+    rc_plot_frame f;
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f, stderr), 0);
+    image im = decode(o.output);
+    double v = (f.y1 - f.y0) / 20;
+    /* each bracket's closing stroke in its own colour, and only that one */
+    assert_true(count_near(&im, to_px(&f, 6), to_py(&f, 64), 3, first_colour) >= 4);
+    assert_true(count_near(&im, to_px(&f, 3), to_py(&f, 40), 3, second_colour) >= 4);
+    assert_true(count_near(&im, to_px(&f, 9), to_py(&f, 90), 3, third_colour) >= 4);
+    assert_int_equal(count_near(&im, to_px(&f, 3), to_py(&f, 40), 3, first_colour), 0);
+    assert_int_equal(count_near(&im, to_px(&f, 9), to_py(&f, 90), 3, second_colour), 0);
+    /* the labels above the two brackets opening at 2 s, 28 MiB: the
+     * second sits at least most of a text line above the first */
+    int x0 = (int)to_px(&f, 2) + 2, x1 = x0 + 60, top = (int)to_py(&f, 28 + v) - 3;
+    double first = mean_row(&im, x0, x1, top - 80, top, first_colour);
+    double second = mean_row(&im, x0, x1, top - 80, top, second_colour);
+    assert_true(first > 0 && second > 0);
+    assert_true(first - second > 8);
+    free(im.rgba);
+    rc_mprof_free(p);
+}
+
 static bool starts_with(const char *path, const char *magic)
 {
     char *s = prof_slurp(path);
@@ -202,6 +260,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_shows_line_brackets_and_max),
+        cmocka_unit_test(test_brackets_own_colours_labels_apart),
         cmocka_unit_test(test_formats_options_and_errors),
         cmocka_unit_test(test_recycle_plot_command),
     };
