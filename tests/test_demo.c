@@ -353,6 +353,73 @@ static void test_object_graph_drawn(void **state)
     assert_true(result("cycle_drawn", "why_alive_cycle") == RC_ENOENT);
 }
 
+static char *slurp_report(void)
+{
+    FILE *f = fopen(path_of("REPORT.md"), "r");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *text = malloc((size_t)n + 1);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+/* The samples of a profile in [t0, t1]: their highest (or -1). */
+static double sample_max(const rc_mprof *p, double t0, double t1)
+{
+    double hi = -1;
+    for (size_t i = 0; i < p->nmem; i++)
+        if (p->mem[i].t >= t0 && p->mem[i].t <= t1)
+            hi = fmax(hi, p->mem[i].mib);
+    return hi;
+}
+
+/* The level after the last call: the first sample after it. */
+static double first_after(const rc_mprof *p, double t)
+{
+    for (size_t i = 0; i < p->nmem; i++)
+        if (p->mem[i].t > t)
+            return p->mem[i].mib;
+    return p->mem[p->nmem - 1].mib;
+}
+
+static double last_before(const rc_mprof *p, double t)
+{
+    double v = p->mem[0].mib;
+    for (size_t i = 0; i < p->nmem && p->mem[i].t < t; i++)
+        v = p->mem[i].mib;
+    return v;
+}
+
+/* The report quotes the data: the baseline's calls table row, worked out
+ * here from c_list.dat, and experiment 5's collection figures, from the
+ * RESULT lines, appear in REPORT.md as they are. */
+static void test_report_quotes_the_data(void **state)
+{
+    (void)state;
+    profile pr;
+    load(&pr, "list");
+    char row[512];
+    int k = snprintf(row, sizeof row, "| recycle list | %.1f |", last_before(pr.p, pr.calls[0].t0));
+    for (int i = 0; i < 3; i++) {
+        const rc_mprof_func *f = &pr.calls[i];
+        double after = i < 2 ? min_between(pr.p, f->t1, pr.calls[i + 1].t0) : first_after(pr.p, f->t1);
+        k += snprintf(row + k, sizeof row - (size_t)k, " %.1f → %.1f |", sample_max(pr.p, f->t0, f->t1), after);
+    }
+    rc_mprof_free(pr.p);
+    char *report = slurp_report();
+    if (!strstr(report, row))
+        fail_msg("REPORT.md lacks the row the data gives: %s", row);
+    snprintf(row, sizeof row, "| recycle, lists of ints | %.15g | %.15g | %.15g |", result("manual_collect", "collect_ms"),
+             result("manual_collect", "collect_found"), result("manual_collect", "collect_freed"));
+    if (!strstr(report, row))
+        fail_msg("REPORT.md lacks the row the data gives: %s", row);
+    free(report);
+}
+
 /* Every PNG in the output is valid; index.html embeds each figure. */
 static void test_reports_complete(void **state)
 {
@@ -406,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_memory_plots_drawn),
         cmocka_unit_test(test_thresholds_chart_drawn),
         cmocka_unit_test(test_object_graph_drawn),
+        cmocka_unit_test(test_report_quotes_the_data),
         cmocka_unit_test(test_reports_complete),
     };
     return cmocka_run_group_tests(tests, run_demo, NULL);
