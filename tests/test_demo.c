@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include "png_read.h"
+#include "prof_support.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,17 +354,11 @@ static void test_object_graph_drawn(void **state)
     assert_true(result("cycle_drawn", "why_alive_cycle") == RC_ENOENT);
 }
 
-static char *slurp_report(void)
+/* The whole of an output file, as a string. */
+static char *slurp(const char *name)
 {
-    FILE *f = fopen(path_of("REPORT.md"), "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = 0;
-    fclose(f);
+    char *text = prof_slurp(path_of(name));
+    assert_non_null(text);
     return text;
 }
 
@@ -410,7 +405,7 @@ static void test_report_quotes_the_data(void **state)
         k += snprintf(row + k, sizeof row - (size_t)k, " %.1f → %.1f |", sample_max(pr.p, f->t0, f->t1), after);
     }
     rc_mprof_free(pr.p);
-    char *report = slurp_report();
+    char *report = slurp("REPORT.md");
     if (!strstr(report, row))
         fail_msg("REPORT.md lacks the row the data gives: %s", row);
     snprintf(row, sizeof row, "| recycle, lists of ints | %.15g | %.15g | %.15g |", result("manual_collect", "collect_ms"),
@@ -426,15 +421,7 @@ static void test_reports_complete(void **state)
     (void)state;
     struct stat st;
     assert_int_equal(stat(path_of("REPORT.md"), &st), 0);
-    FILE *f = fopen(path_of("index.html"), "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *html = malloc((size_t)n + 1);
-    assert_int_equal(fread(html, 1, (size_t)n, f), (size_t)n);
-    html[n] = 0;
-    fclose(f);
+    char *html = slurp("index.html");
     size_t embedded = 0;
     for (const char *p = html; (p = strstr(p, "src=\"data:image/png;base64,")); p++)
         embedded++;

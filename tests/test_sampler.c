@@ -228,14 +228,22 @@ static void test_timeout_stops_sampling(void **state)
     waitpid((pid_t)r.pid, NULL, 0);
 }
 
+/* Starts profile_spike MIB HOLD BEFORE AFTER, not under the sampler:
+ * something to attach to. */
+static pid_t start_spike(const char *mib, const char *hold, const char *before, const char *after)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(prof_example("profile_spike"), "profile_spike", mib, hold, before, after, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
 static void test_attach_to_running_process(void **state)
 {
     (void)state;
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(prof_example("profile_spike"), "profile_spike", "30", "50", "300", "300", (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = start_spike("30", "50", "300", "300");
     rc_sampler_opts o = {.interval = 0.02, .output = prof_path(dir, "attach.dat")};
     rc_sampler_result r;
     usleep(50000);
@@ -290,35 +298,52 @@ static bool has_peak_in(const rc_mprof *p, double lo, double hi)
     return false;
 }
 
-/* What leaving VmHWM alone costs: a 200 MiB spike, then a 100 MiB one,
- * each between two 1 s samples.  Both runs record the 200 MiB peak
- * exactly; only --reset-peaks records the lower one after it. */
+/* What leaving VmHWM alone costs: a 200 MiB spike at 1.3 s, then a
+ * 100 MiB one at 2.6 s, each between two 2 s samples (wide margins, for a
+ * loaded machine).  Both runs record the 200 MiB peak exactly; only
+ * --reset-peaks records the lower one after it. */
 static void test_lower_peak_after_the_highest(void **state)
 {
     (void)state;
-    char *argv[] = {(char *)prof_example("profile_spike"), "200,100", "20", "600", "1200", NULL};
+    char *argv[] = {(char *)prof_example("profile_spike"), "200,100", "20", "1300", "1800", NULL};
     rc_sampler_result r;
-    rc_mprof *p = run("two.dat", (rc_sampler_opts){.interval = 1.0}, argv, &r);
+    rc_mprof *p = run("two.dat", (rc_sampler_opts){.interval = 2.0}, argv, &r);
     assert_true(rc_mprof_peak(p, NULL) >= 200);
     assert_false(has_peak_in(p, 90, 150));
     rc_mprof_free(p);
-    p = run("two_reset.dat", (rc_sampler_opts){.interval = 1.0, .reset_peaks = true}, argv, &r);
+    p = run("two_reset.dat", (rc_sampler_opts){.interval = 2.0, .reset_peaks = true}, argv, &r);
     assert_true(rc_mprof_peak(p, NULL) >= 200);
     assert_true(has_peak_in(p, 100, 150));
     rc_mprof_free(p);
 }
 
+/* VmHWM of pid in MiB, from /proc (-1 when unreadable). */
+static double hwm_mib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    double kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lf kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
 /* Attached after a 200 MiB spike: that peak is the process's history,
- * recorded apart (BEFORE), not as a peak seen at the start of sampling. */
+ * recorded apart (BEFORE), not as a peak seen at the start of sampling.
+ * The test waits for the spike to be over (however loaded the machine)
+ * before attaching. */
 static void test_attach_separates_the_peak_before(void **state)
 {
     (void)state;
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(prof_example("profile_spike"), "profile_spike", "200", "20", "50", "900", (char *)NULL);
-        _exit(127);
-    }
-    usleep(500000);
+    pid_t pid = start_spike("200", "20", "50", "1500");
+    for (int i = 0; i < 500 && hwm_mib(pid) < 200; i++)
+        usleep(10000);
+    assert_true(hwm_mib(pid) >= 200);
+    usleep(300000);                      /* held 20 ms, then given back */
     rc_sampler_opts o = {.interval = 0.05, .output = prof_path(dir, "late.dat")};
     unlink(o.output);
     rc_sampler_result r;

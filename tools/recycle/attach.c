@@ -7,28 +7,22 @@
 
 int cmd_attach(int argc, char **argv)
 {
-    rc_sampler_opts o;
-    bool exit_code;
-    char name[RC_MPROF_NAME_LEN];
-    int first = cli_sampling_options("attach", argc, argv, &o, &exit_code, name);
+    cli_sampling s;
+    int first = cli_sampling_options("attach", argc, argv, &s);
     if (first < 0)
         return CLI_EXIT_USAGE;
-    if (first != argc - 1) {
-        fprintf(stderr, "recycle attach: give one PID or process name (recycle attach -h)\n");
-        return CLI_EXIT_USAGE;
-    }
     long pid = rc_sampler_find_pid(argv[first]);
     if (pid < 0) {
         fprintf(stderr, "recycle attach: no process '%s'\n", argv[first]);
         return CLI_EXIT_FAILURE;
     }
-    fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, o.interval, o.output);
+    fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, s.o.interval, s.o.output);
     rc_sampler_result r;
-    int err = rc_sampler_attach(&o, pid, &r);
+    int err = rc_sampler_attach(&s.o, pid, &r);
     if (err) {
         fprintf(stderr, "recycle attach: pid %ld: %s\n", pid,
                 err == RC_ENOENT ? "gone or not readable" : "cannot write the profile");
         return CLI_EXIT_FAILURE;
     }
-    return cli_run_outcome("attach", &o, &r, false, argv[first]);
+    return cli_run_outcome("attach", &s, &r, argv[first]);
 }

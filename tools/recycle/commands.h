@@ -55,15 +55,19 @@ char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, in
  * stderr), else the first non-zero status fn returned. */
 int  cli_each_profile(char **paths, int n, int (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);
 
-/* Options shared by run and attach (run.c): -T -C -M -o -E -t.  Fills o
- * (o->output points into name when -o is absent) and returns the index of
- * the first argument after them, or -1 after printing the problem. */
-int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
-                             bool *exit_code, char name[RC_MPROF_NAME_LEN]);
+/* Options shared by run and attach (run.c): -T -C -M -o -E -t ...  Fills
+ * s (s->o.output points into s->name when -o is absent) and returns the
+ * index of the first argument after them — a program for run, one PID or
+ * name for attach — or -1 after printing the problem. */
+typedef struct cli_sampling {
+    rc_sampler_opts o;
+    bool exit_code;                    /* -E */
+    char name[RC_MPROF_NAME_LEN];      /* the default output */
+} cli_sampling;
+int cli_sampling_options(const char *cmd, int argc, char **argv, cli_sampling *s);
 /* Removes (or with dry_run lists) paths, as mprof rm/clean (rm.c). */
 int cli_remove(char **paths, size_t n, bool dry_run);
 /* Prints how the run went; returns the exit status for `recycle run`. */
-int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
-                        bool exit_code, const char *prog);
+int cli_run_outcome(const char *cmd, const cli_sampling *s, const rc_sampler_result *r, const char *prog);
 
 #endif

@@ -23,8 +23,23 @@ static const char run_usage[] =
     "                          by resetting the program's VmHWM: the program then reads\n"
     "                          a wrong peak of itself (ru_maxrss); off by default\n";
 
-int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts *o,
-                             bool *exit_code, char name[RC_MPROF_NAME_LEN])
+static int sampling_usage(FILE *out, const char *cmd, bool attach)
+{
+    fprintf(out, run_usage, cmd, attach ? "PID|NAME" : "PROGRAM [ARGS...]", attach ? " (default 3600)" : "");
+    return -1;
+}
+
+/* What follows the options: a program for run, one process for attach. */
+static int check_operands(const char *cmd, bool attach, int first, int argc)
+{
+    if (attach ? first == argc - 1 : first < argc)
+        return first;
+    fprintf(stderr, "recycle %s: %s (recycle %s -h)\n", cmd,
+            attach ? "give one PID or process name" : "a program to run must be given", cmd);
+    return -1;
+}
+
+int cli_sampling_options(const char *cmd, int argc, char **argv, cli_sampling *s)
 {
     static const struct option longopts[] = {
         {"interval", required_argument, 0, 'T'}, {"include-children", no_argument, 0, 'C'},
@@ -34,10 +49,11 @@ int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts
         {"nopython", no_argument, 0, 'P'},       {"reset-peaks", no_argument, 0, 'R'},
         {0, 0, 0, 0}};
     bool attach = !strcmp(cmd, "attach");
+    rc_sampler_opts *o = &s->o;
     *o = (rc_sampler_opts){.interval = 0.1, .diag = stderr};
-    *exit_code = false;
-    rc_mprof_default_name(name);
-    o->output = name;
+    s->exit_code = false;
+    rc_mprof_default_name(s->name);
+    o->output = s->name;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "+T:CMo:Et:h", longopts, NULL)) != -1;) {
         switch (c) {
@@ -46,21 +62,15 @@ int cli_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_opts
         case 'C': o->include_children = true; break;
         case 'M': o->multiprocess = true; break;
         case 'o': o->output = optarg; break;
-        case 'E': *exit_code = true; break;
+        case 'E': s->exit_code = true; break;
         case 'p': o->python = 1; break;
         case 'P': o->python = -1; break;
         case 'R': o->reset_peaks = true; break;
-        case 'h':
-            printf(run_usage, cmd, attach ? "PID|NAME" : "PROGRAM [ARGS...]",
-                   attach ? " (default 3600)" : "");
-            exit(0);
-        default:
-            fprintf(stderr, run_usage, cmd, attach ? "PID|NAME" : "PROGRAM [ARGS...]",
-                    attach ? " (default 3600)" : "");
-            return -1;
+        case 'h': sampling_usage(stdout, cmd, attach); exit(0);
+        default: return sampling_usage(stderr, cmd, attach);
         }
     }
-    return optind;
+    return check_operands(cmd, attach, optind, argc);
 }
 
 static void describe_status(const char *prog, int status)
@@ -72,8 +82,7 @@ static void describe_status(const char *prog, int status)
         fprintf(stderr, "recycle run: %s exited with status %d\n", prog, WEXITSTATUS(status));
 }
 
-int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_result *r,
-                        bool exit_code, const char *prog)
+int cli_run_outcome(const char *cmd, const cli_sampling *s, const rc_sampler_result *r, const char *prog)
 {
     if (r->exited && strcmp(cmd, "attach"))
         describe_status(prog, r->status);
@@ -82,8 +91,8 @@ int cli_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_sampler_
     fprintf(stderr, "recycle %s: %zu samples, peak %.3f MiB", cmd, r->samples, r->peak_mib);
     if (r->peak_before_mib > 0)
         fprintf(stderr, " while sampled (%.3f MiB before it attached)", r->peak_before_mib);
-    fprintf(stderr, ", written to %s\n", o->output);
-    if (!exit_code || !r->exited)
+    fprintf(stderr, ", written to %s\n", s->o.output);
+    if (!s->exit_code || !r->exited)
         return 0;
     return cli_exit_status(r->status);
 }
@@ -98,21 +107,15 @@ static void keep_sampling(int sig)
 
 int cmd_run(int argc, char **argv)
 {
-    rc_sampler_opts o;
-    bool exit_code;
-    char name[RC_MPROF_NAME_LEN];
-    int first = cli_sampling_options("run", argc, argv, &o, &exit_code, name);
+    cli_sampling s;
+    int first = cli_sampling_options("run", argc, argv, &s);
     if (first < 0)
         return CLI_EXIT_USAGE;
-    if (first >= argc) {
-        fprintf(stderr, "recycle run: a program to run must be given (recycle run -h)\n");
-        return CLI_EXIT_USAGE;
-    }
-    fprintf(stderr, "recycle run: sampling memory every %gs into %s\n", o.interval, o.output);
+    fprintf(stderr, "recycle run: sampling memory every %gs into %s\n", s.o.interval, s.o.output);
     struct sigaction sa = {.sa_handler = keep_sampling};
     sigaction(SIGINT, &sa, NULL);
     rc_sampler_result r;
-    int err = rc_sampler_run(&o, argv + first, &r);
+    int err = rc_sampler_run(&s.o, argv + first, &r);
     if (err == RC_ENOTSUP)
         return CLI_EXIT_NOSTART;   /* no interpreter for the script: the sampler said why */
     if (err == RC_ENOENT && !r.started) {
@@ -120,9 +123,9 @@ int cmd_run(int argc, char **argv)
         return CLI_EXIT_NOSTART;
     }
     if (err) {
-        fprintf(stderr, "recycle run: %s: %s\n", o.output,
+        fprintf(stderr, "recycle run: %s: %s\n", s.o.output,
                 err == RC_EIO ? "cannot write the profile" : "out of memory");
         return CLI_EXIT_FAILURE;
     }
-    return cli_run_outcome("run", &o, &r, exit_code, argv[first]);
+    return cli_run_outcome("run", &s, &r, argv[first]);
 }

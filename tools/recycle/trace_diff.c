@@ -8,14 +8,9 @@
 int cmd_trace_diff(int argc, char **argv)
 {
     cli_report_opts o;
-    int i = cli_report_options("trace-diff", argc, argv, &o);
+    int i = cli_report_options("trace-diff", argc, argv, 2, &o);
     if (i < 0)
         return CLI_EXIT_USAGE;
-    if (argc - i != 2) {
-        fprintf(stderr, "usage: recycle trace-diff OLD NEW [--by lineno|filename|traceback] [--limit N]"
-                        " [--cumulative]\n");
-        return CLI_EXIT_USAGE;
-    }
     rc_snapshot *old = cli_load_snapshot("trace-diff", argv[i], &o);
     rc_snapshot *nw = old ? cli_load_snapshot("trace-diff", argv[i + 1], &o) : NULL;
     int err = 0, status = CLI_EXIT_FAILURE;

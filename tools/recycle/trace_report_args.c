@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_USAGE 2
-
 static int bad(const char *cmd, const char *what, const char *value)
 {
     fprintf(stderr, "recycle %s: %s '%s'\n", cmd, what, value);
@@ -32,7 +30,14 @@ static int add_filter(const char *cmd, cli_report_opts *o, bool inclusive, char 
     return 0;
 }
 
-int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *o)
+static void report_usage(FILE *out, const char *cmd)
+{
+    fprintf(out, "usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
+                 "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n",
+            cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW");
+}
+
+int cli_report_options(const char *cmd, int argc, char **argv, int operands, cli_report_opts *o)
 {
     static const struct option longs[] = {
         {"by", required_argument, NULL, 'b'},      {"limit", required_argument, NULL, 'l'},
@@ -71,9 +76,7 @@ int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *
                                                           .domain = (unsigned)strtoul(optarg, NULL, 10)};
             break;
         case 'h':
-            printf("usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
-                   "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n",
-                   cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW");
+            report_usage(stdout, cmd);
             exit(0);
         default:
             return -1;
@@ -81,6 +84,10 @@ int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *
     }
     if (o->cumulative && o->key == RC_TRACE_BY_TRACEBACK) {
         fprintf(stderr, "recycle %s: cumulative mode cannot be used with --by traceback\n", cmd);
+        return -1;
+    }
+    if (argc - optind != operands) {
+        report_usage(stderr, cmd);
         return -1;
     }
     return optind;

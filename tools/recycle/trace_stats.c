@@ -9,14 +9,9 @@
 int cmd_trace_stats(int argc, char **argv)
 {
     cli_report_opts o;
-    int i = cli_report_options("trace-stats", argc, argv, &o);
+    int i = cli_report_options("trace-stats", argc, argv, 1, &o);
     if (i < 0)
         return CLI_EXIT_USAGE;
-    if (argc - i != 1) {
-        fprintf(stderr, "usage: recycle trace-stats SNAPSHOT [--by lineno|filename|traceback] [--limit N]"
-                        " [--cumulative]\n");
-        return CLI_EXIT_USAGE;
-    }
     rc_snapshot *s = cli_load_snapshot("trace-stats", argv[i], &o);
     if (!s)
         return CLI_EXIT_FAILURE;

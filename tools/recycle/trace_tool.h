@@ -13,10 +13,10 @@ typedef struct cli_report_opts {
     size_t nfilters;
 } cli_report_opts;
 
-/* Parses --by, --limit, --cumulative, --include, --exclude, --domain;
- * returns the index of the first positional argument, or -1 after printing
- * the problem. */
-int cli_report_options(const char *cmd, int argc, char **argv, cli_report_opts *o);
+/* Parses --by, --limit, --cumulative, --include, --exclude, --domain and
+ * checks that `operands` snapshot names follow; returns the index of the
+ * first, or -1 after printing the problem. */
+int cli_report_options(const char *cmd, int argc, char **argv, int operands, cli_report_opts *o);
 /* Loads path and applies the filters; prints why not and returns NULL. */
 rc_snapshot *cli_load_snapshot(const char *cmd, const char *path, const cli_report_opts *o);
 
