@@ -408,7 +408,8 @@ static void test_report_quotes_the_data(void **state)
     char *report = slurp("REPORT.md");
     if (!strstr(report, row))
         fail_msg("REPORT.md lacks the row the data gives: %s", row);
-    snprintf(row, sizeof row, "| recycle, lists of ints | %.15g | %.15g | %.15g |", result("manual_collect", "collect_ms"),
+    snprintf(row, sizeof row, "| recycle, lists of ints | %.15g | %.15g | %.15g |",
+             result("manual_collect", "collect_ms"),
              result("manual_collect", "collect_found"), result("manual_collect", "collect_freed"));
     if (!strstr(report, row))
         fail_msg("REPORT.md lacks the row the data gives: %s", row);

@@ -381,8 +381,8 @@ static void test_recycle_runs_python_scripts_like_mprof(void **state)
     assert_int_equal(prof_sh(NULL, "cd %s && mkdir -p nomp && printf '#!/bin/sh\\nexit 1\\n' > nomp/python3 && "
                                    "chmod +x nomp/python3", dir), 0);
     char *out;
-    assert_int_equal(prof_sh(&out, "cd %s && env -u RECYCLE_PYTHON PATH=%s/nomp:$PATH %s run -T 0.05 -o rpy.dat work2.py",
-                             dir, dir, prof_recycle()), 0);
+    assert_int_equal(prof_sh(&out, "cd %s && env -u RECYCLE_PYTHON PATH=%s/nomp:$PATH %s run -T 0.05 -o rpy.dat "
+                                   "work2.py", dir, dir, prof_recycle()), 0);
     free(out);
     rc_mprof *p;
     assert_int_equal(rc_mprof_load(prof_path(dir, "rpy.dat"), stderr, &p), 0);

@@ -66,7 +66,8 @@ static bool parse_size(const char *s, size_t *out)
 static int set_query(graph_args *a, query q, const char *arg)
 {
     if (a->q != Q_NONE)
-        return fail(CLI_EXIT_USAGE, "give one of --types, --growth, --leaking, --show-refs, --show-backrefs, --why-alive");
+        return fail(CLI_EXIT_USAGE,
+                    "give one of --types, --growth, --leaking, --show-refs, --show-backrefs, --why-alive");
     a->q = q;
     a->arg = arg;
     return 0;
