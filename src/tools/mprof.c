@@ -3,8 +3,8 @@
  * mprof's reader (mprof.py read_mprofile_file) splits each line at its first
  * space and ignores any keyword it does not know, and reads only the first
  * six fields of FUNC.  Everything recycle records beyond mprof (PEAK,
- * CHLDPEAK, BEFORE, EXIT) therefore uses keywords of its own on lines that always
- * contain a space, so mprof skips them instead of failing.  Numbers are
+ * CHLDPEAK, BEFORE, EXIT) therefore uses keywords of its own on lines that
+ * always contain a space, so mprof skips them instead of failing.  Numbers are
  * written with mprof's precision: MiB to 6 decimals, seconds to 4. */
 #include "recycle.h"
 

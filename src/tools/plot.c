@@ -240,14 +240,16 @@ static void place_label(labels *l, const char *text, double x, double y, double 
 }
 
 /* The legend names each bracket in its colour, numbering the calls of a
- * function called more than once. */
+ * function called more than once in the order they began (the file has
+ * them in the order they ended). */
 static void legend_bracket(legend *lg, const rc_mprof *p, size_t i, PLINT col)
 {
+    const rc_mprof_func *f = &p->funcs[i];
     size_t call = 0, calls = 0;
     for (size_t k = 0; k < p->nfuncs; k++)
-        if (!strcmp(p->funcs[k].name, p->funcs[i].name)) {
+        if (!strcmp(p->funcs[k].name, f->name)) {
             calls++;
-            call += k <= i;
+            call += p->funcs[k].t0 < f->t0 || (p->funcs[k].t0 == f->t0 && k <= i);
         }
     if (calls == 1)
         add_legend(lg, col, 1, "%s", p->funcs[i].name);
