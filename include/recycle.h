@@ -142,6 +142,13 @@ RC_API void     rc_heap_free(rc_heap *h);            /* frees everything; leak r
  * what was wrong (for type errors, the expected and actual type names). */
 RC_API const char *rc_last_error(const rc_heap *h);
 RC_API int         rc_last_error_code(const rc_heap *h);
+/* Records an error on h as the library's own functions do (for code built
+ * on recycle: user types, the tools library); returns code. */
+RC_API int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* ------------------------------------------------------------------------
  * Objects and reference counting

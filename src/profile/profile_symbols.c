@@ -6,7 +6,7 @@
  * once, sorted, and searched.  Names are cached per address under a mutex:
  * lookups happen only when a recorded bracket ends. */
 #include "recycle.h"
-#include "../profile/profile_internal.h"
+#include "profile_internal.h"
 
 #include <dlfcn.h>
 #include <elf.h>
