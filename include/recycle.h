@@ -658,8 +658,9 @@ RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, s
 
 /* Symbolizers: how native frames (a module path and a file offset) get
  * names in reports.  The symbolizer calls put(ctx, i, &sym) for each
- * offsets[i] it can name; strings need to live only during that call.
- * Without one installed, frames of modules loaded in this process are
+ * offsets[i] it can name (strings need to live only during that call) and
+ * returns 0, or the first non-zero result of put, which it stops at (a
+ * negative one, RC_ENOMEM, fails the report).  Without one installed, frames of modules loaded in this process are
  * named through dladdr(3) (exported functions, no line numbers). */
 typedef struct rc_symbol {
     const char *func;       /* may be NULL */
