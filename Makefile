@@ -2,7 +2,8 @@
 #   make          builds what this machine can build (parts whose packages are
 #                 missing are left out, with a message); never installs anything
 #   make deps     installs the Debian packages (scripts/deps.sh) and lists them
-#   make test / demo / bench   run `make deps` first, then build everything
+#   make test / demo / bench   install what is missing first (one line says
+#                 what), then build everything
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SANITIZE ?= 0
@@ -28,7 +29,8 @@ deps:
 configure:
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DRECYCLE_SKIP_MISSING=ON $(CMAKE_FLAGS) >/dev/null
 
-configure-full: deps
+configure-full:
+	@scripts/deps.sh
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DRECYCLE_SKIP_MISSING=OFF $(CMAKE_FLAGS) >/dev/null
 
 build: configure
