@@ -1,7 +1,7 @@
 /* The operating system, as the rest of librecycle sees it (Linux/POSIX).
  * Nothing else in src/ calls mmap, clocks or /proc directly, so a port
  * touches this folder only. */
-#include "../core/internal.h"
+#include "prim.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>

@@ -33,6 +33,10 @@ struct rc_trace_state {
     rc__stack_memo memo;         /* the last frame walk (trace_stack.c) */
 };
 
+void *rc__tmem_mmap(size_t size) { return rc__os_map(size, 0); }
+
+void rc__tmem_munmap(void *p, size_t size) { rc__os_unmap(p, size); }
+
 static void trace_destroy(rc_heap *h)
 {
     struct rc_trace_state *t = h->trace;
