@@ -135,6 +135,14 @@ void rc_config_default(rc_config *cfg)
     }
 }
 
+/* The allocator's pressure hook: a full collection, unless one is running
+ * (the collector only frees, so nothing more is to be had). */
+static void collect_for_room(rc_heap *h)
+{
+    if (!h->gc.collecting)
+        rc_gc_collect(h, 2);
+}
+
 rc_heap *rc_heap_new(const rc_config *cfg)
 {
     rc_heap *h = calloc(1, sizeof *h);
@@ -154,6 +162,7 @@ rc_heap *rc_heap_new(const rc_config *cfg)
         free(h);
         return NULL;
     }
+    rc__alloc_on_pressure(h, collect_for_room);
     return h;
 }
 
@@ -190,12 +199,11 @@ static bool same_traceback(const rc_traceback *a, const rc_traceback *b)
 static size_t collect_leaks(rc_heap *h, leak_row *rows, size_t cap)
 {
     size_t n = 0;
-    bool tracing = rc_trace_is_tracing(h);
     RC_FOR_EACH_OBJECT(h, o, {
         if (o->refcnt == RC_REFCNT_IMMORTAL)
             continue;
         const rc_type *t = rc__type(o);
-        rc_traceback *tb = tracing ? rc_trace_get_object_traceback(h, rc__body(o)) : NULL;
+        rc_traceback *tb = rc__traceback_of(h, rc__body(o));
         size_t j = 0;
         while (j < n && (rows[j].type != t || !same_traceback(rows[j].tb, tb)))
             j++;

@@ -198,6 +198,10 @@ bool     rc__is_object_body(const rc_heap *h, const void *p);
 /* Allocator state lives inside rc_heap; alloc.c owns its fields. */
 struct rc_alloc_state;
 int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
+/* Installs fn, which the allocator calls when an allocation would pass
+ * max_bytes and then retries once: the heap's way to collect on demand
+ * without the allocator calling up into the collector. */
+void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
  * RC_EINVAL with a message naming the first inconsistency. */
@@ -251,6 +255,10 @@ struct rc_heap {
      * test of a pointer when off. */
     void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
     void (*on_free)(rc_heap *h, const void *ptr);
+    /* Where a traced object was allocated (a malloc'd traceback), installed
+     * by the tracer with the observers: the leak report and the debug
+     * checks ask through it, so the core never calls up into the tracer. */
+    rc_traceback *(*traceback_of)(rc_heap *h, const void *obj);
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -306,6 +314,13 @@ bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t fi
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
+
+/* The traceback of obj's allocation (malloc'd), or NULL when h is not
+ * being traced. */
+RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
+{
+    return h->traceback_of ? h->traceback_of(h, obj) : NULL;
+}
 
 /* Records an error for rc_last_error and returns code. */
 int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
