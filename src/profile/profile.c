@@ -12,6 +12,7 @@
  * TimeStamper counts it.  Memory is the process's RSS (statm), in MiB. */
 #include "recycle.h"
 #include "profile_internal.h"
+#include "../core/options.h"
 #include "../prim/proc_mem.h"
 
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_FRAMES 128      /* deeper brackets are counted, not recorded */
+#define MAX_FRAMES RC_PROFILE_MAX_DEPTH
 
 enum { UNKNOWN, OFF, ON };
 
@@ -45,20 +46,6 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t stack_key;
 static _Thread_local frame *stack;
 static _Thread_local int depth;
-
-static RC_NOINSTR void read_depth_limit(void)
-{
-    const char *s = getenv("RECYCLE_PROFILE_DEPTH");
-    if (!s || !*s)
-        return;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0 || v > MAX_FRAMES)
-        fprintf(stderr, "recycle: RECYCLE_PROFILE_DEPTH=%s: expected 0..%d; using %d\n", s,
-                MAX_FRAMES, depth_limit);
-    else
-        depth_limit = (int)v;
-}
 
 /* Opens the .dat file on a high descriptor, out of the way of programs
  * that reuse low numbers; its identity is checked before each write in
@@ -88,10 +75,10 @@ static RC_NOINSTR bool still_ours(void)
 
 static RC_NOINSTR void init(void)
 {
-    const char *path = getenv("RECYCLE_PROFILE_FILE");
-    if (path && *path && pthread_key_create(&stack_key, free) == 0)
+    const char *path = rc__option_text(RC_OPT_PROFILE_FILE);
+    if (*path && pthread_key_create(&stack_key, free) == 0)
         out_fd = open_output(path);
-    read_depth_limit();
+    depth_limit = (int)rc__option_uint(RC_OPT_PROFILE_DEPTH);
     __atomic_store_n(&state, out_fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
 }
 
