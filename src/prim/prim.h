@@ -6,6 +6,7 @@
 #ifndef RC_PRIM_H
 #define RC_PRIM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,5 +56,38 @@ const char *rc__symbol_name(void *addr) RC_NOINSTR;
 
 /* The environment */
 const char *rc__os_getenv(const char *name);
+
+/* Files appended to in whole records (file.c): each rc__os_log_write is
+ * one write(2) to an O_APPEND descriptor, so records of processes sharing
+ * the file never interleave. */
+typedef struct rc__os_log {
+    int      fd;          /* -1: closed */
+    uint64_t dev, ino;    /* the file fd was opened on */
+} rc__os_log;
+/* Opens path to append to, creating it (mode 0644) when create; with high,
+ * on a descriptor >= 512, out of the way of a program that reuses low
+ * numbers.  0, or -1 with l closed. */
+int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
+/* True while l's descriptor still names the file it opened: a program may
+ * close it and reuse the number for a file of its own. */
+bool  rc__os_log_still_ours(const rc__os_log *l) RC_NOINSTR;
+/* Appends n bytes (retrying after a signal or a short write); false on
+ * an error. */
+bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
+void  rc__os_log_close(rc__os_log *l);
+/* The absolute, resolved path of an existing file (malloc'd); NULL when
+ * it does not exist. */
+char *rc__os_abspath(const char *path);
+
+/* Threads (thread.c) */
+typedef pthread_once_t rc__os_once_t;
+#define RC_OS_ONCE_INIT PTHREAD_ONCE_INIT
+/* Runs fn once in the process; a thread that comes while it runs waits. */
+void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
+/* A value each thread holds for itself; at_exit(value) runs when a thread
+ * that set a non-NULL value exits. */
+typedef pthread_key_t rc__os_tls;
+bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *)) RC_NOINSTR;
+void rc__os_tls_set(rc__os_tls key, void *value) RC_NOINSTR;
 
 #endif /* RC_PRIM_H */
