@@ -549,7 +549,7 @@ int     rc_contains(void *container, const void *x);
 
 /* ==== section: tracer (issue 4) ==== */
 
-/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
  * and rc_alloc buffers) is recorded with its size and a traceback: the
  * rc_new / rc_alloc call site (file:line:function, from the macros above)

@@ -82,7 +82,7 @@ check_includes() {
     done < <(find src tools -name '*.[ch]' | sort)
 }
 
-# Object files of the libraries, by source path: .../src/<folder>/x.c.o.
+# Object files of the libraries, by source path: .../src/<folder>/<file>.o.
 check_symbols() {
     local objs defs o rel from sym to
     # The preload library's objects are left out: it defines malloc itself.
