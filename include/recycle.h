@@ -271,7 +271,7 @@ void   rc_heap_reset_peak(rc_heap *h);
 size_t rc_sizeof(const void *o);   /* bytes the object owns, header included */
 void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
-/* ==== section: allocator (issue 2) ==== */
+/* ==== section: allocator ==== */
 
 /* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
  * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
@@ -324,7 +324,7 @@ size_t rc_heap_trim(rc_heap *h);
 /* ==== end section: allocator ==== */
 
 
-/* ==== section: built-in types (issue 3) ==== */
+/* ==== section: built-in types ==== */
 
 /* Python's values for C (src/types/, docs/types.md).  Reference rules are
  * CPython's: constructors return new references; setters take their own
@@ -547,7 +547,7 @@ int     rc_contains(void *container, const void *x);
 /* ==== end section: built-in types ==== */
 
 
-/* ==== section: tracer (issue 4) ==== */
+/* ==== section: tracer ==== */
 
 /* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
@@ -684,7 +684,7 @@ int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 /* ==== end section: tracer ==== */
 
 
-/* ==== section: profiler (issue 5) ==== */
+/* ==== section: profiler ==== */
 
 /* The memory profiler: memory_profiler's `mprof` for any program.
  * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
@@ -849,7 +849,7 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
 /* ==== end section: profiler ==== */
 
 
-/* ==== section: object graph (issue 6) ==== */
+/* ==== section: object graph ==== */
 
 /* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
@@ -1026,7 +1026,7 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
 /* ==== end section: object graph ==== */
 
 
-/* ==== section: reliability (issue 8) ==== */
+/* ==== section: reliability ==== */
 
 /* The whole-heap consistency checker (docs/reliability.md), for tests and
  * for hunting corruption.  Validates every object header (type pointer,
