@@ -1,6 +1,8 @@
-/* The operating system, as the rest of librecycle sees it (Linux/POSIX).
- * Nothing else in src/ calls mmap, clocks or /proc directly, so a port
- * touches this folder only. */
+/* The operating system's memory, clocks, machine facts and environment,
+ * as the rest of librecycle sees them (Linux/POSIX).  The other files of
+ * src/prim/ cover files, threads, symbols and other processes; the few
+ * places outside it that still make system calls, and why, are listed in
+ * docs/architecture.md. */
 #include "prim.h"
 
 #include <fcntl.h>
