@@ -46,8 +46,11 @@ bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unr
 
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
-size_t   rc__os_rss_bytes(void);                      /* resident set size now */
+size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
+/* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,
+ * and ends them with a NUL: the count, or -1 when it cannot be read. */
+long     rc__os_read_file(const char *path, char *buf, size_t size);
 
 /* The name of the function containing addr, from its module's symbol
  * table ("0xoffset" when no symbol covers it; "?" when unknown).  The

@@ -23,8 +23,6 @@ int  rc__procmem_read(rc__procmem *pm, uint64_t *rss, uint64_t *hwm);
  * clear_refs, Linux >= 4.0).  RC_ENOTSUP when not permitted. */
 int  rc__procmem_reset_peak(rc__procmem *pm);
 
-/* Resident size of the calling process in bytes (statm); 0 on failure. */
-uint64_t rc__proc_self_rss(void);
 /* Parent pid of pid, -1 when it is gone. */
 long rc__proc_ppid(long pid);
 /* The pids in /proc, sorted; *pids is malloc'd.  0 or RC_ENOMEM/RC_EIO. */

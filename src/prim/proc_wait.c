@@ -1,5 +1,6 @@
 /* Waiting for another process: sleeping between the sampler's ticks
  * while watching for the process's end, and reaping it. */
+#include "prim.h"
 #include "proc_mem.h"
 
 #include <errno.h>
@@ -29,9 +30,7 @@ void rc__proc_unwatch(int watch)
 
 double rc__proc_mono_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return (double)rc__os_now_ns() * 1e-9;
 }
 
 static struct timespec timespec_of(double secs)

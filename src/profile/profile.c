@@ -73,7 +73,7 @@ bool rc_profile_enabled(void)
 
 static RC_NOINSTR double rss_mib(void)
 {
-    return (double)rc__proc_self_rss() / (1024.0 * 1024.0);
+    return (double)rc__os_rss_bytes() / (1024.0 * 1024.0);
 }
 
 static RC_NOINSTR void push(const char *name, void *fn, bool record)

@@ -398,7 +398,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     char **env = abs ? rc__launch_env(abs) : NULL;
     int err = cmdline && env ? write_cmdline(&out, cmdline) : RC_ENOMEM;
     long pid = -1;
-    double fork_rss = MIB(rc__proc_self_rss());
+    double fork_rss = MIB(rc__os_rss_bytes());
     if (!err) {
         pid = rc__launch(argv, env, &res->exec_errno);
         res->pid = pid;
