@@ -28,7 +28,6 @@
 #define RC_DEBUG 0
 #endif
 
-
 /* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>".
  * type may be NULL when the memory at addr cannot be trusted. */
 RC_COLD _Noreturn void rc__fatal(const char *check, const char *type, const void *addr,
