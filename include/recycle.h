@@ -300,7 +300,7 @@ RC_API void   rc_heap_reset_peak(rc_heap *h);
 RC_API size_t rc_sizeof(const void *o);   /* bytes the object owns, header included */
 RC_API void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
-/* ==== section: allocator (issue 2) ==== */
+/* ==== section: allocator ==== */
 
 /* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
  * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
@@ -353,7 +353,7 @@ RC_API size_t rc_heap_trim(rc_heap *h);
 /* ==== end section: allocator ==== */
 
 
-/* ==== section: built-in types (issue 3) ==== */
+/* ==== section: built-in types ==== */
 
 /* Python's values for C (src/types/, docs/types.md).  Reference rules are
  * CPython's: constructors return new references; setters take their own
@@ -576,9 +576,9 @@ RC_API int     rc_contains(void *container, const void *x);
 /* ==== end section: built-in types ==== */
 
 
-/* ==== section: tracer (issue 4) ==== */
+/* ==== section: tracer ==== */
 
-/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
  * and rc_alloc buffers) is recorded with its size and a traceback: the
  * rc_new / rc_alloc call site (file:line:function, from the macros above)
@@ -741,7 +741,7 @@ RC_API int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 /* ==== end section: tracer ==== */
 
 
-/* ==== section: profiler (issue 5) ==== */
+/* ==== section: profiler ==== */
 
 /* The memory profiler: memory_profiler's `mprof` for any program.
  * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
@@ -777,7 +777,7 @@ RC_API void rc_profile_exit_fn(void);
 /* ==== end section: profiler ==== */
 
 
-/* ==== section: object graph (issue 6) ==== */
+/* ==== section: object graph ==== */
 
 /* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
@@ -922,7 +922,7 @@ RC_API int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
 /* ==== end section: object graph ==== */
 
 
-/* ==== section: reliability (issue 8) ==== */
+/* ==== section: reliability ==== */
 
 /* The whole-heap consistency checker (docs/reliability.md), for tests and
  * for hunting corruption.  Validates every object header (type pointer,

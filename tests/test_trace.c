@@ -1,4 +1,4 @@
-/* Tests of the in-process allocation tracer (src/trace*.c): sites, sizes
+/* Tests of the in-process allocation tracer (src/trace/): sites, sizes
  * and counts; freed blocks gone; compare_to; filters; dump/load; corrupt
  * files; tracemalloc's formatting. */
 #include <recycle-tools.h>
