@@ -165,9 +165,9 @@ static void w_collect(void)
 }
 
 /* Full collections of RC_TYPE_REFS cycles, freed in place (gc_free.c):
- * references leaving the set (to untracked leaves) are gathered into a
- * malloc'd list first; without it the set must stay whole until the next
- * collection. */
+ * references leaving the set (to untracked leaves) are dropped before any
+ * member is freed; without memory for the list of the spans holding the
+ * set, it must stay whole until the next collection. */
 typedef struct refs2 { void *ref[2]; } refs2;
 static const rc_type refs2_type = {.name = "refs2", .size = sizeof(refs2), .flags = RC_TYPE_REFS};
 
@@ -232,8 +232,7 @@ static void w_collect_scattered(void)
 /* Full collections of cycles of types with their own clear (gc_free.c,
  * gc_dead.c): held where they lie (a full pool of them among them),
  * cleared, freed pool by pool; the clears allocate.  Without memory for
- * the list of spans the set takes the general path, whose dead vector
- * must not fail it either. */
+ * the list of spans the set stays whole until the next collection. */
 typedef refs2 fn2;
 
 static int fn2_traverse(void *self, rc_visit visit, void *arg)

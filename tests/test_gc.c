@@ -1033,8 +1033,8 @@ static void weakref_callback_resurrection_survives(void **state)
 }
 
 /* Dead sets of types with their own traverse and clear (gc_free.c,
- * gc_dead.c): every member held as it joins the dead vector, then
- * cleared, then freed -- pool by pool, a pool whose objects all died at
+ * gc_dead.c): every member held (where it lies, or in the dead vector),
+ * then cleared, then freed -- pool by pool, a pool whose objects all died at
  * once, when their types have no release.  fn1 has none; on_clear, when
  * set, runs first in its clear (user code: anything the contract allows). */
 typedef struct fn1 {

@@ -2,8 +2,8 @@
  *
  * Invariants kept here (outside a collection):
  *   - A tracked object is in exactly one of: gen 0, gen 1 (both in the young
- *     vector, gc word = its index + 1), gen 2 (gc == RC_GC_OLD, 0), the permanent
- *     generation of freeze (gc == RC_GC_FROZEN).  Untracked: RC_GC_UNTRACKED.
+ *     vector), gen 2, the permanent generation of freeze; its gc word says
+ *     which (every value the word takes: gc_impl.h).
  *   - young[0..gen0_start) is gen 1, young[gen0_start..young_len) is gen 0.
  *   - old_count / frozen_count count the objects in gen 2 / permanent.
  *   - count[0] = tracked allocations minus deallocations since the last
@@ -20,25 +20,16 @@
  *   2. mark: candidates with refcnt above that count are referenced from
  *      outside the set; everything they reach is reachable.
  *   3. sweep: reachable candidates move to the next generation; the rest
- *      are the dead set: a young collection's in the dead vector, each
- *      remembering its index there; a full collection's marked dead where
- *      they lie (2 and 3 fused into one scan, or marking first for a
- *      scattered graph).
- *   4. the dead set: cycles that cannot be cleared stay (uncollectable,
- *      gc.garbage); weakrefs cleared and callbacks run; finalizers run once;
- *      resurrected objects and all they reach survive; the rest are cleared.
- *      A full collection's set is freed in place when nothing of that
- *      applies (gc_free.c), else gathered into the dead vector.
+ *      are the dead set: a young collection's listed in the dead vector, a
+ *      full collection's marked dead where they lie (2 and 3 fused into one
+ *      scan, or marking first for a scattered graph).
+ *   4. the dead set, one pipeline in CPython's order (gc_dead.c): settle,
+ *      uncollectable, weakrefs, finalizers, resurrection, delete
+ *      (gc_free.c), each step skipped when the members' needs say it would
+ *      find nothing to do.
  * A young collection reads only the young vector and the children of young
- * objects; a full one walks the allocator's pools in address order.
- * Step 4 is gc_dead.c and gc_free.c; the gc module's control surface is
- * gc_api.c.
- *
- * gc word during a collection (bits in gc_impl.h):
- *   not counted 0 (RC_GC_OLD: a full collection's candidate no candidate references)
- *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | count
- *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late] | count
- *   dead vector RC_GC_CAND | RC_GC_DEAD | index in the dead vector
+ * objects; a full one walks the allocator's pools in address order.  The
+ * gc module's control surface is gc_api.c.
  */
 #include "gc_impl.h"
 
