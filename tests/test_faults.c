@@ -286,6 +286,29 @@ static void w_collect_final_pool(void)
     rc_gc_collect(H, 2);
 }
 
+/* Objects each referencing the one allocated before it, the last held:
+ * the fused scan of a full collection (gc.c) marks every one dead until it
+ * meets the last, then reaches them all late through the mark stack.
+ * Without memory for the stack the scan's marks are forgotten, and the
+ * separate sweep settles everything. */
+static void w_collect_backwards(void)
+{
+    node *prev = NULL;
+    for (int i = 0; i < 64; i++) {
+        node *n = ok_obj(rc_new(H, &node_type));
+        if (!n)
+            break;
+        if (prev) {
+            node_set(n, 0, prev);
+            rc_decref(prev);
+        }
+        prev = n;
+    }
+    rc_gc_collect(H, 2);                  /* live: every object reached late */
+    DROP(prev);
+    rc_gc_collect(H, 2);
+}
+
 /* The tracer: start, traced allocations, snapshot, statistics, dump/load. */
 static void w_trace(void)
 {
@@ -444,6 +467,7 @@ static void scattered_collections_malloc_faults(void **s) { (void)s; sweep(w_col
 static void fn_collections_heap_faults(void **s) { (void)s; sweep(w_collect_fn, HEAP_ALLOCS); }
 static void fn_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_fn, SYSTEM_ALLOCS); }
 static void final_pool_malloc_faults(void **s) { (void)s; sweep(w_collect_final_pool, SYSTEM_ALLOCS); }
+static void backwards_malloc_faults(void **s) { (void)s; sweep(w_collect_backwards, SYSTEM_ALLOCS); }
 static void tracer_heap_faults(void **s) { (void)s; sweep(w_trace, HEAP_ALLOCS); }
 static void tracer_malloc_faults(void **s) { (void)s; sweep(w_trace, SYSTEM_ALLOCS); }
 static void heap_dump_heap_faults(void **s) { (void)s; sweep(w_dump, HEAP_ALLOCS); }
@@ -462,6 +486,7 @@ int main(void)
         cmocka_unit_test(fn_collections_heap_faults),
         cmocka_unit_test(fn_collections_malloc_faults),
         cmocka_unit_test(final_pool_malloc_faults),
+        cmocka_unit_test(backwards_malloc_faults),
         cmocka_unit_test(tracer_heap_faults),
         cmocka_unit_test(tracer_malloc_faults),
         cmocka_unit_test(heap_dump_heap_faults),

@@ -405,6 +405,38 @@ static void finalizer_runs_once_and_resurrection_survives(void **state)
     rc_heap_free(h);
 }
 
+/* A finalizer that breaks its own cycle: the other member dies by
+ * refcount in the middle of the collection's finalizer step (leaving a
+ * hole in the dead set), then the finalized member with it.  Each is
+ * released once and the heap stays consistent. */
+static void breaker_finalize(void *self)
+{
+    node_finalized++;
+    RC_CLEAR(((node *)self)->child[0]);
+}
+
+static void finalizer_breaking_its_cycle_frees_members_meanwhile(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    static rc_type breaker_type;
+    breaker_type = node_type;
+    breaker_type.name = "breaker";
+    breaker_type.finalize = breaker_finalize;
+    node *a = node_new(h, &breaker_type, 1);
+    node *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(b);
+    rc_decref(a);
+    rc_gc_collect(h, 2);
+    assert_int_equal(node_finalized, 1);
+    assert_int_equal(node_released, 2);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+    assert_int_equal(node_released, 2);
+}
+
 static void finalizer_runs_on_refcount_death(void **state)
 {
     (void)state;
@@ -1353,6 +1385,7 @@ int main(void)
         cmocka_unit_test(long_lived_rule_delays_full_collections),
         cmocka_unit_test(finalizer_runs_once_and_resurrection_survives),
         cmocka_unit_test(finalizer_runs_on_refcount_death),
+        cmocka_unit_test(finalizer_breaking_its_cycle_frees_members_meanwhile),
         cmocka_unit_test(weakref_cleared_then_callbacks_before_clear),
         cmocka_unit_test(weakref_cleared_on_refcount_death),
         cmocka_unit_test(weakref_in_garbage_gets_no_callback),

@@ -201,6 +201,8 @@ static bool group_dies_with_pool(const member_pass *p, const member_group *g, bo
  * pool, the others one by one. */
 static void release_group(member_pass *p, const member_group *g, bool quiet)
 {
+    if (g->n == 0)               /* every object marked dead there was late */
+        return;
     if (group_dies_with_pool(p, g, quiet) && free_pool(p->r->h, g, g->n)) {
         p->seen += g->n;
         return;
