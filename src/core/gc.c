@@ -446,9 +446,6 @@ static void drain(gc_run *r)
         drain_with(r, visit_mark);
 }
 
-/* Out of memory for the stack: some marked objects were never scanned.
- * Scanning every marked object again until nothing changes is slow but
- * needs no memory. */
 RC_INLINE void rescan_one(gc_run *r, rc_head *o, void *arg)
 {
     (void)arg;
@@ -458,6 +455,9 @@ RC_INLINE void rescan_one(gc_run *r, rc_head *o, void *arg)
     }
 }
 
+/* Out of memory for the stack: some marked objects were never scanned.
+ * Scanning every marked object again until nothing changes is slow but
+ * needs no memory. */
 static void rescan_marked(gc_run *r)
 {
     while (r->overflow) {
@@ -760,10 +760,9 @@ RC_INLINE void settle_span(gc_run *r, const rc_span *s, void *arg)
         if (p + RC_WALK_AHEAD * st < end)
             prefetch_unreached(&r->dead, p + RC_WALK_AHEAD * st);
         rc_head *o = (rc_head *)(void *)p;
-        uint32_t g = o->gc;
-        if (!o->tw || !is_cand(g))
+        if (!o->tw || !is_cand(o->gc))
             continue;
-        if (g & RC_GC_REACHABLE)
+        if (o->gc & RC_GC_REACHABLE)
             o->gc = RC_GC_OLD;
         else
             dead_mark(&r->dead, o);
