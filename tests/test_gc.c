@@ -380,17 +380,25 @@ static void long_lived_rule_delays_full_collections(void **state)
     rc_heap_free(h);
 }
 
-static void finalizer_runs_once_and_resurrection_survives(void **state)
+/* A garbage cycle of two: a of type t and a node_type b; returns a,
+ * which nothing outside the cycle references. */
+static node *dead_pair(rc_heap *h, const rc_type *t)
 {
-    (void)state;
-    rc_heap *h = heap();
-    void *saved = NULL;
-    node *a = node_new(h, &node_final_type, 1);
+    node *a = node_new(h, t, 1);
     node *b = node_new(h, &node_type, 2);
     node_set(a, 0, b);
     node_set(b, 0, a);
     rc_decref(b);
     rc_decref(a);
+    return a;
+}
+
+static void finalizer_runs_once_and_resurrection_survives(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    void *saved = NULL;
+    node *a = dead_pair(h, &node_final_type);
     node_resurrect_slot = &saved;
     assert_int_equal(rc_gc_collect(h, 2), 0);  /* resurrected: nothing freed */
     assert_int_equal(node_finalized, 1);
@@ -423,12 +431,7 @@ static void finalizer_breaking_its_cycle_frees_members_meanwhile(void **state)
     breaker_type = node_type;
     breaker_type.name = "breaker";
     breaker_type.finalize = breaker_finalize;
-    node *a = node_new(h, &breaker_type, 1);
-    node *b = node_new(h, &node_type, 2);
-    node_set(a, 0, b);
-    node_set(b, 0, a);
-    rc_decref(b);
-    rc_decref(a);
+    dead_pair(h, &breaker_type);
     rc_gc_collect(h, 2);
     assert_int_equal(node_finalized, 1);
     assert_int_equal(node_released, 2);
