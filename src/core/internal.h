@@ -54,11 +54,9 @@ const char *rc__safe_type_name(const void *obj);
  *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
- *   gc      outside a collection: the object's index in the young vector
- *           plus one (generations 0 and 1), or one of RC_GC_OLD (0) /
- *           RC_GC_FROZEN / RC_GC_UNTRACKED.  During a collection a
- *           candidate's gc word holds RC_GC_CAND | flags | the count of
- *           references from other candidates (see gc.c).
+ *   gc      the collector's word: where a tracked object is, and during a
+ *           collection what the passes found.  Every value it takes is
+ *           listed once, at the top of core/gc_impl.h.
  * ---------------------------------------------------------------------- */
 typedef struct rc_head {
     uintptr_t tw;
@@ -222,9 +220,8 @@ typedef struct rc_gc_state {
     rc_gc_stats stats[3];
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
-     * young[gen0_start..young_len) is gen 0; each object's gc word is its
-     * index plus one.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
-     * the pools, so a young collection never touches them. */
+     * young[gen0_start..young_len) is gen 0.  Gen 2 objects are found by
+     * walking the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
