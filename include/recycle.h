@@ -109,17 +109,35 @@ typedef struct rc_config {
     bool     fail_alloc_after;/* RECYCLE_FAIL_ALLOC_AFTER=1: and every one after it */
     bool     leak_report;     /* RECYCLE_LEAK_REPORT=1: rc_heap_free lists live objects */
     FILE    *leak_out;        /* where the leak report goes; NULL = stderr */
+    bool     fast_free;       /* RECYCLE_FAST_FREE=1: rc_heap_free skips the final collection */
 } rc_config;
 
 /* Fills *cfg with the defaults, then applies RECYCLE_* environment overrides. */
 void rc_config_default(rc_config *cfg);
 
 rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_default() */
-void     rc_heap_free(rc_heap *h);            /* frees everything; leak report if asked */
+/* Ends the heap as Py_Finalize ends an interpreter, then frees everything.
+ * Where CPython clears the module dicts, every reference still held when
+ * rc_heap_free is called plays the part of the globals.  In order: a full
+ * collection (dead cycles are finalized, called back and freed); the
+ * finalizer of every live object that has not run it runs once, in
+ * address order, cycles still referenced included; every weakref still
+ * pointing at a live object is cleared and its callback runs; a second
+ * full collection; then, when gc.garbage holds objects and
+ * RC_GC_DEBUG_SAVEALL is off, "gc: N uncollectable objects at shutdown"
+ * on the gc debug stream (each object listed under
+ * RC_GC_DEBUG_UNCOLLECTABLE); then the leak report if asked; then every
+ * object's release runs and the memory goes back.  rc_config.fast_free
+ * skips everything before the leak report (today's fast teardown). */
+void     rc_heap_free(rc_heap *h);
 /* The error left by the last failing call on this heap: a message naming
- * what was wrong (for type errors, the expected and actual type names). */
+ * what was wrong (for type errors, the expected and actual type names), ""
+ * when none.  A NULL h means the calling thread's last error, left by the
+ * calls that have no heap (loaders, charts, the sampler).  A successful
+ * call leaves the last error as it was; rc_clear_error forgets it. */
 const char *rc_last_error(const rc_heap *h);
-int         rc_last_error_code(const rc_heap *h);
+int         rc_last_error_code(const rc_heap *h);   /* RC_OK when none */
+void        rc_clear_error(rc_heap *h);
 
 /* ------------------------------------------------------------------------
  * Objects and reference counting
@@ -145,7 +163,10 @@ void   *rc_new(rc_heap *h, const rc_type *t);  /* refcount 1, body zero-filled; 
 void   *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size);
 void   *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site);
 void    rc_incref(void *o);
+/* rc_decref(NULL) is a programming error (the debug build reports it in
+ * one line); rc_xdecref accepts NULL, like Py_XDECREF. */
 void    rc_decref(void *o);                    /* 0 → drop children, release, free, at once */
+void    rc_xdecref(void *o);
 size_t  rc_refcount(const void *o);            /* the true count (no +1 like sys.getrefcount) */
 const rc_type *rc_typeof(const void *o);
 rc_heap *rc_heap_of(const void *o);
@@ -210,8 +231,10 @@ bool   rc_gc_is_tracked(const void *o);
 bool   rc_gc_is_finalized(const void *o);
 void   rc_gc_track(void *o);
 void   rc_gc_untrack(void *o);
-void   rc_gc_freeze(rc_heap *h);
-void   rc_gc_unfreeze(rc_heap *h);
+/* gc.freeze / gc.unfreeze: 0, or RC_ESTATE during a collection or while
+ * deaths wait in the queue (see rc_gc_collect). */
+int    rc_gc_freeze(rc_heap *h);
+int    rc_gc_unfreeze(rc_heap *h);
 size_t rc_gc_get_freeze_count(const rc_heap *h);
 /* Visits tracked objects of one generation (0..2) or all (-1); the
  * tracked objects that refer to target.  The objects are found first and
@@ -219,8 +242,7 @@ size_t rc_gc_get_freeze_count(const rc_heap *h);
  * return), so fn may allocate, drop references or collect; a non-zero
  * result of fn stops the visits and is returned.  RC_ENOMEM, with no visit,
  * when the list of found objects cannot be made; RC_ESTATE from inside a
- * death while deaths wait in the queue (see rc_gc_collect).  rc_gc_freeze
- * and rc_gc_unfreeze do nothing then, or during a collection. */
+ * death while deaths wait in the queue (see rc_gc_collect). */
 int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
 int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
 int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);
@@ -237,10 +259,18 @@ int    rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx);
 
 /* Weak references: a weakref is itself an object (refcount 1 when made).
  * When the target dies its weakrefs are cleared, then their callbacks run
- * (before anything in a dead cycle is cleared). */
+ * (before anything in a dead cycle is cleared).  As in CPython, the
+ * built-in int, float, bool, NoneType, str, bytes, tuple, list, dict,
+ * range, iterator and weakref objects refuse them (RC_ETYPE, "cannot
+ * create weak reference to 'list' object"); set, array, memoryview and
+ * generator objects, records and user types accept them unless their type
+ * has RC_TYPE_NO_WEAKREF. */
 typedef void (*rc_weakref_cb)(void *weakref, void *ctx);
 void   *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx);
 void   *rc_weakref_get(const void *weakref);   /* borrowed; NULL once the target died */
+/* PyWeakref_GetRef: 1 and a new reference to the target in *out, or 0 and
+ * NULL once the target died; RC_ETYPE when weakref is not one. */
+int     rc_weakref_get_ref(const void *weakref, void **out);
 size_t  rc_weakref_count(const void *target);
 
 /* ------------------------------------------------------------------------
@@ -406,6 +436,9 @@ size_t  rc_tuple_len(const void *tuple);
 void   *rc_dict_new(rc_heap *h);
 int     rc_dict_set(void *dict, void *key, void *value);
 void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
+/* PyDict_GetItemRef: 1 and a new reference in *out when found, 0 and NULL
+ * when absent, <0 (NULL) on error (an unhashable key is RC_ETYPE). */
+int     rc_dict_get_ref(const void *dict, const void *key, void **out);
 int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
 void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
 int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */

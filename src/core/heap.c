@@ -28,6 +28,7 @@ static const option options[] = {
     OPT("RECYCLE_FAIL_ALLOC_AT",    OPT_U64,    fail_alloc_at),
     OPT("RECYCLE_FAIL_ALLOC_AFTER", OPT_BOOL,   fail_alloc_after),
     OPT("RECYCLE_LEAK_REPORT",      OPT_BOOL,   leak_report),
+    OPT("RECYCLE_FAST_FREE",        OPT_BOOL,   fast_free),
 };
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -257,6 +258,7 @@ void rc_heap_free(rc_heap *h)
 {
     if (!h)
         return;
+    rc__heap_finalize(h);
     if (h->cfg.leak_report)
         report_leaks(h);
     h->gc.collecting = true;   /* no collection from here on */

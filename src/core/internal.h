@@ -305,19 +305,28 @@ bool        rc__debug_is_freed(const void *body);
  * heap's tracer, else "". */
 void        rc__debug_site(const void *p, char *buf, size_t n);
 
-/* Containers call this before storing o into a container of heap h: an
- * object of another heap would be released by the wrong heap.  Aborts
- * with one line under RC_DEBUG >= 1; free otherwise. */
-RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
-{
+/* Validates an object argument before anything reads it (RC_DEBUG >= 1):
+ * NULL, a freed object and (at 2) anything that is not a live object abort
+ * with one line naming the check. */
 #if RC_DEBUG >= 1
-    if (o && RC_UNLIKELY(rc__object_heap(rc__head(o)) != h))
-        rc__fatal("object of another heap", rc__safe_type_name(o), o,
-                  "stored into a container of heap %p; it belongs to heap %p", (const void *)h,
-                  (void *)rc__object_heap(rc__head(o)));
+void rc__check_arg(const void *body);
 #else
-    (void)h, (void)o;
+#define rc__check_arg(body) ((void)0)
 #endif
+
+/* Records that o, of heap `theirs`, cannot go into a container of heap h. */
+RC_COLD int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs);
+
+/* Containers call this before storing o into a container of heap h: an
+ * object of another heap would be released by the wrong heap, so it is
+ * refused with RC_EINVAL in every build. */
+RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
+{
+    if (!o)
+        return 0;
+    rc__check_arg(o);
+    const rc_heap *theirs = rc__object_heap(rc__head(o));
+    return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
 /* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
@@ -326,12 +335,18 @@ RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
  * collector's bookkeeping arrays all grow this way (vec.c). */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
 
+/* rc_heap_free's final collection, finalizers, callbacks and garbage
+ * report (finalize.c), before anything is released. */
+void rc__heap_finalize(rc_heap *h);
+
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
 
-/* Records an error for rc_last_error and returns code. */
+/* Records an error for rc_last_error and returns code; a NULL h records
+ * it as the calling thread's (calls that have no heap). */
 int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int  rc__verror(rc_heap *h, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* A new block's header (rc__alloc_object left tw's flags, refcnt and gc

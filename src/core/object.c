@@ -19,14 +19,16 @@
 #undef rc_new
 #undef rc_new_var
 
-/* The checks on an object argument (RC_DEBUG): at level 2 it must be the
- * body of a live object of some heap, proved without touching it; at level
- * 1 the header must not be a freed block's (tw == 0) and the count must not
- * be 0 already.  `freed` names the check a freed block fails: a second
- * decref of a dead object is a double or excess decref. */
+/* The checks on an object argument (RC_DEBUG): it must not be NULL; at
+ * level 2 it must be the body of a live object of some heap, proved
+ * without touching it; at level 1 the header must not be a freed block's
+ * (tw == 0).  `freed` names the check a freed block fails: a second decref
+ * of a dead object is a double or excess decref. */
 #if RC_DEBUG >= 1
-static void check_object(const rc_head *o, const void *body, const char *freed)
+static void check_live(const void *body, const char *freed)
 {
+    if (RC_UNLIKELY(!body))
+        rc__fatal("NULL object", NULL, body, "a NULL pointer where an object is required (rc_xdecref accepts NULL)");
 #if RC_DEBUG >= 2
     if (RC_UNLIKELY(!rc__debug_heap_of(body))) {
         if (rc__debug_is_freed(body))
@@ -34,13 +36,25 @@ static void check_object(const rc_head *o, const void *body, const char *freed)
         rc__fatal("not an object", NULL, body, "not the body of a live object of any heap");
     }
 #endif
-    if (RC_UNLIKELY(o->tw == 0))
+    if (RC_UNLIKELY(rc__head(body)->tw == 0))
         rc__fatal(freed, rc__freed_type_name(body), body, "the block was freed");
+}
+
+void rc__check_arg(const void *body)
+{
+    check_live(body, "use of a freed object");
+}
+
+/* The same, and the count must not be 0 already. */
+static void check_object(const void *body, const char *freed)
+{
+    check_live(body, freed);
+    const rc_head *o = rc__head(body);
     if (RC_UNLIKELY(o->refcnt == 0))
         rc__fatal("refcount underflow", rc__type(o)->name, body, "its refcount is already 0 (it is being destroyed)");
 }
 #else
-#define check_object(o, body, freed) ((void)0)
+#define check_object(body, freed) ((void)0)
 #endif
 
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
@@ -76,20 +90,26 @@ void *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size)
 
 void rc_incref(void *o)
 {
+    check_object(o, "use of a freed object");
     rc_head *hd = rc__head(o);
-    check_object(hd, o, "use of a freed object");
     if (hd->refcnt != RC_REFCNT_IMMORTAL)
         hd->refcnt++;
 }
 
 void rc_decref(void *o)
 {
+    check_object(o, "double or excess decref");
     rc_head *hd = rc__head(o);
-    check_object(hd, o, "double or excess decref");
     if (hd->refcnt == RC_REFCNT_IMMORTAL)
         return;
     if (--hd->refcnt == 0)
         rc__dealloc(hd);
+}
+
+void rc_xdecref(void *o)
+{
+    if (o)
+        rc_decref(o);
 }
 
 void *rc_newref(void *o)
