@@ -6,13 +6,27 @@
  * the design notes are docs/design-gc.md and docs/design-alloc.md.
  *
  * Conventions
- *   - Fallible functions return 0 or a negative error code (RC_ENOMEM, ...);
- *     rc_strerror() explains a code.  Functions returning an object return
- *     NULL on failure and leave the reason in rc_last_error(h).
- *   - Functions that return an object give the caller a new reference unless
- *     documented "borrowed".  Setters take a new reference to what they store.
- *   - Nothing prints unless asked to.
- *   - A heap is single-threaded: one thread at a time per heap.
+ *   - Errors (docs/errors.md): a call that can fail returns a negative
+ *     RC_E* code, or NULL when it returns a pointer, and leaves a message
+ *     in the last error of its heap (rc_last_error(h); the heap of the
+ *     object it was given), or of the calling thread for calls that have
+ *     no heap (rc_last_error(NULL)).  Success leaves the last error as it
+ *     was; rc_clear_error forgets it.  No out-parameter messages, no FILE *
+ *     diagnostics; a call refused because the heap is busy returns
+ *     RC_ESTATE.  Where NULL is an answer, a _ref form answers 1/0/<0.
+ *   - References: functions that return an object give the caller a new
+ *     reference unless documented "borrowed"; setters take their own
+ *     reference to what they store; "steals" marks the rare call that takes
+ *     over the caller's reference.  rc_xdecref accepts NULL; passing NULL
+ *     or a freed object anywhere else is a programming error, reported in
+ *     one line by the debug build (rc_debug_level).
+ *   - Threads (docs/threads.md): one thread at a time per heap; a heap may
+ *     move between threads between calls; many heaps may live in many
+ *     threads.  The debug build aborts, naming both threads, when a second
+ *     thread enters a heap another is inside.  An object belongs to its
+ *     heap: containers refuse objects of another heap (RC_EINVAL).
+ *   - Nothing prints unless asked to, except rc_heap_free's report of
+ *     uncollectable garbage on the gc debug stream (CPython's warning).
  */
 #ifndef RECYCLE_H
 #define RECYCLE_H
@@ -138,6 +152,13 @@ void     rc_heap_free(rc_heap *h);
 const char *rc_last_error(const rc_heap *h);
 int         rc_last_error_code(const rc_heap *h);   /* RC_OK when none */
 void        rc_clear_error(rc_heap *h);
+/* Records an error as a failing library call would (PyErr_Format): for
+ * user types and layers built on recycle.  Returns code. */
+int         rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* ------------------------------------------------------------------------
  * Objects and reference counting
@@ -642,13 +663,15 @@ rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsi
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
-/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
- * msg (may be NULL) receives a message naming the file. */
-int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Snapshot calls have no heap: they leave their errors as the calling
+ * thread's, rc_last_error(NULL). */
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM
+ * with a message naming the file. */
+int    rc_snapshot_dump(rc_snapshot *s, const char *path);
 /* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
- * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
- * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
-int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+ * A truncated, corrupt or future-version file gives RC_EFORMAT with a
+ * message naming the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+int    rc_snapshot_load(const char *path, rc_snapshot **out);
 
 /* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
  * (whole-process mode). */
@@ -697,11 +720,10 @@ typedef struct rc_trace_stats {
 
 /* Statistics grouped by key, largest first.  cumulative counts every frame
  * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
- * error with *err set (err may be NULL). */
-rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+ * error (RC_EINVAL, RC_ENOMEM in rc_last_error(NULL)). */
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative);
 /* Differences from old to s (tracemalloc's Snapshot.compare_to). */
-rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
-                                       int *err);
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative);
 void   rc_trace_stats_free(rc_trace_stats *st);
 /* Formats one line exactly as tracemalloc's Statistic.__str__ (or
  * StatisticDiff.__str__ for compare_to results), e.g.
@@ -776,12 +798,13 @@ typedef struct rc_mprof {
     int              exit_code;
     double           exit_t;
     size_t           bad_lines; /* malformed lines skipped while loading */
+    char            *skipped;   /* "file:line: malformed line skipped: why\n" for each; NULL when none */
 } rc_mprof;
 
 /* Loads a .dat file written by mprof or recycle.  Malformed lines are
- * reported on diag as "file:line: reason" (when diag is not NULL) and
- * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
-int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+ * skipped, each noted in rc_mprof.skipped.  RC_ENOENT: missing or
+ * unreadable; RC_EFORMAT: no MEM sample (rc_last_error(NULL) says which). */
+int  rc_mprof_load(const char *path, rc_mprof **out);
 /* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
 int  rc_mprof_save(const rc_mprof *p, const char *path);
 int  rc_mprof_write(const rc_mprof *p, FILE *out);
@@ -827,7 +850,6 @@ typedef struct rc_sampler_opts {
     bool        multiprocess;      /* -M: a CHLD series per descendant */
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
-    FILE       *diag;              /* messages; NULL: silent */
     /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
      * (--python), -1 never (--nopython).  The script runs under
      * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
@@ -842,15 +864,19 @@ typedef struct rc_sampler_result {
     int    status;         /* wait status when exited (run only) */
     size_t samples;
     double peak_mib;       /* exact peak of the main series */
+    /* VmHWM could not be reset (clear_refs refused): peaks between samples
+     * were recorded only when they set a new maximum. */
+    bool   peaks_unreset;
 } rc_sampler_result;
 /* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
  * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
- * could not start (res->exec_errno says why). */
+ * could not start (res->exec_errno says why).  The sampler has no heap:
+ * messages are the calling thread's last error (rc_last_error(NULL)). */
 int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
 /* Samples an existing process until it exits or the timeout passes. */
 int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
 /* A pid given as digits, else the first process whose name (comm)
- * contains name_or_pid, as mprof attach; -1 when none. */
+ * contains name_or_pid, as mprof attach; RC_ENOENT when none. */
 long rc_sampler_find_pid(const char *name_or_pid);
 /* The shell-like command line mprof writes after CMDLINE; malloc'd. */
 char *rc_sampler_cmdline(char *const argv[]);
@@ -874,10 +900,9 @@ typedef struct rc_plot_frame {
 void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
  * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
- * window; the reason goes to diag when not NULL.  PLplot keeps global
- * state: one rc_plot at a time per process. */
-int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
-            rc_plot_frame *frame, FILE *diag);
+ * window; RC_EIO: PLplot failed; the reason in rc_last_error(NULL).
+ * PLplot keeps global state: one rc_plot at a time per process. */
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame);
 
 /* ==== end section: profiler ==== */
 
@@ -961,12 +986,11 @@ void         rc_objgraph_free(rc_objgraph *g);
 int rc_heap_dump(rc_heap *h, const char *path);
 int rc_objgraph_save(const rc_objgraph *g, const char *path);
 /* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
- * future-version file is RC_EFORMAT with a message in err naming the file
- * and byte offset.  err may be NULL. */
-int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+ * future-version file is RC_EFORMAT with a message naming the file and
+ * byte offset, left as the calling thread's last error (rc_last_error(NULL)). */
+int rc_objgraph_load(const char *path, rc_objgraph **out);
 /* The same from memory (fuzzers); name stands for the file in messages. */
-int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
-                            rc_objgraph **out, char *err, size_t errlen);
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name, rc_objgraph **out);
 
 size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
 size_t rc_objgraph_edge_count(const rc_objgraph *g);
@@ -1034,7 +1058,7 @@ size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
 int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the
- * peaks.  Returns how many grew (-errno on failure). */
+ * peaks.  Returns how many grew, or a negative RC_E* code. */
 long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
 int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
 /* Remembers the objects alive now; new_since_mark visits those alive now

@@ -36,21 +36,16 @@ static char *error_msg(const rc_heap *h)
     return h ? (char *)h->err_msg : thread_error.msg;
 }
 
-int rc__verror(rc_heap *h, int code, const char *fmt, va_list ap)
+
+int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
 {
     char msg[sizeof thread_error.msg];   /* the arguments may point into the old message */
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    memcpy(error_msg(h), msg, sizeof msg);
-    *error_code(h) = code;
-    return code;
-}
-
-int rc__error(rc_heap *h, int code, const char *fmt, ...)
-{
     va_list ap;
     va_start(ap, fmt);
-    rc__verror(h, code, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(error_msg(h), msg, sizeof msg);
+    *error_code(h) = code;
     return code;
 }
 

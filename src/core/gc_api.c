@@ -178,6 +178,7 @@ int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
 {
+    rc__check_arg(o);
     return rc__traverse(rc__head(o), fn, arg);
 }
 

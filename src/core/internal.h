@@ -18,6 +18,7 @@
 #include "recycle.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -288,6 +289,13 @@ struct rc_heap {
     rc_head *trash;                   /* deaths deferred past the depth limit */
     int    err_code;
     char   err_msg[256];
+#if RC_DEBUG >= 1
+    /* The thread inside the heap now (0: none) and how deeply it nests
+     * (a decref inside a release inside a decref): debug builds catch a
+     * second thread entering (rc__thread_enter). */
+    _Atomic uint64_t user;
+    unsigned user_depth;
+#endif
 };
 
 /* ------------------------------------------------------------------------
@@ -304,6 +312,12 @@ bool        rc__debug_is_freed(const void *body);
 /* ", allocated at file:line (func)" when p is a live object traced by its
  * heap's tracer, else "". */
 void        rc__debug_site(const void *p, char *buf, size_t n);
+/* " (allocated at file:line (func), freed at ...)" for a freed block whose
+ * heap's tracer kept its history, else "". */
+void        rc__debug_freed_site(const void *body, char *buf, size_t n);
+/* trace.c: where the freed block at body was allocated, when h traced it
+ * (debug builds keep the traces of freed blocks); free() it. */
+rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body);
 
 /* Validates an object argument before anything reads it (RC_DEBUG >= 1):
  * NULL, a freed object and (at 2) anything that is not a live object abort
@@ -312,6 +326,27 @@ void        rc__debug_site(const void *p, char *buf, size_t n);
 void rc__check_arg(const void *body);
 #else
 #define rc__check_arg(body) ((void)0)
+#endif
+
+/* A heap is used by one thread at a time.  Debug builds bracket the calls
+ * that touch a heap with these and abort with one line naming both
+ * threads when a second thread enters while another is inside; the heap
+ * may move to another thread between calls. */
+#if RC_DEBUG >= 1
+void rc__thread_enter(rc_heap *h, const char *fn);
+void rc__thread_leave(rc_heap *h);
+#else
+#define rc__thread_enter(h, fn) ((void)(h))
+#define rc__thread_leave(h) ((void)(h))
+#endif
+
+/* Debug builds, before a collection of generation gen follows the
+ * candidates' references: each must lead to a live object of the heap, or
+ * the abort line names the holder and what the reference leads to. */
+#if RC_DEBUG >= 1
+void rc__debug_check_children(rc_heap *h, int gen);
+#else
+#define rc__debug_check_children(h, gen) ((void)0)
 #endif
 
 /* Records that o, of heap `theirs`, cannot go into a container of heap h. */
@@ -345,8 +380,7 @@ int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
 
 /* Records an error for rc_last_error and returns code; a NULL h records
  * it as the calling thread's (calls that have no heap). */
-int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int  rc__verror(rc_heap *h, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+#define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
@@ -467,5 +501,6 @@ size_t   rc__os_rss_bytes(void);                      /* resident set size now *
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
 const char *rc__os_getenv(const char *name);
 bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
+uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */
 
 #endif /* RC_INTERNAL_H */

@@ -57,15 +57,8 @@ static void check_object(const void *body, const char *freed)
 #define check_object(body, freed) ((void)0)
 #endif
 
-void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
+static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    if (!h)
-        return NULL;
-    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
-        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
-        return NULL;
-    }
-    size_t body = body_size ? body_size : t->size;
     if (!rc__type_tracked(t))
         return rc__new_untracked(h, t, body, site);
     rc__gc_maybe_collect(h);
@@ -76,6 +69,20 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
     rc__alloc_note_tracked(o);
     rc__gc_on_new(h, o);
     return rc__body(o);
+}
+
+void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
+{
+    if (!h)
+        return NULL;
+    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
+        return NULL;
+    }
+    rc__thread_enter(h, "rc_new");
+    void *o = new_object(h, t, body_size ? body_size : t->size, site);
+    rc__thread_leave(h);
+    return o;
 }
 
 void *rc_new(rc_heap *h, const rc_type *t)
@@ -92,18 +99,21 @@ void rc_incref(void *o)
 {
     check_object(o, "use of a freed object");
     rc_head *hd = rc__head(o);
+    rc__thread_enter(rc__object_heap(hd), "rc_incref");
     if (hd->refcnt != RC_REFCNT_IMMORTAL)
         hd->refcnt++;
+    rc__thread_leave(rc__object_heap(hd));
 }
 
 void rc_decref(void *o)
 {
     check_object(o, "double or excess decref");
     rc_head *hd = rc__head(o);
-    if (hd->refcnt == RC_REFCNT_IMMORTAL)
-        return;
-    if (--hd->refcnt == 0)
+    rc_heap *h = rc__object_heap(hd);
+    rc__thread_enter(h, "rc_decref");
+    if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
         rc__dealloc(hd);
+    rc__thread_leave(h);
 }
 
 void rc_xdecref(void *o)
@@ -121,27 +131,36 @@ void *rc_newref(void *o)
 
 size_t rc_refcount(const void *o)
 {
+    rc__check_arg(o);
     const rc_head *hd = rc__head(o);
     return hd->refcnt == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : hd->refcnt;
 }
 
 const rc_type *rc_typeof(const void *o)
 {
-    return o ? rc__type(rc__head(o)) : NULL;
+    if (!o)
+        return NULL;
+    rc__check_arg(o);
+    return rc__type(rc__head(o));
 }
 
 rc_heap *rc_heap_of(const void *o)
 {
-    return o ? rc__object_heap(rc__head(o)) : NULL;
+    if (!o)
+        return NULL;
+    rc__check_arg(o);
+    return rc__object_heap(rc__head(o));
 }
 
 void rc_immortalize(void *o)
 {
+    rc__check_arg(o);
     rc__head(o)->refcnt = RC_REFCNT_IMMORTAL;
 }
 
 bool rc_is_immortal(const void *o)
 {
+    rc__check_arg(o);
     return rc__head(o)->refcnt == RC_REFCNT_IMMORTAL;
 }
 
@@ -152,6 +171,7 @@ bool rc_is_object(rc_heap *h, const void *p)
 
 size_t rc_sizeof(const void *o)
 {
+    rc__check_arg(o);
     const rc_head *hd = rc__head(o);
     const rc_type *t = rc__type(hd);
     return rc__object_block_size(hd) + (t->owned ? t->owned(o) : 0);

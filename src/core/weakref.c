@@ -216,6 +216,7 @@ int rc_weakref_get_ref(const void *wr, void **out)
 
 size_t rc_weakref_count(const void *target)
 {
+    rc__check_arg(target);
     const rc_head *th = rc__head(target);
     if (!(rc__hflags(th) & RC_HF_WEAKREFS))
         return 0;
