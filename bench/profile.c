@@ -11,7 +11,7 @@
  * Also: how often each catches a 200 MiB spike between 100 ms samples
  * (examples/profile_spike), and what a bracket costs a program that is not
  * being profiled. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <stdio.h>
 #include <stdlib.h>

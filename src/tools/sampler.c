@@ -17,7 +17,7 @@
  * they never interleave with the FUNC records the profiled program appends
  * to the same file (src/profile/profile.c).  A file whose sampler is killed holds
  * every tick completed so far. */
-#include "recycle.h"
+#include "recycle-tools.h"
 #include "../prim/proc_mem.h"
 #include "sampler_launch.h"
 

@@ -2,7 +2,7 @@
  * its environment (RECYCLE_PROFILE_FILE for the brackets), fork and exec
  * with the exec error reported back, mprof's Python mode, and finding a
  * process to attach to by name. */
-#include "recycle.h"
+#include "recycle-tools.h"
 #include "sampler_launch.h"
 #include "../prim/proc_mem.h"
 
