@@ -74,16 +74,23 @@ const char *rc__freed_type_name(const void *body)
     return name;
 }
 
-/* "<lead>file:line (func)<tail>" from the first frame of tb (freed), or "". */
-static void format_site(rc_traceback *tb, const char *lead, const char *tail, char *buf, size_t n)
+/* "<lead>file:line (func)" from the first frame of tb (freed), or ""; a
+ * native frame without a line table gives "module(func)" alone. */
+static int format_site(rc_traceback *tb, const char *lead, char *buf, size_t n)
 {
+    int len = 0;
     buf[0] = '\0';
     if (tb && tb->nframe > 0) {
         const rc_frame *f = &tb->frames[0];
-        snprintf(buf, n, "%s%s:%d%s%s%s%s", lead, f->filename, f->lineno, f->func ? " (" : "",
-                 f->func ? f->func : "", f->func ? ")" : "", tail);
+        bool func = f->func && f->lineno;
+        char line[16] = "";
+        if (f->lineno)
+            snprintf(line, sizeof line, ":%d", f->lineno);
+        len = snprintf(buf, n, "%s%s%s%s%s%s", lead, f->filename, line, func ? " (" : "",
+                       func ? f->func : "", func ? ")" : "");
     }
     free(tb);
+    return len < 0 || (size_t)len >= n ? (int)(n ? n - 1 : 0) : len;
 }
 
 void rc__debug_site(const void *p, char *buf, size_t n)
@@ -93,7 +100,7 @@ void rc__debug_site(const void *p, char *buf, size_t n)
         rc__debug_freed_site(p, buf, n);
         return;
     }
-    format_site(h ? rc_trace_get_object_traceback(h, p) : NULL, ", allocated at ", "", buf, n);
+    format_site(h ? rc_trace_get_object_traceback(h, p) : NULL, ", allocated at ", buf, n);
 }
 
 #if RC_DEBUG >= 1
@@ -101,7 +108,14 @@ void rc__debug_freed_site(const void *body, char *buf, size_t n)
 {
     const rc_pool *pool = object_pool_of(body);
     rc_heap *h = pool ? claimed_heap(&pool->heap) : NULL;
-    format_site(h ? rc__trace_freed_traceback(h, body) : NULL, " (allocated at ", ")", buf, n);
+    buf[0] = '\0';
+    if (!h)
+        return;
+    int len = format_site(rc__trace_freed_traceback(h, body, false), " (allocated at ", buf, n);
+    if (len == 0)
+        return;
+    len += format_site(rc__trace_freed_traceback(h, body, true), ", freed at ", buf + len, n - (size_t)len);
+    snprintf(buf + len, n - (size_t)len, ")");
 }
 #else
 void rc__debug_freed_site(const void *body, char *buf, size_t n)
@@ -136,8 +150,10 @@ void rc__thread_enter(rc_heap *h, const char *fn)
 
 void rc__thread_leave(rc_heap *h)
 {
-    if (--h->user_depth == 0)
+    if (--h->user_depth == 0) {
+        h->free_caller = NULL;
         atomic_store_explicit(&h->user, 0, memory_order_release);
+    }
 }
 #endif
 

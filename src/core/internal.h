@@ -295,6 +295,9 @@ struct rc_heap {
      * second thread entering (rc__thread_enter). */
     _Atomic uint64_t user;
     unsigned user_depth;
+    /* Where the program called the rc_decref now running (the outermost
+     * one): the tracer keeps it as a freed block's "freed at". */
+    const void *free_caller;
 #endif
 };
 
@@ -315,9 +318,10 @@ void        rc__debug_site(const void *p, char *buf, size_t n);
 /* " (allocated at file:line (func), freed at ...)" for a freed block whose
  * heap's tracer kept its history, else "". */
 void        rc__debug_freed_site(const void *body, char *buf, size_t n);
-/* trace.c: where the freed block at body was allocated, when h traced it
- * (debug builds keep the traces of freed blocks); free() it. */
-rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body);
+/* trace.c: where the freed block at body was allocated (freed false) or
+ * where the program called the rc_decref that freed it (freed true), when
+ * h traced it (debug builds keep the traces of freed blocks); free() it. */
+rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body, bool freed);
 
 /* Validates an object argument before anything reads it (RC_DEBUG >= 1):
  * NULL, a freed object and (at 2) anything that is not a live object abort
@@ -335,7 +339,9 @@ void rc__check_arg(const void *body);
 #if RC_DEBUG >= 1
 void rc__thread_enter(rc_heap *h, const char *fn);
 void rc__thread_leave(rc_heap *h);
+#define rc__note_free_caller(h) ((h)->user_depth == 1 ? (void)((h)->free_caller = __builtin_return_address(0)) : (void)0)
 #else
+#define rc__note_free_caller(h) ((void)(h))
 #define rc__thread_enter(h, fn) ((void)(h))
 #define rc__thread_leave(h) ((void)(h))
 #endif

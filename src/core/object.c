@@ -111,6 +111,7 @@ void rc_decref(void *o)
     rc_head *hd = rc__head(o);
     rc_heap *h = rc__object_heap(hd);
     rc__thread_enter(h, "rc_decref");
+    rc__note_free_caller(h);
     if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
         rc__dealloc(hd);
     rc__thread_leave(h);

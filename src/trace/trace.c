@@ -36,6 +36,7 @@ struct rc_trace_state {
      * object was allocated (AddressSanitizer's report does); bounded like
      * ASan's quarantine: forgotten in one go past RC_FREED_MAX blocks. */
     rc__table  freed;
+    rc__table  freed_by;         /* the same addresses: where rc_decref was called */
 #endif
 };
 
@@ -51,6 +52,7 @@ static void trace_destroy(rc_heap *h)
     rc__table_destroy(&t->table);
 #if RC_DEBUG >= 1
     rc__table_destroy(&t->freed);
+    rc__table_destroy(&t->freed_by);
 #endif
     rc__tbs_destroy(&t->tbs);
     free(t);
@@ -62,6 +64,7 @@ static void forget_all(struct rc_trace_state *t)
     rc__table_clear(&t->table);
 #if RC_DEBUG >= 1
     rc__table_clear(&t->freed);
+    rc__table_clear(&t->freed_by);
 #endif
     rc__tbs_destroy(&t->tbs);
     t->last_site = NULL;
@@ -99,24 +102,30 @@ static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const
 }
 
 #if RC_DEBUG >= 1
-static void remember_freed(struct rc_trace_state *t, uintptr_t p)
+static void remember_freed(rc_heap *h, struct rc_trace_state *t, uintptr_t p)
 {
     uint64_t size;
     uint32_t tb;
     if (!rc__table_get(&t->table, p, &size, &tb))
         return;
-    if (t->freed.len >= RC_FREED_MAX)
+    if (t->freed.len >= RC_FREED_MAX) {
         rc__table_clear(&t->freed);
+        rc__table_clear(&t->freed_by);
+    }
     rc__table_remove(&t->freed, p);
     rc__table_add(&t->freed, p, size, tb);
+    rc__table_remove(&t->freed_by, p);
+    uintptr_t caller = (uintptr_t)h->free_caller;
+    if (caller)
+        rc__table_add(&t->freed_by, p, size, rc__tbs_intern(&t->tbs, false, &caller, 1));
 }
 #else
-#define remember_freed(t, p) ((void)0)
+#define remember_freed(h, t, p) ((void)0)
 #endif
 
 static void on_free(rc_heap *h, const void *ptr)
 {
-    remember_freed(h->trace, (uintptr_t)ptr);
+    remember_freed(h, h->trace, (uintptr_t)ptr);
     rc__table_remove(&h->trace->table, (uintptr_t)ptr);
 }
 
@@ -139,6 +148,7 @@ int rc_trace_start(rc_heap *h, int nframe)
         rc__table_init(&t->table, &t->mem);
 #if RC_DEBUG >= 1
         rc__table_init(&t->freed, &t->mem);
+        rc__table_init(&t->freed_by, &t->mem);
 #endif
         rc__tbs_init(&t->tbs, &t->mem);
         h->trace = t;
@@ -331,8 +341,10 @@ rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
 }
 
 #if RC_DEBUG >= 1
-rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body)
+rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body, bool freed)
 {
-    return rc_trace_is_tracing(h) ? traceback_at(h, &h->trace->freed, (uintptr_t)body) : NULL;
+    if (!rc_trace_is_tracing(h))
+        return NULL;
+    return traceback_at(h, freed ? &h->trace->freed_by : &h->trace->freed, (uintptr_t)body);
 }
 #endif
