@@ -36,7 +36,6 @@ static char *error_msg(const rc_heap *h)
     return h ? (char *)h->err_msg : thread_error.msg;
 }
 
-
 int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
 {
     char msg[sizeof thread_error.msg];   /* the arguments may point into the old message */

@@ -35,7 +35,7 @@ static size_t unfinalized(rc_heap *h, void ***out)
             continue;
         if (n == cap && !rc__vec_reserve(&v, &cap, n + 1, sizeof *v, 64, SIZE_MAX))
             break;   /* out of memory: those found still run; release follows anyway */
-        o->refcnt++;
+        rc_incref(rc__body(o));
         v[n++] = rc__body(o);
     });
     *out = v;
