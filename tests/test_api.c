@@ -182,6 +182,18 @@ static void heapless_calls_use_the_threads_last_error(void **state)
     assert_string_equal(rc_last_error(NULL), "");
 }
 
+/* rc_set_error records as the library does, so user types report alike;
+ * a message may quote the previous one. */
+static void set_error_records_like_the_library(void **state)
+{
+    rc_heap *h = *state;
+    assert_int_equal(rc_set_error(h, RC_ERANGE, "bucket %d of %s", 7, "map"), RC_ERANGE);
+    assert_int_equal(rc_last_error_code(h), RC_ERANGE);
+    assert_string_equal(rc_last_error(h), "bucket 7 of map");
+    assert_int_equal(rc_set_error(h, RC_EINVAL, "while loading: %s", rc_last_error(h)), RC_EINVAL);
+    assert_string_equal(rc_last_error(h), "while loading: bucket 7 of map");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +205,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(containers_refuse_objects_of_another_heap, setup, teardown),
         cmocka_unit_test_setup_teardown(freeze_during_a_collection_is_refused, setup, teardown),
         cmocka_unit_test(heapless_calls_use_the_threads_last_error),
+        cmocka_unit_test_setup_teardown(set_error_records_like_the_library, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
