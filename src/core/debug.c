@@ -95,6 +95,9 @@ static int format_site(rc_traceback *tb, const char *lead, char *buf, size_t n)
 
 void rc__debug_site(const void *p, char *buf, size_t n)
 {
+    buf[0] = '\0';
+    if (!p)
+        return;
     rc_heap *h = rc__debug_heap_of(p);
     if (!h && rc__debug_is_freed(p)) {
         rc__debug_freed_site(p, buf, n);
