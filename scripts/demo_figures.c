@@ -17,7 +17,7 @@
  * frees everything).  "base" is the last sample before the first call (the
  * first sample when there is none).  Exit status 1 when a file cannot be
  * read, 2 for a wrong command line. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -173,11 +173,11 @@ static void measure(const rc_mprof *p, calls *cs)
 static int load_calls(const char *path, calls *cs)
 {
     rc_mprof *p;
-    int err = rc_mprof_load(path, NULL, &p);
+    int err = rc_mprof_load(path, &p);
     if (err == RC_EFORMAT)
         p = rc_mprof_new();
     else if (err) {
-        fprintf(stderr, "demo_figures: cannot read %s\n", path);
+        fprintf(stderr, "demo_figures: %s\n", rc_last_error(NULL));
         return 1;
     }
     if (!p)

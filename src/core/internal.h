@@ -1,12 +1,10 @@
 /* Shared internals of librecycle.  Not installed; not for users.
  *
- * Layers, bottom up (docs/design-alloc.md, docs/design-gc.md):
- *   prim/    the only code that talks to the OS
- *   alloc.c  arenas → pools → size-class blocks; large blocks; accounting
- *   object.c the object header, rc_new, reference counting
- *   gc.c     generations and the cycle collector
- *   heap.c   rc_heap: options, creation, teardown
- *   types/, trace.c, graph.c, profile.c build on those.
+ * The layers and who may call whom: docs/architecture.md.  This header is
+ * the core's: the object header, the allocator's interface (src/alloc/),
+ * the heap record, and the hooks by which lower layers are told things
+ * without calling up (the allocator's pressure hook, the tracer's
+ * observers).  The OS and the compiler: src/prim/prim.h.
  */
 #ifndef RC_INTERNAL_H
 #define RC_INTERNAL_H
@@ -16,8 +14,10 @@
 #endif
 
 #include "recycle.h"
+#include "../prim/prim.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,29 +28,6 @@
 #ifndef RC_DEBUG
 #define RC_DEBUG 0
 #endif
-
-/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
-#if defined(__SANITIZE_ADDRESS__)
-#define RC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RC_ASAN 1
-#endif
-#endif
-#ifdef RC_ASAN
-#include <sanitizer/asan_interface.h>
-#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
-#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
-#define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define RC_INLINE      static inline __attribute__((always_inline))
-#define RC_NOINLINE    __attribute__((noinline))
-#define RC_COLD        __attribute__((cold, noinline))
 
 /* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>".
  * type may be NULL when the memory at addr cannot be trusted. */
@@ -78,11 +55,9 @@ const char *rc__safe_type_name(const void *obj);
  *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
- *   gc      outside a collection: the object's index in the young vector
- *           plus one (generations 0 and 1), or one of RC_GC_OLD (0) /
- *           RC_GC_FROZEN / RC_GC_UNTRACKED.  During a collection a
- *           candidate's gc word holds RC_GC_CAND | flags | the count of
- *           references from other candidates (see gc.c).
+ *   gc      the collector's word: where a tracked object is, and during a
+ *           collection what the passes found.  Every value it takes is
+ *           listed once, at the top of core/gc_impl.h.
  * ---------------------------------------------------------------------- */
 typedef struct rc_head {
     uintptr_t tw;
@@ -221,6 +196,10 @@ bool     rc__is_object_body(const rc_heap *h, const void *p);
 /* Allocator state lives inside rc_heap; alloc.c owns its fields. */
 struct rc_alloc_state;
 int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
+/* Installs fn, which the allocator calls when an allocation would pass
+ * max_bytes and then retries once: the heap's way to collect on demand
+ * without the allocator calling up into the collector. */
+void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
  * RC_EINVAL with a message naming the first inconsistency. */
@@ -242,9 +221,8 @@ typedef struct rc_gc_state {
     rc_gc_stats stats[3];
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
-     * young[gen0_start..young_len) is gen 0; each object's gc word is its
-     * index plus one.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
-     * the pools, so a young collection never touches them. */
+     * young[gen0_start..young_len) is gen 0.  Gen 2 objects are found by
+     * walking the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
@@ -274,6 +252,13 @@ struct rc_heap {
      * test of a pointer when off. */
     void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
     void (*on_free)(rc_heap *h, const void *ptr);
+    /* Where a traced object was allocated (a malloc'd traceback), installed
+     * by the tracer with the observers: the leak report and the debug
+     * checks ask through it, so the core never calls up into the tracer. */
+    rc_traceback *(*traceback_of)(rc_heap *h, const void *obj);
+    /* Where the freed block at body was allocated (freed false) or freed
+     * (freed true), when the tracer kept its history (debug builds). */
+    rc_traceback *(*freed_traceback_of)(rc_heap *h, const void *body, bool freed);
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -288,6 +273,16 @@ struct rc_heap {
     rc_head *trash;                   /* deaths deferred past the depth limit */
     int    err_code;
     char   err_msg[256];
+#if RC_DEBUG >= 1
+    /* The thread inside the heap now (0: none) and how deeply it nests
+     * (a decref inside a release inside a decref): debug builds catch a
+     * second thread entering (rc__thread_enter). */
+    _Atomic uint64_t user;
+    unsigned user_depth;
+    /* Where the program called the rc_decref now running (the outermost
+     * one): the tracer keeps it as a freed block's "freed at". */
+    const void *free_caller;
+#endif
 };
 
 /* ------------------------------------------------------------------------
@@ -304,20 +299,62 @@ bool        rc__debug_is_freed(const void *body);
 /* ", allocated at file:line (func)" when p is a live object traced by its
  * heap's tracer, else "". */
 void        rc__debug_site(const void *p, char *buf, size_t n);
+/* " (allocated at file:line (func), freed at ...)" for a freed block whose
+ * heap's tracer kept its history, else "". */
+void        rc__debug_freed_site(const void *body, char *buf, size_t n);
+/* Where the freed block at body was allocated (freed false) or where the
+ * program called the rc_decref that freed it (freed true), when h's tracer
+ * kept it (debug builds keep the traces of freed blocks); free() it. */
+RC_INLINE rc_traceback *rc__freed_traceback_of(rc_heap *h, const void *body, bool freed)
+{
+    return h->freed_traceback_of ? h->freed_traceback_of(h, body, freed) : NULL;
+}
+
+/* Validates an object argument before anything reads it (RC_DEBUG >= 1):
+ * NULL, a freed object and (at 2) anything that is not a live object abort
+ * with one line naming the check. */
+#if RC_DEBUG >= 1
+void rc__check_arg(const void *body);
+#else
+#define rc__check_arg(body) ((void)0)
+#endif
+
+/* A heap is used by one thread at a time.  Debug builds bracket the calls
+ * that touch a heap with these and abort with one line naming both
+ * threads when a second thread enters while another is inside; the heap
+ * may move to another thread between calls. */
+#if RC_DEBUG >= 1
+void rc__thread_enter(rc_heap *h, const char *fn);
+void rc__thread_leave(rc_heap *h);
+#define rc__note_free_caller(h) ((h)->user_depth == 1 ? (void)((h)->free_caller = __builtin_return_address(0)) : (void)0)
+#else
+#define rc__note_free_caller(h) ((void)(h))
+#define rc__thread_enter(h, fn) ((void)(h))
+#define rc__thread_leave(h) ((void)(h))
+#endif
+
+/* Debug builds, before a collection of generation gen follows the
+ * candidates' references: each must lead to a live object of the heap, or
+ * the abort line names the holder and what the reference leads to. */
+#if RC_DEBUG >= 1
+void rc__debug_check_children(rc_heap *h, int gen);
+#else
+#define rc__debug_check_children(h, gen) ((void)0)
+#endif
+
+/* Records that o, of heap `theirs`, cannot go into a container of heap h. */
+RC_COLD int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs);
 
 /* Containers call this before storing o into a container of heap h: an
- * object of another heap would be released by the wrong heap.  Aborts
- * with one line under RC_DEBUG >= 1; free otherwise. */
-RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
+ * object of another heap would be released by the wrong heap, so it is
+ * refused with RC_EINVAL in every build. */
+RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
 {
-#if RC_DEBUG >= 1
-    if (o && RC_UNLIKELY(rc__object_heap(rc__head(o)) != h))
-        rc__fatal("object of another heap", rc__safe_type_name(o), o,
-                  "stored into a container of heap %p; it belongs to heap %p", (const void *)h,
-                  (void *)rc__object_heap(rc__head(o)));
-#else
-    (void)h, (void)o;
-#endif
+    if (!o)
+        return 0;
+    rc__check_arg(o);
+    const rc_heap *theirs = rc__object_heap(rc__head(o));
+    return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
 /* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
@@ -326,12 +363,24 @@ RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
  * collector's bookkeeping arrays all grow this way (vec.c). */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
 
+/* rc_heap_free's final collection, finalizers, callbacks and garbage
+ * report (finalize.c), before anything is released. */
+void rc__heap_finalize(rc_heap *h);
+
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
 
-/* Records an error for rc_last_error and returns code. */
-int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The traceback of obj's allocation (malloc'd), or NULL when h is not
+ * being traced. */
+RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
+{
+    return h->traceback_of ? h->traceback_of(h, obj) : NULL;
+}
+
+/* Records an error for rc_last_error and returns code; a NULL h records
+ * it as the calling thread's (calls that have no heap). */
+#define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
@@ -440,17 +489,5 @@ RC_INLINE void rc__clear(rc_head *o)
 }
 
 #include "hash.h"
-
-/* prim/: the OS. */
-void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
-void     rc__os_unmap(void *p, size_t size);
-#define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
-void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
-void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
-uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
-size_t   rc__os_rss_bytes(void);                      /* resident set size now */
-size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
-const char *rc__os_getenv(const char *name);
-bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
 #endif /* RC_INTERNAL_H */

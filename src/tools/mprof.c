@@ -6,10 +6,11 @@
  * CHLDPEAK, BEFORE, EXIT) therefore uses keywords of its own on lines that
  * always contain a space, so mprof skips them instead of failing.  Numbers are
  * written with mprof's precision: MiB to 6 decimals, seconds to 4. */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,7 @@ void rc_mprof_free(rc_mprof *p)
     free(p->mem);
     free(p->peaks);
     free(p->cmdline);
+    free(p->skipped);
     free(p->path);
     free(p);
 }
@@ -207,44 +209,64 @@ static const char *parse_record(rc_mprof *p, char *key, char *rest, int *err)
     return NULL;
 }
 
-/* The first malformed lines of a file, kept until it is known whether it
- * is a .dat file at all: one with no MEM sample gets one line, not one
- * per line of whatever it really is. */
+/* Malformed lines: the first few are kept with the profile
+ * (rc_mprof.skipped) and the rest counted.  Whether the file is a .dat
+ * file at all is known only at its end: one with no MEM sample gets one
+ * line, not one per line of whatever it really is. */
 #define SHOWN_BAD 5
 typedef struct bad_lines {
-    size_t lineno[SHOWN_BAD];
-    const char *why[SHOWN_BAD];
-    size_t lines;
+    size_t lines;               /* lines read */
+    size_t first_lineno;        /* the first malformed line */
+    const char *first_why;
 } bad_lines;
 
-static void note_bad(rc_mprof *p, bad_lines *b, size_t lineno, const char *why)
+static int append_skipped(rc_mprof *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int append_skipped(rc_mprof *p, const char *fmt, ...)
 {
-    if (p->bad_lines < SHOWN_BAD) {
-        b->lineno[p->bad_lines] = lineno;
-        b->why[p->bad_lines] = why;
-    }
-    p->bad_lines++;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t old = p->skipped ? strlen(p->skipped) : 0;
+    char *s = realloc(p->skipped, old + (size_t)n + 1);
+    if (!s)
+        return RC_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(s + old, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    p->skipped = s;
+    return 0;
 }
 
-static void report_bad(const rc_mprof *p, const bad_lines *b, FILE *diag)
+static int note_skipped(rc_mprof *p, bad_lines *b, size_t lineno, const char *why)
 {
-    if (!diag)
-        return;
-    if (p->nmem == 0 && b->lines == 0) {
-        fprintf(diag, "%s: not an mprof .dat file: it is empty\n", p->path);
-    } else if (p->nmem == 0) {
-        fprintf(diag, "%s: not an mprof .dat file: no MEM sample in %zu line%s", p->path, b->lines,
-                b->lines == 1 ? "" : "s");
-        if (p->bad_lines)
-            fprintf(diag, "; %zu malformed, the first (line %zu): %s", p->bad_lines, b->lineno[0], b->why[0]);
-        fputc('\n', diag);
+    if (p->bad_lines++ == 0) {
+        b->first_lineno = lineno;
+        b->first_why = why;
     }
-    if (p->nmem == 0)
-        return;
-    for (size_t i = 0; i < p->bad_lines && i < SHOWN_BAD; i++)
-        fprintf(diag, "%s:%zu: malformed line skipped: %s\n", p->path, b->lineno[i], b->why[i]);
     if (p->bad_lines > SHOWN_BAD)
-        fprintf(diag, "%s: %zu more malformed lines skipped\n", p->path, p->bad_lines - SHOWN_BAD);
+        return 0;
+    return append_skipped(p, "%s:%zu: malformed line skipped: %s\n", p->path, lineno, why);
+}
+
+static int note_unshown(rc_mprof *p)
+{
+    if (p->bad_lines <= SHOWN_BAD)
+        return 0;
+    return append_skipped(p, "%s: %zu more malformed lines skipped\n", p->path, p->bad_lines - SHOWN_BAD);
+}
+
+static int not_a_dat_file(const rc_mprof *p, const bad_lines *b)
+{
+    const char *path = p->path;
+    if (b->lines == 0)
+        return rc_set_error(NULL, RC_EFORMAT, "%s: not an mprof .dat file: it is empty", path);
+    if (p->bad_lines == 0)
+        return rc_set_error(NULL, RC_EFORMAT, "%s: not an mprof .dat file: no MEM sample in %zu line%s",
+                            path, b->lines, b->lines == 1 ? "" : "s");
+    return rc_set_error(NULL, RC_EFORMAT,
+                        "%s: not an mprof .dat file: no MEM sample in %zu line%s; %zu malformed, the first (line %zu): %s",
+                        path, b->lines, b->lines == 1 ? "" : "s", p->bad_lines, b->first_lineno, b->first_why);
 }
 
 static int load_stream(rc_mprof *p, FILE *in, bad_lines *bad)
@@ -267,8 +289,8 @@ static int load_stream(rc_mprof *p, FILE *in, bad_lines *bad)
         } else if (!line[0]) {
             why = "empty line";
         }
-        if (why)
-            note_bad(p, bad, lineno, why);
+        if (why && !err)
+            err = note_skipped(p, bad, lineno, why);
     }
     free(line);
     if (!err && ferror(in))
@@ -276,15 +298,12 @@ static int load_stream(rc_mprof *p, FILE *in, bad_lines *bad)
     return err;
 }
 
-int rc_mprof_load(const char *path, FILE *diag, rc_mprof **out)
+int rc_mprof_load(const char *path, rc_mprof **out)
 {
     *out = NULL;
     FILE *in = fopen(path, "r");
-    if (!in) {
-        if (diag)
-            fprintf(diag, "%s: cannot open: %s\n", path, strerror(errno));
-        return RC_ENOENT;
-    }
+    if (!in)
+        return rc_set_error(NULL, RC_ENOENT, "%s: cannot open: %s", path, strerror(errno));
     rc_mprof *p = rc_mprof_new();
     bad_lines bad = {0};
     int err = RC_ENOMEM;
@@ -292,12 +311,12 @@ int rc_mprof_load(const char *path, FILE *diag, rc_mprof **out)
         err = load_stream(p, in, &bad);
     fclose(in);
     if (!err)
-        report_bad(p, &bad, diag);
+        err = note_unshown(p);
     if (!err && p->nmem == 0)
-        err = RC_EFORMAT;
+        err = not_a_dat_file(p, &bad);
+    else if (err)
+        rc_set_error(NULL, err, "%s: %s", path, err == RC_EIO ? "read error" : "out of memory");
     if (err) {
-        if (diag && err != RC_EFORMAT)
-            fprintf(diag, "%s: %s\n", path, err == RC_EIO ? "read error" : "out of memory");
         rc_mprof_free(p);
         return err;
     }

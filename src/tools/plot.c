@@ -8,17 +8,16 @@
  * right.  Beyond mprof, the line also passes through each PEAK record (the
  * true maximum between two samples, drawn at the middle of its interval),
  * so a spike the samples missed is still on the chart. */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <plplot.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* cmap0 entries. */
 enum { BG, FG, LINE0, NLINE = 7, GRID = LINE0 + NLINE, SLOPE, FLAME0, NFLAME = 8 };
@@ -453,24 +452,13 @@ static void set_palette(void)
         plscol0(BRACKET0 + i, bracket_rgb[i][0], bracket_rgb[i][1], bracket_rgb[i][2]);
 }
 
-static FILE *abort_diag;
+/* PLplot reports a failure through this hook and carries on; the plot
+ * then fails with its message (one rc_plot at a time: PLplot is global). */
+static bool plot_aborted;
 static void on_plabort(PLCHAR_VECTOR msg)
 {
-    if (abort_diag)
-        fprintf(abort_diag, "recycle plot: PLplot: %s\n", msg);
-}
-
-/* PLplot's cairo driver leaves fontconfig's, cairo's and libltdl's
- * process-wide caches allocated at exit.  LeakSanitizer asks every program
- * for its suppressions through this hook; a program that draws with
- * rc_plot gets these unless it defines its own (ours is weak).  Never
- * called outside LeakSanitizer.  .ci/run also names these libraries in
- * tests/lsan.supp, which covers the programs that use PLplot directly. */
-const char *__lsan_default_suppressions(void) __attribute__((weak));
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n"
-           "leak:libltdl.so\n";
+    plot_aborted = true;
+    rc_set_error(NULL, RC_EIO, "PLplot: %s", msg);
 }
 
 void rc_plot_opts_default(rc_plot_opts *o)
@@ -479,18 +467,14 @@ void rc_plot_opts_default(rc_plot_opts *o)
 }
 
 /* PLplot retries a file it cannot open and then aborts the process, so
- * the output is opened once here first (O_CREAT without O_TRUNC: what is
- * there stays until PLplot writes over it). */
-static int check_writable(const char *path, FILE *diag)
+ * the output is opened once here first (to append: what is there stays
+ * until PLplot writes over it). */
+static int check_writable(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        close(fd);
+    FILE *f = fopen(path, "a");
+    if (f && fclose(f) == 0)
         return 0;
-    }
-    if (diag)
-        fprintf(diag, "recycle plot: cannot write %s: %s\n", path, strerror(errno));
-    return RC_EIO;
+    return rc_set_error(NULL, RC_EIO, "cannot write %s: %s", path, strerror(errno));
 }
 
 static void frame_out(rc_plot_frame *f, const range *r, int w, int h)
@@ -500,25 +484,17 @@ static void frame_out(rc_plot_frame *f, const range *r, int w, int h)
     *f = (rc_plot_frame){r->x0, r->x1, r->y0, r->y1, x0 * w, x1 * w, (1 - y1) * h, (1 - y0) * h, w, h};
 }
 
-int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
-            rc_plot_frame *frame, FILE *diag)
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame)
 {
     const char *dev = device_for(o->output);
-    if (!dev || n == 0) {
-        if (diag)
-            fprintf(diag, "recycle plot: %s: the output must end in .png, .svg or .pdf\n",
-                    o->output ? o->output : "(none)");
-        return RC_EINVAL;
-    }
+    if (!dev || n == 0)
+        return rc_set_error(NULL, RC_EINVAL, "%s: the output must end in .png, .svg or .pdf",
+                            o->output ? o->output : "(none)");
     int w = o->width > 0 ? o->width : 1260, h = o->height > 0 ? o->height : 540;
     range r = data_range(profiles, n, o);
-    if (!(r.x1 > r.x0) || !(r.y1 > r.y0)) {
-        if (diag)
-            fprintf(diag, "recycle plot: empty window: x %g..%g s, y %g..%g MiB\n", r.x0, r.x1,
-                    r.y0, r.y1);
-        return RC_EINVAL;
-    }
-    if (check_writable(o->output, diag))
+    if (!(r.x1 > r.x0) || !(r.y1 > r.y0))
+        return rc_set_error(NULL, RC_EINVAL, "empty window: x %g..%g s, y %g..%g MiB", r.x0, r.x1, r.y0, r.y1);
+    if (check_writable(o->output))
         return RC_EIO;
     bool single = n == 1;
     legend lg = {0};
@@ -527,7 +503,7 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
 
     PLINT stream;
     plmkstrm(&stream);
-    abort_diag = diag;
+    plot_aborted = false;
     plsabort(on_plabort);
     plsdev(dev);
     plsfnam(o->output);
@@ -551,5 +527,5 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
     if (frame)
         frame_out(frame, &r, w, h);
     plend1();
-    return err;
+    return err ? err : plot_aborted ? RC_EIO : 0;
 }

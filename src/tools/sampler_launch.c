@@ -3,11 +3,11 @@
  * mprof's Python mode with the interpreter that has memory_profiler, and
  * finding a process to attach to by name.  Starting it is
  * src/prim/launch.c's. */
-#include "recycle.h"
+#include "recycle-tools.h"
 #include "sampler_launch.h"
+#include "../core/options.h"
 #include "../prim/launch.h"
 #include "../prim/proc_mem.h"
-#include "../profile/profile_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +36,12 @@ char *rc_sampler_cmdline(char *const argv[])
 
 char **rc__sampler_env(const char *path)
 {
-    size_t len = strlen(path) + sizeof RC_PROFILE_ENV_FILE "=";
+    const char *name = rc__option(RC_OPT_PROFILE_FILE)->name;
+    size_t len = strlen(name) + strlen(path) + 2;      /* "NAME=PATH" */
     char *var = malloc(len);
     if (!var)
         return NULL;
-    snprintf(var, len, "%s=%s", RC_PROFILE_ENV_FILE, path);
+    snprintf(var, len, "%s=%s", name, path);
     char **env = rc__env_with((const char *const[]){var}, 1);
     free(var);
     return env;
@@ -82,29 +83,31 @@ static void mprof_interpreter(char *buf, size_t size)
     fclose(f);
 }
 
-static void explain_missing(const rc_sampler_opts *o, const char *const tried[], size_t n)
+/* Leaves the one-line reason as the thread's last error. */
+static void explain_missing(const char *const tried[], size_t n)
 {
-    if (!o->diag)
-        return;
-    fprintf(o->diag, "recycle run: no Python here can import memory_profiler (tried");
-    for (size_t i = 0; i < n; i++)
-        fprintf(o->diag, "%s %s", i ? "," : "", tried[i]);
-    fprintf(o->diag, "); install python3-memory-profiler, point RECYCLE_PYTHON at a python that has"
-                     " it, or use --nopython to sample without @profile brackets\n");
+    char list[600] = "";
+    for (size_t i = 0, len = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", tried[i]);
+    rc_set_error(NULL, RC_ENOTSUP,
+                 "no Python here can import memory_profiler (tried %s); install"
+                 " python3-memory-profiler, point %s at a python that has it, or use"
+                 " --nopython to sample without @profile brackets",
+                 list, rc__option(RC_OPT_PYTHON)->name);
 }
 
 /* As mprof: the interpreter named on the command line or in
  * RECYCLE_PYTHON when there is one, else python3-mprof's own, else
  * python3 on PATH; the first of them that has memory_profiler.  NULL
- * (said on o->diag) when none has it; buf may hold the answer. */
-static const char *pick_python(const rc_sampler_opts *o, const char *argv0, char *buf, size_t size)
+ * (said in the last error) when none has it; buf may hold the answer. */
+static const char *pick_python(const char *argv0, char *buf, size_t size)
 {
-    const char *env = getenv("RECYCLE_PYTHON");
+    const char *env = rc__option_text(RC_OPT_PYTHON);
     const char *tried[2];
     size_t n = 0;
     if (is_python(argv0))
         tried[n++] = argv0;
-    else if (env && *env)
+    else if (*env)
         tried[n++] = env;
     else {
         mprof_interpreter(buf, size);
@@ -115,7 +118,7 @@ static const char *pick_python(const rc_sampler_opts *o, const char *argv0, char
     for (size_t i = 0; i < n; i++)
         if (imports_memory_profiler(tried[i]))
             return tried[i];
-    explain_missing(o, tried, n);
+    explain_missing(tried, n);
     return NULL;
 }
 
@@ -136,7 +139,7 @@ char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], cons
     while (argv[n])
         n++;
     char buf[256];
-    const char *py = pick_python(o, argv[0], buf, sizeof buf);
+    const char *py = pick_python(argv[0], buf, sizeof buf);
     *err = py ? RC_ENOMEM : RC_ENOTSUP;
     char **full = py ? argv_with_interpreter(n + 9, py) : NULL;
     char **cmd = full ? calloc(n + 2, sizeof *cmd) : NULL;
@@ -171,11 +174,11 @@ long rc_sampler_find_pid(const char *name_or_pid)
     char *end;
     long pid = strtol(name_or_pid, &end, 10);
     if (*name_or_pid && !*end)
-        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : -1;
-    long *pids, found = -1;
+        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : rc_set_error(NULL, RC_ENOENT, "no process %s", name_or_pid);
+    long *pids, found = RC_ENOENT;
     size_t n;
     if (rc__proc_pids(&pids, &n))
-        return -1;
+        return rc_set_error(NULL, RC_EIO, "cannot list the processes in /proc");
     for (size_t i = 0; i < n && found < 0; i++) {
         char path[64], comm[64] = "";
         snprintf(path, sizeof path, "/proc/%ld/comm", pids[i]);
@@ -187,5 +190,7 @@ long rc_sampler_find_pid(const char *name_or_pid)
         fclose(f);
     }
     free(pids);
+    if (found < 0)
+        rc_set_error(NULL, RC_ENOENT, "no process whose name contains '%s'", name_or_pid);
     return found;
 }

@@ -3,7 +3,7 @@
 #ifndef RC_SAMPLER_LAUNCH_H
 #define RC_SAMPLER_LAUNCH_H
 
-#include "recycle.h"
+#include "recycle-tools.h"
 
 /* Our environment plus RECYCLE_PROFILE_FILE=path: free() it; NULL on OOM. */
 char **rc__sampler_env(const char *path);
@@ -13,7 +13,7 @@ bool   rc__launch_python_mode(const rc_sampler_opts *o, char *const argv[]);
  * brackets to out; *shown is the command line mprof records (interpreter,
  * script, args).  Both arrays are malloc'd, their strings borrowed or
  * static.  NULL with *err = RC_ENOMEM, or RC_ENOTSUP when no interpreter
- * can import memory_profiler (said on o->diag). */
+ * can import memory_profiler (said in rc_last_error(NULL)). */
 char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], const char *out,
                               char ***shown, int *err);
 

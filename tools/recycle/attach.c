@@ -13,15 +13,14 @@ int cmd_attach(int argc, char **argv)
         return CLI_EXIT_USAGE;
     long pid = rc_sampler_find_pid(argv[first]);
     if (pid < 0) {
-        fprintf(stderr, "recycle attach: no process '%s'\n", argv[first]);
+        fprintf(stderr, "recycle attach: %s\n", rc_last_error(NULL));
         return CLI_EXIT_FAILURE;
     }
     fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, s.o.interval, s.o.output);
     rc_sampler_result r;
     int err = rc_sampler_attach(&s.o, pid, &r);
     if (err) {
-        fprintf(stderr, "recycle attach: pid %ld: %s\n", pid,
-                err == RC_ENOENT ? "gone or not readable" : "cannot write the profile");
+        fprintf(stderr, "recycle attach: %s\n", rc_last_error(NULL));
         return CLI_EXIT_FAILURE;
     }
     return cli_run_outcome("attach", &s, &r, argv[first]);

@@ -3,7 +3,7 @@
 #ifndef RECYCLE_TOOL_COMMANDS_H
 #define RECYCLE_TOOL_COMMANDS_H
 
-#include <recycle.h>
+#include <recycle-tools.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -50,6 +50,9 @@ void cli_profiles_free(char **paths, int count);
 /* The profiles the positional arguments left after getopt name (the newest
  * when none): cli_positionals then cli_profiles.  NULL on error. */
 char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
+/* Loads a .dat file, saying on stderr why it failed or which lines were
+ * skipped; NULL on failure. */
+rc_mprof *cli_load_profile(const char *path);
 /* Loads each of the paths and hands the profile to fn, then frees the
  * paths; returns CLI_EXIT_FAILURE when any failed to load (said on
  * stderr), else the first non-zero status fn returned. */

@@ -54,6 +54,7 @@ int cli_exit_status(int wait_status)
 
 int main(int argc, char **argv)
 {
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* reports show file:line */
     if (argc < 2)
         return usage(stderr, CLI_EXIT_USAGE);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))

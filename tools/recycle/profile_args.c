@@ -99,12 +99,24 @@ char **cli_profile_args(const char *cmd, int argc, char **argv, char **taken, in
     return paths;
 }
 
+rc_mprof *cli_load_profile(const char *path)
+{
+    rc_mprof *p;
+    if (rc_mprof_load(path, &p)) {
+        fprintf(stderr, "%s\n", rc_last_error(NULL));
+        return NULL;
+    }
+    if (p->skipped)
+        fputs(p->skipped, stderr);
+    return p;
+}
+
 int cli_each_profile(char **paths, int n, int (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
 {
     int status = 0;
     for (int i = 0; i < n; i++) {
-        rc_mprof *p;
-        if (rc_mprof_load(paths[i], stderr, &p)) {
+        rc_mprof *p = cli_load_profile(paths[i]);
+        if (!p) {
             status = CLI_EXIT_FAILURE;
             continue;
         }

@@ -50,7 +50,7 @@ int cli_sampling_options(const char *cmd, int argc, char **argv, cli_sampling *s
         {0, 0, 0, 0}};
     bool attach = !strcmp(cmd, "attach");
     rc_sampler_opts *o = &s->o;
-    *o = (rc_sampler_opts){.interval = 0.1, .diag = stderr};
+    *o = (rc_sampler_opts){.interval = 0.1};
     s->exit_code = false;
     rc_mprof_default_name(s->name);
     o->output = s->name;
@@ -88,6 +88,9 @@ int cli_run_outcome(const char *cmd, const cli_sampling *s, const rc_sampler_res
         describe_status(prog, r->status);
     else if (!r->exited)
         fprintf(stderr, "recycle %s: timeout: stopped sampling, %s is still running\n", cmd, prog);
+    if (r->peaks_unreset)
+        fprintf(stderr, "recycle %s: pid %ld: cannot reset its VmHWM (clear_refs): peaks between samples "
+                "are recorded only when they set a new maximum\n", cmd, r->pid);
     fprintf(stderr, "recycle %s: %zu samples, peak %.3f MiB", cmd, r->samples, r->peak_mib);
     if (r->peak_before_mib > 0)
         fprintf(stderr, " while sampled (%.3f MiB before it attached)", r->peak_before_mib);
@@ -116,15 +119,16 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     rc_sampler_result r;
     int err = rc_sampler_run(&s.o, argv + first, &r);
-    if (err == RC_ENOTSUP)
-        return CLI_EXIT_NOSTART;   /* no interpreter for the script: the sampler said why */
+    if (err == RC_ENOTSUP) {   /* no interpreter for the script */
+        fprintf(stderr, "recycle run: %s\n", rc_last_error(NULL));
+        return CLI_EXIT_NOSTART;
+    }
     if (err == RC_ENOENT && !r.started) {
         fprintf(stderr, "recycle run: cannot start '%s': %s\n", argv[first], strerror(r.exec_errno));
         return CLI_EXIT_NOSTART;
     }
     if (err) {
-        fprintf(stderr, "recycle run: %s: %s\n", s.o.output,
-                err == RC_EIO ? "cannot write the profile" : "out of memory");
+        fprintf(stderr, "recycle run: %s\n", rc_last_error(NULL));
         return CLI_EXIT_FAILURE;
     }
     return cli_run_outcome("run", &s, &r, argv[first]);

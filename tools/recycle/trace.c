@@ -36,8 +36,8 @@ static void forward(int sig)
  * installed library. */
 static bool find_preload(char *out, size_t n)
 {
-    const char *env = getenv(RC_TRACE_ENV_LIB);
-    if (env && *env) {
+    const char *env = rc__option_text(RC_TRACE_ENV_LIB);
+    if (*env) {
         snprintf(out, n, "%s", env);
         return access(out, R_OK) == 0;
     }
@@ -68,6 +68,11 @@ static int usage(int status)
     return status;
 }
 
+static const char *env_name(rc_option_id id)
+{
+    return rc__option(id)->name;
+}
+
 /* Starts argv with the tracer preloaded and told where to write; the
  * child's pid, or -1 after saying why it could not start. */
 static long start_traced(char **argv, const char *lib, const char *out, int frames, const char *every)
@@ -75,10 +80,10 @@ static long start_traced(char **argv, const char *lib, const char *out, int fram
     const char *old = getenv("LD_PRELOAD");
     char preload[PATH_MAX * 2], out_var[PATH_MAX + 32], frames_var[48], every_var[64], parent_var[48];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
-    snprintf(out_var, sizeof out_var, "%s=%s", RC_TRACE_ENV_OUT, out);
-    snprintf(frames_var, sizeof frames_var, "%s=%d", RC_TRACE_ENV_FRAMES, frames);
-    snprintf(every_var, sizeof every_var, "%s=%s", RC_TRACE_ENV_EVERY, every ? every : "0");
-    snprintf(parent_var, sizeof parent_var, "%s=%ld", RC_TRACE_ENV_PARENT, (long)getpid());
+    snprintf(out_var, sizeof out_var, "%s=%s", env_name(RC_TRACE_ENV_OUT), out);
+    snprintf(frames_var, sizeof frames_var, "%s=%d", env_name(RC_TRACE_ENV_FRAMES), frames);
+    snprintf(every_var, sizeof every_var, "%s=%s", env_name(RC_TRACE_ENV_EVERY), every ? every : "0");
+    snprintf(parent_var, sizeof parent_var, "%s=%ld", env_name(RC_TRACE_ENV_PARENT), (long)getpid());
     const char *const set[] = {preload, out_var, frames_var, every_var, parent_var};
     char **env = rc__env_with(set, sizeof set / sizeof set[0]);
     int e = ENOMEM;
@@ -113,10 +118,10 @@ static size_t child_files(const char *out, bool remove)
 
 static void summarize(const char *out)
 {
-    char msg[512], size[32], peak[32];
+    char size[32], peak[32];
     rc_snapshot *s;
-    if (rc_snapshot_load(out, &s, msg, sizeof msg) != 0) {
-        fprintf(stderr, "recycle trace: no complete snapshot: %s\n", msg);
+    if (rc_snapshot_load(out, &s) != 0) {
+        fprintf(stderr, "recycle trace: no complete snapshot: %s\n", rc_last_error(NULL));
         return;
     }
     size_t cur, pk;
@@ -140,7 +145,7 @@ int cmd_trace(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int frames = 1, c;
-    const char *out = RC_TRACE_DEFAULT_OUT, *every = NULL;
+    const char *out = rc__option(RC_TRACE_ENV_OUT)->def, *every = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+n:o:h", longs, NULL)) != -1) {
         char *end;
@@ -176,7 +181,7 @@ int cmd_trace(int argc, char **argv)
     char lib[PATH_MAX];
     if (!find_preload(lib, sizeof lib)) {
         fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set %s\n", lib,
-                RC_TRACE_ENV_LIB);
+                env_name(RC_TRACE_ENV_LIB));
         return CLI_EXIT_FAILURE;
     }
     unlink(out);                       /* stale files must not pass for this run's */

@@ -95,10 +95,9 @@ int cli_report_options(const char *cmd, int argc, char **argv, int operands, cli
 
 rc_snapshot *cli_load_snapshot(const char *cmd, const char *path, const cli_report_opts *o)
 {
-    char msg[512];
     rc_snapshot *s;
-    if (rc_snapshot_load(path, &s, msg, sizeof msg) != 0) {
-        fprintf(stderr, "recycle %s: %s\n", cmd, msg);
+    if (rc_snapshot_load(path, &s) != 0) {
+        fprintf(stderr, "recycle %s: %s\n", cmd, rc_last_error(NULL));
         return NULL;
     }
     if (!o->nfilters)

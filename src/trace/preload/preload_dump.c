@@ -31,11 +31,9 @@ const char *rc_pl_out_path(void) { return out_path; }
 
 static void set_out_path(void)
 {
-    const char *out = getenv(RC_TRACE_ENV_OUT);
-    const char *parent = getenv(RC_TRACE_ENV_PARENT);
-    if (!out || !*out)
-        out = RC_TRACE_DEFAULT_OUT;
-    if (parent && atol(parent) == (long)getppid())
+    const char *out = rc__option_text(RC_TRACE_ENV_OUT);
+    uint64_t parent = rc__option_uint(RC_TRACE_ENV_PARENT);
+    if (parent && parent == (uint64_t)getppid())
         snprintf(out_path, sizeof out_path, "%s", out);
     else
         snprintf(out_path, sizeof out_path, "%s.%ld", out, (long)getpid());
@@ -180,11 +178,9 @@ __attribute__((constructor)) static void preload_start(void)
     if (!rc_pl_resolve())
         return;
     rc_pl_guard++;
-    const char *fr = getenv(RC_TRACE_ENV_FRAMES);
-    const char *ev = getenv(RC_TRACE_ENV_EVERY);
-    every = ev ? atof(ev) : 0;
+    every = rc__option_seconds(RC_TRACE_ENV_EVERY);
     set_out_path();
-    rc_pl_state_init(fr ? atoi(fr) : 1);
+    rc_pl_state_init((int)rc__option_uint(RC_TRACE_ENV_FRAMES));
     sem_init(&wake, 0, 0);
     pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     install(SIGUSR2, on_usr2);
