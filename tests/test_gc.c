@@ -1,4 +1,5 @@
-/* The collector: every rule of DESIGN.md section 2 and issue 1 point 4. */
+/* The collector: every rule of the gc module recycle.h promises (CPython
+ * 3.12 semantics: thresholds, generations, finalizers, weakrefs, garbage). */
 #include "node.h"
 
 #include <stdio.h>
