@@ -49,9 +49,10 @@ text_of() {
 }
 
 # The words of a file that look like C file names (<system/headers.h> are
-# the system's).
+# the system's; a path under a shell variable, $dir/x.c, is made at run time).
 words_of() {
-    text_of "$1" | sed -E 's/<[A-Za-z0-9_/.+-]+\.h>//g' |
+    text_of "$1" | sed -E -e 's/<[A-Za-z0-9_/.+-]+\.h>//g' \
+                          -e 's/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\/[A-Za-z0-9_./-]*//g' |
         grep -oE '[A-Za-z0-9_./*-]*[A-Za-z0-9_*]\.[ch]\b' | grep -vE '^\.' | sort -u || true
 }
 

@@ -135,13 +135,13 @@ void rc_profile_scope_end_(int *unused)
     rc_profile_end();
 }
 
-void rc__profile_enter_fn(void *fn)
+void rc_profile_enter_fn(void *fn)
 {
     if (active())
         push(NULL, fn, depth < depth_limit);
 }
 
-void rc__profile_exit_fn(void)
+void rc_profile_exit_fn(void)
 {
     if (active())
         pop();

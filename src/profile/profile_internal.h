@@ -4,9 +4,10 @@
 
 #include "../prim/prim.h"
 
-/* Brackets opened by the -finstrument-functions hooks: named lazily from
- * the function's address, and recorded only up to RECYCLE_PROFILE_DEPTH. */
-void rc__profile_enter_fn(void *fn) RC_NOINSTR;
-void rc__profile_exit_fn(void) RC_NOINSTR;
+/* rc_profile_enter_fn / rc_profile_exit_fn (recycle.h) open brackets
+ * named lazily from the function's address, recorded only up to
+ * RECYCLE_PROFILE_DEPTH; they must never be instrumented themselves. */
+void rc_profile_enter_fn(void *fn) RC_NOINSTR;
+void rc_profile_exit_fn(void) RC_NOINSTR;
 
 #endif

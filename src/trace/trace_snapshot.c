@@ -1,5 +1,6 @@
 /* rc_snapshot: building (trace.c and loading go through the same interning
  * functions), dump, load, filter_traces. */
+#include "../core/internal.h"
 #include "trace_snap.h"
 
 #include <errno.h>
@@ -184,20 +185,15 @@ void rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *pe
 
 /* ---- dump and load ----------------------------------------------------- */
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, const char *path, const char *what)
-{
-    if (msg && msglen)
-        snprintf(msg, msglen, fmt, path, what);
-}
-
-int rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen)
+/* Snapshots have no heap: their calls leave errors as the thread's. */
+int rc_snapshot_dump(rc_snapshot *s, const char *path)
 {
     /* symbolized in this process, while the modules are surely the same */
     int r = rc__snap_symbolize(s);
     if (!r)
         r = rc__snap_write_path(path, &s->d);
     if (r)
-        set_msg(msg, msglen, "%s: cannot write snapshot: %s", path, r == RC_EIO ? strerror(errno) : rc_strerror(r));
+        rc__error(NULL, r, "%s: cannot write snapshot: %s", path, r == RC_EIO ? strerror(errno) : rc_strerror(r));
     return r;
 }
 
@@ -253,27 +249,26 @@ static int import(rc_snapshot *s, const rc__snapdata *d)
     return r;
 }
 
-int rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen)
+int rc_snapshot_load(const char *path, rc_snapshot **out)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
     *out = NULL;
     int r = read_all(path, &buf, &len);
     if (r) {
-        set_msg(msg, msglen, "%s: %s", path, r == RC_ENOMEM ? rc_strerror(r) : strerror(errno));
-        return r;
+        return rc__error(NULL, r, "%s: %s", path, r == RC_ENOMEM ? rc_strerror(r) : strerror(errno));
     }
     rc__snapdata d;
     char why[200];
     r = rc__snap_parse(buf, len, &d, why, sizeof why);
     if (r) {
-        set_msg(msg, msglen, "%s: %s", path, why);
+        rc__error(NULL, r, "%s: %s", path, why);
     } else {
         rc_snapshot *s = rc__snap_new(d.traceback_limit);
         r = s ? import(s, &d) : RC_ENOMEM;
         if (r) {
             rc_snapshot_free(s);
-            set_msg(msg, msglen, "%s: %s", path, rc_strerror(r));
+            rc__error(NULL, r, "%s: %s", path, rc_strerror(r));
         } else {
             *out = s;
         }

@@ -2,6 +2,7 @@
  * exactly as Python's tracemalloc does (Lib/tracemalloc.py: _group_by,
  * Statistic, StatisticDiff, _format_size).  Groups are keyed by content
  * (file name, line), so two snapshots from different processes compare. */
+#include "../core/internal.h"
 #include "trace_snap.h"
 
 #include <math.h>
@@ -265,30 +266,30 @@ static int check_key(rc_trace_key key, bool cumulative)
     return 0;
 }
 
-static rc_trace_stats *fail(int *err, int code, rc_trace_stats *st)
+static rc_trace_stats *fail(int code, rc_trace_stats *st)
 {
     rc_trace_stats_free(st);
-    if (err)
-        *err = code;
+    if (code == RC_EINVAL)
+        rc__error(NULL, code, "cumulative mode cannot be used with key type 'traceback'");
+    else
+        rc__error(NULL, code, "snapshot statistics: %s", rc_strerror(code));
     return NULL;
 }
 
-rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err)
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative)
 {
     grouping g;
     int r = check_key(key, cumulative);
     if (r || (r = group_by(s, key, cumulative, &g)))
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     rc_trace_stats *st = stats_new(g.ngroups, key, false);
     for (size_t i = 0; st && i < g.ngroups; i++)
         if (!push(st, &g, &g.groups[i], (rc_trace_stat){NULL, g.groups[i].size, g.groups[i].count, 0, 0}))
             break;
     grouping_free(&g);
     if (!st || st->len != g.ngroups)
-        return fail(err, RC_ENOMEM, st);
+        return fail(RC_ENOMEM, st);
     qsort(st->items, st->len, sizeof *st->items, stat_cmp);
-    if (err)
-        *err = 0;
     return st;
 }
 
@@ -316,25 +317,23 @@ static bool compare_groups(rc_trace_stats *st, grouping *nw, grouping *old)
     return true;
 }
 
-rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative, int *err)
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative)
 {
     grouping gn, go;
     int r = check_key(key, cumulative);
     if (r || (r = group_by(s, key, cumulative, &gn)))
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     if ((r = group_by(old, key, cumulative, &go))) {
         grouping_free(&gn);
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     }
     rc_trace_stats *st = stats_new(gn.ngroups + go.ngroups, key, true);
     bool ok = st && compare_groups(st, &gn, &go);
     grouping_free(&gn);
     grouping_free(&go);
     if (!ok)
-        return fail(err, RC_ENOMEM, st);
+        return fail(RC_ENOMEM, st);
     qsort(st->items, st->len, sizeof *st->items, diff_cmp);
-    if (err)
-        *err = 0;
     return st;
 }
 

@@ -88,10 +88,9 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
 
 rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o)
 {
-    char msg[512];
     rc_snapshot *s;
-    if (rc_snapshot_load(path, &s, msg, sizeof msg) != 0) {
-        fprintf(stderr, "recycle %s: %s\n", cmd, msg);
+    if (rc_snapshot_load(path, &s) != 0) {
+        fprintf(stderr, "recycle %s: %s\n", cmd, rc_last_error(NULL));
         return NULL;
     }
     if (!o->nfilters)
