@@ -626,7 +626,7 @@ RC_API int     rc_contains(void *container, const void *x);
  * The allocation tracer: tracemalloc (src/trace/, docs/tracer.md)
  * ---------------------------------------------------------------------- */
 
-/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
  * and rc_alloc buffers) is recorded with its size and a traceback: the
  * rc_new / rc_alloc call site (file:line:function, from the macros above)
@@ -708,8 +708,9 @@ RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out);
 
 /* Symbolizers: how native frames (a module path and a file offset) get
  * names in reports.  The symbolizer calls put(ctx, i, &sym) for each
- * offsets[i] it can name; strings need to live only during that call.
- * Without one installed, frames of modules loaded in this process are
+ * offsets[i] it can name (strings need to live only during that call) and
+ * returns 0, or the first non-zero result of put, which it stops at (a
+ * negative one, RC_ENOMEM, fails the report).  Without one installed, frames of modules loaded in this process are
  * named through dladdr(3) (exported functions, no line numbers). */
 typedef struct rc_symbol {
     const char *func;       /* may be NULL */

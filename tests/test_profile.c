@@ -1,4 +1,4 @@
-/* src/profile/profile.c, profile_instrument.c, profile_symbols.c: function brackets
+/* src/profile/profile.c, profile_instrument.c and src/prim/symbols.c: function brackets
  * from C programs, by marker and by -finstrument-functions. */
 #include <stdarg.h>
 #include <stddef.h>

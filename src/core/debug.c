@@ -103,7 +103,7 @@ void rc__debug_site(const void *p, char *buf, size_t n)
         rc__debug_freed_site(p, buf, n);
         return;
     }
-    format_site(h ? rc_trace_get_object_traceback(h, p) : NULL, ", allocated at ", buf, n);
+    format_site(h ? rc__traceback_of(h, p) : NULL, ", allocated at ", buf, n);
 }
 
 #if RC_DEBUG >= 1
@@ -114,10 +114,10 @@ void rc__debug_freed_site(const void *body, char *buf, size_t n)
     buf[0] = '\0';
     if (!h)
         return;
-    int len = format_site(rc__trace_freed_traceback(h, body, false), " (allocated at ", buf, n);
+    int len = format_site(rc__freed_traceback_of(h, body, false), " (allocated at ", buf, n);
     if (len == 0)
         return;
-    len += format_site(rc__trace_freed_traceback(h, body, true), ", freed at ", buf + len, n - (size_t)len);
+    len += format_site(rc__freed_traceback_of(h, body, true), ", freed at ", buf + len, n - (size_t)len);
     snprintf(buf + len, n - (size_t)len, ")");
 }
 #else

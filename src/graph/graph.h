@@ -64,6 +64,8 @@ RC_INLINE rc_gadj rc__graph_adj(const rc_objgraph *g, bool backwards)
 
 /* graph_build.c */
 rc_objgraph *rc__graph_alloc(void);
+
+/* graph_index.c */
 int  rc__graph_reverse(rc_objgraph *g);          /* builds in_start / in; RC_ENOMEM */
 /* Index of the node at addr, or RC_GNONE. */
 uint32_t rc__graph_find(const rc_objgraph *g, uint64_t addr);

@@ -1,8 +1,9 @@
 /* The hooks GCC and Clang call around every function of code built with
- * -finstrument-functions.  They live in the library so that linking
- * librecycle is all such a program needs; glibc's own versions are empty
- * and lose to these, which the linker meets first.  They must never be
- * instrumented themselves (that would recurse). */
+ * -finstrument-functions: librecycle-instrument, a static library of its
+ * own, because hooks defined in librecycle would fire in every program
+ * linking it.  glibc's own versions are empty and lose to these, which the
+ * linker meets first.  They must never be instrumented themselves (that
+ * would recurse). */
 #include "recycle.h"
 #include "profile_internal.h"
 

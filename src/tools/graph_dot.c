@@ -404,7 +404,7 @@ static int live_show(void *const *objs, size_t n, const rc_graph_opts *opts, con
             addrs[i] = (uint64_t)(uintptr_t)objs[i];
         rc = fn(g, addrs, n, opts, path);
     } else {
-        rc__error(h, rc, "rc_graph_show: out of memory");
+        rc_set_error(h, rc, "rc_graph_show: out of memory");
     }
     rc_objgraph_free(g);
     free(addrs);

@@ -398,19 +398,6 @@ static void on_plabort(PLCHAR_VECTOR msg)
     rc_set_error(NULL, RC_EIO, "PLplot: %s", msg);
 }
 
-/* PLplot's cairo driver leaves fontconfig's, cairo's and libltdl's
- * process-wide caches allocated at exit.  LeakSanitizer asks every program
- * for its suppressions through this hook; a program that draws with
- * rc_plot gets these unless it defines its own (ours is weak).  Never
- * called outside LeakSanitizer.  .ci/run also names these libraries in
- * tests/lsan.supp, which covers the programs that use PLplot directly. */
-const char *__lsan_default_suppressions(void) __attribute__((weak, visibility("default")));
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n"
-           "leak:libltdl.so\n";
-}
-
 void rc_plot_opts_default(rc_plot_opts *o)
 {
     *o = (rc_plot_opts){.window = {NAN, NAN, NAN, NAN}};

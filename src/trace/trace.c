@@ -40,7 +40,17 @@ struct rc_trace_state {
 #endif
 };
 
+void *rc__tmem_mmap(size_t size) { return rc__os_map(size, 0); }
+
+void rc__tmem_munmap(void *p, size_t size) { rc__os_unmap(p, size); }
+
 #define RC_FREED_MAX 65536
+
+#if RC_DEBUG >= 1
+static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed);
+#else
+#define freed_traceback NULL   /* release builds keep no freed blocks */
+#endif
 
 static void trace_destroy(rc_heap *h)
 {
@@ -49,6 +59,8 @@ static void trace_destroy(rc_heap *h)
         return;
     h->on_alloc = NULL;
     h->on_free = NULL;
+    h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
     rc__table_destroy(&t->table);
 #if RC_DEBUG >= 1
     rc__table_destroy(&t->freed);
@@ -161,6 +173,8 @@ int rc_trace_start(rc_heap *h, int nframe)
     t->tracing = true;
     h->on_alloc = on_alloc;
     h->on_free = on_free;
+    h->traceback_of = rc_trace_get_object_traceback;
+    h->freed_traceback_of = freed_traceback;
     return 0;
 }
 
@@ -171,6 +185,8 @@ void rc_trace_stop(rc_heap *h)
         return;
     h->on_alloc = NULL;
     h->on_free = NULL;
+    h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
     t->tracing = false;
     forget_all(t);
 }
@@ -341,7 +357,7 @@ rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
 }
 
 #if RC_DEBUG >= 1
-rc_traceback *rc__trace_freed_traceback(rc_heap *h, const void *body, bool freed)
+static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed)
 {
     if (!rc_trace_is_tracing(h))
         return NULL;
