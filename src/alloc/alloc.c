@@ -405,13 +405,6 @@ size_t rc__object_block_size(const rc_head *o)
     return rc__pool_of(o)->size;
 }
 
-rc_heap *rc__object_heap(const rc_head *o)
-{
-    if (o->tw & RC_HF_LARGE)
-        return rc__large_of(o)->heap;
-    return rc__pool_of(o)->heap;
-}
-
 bool rc__is_object_body(const rc_heap *h, const void *p)
 {
     const struct rc_alloc_state *st = h->alloc;

@@ -120,6 +120,9 @@ typedef struct rc_large {
     uint64_t         mapped;          /* bytes mapped for it (a huge block); 0: from malloc */
 } rc_large;
 _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
+_Static_assert(RC__ARENA_SHIFT == RC_ARENA_SHIFT && RC__POOL_SHIFT == RC_POOL_SHIFT && RC__POOL_DESC == RC_POOL_DESC &&
+               RC__LARGE_PREFIX == RC_LARGE_PREFIX && offsetof(rc_pool, heap) == 0 && offsetof(rc_large, heap) == 0,
+               "rc__object_heap (internal.h) reads the heap pointer with these");
 
 /* Open-addressing map from an address to a pointer (alloc_map.c). */
 typedef struct rc_amap {

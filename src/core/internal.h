@@ -187,7 +187,23 @@ bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */
-rc_heap *rc__object_heap(const rc_head *o) __attribute__((pure));   /* pure: unused calls vanish (release builds' heap checks) */
+/* Inline, since every container store and every death asks: a pooled
+ * block's pool descriptor (found by masking) and a large block's prefix
+ * both start with the heap pointer.  alloc_impl.h asserts that these
+ * constants are its layout's. */
+#define RC__ARENA_SHIFT   20
+#define RC__POOL_SHIFT    14
+#define RC__POOL_DESC     64
+#define RC__LARGE_PREFIX  48
+RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+{
+    uintptr_t b = (uintptr_t)o;
+    if (o->tw & RC_HF_LARGE)
+        return *(rc_heap *const *)(b - RC__LARGE_PREFIX);
+    uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
+    uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
+    return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+}
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in
  * memory h owns. */

@@ -23,6 +23,10 @@ int  rc__procmem_read(rc__procmem *pm, uint64_t *rss, uint64_t *hwm);
  * clear_refs, Linux >= 4.0).  RC_ENOTSUP when not permitted. */
 int  rc__procmem_reset_peak(rc__procmem *pm);
 
+/* pid is a process this one may see (kill(pid, 0)). */
+bool rc__proc_exists(long pid);
+/* This process's pid. */
+long rc__proc_self(void);
 /* Parent pid of pid, -1 when it is gone. */
 long rc__proc_ppid(long pid);
 /* The pids in /proc, sorted; *pids is malloc'd.  0 or RC_ENOMEM/RC_EIO. */

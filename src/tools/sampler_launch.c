@@ -9,14 +9,9 @@
 #include "../prim/launch.h"
 #include "../prim/proc_mem.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 char *rc_sampler_cmdline(char *const argv[])
 {
@@ -174,7 +169,7 @@ long rc_sampler_find_pid(const char *name_or_pid)
     char *end;
     long pid = strtol(name_or_pid, &end, 10);
     if (*name_or_pid && !*end)
-        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : rc_set_error(NULL, RC_ENOENT, "no process %s", name_or_pid);
+        return rc__proc_exists(pid) ? pid : rc_set_error(NULL, RC_ENOENT, "no process %s", name_or_pid);
     long *pids, found = RC_ENOENT;
     size_t n;
     if (rc__proc_pids(&pids, &n))
@@ -185,7 +180,7 @@ long rc_sampler_find_pid(const char *name_or_pid)
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
-        if (fgets(comm, sizeof comm, f) && strstr(comm, name_or_pid) && pids[i] != (long)getpid())
+        if (fgets(comm, sizeof comm, f) && strstr(comm, name_or_pid) && pids[i] != rc__proc_self())
             found = pids[i];
         fclose(f);
     }
