@@ -31,7 +31,7 @@ target_link_libraries(trace_prog PRIVATE Threads::Threads)
 rc_no_sanitizers(trace_prog)
 foreach(t ${RC_TESTS})
   get_filename_component(n ${t} NAME_WE)
-  if(n STREQUAL "test_trace_preload")
+  if(n STREQUAL "test_trace_preload" OR n STREQUAL "test_trace_signals")
     add_dependencies(${n} recycle-trace trace_prog recycle)
     target_compile_definitions(${n} PRIVATE RC_PRELOAD_LIB="$<TARGET_FILE:recycle-trace>"
                                RC_TRACE_PROG="$<TARGET_FILE:trace_prog>" RC_RECYCLE="$<TARGET_FILE:recycle>")

@@ -2,7 +2,8 @@
  * Runs prog with librecycle-trace.so preloaded (src/trace/preload/): every
  * malloc-family call and mmap is traced, and a snapshot of what is live is
  * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
- * signal.  Children write OUT.PID. */
+ * signal.  Children write OUT.PID; an image replaced by exec writes
+ * OUT.execN (or OUT.PID.execN) first. */
 #include "commands.h"
 #include "trace_tool.h"
 
@@ -83,19 +84,31 @@ static void run_child(char **argv, const char *lib, const char *out, int frames,
     _exit(127);
 }
 
-/* The snapshots of other processes of the run, OUT.PID: counts them, or
- * removes them (those of an earlier run with the same OUT). */
+/* "PID", "PID.execN" or "execN": the suffix of a snapshot of another
+ * process or of an image replaced by exec. */
+static bool other_suffix(const char *p)
+{
+    size_t digits = strspn(p, "0123456789");
+    if (digits && !p[digits])
+        return true;
+    if (digits)
+        p += digits + (p[digits] == '.');
+    return strncmp(p, "exec", 4) == 0 && p[4] && strspn(p + 4, "0123456789") == strlen(p + 4);
+}
+
+/* The snapshots of other processes of the run and of images replaced by
+ * exec (OUT.PID, OUT.execN, OUT.PID.execN): counts them, or removes them
+ * (those of an earlier run with the same OUT). */
 static size_t child_files(const char *out, bool remove)
 {
     char pattern[PATH_MAX + 8];
     glob_t g;
     size_t n = 0;
-    snprintf(pattern, sizeof pattern, "%s.[0-9]*", out);
+    snprintf(pattern, sizeof pattern, "%s.*", out);
     if (glob(pattern, 0, NULL, &g) != 0)
         return 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *p = g.gl_pathv[i] + strlen(out) + 1;
-        if (strspn(p, "0123456789") != strlen(p))
+        if (!other_suffix(g.gl_pathv[i] + strlen(out) + 1))
             continue;                  /* OUT.PID.tmp, or not ours */
         n++;
         if (remove)
@@ -122,8 +135,9 @@ static void summarize(const char *out)
     rc_snapshot_free(s);
     size_t n = child_files(out, false);
     if (n)
-        fprintf(stderr, "recycle trace: %zu snapshot%s of other processes (forks and programs it ran): %s.PID\n", n,
-                n == 1 ? "" : "s", out);
+        fprintf(stderr,
+                "recycle trace: %zu snapshot%s of other processes and of images replaced by exec: %s.PID, "
+                "%s[.PID].execN\n", n, n == 1 ? "" : "s", out, out);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -181,9 +195,11 @@ int cmd_trace(int argc, char **argv)
     }
     if (child == 0)
         run_child(argv + optind, lib, out, frames, every);
-    signal(SIGINT, forward);
-    signal(SIGTERM, forward);
-    signal(SIGUSR2, forward);
+    /* A signal to the group reaches the program too: forwarding it again
+     * is harmless, and this process lives to report the snapshot. */
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2};
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        signal(forwarded[i], forward);
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;

@@ -57,10 +57,15 @@ void rc_pl_record(void *p, size_t size, unsigned domain);
  * realloc's undo) when not NULL.  False when p was not traced. */
 bool rc_pl_forget(const void *p, unsigned domain, uint64_t *size, uint32_t *tb);
 void rc_pl_restore(void *p, unsigned domain, uint64_t size, uint32_t tb);
+/* The thread is busy inside the tracer (holding its lock, or writing the
+ * last snapshot): a terminating signal that arrives then is deferred to
+ * rc_pl_busy_leave.  The lock raises it before locking. */
+void rc_pl_busy_enter(void);
+/* Lowers it; at zero, finishes a terminating signal deferred meanwhile. */
+void rc_pl_busy_leave(void);
+int  rc_pl_busy(void);
 void rc_pl_lock(void);
-/* Unlocks, then finishes a fatal signal that arrived while locked. */
 void rc_pl_unlock(void);
-int  rc_pl_holding(void);
 void rc_pl_check_pending(void);
 void rc_pl_state_init(int nframe);
 void rc_pl_after_fork_child(void);
@@ -72,6 +77,9 @@ void rc_pl_dump_init(void);
 int  rc_pl_dump(void);
 /* Writes the last snapshot of this process once (exit, _exit, fatal signal). */
 void rc_pl_dump_final(void);
+/* Writes the snapshot of an image that exec is about to replace to
+ * OUT.execN; nothing in a vfork child. */
+void rc_pl_dump_exec(void);
 /* Called under the lock by preload_state.c to write a snapshot. */
 int  rc_pl_write_locked(const char *path);
 const char *rc_pl_out_path(void);

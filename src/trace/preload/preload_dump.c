@@ -4,6 +4,9 @@
  * periodic writes, so a handler never takes the lock itself except for a
  * fatal signal, where there is no later.
  *
+ * exec replaces the image: the one leaving writes PATH.execN first (N = 1,
+ * 2, ... the first free), the new one writes PATH as usual.
+ *
  * Environment (set by `recycle trace`):
  *   RECYCLE_TRACE_OUT     snapshot path (default recycle-trace.snap)
  *   RECYCLE_TRACE_FRAMES  frames per traceback (default 1)
@@ -26,7 +29,11 @@
 static char out_path[4096];
 static double every;
 static sem_t wake;
-static volatile sig_atomic_t final_done;
+static pid_t self;              /* this process (a vfork child is not it) */
+/* The last snapshot: 0 not written, 1 being written, 2 written.  Whoever
+ * moves it from 0 to 1 writes; anyone else waits for 2, so a process never
+ * dies while another of its threads is halfway through the file. */
+static int final_state;
 static volatile sig_atomic_t pending_fatal;
 
 static const int fatal_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -39,34 +46,92 @@ static void set_out_path(void)
     const char *root = getenv("RECYCLE_TRACE_ROOT");
     if (!out || !*out)
         out = "recycle-trace.snap";
-    if (root && atol(root) == (long)getpid())
+    self = getpid();
+    if (root && atol(root) == (long)self)
         snprintf(out_path, sizeof out_path, "%s", out);
     else
-        snprintf(out_path, sizeof out_path, "%s.%ld", out, (long)getpid());
+        snprintf(out_path, sizeof out_path, "%s.%ld", out, (long)self);
 }
 
-int rc_pl_dump(void)
+static int dump_to(const char *path)
 {
     rc_pl_guard++;
     rc_pl_lock();
-    int r = rc_pl_write_locked(out_path);
+    int r = rc_pl_write_locked(path);
     rc_pl_unlock();
     rc_pl_guard--;
     return r;
 }
 
+int rc_pl_dump(void) { return dump_to(out_path); }
+
+static void say(const char *m)
+{
+    ssize_t w = write(2, m, strlen(m));
+    (void)w;
+}
+
+/* Up to 10 s: the other writer has the lock and nothing to wait for. */
+static void wait_written(void)
+{
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 10000 && __atomic_load_n(&final_state, __ATOMIC_ACQUIRE) != 2; i++)
+        nanosleep(&ms, NULL);
+}
+
 void rc_pl_dump_final(void)
 {
-    if (!rc_pl_active || final_done)
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&final_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        wait_written();
         return;
-    final_done = 1;
-    int r = rc_pl_dump();
-    rc_pl_active = 0;
-    if (r) {
-        static const char m[] = "recycle-trace: could not write the snapshot\n";
-        ssize_t w = write(2, m, sizeof m - 1);
-        (void)w;
     }
+    if (rc_pl_busy()) {
+        /* exit or _exit from a handler of the program that interrupted the
+         * tracer mid-change: the tables cannot be read, nor the lock taken */
+        say("recycle-trace: the program exited from inside the tracer; its last periodic snapshot stands\n");
+    } else if (rc_pl_active) {
+        rc_pl_busy_enter();
+        if (dump_to(out_path))
+            say("recycle-trace: could not write the snapshot\n");
+        rc_pl_active = 0;
+        __atomic_store_n(&final_state, 2, __ATOMIC_RELEASE);
+        rc_pl_busy_leave();
+        return;
+    }
+    __atomic_store_n(&final_state, 2, __ATOMIC_RELEASE);
+}
+
+/* "PATH.execN" with the first N not taken yet, without stdio. */
+static void exec_path(char *buf, size_t size)
+{
+    size_t n = strlen(out_path);
+    if (n + 16 > size)
+        n = size - 16;
+    memcpy(buf, out_path, n);
+    memcpy(buf + n, ".exec", 5);
+    for (unsigned k = 1; k < 100000; k++) {
+        char digits[8];
+        size_t d = 0;
+        for (unsigned v = k; v; v /= 10)
+            digits[d++] = (char)('0' + v % 10);
+        for (size_t i = 0; i < d; i++)
+            buf[n + 5 + i] = digits[d - 1 - i];
+        buf[n + 5 + d] = 0;
+        if (access(buf, F_OK) != 0)
+            return;
+    }
+}
+
+void rc_pl_dump_exec(void)
+{
+    /* a vfork child runs on its parent's tables: they are not its own */
+    if (!rc_pl_active || rc_pl_busy() || getpid() != self)
+        return;
+    char path[sizeof out_path + 16];
+    exec_path(path, sizeof path);
+    if (dump_to(path))
+        say("recycle-trace: could not write the snapshot before exec\n");
 }
 
 /* ---- the writer thread ----------------------------------------------------- */
@@ -89,7 +154,7 @@ static void *writer(void *arg)
         }
         if (r != 0 && errno == EINTR)
             continue;
-        if (final_done)
+        if (__atomic_load_n(&final_state, __ATOMIC_ACQUIRE))
             break;
         rc_pl_guard--;
         rc_pl_dump();
@@ -124,29 +189,51 @@ static void on_usr2(int sig)
     errno = e;
 }
 
-static void on_fatal(int sig)
+/* Sent by kill, raise or sigqueue (even SIGSEGV), or by the terminal. */
+static bool asynchronous(int sig, const siginfo_t *info)
 {
-    if (rc_pl_holding()) {
-        /* interrupted inside the tracer: the tables are mid-change */
-        pending_fatal = sig;
-        if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
-            return;                   /* asynchronous: finished at unlock */
+    return info->si_code <= 0 || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+static void die(int sig)
+{
+    signal(sig, SIG_DFL);
+    raise(sig);              /* blocked in the handler: delivered on return */
+}
+
+static void on_fatal(int sig, siginfo_t *info, void *uc)
+{
+    (void)uc;
+    int e = errno;
+    if (rc_pl_busy()) {
+        /* this thread is inside the tracer: the tables are mid-change and
+         * the lock may be ours; a signal sent from outside waits for
+         * rc_pl_busy_leave, a fault of the tracer itself cannot */
+        if (asynchronous(sig, info)) {
+            pending_fatal = sig;
+            errno = e;
+            return;
+        }
+        say("recycle-trace: fault inside the tracer; no snapshot\n");
     } else {
         rc_pl_dump_final();
     }
-    signal(sig, SIG_DFL);
-    raise(sig);
+    die(sig);
+    errno = e;
 }
 
-static void install(int sig, void (*fn)(int))
+static void install(int sig, void (*fn)(int), void (*action)(int, siginfo_t *, void *))
 {
     struct sigaction sa, old;
     if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
         return;                        /* the program's choice stands */
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fn;
+    if (action)
+        sa.sa_sigaction = action;
+    else
+        sa.sa_handler = fn;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = SA_RESTART | (action ? SA_SIGINFO : 0);
     sigaction(sig, &sa, NULL);
 }
 
@@ -154,27 +241,44 @@ static void install(int sig, void (*fn)(int))
  * the lock was held. */
 void rc_pl_check_pending(void)
 {
-    int sig = pending_fatal;
+    int sig = __atomic_exchange_n(&pending_fatal, 0, __ATOMIC_ACQ_REL);
     if (!sig)
         return;
-    pending_fatal = 0;
     rc_pl_dump_final();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    die(sig);
 }
 
 /* ---- fork ---------------------------------------------------------------------- */
 
-static void before_fork(void) { rc_pl_guard++; rc_pl_lock(); }
-static void parent_after_fork(void) { rc_pl_unlock(); rc_pl_guard--; }
+/* Signals are blocked across fork: one that reached the child before its
+ * tables are its own would be deferred there and lost. */
+static __thread sigset_t fork_mask RC_PL_TLS;
+
+static void before_fork(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &fork_mask);
+    rc_pl_guard++;
+    rc_pl_lock();
+}
+
+static void parent_after_fork(void)
+{
+    rc_pl_unlock();
+    rc_pl_guard--;
+    pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
+}
 
 static void child_after_fork(void)
 {
     rc_pl_after_fork_child();
+    pending_fatal = 0;              /* deferred in the parent: the parent's */
     set_out_path();                 /* the child's own file: OUT.PID */
     sem_init(&wake, 0, 0);
     start_writer();
     rc_pl_guard--;
+    pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */
@@ -191,9 +295,9 @@ __attribute__((constructor)) static void preload_start(void)
     rc_pl_state_init(fr ? atoi(fr) : 1);
     sem_init(&wake, 0, 0);
     pthread_atfork(before_fork, parent_after_fork, child_after_fork);
-    install(SIGUSR2, on_usr2);
+    install(SIGUSR2, on_usr2, NULL);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
-        install(fatal_signals[i], on_fatal);
+        install(fatal_signals[i], NULL, on_fatal);
     start_writer();
     rc_pl_active = 1;
     rc_pl_guard--;

@@ -33,22 +33,37 @@ static uint64_t peak;
 static int nframe = 1;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread int holding RC_PL_TLS;
+/* Raised BEFORE the lock is taken and lowered AFTER it is released, so a
+ * signal handler that finds it zero knows this thread holds no lock of the
+ * tracer, whatever instruction it interrupted. */
+static __thread volatile int busy RC_PL_TLS;
+
+void rc_pl_busy_enter(void)
+{
+    busy++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void rc_pl_busy_leave(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (--busy == 0)
+        rc_pl_check_pending();
+}
+
+int rc_pl_busy(void) { return busy; }
 
 void rc_pl_lock(void)
 {
+    rc_pl_busy_enter();
     pthread_mutex_lock(&lock);
-    holding = 1;
 }
 
 void rc_pl_unlock(void)
 {
-    holding = 0;
     pthread_mutex_unlock(&lock);
-    rc_pl_check_pending();
+    rc_pl_busy_leave();
 }
-
-int rc_pl_holding(void) { return holding; }
 
 /* ---- frames to skip --------------------------------------------------------- */
 
@@ -165,7 +180,7 @@ void rc_pl_restore(void *p, unsigned domain, uint64_t size, uint32_t tb)
 void rc_pl_after_fork_child(void)
 {
     pthread_mutex_init(&lock, NULL);
-    holding = 0;
+    busy = 0;
 }
 
 /* ---- the snapshot ------------------------------------------------------------ */
