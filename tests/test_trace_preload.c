@@ -402,6 +402,37 @@ static void test_recycle_trace_command(void **state)
     }
 }
 
+/* Refused before the program runs, with one line and a non-zero status: a
+ * snapshot that cannot be written, a statically linked program.  A pipe
+ * is a snapshot like any file. */
+static void test_refused_before_running(void **state)
+{
+    (void)state;
+    char log[256], mark[256], script[600], snap[256];
+    snprintf(log, sizeof log, "%s/refused.log", dir);
+    snprintf(mark, sizeof mark, "%s/ran", dir);
+    snprintf(script, sizeof script, "touch %s", mark);
+    char *unwritable[] = {RC_RECYCLE, "trace", "-o", "/nonexistent/dir/x.snap", "--", "/bin/sh", "-c", script, NULL};
+    int st = run(unwritable, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    assert_non_null(strstr(slurp_text(log), "cannot write the snapshot /nonexistent/dir/x.snap"));
+    assert_int_equal(access(mark, F_OK), -1);                /* never started */
+
+    snprintf(snap, sizeof snap, "%s/static.snap", dir);
+    char *static_prog[] = {RC_RECYCLE, "trace", "-o", snap, "--", RC_TRACE_PROG_STATIC, NULL};
+    st = run(static_prog, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    assert_non_null(strstr(slurp_text(log), "is statically linked: LD_PRELOAD cannot work there"));
+
+    snprintf(snap, sizeof snap, "%s/pipe.snap", dir);
+    finish(start("", snap, 1, NULL));
+    snprintf(script, sizeof script, "cat %s | %s trace-stats /dev/stdin --limit 1", snap, RC_RECYCLE);
+    char *piped[] = {"/bin/sh", "-c", script, NULL};
+    st = run(piped, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(slurp_text(log), "Total: "));
+}
+
 int main(void)
 {
     snprintf(prog_src, sizeof prog_src, "%s/tests/progs/trace_prog.c", RC_SOURCE_DIR);
@@ -414,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_sigusr2_and_sigterm),
         cmocka_unit_test(test_periodic_snapshots),
         cmocka_unit_test(test_recycle_trace_command),
+        cmocka_unit_test(test_refused_before_running),
         cmocka_unit_test(test_agrees_with_heaptrack),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,21 +201,30 @@ int rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen)
     return r;
 }
 
+/* The whole file, read to its end: a pipe (`<(...)`) has no size to ask. */
 static int read_all(const char *path, unsigned char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? RC_ENOENT : RC_EIO;
-    struct stat st;
+    size_t cap = 0;
     int r = 0;
-    if (fstat(fileno(f), &st) != 0)
-        r = RC_EIO;
-    else if (!(*buf = malloc((size_t)st.st_size + 1)))
-        r = RC_ENOMEM;
-    else if ((*len = fread(*buf, 1, (size_t)st.st_size, f)) != (size_t)st.st_size || ferror(f))
-        r = RC_EIO;
+    *buf = NULL;
+    *len = 0;
+    for (;;) {
+        if (*len == cap && !rc__grow(buf, &cap, cap ? cap * 2 : 1 << 16, 1)) {
+            r = RC_ENOMEM;
+            break;
+        }
+        size_t got = fread(*buf + *len, 1, cap - *len, f);
+        *len += got;
+        if (got == 0) {
+            r = ferror(f) ? RC_EIO : 0;
+            break;
+        }
+    }
     fclose(f);
-    if (r && r != RC_ENOMEM && *buf) {
+    if (r) {
         free(*buf);
         *buf = NULL;
     }

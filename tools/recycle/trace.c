@@ -7,7 +7,9 @@
 #include "commands.h"
 #include "trace_tool.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
@@ -54,6 +56,75 @@ static bool find_preload(char *out, size_t n)
     }
     snprintf(out, n, "%s", RC_PRELOAD_INSTALLED);
     return access(out, R_OK) == 0;
+}
+
+/* The file execvp would run for name: searched along PATH when it has no
+ * slash.  False when there is none. */
+static bool find_program(const char *name, char *out, size_t n)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, n, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t len = strcspn(p, ":");
+        int k = snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", name);
+        if (k > 0 && (size_t)k < n && access(out, X_OK) == 0)
+            return true;
+        p += len + (p[len] == ':');
+    }
+    return false;
+}
+
+/* A 64-bit ELF executable without a PT_INTERP program header is linked
+ * statically: no dynamic loader will ever read LD_PRELOAD for it.  Scripts
+ * and other formats are left to run. */
+static bool statically_linked(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    bool is_static = false;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        is_static = true;
+        for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
+                ph.p_type == PT_INTERP)
+                is_static = false;
+        }
+    }
+    close(fd);
+    return is_static;
+}
+
+/* What must hold before the program runs: a snapshot file that can be
+ * written, and a program the preload library can enter.  2 after saying
+ * what is wrong, 127 when there is no program, else 0. */
+static int check_before_run(const char *prog, const char *out)
+{
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "recycle trace: cannot write the snapshot %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    close(fd);
+    unlink(out);                       /* stale files must not pass for this run's */
+    char path[PATH_MAX];
+    if (!find_program(prog, path, sizeof path)) {
+        fprintf(stderr, "recycle trace: cannot run %s: %s\n", prog, strerror(ENOENT));
+        return 127;
+    }
+    if (statically_linked(path)) {
+        fprintf(stderr,
+                "recycle trace: %s is statically linked: LD_PRELOAD cannot work there (no dynamic loader reads it), "
+                "so nothing could be traced\n", path);
+        return 2;
+    }
+    return 0;
 }
 
 static int usage(int status)
@@ -186,7 +257,9 @@ int cmd_trace(int argc, char **argv)
         fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set RECYCLE_TRACE_LIB\n", lib);
         return 2;
     }
-    unlink(out);                       /* stale files must not pass for this run's */
+    int bad = check_before_run(argv[optind], out);
+    if (bad)
+        return bad;
     child_files(out, true);
     child = fork();
     if (child < 0) {
