@@ -606,6 +606,9 @@ size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
 /* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
  * domain and traceback (free() it); NULL when out of range or on OOM. */
 rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
+/* Why some frames could not be named when the snapshot was symbolized (a
+ * module rebuilt since it was traced: its build-id differs), or NULL. */
+const char *rc_snapshot_symbol_warning(const rc_snapshot *s);
 /* Traced memory of the process when the snapshot was taken. */
 void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
@@ -653,6 +656,13 @@ typedef struct rc_trace_stat {
     size_t  count;                   /* blocks */
     int64_t size_diff;               /* compare_to only */
     int64_t count_diff;
+    /* The run's record, in snapshots of `recycle trace` (else 0): allocation
+     * calls, temporary ones (freed by the same thread with no allocation in
+     * between), bytes allocated in all, and what was live at the traced
+     * peak.  size and count are then what is live when written (at exit:
+     * leaked). */
+    size_t  calls, temporary, allocated;
+    size_t  peak_size, peak_count;
 } rc_trace_stat;
 
 typedef struct rc_trace_stats {
@@ -670,6 +680,27 @@ rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cu
 rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
                                        int *err);
 void   rc_trace_stats_free(rc_trace_stats *st);
+
+/* Which traces statistics sum: those live when the snapshot was written;
+ * those live when the traced total peaked (size and count are then the
+ * peak's); or every traceback that allocated during the run, with the
+ * run's record (calls, temporary, allocated, peak) beside the live set. */
+typedef enum rc_trace_view { RC_TRACE_VIEW_LIVE, RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES } rc_trace_view;
+rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative,
+                                            int *err);
+/* True when the snapshot holds the run's record (written by `recycle
+ * trace`): the peak and sites views need it. */
+bool   rc_snapshot_has_sites(const rc_snapshot *s);
+/* heaptrack's orders, largest first: by allocation calls, temporary
+ * allocations, bytes allocated, live at peak, leaked (live at exit). */
+typedef enum rc_trace_order {
+    RC_TRACE_ORDER_CALLS, RC_TRACE_ORDER_TEMPORARY, RC_TRACE_ORDER_ALLOCATED, RC_TRACE_ORDER_PEAK,
+    RC_TRACE_ORDER_LEAKED,
+} rc_trace_order;
+void   rc_trace_stats_sort(rc_trace_stats *st, rc_trace_order order);
+/* One site of the sites view: "file.c:42: calls=1200, temporary=1100,
+ * allocated=1.2 MiB, peak=64 KiB (16 blocks), leaked=0 B (0 blocks)". */
+int    rc_trace_site_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
 /* Formats one line exactly as tracemalloc's Statistic.__str__ (or
  * StatisticDiff.__str__ for compare_to results), e.g.
  * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the

@@ -41,6 +41,9 @@ void rc_snapshot_free(rc_snapshot *s)
     free(s->d.tbframes);
     free(s->d.tbs);
     free(s->d.traces);
+    free(s->d.mods);
+    free(s->d.allocfns);
+    free(s->d.sites);
     free(s->str_index);
     free(s->frame_index);
     free(s);
@@ -113,27 +116,6 @@ uint32_t rc__snap_frame(rc_snapshot *s, const rc__sframe *f)
     return (uint32_t)s->d.nframes++;
 }
 
-int rc__snap_reindex_frames(rc_snapshot *s)
-{
-    size_t cap = 256;
-    while (cap < s->d.nframes * 2 + 2)
-        cap *= 2;
-    uint32_t *idx = calloc(cap, sizeof *idx);
-    if (!idx)
-        return RC_ENOMEM;
-    for (uint32_t i = 0; i < s->d.nframes; i++) {
-        size_t j = frame_hash(&s->d.frames[i]) & (cap - 1);
-        while (idx[j] && memcmp(&s->d.frames[idx[j] - 1], &s->d.frames[i], sizeof(rc__sframe)) != 0)
-            j = (j + 1) & (cap - 1);
-        if (!idx[j])
-            idx[j] = i + 1;
-    }
-    free(s->frame_index);
-    s->frame_index = idx;
-    s->frame_mask = cap - 1;
-    return 0;
-}
-
 uint32_t rc__snap_tb(rc_snapshot *s, const uint32_t *frames, size_t n)
 {
     if (!rc__grow(&s->d.tbframes, &s->tbframes_cap, s->d.ntbframes + n, sizeof *frames) ||
@@ -153,6 +135,14 @@ int rc__snap_trace(rc_snapshot *s, uint64_t size, uint32_t tb, uint32_t domain)
     return 0;
 }
 
+int rc__snap_site(rc_snapshot *s, const rc__ssite *site)
+{
+    if (!rc__grow(&s->d.sites, &s->sites_cap, s->d.nsites + 1, sizeof *site))
+        return RC_ENOMEM;
+    s->d.sites[s->d.nsites++] = *site;
+    return 0;
+}
+
 const char *rc__snap_strat(const rc_snapshot *s, uint32_t off)
 {
     return off == RC__NOSTR ? "<unknown>" : s->d.strs + off;
@@ -163,7 +153,15 @@ const char *rc__snap_filename(const rc_snapshot *s, const rc__sframe *f)
     return rc__snap_strat(s, f->file != RC__NOSTR ? f->file : f->module);
 }
 
-int rc_snapshot_traceback_limit(const rc_snapshot *s) { return (int)s->d.traceback_limit; }
+int rc_snapshot_traceback_limit(const rc_snapshot *s)
+{
+    return (int)(s->d.shown_limit ? s->d.shown_limit : s->d.traceback_limit);
+}
+
+const char *rc_snapshot_symbol_warning(const rc_snapshot *s)
+{
+    return s->symbol_warning[0] ? s->symbol_warning : NULL;
+}
 size_t rc_snapshot_count(const rc_snapshot *s) { return s->d.ntraces; }
 
 size_t rc_snapshot_size(const rc_snapshot *s)
@@ -231,6 +229,36 @@ static int read_all(const char *path, unsigned char **buf, size_t *len)
     return r;
 }
 
+/* The string at offset off of d, interned in s (RC__NOSTR stays). */
+static bool import_str(rc_snapshot *s, const rc__snapdata *d, uint32_t *off)
+{
+    return *off == RC__NOSTR || (*off = rc__snap_str(s, d->strs + *off)) != RC__NOSTR;
+}
+
+/* Modules, wrapper patterns and sites (version 2). */
+static int import_extras(rc_snapshot *s, const rc__snapdata *d)
+{
+    if (!rc__grow(&s->d.mods, &s->mods_cap, d->nmods, sizeof *d->mods) ||
+        !rc__grow(&s->d.allocfns, &s->allocfns_cap, d->nallocfns, sizeof *d->allocfns))
+        return RC_ENOMEM;
+    for (size_t i = 0; i < d->nmods; i++) {
+        rc__smod m = d->mods[i];
+        if (!import_str(s, d, &m.path) || !import_str(s, d, &m.build_id))
+            return RC_ENOMEM;
+        s->d.mods[s->d.nmods++] = m;
+    }
+    for (size_t i = 0; i < d->nallocfns; i++) {
+        uint32_t a = d->allocfns[i];
+        if (!import_str(s, d, &a))
+            return RC_ENOMEM;
+        s->d.allocfns[s->d.nallocfns++] = a;
+    }
+    for (size_t i = 0; i < d->nsites; i++)
+        if (rc__snap_site(s, &d->sites[i]))
+            return RC_ENOMEM;
+    return 0;
+}
+
 /* Copies parsed data into s through the interning functions, so strings and
  * frames repeated in the file become one. */
 static int import(rc_snapshot *s, const rc__snapdata *d)
@@ -255,6 +283,9 @@ static int import(rc_snapshot *s, const rc__snapdata *d)
     }
     for (size_t i = 0; !r && i < d->ntraces; i++)
         r = rc__snap_trace(s, d->traces[i].size, d->traces[i].tb, d->traces[i].domain);
+    if (!r)
+        r = import_extras(s, d);
+    s->d.shown_limit = d->shown_limit;
     s->d.traced_current = d->traced_current;
     s->d.traced_peak = d->traced_peak;
     free(fmap);
@@ -364,6 +395,11 @@ static bool copy_tables(rc_snapshot *c, const rc_snapshot *s)
     c->d.tbs = NULL;
     c->d.traces = NULL;
     c->d.ntraces = 0;
+    c->d.mods = NULL;
+    c->d.allocfns = NULL;
+    c->d.sites = NULL;
+    c->d.nsites = 0;
+    memcpy(c->symbol_warning, s->symbol_warning, sizeof c->symbol_warning);
     c->symbolized = s->symbolized;
     c->str_mask = s->str_mask;
     c->frame_mask = s->frame_mask;
@@ -371,6 +407,8 @@ static bool copy_tables(rc_snapshot *c, const rc_snapshot *s)
            copy_array(&c->d.frames, &c->frames_cap, s->d.frames, s->d.nframes, sizeof(rc__sframe)) &&
            copy_array(&c->d.tbframes, &c->tbframes_cap, s->d.tbframes, s->d.ntbframes, sizeof(uint32_t)) &&
            copy_array(&c->d.tbs, &c->tbs_cap, s->d.tbs, s->d.ntbs, sizeof(rc__stb)) &&
+           copy_array(&c->d.mods, &c->mods_cap, s->d.mods, s->d.nmods, sizeof(rc__smod)) &&
+           copy_array(&c->d.allocfns, &c->allocfns_cap, s->d.allocfns, s->d.nallocfns, sizeof(uint32_t)) &&
            copy_array(&c->str_index, &scap, s->str_index, s->str_index ? s->str_mask + 1 : 0, 4) &&
            copy_array(&c->frame_index, &fcap, s->frame_index, s->frame_index ? s->frame_mask + 1 : 0, 4);
 }
@@ -384,6 +422,11 @@ rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *fi
     for (size_t i = 0; ok && i < s->d.ntraces; i++)
         if (keep_trace(s, filters, n, &s->d.traces[i]))
             ok = rc__snap_trace(c, s->d.traces[i].size, s->d.traces[i].tb, s->d.traces[i].domain) == 0;
+    for (size_t i = 0; ok && i < s->d.nsites; i++) {
+        const rc__ssite *st = &s->d.sites[i];
+        if (keep_trace(s, filters, n, &(rc__strace){0, st->tb, st->domain}))
+            ok = rc__snap_site(c, st) == 0;
+    }
     if (!ok) {
         rc_snapshot_free(c);
         return NULL;

@@ -127,19 +127,36 @@ static int check_before_run(const char *prog, const char *out)
     return 0;
 }
 
+/* Appends one --alloc-fn pattern to the newline-separated list. */
+static bool add_alloc_fn(char *list, size_t size, const char *name)
+{
+    size_t used = strlen(list);
+    if (!*name || strchr(name, '\n') || used + strlen(name) + 2 > size) {
+        fprintf(stderr, "recycle trace: --alloc-fn takes one function name or pattern, not '%s'\n", name);
+        return false;
+    }
+    snprintf(list + used, size - used, "%s%s", used ? "\n" : "", name);
+    return true;
+}
+
 static int usage(int status)
 {
     fprintf(status ? stderr : stdout,
-            "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...\n"
+            "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] [--alloc-fn NAME]... -- prog args...\n"
             "  -n, --frames N   native frames per traceback (default 1, at most 128)\n"
             "  -o, --output F   snapshot file (default recycle-trace.snap; children write F.PID)\n"
             "  --every S        also write the snapshot every S seconds\n"
+            "  --alloc-fn NAME  an allocation wrapper (function name or fnmatch pattern; repeatable):\n"
+            "                   reports skip its frames and show its callers (common wrappers of\n"
+            "                   C++, glib, sqlite and the x*alloc family are skipped already)\n"
             "The snapshot is also written on SIGUSR2 and before a fatal signal.\n");
     return status;
 }
 
-static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every)
+static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every,
+                      const char *alloc_fns)
 {
+    setenv("RECYCLE_TRACE_ALLOC_FN", alloc_fns, 1);
     char buf[PATH_MAX * 2], num[32];
     const char *old = getenv("LD_PRELOAD");
     snprintf(buf, sizeof buf, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
@@ -215,11 +232,13 @@ int cmd_trace(int argc, char **argv)
 {
     static const struct option longs[] = {
         {"frames", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
-        {"every", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
+        {"every", required_argument, NULL, 'e'},  {"alloc-fn", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int frames = 1, c;
     const char *out = "recycle-trace.snap", *every = NULL;
+    char alloc_fns[4096] = "";
     optind = 1;
     while ((c = getopt_long(argc, argv, "+n:o:h", longs, NULL)) != -1) {
         char *end;
@@ -238,6 +257,10 @@ int cmd_trace(int argc, char **argv)
                 return 2;
             }
             every = optarg;
+            break;
+        case 'a':
+            if (!add_alloc_fn(alloc_fns, sizeof alloc_fns, optarg))
+                return 2;
             break;
         case 'h': return usage(0);
         default: return usage(2);
@@ -267,7 +290,7 @@ int cmd_trace(int argc, char **argv)
         return 2;
     }
     if (child == 0)
-        run_child(argv + optind, lib, out, frames, every);
+        run_child(argv + optind, lib, out, frames, every, alloc_fns);
     /* A signal to the group reaches the program too: forwarding it again
      * is harmless, and this process lives to report the snapshot. */
     static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2};

@@ -32,28 +32,49 @@ static int add_filter(const char *cmd, rc_tool_report_opts *o, bool inclusive, c
     return 0;
 }
 
+/* A grouping key (tracemalloc's) or one of heaptrack's orders, which
+ * group by line. */
+static int parse_by(rc_tool_report_opts *o, const char *arg)
+{
+    static const char *const keys[] = {"filename", "lineno", "traceback"};
+    static const char *const orders[] = {"calls", "temporary", "allocated", "peak", "leaked"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(arg, keys[i])) {
+            o->key = (rc_trace_key)i;
+            return 0;
+        }
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(arg, orders[i])) {
+            o->view = RC_TRACE_VIEW_SITES;
+            o->order = (rc_trace_order)i;
+            return 0;
+        }
+    return -1;
+}
+
 int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o)
 {
     static const struct option longs[] = {
         {"by", required_argument, NULL, 'b'},      {"limit", required_argument, NULL, 'l'},
         {"cumulative", no_argument, NULL, 'c'},    {"include", required_argument, NULL, 'i'},
         {"exclude", required_argument, NULL, 'x'}, {"domain", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"peak", no_argument, NULL, 'p'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->key = RC_TRACE_BY_LINENO;
     o->limit = 10;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:ph", longs, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'b':
-            if (!strcmp(optarg, "lineno")) o->key = RC_TRACE_BY_LINENO;
-            else if (!strcmp(optarg, "filename")) o->key = RC_TRACE_BY_FILENAME;
-            else if (!strcmp(optarg, "traceback")) o->key = RC_TRACE_BY_TRACEBACK;
-            else return bad(cmd, "--by takes lineno, filename or traceback, not", optarg);
+            if (parse_by(o, optarg))
+                return bad(cmd, "--by takes lineno, filename, traceback, calls, temporary, allocated, peak or leaked, not",
+                           optarg);
             break;
+        case 'p': o->view = RC_TRACE_VIEW_PEAK; break;
         case 'l':
             o->limit = strtoul(optarg, &end, 10);
             if (*end || !*optarg)
@@ -72,12 +93,20 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
             break;
         case 'h':
             printf("usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
-                   "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n",
-                   cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW");
+                   "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n%s",
+                   cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW",
+                   strcmp(cmd, "trace-diff") ? "       [--peak] [--by calls|temporary|allocated|peak|leaked]\n"
+                                               "  --peak   what was live when the traced total peaked\n"
+                                               "  --by calls|...  heaptrack's figures per line, largest first\n"
+                                             : "");
             exit(0);
         default:
             return -1;
         }
+    }
+    if (o->view != RC_TRACE_VIEW_LIVE && strcmp(cmd, "trace-stats") != 0) {
+        fprintf(stderr, "recycle %s: --peak and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
+        return -1;
     }
     if (o->cumulative && o->key == RC_TRACE_BY_TRACEBACK) {
         fprintf(stderr, "recycle %s: cumulative mode cannot be used with --by traceback\n", cmd);

@@ -11,9 +11,12 @@ typedef struct rc_tool_report_opts {
     bool cumulative;
     rc_trace_filter filters[16];
     size_t nfilters;
+    rc_trace_view view;        /* --peak, or --by calls|temporary|allocated|peak|leaked */
+    rc_trace_order order;
 } rc_tool_report_opts;
 
-/* Parses --by, --limit, --cumulative, --include, --exclude, --domain;
+/* Parses --by, --limit, --cumulative, --include, --exclude, --domain,
+ * --peak;
  * returns the index of the first positional argument, or -1 after printing
  * the problem. */
 int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o);

@@ -53,9 +53,12 @@ bool  rc_pl_is_bootstrap(const void *p);
 /* preload_state.c: the tables. */
 extern volatile int rc_pl_active;     /* tracing (set by the constructor) */
 void rc_pl_record(void *p, size_t size, unsigned domain);
-/* Forgets p; returns its size and traceback through size and tb (for
- * realloc's undo) when not NULL.  False when p was not traced. */
-bool rc_pl_forget(const void *p, unsigned domain, uint64_t *size, uint32_t *tb);
+/* Forgets p (freed: by free, so it may be a temporary allocation);
+ * returns its size and traceback through size and tb (for realloc's undo)
+ * when not NULL.  False when p was not traced. */
+bool rc_pl_forget(const void *p, unsigned domain, bool freed, uint64_t *size, uint32_t *tb);
+/* Allocation wrapper patterns for the reader, one per line. */
+void rc_pl_set_alloc_fns(const char *list);
 void rc_pl_restore(void *p, unsigned domain, uint64_t size, uint32_t tb);
 /* The thread is busy inside the tracer (holding its lock, or writing the
  * last snapshot): a terminating signal that arrives then is deferred to

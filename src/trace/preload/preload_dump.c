@@ -11,6 +11,8 @@
  *   RECYCLE_TRACE_OUT     snapshot path (default recycle-trace.snap)
  *   RECYCLE_TRACE_FRAMES  frames per traceback (default 1)
  *   RECYCLE_TRACE_EVERY   seconds between periodic snapshots (0: none)
+ *   RECYCLE_TRACE_ALLOC_FN  allocation wrappers to skip, one per line
+ *                         (stored in the snapshot for its reader)
  *   RECYCLE_TRACE_ROOT    pid of the traced program; any other process
  *                         (a fork, or a program it runs) writes OUT.PID */
 #include "preload.h"
@@ -293,6 +295,7 @@ __attribute__((constructor)) static void preload_start(void)
     every = ev ? atof(ev) : 0;
     set_out_path();
     rc_pl_state_init(fr ? atoi(fr) : 1);
+    rc_pl_set_alloc_fns(getenv("RECYCLE_TRACE_ALLOC_FN"));
     sem_init(&wake, 0, 0);
     pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     install(SIGUSR2, on_usr2, NULL);

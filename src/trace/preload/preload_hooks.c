@@ -102,7 +102,7 @@ EXPORT void free(void *p)
     if (!rc_pl_resolve())
         return;
     if (enter()) {
-        rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, NULL, NULL);
+        rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, true, NULL, NULL);
         leave();
     }
     rc_pl_real_fn.free(p);
@@ -126,7 +126,7 @@ static void *resize(void *p, size_t nmemb, size_t size, bool array)
     bool overflow = __builtin_mul_overflow(nmemb, size, &n);
     uint64_t old_size = 0;
     uint32_t old_tb = 0;
-    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, &old_size, &old_tb);
+    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, false, &old_size, &old_tb);
     void *q = array ? rc_pl_real_fn.reallocarray(p, nmemb, size) : rc_pl_real_fn.realloc(p, size);
     if (q)
         rc_pl_record(q, n, RC_TRACE_DOMAIN_HEAP);
@@ -232,7 +232,7 @@ EXPORT int munmap(void *addr, size_t len)
     if (enter()) {
         uint64_t size;
         uint32_t tb;
-        if (rc_pl_forget(addr, RC_TRACE_DOMAIN_MMAP, &size, &tb) && len < size)
+        if (rc_pl_forget(addr, RC_TRACE_DOMAIN_MMAP, false, &size, &tb) && len < size)
             rc_pl_restore((char *)addr + ((len + 4095) & ~(size_t)4095), RC_TRACE_DOMAIN_MMAP,
                           size - ((len + 4095) & ~(size_t)4095), tb);
         leave();
