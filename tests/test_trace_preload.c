@@ -228,6 +228,8 @@ static void test_sigusr2_and_sigterm(void **state)
     rc_snapshot_free(s);
 }
 
+static char *slurp_text(const char *path);
+
 static void test_periodic_snapshots(void **state)
 {
     (void)state;
@@ -238,19 +240,30 @@ static void test_periodic_snapshots(void **state)
     pid_t pid = start("wait", out, 1, &fd);
     every = "0";
     assert_true(read(fd, buf, 6) == 6);
-    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* no signal: the timer writes it */
+    char first[300], second[300];
+    snprintf(first, sizeof first, "%s.00001", out);
+    snprintf(second, sizeof second, "%s.00002", out);
+    for (int i = 0; i < 500 && access(second, F_OK) != 0; i++)   /* no signal: the timer writes them */
         usleep(10000);
-    rc_snapshot *s = load(out);
+    rc_snapshot *s = load(second);
     check_parent_sites(s);
     rc_snapshot_free(s);
-    unlink(out);
-    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* and again */
-        usleep(10000);
-    assert_int_equal(access(out, F_OK), 0);
-    kill(pid, SIGKILL);                 /* uncatchable: the last periodic file stays */
+    kill(pid, SIGKILL);                 /* uncatchable: the numbered files stay */
     finish(pid);
     close(fd);
-    rc_snapshot_free(load(out));
+    rc_snapshot_free(load(first));
+    assert_int_equal(access(out, F_OK), -1);
+    /* the top lines along the numbered snapshots, the mapping first */
+    char cmd[1024], log[300], want[1100];
+    snprintf(log, sizeof log, "%s/over.log", dir);
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s --over-time --limit 2 > %s", RC_RECYCLE, out, log);
+    assert_int_equal(system(cmd), 0);
+    const char *text = slurp_text(log);
+    snprintf(want, sizeof want, "[1] %s:%d\n", prog_src, site_line("mmap"));
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "every.snap.00001 "));
+    assert_non_null(strstr(text, "every.snap.00002 "));
+    assert_non_null(strstr(text, "1024 KiB      100 KiB\n"));
 }
 
 /* ---- agreement with heaptrack ---------------------------------------------- */

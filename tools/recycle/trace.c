@@ -1,8 +1,8 @@
 /* recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...
  * Runs prog with librecycle-trace.so preloaded (src/trace/preload/): every
  * malloc-family call and mmap is traced, and a snapshot of what is live is
- * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
- * signal.  Children write OUT.PID; an image replaced by exec writes
+ * written at exit, on SIGUSR2 and before a catchable fatal signal (OUT),
+ * and every SECONDS (OUT.00001, OUT.00002, ...).  Children write OUT.PID; an image replaced by exec writes
  * OUT.execN (or OUT.PID.execN) first. */
 #include "commands.h"
 #include "trace_tool.h"
@@ -145,7 +145,7 @@ static int usage(int status)
             "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] [--alloc-fn NAME]... -- prog args...\n"
             "  -n, --frames N   native frames per traceback (default 1, at most 128)\n"
             "  -o, --output F   snapshot file (default recycle-trace.snap; children write F.PID)\n"
-            "  --every S        also write the snapshot every S seconds\n"
+            "  --every S        also write numbered snapshots every S seconds: F.00001, F.00002, ...\n"
             "  --alloc-fn NAME  an allocation wrapper (function name or fnmatch pattern; repeatable):\n"
             "                   reports skip its frames and show its callers (common wrappers of\n"
             "                   C++, glib, sqlite and the x*alloc family are skipped already)\n"
@@ -172,21 +172,24 @@ static void run_child(char **argv, const char *lib, const char *out, int frames,
     _exit(127);
 }
 
-/* "PID", "PID.execN" or "execN": the suffix of a snapshot of another
- * process or of an image replaced by exec. */
+static bool all_digits(const char *p) { return *p && strspn(p, "0123456789") == strlen(p); }
+
+/* "[PID.]execN", "[PID.]0NNNN" or "PID": the suffix of a snapshot of an
+ * image replaced by exec, a periodic one (its leading zero tells it from a
+ * pid), or one of another process. */
 static bool other_suffix(const char *p)
 {
     size_t digits = strspn(p, "0123456789");
-    if (digits && !p[digits])
-        return true;
-    if (digits)
-        p += digits + (p[digits] == '.');
-    return strncmp(p, "exec", 4) == 0 && p[4] && strspn(p + 4, "0123456789") == strlen(p + 4);
+    if (digits && p[0] != '0' && p[digits] == '.')
+        p += digits + 1;
+    else if (digits && p[0] != '0')
+        return !p[digits];
+    return (p[0] == '0' && all_digits(p)) || (strncmp(p, "exec", 4) == 0 && all_digits(p + 4));
 }
 
-/* The snapshots of other processes of the run and of images replaced by
- * exec (OUT.PID, OUT.execN, OUT.PID.execN): counts them, or removes them
- * (those of an earlier run with the same OUT). */
+/* The other snapshots of the run: of other processes (OUT.PID), of images
+ * replaced by exec (OUT[.PID].execN), periodic ones (OUT[.PID].00001):
+ * counts them, or removes them (those of an earlier run with the same OUT). */
 static size_t child_files(const char *out, bool remove)
 {
     char pattern[PATH_MAX + 8];
@@ -224,8 +227,8 @@ static void summarize(const char *out)
     size_t n = child_files(out, false);
     if (n)
         fprintf(stderr,
-                "recycle trace: %zu snapshot%s of other processes and of images replaced by exec: %s.PID, "
-                "%s[.PID].execN\n", n, n == 1 ? "" : "s", out, out);
+                "recycle trace: %zu other snapshot%s: of other processes (%s.PID), of images replaced by exec "
+                "(%s[.PID].execN), periodic (%s[.PID].00001...)\n", n, n == 1 ? "" : "s", out, out, out);
 }
 
 int cmd_trace(int argc, char **argv)

@@ -58,7 +58,8 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
         {"by", required_argument, NULL, 'b'},      {"limit", required_argument, NULL, 'l'},
         {"cumulative", no_argument, NULL, 'c'},    {"include", required_argument, NULL, 'i'},
         {"exclude", required_argument, NULL, 'x'}, {"domain", required_argument, NULL, 'd'},
-        {"peak", no_argument, NULL, 'p'},          {"help", no_argument, NULL, 'h'},
+        {"peak", no_argument, NULL, 'p'},          {"over-time", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -66,7 +67,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
     o->limit = 10;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:ph", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:pth", longs, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'b':
@@ -75,6 +76,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
                            optarg);
             break;
         case 'p': o->view = RC_TRACE_VIEW_PEAK; break;
+        case 't': o->over_time = true; break;
         case 'l':
             o->limit = strtoul(optarg, &end, 10);
             if (*end || !*optarg)
@@ -95,17 +97,18 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
             printf("usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
                    "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n%s",
                    cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW",
-                   strcmp(cmd, "trace-diff") ? "       [--peak] [--by calls|temporary|allocated|peak|leaked]\n"
+                   strcmp(cmd, "trace-diff") ? "       [--peak] [--by calls|temporary|allocated|peak|leaked] [--over-time]\n"
                                                "  --peak   what was live when the traced total peaked\n"
                                                "  --by calls|...  heaptrack's figures per line, largest first\n"
+                                               "  --over-time  the top lines along SNAPSHOT.00001, .00002, ... (--every)\n"
                                              : "");
             exit(0);
         default:
             return -1;
         }
     }
-    if (o->view != RC_TRACE_VIEW_LIVE && strcmp(cmd, "trace-stats") != 0) {
-        fprintf(stderr, "recycle %s: --peak and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
+    if ((o->view != RC_TRACE_VIEW_LIVE || o->over_time) && strcmp(cmd, "trace-stats") != 0) {
+        fprintf(stderr, "recycle %s: --peak, --over-time and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
         return -1;
     }
     if (o->cumulative && o->key == RC_TRACE_BY_TRACEBACK) {

@@ -45,6 +45,8 @@ int cmd_trace_stats(int argc, char **argv)
                         " [--cumulative] [--peak] [--by calls|temporary|allocated|peak|leaked]\n");
         return 2;
     }
+    if (o.over_time)
+        return rc_tool_over_time(argv[i], &o);
     rc_snapshot *s = rc_tool_load_snapshot("trace-stats", argv[i], &o);
     if (!s)
         return 2;

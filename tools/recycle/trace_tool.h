@@ -12,6 +12,7 @@ typedef struct rc_tool_report_opts {
     rc_trace_filter filters[16];
     size_t nfilters;
     rc_trace_view view;        /* --peak, or --by calls|temporary|allocated|peak|leaked */
+    bool over_time;            /* --over-time */
     rc_trace_order order;
 } rc_tool_report_opts;
 
@@ -22,5 +23,9 @@ typedef struct rc_tool_report_opts {
 int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o);
 /* Loads path and applies the filters; prints why not and returns NULL. */
 rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o);
+
+/* trace-stats --over-time: the top lines along base.00001, base.00002, ...
+ * and base; an exit status. */
+int rc_tool_over_time(const char *base, const rc_tool_report_opts *o);
 
 #endif

@@ -1,6 +1,6 @@
-/* When librecycle-trace.so writes snapshots: at exit, on SIGUSR2, every
- * RECYCLE_TRACE_EVERY seconds, and before a catchable fatal signal ends the
- * process.  A writer thread (all signals blocked) does the SIGUSR2 and
+/* When librecycle-trace.so writes snapshots: at exit, on SIGUSR2 and
+ * before a catchable fatal signal ends the process (PATH), and every
+ * RECYCLE_TRACE_EVERY seconds (PATH.00001, PATH.00002, ...).  A writer thread (all signals blocked) does the SIGUSR2 and
  * periodic writes, so a handler never takes the lock itself except for a
  * fatal signal, where there is no later.
  *
@@ -104,22 +104,27 @@ void rc_pl_dump_final(void)
     __atomic_store_n(&final_state, 2, __ATOMIC_RELEASE);
 }
 
-/* "PATH.execN" with the first N not taken yet, without stdio. */
-static void exec_path(char *buf, size_t size)
+/* out_path + suffix + k in decimal (at least `width` digits), without
+ * stdio; buf holds sizeof out_path + 32. */
+static void numbered(char *buf, const char *suffix, unsigned k, size_t width)
 {
-    size_t n = strlen(out_path);
-    if (n + 16 > size)
-        n = size - 16;
+    size_t n = strlen(out_path), sl = strlen(suffix);
     memcpy(buf, out_path, n);
-    memcpy(buf + n, ".exec", 5);
+    memcpy(buf + n, suffix, sl);
+    char digits[16];
+    size_t d = 0;
+    for (unsigned v = k; v || d < width; v /= 10)
+        digits[d++] = (char)('0' + v % 10);
+    for (size_t i = 0; i < d; i++)
+        buf[n + sl + i] = digits[d - 1 - i];
+    buf[n + sl + d] = 0;
+}
+
+/* "PATH.execN" with the first N not taken yet. */
+static void exec_path(char *buf)
+{
     for (unsigned k = 1; k < 100000; k++) {
-        char digits[8];
-        size_t d = 0;
-        for (unsigned v = k; v; v /= 10)
-            digits[d++] = (char)('0' + v % 10);
-        for (size_t i = 0; i < d; i++)
-            buf[n + 5 + i] = digits[d - 1 - i];
-        buf[n + 5 + d] = 0;
+        numbered(buf, ".exec", k, 1);
         if (access(buf, F_OK) != 0)
             return;
     }
@@ -130,17 +135,27 @@ void rc_pl_dump_exec(void)
     /* a vfork child runs on its parent's tables: they are not its own */
     if (!rc_pl_active || rc_pl_busy() || getpid() != self)
         return;
-    char path[sizeof out_path + 16];
-    exec_path(path, sizeof path);
+    char path[sizeof out_path + 32];
+    exec_path(path);
     if (dump_to(path))
         say("recycle-trace: could not write the snapshot before exec\n");
 }
 
 /* ---- the writer thread ----------------------------------------------------- */
 
+/* The k-th periodic snapshot: PATH.00001, PATH.00002, ...  The leading
+ * zero tells it from a child's PATH.PID (a pid never starts with 0). */
+static int dump_numbered(unsigned k)
+{
+    char path[sizeof out_path + 32];
+    numbered(path, ".0", k, 4);
+    return dump_to(path);
+}
+
 static void *writer(void *arg)
 {
     (void)arg;
+    unsigned periodic = 0;
     rc_pl_guard++;           /* nothing this thread does is the program's */
     for (;;) {
         int r;
@@ -159,7 +174,10 @@ static void *writer(void *arg)
         if (__atomic_load_n(&final_state, __ATOMIC_ACQUIRE))
             break;
         rc_pl_guard--;
-        rc_pl_dump();
+        if (r == 0)
+            rc_pl_dump();                     /* SIGUSR2 */
+        else
+            dump_numbered(++periodic);        /* the timer */
         rc_pl_guard++;
     }
     return NULL;
