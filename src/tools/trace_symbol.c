@@ -15,7 +15,8 @@
  * named at all (its frames stay module+0xOFFSET) and the snapshot keeps a
  * warning saying so.  Then each traceback drops its leading frames in
  * allocation wrappers (the default patterns below and those stored in the
- * snapshot) and is cut to the frames to show. */
+ * snapshot), with the nameless frames among them, and is cut to the
+ * frames to show. */
 #include "../trace/trace_snap.h"
 
 #include <dwarf.h>
@@ -286,6 +287,22 @@ static bool is_wrapper(const rc_snapshot *s, uint32_t fi)
     return false;
 }
 
+/* How many leading frames to drop: up to the last wrapper that only
+ * wrappers and nameless frames (a wrapper's static helpers in a stripped
+ * library, like sqlite3MemMalloc under sqlite3Malloc) come before; one
+ * frame always stays. */
+static size_t leading_wrappers(const rc_snapshot *s, const uint32_t *frames, size_t n)
+{
+    size_t skip = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (is_wrapper(s, frames[i]))
+            skip = i + 1;
+        else if (s->d.frames[frames[i]].func != RC__NOSTR)
+            break;                      /* the program's own named frame */
+    }
+    return skip;
+}
+
 /* Each traceback again from the expanded frames: leading wrappers dropped
  * (one frame always stays), at most the frames to show. */
 static int rebuild_tracebacks(rc_snapshot *s, const chain *per)
@@ -304,9 +321,7 @@ static int rebuild_tracebacks(rc_snapshot *s, const chain *per)
                 memcpy(one.frames + one.n, c->frames, c->n * sizeof *one.frames);
             one.n += r ? 0 : c->n;
         }
-        size_t skip = 0;
-        while (skip + 1 < one.n && is_wrapper(s, one.frames[skip]))
-            skip++;
+        size_t skip = leading_wrappers(s, one.frames, one.n);
         size_t n = one.n - skip < shown ? one.n - skip : shown;
         if (!r && !rc__grow(&all.frames, &all.cap, all.n + n, sizeof *all.frames))
             r = RC_ENOMEM;

@@ -126,7 +126,9 @@ static void *resize(void *p, size_t nmemb, size_t size, bool array)
     bool overflow = __builtin_mul_overflow(nmemb, size, &n);
     uint64_t old_size = 0;
     uint32_t old_tb = 0;
-    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, false, &old_size, &old_tb);
+    /* as heaptrack counts it: a free of p and an allocation, so p right
+     * after its allocation was a temporary one */
+    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, true, &old_size, &old_tb);
     void *q = array ? rc_pl_real_fn.reallocarray(p, nmemb, size) : rc_pl_real_fn.realloc(p, size);
     if (q)
         rc_pl_record(q, n, RC_TRACE_DOMAIN_HEAP);
