@@ -681,6 +681,21 @@ rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trac
                                        int *err);
 void   rc_trace_stats_free(rc_trace_stats *st);
 
+/* Suppressions for the leak view, as LeakSanitizer's "leak:PATTERN": a
+ * trace is suppressed when a frame's function, file or module contains a
+ * match of one pattern (fnmatch wildcards).  A new snapshot without those
+ * traces and sites (NULL on OOM); *bytes and *count get what was taken out. */
+rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
+                                  size_t *count);
+/* Appends the patterns of a suppressions file ("leak:PATTERN" lines, "#"
+ * comments, blank lines) to the malloc'd array *patterns of malloc'd
+ * strings (n of them).  0, RC_ENOENT, RC_EIO, RC_ENOMEM or RC_EFORMAT with
+ * the file and line in msg. */
+int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen);
+/* Known leaks of system libraries (the loader, locales, glib's types,
+ * fontconfig), kept until exit on purpose. */
+const char *const *rc_trace_default_suppressions(size_t *n);
+
 /* Which traces statistics sum: those live when the snapshot was written;
  * those live when the traced total peaked (size and count are then the
  * peak's); or every traceback that allocated during the run, with the

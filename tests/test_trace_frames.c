@@ -241,6 +241,43 @@ static void test_peak_and_sites(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* LeakSanitizer-style suppressions leave traces out of the leak view. */
+static void test_suppressions(void **state)
+{
+    (void)state;
+    char supp[300], cmd[2048], log[300];
+    snprintf(supp, sizeof supp, "%s/app.supp", dir);
+    snprintf(log, sizeof log, "%s/supp.log", dir);
+    FILE *f = fopen(supp, "w");
+    assert_non_null(f);
+    fputs("# known leaks of the program under test\n\nleak:leak_big\n", f);
+    fclose(f);
+    rc_snapshot *s = trace("supp", 1, "", RC_FRAMES_PROG, "");
+    size_t bytes, count;
+    const char *const patterns[] = {"leak_sm*"};
+    rc_snapshot *c = rc_snapshot_suppress(s, patterns, 1, &bytes, &count);
+    assert_non_null(c);
+    assert_int_equal(bytes, 100000);
+    assert_int_equal(count, 100);
+    assert_int_equal(rc_snapshot_size(c), rc_snapshot_size(s) - 100000);
+    rc_snapshot_free(c);
+    rc_snapshot_free(s);
+
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s/supp.snap --by leaked --suppressions %s --limit 0 > %s", RC_RECYCLE,
+             dir, supp, log);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "grep -q 'Suppressed: 1000 blocks, 3906 KiB' %s && ! grep -q 'frames_prog.c:%d:' %s",
+             log, site_line("frames_prog.c", "leak_big"), log);
+    assert_int_equal(system(cmd), 0);
+
+    f = fopen(supp, "w");
+    fputs("leak:fine\nnot a suppression\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s/supp.snap --suppressions %s 2>&1 | grep -q 'line 2: not a suppression'",
+             RC_RECYCLE, dir, supp);
+    assert_int_equal(system(cmd), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -264,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_cxx_inlined_frames),
         cmocka_unit_test(test_rebuilt_module_not_named),
         cmocka_unit_test(test_peak_and_sites),
+        cmocka_unit_test(test_suppressions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

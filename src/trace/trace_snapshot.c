@@ -433,3 +433,111 @@ rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *fi
     }
     return c;
 }
+
+/* ---- suppressions (LeakSanitizer's "leak:PATTERN") ------------------------ */
+
+/* A pattern matches anywhere in a frame's function, file or module. */
+static bool frame_matches(const rc_snapshot *s, uint32_t fi, const char *pattern)
+{
+    const rc__sframe *f = &s->d.frames[fi];
+    const uint32_t strs[3] = {f->func, f->file, f->module};
+    char anywhere[1024];
+    snprintf(anywhere, sizeof anywhere, "*%s*", pattern);
+    for (int i = 0; i < 3; i++)
+        if (strs[i] != RC__NOSTR && fnmatch(anywhere, s->d.strs + strs[i], 0) == 0)
+            return true;
+    return false;
+}
+
+static bool suppressed(const rc_snapshot *s, uint32_t tb, const char *const *patterns, size_t n)
+{
+    const rc__stb *t = &s->d.tbs[tb];
+    for (uint32_t k = 0; k < t->nframe; k++)
+        for (size_t i = 0; i < n; i++)
+            if (frame_matches(s, s->d.tbframes[t->first + k], patterns[i]))
+                return true;
+    return false;
+}
+
+rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
+                                  size_t *count)
+{
+    *bytes = *count = 0;
+    if (rc__snap_symbolize(s) != 0)
+        return NULL;
+    rc_snapshot *c = calloc(1, sizeof *c);
+    bool ok = c && copy_tables(c, s);
+    for (size_t i = 0; ok && i < s->d.ntraces; i++) {
+        const rc__strace *t = &s->d.traces[i];
+        if (!suppressed(s, t->tb, patterns, n)) {
+            ok = rc__snap_trace(c, t->size, t->tb, t->domain) == 0;
+        } else {
+            *bytes += (size_t)t->size;
+            *count += 1;
+        }
+    }
+    for (size_t i = 0; ok && i < s->d.nsites; i++)
+        if (!suppressed(s, s->d.sites[i].tb, patterns, n))
+            ok = rc__snap_site(c, &s->d.sites[i]) == 0;
+    if (!ok) {
+        rc_snapshot_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Leaks that system libraries keep on purpose until the process ends. */
+static const char *const default_suppressions[] = {
+    "_dl_",              /* the dynamic loader: loaded objects, TLS blocks */
+    "_nl_",              /* libc's locale data */
+    "__libc_setlocale",
+    "g_type_",           /* glib's type system and quarks: never freed */
+    "g_quark_",
+    "FcConfig",          /* fontconfig's configuration and cache */
+    "FcInit",
+};
+
+const char *const *rc_trace_default_suppressions(size_t *n)
+{
+    *n = sizeof default_suppressions / sizeof *default_suppressions;
+    return default_suppressions;
+}
+
+static int suppression_line(char *line, char ***out, size_t *n, size_t *cap)
+{
+    line[strcspn(line, "\r\n")] = 0;
+    char *p = line + strspn(line, " \t");
+    if (!*p || *p == '#')
+        return 0;
+    if (strncmp(p, "leak:", 5) != 0 || !p[5])
+        return RC_EFORMAT;
+    char *copy = strdup(p + 5);
+    if (!copy || !rc__grow(out, cap, *n + 1, sizeof **out)) {
+        free(copy);
+        return RC_ENOMEM;
+    }
+    (*out)[(*n)++] = copy;
+    return 0;
+}
+
+int rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        set_msg(msg, msglen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? RC_ENOENT : RC_EIO;
+    }
+    char line[1024];
+    size_t cap = *n, lineno = 0;
+    int r = 0;
+    while (!r && fgets(line, sizeof line, f)) {
+        lineno++;
+        r = suppression_line(line, patterns, n, &cap);
+    }
+    fclose(f);
+    if (r == RC_EFORMAT && msg && msglen)
+        snprintf(msg, msglen, "%s: line %zu: not a suppression (leak:PATTERN, # comment)", path, lineno);
+    else if (r)
+        set_msg(msg, msglen, "%s: %s", path, rc_strerror(r));
+    return r;
+}

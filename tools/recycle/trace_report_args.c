@@ -59,6 +59,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
         {"cumulative", no_argument, NULL, 'c'},    {"include", required_argument, NULL, 'i'},
         {"exclude", required_argument, NULL, 'x'}, {"domain", required_argument, NULL, 'd'},
         {"peak", no_argument, NULL, 'p'},          {"over-time", no_argument, NULL, 't'},
+        {"suppressions", required_argument, NULL, 's'}, {"no-default-suppressions", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -67,7 +68,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
     o->limit = 10;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:pth", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:pts:Sh", longs, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'b':
@@ -77,6 +78,12 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
             break;
         case 'p': o->view = RC_TRACE_VIEW_PEAK; break;
         case 't': o->over_time = true; break;
+        case 'S': o->no_default_suppressions = true; break;
+        case 's':
+            if (o->nsuppressions == sizeof o->suppressions / sizeof o->suppressions[0])
+                return bad(cmd, "too many suppression files at", optarg);
+            o->suppressions[o->nsuppressions++] = optarg;
+            break;
         case 'l':
             o->limit = strtoul(optarg, &end, 10);
             if (*end || !*optarg)
@@ -101,6 +108,8 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
                                                "  --peak   what was live when the traced total peaked\n"
                                                "  --by calls|...  heaptrack's figures per line, largest first\n"
                                                "  --over-time  the top lines along SNAPSHOT.00001, .00002, ... (--every)\n"
+                                               "  --suppressions FILE  leave out traces a leak:PATTERN line matches\n"
+                                               "  --no-default-suppressions  --by leaked shows system libraries' leaks too\n"
                                              : "");
             exit(0);
         default:
@@ -133,4 +142,61 @@ rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_t
     if (!f)
         fprintf(stderr, "recycle %s: %s: out of memory\n", cmd, path);
     return f;
+}
+
+static void free_patterns(char **p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i]);
+    free(p);
+}
+
+/* The defaults (leak view only), then the files'. */
+static int collect_patterns(const rc_tool_report_opts *o, char ***p, size_t *n)
+{
+    size_t nd = 0;
+    const char *const *d = rc_trace_default_suppressions(&nd);
+    bool defaults = o->view == RC_TRACE_VIEW_SITES && o->order == RC_TRACE_ORDER_LEAKED && !o->no_default_suppressions;
+    for (size_t i = 0; defaults && i < nd; i++) {
+        char **grown = realloc(*p, (*n + 1) * sizeof **p);
+        if (!grown || !(grown[*n] = strdup(d[i]))) {
+            *p = grown ? grown : *p;
+            fprintf(stderr, "recycle trace-stats: out of memory\n");
+            return -1;
+        }
+        *p = grown;
+        (*n)++;
+    }
+    for (size_t i = 0; i < o->nsuppressions; i++) {
+        char msg[512];
+        if (rc_trace_read_suppressions(o->suppressions[i], p, n, msg, sizeof msg) != 0) {
+            fprintf(stderr, "recycle trace-stats: %s\n", msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+rc_snapshot *rc_tool_suppress(rc_snapshot *s, const rc_tool_report_opts *o)
+{
+    char **p = NULL;
+    size_t n = 0, bytes = 0, count = 0;
+    if (collect_patterns(o, &p, &n) != 0) {
+        free_patterns(p, n);
+        rc_snapshot_free(s);
+        return NULL;
+    }
+    if (!n)
+        return s;
+    rc_snapshot *c = rc_snapshot_suppress(s, (const char *const *)p, n, &bytes, &count);
+    rc_snapshot_free(s);
+    free_patterns(p, n);
+    if (!c) {
+        fprintf(stderr, "recycle trace-stats: out of memory\n");
+        return NULL;
+    }
+    char size[32];
+    rc_trace_format_size((double)bytes, false, size, sizeof size);
+    printf("Suppressed: %zu blocks, %s (%zu pattern%s)\n", count, size, n, n == 1 ? "" : "s");
+    return c;
 }

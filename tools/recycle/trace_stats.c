@@ -48,6 +48,8 @@ int cmd_trace_stats(int argc, char **argv)
     if (o.over_time)
         return rc_tool_over_time(argv[i], &o);
     rc_snapshot *s = rc_tool_load_snapshot("trace-stats", argv[i], &o);
+    if (s)
+        s = rc_tool_suppress(s, &o);
     if (!s)
         return 2;
     if (o.view != RC_TRACE_VIEW_LIVE && !rc_snapshot_has_sites(s)) {

@@ -13,6 +13,9 @@ typedef struct rc_tool_report_opts {
     size_t nfilters;
     rc_trace_view view;        /* --peak, or --by calls|temporary|allocated|peak|leaked */
     bool over_time;            /* --over-time */
+    const char *suppressions[8];   /* --suppressions FILE */
+    size_t nsuppressions;
+    bool no_default_suppressions;
     rc_trace_order order;
 } rc_tool_report_opts;
 
@@ -24,6 +27,10 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
 /* Loads path and applies the filters; prints why not and returns NULL. */
 rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o);
 
+/* The snapshot without what the suppressions (files, and the defaults in
+ * the leak view) match, saying on stdout how much that was; NULL after
+ * printing why not.  Takes s. */
+rc_snapshot *rc_tool_suppress(rc_snapshot *s, const rc_tool_report_opts *o);
 /* trace-stats --over-time: the top lines along base.00001, base.00002, ...
  * and base; an exit status. */
 int rc_tool_over_time(const char *base, const rc_tool_report_opts *o);
