@@ -169,6 +169,14 @@ static void test_cxx_inlined_frames(void **state)
     assert_true(found);
     rc_trace_stats_free(st);
     rc_snapshot_free(s);
+
+    /* folded stacks: outermost first, the inlined fill() a frame of its own */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s trace-flame %s/cxx3.snap --peak | grep -q '^main [^;]*cxx_prog.cc:[0-9]*;_Z12build_vectorv [^;]*:%d;"
+             "fill [^;]*cxx_prog.cc:%d 1572864$'",
+             RC_RECYCLE, dir, site_line("cxx_prog.cc", "call_fill"), site_line("cxx_prog.cc", "push_back"));
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_rebuilt_module_not_named(void **state)
