@@ -38,7 +38,8 @@ static const Dwfl_Callbacks callbacks = {
 
 /* Allocation wrappers of common libraries, matched (fnmatch) against a
  * frame's function, mangled or plain: C++'s operator new and the standard
- * allocators, glib, sqlite, the x* family of GNU programs.  Frames in the
+ * allocators, glib, sqlite, the x* family of GNU programs, CPython's
+ * object and raw allocators.  Frames in the
  * C++ standard library's headers (/usr/include/c++/) count as wrappers
  * too: a container's growth is charged to the program's line. */
 static const char *const default_wrappers[] = {
@@ -52,6 +53,10 @@ static const char *const default_wrappers[] = {
     "sqlite3DbMalloc*", "sqlite3DbRealloc*", "sqlite3_malloc", "sqlite3_malloc64", "sqlite3_realloc",
     "sqlite3_realloc64", "mallocWithAlarm", "dbMallocRawFinish", "dbReallocFinish",
     "xmalloc", "xcalloc", "xzalloc", "xrealloc", "xstrdup", "xmemdup", "xnmalloc", "x2nrealloc",
+    "_PyObject_ArenaMmap", "new_arena", "allocate_from_new_pool", "pymalloc_alloc", "pymalloc_realloc",
+    "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc", "PyObject_Malloc", "PyObject_Calloc",
+    "PyObject_Realloc", "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc", "PyMem_RawMalloc", "PyMem_RawCalloc",
+    "PyMem_RawRealloc", "_PyMem_RawMalloc", "_PyMem_RawCalloc", "_PyMem_RawRealloc",
 };
 
 /* ---- one native frame ------------------------------------------------------- */
