@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "png_read.h"
+
 static char dir[] = "/tmp/test_trace_preload_XXXXXX";
 static const char *every = "0";      /* RECYCLE_TRACE_EVERY for start() */
 static char prog_src[1024];
@@ -264,6 +266,15 @@ static void test_periodic_snapshots(void **state)
     assert_non_null(strstr(text, "every.snap.00001 "));
     assert_non_null(strstr(text, "every.snap.00002 "));
     assert_non_null(strstr(text, "1024 KiB      100 KiB\n"));
+    /* and drawn, as recycle plot draws profiles */
+    char png[300];
+    png_uint_32 w, h;
+    snprintf(png, sizeof png, "%s/over.png", dir);
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s --over-time --limit 2 -o %s > %s", RC_RECYCLE, out, png, log);
+    assert_int_equal(system(cmd), 0);
+    free(png_read(png, PNG_FORMAT_RGB, &w, &h));
+    assert_int_equal(w, 1260);
+    assert_int_equal(h, 540);
 }
 
 /* ---- agreement with heaptrack ---------------------------------------------- */

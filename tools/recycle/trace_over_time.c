@@ -2,14 +2,18 @@
  * run, from the numbered snapshots `recycle trace --every S` writes
  * (F.00001, F.00002, ...) and the last one, F.  One row per snapshot, one
  * column per line; the lines are those with the largest size in any
- * snapshot. */
+ * snapshot.  With -o chart.png (.svg, .pdf) the same lines are drawn
+ * along the run by rc_plot, as `recycle plot` draws profiles: one series
+ * per line, against the time each snapshot was written. */
 #include "commands.h"
 #include "trace_tool.h"
 
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct row { char *site; size_t *size; size_t max; } row;
 
@@ -102,6 +106,56 @@ static void print_table(const table *t, char **names, size_t limit)
     }
 }
 
+/* Seconds since the first snapshot was written, from the files' times. */
+static double written_at(const char *path, double *first)
+{
+    struct stat st;
+    double t = stat(path, &st) == 0 ? (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 : 0;
+    if (*first < 0)
+        *first = t;
+    return t - *first;
+}
+
+/* One rc_mprof per line, its sizes in MiB as MEM samples, the line as its
+ * name in the legend; 2 after saying why not. */
+static int chart(const table *t, char **names, const char *base, const rc_tool_report_opts *o)
+{
+    FILE *probe = fopen(o->output, "w");     /* PLplot aborts the process on a path it cannot open */
+    if (!probe) {
+        fprintf(stderr, "recycle trace-stats: cannot write %s: %s\n", o->output, strerror(errno));
+        return 2;
+    }
+    fclose(probe);
+    size_t ncol = o->limit && o->limit < t->nrows ? o->limit : t->nrows;
+    rc_mprof **series = calloc(ncol + 1, sizeof *series);
+    double first = -1, *times = calloc(t->nsnaps + 1, sizeof *times);
+    int err = series && times ? 0 : RC_ENOMEM;
+    for (size_t k = 0; k < t->nsnaps && !err; k++)
+        times[k] = written_at(names[k], &first);
+    for (size_t c = 0; c < ncol && !err; c++) {
+        const char *slash = strrchr(t->rows[c].site, '/');      /* the legend has room for file:line */
+        series[c] = rc_mprof_new();
+        err = series[c] && (series[c]->cmdline = strdup(slash ? slash + 1 : t->rows[c].site)) ? 0 : RC_ENOMEM;
+        for (size_t k = 0; k < t->nsnaps && !err; k++)
+            err = rc_mprof_add_mem(series[c], times[k], (double)t->rows[c].size[k] / (1 << 20));
+    }
+    char title[4096];
+    snprintf(title, sizeof title, "top lines over time: %s", base);
+    rc_plot_opts po;
+    rc_plot_opts_default(&po);
+    po.output = o->output;
+    po.title = title;
+    if (!err && ncol)
+        err = rc_plot((const rc_mprof *const *)series, ncol, &po, NULL, stderr);
+    for (size_t c = 0; series && c < ncol; c++)
+        rc_mprof_free(series[c]);
+    free(series);
+    free(times);
+    if (err == RC_ENOMEM)
+        fprintf(stderr, "recycle trace-stats: out of memory\n");
+    return err ? 2 : 0;
+}
+
 int rc_tool_over_time(const char *base, const rc_tool_report_opts *o)
 {
     char pattern[4096];
@@ -131,6 +185,8 @@ int rc_tool_over_time(const char *base, const rc_tool_report_opts *o)
     if (!status) {
         qsort(t.rows, t.nrows, sizeof *t.rows, by_max);
         print_table(&t, names, o->limit);
+        if (o->output)
+            status = chart(&t, names, base, o);
     }
     for (size_t i = 0; i < t.nrows; i++) {
         free(t.rows[i].site);

@@ -60,6 +60,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
         {"exclude", required_argument, NULL, 'x'}, {"domain", required_argument, NULL, 'd'},
         {"peak", no_argument, NULL, 'p'},          {"over-time", no_argument, NULL, 't'},
         {"suppressions", required_argument, NULL, 's'}, {"no-default-suppressions", no_argument, NULL, 'S'},
+        {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -68,7 +69,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
     o->limit = 10;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:pts:Sh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:l:ci:x:d:pts:So:h", longs, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'b':
@@ -78,6 +79,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
             break;
         case 'p': o->view = RC_TRACE_VIEW_PEAK; break;
         case 't': o->over_time = true; break;
+        case 'o': o->output = optarg; break;
         case 'S': o->no_default_suppressions = true; break;
         case 's':
             if (o->nsuppressions == sizeof o->suppressions / sizeof o->suppressions[0])
@@ -108,6 +110,7 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
                                                "  --peak   what was live when the traced total peaked\n"
                                                "  --by calls|...  heaptrack's figures per line, largest first\n"
                                                "  --over-time  the top lines along SNAPSHOT.00001, .00002, ... (--every)\n"
+                                               "  -o CHART     with --over-time: draw them too (.png, .svg or .pdf)\n"
                                                "  --suppressions FILE  leave out traces a leak:PATTERN line matches\n"
                                                "  --no-default-suppressions  --by leaked shows system libraries' leaks too\n"
                                              : "");
@@ -118,6 +121,10 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
     }
     if ((o->view != RC_TRACE_VIEW_LIVE || o->over_time) && strcmp(cmd, "trace-stats") != 0) {
         fprintf(stderr, "recycle %s: --peak, --over-time and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
+        return -1;
+    }
+    if (o->output && !o->over_time) {
+        fprintf(stderr, "recycle %s: -o draws the --over-time chart; give --over-time too\n", cmd);
         return -1;
     }
     if (o->cumulative && o->key == RC_TRACE_BY_TRACEBACK) {

@@ -13,6 +13,7 @@ typedef struct rc_tool_report_opts {
     size_t nfilters;
     rc_trace_view view;        /* --peak, or --by calls|temporary|allocated|peak|leaked */
     bool over_time;            /* --over-time */
+    const char *output;        /* -o: the --over-time chart (.png, .svg, .pdf) */
     const char *suppressions[8];   /* --suppressions FILE */
     size_t nsuppressions;
     bool no_default_suppressions;
