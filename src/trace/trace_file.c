@@ -256,8 +256,9 @@ static int check_v2_refs(reader *r, const rc__snapdata *d, const size_t where[NS
             return fail(r, where[SECT_AFNS] + i * 4, "wrapper pattern %zu refers outside the string table", i);
     for (size_t i = 0; i < d->nsites; i++) {
         const rc__ssite *st = &d->sites[i];
-        if (st->tb >= d->ntbs || st->domain > 1 || st->temporary > st->calls)
-            return fail(r, where[SECT_SITE] + i * sizeof *st, "site %zu is inconsistent", i);
+        if (st->tb >= d->ntbs || st->domain > 1)
+            return fail(r, where[SECT_SITE] + i * sizeof *st, "site %zu names traceback %u, domain %u", i, st->tb,
+                        st->domain);
     }
     return 0;
 }
