@@ -2,7 +2,8 @@
  * process and never hangs.  tests/progs/trace_prog.c, churning malloc/free
  * in three threads so the end finds them inside the tracer, is killed by
  * each terminating signal (to the process, and to the process group of
- * `recycle trace`), faults, aborts, calls _exit, exit and exec, and forks:
+ * `recycle trace`), ends through a SIGTERM handler of its own, faults,
+ * aborts, calls _exit, exit and exec, and forks:
  * RUNS runs of each, every one under a timeout. */
 #include <recycle.h>
 
@@ -177,6 +178,35 @@ static void test_killed_by_each_signal(void **state)
         kill_runs(signals[i]);
 }
 
+/* A program with its own SIGTERM handler that exits: the handler runs
+ * (exit status 7) and the snapshot is complete, whatever the signal
+ * interrupted. */
+static void own_handler_runs(const char *mode)
+{
+    char out[256];
+    snprintf(out, sizeof out, "%s/own.snap", dir);
+    for (int run = 0; run < RUNS; run++) {
+        int fd;
+        pid_t pid = start(mode, out, false, &fd);
+        wait_ready(fd);
+        sleep_ms(rand() % 20);
+        kill(pid, SIGTERM);
+        int status = finish(pid, mode, run);
+        close(fd);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 7)
+            fail_msg("%s, run %d: wait status %#x, expected exit 7 from its handler", mode, run, status);
+        check_snapshot(out, mode, run);
+        remove_all(out);
+    }
+}
+
+static void test_programs_own_handlers(void **state)
+{
+    (void)state;
+    own_handler_runs("churn-handler");     /* sigaction, _exit */
+    own_handler_runs("churn-signal");      /* signal, exit */
+}
+
 /* ---- signals sent to the group of `recycle trace`, with a fork ------------- */
 
 static void group_runs(int sig)
@@ -291,6 +321,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_killed_by_each_signal),
+        cmocka_unit_test(test_programs_own_handlers),
         cmocka_unit_test(test_group_signals_through_recycle_trace),
         cmocka_unit_test(test_fault_abort_exit_while_churning),
         cmocka_unit_test(test_exec_while_churning),

@@ -10,7 +10,10 @@
  *                       print "ready"; HOW ends it while they churn:
  *                       none (wait to be killed), fork (a churning child
  *                       too, then wait), abort, _exit, exit, exec (run
- *                       this program again as "exec-child"), segv
+ *                       this program again as "exec-child"), segv;
+ *                       handler / signal: wait to be killed, with a
+ *                       SIGTERM handler of its own (sigaction, signal)
+ *                       that ends the process with _exit(7) / exit(7)
  *   trace_prog exec-child   allocate and exit */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -104,9 +107,38 @@ static void churn_here(int ms)
     }
 }
 
+static void exit_7(int sig)
+{
+    (void)sig;
+    exit(7);
+}
+
+static void quick_exit_7(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig, (void)info, (void)uc;
+    _exit(7);
+}
+
+static void own_handler(const char *how)
+{
+    if (strcmp(how, "signal") == 0) {
+        signal(SIGTERM, exit_7);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = quick_exit_7;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* churn-HOW: the end comes while every thread is inside malloc or free. */
 static void churn_then(const char *how, char *self)
 {
+    if (strcmp(how, "handler") == 0 || strcmp(how, "signal") == 0) {
+        own_handler(how);
+        how = "";
+    }
     if (strcmp(how, "fork") == 0 && fork() == 0) {
         churn_threads();
         churn_here(-1);

@@ -10,6 +10,9 @@
  *   - One lock (rc_pl_lock/unlock) guards the tables; stacks are captured
  *     before taking it.  A block leaves the table before the real free, so
  *     an address reused by another thread is never removed by mistake.
+ *   - Signals (preload_dump.c): no handler takes the lock while its thread
+ *     is busy in the tracer; sigaction and signal are interposed for the
+ *     fatal signals so the program's own handlers wait the same way.
  *   - Snapshots are written under the lock through trace_file.c (write(2)
  *     only) to path.tmp and renamed: a reader never sees a partial file. */
 #ifndef RC_PRELOAD_H
@@ -22,6 +25,7 @@
 #include <sys/types.h>
 
 #define RC_PL_TLS __attribute__((tls_model("initial-exec")))
+#define EXPORT __attribute__((visibility("default")))   /* an interposed libc function */
 extern __thread int rc_pl_guard RC_PL_TLS;
 
 /* The real functions, from dlsym(RTLD_NEXT). */

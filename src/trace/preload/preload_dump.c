@@ -18,6 +18,7 @@
 #include "preload.h"
 #include "recycle.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -215,10 +216,46 @@ static bool asynchronous(int sig, const siginfo_t *info)
     return info->si_code <= 0 || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
 }
 
+/* ---- the program's own handlers of fatal signals ----------------------------
+ * A handler of the program that ends the process (exit, _exit) must not
+ * run while its thread is inside the tracer: the last snapshot could not be
+ * written then.  So sigaction and signal are interposed for the fatal
+ * signals: the kernel gets `relay`, which runs the program's handler at
+ * once, or, when the signal came from outside while the thread is busy in
+ * the tracer, a few instructions later from rc_pl_busy_leave.  The program
+ * sees its own handlers in what sigaction reports. */
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static sigaction_fn real;
+    if (!real)
+        real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+    return real(sig, act, old);
+}
+
+static struct sigaction program_act[NSIG];     /* what the program asked for */
+static bool relayed[NSIG];                     /* a fatal signal whose handler we keep */
+static __thread volatile sig_atomic_t relay_pending RC_PL_TLS;
+static __thread siginfo_t relay_info RC_PL_TLS;
+
 static void die(int sig)
 {
-    signal(sig, SIG_DFL);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    real_sigaction(sig, &dfl, NULL);
     raise(sig);              /* blocked in the handler: delivered on return */
+}
+
+static void run_program_handler(int sig, siginfo_t *info, void *uc)
+{
+    const struct sigaction *a = &program_act[sig];
+    if (a->sa_flags & SA_SIGINFO)
+        a->sa_sigaction(sig, info, uc);
+    else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
+        a->sa_handler(sig);
 }
 
 static void on_fatal(int sig, siginfo_t *info, void *uc)
@@ -242,10 +279,20 @@ static void on_fatal(int sig, siginfo_t *info, void *uc)
     errno = e;
 }
 
+static void relay(int sig, siginfo_t *info, void *uc)
+{
+    if (rc_pl_busy() && asynchronous(sig, info)) {
+        relay_info = *info;
+        relay_pending = sig;
+        return;
+    }
+    run_program_handler(sig, info, uc);
+}
+
 static void install(int sig, void (*fn)(int), void (*action)(int, siginfo_t *, void *))
 {
     struct sigaction sa, old;
-    if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+    if (real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
         return;                        /* the program's choice stands */
     memset(&sa, 0, sizeof sa);
     if (action)
@@ -254,13 +301,66 @@ static void install(int sig, void (*fn)(int), void (*action)(int, siginfo_t *, v
         sa.sa_handler = fn;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART | (action ? SA_SIGINFO : 0);
-    sigaction(sig, &sa, NULL);
+    real_sigaction(sig, &sa, NULL);
+    relayed[sig] = action != NULL;
+}
+
+/* What the kernel gets for a fatal signal the program sets: our snapshot
+ * handler for SIG_DFL, relay for a handler of its own. */
+static int set_fatal(int sig, const struct sigaction *act)
+{
+    struct sigaction k = *act;
+    if (act->sa_handler == SIG_DFL) {
+        memset(&k, 0, sizeof k);
+        k.sa_sigaction = on_fatal;
+        k.sa_flags = SA_RESTART | SA_SIGINFO;
+    } else if (act->sa_handler != SIG_IGN) {
+        k.sa_sigaction = relay;
+        k.sa_flags |= SA_SIGINFO;
+    }
+    int r = real_sigaction(sig, &k, NULL);
+    if (r == 0)
+        program_act[sig] = *act;
+    return r;
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig <= 0 || sig >= NSIG || !relayed[sig])
+        return real_sigaction(sig, act, old);
+    struct sigaction was = program_act[sig];
+    int r = act ? set_fatal(sig, act) : 0;
+    if (r == 0 && old)
+        *old = was;
+    return r;
+}
+
+/* glibc's signal: BSD semantics (SA_RESTART, the signal blocked in its
+ * handler); it calls sigaction internally, so it is interposed too. */
+EXPORT void (*signal(int sig, void (*handler)(int)))(int)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = handler;
+    sigemptyset(&act.sa_mask);
+    sigaddset(&act.sa_mask, sig);
+    act.sa_flags = SA_RESTART;
+    return sigaction(sig, &act, &old) == 0 ? old.sa_handler : SIG_ERR;
 }
 
 /* Called by rc_pl_unlock's caller path when a fatal signal arrived while
  * the lock was held. */
 void rc_pl_check_pending(void)
 {
+    int relay_sig = relay_pending;
+    if (relay_sig) {
+        /* delivered now, as the kernel would have: its mask blocked */
+        sigset_t old;
+        relay_pending = 0;
+        pthread_sigmask(SIG_BLOCK, &program_act[relay_sig].sa_mask, &old);
+        run_program_handler(relay_sig, &relay_info, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     int sig = __atomic_exchange_n(&pending_fatal, 0, __ATOMIC_ACQ_REL);
     if (!sig)
         return;

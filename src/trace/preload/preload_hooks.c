@@ -12,8 +12,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
 __thread int rc_pl_guard RC_PL_TLS;
 rc_pl_real rc_pl_real_fn;
 
