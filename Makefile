@@ -1,4 +1,9 @@
 # Thin wrapper around CMake.  `make demo` and `make test` are all a new user needs.
+#   make          builds what this machine can build (parts whose packages are
+#                 missing are left out, with a message); never installs anything
+#   make deps     installs the Debian packages (scripts/deps.sh) and lists them
+#   make test / demo / bench   install what is missing first (one line says
+#                 what), then build everything
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SANITIZE ?= 0
@@ -13,26 +18,34 @@ CMAKE_FLAGS += -DRC_DEBUG=$(DEBUG)
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench install clean fuzz
+.PHONY: all deps configure configure-full build build-full test demo bench install clean fuzz package
 
 all: build
 
 deps:
+	@scripts/deps.sh --list
 	@scripts/deps.sh
 
-configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+configure:
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DRECYCLE_SKIP_MISSING=ON $(CMAKE_FLAGS) >/dev/null
+
+configure-full:
+	@scripts/deps.sh
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DRECYCLE_SKIP_MISSING=OFF $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+build-full: configure-full
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build-full
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-demo: build
+demo: build-full
 	@scripts/demo.sh $(BUILD)
 
-bench: build
+bench: build-full
 	@scripts/bench.sh $(BUILD)
 
 fuzz: deps
@@ -40,6 +53,9 @@ fuzz: deps
 
 install: build
 	@cmake --install $(BUILD)
+
+package:
+	@scripts/package.sh
 
 clean:
 	rm -rf $(BUILD) build-* demo-out

@@ -7,11 +7,11 @@
  * child; wait4 gives its CPU plus its sleeping child's (nothing).  Start-up
  * is taken out by also timing a zero-length run: the figure is the steady
  * cost per second of sampling, as a share of one core.
- * Targets (issue 5): < 1 % of a core at 100 ms, < 5 % at 1 ms.
+ * Targets: < 1 % of a core at 100 ms, < 5 % at 1 ms.
  * Also: how often each catches a 200 MiB spike between 100 ms samples
  * (examples/profile_spike), and what a bracket costs a program that is not
  * being profiled. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,57 +1,70 @@
-# External libraries, one block per component, each a well-kept Debian
-# package (docs/dependencies.md says why each was chosen).
-# RC_LIBS: linked into librecycle.  RC_TOOL_LIBS: the recycle program.
-# RC_TEST_LIBS: every test.  RC_BENCH_LIBS_<name>: one benchmark.
+# The packages behind each optional part, each a well-kept Debian package
+# (docs/dependencies.md says which part needs which, and why).  The core
+# needs none: only the C library, libm and libpthread/libdl.
+#
+# Sets RC_WITH_TOOLS, RC_WITH_TESTS and RC_WITH_BENCH: the options, less
+# what RECYCLE_SKIP_MISSING turned off for want of a package.
+# RC_BENCH_LIBS_<name>: extra libraries of one benchmark.
 
-# tests: cmocka (libcmocka-dev)
-pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+# pkg-config modules for one part: found (imported targets PkgConfig::<var>)
+# or, when missing, an error, or with RECYCLE_SKIP_MISSING the part off.
+function(rc_find_part part)
+  set(missing "")
+  foreach(spec ${ARGN})
+    string(REPLACE "=" ";" spec "${spec}")
+    list(GET spec 0 var)
+    list(SUBLIST spec 1 -1 modules)
+    pkg_check_modules(${var} QUIET IMPORTED_TARGET GLOBAL ${modules})
+    if(NOT ${var}_FOUND)
+      list(APPEND missing ${modules})
+    endif()
+  endforeach()
+  set(RC_WITH_${part} ON PARENT_SCOPE)
+  if(missing)
+    string(REPLACE ";" " " missing "${missing}")
+    if(NOT RECYCLE_SKIP_MISSING)
+      message(FATAL_ERROR "RECYCLE_${part} needs the pkg-config modules: ${missing} "
+                          "(`make deps` installs them; -DRECYCLE_${part}=OFF builds without this part)")
+    endif()
+    message(STATUS "RECYCLE_${part} off: missing ${missing} (`make deps` installs them)")
+    set(RC_WITH_${part} OFF PARENT_SCOPE)
+  endif()
+endfunction()
 
-# benchmark anchor: Boehm GC (libgc-dev) for bench/gc
-pkg_check_modules(BDWGC REQUIRED IMPORTED_TARGET bdw-gc)
-set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
+set(RC_WITH_TOOLS OFF)
+set(RC_WITH_TESTS OFF)
+set(RC_WITH_BENCH OFF)
+if(RECYCLE_TOOLS OR RECYCLE_TESTS OR RECYCLE_BENCH)
+  find_package(PkgConfig REQUIRED)
+endif()
 
-# ==== allocator (issue 2) ====
-# bench/alloc: Boehm GC (libgc-dev) is linked; mimalloc is dlopen'ed and
-# jemalloc LD_PRELOADed in child processes, so neither replaces glibc's malloc.
-set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})   # BDWGC: found above
-# ==== end allocator ====
+# librecycle-tools: charts with PLplot (libplplot-dev, drawn through
+# plplot-driver-cairo), graph rendering with Graphviz's libraries
+# (libgraphviz-dev), line numbers with libdw (libdw-dev); the preload
+# library unwinds with libunwind (libunwind-dev).
+if(RECYCLE_TOOLS)
+  rc_find_part(TOOLS PLPLOT=plplot GVC=libgvc=libcgraph LIBDW=libdw LIBUNWIND=libunwind)
+endif()
 
-# ==== built-in types (issue 3) ====
-# ==== end built-in types ====
+# tests: cmocka (libcmocka-dev); the chart and graph tests decode the PNGs
+# with libpng (libpng-dev).  They cover the tools and run the examples.
+if(RECYCLE_TESTS)
+  if(NOT RC_WITH_TOOLS OR NOT RECYCLE_EXAMPLES)
+    if(NOT RECYCLE_SKIP_MISSING)
+      message(FATAL_ERROR "RECYCLE_TESTS needs RECYCLE_TOOLS and RECYCLE_EXAMPLES "
+                          "(the tests cover the tools and run the examples)")
+    endif()
+    message(STATUS "RECYCLE_TESTS off: the tools are not built")
+  else()
+    rc_find_part(TESTS CMOCKA=cmocka PNG=libpng)
+  endif()
+endif()
 
-# ==== tracer (issue 4) ====
-# libdw (elfutils): symbolizes native frames when a report is made.
-pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
-list(APPEND RC_LIBS PkgConfig::LIBDW)
-string(APPEND RC_PC_REQUIRES " libdw")
-# ==== end tracer ====
-
-# ==== profiler (issue 5) ====
-# recycle plot draws with PLplot (libplplot-dev, cairo driver from
-# plplot-driver-cairo); the plot test decodes the PNG with libpng.
-pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
-pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
-list(APPEND RC_LIBS PkgConfig::PLPLOT ${CMAKE_DL_LIBS})
-set(RC_PC_REQUIRES "${RC_PC_REQUIRES} plplot")
-list(APPEND RC_TEST_LIBS PkgConfig::PNG)
-# examples/profile_instrumented.c gets a bracket per function from the
-# library's -finstrument-functions hooks.
-set_source_files_properties(${PROJECT_SOURCE_DIR}/examples/profile_instrumented.c
-                            PROPERTIES COMPILE_OPTIONS "-finstrument-functions")
-# ==== end profiler ====
-
-# ==== object graph (issue 6) ====
-# Graphviz's libraries render show_refs in-process (libgraphviz-dev);
-# tests decode the PNGs with libpng (libpng-dev).
-pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)
-pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
-list(APPEND RC_LIBS PkgConfig::GVC)
-string(APPEND RC_PC_REQUIRES " libgvc libcgraph")
-list(APPEND RC_TEST_LIBS PkgConfig::PNG)
-# ==== end object graph ====
-
-# ==== demo (issue 7) ====
-# ==== end demo ====
-
-# ==== reliability (issue 8) ====
-# ==== end reliability ====
+# benchmarks: Boehm GC (libgc-dev) is the anchor of bench/gc and bench/alloc;
+# mimalloc is dlopen'ed and jemalloc LD_PRELOADed in child processes, so
+# neither replaces glibc's malloc.
+if(RECYCLE_BENCH)
+  rc_find_part(BENCH BDWGC=bdw-gc)
+  set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
+  set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})
+endif()

@@ -3,10 +3,10 @@
 # librecycle (one implementation), but not the rest of the library.  It is
 # never built with the sanitizers: an ASan runtime cannot be preloaded into
 # an uninstrumented program.
-pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
 file(GLOB RC_PRELOAD_SOURCES CONFIGURE_DEPENDS src/trace/preload/*.c)
 add_library(recycle-trace SHARED ${RC_PRELOAD_SOURCES}
-            src/trace/trace_table.c src/trace/trace_tb.c src/trace/trace_maps.c src/trace/trace_file.c src/core/hash.c)
+            src/trace/trace_table.c src/trace/trace_tb.c src/trace/trace_maps.c src/trace/trace_file.c src/core/hash.c
+            src/core/options.c src/prim/os.c)
 target_include_directories(recycle-trace PRIVATE include src)
 target_compile_definitions(recycle-trace PRIVATE _GNU_SOURCE)
 target_compile_options(recycle-trace PRIVATE -fvisibility=hidden -ftls-model=initial-exec)
@@ -21,7 +21,10 @@ function(rc_no_sanitizers target)
   endforeach()
 endfunction()
 rc_no_sanitizers(recycle-trace)
-install(TARGETS recycle-trace LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# Where `make install` puts it; packages put it in a private folder
+# (lib/<multiarch>/recycle), since no program links it.
+set(RECYCLE_PRELOAD_DIR ${CMAKE_INSTALL_LIBDIR} CACHE STRING "install folder of librecycle-trace.so, under the prefix")
+install(TARGETS recycle-trace LIBRARY DESTINATION ${RECYCLE_PRELOAD_DIR} COMPONENT program)
 
 # A small unmodified C program with threads, for tests/test_trace_preload.c
 # and the heaptrack comparison (docs/tracer.md).
@@ -69,6 +72,6 @@ endforeach()
 # `recycle trace` looks for the library beside itself, then where it is installed.
 if(TARGET recycle)
   target_compile_definitions(recycle PRIVATE
-    RC_PRELOAD_INSTALLED="${CMAKE_INSTALL_FULL_LIBDIR}/librecycle-trace.so")
+    RC_PRELOAD_INSTALLED="${CMAKE_INSTALL_PREFIX}/${RECYCLE_PRELOAD_DIR}/librecycle-trace.so")
   add_dependencies(recycle recycle-trace)
 endif()

@@ -9,7 +9,7 @@
  * C code (not the heap) references — what objgraph can only guess.
  *
  *     cycle_drawn OUT.png */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <stdio.h>
 #include <stdlib.h>

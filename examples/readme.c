@@ -1,5 +1,7 @@
 /* The README's example: a self-referencing object survives its last
- * external decref, and a collection frees it. */
+ * external decref, and a collection frees it.  Written to compile as C11
+ * and as C++11 (casts from void *, the rc_type filled in order), so the
+ * packaging test builds it both ways against an installed copy. */
 #include <recycle.h>
 #include <stdio.h>
 
@@ -7,23 +9,23 @@ typedef struct box { void *self; } box;
 
 static int box_traverse(void *o, rc_visit visit, void *arg)
 {
-    box *b = o;
+    box *b = (box *)o;
     return b->self ? visit(b->self, arg) : 0;
 }
 
 static void box_clear(void *o)
 {
-    box *b = o;
+    box *b = (box *)o;
     RC_CLEAR(b->self);
 }
 
-static const rc_type box_type = {.name = "box", .size = sizeof(box),
-                                 .traverse = box_traverse, .clear = box_clear};
+/* name, size, traverse, clear, finalize, release, flags, owned */
+static const rc_type box_type = {"box", sizeof(box), box_traverse, box_clear, NULL, NULL, 0, NULL};
 
 int main(void)
 {
     rc_heap *h = rc_heap_new(NULL);
-    box *b = rc_new(h, &box_type);          /* refcount 1 */
+    box *b = (box *)rc_new(h, &box_type);   /* refcount 1 */
     b->self = rc_newref(b);                 /* refcount 2: it holds itself */
     rc_decref(b);                           /* refcount 1: not freed, a cycle */
     rc_memory_info mi;

@@ -2,7 +2,7 @@
  * error code, never a crash; what loads can be reported, plotted-for
  * (peaks) and written back, and the written file loads to the same
  * records (the round trip recycle promises mprof users). */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <math.h>
 

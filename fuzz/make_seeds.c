@@ -2,7 +2,7 @@
  * dump, tracer snapshots and .dat files made by recycle itself, so the
  * fuzzers start from valid files and mutate inward.
  * Usage: make_seeds CORPUS_DIR (writes CORPUS_DIR/fuzz_<harness>/seed-*). */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,12 @@
 /* recycle — reference counting and a generational cycle collector for C,
  * with CPython's gc control surface and the memory tools Python users know.
  *
- * This is the one public header. Every exported name starts rc_ or RC_.
+ * The core's public header: heaps, objects, the collector, weak references,
+ * the allocator, the value types, the in-process tracer, heap dumps and
+ * function brackets, in librecycle (libc, libm and libpthread alone).
+ * Charts, graph rendering, line-number symbolization, mprof files and the
+ * sampler are in recycle-tools.h (librecycle-tools).  Every exported name
+ * starts rc_ or RC_, and every declaration carries RC_API.
  * Semantics follow CPython 3.12's gc module unless a note here says otherwise;
  * the design notes are docs/design-gc.md and docs/design-alloc.md.
  *
@@ -30,6 +35,23 @@ extern "C" {
 #define RC_VERSION_MINOR 1
 #define RC_VERSION_PATCH 0
 
+/* Marks what the shared libraries export; they are built with
+ * -fvisibility=hidden, so everything else stays inside. */
+#ifndef RC_API
+#if defined(__GNUC__) || defined(__clang__)
+#define RC_API __attribute__((visibility("default")))
+#else
+#define RC_API
+#endif
+#endif
+
+/* The rc_type alignment, spelled for C and for C++. */
+#ifdef __cplusplus
+#define RC_ALIGNED_(n) alignas(n)
+#else
+#define RC_ALIGNED_(n) _Alignas(n)
+#endif
+
 /* ------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------- */
@@ -49,7 +71,7 @@ enum {
 };
 
 /* A static string explaining an error code; never NULL. */
-const char *rc_strerror(int code);
+RC_API const char *rc_strerror(int code);
 
 /* ------------------------------------------------------------------------
  * Types and heaps
@@ -66,7 +88,7 @@ typedef int (*rc_visit)(void *obj, void *arg);
  * aligned: the runtime keeps per-object flags in the low bits of the type
  * pointer stored in each header (docs/design-gc.md). */
 typedef struct rc_type {
-    _Alignas(16) const char *name; /* shown by stats, tracer, graph tools */
+    RC_ALIGNED_(16) const char *name; /* shown by stats, tracer, graph tools */
     size_t size;                   /* body size in bytes; 0 = variable, see rc_new_var */
     /* Call visit(child, arg) for each object this one references; return
      * the first non-zero result of visit, else 0.  NULL: never tracked. */
@@ -112,14 +134,21 @@ typedef struct rc_config {
 } rc_config;
 
 /* Fills *cfg with the defaults, then applies RECYCLE_* environment overrides. */
-void rc_config_default(rc_config *cfg);
+RC_API void rc_config_default(rc_config *cfg);
 
-rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_default() */
-void     rc_heap_free(rc_heap *h);            /* frees everything; leak report if asked */
+RC_API rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_default() */
+RC_API void     rc_heap_free(rc_heap *h);            /* frees everything; leak report if asked */
 /* The error left by the last failing call on this heap: a message naming
  * what was wrong (for type errors, the expected and actual type names). */
-const char *rc_last_error(const rc_heap *h);
-int         rc_last_error_code(const rc_heap *h);
+RC_API const char *rc_last_error(const rc_heap *h);
+RC_API int         rc_last_error_code(const rc_heap *h);
+/* Records an error on h as the library's own functions do (for code built
+ * on recycle: user types, the tools library); returns code. */
+RC_API int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* ------------------------------------------------------------------------
  * Objects and reference counting
@@ -141,25 +170,25 @@ typedef struct rc_site {
 #define RC_SITE() ((const rc_site *)0)
 #endif
 
-void   *rc_new(rc_heap *h, const rc_type *t);  /* refcount 1, body zero-filled; NULL on OOM */
-void   *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size);
-void   *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site);
-void    rc_incref(void *o);
-void    rc_decref(void *o);                    /* 0 → drop children, release, free, at once */
-size_t  rc_refcount(const void *o);            /* the true count (no +1 like sys.getrefcount) */
-const rc_type *rc_typeof(const void *o);
-rc_heap *rc_heap_of(const void *o);
+RC_API void   *rc_new(rc_heap *h, const rc_type *t);  /* refcount 1, body zero-filled; NULL on OOM */
+RC_API void   *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size);
+RC_API void   *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site);
+RC_API void    rc_incref(void *o);
+RC_API void    rc_decref(void *o);                    /* 0 → drop children, release, free, at once */
+RC_API size_t  rc_refcount(const void *o);            /* the true count (no +1 like sys.getrefcount) */
+RC_API const rc_type *rc_typeof(const void *o);
+RC_API rc_heap *rc_heap_of(const void *o);
 /* The object never dies and its count never changes (CPython 3.12's
  * immortal objects); rc_refcount reports RC_IMMORTAL_REFCNT. */
-void    rc_immortalize(void *o);
-bool    rc_is_immortal(const void *o);
+RC_API void    rc_immortalize(void *o);
+RC_API bool    rc_is_immortal(const void *o);
 #define RC_IMMORTAL_REFCNT ((size_t)UINT32_MAX)
 /* rc_decref that also NULLs the variable, like Py_CLEAR. */
 #define RC_CLEAR(p) do { void *rc_tmp_ = (void *)(p); if (rc_tmp_) { (p) = NULL; rc_decref(rc_tmp_); } } while (0)
 /* Returns its argument with one more reference (NULL passes through). */
-void   *rc_newref(void *o);
+RC_API void   *rc_newref(void *o);
 /* True when p points at the body of a live object of heap h. */
-bool    rc_is_object(rc_heap *h, const void *p);
+RC_API bool    rc_is_object(rc_heap *h, const void *p);
 
 #ifndef RC_NO_SITES
 #define rc_new(h, t)          rc_new_at((h), (t), 0, RC_SITE())
@@ -193,26 +222,26 @@ typedef struct rc_gc_info {
 /* phase is "start" or "stop"; at "start" collected/uncollectable are 0. */
 typedef void (*rc_gc_callback)(const char *phase, const rc_gc_info *info, void *ctx);
 
-void   rc_gc_enable(rc_heap *h);
-void   rc_gc_disable(rc_heap *h);
-bool   rc_gc_isenabled(const rc_heap *h);
+RC_API void   rc_gc_enable(rc_heap *h);
+RC_API void   rc_gc_disable(rc_heap *h);
+RC_API bool   rc_gc_isenabled(const rc_heap *h);
 /* Collects generation 0..2 (and every younger one); returns collected +
  * uncollectable.  Returns 0 when called during a collection (from a
  * finalizer or a callback), or from inside a death while deaths past the
  * 64-deep nesting limit wait in the queue (CPython's trashcan); automatic
  * collections wait then too.  An out-of-range generation is clamped to 2. */
-size_t rc_gc_collect(rc_heap *h, int generation);
-void   rc_gc_get_count(const rc_heap *h, size_t count[3]);
-void   rc_gc_get_threshold(const rc_heap *h, size_t threshold[3]);
-void   rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2);  /* t0 = 0 disables */
-rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation);
-bool   rc_gc_is_tracked(const void *o);
-bool   rc_gc_is_finalized(const void *o);
-void   rc_gc_track(void *o);
-void   rc_gc_untrack(void *o);
-void   rc_gc_freeze(rc_heap *h);
-void   rc_gc_unfreeze(rc_heap *h);
-size_t rc_gc_get_freeze_count(const rc_heap *h);
+RC_API size_t rc_gc_collect(rc_heap *h, int generation);
+RC_API void   rc_gc_get_count(const rc_heap *h, size_t count[3]);
+RC_API void   rc_gc_get_threshold(const rc_heap *h, size_t threshold[3]);
+RC_API void   rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2);  /* t0 = 0 disables */
+RC_API rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation);
+RC_API bool   rc_gc_is_tracked(const void *o);
+RC_API bool   rc_gc_is_finalized(const void *o);
+RC_API void   rc_gc_track(void *o);
+RC_API void   rc_gc_untrack(void *o);
+RC_API void   rc_gc_freeze(rc_heap *h);
+RC_API void   rc_gc_unfreeze(rc_heap *h);
+RC_API size_t rc_gc_get_freeze_count(const rc_heap *h);
 /* Visits tracked objects of one generation (0..2) or all (-1); the
  * tracked objects that refer to target.  The objects are found first and
  * each is held by a reference while fn runs (as Python holds the list these
@@ -221,37 +250,37 @@ size_t rc_gc_get_freeze_count(const rc_heap *h);
  * when the list of found objects cannot be made; RC_ESTATE from inside a
  * death while deaths wait in the queue (see rc_gc_collect).  rc_gc_freeze
  * and rc_gc_unfreeze do nothing then, or during a collection. */
-int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
-int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
-int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);
-void   rc_gc_set_debug(rc_heap *h, unsigned flags);
-unsigned rc_gc_get_debug(const rc_heap *h);
+RC_API int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
+RC_API int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
+RC_API int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);
+RC_API void   rc_gc_set_debug(rc_heap *h, unsigned flags);
+RC_API unsigned rc_gc_get_debug(const rc_heap *h);
 /* gc.garbage: visits the objects the collector could not free (and, with
  * SAVEALL, everything it found dead).  The heap holds a reference to each. */
-int    rc_gc_garbage(rc_heap *h, rc_visit fn, void *arg);
-size_t rc_gc_garbage_count(const rc_heap *h);
+RC_API int    rc_gc_garbage(rc_heap *h, rc_visit fn, void *arg);
+RC_API size_t rc_gc_garbage_count(const rc_heap *h);
 /* Empties gc.garbage, dropping the heap's references (del gc.garbage[:]). */
-void   rc_gc_garbage_clear(rc_heap *h);
-int    rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx);
-int    rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx);
+RC_API void   rc_gc_garbage_clear(rc_heap *h);
+RC_API int    rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx);
+RC_API int    rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx);
 
 /* Weak references: a weakref is itself an object (refcount 1 when made).
  * When the target dies its weakrefs are cleared, then their callbacks run
  * (before anything in a dead cycle is cleared). */
 typedef void (*rc_weakref_cb)(void *weakref, void *ctx);
-void   *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx);
-void   *rc_weakref_get(const void *weakref);   /* borrowed; NULL once the target died */
-size_t  rc_weakref_count(const void *target);
+RC_API void   *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx);
+RC_API void   *rc_weakref_get(const void *weakref);   /* borrowed; NULL once the target died */
+RC_API size_t  rc_weakref_count(const void *target);
 
 /* ------------------------------------------------------------------------
  * Memory: raw buffers and accounting (src/alloc/alloc.c)
  * ---------------------------------------------------------------------- */
 
-void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site);
-void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site);
-void *rc_alloc(rc_heap *h, size_t n);            /* 16-byte aligned; NULL on failure */
-void *rc_realloc(rc_heap *h, void *p, size_t n); /* NULL p: alloc; on failure p is untouched */
-void  rc_free(rc_heap *h, void *p);
+RC_API void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site);
+RC_API void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site);
+RC_API void *rc_alloc(rc_heap *h, size_t n);            /* 16-byte aligned; NULL on failure */
+RC_API void *rc_realloc(rc_heap *h, void *p, size_t n); /* NULL p: alloc; on failure p is untouched */
+RC_API void  rc_free(rc_heap *h, void *p);
 #ifndef RC_NO_SITES
 #define rc_alloc(h, n)      rc_alloc_at((h), (n), RC_SITE())
 #define rc_realloc(h, p, n) rc_realloc_at((h), (p), (n), RC_SITE())
@@ -266,20 +295,20 @@ typedef struct rc_memory_info {
     size_t live_blocks;    /* small blocks in use (objects + raw buffers) */
 } rc_memory_info;
 
-void   rc_heap_memory(const rc_heap *h, rc_memory_info *info);
-void   rc_heap_reset_peak(rc_heap *h);
-size_t rc_sizeof(const void *o);   /* bytes the object owns, header included */
-void   rc_heap_print_stats(const rc_heap *h, FILE *out);
+RC_API void   rc_heap_memory(const rc_heap *h, rc_memory_info *info);
+RC_API void   rc_heap_reset_peak(rc_heap *h);
+RC_API size_t rc_sizeof(const void *o);   /* bytes the object owns, header included */
+RC_API void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
-/* ==== section: allocator (issue 2) ==== */
+/* ==== section: allocator ==== */
 
 /* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
  * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
  * since the heap was created; rc_heap_alloc_count is the attempts so far. */
-uint64_t rc_heap_alloc_count(const rc_heap *h);
+RC_API uint64_t rc_heap_alloc_count(const rc_heap *h);
 /* Attempt number nth fails with RC_ENOMEM (0: none); with after, every
  * attempt after it fails too.  Counting continues from the current count. */
-void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
+RC_API void     rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after);
 
 /* Size classes: 16-byte steps up to 512 B, then 64-byte steps up to
  * RC_ALLOC_SMALL_MAX; bigger blocks come from malloc (docs/design-alloc.md).
@@ -314,17 +343,17 @@ typedef struct rc_alloc_stats {
     double fragmentation;    /* bytes_free / (bytes_used + bytes_free) */
 } rc_alloc_stats;
 
-void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
+RC_API void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* Returns to the OS, now, the wholly free arenas beyond rc_config.arena_spare
  * that would otherwise linger up to 50 ms (like malloc_trim); the bytes
  * given back. */
-size_t rc_heap_trim(rc_heap *h);
+RC_API size_t rc_heap_trim(rc_heap *h);
 
 /* ==== end section: allocator ==== */
 
 
-/* ==== section: built-in types (issue 3) ==== */
+/* ==== section: built-in types ==== */
 
 /* Python's values for C (src/types/, docs/types.md).  Reference rules are
  * CPython's: constructors return new references; setters take their own
@@ -334,99 +363,99 @@ size_t rc_heap_trim(rc_heap *h);
  * it never crashes.  Every value's repr is Python's repr text. */
 
 /* --- singletons, numbers ------------------------------------------------ */
-void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
-void   *rc_true(rc_heap *h);
-void   *rc_false(rc_heap *h);
-void   *rc_bool(rc_heap *h, bool v);
-bool    rc_is_none(const void *o);
-int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
+RC_API void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
+RC_API void   *rc_true(rc_heap *h);
+RC_API void   *rc_false(rc_heap *h);
+RC_API void   *rc_bool(rc_heap *h, bool v);
+RC_API bool    rc_is_none(const void *o);
+RC_API int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
 
-void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
-int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
+RC_API void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+RC_API int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
 /* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
-void   *rc_int_add(const void *a, const void *b);
-void   *rc_int_sub(const void *a, const void *b);
-void   *rc_int_mul(const void *a, const void *b);
-void   *rc_float_from(rc_heap *h, double v);
-int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
+RC_API void   *rc_int_add(const void *a, const void *b);
+RC_API void   *rc_int_sub(const void *a, const void *b);
+RC_API void   *rc_int_mul(const void *a, const void *b);
+RC_API void   *rc_float_from(rc_heap *h, double v);
+RC_API int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
 
 /* --- str and bytes ------------------------------------------------------ */
 /* UTF-8, validated, immutable; the hash is computed once and cached.
  * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
  * bytes) automatically, as CPython interns such literals; strings built at
  * run time with rc_str_format are interned only by rc_str_intern. */
-void   *rc_str_new(rc_heap *h, const char *utf8);
-void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
-void   *rc_str_format(rc_heap *h, const char *fmt, ...)
+RC_API void   *rc_str_new(rc_heap *h, const char *utf8);
+RC_API void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+RC_API void   *rc_str_format(rc_heap *h, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
-void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
-bool    rc_str_is_interned(const void *str);
-const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
-size_t  rc_str_len(const void *str);                  /* bytes */
-size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
+RC_API void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+RC_API void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
+RC_API bool    rc_str_is_interned(const void *str);
+RC_API const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
+RC_API size_t  rc_str_len(const void *str);                  /* bytes */
+RC_API size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
 
-void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
-const void *rc_bytes_data(const void *bytes);
-size_t  rc_bytes_len(const void *bytes);
+RC_API void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
+RC_API const void *rc_bytes_data(const void *bytes);
+RC_API size_t  rc_bytes_len(const void *bytes);
 
 /* --- list and tuple ---------------------------------------------------- */
 /* Indices of insert/pop follow Python: negative counts from the end. */
-void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
-int     rc_list_append(void *list, void *item);
-int     rc_list_insert(void *list, ptrdiff_t i, void *item);
-int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
-size_t  rc_list_len(const void *list);
-void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
-void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
-int     rc_list_clear(void *list);
-int     rc_list_extend(void *list, void *iterable);
+RC_API void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+RC_API int     rc_list_append(void *list, void *item);
+RC_API int     rc_list_insert(void *list, ptrdiff_t i, void *item);
+RC_API int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
+RC_API size_t  rc_list_len(const void *list);
+RC_API void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+RC_API void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
+RC_API int     rc_list_clear(void *list);
+RC_API int     rc_list_extend(void *list, void *iterable);
 /* list.sort(): stable, by rc_less; on an error the list is left unchanged. */
-int     rc_list_sort(void *list);
-int     rc_list_reverse(void *list);
-void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+RC_API int     rc_list_sort(void *list);
+RC_API int     rc_list_reverse(void *list);
+RC_API void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
 
 /* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
  * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
  * only untracked values is untracked, as CPython does. */
-void   *rc_tuple_new(rc_heap *h, size_t n);
-void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
-void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
-int     rc_tuple_set(void *tuple, size_t i, void *item);
-void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
-size_t  rc_tuple_len(const void *tuple);
+RC_API void   *rc_tuple_new(rc_heap *h, size_t n);
+RC_API void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
+RC_API void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+RC_API int     rc_tuple_set(void *tuple, size_t i, void *item);
+RC_API void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
+RC_API size_t  rc_tuple_len(const void *tuple);
 
 /* --- dict and set --------------------------------------------------------
  * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
  * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
  * set, record, ...) is RC_ETYPE. */
-void   *rc_dict_new(rc_heap *h);
-int     rc_dict_set(void *dict, void *key, void *value);
-void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
-int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
-void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
-int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
-size_t  rc_dict_len(const void *dict);
-int     rc_dict_clear(void *dict);
+RC_API void   *rc_dict_new(rc_heap *h);
+RC_API int     rc_dict_set(void *dict, void *key, void *value);
+RC_API void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
+RC_API int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
+RC_API void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
+RC_API int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
+RC_API size_t  rc_dict_len(const void *dict);
+RC_API int     rc_dict_clear(void *dict);
 /* PyDict_Next: start with *pos = 0; gives borrowed key and value; false at end. */
-bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
-void   *rc_dict_keys(const void *dict);                 /* new list */
-void   *rc_dict_values(const void *dict);               /* new list */
-void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
+RC_API bool    rc_dict_next(const void *dict, size_t *pos, void **key, void **value);
+RC_API void   *rc_dict_keys(const void *dict);                 /* new list */
+RC_API void   *rc_dict_values(const void *dict);               /* new list */
+RC_API void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
 /* Shortcuts with a C-string key (the str is made only when storing). */
-int     rc_dict_set_str(void *dict, const char *key, void *value);
-void   *rc_dict_get_str(const void *dict, const char *key);
+RC_API int     rc_dict_set_str(void *dict, const char *key, void *value);
+RC_API void   *rc_dict_get_str(const void *dict, const char *key);
 
 /* Sets iterate in insertion order (CPython's order is the hash order). */
-void   *rc_set_new(rc_heap *h);
-int     rc_set_add(void *set, void *key);
-int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
-int     rc_set_contains(const void *set, const void *key);
-size_t  rc_set_len(const void *set);
-bool    rc_set_next(const void *set, size_t *pos, void **key);
+RC_API void   *rc_set_new(rc_heap *h);
+RC_API int     rc_set_add(void *set, void *key);
+RC_API int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
+RC_API int     rc_set_contains(const void *set, const void *key);
+RC_API size_t  rc_set_len(const void *set);
+RC_API bool    rc_set_next(const void *set, size_t *pos, void **key);
 
 /* --- arrays, buffers and views -------------------------------------------- */
 typedef enum rc_elem {
@@ -434,20 +463,20 @@ typedef enum rc_elem {
     RC_U8, RC_U16, RC_U32, RC_U64,
     RC_F32, RC_F64
 } rc_elem;
-size_t  rc_elem_size(rc_elem kind);
+RC_API size_t  rc_elem_size(rc_elem kind);
 
-void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
-void   *rc_array_data(void *array);
-size_t  rc_array_len(const void *array);
-rc_elem rc_array_kind(const void *array);
+RC_API void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
+RC_API void   *rc_array_data(void *array);
+RC_API size_t  rc_array_len(const void *array);
+RC_API rc_elem rc_array_kind(const void *array);
 /* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
  * BufferError); a value that does not fit the element kind is RC_ERANGE. */
-int     rc_array_append(void *array, const void *number);   /* an int or float object */
-int     rc_array_append_int(void *array, int64_t v);
-int     rc_array_append_float(void *array, double v);
-int     rc_array_extend(void *array, void *iterable);
-int     rc_array_resize(void *array, size_t n);
-void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
+RC_API int     rc_array_append(void *array, const void *number);   /* an int or float object */
+RC_API int     rc_array_append_int(void *array, int64_t v);
+RC_API int     rc_array_append_float(void *array, double v);
+RC_API int     rc_array_extend(void *array, void *iterable);
+RC_API int     rc_array_resize(void *array, size_t n);
+RC_API void   *rc_array_get(const void *array, size_t i);     /* new int/float object */
 
 /* The buffer-exporter protocol: a type with RC_TYPE_BUFFER in its flags is
  * an rc_buffer_type (its rc_type first).  get_buffer describes the data and
@@ -470,17 +499,17 @@ typedef struct rc_buffer_type {
  * or a user type); start/stop are elements and are clamped like a Python
  * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
  * and one export until rc_view_release or its death. */
-void   *rc_view_new(void *exporter, size_t start, size_t stop);
-void   *rc_view_slice(void *view, size_t start, size_t stop);
-void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
-int     rc_view_release(void *view);                /* later use is RC_ESTATE */
-void   *rc_view_data(const void *view);
-size_t  rc_view_len(const void *view);              /* elements */
-size_t  rc_view_nbytes(const void *view);
-rc_elem rc_view_kind(const void *view);
-bool    rc_view_readonly(const void *view);
-void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
-void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+RC_API void   *rc_view_new(void *exporter, size_t start, size_t stop);
+RC_API void   *rc_view_slice(void *view, size_t start, size_t stop);
+RC_API void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+RC_API int     rc_view_release(void *view);                /* later use is RC_ESTATE */
+RC_API void   *rc_view_data(const void *view);
+RC_API size_t  rc_view_len(const void *view);              /* elements */
+RC_API size_t  rc_view_nbytes(const void *view);
+RC_API rc_elem rc_view_kind(const void *view);
+RC_API bool    rc_view_readonly(const void *view);
+RC_API void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
+RC_API void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
 
 /* --- records: __slots__ or __dict__ ----------------------------------------
  * A record type has named fields.  RC_RECORD_SLOTS stores them in the
@@ -489,91 +518,93 @@ void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
  * that takes any name.  Record types live as long as their heap. */
 typedef enum rc_record_layout { RC_RECORD_SLOTS, RC_RECORD_DICT } rc_record_layout;
 typedef struct rc_record_type rc_record_type;
-const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
-                                         size_t nfields, const char *const *fields);
-const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
-void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
-int     rc_record_set(void *rec, const char *field, void *value);
-void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
-int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
-void   *rc_record_get_at(const void *rec, size_t i);
-void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
+RC_API const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
+                                                size_t nfields, const char *const *fields);
+RC_API const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
+RC_API void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+RC_API int     rc_record_set(void *rec, const char *field, void *value);
+RC_API void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
+RC_API int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
+RC_API void   *rc_record_get_at(const void *rec, size_t i);
+RC_API void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
 
 /* --- iteration, ranges, generators -------------------------------------- */
-void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
-size_t  rc_range_len(const void *range);
+RC_API void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+RC_API size_t  rc_range_len(const void *range);
 /* iter(o): a new iterator over any container, str, bytes, array, view or
  * range (dicts give their keys); an iterator or generator gives itself. */
-void   *rc_iter(void *iterable);
-void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
-void   *rc_dict_iter_values(void *dict);
+RC_API void   *rc_iter(void *iterable);
+RC_API void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
+RC_API void   *rc_dict_iter_values(void *dict);
 /* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
  * a dict or set changed size during iteration). */
-int     rc_iter_next(void *iterator, void **item);
+RC_API int     rc_iter_next(void *iterator, void **item);
 
 /* A generator produces its items lazily: next(h, state, &item) returns 1
  * with a new reference in *item, 0 when done, <0 on error.  The state is
  * copied into the generator object (plain bytes, at most 1 KiB). */
 typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
-void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+RC_API void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
 /* Pipeline stages: each is a generator holding a reference to its source. */
 typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
 typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
-void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
-void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
-void   *rc_gen_take(void *iterable, size_t n);
+RC_API void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
+RC_API void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
+RC_API void   *rc_gen_take(void *iterable, size_t n);
 
 /* --- every value ---------------------------------------------------------- */
-void   *rc_repr(const void *o);                 /* new str with Python's repr text */
+RC_API void   *rc_repr(const void *o);                 /* new str with Python's repr text */
 /* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
  * full length or <0 on error. */
-int     rc_repr_buf(const void *o, char *buf, size_t size);
-int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
+RC_API int     rc_repr_buf(const void *o, char *buf, size_t size);
+RC_API int     rc_equal(const void *a, const void *b); /* 1 equal, 0 not, <0 error */
 /* Python's a < b: 1/0, or RC_ETYPE between unordered types ("'<' not
  * supported between instances of 'str' and 'int'"). */
-int     rc_less(const void *a, const void *b);
-int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable; user types: identity */
+RC_API int     rc_less(const void *a, const void *b);
+RC_API int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable; user types: identity */
 /* copy.copy: immutables return themselves.  Iterators, generators, views
  * and user types are RC_ENOTSUP (NULL), as copy raises TypeError. */
-void   *rc_copy(void *o);
-void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
-const char *rc_type_name(const void *o);
+RC_API void   *rc_copy(void *o);
+RC_API void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+RC_API const char *rc_type_name(const void *o);
 /* len(o): elements (code points for a str); RC_ETYPE when o has no len. */
-ptrdiff_t rc_len(const void *o);
+RC_API ptrdiff_t rc_len(const void *o);
 /* x in container: 1/0, <0 on error.  Substrings for str and bytes; other
  * iterables are iterated (which consumes an iterator or generator). */
-int     rc_contains(void *container, const void *x);
+RC_API int     rc_contains(void *container, const void *x);
 
 /* ==== end section: built-in types ==== */
 
 
-/* ==== section: tracer (issue 4) ==== */
+/* ==== section: tracer ==== */
 
-/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace*.c,
+/* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
  * and rc_alloc buffers) is recorded with its size and a traceback: the
  * rc_new / rc_alloc call site (file:line:function, from the macros above)
  * followed, when nframe > 1, by nframe - 1 native caller frames captured as
- * return addresses and symbolized (libdw) only when a report is made.
+ * return addresses and symbolized only when a report is made: by function
+ * name through dladdr(3), or by file and line once a symbolizer such as
+ * librecycle-tools' rc_symbolize_dwarf is installed (docs/tracer.md).
  * Costs one pointer test per allocation while off. */
 
 /* Starts tracing with tracebacks of at most nframe frames (1..128).
  * Already tracing: changes the limit for new traces.  RC_EINVAL, RC_ENOMEM. */
-int    rc_trace_start(rc_heap *h, int nframe);
+RC_API int    rc_trace_start(rc_heap *h, int nframe);
 /* Stops tracing and forgets every trace (tracemalloc.stop). */
-void   rc_trace_stop(rc_heap *h);
-bool   rc_trace_is_tracing(const rc_heap *h);
+RC_API void   rc_trace_stop(rc_heap *h);
+RC_API bool   rc_trace_is_tracing(const rc_heap *h);
 /* Forgets every trace and resets traced memory and its peak to 0. */
-void   rc_trace_clear_traces(rc_heap *h);
-int    rc_trace_get_traceback_limit(const rc_heap *h);
+RC_API void   rc_trace_clear_traces(rc_heap *h);
+RC_API int    rc_trace_get_traceback_limit(const rc_heap *h);
 /* Bytes in traced blocks now and at the peak (either pointer may be NULL). */
-void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
+RC_API void   rc_trace_get_traced_memory(const rc_heap *h, size_t *current, size_t *peak);
 /* Sets the peak to the current size (tracemalloc.reset_peak). */
-void   rc_trace_reset_peak(rc_heap *h);
+RC_API void   rc_trace_reset_peak(rc_heap *h);
 /* Bytes the tracer itself uses to store traces (tracemalloc.get_tracemalloc_memory). */
-size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
+RC_API size_t rc_trace_get_tracemalloc_memory(const rc_heap *h);
 /* Number of blocks traced now. */
-size_t rc_trace_count(const rc_heap *h);
+RC_API size_t rc_trace_count(const rc_heap *h);
 
 /* One frame of a traceback.  Without a line table lineno is 0 and filename
  * is "module(function)" when the symbol is known, else the module's path,
@@ -584,41 +615,69 @@ typedef struct rc_frame {
     const char *func;       /* may be NULL */
 } rc_frame;
 
-/* Frames most recent first: frames[0] is the allocation site. */
+/* Frames most recent first: frames[0] is the allocation site.  (ISO C++
+ * has no flexible array member; g++ and clang++ accept this one.) */
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 typedef struct rc_traceback {
     size_t   nframe;
     rc_frame frames[];
 } rc_traceback;
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /* Where obj (an object body or an rc_alloc buffer) was allocated; NULL when
  * not traced.  Free with free(). */
-rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
+RC_API rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj);
 
 /* Snapshots: the live traces at one moment (tracemalloc.Snapshot). */
 typedef struct rc_snapshot rc_snapshot;
 
 /* NULL when not tracing (RC_ESTATE) or out of memory; see rc_last_error. */
-rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
-void   rc_snapshot_free(rc_snapshot *s);
-int    rc_snapshot_traceback_limit(const rc_snapshot *s);
-size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
-size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
+RC_API rc_snapshot *rc_trace_take_snapshot(rc_heap *h);
+RC_API void   rc_snapshot_free(rc_snapshot *s);
+RC_API int    rc_snapshot_traceback_limit(const rc_snapshot *s);
+RC_API size_t rc_snapshot_count(const rc_snapshot *s);          /* traces */
+RC_API size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them */
 /* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
  * domain and traceback (free() it); NULL when out of range or on OOM. */
-rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
+RC_API rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
 /* Why some frames could not be named when the snapshot was symbolized (a
  * module rebuilt since it was traced: its build-id differs), or NULL. */
-const char *rc_snapshot_symbol_warning(const rc_snapshot *s);
+RC_API const char *rc_snapshot_symbol_warning(const rc_snapshot *s);
 /* Traced memory of the process when the snapshot was taken. */
-void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
+RC_API void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
 /* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
  * msg (may be NULL) receives a message naming the file. */
-int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+RC_API int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
 /* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
  * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
  * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
-int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+
+/* Symbolizers: how native frames (a module path and a file offset) get
+ * names in reports.  The symbolizer calls put(ctx, i, &sym) for each
+ * offsets[i] it can name (strings need to live only during that call) and
+ * returns 0, or the first non-zero result of put, which it stops at (a
+ * negative one, RC_ENOMEM, fails the report).  It may call put more
+ * than once for one offset: the inlined calls there, innermost first, each
+ * a frame of its own.  Without one installed, frames of modules loaded in this process are
+ * named through dladdr(3) (exported functions, no line numbers). */
+typedef struct rc_symbol {
+    const char *func;       /* may be NULL */
+    const char *file;       /* source file; NULL: unknown */
+    int         line;       /* 0: unknown */
+} rc_symbol;
+typedef int (*rc_symbol_put)(void *ctx, size_t i, const rc_symbol *sym);
+typedef int (*rc_symbolizer)(const char *module, const uint64_t *offsets, size_t n,
+                             rc_symbol_put put, void *ctx);
+/* Installs fn for every later report in the process (NULL: dladdr again).
+ * Snapshots already symbolized keep their names. */
+RC_API void rc_trace_set_symbolizer(rc_symbolizer fn);
 
 /* Trace domains: 0 for heap blocks and malloc-family blocks, 1 for mmap
  * (whole-process mode). */
@@ -641,7 +700,7 @@ typedef struct rc_trace_filter {
 
 /* A new snapshot with the traces that pass the filters (a trace must match
  * one inclusive filter, if any, and no exclusive one).  NULL on OOM. */
-rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
+RC_API rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *filters, size_t n);
 
 typedef enum rc_trace_key {
     RC_TRACE_BY_FILENAME,
@@ -675,62 +734,62 @@ typedef struct rc_trace_stats {
 /* Statistics grouped by key, largest first.  cumulative counts every frame
  * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
  * error with *err set (err may be NULL). */
-rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+RC_API rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
 /* Differences from old to s (tracemalloc's Snapshot.compare_to). */
-rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
-                                       int *err);
-void   rc_trace_stats_free(rc_trace_stats *st);
+RC_API rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
+                                              int *err);
+RC_API void   rc_trace_stats_free(rc_trace_stats *st);
 
 /* Suppressions for the leak view, as LeakSanitizer's "leak:PATTERN": a
  * trace is suppressed when a frame's function, file or module contains a
  * match of one pattern (fnmatch wildcards).  A new snapshot without those
  * traces and sites (NULL on OOM); *bytes and *count get what was taken out. */
-rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
+RC_API rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
                                   size_t *count);
 /* Appends the patterns of a suppressions file ("leak:PATTERN" lines, "#"
  * comments, blank lines) to the malloc'd array *patterns of malloc'd
  * strings (n of them).  0, RC_ENOENT, RC_EIO, RC_ENOMEM or RC_EFORMAT with
  * the file and line in msg. */
-int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen);
+RC_API int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen);
 /* Known leaks of system libraries (the loader, locales, glib's types,
  * fontconfig), kept until exit on purpose. */
-const char *const *rc_trace_default_suppressions(size_t *n);
+RC_API const char *const *rc_trace_default_suppressions(size_t *n);
 
 /* Which traces statistics sum: those live when the snapshot was written;
  * those live when the traced total peaked (size and count are then the
  * peak's); or every traceback that allocated during the run, with the
  * run's record (calls, temporary, allocated, peak) beside the live set. */
 typedef enum rc_trace_view { RC_TRACE_VIEW_LIVE, RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES } rc_trace_view;
-rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative,
+RC_API rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative,
                                             int *err);
 /* True when the snapshot holds the run's record (written by `recycle
  * trace`): the peak and sites views need it. */
-bool   rc_snapshot_has_sites(const rc_snapshot *s);
+RC_API bool   rc_snapshot_has_sites(const rc_snapshot *s);
 /* heaptrack's orders, largest first: by allocation calls, temporary
  * allocations, bytes allocated, live at peak, leaked (live at exit). */
 typedef enum rc_trace_order {
     RC_TRACE_ORDER_CALLS, RC_TRACE_ORDER_TEMPORARY, RC_TRACE_ORDER_ALLOCATED, RC_TRACE_ORDER_PEAK,
     RC_TRACE_ORDER_LEAKED,
 } rc_trace_order;
-void   rc_trace_stats_sort(rc_trace_stats *st, rc_trace_order order);
+RC_API void   rc_trace_stats_sort(rc_trace_stats *st, rc_trace_order order);
 /* One site of the sites view: "file.c:42: calls=1200, temporary=1100,
  * allocated=1.2 MiB, peak=64 KiB (16 blocks), leaked=0 B (0 blocks)". */
-int    rc_trace_site_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+RC_API int    rc_trace_site_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
 /* Formats one line exactly as tracemalloc's Statistic.__str__ (or
  * StatisticDiff.__str__ for compare_to results), e.g.
  * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the
  * length snprintf would have written. */
-int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
+RC_API int    rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
 /* Prints the first limit lines (0: all), one per stat.  For BY_TRACEBACK
  * each is followed by its frames as tracemalloc's Traceback.format() does. */
-void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
+RC_API void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE *out);
 /* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
-int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
+RC_API int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 
 /* ==== end section: tracer ==== */
 
 
-/* ==== section: profiler (issue 5) ==== */
+/* ==== section: profiler ==== */
 
 /* The memory profiler: memory_profiler's `mprof` for any program.
  * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
@@ -741,161 +800,32 @@ int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
  * program; a bracket still open when the program dies is dropped.  Outside
  * `recycle run` every call is one predictable branch.  Thread-safe: each
  * thread keeps its own bracket stack. */
-void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
-void rc_profile_end(void);                 /* closes the innermost open bracket */
-bool rc_profile_enabled(void);             /* true under `recycle run` */
+RC_API void rc_profile_begin(const char *name);   /* name: static or outliving the bracket */
+RC_API void rc_profile_end(void);                 /* closes the innermost open bracket */
+RC_API bool rc_profile_enabled(void);             /* true under `recycle run` */
 /* Brackets the rest of the enclosing scope, named after the function:
  *     void load(void) { RC_PROFILE_FUNC(); ... }                        */
-void rc_profile_scope_end_(int *unused);
+RC_API void rc_profile_scope_end_(int *unused);
 #define RC_PROFILE_FUNC() RC_PROFILE_SCOPE(__func__)
 #define RC_PROFILE_SCOPE(name) \
     __attribute__((cleanup(rc_profile_scope_end_), unused)) int RC_PROFILE_CAT_(rc_pscope_, __LINE__) = \
         (rc_profile_begin(name), 0)
 #define RC_PROFILE_CAT_(a, b)  RC_PROFILE_CAT2_(a, b)
 #define RC_PROFILE_CAT2_(a, b) a##b
-/* Programs built with -finstrument-functions get a bracket per function
- * call from hooks in librecycle; RECYCLE_PROFILE_DEPTH (default 4) limits
- * the nesting depth recorded.  Symbols come from the executable's symbol
- * table, so no -rdynamic is needed. */
+/* Programs built with -finstrument-functions and linked with
+ * librecycle-instrument get a bracket per function call: its hooks call
+ * these two.  RECYCLE_PROFILE_DEPTH (default 4) limits the nesting depth
+ * recorded.  Names come from the executable's symbol table, so no
+ * -rdynamic is needed. */
+RC_API void rc_profile_enter_fn(void *fn);
+RC_API void rc_profile_exit_fn(void);
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
-/* A .dat file in memory (src/tools/mprof.c).  Times are epoch seconds, memory MiB.
- * PEAK, CHLDPEAK and EXIT records are recycle's; mprof skips them. */
-typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
-typedef struct rc_mprof_func {
-    char  *name;
-    double mem0, t0, mem1, t1;
-    int    level;               /* nesting depth, 0 = outermost (as memory_profiler) */
-} rc_mprof_func;
-typedef struct rc_mprof_interval {  /* true maximum between two samples */
-    double mib, t0, t1;
-} rc_mprof_interval;
-typedef struct rc_mprof_child { /* CHLD series of one child process */
-    long             pid;
-    rc_mprof_sample *samples;
-    size_t           nsamples;
-    rc_mprof_interval *peaks;
-    size_t           npeaks;
-} rc_mprof_child;
-typedef struct rc_mprof {
-    char            *path;      /* as loaded; NULL for a profile built in memory */
-    char            *cmdline;   /* NULL when the file has no CMDLINE */
-    rc_mprof_sample *mem;    size_t nmem;
-    rc_mprof_func   *funcs;  size_t nfuncs;
-    rc_mprof_interval *peaks;  size_t npeaks;
-    rc_mprof_child  *children; size_t nchildren;
-    bool             has_exit;  /* an EXIT record: how the program ended */
-    bool             exit_signaled; /* killed by signal exit_code, else exit(exit_code) */
-    int              exit_code;
-    double           exit_t;
-    size_t           bad_lines; /* malformed lines skipped while loading */
-} rc_mprof;
-
-/* Loads a .dat file written by mprof or recycle.  Malformed lines are
- * reported on diag as "file:line: reason" (when diag is not NULL) and
- * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
-int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
-/* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
-int  rc_mprof_save(const rc_mprof *p, const char *path);
-int  rc_mprof_write(const rc_mprof *p, FILE *out);
-void rc_mprof_free(rc_mprof *p);
-/* Appenders for building a profile in memory; 0 or RC_ENOMEM. */
-int  rc_mprof_add_mem(rc_mprof *p, double t, double mib);
-int  rc_mprof_add_func(rc_mprof *p, const char *name, double mem0, double t0,
-                       double mem1, double t1, int level);
-int  rc_mprof_add_peak(rc_mprof *p, double mib, double t0, double t1);
-int  rc_mprof_add_child(rc_mprof *p, long pid, double t, double mib);
-rc_mprof *rc_mprof_new(void);
-/* The exact peak of the main series: the largest of MEM, FUNC and PEAK
- * values; *t (if not NULL) is when (the middle of a PEAK interval). */
-double rc_mprof_peak(const rc_mprof *p, double *t);
-double rc_mprof_child_peak(const rc_mprof_child *c);
-/* Highest MiB of the main series inside [t0, t1]: samples in it and PEAK
- * records whose interval overlaps it; -INFINITY when there are none. */
-double rc_mprof_max_between(const rc_mprof *p, double t0, double t1);
-/* Highest MiB during the calls of one function (mprof peak --func);
- * NAN when the profile has no FUNC record of that name. */
-double rc_mprof_func_peak(const rc_mprof *p, const char *name);
-/* The per-function table of `recycle report`: calls, memory at entry and
- * exit, maximum inside, increment.  per_call: one row per call instead. */
-int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
-
-/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/tools/mprof_files.c). */
-#define RC_MPROF_NAME_LEN 32
-void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
-/* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
-int  rc_mprof_list(const char *dir, char ***names, size_t *n);
-void rc_mprof_names_free(char **names, size_t n);
-/* An argument of plot/peak/rm: an existing path, or an index into the
- * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
-char *rc_mprof_resolve(const char *dir, const char *arg);
-
-/* The sampler (src/tools/sampler.c): runs or attaches to a process and writes a
- * .dat file while it lives.  When the samples missed a peak between two
- * ticks it records its true height as a PEAK line (from VmHWM, reset
- * through /proc/PID/clear_refs after each such peak; docs/profiler.md). */
-typedef struct rc_sampler_opts {
-    double      interval;          /* seconds between samples; 0: 0.1 */
-    bool        include_children;  /* -C: MEM is the sum over the process tree */
-    bool        multiprocess;      /* -M: a CHLD series per descendant */
-    double      timeout;           /* seconds; 0: none (attach: 3600) */
-    const char *output;            /* the .dat file (appended to, as mprof) */
-    FILE       *diag;              /* messages; NULL: silent */
-    /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
-     * (--python), -1 never (--nopython).  The script runs under
-     * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
-     * so its @profile functions give FUNC records, as with mprof. */
-    int         python;
-} rc_sampler_opts;
-typedef struct rc_sampler_result {
-    long   pid;            /* the profiled process */
-    bool   started;        /* false: exec failed, see exec_errno */
-    int    exec_errno;
-    bool   exited;         /* false: still running at the timeout */
-    int    status;         /* wait status when exited (run only) */
-    size_t samples;
-    double peak_mib;       /* exact peak of the main series */
-} rc_sampler_result;
-/* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
- * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
- * could not start (res->exec_errno says why). */
-int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
-/* Samples an existing process until it exits or the timeout passes. */
-int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
-/* A pid given as digits, else the first process whose name (comm)
- * contains name_or_pid, as mprof attach; -1 when none. */
-long rc_sampler_find_pid(const char *name_or_pid);
-/* The shell-like command line mprof writes after CMDLINE; malloc'd. */
-char *rc_sampler_cmdline(char *const argv[]);
-
-/* Charts (src/tools/plot.c) through PLplot's cairo driver. */
-typedef struct rc_plot_opts {
-    const char *output;        /* .png, .svg or .pdf */
-    const char *title;         /* NULL: the command line of a single file */
-    double window[4];          /* x0,x1 (s), y0,y1 (MiB); NaN: automatic */
-    bool   flame;              /* --flame: brackets as a flame graph */
-    bool   slope;              /* --slope: a trend line and its slope */
-    bool   no_brackets;        /* -n: no function brackets */
-    int    width, height;      /* pixels (PNG); 0: 1260 x 540, like mprof */
-} rc_plot_opts;
-/* Where the plot area ended up, for tests and callers that annotate. */
-typedef struct rc_plot_frame {
-    double x0, x1, y0, y1;       /* world coordinates of the plot area */
-    double px0, px1, py0, py1;   /* its pixel box (py0 is the top row) */
-    int    width, height;
-} rc_plot_frame;
-void rc_plot_opts_default(rc_plot_opts *o);
-/* Draws one or more profiles (several: overlaid with a legend, no
- * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
- * window; the reason goes to diag when not NULL.  PLplot keeps global
- * state: one rc_plot at a time per process. */
-int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
-            rc_plot_frame *frame, FILE *diag);
 
 /* ==== end section: profiler ==== */
 
 
-/* ==== section: object graph (issue 6) ==== */
+/* ==== section: object graph ==== */
 
 /* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
@@ -945,134 +875,102 @@ typedef struct rc_type_growth {
     size_t      delta;      /* increase over the previous peak */
 } rc_type_growth;
 
-/* Options of show_refs / show_backrefs / show_chain, as objgraph's. */
-typedef struct rc_graph_opts {
-    size_t max_depth;               /* 3 */
-    size_t too_many;                /* 10: neighbours drawn per object; the rest become one "N more" node */
-    const void *const *extra_ignore;/* objects (addresses, for dumps) never drawn */
-    size_t n_ignore;
-    rc_objinfo_pred filter;         /* NULL: all; false: the object is not drawn */
-    rc_objinfo_pred highlight;      /* true: drawn in blue */
-    void  *ctx;                     /* passed to filter, highlight and extra_info */
-    bool   refcounts;               /* label shows "[refcount, ext N]" */
-    bool   shortnames;              /* true: type name only; false: also the address */
-    /* Writes an extra label line for o into buf (size n). */
-    void (*extra_info)(const rc_objinfo *o, void *ctx, char *buf, size_t n);
-} rc_graph_opts;
-
-void rc_graph_opts_default(rc_graph_opts *o);
-
 /* ---- snapshots and heap dumps ---- */
 
 /* Snapshot of a live heap; NULL on failure (rc_last_error(h)), which
  * includes being asked from inside a death while deaths wait in the queue
  * (RC_ESTATE; see rc_gc_collect). */
-rc_objgraph *rc_objgraph_new(rc_heap *h);
-void         rc_objgraph_free(rc_objgraph *g);
+RC_API rc_objgraph *rc_objgraph_new(rc_heap *h);
+RC_API void         rc_objgraph_free(rc_objgraph *g);
 /* Writes a heap dump (docs/file-formats.md): objects, type names, sizes,
  * edges, refcounts and external counts.  RC_EIO / RC_ENOMEM on failure. */
-int rc_heap_dump(rc_heap *h, const char *path);
-int rc_objgraph_save(const rc_objgraph *g, const char *path);
+RC_API int rc_heap_dump(rc_heap *h, const char *path);
+RC_API int rc_objgraph_save(const rc_objgraph *g, const char *path);
 /* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
  * future-version file is RC_EFORMAT with a message in err naming the file
  * and byte offset.  err may be NULL. */
-int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+RC_API int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
 /* The same from memory (fuzzers); name stands for the file in messages. */
-int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
-                            rc_objgraph **out, char *err, size_t errlen);
+RC_API int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
+                                   rc_objgraph **out, char *err, size_t errlen);
 
-size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
-size_t rc_objgraph_edge_count(const rc_objgraph *g);
+RC_API size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
+RC_API size_t rc_objgraph_edge_count(const rc_objgraph *g);
 /* The object at addr; false when the snapshot has none there. */
-bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
-int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+RC_API bool   rc_objgraph_lookup(const rc_objgraph *g, uint64_t addr, rc_objinfo *out);
+RC_API int    rc_objgraph_each(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
 /* gc.get_referrers / gc.get_referents of the object at addr, once per
  * reference (an object holding it twice is visited twice).  The referrer
  * index is built on first use (O(heap)); each query after that costs only
  * the object's own references.  RC_ENOENT when addr is not in g. */
-int    rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
-int    rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
+RC_API int    rc_objgraph_referrers(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
+RC_API int    rc_objgraph_referents(const rc_objgraph *g, uint64_t addr, rc_objinfo_visit fn, void *arg);
 
 /* ---- queries over a snapshot ---- */
 
 /* Fills out[0..cap) with the most common types (objgraph.most_common_types,
  * typestats with cap = total); returns the number of types there are. */
-size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
-size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
-int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
+RC_API size_t rc_objgraph_typestats(const rc_objgraph *g, rc_type_count *out, size_t cap);
+RC_API size_t rc_objgraph_type_count(const rc_objgraph *g, const char *type);
+RC_API int    rc_objgraph_by_type(const rc_objgraph *g, const char *type, rc_objinfo_visit fn, void *arg);
 /* Tracked objects no object of the heap refers to (get_leaking_objects). */
-int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
+RC_API int    rc_objgraph_leaking(const rc_objgraph *g, rc_objinfo_visit fn, void *arg);
 /* Types of now whose count grew past their count in before (objgraph.growth
  * with before's counts as the peaks), largest delta first; returns how many
  * there are, fills up to limit.  Names point into now. */
-size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
-                          rc_type_growth *out, size_t limit);
+RC_API size_t rc_objgraph_growth(const rc_objgraph *before, const rc_objgraph *now,
+                                 rc_type_growth *out, size_t limit);
 /* Chains, as malloc'd arrays of addresses the caller frees.
  * find_backref_chain: breadth-first over referrers from addr until pred
  * holds; *chain runs from the object found to addr.  find_ref_chain: over
  * referents; *chain runs from addr to the object found.  Neither found
  * within max_depth: RC_ENOENT and a chain of addr alone (as objgraph). */
-int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
-                                   void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
-int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
-                               void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+RC_API int rc_objgraph_find_backref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                          void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
+RC_API int rc_objgraph_find_ref_chain(const rc_objgraph *g, uint64_t addr, rc_objinfo_pred pred,
+                                      void *ctx, size_t max_depth, uint64_t **chain, size_t *len);
 /* The shortest chain from an object held from outside the heap (external
  * count > 0, or immortal) down to addr: (*chain)[0] is the holder,
  * (*chain)[*len-1] is addr.  RC_ENOENT (empty chain) when nothing outside
  * holds it: it is kept only by a cycle the collector will free.  RC_ENOENT
  * also when addr is not in the snapshot. */
-int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
-/* Graphs as objgraph draws them, written to path: .dot writes DOT ("-":
- * DOT on stdout); .png, .svg and .pdf are rendered in-process by Graphviz
- * (no dot program needed).  opts NULL: defaults.  RC_EINVAL for an unknown extension or
- * an address not in the snapshot. */
-int rc_objgraph_show_refs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
-                          const rc_graph_opts *opts, const char *path);
-int rc_objgraph_show_backrefs(const rc_objgraph *g, const uint64_t *addrs, size_t n,
-                              const rc_graph_opts *opts, const char *path);
-/* The objects of a chain and the references between them (show_chain with
- * backrefs=True). */
-int rc_objgraph_show_chain(const rc_objgraph *g, const uint64_t *chain, size_t len,
-                           const rc_graph_opts *opts, const char *path);
+RC_API int rc_objgraph_why_alive(const rc_objgraph *g, uint64_t addr, uint64_t **chain, size_t *len);
 /* The last error of a snapshot call (Graphviz messages included). */
-const char *rc_objgraph_last_error(const rc_objgraph *g);
+RC_API const char *rc_objgraph_last_error(const rc_objgraph *g);
 
 /* ---- the same on a live heap ---- */
 
-size_t rc_graph_count(rc_heap *h, const char *type);
+RC_API size_t rc_graph_count(rc_heap *h, const char *type);
 /* Returns the number of types, fills out[0..cap) most common first. */
-size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
+RC_API size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
 /* objgraph.show_most_common_types: "name count" lines, names padded;
  * limit 0: every type (objgraph's limit=None), as for show_growth. */
-int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
+RC_API int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the
  * peaks.  Returns how many grew (-errno on failure). */
-long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
-int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
+RC_API long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
+RC_API int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
 /* Remembers the objects alive now; new_since_mark visits those alive now
  * that were not (by address and type: an object freed and replaced by one
  * of the same type at the same address counts as old). */
-int    rc_graph_mark(rc_heap *h);
-int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
-int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
+RC_API int    rc_graph_mark(rc_heap *h);
+RC_API int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
+RC_API int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
 /* objgraph.at: the live object whose body is at addr, else NULL. */
-void  *rc_graph_at(rc_heap *h, uintptr_t addr);
-int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
+RC_API void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+RC_API int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
 /* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
-int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
-                                   size_t max_depth, void ***chain, size_t *len);
-int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
-                               size_t max_depth, void ***chain, size_t *len);
-int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
-int    rc_graph_show_refs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
-int    rc_graph_show_backrefs(void *const *objs, size_t n, const rc_graph_opts *opts, const char *path);
-int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *opts, const char *path);
+RC_API int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                          size_t max_depth, void ***chain, size_t *len);
+RC_API int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
+                                      size_t max_depth, void ***chain, size_t *len);
+RC_API int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
 
 /* ==== end section: object graph ==== */
 
 
-/* ==== section: reliability (issue 8) ==== */
+/* ==== section: reliability ==== */
 
 /* The whole-heap consistency checker (docs/reliability.md), for tests and
  * for hunting corruption.  Validates every object header (type pointer,
@@ -1087,7 +985,7 @@ int    rc_graph_show_chain(void *const *chain, size_t len, const rc_graph_opts *
  * during a collection or a death, RC_ENOMEM when it cannot get the scratch
  * memory it needs).  O(n log n) in the number of objects; it never
  * allocates from the heap. */
-int rc_heap_check(rc_heap *h);
+RC_API int rc_heap_check(rc_heap *h);
 
 /* The assertion level librecycle was built with (CMake -DRC_DEBUG=0/1/2,
  * `make DEBUG=1`).  At 1 and above a misuse aborts with one line on
@@ -1100,7 +998,7 @@ int rc_heap_check(rc_heap *h);
  * filled with 0xDB (and poisoned under AddressSanitizer).  At 2 also: not
  * an object (a pointer that is not the body of a live object of any heap,
  * found without touching it).  docs/reliability.md lists them all. */
-int rc_debug_level(void);
+RC_API int rc_debug_level(void);
 
 /* ==== end section: reliability ==== */
 

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-600}
 build=${FUZZ_BUILD:-build-fuzz}
-CC=clang cmake -S . -B "$build" -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -DRC_FUZZ=ON -DRC_SANITIZE=ON -DRC_DEBUG=1 -DRC_BUILD_BENCH=OFF >/dev/null
+CC=clang cmake -S . -B "$build" -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -DRC_FUZZ=ON -DRC_SANITIZE=ON -DRC_DEBUG=1 -DRECYCLE_BENCH=OFF >/dev/null
 
 targets=${FUZZ_TARGETS:-$(cd fuzz && ls fuzz_*.c | sed 's/\.c$//')}
 cmake --build "$build" -j 2 --target $targets

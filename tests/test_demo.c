@@ -5,7 +5,7 @@
  * The demo runs once (without CPython, so the test does not depend on
  * python3 and covers the report's "not available" path); each test reads
  * its output directory. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -165,9 +165,9 @@ static void w_collect(void)
 }
 
 /* Full collections of RC_TYPE_REFS cycles, freed in place (gc_free.c):
- * references leaving the set (to untracked leaves) are gathered into a
- * malloc'd list first; without it the set must stay whole until the next
- * collection. */
+ * references leaving the set (to untracked leaves) are dropped before any
+ * member is freed; without memory for the list of the spans holding the
+ * set, it must stay whole until the next collection. */
 typedef struct refs2 { void *ref[2]; } refs2;
 static const rc_type refs2_type = {.name = "refs2", .size = sizeof(refs2), .flags = RC_TYPE_REFS};
 
@@ -232,8 +232,7 @@ static void w_collect_scattered(void)
 /* Full collections of cycles of types with their own clear (gc_free.c,
  * gc_dead.c): held where they lie (a full pool of them among them),
  * cleared, freed pool by pool; the clears allocate.  Without memory for
- * the list of spans the set takes the general path, whose dead vector
- * must not fail it either. */
+ * the list of spans the set stays whole until the next collection. */
 typedef refs2 fn2;
 
 static int fn2_traverse(void *self, rc_visit visit, void *arg)
@@ -284,6 +283,29 @@ static void w_collect_final_pool(void)
         DROP(first);
     }
     rc_gc_collect(H, 2);
+    rc_gc_collect(H, 2);
+}
+
+/* Objects each referencing the one allocated before it, the last held:
+ * the fused scan of a full collection (gc.c) marks every one dead until it
+ * meets the last, then reaches them all late through the mark stack.
+ * Without memory for the stack the scan's marks are forgotten, and the
+ * separate sweep settles everything. */
+static void w_collect_backwards(void)
+{
+    node *prev = NULL;
+    for (int i = 0; i < 64; i++) {
+        node *n = ok_obj(rc_new(H, &node_type));
+        if (!n)
+            break;
+        if (prev) {
+            node_set(n, 0, prev);
+            rc_decref(prev);
+        }
+        prev = n;
+    }
+    rc_gc_collect(H, 2);                  /* live: every object reached late */
+    DROP(prev);
     rc_gc_collect(H, 2);
 }
 
@@ -445,6 +467,7 @@ static void scattered_collections_malloc_faults(void **s) { (void)s; sweep(w_col
 static void fn_collections_heap_faults(void **s) { (void)s; sweep(w_collect_fn, HEAP_ALLOCS); }
 static void fn_collections_malloc_faults(void **s) { (void)s; sweep(w_collect_fn, SYSTEM_ALLOCS); }
 static void final_pool_malloc_faults(void **s) { (void)s; sweep(w_collect_final_pool, SYSTEM_ALLOCS); }
+static void backwards_malloc_faults(void **s) { (void)s; sweep(w_collect_backwards, SYSTEM_ALLOCS); }
 static void tracer_heap_faults(void **s) { (void)s; sweep(w_trace, HEAP_ALLOCS); }
 static void tracer_malloc_faults(void **s) { (void)s; sweep(w_trace, SYSTEM_ALLOCS); }
 static void heap_dump_heap_faults(void **s) { (void)s; sweep(w_dump, HEAP_ALLOCS); }
@@ -463,6 +486,7 @@ int main(void)
         cmocka_unit_test(fn_collections_heap_faults),
         cmocka_unit_test(fn_collections_malloc_faults),
         cmocka_unit_test(final_pool_malloc_faults),
+        cmocka_unit_test(backwards_malloc_faults),
         cmocka_unit_test(tracer_heap_faults),
         cmocka_unit_test(tracer_malloc_faults),
         cmocka_unit_test(heap_dump_heap_faults),

@@ -1,4 +1,5 @@
-/* The collector: every rule of DESIGN.md section 2 and issue 1 point 4. */
+/* The collector: every rule of the gc module recycle.h promises (CPython
+ * 3.12 semantics: thresholds, generations, finalizers, weakrefs, garbage). */
 #include "node.h"
 
 #include <stdio.h>
@@ -380,17 +381,25 @@ static void long_lived_rule_delays_full_collections(void **state)
     rc_heap_free(h);
 }
 
-static void finalizer_runs_once_and_resurrection_survives(void **state)
+/* A garbage cycle of two: a of type t and a node_type b; returns a,
+ * which nothing outside the cycle references. */
+static node *dead_pair(rc_heap *h, const rc_type *t)
 {
-    (void)state;
-    rc_heap *h = heap();
-    void *saved = NULL;
-    node *a = node_new(h, &node_final_type, 1);
+    node *a = node_new(h, t, 1);
     node *b = node_new(h, &node_type, 2);
     node_set(a, 0, b);
     node_set(b, 0, a);
     rc_decref(b);
     rc_decref(a);
+    return a;
+}
+
+static void finalizer_runs_once_and_resurrection_survives(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    void *saved = NULL;
+    node *a = dead_pair(h, &node_final_type);
     node_resurrect_slot = &saved;
     assert_int_equal(rc_gc_collect(h, 2), 0);  /* resurrected: nothing freed */
     assert_int_equal(node_finalized, 1);
@@ -403,6 +412,33 @@ static void finalizer_runs_once_and_resurrection_survives(void **state)
     assert_int_equal(node_finalized, 1);
     assert_int_equal(node_released, 2);
     rc_heap_free(h);
+}
+
+/* A finalizer that breaks its own cycle: the other member dies by
+ * refcount in the middle of the collection's finalizer step (leaving a
+ * hole in the dead set), then the finalized member with it.  Each is
+ * released once and the heap stays consistent. */
+static void breaker_finalize(void *self)
+{
+    node_finalized++;
+    RC_CLEAR(((node *)self)->child[0]);
+}
+
+static void finalizer_breaking_its_cycle_frees_members_meanwhile(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    static rc_type breaker_type;
+    breaker_type = node_type;
+    breaker_type.name = "breaker";
+    breaker_type.finalize = breaker_finalize;
+    dead_pair(h, &breaker_type);
+    rc_gc_collect(h, 2);
+    assert_int_equal(node_finalized, 1);
+    assert_int_equal(node_released, 2);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+    assert_int_equal(node_released, 2);
 }
 
 static void finalizer_runs_on_refcount_death(void **state)
@@ -1033,8 +1069,8 @@ static void weakref_callback_resurrection_survives(void **state)
 }
 
 /* Dead sets of types with their own traverse and clear (gc_free.c,
- * gc_dead.c): every member held as it joins the dead vector, then
- * cleared, then freed -- pool by pool, a pool whose objects all died at
+ * gc_dead.c): every member held (where it lies, or in the dead vector),
+ * then cleared, then freed -- pool by pool, a pool whose objects all died at
  * once, when their types have no release.  fn1 has none; on_clear, when
  * set, runs first in its clear (user code: anything the contract allows). */
 typedef struct fn1 {
@@ -1353,6 +1389,7 @@ int main(void)
         cmocka_unit_test(long_lived_rule_delays_full_collections),
         cmocka_unit_test(finalizer_runs_once_and_resurrection_survives),
         cmocka_unit_test(finalizer_runs_on_refcount_death),
+        cmocka_unit_test(finalizer_breaking_its_cycle_frees_members_meanwhile),
         cmocka_unit_test(weakref_cleared_then_callbacks_before_clear),
         cmocka_unit_test(weakref_cleared_on_refcount_death),
         cmocka_unit_test(weakref_in_garbage_gets_no_callback),

@@ -13,6 +13,7 @@
 #include "png_read.h"
 
 #include "graph_fixture.h"
+#include <recycle-tools.h>
 
 static char path_dot[64], path_png[64], path_svg[64], path_pdf[64];
 

@@ -14,6 +14,7 @@
 
 #include "files.h"
 #include "graph_fixture.h"
+#include <recycle-tools.h>
 
 typedef struct fixture {
     rc_heap *h;

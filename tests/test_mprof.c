@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <recycle.h>
+#include <recycle-tools.h>
 #include "prof_support.h"
 
 #include <math.h>

@@ -1,11 +1,11 @@
-/* src/profile/profile.c, profile_instrument.c, profile_symbols.c: function brackets
+/* src/profile/profile.c, profile_instrument.c and src/prim/symbols.c: function brackets
  * from C programs, by marker and by -finstrument-functions. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <recycle.h>
+#include <recycle-tools.h>
 #include "prof_support.h"
 
 #include <math.h>

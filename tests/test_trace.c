@@ -1,7 +1,7 @@
-/* Tests of the in-process allocation tracer (src/trace*.c): sites, sizes
+/* Tests of the in-process allocation tracer (src/trace/): sites, sizes
  * and counts; freed blocks gone; compare_to; filters; dump/load; corrupt
  * files; tracemalloc's formatting. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,6 +186,40 @@ static __attribute__((noinline)) void *alloc_in_helper(rc_heap *h)
     void *p = rc_alloc(h, 77);
     __asm__ volatile("" ::: "memory");
     return p;
+}
+
+static volatile int exported_calls;   /* no identical-code folding with via_one below */
+
+/* Exported (the test is linked with ENABLE_EXPORTS), so dladdr can name it. */
+__attribute__((noinline)) void *trace_test_exported_caller(rc_heap *h);
+__attribute__((noinline)) void *trace_test_exported_caller(rc_heap *h)
+{
+    exported_calls++;
+    void *p = alloc_in_helper(h);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+/* Without a symbolizer installed the core names native frames with dladdr:
+ * exported functions only, shown as "module(function)" without a line. */
+static void test_native_frames_named_by_dladdr(void **state)
+{
+    (void)state;
+    rc_trace_set_symbolizer(NULL);
+    rc_heap *h = heap_tracing(8);
+    void *p = trace_test_exported_caller(h);
+    rc_traceback *tb = rc_trace_get_object_traceback(h, p);
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);
+    assert_non_null(tb);
+    assert_true(tb->nframe >= 2);
+    assert_string_equal(tb->frames[0].filename, __FILE__);   /* the rc_alloc site */
+    assert_non_null(tb->frames[1].func);
+    assert_string_equal(tb->frames[1].func, "trace_test_exported_caller");
+    assert_int_equal(tb->frames[1].lineno, 0);
+    assert_non_null(strstr(tb->frames[1].filename, "(trace_test_exported_caller)"));
+    free(tb);
+    rc_free(h, p);
+    rc_heap_free(h);
 }
 
 static void test_native_frames_and_object_traceback(void **state)
@@ -620,12 +654,14 @@ int main(void)
 {
     if (!mkdtemp(tmpdir))
         return 1;
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* file:line for native frames */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sites_sizes_counts),
         cmocka_unit_test(test_freed_memory_does_not_show),
         cmocka_unit_test(test_realloc_moves_the_trace),
         cmocka_unit_test(test_compare_to_signs),
         cmocka_unit_test(test_native_frames_and_object_traceback),
+        cmocka_unit_test(test_native_frames_named_by_dladdr),
         cmocka_unit_test(test_frames_of_alternating_paths),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dump_load_round_trip),

@@ -8,6 +8,7 @@
  *   - a module rebuilt since the trace is not named, with a warning;
  *   - the live set at the peak, calls and temporary allocations per site. */
 #include <recycle.h>
+#include <recycle-tools.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -289,6 +290,7 @@ static void test_suppressions(void **state)
 static int setup(void **state)
 {
     (void)state;
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* file:line and inlined calls */
     return mkdtemp(dir) ? 0 : -1;
 }
 

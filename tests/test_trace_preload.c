@@ -2,7 +2,7 @@
  * program with threads (tests/progs/trace_prog.c): its allocation sites by
  * file:line with the right sizes and counts, freed blocks absent, a fork's
  * own snapshot, snapshots on SIGUSR2 and after SIGTERM. */
-#include <recycle.h>
+#include <recycle-tools.h>
 
 #include <math.h>
 #include <setjmp.h>
@@ -459,6 +459,7 @@ static void test_refused_before_running(void **state)
 
 int main(void)
 {
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* file:line for native frames */
     snprintf(prog_src, sizeof prog_src, "%s/tests/progs/trace_prog.c", RC_SOURCE_DIR);
     if (!mkdtemp(dir))
         return 1;

@@ -111,11 +111,11 @@ static RC_NOINLINE bool admit_slow(rc_heap *h, struct rc_alloc_state *st, size_t
     }
     if (grow <= st->room)
         return true;
-    /* Over the cap: a full collection first, unless we are inside one (the
-     * collector only frees) or already collecting for the cap. */
-    if (!st->capping && !h->gc.collecting) {
+    /* Over the cap: the heap's pressure hook frees what it can first,
+     * unless an allocation inside the hook is the one asking. */
+    if (!st->capping && st->pressure) {
         st->capping = true;
-        rc_gc_collect(h, 2);
+        st->pressure(h);
         st->capping = false;
     }
     if (grow <= st->room)
@@ -631,6 +631,11 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg)
     rc__arm_fault(st);
     h->alloc = st;
     return 0;
+}
+
+void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h))
+{
+    h->alloc->pressure = fn;
 }
 
 void rc__alloc_destroy(rc_heap *h)

@@ -148,7 +148,8 @@ struct rc_alloc_state {
     uint64_t  fail_at;                /* 0: none */
     bool      fail_after;
     bool      walking;                /* a span walk is running */
-    bool      capping;                /* collecting to get under max_bytes */
+    bool      capping;                /* inside the pressure hook */
+    void    (*pressure)(rc_heap *h);  /* frees what it can when the cap is reached */
 
     rc_pool  *reserve[2][RC_NCLASSES];  /* emptied pools kept, linked by next */
     uint8_t   nreserve[2][RC_NCLASSES];

@@ -78,9 +78,9 @@ void rc__debug_site(const void *p, char *buf, size_t n)
 {
     buf[0] = '\0';
     rc_heap *h = rc__debug_heap_of(p);
-    if (!h || !rc_trace_is_tracing(h))
+    if (!h)
         return;
-    rc_traceback *tb = rc_trace_get_object_traceback(h, p);
+    rc_traceback *tb = rc__traceback_of(h, p);
     if (tb && tb->nframe > 0) {
         const rc_frame *f = &tb->frames[0];
         snprintf(buf, n, ", allocated at %s:%d%s%s%s", f->filename, f->lineno, f->func ? " (" : "",

@@ -39,6 +39,16 @@ int rc__type_error(rc_heap *h, const void *o, const char *expected)
     return rc__error(h, RC_ETYPE, "expected %s, got %s", expected, rc__safe_type_name(o));
 }
 
+int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+{
+    char msg[sizeof h->err_msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return rc__error(h, code, "%s", msg);
+}
+
 const char *rc_last_error(const rc_heap *h)
 {
     return h && h->err_code ? h->err_msg : "";

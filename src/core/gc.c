@@ -2,8 +2,8 @@
  *
  * Invariants kept here (outside a collection):
  *   - A tracked object is in exactly one of: gen 0, gen 1 (both in the young
- *     vector, gc word = its index + 1), gen 2 (gc == RC_GC_OLD, 0), the permanent
- *     generation of freeze (gc == RC_GC_FROZEN).  Untracked: RC_GC_UNTRACKED.
+ *     vector), gen 2, the permanent generation of freeze; its gc word says
+ *     which (every value the word takes: gc_impl.h).
  *   - young[0..gen0_start) is gen 1, young[gen0_start..young_len) is gen 0.
  *   - old_count / frozen_count count the objects in gen 2 / permanent.
  *   - count[0] = tracked allocations minus deallocations since the last
@@ -20,25 +20,16 @@
  *   2. mark: candidates with refcnt above that count are referenced from
  *      outside the set; everything they reach is reachable.
  *   3. sweep: reachable candidates move to the next generation; the rest
- *      are the dead set: a young collection's in the dead vector, each
- *      remembering its index there; a full collection's marked dead where
- *      they lie (2 and 3 fused into one scan, or marking first for a
- *      scattered graph).
- *   4. the dead set: cycles that cannot be cleared stay (uncollectable,
- *      gc.garbage); weakrefs cleared and callbacks run; finalizers run once;
- *      resurrected objects and all they reach survive; the rest are cleared.
- *      A full collection's set is freed in place when nothing of that
- *      applies (gc_free.c), else gathered into the dead vector.
+ *      are the dead set: a young collection's listed in the dead vector, a
+ *      full collection's marked dead where they lie (2 and 3 fused into one
+ *      scan, or marking first for a scattered graph).
+ *   4. the dead set, one pipeline in CPython's order (gc_dead.c): settle,
+ *      uncollectable, weakrefs, finalizers, resurrection, delete
+ *      (gc_free.c), each step skipped when the members' needs say it would
+ *      find nothing to do.
  * A young collection reads only the young vector and the children of young
- * objects; a full one walks the allocator's pools in address order.
- * Step 4 is gc_dead.c and gc_free.c; the gc module's control surface is
- * gc_api.c.
- *
- * gc word during a collection (bits in gc_impl.h):
- *   not counted 0 (RC_GC_OLD: a full collection's candidate no candidate references)
- *   candidate   RC_GC_CAND | [RC_GC_REACHABLE] | [RC_GC_DEADREF] | count
- *   marked dead RC_GC_CAND | RC_GC_DEAD | [RC_GC_DEADREF] | [RC_GC_REACHABLE: late] | count
- *   dead vector RC_GC_CAND | RC_GC_DEAD | index in the dead vector
+ * objects; a full one walks the allocator's pools in address order.  The
+ * gc module's control surface is gc_api.c.
  */
 #include "gc_impl.h"
 
@@ -161,45 +152,49 @@ void rc_gc_untrack(void *o)
 
 /* ---- the candidate set ---------------------------------------------------------- */
 
-/* The objects of one span, prefetching the children of the objects ahead
- * when r->prefetch says so (decided per span, so the loop without it stays
- * free of the test); only the count pass wants that, as it visits every
- * child of every candidate. */
-#define PREFETCH_AHEAD(arg, block) prefetch_children(block)
-#define PREFETCHING_IN_SPAN(r, sp, o, ...)                                \
-    do {                                                                  \
-        if ((r)->prefetch)                                                \
-            RC_FOR_EACH_IN_SPAN(sp, o, PREFETCH_AHEAD, NULL, __VA_ARGS__); \
-        else                                                              \
-            RC_FOR_EACH_IN_SPAN(sp, o, RC_NO_AHEAD, NULL, __VA_ARGS__);    \
-    } while (0)
-#define PLAIN_IN_SPAN(r, sp, o, ...) RC_FOR_EACH_IN_SPAN(sp, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
+/* What a pass does to one candidate.  The passes below are inline
+ * functions handed to each_candidate as constants, so each gets a loop of
+ * its own with the pass inlined into it. */
+typedef void (*candidate_fn)(gc_run *r, rc_head *o, void *arg);
 
-/* Iterates the candidates: for a young collection the young vector, for a
- * full one every pool in address order.  fn returns nothing; it may read
- * and rewrite the gc word. */
-#define FOR_EACH_CANDIDATE(r, o, body) CANDIDATES_IN(PLAIN_IN_SPAN, r, o, body)
-#define FOR_EACH_CANDIDATE_PREFETCHING(r, o, body) CANDIDATES_IN(PREFETCHING_IN_SPAN, r, o, body)
-#define CANDIDATES_IN(EACH_IN_SPAN, r, o, body)                                   \
-    do {                                                                          \
-        if (!(r)->full) {                                                         \
-            rc_gc_state *gc_ = &(r)->h->gc;                                       \
-            for (size_t i_ = (r)->lo; i_ < gc_->young_len; i_++) {                \
-                rc_head *o = gc_->young[i_];                                      \
-                body                                                              \
-            }                                                                     \
-        } else {                                                                  \
-            rc_span_iter it_;                                                     \
-            rc_span s_;                                                           \
-            rc__span_iter_init_trackable((r)->h, &it_);                           \
-            while (rc__span_next(&it_, &s_))                                      \
-                EACH_IN_SPAN(r, &s_, o, {                                         \
-                    if (o->gc >= RC_GC_SENTINEL_MIN) /* untracked, frozen */       \
-                        continue;                                                 \
-                    body                                                          \
-                });                                                               \
-        }                                                                         \
-    } while (0)
+/* The tracked objects of one span; with `ahead`, prefetching the children
+ * of the object RC_WALK_AHEAD blocks further on (only the count pass wants
+ * that: it visits every child of every candidate). */
+RC_INLINE void each_tracked_in_span(gc_run *r, const rc_span *s, candidate_fn fn, void *arg, bool ahead)
+{
+    size_t st = s->stride;
+    char *end = s->start + s->count * st;
+    for (char *p = s->start; p < end; p += st) {
+        if (ahead && p + RC_WALK_AHEAD * st < end)
+            prefetch_children(p + RC_WALK_AHEAD * st);
+        rc_head *o = (rc_head *)(void *)p;
+        if (o->tw && o->gc < RC_GC_SENTINEL_MIN)      /* not free, untracked or frozen */
+            fn(r, o, arg);
+    }
+}
+
+/* Calls fn on each candidate: for a young collection the young vector
+ * from lo, for a full one every tracked object of the pools in address
+ * order (prefetching when `ahead` and r->prefetch say so; decided per
+ * span, so the loop without it stays free of the test). */
+RC_INLINE void each_candidate(gc_run *r, candidate_fn fn, void *arg, bool ahead)
+{
+    if (!r->full) {
+        rc_gc_state *gc = &r->h->gc;
+        for (size_t i = r->lo; i < gc->young_len; i++)
+            fn(r, gc->young[i], arg);
+        return;
+    }
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(r->h, &it);
+    while (rc__span_next(&it, &s)) {
+        if (ahead && r->prefetch)
+            each_tracked_in_span(r, &s, fn, arg, true);
+        else
+            each_tracked_in_span(r, &s, fn, arg, false);
+    }
+}
 
 /* 1. count --------------------------------------------------------------------- */
 
@@ -269,16 +264,17 @@ static void decide_prefetch(gc_run *r)
     rc_span s;
     rc__span_iter_init_trackable(r->h, &it);
     while (seen < GC_SAMPLE && rc__span_next(&it, &s))
-        RC_FOR_EACH_IN_SPAN(&s, o, RC_NO_AHEAD, NULL, {
-            if (!(rc__type(o)->flags & RC_TYPE_REFS))
+        for (char *p = s.start; p < s.start + s.count * s.stride; p += s.stride) {
+            const rc_head *o = (const rc_head *)(void *)p;
+            if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
                 continue;
             char *const *c = (char *const *)rc__body(o);
             for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
                 edges += c[i] != NULL;
-                far += c[i] && (uintptr_t)(c[i] - (const char *)o) + 4096 > 8192;
+                far += c[i] && (uintptr_t)(c[i] - p) + 4096 > 8192;
             }
             seen++;
-        });
+        }
     rc__span_iter_stop(&it);
     r->prefetch = seen >= GC_SAMPLE && far * 4 > edges;   /* a small heap is in cache anyway */
     /* Branch-free marking wins while the children's words come from the
@@ -289,23 +285,32 @@ static void decide_prefetch(gc_run *r)
     r->unbranched = r->prefetch && rc__heap_bytes(r->h) <= rc__os_llc_bytes() / 2;
 }
 
-#define COUNT_PASS(r, VISIT)                                                    \
-    do {                                                                        \
-        type_memo memo_ = {NULL, 0};                                            \
-        FOR_EACH_CANDIDATE_PREFETCHING(r, o, {                                  \
-            n++;                                                                \
-            const rc_type *t_ = rc__type(o);                                    \
-            size_t nrefs_ = memo_nrefs(&memo_, t_);                             \
-            if (nrefs_ != RC_NOT_REFS) {                                        \
-                void **p_ = (void **)rc__body(o);                               \
-                for (size_t i_ = 0; i_ < nrefs_; i_++)                          \
-                    if (p_[i_])                                                 \
-                        VISIT(p_[i_], r);                                       \
-            } else if (t_->traverse) {                                          \
-                t_->traverse(rc__body(o), VISIT, r);                            \
-            }                                                                   \
-        });                                                                     \
-    } while (0)
+/* The count pass's state: the type of the object before, and how many
+ * candidates there are. */
+typedef struct count_pass {
+    type_memo memo;
+    size_t    n;
+} count_pass;
+
+/* Counts o's references to other candidates with visit (one of the two
+ * above, a constant once inlined). */
+RC_INLINE void count_children(gc_run *r, rc_head *o, count_pass *c, rc_visit visit)
+{
+    c->n++;
+    const rc_type *t = rc__type(o);
+    size_t nrefs = memo_nrefs(&c->memo, t);
+    if (nrefs != RC_NOT_REFS) {
+        void **p = (void **)rc__body(o);
+        for (size_t i = 0; i < nrefs; i++)
+            if (p[i])
+                visit(p[i], r);
+    } else if (t->traverse) {
+        t->traverse(rc__body(o), visit, r);
+    }
+}
+
+RC_INLINE void count_full(gc_run *r, rc_head *o, void *c) { count_children(r, o, c, visit_count_full); }
+RC_INLINE void count_young(gc_run *r, rc_head *o, void *c) { count_children(r, o, c, visit_count_young); }
 
 static void count_refs(gc_run *r)
 {
@@ -318,15 +323,14 @@ static void count_refs(gc_run *r)
     uint32_t start = r->full ? RC_GC_OLD : RC_GC_CAND;
     for (size_t i = r->lo; i < gc->young_len; i++)
         gc->young[i]->gc = start;
-    size_t n = 0;
+    count_pass c = {{NULL, 0}, 0};
     if (r->full) {
         decide_prefetch(r);
-        COUNT_PASS(r, visit_count_full);
+        each_candidate(r, count_full, &c, true);
+    } else {
+        each_candidate(r, count_young, &c, false);
     }
-    else {
-        COUNT_PASS(r, visit_count_young);
-    }
-    r->candidates = n;
+    r->candidates = c.n;
 }
 
 /* 2. mark ---------------------------------------------------------------------- */
@@ -339,10 +343,20 @@ static RC_NOINLINE bool stack_grow(gc_run *r, size_t n)
     return false;
 }
 
+/* Out of line, so that push's callers need no stack frame of their own
+ * for a call they almost never make. */
+static RC_NOINLINE void push_growing(gc_run *r, rc_head *o)
+{
+    if (stack_grow(r, 1))
+        r->stack[r->sp++] = o;
+}
+
 RC_INLINE void push(gc_run *r, rc_head *o)
 {
-    if (RC_UNLIKELY(r->sp == r->stack_cap) && !stack_grow(r, 1))
+    if (RC_UNLIKELY(r->sp == r->stack_cap)) {
+        push_growing(r, o);
         return;
+    }
     r->stack[r->sp++] = o;
 }
 
@@ -387,15 +401,16 @@ static void mark_refs_unbranched(gc_run *r, rc_head *o)
     r->sp = (size_t)(top - r->stack);
 }
 
-/* Empties the mark stack, traversing each object with VISIT (inlined for
- * RC_TYPE_REFS bodies, so each marking flavour gets its own loop). */
-#define DRAIN(r, VISIT)                                                       \
-    do {                                                                      \
-        while ((r)->sp > 0) {                                                 \
-            rc_head *top_ = (r)->stack[--(r)->sp];                            \
-            RC_FOR_EACH_CHILD(top_, VISIT, r);                                \
-        }                                                                     \
-    } while (0)
+/* Empties the mark stack, traversing each object with visit (a constant
+ * once inlined, and inlined itself for RC_TYPE_REFS bodies, so each
+ * marking flavour gets its own loop). */
+RC_INLINE void drain_with(gc_run *r, rc_visit visit)
+{
+    while (r->sp > 0) {
+        rc_head *top = r->stack[--r->sp];
+        RC_FOR_EACH_CHILD(top, visit, r);
+    }
+}
 
 /* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
  * with their children prefetched, so the depth-first walk overlaps its
@@ -428,7 +443,16 @@ static void drain(gc_run *r)
     if (r->prefetch)
         drain_lagged(r);
     else
-        DRAIN(r, visit_mark);
+        drain_with(r, visit_mark);
+}
+
+RC_INLINE void rescan_one(gc_run *r, rc_head *o, void *arg)
+{
+    (void)arg;
+    if (is_cand(o->gc) && (o->gc & RC_GC_REACHABLE)) {
+        rc__traverse(o, visit_mark, r);
+        drain(r);
+    }
 }
 
 /* Out of memory for the stack: some marked objects were never scanned.
@@ -438,26 +462,27 @@ static void rescan_marked(gc_run *r)
 {
     while (r->overflow) {
         r->overflow = false;
-        FOR_EACH_CANDIDATE(r, o, {
-            if (is_cand(o->gc) && (o->gc & RC_GC_REACHABLE)) {
-                rc__traverse(o, visit_mark, r);
-                drain(r);
-            }
-        });
+        each_candidate(r, rescan_one, NULL, false);
+    }
+}
+
+/* A candidate referenced from outside the set is a root: it and all it
+ * reaches are reachable. */
+RC_INLINE void mark_if_root(gc_run *r, rc_head *o, void *arg)
+{
+    (void)arg;
+    uint32_t g = o->gc;
+    if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
+        o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;   /* CAND: see count_refs */
+        RC_FOR_EACH_CHILD(o, visit_mark, r);
+        if (r->sp)
+            drain(r);
     }
 }
 
 static void mark_reachable(gc_run *r)
 {
-    FOR_EACH_CANDIDATE(r, o, {
-        uint32_t g = o->gc;
-        if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
-            o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;   /* CAND: see count_refs */
-            RC_FOR_EACH_CHILD(o, visit_mark, r);
-            if (r->sp)
-                drain(r);
-        }
-    });
+    each_candidate(r, mark_if_root, NULL, false);
     rescan_marked(r);
 }
 
@@ -485,21 +510,15 @@ RC_INLINE void dead_note(dead_set *d, const rc_head *o)
         dead_note_type(d, rc__type(o));
 }
 
-/* Adds o to the dead set; its word remembers its index there.  What its
- * type needs is noted once per run of members of one type. */
+/* Adds o to the dead vector (dead_list).  What its type needs is noted
+ * once per run of members of one type. */
 RC_INLINE bool dead_push(dead_set *d, rc_head *o)
 {
     if (RC_UNLIKELY(d->len == d->cap) && !dead_grow(d))
         return false;
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
-    d->v[d->len++] = o;
+    dead_list(d, o);
     dead_note(d, o);
     return true;
-}
-
-bool rc__gc_dead_push(dead_set *d, rc_head *o)
-{
-    return dead_push(d, o);
 }
 
 /* A full collection's scan found o unreachable so far: it is marked dead
@@ -532,7 +551,7 @@ RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 
 /* Where survivors of this collection go: the next generation. */
 
-static void promote(gc_run *r, rc_head *o, size_t *w)
+RC_INLINE void promote(gc_run *r, rc_head *o, size_t *w)
 {
     if (r->gen == 0)
         young_place(&r->h->gc, (*w)++, o);
@@ -549,7 +568,7 @@ static void finish_young(rc_gc_state *gc, int gen, size_t w)
 }
 
 /* A candidate's fate, once marking is over. */
-static void settle(gc_run *r, rc_head *o, size_t *w)
+RC_INLINE void settle(gc_run *r, rc_head *o, size_t *w)
 {
     if (o->gc & RC_GC_REACHABLE)
         promote(r, o, w);
@@ -559,15 +578,21 @@ static void settle(gc_run *r, rc_head *o, size_t *w)
     }
 }
 
+RC_INLINE void settle_candidate(gc_run *r, rc_head *o, void *w)
+{
+    if (is_cand(o->gc))
+        settle(r, o, w);
+}
+
+/* The dead set this gives is listed, and the sweep does not look at the
+ * members' children: they may reference objects outside the set. */
 static void sweep(gc_run *r)
 {
-    rc_gc_state *gc = &r->h->gc;
     size_t w = r->lo;
-    FOR_EACH_CANDIDATE(r, o, {
-        if (is_cand(o->gc))
-            settle(r, o, &w);
-    });
-    finish_young(gc, r->gen, w);
+    r->dead.listed = true;
+    r->dead.refs_out = true;
+    each_candidate(r, settle_candidate, &w, false);
+    finish_young(&r->h->gc, r->gen, w);
 }
 
 /* Marking during the address-ordered scan of a full collection: a child
@@ -612,7 +637,7 @@ static int visit_mark_scan(void *child, void *arg)
 
 static void drain_scan(gc_run *r)
 {
-    DRAIN(r, visit_mark_scan);
+    drain_with(r, visit_mark_scan);
 }
 
 /* The scan could not finish marking (no memory for the stack): the dead
@@ -622,33 +647,42 @@ static void forget_dead_marks(gc_run *r)
     dead_set *d = &r->dead;
     d->marked = d->late = d->nspans = 0;
     d->hflags = 0;
-    d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
+    d->lost = d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
     d->last_type = NULL;
 }
 
+/* Without room to note a span the set cannot be found again short of
+ * walking every pool: it is lost, and stays whole until a later
+ * collection (gc_free.c, rc__gc_keep_all). */
 static void note_dead_span(dead_set *d, char *start, size_t marked)
 {
+    if (d->lost)
+        return;
     if (d->nspans == d->spans_cap &&
         !rc__vec_reserve(&d->spans, &d->spans_cap, d->nspans + 1, sizeof *d->spans, 64, SIZE_MAX)) {
-        d->spans_lost = true;
+        d->lost = true;
         return;
     }
-    d->spans[d->nspans++] = (struct dead_span){start, marked};
+    d->spans[d->nspans++] = (dead_span){start, marked, false};
 }
 
-/* Runs body once per span of the candidate pools (bound to s), noting
- * the spans where body marked objects dead. */
-#define SCAN_NOTING_DEAD(r, s, body)                                          \
-    do {                                                                      \
-        rc_span_iter it_;                                                     \
-        rc__span_iter_init_trackable((r)->h, &it_);                           \
-        while (rc__span_next(&it_, &(s))) {                                   \
-            size_t before_ = (r)->dead.marked;                                \
-            body;                                                             \
-            if ((r)->dead.marked != before_ && !(r)->dead.spans_lost)         \
-                note_dead_span(&(r)->dead, (s).start, (r)->dead.marked - before_); \
-        }                                                                     \
-    } while (0)
+/* What a full collection's scan does to one span. */
+typedef void (*span_fn)(gc_run *r, const rc_span *s, void *arg);
+
+/* Calls fn on each span of the candidate pools, in address order, noting
+ * the spans where it marked objects dead, and how many. */
+RC_INLINE void scan_noting_dead(gc_run *r, span_fn fn, void *arg)
+{
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(r->h, &it);
+    while (rc__span_next(&it, &s)) {
+        size_t before = r->dead.marked;
+        fn(r, &s, arg);
+        if (r->dead.marked != before)
+            note_dead_span(&r->dead, s.start, r->dead.marked - before);
+    }
+}
 
 /* One object of the scan: traversed and promoted if reachable, else
  * marked dead.  (Every candidate ends up one or the other.) */
@@ -687,14 +721,53 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
     o->gc = RC_GC_OLD;
 }
 
+/* The objects of span s in the fused scan, the cursor at each (past
+ * everything for a large object: they come after the pools, so every
+ * child is behind them). */
+RC_INLINE void scan_blocks(gc_run *r, const rc_span *s, type_memo *memo, bool large)
+{
+    size_t st = s->stride;
+    char *end = s->start + s->count * st;
+    for (char *p = s->start; p < end; p += st)
+        if (((rc_head *)(void *)p)->tw)
+            scan_object(r, (rc_head *)(void *)p, large ? (char *)UINTPTR_MAX : p, memo);
+}
+
+RC_INLINE void scan_span(gc_run *r, const rc_span *s, void *memo)
+{
+    if (((rc_head *)(void *)s->start)->tw & RC_HF_LARGE)
+        scan_blocks(r, s, memo, true);
+    else
+        scan_blocks(r, s, memo, false);
+}
+
 /* Marking dead looks at the children (dead_mark) until the set is known to
  * reference something outside it: the children of unreached objects
  * ahead are prefetched for that. */
-#define PREFETCH_UNREACHED(d, block)                                          \
-    do {                                                                      \
-        if (!(((const rc_head *)(const void *)(block))->gc & RC_GC_REACHABLE) && !(d)->refs_out) \
-            prefetch_children(block);                                         \
-    } while (0)
+RC_INLINE void prefetch_unreached(const dead_set *d, const char *block)
+{
+    if (!(((const rc_head *)(const void *)block)->gc & RC_GC_REACHABLE) && !d->refs_out)
+        prefetch_children(block);
+}
+
+/* After marking: each candidate of span s promoted or marked dead. */
+RC_INLINE void settle_span(gc_run *r, const rc_span *s, void *arg)
+{
+    (void)arg;
+    size_t st = s->stride;
+    char *end = s->start + s->count * st;
+    for (char *p = s->start; p < end; p += st) {
+        if (p + RC_WALK_AHEAD * st < end)
+            prefetch_unreached(&r->dead, p + RC_WALK_AHEAD * st);
+        rc_head *o = (rc_head *)(void *)p;
+        if (!o->tw || !is_cand(o->gc))
+            continue;
+        if (o->gc & RC_GC_REACHABLE)
+            o->gc = RC_GC_OLD;
+        else
+            dead_mark(&r->dead, o);
+    }
+}
 
 /* 2 then 3, for a full collection over a scattered graph (r->prefetch):
  * everything reachable is marked first, depth-first from the roots, and
@@ -705,17 +778,7 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
 static void mark_then_settle_full(gc_run *r)
 {
     mark_reachable(r);
-    rc_span s;
-    SCAN_NOTING_DEAD(r, s, RC_FOR_EACH_IN_SPAN(&s, o, PREFETCH_UNREACHED, &r->dead, {
-        uint32_t g = o->gc;
-        if (!is_cand(g))
-            continue;
-        if (g & RC_GC_REACHABLE) {
-            o->gc = RC_GC_OLD;
-        } else {
-            dead_mark(&r->dead, o);
-        }
-    }));
+    scan_noting_dead(r, settle_span, NULL);
     r->h->gc.old_count += r->candidates - r->dead.marked;   /* every candidate is one or the other */
     finish_young(&r->h->gc, r->gen, 0);
 }
@@ -735,16 +798,8 @@ static void mark_sweep_full(gc_run *r)
         mark_then_settle_full(r);
         return;
     }
-    rc_span s;
     type_memo memo = {NULL, 0};
-    SCAN_NOTING_DEAD(r, s, {
-        /* Large objects come after the pools: every child is behind them. */
-        bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
-        if (large)
-            PLAIN_IN_SPAN(r, &s, o, { scan_object(r, o, (char *)UINTPTR_MAX, &memo); });
-        else
-            PLAIN_IN_SPAN(r, &s, o, { scan_object(r, o, (char *)o, &memo); });
-    });
+    scan_noting_dead(r, scan_span, &memo);
     /* Every candidate was promoted or marked dead (late ones too). */
     r->h->gc.old_count += r->candidates - r->dead.marked;
     if (r->overflow) {
@@ -803,13 +858,9 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     free(r.stack);
 
     size_t uncollectable = 0, collected = 0;
-    if (r.dead.marked > 0) {
-        collected = rc__gc_handle_marked(&r, &uncollectable);
-    } else if (r.dead.len > 0) {
-        gc->dead = &r.dead;
+    if (r.dead.marked > 0 || r.dead.len > 0)
         collected = rc__gc_handle_dead(&r, &uncollectable);
-        gc->dead = NULL;
-    }
+    gc->dead = NULL;
     free(r.dead.v);
     free(r.dead.spans);
     if (gen == 2)

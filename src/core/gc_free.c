@@ -1,291 +1,252 @@
-/* The dead objects of a full collection, marked where they lie (gc.c's
- * scan gives them RC_GC_DEAD without an index: no dead vector is written).
+/* The dead set where it lies, and the pipeline's last step, delete.
  *
- * Freed in place when nothing about them needs the set as a list: every
- * member is an RC_TYPE_REFS body (so clearing is dropping references, done
- * by the runtime), none has a finalizer or weakrefs, and the debug flags do
- * not ask to list or keep them.  Nothing outside the set refers to a
- * member (such a reference would have made it reachable), so references
- * between members need no decref: only those leaving the set are dropped,
- * and the members are freed pool by pool, a pool whose blocks all died
- * at once.  Otherwise, when nothing of CPython's order but the clears
- * applies, each member is held where it lies and cleared there
- * (clear_held); else the marks are gathered into the dead vector, from
- * the noted pools, for gc_dead.c, which does everything in that order. */
+ * A full collection's scan marks its dead objects where they lie (gc.c)
+ * and notes the spans holding them.  Settling moves the late ones (marked
+ * dead, reached afterwards) to gen 2 and counts each span's members; a
+ * span all of whose blocks are members is whole, and its walks need no
+ * look at the words (garbage allocated together dies together: rings,
+ * lists, trees).  Listing, when a step needs it, moves the members into
+ * the dead vector span by span, so the vector keeps the spans' order.
+ *
+ * Delete, for a set of RC_TYPE_REFS bodies: nothing outside the set
+ * refers to a member (such a reference would have made it reachable), so
+ * the references between members need no decref; only those leaving the
+ * set are dropped (when the scan saw any), then every member dies.  For
+ * any other set every member is held by a reference first, so that while
+ * the members clear none dies and no death cascades through the set; the
+ * holds are dropped once all have cleared: a member whose only reference
+ * left was ours dies, one still referenced (by what a clear kept) moves to
+ * gen 2, where a later collection finds it.  Either way the dying members
+ * of a span that owe nothing but their blocks (no release, no weakrefs)
+ * go back with their pool in one step when they were all its objects
+ * (rc__free_pool_objects); held in place, a member keeps its pool in use,
+ * so whatever user code allocates or frees meanwhile cannot take a
+ * member's place. */
 #include "gc_impl.h"
 
 #include <stdlib.h>
 
-/* Nothing of CPython's order (gc_dead.c) has to happen before the set is
- * cleared: no member has a finalizer or weakrefs, and no debug flag asks
- * to list or keep the members. */
-static bool clears_first(const gc_run *r)
+/* ---- settling, listing, keeping -------------------------------------------------- */
+
+static bool settle_late(member_pass *p, rc_head *o)
 {
-    const dead_set *d = &r->dead;
-    return !d->finalizers && !(d->hflags & RC_HF_WEAKREFS) &&
-           !(r->h->gc.debug & (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_SAVEALL));
+    if (!(o->gc & RC_GC_REACHABLE))
+        return true;
+    survive_old(p->r->h, o);
+    return false;
 }
 
-static bool frees_in_place(const gc_run *r)
+void rc__gc_settle(gc_run *r)
 {
-    return !r->dead.not_refs && clears_first(r);
+    dead_set *d = &r->dead;
+    for (size_t k = 0; k < d->nspans; k++) {
+        dead_span *ds = &d->spans[k];
+        rc_span s;
+        rc__span_of(ds->start, &s);
+        if (d->late) {
+            member_group g = {NULL, s.start, s.stride, s.count, ds->members, false};
+            member_pass p = {.r = r};
+            each_in_group(&p, &g, settle_late);
+            ds->members = p.kept;
+        }
+        ds->whole = ds->members == s.count;
+    }
 }
 
-/* Objects marked dead that marking reached later survive: to gen 2. */
-RC_INLINE bool settle_late(rc_heap *h, rc_head *o, uint32_t g)
+static bool list_member(member_pass *p, rc_head *o)
 {
-    if (!(g & RC_GC_REACHABLE))
-        return false;
-    survive_old(h, o);
+    dead_list(&p->r->dead, o);
     return true;
 }
 
-/* ---- references leaving the set ------------------------------------------------ */
-
-typedef struct refs_out {
-    void  **v;
-    size_t  len, cap;
-} refs_out;
-
-/* Every reference from a member to a non-member, gathered before anything
- * is freed: dropping one may run user code (a finalizer of the object it
- * frees), which must not run inside a walk of the pools.  False when the
- * list cannot grow. */
-static bool gather_refs_out(rc_heap *h, refs_out *out)
+/* The vector is sized for every member at once: no regrowth. */
+bool rc__gc_list(gc_run *r)
 {
-    bool ok = true;
-    RC_FOR_EACH_TRACKABLE(h, o, {
-        if (!ok || !is_member(o->gc))
-            continue;
-        void **p = (void **)rc__body(o);
-        for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
-            if (!p[i] || is_member(rc__head(p[i])->gc))
-                continue;
-            if (out->len == out->cap &&
-                !rc__vec_reserve(&out->v, &out->cap, out->len + 1, sizeof *out->v, 256, SIZE_MAX)) {
-                ok = false;
-                break;
-            }
-            out->v[out->len++] = p[i];
-        }
-    });
-    return ok;
+    dead_set *d = &r->dead;
+    if (!rc__vec_reserve(&d->v, &d->cap, d->marked - d->late, sizeof *d->v, 256, RC_GC_REFS))
+        return false;
+    each_member(r, list_member, NULL);
+    d->listed = true;
+    return true;
 }
 
-/* Without the memory to free the set safely, it stays: every marked
- * object moves to gen 2, and a later full collection finds the garbage. */
-static void keep_all(rc_heap *h)
+static bool keep_member(member_pass *p, rc_head *o)
 {
-    RC_FOR_EACH_TRACKABLE(h, o, {
-        if (is_dead_mark(o->gc))
-            survive_old(h, o);
-    });
+    survive_old(p->r->h, o);
+    return false;
 }
 
-/* ---- freeing where they lie ----------------------------------------------------- */
-
-/* Frees the members in span s: the whole pool at once when they are all of
- * its objects, else one by one.  Returns how many. */
-static size_t free_span(rc_heap *h, const rc_span *s)
+/* Without the spans (lost) the marked objects are found by walking every
+ * pool; a later full collection finds the garbage again. */
+void rc__gc_keep_all(gc_run *r)
 {
-    char *end = s->start + s->count * s->stride;
-    size_t members = 0;
-    bool release = false;
-    for (char *p = s->start; p < end; p += s->stride) {
-        rc_head *o = (rc_head *)(void *)p;
-        uint32_t g = o->gc;
-        if (!o->tw || !is_dead_mark(g) || settle_late(h, o, g))
-            continue;
-        members++;
-        release |= rc__type(o)->release != NULL;
+    if (r->dead.listed) {
+        each_member(r, keep_member, NULL);
+        return;
     }
-    if (!members)
-        return 0;
-    h->live_objects -= members;
-    if (!release && rc__free_pool_objects(h, s->start, members))
-        return members;
-    h->live_objects += members;      /* rc__release_and_free counts each */
-    /* Freeing the last member may hand the pool back, and outside a walk
-     * its arena too (arena_spare 0): nothing after it is read. */
-    size_t left = members;
-    for (char *p = s->start; left > 0 && p < end; p += s->stride) {
-        rc_head *o = (rc_head *)(void *)p;
-        if (!o->tw || !is_member(o->gc))
-            continue;
-        o->gc = RC_GC_UNTRACKED;
-        rc__release_and_free(h, o);
-        left--;
-    }
-    return members;
-}
-
-/* Every marked object is a member and no user code ran since marking:
- * only the spans the scan noted are visited, and a pool whose objects all
- * died is given back without reading it again. */
-static size_t free_noted_spans(gc_run *r)
-{
-    rc_heap *h = r->h;
-    const dead_set *d = &r->dead;
-    size_t n = 0;
-    for (size_t i = 0; i < d->nspans; i++) {
-        const struct dead_span *ds = &d->spans[i];
-        if (!d->releases && rc__free_pool_objects(h, ds->start, ds->marked)) {
-            h->live_objects -= ds->marked;
-            n += ds->marked;
-            continue;
-        }
-        rc_span s;
-        rc__span_of(ds->start, &s);
-        n += free_span(h, &s);
-    }
-    return n;
-}
-
-static size_t free_in_place(gc_run *r)
-{
-    rc_heap *h = r->h;
-    if (!r->dead.refs_out && !r->dead.late && !r->dead.spans_lost)
-        return free_noted_spans(r);
-    if (r->dead.refs_out) {
-        refs_out out = {NULL, 0, 0};
-        if (!gather_refs_out(h, &out)) {
-            free(out.v);
-            keep_all(h);
-            return 0;
-        }
-        /* The members are intact while user code may run here. */
-        for (size_t i = 0; i < out.len; i++)
-            rc_decref(out.v[i]);
-        free(out.v);
-    }
-    size_t n = 0;
     rc_span_iter it;
     rc_span s;
-    rc__span_iter_init_trackable(h, &it);
+    rc__span_iter_init_trackable(r->h, &it);
     while (rc__span_next(&it, &s))
-        n += free_span(h, &s);
-    return n;
+        for (char *p = s.start; p < s.start + s.count * s.stride; p += s.stride) {
+            rc_head *o = (rc_head *)(void *)p;
+            if (o->tw && is_dead_mark(o->gc))
+                survive_old(r->h, o);
+        }
 }
 
-/* ---- or cleared ------------------------------------------------------------------- */
+/* ---- delete ------------------------------------------------------------------------- */
 
-/* Gathers the members of span s, settling the late objects; returns how
- * many there are.  held: each is held by a reference where it lies and
- * keeps its mark (see clear_held); else it joins the dead vector by
- * rc__gc_dead_push, its word then holding its index, as
- * rc__gc_handle_dead needs. */
-/* One member: held, or pushed on the vector; 1 if it was gathered. */
-RC_INLINE size_t gather_one(gc_run *r, rc_head *o, bool held)
+RC_INLINE bool hold_member(member_pass *p, rc_head *o)
 {
-    if (held) {
-        o->refcnt++;
-        return 1;
+    (void)p;
+    o->refcnt++;
+    return true;
+}
+
+RC_INLINE bool clear_member(member_pass *p, rc_head *o)
+{
+    (void)p;
+    rc__clear(o);                /* nothing for a member without clear */
+    return true;
+}
+
+/* Drops o's references that leave the set (o is an RC_TYPE_REFS body).
+ * The members stay intact while the user code this may run runs. */
+RC_INLINE bool drop_refs_out(member_pass *p, rc_head *o)
+{
+    (void)p;
+    void **c = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++)
+        if (c[i] && !is_member(rc__head(c[i])->gc))
+            rc_decref(c[i]);
+    return true;
+}
+
+/* A member whose only reference left was the set's: finalized, unlinked
+ * and cleared already (one without clear drops what traverse visits
+ * here), so its death skips to the end.  A weakref made after the set's
+ * were cleared (by a callback, a finalizer or a clear) gets its callback
+ * first; the member is out of the set by then. */
+static void free_member(rc_heap *h, rc_head *o)
+{
+    o->gc = RC_GC_UNTRACKED;
+    if (rc__hflags(o) & RC_HF_WEAKREFS)
+        rc__weak_on_dealloc(h, o);
+    if (rc__type_clears(rc__type(o)))
+        rc__release_and_free(h, o);
+    else
+        rc__free_dead(h, o);
+}
+
+/* Drops the hold (held) and frees o, or leaves it in the set to die with
+ * its pool (pool); one still referenced survives. */
+RC_INLINE bool release_member(member_pass *p, rc_head *o)
+{
+    rc_heap *h = p->r->h;
+    if (p->held && --o->refcnt != 0) {
+        survive_old(h, o);
+        return false;
     }
-    if (rc__gc_dead_push(&r->dead, o))
-        return 1;
-    r->dead.lost = true;             /* no room: all collected next time */
-    survive_old(r->h, o);
-    return 0;
+    if (!p->pool || (rc__hflags(o) & RC_HF_WEAKREFS)) {
+        free_member(h, o);
+        return false;
+    }
+    return true;
 }
 
-RC_INLINE size_t gather_span(gc_run *r, const rc_span *s, bool held)
+RC_INLINE bool free_dying(member_pass *p, rc_head *o)
 {
-    size_t n = 0;
-    RC_FOR_EACH_IN_SPAN(s, o, RC_NO_AHEAD, NULL, {
-        uint32_t g = o->gc;
-        if (!is_dead_mark(g) || settle_late(r->h, o, g))
-            continue;
-        n += gather_one(r, o, held);
-    });
-    return n;
+    o->gc = RC_GC_UNTRACKED;
+    rc__release_and_free(p->r->h, o);
+    return false;
 }
 
-/* The same for a span every block of which the scan marked dead, with
- * no late objects in the set: each block is a member, and none needs a
- * look at its word.  (Whole pools die together: rings, lists, trees.) */
-RC_INLINE size_t gather_whole_span(gc_run *r, const rc_span *s, bool held)
+/* n dying members of g were all of its pool's objects: the pool is
+ * emptied in one step.  False, nothing done, otherwise. */
+static bool free_pool(rc_heap *h, const member_group *g, size_t n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->count; i++)
-        n += gather_one(r, (rc_head *)(void *)(s->start + i * s->stride), held);
-    return n;
+    if (!rc__free_pool_objects(h, g->start, n))
+        return false;
+    h->live_objects -= n;
+    return true;
 }
 
-/* Gathers the members in address order: from the noted spans when the
- * scan could keep the list (by_span: each span's count becomes how many
- * members it gave), else from every pool.  No user code has run since
- * the scan, so the noted spans are as it left them.  Returns how many
- * members there are. */
-RC_INLINE size_t gather(gc_run *r, bool held)
+/* Held, o dies when the hold is dropped, with nothing but its block to
+ * give back. */
+RC_INLINE bool dies_with_pool(member_pass *p, rc_head *o)
+{
+    (void)p;
+    return o->refcnt == 1 && !(rc__hflags(o) & RC_HF_WEAKREFS);
+}
+
+/* Whether every member of g dies with its pool without being released one
+ * by one: quiet, none is held and none can have weakrefs, so unread; held,
+ * a whole span's are read once (garbage allocated together dies together,
+ * and then its pool goes back after that one read of each). */
+static bool group_dies_with_pool(const member_pass *p, const member_group *g, bool quiet)
+{
+    if (!p->pool)
+        return false;
+    if (quiet)
+        return true;
+    if (!p->held || !g->whole)
+        return false;
+    member_pass q = {.r = p->r};
+    each_in_group(&q, g, dies_with_pool);
+    return q.kept == g->n;
+}
+
+/* The members of one group: those that die together go back with their
+ * pool, the others one by one. */
+static void release_group(member_pass *p, const member_group *g, bool quiet)
+{
+    if (g->n == 0)               /* every object marked dead there was late */
+        return;
+    if (group_dies_with_pool(p, g, quiet) && free_pool(p->r->h, g, g->n)) {
+        p->seen += g->n;
+        return;
+    }
+    size_t kept = p->kept;
+    each_in_group(p, g, release_member);
+    size_t dying = p->kept - kept;
+    if (!dying || free_pool(p->r->h, g, dying))
+        return;
+    /* A callback allocated in their pool: one by one.  They keep their
+     * marks (and their slots) until freed. */
+    member_group rest = *g;
+    rest.whole = false;
+    if (!rest.v)
+        rest.n = dying;
+    member_pass q = {.r = p->r};
+    each_in_group(&q, &rest, free_dying);
+}
+
+/* Returns how many members there were. */
+static size_t release_all(gc_run *r, bool held)
 {
     dead_set *d = &r->dead;
-    size_t n = 0;
-    if (d->spans_lost) {
-        rc_span_iter it;
-        rc_span s;
-        rc__span_iter_init_trackable(r->h, &it);
-        while (rc__span_next(&it, &s))
-            n += gather_span(r, &s, held);
-        return n;
+    bool pool = !d->releases && !d->clearless;
+    bool quiet = !held && !d->finalizers && !(d->hflags & RC_HF_WEAKREFS);
+    member_pass p = {.r = r, .held = held};
+    group_iter it = {0, 0};
+    member_group g;
+    while (next_group(d, &it, &g)) {
+        p.pool = pool && g.start;
+        release_group(&p, &g, quiet);
     }
-    for (size_t k = 0; k < d->nspans; k++) {
-        struct dead_span *ds = &d->spans[k];
-        rc_span s;
-        rc__span_of(ds->start, &s);
-        bool whole = s.count == ds->marked && !d->late;
-        ds->marked = whole ? gather_whole_span(r, &s, held) : gather_span(r, &s, held);
-        n += ds->marked;
-        if (whole && held)
-            ds->marked |= RC_SPAN_WHOLE;
-    }
-    d->by_span = true;
-    return n;
+    return p.seen;
 }
 
-static size_t handle_as_vector(gc_run *r, size_t *uncollectable)
+size_t rc__gc_delete(gc_run *r)
 {
-    rc_heap *h = r->h;
     dead_set *d = &r->dead;
-    /* Room for every marked object at once (late ones will not need it):
-     * no regrowth.  Should it fail, the pushes grow it, or keep the set. */
-    (void)rc__vec_reserve(&d->v, &d->cap, d->marked, sizeof *d->v, 256, RC_GC_REFS);
-    (void)gather(r, false);
-    if (d->len == 0)
-        return 0;
-    h->gc.dead = d;
-    size_t collected = rc__gc_handle_dead(r, uncollectable);
-    h->gc.dead = NULL;
-    return collected;
-}
-
-/* Every member has clear, clearing comes first, and the scan kept the
- * list of spans. */
-static bool clears_at_once(const gc_run *r)
-{
-    return !r->dead.clearless && !r->dead.spans_lost && clears_first(r);
-}
-
-/* Then the members are held where they lie as they are gathered, with no
- * pass of its own, and cleared there, span by span (in_place).  Held, no
- * member can die before the holds are dropped, nor its word change, and
- * the pools holding them stay: nothing user code allocates or frees can
- * take a member's place, so the clears and the drop of the holds find
- * them again by address (gc_dead.c).  No dead vector: it would be fresh
- * memory, and faulting its pages in cost more than the rest of gathering
- * (10^5 dead ring nodes: 3.5-4 ns of 11 per object).  Returns how many
- * were collected. */
-static size_t clear_held(gc_run *r)
-{
-    size_t held = gather(r, true);
-    r->dead.in_place = true;
-    rc__gc_clear_held(r);
-    return held;
-}
-
-size_t rc__gc_handle_marked(gc_run *r, size_t *uncollectable)
-{
-    *uncollectable = 0;
-    if (frees_in_place(r))
-        return free_in_place(r);
-    return clears_at_once(r) ? clear_held(r) : handle_as_vector(r, uncollectable);
+    if (!d->not_refs) {
+        if (d->refs_out)
+            each_member(r, drop_refs_out, NULL);
+        return release_all(r, false);
+    }
+    each_member(r, hold_member, NULL);
+    each_member(r, clear_member, NULL);
+    return release_all(r, true);
 }

@@ -1,7 +1,36 @@
-/* Private to the collector's files: gc.c (generations, the passes, one
- * collection), gc_dead.c (what happens to the dead set), gc_api.c (the gc
- * module's control surface).  The invariants are written once, at the top
- * of gc.c; the design is docs/design-gc.md. */
+/* Private to the collector's files: gc.c (generations, the passes that
+ * deduce the dead set), gc_dead.c (the dead-set pipeline), gc_free.c (the
+ * pipeline's last step, delete), gc_api.c (the gc module's control
+ * surface).  The invariants are written once, at the top of gc.c; the
+ * map is docs/design-gc.md.
+ *
+ * The gc word: the last 32 bits of the object header (the header's
+ * layout: internal.h, rc_head).  Every value it takes is listed here and
+ * nowhere else.
+ *
+ * Outside a collection, where a tracked object is:
+ *   1 .. RC_GC_YOUNG_MAX     gen 0 or 1: its index in the young vector + 1
+ *   RC_GC_OLD (0)            gen 2
+ *   RC_GC_FROZEN             the permanent generation (rc_gc_freeze)
+ *   RC_GC_UNTRACKED          not tracked
+ * (every value from RC_GC_SENTINEL_MIN up is a sentinel like the last two).
+ *
+ * During a collection, a candidate's word: RC_GC_CAND and flags above a
+ * 28-bit field (RC_GC_REFS).
+ *   0                        a full collection's candidate no other
+ *                            candidate references (gen 2 is 0): a root
+ *   CAND | n                 n references from other candidates
+ *   CAND | REACHABLE | n     marked reachable
+ *   CAND | DEADREF | ...     a full collection's scan marked an object
+ *                            dead that references this one
+ *   CAND | DEAD | [DEADREF] | n       marked dead where it lies by a full
+ *                            collection's scan (the dead set in place)
+ *   CAND | DEAD | REACHABLE | ...     the same, reached afterwards: late,
+ *                            it survives
+ *   CAND | DEAD | i          listed: the dead vector's member at index i
+ *
+ * Deaths queued past the nesting limit thread their queue through the
+ * refcnt and gc words of the dying objects (object.c). */
 #ifndef RC_GC_IMPL_H
 #define RC_GC_IMPL_H
 
@@ -9,12 +38,9 @@
 
 #define RC_GC_CAND      0x80000000u
 #define RC_GC_REACHABLE 0x40000000u
-/* Dead: in the dead vector (its index in the low bits), or marked dead
- * where it lies by a full collection's scan, which may still reach it
- * afterwards (it then also has RC_GC_REACHABLE: late, and survives). */
 #define RC_GC_DEAD      0x20000000u
-/* Referenced by an object a full collection marked dead: should marking
- * reach it after all, the dead set references something outside it. */
+/* Should marking reach a DEADREF object, the dead set references
+ * something outside it. */
 #define RC_GC_DEADREF   0x10000000u
 #define RC_GC_REFS      0x0FFFFFFFu
 /* The count of references from other candidates stops here: such an
@@ -62,6 +88,14 @@ RC_INLINE bool is_member(uint32_t g) { return is_dead_mark(g) && !(g & RC_GC_REA
  * headers arrive while the objects between are processed.  Unrolled: it
  * runs once or twice per object of such a graph, and the loop's control
  * was half its instructions (its time did not measurably change). */
+/* A NULL child prefetches an address below 0: prefetches never fault. */
+RC_INLINE void prefetch_child(uintptr_t child, bool bodies)
+{
+    __builtin_prefetch((const void *)(child - sizeof(rc_head)), 1, 3);
+    if (bodies)
+        __builtin_prefetch((const void *)(child + sizeof(rc_head)), 1, 3);
+}
+
 RC_INLINE void prefetch_blocks(const char *block, bool bodies)
 {
     const rc_head *o = (const rc_head *)(const void *)block;
@@ -69,21 +103,13 @@ RC_INLINE void prefetch_blocks(const char *block, bool bodies)
         return;
     const uintptr_t *c = (const uintptr_t *)rc__body(o);
     size_t n = rc__nrefs(rc__type(o));
-    /* A NULL child prefetches an address below 0: prefetches never fault. */
-#define RC_PREFETCH_CHILD(i)                                                        \
-    do {                                                                            \
-        __builtin_prefetch((const void *)(c[i] - sizeof(rc_head)), 1, 3);           \
-        if (bodies)                                                                 \
-            __builtin_prefetch((const void *)(c[i] + sizeof(rc_head)), 1, 3);       \
-    } while (0)
     switch (n < 4 ? n : 4) {
-    case 4: RC_PREFETCH_CHILD(3); /* fall through */
-    case 3: RC_PREFETCH_CHILD(2); /* fall through */
-    case 2: RC_PREFETCH_CHILD(1); /* fall through */
-    case 1: RC_PREFETCH_CHILD(0); /* fall through */
+    case 4: prefetch_child(c[3], bodies); /* fall through */
+    case 3: prefetch_child(c[2], bodies); /* fall through */
+    case 2: prefetch_child(c[1], bodies); /* fall through */
+    case 1: prefetch_child(c[0], bodies); /* fall through */
     default: break;
     }
-#undef RC_PREFETCH_CHILD
 }
 
 /* The children's headers: what the count pass and marking read. */
@@ -93,49 +119,48 @@ RC_INLINE void prefetch_children(const char *block) { prefetch_blocks(block, fal
  * children: a block that straddles two cache lines would miss there. */
 RC_INLINE void prefetch_children_and_bodies(const char *block) { prefetch_blocks(block, true); }
 
-/* The dead vector of the running collection; its members' words hold
- * their index so a death during the collection can leave a hole. */
+/* The dead set of the running collection.  A young collection's sweep
+ * lists its members in the dead vector as it finds them; a full
+ * collection's scan marks them where they lie and notes the spans (pools,
+ * large objects) holding them, and they are listed only when a step of
+ * the pipeline needs an index per member (gc_dead.c).  Either way the
+ * steps walk them with one iterator (each_member, below). */
+typedef struct dead_span {
+    char  *start;
+    size_t members;          /* marked by the scan; once settled, members */
+    bool   whole;            /* every block of the span is a member */
+} dead_span;
+
 typedef struct rc_dead_set {
-    rc_head **v;
-    size_t    len, cap;
-    /* A full collection marks its dead objects where they lie instead
-     * (RC_GC_DEAD without an index; gc_free.c frees them or fills v). */
-    size_t    marked;        /* objects marked dead, late ones included */
-    size_t    late;          /* of those, reached by marking afterwards */
-    bool      refs_out;      /* a marked object may reference a non-member */
-    /* The spans (pools, large objects) holding marked objects, with how
-     * many each, so freeing visits only those; spans_lost: the list could
-     * not grow, every span is walked instead.  by_span: the members were
-     * gathered from them in order (gc_free.c), `marked` now says how many
-     * each gave (span_members), and they are freed pool by pool. */
-    struct dead_span {
-        char  *start;
-        size_t marked;
-    }        *spans;
-    size_t    nspans, spans_cap;
-    bool      spans_lost;
-    bool      by_span;
-    /* The members were held where they lie, none in v (gc_free.c). */
-    bool      in_place;
-    bool      releases;      /* some member's type has release */
-    /* A dead object could not join the vector (no memory): all are kept,
-     * since freeing the others could leave it pointing at freed members. */
-    bool      lost;
-    /* What the members need, gathered as they join, so the passes over the
-     * set that would find nothing to do are skipped. */
-    unsigned  hflags;        /* union of the members' RC_HF_* flags */
-    bool      clearless;     /* some member's type has no clear */
-    bool      finalizers;    /* some member's type has finalize */
-    bool      not_refs;      /* some member's type is not RC_TYPE_REFS */
+    rc_head  **v;            /* the dead vector (listed) */
+    size_t     len, cap;
+    dead_span *spans;        /* where the marked members lie, in address order */
+    size_t     nspans, spans_cap;
+    size_t     marked;       /* objects the scan marked dead, late ones included */
+    size_t     late;         /* of those, reached by marking afterwards */
+    bool       listed;       /* the members are in v */
+    /* Not every member could be kept track of (no memory): all stay,
+     * since freeing the others could leave one pointing at freed members. */
+    bool       lost;
+    bool       refs_out;     /* a member may reference a non-member */
+    /* What the members need, noted as they join, so the steps that would
+     * find nothing to do are skipped. */
+    unsigned   hflags;       /* union of the members' RC_HF_* flags */
+    bool       clearless;    /* some member's type has no clear */
+    bool       finalizers;   /* some member's type has finalize */
+    bool       releases;     /* some member's type has release */
+    bool       not_refs;     /* some member's type is not RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
 } dead_set;
 
-/* Once gathered in place, a span whose members are all its blocks has
- * this bit in `marked`: they need no look at their words. */
-#define RC_SPAN_WHOLE (SIZE_MAX ^ (SIZE_MAX >> 1))
-
-RC_INLINE bool span_whole(const struct dead_span *ds) { return (ds->marked & RC_SPAN_WHOLE) != 0; }
-RC_INLINE size_t span_members(const struct dead_span *ds) { return ds->marked & ~RC_SPAN_WHOLE; }
+/* Lists o as the next member of the dead vector, which has room: its
+ * word then holds its index, so a death during the pipeline can leave a
+ * hole (rc__gc_on_dealloc). */
+RC_INLINE void dead_list(dead_set *d, rc_head *o)
+{
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (uint32_t)d->len;
+    d->v[d->len++] = o;
+}
 
 /* Which objects a collection examines: the young vector from `lo`, and for
  * a full collection every object in gen 2 too (found by walking the pools). */
@@ -160,23 +185,130 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
     h->gc.old_count++;
 }
 
-/* gc_dead.c: frees what can be freed of r's dead set; returns how many
+/* ---- the member iterator ------------------------------------------------------------ */
+
+/* The members in one place: a range of the dead vector (holes are NULL),
+ * or those of one span where they lie. */
+typedef struct member_group {
+    rc_head **v;             /* listed: v[0..n); NULL: in place */
+    char     *start;         /* the span (in place: its blocks) */
+    size_t    stride, count;
+    size_t    n;             /* members (listed: slots) */
+    bool      whole;         /* in place: every block is a member */
+} member_group;
+
+typedef struct group_iter {
+    size_t k;                /* next span */
+    size_t at;               /* listed: its first slot in the vector */
+} group_iter;
+
+/* The next group: the spans in address order (listed, the vector's ranges
+ * gathered from them), or the whole vector of a young collection, which
+ * noted no spans.  The group has no pool when `start` is NULL. */
+RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
+{
+    if (d->listed && d->nspans == 0) {
+        *g = (member_group){.v = d->v, .n = d->len};
+        return it->k++ == 0;
+    }
+    if (it->k == d->nspans)
+        return false;
+    const dead_span *ds = &d->spans[it->k++];
+    rc_span s;
+    rc__span_of(ds->start, &s);
+    *g = (member_group){NULL, s.start, s.stride, s.count, ds->members, ds->whole};
+    if (d->listed) {
+        g->v = d->v + it->at;
+        it->at += ds->members;
+    }
+    return true;
+}
+
+/* A pass of the pipeline over the members. */
+typedef struct member_pass {
+    gc_run *r;
+    void   *arg;             /* the step's own state */
+    size_t  seen;            /* members met */
+    size_t  kept;            /* of those, still in the set afterwards */
+    bool    held;            /* release: every member is held by the pass */
+    bool    pool;            /* release: members may die with their pool */
+} member_pass;
+
+/* One step on member o; false: o has left the set (survived, or freed). */
+typedef bool (*member_step)(member_pass *p, rc_head *o);
+
+/* Calls step on each member of g, in address order.  In place, a whole
+ * span's blocks are all members; in another, members are the blocks with
+ * the scan's dead mark -- a member's word does not change while it is in
+ * the set, and no other word can become one -- and past the last member
+ * nothing is read (freeing it may hand the pool back); the span's end
+ * bounds the walk all the same, in case a clear that drops a reference it
+ * does not own killed a member.  A member that leaves a listed group
+ * leaves a hole. */
+RC_INLINE void each_in_group(member_pass *p, const member_group *g, member_step step)
+{
+    if (g->v) {
+        for (size_t i = 0; i < g->n; i++) {
+            if (!g->v[i])
+                continue;
+            p->seen++;
+            if (step(p, g->v[i]))
+                p->kept++;
+            else
+                g->v[i] = NULL;
+        }
+        return;
+    }
+    p->seen += g->n;
+    if (g->whole) {
+        for (char *q = g->start, *end = q + g->n * g->stride; q < end; q += g->stride)
+            p->kept += step(p, (rc_head *)(void *)q);
+        return;
+    }
+    size_t left = g->n;
+    char *end = g->start + g->count * g->stride;
+    for (char *q = g->start; left > 0 && q < end; q += g->stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (!o->tw || !is_dead_mark(o->gc))
+            continue;
+        left--;
+        p->kept += step(p, o);
+    }
+}
+
+/* Calls step on every member (a constant once inlined, so each step gets
+ * loops of its own); each_member, with arg for the step's state, returns
+ * how many there were. */
+RC_INLINE void walk_members(member_pass *p, member_step step)
+{
+    group_iter it = {0, 0};
+    member_group g;
+    while (next_group(&p->r->dead, &it, &g))
+        each_in_group(p, &g, step);
+}
+
+RC_INLINE size_t each_member(gc_run *r, member_step step, void *arg)
+{
+    member_pass p = {.r = r, .arg = arg};
+    walk_members(&p, step);
+    return p.seen;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+/* gc_dead.c: the dead-set pipeline, in CPython's order; returns how many
  * were collected and sets *uncollectable. */
 size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable);
 
-/* gc_dead.c: the last step of the above, for members the caller holds by
- * one reference each (in the vector, or in place): clears them, then
- * frees those whose only reference left is the hold and moves the others
- * to gen 2. */
-void rc__gc_clear_held(gc_run *r);
-
-/* gc_free.c: the same for a full collection's dead objects marked in
- * place: freed where they lie when nothing about them needs the set
- * (gc_free.c says when), else gathered into the dead vector for the above. */
-size_t rc__gc_handle_marked(gc_run *r, size_t *uncollectable);
-
-/* gc.c: adds o to the dead vector (its word then holds its index); false
- * when the vector cannot grow. */
-bool rc__gc_dead_push(dead_set *d, rc_head *o);
+/* gc_free.c: the steps on the set where it lies.  settle: objects a full
+ * collection's scan marked dead and marking reached afterwards survive,
+ * and each span's members are counted.  list: the members join the dead
+ * vector (false, nothing done, when it cannot hold them).  keep_all:
+ * every member survives.  delete: clears the members and frees those
+ * whose only references were the set's; returns how many there were. */
+void   rc__gc_settle(gc_run *r);
+bool   rc__gc_list(gc_run *r);
+void   rc__gc_keep_all(gc_run *r);
+size_t rc__gc_delete(gc_run *r);
 
 #endif /* RC_GC_IMPL_H */

@@ -1,138 +1,33 @@
-/* rc_heap: options, creation and teardown.
+/* rc_heap: its options, creation and teardown.
  *
- * Options are one table (mimalloc's style): each has a default and a
- * RECYCLE_* environment override, parsed here and nowhere else.  A
- * malformed value is reported on stderr naming the variable and ignored.
+ * The options' defaults and environment overrides are the RECYCLE_* table
+ * of options.c; rc_config_default only says which field each one fills.
  */
 #include "internal.h"
+#include "options.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef enum { OPT_SIZE, OPT_BOOL, OPT_U64, OPT_DEBUG, OPT_TRIPLE } opt_kind;
-
-typedef struct option {
-    const char *env;
-    opt_kind    kind;
-    size_t      offset;
-} option;
-
-#define OPT(env, kind, field) { env, kind, offsetof(rc_config, field) }
-static const option options[] = {
-    OPT("RECYCLE_GC_THRESHOLD",     OPT_TRIPLE, gc_threshold),
-    OPT("RECYCLE_GC",               OPT_BOOL,   gc_enabled),
-    OPT("RECYCLE_GC_DEBUG",         OPT_DEBUG,  gc_debug),
-    OPT("RECYCLE_ARENA_SPARE",      OPT_SIZE,   arena_spare),
-    OPT("RECYCLE_MAX_BYTES",        OPT_SIZE,   max_bytes),
-    OPT("RECYCLE_FAIL_ALLOC_AT",    OPT_U64,    fail_alloc_at),
-    OPT("RECYCLE_FAIL_ALLOC_AFTER", OPT_BOOL,   fail_alloc_after),
-    OPT("RECYCLE_LEAK_REPORT",      OPT_BOOL,   leak_report),
-};
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* RECYCLE_GC_DEBUG takes a number or names: "stats,collectable,saveall". */
-static bool parse_debug(const char *s, unsigned *out)
-{
-    uint64_t v;
-    if (parse_u64(s, &v)) {
-        *out = (unsigned)v;
-        return v <= 0xFFFF;
-    }
-    static const struct { const char *name; unsigned flag; } names[] = {
-        {"stats", RC_GC_DEBUG_STATS}, {"collectable", RC_GC_DEBUG_COLLECTABLE},
-        {"uncollectable", RC_GC_DEBUG_UNCOLLECTABLE}, {"saveall", RC_GC_DEBUG_SAVEALL},
-        {"leak", RC_GC_DEBUG_LEAK},
-    };
-    unsigned flags = 0;
-    char buf[128];
-    if (strlen(s) >= sizeof buf)
-        return false;
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        size_t i = 0;
-        while (i < sizeof names / sizeof names[0] && strcmp(tok, names[i].name) != 0)
-            i++;
-        if (i == sizeof names / sizeof names[0])
-            return false;
-        flags |= names[i].flag;
-    }
-    *out = flags;
-    return true;
-}
-
-static bool parse_triple(const char *s, size_t out[3])
-{
-    char buf[96];
-    if (strlen(s) >= sizeof buf)
-        return false;
-    strcpy(buf, s);
-    size_t v[3];
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        uint64_t x;
-        if (n == 3 || !parse_u64(tok, &x))
-            return false;
-        v[n++] = (size_t)x;
-    }
-    if (n != 3)
-        return false;
-    memcpy(out, v, sizeof v);
-    return true;
-}
-
-static bool apply_option(rc_config *cfg, const option *o, const char *val)
-{
-    char *field = (char *)cfg + o->offset;
-    uint64_t v;
-    switch (o->kind) {
-    case OPT_SIZE:
-        if (!parse_u64(val, &v))
-            return false;
-        *(size_t *)field = (size_t)v;
-        return true;
-    case OPT_U64:
-        if (!parse_u64(val, &v))
-            return false;
-        *(uint64_t *)field = v;
-        return true;
-    case OPT_BOOL:
-        if (strcmp(val, "0") && strcmp(val, "1"))
-            return false;
-        *(bool *)field = val[0] == '1';
-        return true;
-    case OPT_DEBUG:
-        return parse_debug(val, (unsigned *)field);
-    case OPT_TRIPLE:
-        return parse_triple(val, (size_t *)field);
-    }
-    return false;
-}
-
 void rc_config_default(rc_config *cfg)
 {
-    *cfg = (rc_config){
-        .gc_threshold = {700, 10, 10},
-        .gc_enabled = true,
-        .arena_spare = 1,
-    };
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
-        const char *val = rc__os_getenv(options[i].env);
-        if (val && !apply_option(cfg, &options[i], val))
-            fprintf(stderr, "recycle: ignoring malformed %s=\"%s\"\n", options[i].env, val);
-    }
+    *cfg = (rc_config){0};
+    rc__option_counts(RC_OPT_GC_THRESHOLD, cfg->gc_threshold);
+    cfg->gc_enabled = rc__option_bool(RC_OPT_GC);
+    cfg->gc_debug = rc__option_gc_debug(RC_OPT_GC_DEBUG);
+    cfg->arena_spare = (size_t)rc__option_uint(RC_OPT_ARENA_SPARE);
+    cfg->max_bytes = (size_t)rc__option_uint(RC_OPT_MAX_BYTES);
+    cfg->fail_alloc_at = rc__option_uint(RC_OPT_FAIL_ALLOC_AT);
+    cfg->fail_alloc_after = rc__option_bool(RC_OPT_FAIL_ALLOC_AFTER);
+    cfg->leak_report = rc__option_bool(RC_OPT_LEAK_REPORT);
+}
+
+/* The allocator's pressure hook: a full collection, unless one is running
+ * (the collector only frees, so nothing more is to be had). */
+static void collect_for_room(rc_heap *h)
+{
+    if (!h->gc.collecting)
+        rc_gc_collect(h, 2);
 }
 
 rc_heap *rc_heap_new(const rc_config *cfg)
@@ -154,6 +49,7 @@ rc_heap *rc_heap_new(const rc_config *cfg)
         free(h);
         return NULL;
     }
+    rc__alloc_on_pressure(h, collect_for_room);
     return h;
 }
 
@@ -190,12 +86,11 @@ static bool same_traceback(const rc_traceback *a, const rc_traceback *b)
 static size_t collect_leaks(rc_heap *h, leak_row *rows, size_t cap)
 {
     size_t n = 0;
-    bool tracing = rc_trace_is_tracing(h);
     RC_FOR_EACH_OBJECT(h, o, {
         if (o->refcnt == RC_REFCNT_IMMORTAL)
             continue;
         const rc_type *t = rc__type(o);
-        rc_traceback *tb = tracing ? rc_trace_get_object_traceback(h, rc__body(o)) : NULL;
+        rc_traceback *tb = rc__traceback_of(h, rc__body(o));
         size_t j = 0;
         while (j < n && (rows[j].type != t || !same_traceback(rows[j].tb, tb)))
             j++;

@@ -1,12 +1,10 @@
 /* Shared internals of librecycle.  Not installed; not for users.
  *
- * Layers, bottom up (docs/design-alloc.md, docs/design-gc.md):
- *   prim/    the only code that talks to the OS
- *   alloc.c  arenas → pools → size-class blocks; large blocks; accounting
- *   object.c the object header, rc_new, reference counting
- *   gc.c     generations and the cycle collector
- *   heap.c   rc_heap: options, creation, teardown
- *   types/, trace.c, graph.c, profile.c build on those.
+ * The layers and who may call whom: docs/architecture.md.  This header is
+ * the core's: the object header, the allocator's interface (src/alloc/),
+ * the heap record, and the hooks by which lower layers are told things
+ * without calling up (the allocator's pressure hook, the tracer's
+ * observers).  The OS and the compiler: src/prim/prim.h.
  */
 #ifndef RC_INTERNAL_H
 #define RC_INTERNAL_H
@@ -16,6 +14,7 @@
 #endif
 
 #include "recycle.h"
+#include "../prim/prim.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,29 +27,6 @@
 #ifndef RC_DEBUG
 #define RC_DEBUG 0
 #endif
-
-/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
-#if defined(__SANITIZE_ADDRESS__)
-#define RC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RC_ASAN 1
-#endif
-#endif
-#ifdef RC_ASAN
-#include <sanitizer/asan_interface.h>
-#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
-#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
-#define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define RC_INLINE      static inline __attribute__((always_inline))
-#define RC_NOINLINE    __attribute__((noinline))
-#define RC_COLD        __attribute__((cold, noinline))
 
 /* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>".
  * type may be NULL when the memory at addr cannot be trusted. */
@@ -78,11 +54,9 @@ const char *rc__safe_type_name(const void *obj);
  *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
- *   gc      outside a collection: the object's index in the young vector
- *           plus one (generations 0 and 1), or one of RC_GC_OLD (0) /
- *           RC_GC_FROZEN / RC_GC_UNTRACKED.  During a collection a
- *           candidate's gc word holds RC_GC_CAND | flags | the count of
- *           references from other candidates (see gc.c).
+ *   gc      the collector's word: where a tracked object is, and during a
+ *           collection what the passes found.  Every value it takes is
+ *           listed once, at the top of core/gc_impl.h.
  * ---------------------------------------------------------------------- */
 typedef struct rc_head {
     uintptr_t tw;
@@ -221,6 +195,10 @@ bool     rc__is_object_body(const rc_heap *h, const void *p);
 /* Allocator state lives inside rc_heap; alloc.c owns its fields. */
 struct rc_alloc_state;
 int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
+/* Installs fn, which the allocator calls when an allocation would pass
+ * max_bytes and then retries once: the heap's way to collect on demand
+ * without the allocator calling up into the collector. */
+void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
  * RC_EINVAL with a message naming the first inconsistency. */
@@ -242,9 +220,8 @@ typedef struct rc_gc_state {
     rc_gc_stats stats[3];
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
-     * young[gen0_start..young_len) is gen 0; each object's gc word is its
-     * index plus one.  Gen 2 objects have gc == RC_GC_OLD and are found by walking
-     * the pools, so a young collection never touches them. */
+     * young[gen0_start..young_len) is gen 0.  Gen 2 objects are found by
+     * walking the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
@@ -274,6 +251,10 @@ struct rc_heap {
      * test of a pointer when off. */
     void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
     void (*on_free)(rc_heap *h, const void *ptr);
+    /* Where a traced object was allocated (a malloc'd traceback), installed
+     * by the tracer with the observers: the leak report and the debug
+     * checks ask through it, so the core never calls up into the tracer. */
+    rc_traceback *(*traceback_of)(rc_heap *h, const void *obj);
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -329,6 +310,13 @@ bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t fi
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
 int  rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h));
+
+/* The traceback of obj's allocation (malloc'd), or NULL when h is not
+ * being traced. */
+RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
+{
+    return h->traceback_of ? h->traceback_of(h, obj) : NULL;
+}
 
 /* Records an error for rc_last_error and returns code. */
 int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -440,17 +428,5 @@ RC_INLINE void rc__clear(rc_head *o)
 }
 
 #include "hash.h"
-
-/* prim/: the OS. */
-void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
-void     rc__os_unmap(void *p, size_t size);
-#define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
-void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
-void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
-uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
-size_t   rc__os_rss_bytes(void);                      /* resident set size now */
-size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
-const char *rc__os_getenv(const char *name);
-bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
 
 #endif /* RC_INTERNAL_H */

@@ -64,6 +64,8 @@ RC_INLINE rc_gadj rc__graph_adj(const rc_objgraph *g, bool backwards)
 
 /* graph_build.c */
 rc_objgraph *rc__graph_alloc(void);
+
+/* graph_index.c */
 int  rc__graph_reverse(rc_objgraph *g);          /* builds in_start / in; RC_ENOMEM */
 /* Index of the node at addr, or RC_GNONE. */
 uint32_t rc__graph_find(const rc_objgraph *g, uint64_t addr);
@@ -79,12 +81,6 @@ size_t rc__graph_external(const rc_gnode *n);
 typedef bool (*rc_gnode_pred)(const rc_objgraph *g, uint32_t i, void *ctx);
 int rc__graph_bfs(rc_objgraph *g, uint32_t start, bool backwards, size_t max_depth,
                   rc_gnode_pred pred, void *ctx, uint32_t **path, size_t *len);
-
-/* graph_dot.c */
-typedef enum { RC_DOT_REFS, RC_DOT_BACKREFS } rc_dot_dir;
-int rc__graph_show(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot_dir dir,
-                   const rc_graph_opts *opts, const uint32_t *only, size_t nonly,
-                   const char *path);
 
 /* heapdump.c: one FNV-1a 64 pass, shared by the writer and the loader. */
 

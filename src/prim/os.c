@@ -1,7 +1,9 @@
-/* The operating system, as the rest of librecycle sees it (Linux/POSIX).
- * Nothing else in src/ calls mmap, clocks or /proc directly, so a port
- * touches this folder only. */
-#include "../core/internal.h"
+/* The operating system's memory, clocks, machine facts and environment,
+ * as the rest of librecycle sees them (Linux/POSIX).  The other files of
+ * src/prim/ cover files, threads, symbols and other processes; the few
+ * places outside it that still make system calls, and why, are listed in
+ * docs/architecture.md. */
+#include "prim.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -98,31 +100,53 @@ uint64_t rc__os_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A small file of /proc or /sys into buf as a string, without stdio (so
- * nothing is allocated: it can run inside allocation hooks).  False when
- * it cannot be read or is empty. */
-static bool read_small_file(const char *path, char *buf, size_t size)
+/* Without stdio, so nothing is allocated: it can run inside allocation
+ * hooks.  One read is the whole of a /proc or /sys file this small. */
+long rc__os_read_file(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return -1;
     ssize_t n = read(fd, buf, size - 1);
     close(fd);
-    if (n <= 0)
-        return false;
+    if (n < 0)
+        return -1;
     buf[n] = '\0';
-    return true;
+    return (long)n;
 }
 
-/* Second field of /proc/self/statm (resident pages). */
+/* /proc/self/statm, opened once per process: pread keeps the descriptor
+ * safe to share between threads.  "self" is resolved at open time, so a
+ * forked child must open its own (the pid tells).  Racing first opens leak
+ * at most a descriptor.  -1 when it cannot be opened. */
+static int self_statm(void)
+{
+    static int fd = -1;
+    static long owner;
+    int f = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
+    long me = (long)getpid();
+    if (f >= 0 && __atomic_load_n(&owner, __ATOMIC_ACQUIRE) == me)
+        return f;
+    f = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (f >= 0) {
+        __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
+        __atomic_store_n(&fd, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+/* Second field of statm: resident pages. */
 size_t rc__os_rss_bytes(void)
 {
+    int f = self_statm();
     char buf[128];
-    if (!read_small_file("/proc/self/statm", buf, sizeof buf))
+    ssize_t n = f < 0 ? -1 : pread(f, buf, sizeof buf - 1, 0);
+    if (n <= 0)
         return 0;
-    char *p = buf;
-    strtoull(p, &p, 10);              /* total program size */
-    unsigned long long resident = strtoull(p, NULL, 10);
+    buf[n] = 0;
+    unsigned long long size, resident;
+    if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+        return 0;
     return (size_t)resident * page_size();
 }
 
@@ -130,7 +154,7 @@ size_t rc__os_rss_bytes(void)
 static size_t read_sysfs_size(const char *path)
 {
     char buf[32];
-    if (!read_small_file(path, buf, sizeof buf))
+    if (rc__os_read_file(path, buf, sizeof buf) <= 0)
         return 0;
     char *end;
     unsigned long long v = strtoull(buf, &end, 10);

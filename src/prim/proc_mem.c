@@ -2,6 +2,7 @@
  * samples and are re-read with pread at offset 0, which makes the kernel
  * generate fresh contents: a sample is one pread, a peak reset one pwrite. */
 #include "recycle.h"
+#include "prim.h"
 #include "proc_mem.h"
 
 #include <dirent.h>
@@ -68,46 +69,20 @@ int rc__procmem_reset_peak(rc__procmem *pm)
     return 0;
 }
 
-uint64_t rc__proc_self_rss(void)
+/* /proc/PID/file into buf: rc__os_read_file's count. */
+static long read_proc(long pid, const char *file, char *buf, size_t size)
 {
-    /* One descriptor per process, opened on first use; pread keeps it safe
-     * to share between threads.  "self" is resolved at open time, so a
-     * forked child must open its own (the pid tells).  Racing first opens
-     * leak at most a descriptor. */
-    static int fd = -1;
-    static long owner;
-    int f = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
-    long me = (long)getpid();
-    if (f < 0 || __atomic_load_n(&owner, __ATOMIC_ACQUIRE) != me) {
-        f = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-        if (f < 0)
-            return 0;
-        __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
-        __atomic_store_n(&fd, f, __ATOMIC_RELEASE);
-    }
-    char buf[128];
-    ssize_t n = pread(f, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    unsigned long long size, resident;
-    if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-        return 0;
-    return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", pid, file);
+    return rc__os_read_file(path, buf, size);
 }
 
 /* The text of /proc/PID/stat after "pid (comm)": comm may hold spaces
  * and parentheses, so it ends at the last ')'. */
 static char *stat_fields(long pid, char *buf, size_t size)
 {
-    int fd = open_proc(pid, "stat", O_RDONLY);
-    if (fd < 0)
+    if (read_proc(pid, "stat", buf, size) <= 0)
         return NULL;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n <= 0)
-        return NULL;
-    buf[n] = 0;
     char *paren = strrchr(buf, ')');
     return paren ? paren + 1 : NULL;
 }
@@ -174,16 +149,12 @@ int rc__proc_pids(long **pids, size_t *n)
 
 int rc__proc_cmdline(long pid, char *buf, size_t size)
 {
-    int fd = open_proc(pid, "cmdline", O_RDONLY);
-    if (fd < 0)
-        return RC_ENOENT;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
+    long n = read_proc(pid, "cmdline", buf, size);
     if (n < 0)
         return RC_ENOENT;
     while (n > 0 && buf[n - 1] == 0)
         n--;
-    for (ssize_t i = 0; i < n; i++)
+    for (long i = 0; i < n; i++)
         if (!buf[i])
             buf[i] = ' ';
     buf[n] = 0;

@@ -1,7 +1,9 @@
-/* /proc access for the memory profiler (sampler.c, profile.c). */
+/* Other processes, for the memory profiler (sampler.c, profile.c): their
+ * memory from /proc (proc_mem.c), and waiting for their end (proc_wait.c). */
 #ifndef RC_PRIM_PROC_MEM_H
 #define RC_PRIM_PROC_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +23,6 @@ int  rc__procmem_read(rc__procmem *pm, uint64_t *rss, uint64_t *hwm);
  * clear_refs, Linux >= 4.0).  RC_ENOTSUP when not permitted. */
 int  rc__procmem_reset_peak(rc__procmem *pm);
 
-/* Resident size of the calling process in bytes (statm); 0 on failure. */
-uint64_t rc__proc_self_rss(void);
 /* Parent pid of pid, -1 when it is gone. */
 long rc__proc_ppid(long pid);
 /* The pids in /proc, sorted; *pids is malloc'd.  0 or RC_ENOMEM/RC_EIO. */
@@ -35,5 +35,27 @@ long rc__proc_waited_children_faults(long pid);
 int  rc__proc_cmdline(long pid, char *buf, size_t size);
 /* Wall-clock time in epoch seconds, as mprof's time.time(). */
 double rc__proc_epoch(void);
+
+/* The monotonic clock in seconds, for the sampler's schedule. */
+double rc__proc_mono_now(void);
+/* A handle that becomes ready when pid ends (a pidfd), or -1 where the
+ * kernel has none: waits then poll the pid instead. */
+int  rc__proc_watch(long pid);
+void rc__proc_unwatch(int watch);
+/* Sleeps until the monotonic time `until` (seconds); true when pid ended
+ * first.  coarse: sleep through, without watching (short intervals, where
+ * the next tick soon sees the end). */
+bool rc__proc_sleep_until(long pid, int watch, double until, bool coarse);
+
+/* How a reaped child ended. */
+typedef struct rc__proc_exit {
+    int      status;         /* as wait(2) reports it */
+    int      signal;         /* the signal that killed it, else 0 */
+    int      code;           /* its exit code when it exited */
+    uint64_t maxrss_bytes;   /* its peak resident size (and its reaped children's) */
+} rc__proc_exit;
+/* Reaps the child pid, waiting for it when block; false when it has not
+ * ended (or is not our child). */
+bool rc__proc_reap(long pid, bool block, rc__proc_exit *e);
 
 #endif

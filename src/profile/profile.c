@@ -12,17 +12,14 @@
  * TimeStamper counts it.  Memory is the process's RSS (statm), in MiB. */
 #include "recycle.h"
 #include "profile_internal.h"
+#include "../core/options.h"
 #include "../prim/proc_mem.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define MAX_FRAMES 128      /* deeper brackets are counted, not recorded */
+#define MAX_FRAMES RC_PROFILE_MAX_DEPTH
 
 enum { UNKNOWN, OFF, ON };
 
@@ -34,65 +31,27 @@ typedef struct frame {
 } frame;
 
 static int state = UNKNOWN;
-static int out_fd = -1;
-static struct stat out_id;      /* the file out_fd must still be */
+static rc__os_log out = {.fd = -1};
 static int depth_limit = RC_PROFILE_DEFAULT_DEPTH;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static rc__os_once_t once = RC_OS_ONCE_INIT;
 
 /* Each thread's stack is allocated at its first bracket under recycle run
  * (and freed at thread exit), so programs that are not profiled pay for
  * two thread-local words, not a stack per thread. */
-static pthread_key_t stack_key;
+static rc__os_tls stack_key;
 static _Thread_local frame *stack;
 static _Thread_local int depth;
 
-static RC_NOINSTR void read_depth_limit(void)
-{
-    const char *s = getenv("RECYCLE_PROFILE_DEPTH");
-    if (!s || !*s)
-        return;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0 || v > MAX_FRAMES)
-        fprintf(stderr, "recycle: RECYCLE_PROFILE_DEPTH=%s: expected 0..%d; using %d\n", s,
-                MAX_FRAMES, depth_limit);
-    else
-        depth_limit = (int)v;
-}
-
-/* Opens the .dat file on a high descriptor, out of the way of programs
- * that reuse low numbers; its identity is checked before each write in
- * case the program closed it and the number now names another file. */
-static RC_NOINSTR int open_output(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
-    if (fstat(fd, &out_id) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static RC_NOINSTR bool still_ours(void)
-{
-    struct stat st;
-    return fstat(out_fd, &st) == 0 && st.st_dev == out_id.st_dev && st.st_ino == out_id.st_ino;
-}
-
 static RC_NOINSTR void init(void)
 {
-    const char *path = getenv("RECYCLE_PROFILE_FILE");
-    if (path && *path && pthread_key_create(&stack_key, free) == 0)
-        out_fd = open_output(path);
-    read_depth_limit();
-    __atomic_store_n(&state, out_fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
+    const char *path = rc__option_text(RC_OPT_PROFILE_FILE);
+    /* recycle run made the file: a missing one is not ours to create.  Its
+     * identity is checked before each write in case the program closed
+     * the descriptor and the number now names a file of its own. */
+    if (*path && rc__os_tls_new(&stack_key, free))
+        rc__os_log_open(&out, path, false, true);
+    depth_limit = (int)rc__option_uint(RC_OPT_PROFILE_DEPTH);
+    __atomic_store_n(&state, out.fd >= 0 ? ON : OFF, __ATOMIC_RELEASE);
 }
 
 static inline RC_NOINSTR bool active(void)
@@ -101,7 +60,7 @@ static inline RC_NOINSTR bool active(void)
     if (__builtin_expect(s == OFF, 1))
         return false;
     if (s == UNKNOWN) {
-        pthread_once(&once, init);
+        rc__os_once(&once, init);
         s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
     }
     return s == ON;
@@ -114,13 +73,13 @@ bool rc_profile_enabled(void)
 
 static RC_NOINSTR double rss_mib(void)
 {
-    return (double)rc__proc_self_rss() / (1024.0 * 1024.0);
+    return (double)rc__os_rss_bytes() / (1024.0 * 1024.0);
 }
 
 static RC_NOINSTR void push(const char *name, void *fn, bool record)
 {
     if (!stack && (stack = calloc(MAX_FRAMES, sizeof *stack)))
-        pthread_setspecific(stack_key, stack);
+        rc__os_tls_set(stack_key, stack);
     int d = depth++;
     if (d >= MAX_FRAMES || !stack)
         return;
@@ -145,10 +104,8 @@ static RC_NOINSTR void write_record(const frame *f, int level)
     for (char *p = line + 5; p < end; p++)
         if (*p == ' ' || *p == '\t' || *p == '\n')
             *p = '_';
-    if (!still_ours())
-        return;
-    ssize_t w = write(out_fd, line, (size_t)n);
-    (void)w;   /* a full disk loses brackets, never the program */
+    if (rc__os_log_still_ours(&out))
+        (void)rc__os_log_write(&out, line, (size_t)n);   /* a full disk loses brackets, never the program */
 }
 
 static RC_NOINSTR void pop(void)
@@ -178,13 +135,13 @@ void rc_profile_scope_end_(int *unused)
     rc_profile_end();
 }
 
-void rc__profile_enter_fn(void *fn)
+void rc_profile_enter_fn(void *fn)
 {
     if (active())
         push(NULL, fn, depth < depth_limit);
 }
 
-void rc__profile_exit_fn(void)
+void rc_profile_exit_fn(void)
 {
     if (active())
         pop();

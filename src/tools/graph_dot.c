@@ -11,12 +11,15 @@
  * finalizer gets objgraph's red "__del__" marker (named "finalize").
  */
 #include "../graph/graph.h"
+#include "recycle-tools.h"
 
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+
+typedef enum { RC_DOT_REFS, RC_DOT_BACKREFS } rc_dot_dir;
 
 #define MARK_IGNORED 1u
 #define MARK_ALLOWED 2u
@@ -296,9 +299,9 @@ static int render(rc_objgraph *g, const char *text, const char *format, const ch
     return rc;
 }
 
-int rc__graph_show(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot_dir dir,
-                   const rc_graph_opts *opts, const uint32_t *only, size_t nonly,
-                   const char *path)
+static int graph_show(rc_objgraph *g, const uint32_t *roots, size_t nroots, rc_dot_dir dir,
+                      const rc_graph_opts *opts, const uint32_t *only, size_t nonly,
+                      const char *path)
 {
     rc_graph_opts defaults;
     if (!opts) {
@@ -360,9 +363,9 @@ static int show(const rc_objgraph *cg, const uint64_t *addrs, size_t n, rc_dot_d
         else
             rc_graph_opts_default(&o);
         o.max_depth = n - 1;
-        rc = rc__graph_show(g, &idx[n - 1], 1, RC_DOT_BACKREFS, &o, idx, n, path);
+        rc = graph_show(g, &idx[n - 1], 1, RC_DOT_BACKREFS, &o, idx, n, path);
     } else {
-        rc = rc__graph_show(g, idx, n, dir, opts, NULL, 0, path);
+        rc = graph_show(g, idx, n, dir, opts, NULL, 0, path);
     }
     free(idx);
     return rc;
@@ -401,7 +404,7 @@ static int live_show(void *const *objs, size_t n, const rc_graph_opts *opts, con
             addrs[i] = (uint64_t)(uintptr_t)objs[i];
         rc = fn(g, addrs, n, opts, path);
     } else {
-        rc__error(h, rc, "rc_graph_show: out of memory");
+        rc_set_error(h, rc, "rc_graph_show: out of memory");
     }
     rc_objgraph_free(g);
     free(addrs);

@@ -6,7 +6,7 @@
  * CHLDPEAK, EXIT) therefore uses keywords of its own on lines that always
  * contain a space, so mprof skips them instead of failing.  Numbers are
  * written with mprof's precision: MiB to 6 decimals, seconds to 4. */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * picked as mprof does (mprof.py get_profile_filenames / get_profiles):
  * sorted by name, which is by start time; an integer argument indexes that
  * list, 0 the oldest and -1 the newest. */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <ctype.h>
 #include <dirent.h>

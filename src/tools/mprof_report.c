@@ -3,7 +3,7 @@
  * that leaks a little each call shows the whole climb; "max inside" also
  * uses the PEAK records, so a spike inside a call between two samples
  * counts (a PEAK interval overlapping the call is attributed to it). */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * right.  Beyond mprof, the line also passes through each PEAK record (the
  * true maximum between two samples, drawn at the middle of its interval),
  * so a spike the samples missed is still on the chart. */
-#include "recycle.h"
+#include "recycle-tools.h"
 
 #include <plplot.h>
 
@@ -394,19 +394,6 @@ static void on_plabort(PLCHAR_VECTOR msg)
 {
     if (abort_diag)
         fprintf(abort_diag, "recycle plot: PLplot: %s\n", msg);
-}
-
-/* PLplot's cairo driver leaves fontconfig's, cairo's and libltdl's
- * process-wide caches allocated at exit.  LeakSanitizer asks every program
- * for its suppressions through this hook; a program that draws with
- * rc_plot gets these unless it defines its own (ours is weak).  Never
- * called outside LeakSanitizer.  .ci/run also names these libraries in
- * tests/lsan.supp, which covers the programs that use PLplot directly. */
-const char *__lsan_default_suppressions(void) __attribute__((weak));
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango\nleak:libplplot.so\n"
-           "leak:libltdl.so\n";
 }
 
 void rc_plot_opts_default(rc_plot_opts *o)

@@ -17,23 +17,16 @@
  * they never interleave with the FUNC records the profiled program appends
  * to the same file (src/profile/profile.c).  A file whose sampler is killed holds
  * every tick completed so far. */
-#include "recycle.h"
+#include "recycle-tools.h"
+#include "../prim/prim.h"
 #include "../prim/proc_mem.h"
 #include "sampler_launch.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define MIB(bytes) ((double)(bytes) / (1024.0 * 1024.0))
 
@@ -56,7 +49,7 @@ typedef struct node {         /* a process of /proc, for finding descendants */
 typedef struct sampler {
     const rc_sampler_opts *o;
     rc_sampler_result *res;
-    int     out;               /* the .dat file, O_APPEND */
+    rc__os_log *out;           /* the .dat file */
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
@@ -98,16 +91,8 @@ static void emit(sampler *s, const char *fmt, ...)
 
 static void flush(sampler *s)
 {
-    for (size_t off = 0; off < s->len;) {
-        ssize_t n = write(s->out, s->buf + off, s->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            s->err = RC_EIO;
-            break;
-        }
-        off += (size_t)n;
-    }
+    if (s->len && !rc__os_log_write(s->out, s->buf, s->len))
+        s->err = RC_EIO;
     s->len = 0;
 }
 
@@ -292,62 +277,13 @@ static bool tick(sampler *s)
 
 /* ---- waiting between ticks --------------------------------------------- */
 
-static int pidfd_for(long pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-#else
-    (void)pid;
-    return -1;
-#endif
-}
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Sleeps until the monotonic time `until`; true if the process ended.
- * Short intervals sleep with clock_nanosleep: a tick notices the exit
- * soon enough, and waking from ppoll on the pidfd costs more CPU. */
-static bool wait_tick(long pid, int pidfd, double until, double interval)
-{
-    if (interval < 0.01) {
-        struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
-        return false;
-    }
-    for (;;) {
-        double left = until - mono_now();
-        if (left <= 0)
-            return false;
-        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
-        if (pidfd >= 0) {
-            struct pollfd pfd = {pidfd, POLLIN, 0};
-            int r = ppoll(&pfd, 1, &ts, NULL);
-            if (r > 0)
-                return true;
-            if (r == 0)
-                return false;
-            if (errno != EINTR)
-                return false;
-        } else {
-            if (nanosleep(&ts, NULL) == 0)
-                return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-        }
-    }
-}
-
 /* Samples until the process ends (true) or the timeout or an output
  * error stops it (false). */
 static bool sample_until_exit(sampler *s, double timeout)
 {
     double interval = s->o->interval > 0 ? s->o->interval : 0.1;
-    double start = mono_now(), next = start;
-    int pidfd = pidfd_for(s->root.pid);
+    double start = rc__proc_mono_now(), next = start;
+    int watch = rc__proc_watch(s->root.pid);
     bool ended = false;
     while (!s->err && !ended) {
         if (!tick(s)) {
@@ -355,15 +291,14 @@ static bool sample_until_exit(sampler *s, double timeout)
             break;
         }
         next += interval;
-        double now = mono_now();
+        double now = rc__proc_mono_now();
         if (next < now)
             next = now + interval;   /* fell behind: skip, never burst */
         if (timeout > 0 && next - start > timeout)
             break;
-        ended = wait_tick(s->root.pid, pidfd, next, interval);
+        ended = rc__proc_sleep_until(s->root.pid, watch, next, interval < 0.01);
     }
-    if (pidfd >= 0)
-        close(pidfd);
+    rc__proc_unwatch(watch);
     return ended;
 }
 
@@ -376,12 +311,7 @@ static void sampler_free(sampler *s)
     rc__procmem_close(&s->root.pm);
 }
 
-static int open_output(const char *path)
-{
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-}
-
-static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, int out)
+static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result *res, rc__os_log *out)
 {
     *s = (sampler){.o = o, .res = res, .out = out};
     s->children = o->include_children || o->multiprocess;
@@ -397,37 +327,36 @@ static void sampler_init(sampler *s, const rc_sampler_opts *o, rc_sampler_result
  * sampling process before exec (a value above that copy's size, at most
  * our RSS at fork, is the program's) and every child the program reaped
  * (so it is used only when the program reaped none: own_only). */
-static void finish_run(sampler *s, int status, const struct rusage *ru, double fork_rss,
-                       bool own_only)
+static void finish_run(sampler *s, const rc__proc_exit *e, double fork_rss, bool own_only)
 {
     double now = rc__proc_epoch();
     double last = s->root.rss;
-    double maxrss = MIB((uint64_t)ru->ru_maxrss * 1024);
+    double maxrss = MIB(e->maxrss_bytes);
     if (own_only && maxrss > fmax(s->root.seen, last) && maxrss > fork_rss && s->res->samples > 0) {
         double total = s->prev_total - last + maxrss;   /* children as last seen */
         emit(s, "PEAK %.6f %.4f %.4f\n", total, s->t_prev, now);
         note_peak(s, total);
     }
-    if (WIFSIGNALED(status))
-        emit(s, "EXIT signal %d %.4f\n", WTERMSIG(status), now);
+    if (e->signal)
+        emit(s, "EXIT signal %d %.4f\n", e->signal, now);
     else
-        emit(s, "EXIT code %d %.4f\n", WEXITSTATUS(status), now);
+        emit(s, "EXIT code %d %.4f\n", e->code, now);
     flush(s);
 }
 
-static int write_cmdline(int out, const char *cmdline)
+static int write_cmdline(rc__os_log *out, const char *cmdline)
 {
     size_t len = strlen(cmdline);
     char *line = malloc(len + 10);
     if (!line)
         return RC_ENOMEM;
     int n = snprintf(line, len + 10, "CMDLINE %s\n", cmdline);
-    int err = write(out, line, (size_t)n) == n ? 0 : RC_EIO;
+    int err = rc__os_log_write(out, line, (size_t)n) ? 0 : RC_EIO;
     free(line);
     return err;
 }
 
-static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_result *res,
+static int run_started(const rc_sampler_opts *o, long pid, rc__os_log *out, rc_sampler_result *res,
                        double fork_rss)
 {
     sampler s;
@@ -436,15 +365,12 @@ static int run_started(const rc_sampler_opts *o, long pid, int out, rc_sampler_r
         s.root.pid = pid;
         sample_until_exit(&s, o->timeout);
     }
-    int status = 0;
-    struct rusage ru = {0};
+    rc__proc_exit e;
     bool own_only = rc__proc_waited_children_faults(pid) == 0;   /* read before reaping */
-    pid_t w = o->timeout > 0 ? wait4((pid_t)pid, &status, WNOHANG, &ru)
-                             : wait4((pid_t)pid, &status, 0, &ru);
-    if (w == (pid_t)pid) {
+    if (rc__proc_reap(pid, !(o->timeout > 0), &e)) {
         res->exited = true;
-        res->status = status;
-        finish_run(&s, status, &ru, fork_rss, own_only);
+        res->status = e.status;
+        finish_run(&s, &e, fork_rss, own_only);
     }
     int err = s.err;
     sampler_free(&s);
@@ -457,22 +383,22 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
     if (!argv || !argv[0] || !o->output)
         return RC_EINVAL;
     char **py_argv = NULL, **py_shown = NULL;
-    char *abs = realpath(o->output, NULL);
+    char *abs = rc__os_abspath(o->output);
     bool existed = abs != NULL;
-    int out = open_output(o->output);
-    if (out < 0) {
+    rc__os_log out;
+    if (rc__os_log_open(&out, o->output, true, false) != 0) {
         free(abs);
         return RC_EIO;
     }
     if (!abs)
-        abs = realpath(o->output, NULL);
+        abs = rc__os_abspath(o->output);
     if (abs && rc__launch_python_mode(o, argv) && (py_argv = rc__launch_python_argv(o, argv, abs, &py_shown)))
         argv = py_argv;
     char *cmdline = rc_sampler_cmdline(py_shown ? py_shown : argv);
     char **env = abs ? rc__launch_env(abs) : NULL;
-    int err = cmdline && env ? write_cmdline(out, cmdline) : RC_ENOMEM;
+    int err = cmdline && env ? write_cmdline(&out, cmdline) : RC_ENOMEM;
     long pid = -1;
-    double fork_rss = MIB(rc__proc_self_rss());
+    double fork_rss = MIB(rc__os_rss_bytes());
     if (!err) {
         pid = rc__launch(argv, env, &res->exec_errno);
         res->pid = pid;
@@ -480,12 +406,12 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
         if (!res->started) {
             err = RC_ENOENT;
             if (!existed)
-                unlink(o->output);   /* leave no file behind for a program that never ran */
+                remove(o->output);   /* leave no file behind for a program that never ran */
         }
     }
     if (!err)
-        err = run_started(o, pid, out, res, fork_rss);
-    close(out);
+        err = run_started(o, pid, &out, res, fork_rss);
+    rc__os_log_close(&out);
     rc__launch_env_free(env);
     free(cmdline);
     free(abs);
@@ -502,22 +428,22 @@ int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res
     sampler s;
     if (!o->output)
         return RC_EINVAL;
-    int out = open_output(o->output);
-    if (out < 0)
+    rc__os_log out;
+    if (rc__os_log_open(&out, o->output, true, false) != 0)
         return RC_EIO;
-    sampler_init(&s, o, res, out);
+    sampler_init(&s, o, res, &out);
     int err = RC_ENOENT;
     char cmdline[4096];
     if (rc__procmem_open(&s.root.pm, pid) == 0 && rc__proc_cmdline(pid, cmdline, sizeof cmdline) == 0) {
         res->started = true;
         s.root.pid = pid;
-        err = write_cmdline(out, cmdline);
+        err = write_cmdline(&out, cmdline);
         if (!err) {
             res->exited = sample_until_exit(&s, o->timeout > 0 ? o->timeout : 3600);
             err = s.err;
         }
     }
     sampler_free(&s);
-    close(out);
+    rc__os_log_close(&out);
     return err;
 }

@@ -2,8 +2,9 @@
  * its environment (RECYCLE_PROFILE_FILE for the brackets), fork and exec
  * with the exec error reported back, mprof's Python mode, and finding a
  * process to attach to by name. */
-#include "recycle.h"
+#include "recycle-tools.h"
 #include "sampler_launch.h"
+#include "../core/options.h"
 #include "../prim/proc_mem.h"
 
 #include <errno.h>
@@ -38,18 +39,20 @@ char **rc__launch_env(const char *path)
     size_t n = 0;
     while (environ[n])
         n++;
+    const char *name = rc__option(RC_OPT_PROFILE_FILE)->name;
+    size_t prefix = strlen(name) + 1;          /* "NAME=" */
     char **env = calloc(n + 2, sizeof *env);
-    size_t len = strlen(path) + sizeof "RECYCLE_PROFILE_FILE=";
+    size_t len = prefix + strlen(path) + 1;
     char *var = malloc(len);
     if (!env || !var) {
         free(env);
         free(var);
         return NULL;
     }
-    snprintf(var, len, "RECYCLE_PROFILE_FILE=%s", path);
+    snprintf(var, len, "%s=%s", name, path);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "RECYCLE_PROFILE_FILE=", 21))
+        if (strncmp(environ[i], var, prefix))
             env[k++] = environ[i];
     env[k++] = var;
     env[k] = NULL;
@@ -112,7 +115,7 @@ char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], cons
         n++;
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     bool has_interp = !strncmp(base, "python", 6);
-    const char *py = getenv("RECYCLE_PYTHON");
+    const char *py = rc__option_text(RC_OPT_PYTHON);
     char **full = calloc(n + 9, sizeof *full), **cmd = calloc(n + 2, sizeof *cmd);
     if (!full || !cmd) {
         free(full);
@@ -120,7 +123,7 @@ char **rc__launch_python_argv(const rc_sampler_opts *o, char *const argv[], cons
         return NULL;
     }
     size_t k = 0, c = 0;
-    full[k++] = cmd[c++] = has_interp ? argv[0] : (char *)(py && *py ? py : "python3");
+    full[k++] = cmd[c++] = has_interp ? argv[0] : (char *)py;
     const char *extra[] = {"-m", "memory_profiler", "--timestamp", "-o", out};
     for (size_t i = 0; i < 5; i++)
         full[k++] = (char *)extra[i];

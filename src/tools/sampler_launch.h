@@ -2,7 +2,7 @@
 #ifndef RC_SAMPLER_LAUNCH_H
 #define RC_SAMPLER_LAUNCH_H
 
-#include "recycle.h"
+#include "recycle-tools.h"
 
 /* Our environment plus RECYCLE_PROFILE_FILE=path; NULL on OOM. */
 char **rc__launch_env(const char *path);

@@ -33,6 +33,10 @@ struct rc_trace_state {
     rc__stack_memo memo;         /* the last frame walk (trace_stack.c) */
 };
 
+void *rc__tmem_mmap(size_t size) { return rc__os_map(size, 0); }
+
+void rc__tmem_munmap(void *p, size_t size) { rc__os_unmap(p, size); }
+
 static void trace_destroy(rc_heap *h)
 {
     struct rc_trace_state *t = h->trace;
@@ -40,6 +44,7 @@ static void trace_destroy(rc_heap *h)
         return;
     h->on_alloc = NULL;
     h->on_free = NULL;
+    h->traceback_of = NULL;
     rc__table_destroy(&t->table);
     rc__tbs_destroy(&t->tbs);
     free(t);
@@ -117,6 +122,7 @@ int rc_trace_start(rc_heap *h, int nframe)
     t->tracing = true;
     h->on_alloc = on_alloc;
     h->on_free = on_free;
+    h->traceback_of = rc_trace_get_object_traceback;
     return 0;
 }
 
@@ -127,6 +133,7 @@ void rc_trace_stop(rc_heap *h)
         return;
     h->on_alloc = NULL;
     h->on_free = NULL;
+    h->traceback_of = NULL;
     t->tracing = false;
     forget_all(t);
 }

@@ -33,7 +33,8 @@ void  rc__tmem_put(rc__tmem *m, void *p, size_t size);
 /* Grows *arr (capacity *cap elements of elem bytes) to hold need elements,
  * keeping its contents. */
 bool  rc__tmem_reserve(rc__tmem *m, void **arr, size_t *cap, size_t need, size_t elem);
-/* mmap-based callbacks (what both users want). */
+/* Callbacks over the OS's pages, for the in-process tracer (trace.c);
+ * the preload library maps through the real mmap it resolved itself. */
 void *rc__tmem_mmap(size_t size);
 void  rc__tmem_munmap(void *p, size_t size);
 

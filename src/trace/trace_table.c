@@ -7,19 +7,10 @@
 #include "trace_int.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
 #define KEY_ADDR_BITS RC__KEY_ADDR_BITS
 #define KEY_ADDR_MASK ((UINT64_C(1) << KEY_ADDR_BITS) - 1)
 #define MIN_SLOTS 1024
-
-void *rc__tmem_mmap(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-void rc__tmem_munmap(void *p, size_t size) { munmap(p, size); }
 
 static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 

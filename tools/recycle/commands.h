@@ -3,7 +3,7 @@
 #ifndef RECYCLE_TOOL_COMMANDS_H
 #define RECYCLE_TOOL_COMMANDS_H
 
-#include <recycle.h>
+#include <recycle-tools.h>
 #include <stdbool.h>
 #include <stdio.h>
 

@@ -39,6 +39,7 @@ static int usage(FILE *out, int status)
 
 int main(int argc, char **argv)
 {
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* reports show file:line */
     if (argc < 2)
         return usage(stderr, RC_EXIT_USAGE);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))

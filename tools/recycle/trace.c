@@ -6,6 +6,7 @@
  * OUT.execN (or OUT.PID.execN) first. */
 #include "commands.h"
 #include "trace_tool.h"
+#include "../../src/core/options.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -37,8 +38,8 @@ static void forward(int sig)
  * installed library. */
 static bool find_preload(char *out, size_t n)
 {
-    const char *env = getenv("RECYCLE_TRACE_LIB");
-    if (env && *env) {
+    const char *env = rc__option_text(RC_OPT_TRACE_LIB);
+    if (*env) {
         snprintf(out, n, "%s", env);
         return access(out, R_OK) == 0;
     }

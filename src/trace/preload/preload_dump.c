@@ -7,16 +7,12 @@
  * exec replaces the image: the one leaving writes PATH.execN first (N = 1,
  * 2, ... the first free), the new one writes PATH as usual.
  *
- * Environment (set by `recycle trace`):
- *   RECYCLE_TRACE_OUT     snapshot path (default recycle-trace.snap)
- *   RECYCLE_TRACE_FRAMES  frames per traceback (default 1)
- *   RECYCLE_TRACE_EVERY   seconds between periodic snapshots (0: none)
- *   RECYCLE_TRACE_ALLOC_FN  allocation wrappers to skip, one per line
- *                         (stored in the snapshot for its reader)
- *   RECYCLE_TRACE_ROOT    pid of the traced program; any other process
- *                         (a fork, or a program it runs) writes OUT.PID */
+ * `recycle trace` sets RECYCLE_TRACE_OUT, _FRAMES, _EVERY, _ALLOC_FN and
+ * _ROOT (src/core/options.c); a process other than the root (a fork, or a
+ * program it runs) writes OUT.PID. */
 #include "preload.h"
 #include "recycle.h"
+#include "../../core/options.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,12 +41,9 @@ const char *rc_pl_out_path(void) { return out_path; }
 
 static void set_out_path(void)
 {
-    const char *out = getenv("RECYCLE_TRACE_OUT");
-    const char *root = getenv("RECYCLE_TRACE_ROOT");
-    if (!out || !*out)
-        out = "recycle-trace.snap";
+    const char *out = rc__option_text(RC_OPT_TRACE_OUT);
     self = getpid();
-    if (root && atol(root) == (long)self)
+    if (rc__option_uint(RC_OPT_TRACE_ROOT) == (uint64_t)self)
         snprintf(out_path, sizeof out_path, "%s", out);
     else
         snprintf(out_path, sizeof out_path, "%s.%ld", out, (long)self);
@@ -408,12 +401,10 @@ __attribute__((constructor)) static void preload_start(void)
     if (!rc_pl_resolve())
         return;
     rc_pl_guard++;
-    const char *fr = getenv("RECYCLE_TRACE_FRAMES");
-    const char *ev = getenv("RECYCLE_TRACE_EVERY");
-    every = ev ? atof(ev) : 0;
+    every = rc__option_seconds(RC_OPT_TRACE_EVERY);
     set_out_path();
-    rc_pl_state_init(fr ? atoi(fr) : 1);
-    rc_pl_set_alloc_fns(getenv("RECYCLE_TRACE_ALLOC_FN"));
+    rc_pl_state_init((int)rc__option_uint(RC_OPT_TRACE_FRAMES));
+    rc_pl_set_alloc_fns(rc__option_text(RC_OPT_TRACE_ALLOC_FN));
     sem_init(&wake, 0, 0);
     pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     install(SIGUSR2, on_usr2, NULL);

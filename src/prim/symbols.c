@@ -5,8 +5,7 @@
  * module's full symbol table (.symtab, else .dynsym) is read from its file
  * once, sorted, and searched.  Names are cached per address under a mutex:
  * lookups happen only when a recorded bracket ends. */
-#include "recycle.h"
-#include "../profile/profile_internal.h"
+#include "prim.h"
 
 #include <dlfcn.h>
 #include <elf.h>

@@ -1,0 +1,71 @@
+/* Files the profiler appends to.  Each record leaves in one write(2) to a
+ * descriptor opened O_APPEND, so records of several processes sharing a
+ * file (the sampler's ticks, the program's brackets) never interleave. */
+#include "prim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A descriptor at or above this number is out of the way of programs that
+ * reuse low numbers (the profiled program shares its process with us). */
+#define HIGH_FD 512
+
+static bool same_file(int fd, uint64_t dev, uint64_t ino)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+}
+
+int rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high)
+{
+    int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
+    int fd = open(path, flags, 0644);
+    l->fd = -1;
+    if (fd < 0)
+        return -1;
+    int moved = high ? fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD) : -1;
+    if (moved >= 0) {
+        close(fd);
+        fd = moved;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    *l = (rc__os_log){fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino};
+    return 0;
+}
+
+bool rc__os_log_still_ours(const rc__os_log *l)
+{
+    return l->fd >= 0 && same_file(l->fd, l->dev, l->ino);
+}
+
+bool rc__os_log_write(rc__os_log *l, const void *buf, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(l->fd, (const char *)buf + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        off += (size_t)w;
+    }
+    return true;
+}
+
+void rc__os_log_close(rc__os_log *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+}
+
+char *rc__os_abspath(const char *path)
+{
+    return realpath(path, NULL);
+}

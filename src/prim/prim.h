@@ -1,0 +1,96 @@
+/* The platform as the rest of librecycle sees it: the compiler's hints,
+ * the sanitizer's poisoning, and every call into the operating system
+ * (os.c; other processes' /proc files: proc_mem.h).  Nothing in this
+ * folder includes a header from above it, so a port to another OS or
+ * compiler touches this folder only. */
+#ifndef RC_PRIM_H
+#define RC_PRIM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RC_INLINE      static inline __attribute__((always_inline))
+#define RC_NOINLINE    __attribute__((noinline))
+#define RC_COLD        __attribute__((cold, noinline))
+/* Code the -finstrument-functions hooks reach must not call them again. */
+#define RC_NOINSTR     __attribute__((no_instrument_function))
+
+/* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+#ifdef RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define RC_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
+#define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Memory */
+void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
+void     rc__os_unmap(void *p, size_t size);
+#define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
+void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
+void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
+bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
+
+/* Clocks and the machine */
+uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
+size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
+size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
+/* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,
+ * and ends them with a NUL: the count, or -1 when it cannot be read. */
+long     rc__os_read_file(const char *path, char *buf, size_t size);
+
+/* The name of the function containing addr, from its module's symbol
+ * table ("0xoffset" when no symbol covers it; "?" when unknown).  The
+ * string lives until the process ends (symbols.c). */
+const char *rc__symbol_name(void *addr) RC_NOINSTR;
+
+/* The environment */
+const char *rc__os_getenv(const char *name);
+
+/* Files appended to in whole records (file.c): each rc__os_log_write is
+ * one write(2) to an O_APPEND descriptor, so records of processes sharing
+ * the file never interleave. */
+typedef struct rc__os_log {
+    int      fd;          /* -1: closed */
+    uint64_t dev, ino;    /* the file fd was opened on */
+} rc__os_log;
+/* Opens path to append to, creating it (mode 0644) when create; with high,
+ * on a descriptor >= 512, out of the way of a program that reuses low
+ * numbers.  0, or -1 with l closed. */
+int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
+/* True while l's descriptor still names the file it opened: a program may
+ * close it and reuse the number for a file of its own. */
+bool  rc__os_log_still_ours(const rc__os_log *l) RC_NOINSTR;
+/* Appends n bytes (retrying after a signal or a short write); false on
+ * an error. */
+bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
+void  rc__os_log_close(rc__os_log *l);
+/* The absolute, resolved path of an existing file (malloc'd); NULL when
+ * it does not exist. */
+char *rc__os_abspath(const char *path);
+
+/* Threads (thread.c) */
+typedef pthread_once_t rc__os_once_t;
+#define RC_OS_ONCE_INIT PTHREAD_ONCE_INIT
+/* Runs fn once in the process; a thread that comes while it runs waits. */
+void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
+/* A value each thread holds for itself; at_exit(value) runs when a thread
+ * that set a non-NULL value exits. */
+typedef pthread_key_t rc__os_tls;
+bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *)) RC_NOINSTR;
+void rc__os_tls_set(rc__os_tls key, void *value) RC_NOINSTR;
+
+#endif /* RC_PRIM_H */

@@ -1,0 +1,17 @@
+/* Threads, as the profiler's per-thread bracket stacks need them. */
+#include "prim.h"
+
+void rc__os_once(rc__os_once_t *once, void (*fn)(void))
+{
+    pthread_once(once, fn);
+}
+
+bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *))
+{
+    return pthread_key_create(key, at_exit) == 0;
+}
+
+void rc__os_tls_set(rc__os_tls key, void *value)
+{
+    pthread_setspecific(key, value);
+}
