@@ -42,7 +42,7 @@ static double tv(struct timeval t) { return (double)t.tv_sec + t.tv_usec * 1e-6;
 static size_t count_samples(const char *path)
 {
     rc_mprof *p;
-    if (rc_mprof_load(path, NULL, &p))
+    if (rc_mprof_load(path, &p))
         return 0;
     size_t n = p->nmem;
     rc_mprof_free(p);
@@ -136,7 +136,7 @@ static void measure(runner fn, double interval, const char *out, double *share, 
 static double file_peak(const char *path, bool exact)
 {
     rc_mprof *p;
-    if (rc_mprof_load(path, NULL, &p))
+    if (rc_mprof_load(path, &p))
         return -1;
     double m = exact ? rc_mprof_peak(p, NULL) : 0;
     for (size_t i = 0; !exact && i < p->nmem; i++)

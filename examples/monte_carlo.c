@@ -134,13 +134,13 @@ int main(int argc, char **argv)
     rc_snapshot *dist_snapshot = rc_trace_take_snapshot(h);
     rc_trace_get_traced_memory(h, NULL, &dist_peak);
 
-    rc_trace_stats *diff = rc_snapshot_compare_to(dist_snapshot, walk_snapshot, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *diff = rc_snapshot_compare_to(dist_snapshot, walk_snapshot, RC_TRACE_BY_LINENO, false);
     printf("Peak memory used with walk saving: %zu\n", walk_peak);
     printf("Peak memory used without walk saving: %zu\n", dist_peak);
     printf("[ Difference in the 10 most allocation heavy lines ]\n");
     if (diff)
         rc_trace_stats_print(diff, 10, stdout);
-    rc_trace_stats *own = rc_snapshot_statistics(walk_snapshot, RC_TRACE_BY_LINENO, true, NULL);
+    rc_trace_stats *own = rc_snapshot_statistics(walk_snapshot, RC_TRACE_BY_LINENO, true);
     printf("[ With walk saving: the lines of this program that hold the memory (cumulative) ]\n");
     if (own)
         print_own_lines(own, 5);

@@ -16,7 +16,7 @@ static void round_trip(const rc_mprof *p)
     const char *path = fuzz_file_path(&out, "dat-out");
     FUZZ_CHECK(rc_mprof_save(p, path) == 0, "saving a loaded profile failed");
     rc_mprof *q = NULL;
-    int rc = rc_mprof_load(path, NULL, &q);
+    int rc = rc_mprof_load(path, &q);
     if (p->nmem == 0) {                  /* nothing to load back: refused as input is */
         FUZZ_CHECK(rc != 0 || q->nmem == 0, "empty profile came back with samples");
         rc_mprof_free(q);
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!devnull)
         devnull = fopen("/dev/null", "w");
     rc_mprof *p = NULL;
-    int rc = rc_mprof_load(fuzz_file_with(&in, "dat-in", data, size), devnull, &p);
+    int rc = rc_mprof_load(fuzz_file_with(&in, "dat-in", data, size), &p);
     if (rc != 0) {
         FUZZ_CHECK(p == NULL && (rc == RC_EFORMAT || rc == RC_ENOENT || rc == RC_ENOMEM || rc == RC_EIO),
                    "refused with %d", rc);

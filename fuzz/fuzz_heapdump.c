@@ -66,9 +66,8 @@ static void round_trip(const rc_objgraph *g)
     if (rc_objgraph_save(g, path) != 0)
         return;
     rc_objgraph *h = NULL;
-    char err[256];
-    int rc = rc_objgraph_load(path, &h, err, sizeof err);
-    FUZZ_CHECK(rc == 0, "a saved dump does not load: %s", err);
+    int rc = rc_objgraph_load(path, &h);
+    FUZZ_CHECK(rc == 0, "a saved dump does not load: %s", rc_last_error(NULL));
     FUZZ_CHECK(rc_objgraph_count(h) == rc_objgraph_count(g) && rc_objgraph_edge_count(h) == rc_objgraph_edge_count(g),
                "round trip changed the graph");
     rc_objgraph_free(h);
@@ -77,11 +76,11 @@ static void round_trip(const rc_objgraph *g)
 static int load(const uint8_t *data, size_t size)
 {
     rc_objgraph *g = NULL;
-    char err[256] = "";
-    int rc = rc_objgraph_load(fuzz_file_with(&in, "dump-in", data, size), &g, err, sizeof err);
+    rc_clear_error(NULL);
+    int rc = rc_objgraph_load(fuzz_file_with(&in, "dump-in", data, size), &g);
     if (rc != 0) {
-        FUZZ_CHECK(g == NULL && err[0] && (rc == RC_EFORMAT || rc == RC_ENOMEM || rc == RC_EIO),
-                   "refused with %d and message '%s'", rc, err);
+        FUZZ_CHECK(g == NULL && rc_last_error_code(NULL) == rc && (rc == RC_EFORMAT || rc == RC_ENOMEM || rc == RC_EIO),
+                   "refused with %d and message '%s'", rc, rc_last_error(NULL));
         return rc;
     }
     queries(g);

@@ -17,8 +17,7 @@ static void statistics(rc_snapshot *s)
     static const rc_trace_key keys[] = {RC_TRACE_BY_FILENAME, RC_TRACE_BY_LINENO, RC_TRACE_BY_TRACEBACK};
     for (size_t k = 0; k < 3; k++)
         for (int cumulative = 0; cumulative < 2; cumulative++) {
-            int err = 0;
-            rc_trace_stats *st = rc_snapshot_statistics(s, keys[k], cumulative, &err);
+            rc_trace_stats *st = rc_snapshot_statistics(s, keys[k], cumulative);
             if (st) {
                 char line[512];
                 for (size_t i = 0; i < st->len; i++)
@@ -26,7 +25,7 @@ static void statistics(rc_snapshot *s)
                 rc_trace_stats_print(st, 10, devnull);
                 rc_trace_stats_free(st);
             }
-            rc_trace_stats *d = rc_snapshot_compare_to(s, s, keys[k], cumulative, &err);
+            rc_trace_stats *d = rc_snapshot_compare_to(s, s, keys[k], cumulative);
             for (size_t i = 0; d && i < d->len; i++)
                 FUZZ_CHECK(d->items[i].size_diff == 0 && d->items[i].count_diff == 0,
                            "a snapshot differs from itself");
@@ -39,7 +38,7 @@ static void views(rc_snapshot *s)
 {
     static const rc_trace_view views[] = {RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES};
     for (size_t v = 0; v < 2; v++) {
-        rc_trace_stats *st = rc_snapshot_statistics_view(s, views[v], RC_TRACE_BY_LINENO, false, NULL);
+        rc_trace_stats *st = rc_snapshot_statistics_view(s, views[v], RC_TRACE_BY_LINENO, false);
         for (int order = RC_TRACE_ORDER_CALLS; st && order <= RC_TRACE_ORDER_LEAKED; order++) {
             char line[512];
             rc_trace_stats_sort(st, (rc_trace_order)order);
@@ -62,13 +61,12 @@ static void filters(rc_snapshot *s)
 
 static void round_trip(rc_snapshot *s)
 {
-    char msg[256];
     const char *path = fuzz_file_path(&out, "snap-out");
-    if (rc_snapshot_dump(s, path, msg, sizeof msg) != 0)
+    if (rc_snapshot_dump(s, path) != 0)
         return;                          /* RC_ENOMEM / RC_EIO are allowed */
     rc_snapshot *t = NULL;
-    int rc = rc_snapshot_load(path, &t, msg, sizeof msg);
-    FUZZ_CHECK(rc == 0, "a dumped snapshot does not load: %s", msg);
+    int rc = rc_snapshot_load(path, &t);
+    FUZZ_CHECK(rc == 0, "a dumped snapshot does not load: %s", rc_last_error(NULL));
     FUZZ_CHECK(rc_snapshot_count(t) == rc_snapshot_count(s) && rc_snapshot_size(t) == rc_snapshot_size(s),
                "round trip changed the traces");
     rc_snapshot_free(t);
@@ -76,12 +74,12 @@ static void round_trip(rc_snapshot *s)
 
 static int load(const uint8_t *data, size_t size)
 {
-    char msg[256] = "";
+    rc_clear_error(NULL);
     rc_snapshot *s = NULL;
-    int rc = rc_snapshot_load(fuzz_file_with(&in, "snap-in", data, size), &s, msg, sizeof msg);
+    int rc = rc_snapshot_load(fuzz_file_with(&in, "snap-in", data, size), &s);
     if (rc != 0) {
-        FUZZ_CHECK(s == NULL && msg[0] && (rc == RC_EFORMAT || rc == RC_ENOMEM || rc == RC_EIO),
-                   "refused with %d and message '%s'", rc, msg);
+        FUZZ_CHECK(s == NULL && rc_last_error_code(NULL) == rc && (rc == RC_EFORMAT || rc == RC_ENOMEM || rc == RC_EIO),
+                   "refused with %d and message '%s'", rc, rc_last_error(NULL));
         return rc;
     }
     size_t cur, peak;

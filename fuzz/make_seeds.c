@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: make_seeds CORPUS_DIR\n");
         return 2;
     }
-    char p[1024], msg[256];
+    char p[1024];
     rc_heap *h = rc_heap_new(NULL);
     rc_trace_start(h, 2);
     pair *x = rc_new(h, &pair_type), *y = rc_new(h, &pair_type);
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         return 1;
     rc_snapshot *s = rc_trace_take_snapshot(h);
     path(p, sizeof p, argv[1], "fuzz_snapshot", "seed-small");
-    if (!s || rc_snapshot_dump(s, p, msg, sizeof msg) != 0)
+    if (!s || rc_snapshot_dump(s, p) != 0)
         return 1;
     rc_snapshot_free(s);
     rc_free(h, buf);

@@ -58,12 +58,13 @@ typedef struct rc_mprof {
     int              exit_code;
     double           exit_t;
     size_t           bad_lines; /* malformed lines skipped while loading */
+    char            *skipped;   /* "file:line: malformed line skipped: why\n" for each; NULL when none */
 } rc_mprof;
 
 /* Loads a .dat file written by mprof or recycle.  Malformed lines are
- * reported on diag as "file:line: reason" (when diag is not NULL) and
- * skipped.  RC_ENOENT: missing or unreadable; RC_EFORMAT: no MEM sample. */
-RC_API int  rc_mprof_load(const char *path, FILE *diag, rc_mprof **out);
+ * skipped, each noted in rc_mprof.skipped.  RC_ENOENT: missing or
+ * unreadable; RC_EFORMAT: no MEM sample (rc_last_error(NULL) says which). */
+RC_API int  rc_mprof_load(const char *path, rc_mprof **out);
 /* Writes p in the .dat format (mprof-compatible); RC_EIO on failure. */
 RC_API int  rc_mprof_save(const rc_mprof *p, const char *path);
 RC_API int  rc_mprof_write(const rc_mprof *p, FILE *out);
@@ -109,7 +110,6 @@ typedef struct rc_sampler_opts {
     bool        multiprocess;      /* -M: a CHLD series per descendant */
     double      timeout;           /* seconds; 0: none (attach: 3600) */
     const char *output;            /* the .dat file (appended to, as mprof) */
-    FILE       *diag;              /* messages; NULL: silent */
     /* mprof's Python mode (run only): 0 when argv[0] ends in .py, 1 always
      * (--python), -1 never (--nopython).  The script runs under
      * `$RECYCLE_PYTHON (default python3) -m memory_profiler --timestamp`,
@@ -124,15 +124,19 @@ typedef struct rc_sampler_result {
     int    status;         /* wait status when exited (run only) */
     size_t samples;
     double peak_mib;       /* exact peak of the main series */
+    /* VmHWM could not be reset (clear_refs refused): peaks between samples
+     * were recorded only when they set a new maximum. */
+    bool   peaks_unreset;
 } rc_sampler_result;
 /* Starts argv[0] (searched in PATH) with RECYCLE_PROFILE_FILE set and
  * samples it until it exits.  RC_EIO: output not writable; RC_ENOENT:
- * could not start (res->exec_errno says why). */
+ * could not start (res->exec_errno says why).  The sampler has no heap:
+ * messages are the calling thread's last error (rc_last_error(NULL)). */
 RC_API int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_result *res);
 /* Samples an existing process until it exits or the timeout passes. */
 RC_API int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res);
 /* A pid given as digits, else the first process whose name (comm)
- * contains name_or_pid, as mprof attach; -1 when none. */
+ * contains name_or_pid, as mprof attach; RC_ENOENT when none. */
 RC_API long rc_sampler_find_pid(const char *name_or_pid);
 /* The shell-like command line mprof writes after CMDLINE; malloc'd. */
 RC_API char *rc_sampler_cmdline(char *const argv[]);
@@ -156,10 +160,9 @@ typedef struct rc_plot_frame {
 RC_API void rc_plot_opts_default(rc_plot_opts *o);
 /* Draws one or more profiles (several: overlaid with a legend, no
  * brackets, as mprof).  RC_EINVAL: unknown output extension or an empty
- * window; the reason goes to diag when not NULL.  PLplot keeps global
- * state: one rc_plot at a time per process. */
-RC_API int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
-                   rc_plot_frame *frame, FILE *diag);
+ * window; RC_EIO: PLplot failed; the reason in rc_last_error(NULL).
+ * PLplot keeps global state: one rc_plot at a time per process. */
+RC_API int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame);
 
 /* ------------------------------------------------------------------------
  * Object graphs drawn as objgraph draws them (src/tools/graph_dot.c,

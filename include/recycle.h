@@ -11,13 +11,27 @@
  * the design notes are docs/design-gc.md and docs/design-alloc.md.
  *
  * Conventions
- *   - Fallible functions return 0 or a negative error code (RC_ENOMEM, ...);
- *     rc_strerror() explains a code.  Functions returning an object return
- *     NULL on failure and leave the reason in rc_last_error(h).
- *   - Functions that return an object give the caller a new reference unless
- *     documented "borrowed".  Setters take a new reference to what they store.
- *   - Nothing prints unless asked to.
- *   - A heap is single-threaded: one thread at a time per heap.
+ *   - Errors (docs/errors.md): a call that can fail returns a negative
+ *     RC_E* code, or NULL when it returns a pointer, and leaves a message
+ *     in the last error of its heap (rc_last_error(h); the heap of the
+ *     object it was given), or of the calling thread for calls that have
+ *     no heap (rc_last_error(NULL)).  Success leaves the last error as it
+ *     was; rc_clear_error forgets it.  No out-parameter messages, no FILE *
+ *     diagnostics; a call refused because the heap is busy returns
+ *     RC_ESTATE.  Where NULL is an answer, a _ref form answers 1/0/<0.
+ *   - References: functions that return an object give the caller a new
+ *     reference unless documented "borrowed"; setters take their own
+ *     reference to what they store; no function steals the caller's
+ *     reference.  rc_xdecref accepts NULL; passing NULL or a freed object
+ *     anywhere else is a programming error, reported in one line by the
+ *     debug build (rc_debug_level).
+ *   - Threads (docs/threads.md): one thread at a time per heap; a heap may
+ *     move between threads between calls; many heaps may live in many
+ *     threads.  The debug build aborts, naming both threads, when a second
+ *     thread enters a heap another is inside.  An object belongs to its
+ *     heap: containers refuse objects of another heap (RC_EINVAL).
+ *   - Nothing prints unless asked to, except rc_heap_free's report of
+ *     uncollectable garbage on the gc debug stream (CPython's warning).
  */
 #ifndef RECYCLE_H
 #define RECYCLE_H
@@ -131,20 +145,38 @@ typedef struct rc_config {
     bool     fail_alloc_after;/* RECYCLE_FAIL_ALLOC_AFTER=1: and every one after it */
     bool     leak_report;     /* RECYCLE_LEAK_REPORT=1: rc_heap_free lists live objects */
     FILE    *leak_out;        /* where the leak report goes; NULL = stderr */
+    bool     fast_free;       /* RECYCLE_FAST_FREE=1: rc_heap_free skips the final collection */
 } rc_config;
 
 /* Fills *cfg with the defaults, then applies RECYCLE_* environment overrides. */
 RC_API void rc_config_default(rc_config *cfg);
 
 RC_API rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_default() */
-RC_API void     rc_heap_free(rc_heap *h);            /* frees everything; leak report if asked */
+/* Ends the heap as Py_Finalize ends an interpreter, then frees everything.
+ * Where CPython clears the module dicts, every reference still held when
+ * rc_heap_free is called plays the part of the globals.  In order: a full
+ * collection (dead cycles are finalized, called back and freed); the
+ * finalizer of every live object that has not run it runs once, in
+ * address order, cycles still referenced included; every weakref still
+ * pointing at a live object is cleared and its callback runs; a second
+ * full collection; then, when gc.garbage holds objects and
+ * RC_GC_DEBUG_SAVEALL is off, "gc: N uncollectable objects at shutdown"
+ * on the gc debug stream (each object listed under
+ * RC_GC_DEBUG_UNCOLLECTABLE); then the leak report if asked; then every
+ * object's release runs and the memory goes back.  rc_config.fast_free
+ * skips everything before the leak report (the fast teardown). */
+RC_API void     rc_heap_free(rc_heap *h);
 /* The error left by the last failing call on this heap: a message naming
- * what was wrong (for type errors, the expected and actual type names). */
+ * what was wrong (for type errors, the expected and actual type names), ""
+ * when none.  A NULL h means the calling thread's last error, left by the
+ * calls that have no heap (loaders, charts, the sampler).  A successful
+ * call leaves the last error as it was; rc_clear_error forgets it. */
 RC_API const char *rc_last_error(const rc_heap *h);
-RC_API int         rc_last_error_code(const rc_heap *h);
-/* Records an error on h as the library's own functions do (for code built
- * on recycle: user types, the tools library); returns code. */
-RC_API int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+RC_API int         rc_last_error_code(const rc_heap *h);   /* RC_OK when none */
+RC_API void        rc_clear_error(rc_heap *h);
+/* Records an error as a failing library call would (PyErr_Format): for
+ * user types and layers built on recycle.  Returns code. */
+RC_API int         rc_set_error(rc_heap *h, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -170,11 +202,14 @@ typedef struct rc_site {
 #define RC_SITE() ((const rc_site *)0)
 #endif
 
-RC_API void   *rc_new(rc_heap *h, const rc_type *t);  /* refcount 1, body zero-filled; NULL on OOM */
-RC_API void   *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size);
-RC_API void   *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site);
+RC_API void   *rc_new(rc_heap *h, const rc_type *t);  /* new ref; refcount 1, body zero-filled; NULL on OOM */
+RC_API void   *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size);  /* new ref */
+RC_API void   *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site);  /* new ref */
 RC_API void    rc_incref(void *o);
+/* rc_decref(NULL) is a programming error (the debug build reports it in
+ * one line); rc_xdecref accepts NULL, like Py_XDECREF. */
 RC_API void    rc_decref(void *o);                    /* 0 → drop children, release, free, at once */
+RC_API void    rc_xdecref(void *o);
 RC_API size_t  rc_refcount(const void *o);            /* the true count (no +1 like sys.getrefcount) */
 RC_API const rc_type *rc_typeof(const void *o);
 RC_API rc_heap *rc_heap_of(const void *o);
@@ -186,7 +221,7 @@ RC_API bool    rc_is_immortal(const void *o);
 /* rc_decref that also NULLs the variable, like Py_CLEAR. */
 #define RC_CLEAR(p) do { void *rc_tmp_ = (void *)(p); if (rc_tmp_) { (p) = NULL; rc_decref(rc_tmp_); } } while (0)
 /* Returns its argument with one more reference (NULL passes through). */
-RC_API void   *rc_newref(void *o);
+RC_API void   *rc_newref(void *o);  /* new ref */
 /* True when p points at the body of a live object of heap h. */
 RC_API bool    rc_is_object(rc_heap *h, const void *p);
 
@@ -239,8 +274,10 @@ RC_API bool   rc_gc_is_tracked(const void *o);
 RC_API bool   rc_gc_is_finalized(const void *o);
 RC_API void   rc_gc_track(void *o);
 RC_API void   rc_gc_untrack(void *o);
-RC_API void   rc_gc_freeze(rc_heap *h);
-RC_API void   rc_gc_unfreeze(rc_heap *h);
+/* gc.freeze / gc.unfreeze: 0, or RC_ESTATE during a collection or while
+ * deaths wait in the queue (see rc_gc_collect). */
+RC_API int    rc_gc_freeze(rc_heap *h);
+RC_API int    rc_gc_unfreeze(rc_heap *h);
 RC_API size_t rc_gc_get_freeze_count(const rc_heap *h);
 /* Visits tracked objects of one generation (0..2) or all (-1); the
  * tracked objects that refer to target.  The objects are found first and
@@ -248,8 +285,7 @@ RC_API size_t rc_gc_get_freeze_count(const rc_heap *h);
  * return), so fn may allocate, drop references or collect; a non-zero
  * result of fn stops the visits and is returned.  RC_ENOMEM, with no visit,
  * when the list of found objects cannot be made; RC_ESTATE from inside a
- * death while deaths wait in the queue (see rc_gc_collect).  rc_gc_freeze
- * and rc_gc_unfreeze do nothing then, or during a collection. */
+ * death while deaths wait in the queue (see rc_gc_collect). */
 RC_API int    rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg);
 RC_API int    rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg);
 RC_API int    rc_gc_get_referents(void *o, rc_visit fn, void *arg);
@@ -266,10 +302,18 @@ RC_API int    rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx);
 
 /* Weak references: a weakref is itself an object (refcount 1 when made).
  * When the target dies its weakrefs are cleared, then their callbacks run
- * (before anything in a dead cycle is cleared). */
+ * (before anything in a dead cycle is cleared).  As in CPython, the
+ * built-in int, float, bool, NoneType, str, bytes, tuple, list, dict,
+ * range, iterator and weakref objects refuse them (RC_ETYPE, "cannot
+ * create weak reference to 'list' object"); set, array, memoryview and
+ * generator objects, records and user types accept them unless their type
+ * has RC_TYPE_NO_WEAKREF. */
 typedef void (*rc_weakref_cb)(void *weakref, void *ctx);
-RC_API void   *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx);
+RC_API void   *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx);  /* new ref */
 RC_API void   *rc_weakref_get(const void *weakref);   /* borrowed; NULL once the target died */
+/* PyWeakref_GetRef: 1 and a new reference to the target in *out, or 0 and
+ * NULL once the target died; RC_ETYPE when weakref is not one. */
+RC_API int     rc_weakref_get_ref(const void *weakref, void **out);
 RC_API size_t  rc_weakref_count(const void *target);
 
 /* ------------------------------------------------------------------------
@@ -278,7 +322,7 @@ RC_API size_t  rc_weakref_count(const void *target);
 
 RC_API void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site);
 RC_API void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site);
-RC_API void *rc_alloc(rc_heap *h, size_t n);            /* 16-byte aligned; NULL on failure */
+RC_API void *rc_alloc(rc_heap *h, size_t n);            /* a raw block, not an object; 16-byte aligned; NULL on failure */
 RC_API void *rc_realloc(rc_heap *h, void *p, size_t n); /* NULL p: alloc; on failure p is untouched */
 RC_API void  rc_free(rc_heap *h, void *p);
 #ifndef RC_NO_SITES
@@ -300,7 +344,9 @@ RC_API void   rc_heap_reset_peak(rc_heap *h);
 RC_API size_t rc_sizeof(const void *o);   /* bytes the object owns, header included */
 RC_API void   rc_heap_print_stats(const rc_heap *h, FILE *out);
 
-/* ==== section: allocator ==== */
+/* ------------------------------------------------------------------------
+ * The allocator: fault injection, size classes, statistics (src/alloc/)
+ * ---------------------------------------------------------------------- */
 
 /* Fault injection (also rc_config.fail_alloc_at / fail_alloc_after).  Every
  * rc_new, rc_alloc and rc_realloc is one allocation attempt, counted from 1
@@ -350,10 +396,9 @@ RC_API void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
  * given back. */
 RC_API size_t rc_heap_trim(rc_heap *h);
 
-/* ==== end section: allocator ==== */
-
-
-/* ==== section: built-in types ==== */
+/* ------------------------------------------------------------------------
+ * Built-in value types (src/types/, docs/types.md)
+ * ---------------------------------------------------------------------- */
 
 /* Python's values for C (src/types/, docs/types.md).  Reference rules are
  * CPython's: constructors return new references; setters take their own
@@ -362,49 +407,50 @@ RC_API size_t rc_heap_trim(rc_heap *h);
  * "expected X, got Y" in rc_last_error and returns an error code, NULL or 0;
  * it never crashes.  Every value's repr is Python's repr text. */
 
-/* --- singletons, numbers ------------------------------------------------ */
-RC_API void   *rc_none(rc_heap *h);               /* immortal; NULL only on OOM */
-RC_API void   *rc_true(rc_heap *h);
-RC_API void   *rc_false(rc_heap *h);
-RC_API void   *rc_bool(rc_heap *h, bool v);
+/* ---- singletons, numbers ---- */
+RC_API void   *rc_none(rc_heap *h);               /* new ref; immortal; NULL only on OOM */
+RC_API void   *rc_true(rc_heap *h);  /* new ref (immortal) */
+RC_API void   *rc_false(rc_heap *h);  /* new ref (immortal) */
+RC_API void   *rc_bool(rc_heap *h, bool v);  /* new ref (immortal) */
 RC_API bool    rc_is_none(const void *o);
 RC_API int     rc_truth(const void *o);           /* 1/0 as Python's bool(o); <0 on error */
 
-RC_API void   *rc_int_from(rc_heap *h, int64_t v);          /* -5..256 cached and immortal: the same object each time */
+RC_API void   *rc_int_from(rc_heap *h, int64_t v);          /* new ref; -5..256 cached and immortal: the same object each time */
 RC_API int     rc_int_value(const void *o, int64_t *out);   /* ints and bools */
 /* Arithmetic on int64; overflow is RC_ERANGE (NULL, error recorded). */
-RC_API void   *rc_int_add(const void *a, const void *b);
-RC_API void   *rc_int_sub(const void *a, const void *b);
-RC_API void   *rc_int_mul(const void *a, const void *b);
-RC_API void   *rc_float_from(rc_heap *h, double v);
+RC_API void   *rc_int_add(const void *a, const void *b);  /* new ref */
+RC_API void   *rc_int_sub(const void *a, const void *b);  /* new ref */
+RC_API void   *rc_int_mul(const void *a, const void *b);  /* new ref */
+RC_API void   *rc_float_from(rc_heap *h, double v);  /* new ref */
 RC_API int     rc_float_value(const void *o, double *out);  /* floats, ints and bools */
 
-/* --- str and bytes ------------------------------------------------------ */
+/* ---- str and bytes ---- */
 /* UTF-8, validated, immutable; the hash is computed once and cached.
  * rc_str_new interns identifier-like strings ([A-Za-z0-9_], at most 64
  * bytes) automatically, as CPython interns such literals; strings built at
  * run time with rc_str_format are interned only by rc_str_intern. */
-RC_API void   *rc_str_new(rc_heap *h, const char *utf8);
-RC_API void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);
+RC_API void   *rc_str_new(rc_heap *h, const char *utf8);  /* new ref */
+RC_API void   *rc_str_new_len(rc_heap *h, const char *utf8, size_t nbytes);  /* new ref */
+/* new ref: a str of printf-style text */
 RC_API void   *rc_str_format(rc_heap *h, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-RC_API void   *rc_str_intern(rc_heap *h, const char *utf8);  /* the one interned str with this text */
+RC_API void   *rc_str_intern(rc_heap *h, const char *utf8);  /* new ref; the one interned str with this text */
 RC_API void   *rc_str_intern_obj(void *str);                 /* new ref to the interned equal str */
 RC_API bool    rc_str_is_interned(const void *str);
 RC_API const char *rc_str_data(const void *str);             /* NUL-terminated; NULL if not a str */
 RC_API size_t  rc_str_len(const void *str);                  /* bytes */
 RC_API size_t  rc_str_nchars(const void *str);               /* code points (Python's len) */
 
-RC_API void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);
-RC_API const void *rc_bytes_data(const void *bytes);
+RC_API void   *rc_bytes_new(rc_heap *h, const void *data, size_t n);  /* new ref */
+RC_API const void *rc_bytes_data(const void *bytes);  /* borrowed: valid while bytes lives */
 RC_API size_t  rc_bytes_len(const void *bytes);
 
-/* --- list and tuple ---------------------------------------------------- */
+/* ---- list and tuple ---- */
 /* Indices of insert/pop follow Python: negative counts from the end. */
-RC_API void   *rc_list_new(rc_heap *h, size_t capacity);     /* empty, room for capacity items */
+RC_API void   *rc_list_new(rc_heap *h, size_t capacity);     /* new ref; empty, room for capacity items */
 RC_API int     rc_list_append(void *list, void *item);
 RC_API int     rc_list_insert(void *list, ptrdiff_t i, void *item);
 RC_API int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
@@ -416,25 +462,28 @@ RC_API int     rc_list_extend(void *list, void *iterable);
 /* list.sort(): stable, by rc_less; on an error the list is left unchanged. */
 RC_API int     rc_list_sort(void *list);
 RC_API int     rc_list_reverse(void *list);
-RC_API void   *rc_list_from_iter(rc_heap *h, void *iterable); /* list(iterable) */
+RC_API void   *rc_list_from_iter(rc_heap *h, void *iterable); /* new ref; list(iterable) */
 
 /* A tuple is built once: rc_tuple_new(h, n) then rc_tuple_set on each empty
  * slot (setting a filled slot is RC_ESTATE).  A complete tuple that holds
  * only untracked values is untracked, as CPython does. */
-RC_API void   *rc_tuple_new(rc_heap *h, size_t n);
-RC_API void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* takes a reference to each item */
-RC_API void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
+RC_API void   *rc_tuple_new(rc_heap *h, size_t n);  /* new ref */
+RC_API void   *rc_tuple_pack(rc_heap *h, size_t n, ...);     /* new ref; takes its own reference to each item */
+RC_API void   *rc_tuple_from(rc_heap *h, size_t n, void *const *items);  /* new ref */
 RC_API int     rc_tuple_set(void *tuple, size_t i, void *item);
 RC_API void   *rc_tuple_get(const void *tuple, size_t i);    /* borrowed; NULL out of range */
 RC_API size_t  rc_tuple_len(const void *tuple);
 
-/* --- dict and set --------------------------------------------------------
- * Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
+/* ---- dict and set ---- */
+/* Insertion-ordered compact hash tables (CPython 3.6+ layout).  Keys compare
  * by value (1 == 1.0 == True as in Python); an unhashable key (list, dict,
  * set, record, ...) is RC_ETYPE. */
-RC_API void   *rc_dict_new(rc_heap *h);
+RC_API void   *rc_dict_new(rc_heap *h);  /* new ref */
 RC_API int     rc_dict_set(void *dict, void *key, void *value);
 RC_API void   *rc_dict_get(const void *dict, const void *key); /* borrowed; NULL if absent (no error recorded: a miss is cheap) or on error */
+/* PyDict_GetItemRef: 1 and a new reference in *out when found, 0 and NULL
+ * when absent, <0 (NULL) on error (an unhashable key is RC_ETYPE). */
+RC_API int     rc_dict_get_ref(const void *dict, const void *key, void **out);
 RC_API int     rc_dict_del(void *dict, const void *key);       /* RC_ENOENT if absent */
 RC_API void   *rc_dict_pop(void *dict, const void *key);       /* new ref to the removed value; NULL + RC_ENOENT if absent */
 RC_API int     rc_dict_contains(const void *dict, const void *key); /* 1/0, <0 on error */
@@ -447,17 +496,17 @@ RC_API void   *rc_dict_values(const void *dict);               /* new list */
 RC_API void   *rc_dict_items(const void *dict);                /* new list of (key, value) tuples */
 /* Shortcuts with a C-string key (the str is made only when storing). */
 RC_API int     rc_dict_set_str(void *dict, const char *key, void *value);
-RC_API void   *rc_dict_get_str(const void *dict, const char *key);
+RC_API void   *rc_dict_get_str(const void *dict, const char *key);   /* borrowed, as rc_dict_get */
 
 /* Sets iterate in insertion order (CPython's order is the hash order). */
-RC_API void   *rc_set_new(rc_heap *h);
+RC_API void   *rc_set_new(rc_heap *h);  /* new ref */
 RC_API int     rc_set_add(void *set, void *key);
 RC_API int     rc_set_discard(void *set, const void *key);   /* 0 whether present or not */
 RC_API int     rc_set_contains(const void *set, const void *key);
 RC_API size_t  rc_set_len(const void *set);
 RC_API bool    rc_set_next(const void *set, size_t *pos, void **key);
 
-/* --- arrays, buffers and views -------------------------------------------- */
+/* ---- arrays, buffers and views ---- */
 typedef enum rc_elem {
     RC_I8, RC_I16, RC_I32, RC_I64,
     RC_U8, RC_U16, RC_U32, RC_U64,
@@ -465,8 +514,8 @@ typedef enum rc_elem {
 } rc_elem;
 RC_API size_t  rc_elem_size(rc_elem kind);
 
-RC_API void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* n zero elements */
-RC_API void   *rc_array_data(void *array);
+RC_API void   *rc_array_new(rc_heap *h, rc_elem kind, size_t n);  /* new ref; n zero elements */
+RC_API void   *rc_array_data(void *array);  /* borrowed: valid until the array is resized */
 RC_API size_t  rc_array_len(const void *array);
 RC_API rc_elem rc_array_kind(const void *array);
 /* Growing or shrinking an array with live views is RC_EBUSY (memoryview's
@@ -499,20 +548,20 @@ typedef struct rc_buffer_type {
  * or a user type); start/stop are elements and are clamped like a Python
  * slice (SIZE_MAX = to the end).  The view holds a reference to the exporter
  * and one export until rc_view_release or its death. */
-RC_API void   *rc_view_new(void *exporter, size_t start, size_t stop);
-RC_API void   *rc_view_slice(void *view, size_t start, size_t stop);
-RC_API void   *rc_view_cast(void *view, rc_elem kind);     /* byte length must divide */
+RC_API void   *rc_view_new(void *exporter, size_t start, size_t stop);  /* new ref */
+RC_API void   *rc_view_slice(void *view, size_t start, size_t stop);  /* new ref */
+RC_API void   *rc_view_cast(void *view, rc_elem kind);     /* new ref; byte length must divide */
 RC_API int     rc_view_release(void *view);                /* later use is RC_ESTATE */
-RC_API void   *rc_view_data(const void *view);
+RC_API void   *rc_view_data(const void *view);  /* borrowed: valid while the view is not released */
 RC_API size_t  rc_view_len(const void *view);              /* elements */
 RC_API size_t  rc_view_nbytes(const void *view);
 RC_API rc_elem rc_view_kind(const void *view);
 RC_API bool    rc_view_readonly(const void *view);
 RC_API void   *rc_view_get(const void *view, size_t i);    /* new int/float object */
-RC_API void   *rc_view_tobytes(const void *view);          /* a copy, as bytes */
+RC_API void   *rc_view_tobytes(const void *view);          /* new ref: a copy, as bytes */
 
-/* --- records: __slots__ or __dict__ ----------------------------------------
- * A record type has named fields.  RC_RECORD_SLOTS stores them in the
+/* ---- records: __slots__ or __dict__ ---- */
+/* A record type has named fields.  RC_RECORD_SLOTS stores them in the
  * instance (a fixed array of references; unknown names are RC_ENOENT);
  * RC_RECORD_DICT gives each instance an attribute dict (made on first set)
  * that takes any name.  Record types live as long as their heap. */
@@ -521,21 +570,21 @@ typedef struct rc_record_type rc_record_type;
 RC_API const rc_record_type *rc_record_type_new(rc_heap *h, const char *name, rc_record_layout layout,
                                                 size_t nfields, const char *const *fields);
 RC_API const rc_type *rc_record_rc_type(const rc_record_type *rt);  /* for rc_typeof comparisons */
-RC_API void   *rc_record_new(const rc_record_type *rt);  /* fields unset */
+RC_API void   *rc_record_new(const rc_record_type *rt);  /* new ref; fields unset */
 RC_API int     rc_record_set(void *rec, const char *field, void *value);
 RC_API void   *rc_record_get(const void *rec, const char *field);  /* borrowed; NULL + RC_ENOENT if unset */
 RC_API int     rc_record_set_at(void *rec, size_t i, void *value); /* i-th declared field */
-RC_API void   *rc_record_get_at(const void *rec, size_t i);
+RC_API void   *rc_record_get_at(const void *rec, size_t i);   /* borrowed */
 RC_API void   *rc_record_dict(const void *rec);          /* borrowed __dict__; NULL for slots */
 
-/* --- iteration, ranges, generators -------------------------------------- */
-RC_API void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* step 0: RC_EINVAL */
+/* ---- iteration, ranges, generators ---- */
+RC_API void   *rc_range_new(rc_heap *h, int64_t start, int64_t stop, int64_t step); /* new ref; step 0: RC_EINVAL */
 RC_API size_t  rc_range_len(const void *range);
 /* iter(o): a new iterator over any container, str, bytes, array, view or
  * range (dicts give their keys); an iterator or generator gives itself. */
-RC_API void   *rc_iter(void *iterable);
-RC_API void   *rc_dict_iter_items(void *dict);   /* yields (key, value) tuples */
-RC_API void   *rc_dict_iter_values(void *dict);
+RC_API void   *rc_iter(void *iterable);  /* new ref */
+RC_API void   *rc_dict_iter_items(void *dict);   /* new ref; yields (key, value) tuples */
+RC_API void   *rc_dict_iter_values(void *dict);  /* new ref */
 /* 1: *item is a new reference; 0: exhausted; <0: error (e.g. RC_ESTATE when
  * a dict or set changed size during iteration). */
 RC_API int     rc_iter_next(void *iterator, void **item);
@@ -544,15 +593,15 @@ RC_API int     rc_iter_next(void *iterator, void **item);
  * with a new reference in *item, 0 when done, <0 on error.  The state is
  * copied into the generator object (plain bytes, at most 1 KiB). */
 typedef int (*rc_gen_fn)(rc_heap *h, void *state, void **item);
-RC_API void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);
+RC_API void   *rc_gen_new(rc_heap *h, rc_gen_fn next, const void *state, size_t state_size);  /* new ref */
 /* Pipeline stages: each is a generator holding a reference to its source. */
 typedef void *(*rc_map_fn)(rc_heap *h, void *item, void *ctx);   /* new ref, NULL on error */
 typedef int   (*rc_pred_fn)(const void *item, void *ctx);        /* 1 keep, 0 drop, <0 error */
-RC_API void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);
-RC_API void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);
-RC_API void   *rc_gen_take(void *iterable, size_t n);
+RC_API void   *rc_gen_map(void *iterable, rc_map_fn fn, void *ctx);  /* new ref */
+RC_API void   *rc_gen_filter(void *iterable, rc_pred_fn fn, void *ctx);  /* new ref */
+RC_API void   *rc_gen_take(void *iterable, size_t n);  /* new ref */
 
-/* --- every value ---------------------------------------------------------- */
+/* ---- every value ---- */
 RC_API void   *rc_repr(const void *o);                 /* new str with Python's repr text */
 /* Writes repr(o) into buf (truncated, always NUL-terminated); returns the
  * full length or <0 on error. */
@@ -564,8 +613,8 @@ RC_API int     rc_less(const void *a, const void *b);
 RC_API int     rc_hash(const void *o, int64_t *out);   /* RC_ETYPE when unhashable; user types: identity */
 /* copy.copy: immutables return themselves.  Iterators, generators, views
  * and user types are RC_ENOTSUP (NULL), as copy raises TypeError. */
-RC_API void   *rc_copy(void *o);
-RC_API void   *rc_deepcopy(void *o);                   /* copy.deepcopy: shared parts and cycles kept */
+RC_API void   *rc_copy(void *o);  /* new ref */
+RC_API void   *rc_deepcopy(void *o);                   /* new ref; copy.deepcopy: shared parts and cycles kept */
 RC_API const char *rc_type_name(const void *o);
 /* len(o): elements (code points for a str); RC_ETYPE when o has no len. */
 RC_API ptrdiff_t rc_len(const void *o);
@@ -573,10 +622,9 @@ RC_API ptrdiff_t rc_len(const void *o);
  * iterables are iterated (which consumes an iterator or generator). */
 RC_API int     rc_contains(void *container, const void *x);
 
-/* ==== end section: built-in types ==== */
-
-
-/* ==== section: tracer ==== */
+/* ------------------------------------------------------------------------
+ * The allocation tracer: tracemalloc (src/trace/, docs/tracer.md)
+ * ---------------------------------------------------------------------- */
 
 /* The allocation tracer: Python's tracemalloc for recycle heaps (src/trace/,
  * docs/tracer.md).  While tracing, every block the heap hands out (objects
@@ -651,13 +699,15 @@ RC_API const char *rc_snapshot_symbol_warning(const rc_snapshot *s);
 /* Traced memory of the process when the snapshot was taken. */
 RC_API void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
-/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM;
- * msg (may be NULL) receives a message naming the file. */
-RC_API int    rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen);
+/* Snapshot calls have no heap: they leave their errors as the calling
+ * thread's, rc_last_error(NULL). */
+/* Writes s to path (format: docs/file-formats.md).  0, RC_EIO or RC_ENOMEM
+ * with a message naming the file. */
+RC_API int    rc_snapshot_dump(rc_snapshot *s, const char *path);
 /* Reads a snapshot written by rc_snapshot_dump or by `recycle trace`.
- * A truncated, corrupt or future-version file gives RC_EFORMAT and msg
- * names the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
-RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen);
+ * A truncated, corrupt or future-version file gives RC_EFORMAT with a
+ * message naming the file and the byte offset; RC_ENOENT, RC_EIO, RC_ENOMEM. */
+RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out);
 
 /* Symbolizers: how native frames (a module path and a file offset) get
  * names in reports.  The symbolizer calls put(ctx, i, &sym) for each
@@ -733,24 +783,24 @@ typedef struct rc_trace_stats {
 
 /* Statistics grouped by key, largest first.  cumulative counts every frame
  * of each traceback (not with RC_TRACE_BY_TRACEBACK: RC_EINVAL).  NULL on
- * error with *err set (err may be NULL). */
-RC_API rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err);
+ * error (RC_EINVAL, RC_ENOMEM in rc_last_error(NULL)). */
+RC_API rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative);
 /* Differences from old to s (tracemalloc's Snapshot.compare_to). */
-RC_API rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative,
-                                              int *err);
+RC_API rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative);
 RC_API void   rc_trace_stats_free(rc_trace_stats *st);
 
 /* Suppressions for the leak view, as LeakSanitizer's "leak:PATTERN": a
  * trace is suppressed when a frame's function, file or module contains a
  * match of one pattern (fnmatch wildcards).  A new snapshot without those
- * traces and sites (NULL on OOM); *bytes and *count get what was taken out. */
+ * traces and sites (NULL on OOM, in rc_last_error(NULL)); *bytes and
+ * *count get what was taken out. */
 RC_API rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
-                                  size_t *count);
+                                         size_t *count);
 /* Appends the patterns of a suppressions file ("leak:PATTERN" lines, "#"
  * comments, blank lines) to the malloc'd array *patterns of malloc'd
- * strings (n of them).  0, RC_ENOENT, RC_EIO, RC_ENOMEM or RC_EFORMAT with
- * the file and line in msg. */
-RC_API int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen);
+ * strings (n of them).  0, RC_ENOENT, RC_EIO, RC_ENOMEM or RC_EFORMAT,
+ * with the file (and line) in rc_last_error(NULL). */
+RC_API int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n);
 /* Known leaks of system libraries (the loader, locales, glib's types,
  * fontconfig), kept until exit on purpose. */
 RC_API const char *const *rc_trace_default_suppressions(size_t *n);
@@ -758,10 +808,11 @@ RC_API const char *const *rc_trace_default_suppressions(size_t *n);
 /* Which traces statistics sum: those live when the snapshot was written;
  * those live when the traced total peaked (size and count are then the
  * peak's); or every traceback that allocated during the run, with the
- * run's record (calls, temporary, allocated, peak) beside the live set. */
+ * run's record (calls, temporary, allocated, peak) beside the live set.
+ * NULL on error (RC_EINVAL, RC_ENOMEM in rc_last_error(NULL)). */
 typedef enum rc_trace_view { RC_TRACE_VIEW_LIVE, RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES } rc_trace_view;
-RC_API rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative,
-                                            int *err);
+RC_API rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key,
+                                                   bool cumulative);
 /* True when the snapshot holds the run's record (written by `recycle
  * trace`): the peak and sites views need it. */
 RC_API bool   rc_snapshot_has_sites(const rc_snapshot *s);
@@ -786,10 +837,9 @@ RC_API void   rc_trace_stats_print(const rc_trace_stats *st, size_t limit, FILE 
 /* tracemalloc's _format_size: "126 B", "4855 KiB", "+1.5 MiB". */
 RC_API int    rc_trace_format_size(double size, bool sign, char *buf, size_t n);
 
-/* ==== end section: tracer ==== */
-
-
-/* ==== section: profiler ==== */
+/* ------------------------------------------------------------------------
+ * Function brackets for the memory profiler (src/profile/, docs/profiler.md)
+ * ---------------------------------------------------------------------- */
 
 /* The memory profiler: memory_profiler's `mprof` for any program.
  * docs/profiler.md explains the pieces; docs/file-formats.md the .dat file.
@@ -821,11 +871,9 @@ RC_API void rc_profile_enter_fn(void *fn);
 RC_API void rc_profile_exit_fn(void);
 #define RC_PROFILE_DEFAULT_DEPTH 4
 
-
-/* ==== end section: profiler ==== */
-
-
-/* ==== section: object graph ==== */
+/* ------------------------------------------------------------------------
+ * Object graphs: objgraph and heap dumps (src/graph/, docs/graph.md)
+ * ---------------------------------------------------------------------- */
 
 /* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
@@ -887,12 +935,11 @@ RC_API void         rc_objgraph_free(rc_objgraph *g);
 RC_API int rc_heap_dump(rc_heap *h, const char *path);
 RC_API int rc_objgraph_save(const rc_objgraph *g, const char *path);
 /* Loads a heap dump.  A missing file is RC_ENOENT; a truncated, corrupt or
- * future-version file is RC_EFORMAT with a message in err naming the file
- * and byte offset.  err may be NULL. */
-RC_API int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen);
+ * future-version file is RC_EFORMAT with a message naming the file and
+ * byte offset, left as the calling thread's last error (rc_last_error(NULL)). */
+RC_API int rc_objgraph_load(const char *path, rc_objgraph **out);
 /* The same from memory (fuzzers); name stands for the file in messages. */
-RC_API int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
-                                   rc_objgraph **out, char *err, size_t errlen);
+RC_API int rc_objgraph_load_buffer(const void *data, size_t len, const char *name, rc_objgraph **out);
 
 RC_API size_t rc_objgraph_count(const rc_objgraph *g);                  /* objects */
 RC_API size_t rc_objgraph_edge_count(const rc_objgraph *g);
@@ -948,7 +995,7 @@ RC_API size_t rc_graph_typestats(rc_heap *h, rc_type_count *out, size_t cap);
 RC_API int    rc_graph_show_most_common_types(rc_heap *h, size_t limit, FILE *out);
 /* objgraph.growth / show_growth: runs a full collection, then reports the
  * types whose count passed the peak this heap last saw, and raises the
- * peaks.  Returns how many grew (-errno on failure). */
+ * peaks.  Returns how many grew, or a negative RC_E* code. */
 RC_API long   rc_graph_growth(rc_heap *h, rc_type_growth *out, size_t limit);
 RC_API int    rc_graph_show_growth(rc_heap *h, size_t limit, FILE *out);
 /* Remembers the objects alive now; new_since_mark visits those alive now
@@ -958,19 +1005,18 @@ RC_API int    rc_graph_mark(rc_heap *h);
 RC_API int    rc_graph_new_since_mark(rc_heap *h, rc_visit fn, void *arg);
 RC_API int    rc_graph_by_type(rc_heap *h, const char *type, rc_visit fn, void *arg);
 /* objgraph.at: the live object whose body is at addr, else NULL. */
-RC_API void  *rc_graph_at(rc_heap *h, uintptr_t addr);
+RC_API void  *rc_graph_at(rc_heap *h, uintptr_t addr);  /* borrowed */
 RC_API int    rc_graph_leaking(rc_heap *h, rc_visit fn, void *arg);
-/* As the rc_objgraph_ versions; *chain is a malloc'd array of objects. */
+/* As the rc_objgraph_ versions; *chain is a malloc'd array of borrowed objects. */
 RC_API int    rc_graph_find_backref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
                                           size_t max_depth, void ***chain, size_t *len);
 RC_API int    rc_graph_find_ref_chain(void *obj, rc_objinfo_pred pred, void *ctx,
                                       size_t max_depth, void ***chain, size_t *len);
 RC_API int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
 
-/* ==== end section: object graph ==== */
-
-
-/* ==== section: reliability ==== */
+/* ------------------------------------------------------------------------
+ * Consistency checks and debug builds (docs/reliability.md)
+ * ---------------------------------------------------------------------- */
 
 /* The whole-heap consistency checker (docs/reliability.md), for tests and
  * for hunting corruption.  Validates every object header (type pointer,
@@ -999,8 +1045,6 @@ RC_API int rc_heap_check(rc_heap *h);
  * an object (a pointer that is not the body of a live object of any heap,
  * found without touching it).  docs/reliability.md lists them all. */
 RC_API int rc_debug_level(void);
-
-/* ==== end section: reliability ==== */
 
 #ifdef __cplusplus
 }

@@ -74,7 +74,7 @@ static void load(profile *pr, const char *tag)
     char name[128];
     snprintf(name, sizeof name, "c_%s.dat", tag);
     pr->p = NULL;
-    assert_int_equal(rc_mprof_load(path_of(name), stderr, &pr->p), 0);
+    assert_int_equal(rc_mprof_load(path_of(name), &pr->p), 0);
     pr->ncalls = 0;
     for (size_t i = 0; i < pr->p->nfuncs; i++)
         if (!strcmp(pr->p->funcs[i].name, FUNC_NAME)) {
@@ -276,14 +276,14 @@ static void assert_memory_plot(const char *tag)
     char name[128], again[1400];
     snprintf(name, sizeof name, "c_%s.dat", tag);
     rc_mprof *p = NULL;
-    assert_int_equal(rc_mprof_load(path_of(name), NULL, &p), 0);
+    assert_int_equal(rc_mprof_load(path_of(name), &p), 0);
     snprintf(again, sizeof again, "%s/test_demo_%s.png", RC_BINARY_DIR, tag);
     rc_plot_opts o;
     rc_plot_opts_default(&o);
     o.output = again;
     rc_plot_frame fr;
     const rc_mprof *one[] = {p};
-    assert_int_equal(rc_plot(one, 1, &o, &fr, NULL), 0);
+    assert_int_equal(rc_plot(one, 1, &o, &fr), 0);
     remove(again);
 
     snprintf(name, sizeof name, "c_%s.png", tag);

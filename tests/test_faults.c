@@ -320,20 +320,19 @@ static void w_trace(void)
     rc_snapshot *s = rc_trace_take_snapshot(H);
     if (!ok_obj(s))
         goto out;
-    int err = 0;
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, &err);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     if (st)
         assert_int_equal(st->len > 0, rc_snapshot_count(s) > 0);
     else
-        ok_rc(err);
+        ok_rc(rc_last_error_code(NULL));
     rc_trace_stats_free(st);
-    char path[] = "/tmp/rc_faults_snapXXXXXX", msg[256];
+    char path[] = "/tmp/rc_faults_snapXXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    if (ok_rc(rc_snapshot_dump(s, path, msg, sizeof msg))) {
+    if (ok_rc(rc_snapshot_dump(s, path))) {
         rc_snapshot *t = NULL;
-        if (ok_rc(rc_snapshot_load(path, &t, msg, sizeof msg)))
+        if (ok_rc(rc_snapshot_load(path, &t)))
             assert_int_equal(rc_snapshot_count(t), rc_snapshot_count(s));
         rc_snapshot_free(t);
     }
@@ -360,8 +359,7 @@ static void w_dump(void)
     close(fd);
     if (ok_rc(rc_heap_dump(H, path))) {
         rc_objgraph *g = NULL;
-        char err[256];
-        if (ok_rc(rc_objgraph_load(path, &g, err, sizeof err)))
+        if (ok_rc(rc_objgraph_load(path, &g)))
             assert_true(rc_objgraph_count(g) >= (size_t)((a != NULL) + (b != NULL)));
         rc_objgraph_free(g);
     }

@@ -46,7 +46,7 @@ static void test_load_all_records(void **state)
 {
     (void)state;
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(write_file("all.dat", sample_dat), NULL, &p), 0);
+    assert_int_equal(rc_mprof_load(write_file("all.dat", sample_dat), &p), 0);
     assert_string_equal(p->cmdline, "python3 work.py --size 'a b'");
     assert_int_equal(p->nmem, 2);
     assert_true(p->mem[1].mib == 20.25 && p->mem[1].t == 1700000000.1);
@@ -81,14 +81,11 @@ static void test_malformed_lines_reported_and_skipped(void **state)
                                   "\n"                       /* line 6 */
                                   "MEM 2.0 102.0\n"
                                   "CHLD x 1 2\n");           /* line 8 */
-    char *msgs = NULL;
-    size_t len = 0;
-    FILE *diag = open_memstream(&msgs, &len);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(path, diag, &p), 0);
-    fclose(diag);
+    assert_int_equal(rc_mprof_load(path, &p), 0);
     assert_int_equal(p->nmem, 2);
     assert_int_equal(p->bad_lines, 5);
+    const char *msgs = p->skipped;
     char where[600];
     for (int line = 3; line <= 8; line++) {
         if (line == 7)
@@ -97,24 +94,18 @@ static void test_malformed_lines_reported_and_skipped(void **state)
         assert_non_null(strstr(msgs, where));
     }
     rc_mprof_free(p);
-    free(msgs);
 }
 
 static void test_empty_and_missing_files(void **state)
 {
     (void)state;
     rc_mprof *p = (rc_mprof *)1;
-    char *msgs = NULL;
-    size_t len = 0;
-    FILE *diag = open_memstream(&msgs, &len);
-    assert_int_equal(rc_mprof_load(write_file("empty.dat", ""), diag, &p), RC_EFORMAT);
+    assert_int_equal(rc_mprof_load(write_file("empty.dat", ""), &p), RC_EFORMAT);
     assert_null(p);
-    assert_int_equal(rc_mprof_load(write_file("cmd.dat", "CMDLINE only\n"), diag, &p), RC_EFORMAT);
-    assert_int_equal(rc_mprof_load(prof_path(dir, "missing.dat"), diag, &p), RC_ENOENT);
-    fclose(diag);
-    assert_non_null(strstr(msgs, "empty.dat: no MEM samples"));
-    assert_non_null(strstr(msgs, "missing.dat: cannot open"));
-    free(msgs);
+    assert_non_null(strstr(rc_last_error(NULL), "empty.dat: no MEM samples"));
+    assert_int_equal(rc_mprof_load(write_file("cmd.dat", "CMDLINE only\n"), &p), RC_EFORMAT);
+    assert_int_equal(rc_mprof_load(prof_path(dir, "missing.dat"), &p), RC_ENOENT);
+    assert_non_null(strstr(rc_last_error(NULL), "missing.dat: cannot open"));
 
     /* and the tool says so with exit status 2 */
     char *out;
@@ -141,7 +132,7 @@ static void test_write_load_round_trip(void **state)
     const char *path = prof_path(dir, "rt.dat");
     assert_int_equal(rc_mprof_save(a, path), 0);
     rc_mprof *b;
-    assert_int_equal(rc_mprof_load(path, NULL, &b), 0);
+    assert_int_equal(rc_mprof_load(path, &b), 0);
     assert_int_equal(b->nmem, 50);
     for (size_t i = 0; i < 50; i++) {
         assert_true(fabs(b->mem[i].mib - a->mem[i].mib) < 1e-6);
@@ -263,7 +254,7 @@ static void test_mprof_files_load_in_recycle(void **state)
     assert_int_equal(rc, 0);
     free(out);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(dat, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(dat, &p), 0);
     assert_int_equal(p->bad_lines, 0);
     assert_true(p->nmem >= 4);
     assert_int_equal(p->nfuncs, 2);
@@ -279,7 +270,7 @@ static void test_mprof_files_load_in_recycle(void **state)
     rc_plot_opts o;
     rc_plot_opts_default(&o);
     o.output = prof_path(dir, "py.png");
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, stderr), 0);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL), 0);
     struct stat st;
     assert_int_equal(stat(o.output, &st), 0);
     assert_true(st.st_size > 1000);
@@ -290,7 +281,7 @@ static void test_mprof_files_load_in_recycle(void **state)
                  dir, prof_example("profile_children"));
     assert_int_equal(rc, 0);
     free(out);
-    assert_int_equal(rc_mprof_load(prof_path(dir, "kids.dat"), stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(prof_path(dir, "kids.dat"), &p), 0);
     /* the two 20 MiB workers (under the sanitizers LeakSanitizer's tracer
      * may show up as a small third child) */
     int workers = 0;
@@ -312,7 +303,7 @@ static void test_recycle_runs_python_scripts_like_mprof(void **state)
                              dir, prof_recycle()), 0);
     free(out);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(prof_path(dir, "rpy.dat"), stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(prof_path(dir, "rpy.dat"), &p), 0);
     assert_string_equal(p->cmdline, "/usr/bin/python3 work2.py");
     assert_int_equal(p->nfuncs, 2);
     assert_true(p->has_exit && !p->exit_signaled && p->exit_code == 0);
@@ -330,7 +321,7 @@ static void test_recycle_files_load_in_mprof(void **state)
     char *argv[] = {(char *)prof_example("profile_brackets"), NULL};
     assert_int_equal(rc_sampler_run(&o, argv, &r), 0);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(dat, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(dat, &p), 0);
     double sampled = 0;
     for (size_t i = 0; i < p->nmem; i++)
         sampled = fmax(sampled, p->mem[i].mib);

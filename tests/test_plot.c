@@ -89,7 +89,7 @@ static void test_png_shows_line_brackets_and_max(void **state)
     o.width = 1000;
     o.height = 500;
     rc_plot_frame f;
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f, stderr), 0);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f), 0);
     image im = decode(o.output);
     assert_int_equal(im.w, 1000);
     assert_int_equal(im.h, 500);
@@ -139,12 +139,12 @@ static void test_formats_options_and_errors(void **state)
     rc_plot_opts_default(&o);
     o.output = prof_path(dir, "chart.svg");
     o.slope = true;
-    assert_int_equal(rc_plot((const rc_mprof *const *)two, 2, &o, NULL, stderr), 0);
+    assert_int_equal(rc_plot((const rc_mprof *const *)two, 2, &o, NULL), 0);
     assert_true(starts_with(o.output, "<svg"));
     o.output = prof_path(dir, "chart.pdf");
     o.flame = true;
     o.slope = false;
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, stderr), 0);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL), 0);
     assert_true(starts_with(o.output, "%PDF"));
 
     /* -w: the window decides the frame */
@@ -155,14 +155,16 @@ static void test_formats_options_and_errors(void **state)
     o.window[1] = 4;
     o.window[2] = 0;
     o.window[3] = 50;
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f, stderr), 0);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, &f), 0);
     assert_true(f.x0 == 2 && f.x1 == 4 && f.y0 == 0 && f.y1 == 50);
 
     o.window[0] = 4;   /* x0 > x1 */
     o.window[1] = 2;
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(NULL), "empty window: x 4..2 s"));
     o.output = prof_path(dir, "chart.gif");
-    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL, NULL), RC_EINVAL);
+    assert_int_equal(rc_plot((const rc_mprof *const *)&p, 1, &o, NULL), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(NULL), "chart.gif: the output must end in .png, .svg or .pdf"));
     rc_mprof_free(p);
     rc_mprof_free(two[1]);
 }

@@ -27,7 +27,7 @@ static rc_mprof *profile_example(const char *name, const char *out)
     rc_sampler_result r;
     assert_int_equal(rc_sampler_run(&o, argv, &r), 0);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(o.output, &p), 0);
     assert_int_equal(p->bad_lines, 0);
     return p;
 }
@@ -148,7 +148,7 @@ static void test_in_process_threads_and_scopes(void **state)
     fprintf(f, "MEM 1.0 1.0\n");   /* a file needs one sample to load */
     fclose(f);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(inproc, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(inproc, &p), 0);
     assert_int_equal(p->bad_lines, 0);
     size_t alpha = 0, beta = 0, inner = 0, second = 0, user = 0;
     for (size_t i = 0; i < p->nfuncs; i++) {

@@ -26,7 +26,7 @@ static rc_mprof *run(const char *name, rc_sampler_opts o, char **argv, rc_sample
     assert_int_equal(rc_sampler_run(&o, argv, r), 0);
     assert_true(r->started);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(o.output, &p), 0);
     return p;
 }
 
@@ -90,7 +90,7 @@ static void test_spike_just_before_exit(void **state)
                                    "100 20 150 0", dir,
                              prof_recycle(), prof_example("profile_spike")), 0);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(prof_path(dir, "last.dat"), stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(prof_path(dir, "last.dat"), &p), 0);
     assert_true(rc_mprof_peak(p, NULL) >= 100);
     rc_mprof_free(p);
     rc_sampler_result r;
@@ -241,7 +241,7 @@ static void test_attach_to_running_process(void **state)
     assert_int_equal(rc_sampler_attach(&o, pid, &r), 0);
     assert_true(r.exited);
     rc_mprof *p;
-    assert_int_equal(rc_mprof_load(o.output, stderr, &p), 0);
+    assert_int_equal(rc_mprof_load(o.output, &p), 0);
     assert_true(p->nmem >= 5);
     assert_true(rc_mprof_peak(p, NULL) >= 30);
     assert_non_null(strstr(p->cmdline, "profile_spike"));

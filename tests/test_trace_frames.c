@@ -51,10 +51,9 @@ static rc_snapshot *trace(const char *name, int frames, const char *extra, const
     snprintf(cmd, sizeof cmd, "RECYCLE_TRACE_LIB=%s %s trace -n %d %s -o %s -- %s %s >/dev/null 2>&1",
              RC_PRELOAD_LIB, RC_RECYCLE, frames, extra, out, prog, arg);
     assert_int_equal(system(cmd), 0);
-    char msg[512];
     rc_snapshot *s = NULL;
-    if (rc_snapshot_load(out, &s, msg, sizeof msg) != 0)
-        fail_msg("%s", msg);
+    if (rc_snapshot_load(out, &s) != 0)
+        fail_msg("%s", rc_last_error(NULL));
     return s;
 }
 
@@ -96,7 +95,7 @@ static void test_stripped_static_functions_stay_apart(void **state)
 {
     (void)state;
     rc_snapshot *s = trace("stripped", 1, "", RC_FRAMES_PROG_STRIPPED, "");
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     const rc_trace_stat *big = of_size(st, 4000000), *small = of_size(st, 100000);
     const char *fb = big->traceback->frames[0].filename, *fs = small->traceback->frames[0].filename;
     assert_non_null(strstr(fb, "frames_prog_stripped+0x"));
@@ -112,7 +111,7 @@ static void test_symtab_names_without_debug_info(void **state)
 {
     (void)state;
     rc_snapshot *s = trace("nodebug", 1, "", RC_FRAMES_PROG_NODEBUG, "");
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     assert_non_null(strstr(of_size(st, 4000000)->traceback->frames[0].filename, "frames_prog_nodebug(leak_big)"));
     assert_non_null(strstr(of_size(st, 100000)->traceback->frames[0].filename, "frames_prog_nodebug(leak_small)"));
     rc_trace_stats_free(st);
@@ -123,7 +122,7 @@ static void test_allocation_wrappers_skipped(void **state)
 {
     (void)state;
     rc_snapshot *s = trace("wrappers", 1, "", RC_FRAMES_PROG, "");
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     expect_at(st, "frames_prog.c", "call_xmalloc", 3000);      /* xmalloc: a default wrapper */
     expect_at(st, "frames_prog.c", "in_pool_get", 2000);       /* not a wrapper unless told */
     expect_at(st, "frames_prog.c", "leak_big", 4000000);
@@ -131,7 +130,7 @@ static void test_allocation_wrappers_skipped(void **state)
     rc_snapshot_free(s);
 
     s = trace("alloc_fn", 1, "--alloc-fn pool_get --alloc-fn 'nothing*'", RC_FRAMES_PROG, "");
-    st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     expect_at(st, "frames_prog.c", "call_pool_get", 2000);
     assert_null(at_line(st, "frames_prog.c", site_line("frames_prog.c", "in_pool_get")));
     rc_trace_stats_free(st);
@@ -142,7 +141,7 @@ static void test_cxx_inlined_frames(void **state)
 {
     (void)state;
     rc_snapshot *s = trace("cxx1", 1, "", RC_CXX_PROG, "");
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     /* 100000 longs: the vector's last buffer, grown inside inlined push_back */
     expect_at(st, "cxx_prog.cc", "push_back", 131072 * sizeof(long));
     const rc_trace_stat *m = at_line(st, "cxx_prog.cc", site_line("cxx_prog.cc", "map_insert"));
@@ -154,7 +153,7 @@ static void test_cxx_inlined_frames(void **state)
     rc_snapshot_free(s);
 
     s = trace("cxx3", 3, "", RC_CXX_PROG, "");
-    st = rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false, NULL);
+    st = rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false);
     bool found = false;
     for (size_t i = 0; i < st->len; i++) {
         const rc_traceback *tb = st->items[i].traceback;
@@ -192,8 +191,8 @@ static void test_rebuilt_module_not_named(void **state)
     snprintf(cmd, sizeof cmd, "cp %s %s", RC_FRAMES_PROG_NODEBUG, copy);   /* "rebuilt": another build-id */
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/rebuilt.snap", dir);
-    assert_int_equal(rc_snapshot_load(cmd, &s, NULL, 0), 0);
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    assert_int_equal(rc_snapshot_load(cmd, &s), 0);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     const char *w = rc_snapshot_symbol_warning(s);
     assert_non_null(w);
     assert_non_null(strstr(w, "has changed since it was traced"));
@@ -212,14 +211,14 @@ static void test_peak_and_sites(void **state)
     (void)state;
     rc_snapshot *s = trace("peak", 1, "", RC_FRAMES_PROG, "peak");
     assert_true(rc_snapshot_has_sites(s));
-    rc_trace_stats *st = rc_snapshot_statistics_view(s, RC_TRACE_VIEW_PEAK, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics_view(s, RC_TRACE_VIEW_PEAK, RC_TRACE_BY_LINENO, false);
     const rc_trace_stat *p = expect_at(st, "frames_prog.c", "peak_only", 1000000);
     assert_int_equal(p->count, 100);
     expect_at(st, "frames_prog.c", "leak_small", 100000);
     assert_null(at_line(st, "frames_prog.c", site_line("frames_prog.c", "temporary")));   /* none live then */
     rc_trace_stats_free(st);
 
-    st = rc_snapshot_statistics_view(s, RC_TRACE_VIEW_SITES, RC_TRACE_BY_LINENO, false, NULL);
+    st = rc_snapshot_statistics_view(s, RC_TRACE_VIEW_SITES, RC_TRACE_BY_LINENO, false);
     const rc_trace_stat *t = expect_at(st, "frames_prog.c", "temporary", 0);
     assert_int_equal(t->calls, 50);
     assert_int_equal(t->temporary, 50);

@@ -74,17 +74,132 @@ const char *rc__freed_type_name(const void *body)
     return name;
 }
 
+/* "<lead>file:line (func)" from the first frame of tb (freed), or ""; a
+ * native frame without a line table gives "module(func)" alone. */
+static int format_site(rc_traceback *tb, const char *lead, char *buf, size_t n)
+{
+    int len = 0;
+    buf[0] = '\0';
+    if (tb && tb->nframe > 0) {
+        const rc_frame *f = &tb->frames[0];
+        bool func = f->func && f->lineno;
+        char line[16] = "";
+        if (f->lineno)
+            snprintf(line, sizeof line, ":%d", f->lineno);
+        len = snprintf(buf, n, "%s%s%s%s%s%s", lead, f->filename, line, func ? " (" : "",
+                       func ? f->func : "", func ? ")" : "");
+    }
+    free(tb);
+    return len < 0 || (size_t)len >= n ? (int)(n ? n - 1 : 0) : len;
+}
+
 void rc__debug_site(const void *p, char *buf, size_t n)
 {
     buf[0] = '\0';
+    if (!p)
+        return;
     rc_heap *h = rc__debug_heap_of(p);
+    if (!h && rc__debug_is_freed(p)) {
+        rc__debug_freed_site(p, buf, n);
+        return;
+    }
+    format_site(h ? rc__traceback_of(h, p) : NULL, ", allocated at ", buf, n);
+}
+
+#if RC_DEBUG >= 1
+void rc__debug_freed_site(const void *body, char *buf, size_t n)
+{
+    const rc_pool *pool = object_pool_of(body);
+    rc_heap *h = pool ? claimed_heap(&pool->heap) : NULL;
+    buf[0] = '\0';
     if (!h)
         return;
-    rc_traceback *tb = rc__traceback_of(h, p);
-    if (tb && tb->nframe > 0) {
-        const rc_frame *f = &tb->frames[0];
-        snprintf(buf, n, ", allocated at %s:%d%s%s%s", f->filename, f->lineno, f->func ? " (" : "",
-                 f->func ? f->func : "", f->func ? ")" : "");
-    }
-    free(tb);
+    int len = format_site(rc__freed_traceback_of(h, body, false), " (allocated at ", buf, n);
+    if (len == 0)
+        return;
+    len += format_site(rc__freed_traceback_of(h, body, true), ", freed at ", buf + len, n - (size_t)len);
+    snprintf(buf + len, n - (size_t)len, ")");
 }
+#else
+void rc__debug_freed_site(const void *body, char *buf, size_t n)
+{
+    (void)body, (void)n;
+    buf[0] = '\0';
+}
+#endif
+
+#if RC_DEBUG >= 1
+RC_COLD static _Noreturn void two_threads(const rc_heap *h, const char *fn, uint64_t me, uint64_t inside)
+{
+    fprintf(stderr, "recycle: heap used by two threads: thread %llu called %s on heap %p while thread %llu "
+            "is inside it (a heap is used by one thread at a time; docs/threads.md)\n",
+            (unsigned long long)me, fn, (const void *)h, (unsigned long long)inside);
+    fflush(stderr);
+    abort();
+}
+
+void rc__thread_enter(rc_heap *h, const char *fn)
+{
+    uint64_t me = rc__os_thread_id();
+    uint64_t inside = atomic_load_explicit(&h->user, memory_order_acquire);
+    if (inside == me) {
+        h->user_depth++;
+        return;
+    }
+    if (inside != 0 || !atomic_compare_exchange_strong(&h->user, &inside, me))
+        two_threads(h, fn, me, inside);
+    h->user_depth = 1;
+}
+
+void rc__thread_leave(rc_heap *h)
+{
+    if (--h->user_depth == 0) {
+        h->free_caller = NULL;
+        atomic_store_explicit(&h->user, 0, memory_order_release);
+    }
+}
+#endif
+
+#if RC_DEBUG >= 1
+/* A reference the collector is about to follow does not lead to a live
+ * object of the holder's heap: name the holder (rc__fatal adds where it was
+ * allocated) and what the reference leads to. */
+RC_COLD static _Noreturn void held_badly(const rc_head *holder, const void *child)
+{
+    const char *type = rc__type(holder)->name;
+    const void *body = rc__body(holder);
+    if (rc__debug_is_freed(child)) {
+        char freed[400];
+        rc__debug_freed_site(child, freed, sizeof freed);
+        rc__fatal("reference to a freed object", type, body, "holds %p, a freed %s object%s", child,
+                  rc__freed_type_name(child), freed);
+    }
+    rc_heap *other = rc__debug_heap_of(child);
+    if (other)
+        rc__fatal("object of another heap", type, body, "holds %p, a %s object of heap %p; the holder is of heap %p",
+                  child, rc__safe_type_name(child), (void *)other, (void *)rc__object_heap(holder));
+    rc__fatal("not an object", type, body, "holds %p, which is not the body of a live object of any heap", child);
+}
+
+static int check_child(void *child, void *arg)
+{
+    const rc_head *holder = arg;
+    if (RC_UNLIKELY(!rc__is_object_body(rc__object_heap(holder), child)))
+        held_badly(holder, child);
+    return 0;
+}
+
+void rc__debug_check_children(rc_heap *h, int gen)
+{
+    const rc_gc_state *gc = &h->gc;
+    if (gen < 2) {
+        for (size_t i = gen == 0 ? gc->gen0_start : 0; i < gc->young_len; i++)
+            rc__traverse(gc->young[i], check_child, gc->young[i]);
+        return;
+    }
+    RC_FOR_EACH_TRACKABLE(h, o, {
+        if (rc__is_tracked(o))
+            rc__traverse(o, check_child, o);
+    });
+}
+#endif

@@ -22,15 +22,29 @@ const char *rc_strerror(int code)
     }
 }
 
-int rc__error(rc_heap *h, int code, const char *fmt, ...)
+/* The last error of calls that have no heap (loaders, the tools): one per
+ * thread, so two threads loading files never see each other's message. */
+static _Thread_local struct { int code; char msg[256]; } thread_error;
+
+static int *error_code(const rc_heap *h)
 {
-    if (!h)
-        return code;
-    h->err_code = code;
+    return h ? (int *)&h->err_code : &thread_error.code;
+}
+
+static char *error_msg(const rc_heap *h)
+{
+    return h ? (char *)h->err_msg : thread_error.msg;
+}
+
+int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+{
+    char msg[sizeof thread_error.msg];   /* the arguments may point into the old message */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(h->err_msg, sizeof h->err_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(error_msg(h), msg, sizeof msg);
+    *error_code(h) = code;
     return code;
 }
 
@@ -39,24 +53,26 @@ int rc__type_error(rc_heap *h, const void *o, const char *expected)
     return rc__error(h, RC_ETYPE, "expected %s, got %s", expected, rc__safe_type_name(o));
 }
 
-int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
-{
-    char msg[sizeof h->err_msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return rc__error(h, code, "%s", msg);
-}
-
 const char *rc_last_error(const rc_heap *h)
 {
-    return h && h->err_code ? h->err_msg : "";
+    return *error_code(h) ? error_msg(h) : "";
 }
 
 int rc_last_error_code(const rc_heap *h)
 {
-    return h ? h->err_code : RC_EINVAL;
+    return *error_code(h);
+}
+
+void rc_clear_error(rc_heap *h)
+{
+    *error_code(h) = 0;
+    error_msg(h)[0] = '\0';
+}
+
+int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs)
+{
+    return rc__error(h, RC_EINVAL, "a '%s' object of heap %p cannot be stored in a container of heap %p",
+                     rc__type(rc__head(o))->name, (const void *)theirs, (void *)h);
 }
 
 const char *rc__safe_type_name(const void *obj)

@@ -843,6 +843,7 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     uint64_t t0 = rc__os_now_ns();
     if (gc->debug & RC_GC_DEBUG_STATS)
         debug_start(h, gen);
+    rc__debug_check_children(h, gen);
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;

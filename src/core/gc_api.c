@@ -47,11 +47,23 @@ static size_t retag_old(rc_heap *h, uint32_t from, uint32_t to)
     return n;
 }
 
-void rc_gc_freeze(rc_heap *h)
+/* Freeze and unfreeze rewrite generations: not while a collection runs
+ * or deaths wait in the queue (the pools cannot be walked then). */
+static int refuse_busy(rc_heap *h, const char *fn)
+{
+    if (h->gc.collecting)
+        return rc__error(h, RC_ESTATE, "%s: not during a collection", fn);
+    if (rc__deaths_queued(h))
+        return rc__error(h, RC_ESTATE, "%s: not while deaths wait in the queue", fn);
+    return 0;
+}
+
+int rc_gc_freeze(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->collecting || rc__deaths_queued(h))
-        return;
+    int busy = refuse_busy(h, "rc_gc_freeze");
+    if (busy)
+        return busy;
     for (size_t i = 0; i < gc->young_len; i++)
         gc->young[i]->gc = RC_GC_FROZEN;
     gc->frozen_count += gc->young_len;
@@ -59,15 +71,18 @@ void rc_gc_freeze(rc_heap *h)
     gc->frozen_count += retag_old(h, RC_GC_OLD, RC_GC_FROZEN);
     gc->old_count = 0;
     gc->count[0] = 0;
+    return 0;
 }
 
-void rc_gc_unfreeze(rc_heap *h)
+int rc_gc_unfreeze(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->collecting || rc__deaths_queued(h))
-        return;
+    int busy = refuse_busy(h, "rc_gc_unfreeze");
+    if (busy)
+        return busy;
     gc->old_count += retag_old(h, RC_GC_FROZEN, RC_GC_OLD);
     gc->frozen_count = 0;
+    return 0;
 }
 
 size_t rc_gc_get_freeze_count(const rc_heap *h) { return h->gc.frozen_count; }
@@ -163,6 +178,7 @@ int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
 {
+    rc__check_arg(o);
     return rc__traverse(rc__head(o), fn, arg);
 }
 

@@ -20,6 +20,7 @@ void rc_config_default(rc_config *cfg)
     cfg->fail_alloc_at = rc__option_uint(RC_OPT_FAIL_ALLOC_AT);
     cfg->fail_alloc_after = rc__option_bool(RC_OPT_FAIL_ALLOC_AFTER);
     cfg->leak_report = rc__option_bool(RC_OPT_LEAK_REPORT);
+    cfg->fast_free = rc__option_bool(RC_OPT_FAST_FREE);
 }
 
 /* The allocator's pressure hook: a full collection, unless one is running
@@ -152,6 +153,7 @@ void rc_heap_free(rc_heap *h)
 {
     if (!h)
         return;
+    rc__heap_finalize(h);
     if (h->cfg.leak_report)
         report_leaks(h);
     h->gc.collecting = true;   /* no collection from here on */

@@ -17,6 +17,7 @@
 #include "../prim/prim.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -255,6 +256,9 @@ struct rc_heap {
      * by the tracer with the observers: the leak report and the debug
      * checks ask through it, so the core never calls up into the tracer. */
     rc_traceback *(*traceback_of)(rc_heap *h, const void *obj);
+    /* Where the freed block at body was allocated (freed false) or freed
+     * (freed true), when the tracer kept its history (debug builds). */
+    rc_traceback *(*freed_traceback_of)(rc_heap *h, const void *body, bool freed);
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -269,6 +273,16 @@ struct rc_heap {
     rc_head *trash;                   /* deaths deferred past the depth limit */
     int    err_code;
     char   err_msg[256];
+#if RC_DEBUG >= 1
+    /* The thread inside the heap now (0: none) and how deeply it nests
+     * (a decref inside a release inside a decref): debug builds catch a
+     * second thread entering (rc__thread_enter). */
+    _Atomic uint64_t user;
+    unsigned user_depth;
+    /* Where the program called the rc_decref now running (the outermost
+     * one): the tracer keeps it as a freed block's "freed at". */
+    const void *free_caller;
+#endif
 };
 
 /* ------------------------------------------------------------------------
@@ -285,20 +299,62 @@ bool        rc__debug_is_freed(const void *body);
 /* ", allocated at file:line (func)" when p is a live object traced by its
  * heap's tracer, else "". */
 void        rc__debug_site(const void *p, char *buf, size_t n);
+/* " (allocated at file:line (func), freed at ...)" for a freed block whose
+ * heap's tracer kept its history, else "". */
+void        rc__debug_freed_site(const void *body, char *buf, size_t n);
+/* Where the freed block at body was allocated (freed false) or where the
+ * program called the rc_decref that freed it (freed true), when h's tracer
+ * kept it (debug builds keep the traces of freed blocks); free() it. */
+RC_INLINE rc_traceback *rc__freed_traceback_of(rc_heap *h, const void *body, bool freed)
+{
+    return h->freed_traceback_of ? h->freed_traceback_of(h, body, freed) : NULL;
+}
+
+/* Validates an object argument before anything reads it (RC_DEBUG >= 1):
+ * NULL, a freed object and (at 2) anything that is not a live object abort
+ * with one line naming the check. */
+#if RC_DEBUG >= 1
+void rc__check_arg(const void *body);
+#else
+#define rc__check_arg(body) ((void)0)
+#endif
+
+/* A heap is used by one thread at a time.  Debug builds bracket the calls
+ * that touch a heap with these and abort with one line naming both
+ * threads when a second thread enters while another is inside; the heap
+ * may move to another thread between calls. */
+#if RC_DEBUG >= 1
+void rc__thread_enter(rc_heap *h, const char *fn);
+void rc__thread_leave(rc_heap *h);
+#define rc__note_free_caller(h) ((h)->user_depth == 1 ? (void)((h)->free_caller = __builtin_return_address(0)) : (void)0)
+#else
+#define rc__note_free_caller(h) ((void)(h))
+#define rc__thread_enter(h, fn) ((void)(h))
+#define rc__thread_leave(h) ((void)(h))
+#endif
+
+/* Debug builds, before a collection of generation gen follows the
+ * candidates' references: each must lead to a live object of the heap, or
+ * the abort line names the holder and what the reference leads to. */
+#if RC_DEBUG >= 1
+void rc__debug_check_children(rc_heap *h, int gen);
+#else
+#define rc__debug_check_children(h, gen) ((void)0)
+#endif
+
+/* Records that o, of heap `theirs`, cannot go into a container of heap h. */
+RC_COLD int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs);
 
 /* Containers call this before storing o into a container of heap h: an
- * object of another heap would be released by the wrong heap.  Aborts
- * with one line under RC_DEBUG >= 1; free otherwise. */
-RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
+ * object of another heap would be released by the wrong heap, so it is
+ * refused with RC_EINVAL in every build. */
+RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
 {
-#if RC_DEBUG >= 1
-    if (o && RC_UNLIKELY(rc__object_heap(rc__head(o)) != h))
-        rc__fatal("object of another heap", rc__safe_type_name(o), o,
-                  "stored into a container of heap %p; it belongs to heap %p", (const void *)h,
-                  (void *)rc__object_heap(rc__head(o)));
-#else
-    (void)h, (void)o;
-#endif
+    if (!o)
+        return 0;
+    rc__check_arg(o);
+    const rc_heap *theirs = rc__object_heap(rc__head(o));
+    return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
 /* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
@@ -306,6 +362,10 @@ RC_INLINE void rc__check_same_heap(const rc_heap *h, const void *o)
  * untouched, when memory runs out or the capacity would pass max.  The
  * collector's bookkeeping arrays all grow this way (vec.c). */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+
+/* rc_heap_free's final collection, finalizers, callbacks and garbage
+ * report (finalize.c), before anything is released. */
+void rc__heap_finalize(rc_heap *h);
 
 /* Registers fn to run (last registered first) when the heap is freed,
  * after every object has been released and before the memory is returned. */
@@ -318,8 +378,9 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
     return h->traceback_of ? h->traceback_of(h, obj) : NULL;
 }
 
-/* Records an error for rc_last_error and returns code. */
-int  rc__error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records an error for rc_last_error and returns code; a NULL h records
+ * it as the calling thread's (calls that have no heap). */
+#define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* A new block's header (rc__alloc_object left tw's flags, refcnt and gc

@@ -19,14 +19,16 @@
 #undef rc_new
 #undef rc_new_var
 
-/* The checks on an object argument (RC_DEBUG): at level 2 it must be the
- * body of a live object of some heap, proved without touching it; at level
- * 1 the header must not be a freed block's (tw == 0) and the count must not
- * be 0 already.  `freed` names the check a freed block fails: a second
- * decref of a dead object is a double or excess decref. */
+/* The checks on an object argument (RC_DEBUG): it must not be NULL; at
+ * level 2 it must be the body of a live object of some heap, proved
+ * without touching it; at level 1 the header must not be a freed block's
+ * (tw == 0).  `freed` names the check a freed block fails: a second decref
+ * of a dead object is a double or excess decref. */
 #if RC_DEBUG >= 1
-static void check_object(const rc_head *o, const void *body, const char *freed)
+static void check_live(const void *body, const char *freed)
 {
+    if (RC_UNLIKELY(!body))
+        rc__fatal("NULL object", NULL, body, "a NULL pointer where an object is required (rc_xdecref accepts NULL)");
 #if RC_DEBUG >= 2
     if (RC_UNLIKELY(!rc__debug_heap_of(body))) {
         if (rc__debug_is_freed(body))
@@ -34,24 +36,29 @@ static void check_object(const rc_head *o, const void *body, const char *freed)
         rc__fatal("not an object", NULL, body, "not the body of a live object of any heap");
     }
 #endif
-    if (RC_UNLIKELY(o->tw == 0))
+    if (RC_UNLIKELY(rc__head(body)->tw == 0))
         rc__fatal(freed, rc__freed_type_name(body), body, "the block was freed");
+}
+
+void rc__check_arg(const void *body)
+{
+    check_live(body, "use of a freed object");
+}
+
+/* The same, and the count must not be 0 already. */
+static void check_object(const void *body, const char *freed)
+{
+    check_live(body, freed);
+    const rc_head *o = rc__head(body);
     if (RC_UNLIKELY(o->refcnt == 0))
         rc__fatal("refcount underflow", rc__type(o)->name, body, "its refcount is already 0 (it is being destroyed)");
 }
 #else
-#define check_object(o, body, freed) ((void)0)
+#define check_object(body, freed) ((void)0)
 #endif
 
-void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
+static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    if (!h)
-        return NULL;
-    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
-        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
-        return NULL;
-    }
-    size_t body = body_size ? body_size : t->size;
     if (!rc__type_tracked(t))
         return rc__new_untracked(h, t, body, site);
     rc__gc_maybe_collect(h);
@@ -62,6 +69,20 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
     rc__alloc_note_tracked(o);
     rc__gc_on_new(h, o);
     return rc__body(o);
+}
+
+void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
+{
+    if (!h)
+        return NULL;
+    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
+        return NULL;
+    }
+    rc__thread_enter(h, "rc_new");
+    void *o = new_object(h, t, body_size ? body_size : t->size, site);
+    rc__thread_leave(h);
+    return o;
 }
 
 void *rc_new(rc_heap *h, const rc_type *t)
@@ -76,20 +97,30 @@ void *rc_new_var(rc_heap *h, const rc_type *t, size_t body_size)
 
 void rc_incref(void *o)
 {
+    check_object(o, "use of a freed object");
     rc_head *hd = rc__head(o);
-    check_object(hd, o, "use of a freed object");
+    rc__thread_enter(rc__object_heap(hd), "rc_incref");
     if (hd->refcnt != RC_REFCNT_IMMORTAL)
         hd->refcnt++;
+    rc__thread_leave(rc__object_heap(hd));
 }
 
 void rc_decref(void *o)
 {
+    check_object(o, "double or excess decref");
     rc_head *hd = rc__head(o);
-    check_object(hd, o, "double or excess decref");
-    if (hd->refcnt == RC_REFCNT_IMMORTAL)
-        return;
-    if (--hd->refcnt == 0)
+    rc_heap *h = rc__object_heap(hd);
+    rc__thread_enter(h, "rc_decref");
+    rc__note_free_caller(h);
+    if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
         rc__dealloc(hd);
+    rc__thread_leave(h);
+}
+
+void rc_xdecref(void *o)
+{
+    if (o)
+        rc_decref(o);
 }
 
 void *rc_newref(void *o)
@@ -101,27 +132,36 @@ void *rc_newref(void *o)
 
 size_t rc_refcount(const void *o)
 {
+    rc__check_arg(o);
     const rc_head *hd = rc__head(o);
     return hd->refcnt == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : hd->refcnt;
 }
 
 const rc_type *rc_typeof(const void *o)
 {
-    return o ? rc__type(rc__head(o)) : NULL;
+    if (!o)
+        return NULL;
+    rc__check_arg(o);
+    return rc__type(rc__head(o));
 }
 
 rc_heap *rc_heap_of(const void *o)
 {
-    return o ? rc__object_heap(rc__head(o)) : NULL;
+    if (!o)
+        return NULL;
+    rc__check_arg(o);
+    return rc__object_heap(rc__head(o));
 }
 
 void rc_immortalize(void *o)
 {
+    rc__check_arg(o);
     rc__head(o)->refcnt = RC_REFCNT_IMMORTAL;
 }
 
 bool rc_is_immortal(const void *o)
 {
+    rc__check_arg(o);
     return rc__head(o)->refcnt == RC_REFCNT_IMMORTAL;
 }
 
@@ -132,6 +172,7 @@ bool rc_is_object(rc_heap *h, const void *p)
 
 size_t rc_sizeof(const void *o)
 {
+    rc__check_arg(o);
     const rc_head *hd = rc__head(o);
     const rc_type *t = rc__type(hd);
     return rc__object_block_size(hd) + (t->owned ? t->owned(o) : 0);

@@ -161,6 +161,7 @@ static const rc_type weakref_type = {
 
 void *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx)
 {
+    rc__check_arg(target);
     rc_head *th = rc__head(target);
     rc_heap *h = rc__object_heap(th);
     if (rc__type(th)->flags & RC_TYPE_NO_WEAKREF) {
@@ -184,16 +185,38 @@ void *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx)
     return w;
 }
 
+static int check_weakref(const void *wr)
+{
+    rc__check_arg(wr);
+    if (rc__type(rc__head(wr)) == &weakref_type)
+        return 0;
+    return rc__type_error(rc__object_heap(rc__head(wr)), wr, "weakref");
+}
+
 void *rc_weakref_get(const void *wr)
 {
     const weakref *w = wr;
-    if (rc__type(rc__head(wr)) != &weakref_type)
+    if (check_weakref(wr) < 0 || !w->target)
         return NULL;
-    return w->target ? rc__body(w->target) : NULL;
+    return rc__body(w->target);
+}
+
+int rc_weakref_get_ref(const void *wr, void **out)
+{
+    *out = NULL;
+    int rc = check_weakref(wr);
+    if (rc < 0)
+        return rc;
+    const weakref *w = wr;
+    if (!w->target)
+        return 0;
+    *out = rc_newref(rc__body(w->target));
+    return 1;
 }
 
 size_t rc_weakref_count(const void *target)
 {
+    rc__check_arg(target);
     const rc_head *th = rc__head(target);
     if (!(rc__hflags(th) & RC_HF_WEAKREFS))
         return 0;

@@ -180,21 +180,19 @@ typedef struct reader {
     uint64_t sum;
     size_t   section;       /* where the current checksummed section began */
     const char *path;
-    char    *err;
-    size_t   errlen;
     bool     failed;
 } reader;
 
 static int bad(reader *r, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(reader *r, size_t off, const char *fmt, ...)
 {
-    if (!r->failed && r->err && r->errlen) {
+    if (!r->failed) {
         char what[200];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
-        snprintf(r->err, r->errlen, "%s: bad heap dump at byte offset %zu: %s", r->path, off, what);
+        rc__error(NULL, RC_EFORMAT, "%s: bad heap dump at byte offset %zu: %s", r->path, off, what);
     }
     r->failed = true;
     return RC_EFORMAT;
@@ -449,14 +447,12 @@ static int parse(reader *r, rc_objgraph *g)
     return rc;
 }
 
-static int read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen)
+static int read_file(const char *path, unsigned char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return e == ENOENT ? RC_ENOENT : RC_EIO;
+        return rc__error(NULL, e == ENOENT ? RC_ENOENT : RC_EIO, "%s: %s", path, strerror(e));
     }
     size_t cap = 1 << 16, n = 0;
     unsigned char *b = malloc(cap);
@@ -476,27 +472,22 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
     fclose(f);
     if (oom || ioerr) {
         free(b);
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : strerror(e));
-        return oom ? RC_ENOMEM : RC_EIO;
+        return rc__error(NULL, oom ? RC_ENOMEM : RC_EIO, "%s: %s", path, oom ? "out of memory" : strerror(e));
     }
     *buf = b;
     *len = n;
     return 0;
 }
 
-int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
-                            rc_objgraph **out, char *err, size_t errlen)
+int rc_objgraph_load_buffer(const void *data, size_t len, const char *name, rc_objgraph **out)
 {
     *out = NULL;
-    if (err && errlen)
-        err[0] = '\0';
     rc_objgraph *g = rc__graph_alloc();
-    reader r = {.buf = data, .len = len, .path = name, .err = err, .errlen = errlen};
+    reader r = {.buf = data, .len = len, .path = name};
     int rc = g ? parse(&r, g) : RC_ENOMEM;
     if (rc != 0) {
-        if (rc == RC_ENOMEM && err && errlen)
-            snprintf(err, errlen, "%s: out of memory loading the heap dump", name);
+        if (rc == RC_ENOMEM)
+            rc__error(NULL, rc, "%s: out of memory loading the heap dump", name);
         rc_objgraph_free(g);
         return rc;
     }
@@ -504,16 +495,14 @@ int rc_objgraph_load_buffer(const void *data, size_t len, const char *name,
     return 0;
 }
 
-int rc_objgraph_load(const char *path, rc_objgraph **out, char *err, size_t errlen)
+int rc_objgraph_load(const char *path, rc_objgraph **out)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
     *out = NULL;
-    if (err && errlen)
-        err[0] = '\0';
-    int rc = read_file(path, &buf, &len, err, errlen);
+    int rc = read_file(path, &buf, &len);
     if (rc == 0)
-        rc = rc_objgraph_load_buffer(buf, len, path, out, err, errlen);
+        rc = rc_objgraph_load_buffer(buf, len, path, out);
     free(buf);
     return rc;
 }

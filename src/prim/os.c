@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +88,14 @@ void rc__os_unmap(void *p, size_t size)
 
 /* Copies n bytes from addr without faulting: false when they are not
  * readable (debug checks on pointers that may not be objects). */
+uint64_t rc__os_thread_id(void)
+{
+    static _Thread_local uint64_t tid;   /* one system call per thread */
+    if (!tid)
+        tid = (uint64_t)syscall(SYS_gettid);
+    return tid;
+}
+
 bool rc__os_read_safe(const void *addr, void *out, size_t n)
 {
     struct iovec local = {out, n}, remote = {(void *)(uintptr_t)addr, n};

@@ -46,6 +46,7 @@ bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unr
 
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
+uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */
 size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
 /* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,

@@ -105,6 +105,7 @@ void rc_mprof_free(rc_mprof *p)
     free(p->mem);
     free(p->peaks);
     free(p->cmdline);
+    free(p->skipped);
     free(p->path);
     free(p);
 }
@@ -202,7 +203,21 @@ static const char *parse_record(rc_mprof *p, char *key, char *rest, int *err)
     return NULL;
 }
 
-static int load_stream(rc_mprof *p, FILE *in, FILE *diag)
+/* Keeps the reason a line was skipped with the profile (rc_mprof.skipped). */
+static int note_skipped(rc_mprof *p, size_t lineno, const char *why)
+{
+    size_t old = p->skipped ? strlen(p->skipped) : 0;
+    int n = snprintf(NULL, 0, "%s:%zu: malformed line skipped: %s\n", p->path, lineno, why);
+    char *s = realloc(p->skipped, old + (size_t)n + 1);
+    if (!s)
+        return RC_ENOMEM;
+    snprintf(s + old, (size_t)n + 1, "%s:%zu: malformed line skipped: %s\n", p->path, lineno, why);
+    p->skipped = s;
+    p->bad_lines++;
+    return 0;
+}
+
+static int load_stream(rc_mprof *p, FILE *in)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -221,11 +236,8 @@ static int load_stream(rc_mprof *p, FILE *in, FILE *diag)
         } else if (!line[0]) {
             why = "empty line";
         }
-        if (why) {
-            p->bad_lines++;
-            if (diag)
-                fprintf(diag, "%s:%zu: malformed line skipped: %s\n", p->path, lineno, why);
-        }
+        if (why && !err)
+            err = note_skipped(p, lineno, why);
     }
     free(line);
     if (!err && ferror(in))
@@ -233,28 +245,22 @@ static int load_stream(rc_mprof *p, FILE *in, FILE *diag)
     return err;
 }
 
-int rc_mprof_load(const char *path, FILE *diag, rc_mprof **out)
+int rc_mprof_load(const char *path, rc_mprof **out)
 {
     *out = NULL;
     FILE *in = fopen(path, "r");
-    if (!in) {
-        if (diag)
-            fprintf(diag, "%s: cannot open: %s\n", path, strerror(errno));
-        return RC_ENOENT;
-    }
+    if (!in)
+        return rc_set_error(NULL, RC_ENOENT, "%s: cannot open: %s", path, strerror(errno));
     rc_mprof *p = rc_mprof_new();
     int err = RC_ENOMEM;
     if (p && (p->path = strdup(path)))
-        err = load_stream(p, in, diag);
+        err = load_stream(p, in);
     fclose(in);
-    if (!err && p->nmem == 0) {
-        if (diag)
-            fprintf(diag, "%s: no MEM samples: the file is empty or not an mprof .dat file\n", path);
-        err = RC_EFORMAT;
-    }
+    if (!err && p->nmem == 0)
+        err = rc_set_error(NULL, RC_EFORMAT, "%s: no MEM samples: the file is empty or not an mprof .dat file", path);
+    else if (err)
+        rc_set_error(NULL, err, "%s: %s", path, err == RC_EIO ? "read error" : "out of memory");
     if (err) {
-        if (diag && err != RC_EFORMAT)
-            fprintf(diag, "%s: %s\n", path, err == RC_EIO ? "read error" : "out of memory");
         rc_mprof_free(p);
         return err;
     }

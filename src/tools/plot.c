@@ -389,11 +389,13 @@ static void set_palette(void)
         plscol0a(FLAME0 + i, 255, i % 2 ? 170 : 60 + 20 * (i / 2), 60 + 25 * (i / 2), 0.5);
 }
 
-static FILE *abort_diag;
+/* PLplot reports a failure through this hook and carries on; the plot
+ * then fails with its message (one rc_plot at a time: PLplot is global). */
+static bool plot_aborted;
 static void on_plabort(PLCHAR_VECTOR msg)
 {
-    if (abort_diag)
-        fprintf(abort_diag, "recycle plot: PLplot: %s\n", msg);
+    plot_aborted = true;
+    rc_set_error(NULL, RC_EIO, "PLplot: %s", msg);
 }
 
 void rc_plot_opts_default(rc_plot_opts *o)
@@ -408,24 +410,16 @@ static void frame_out(rc_plot_frame *f, const range *r, int w, int h)
     *f = (rc_plot_frame){r->x0, r->x1, r->y0, r->y1, x0 * w, x1 * w, (1 - y1) * h, (1 - y0) * h, w, h};
 }
 
-int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
-            rc_plot_frame *frame, FILE *diag)
+int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame)
 {
     const char *dev = device_for(o->output);
-    if (!dev || n == 0) {
-        if (diag)
-            fprintf(diag, "recycle plot: %s: the output must end in .png, .svg or .pdf\n",
-                    o->output ? o->output : "(none)");
-        return RC_EINVAL;
-    }
+    if (!dev || n == 0)
+        return rc_set_error(NULL, RC_EINVAL, "%s: the output must end in .png, .svg or .pdf",
+                            o->output ? o->output : "(none)");
     int w = o->width > 0 ? o->width : 1260, h = o->height > 0 ? o->height : 540;
     range r = data_range(profiles, n, o);
-    if (!(r.x1 > r.x0) || !(r.y1 > r.y0)) {
-        if (diag)
-            fprintf(diag, "recycle plot: empty window: x %g..%g s, y %g..%g MiB\n", r.x0, r.x1,
-                    r.y0, r.y1);
-        return RC_EINVAL;
-    }
+    if (!(r.x1 > r.x0) || !(r.y1 > r.y0))
+        return rc_set_error(NULL, RC_EINVAL, "empty window: x %g..%g s, y %g..%g MiB", r.x0, r.x1, r.y0, r.y1);
     bool single = n == 1;
     legend lg = {0};
     char title[256];
@@ -433,7 +427,7 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
 
     PLINT stream;
     plmkstrm(&stream);
-    abort_diag = diag;
+    plot_aborted = false;
     plsabort(on_plabort);
     plsdev(dev);
     plsfnam(o->output);
@@ -457,5 +451,5 @@ int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o,
     if (frame)
         frame_out(frame, &r, w, h);
     plend1();
-    return err;
+    return err ? err : plot_aborted ? RC_EIO : 0;
 }

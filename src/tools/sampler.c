@@ -22,6 +22,7 @@
 #include "../prim/proc_mem.h"
 #include "sampler_launch.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,7 +54,6 @@ typedef struct sampler {
     series  root;
     node   *tree;   size_t ntree;
     bool    children;          /* -C or -M: descendants are sampled */
-    bool    warned;            /* about a refused reset */
     double  t_prev;            /* time of the previous tick */
     double  prev_total;        /* MEM value of the previous tick */
     char   *buf;   size_t len, cap;
@@ -81,7 +81,7 @@ static void emit(sampler *s, const char *fmt, ...)
             cap *= 2;
         char *nb = realloc(s->buf, cap);
         if (!nb) {
-            s->err = RC_ENOMEM;
+            s->err = rc_set_error(NULL, RC_ENOMEM, "%s: out of memory buffering samples", s->o->output);
             return;
         }
         s->buf = nb;
@@ -92,7 +92,7 @@ static void emit(sampler *s, const char *fmt, ...)
 static void flush(sampler *s)
 {
     if (s->len && !rc__os_log_write(s->out, s->buf, s->len))
-        s->err = RC_EIO;
+        s->err = rc_set_error(NULL, RC_EIO, "%s: cannot write: %s", s->o->output, errno ? strerror(errno) : "no space");
     s->len = 0;
 }
 
@@ -253,11 +253,8 @@ static bool tick(sampler *s)
     double now = rc__proc_epoch();
     if (!read_series(&s->root))
         return false;
-    if (s->root.no_reset && !s->warned && s->o->diag) {
-        fprintf(s->o->diag, "recycle: pid %ld: cannot reset its VmHWM (clear_refs): peaks between "
-                            "samples are recorded only when they set a new maximum\n", s->root.pid);
-        s->warned = true;
-    }
+    if (s->root.no_reset)
+        s->res->peaks_unreset = true;
     double total = s->root.rss, total_top = top(&s->root);
     bool missed = s->root.peak > 0;
     if (s->children)
@@ -381,7 +378,7 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
 {
     *res = (rc_sampler_result){0};
     if (!argv || !argv[0] || !o->output)
-        return RC_EINVAL;
+        return rc_set_error(NULL, RC_EINVAL, "rc_sampler_run: %s", o->output ? "no program to run" : "no output file");
     char **py_argv = NULL, **py_shown = NULL;
     char *abs = rc__os_abspath(o->output);
     bool existed = abs != NULL;
@@ -404,11 +401,13 @@ int rc_sampler_run(const rc_sampler_opts *o, char *const argv[], rc_sampler_resu
         res->pid = pid;
         res->started = pid > 0;
         if (!res->started) {
-            err = RC_ENOENT;
+            err = rc_set_error(NULL, RC_ENOENT, "cannot start %s: %s", argv[0], strerror(res->exec_errno));
             if (!existed)
                 remove(o->output);   /* leave no file behind for a program that never ran */
         }
     }
+    else
+        rc_set_error(NULL, err, "%s: %s", o->output, rc_strerror(err));
     if (!err)
         err = run_started(o, pid, &out, res, fork_rss);
     rc__os_log_close(&out);
@@ -427,12 +426,12 @@ int rc_sampler_attach(const rc_sampler_opts *o, long pid, rc_sampler_result *res
     *res = (rc_sampler_result){.pid = pid};
     sampler s;
     if (!o->output)
-        return RC_EINVAL;
+        return rc_set_error(NULL, RC_EINVAL, "rc_sampler_attach: no output file");
     rc__os_log out;
     if (rc__os_log_open(&out, o->output, true, false) != 0)
-        return RC_EIO;
+        return rc_set_error(NULL, RC_EIO, "%s: cannot open for appending: %s", o->output, strerror(errno));
     sampler_init(&s, o, res, &out);
-    int err = RC_ENOENT;
+    int err = rc_set_error(NULL, RC_ENOENT, "pid %ld: gone or not readable", pid);
     char cmdline[4096];
     if (rc__procmem_open(&s.root.pm, pid) == 0 && rc__proc_cmdline(pid, cmdline, sizeof cmdline) == 0) {
         res->started = true;

@@ -148,11 +148,11 @@ long rc_sampler_find_pid(const char *name_or_pid)
     char *end;
     long pid = strtol(name_or_pid, &end, 10);
     if (*name_or_pid && !*end)
-        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : -1;
-    long *pids, found = -1;
+        return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : rc_set_error(NULL, RC_ENOENT, "no process %s", name_or_pid);
+    long *pids, found = RC_ENOENT;
     size_t n;
     if (rc__proc_pids(&pids, &n))
-        return -1;
+        return rc_set_error(NULL, RC_EIO, "cannot list the processes in /proc");
     for (size_t i = 0; i < n && found < 0; i++) {
         char path[64], comm[64] = "";
         snprintf(path, sizeof path, "/proc/%ld/comm", pids[i]);
@@ -164,5 +164,7 @@ long rc_sampler_find_pid(const char *name_or_pid)
         fclose(f);
     }
     free(pids);
+    if (found < 0)
+        rc_set_error(NULL, RC_ENOENT, "no process whose name contains '%s'", name_or_pid);
     return found;
 }

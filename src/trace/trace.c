@@ -31,11 +31,26 @@ struct rc_trace_state {
     uint32_t   last_deep_tb;     /* allocating from one place skips the */
     uintptr_t  last_frames[RC__MAXFRAMES];   /* hash and the lookup */
     rc__stack_memo memo;         /* the last frame walk (trace_stack.c) */
+#if RC_DEBUG >= 1
+    /* Traces of freed blocks, so the debug checks can say where a freed
+     * object was allocated (AddressSanitizer's report does); bounded like
+     * ASan's quarantine: forgotten in one go past RC_FREED_MAX blocks. */
+    rc__table  freed;
+    rc__table  freed_by;         /* the same addresses: where rc_decref was called */
+#endif
 };
 
 void *rc__tmem_mmap(size_t size) { return rc__os_map(size, 0); }
 
 void rc__tmem_munmap(void *p, size_t size) { rc__os_unmap(p, size); }
+
+#define RC_FREED_MAX 65536
+
+#if RC_DEBUG >= 1
+static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed);
+#else
+#define freed_traceback NULL   /* release builds keep no freed blocks */
+#endif
 
 static void trace_destroy(rc_heap *h)
 {
@@ -45,7 +60,12 @@ static void trace_destroy(rc_heap *h)
     h->on_alloc = NULL;
     h->on_free = NULL;
     h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
     rc__table_destroy(&t->table);
+#if RC_DEBUG >= 1
+    rc__table_destroy(&t->freed);
+    rc__table_destroy(&t->freed_by);
+#endif
     rc__tbs_destroy(&t->tbs);
     free(t);
     h->trace = NULL;
@@ -54,6 +74,10 @@ static void trace_destroy(rc_heap *h)
 static void forget_all(struct rc_trace_state *t)
 {
     rc__table_clear(&t->table);
+#if RC_DEBUG >= 1
+    rc__table_clear(&t->freed);
+    rc__table_clear(&t->freed_by);
+#endif
     rc__tbs_destroy(&t->tbs);
     t->last_site = NULL;
     t->last_n = 0;
@@ -89,8 +113,31 @@ static RC_NOINLINE void on_alloc(rc_heap *h, const void *ptr, size_t size, const
     rc__table_add_fast(&t->table, (uintptr_t)ptr, size, tb);   /* no room: the block goes untraced */
 }
 
+#if RC_DEBUG >= 1
+static void remember_freed(rc_heap *h, struct rc_trace_state *t, uintptr_t p)
+{
+    uint64_t size;
+    uint32_t tb;
+    if (!rc__table_get(&t->table, p, &size, &tb))
+        return;
+    if (t->freed.len >= RC_FREED_MAX) {
+        rc__table_clear(&t->freed);
+        rc__table_clear(&t->freed_by);
+    }
+    rc__table_remove(&t->freed, p);
+    rc__table_add(&t->freed, p, size, tb);
+    rc__table_remove(&t->freed_by, p);
+    uintptr_t caller = (uintptr_t)h->free_caller;
+    if (caller)
+        rc__table_add(&t->freed_by, p, size, rc__tbs_intern(&t->tbs, false, &caller, 1));
+}
+#else
+#define remember_freed(h, t, p) ((void)0)
+#endif
+
 static void on_free(rc_heap *h, const void *ptr)
 {
+    remember_freed(h, h->trace, (uintptr_t)ptr);
     rc__table_remove(&h->trace->table, (uintptr_t)ptr);
 }
 
@@ -111,6 +158,10 @@ int rc_trace_start(rc_heap *h, int nframe)
         }
         t->mem = (rc__tmem){rc__tmem_mmap, rc__tmem_munmap, 0};
         rc__table_init(&t->table, &t->mem);
+#if RC_DEBUG >= 1
+        rc__table_init(&t->freed, &t->mem);
+        rc__table_init(&t->freed_by, &t->mem);
+#endif
         rc__tbs_init(&t->tbs, &t->mem);
         h->trace = t;
     }
@@ -123,6 +174,7 @@ int rc_trace_start(rc_heap *h, int nframe)
     h->on_alloc = on_alloc;
     h->on_free = on_free;
     h->traceback_of = rc_trace_get_object_traceback;
+    h->freed_traceback_of = freed_traceback;
     return 0;
 }
 
@@ -134,6 +186,7 @@ void rc_trace_stop(rc_heap *h)
     h->on_alloc = NULL;
     h->on_free = NULL;
     h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
     t->tracing = false;
     forget_all(t);
 }
@@ -238,8 +291,8 @@ static int add_trace(uintptr_t addr, uint64_t size, uint32_t tb, void *arg)
     return b->err = rc__snap_trace(b->s, size, st, RC_TRACE_DOMAIN_HEAP);
 }
 
-/* A snapshot of all live traces, or of the one at `only` (non-zero). */
-static rc_snapshot *build(rc_heap *h, uintptr_t only)
+/* A snapshot of all traces of table, or of the one at `only` (non-zero). */
+static rc_snapshot *build_from(rc_heap *h, const rc__table *table, uintptr_t only)
 {
     struct rc_trace_state *t = h->trace;
     builder b = {.t = t, .s = rc__snap_new((uint32_t)t->nframe)};
@@ -248,8 +301,8 @@ static rc_snapshot *build(rc_heap *h, uintptr_t only)
         uint64_t size;
         uint32_t tb;
         if (!only)
-            rc__table_each(&t->table, add_trace, &b);
-        else if (rc__table_get(&t->table, only, &size, &tb))
+            rc__table_each(table, add_trace, &b);
+        else if (rc__table_get(table, only, &size, &tb))
             add_trace(only, size, tb, &b);
         b.s->d.traced_current = t->table.current;
         b.s->d.traced_peak = t->table.peak;
@@ -267,6 +320,11 @@ static rc_snapshot *build(rc_heap *h, uintptr_t only)
     return b.s;
 }
 
+static rc_snapshot *build(rc_heap *h, uintptr_t only)
+{
+    return build_from(h, &h->trace->table, only);
+}
+
 rc_snapshot *rc_trace_take_snapshot(rc_heap *h)
 {
     if (!rc_trace_is_tracing(h)) {
@@ -276,12 +334,13 @@ rc_snapshot *rc_trace_take_snapshot(rc_heap *h)
     return build(h, 0);
 }
 
-rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
+/* The traceback of the one trace of table at addr, or NULL. */
+static rc_traceback *traceback_at(rc_heap *h, const rc__table *table, uintptr_t addr)
 {
-    if (!rc_trace_is_tracing(h) || !obj || !rc__table_get(&h->trace->table, (uintptr_t)obj, NULL, NULL))
+    if (!rc_trace_is_tracing(h) || !addr || !rc__table_get(table, addr, NULL, NULL))
         return NULL;
-    rc_snapshot *s = build(h, (uintptr_t)obj);
-    rc_trace_stats *st = s ? rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false, NULL) : NULL;
+    rc_snapshot *s = build_from(h, table, addr);
+    rc_trace_stats *st = s ? rc_snapshot_statistics(s, RC_TRACE_BY_TRACEBACK, false) : NULL;
     rc_traceback *tb = NULL;
     if (st && st->len == 1) {
         tb = (rc_traceback *)st->items[0].traceback;
@@ -291,3 +350,17 @@ rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
     rc_snapshot_free(s);
     return tb;
 }
+
+rc_traceback *rc_trace_get_object_traceback(rc_heap *h, const void *obj)
+{
+    return rc_trace_is_tracing(h) ? traceback_at(h, &h->trace->table, (uintptr_t)obj) : NULL;
+}
+
+#if RC_DEBUG >= 1
+static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed)
+{
+    if (!rc_trace_is_tracing(h))
+        return NULL;
+    return traceback_at(h, freed ? &h->trace->freed_by : &h->trace->freed, (uintptr_t)body);
+}
+#endif

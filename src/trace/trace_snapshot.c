@@ -1,5 +1,6 @@
 /* rc_snapshot: building (trace.c and loading go through the same interning
  * functions), dump, load, filter_traces. */
+#include "../core/internal.h"
 #include "trace_snap.h"
 
 #include <errno.h>
@@ -182,20 +183,15 @@ void rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *pe
 
 /* ---- dump and load ----------------------------------------------------- */
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, const char *path, const char *what)
-{
-    if (msg && msglen)
-        snprintf(msg, msglen, fmt, path, what);
-}
-
-int rc_snapshot_dump(rc_snapshot *s, const char *path, char *msg, size_t msglen)
+/* Snapshots have no heap: their calls leave errors as the thread's. */
+int rc_snapshot_dump(rc_snapshot *s, const char *path)
 {
     /* symbolized in this process, while the modules are surely the same */
     int r = rc__snap_symbolize(s);
     if (!r)
         r = rc__snap_write_path(path, &s->d);
     if (r)
-        set_msg(msg, msglen, "%s: cannot write snapshot: %s", path, r == RC_EIO ? strerror(errno) : rc_strerror(r));
+        rc__error(NULL, r, "%s: cannot write snapshot: %s", path, r == RC_EIO ? strerror(errno) : rc_strerror(r));
     return r;
 }
 
@@ -293,27 +289,26 @@ static int import(rc_snapshot *s, const rc__snapdata *d)
     return r;
 }
 
-int rc_snapshot_load(const char *path, rc_snapshot **out, char *msg, size_t msglen)
+int rc_snapshot_load(const char *path, rc_snapshot **out)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
     *out = NULL;
     int r = read_all(path, &buf, &len);
     if (r) {
-        set_msg(msg, msglen, "%s: %s", path, r == RC_ENOMEM ? rc_strerror(r) : strerror(errno));
-        return r;
+        return rc__error(NULL, r, "%s: %s", path, r == RC_ENOMEM ? rc_strerror(r) : strerror(errno));
     }
     rc__snapdata d;
     char why[200];
     r = rc__snap_parse(buf, len, &d, why, sizeof why);
     if (r) {
-        set_msg(msg, msglen, "%s: %s", path, why);
+        rc__error(NULL, r, "%s: %s", path, why);
     } else {
         rc_snapshot *s = rc__snap_new(d.traceback_limit);
         r = s ? import(s, &d) : RC_ENOMEM;
         if (r) {
             rc_snapshot_free(s);
-            set_msg(msg, msglen, "%s: %s", path, rc_strerror(r));
+            rc__error(NULL, r, "%s: %s", path, rc_strerror(r));
         } else {
             *out = s;
         }
@@ -481,6 +476,7 @@ rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, s
             ok = rc__snap_site(c, &s->d.sites[i]) == 0;
     if (!ok) {
         rc_snapshot_free(c);
+        rc__error(NULL, RC_ENOMEM, "suppressing traces: %s", rc_strerror(RC_ENOMEM));
         return NULL;
     }
     return c;
@@ -520,12 +516,12 @@ static int suppression_line(char *line, char ***out, size_t *n, size_t *cap)
     return 0;
 }
 
-int rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, char *msg, size_t msglen)
+int rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        set_msg(msg, msglen, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? RC_ENOENT : RC_EIO;
+        int code = errno == ENOENT ? RC_ENOENT : RC_EIO;
+        return rc__error(NULL, code, "%s: %s", path, strerror(errno));
     }
     char line[1024];
     size_t cap = *n, lineno = 0;
@@ -535,9 +531,7 @@ int rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n, ch
         r = suppression_line(line, patterns, n, &cap);
     }
     fclose(f);
-    if (r == RC_EFORMAT && msg && msglen)
-        snprintf(msg, msglen, "%s: line %zu: not a suppression (leak:PATTERN, # comment)", path, lineno);
-    else if (r)
-        set_msg(msg, msglen, "%s: %s", path, rc_strerror(r));
-    return r;
+    if (r == RC_EFORMAT)
+        return rc__error(NULL, r, "%s: line %zu: not a suppression (leak:PATTERN, # comment)", path, lineno);
+    return r ? rc__error(NULL, r, "%s: %s", path, rc_strerror(r)) : 0;
 }

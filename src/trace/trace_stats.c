@@ -2,6 +2,7 @@
  * exactly as Python's tracemalloc does (Lib/tracemalloc.py: _group_by,
  * Statistic, StatisticDiff, _format_size).  Groups are keyed by content
  * (file name, line), so two snapshots from different processes compare. */
+#include "../core/internal.h"
 #include "trace_snap.h"
 
 #include <math.h>
@@ -328,11 +329,13 @@ static int check_key(rc_trace_key key, bool cumulative)
     return 0;
 }
 
-static rc_trace_stats *fail(int *err, int code, rc_trace_stats *st)
+static rc_trace_stats *fail(int code, rc_trace_stats *st)
 {
     rc_trace_stats_free(st);
-    if (err)
-        *err = code;
+    if (code == RC_EINVAL)
+        rc__error(NULL, code, "cumulative mode cannot be used with key type 'traceback'");
+    else
+        rc__error(NULL, code, "snapshot statistics: %s", rc_strerror(code));
     return NULL;
 }
 
@@ -342,32 +345,29 @@ static rc_trace_stat stat_of(const vals *v)
                            .allocated = v->allocated, .peak_size = v->peak_size, .peak_count = v->peak_count};
 }
 
-rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative, int *err)
+rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative)
 {
-    return rc_snapshot_statistics_view(s, RC_TRACE_VIEW_LIVE, key, cumulative, err);
+    return rc_snapshot_statistics_view(s, RC_TRACE_VIEW_LIVE, key, cumulative);
 }
 
 bool rc_snapshot_has_sites(const rc_snapshot *s) { return s->d.nsites > 0; }
 
-rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative,
-                                            int *err)
+rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative)
 {
     grouping g;
     int r = check_key(key, cumulative);
     if (!r && view > RC_TRACE_VIEW_SITES)
         r = RC_EINVAL;
     if (r || (r = group_by(s, view, key, cumulative, &g)))
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     rc_trace_stats *st = stats_new(g.ngroups, key, false);
     for (size_t i = 0; st && i < g.ngroups; i++)
         if (!push(st, &g, &g.groups[i], stat_of(&g.groups[i].v)))
             break;
     grouping_free(&g);
     if (!st || st->len != g.ngroups)
-        return fail(err, RC_ENOMEM, st);
+        return fail(RC_ENOMEM, st);
     qsort(st->items, st->len, sizeof *st->items, stat_cmp);
-    if (err)
-        *err = 0;
     return st;
 }
 
@@ -384,37 +384,36 @@ static bool compare_groups(rc_trace_stats *st, grouping *nw, grouping *old)
             ds -= (int64_t)prev->v.size;
             dc -= (int64_t)prev->v.count;
         }
-        if (!push(st, nw, gr, (rc_trace_stat){.size = gr->v.size, .count = gr->v.count, .size_diff = ds, .count_diff = dc}))
+        rc_trace_stat v = {.size = gr->v.size, .count = gr->v.count, .size_diff = ds, .count_diff = dc};
+        if (!push(st, nw, gr, v))
             return false;
     }
     for (size_t i = 0; i < old->ngroups; i++) {
         group *gr = &old->groups[i];
-        if (!gr->matched &&
-            !push(st, old, gr, (rc_trace_stat){.size_diff = -(int64_t)gr->v.size, .count_diff = -(int64_t)gr->v.count}))
+        rc_trace_stat v = {.size_diff = -(int64_t)gr->v.size, .count_diff = -(int64_t)gr->v.count};
+        if (!gr->matched && !push(st, old, gr, v))
             return false;
     }
     return true;
 }
 
-rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative, int *err)
+rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative)
 {
     grouping gn, go;
     int r = check_key(key, cumulative);
     if (r || (r = group_by(s, RC_TRACE_VIEW_LIVE, key, cumulative, &gn)))
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     if ((r = group_by(old, RC_TRACE_VIEW_LIVE, key, cumulative, &go))) {
         grouping_free(&gn);
-        return fail(err, r, NULL);
+        return fail(r, NULL);
     }
     rc_trace_stats *st = stats_new(gn.ngroups + go.ngroups, key, true);
     bool ok = st && compare_groups(st, &gn, &go);
     grouping_free(&gn);
     grouping_free(&go);
     if (!ok)
-        return fail(err, RC_ENOMEM, st);
+        return fail(RC_ENOMEM, st);
     qsort(st->items, st->len, sizeof *st->items, diff_cmp);
-    if (err)
-        *err = 0;
     return st;
 }
 

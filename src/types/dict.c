@@ -285,9 +285,10 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
 
 int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
+    int bad = rc__check_same_heap(rc__heap(d), key);
+    if (!bad) bad = rc__check_same_heap(rc__heap(d), value);
+    if (bad) return bad;
     maintain_tracking(d, key, value);
-    rc__check_same_heap(rc__heap(d), key);
-    rc__check_same_heap(rc__heap(d), value);
     size_t slot, e;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found < 0) return found;
@@ -410,6 +411,21 @@ void *rc_dict_get(const void *dict, const void *key)
     size_t slot;
     if (probe(dict, hash, match_obj, key, &slot, &e) != 1) return NULL;   /* inlined: the hot lookup */
     return rc__dict_entries(dict)[e].value;
+}
+
+int rc_dict_get_ref(const void *dict, const void *key, void **out)
+{
+    *out = NULL;
+    CHECK_DICT(dict, RC_ETYPE);
+    if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
+    int64_t hash;
+    size_t e;
+    int rc = rc__hash_fast(key, &hash);
+    if (rc < 0) return rc;
+    rc = rc__dict_lookup(dict, key, hash, &e);
+    if (rc != 1) return rc;
+    *out = rc_newref(rc__dict_entries(dict)[e].value);
+    return 1;
 }
 
 int rc_dict_contains(const void *dict, const void *key)
@@ -629,7 +645,7 @@ static void *dict_iter(void *self)
 
 const rc__vtype rc__dict_type = {
     .bt.type = {.name = "dict", .size = sizeof(rc_dict_obj), .traverse = rc__dict_traverse,
-                .clear = rc__dict_tp_clear, .owned = rc__dict_owned, .flags = RC__TYPE_VALUE},
+                .clear = rc__dict_tp_clear, .owned = rc__dict_owned, .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
     .repr = dict_repr,
     .equal = dict_equal,
     .copy = rc__dict_copy,

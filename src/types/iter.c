@@ -168,7 +168,7 @@ static int iter_repr(const void *self, rc_strbuf *sb, int depth)
 
 const rc__vtype rc__iter_type = {
     .bt.type = {.name = "iterator", .size = sizeof(rc_iter_obj), .traverse = iter_traverse,
-                .clear = iter_clear, .flags = RC__TYPE_VALUE},
+                .clear = iter_clear, .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
     .repr = iter_repr,
     .next = iter_next,
 };

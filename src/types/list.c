@@ -38,7 +38,11 @@ void *rc_list_new(rc_heap *h, size_t capacity)
 
 #define CHECK_LIST(o, ret) do { if (!rc__is((o), &rc__list_type)) return (rc__bad_type((o), "list"), (ret)); } while (0)
 #define CHECK_ITEM(l, item) \
-    do { if (!(item)) return rc__err((l), RC_EINVAL, "NULL item"); rc__check_same_heap(rc__heap(l), (item)); } while (0)
+    do {                                                                        \
+        if (!(item)) return rc__err((l), RC_EINVAL, "NULL item");               \
+        int bad_ = rc__check_same_heap(rc__heap(l), (item));                    \
+        if (bad_) return bad_;                                                  \
+    } while (0)
 
 /* Out of line, so the common append (room left) saves no registers. */
 static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
@@ -336,7 +340,8 @@ static void *list_iter(void *self)
 
 const rc__vtype rc__list_type = {
     .bt.type = {.name = "list", .size = sizeof(rc_list_obj), .traverse = list_traverse,
-                .clear = list_clear, .release = list_release, .owned = list_owned, .flags = RC__TYPE_VALUE},
+                .clear = list_clear, .release = list_release, .owned = list_owned,
+                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
     .repr = list_repr,
     .equal = list_equal,
     .copy = list_copy,

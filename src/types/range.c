@@ -82,7 +82,7 @@ static void *range_iter(void *self)
 }
 
 const rc__vtype rc__range_type = {
-    .bt.type = {.name = "range", .size = sizeof(rc_range_obj), .flags = RC__TYPE_VALUE},
+    .bt.type = {.name = "range", .size = sizeof(rc_range_obj), .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
     .repr = range_repr,
     .equal = range_equal,
     .hash = range_hash,

@@ -155,7 +155,8 @@ int rc_record_set_at(void *rec, size_t i, void *value)
     if (i >= rt->nfields) return rc__err(rec, RC_ERANGE, "'%s' has %zu fields; no field %zu", rt->name, rt->nfields, i);
     if (rt->layout == RC_RECORD_DICT) return rc_record_set(rec, rt->fields[i], value);
     if (!value) return rc__err(rec, RC_EINVAL, "NULL value");
-    rc__check_same_heap(rc__heap(rec), value);
+    int bad = rc__check_same_heap(rc__heap(rec), value);
+    if (bad) return bad;
     void *old = slots(rec)[i];
     rc__incref(value);
     slots(rec)[i] = value;

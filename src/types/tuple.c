@@ -37,7 +37,8 @@ int rc_tuple_set(void *tuple, size_t i, void *item)
     if (!item) return rc__err(tuple, RC_EINVAL, "NULL item");
     if (i >= t->len) return rc__err(tuple, RC_ERANGE, "tuple index %zu out of range (len %zu)", i, t->len);
     if (t->items[i]) return rc__err(tuple, RC_ESTATE, "'tuple' object does not support item assignment (slot %zu is set)", i);
-    rc__check_same_heap(rc__heap(tuple), item);
+    int bad = rc__check_same_heap(rc__heap(tuple), item);
+    if (bad) return bad;
     rc__incref(item);
     t->items[i] = item;
     if (++t->filled == t->len) maybe_untrack(t);
@@ -52,7 +53,8 @@ void *rc_tuple_from(rc_heap *h, size_t n, void *const *items)
             return NULL;
         }
     rc_tuple_obj *t = rc_tuple_new(h, n);
-    for (size_t i = 0; t && i < n; i++) rc_tuple_set(t, i, items[i]);
+    for (size_t i = 0; t && i < n; i++)
+        if (rc_tuple_set(t, i, items[i]) < 0) RC_CLEAR(t);   /* an item of another heap */
     return t;
 }
 
@@ -181,7 +183,8 @@ static void *tuple_iter(void *self)
 }
 
 const rc__vtype rc__tuple_type = {
-    .bt.type = {.name = "tuple", .traverse = tuple_traverse, .clear = tuple_clear, .flags = RC__TYPE_VALUE},
+    .bt.type = {.name = "tuple", .traverse = tuple_traverse, .clear = tuple_clear,
+                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
     .repr = tuple_repr,
     .equal = tuple_equal,
     .hash = tuple_hash,

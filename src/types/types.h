@@ -113,9 +113,14 @@ RC_INLINE const rc__vtype *rc__vt(const void *o)
     const rc_type *t = rc__tp(o);
     return (t->flags & RC__TYPE_VALUE) ? (const rc__vtype *)(const void *)t : NULL;
 }
+/* The test every typed argument goes through first, so it also validates
+ * the argument in debug builds. */
 RC_INLINE bool rc__is(const void *o, const rc__vtype *vt)
 {
-    return o && rc__tp(o) == &vt->bt.type;
+    if (!o)
+        return false;
+    rc__check_arg(o);
+    return rc__tp(o) == &vt->bt.type;
 }
 RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o)); }
 RC_INLINE void rc__incref(void *o)
@@ -224,6 +229,7 @@ RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
 /* rc_hash with the common keys (int, str) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 {
+    rc__check_arg(key);
     const rc_type *t = rc__tp(key);
     if (t == &rc__int_type.bt.type) {
         *out = rc__hash_int(((const rc_int_obj *)key)->v);

@@ -19,7 +19,7 @@ int cmd_attach(int argc, char **argv)
     }
     long pid = rc_sampler_find_pid(argv[first]);
     if (pid < 0) {
-        fprintf(stderr, "recycle attach: no process '%s'\n", argv[first]);
+        fprintf(stderr, "recycle attach: %s\n", rc_last_error(NULL));
         return RC_EXIT_USAGE;
     }
     fprintf(stderr, "recycle attach: sampling pid %ld every %gs into %s\n", pid, o.interval, o.output);

@@ -41,6 +41,9 @@ void rc_tool_profiles_free(char **paths, int count);
 /* The profiles the positional arguments left after getopt name (the newest
  * when none): rc_tool_positionals then rc_tool_profiles.  NULL on error. */
 char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken, int ntaken, int *count);
+/* Loads a .dat file, saying on stderr why it failed or which lines were
+ * skipped; NULL on failure. */
+rc_mprof *rc_tool_load_profile(const char *path);
 /* Loads each of the paths and hands the profile to fn, then frees the
  * paths; returns RC_EXIT_USAGE when any failed to load (said on stderr). */
 int  rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx);

@@ -111,9 +111,8 @@ static int parse_args(int argc, char **argv, graph_args *a)
 static rc_objgraph *load(const char *path)
 {
     rc_objgraph *g = NULL;
-    char err[512];
-    if (rc_objgraph_load(path, &g, err, sizeof err) != 0)
-        fprintf(stderr, "recycle graph: %s\n", err);
+    if (rc_objgraph_load(path, &g) != 0)
+        fprintf(stderr, "recycle graph: %s\n", rc_last_error(NULL));
     return g;
 }
 

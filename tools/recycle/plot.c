@@ -53,13 +53,15 @@ static int draw(rc_plot_opts *o, char **paths, int n)
     rc_mprof **ps = calloc((size_t)n, sizeof *ps);
     int status = ps ? 0 : 1;
     for (int i = 0; i < n && !status; i++)
-        if (rc_mprof_load(paths[i], stderr, &ps[i]))
+        if (!(ps[i] = rc_tool_load_profile(paths[i])))
             status = RC_EXIT_USAGE;
     char *out = NULL;
     if (!status && !o->output)
         o->output = out = default_output(paths[0]);
-    if (!status && rc_plot((const rc_mprof *const *)ps, (size_t)n, o, NULL, stderr))
+    if (!status && rc_plot((const rc_mprof *const *)ps, (size_t)n, o, NULL)) {
+        fprintf(stderr, "recycle plot: %s\n", rc_last_error(NULL));
         status = RC_EXIT_USAGE;
+    }
     if (!status)
         printf("%s\n", o->output);
     for (int i = 0; ps && i < n; i++)

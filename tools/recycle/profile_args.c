@@ -99,12 +99,24 @@ char **rc_tool_profile_args(const char *cmd, int argc, char **argv, char **taken
     return paths;
 }
 
+rc_mprof *rc_tool_load_profile(const char *path)
+{
+    rc_mprof *p;
+    if (rc_mprof_load(path, &p)) {
+        fprintf(stderr, "%s\n", rc_last_error(NULL));
+        return NULL;
+    }
+    if (p->skipped)
+        fputs(p->skipped, stderr);
+    return p;
+}
+
 int rc_tool_each_profile(char **paths, int n, void (*fn)(rc_mprof *p, int i, void *ctx), void *ctx)
 {
     int status = 0;
     for (int i = 0; i < n; i++) {
-        rc_mprof *p;
-        if (rc_mprof_load(paths[i], stderr, &p)) {
+        rc_mprof *p = rc_tool_load_profile(paths[i]);
+        if (!p) {
             status = RC_EXIT_USAGE;
             continue;
         }

@@ -29,7 +29,7 @@ int rc_tool_sampling_options(const char *cmd, int argc, char **argv, rc_sampler_
         {"help", no_argument, 0, 'h'},           {"python", no_argument, 0, 'p'},
         {"nopython", no_argument, 0, 'P'},       {0, 0, 0, 0}};
     bool attach = !strcmp(cmd, "attach");
-    *o = (rc_sampler_opts){.interval = 0.1, .diag = stderr};
+    *o = (rc_sampler_opts){.interval = 0.1};
     *exit_code = false;
     rc_mprof_default_name(name);
     o->output = name;
@@ -73,6 +73,9 @@ int rc_tool_run_outcome(const char *cmd, const rc_sampler_opts *o, const rc_samp
         describe_status(prog, r->status);
     else if (!r->exited)
         fprintf(stderr, "recycle %s: timeout: stopped sampling, %s is still running\n", cmd, prog);
+    if (r->peaks_unreset)
+        fprintf(stderr, "recycle %s: pid %ld: cannot reset its VmHWM (clear_refs): peaks between samples "
+                "are recorded only when they set a new maximum\n", cmd, r->pid);
     fprintf(stderr, "recycle %s: %zu samples, peak %.3f MiB, written to %s\n", cmd, r->samples,
             r->peak_mib, o->output);
     if (!exit_code || !r->exited)

@@ -212,10 +212,10 @@ static size_t child_files(const char *out, bool remove)
 
 static void summarize(const char *out)
 {
-    char msg[512], size[32], peak[32];
+    char size[32], peak[32];
     rc_snapshot *s;
-    if (rc_snapshot_load(out, &s, msg, sizeof msg) != 0) {
-        fprintf(stderr, "recycle trace: no complete snapshot: %s\n", msg);
+    if (rc_snapshot_load(out, &s) != 0) {
+        fprintf(stderr, "recycle trace: no complete snapshot: %s\n", rc_last_error(NULL));
         return;
     }
     size_t cur, pk;

@@ -18,8 +18,8 @@ int cmd_trace_diff(int argc, char **argv)
     }
     rc_snapshot *old = rc_tool_load_snapshot("trace-diff", argv[i], &o);
     rc_snapshot *nw = old ? rc_tool_load_snapshot("trace-diff", argv[i + 1], &o) : NULL;
-    int err = 0, status = 2;
-    rc_trace_stats *st = nw ? rc_snapshot_compare_to(nw, old, o.key, o.cumulative, &err) : NULL;
+    int status = 2;
+    rc_trace_stats *st = nw ? rc_snapshot_compare_to(nw, old, o.key, o.cumulative) : NULL;
     if (st) {
         for (int k = 0; k < 2; k++) {       /* an old snapshot against a rebuilt program */
             const char *warning = rc_snapshot_symbol_warning(k ? nw : old);
@@ -29,7 +29,7 @@ int cmd_trace_diff(int argc, char **argv)
         rc_trace_stats_print(st, o.limit, stdout);
         status = 0;
     } else if (nw) {
-        fprintf(stderr, "recycle trace-diff: %s\n", rc_strerror(err));
+        fprintf(stderr, "recycle trace-diff: %s\n", rc_last_error(NULL));
     }
     rc_trace_stats_free(st);
     rc_snapshot_free(old);

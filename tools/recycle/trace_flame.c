@@ -71,13 +71,12 @@ int cmd_trace_flame(int argc, char **argv)
         return RC_EXIT_USAGE;
     }
     rc_snapshot *s = rc_tool_load_snapshot("trace-flame", argv[optind], &o);
-    int err = 0;
     rc_trace_stats *st = NULL;
     if (s && o.view == RC_TRACE_VIEW_PEAK && !rc_snapshot_has_sites(s))
         fprintf(stderr, "recycle trace-flame: %s holds no record of the peak (not written by recycle trace)\n",
                 argv[optind]);
-    else if (s && !(st = rc_snapshot_statistics_view(s, o.view, RC_TRACE_BY_TRACEBACK, false, &err)))
-        fprintf(stderr, "recycle trace-flame: %s: %s\n", argv[optind], rc_strerror(err));
+    else if (s && !(st = rc_snapshot_statistics_view(s, o.view, RC_TRACE_BY_TRACEBACK, false)))
+        fprintf(stderr, "recycle trace-flame: %s: %s\n", argv[optind], rc_last_error(NULL));
     if (st)
         put_folded(out, st);
     int status = st && !ferror(out) ? 0 : RC_EXIT_USAGE;

@@ -55,7 +55,7 @@ static int add_snapshot(table *t, size_t k, const char *path, const rc_tool_repo
     rc_snapshot *s = rc_tool_load_snapshot("trace-stats", path, o);
     if (!s)
         return -1;
-    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false, NULL);
+    rc_trace_stats *st = rc_snapshot_statistics(s, RC_TRACE_BY_LINENO, false);
     int r = st ? 0 : -1;
     for (size_t i = 0; st && i < st->len && !r; i++) {
         char site[4096];
@@ -145,14 +145,14 @@ static int chart(const table *t, char **names, const char *base, const rc_tool_r
     rc_plot_opts_default(&po);
     po.output = o->output;
     po.title = title;
-    if (!err && ncol)
-        err = rc_plot((const rc_mprof *const *)series, ncol, &po, NULL, stderr);
+    if (err)
+        fprintf(stderr, "recycle trace-stats: out of memory\n");
+    else if (ncol && (err = rc_plot((const rc_mprof *const *)series, ncol, &po, NULL)))
+        fprintf(stderr, "recycle trace-stats: %s\n", rc_last_error(NULL));
     for (size_t c = 0; series && c < ncol; c++)
         rc_mprof_free(series[c]);
     free(series);
     free(times);
-    if (err == RC_ENOMEM)
-        fprintf(stderr, "recycle trace-stats: out of memory\n");
     return err ? 2 : 0;
 }
 

@@ -136,10 +136,9 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
 
 rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o)
 {
-    char msg[512];
     rc_snapshot *s;
-    if (rc_snapshot_load(path, &s, msg, sizeof msg) != 0) {
-        fprintf(stderr, "recycle %s: %s\n", cmd, msg);
+    if (rc_snapshot_load(path, &s) != 0) {
+        fprintf(stderr, "recycle %s: %s\n", cmd, rc_last_error(NULL));
         return NULL;
     }
     if (!o->nfilters)
@@ -175,9 +174,8 @@ static int collect_patterns(const rc_tool_report_opts *o, char ***p, size_t *n)
         (*n)++;
     }
     for (size_t i = 0; i < o->nsuppressions; i++) {
-        char msg[512];
-        if (rc_trace_read_suppressions(o->suppressions[i], p, n, msg, sizeof msg) != 0) {
-            fprintf(stderr, "recycle trace-stats: %s\n", msg);
+        if (rc_trace_read_suppressions(o->suppressions[i], p, n) != 0) {
+            fprintf(stderr, "recycle trace-stats: %s\n", rc_last_error(NULL));
             return -1;
         }
     }

@@ -58,10 +58,9 @@ int cmd_trace_stats(int argc, char **argv)
         rc_snapshot_free(s);
         return 2;
     }
-    int err;
-    rc_trace_stats *st = rc_snapshot_statistics_view(s, o.view, o.key, o.cumulative, &err);
+    rc_trace_stats *st = rc_snapshot_statistics_view(s, o.view, o.key, o.cumulative);
     if (!st) {
-        fprintf(stderr, "recycle trace-stats: %s: %s\n", argv[i], rc_strerror(err));
+        fprintf(stderr, "recycle trace-stats: %s: %s\n", argv[i], rc_last_error(NULL));
         rc_snapshot_free(s);
         return 2;
     }
