@@ -227,13 +227,14 @@ static bool same_build(rc_snapshot *s, const char *path, uint32_t module)
     return false;
 }
 
-/* Symbolizes every pending frame of the module at string offset module,
- * marking them done. */
-static int symbolize_module(rc_snapshot *s, uint32_t module, uint8_t *done, rc_symbolizer fn,
+/* Symbolizes every pending frame of the module at string offset module
+ * among the first nframes (naming appends frames after them), marking
+ * them done. */
+static int symbolize_module(rc_snapshot *s, size_t nframes, uint32_t module, uint8_t *done, rc_symbolizer fn,
                             uint64_t *offsets, module_batch *b)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->d.nframes; i++)
+    for (size_t i = 0; i < nframes; i++)
         if (!done[i] && s->d.frames[i].module == module) {
             done[i] = 1;
             b->frames[n] = (uint32_t)i;
@@ -316,7 +317,7 @@ int rc__snap_symbolize(rc_snapshot *s)
     int r = done && offsets && b.frames && b.per ? keep_named(s, n, done, b.per) : RC_ENOMEM;
     for (size_t i = 0; i < n && !r; i++)
         if (!done[i])
-            r = symbolize_module(s, s->d.frames[i].module, done, fn, offsets, &b);
+            r = symbolize_module(s, n, s->d.frames[i].module, done, fn, offsets, &b);
     if (!r)
         r = rebuild_tracebacks(s, b.per);
     for (size_t i = 0; b.per && i < n; i++)
