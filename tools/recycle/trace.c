@@ -1,13 +1,16 @@
 /* recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...
  * Runs prog with librecycle-trace.so preloaded (src/trace/preload/): every
  * malloc-family call and mmap is traced, and a snapshot of what is live is
- * written at exit, on SIGUSR2, every SECONDS, and before a catchable fatal
- * signal.  Children write OUT.PID. */
+ * written at exit, on SIGUSR2 and before a catchable fatal signal (OUT),
+ * and every SECONDS (OUT.00001, OUT.00002, ...).  Children write OUT.PID; an image replaced by exec writes
+ * OUT.execN (or OUT.PID.execN) first. */
 #include "commands.h"
 #include "trace_tool.h"
 #include "../../src/core/options.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
@@ -56,19 +59,105 @@ static bool find_preload(char *out, size_t n)
     return access(out, R_OK) == 0;
 }
 
+/* The file execvp would run for name: searched along PATH when it has no
+ * slash.  False when there is none. */
+static bool find_program(const char *name, char *out, size_t n)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, n, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t len = strcspn(p, ":");
+        int k = snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", name);
+        if (k > 0 && (size_t)k < n && access(out, X_OK) == 0)
+            return true;
+        p += len + (p[len] == ':');
+    }
+    return false;
+}
+
+/* A 64-bit ELF executable without a PT_INTERP program header is linked
+ * statically: no dynamic loader will ever read LD_PRELOAD for it.  Scripts
+ * and other formats are left to run. */
+static bool statically_linked(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    bool is_static = false;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        is_static = true;
+        for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
+                ph.p_type == PT_INTERP)
+                is_static = false;
+        }
+    }
+    close(fd);
+    return is_static;
+}
+
+/* What must hold before the program runs: a snapshot file that can be
+ * written, and a program the preload library can enter.  2 after saying
+ * what is wrong, 127 when there is no program, else 0. */
+static int check_before_run(const char *prog, const char *out)
+{
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "recycle trace: cannot write the snapshot %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    close(fd);
+    unlink(out);                       /* stale files must not pass for this run's */
+    char path[PATH_MAX];
+    if (!find_program(prog, path, sizeof path)) {
+        fprintf(stderr, "recycle trace: cannot run %s: %s\n", prog, strerror(ENOENT));
+        return 127;
+    }
+    if (statically_linked(path)) {
+        fprintf(stderr,
+                "recycle trace: %s is statically linked: LD_PRELOAD cannot work there (no dynamic loader reads it), "
+                "so nothing could be traced\n", path);
+        return 2;
+    }
+    return 0;
+}
+
+/* Appends one --alloc-fn pattern to the newline-separated list. */
+static bool add_alloc_fn(char *list, size_t size, const char *name)
+{
+    size_t used = strlen(list);
+    if (!*name || strchr(name, '\n') || used + strlen(name) + 2 > size) {
+        fprintf(stderr, "recycle trace: --alloc-fn takes one function name or pattern, not '%s'\n", name);
+        return false;
+    }
+    snprintf(list + used, size - used, "%s%s", used ? "\n" : "", name);
+    return true;
+}
+
 static int usage(int status)
 {
     fprintf(status ? stderr : stdout,
-            "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] -- prog args...\n"
+            "usage: recycle trace [-n frames] [-o snapshot] [--every SECONDS] [--alloc-fn NAME]... -- prog args...\n"
             "  -n, --frames N   native frames per traceback (default 1, at most 128)\n"
             "  -o, --output F   snapshot file (default recycle-trace.snap; children write F.PID)\n"
-            "  --every S        also write the snapshot every S seconds\n"
+            "  --every S        also write numbered snapshots every S seconds: F.00001, F.00002, ...\n"
+            "  --alloc-fn NAME  an allocation wrapper (function name or fnmatch pattern; repeatable):\n"
+            "                   reports skip its frames and show its callers (common wrappers of\n"
+            "                   C++, glib, sqlite and the x*alloc family are skipped already)\n"
             "The snapshot is also written on SIGUSR2 and before a fatal signal.\n");
     return status;
 }
 
-static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every)
+static void run_child(char **argv, const char *lib, const char *out, int frames, const char *every,
+                      const char *alloc_fns)
 {
+    setenv("RECYCLE_TRACE_ALLOC_FN", alloc_fns, 1);
     char buf[PATH_MAX * 2], num[32];
     const char *old = getenv("LD_PRELOAD");
     snprintf(buf, sizeof buf, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
@@ -84,19 +173,34 @@ static void run_child(char **argv, const char *lib, const char *out, int frames,
     _exit(127);
 }
 
-/* The snapshots of other processes of the run, OUT.PID: counts them, or
- * removes them (those of an earlier run with the same OUT). */
+static bool all_digits(const char *p) { return *p && strspn(p, "0123456789") == strlen(p); }
+
+/* "[PID.]execN", "[PID.]0NNNN" or "PID": the suffix of a snapshot of an
+ * image replaced by exec, a periodic one (its leading zero tells it from a
+ * pid), or one of another process. */
+static bool other_suffix(const char *p)
+{
+    size_t digits = strspn(p, "0123456789");
+    if (digits && p[0] != '0' && p[digits] == '.')
+        p += digits + 1;
+    else if (digits && p[0] != '0')
+        return !p[digits];
+    return (p[0] == '0' && all_digits(p)) || (strncmp(p, "exec", 4) == 0 && all_digits(p + 4));
+}
+
+/* The other snapshots of the run: of other processes (OUT.PID), of images
+ * replaced by exec (OUT[.PID].execN), periodic ones (OUT[.PID].00001):
+ * counts them, or removes them (those of an earlier run with the same OUT). */
 static size_t child_files(const char *out, bool remove)
 {
     char pattern[PATH_MAX + 8];
     glob_t g;
     size_t n = 0;
-    snprintf(pattern, sizeof pattern, "%s.[0-9]*", out);
+    snprintf(pattern, sizeof pattern, "%s.*", out);
     if (glob(pattern, 0, NULL, &g) != 0)
         return 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *p = g.gl_pathv[i] + strlen(out) + 1;
-        if (strspn(p, "0123456789") != strlen(p))
+        if (!other_suffix(g.gl_pathv[i] + strlen(out) + 1))
             continue;                  /* OUT.PID.tmp, or not ours */
         n++;
         if (remove)
@@ -123,19 +227,22 @@ static void summarize(const char *out)
     rc_snapshot_free(s);
     size_t n = child_files(out, false);
     if (n)
-        fprintf(stderr, "recycle trace: %zu snapshot%s of other processes (forks and programs it ran): %s.PID\n", n,
-                n == 1 ? "" : "s", out);
+        fprintf(stderr,
+                "recycle trace: %zu other snapshot%s: of other processes (%s.PID), of images replaced by exec "
+                "(%s[.PID].execN), periodic (%s[.PID].00001...)\n", n, n == 1 ? "" : "s", out, out, out);
 }
 
 int cmd_trace(int argc, char **argv)
 {
     static const struct option longs[] = {
         {"frames", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
-        {"every", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
+        {"every", required_argument, NULL, 'e'},  {"alloc-fn", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int frames = 1, c;
     const char *out = "recycle-trace.snap", *every = NULL;
+    char alloc_fns[4096] = "";
     optind = 1;
     while ((c = getopt_long(argc, argv, "+n:o:h", longs, NULL)) != -1) {
         char *end;
@@ -155,6 +262,10 @@ int cmd_trace(int argc, char **argv)
             }
             every = optarg;
             break;
+        case 'a':
+            if (!add_alloc_fn(alloc_fns, sizeof alloc_fns, optarg))
+                return 2;
+            break;
         case 'h': return usage(0);
         default: return usage(2);
         }
@@ -173,7 +284,9 @@ int cmd_trace(int argc, char **argv)
         fprintf(stderr, "recycle trace: cannot find librecycle-trace.so (tried %s); set RECYCLE_TRACE_LIB\n", lib);
         return 2;
     }
-    unlink(out);                       /* stale files must not pass for this run's */
+    int bad = check_before_run(argv[optind], out);
+    if (bad)
+        return bad;
     child_files(out, true);
     child = fork();
     if (child < 0) {
@@ -181,10 +294,12 @@ int cmd_trace(int argc, char **argv)
         return 2;
     }
     if (child == 0)
-        run_child(argv + optind, lib, out, frames, every);
-    signal(SIGINT, forward);
-    signal(SIGTERM, forward);
-    signal(SIGUSR2, forward);
+        run_child(argv + optind, lib, out, frames, every, alloc_fns);
+    /* A signal to the group reaches the program too: forwarding it again
+     * is harmless, and this process lives to report the snapshot. */
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2};
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        signal(forwarded[i], forward);
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;

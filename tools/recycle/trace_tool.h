@@ -11,13 +11,29 @@ typedef struct rc_tool_report_opts {
     bool cumulative;
     rc_trace_filter filters[16];
     size_t nfilters;
+    rc_trace_view view;        /* --peak, or --by calls|temporary|allocated|peak|leaked */
+    bool over_time;            /* --over-time */
+    const char *output;        /* -o: the --over-time chart (.png, .svg, .pdf) */
+    const char *suppressions[8];   /* --suppressions FILE */
+    size_t nsuppressions;
+    bool no_default_suppressions;
+    rc_trace_order order;
 } rc_tool_report_opts;
 
-/* Parses --by, --limit, --cumulative, --include, --exclude, --domain;
+/* Parses --by, --limit, --cumulative, --include, --exclude, --domain,
+ * --peak;
  * returns the index of the first positional argument, or -1 after printing
  * the problem. */
 int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_report_opts *o);
 /* Loads path and applies the filters; prints why not and returns NULL. */
 rc_snapshot *rc_tool_load_snapshot(const char *cmd, const char *path, const rc_tool_report_opts *o);
+
+/* The snapshot without what the suppressions (files, and the defaults in
+ * the leak view) match, saying on stdout how much that was; NULL after
+ * printing why not.  Takes s. */
+rc_snapshot *rc_tool_suppress(rc_snapshot *s, const rc_tool_report_opts *o);
+/* trace-stats --over-time: the top lines along base.00001, base.00002, ...
+ * and base; an exit status. */
+int rc_tool_over_time(const char *base, const rc_tool_report_opts *o);
 
 #endif
