@@ -32,11 +32,39 @@ add_executable(trace_prog tests/progs/trace_prog.c)
 set_target_properties(trace_prog PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 target_link_libraries(trace_prog PRIVATE Threads::Threads)
 rc_no_sanitizers(trace_prog)
+# The same program linked statically: LD_PRELOAD cannot enter it.
+add_executable(trace_prog_static tests/progs/trace_prog.c)
+set_target_properties(trace_prog_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+target_link_libraries(trace_prog_static PRIVATE Threads::Threads)
+target_link_options(trace_prog_static PRIVATE -static)
+rc_no_sanitizers(trace_prog_static)
+# Frames to name (tests/test_trace_frames.c): with debug information, with
+# only .symtab, stripped; and a C++ program allocating in inlined code.
+enable_language(CXX)
+add_executable(frames_prog tests/progs/frames_prog.c)
+add_executable(frames_prog_nodebug tests/progs/frames_prog.c)
+add_executable(frames_prog_stripped tests/progs/frames_prog.c)
+add_executable(cxx_prog tests/progs/cxx_prog.cc)
+target_compile_options(frames_prog PRIVATE -g)
+target_compile_options(frames_prog_nodebug PRIVATE -g0)
+add_custom_command(TARGET frames_prog_stripped POST_BUILD COMMAND strip --strip-all $<TARGET_FILE:frames_prog_stripped>)
+target_compile_options(cxx_prog PRIVATE -O2 -g)
+foreach(p frames_prog frames_prog_nodebug frames_prog_stripped cxx_prog)
+  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  target_compile_options(${p} PRIVATE -O2)
+  rc_no_sanitizers(${p})
+endforeach()
 foreach(t ${RC_TESTS})
   get_filename_component(n ${t} NAME_WE)
-  if(n STREQUAL "test_trace_preload")
-    add_dependencies(${n} recycle-trace trace_prog recycle)
+  if(n STREQUAL "test_trace_preload" OR n STREQUAL "test_trace_signals" OR n STREQUAL "test_trace_frames")
+    add_dependencies(${n} recycle-trace trace_prog trace_prog_static recycle frames_prog frames_prog_nodebug
+                     frames_prog_stripped cxx_prog)
     target_compile_definitions(${n} PRIVATE RC_PRELOAD_LIB="$<TARGET_FILE:recycle-trace>"
+                               RC_TRACE_PROG_STATIC="$<TARGET_FILE:trace_prog_static>"
+                               RC_FRAMES_PROG="$<TARGET_FILE:frames_prog>"
+                               RC_FRAMES_PROG_NODEBUG="$<TARGET_FILE:frames_prog_nodebug>"
+                               RC_FRAMES_PROG_STRIPPED="$<TARGET_FILE:frames_prog_stripped>"
+                               RC_CXX_PROG="$<TARGET_FILE:cxx_prog>"
                                RC_TRACE_PROG="$<TARGET_FILE:trace_prog>" RC_RECYCLE="$<TARGET_FILE:recycle>")
   endif()
 endforeach()

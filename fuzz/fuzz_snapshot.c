@@ -33,6 +33,22 @@ static void statistics(rc_snapshot *s)
         }
 }
 
+/* The peak and the run's record per site, in every order. */
+static void views(rc_snapshot *s)
+{
+    static const rc_trace_view views[] = {RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES};
+    for (size_t v = 0; v < 2; v++) {
+        rc_trace_stats *st = rc_snapshot_statistics_view(s, views[v], RC_TRACE_BY_LINENO, false);
+        for (int order = RC_TRACE_ORDER_CALLS; st && order <= RC_TRACE_ORDER_LEAKED; order++) {
+            char line[512];
+            rc_trace_stats_sort(st, (rc_trace_order)order);
+            for (size_t i = 0; i < st->len; i++)
+                rc_trace_site_format(st, i, line, sizeof line);
+        }
+        rc_trace_stats_free(st);
+    }
+}
+
 static void filters(rc_snapshot *s)
 {
     rc_trace_filter f[2] = {{.inclusive = true, .filename_pattern = "*.c"},
@@ -70,6 +86,7 @@ static int load(const uint8_t *data, size_t size)
     rc_snapshot_traced_memory(s, &cur, &peak);
     (void)rc_snapshot_traceback_limit(s);
     statistics(s);
+    views(s);
     filters(s);
     round_trip(s);
     rc_snapshot_free(s);

@@ -693,6 +693,9 @@ RC_API size_t rc_snapshot_size(const rc_snapshot *s);           /* bytes in them
 /* Trace i (0 .. rc_snapshot_count - 1) of Snapshot.traces: its size,
  * domain and traceback (free() it); NULL when out of range or on OOM. */
 RC_API rc_traceback *rc_snapshot_get_trace(rc_snapshot *s, size_t i, size_t *size, unsigned *domain);
+/* Why some frames could not be named when the snapshot was symbolized (a
+ * module rebuilt since it was traced: its build-id differs), or NULL. */
+RC_API const char *rc_snapshot_symbol_warning(const rc_snapshot *s);
 /* Traced memory of the process when the snapshot was taken. */
 RC_API void   rc_snapshot_traced_memory(const rc_snapshot *s, size_t *current, size_t *peak);
 
@@ -710,7 +713,9 @@ RC_API int    rc_snapshot_load(const char *path, rc_snapshot **out);
  * names in reports.  The symbolizer calls put(ctx, i, &sym) for each
  * offsets[i] it can name (strings need to live only during that call) and
  * returns 0, or the first non-zero result of put, which it stops at (a
- * negative one, RC_ENOMEM, fails the report).  Without one installed, frames of modules loaded in this process are
+ * negative one, RC_ENOMEM, fails the report).  It may call put more
+ * than once for one offset: the inlined calls there, innermost first, each
+ * a frame of its own.  Without one installed, frames of modules loaded in this process are
  * named through dladdr(3) (exported functions, no line numbers). */
 typedef struct rc_symbol {
     const char *func;       /* may be NULL */
@@ -760,6 +765,13 @@ typedef struct rc_trace_stat {
     size_t  count;                   /* blocks */
     int64_t size_diff;               /* compare_to only */
     int64_t count_diff;
+    /* The run's record, in snapshots of `recycle trace` (else 0): allocation
+     * calls, temporary ones (freed by the same thread with no allocation in
+     * between), bytes allocated in all, and what was live at the traced
+     * peak.  size and count are then what is live when written (at exit:
+     * leaked). */
+    size_t  calls, temporary, allocated;
+    size_t  peak_size, peak_count;
 } rc_trace_stat;
 
 typedef struct rc_trace_stats {
@@ -776,6 +788,44 @@ RC_API rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, 
 /* Differences from old to s (tracemalloc's Snapshot.compare_to). */
 RC_API rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trace_key key, bool cumulative);
 RC_API void   rc_trace_stats_free(rc_trace_stats *st);
+
+/* Suppressions for the leak view, as LeakSanitizer's "leak:PATTERN": a
+ * trace is suppressed when a frame's function, file or module contains a
+ * match of one pattern (fnmatch wildcards).  A new snapshot without those
+ * traces and sites (NULL on OOM, in rc_last_error(NULL)); *bytes and
+ * *count get what was taken out. */
+RC_API rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
+                                         size_t *count);
+/* Appends the patterns of a suppressions file ("leak:PATTERN" lines, "#"
+ * comments, blank lines) to the malloc'd array *patterns of malloc'd
+ * strings (n of them).  0, RC_ENOENT, RC_EIO, RC_ENOMEM or RC_EFORMAT,
+ * with the file (and line) in rc_last_error(NULL). */
+RC_API int    rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n);
+/* Known leaks of system libraries (the loader, locales, glib's types,
+ * fontconfig), kept until exit on purpose. */
+RC_API const char *const *rc_trace_default_suppressions(size_t *n);
+
+/* Which traces statistics sum: those live when the snapshot was written;
+ * those live when the traced total peaked (size and count are then the
+ * peak's); or every traceback that allocated during the run, with the
+ * run's record (calls, temporary, allocated, peak) beside the live set.
+ * NULL on error (RC_EINVAL, RC_ENOMEM in rc_last_error(NULL)). */
+typedef enum rc_trace_view { RC_TRACE_VIEW_LIVE, RC_TRACE_VIEW_PEAK, RC_TRACE_VIEW_SITES } rc_trace_view;
+RC_API rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key,
+                                                   bool cumulative);
+/* True when the snapshot holds the run's record (written by `recycle
+ * trace`): the peak and sites views need it. */
+RC_API bool   rc_snapshot_has_sites(const rc_snapshot *s);
+/* heaptrack's orders, largest first: by allocation calls, temporary
+ * allocations, bytes allocated, live at peak, leaked (live at exit). */
+typedef enum rc_trace_order {
+    RC_TRACE_ORDER_CALLS, RC_TRACE_ORDER_TEMPORARY, RC_TRACE_ORDER_ALLOCATED, RC_TRACE_ORDER_PEAK,
+    RC_TRACE_ORDER_LEAKED,
+} rc_trace_order;
+RC_API void   rc_trace_stats_sort(rc_trace_stats *st, rc_trace_order order);
+/* One site of the sites view: "file.c:42: calls=1200, temporary=1100,
+ * allocated=1.2 MiB, peak=64 KiB (16 blocks), leaked=0 B (0 blocks)". */
+RC_API int    rc_trace_site_format(const rc_trace_stats *st, size_t i, char *buf, size_t n);
 /* Formats one line exactly as tracemalloc's Statistic.__str__ (or
  * StatisticDiff.__str__ for compare_to results), e.g.
  * "file.c:42: size=4855 KiB, count=39328, average=126 B".  Returns the

@@ -453,11 +453,11 @@ static void test_corrupt_files_refused(void **state)
         buf[i] ^= 0x40;
         assert_int_equal(rc_snapshot_load(bad, &l), RC_EFORMAT);
     }
-    buf[8] = 2;                                  /* a future version */
+    buf[8] = 3;                                  /* a future version */
     spit(bad, buf, len);
     assert_int_equal(rc_snapshot_load(bad, &l), RC_EFORMAT);
-    assert_non_null(strstr(rc_last_error(NULL), "byte offset 8: format version 2"));
-    buf[8] = 1;
+    assert_non_null(strstr(rc_last_error(NULL), "byte offset 8: format version 3"));
+    buf[8] = 2;
     spit(bad, buf, len);
     assert_int_equal(rc_snapshot_load(bad, &l), 0);
     rc_snapshot_free(l);

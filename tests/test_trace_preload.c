@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "png_read.h"
+
 static char dir[] = "/tmp/test_trace_preload_XXXXXX";
 static const char *every = "0";      /* RECYCLE_TRACE_EVERY for start() */
 static char prog_src[1024];
@@ -228,6 +230,8 @@ static void test_sigusr2_and_sigterm(void **state)
     rc_snapshot_free(s);
 }
 
+static char *slurp_text(const char *path);
+
 static void test_periodic_snapshots(void **state)
 {
     (void)state;
@@ -238,19 +242,39 @@ static void test_periodic_snapshots(void **state)
     pid_t pid = start("wait", out, 1, &fd);
     every = "0";
     assert_true(read(fd, buf, 6) == 6);
-    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* no signal: the timer writes it */
+    char first[300], second[300];
+    snprintf(first, sizeof first, "%s.00001", out);
+    snprintf(second, sizeof second, "%s.00002", out);
+    for (int i = 0; i < 500 && access(second, F_OK) != 0; i++)   /* no signal: the timer writes them */
         usleep(10000);
-    rc_snapshot *s = load(out);
+    rc_snapshot *s = load(second);
     check_parent_sites(s);
     rc_snapshot_free(s);
-    unlink(out);
-    for (int i = 0; i < 500 && access(out, F_OK) != 0; i++)   /* and again */
-        usleep(10000);
-    assert_int_equal(access(out, F_OK), 0);
-    kill(pid, SIGKILL);                 /* uncatchable: the last periodic file stays */
+    kill(pid, SIGKILL);                 /* uncatchable: the numbered files stay */
     finish(pid);
     close(fd);
-    rc_snapshot_free(load(out));
+    rc_snapshot_free(load(first));
+    assert_int_equal(access(out, F_OK), -1);
+    /* the top lines along the numbered snapshots, the mapping first */
+    char cmd[1024], log[300], want[1100];
+    snprintf(log, sizeof log, "%s/over.log", dir);
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s --over-time --limit 2 > %s", RC_RECYCLE, out, log);
+    assert_int_equal(system(cmd), 0);
+    const char *text = slurp_text(log);
+    snprintf(want, sizeof want, "[1] %s:%d\n", prog_src, site_line("mmap"));
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "every.snap.00001 "));
+    assert_non_null(strstr(text, "every.snap.00002 "));
+    assert_non_null(strstr(text, "1024 KiB      100 KiB\n"));
+    /* and drawn, as recycle plot draws profiles */
+    char png[300];
+    png_uint_32 w, h;
+    snprintf(png, sizeof png, "%s/over.png", dir);
+    snprintf(cmd, sizeof cmd, "%s trace-stats %s --over-time --limit 2 -o %s > %s", RC_RECYCLE, out, png, log);
+    assert_int_equal(system(cmd), 0);
+    free(png_read(png, PNG_FORMAT_RGB, &w, &h));
+    assert_int_equal(w, 1260);
+    assert_int_equal(h, 540);
 }
 
 /* ---- agreement with heaptrack ---------------------------------------------- */
@@ -402,6 +426,38 @@ static void test_recycle_trace_command(void **state)
     }
 }
 
+/* Refused before the program runs, with one line and exit status 1 (the
+ * command could not do its work; 2 is for a wrong command line): a
+ * snapshot that cannot be written, a statically linked program.  A pipe
+ * is a snapshot like any file. */
+static void test_refused_before_running(void **state)
+{
+    (void)state;
+    char log[256], mark[256], script[600], snap[256];
+    snprintf(log, sizeof log, "%s/refused.log", dir);
+    snprintf(mark, sizeof mark, "%s/ran", dir);
+    snprintf(script, sizeof script, "touch %s", mark);
+    char *unwritable[] = {RC_RECYCLE, "trace", "-o", "/nonexistent/dir/x.snap", "--", "/bin/sh", "-c", script, NULL};
+    int st = run(unwritable, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    assert_non_null(strstr(slurp_text(log), "cannot write the snapshot /nonexistent/dir/x.snap"));
+    assert_int_equal(access(mark, F_OK), -1);                /* never started */
+
+    snprintf(snap, sizeof snap, "%s/static.snap", dir);
+    char *static_prog[] = {RC_RECYCLE, "trace", "-o", snap, "--", RC_TRACE_PROG_STATIC, NULL};
+    st = run(static_prog, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    assert_non_null(strstr(slurp_text(log), "is statically linked: LD_PRELOAD cannot work there"));
+
+    snprintf(snap, sizeof snap, "%s/pipe.snap", dir);
+    finish(start("", snap, 1, NULL));
+    snprintf(script, sizeof script, "cat %s | %s trace-stats /dev/stdin --limit 1", snap, RC_RECYCLE);
+    char *piped[] = {"/bin/sh", "-c", script, NULL};
+    st = run(piped, log);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(slurp_text(log), "Total: "));
+}
+
 int main(void)
 {
     rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* file:line for native frames */
@@ -415,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_sigusr2_and_sigterm),
         cmocka_unit_test(test_periodic_snapshots),
         cmocka_unit_test(test_recycle_trace_command),
+        cmocka_unit_test(test_refused_before_running),
         cmocka_unit_test(test_agrees_with_heaptrack),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

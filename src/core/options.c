@@ -47,6 +47,8 @@ static const rc_option table[RC_OPT_COUNT] = {
                             "seconds between the preload tracer's snapshots (0: at exit only)"},
     [RC_OPT_TRACE_PARENT] = {"RECYCLE_TRACE_PARENT", RC_OPTK_UINT, "0", INT32_MAX,
                              "pid of the traced program's parent; other processes write OUT.PID (set by recycle trace)"},
+    [RC_OPT_TRACE_ALLOC_FN] = {"RECYCLE_TRACE_ALLOC_FN", RC_OPTK_TEXT, "", 0,
+                               "allocation wrappers to skip, one per line (set by recycle trace --alloc-fn)"},
 };
 
 /* One parsed value; the kind says which member. */

@@ -35,6 +35,7 @@ typedef enum rc_option_id {
     RC_OPT_TRACE_FRAMES,
     RC_OPT_TRACE_EVERY,
     RC_OPT_TRACE_PARENT,
+    RC_OPT_TRACE_ALLOC_FN,
     RC_OPT_COUNT
 } rc_option_id;
 

@@ -1,13 +1,23 @@
-/* rc_symbolize_dwarf: (module path, file offset) → file:line:function
- * with libdw.  Modules are opened from the paths the snapshot names, which
- * lets `recycle trace-stats` symbolize a snapshot written by another
+/* rc_symbolize_dwarf: (module path, file offset) → the frames a person can
+ * read, with libdw.  Modules are opened from the paths the snapshot names,
+ * which lets `recycle trace-stats` symbolize a snapshot written by another
  * process.  The core calls it through rc_trace_set_symbolizer
- * (src/trace/trace_names.c). */
+ * (src/trace/trace_names.c), which also drops allocation wrappers, names
+ * what stays nameless as module+0xOFFSET and refuses rebuilt modules.
+ *
+ * One offset becomes, through put:
+ *   - with DWARF, its chain of inlined calls, innermost first, each at the
+ *     file:line it is at: the line table's for the innermost,
+ *     DW_AT_call_file/DW_AT_call_line of the inlined scope for the ones
+ *     around it;
+ *   - without a line table, the function from .symtab/.dynsym. */
 #include "recycle-tools.h"
 
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <stdlib.h>
 
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
@@ -37,22 +47,80 @@ static bool offset_to_addr(Dwfl_Module *mod, uint64_t off, GElf_Addr *addr)
     return false;
 }
 
-/* The source line of addr.  Without .debug_aranges (clang does not emit
- * it) libdwfl cannot find the unit by address, so the units are searched. */
-static const char *line_of(Dwfl_Module *mod, GElf_Addr addr, int *lineno)
+/* The compilation unit holding addr.  Without .debug_aranges (clang does
+ * not emit it) libdwfl cannot find it by address, so the units are
+ * searched. */
+static Dwarf_Die *cu_of(Dwfl_Module *mod, GElf_Addr addr, Dwarf_Addr *bias)
 {
-    Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
-    if (line)
-        return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
-    Dwarf_Addr bias;
-    for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias));) {
-        if (dwarf_haspc(cu, addr - bias) <= 0)
-            continue;
-        Dwarf_Line *dl = dwarf_getsrc_die(cu, addr - bias);
-        if (dl && dwarf_lineno(dl, lineno) == 0)
-            return dwarf_linesrc(dl, NULL, NULL);
-    }
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+    if (cu)
+        return cu;
+    while ((cu = dwfl_module_nextcu(mod, cu, bias)))
+        if (dwarf_haspc(cu, addr - *bias) > 0)
+            return cu;
     return NULL;
+}
+
+/* A function's name as its symbol has it (mangled), else as written. */
+static const char *scope_name(Dwarf_Die *die)
+{
+    static const int names[] = {DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name};
+    Dwarf_Attribute at;
+    for (int i = 0; i < 3; i++)
+        if (dwarf_attr_integrate(die, names[i], &at))
+            return dwarf_formstring(&at);
+    return NULL;
+}
+
+/* The innermost function scope at pc, then the scopes it was inlined
+ * into: after an inlined scope dwarf_getscopes goes on with the scopes of
+ * its abstract definition, so those come from the DIE itself. */
+static int function_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **scopes)
+{
+    int n = dwarf_getscopes(cu, pc, scopes), i = 0;
+    while (i < n && dwarf_tag(&(*scopes)[i]) != DW_TAG_inlined_subroutine && dwarf_tag(&(*scopes)[i]) != DW_TAG_subprogram)
+        i++;
+    if (i >= n) {
+        free(*scopes);
+        *scopes = NULL;
+        return 0;
+    }
+    Dwarf_Die inner = (*scopes)[i];
+    free(*scopes);
+    *scopes = NULL;
+    return dwarf_getscopes_die(&inner, scopes);
+}
+
+/* Puts the inlined calls around pc, innermost first: each scope's
+ * function at the position the scope inside it was called from.  The
+ * number of frames put, or a negative error. */
+static int put_inline_chain(Dwarf_Die *cu, Dwarf_Addr pc, rc_symbol sym, size_t i, rc_symbol_put put, void *ctx)
+{
+    Dwarf_Die *scopes = NULL;
+    int n = function_scopes(cu, pc, &scopes), done = 0, r = 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    dwarf_getsrcfiles(cu, &files, &nfiles);
+    for (int k = 0; k < n && !r; k++) {
+        int tag = dwarf_tag(&scopes[k]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+            continue;
+        sym.func = scope_name(&scopes[k]);
+        r = put(ctx, i, &sym);
+        done++;
+        if (tag == DW_TAG_subprogram)
+            break;
+        Dwarf_Attribute at;
+        Dwarf_Word fileno = 0, lineno = 0;
+        const char *file = NULL;
+        if (dwarf_formudata(dwarf_attr(&scopes[k], DW_AT_call_file, &at), &fileno) == 0 && files)
+            file = dwarf_filesrc(files, fileno, NULL, NULL);
+        dwarf_formudata(dwarf_attr(&scopes[k], DW_AT_call_line, &at), &lineno);
+        sym.file = file ? file : "<unknown>";
+        sym.line = (int)lineno;
+    }
+    free(scopes);
+    return r ? r : done;
 }
 
 /* Names offset off of mod; a return address points after the call, so
@@ -63,10 +131,18 @@ static int symbolize_offset(Dwfl_Module *mod, uint64_t off, size_t i, rc_symbol_
     if (!offset_to_addr(mod, off, &addr))
         return 0;
     addr -= 1;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = cu_of(mod, addr, &bias);
+    Dwarf_Line *dl = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
     rc_symbol sym = {.func = dwfl_module_addrname(mod, addr)};
-    sym.file = line_of(mod, addr, &sym.line);
-    if (!sym.file)
+    if (dl && dwarf_lineno(dl, &sym.line) == 0 && (sym.file = dwarf_linesrc(dl, NULL, NULL))) {
+        int r = put_inline_chain(cu, addr - bias, sym, i, put, ctx);
+        if (r)
+            return r < 0 ? r : 0;
+    } else {
+        sym.file = NULL;
         sym.line = 0;
+    }
     return sym.func || sym.file ? put(ctx, i, &sym) : 0;
 }
 

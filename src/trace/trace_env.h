@@ -20,6 +20,8 @@
  * snapshot under its plain name.  The launcher builds the environment
  * before it forks, so the child's own pid is not known yet. */
 #define RC_TRACE_ENV_PARENT RC_OPT_TRACE_PARENT
+/* Allocation wrappers whose frames tracebacks skip, one name per line. */
+#define RC_TRACE_ENV_ALLOC_FN RC_OPT_TRACE_ALLOC_FN
 /* Read by `recycle trace` only: where librecycle-trace.so is. */
 #define RC_TRACE_ENV_LIB    RC_OPT_TRACE_LIB
 

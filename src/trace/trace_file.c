@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the snapshot reader maps records in place");
-_Static_assert(sizeof(rc__sframe) == 24 && sizeof(rc__stb) == 8 && sizeof(rc__strace) == 16,
+_Static_assert(sizeof(rc__sframe) == 24 && sizeof(rc__stb) == 8 && sizeof(rc__strace) == 16 &&
+                   sizeof(rc__smod) == 8 && sizeof(rc__ssite) == 48,
                "records must match the file layout");
 
 #define MAGIC       "RCSNAPSH"
@@ -25,13 +26,18 @@ _Static_assert(sizeof(rc__sframe) == 24 && sizeof(rc__stb) == 8 && sizeof(rc__st
 #define SECT_SIZE   16
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-enum { SECT_STRS, SECT_FRMS, SECT_TBFR, SECT_TBKS, SECT_TRCS, NSECT };
+/* Version 1 files end after the traces; version 2 adds the last three. */
+enum { SECT_STRS, SECT_FRMS, SECT_TBFR, SECT_TBKS, SECT_TRCS, NSECT_V1, SECT_MODS = NSECT_V1, SECT_AFNS, SECT_SITE,
+       NSECT };
 static const uint32_t sect_tag[NSECT] = {
     TAG('S', 'T', 'R', 'S'), TAG('F', 'R', 'M', 'S'), TAG('T', 'B', 'F', 'R'),
-    TAG('T', 'B', 'K', 'S'), TAG('T', 'R', 'C', 'S'),
+    TAG('T', 'B', 'K', 'S'), TAG('T', 'R', 'C', 'S'), TAG('M', 'O', 'D', 'S'),
+    TAG('A', 'F', 'N', 'S'), TAG('S', 'I', 'T', 'E'),
 };
-static const char *const sect_name[NSECT] = {"strings", "frames", "traceback frames", "tracebacks", "traces"};
-static const size_t sect_elem[NSECT] = {1, sizeof(rc__sframe), sizeof(uint32_t), sizeof(rc__stb), sizeof(rc__strace)};
+static const char *const sect_name[NSECT] = {"strings", "frames", "traceback frames", "tracebacks", "traces",
+                                             "modules", "allocation wrappers", "sites"};
+static const size_t sect_elem[NSECT] = {1, sizeof(rc__sframe), sizeof(uint32_t), sizeof(rc__stb), sizeof(rc__strace),
+                                        sizeof(rc__smod), sizeof(uint32_t), sizeof(rc__ssite)};
 #define TAG_END TAG('E', 'N', 'D', '!')
 
 
@@ -98,6 +104,9 @@ static const size_t *counts_of(const rc__snapdata *d, size_t c[NSECT])
     c[SECT_TBFR] = d->ntbframes;
     c[SECT_TBKS] = d->ntbs;
     c[SECT_TRCS] = d->ntraces;
+    c[SECT_MODS] = d->nmods;
+    c[SECT_AFNS] = d->nallocfns;
+    c[SECT_SITE] = d->nsites;
     return c;
 }
 
@@ -115,8 +124,9 @@ int rc__snap_write_fd(int fd, const rc__snapdata *d)
     put64(&w, total);
     put64(&w, d->traced_current);
     put64(&w, d->traced_peak);
-    put64(&w, 0);
-    const void *data[NSECT] = {d->strs, d->frames, d->tbframes, d->tbs, d->traces};
+    put32(&w, d->shown_limit ? d->shown_limit : d->traceback_limit);
+    put32(&w, 0);
+    const void *data[NSECT] = {d->strs, d->frames, d->tbframes, d->tbs, d->traces, d->mods, d->allocfns, d->sites};
     for (int s = 0; s < NSECT; s++)
         put_section(&w, s, data[s], c[s]);
     uint64_t sum = w.sum;
@@ -174,7 +184,7 @@ static int fail(reader *r, size_t off, const char *fmt, ...)
 static uint32_t get32(const reader *r, size_t off) { uint32_t v; memcpy(&v, r->buf + off, 4); return v; }
 static uint64_t get64(const reader *r, size_t off) { uint64_t v; memcpy(&v, r->buf + off, 8); return v; }
 
-static int parse_header(reader *r, rc__snapdata *d)
+static int parse_header(reader *r, rc__snapdata *d, int *nsect)
 {
     if (r->len < 8 || memcmp(r->buf, MAGIC, 8) != 0)
         return r->len < 8 && memcmp(r->buf, MAGIC, r->len) == 0
@@ -195,14 +205,18 @@ static int parse_header(reader *r, rc__snapdata *d)
         return fail(r, 12, "traceback limit %u out of range 1..%d", d->traceback_limit, RC__MAXFRAMES);
     d->traced_current = get64(r, 24);
     d->traced_peak = get64(r, 32);
+    d->shown_limit = version >= 2 ? get32(r, 40) : d->traceback_limit;
+    if (d->shown_limit == 0 || d->shown_limit > d->traceback_limit)
+        return fail(r, 40, "shown frames %u out of range 1..%u", d->shown_limit, d->traceback_limit);
+    *nsect = version >= 2 ? NSECT : NSECT_V1;
     return 0;
 }
 
-static int parse_sections(reader *r, rc__snapdata *d, size_t *pos, size_t where[NSECT])
+static int parse_sections(reader *r, rc__snapdata *d, int nsect, size_t *pos, size_t where[NSECT])
 {
-    const void *data[NSECT];
-    size_t count[NSECT];
-    for (int s = 0; s < NSECT; s++) {
+    const void *data[NSECT] = {NULL};
+    size_t count[NSECT] = {0};
+    for (int s = 0; s < nsect; s++) {
         if (r->len - *pos < SECT_SIZE)
             return fail(r, *pos, "truncated before the %s section", sect_name[s]);
         if (get32(r, *pos) != sect_tag[s])
@@ -224,10 +238,30 @@ static int parse_sections(reader *r, rc__snapdata *d, size_t *pos, size_t where[
     d->tbframes = (uint32_t *)data[SECT_TBFR];    d->ntbframes = count[SECT_TBFR];
     d->tbs = (rc__stb *)data[SECT_TBKS];          d->ntbs = count[SECT_TBKS];
     d->traces = (rc__strace *)data[SECT_TRCS];    d->ntraces = count[SECT_TRCS];
+    d->mods = (rc__smod *)data[SECT_MODS];        d->nmods = count[SECT_MODS];
+    d->allocfns = (uint32_t *)data[SECT_AFNS];    d->nallocfns = count[SECT_AFNS];
+    d->sites = (rc__ssite *)data[SECT_SITE];      d->nsites = count[SECT_SITE];
     return 0;
 }
 
 static bool bad_str(const rc__snapdata *d, uint32_t off) { return off != RC__NOSTR && off >= d->strs_len; }
+
+static int check_v2_refs(reader *r, const rc__snapdata *d, const size_t where[NSECT])
+{
+    for (size_t i = 0; i < d->nmods; i++)
+        if (d->mods[i].path == RC__NOSTR || bad_str(d, d->mods[i].path) || bad_str(d, d->mods[i].build_id))
+            return fail(r, where[SECT_MODS] + i * sizeof(rc__smod), "module %zu refers outside the string table", i);
+    for (size_t i = 0; i < d->nallocfns; i++)
+        if (d->allocfns[i] == RC__NOSTR || bad_str(d, d->allocfns[i]))
+            return fail(r, where[SECT_AFNS] + i * 4, "wrapper pattern %zu refers outside the string table", i);
+    for (size_t i = 0; i < d->nsites; i++) {
+        const rc__ssite *st = &d->sites[i];
+        if (st->tb >= d->ntbs || st->domain > 1)
+            return fail(r, where[SECT_SITE] + i * sizeof *st, "site %zu names traceback %u, domain %u", i, st->tb,
+                        st->domain);
+    }
+    return 0;
+}
 
 static int check_refs(reader *r, const rc__snapdata *d, const size_t where[NSECT])
 {
@@ -251,17 +285,18 @@ static int check_refs(reader *r, const rc__snapdata *d, const size_t where[NSECT
         if (d->traces[i].tb >= d->ntbs)
             return fail(r, where[SECT_TRCS] + i * sizeof(rc__strace), "trace %zu names traceback %u of %zu", i,
                         d->traces[i].tb, d->ntbs);
-    return 0;
+    return check_v2_refs(r, d, where);
 }
 
 int rc__snap_parse(const unsigned char *buf, size_t len, rc__snapdata *d, char *msg, size_t msglen)
 {
     reader r = {buf, len, msg, msglen};
     memset(d, 0, sizeof *d);
-    int e = parse_header(&r, d);
-    size_t pos = HEADER_SIZE, where[NSECT];
+    int nsect = 0;
+    int e = parse_header(&r, d, &nsect);
+    size_t pos = HEADER_SIZE, where[NSECT] = {0};
     if (!e)
-        e = parse_sections(&r, d, &pos, where);
+        e = parse_sections(&r, d, nsect, &pos, where);
     if (e)
         return e;
     if (len - pos != 16 || get32(&r, pos) != TAG_END || get32(&r, pos + 4) != 0)

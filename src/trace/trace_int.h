@@ -160,13 +160,20 @@ int  rc__maps_read(rc__maps *m, rc__tmem *mem);
 void rc__maps_free(rc__maps *m, rc__tmem *mem);
 /* The mapping holding addr, or NULL. */
 const rc__map *rc__maps_find(const rc__maps *m, uintptr_t addr);
+/* The GNU build-id of the ELF file at path as lowercase hex into hex
+ * (hexlen ≥ 41 for SHA-1 ids); false when it has none.  open/pread only. */
+bool rc__build_id(const char *path, char *hex, size_t hexlen);
 
 /* ---- the snapshot data, as in the file ---------------------------------
  * Strings are one blob of NUL-terminated strings, referred to by byte
  * offset; RC__NOSTR is "none".  Native frames that are not symbolized yet
  * have file == RC__NOSTR and a module path plus file offset. */
 #define RC__NOSTR UINT32_MAX
-#define RC_SNAP_VERSION 1
+#define RC_SNAP_VERSION 2
+/* Native frames kept beyond the traceback limit, so that leading frames in
+ * allocation wrappers (--alloc-fn) can be dropped when the snapshot is
+ * read and the limit still filled. */
+#define RC__WRAPPER_FRAMES 6
 
 typedef struct rc__sframe {
     uint32_t file, func;      /* string offsets or RC__NOSTR */
@@ -186,14 +193,34 @@ typedef struct rc__strace {
     uint32_t domain;
 } rc__strace;
 
+/* A module the frames name, with the build-id it had when traced. */
+typedef struct rc__smod {
+    uint32_t path;            /* string offset */
+    uint32_t build_id;        /* string offset: lowercase hex, or RC__NOSTR */
+} rc__smod;
+
+/* What happened at one traceback in one domain over the whole run. */
+typedef struct rc__ssite {
+    uint32_t tb, domain;
+    uint64_t calls;           /* allocations */
+    uint64_t temporary;       /* freed by the same thread with no allocation in between */
+    uint64_t allocated;       /* bytes, all allocations */
+    uint64_t peak_size, peak_count;   /* live when the traced total peaked */
+} rc__ssite;
+
 typedef struct rc__snapdata {
-    uint32_t traceback_limit;
+    uint32_t traceback_limit;     /* native frames a traceback may hold */
+    uint32_t shown_limit;         /* frames shown (≤ traceback_limit; the rest
+                                     stand in for skipped wrappers) */
     uint64_t traced_current, traced_peak;
     char       *strs;     size_t strs_len;
     rc__sframe *frames;   size_t nframes;
     uint32_t   *tbframes; size_t ntbframes;  /* frame numbers, most recent first */
     rc__stb    *tbs;      size_t ntbs;
     rc__strace *traces;   size_t ntraces;
+    rc__smod   *mods;     size_t nmods;
+    uint32_t   *allocfns; size_t nallocfns;  /* wrapper name patterns (strings) */
+    rc__ssite  *sites;    size_t nsites;
 } rc__snapdata;
 
 /* Writes d to fd.  Uses only write(2) and a stack buffer, so it is safe in

@@ -3,10 +3,12 @@
  * stdio), so the preload library can do it while writing a snapshot from
  * a signal handler.  A frame is stored as (module path, file offset), which
  * stays meaningful after the process is gone; trace_symbol.c turns it into
- * file:line with the module's debug information. */
+ * file:line with the module's debug information, after checking that the
+ * module's build-id is still the one read here. */
 #include "recycle.h"
 #include "trace_int.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,4 +123,55 @@ const rc__map *rc__maps_find(const rc__maps *m, uintptr_t addr)
             return &m->maps[mid];
     }
     return NULL;
+}
+
+/* ---- build-ids ------------------------------------------------------------- */
+
+/* The NT_GNU_BUILD_ID note among n bytes of notes, as lowercase hex. */
+static bool build_id_in_notes(const unsigned char *p, size_t n, char *hex, size_t hexlen)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t at = 0; at + 12 <= n;) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, p + at, 4);
+        memcpy(&descsz, p + at + 4, 4);
+        memcpy(&type, p + at + 8, 4);
+        size_t name = at + 12, desc = name + ((namesz + 3) & ~3u), next = desc + ((descsz + 3) & ~3u);
+        if (next > n || next <= at)
+            return false;
+        if (type == 3 && namesz == 4 && memcmp(p + name, "GNU", 4) == 0 && descsz * 2 < hexlen) {
+            for (uint32_t i = 0; i < descsz; i++) {
+                hex[2 * i] = digits[p[desc + i] >> 4];
+                hex[2 * i + 1] = digits[p[desc + i] & 15];
+            }
+            hex[2 * descsz] = 0;
+            return true;
+        }
+        at = next;
+    }
+    return false;
+}
+
+bool rc__build_id(const char *path, char *hex, size_t hexlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    bool found = false;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        for (unsigned i = 0; i < eh.e_phnum && !found; i++) {
+            Elf64_Phdr ph;
+            unsigned char notes[1024];
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
+                ph.p_type != PT_NOTE)
+                continue;
+            size_t n = ph.p_filesz < sizeof notes ? (size_t)ph.p_filesz : sizeof notes;
+            found = pread(fd, notes, n, (off_t)ph.p_offset) == (ssize_t)n &&
+                    build_id_in_notes(notes, n, hex, hexlen);
+        }
+    }
+    close(fd);
+    return found;
 }

@@ -10,10 +10,13 @@
 
 struct rc_snapshot {
     rc__snapdata d;                        /* arrays owned (malloc) */
-    size_t strs_cap, frames_cap, tbframes_cap, tbs_cap, traces_cap;
+    size_t strs_cap, frames_cap, tbframes_cap, tbs_cap, traces_cap, mods_cap, allocfns_cap, sites_cap;
     uint32_t *str_index;  size_t str_mask;     /* string offset + 1 */
     uint32_t *frame_index; size_t frame_mask;  /* frame number + 1 */
     bool symbolized;
+    /* Why some frames were left unnamed (a module rebuilt since the trace),
+     * or empty. */
+    char symbol_warning[512];
 };
 
 /* Grows the malloc'd array *arrp to hold need elements; false on OOM
@@ -25,11 +28,10 @@ rc_snapshot *rc__snap_new(uint32_t traceback_limit);
 uint32_t rc__snap_str(rc_snapshot *s, const char *str);
 /* Interned frame number; UINT32_MAX on OOM. */
 uint32_t rc__snap_frame(rc_snapshot *s, const rc__sframe *f);
-/* Rebuilds the frame index after frames changed in place. */
-int      rc__snap_reindex_frames(rc_snapshot *s);
 /* A new traceback of n frame numbers; UINT32_MAX on OOM. */
 uint32_t rc__snap_tb(rc_snapshot *s, const uint32_t *frames, size_t n);
 int      rc__snap_trace(rc_snapshot *s, uint64_t size, uint32_t tb, uint32_t domain);
+int      rc__snap_site(rc_snapshot *s, const rc__ssite *site);
 /* Fills in file:line:function of native frames (trace_symbol.c). */
 int      rc__snap_symbolize(rc_snapshot *s);
 /* The string at offset off, with "<unknown>" for RC__NOSTR. */

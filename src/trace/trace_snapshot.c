@@ -42,6 +42,9 @@ void rc_snapshot_free(rc_snapshot *s)
     free(s->d.tbframes);
     free(s->d.tbs);
     free(s->d.traces);
+    free(s->d.mods);
+    free(s->d.allocfns);
+    free(s->d.sites);
     free(s->str_index);
     free(s->frame_index);
     free(s);
@@ -114,27 +117,6 @@ uint32_t rc__snap_frame(rc_snapshot *s, const rc__sframe *f)
     return (uint32_t)s->d.nframes++;
 }
 
-int rc__snap_reindex_frames(rc_snapshot *s)
-{
-    size_t cap = 256;
-    while (cap < s->d.nframes * 2 + 2)
-        cap *= 2;
-    uint32_t *idx = calloc(cap, sizeof *idx);
-    if (!idx)
-        return RC_ENOMEM;
-    for (uint32_t i = 0; i < s->d.nframes; i++) {
-        size_t j = frame_hash(&s->d.frames[i]) & (cap - 1);
-        while (idx[j] && memcmp(&s->d.frames[idx[j] - 1], &s->d.frames[i], sizeof(rc__sframe)) != 0)
-            j = (j + 1) & (cap - 1);
-        if (!idx[j])
-            idx[j] = i + 1;
-    }
-    free(s->frame_index);
-    s->frame_index = idx;
-    s->frame_mask = cap - 1;
-    return 0;
-}
-
 uint32_t rc__snap_tb(rc_snapshot *s, const uint32_t *frames, size_t n)
 {
     if (!rc__grow(&s->d.tbframes, &s->tbframes_cap, s->d.ntbframes + n, sizeof *frames) ||
@@ -154,6 +136,14 @@ int rc__snap_trace(rc_snapshot *s, uint64_t size, uint32_t tb, uint32_t domain)
     return 0;
 }
 
+int rc__snap_site(rc_snapshot *s, const rc__ssite *site)
+{
+    if (!rc__grow(&s->d.sites, &s->sites_cap, s->d.nsites + 1, sizeof *site))
+        return RC_ENOMEM;
+    s->d.sites[s->d.nsites++] = *site;
+    return 0;
+}
+
 const char *rc__snap_strat(const rc_snapshot *s, uint32_t off)
 {
     return off == RC__NOSTR ? "<unknown>" : s->d.strs + off;
@@ -164,7 +154,15 @@ const char *rc__snap_filename(const rc_snapshot *s, const rc__sframe *f)
     return rc__snap_strat(s, f->file != RC__NOSTR ? f->file : f->module);
 }
 
-int rc_snapshot_traceback_limit(const rc_snapshot *s) { return (int)s->d.traceback_limit; }
+int rc_snapshot_traceback_limit(const rc_snapshot *s)
+{
+    return (int)(s->d.shown_limit ? s->d.shown_limit : s->d.traceback_limit);
+}
+
+const char *rc_snapshot_symbol_warning(const rc_snapshot *s)
+{
+    return s->symbol_warning[0] ? s->symbol_warning : NULL;
+}
 size_t rc_snapshot_count(const rc_snapshot *s) { return s->d.ntraces; }
 
 size_t rc_snapshot_size(const rc_snapshot *s)
@@ -197,25 +195,64 @@ int rc_snapshot_dump(rc_snapshot *s, const char *path)
     return r;
 }
 
+/* The whole file, read to its end: a pipe (`<(...)`) has no size to ask. */
 static int read_all(const char *path, unsigned char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? RC_ENOENT : RC_EIO;
-    struct stat st;
+    size_t cap = 0;
     int r = 0;
-    if (fstat(fileno(f), &st) != 0)
-        r = RC_EIO;
-    else if (!(*buf = malloc((size_t)st.st_size + 1)))
-        r = RC_ENOMEM;
-    else if ((*len = fread(*buf, 1, (size_t)st.st_size, f)) != (size_t)st.st_size || ferror(f))
-        r = RC_EIO;
+    *buf = NULL;
+    *len = 0;
+    for (;;) {
+        if (*len == cap && !rc__grow(buf, &cap, cap ? cap * 2 : 1 << 16, 1)) {
+            r = RC_ENOMEM;
+            break;
+        }
+        size_t got = fread(*buf + *len, 1, cap - *len, f);
+        *len += got;
+        if (got == 0) {
+            r = ferror(f) ? RC_EIO : 0;
+            break;
+        }
+    }
     fclose(f);
-    if (r && r != RC_ENOMEM && *buf) {
+    if (r) {
         free(*buf);
         *buf = NULL;
     }
     return r;
+}
+
+/* The string at offset off of d, interned in s (RC__NOSTR stays). */
+static bool import_str(rc_snapshot *s, const rc__snapdata *d, uint32_t *off)
+{
+    return *off == RC__NOSTR || (*off = rc__snap_str(s, d->strs + *off)) != RC__NOSTR;
+}
+
+/* Modules, wrapper patterns and sites (version 2). */
+static int import_extras(rc_snapshot *s, const rc__snapdata *d)
+{
+    if (!rc__grow(&s->d.mods, &s->mods_cap, d->nmods, sizeof *d->mods) ||
+        !rc__grow(&s->d.allocfns, &s->allocfns_cap, d->nallocfns, sizeof *d->allocfns))
+        return RC_ENOMEM;
+    for (size_t i = 0; i < d->nmods; i++) {
+        rc__smod m = d->mods[i];
+        if (!import_str(s, d, &m.path) || !import_str(s, d, &m.build_id))
+            return RC_ENOMEM;
+        s->d.mods[s->d.nmods++] = m;
+    }
+    for (size_t i = 0; i < d->nallocfns; i++) {
+        uint32_t a = d->allocfns[i];
+        if (!import_str(s, d, &a))
+            return RC_ENOMEM;
+        s->d.allocfns[s->d.nallocfns++] = a;
+    }
+    for (size_t i = 0; i < d->nsites; i++)
+        if (rc__snap_site(s, &d->sites[i]))
+            return RC_ENOMEM;
+    return 0;
 }
 
 /* Copies parsed data into s through the interning functions, so strings and
@@ -242,6 +279,9 @@ static int import(rc_snapshot *s, const rc__snapdata *d)
     }
     for (size_t i = 0; !r && i < d->ntraces; i++)
         r = rc__snap_trace(s, d->traces[i].size, d->traces[i].tb, d->traces[i].domain);
+    if (!r)
+        r = import_extras(s, d);
+    s->d.shown_limit = d->shown_limit;
     s->d.traced_current = d->traced_current;
     s->d.traced_peak = d->traced_peak;
     free(fmap);
@@ -350,6 +390,11 @@ static bool copy_tables(rc_snapshot *c, const rc_snapshot *s)
     c->d.tbs = NULL;
     c->d.traces = NULL;
     c->d.ntraces = 0;
+    c->d.mods = NULL;
+    c->d.allocfns = NULL;
+    c->d.sites = NULL;
+    c->d.nsites = 0;
+    memcpy(c->symbol_warning, s->symbol_warning, sizeof c->symbol_warning);
     c->symbolized = s->symbolized;
     c->str_mask = s->str_mask;
     c->frame_mask = s->frame_mask;
@@ -357,6 +402,8 @@ static bool copy_tables(rc_snapshot *c, const rc_snapshot *s)
            copy_array(&c->d.frames, &c->frames_cap, s->d.frames, s->d.nframes, sizeof(rc__sframe)) &&
            copy_array(&c->d.tbframes, &c->tbframes_cap, s->d.tbframes, s->d.ntbframes, sizeof(uint32_t)) &&
            copy_array(&c->d.tbs, &c->tbs_cap, s->d.tbs, s->d.ntbs, sizeof(rc__stb)) &&
+           copy_array(&c->d.mods, &c->mods_cap, s->d.mods, s->d.nmods, sizeof(rc__smod)) &&
+           copy_array(&c->d.allocfns, &c->allocfns_cap, s->d.allocfns, s->d.nallocfns, sizeof(uint32_t)) &&
            copy_array(&c->str_index, &scap, s->str_index, s->str_index ? s->str_mask + 1 : 0, 4) &&
            copy_array(&c->frame_index, &fcap, s->frame_index, s->frame_index ? s->frame_mask + 1 : 0, 4);
 }
@@ -370,9 +417,121 @@ rc_snapshot *rc_snapshot_filter_traces(rc_snapshot *s, const rc_trace_filter *fi
     for (size_t i = 0; ok && i < s->d.ntraces; i++)
         if (keep_trace(s, filters, n, &s->d.traces[i]))
             ok = rc__snap_trace(c, s->d.traces[i].size, s->d.traces[i].tb, s->d.traces[i].domain) == 0;
+    for (size_t i = 0; ok && i < s->d.nsites; i++) {
+        const rc__ssite *st = &s->d.sites[i];
+        if (keep_trace(s, filters, n, &(rc__strace){0, st->tb, st->domain}))
+            ok = rc__snap_site(c, st) == 0;
+    }
     if (!ok) {
         rc_snapshot_free(c);
         return NULL;
     }
     return c;
+}
+
+/* ---- suppressions (LeakSanitizer's "leak:PATTERN") ------------------------ */
+
+/* A pattern matches anywhere in a frame's function, file or module. */
+static bool frame_matches(const rc_snapshot *s, uint32_t fi, const char *pattern)
+{
+    const rc__sframe *f = &s->d.frames[fi];
+    const uint32_t strs[3] = {f->func, f->file, f->module};
+    char anywhere[1024];
+    snprintf(anywhere, sizeof anywhere, "*%s*", pattern);
+    for (int i = 0; i < 3; i++)
+        if (strs[i] != RC__NOSTR && fnmatch(anywhere, s->d.strs + strs[i], 0) == 0)
+            return true;
+    return false;
+}
+
+static bool suppressed(const rc_snapshot *s, uint32_t tb, const char *const *patterns, size_t n)
+{
+    const rc__stb *t = &s->d.tbs[tb];
+    for (uint32_t k = 0; k < t->nframe; k++)
+        for (size_t i = 0; i < n; i++)
+            if (frame_matches(s, s->d.tbframes[t->first + k], patterns[i]))
+                return true;
+    return false;
+}
+
+rc_snapshot *rc_snapshot_suppress(rc_snapshot *s, const char *const *patterns, size_t n, size_t *bytes,
+                                  size_t *count)
+{
+    *bytes = *count = 0;
+    if (rc__snap_symbolize(s) != 0)
+        return NULL;
+    rc_snapshot *c = calloc(1, sizeof *c);
+    bool ok = c && copy_tables(c, s);
+    for (size_t i = 0; ok && i < s->d.ntraces; i++) {
+        const rc__strace *t = &s->d.traces[i];
+        if (!suppressed(s, t->tb, patterns, n)) {
+            ok = rc__snap_trace(c, t->size, t->tb, t->domain) == 0;
+        } else {
+            *bytes += (size_t)t->size;
+            *count += 1;
+        }
+    }
+    for (size_t i = 0; ok && i < s->d.nsites; i++)
+        if (!suppressed(s, s->d.sites[i].tb, patterns, n))
+            ok = rc__snap_site(c, &s->d.sites[i]) == 0;
+    if (!ok) {
+        rc_snapshot_free(c);
+        rc__error(NULL, RC_ENOMEM, "suppressing traces: %s", rc_strerror(RC_ENOMEM));
+        return NULL;
+    }
+    return c;
+}
+
+/* Leaks that system libraries keep on purpose until the process ends. */
+static const char *const default_suppressions[] = {
+    "_dl_",              /* the dynamic loader: loaded objects, TLS blocks */
+    "_nl_",              /* libc's locale data */
+    "__libc_setlocale",
+    "g_type_",           /* glib's type system and quarks: never freed */
+    "g_quark_",
+    "FcConfig",          /* fontconfig's configuration and cache */
+    "FcInit",
+};
+
+const char *const *rc_trace_default_suppressions(size_t *n)
+{
+    *n = sizeof default_suppressions / sizeof *default_suppressions;
+    return default_suppressions;
+}
+
+static int suppression_line(char *line, char ***out, size_t *n, size_t *cap)
+{
+    line[strcspn(line, "\r\n")] = 0;
+    char *p = line + strspn(line, " \t");
+    if (!*p || *p == '#')
+        return 0;
+    if (strncmp(p, "leak:", 5) != 0 || !p[5])
+        return RC_EFORMAT;
+    char *copy = strdup(p + 5);
+    if (!copy || !rc__grow(out, cap, *n + 1, sizeof **out)) {
+        free(copy);
+        return RC_ENOMEM;
+    }
+    (*out)[(*n)++] = copy;
+    return 0;
+}
+
+int rc_trace_read_suppressions(const char *path, char ***patterns, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int code = errno == ENOENT ? RC_ENOENT : RC_EIO;
+        return rc__error(NULL, code, "%s: %s", path, strerror(errno));
+    }
+    char line[1024];
+    size_t cap = *n, lineno = 0;
+    int r = 0;
+    while (!r && fgets(line, sizeof line, f)) {
+        lineno++;
+        r = suppression_line(line, patterns, n, &cap);
+    }
+    fclose(f);
+    if (r == RC_EFORMAT)
+        return rc__error(NULL, r, "%s: line %zu: not a suppression (leak:PATTERN, # comment)", path, lineno);
+    return r ? rc__error(NULL, r, "%s: %s", path, rc_strerror(r)) : 0;
 }

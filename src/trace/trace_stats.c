@@ -12,10 +12,13 @@
 
 typedef struct kframe { const char *file; int line; const char *func; } kframe;
 
+/* What a group sums: the live set (size, count) and the run's record. */
+typedef struct vals { uint64_t size, count, calls, temporary, allocated, peak_size, peak_count; } vals;
+
 typedef struct group {
     uint64_t hash;
     uint32_t first, n;            /* key frames in grouping.keys */
-    uint64_t size, count;
+    vals v;
     bool matched;                 /* compare_to: found in the other side */
 } group;
 
@@ -81,7 +84,18 @@ static bool rehash(grouping *g)
     return true;
 }
 
-static int add(grouping *g, const kframe *k, size_t n, uint64_t size, uint64_t count)
+static void vals_add(vals *a, const vals *b)
+{
+    a->size += b->size;
+    a->count += b->count;
+    a->calls += b->calls;
+    a->temporary += b->temporary;
+    a->allocated += b->allocated;
+    a->peak_size += b->peak_size;
+    a->peak_count += b->peak_count;
+}
+
+static int add(grouping *g, const kframe *k, size_t n, const vals *v)
 {
     if ((!g->index || (g->ngroups + 1) * 2 > g->mask + 1) && !rehash(g))
         return RC_ENOMEM;
@@ -94,12 +108,11 @@ static int add(grouping *g, const kframe *k, size_t n, uint64_t size, uint64_t c
             return RC_ENOMEM;
         memcpy(g->keys + g->nkeys, k, n * sizeof *k);
         gr = &g->groups[g->ngroups];
-        *gr = (group){h, (uint32_t)g->nkeys, (uint32_t)n, 0, 0, false};
+        *gr = (group){h, (uint32_t)g->nkeys, (uint32_t)n, {0}, false};
         g->nkeys += n;
         g->index[slot] = (uint32_t)++g->ngroups;
     }
-    gr->size += size;
-    gr->count += count;
+    vals_add(&gr->v, v);
     return 0;
 }
 
@@ -110,28 +123,51 @@ static kframe key_frame(const rc_snapshot *s, uint32_t fi, rc_trace_key key)
     return (kframe){rc__snap_filename(s, f), key == RC_TRACE_BY_FILENAME ? 0 : f->line, func};
 }
 
+/* Per traceback: the live traces, and the run's record from the sites.
+ * The peak view counts what was live at the peak as size and count. */
+static vals *per_traceback(const rc_snapshot *s, rc_trace_view view)
+{
+    vals *acc = calloc(s->d.ntbs + 1, sizeof *acc);
+    for (size_t i = 0; acc && i < s->d.ntraces; i++) {
+        acc[s->d.traces[i].tb].size += s->d.traces[i].size;
+        acc[s->d.traces[i].tb].count += 1;
+    }
+    for (size_t i = 0; acc && i < s->d.nsites; i++) {
+        const rc__ssite *st = &s->d.sites[i];
+        vals *v = &acc[st->tb];
+        v->calls += st->calls;
+        v->temporary += st->temporary;
+        v->allocated += st->allocated;
+        v->peak_size += st->peak_size;
+        v->peak_count += st->peak_count;
+    }
+    for (size_t t = 0; acc && view == RC_TRACE_VIEW_PEAK && t < s->d.ntbs; t++) {
+        acc[t].size = acc[t].peak_size;
+        acc[t].count = acc[t].peak_count;
+    }
+    return acc;
+}
+
+static bool in_view(const vals *v, rc_trace_view view) { return v->count || (view == RC_TRACE_VIEW_SITES && v->calls); }
+
 /* Snapshot._group_by: per traceback first (traces sharing one add once). */
-static int group_by(rc_snapshot *s, rc_trace_key key, bool cumulative, grouping *g)
+static int group_by(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative, grouping *g)
 {
     memset(g, 0, sizeof *g);
     int r = rc__snap_symbolize(s);
-    uint64_t *acc = r ? NULL : calloc(s->d.ntbs * 2 + 1, sizeof *acc);
+    vals *acc = r ? NULL : per_traceback(s, view);
     kframe *k = r ? NULL : malloc((s->d.traceback_limit + 1) * sizeof *k);
     if (!r && (!acc || !k))
         r = RC_ENOMEM;
-    for (size_t i = 0; !r && i < s->d.ntraces; i++) {
-        acc[2 * s->d.traces[i].tb] += s->d.traces[i].size;
-        acc[2 * s->d.traces[i].tb + 1] += 1;
-    }
     for (size_t t = 0; !r && t < s->d.ntbs; t++) {
-        if (!acc[2 * t + 1])
+        if (!in_view(&acc[t], view))
             continue;
         const uint32_t *fr = s->d.tbframes + s->d.tbs[t].first;
         size_t n = s->d.tbs[t].nframe;
         if (cumulative) {
             for (size_t i = 0; i < n && !r; i++) {
                 k[0] = key_frame(s, fr[i], key);
-                r = add(g, k, 1, acc[2 * t], acc[2 * t + 1]);
+                r = add(g, k, 1, &acc[t]);
             }
             continue;
         }
@@ -139,7 +175,7 @@ static int group_by(rc_snapshot *s, rc_trace_key key, bool cumulative, grouping 
             n = 1;
         for (size_t i = 0; i < n; i++)
             k[i] = key_frame(s, fr[i], key);
-        r = add(g, k, n, acc[2 * t], acc[2 * t + 1]);
+        r = add(g, k, n, &acc[t]);
     }
     free(acc);
     free(k);
@@ -259,6 +295,33 @@ static int diff_cmp(const void *pa, const void *pb)      /* StatisticDiff._sort_
     return -tb_cmp(a->traceback, b->traceback);
 }
 
+/* heaptrack's orders: the chosen figure first, then the live size. */
+static rc_trace_order sort_order;
+
+static uint64_t figure(const rc_trace_stat *a)
+{
+    switch (sort_order) {
+    case RC_TRACE_ORDER_CALLS: return a->calls;
+    case RC_TRACE_ORDER_TEMPORARY: return a->temporary;
+    case RC_TRACE_ORDER_ALLOCATED: return a->allocated;
+    case RC_TRACE_ORDER_PEAK: return a->peak_size;
+    default: return a->size;
+    }
+}
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const rc_trace_stat *a = pa, *b = pb;
+    CMP(figure(a), figure(b));
+    return stat_cmp(pa, pb);
+}
+
+void rc_trace_stats_sort(rc_trace_stats *st, rc_trace_order order)
+{
+    sort_order = order;
+    qsort(st->items, st->len, sizeof *st->items, order_cmp);
+}
+
 static int check_key(rc_trace_key key, bool cumulative)
 {
     if (key > RC_TRACE_BY_TRACEBACK || (cumulative && key == RC_TRACE_BY_TRACEBACK))
@@ -276,15 +339,30 @@ static rc_trace_stats *fail(int code, rc_trace_stats *st)
     return NULL;
 }
 
+static rc_trace_stat stat_of(const vals *v)
+{
+    return (rc_trace_stat){.size = v->size, .count = v->count, .calls = v->calls, .temporary = v->temporary,
+                           .allocated = v->allocated, .peak_size = v->peak_size, .peak_count = v->peak_count};
+}
+
 rc_trace_stats *rc_snapshot_statistics(rc_snapshot *s, rc_trace_key key, bool cumulative)
+{
+    return rc_snapshot_statistics_view(s, RC_TRACE_VIEW_LIVE, key, cumulative);
+}
+
+bool rc_snapshot_has_sites(const rc_snapshot *s) { return s->d.nsites > 0; }
+
+rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, rc_trace_key key, bool cumulative)
 {
     grouping g;
     int r = check_key(key, cumulative);
-    if (r || (r = group_by(s, key, cumulative, &g)))
+    if (!r && view > RC_TRACE_VIEW_SITES)
+        r = RC_EINVAL;
+    if (r || (r = group_by(s, view, key, cumulative, &g)))
         return fail(r, NULL);
     rc_trace_stats *st = stats_new(g.ngroups, key, false);
     for (size_t i = 0; st && i < g.ngroups; i++)
-        if (!push(st, &g, &g.groups[i], (rc_trace_stat){NULL, g.groups[i].size, g.groups[i].count, 0, 0}))
+        if (!push(st, &g, &g.groups[i], stat_of(&g.groups[i].v)))
             break;
     grouping_free(&g);
     if (!st || st->len != g.ngroups)
@@ -300,18 +378,20 @@ static bool compare_groups(rc_trace_stats *st, grouping *nw, grouping *old)
     for (size_t i = 0; i < nw->ngroups; i++) {
         group *gr = &nw->groups[i];
         group *prev = old->index ? find(old, nw->keys + gr->first, gr->n, gr->hash, NULL) : NULL;
-        int64_t ds = (int64_t)gr->size, dc = (int64_t)gr->count;
+        int64_t ds = (int64_t)gr->v.size, dc = (int64_t)gr->v.count;
         if (prev) {
             prev->matched = true;
-            ds -= (int64_t)prev->size;
-            dc -= (int64_t)prev->count;
+            ds -= (int64_t)prev->v.size;
+            dc -= (int64_t)prev->v.count;
         }
-        if (!push(st, nw, gr, (rc_trace_stat){NULL, gr->size, gr->count, ds, dc}))
+        rc_trace_stat v = {.size = gr->v.size, .count = gr->v.count, .size_diff = ds, .count_diff = dc};
+        if (!push(st, nw, gr, v))
             return false;
     }
     for (size_t i = 0; i < old->ngroups; i++) {
         group *gr = &old->groups[i];
-        if (!gr->matched && !push(st, old, gr, (rc_trace_stat){NULL, 0, 0, -(int64_t)gr->size, -(int64_t)gr->count}))
+        rc_trace_stat v = {.size_diff = -(int64_t)gr->v.size, .count_diff = -(int64_t)gr->v.count};
+        if (!gr->matched && !push(st, old, gr, v))
             return false;
     }
     return true;
@@ -321,9 +401,9 @@ rc_trace_stats *rc_snapshot_compare_to(rc_snapshot *s, rc_snapshot *old, rc_trac
 {
     grouping gn, go;
     int r = check_key(key, cumulative);
-    if (r || (r = group_by(s, key, cumulative, &gn)))
+    if (r || (r = group_by(s, RC_TRACE_VIEW_LIVE, key, cumulative, &gn)))
         return fail(r, NULL);
-    if ((r = group_by(old, key, cumulative, &go))) {
+    if ((r = group_by(old, RC_TRACE_VIEW_LIVE, key, cumulative, &go))) {
         grouping_free(&gn);
         return fail(r, NULL);
     }
@@ -367,6 +447,18 @@ int rc_trace_stat_format(const rc_trace_stats *st, size_t i, char *buf, size_t n
     rc_trace_format_size((double)it->size_diff, true, diff, sizeof diff);
     return snprintf(buf, n, "%s:%d: size=%s (%s), count=%zu (%+lld)%s", f->filename, f->lineno, size, diff,
                     it->count, (long long)it->count_diff, avg);
+}
+
+int rc_trace_site_format(const rc_trace_stats *st, size_t i, char *buf, size_t n)
+{
+    const rc_trace_stat *it = &st->items[i];
+    const rc_frame *f = &it->traceback->frames[it->traceback->nframe - 1];
+    char total[32], peak[32], leaked[32];
+    rc_trace_format_size((double)it->allocated, false, total, sizeof total);
+    rc_trace_format_size((double)it->peak_size, false, peak, sizeof peak);
+    rc_trace_format_size((double)it->size, false, leaked, sizeof leaked);
+    return snprintf(buf, n, "%s:%d: calls=%zu, temporary=%zu, allocated=%s, peak=%s (%zu blocks), leaked=%s (%zu blocks)",
+                    f->filename, f->lineno, it->calls, it->temporary, total, peak, it->peak_count, leaked, it->count);
 }
 
 /* linecache.getline(filename, lineno).strip(), or "" */

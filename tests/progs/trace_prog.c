@@ -5,7 +5,16 @@
  *   trace_prog fork     also fork a child that allocates and exits
  *   trace_prog wait     allocate, print "ready", then sleep until killed
  *   trace_prog term     allocate, then raise SIGTERM
- *   trace_prog segv     allocate, then write through a null pointer */
+ *   trace_prog segv     allocate, then write through a null pointer
+ *   trace_prog churn[-HOW]  allocate, then malloc/free in three threads,
+ *                       print "ready"; HOW ends it while they churn:
+ *                       none (wait to be killed), fork (a churning child
+ *                       too, then wait), abort, _exit, exit, exec (run
+ *                       this program again as "exec-child"), segv;
+ *                       handler / signal: wait to be killed, with a
+ *                       SIGTERM handler of its own (sigaction, signal)
+ *                       that ends the process with _exit(7) / exit(7)
+ *   trace_prog exec-child   allocate and exit */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -59,6 +68,102 @@ static __attribute__((noinline)) char *grow_buffer(void)
     return b;
 }
 
+static volatile int churning = 1;
+
+static void *churn_thread(void *arg)
+{
+    size_t n = (size_t)(uintptr_t)arg;
+    while (churning) {
+        void *p = malloc(n);                   /* SITE:churn */
+        touch(p);
+        free(p);
+        n = n * 7 % 4000 + 16;
+    }
+    return NULL;
+}
+
+static void churn_threads(void)
+{
+    pthread_t t;
+    for (uintptr_t i = 1; i <= 2; i++)
+        pthread_create(&t, NULL, churn_thread, (void *)(i * 100));
+}
+
+static void say_ready(void)
+{
+    printf("ready\n");
+    fflush(stdout);
+}
+
+/* Churns in this thread for about ms milliseconds (forever when < 0). */
+static void churn_here(int ms)
+{
+    for (long i = 0; ms < 0 || i < ms * 20L; i++) {
+        void *p = malloc(24);
+        touch(p);
+        free(p);
+        if (i % 64 == 0)
+            usleep(1);
+    }
+}
+
+static void exit_7(int sig)
+{
+    (void)sig;
+    exit(7);
+}
+
+static void quick_exit_7(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig, (void)info, (void)uc;
+    _exit(7);
+}
+
+static void own_handler(const char *how)
+{
+    if (strcmp(how, "signal") == 0) {
+        signal(SIGTERM, exit_7);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = quick_exit_7;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* churn-HOW: the end comes while every thread is inside malloc or free. */
+static void churn_then(const char *how, char *self)
+{
+    if (strcmp(how, "handler") == 0 || strcmp(how, "signal") == 0) {
+        own_handler(how);
+        how = "";
+    }
+    if (strcmp(how, "fork") == 0 && fork() == 0) {
+        churn_threads();
+        churn_here(-1);
+    }
+    churn_threads();
+    say_ready();
+    if (!*how || strcmp(how, "fork") == 0)
+        churn_here(-1);
+    churn_here(20);
+    if (strcmp(how, "abort") == 0)
+        abort();
+    if (strcmp(how, "_exit") == 0)
+        _exit(3);
+    if (strcmp(how, "exit") == 0)
+        exit(3);
+    if (strcmp(how, "exec") == 0)
+        execl(self, self, "exec-child", (char *)NULL);
+    if (strcmp(how, "segv") == 0) {
+        volatile int *null = (volatile int *)(uintptr_t)(nkeep / 1000);
+        *null = 1;
+    }
+    fprintf(stderr, "trace_prog: no way to end called %s\n", how);
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -97,6 +202,11 @@ int main(int argc, char **argv)
         }
         waitpid(pid, NULL, 0);
     }
+    if (strncmp(mode, "churn", 5) == 0)
+        churn_then(mode[5] == '-' ? mode + 6 : "", argv[0]);
+    if (strcmp(mode, "exec-child") == 0)
+        for (int i = 0; i < 4; i++)
+            hold(malloc(4321));                /* SITE:exec_child */
     if (strcmp(mode, "term") == 0)
         raise(SIGTERM);
     if (strcmp(mode, "segv") == 0) {

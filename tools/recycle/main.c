@@ -25,6 +25,7 @@ static const command commands[] = {
     {"trace",  cmd_trace,  "run a program with its allocations traced (tracemalloc for any program)"},
     {"trace-stats", cmd_trace_stats, "top allocation sites of a trace snapshot (Snapshot.statistics)"},
     {"trace-diff",  cmd_trace_diff,  "differences between two trace snapshots (Snapshot.compare_to)"},
+    {"trace-flame", cmd_trace_flame, "a trace snapshot as folded stacks, for flame-graph tools"},
     {"graph",  cmd_graph,  "objgraph on a heap dump: types, growth, leaking, show_refs, why-alive"},
 };
 

@@ -16,6 +16,11 @@ int cmd_trace_diff(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
     rc_trace_stats *st = nw ? rc_snapshot_compare_to(nw, old, o.key, o.cumulative) : NULL;
     if (st) {
+        for (int k = 0; k < 2; k++) {       /* an old snapshot against a rebuilt program */
+            const char *warning = rc_snapshot_symbol_warning(k ? nw : old);
+            if (warning)
+                fprintf(stderr, "recycle trace-diff: %s: %s\n", argv[i + k], warning);
+        }
         rc_trace_stats_print(st, o.limit, stdout);
         status = 0;
     } else if (nw) {

@@ -10,6 +10,9 @@
  *   - One lock (rc_pl_lock/unlock) guards the tables; stacks are captured
  *     before taking it.  A block leaves the table before the real free, so
  *     an address reused by another thread is never removed by mistake.
+ *   - Signals (preload_dump.c): no handler takes the lock while its thread
+ *     is busy in the tracer; sigaction and signal are interposed for the
+ *     fatal signals so the program's own handlers wait the same way.
  *   - Snapshots are written under the lock through trace_file.c (write(2)
  *     only) to path.tmp and renamed: a reader never sees a partial file. */
 #ifndef RC_PRELOAD_H
@@ -22,6 +25,7 @@
 #include <sys/types.h>
 
 #define RC_PL_TLS __attribute__((tls_model("initial-exec")))
+#define EXPORT __attribute__((visibility("default")))   /* an interposed libc function */
 extern __thread int rc_pl_guard RC_PL_TLS;
 
 /* The real functions, from dlsym(RTLD_NEXT). */
@@ -53,14 +57,22 @@ bool  rc_pl_is_bootstrap(const void *p);
 /* preload_state.c: the tables. */
 extern volatile int rc_pl_active;     /* tracing (set by the constructor) */
 void rc_pl_record(void *p, size_t size, unsigned domain);
-/* Forgets p; returns its size and traceback through size and tb (for
- * realloc's undo) when not NULL.  False when p was not traced. */
-bool rc_pl_forget(const void *p, unsigned domain, uint64_t *size, uint32_t *tb);
+/* Forgets p (freed: by free, so it may be a temporary allocation);
+ * returns its size and traceback through size and tb (for realloc's undo)
+ * when not NULL.  False when p was not traced. */
+bool rc_pl_forget(const void *p, unsigned domain, bool freed, uint64_t *size, uint32_t *tb);
+/* Allocation wrapper patterns for the reader, one per line. */
+void rc_pl_set_alloc_fns(const char *list);
 void rc_pl_restore(void *p, unsigned domain, uint64_t size, uint32_t tb);
+/* The thread is busy inside the tracer (holding its lock, or writing the
+ * last snapshot): a terminating signal that arrives then is deferred to
+ * rc_pl_busy_leave.  The lock raises it before locking. */
+void rc_pl_busy_enter(void);
+/* Lowers it; at zero, finishes a terminating signal deferred meanwhile. */
+void rc_pl_busy_leave(void);
+int  rc_pl_busy(void);
 void rc_pl_lock(void);
-/* Unlocks, then finishes a fatal signal that arrived while locked. */
 void rc_pl_unlock(void);
-int  rc_pl_holding(void);
 void rc_pl_check_pending(void);
 void rc_pl_state_init(int nframe);
 void rc_pl_after_fork_child(void);
@@ -72,6 +84,9 @@ void rc_pl_dump_init(void);
 int  rc_pl_dump(void);
 /* Writes the last snapshot of this process once (exit, _exit, fatal signal). */
 void rc_pl_dump_final(void);
+/* Writes the snapshot of an image that exec is about to replace to
+ * OUT.execN; nothing in a vfork child. */
+void rc_pl_dump_exec(void);
 /* Called under the lock by preload_state.c to write a snapshot. */
 int  rc_pl_write_locked(const char *path);
 const char *rc_pl_out_path(void);

@@ -7,11 +7,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define EXPORT __attribute__((visibility("default")))
 
 __thread int rc_pl_guard RC_PL_TLS;
 rc_pl_real rc_pl_real_fn;
@@ -101,7 +100,7 @@ EXPORT void free(void *p)
     if (!rc_pl_resolve())
         return;
     if (enter()) {
-        rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, NULL, NULL);
+        rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, true, NULL, NULL);
         leave();
     }
     rc_pl_real_fn.free(p);
@@ -125,7 +124,9 @@ static void *resize(void *p, size_t nmemb, size_t size, bool array)
     bool overflow = __builtin_mul_overflow(nmemb, size, &n);
     uint64_t old_size = 0;
     uint32_t old_tb = 0;
-    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, &old_size, &old_tb);
+    /* as heaptrack counts it: a free of p and an allocation, so p right
+     * after its allocation was a temporary one */
+    bool had = p && rc_pl_forget(p, RC_TRACE_DOMAIN_HEAP, true, &old_size, &old_tb);
     void *q = array ? rc_pl_real_fn.reallocarray(p, nmemb, size) : rc_pl_real_fn.realloc(p, size);
     if (q)
         rc_pl_record(q, n, RC_TRACE_DOMAIN_HEAP);
@@ -231,7 +232,7 @@ EXPORT int munmap(void *addr, size_t len)
     if (enter()) {
         uint64_t size;
         uint32_t tb;
-        if (rc_pl_forget(addr, RC_TRACE_DOMAIN_MMAP, &size, &tb) && len < size)
+        if (rc_pl_forget(addr, RC_TRACE_DOMAIN_MMAP, false, &size, &tb) && len < size)
             rc_pl_restore((char *)addr + ((len + 4095) & ~(size_t)4095), RC_TRACE_DOMAIN_MMAP,
                           size - ((len + 4095) & ~(size_t)4095), tb);
         leave();
@@ -251,3 +252,78 @@ EXPORT void _exit(int status)
 }
 
 EXPORT void _Exit(int status) __attribute__((alias("_exit")));
+
+/* ---- exec: the image leaving writes its snapshot first ------------------- */
+
+/* glibc's exec functions call execve internally, not through the PLT: each
+ * one is interposed.  The real function is looked up when used (rare). */
+#define REAL_EXEC(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    rc_pl_dump_exec();
+    return REAL_EXEC("execve", execve_fn)(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    rc_pl_dump_exec();
+    return REAL_EXEC("execv", execv_fn)(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    rc_pl_dump_exec();
+    return REAL_EXEC("execvp", execv_fn)(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    rc_pl_dump_exec();
+    return REAL_EXEC("execvpe", execve_fn)(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    rc_pl_dump_exec();
+    return REAL_EXEC("fexecve", int (*)(int, char *const[], char *const[]))(fd, argv, envp);
+}
+
+/* execl, execlp, execle: the list into an array, then the v form. */
+static size_t count_args(va_list ap)
+{
+    size_t n = 1;
+    while (va_arg(ap, char *))
+        n++;
+    return n;
+}
+
+static void fill_args(char **argv, const char *arg0, va_list ap)
+{
+    size_t i = 0;
+    argv[i++] = (char *)arg0;
+    while ((argv[i++] = va_arg(ap, char *)))
+        ;
+}
+
+#define EXECL(name, vform, with_env)                                   \
+    EXPORT int name(const char *path, const char *arg0, ...)           \
+    {                                                                  \
+        va_list ap, copy;                                              \
+        va_start(ap, arg0);                                            \
+        va_copy(copy, ap);                                             \
+        size_t n = count_args(copy);                                   \
+        va_end(copy);                                                  \
+        char *argv[n + 1];                                             \
+        fill_args(argv, arg0, ap);                                     \
+        char *const *envp = with_env ? va_arg(ap, char *const *) : NULL; \
+        va_end(ap);                                                    \
+        return with_env ? execve(path, argv, envp) : vform(path, argv); \
+    }
+
+EXECL(execl, execv, false)
+EXECL(execlp, execvp, false)
+EXECL(execle, execv, true)
