@@ -1,4 +1,4 @@
-# Fuzz harnesses (issue 8, docs/reliability.md).  Each fuzz/fuzz_<name>.c
+# Fuzz harnesses (docs/reliability.md).  Each fuzz/fuzz_<name>.c
 # defines LLVMFuzzerTestOneInput.  Always: a replay_<name> program (the
 # harness + fuzz/replay.c, any compiler) and a ctest entry replaying
 # tests/corpus/<name>/, crashes included.  With -DRC_FUZZ=ON (clang, set by

@@ -82,12 +82,27 @@ check_includes() {
     done < <(find src tools -name '*.[ch]' | sort)
 }
 
-# Object files of the libraries, by source path: .../src/<folder>/<file>.o.
+# The object files the build makes now, by source path .../src/<folder>/
+# <file>.o: those CMake's DependInfo.cmake lists (objects of an older layout
+# may linger in the build folder), else every one found.  The preload
+# library's are left out: it defines malloc itself.
+objects() {
+    local infos info
+    infos=$(find "$build" -path '*/CMakeFiles/*.dir/DependInfo.cmake')
+    if [ -n "$infos" ]; then
+        for info in $infos; do
+            grep -oE '"CMakeFiles/[^"]+\.c\.o"' "$info" | tr -d '"' |
+                sed "s|^|$(dirname "$(dirname "$(dirname "$info")")")/|"
+        done
+    else
+        find "$build" -path '*/CMakeFiles/*' -name '*.c.o'
+    fi | grep '/src/' | grep -v '/preload/' | sort -u |
+        while read -r o; do [ ! -f "$o" ] || echo "$o"; done
+}
+
 check_symbols() {
     local objs defs o rel from sym to
-    # The preload library's objects are left out: it defines malloc itself.
-    objs=$(find "$build" -path '*/CMakeFiles/*' -path '*/src/*' ! -path '*/preload/*' -name '*.c.o' | sort |
-           while read -r o; do s=${o##*/src/}; [ ! -f "src/${s%.o}" ] || echo "$o"; done)
+    objs=$(objects)
     [ -n "$objs" ] || { complain "no object files of src/ under $build"; return; }
     defs=$(mktemp)
     for o in $objs; do
