@@ -30,6 +30,17 @@ static void read_option(rc_option_id id)
     }
 }
 
+/* The file at path as a string (malloc'd). */
+static char *slurp_text(const char *path)
+{
+    size_t len;
+    unsigned char *text = slurp(path, &len);
+    text = realloc(text, len + 1);
+    assert_non_null(text);
+    text[len] = '\0';
+    return (char *)text;
+}
+
 /* What option id writes on stderr when read (malloc'd). */
 static char *stderr_of_reading(rc_option_id id)
 {
@@ -44,12 +55,9 @@ static char *stderr_of_reading(rc_option_id id)
     dup2(saved, 2);
     close(saved);
     close(fd);
-    size_t len;
-    unsigned char *text = slurp(path, &len);
+    char *text = slurp_text(path);
     unlink(path);
-    text = realloc(text, len + 1);
-    text[len] = '\0';
-    return (char *)text;
+    return text;
 }
 
 static void every_default_parses(void **state)
@@ -135,11 +143,7 @@ static char *read_text(const char *rel)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", RC_SOURCE_DIR, rel);
-    size_t len;
-    unsigned char *text = slurp(path, &len);
-    text = realloc(text, len + 1);
-    text[len] = '\0';
-    return (char *)text;
+    return slurp_text(path);
 }
 
 static void readme_table_is_the_options_table(void **state)

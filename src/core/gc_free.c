@@ -212,8 +212,8 @@ static void release_group(member_pass *p, const member_group *g, bool quiet)
     size_t dying = p->kept - kept;
     if (!dying || free_pool(p->r->h, g, dying))
         return;
-    /* A callback allocated in their pool: one by one.  They keep their
-     * marks (and their slots) until freed. */
+    /* Their pool holds other objects too (or a callback allocated in it):
+     * one by one.  They kept their marks (and their slots) for this. */
     member_group rest = *g;
     rest.whole = false;
     if (!rest.v)

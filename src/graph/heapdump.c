@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #define DUMP_MAGIC      "RCHEAPDM"
 #define DUMP_END        "RCHEAPND"
@@ -131,32 +130,16 @@ int rc_objgraph_save(const rc_objgraph *cg, const char *path)
     int rc = check_writable(g);
     if (rc != 0)
         return rc;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 8);
-    if (!tmp)
+    rc__os_newfile nf;
+    writer w = {.f = rc__os_newfile_open(&nf, path), .sum = RC_FNV_OFFSET};
+    if (!w.f && errno == ENOMEM)
         return rc__graph_fail(g, RC_ENOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
-    writer w = {.f = fd >= 0 ? fdopen(fd, "wb") : NULL, .sum = RC_FNV_OFFSET};
-    if (!w.f) {
-        rc = rc__graph_fail(g, RC_EIO, "%s: cannot create: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return rc;
-    }
+    if (!w.f)
+        return rc__graph_fail(g, RC_EIO, "%s: cannot create: %s", path, strerror(errno));
     write_header(&w, g);
     write_body(&w, g);
-    w.failed |= fflush(w.f) != 0 || fsync(fileno(w.f)) != 0;
-    w.failed |= fclose(w.f) != 0;
-    if (w.failed || rename(tmp, path) != 0) {
+    if (rc__os_newfile_commit(&nf, path, !w.failed) != 0)
         rc = rc__graph_fail(g, RC_EIO, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
     return rc;
 }
 

@@ -1,12 +1,17 @@
-/* Files the profiler appends to.  Each record leaves in one write(2) to a
+/* Files and folders: the files the profiler appends to, listing a folder,
+ * and what a path names.  Each record appended leaves in one write(2) to a
  * descriptor opened O_APPEND, so records of several processes sharing a
  * file (the sampler's ticks, the program's brackets) never interleave. */
 #include "prim.h"
+#include "recycle.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A descriptor at or above this number is out of the way of programs that
@@ -68,4 +73,67 @@ void rc__os_log_close(rc__os_log *l)
 char *rc__os_abspath(const char *path)
 {
     return realpath(path, NULL);
+}
+
+bool rc__os_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? RC_ENOENT : RC_EIO;
+    int r = 0;
+    for (struct dirent *e; !r && (e = readdir(d));)
+        r = fn(e->d_name, arg);
+    closedir(d);
+    return r;
+}
+
+void rc__os_local_time(char *buf, size_t n, const char *fmt)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, n, fmt, &tm);
+}
+
+FILE *rc__os_newfile_open(rc__os_newfile *nf, const char *path)
+{
+    size_t len = strlen(path);
+    *nf = (rc__os_newfile){NULL, malloc(len + 8)};
+    if (!nf->tmp) {
+        errno = ENOMEM;     /* not every malloc says so */
+        return NULL;
+    }
+    memcpy(nf->tmp, path, len);
+    memcpy(nf->tmp + len, ".XXXXXX", 8);
+    int fd = mkstemp(nf->tmp);
+    nf->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!nf->f) {
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(nf->tmp);
+        }
+        free(nf->tmp);
+        errno = err;
+    }
+    return nf->f;
+}
+
+int rc__os_newfile_commit(rc__os_newfile *nf, const char *path, bool ok)
+{
+    ok = ok && fflush(nf->f) == 0 && fsync(fileno(nf->f)) == 0;
+    ok = fclose(nf->f) == 0 && ok;
+    ok = ok && rename(nf->tmp, path) == 0;
+    int err = errno;
+    if (!ok)
+        unlink(nf->tmp);
+    free(nf->tmp);
+    errno = err;
+    return ok ? 0 : -1;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -82,12 +83,37 @@ void  rc__os_log_close(rc__os_log *l);
 /* The absolute, resolved path of an existing file (malloc'd); NULL when
  * it does not exist. */
 char *rc__os_abspath(const char *path);
+/* path names a regular file. */
+bool  rc__os_is_file(const char *path);
+/* Calls fn(name, arg) for each entry of the folder path until fn returns
+ * non-zero: that value, 0 when every entry was seen, RC_ENOENT when the
+ * folder does not exist, RC_EIO when it cannot be read. */
+int   rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
+/* A file written beside its final path and renamed over it once whole: a
+ * reader never sees a partial file, and a failed write leaves none. */
+typedef struct rc__os_newfile {
+    FILE *f;
+    char *tmp;
+} rc__os_newfile;
+/* Creates path's temporary sibling to write through nf->f; NULL, with
+ * errno saying why, on failure. */
+FILE *rc__os_newfile_open(rc__os_newfile *nf, const char *path);
+/* Closes nf: when ok, flushes it to disk and renames it to path; when not
+ * ok, or when that fails, removes it.  0, or -1 with errno saying why. */
+int   rc__os_newfile_commit(rc__os_newfile *nf, const char *path, bool ok);
+/* The local time now, as strftime's fmt writes it into buf (n bytes). */
+void  rc__os_local_time(char *buf, size_t n, const char *fmt);
 
 /* Threads (thread.c) */
 typedef pthread_once_t rc__os_once_t;
 #define RC_OS_ONCE_INIT PTHREAD_ONCE_INIT
 /* Runs fn once in the process; a thread that comes while it runs waits. */
 void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
+/* A lock for state that must not be touched by two threads at once. */
+typedef pthread_mutex_t rc__os_mutex;
+#define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+void rc__os_lock(rc__os_mutex *m);
+void rc__os_unlock(rc__os_mutex *m);
 /* A value each thread holds for itself; at_exit(value) runs when a thread
  * that set a non-NULL value exits. */
 typedef pthread_key_t rc__os_tls;

@@ -5,7 +5,6 @@
 #include "prim.h"
 #include "proc_mem.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,33 +117,44 @@ static int by_pid(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+typedef struct pid_list {
+    long  *pids;
+    size_t n, cap;
+} pid_list;
+
+/* An entry of /proc that is a process: its pid joins the list. */
+static int add_pid(const char *name, void *arg)
+{
+    pid_list *l = arg;
+    char *end;
+    long pid = strtol(name, &end, 10);
+    if (*end || pid <= 0)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        long *nv = realloc(l->pids, cap * sizeof *nv);
+        if (!nv)
+            return RC_ENOMEM;
+        l->pids = nv;
+        l->cap = cap;
+    }
+    l->pids[l->n++] = pid;
+    return 0;
+}
+
 int rc__proc_pids(long **pids, size_t *n)
 {
-    *pids = NULL;
-    *n = 0;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return RC_EIO;
-    size_t cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0)
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            long *nv = realloc(*pids, cap * sizeof *nv);
-            if (!nv) {
-                closedir(d);
-                return RC_ENOMEM;
-            }
-            *pids = nv;
-        }
-        (*pids)[(*n)++] = pid;
+    pid_list l = {0};
+    int err = rc__os_dir_each("/proc", add_pid, &l);
+    if (err) {
+        free(l.pids);
+        l = (pid_list){0};
     }
-    closedir(d);
-    qsort(*pids, *n, sizeof **pids, by_pid);
-    return 0;
+    if (l.n)
+        qsort(l.pids, l.n, sizeof *l.pids, by_pid);
+    *pids = l.pids;
+    *n = l.n;
+    return err == RC_ENOENT ? RC_EIO : err;
 }
 
 int rc__proc_cmdline(long pid, char *buf, size_t size)

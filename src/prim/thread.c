@@ -1,4 +1,4 @@
-/* Threads, as the profiler's per-thread bracket stacks need them. */
+/* Threads: once-only initialization, locks, thread-local values. */
 #include "prim.h"
 
 void rc__os_once(rc__os_once_t *once, void (*fn)(void))
@@ -14,4 +14,14 @@ bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *))
 void rc__os_tls_set(rc__os_tls key, void *value)
 {
     pthread_setspecific(key, value);
+}
+
+void rc__os_lock(rc__os_mutex *m)
+{
+    pthread_mutex_lock(m);
+}
+
+void rc__os_unlock(rc__os_mutex *m)
+{
+    pthread_mutex_unlock(m);
 }

@@ -16,7 +16,6 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 typedef enum { RC_DOT_REFS, RC_DOT_BACKREFS } rc_dot_dir;
@@ -252,8 +251,8 @@ static int write_dot_file(rc_objgraph *g, const char *text, size_t len, const ch
  * (Graphviz 2.42; AddressSanitizer finds the read on the second render).
  * Graphviz also keeps its error state in globals, so renders are
  * serialized by one lock.  Both are Graphviz's state, not recycle's. */
-static pthread_once_t gvc_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t gvc_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc__os_once_t gvc_once = RC_OS_ONCE_INIT;
+static rc__os_mutex gvc_lock = RC_OS_MUTEX_INIT;
 static GVC_t *gvc_shared;
 
 static void gvc_make(void)
@@ -290,12 +289,12 @@ static int render_locked(rc_objgraph *g, GVC_t *gvc, const char *text, const cha
 /* Lays out and renders DOT text with Graphviz's libraries. */
 static int render(rc_objgraph *g, const char *text, const char *format, const char *path)
 {
-    pthread_once(&gvc_once, gvc_make);
+    rc__os_once(&gvc_once, gvc_make);
     if (!gvc_shared)
         return rc__graph_fail(g, RC_ENOMEM, "Graphviz: cannot create a context");
-    pthread_mutex_lock(&gvc_lock);
+    rc__os_lock(&gvc_lock);
     int rc = render_locked(g, gvc_shared, text, format, path);
-    pthread_mutex_unlock(&gvc_lock);
+    rc__os_unlock(&gvc_lock);
     return rc;
 }
 

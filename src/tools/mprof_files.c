@@ -3,21 +3,16 @@
  * sorted by name, which is by start time; an integer argument indexes that
  * list, 0 the oldest and -1 the newest. */
 #include "recycle-tools.h"
+#include "../prim/prim.h"
 
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN])
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(buf, RC_MPROF_NAME_LEN, "mprofile_%Y%m%d%H%M%S.dat", &tm);
+    rc__os_local_time(buf, RC_MPROF_NAME_LEN, "mprofile_%Y%m%d%H%M%S.dat");
 }
 
 /* mprof's glob: mprofile_ then exactly 14 characters then .dat. */
@@ -38,39 +33,44 @@ void rc_mprof_names_free(char **names, size_t n)
     free(names);
 }
 
+typedef struct name_list {
+    char **names;
+    size_t n, cap;
+} name_list;
+
+/* A folder entry that is a profile joins the list (a copy of its name). */
+static int add_profile(const char *name, void *arg)
+{
+    name_list *l = arg;
+    if (!is_profile_name(name))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        char **nv = realloc(l->names, cap * sizeof *nv);
+        if (!nv)
+            return RC_ENOMEM;
+        l->names = nv;
+        l->cap = cap;
+    }
+    if (!(l->names[l->n] = strdup(name)))
+        return RC_ENOMEM;
+    l->n++;
+    return 0;
+}
+
 int rc_mprof_list(const char *dir, char ***names, size_t *n)
 {
-    *names = NULL;
-    *n = 0;
-    DIR *d = opendir(dir ? dir : ".");
-    if (!d)
-        return errno == ENOENT ? RC_ENOENT : RC_EIO;
-    size_t cap = 0;
-    int err = 0;
-    for (struct dirent *e; !err && (e = readdir(d));) {
-        if (!is_profile_name(e->d_name))
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **nv = realloc(*names, cap * sizeof *nv);
-            if (!nv) { err = RC_ENOMEM; break; }
-            *names = nv;
-        }
-        if (!((*names)[*n] = strdup(e->d_name)))
-            err = RC_ENOMEM;
-        else
-            ++*n;
-    }
-    closedir(d);
+    name_list l = {0};
+    int err = rc__os_dir_each(dir ? dir : ".", add_profile, &l);
     if (err) {
-        rc_mprof_names_free(*names, *n);
-        *names = NULL;
-        *n = 0;
-        return err;
+        rc_mprof_names_free(l.names, l.n);
+        l = (name_list){0};
     }
-    if (*n)
-        qsort(*names, *n, sizeof **names, by_name);
-    return 0;
+    if (l.n)
+        qsort(l.names, l.n, sizeof *l.names, by_name);
+    *names = l.names;
+    *n = l.n;
+    return err;
 }
 
 static char *join(const char *dir, const char *name)
@@ -98,12 +98,11 @@ static bool is_index(const char *s)
 
 char *rc_mprof_resolve(const char *dir, const char *arg)
 {
-    struct stat st;
     char *path = join(dir, arg);
-    if (path && arg[0] != '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+    if (path && arg[0] != '/' && rc__os_is_file(path))
         return path;
     free(path);
-    if (arg[0] == '/' && stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+    if (arg[0] == '/' && rc__os_is_file(arg))
         return strdup(arg);
     if (!is_index(arg))
         return NULL;
