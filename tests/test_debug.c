@@ -7,6 +7,8 @@
 #include "node.h"
 #include "recycle-tools.h"
 
+#include <recycle-tools.h>
+
 #include <fnmatch.h>
 #include <pthread.h>
 #include <signal.h>
@@ -163,6 +165,7 @@ static void incref_after_free_traced(void)
     rc_trace_set_symbolizer(rc_symbolize_dwarf);
     rc_heap *h = rc_heap_new(NULL);
     rc_trace_start(h, 1);
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* "freed at" is a native frame: file:line */
     int line = __LINE__ + 1;
     node *n = rc_new(h, &node_type);
     rc_decref(n);
@@ -179,6 +182,7 @@ static void freed_object_in_a_live_list(void)
     rc_trace_set_symbolizer(rc_symbolize_dwarf);
     rc_heap *h = rc_heap_new(NULL);
     rc_trace_start(h, 1);
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);
     void *list = rc_list_new(h, 1);
     int line = __LINE__ + 1;
     void *n = rc_new(h, &node_type);
