@@ -272,24 +272,30 @@ static void weak_callback(void *wr, void *ctx)
         rc_gc_collect(M.h, 1);
 }
 
+/* Allocating the weakref may start a collection, and its garbage may hold
+ * the last reference to a frozen target: like any caller, the harness
+ * holds one of its own meanwhile.  Dropping it may then kill the target
+ * (its new weakref cleared, the callback run). */
 static void op_weakref(void)
 {
     mnode *a = pick(false);
     if (!a)
         return;
+    rc_incref(a);
     if (M.nwr == MAXW) {
         rc_decref(M.wr[0]);
         M.wr[0] = M.wr[--M.nwr];
         M.wr_target[0] = M.wr_target[M.nwr];
     }
     void *w = rc_weakref_new(a, (byte() & 1) ? weak_callback : NULL, NULL);
-    if (!w) {
+    if (w) {
+        CHECK(rc_weakref_get(w) == a, "new weakref does not point at its target");
+        M.wr[M.nwr] = w;
+        M.wr_target[M.nwr++] = (int16_t)a->id;
+    } else {
         CHECK(rc_last_error_code(M.h) == RC_ENOMEM, "rc_weakref_new failed with %d", rc_last_error_code(M.h));
-        return;
     }
-    CHECK(rc_weakref_get(w) == a, "new weakref does not point at its target");
-    M.wr[M.nwr] = w;
-    M.wr_target[M.nwr++] = (int16_t)a->id;
+    rc_decref(a);
 }
 
 static void op_drop_weakref(void)
