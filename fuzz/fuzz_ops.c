@@ -13,7 +13,8 @@
  * the roots have been released, except what a frozen object that died in
  * the collection reached (check_full_collection says why); at the end every
  * object was released exactly once (the last by rc_heap_free).  Any
- * violation aborts. */
+ * violation aborts.  Beside code coverage, the harness tells libFuzzer which
+ * states of the graph and of its collections an input met (feedback). */
 #include <recycle.h>
 
 #include <stdint.h>
@@ -42,7 +43,7 @@ static struct {
     uint32_t reach[MAXN], nreach;
     void    *wr[MAXW];
     int16_t  wr_target[MAXW];
-    uint32_t nwr, callbacks;
+    uint32_t nwr, callbacks, finalizations, resurrections;
     bool     reenter;        /* finalizers and weakref callbacks call rc_gc_collect */
     const uint8_t *in;
     size_t   left;
@@ -80,11 +81,13 @@ static void mnode_finalize(void *self)
     uint32_t id = ((mnode *)self)->id;
     CHECK(!M.finalized[id], "object %u finalized twice (PEP 442: at most once)", id);
     M.finalized[id] = 1;
+    M.finalizations++;
     if (M.reenter)
         rc_gc_collect(M.h, 2);      /* 0 during a collection; a full one during a plain death */
     if (M.resurrect[id]) {          /* store a new reference: resurrection */
         rc_incref(self);
         M.ext[id]++;
+        M.resurrections++;
     }
 }
 
@@ -145,6 +148,57 @@ static void dump_model(void)
                 M.frozen[id] ? " frozen" : "", M.kid[id][0], M.kid[id][1], M.kid[id][2]);
 }
 
+/* ---- feedback: the states the run met ------------------------------------- */
+
+/* libFuzzer keeps an input that shows a new feature: code not covered
+ * before, or a new value of an extra counter (this section, read after
+ * every run like the coverage).  States of the graph and of a collection
+ * that run no code of their own -- garbage holding a frozen object, a
+ * collection in which it dies -- get a counter per combination, so that
+ * an input that reaches one is kept and built on, where otherwise the
+ * whole sequence had to be hit at once by chance. */
+enum {  /* the graph, after every operation and as a full collection starts */
+    S_FROZEN = 1, S_FROZEN_HOLDS = 2, S_HOLDS_FROZEN = 4, S_GARBAGE_HOLDS_FROZEN = 8, S_GARBAGE = 16,
+    S_REENTER = 32, NSTATES = 64
+};
+enum {  /* what a full collection did; C_LEFT: it left garbage for the next one */
+    C_FROZEN_DIED = 1, C_LEFT = 2, C_FINALIZED = 4, C_RESURRECTED = 8, C_UNCOLLECTABLE = 16,
+    C_CALLBACK = 32, NDID = 64
+};
+#define EXTRA_COUNTERS __attribute__((used, section("__libfuzzer_extra_counters")))
+EXTRA_COUNTERS static uint8_t states_met[NSTATES];
+EXTRA_COUNTERS static uint8_t collections_met[NSTATES * NDID];
+
+/* What a reference of a live object adds: the steps towards garbage that
+ * holds the last reference to a frozen object, which holds a younger one. */
+static unsigned edge_state(uint32_t from, int to)
+{
+    if (to < 0)
+        return 0;
+    if (M.frozen[from])
+        return M.frozen[to] ? 0 : S_FROZEN_HOLDS;
+    if (!M.frozen[to])
+        return 0;
+    return M.mark[from] || M.ext[to] ? S_HOLDS_FROZEN : S_HOLDS_FROZEN | S_GARBAGE_HOLDS_FROZEN;
+}
+
+/* From M.mark, as compute_reachable left it. */
+static unsigned graph_state(void)
+{
+    unsigned state = M.reenter ? S_REENTER : 0;
+    for (uint32_t id = 0; id < M.n; id++) {
+        if (M.released[id])
+            continue;
+        if (M.frozen[id])
+            state |= S_FROZEN;
+        else if (!M.mark[id])
+            state |= S_GARBAGE;
+        for (int k = 0; k < KIDS; k++)
+            state |= edge_state(id, M.kid[id][k]);
+    }
+    return state;
+}
+
 static void check_step(void)
 {
     if (trace)
@@ -152,6 +206,7 @@ static void check_step(void)
     int rc = rc_heap_check(M.h);
     CHECK(rc == 0, "%s", rc_last_error(M.h));
     compute_reachable();
+    states_met[graph_state()]++;
     for (uint32_t i = 0; i < M.nreach; i++) {
         uint32_t id = M.reach[i];
         CHECK(!M.released[id], "reachable object %u was released", id);
@@ -163,6 +218,11 @@ static void check_step(void)
     for (uint32_t w = 0; w < M.nwr; w++)
         if (M.released[M.wr_target[w]])
             CHECK(rc_weakref_get(M.wr[w]) == NULL, "weakref to released object %u", M.wr_target[w]);
+}
+
+static bool died_in_collection(uint32_t id)
+{
+    return M.released[id] && !M.was_released[id];
 }
 
 /* A full collection frees what the roots do not reach, but for one case:
@@ -177,7 +237,7 @@ static void check_full_collection(void)
     for (uint32_t id = 0; id < M.n; id++)
         CHECK(!M.mark[id] || !M.released[id], "reachable object %u was released", id);
     for (uint32_t id = 0; id < M.n; id++)
-        if (M.frozen[id] && M.released[id] && !M.was_released[id])
+        if (M.frozen[id] && died_in_collection(id))
             reach_add(id);
     reach_close();
     for (uint32_t id = 0; id < M.n; id++)
@@ -185,10 +245,50 @@ static void check_full_collection(void)
               "in the collection reached it", id);
 }
 
+typedef struct events {
+    uint32_t finalizations, resurrections, callbacks;
+    size_t   garbage;
+} events;
+
+static int count_one(void *obj, void *arg)
+{
+    (void)obj;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static events events_now(void)
+{
+    events e = {M.finalizations, M.resurrections, M.callbacks, 0};
+    rc_gc_garbage(M.h, count_one, &e.garbage);
+    return e;
+}
+
+static unsigned collection_did(events was)
+{
+    events now = events_now();
+    unsigned did = (now.finalizations != was.finalizations ? C_FINALIZED : 0) |
+                   (now.resurrections != was.resurrections ? C_RESURRECTED : 0) |
+                   (now.garbage > was.garbage ? C_UNCOLLECTABLE : 0) |
+                   (now.callbacks != was.callbacks ? C_CALLBACK : 0);
+    compute_reachable();
+    for (uint32_t id = 0; id < M.n; id++) {
+        if (M.frozen[id] && died_in_collection(id))
+            did |= C_FROZEN_DIED;
+        if (!M.released[id] && !M.mark[id])
+            did |= C_LEFT;
+    }
+    return did;
+}
+
 static void full_collection(void)
 {
+    compute_reachable();
+    unsigned state = graph_state();
+    events was = events_now();
     memcpy(M.was_released, M.released, M.n);
     rc_gc_collect(M.h, 2);
+    collections_met[state * NDID + collection_did(was)]++;
     check_full_collection();
 }
 
