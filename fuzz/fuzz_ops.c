@@ -153,13 +153,13 @@ static void dump_model(void)
 /* libFuzzer keeps an input that shows a new feature: code not covered
  * before, or a new value of an extra counter (this section, read after
  * every run like the coverage).  States of the graph and of a collection
- * that run no code of their own -- garbage holding a frozen object, a
- * collection in which it dies -- get a counter per combination, so that
- * an input that reaches one is kept and built on, where otherwise the
- * whole sequence had to be hit at once by chance. */
+ * that run no code of their own -- garbage holding the last reference to
+ * a frozen object, a collection in which it dies -- get a counter per
+ * combination, so that an input that reaches one is kept and built on,
+ * where otherwise the whole sequence had to be hit at once by chance. */
 enum {  /* the graph, after every operation and as a full collection starts */
-    S_FROZEN = 1, S_FROZEN_HOLDS = 2, S_HOLDS_FROZEN = 4, S_GARBAGE_HOLDS_FROZEN = 8, S_GARBAGE = 16,
-    S_REENTER = 32, NSTATES = 64
+    S_FROZEN = 1, S_FROZEN_HOLDS = 2, S_HOLDS_FROZEN = 4, S_FROZEN_DOOMED = 8, S_DOOMED_HOLDS = 16,
+    S_GARBAGE = 32, S_REENTER = 64, NSTATES = 128
 };
 enum {  /* what a full collection did; C_LEFT: it left garbage for the next one */
     C_FROZEN_DIED = 1, C_LEFT = 2, C_FINALIZED = 4, C_RESURRECTED = 8, C_UNCOLLECTABLE = 16,
@@ -169,32 +169,41 @@ enum {  /* what a full collection did; C_LEFT: it left garbage for the next one 
 EXTRA_COUNTERS static uint8_t states_met[NSTATES];
 EXTRA_COUNTERS static uint8_t collections_met[NSTATES * NDID];
 
-/* What a reference of a live object adds: the steps towards garbage that
- * holds the last reference to a frozen object, which holds a younger one. */
-static unsigned edge_state(uint32_t from, int to)
+/* Who holds whom, from M.mark as compute_reachable left it: held[id] says
+ * what holds id, 1 a live object the roots reach, 2 garbage. */
+static unsigned note_holders(uint8_t *held)
 {
-    if (to < 0)
-        return 0;
-    if (M.frozen[from])
-        return M.frozen[to] ? 0 : S_FROZEN_HOLDS;
-    if (!M.frozen[to])
-        return 0;
-    return M.mark[from] || M.ext[to] ? S_HOLDS_FROZEN : S_HOLDS_FROZEN | S_GARBAGE_HOLDS_FROZEN;
-}
-
-/* From M.mark, as compute_reachable left it. */
-static unsigned graph_state(void)
-{
-    unsigned state = M.reenter ? S_REENTER : 0;
+    unsigned state = 0;
+    memset(held, 0, M.n);
     for (uint32_t id = 0; id < M.n; id++) {
         if (M.released[id])
             continue;
-        if (M.frozen[id])
-            state |= S_FROZEN;
-        else if (!M.mark[id])
-            state |= S_GARBAGE;
+        state |= M.frozen[id] ? S_FROZEN : M.mark[id] ? 0 : S_GARBAGE;
+        for (int k = 0; k < KIDS; k++) {
+            int to = M.kid[id][k];
+            if (to < 0)
+                continue;
+            held[to] |= M.mark[id] ? 1 : 2;
+            if (M.frozen[id] != M.frozen[to])
+                state |= M.frozen[id] ? S_FROZEN_HOLDS : S_HOLDS_FROZEN;
+        }
+    }
+    return state;
+}
+
+/* The steps towards garbage killing a frozen object that holds a younger
+ * one: "doomed", only garbage holds it. */
+static unsigned graph_state(void)
+{
+    static uint8_t held[MAXN];
+    unsigned state = note_holders(held) | (M.reenter ? S_REENTER : 0);
+    for (uint32_t id = 0; id < M.n; id++) {
+        if (!M.frozen[id] || M.released[id] || M.ext[id] || held[id] != 2)
+            continue;
+        state |= S_FROZEN_DOOMED;
         for (int k = 0; k < KIDS; k++)
-            state |= edge_state(id, M.kid[id][k]);
+            if (M.kid[id][k] >= 0 && !M.frozen[M.kid[id][k]])
+                state |= S_DOOMED_HOLDS;
     }
     return state;
 }
