@@ -5,7 +5,8 @@
  * line it expects (it knows the addresses) through a pipe first.  Skipped
  * when librecycle was built without RC_DEBUG. */
 #include "node.h"
-#include "recycle-tools.h"
+
+#include <recycle-tools.h>
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -156,13 +157,11 @@ static void decref_null(void)
 }
 
 /* With tracing on, a freed block keeps its allocation site for the report. */
-/* The "freed at" frame is a native return address inside a static
- * function of this test, which dladdr cannot name: the line tables can. */
 static void incref_after_free_traced(void)
 {
-    rc_trace_set_symbolizer(rc_symbolize_dwarf);
     rc_heap *h = rc_heap_new(NULL);
     rc_trace_start(h, 1);
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);   /* "freed at" is a native frame: file:line */
     int line = __LINE__ + 1;
     node *n = rc_new(h, &node_type);
     rc_decref(n);
@@ -176,9 +175,9 @@ static void incref_after_free_traced(void)
  * (the list by rc_list_new: the tracer records the rc_new inside it). */
 static void freed_object_in_a_live_list(void)
 {
-    rc_trace_set_symbolizer(rc_symbolize_dwarf);
     rc_heap *h = rc_heap_new(NULL);
     rc_trace_start(h, 1);
+    rc_trace_set_symbolizer(rc_symbolize_dwarf);
     void *list = rc_list_new(h, 1);
     int line = __LINE__ + 1;
     void *n = rc_new(h, &node_type);

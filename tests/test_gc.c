@@ -1068,6 +1068,47 @@ static void weakref_callback_resurrection_survives(void **state)
     resurrect_from_weakref_callback(&node_type);
 }
 
+/* A frozen object is a root that is no candidate: what it references when
+ * a full collection starts survives that collection, even when garbage
+ * held the frozen object's last reference, so that clearing the garbage
+ * kills it and leaves a cycle it alone held (CPython's gc.c too decides
+ * what is unreachable before it clears anything).  The next full
+ * collection frees the cycle.  The garbage's type picks the dead set's
+ * path: cleared through the type, or freed in place (RC_TYPE_REFS). */
+static void frozen_root_killed_by_garbage(const rc_type *t)
+{
+    rc_heap *h = heap();
+    refs_released = 0;
+    node *frozen = node_new(h, &node_type, 1);
+    rc_gc_freeze(h);
+    node *cycle = node_new(h, &node_type, 2);
+    node_set(cycle, 0, cycle);
+    node_set(frozen, 0, cycle);
+    rc_decref(cycle);                           /* the frozen object holds it */
+    node *garbage = rc_new(h, t);
+    garbage->child[0] = rc_newref(garbage);
+    garbage->child[1] = frozen;                 /* our reference moves in */
+    rc_decref(garbage);
+    assert_int_equal(rc_gc_collect(h, 2), 1);   /* the garbage only */
+    assert_int_equal(refs_released + node_released, 2);  /* and the frozen object died of it */
+    assert_int_equal(rc_gc_get_freeze_count(h), 0);
+    assert_int_equal(rc_refcount(cycle), 1);    /* intact, unreachable now */
+    assert_ptr_equal(cycle->child[0], cycle);
+    assert_int_equal(rc_heap_check(h), 0);
+    assert_int_equal(rc_gc_collect(h, 2), 1);
+    assert_int_equal(refs_released + node_released, 3);
+    rc_heap_free(h);
+}
+
+static void object_reached_from_frozen_root_survives_the_collection_that_kills_the_root(void **state)
+{
+    (void)state;
+    static const rc_type refs_node = {.name = "refs_node", .size = NODE_MAX * sizeof(void *),
+                                      .release = refs_release, .flags = RC_TYPE_REFS};
+    frozen_root_killed_by_garbage(&node_type);
+    frozen_root_killed_by_garbage(&refs_node);
+}
+
 /* Dead sets of types with their own traverse and clear (gc_free.c,
  * gc_dead.c): every member held (where it lies, or in the dead vector),
  * then cleared, then freed -- pool by pool, a pool whose objects all died at
@@ -1409,6 +1450,7 @@ int main(void)
         cmocka_unit_test(random_graph_collection_matches_reachability),
         cmocka_unit_test(late_object_referenced_only_by_garbage_loses_its_reference),
         cmocka_unit_test(weakref_callback_resurrection_survives),
+        cmocka_unit_test(object_reached_from_frozen_root_survives_the_collection_that_kills_the_root),
         cmocka_unit_test(fn_dead_sets_are_held_cleared_and_freed),
         cmocka_unit_test(clear_running_finalizer_that_allocates_and_collects),
         cmocka_unit_test(clears_reaching_other_members),

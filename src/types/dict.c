@@ -285,8 +285,9 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
 
 int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
-    int bad = rc__check_same_heap(rc__heap(d), key);
-    if (!bad) bad = rc__check_same_heap(rc__heap(d), value);
+    rc_heap *h = rc__heap(d);
+    int bad = rc__check_same_heap(h, key);
+    if (!bad && value != key) bad = rc__check_same_heap(h, value);
     if (bad) return bad;
     maintain_tracking(d, key, value);
     size_t slot, e;
