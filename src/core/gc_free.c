@@ -44,7 +44,7 @@ void rc__gc_settle(gc_run *r)
         rc_span s;
         rc__span_of(ds->start, &s);
         if (d->late) {
-            member_group g = {NULL, s.start, s.stride, s.count, ds->members, false};
+            member_group g = {.start = s.start, .stride = s.stride, .count = s.count, .n = ds->members};
             member_pass p = {.r = r};
             each_in_group(&p, &g, settle_late);
             ds->members = p.kept;
@@ -216,7 +216,7 @@ static void release_group(member_pass *p, const member_group *g, bool quiet)
      * one by one.  They kept their marks (and their slots) for this. */
     member_group rest = *g;
     rest.whole = false;
-    if (!rest.v)
+    if (!rest.listed)
         rest.n = dying;
     member_pass q = {.r = p->r};
     each_in_group(&q, &rest, free_dying);

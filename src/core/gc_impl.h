@@ -190,7 +190,8 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 /* The members in one place: a range of the dead vector (holes are NULL),
  * or those of one span where they lie. */
 typedef struct member_group {
-    rc_head **v;             /* listed: v[0..n); NULL: in place */
+    bool      listed;        /* the members are v[0..n), not where they lie */
+    rc_head **v;             /* listed: v[0..n) (NULL when n is 0) */
     char     *start;         /* the span (in place: its blocks) */
     size_t    stride, count;
     size_t    n;             /* members (listed: slots) */
@@ -208,7 +209,7 @@ typedef struct group_iter {
 RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
 {
     if (d->listed && d->nspans == 0) {
-        *g = (member_group){.v = d->v, .n = d->len};
+        *g = (member_group){.listed = true, .v = d->v, .n = d->len};
         return it->k++ == 0;
     }
     if (it->k == d->nspans)
@@ -216,9 +217,11 @@ RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
     const dead_span *ds = &d->spans[it->k++];
     rc_span s;
     rc__span_of(ds->start, &s);
-    *g = (member_group){NULL, s.start, s.stride, s.count, ds->members, ds->whole};
+    *g = (member_group){.start = s.start, .stride = s.stride, .count = s.count, .n = ds->members,
+                        .whole = ds->whole};
     if (d->listed) {
-        g->v = d->v + it->at;
+        g->listed = true;
+        g->v = ds->members ? d->v + it->at : NULL;   /* an empty set may have no vector */
         it->at += ds->members;
     }
     return true;
@@ -247,7 +250,7 @@ typedef bool (*member_step)(member_pass *p, rc_head *o);
  * leaves a hole. */
 RC_INLINE void each_in_group(member_pass *p, const member_group *g, member_step step)
 {
-    if (g->v) {
+    if (g->listed) {
         for (size_t i = 0; i < g->n; i++) {
             if (!g->v[i])
                 continue;
