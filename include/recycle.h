@@ -272,6 +272,11 @@ RC_API void   rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2); 
 RC_API rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation);
 RC_API bool   rc_gc_is_tracked(const void *o);
 RC_API bool   rc_gc_is_finalized(const void *o);
+/* PyObject_GC_Track / PyObject_GC_UnTrack: both may be called again on an
+ * object already in that state, and do nothing then.  Tracking an object
+ * whose type has no traverse does nothing (it has nothing to collect), and
+ * so does untracking a candidate of the collection that is running (from a
+ * finalizer or callback): it stays tracked until that collection ends. */
 RC_API void   rc_gc_track(void *o);
 RC_API void   rc_gc_untrack(void *o);
 /* gc.freeze / gc.unfreeze: 0, or RC_ESTATE during a collection or while

@@ -156,6 +156,16 @@ static void decref_null(void)
     rc_decref(NULL);
 }
 
+/* The gc module's per-object calls check their argument too. */
+static void untrack_after_free(void)
+{
+    rc_heap *h = rc_heap_new(NULL);
+    node *n = node_new(h, &node_type, 1);
+    rc_decref(n);
+    expect("recycle: use of a freed object: node object at %p: the block was freed\n", (void *)n);
+    rc_gc_untrack(n);
+}
+
 /* With tracing on, a freed block keeps its allocation site for the report. */
 static void incref_after_free_traced(void)
 {
@@ -327,6 +337,7 @@ static void weakref_made_by_a_finalizer_is_cleared(void **s)
 }
 
 static void use_after_free_is_caught(void **s) { (void)s; assert_dies(incref_after_free); }
+static void gc_calls_check_their_argument(void **s) { (void)s; assert_dies(untrack_after_free); }
 static void double_decref_is_caught(void **s) { (void)s; assert_dies(double_decref); }
 static void refcount_underflow_is_caught(void **s) { (void)s; assert_dies(refcount_underflow); }
 static void excess_decref_is_caught_by_the_collector(void **s) { (void)s; assert_dies(excess_decref_while_referenced); }
@@ -401,6 +412,7 @@ int main(void)
         cmocka_unit_test(excess_decref_is_caught_by_the_collector),
         cmocka_unit_test(object_of_another_heap_in_a_user_type_is_named),
         cmocka_unit_test(decref_null_is_caught),
+        cmocka_unit_test(gc_calls_check_their_argument),
         cmocka_unit_test(use_after_free_names_the_allocation_site),
         cmocka_unit_test(freed_object_in_a_live_list_is_named_by_the_collector),
         cmocka_unit_test(second_thread_in_a_heap_is_caught),

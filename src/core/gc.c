@@ -126,16 +126,19 @@ void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
 
 bool rc_gc_is_tracked(const void *o)
 {
+    rc__check_arg(o);
     return rc__is_tracked(rc__head(o));
 }
 
 bool rc_gc_is_finalized(const void *o)
 {
+    rc__check_arg(o);
     return (rc__hflags(rc__head(o)) & RC_HF_FINALIZED) != 0;
 }
 
 void rc_gc_track(void *o)
 {
+    rc__check_arg(o);
     rc_head *hd = rc__head(o);
     if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
@@ -144,6 +147,7 @@ void rc_gc_track(void *o)
 
 void rc_gc_untrack(void *o)
 {
+    rc__check_arg(o);
     rc_head *hd = rc__head(o);
     if (!rc__is_tracked(hd) || is_cand(hd->gc))
         return;
