@@ -159,10 +159,11 @@ RC_API rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_defa
  * finalizer of every live object that has not run it runs once, in
  * address order, cycles still referenced included; every weakref still
  * pointing at a live object is cleared and its callback runs; a second
- * full collection; then, when gc.garbage holds objects and
- * RC_GC_DEBUG_SAVEALL is off, "gc: N uncollectable objects at shutdown"
- * on the gc debug stream (each object listed under
- * RC_GC_DEBUG_UNCOLLECTABLE); then the leak report if asked; then every
+ * full collection; then, when gc.garbage holds objects,
+ * RC_GC_DEBUG_SAVEALL is off and the program asked for gc diagnostics (a
+ * gc debug flag, or rc_config.gc_debug_out: CPython's warning shows under
+ * -W default only), "gc: N uncollectable objects at shutdown" on the gc
+ * debug stream (each object listed under RC_GC_DEBUG_UNCOLLECTABLE); then the leak report if asked; then every
  * object's release runs and the memory goes back.  rc_config.fast_free
  * skips everything before the leak report (the fast teardown). */
 RC_API void     rc_heap_free(rc_heap *h);

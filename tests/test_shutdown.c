@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static rc_heap *heap_with_debug(unsigned debug, FILE *out)
 {
@@ -146,6 +147,26 @@ static void test_garbage_at_shutdown(void **state)
     free(text);
 }
 
+/* A program that asked for no gc diagnostics hears nothing (CPython's
+ * warning is a ResourceWarning, hidden unless -W default). */
+static void garbage_at_shutdown_is_silent_unless_asked(void **state)
+{
+    (void)state;
+    FILE *capture = tmpfile();
+    assert_non_null(capture);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0 && dup2(fileno(capture), 2) == 2);
+    rc_heap *h = heap_with_debug(0, NULL);
+    make_garbage(h);
+    rc_heap_free(h);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(ftell(capture), 0);
+    fclose(capture);
+}
+
 /* Nothing is said when nothing is left. */
 static void clean_shutdown_is_silent(void **state)
 {
@@ -196,6 +217,7 @@ int main(void)
         cmocka_unit_test(finalizers_run_once_across_shutdown),
         cmocka_unit_test(weakref_callbacks_run_at_shutdown),
         cmocka_unit_test(test_garbage_at_shutdown),
+        cmocka_unit_test(garbage_at_shutdown_is_silent_unless_asked),
         cmocka_unit_test(clean_shutdown_is_silent),
         cmocka_unit_test(fast_free_skips_the_final_collection),
     };

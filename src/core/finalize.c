@@ -14,7 +14,8 @@
  *   3. every weakref still pointing at a live object is cleared and its
  *      callback runs;
  *   4. a full collection again, for what the finalizers let go;
- *   5. the report: when gc.garbage is not empty and SAVEALL is off,
+ *   5. the report: when gc.garbage is not empty, SAVEALL is off and the
+ *      program asked (a gc debug flag, or a gc debug stream of its own),
  *      "gc: N uncollectable objects at shutdown" on the gc debug stream,
  *      each object listed under RC_GC_DEBUG_UNCOLLECTABLE.
  * The release of every object follows (heap.c).  rc_config.fast_free
@@ -84,7 +85,10 @@ static void clear_live_weakrefs(rc_heap *h)
 static void report_garbage(rc_heap *h)
 {
     const rc_gc_state *gc = &h->gc;
-    if (gc->garbage_len == 0 || (gc->debug & RC_GC_DEBUG_SAVEALL))
+    /* Asked for: by a debug flag, or by a debug stream of the program's own
+     * (CPython warns with a ResourceWarning, shown under -W default). */
+    bool asked = gc->debug || gc->debug_out;
+    if (gc->garbage_len == 0 || !asked || (gc->debug & RC_GC_DEBUG_SAVEALL))
         return;
     FILE *out = gc->debug_out ? gc->debug_out : stderr;
     bool list = gc->debug & RC_GC_DEBUG_UNCOLLECTABLE;
