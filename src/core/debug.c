@@ -169,7 +169,7 @@ RC_COLD static _Noreturn void held_badly(const rc_head *holder, const void *chil
     const char *type = rc__type(holder)->name;
     const void *body = rc__body(holder);
     if (rc__debug_is_freed(child)) {
-        char freed[400];
+        char freed[800];
         rc__debug_freed_site(child, freed, sizeof freed);
         rc__fatal("reference to a freed object", type, body, "holds %p, a freed %s object%s", child,
                   rc__freed_type_name(child), freed);

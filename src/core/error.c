@@ -86,7 +86,7 @@ const char *rc__safe_type_name(const void *obj)
 void rc__fatal(const char *check, const char *type, const void *addr, const char *fmt, ...)
 {
     static _Thread_local bool reporting;   /* a check failing inside the site lookup */
-    char detail[200], site[200] = "";
+    char detail[1024], site[512] = "";   /* sites carry two file paths */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
