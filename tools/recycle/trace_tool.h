@@ -35,5 +35,10 @@ rc_snapshot *rc_tool_suppress(rc_snapshot *s, const rc_tool_report_opts *o);
 /* trace-stats --over-time: the top lines along base.00001, base.00002, ...
  * and base; an exit status. */
 int rc_tool_over_time(const char *base, const rc_tool_report_opts *o);
+/* trace-flame -o F.svg: st's tracebacks drawn by rc_flame; 0, or an
+ * error code after saying why. */
+int rc_tool_flame_draw(const rc_trace_stats *st, const char *path, const char *title);
+/* Whether path names a picture (.svg, .png, .pdf) rather than text. */
+bool rc_tool_is_picture(const char *path);
 
 #endif
