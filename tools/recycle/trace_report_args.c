@@ -119,11 +119,16 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
             return -1;
         }
     }
-    if ((o->view != RC_TRACE_VIEW_LIVE || o->over_time) && strcmp(cmd, "trace-stats") != 0) {
-        fprintf(stderr, "recycle %s: --peak, --over-time and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
+    bool stats = !strcmp(cmd, "trace-stats"), report = !strcmp(cmd, "trace-report");
+    if ((o->view == RC_TRACE_VIEW_PEAK || o->over_time) && !stats) {
+        fprintf(stderr, "recycle %s: --peak and --over-time are for trace-stats\n", cmd);
         return -1;
     }
-    if (o->output && !o->over_time) {
+    if (o->view == RC_TRACE_VIEW_SITES && !stats && !report) {
+        fprintf(stderr, "recycle %s: --by %s are for trace-stats and trace-report\n", cmd, "calls|temporary|...");
+        return -1;
+    }
+    if (o->output && !o->over_time && !report) {
         fprintf(stderr, "recycle %s: -o draws the --over-time chart; give --over-time too\n", cmd);
         return -1;
     }

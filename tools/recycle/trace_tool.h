@@ -18,6 +18,7 @@ typedef struct rc_tool_report_opts {
     size_t nsuppressions;
     bool no_default_suppressions;
     rc_trace_order order;
+    bool chart_only;           /* trace-report: the --over-time chart without the table */
 } rc_tool_report_opts;
 
 /* Parses --by, --limit, --cumulative, --include, --exclude, --domain,
@@ -35,6 +36,8 @@ rc_snapshot *rc_tool_suppress(rc_snapshot *s, const rc_tool_report_opts *o);
 /* trace-stats --over-time: the top lines along base.00001, base.00002, ...
  * and base; an exit status. */
 int rc_tool_over_time(const char *base, const rc_tool_report_opts *o);
+/* Whether numbered snapshots base.00001, ... exist. */
+bool rc_tool_has_series(const char *base);
 /* trace-flame -o F.svg: st's tracebacks drawn by rc_flame; 0, or an
  * error code after saying why. */
 int rc_tool_flame_draw(const rc_trace_stats *st, const char *path, const char *title);
