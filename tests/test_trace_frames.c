@@ -177,6 +177,10 @@ static void test_cxx_inlined_frames(void **state)
              "fill [^;]*cxx_prog.cc:%d 1572864$'",
              RC_RECYCLE, dir, site_line("cxx_prog.cc", "call_fill"), site_line("cxx_prog.cc", "push_back"));
     assert_int_equal(system(cmd), 0);
+    /* and drawn: a box per frame of that stack at least, as SVG */
+    snprintf(cmd, sizeof cmd, "%s trace-flame %s/cxx3.snap --peak -o %s/cxx3.svg && test $(grep -c '<polyline' %s/cxx3.svg) -ge 3",
+             RC_RECYCLE, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_rebuilt_module_not_named(void **state)

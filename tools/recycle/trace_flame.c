@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* "function file:line", or the file alone; ';' and blanks would split it. */
 static void frame_label(const rc_frame *f, char *label, size_t n)
@@ -136,8 +137,10 @@ int cmd_trace_flame(int argc, char **argv)
     int status = st && !ferror(out) ? 0 : RC_EXIT_USAGE;
     if (path && fclose(out) != 0)
         status = RC_EXIT_USAGE;
-    if (!status && picture && rc_tool_flame_draw(st, path, argv[optind]))
+    if (!status && picture && rc_tool_flame_draw(st, path, argv[optind])) {
+        unlink(path);                              /* no empty picture left behind */
         status = RC_EXIT_USAGE;
+    }
     rc_trace_stats_free(st);
     rc_snapshot_free(s);
     return status;

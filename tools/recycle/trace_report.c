@@ -237,7 +237,12 @@ static int write_page(FILE *out, const char *snap, rc_snapshot *s, const rc_tool
     put_peak(out, s, o->limit);
     int err = put_over_time(out, snap, tmp, o);
     fprintf(out, "<section id=\"flame\"><h2>Flame graph of %s</h2>\n", sites_ok ? "the traced peak" : "the live set");
-    if (!err && tbs->len)
+    size_t bytes = 0;
+    for (size_t k = 0; k < tbs->len; k++)
+        bytes += tbs->items[k].size;
+    if (!bytes)
+        fputs("<p>Nothing was live.</p>\n", out);
+    else if (!err)
         err = put_flame(out, tbs, sites_ok ? "live at the traced peak" : "live when written", tmp);
     fputs("</section>\n</body></html>\n", out);
     rc_trace_stats_free(sites);
@@ -262,13 +267,15 @@ int cmd_trace_report(int argc, char **argv)
         fprintf(stderr, "recycle trace-report: cannot write %s: %s\n", path, strerror(errno));
         return 2;
     }
-    char tmp[] = "/tmp/recycle-report-XXXXXX";
+    char tmp[] = "/tmp/recycle-report-XXXXXX";     /* the pictures on their way into the page */
     rc_snapshot *s = rc_tool_load_snapshot("trace-report", argv[i], &o);
     if (s)
         s = rc_tool_suppress(s, &o);
-    int err = !s ? -1 : !mkdtemp(tmp) ? (fprintf(stderr, "recycle trace-report: %s: %s\n", tmp, strerror(errno)), -1)
-                                      : write_page(out, argv[i], s, &o, tmp);
-    if (s && tmp[strlen(tmp) - 1] != 'X')
+    bool made = s && mkdtemp(tmp);
+    if (s && !made)
+        fprintf(stderr, "recycle trace-report: %s: %s\n", tmp, strerror(errno));
+    int err = made ? write_page(out, argv[i], s, &o, tmp) : -1;
+    if (made)
         rmdir(tmp);
     if (fclose(out) != 0 && !err) {
         fprintf(stderr, "recycle trace-report: %s: %s\n", path, strerror(errno));
