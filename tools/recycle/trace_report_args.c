@@ -103,6 +103,14 @@ int rc_tool_report_options(const char *cmd, int argc, char **argv, rc_tool_repor
                                                           .domain = (unsigned)strtoul(optarg, NULL, 10)};
             break;
         case 'h':
+            if (!strcmp(cmd, "trace-report")) {
+                printf("usage: recycle trace-report SNAPSHOT -o REPORT.html [--by calls|temporary|allocated|peak|leaked]\n"
+                       "       [--limit N] [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n"
+                       "       [--suppressions FILE]\n"
+                       "  one self-contained page: summary, top sites, the peak, the top lines over time\n"
+                       "  (from SNAPSHOT.00001, ... when --every wrote them) and the peak's flame graph\n");
+                exit(0);
+            }
             printf("usage: recycle %s %s [--by lineno|filename|traceback] [--limit N] [--cumulative]\n"
                    "       [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n%s",
                    cmd, strcmp(cmd, "trace-diff") ? "SNAPSHOT" : "OLD NEW",
