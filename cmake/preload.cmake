@@ -56,7 +56,8 @@ foreach(p frames_prog frames_prog_nodebug frames_prog_stripped cxx_prog)
 endforeach()
 foreach(t ${RC_TESTS})
   get_filename_component(n ${t} NAME_WE)
-  if(n STREQUAL "test_trace_preload" OR n STREQUAL "test_trace_signals" OR n STREQUAL "test_trace_frames")
+  if(n STREQUAL "test_trace_preload" OR n STREQUAL "test_trace_signals" OR n STREQUAL "test_trace_frames"
+     OR n STREQUAL "test_trace_report")
     add_dependencies(${n} recycle-trace trace_prog trace_prog_static recycle frames_prog frames_prog_nodebug
                      frames_prog_stripped cxx_prog)
     target_compile_definitions(${n} PRIVATE RC_PRELOAD_LIB="$<TARGET_FILE:recycle-trace>"

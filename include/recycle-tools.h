@@ -181,6 +181,19 @@ RC_API void rc_plot_opts_default(rc_plot_opts *o);
  * PLplot keeps global state: one rc_plot at a time per process. */
 RC_API int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame);
 
+/* A flame graph (src/tools/flame.c): one stack per traceback, its frames
+ * outermost first, its bytes.  Stacks through the same frames merge into
+ * one box as wide as their bytes; labels are cut to fit their box.
+ * .svg is drawn by PLplot's svg driver (labels stay <text> elements),
+ * .png and .pdf by its cairo driver.  Sorts stacks.  RC_EINVAL: unknown
+ * extension or no bytes; RC_EIO: PLplot failed.  One at a time, as rc_plot. */
+typedef struct rc_flame_stack {
+    const char *const *frames;  /* outermost first */
+    size_t nframe;
+    size_t bytes;
+} rc_flame_stack;
+RC_API int rc_flame(rc_flame_stack *stacks, size_t n, const char *output, const char *title);
+
 /* ------------------------------------------------------------------------
  * Object graphs drawn as objgraph draws them (src/tools/graph_dot.c,
  * docs/graph.md); the snapshots and queries are in recycle.h.

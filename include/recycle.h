@@ -772,8 +772,9 @@ typedef struct rc_trace_stat {
     int64_t size_diff;               /* compare_to only */
     int64_t count_diff;
     /* The run's record, in snapshots of `recycle trace` (else 0): allocation
-     * calls, temporary ones (freed by the same thread with no allocation in
-     * between), bytes allocated in all, and what was live at the traced
+     * calls, temporary ones (freed as the thread's next allocation event
+     * after an allocation of the same size and traceback, heaptrack's
+     * rule), bytes allocated in all, and what was live at the traced
      * peak.  size and count are then what is live when written (at exit:
      * leaked). */
     size_t  calls, temporary, allocated;

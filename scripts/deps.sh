@@ -12,7 +12,7 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config clang libclang-rt-14-dev)
 tools=(libplplot-dev plplot-driver-cairo libgraphviz-dev libdw-dev libunwind-dev)
-tests=(libcmocka-dev libpng-dev valgrind)
+tests=(libcmocka-dev libpng-dev valgrind chromium)
 bench=(libgc-dev libmimalloc-dev libjemalloc-dev heaptrack)
 demo=(python3 python3-memory-profiler python3-objgraph python3-matplotlib python3-numpy graphviz)
 packaging=(debhelper dpkg-dev lintian fakeroot)

@@ -177,6 +177,10 @@ static void test_cxx_inlined_frames(void **state)
              "fill [^;]*cxx_prog.cc:%d 1572864$'",
              RC_RECYCLE, dir, site_line("cxx_prog.cc", "call_fill"), site_line("cxx_prog.cc", "push_back"));
     assert_int_equal(system(cmd), 0);
+    /* and drawn: a box per frame of that stack at least, as SVG */
+    snprintf(cmd, sizeof cmd, "%s trace-flame %s/cxx3.snap --peak -o %s/cxx3.svg && test $(grep -c '<polyline' %s/cxx3.svg) -ge 3",
+             RC_RECYCLE, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_rebuilt_module_not_named(void **state)
@@ -225,10 +229,13 @@ static void test_peak_and_sites(void **state)
     assert_int_equal(t->allocated, 50 * 777);
     p = expect_at(st, "frames_prog.c", "peak_only", 0);    /* nothing leaked */
     assert_int_equal(p->calls, 100);
-    assert_int_equal(p->temporary, 1);                      /* the last one: freed with none in between */
+    assert_int_equal(p->temporary, 1);                      /* the first free: same site and size as the last */
     assert_int_equal(p->peak_size, 1000000);
     const rc_trace_stat *l = expect_at(st, "frames_prog.c", "leak_small", 100000);
     assert_int_equal(l->calls, 100);
+    const rc_trace_stat *r = expect_at(st, "frames_prog.c", "record", 0);
+    assert_int_equal(r->calls, 51);
+    assert_int_equal(r->temporary, 29);      /* same traceback and size as the allocation just before */
     rc_trace_stats_sort(st, RC_TRACE_ORDER_TEMPORARY);
     assert_int_equal(st->items[0].temporary, 50);
     rc_trace_stats_sort(st, RC_TRACE_ORDER_PEAK);

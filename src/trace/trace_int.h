@@ -203,7 +203,7 @@ typedef struct rc__smod {
 typedef struct rc__ssite {
     uint32_t tb, domain;
     uint64_t calls;           /* allocations */
-    uint64_t temporary;       /* freed by the same thread with no allocation in between */
+    uint64_t temporary;       /* freed right after an allocation of the same size and traceback by the same thread */
     uint64_t allocated;       /* bytes, all allocations */
     uint64_t peak_size, peak_count;   /* live when the traced total peaked */
 } rc__ssite;

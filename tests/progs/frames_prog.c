@@ -4,7 +4,8 @@
  * through a wrapper named like a common one (xmalloc, skipped by default)
  * and one through a wrapper of its own (skipped with --alloc-fn).
  *   frames_prog peak   instead: a peak of blocks freed before the end,
- *                      and allocations freed at once (temporary) */
+ *                      allocations freed at once (temporary), and records
+ *                      each freed after the next one is allocated */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +66,41 @@ static __attribute__((noinline)) void rise_and_fall(void)
     }
 }
 
+static __attribute__((noinline)) void *record(size_t n)
+{
+    char *p = malloc(n);                       /* SITE:record */
+    if (p)
+        p[0] = 1;                              /* not folded into pool_get */
+    return p;
+}
+
+/* 29 frees that follow an allocation of the same size and traceback
+ * (temporary by heaptrack's rule, though the block freed is not the one
+ * just allocated); the first record is allocated from another line, so
+ * the first free is not one; then 20 frees that follow an allocation of
+ * another size (not temporary). */
+static __attribute__((noinline)) void slide(void)
+{
+    void *prev = record(500);
+    for (int i = 0; i < 30; i++) {
+        void *next = record(500);
+        free(prev);
+        prev = next;
+    }
+    for (int i = 0; i < 20; i++) {
+        void *next = record(i % 2 ? 500 : 600);
+        free(prev);
+        prev = next;
+    }
+    free(prev);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "peak") == 0) {
         leak_small();
         rise_and_fall();
+        slide();
         printf("%d blocks held\n", nkeep);
         return 0;
     }

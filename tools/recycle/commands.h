@@ -33,6 +33,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_trace_stats(int argc, char **argv);
 int cmd_trace_diff(int argc, char **argv);
 int cmd_trace_flame(int argc, char **argv);
+int cmd_trace_report(int argc, char **argv);
 
 int cmd_graph(int argc, char **argv);
 

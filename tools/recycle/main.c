@@ -26,6 +26,7 @@ static const command commands[] = {
     {"trace-stats", cmd_trace_stats, "top allocation sites of a trace snapshot (Snapshot.statistics)"},
     {"trace-diff",  cmd_trace_diff,  "differences between two trace snapshots (Snapshot.compare_to)"},
     {"trace-flame", cmd_trace_flame, "a trace snapshot as folded stacks, for flame-graph tools"},
+    {"trace-report", cmd_trace_report, "one HTML page of a trace: summary, top sites, peak, charts"},
     {"graph",  cmd_graph,  "objgraph on a heap dump: types, growth, leaking, show_refs, why-alive"},
 };
 

@@ -156,12 +156,26 @@ static int chart(const table *t, char **names, const char *base, const cli_repor
     return err ? CLI_EXIT_FAILURE : 0;
 }
 
-int cli_over_time(const char *base, const cli_report_opts *o)
+static int glob_series(const char *base, glob_t *g)
 {
     char pattern[4096];
-    glob_t g;
     snprintf(pattern, sizeof pattern, "%s.0[0-9]*", base);
-    int gr = glob(pattern, 0, NULL, &g);
+    return glob(pattern, 0, NULL, g);
+}
+
+bool cli_has_series(const char *base)
+{
+    glob_t g;
+    if (glob_series(base, &g) != 0)
+        return false;
+    globfree(&g);
+    return true;
+}
+
+int cli_over_time(const char *base, const cli_report_opts *o)
+{
+    glob_t g;
+    int gr = glob_series(base, &g);
     size_t n = gr == 0 ? g.gl_pathc : 0;
     char **names = calloc(n + 2, sizeof *names);
     if (!names)
@@ -184,7 +198,8 @@ int cli_over_time(const char *base, const cli_report_opts *o)
         status = add_snapshot(&t, k, names[k], o) ? CLI_EXIT_FAILURE : 0;
     if (!status) {
         qsort(t.rows, t.nrows, sizeof *t.rows, by_max);
-        print_table(&t, names, o->limit);
+        if (!o->chart_only)
+            print_table(&t, names, o->limit);
         if (o->output)
             status = chart(&t, names, base, o);
     }

@@ -119,17 +119,30 @@ int cli_report_options(const char *cmd, int argc, char **argv, int operands, cli
                                                           .domain = (unsigned)strtoul(optarg, NULL, 10)};
             break;
         case 'h':
+            if (!strcmp(cmd, "trace-report")) {
+                printf("usage: recycle trace-report SNAPSHOT -o REPORT.html [--by calls|temporary|allocated|peak|leaked]\n"
+                       "       [--limit N] [--include PATTERN[:LINE]] [--exclude PATTERN[:LINE]] [--domain N]\n"
+                       "       [--suppressions FILE]\n"
+                       "  one self-contained page: summary, top sites, the peak, the top lines over time\n"
+                       "  (from SNAPSHOT.00001, ... when --every wrote them) and the peak's flame graph\n");
+                exit(0);
+            }
             report_usage(stdout, cmd, true);
             exit(0);
         default:
             return -1;
         }
     }
-    if ((o->view != RC_TRACE_VIEW_LIVE || o->over_time) && strcmp(cmd, "trace-stats") != 0) {
-        fprintf(stderr, "recycle %s: --peak, --over-time and --by %s are for trace-stats\n", cmd, "calls|temporary|...");
+    bool stats = !strcmp(cmd, "trace-stats"), report = !strcmp(cmd, "trace-report");
+    if ((o->view == RC_TRACE_VIEW_PEAK || o->over_time) && !stats) {
+        fprintf(stderr, "recycle %s: --peak and --over-time are for trace-stats\n", cmd);
         return -1;
     }
-    if (o->output && !o->over_time) {
+    if (o->view == RC_TRACE_VIEW_SITES && !stats && !report) {
+        fprintf(stderr, "recycle %s: --by %s are for trace-stats and trace-report\n", cmd, "calls|temporary|...");
+        return -1;
+    }
+    if (o->output && !o->over_time && !report) {
         fprintf(stderr, "recycle %s: -o draws the --over-time chart; give --over-time too\n", cmd);
         return -1;
     }

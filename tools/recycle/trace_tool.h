@@ -18,6 +18,7 @@ typedef struct cli_report_opts {
     size_t nsuppressions;
     bool no_default_suppressions;
     rc_trace_order order;
+    bool chart_only;           /* trace-report: the --over-time chart without the table */
 } cli_report_opts;
 
 /* Parses --by, --limit, --cumulative, --include, --exclude, --domain,
@@ -35,5 +36,12 @@ rc_snapshot *cli_suppress(rc_snapshot *s, const cli_report_opts *o);
 /* trace-stats --over-time: the top lines along base.00001, base.00002, ...
  * and base; an exit status. */
 int cli_over_time(const char *base, const cli_report_opts *o);
+/* Whether numbered snapshots base.00001, ... exist. */
+bool cli_has_series(const char *base);
+/* trace-flame -o F.svg: st's tracebacks drawn by rc_flame; 0, or an
+ * error code after saying why. */
+int cli_flame_draw(const rc_trace_stats *st, const char *path, const char *title);
+/* Whether path names a picture (.svg, .png, .pdf) rather than text. */
+bool cli_is_picture(const char *path);
 
 #endif

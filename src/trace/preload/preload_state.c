@@ -49,7 +49,13 @@ typedef struct site {
 static site *sites;                   /* index: traceback * 2 + domain */
 static size_t sites_cap;
 static uint64_t epoch = 1, peak_epoch;
-static __thread uintptr_t last_alloc RC_PL_TLS;   /* this thread's latest heap block */
+/* heaptrack's rule for a temporary allocation: a free whose block has the
+ * size and traceback of this thread's latest heap allocation, with no free
+ * since.  It matches what was allocated, not the address: a loop that
+ * allocates the next record before freeing the previous one (the same
+ * site, the same size) counts, as heaptrack counts it. */
+typedef struct last_alloc { uint64_t size; uint32_t tb; bool valid; } last_alloc;
+static __thread last_alloc last RC_PL_TLS;
 
 /* Wrapper patterns from RECYCLE_TRACE_ALLOC_FN (one per line), stored in
  * every snapshot for the reader. */
@@ -224,7 +230,16 @@ void rc_pl_record(void *p, size_t size, unsigned domain)
     }
     rc_pl_unlock();
     if (!domain)
-        last_alloc = (uintptr_t)p;
+        last = (last_alloc){size, tb, true};
+}
+
+/* Whether freeing a block of (size, tb) is a temporary allocation; any
+ * free ends the run since the latest allocation. */
+static bool take_temporary(uint64_t size, uint32_t tb)
+{
+    bool temporary = last.valid && last.size == size && last.tb == tb;
+    last.valid = false;
+    return temporary;
 }
 
 bool rc_pl_forget(const void *p, unsigned domain, bool freed, uint64_t *size, uint32_t *tb)
@@ -235,7 +250,7 @@ bool rc_pl_forget(const void *p, unsigned domain, bool freed, uint64_t *size, ui
     rc_pl_lock();
     bool had = rc__table_get(t, (uintptr_t)p, &sz, &b) && rc__table_remove(t, (uintptr_t)p);
     if (had)
-        site_remove(b, domain, sz, freed && (uintptr_t)p == last_alloc);
+        site_remove(b, domain, sz, freed && !domain && take_temporary(sz, b));
     rc_pl_unlock();
     if (size)
         *size = sz;
