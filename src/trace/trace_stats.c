@@ -373,24 +373,30 @@ rc_trace_stats *rc_snapshot_statistics_view(rc_snapshot *s, rc_trace_view view, 
 
 /* _compare_grouped_stats: new groups with their change, then old-only
  * groups as (0, -size, 0, -count). */
+/* now - before, saturated: a loaded snapshot's figures may be anything. */
+static int64_t diff_of(uint64_t now, uint64_t before)
+{
+    if (now >= before)
+        return now - before > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(now - before);
+    return before - now > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)(before - now);
+}
+
 static bool compare_groups(rc_trace_stats *st, grouping *nw, grouping *old)
 {
     for (size_t i = 0; i < nw->ngroups; i++) {
         group *gr = &nw->groups[i];
         group *prev = old->index ? find(old, nw->keys + gr->first, gr->n, gr->hash, NULL) : NULL;
-        int64_t ds = (int64_t)gr->v.size, dc = (int64_t)gr->v.count;
-        if (prev) {
+        if (prev)
             prev->matched = true;
-            ds -= (int64_t)prev->v.size;
-            dc -= (int64_t)prev->v.count;
-        }
-        rc_trace_stat v = {.size = gr->v.size, .count = gr->v.count, .size_diff = ds, .count_diff = dc};
+        rc_trace_stat v = {.size = gr->v.size, .count = gr->v.count,
+                           .size_diff = diff_of(gr->v.size, prev ? prev->v.size : 0),
+                           .count_diff = diff_of(gr->v.count, prev ? prev->v.count : 0)};
         if (!push(st, nw, gr, v))
             return false;
     }
     for (size_t i = 0; i < old->ngroups; i++) {
         group *gr = &old->groups[i];
-        rc_trace_stat v = {.size_diff = -(int64_t)gr->v.size, .count_diff = -(int64_t)gr->v.count};
+        rc_trace_stat v = {.size_diff = diff_of(0, gr->v.size), .count_diff = diff_of(0, gr->v.count)};
         if (!gr->matched && !push(st, old, gr, v))
             return false;
     }
