@@ -671,9 +671,7 @@ int main(void)
         cmocka_unit_test(test_control_and_tracer_memory),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
+    if (remove_tree(tmpdir) != 0)
         return 1;
     return r;
 }

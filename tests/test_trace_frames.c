@@ -7,6 +7,7 @@
  *     and inlined frames with their file:line;
  *   - a module rebuilt since the trace is not named, with a warning;
  *   - the live set at the peak, calls and temporary allocations per site. */
+#include "files.h"
 #include <recycle.h>
 #include <recycle-tools.h>
 
@@ -303,9 +304,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return remove_tree(dir);
 }
 
 int main(void)

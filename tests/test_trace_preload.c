@@ -4,6 +4,7 @@
  * own snapshot, snapshots on SIGUSR2 and after SIGTERM. */
 #include <recycle-tools.h>
 #include "../src/trace/trace_env.h"
+#include "files.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -475,7 +476,5 @@ int main(void)
         cmocka_unit_test(test_agrees_with_heaptrack),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? r : 1;
+    return remove_tree(dir) == 0 ? r : 1;
 }

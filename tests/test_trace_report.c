@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "png_read.h"
+#include "files.h"
 
 static char dir[] = "/tmp/test_trace_report_XXXXXX";
 
@@ -27,7 +28,7 @@ static int sh(const char *fmt, ...)
     return system(cmd);
 }
 
-static char *slurp(const char *path)
+static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -94,7 +95,7 @@ static void test_page_in_a_browser(void **state)
     snprintf(dom_path, sizeof dom_path, "%s/dom.html", dir);
     snprintf(shot, sizeof shot, "%s/shot.png", dir);
     browse(page, "--dump-dom", dom_path);
-    char *dom = slurp(dom_path);
+    char *dom = read_text(dom_path);
     assert_non_null(strstr(dom, "<h1>Allocations traced in"));
 
     char *flame = section(dom, "flame");
@@ -138,6 +139,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (!failed)
-        sh("rm -rf %s", dir);
+        remove_tree(dir);
     return failed;
 }

@@ -7,6 +7,7 @@
  * RUNS runs of each, every one under a timeout. */
 #include <recycle.h>
 #include "../src/trace/trace_env.h"
+#include "files.h"
 
 #include <glob.h>
 #include <setjmp.h>
@@ -312,9 +313,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return remove_tree(dir);
 }
 
 int main(void)

@@ -29,3 +29,10 @@ void spit(const char *path, const unsigned char *b, size_t len)
     assert_int_equal(fwrite(b, 1, len, f), len);
     fclose(f);
 }
+
+int remove_tree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}

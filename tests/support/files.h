@@ -1,4 +1,5 @@
-/* Whole files in and out, for tests that damage a saved file byte by byte. */
+/* Whole files in and out, for tests that damage a saved file byte by byte,
+ * and the scratch folders tests leave behind. */
 #ifndef RC_TEST_FILES_H
 #define RC_TEST_FILES_H
 
@@ -9,5 +10,7 @@
 unsigned char *slurp(const char *path, size_t *len);
 /* Writes len bytes of b to path, replacing it; the test fails on error. */
 void spit(const char *path, const unsigned char *b, size_t len);
+/* Removes the folder dir and all it holds; 0 on success (system's status). */
+int remove_tree(const char *dir);
 
 #endif
