@@ -1,8 +1,9 @@
 /* The platform as the rest of librecycle sees it: the compiler's hints,
- * the sanitizer's poisoning, and every call into the operating system
- * (os.c; other processes' /proc files: proc_mem.h; starting programs:
- * launch.h).  Nothing in this folder includes a header from above it, so a
- * port to another OS or compiler touches this folder only. */
+ * the sanitizer's poisoning, the one-line abort (fatal.c), and every call
+ * into the operating system (os.c; other processes' /proc files:
+ * proc_mem.h; starting programs: launch.h).  Nothing in this folder
+ * includes a header from above it, so a port to another OS or compiler
+ * touches this folder only. */
 #ifndef RC_PRIM_H
 #define RC_PRIM_H
 
@@ -36,6 +37,18 @@
 #define RC_ASAN_POISON(p, n)   ((void)(p), (void)(n))
 #define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
+
+/* Reports (fatal.c) */
+/* Aborts with one line: "recycle: <check>: <type> object at <addr>:
+ * <detail><site>".  type may be NULL when the memory at addr cannot be
+ * trusted; site is what the installed lookup says of addr. */
+RC_COLD _Noreturn void rc__fatal(const char *check, const char *type, const void *addr,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Fills buf (n bytes) with ", allocated at ..." for addr, or "". */
+typedef void (*rc_fatal_site_fn)(const void *addr, char *buf, size_t n);
+/* Installs the lookup rc__fatal names the site with (the core's, which
+ * asks the heap's tracer). */
+void rc__fatal_on_site(rc_fatal_site_fn fn);
 
 /* Memory */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */

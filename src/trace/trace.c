@@ -57,8 +57,7 @@ static void trace_destroy(rc_heap *h)
     struct rc_trace_state *t = h->trace;
     if (!t)
         return;
-    h->on_alloc = NULL;
-    h->on_free = NULL;
+    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
     h->traceback_of = NULL;
     h->freed_traceback_of = NULL;
     rc__table_destroy(&t->table);
@@ -171,8 +170,7 @@ int rc_trace_start(rc_heap *h, int nframe)
     t->last_site = NULL;
     t->last_n = 0;
     t->tracing = true;
-    h->on_alloc = on_alloc;
-    h->on_free = on_free;
+    rc__alloc_observe(h, (rc_alloc_observers){on_alloc, on_free});
     h->traceback_of = rc_trace_get_object_traceback;
     h->freed_traceback_of = freed_traceback;
     return 0;
@@ -183,8 +181,7 @@ void rc_trace_stop(rc_heap *h)
     struct rc_trace_state *t = h->trace;
     if (!t || !t->tracing)
         return;
-    h->on_alloc = NULL;
-    h->on_free = NULL;
+    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
     h->traceback_of = NULL;
     h->freed_traceback_of = NULL;
     t->tracing = false;

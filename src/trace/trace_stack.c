@@ -177,13 +177,9 @@ void rc__stack_calibrate(rc_heap *h)
 {
     pthread_mutex_lock(&calib_lock);
     if (!calibrated) {
-        void (*a)(rc_heap *, const void *, size_t, const rc_site *) = h->on_alloc;
-        void (*f)(rc_heap *, const void *) = h->on_free;
-        h->on_alloc = calib_hook;
-        h->on_free = NULL;
+        rc_alloc_observers was = rc__alloc_observe(h, (rc_alloc_observers){calib_hook, NULL});
         calib_run(h);
-        h->on_alloc = a;
-        h->on_free = f;
+        rc__alloc_observe(h, was);
         calibrated = n_entry_rets > 0;
     }
     pthread_mutex_unlock(&calib_lock);
