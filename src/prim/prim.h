@@ -71,6 +71,37 @@ long     rc__os_read_file(const char *path, char *buf, size_t size);
  * table ("0xoffset" when no symbol covers it; "?" when unknown).  The
  * string lives until the process ends (symbols.c). */
 const char *rc__symbol_name(void *addr) RC_NOINSTR;
+/* A module loaded in this process: where it is and its program headers. */
+typedef struct rc__os_module {
+    uintptr_t   base;
+    const void *phdr;       /* ElfW(Phdr)[phnum] */
+    size_t      phnum;
+} rc__os_module;
+/* Finds the loaded module whose file is path (the executable's by its
+ * /proc/self/exe path); false when none is. */
+bool        rc__os_module_find(const char *path, rc__os_module *m);
+/* The run-time address of file offset off of m, through the PT_LOAD
+ * segment that maps it; 0 when none does. */
+uintptr_t   rc__os_module_addr(const rc__os_module *m, uint64_t off);
+/* The exported (dynamic) symbol covering addr, or NULL (dladdr). */
+const char *rc__os_exported_name(uintptr_t addr);
+
+/* Files through bare descriptors (fd.c): no malloc, no stdio, so the
+ * tracer may use them inside allocation hooks and signal handlers. */
+int   rc__os_fd_open_read(const char *path);         /* -1 on failure */
+/* Up to n bytes (retrying after a signal): the count, 0 at the end, -1 on
+ * an error. */
+long  rc__os_fd_read(int fd, void *buf, size_t n);
+bool  rc__os_fd_pread(int fd, void *buf, size_t n, uint64_t off);  /* exactly n bytes at off */
+/* All n bytes, retrying after a signal or a short write; false on an error. */
+bool  rc__os_fd_write(int fd, const void *buf, size_t n) RC_NOINSTR;
+void  rc__os_fd_close(int fd);
+/* A file written whole: rc__os_fd_replace_open creates path's sibling
+ * path.tmp (-1, errno set, on failure; ENAMETOOLONG when the name does
+ * not fit 4096 bytes); rc__os_fd_replace_commit closes it and, when ok,
+ * renames it over path, else removes it.  False when it was not renamed. */
+int   rc__os_fd_replace_open(const char *path);
+bool  rc__os_fd_replace_commit(int fd, const char *path, bool ok);
 
 /* The environment */
 const char *rc__os_getenv(const char *name);
@@ -133,5 +164,7 @@ void rc__os_unlock(rc__os_mutex *m);
 typedef pthread_key_t rc__os_tls;
 bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *)) RC_NOINSTR;
 void rc__os_tls_set(rc__os_tls key, void *value) RC_NOINSTR;
+/* The calling thread's stack, [*lo, *hi); false when unknown. */
+bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 #endif /* RC_PRIM_H */
