@@ -20,6 +20,15 @@
 #define RC_COLD        __attribute__((cold, noinline))
 /* Code the -finstrument-functions hooks reach must not call them again. */
 #define RC_NOINSTR     __attribute__((no_instrument_function))
+/* An internal function librecycle-tools calls too.  librecycle.so exports
+ * it under the version RECYCLE_PRIVATE (cmake/librecycle.map), so a
+ * process that links both shared libraries has one copy of its state;
+ * the other builds of these files (the preload library) keep it hidden. */
+#ifdef RC_EXPORT_PRIVATE
+#define RC_PRIVATE     __attribute__((visibility("default")))
+#else
+#define RC_PRIVATE
+#endif
 
 /* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -61,7 +70,7 @@ bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unr
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */
-size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
+RC_PRIVATE size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
 /* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,
  * and ends them with a NUL: the count, or -1 when it cannot be read. */
@@ -116,24 +125,24 @@ typedef struct rc__os_log {
 /* Opens path to append to, creating it (mode 0644) when create; with high,
  * on a descriptor >= 512, out of the way of a program that reuses low
  * numbers.  0, or -1 with l closed. */
-int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
+RC_PRIVATE int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
 /* True while l's descriptor still names the file it opened: a program may
  * close it and reuse the number for a file of its own. */
 bool  rc__os_log_still_ours(const rc__os_log *l) RC_NOINSTR;
 /* Appends n bytes (retrying after a signal or a short write); false on
  * an error. */
-bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
-void  rc__os_log_close(rc__os_log *l);
+RC_PRIVATE bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
+RC_PRIVATE void  rc__os_log_close(rc__os_log *l);
 /* The absolute, resolved path of an existing file (malloc'd); NULL when
  * it does not exist. */
-char *rc__os_abspath(const char *path);
+RC_PRIVATE char *rc__os_abspath(const char *path);
 /* path names a file to read: anything but a folder (a pipe such as
  * bash's <(...) counts). */
-bool  rc__os_is_file(const char *path);
+RC_PRIVATE bool  rc__os_is_file(const char *path);
 /* Calls fn(name, arg) for each entry of the folder path until fn returns
  * non-zero: that value, 0 when every entry was seen, RC_ENOENT when the
  * folder does not exist, RC_EIO when it cannot be read. */
-int   rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
+RC_PRIVATE int   rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
 /* A file written beside its final path and renamed over it once whole: a
  * reader never sees a partial file, and a failed write leaves none. */
 typedef struct rc__os_newfile {
@@ -147,18 +156,18 @@ FILE *rc__os_newfile_open(rc__os_newfile *nf, const char *path);
  * ok, or when that fails, removes it.  0, or -1 with errno saying why. */
 int   rc__os_newfile_commit(rc__os_newfile *nf, const char *path, bool ok);
 /* The local time now, as strftime's fmt writes it into buf (n bytes). */
-void  rc__os_local_time(char *buf, size_t n, const char *fmt);
+RC_PRIVATE void  rc__os_local_time(char *buf, size_t n, const char *fmt);
 
 /* Threads (thread.c) */
 typedef pthread_once_t rc__os_once_t;
 #define RC_OS_ONCE_INIT PTHREAD_ONCE_INIT
 /* Runs fn once in the process; a thread that comes while it runs waits. */
-void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
+RC_PRIVATE void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
 /* A lock for state that must not be touched by two threads at once. */
 typedef pthread_mutex_t rc__os_mutex;
 #define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
-void rc__os_lock(rc__os_mutex *m);
-void rc__os_unlock(rc__os_mutex *m);
+RC_PRIVATE void rc__os_lock(rc__os_mutex *m);
+RC_PRIVATE void rc__os_unlock(rc__os_mutex *m);
 /* A value each thread holds for itself; at_exit(value) runs when a thread
  * that set a non-NULL value exits. */
 typedef pthread_key_t rc__os_tls;
