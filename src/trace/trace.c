@@ -52,14 +52,20 @@ static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed);
 #define freed_traceback NULL   /* release builds keep no freed blocks */
 #endif
 
+/* The heap and its allocator stop asking the tracer. */
+static void unhook(rc_heap *h)
+{
+    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
+    h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
+}
+
 static void trace_destroy(rc_heap *h)
 {
     struct rc_trace_state *t = h->trace;
     if (!t)
         return;
-    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
-    h->traceback_of = NULL;
-    h->freed_traceback_of = NULL;
+    unhook(h);
     rc__table_destroy(&t->table);
 #if RC_DEBUG >= 1
     rc__table_destroy(&t->freed);
@@ -181,9 +187,7 @@ void rc_trace_stop(rc_heap *h)
     struct rc_trace_state *t = h->trace;
     if (!t || !t->tracing)
         return;
-    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
-    h->traceback_of = NULL;
-    h->freed_traceback_of = NULL;
+    unhook(h);
     t->tracing = false;
     forget_all(t);
 }
