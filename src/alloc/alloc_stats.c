@@ -48,7 +48,8 @@ size_t rc__heap_bytes(const rc_heap *h)
 
 void rc_heap_reset_peak(rc_heap *h)
 {
-    rc__alloc_state(h)->room_low = rc__alloc_state(h)->room;
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    st->room_low = st->room;
 }
 
 uint64_t rc_heap_alloc_count(const rc_heap *h)

@@ -23,6 +23,11 @@
 #include <stdint.h>
 #include <string.h>
 
+/* ------------------------------------------------------------------------
+ * What the core keeps in the object header's refcnt and gc words (the
+ * header: src/alloc/alloc.h, rc_head; the gc word's every value:
+ * gc_impl.h).
+ * ---------------------------------------------------------------------- */
 #define RC_REFCNT_IMMORTAL UINT32_MAX
 
 #define RC_GC_UNTRACKED 0xFFFFFFFFu
