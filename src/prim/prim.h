@@ -3,7 +3,9 @@
  * into the operating system (os.c; other processes' /proc files:
  * proc_mem.h; starting programs: launch.h).  Nothing in this folder
  * includes a header from above it, so a port to another OS or compiler
- * touches this folder only. */
+ * touches this folder and src/trace/preload/ only: the preload library is
+ * an interposition of the OS's allocation calls and calls the real ones
+ * itself.  scripts/check_layers.sh fails on an OS call anywhere else. */
 #ifndef RC_PRIM_H
 #define RC_PRIM_H
 
