@@ -54,10 +54,11 @@ static bool resize(void **p, size_t old_bytes, size_t new_bytes, size_t keep)
     return true;
 }
 
-bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max)
+/* Out of line: link_young reserves once per tracked object, and the
+ * resizing inlined into rc__vec_reserve made it save registers on every
+ * call (5 instructions per rc_new of a tracked type). */
+static RC_NOINLINE bool grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max)
 {
-    if (need <= *cap)
-        return true;
     size_t n = *cap ? *cap : first;
     while (n < need)
         n *= 2;
@@ -67,6 +68,11 @@ bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t fi
         return false;
     *cap = n;
     return true;
+}
+
+bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max)
+{
+    return need <= *cap || grow(arr, cap, need, elem, first, max);
 }
 
 void rc__vec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor)
