@@ -6,7 +6,7 @@
  * process are asserted: only capacities, contents and whether an address
  * is still mapped. */
 #define RC_BUILDING_CORE 1
-#include "../src/core/internal.h"
+#include "../src/core/gc_impl.h"
 #include "node.h"
 
 #include <stdint.h>
@@ -130,6 +130,60 @@ static bool mapped(const void *p)
     return rc__os_read_safe(p, &c, 1);
 }
 
+/* A self-referencing object whose finalizer looks at the running
+ * collection's dead vector: the last byte of the biggest one seen. */
+typedef struct fnode { void *self; } fnode;
+static rc_heap *watched;
+static const char *dead_end;
+static size_t dead_cap;
+
+static int fnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    fnode *f = self;
+    return f->self ? visit(f->self, arg) : 0;
+}
+
+static void fnode_clear(void *self)
+{
+    fnode *f = self;
+    void *s = f->self;
+    f->self = NULL;
+    rc_xdecref(s);
+}
+
+static void fnode_finalize(void *self)
+{
+    (void)self;
+    const dead_set *d = watched->gc.dead;
+    if (d && d->v && d->cap > dead_cap) {
+        dead_cap = d->cap;
+        dead_end = (const char *)(d->v + d->cap) - 1;
+    }
+}
+
+static const rc_type fnode_type = {.name = "fnode", .size = sizeof(fnode), .traverse = fnode_traverse,
+                                   .clear = fnode_clear, .finalize = fnode_finalize};
+
+/* A young collection lists its dead set in the dead vector, 8 bytes per
+ * member: once it is over, those pages are the OS's again. */
+static void a_collections_dead_vector_is_gone_after_it(void **state)
+{
+    (void)state;
+    rc_heap *h = watched = heap();
+    rc_gc_disable(h);
+    for (size_t i = 0; i < PEAK; i++) {
+        fnode *f = rc_new(h, &fnode_type);
+        assert_non_null(f);
+        f->self = f;          /* the object's own reference is now its cycle's */
+    }
+    dead_cap = 0;
+    assert_int_equal(rc_gc_collect(h, 0), PEAK);
+    assert_true(dead_cap >= PEAK);
+    assert_false(mapped(dead_end));
+    assert_true(h->gc.young_cap <= FLOOR_MAX);
+    rc_heap_free(h);
+}
+
 static void fill(size_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -209,6 +263,7 @@ int main(void)
         cmocka_unit_test(young_vector_shrinks_when_the_collector_is_switched),
         cmocka_unit_test(young_vector_keeps_its_survivors_when_it_shrinks),
         cmocka_unit_test(a_steady_load_does_not_resize_the_young_vector),
+        cmocka_unit_test(a_collections_dead_vector_is_gone_after_it),
         cmocka_unit_test(a_big_array_gives_its_pages_back_when_it_shrinks),
         cmocka_unit_test(a_mapped_array_shrinks_in_place_and_frees_its_mapping),
         cmocka_unit_test(shrinking_never_goes_below_the_floor),

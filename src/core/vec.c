@@ -54,9 +54,9 @@ static bool resize(void **p, size_t old_bytes, size_t new_bytes, size_t keep)
     return true;
 }
 
-/* Out of line: link_young reserves once per tracked object, and the
- * resizing inlined into rc__vec_reserve made it save registers on every
- * call (5 instructions per rc_new of a tracked type). */
+/* Out of line: link_young reserves once per tracked object, and with the
+ * resizing inlined every call, even one that finds room, would save
+ * registers (5 instructions per rc_new of a tracked type). */
 static RC_NOINLINE bool grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max)
 {
     size_t n = *cap ? *cap : first;
