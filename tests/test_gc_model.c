@@ -198,9 +198,9 @@ static bool collect_and_check(rc_heap *h, int gen)
 }
 
 /* A program's peak: PEAK_SIZE objects made with the collector off, each
- * referencing the one made before (garbage chains and cycles once
- * dropped) and an object of the graph; one in 16 stays held.  Then the
- * collector is switched on again. */
+ * referencing the one made before and an object of the graph, the first
+ * of every 64 the last of them (chains and cycles, garbage once dropped);
+ * one in 16 stays held.  Then the collector is switched on again. */
 enum { PEAK_EVERY = 20000, PEAK_SIZE = 5000 };
 
 static void op_peak(rc_heap *h)
@@ -211,8 +211,9 @@ static void op_peak(rc_heap *h)
         op_create(h);
         mnode *m = M.ptr[M.n - 1];
         set_kid(m, 0, i % 64 ? M.ptr[M.n - 2] : NULL);
-        set_kid(m, 1, i % 64 == 63 ? M.ptr[M.n - 64] : NULL);   /* every 64 close a cycle */
         set_kid(m, 2, pick());
+        if (i % 64 == 63)
+            set_kid(M.ptr[M.n - 64], 1, m);
     }
     for (uint32_t id = first; id < M.n; id++)
         if (rnd(16) != 0) {
