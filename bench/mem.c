@@ -60,8 +60,12 @@ static void set_ref(void **from, void *to)
 static void *rc_make(rc_heap *h, const char *shape, size_t n)
 {
     void *list = rc_list_new(h, 0);
+    if (!list) {
+        fprintf(stderr, "mem: recycle ran out of memory for the list\n");
+        exit(1);
+    }
     void **first = NULL, **prev = NULL;
-    for (size_t i = 0; list && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         void **x = rc_new(h, &pair_type);
         if (!x || rc_list_append(list, x) != 0) {
             fprintf(stderr, "mem: recycle ran out of memory at node %zu\n", i);
