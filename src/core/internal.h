@@ -192,11 +192,20 @@ RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
     return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
-/* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
- * hold at least need elements, doubling from `first`; false, the array
- * untouched, when memory runs out or the capacity would pass max.  The
- * collector's bookkeeping arrays all grow this way (vec.c). */
+/* The collector's bookkeeping arrays (vec.c): *arr, elements of elem
+ * bytes, capacity *cap; from malloc when small, a mapping of their own
+ * when big, so only these three may resize or free one.
+ *   reserve: grows to hold at least need elements, doubling from `first`;
+ *            false, the array untouched, when memory runs out or the
+ *            capacity would pass max.
+ *   shrink:  when fewer than a quarter of the elements are used, to twice
+ *            `used` (never below floor), keeping the first `used`; the gap
+ *            between the two ratios keeps a steady workload from resizing
+ *            back and forth.  Out of memory, the array stays as it is.
+ *   free:    releases it; *arr NULL and *cap 0 afterwards. */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+void rc__vec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
+void rc__vec_free(void *arr, size_t *cap, size_t elem);
 
 /* rc_heap_free's final collection, finalizers, callbacks and garbage
  * report (finalize.c), before anything is released. */

@@ -64,6 +64,7 @@ void rc__fatal_on_site(rc_fatal_site_fn fn);
 /* Memory */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
 void     rc__os_unmap(void *p, size_t size);
+void    *rc__os_remap(void *p, size_t old_size, size_t size);  /* of rc__os_map(.., 0); moves pages; NULL: p untouched */
 #define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
 void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
 void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
