@@ -126,8 +126,19 @@ RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o))
 RC_INLINE void rc__incref(void *o)
 {
     rc_head *hd = rc__head(o);
-    if (RC_DEBUG || hd->refcnt == RC_REFCNT_IMMORTAL) rc_incref(o);
-    else hd->refcnt++;
+    if (RC_DEBUG) rc_incref(o);
+    else if (hd->refcnt != RC_REFCNT_IMMORTAL) hd->refcnt++;
+}
+/* True when a and b are pooled objects of one heap: their pool
+ * descriptors name the same heap.  The containers' fast paths test this
+ * and leave large objects (and a foreign object's message) to
+ * rc__check_same_heap. */
+RC_INLINE bool rc__same_heap_pooled(const void *a, const void *b)
+{
+    rc__check_arg(a);
+    rc__check_arg(b);
+    const rc_head *ha = rc__head(a), *hb = rc__head(b);
+    return !((ha->tw | hb->tw) & RC_HF_LARGE) && rc__pooled_heap(ha) == rc__pooled_heap(hb);
 }
 
 /* Records "expected X, got Y" for o (nothing when o is NULL) and returns RC_ETYPE. */
@@ -149,7 +160,13 @@ typedef struct rc_types_state {
     struct rc_record_type *records;  /* every record type of the heap */
 } rc_types_state;
 
-rc_types_state *rc__types(rc_heap *h);   /* NULL on OOM (error recorded) */
+rc_types_state *rc__types_make(rc_heap *h);   /* NULL on OOM (error recorded) */
+/* The heap's state, made on first use; NULL on OOM (error recorded). */
+RC_INLINE rc_types_state *rc__types(rc_heap *h)
+{
+    rc_types_state *s = h->types;
+    return RC_LIKELY(s != NULL && s->ready) ? s : rc__types_make(h);
+}
 /* Makes an immortal object; used while building the state. */
 void *rc__immortal_new(rc_heap *h, const rc__vtype *t, size_t body);
 void  rc__records_free(rc_heap *h, rc_types_state *s);
