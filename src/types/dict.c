@@ -378,10 +378,15 @@ RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value)
     return 1;
 }
 
-int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
+RC_INLINE int insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
     if (RC_LIKELY(insert_quick(d, key, hash, value))) return 0;
     return insert_slow(d, key, hash, value);
+}
+
+int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
+{
+    return insert(d, key, hash, value);
 }
 
 int rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash)
@@ -462,8 +467,7 @@ int rc_dict_set(void *dict, void *key, void *value)
     int64_t hash;
     int rc = rc__hash_fast(key, &hash);
     if (rc < 0) return rc;
-    if (RC_LIKELY(insert_quick(dict, key, hash, value))) return 0;
-    return insert_slow(dict, key, hash, value);
+    return insert(dict, key, hash, value);   /* inlined: the hot insert */
 }
 
 static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
