@@ -486,10 +486,7 @@ void *rc_dict_get(const void *dict, const void *key)
     int64_t hash;
     if (!key) return NULL;
     rc__check_arg(key);
-    const rc_type *t = rc__tp(key);
-    if (t == &rc__int_type.bt.type) hash = rc__hash_int(((const rc_int_obj *)key)->v);
-    else if (t == &rc__str_type.bt.type) hash = rc__str_hash(key);
-    else return get_slow(dict, key);
+    if (!rc__hash_quick(key, &hash)) return get_slow(dict, key);
     size_t slot, e;
     int found = probe(dict, hash, match_quick, key, &slot, &e);
     if (RC_UNLIKELY(found == NEEDS_EQUAL)) return get_slow(dict, key);

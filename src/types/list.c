@@ -57,8 +57,8 @@ static RC_NOINLINE int append_slow(void *list, void *item)
 }
 
 /* The common append -- a list with room and an item of its heap -- tested
- * at once and without calls, so it saves no registers (about 30
- * instructions). */
+ * at once and without calls, so it saves no registers (about 40
+ * instructions with the call). */
 RC_INLINE bool append_fits(const void *list, const void *item)
 {
     const rc_list_obj *l = list;

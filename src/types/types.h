@@ -243,20 +243,26 @@ RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
     return h;
 }
 
+/* The hash of an int or str key, inline; false for other kinds of keys. */
+RC_INLINE bool rc__hash_quick(const void *key, int64_t *out)
+{
+    const rc_type *t = rc__tp(key);
+    if (t == &rc__int_type.bt.type) {
+        *out = rc__hash_int(((const rc_int_obj *)key)->v);
+        return true;
+    }
+    if (t == &rc__str_type.bt.type) {
+        *out = rc__str_hash(key);
+        return true;
+    }
+    return false;
+}
+
 /* rc_hash with the common keys (int, str) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 {
     rc__check_arg(key);
-    const rc_type *t = rc__tp(key);
-    if (t == &rc__int_type.bt.type) {
-        *out = rc__hash_int(((const rc_int_obj *)key)->v);
-        return 0;
-    }
-    if (t == &rc__str_type.bt.type) {
-        *out = rc__str_hash(key);
-        return 0;
-    }
-    return rc_hash(key, out);
+    return rc__hash_quick(key, out) ? 0 : rc_hash(key, out);
 }
 
 /* list.c helpers shared with tuple.c */
