@@ -220,14 +220,19 @@ size_t   rc__object_block_size(const rc_head *o);
 #define RC__POOL_SHIFT    14
 #define RC__POOL_DESC     64
 #define RC__LARGE_PREFIX  48
-RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+/* The heap of a pooled (not RC_HF_LARGE) object. */
+RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
 {
     uintptr_t b = (uintptr_t)o;
-    if (o->tw & RC_HF_LARGE)
-        return *(rc_heap *const *)(b - RC__LARGE_PREFIX);
     uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
     uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
     return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+}
+RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+{
+    if (o->tw & RC_HF_LARGE)
+        return *(rc_heap *const *)((uintptr_t)o - RC__LARGE_PREFIX);
+    return rc__pooled_heap(o);
 }
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in
