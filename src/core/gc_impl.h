@@ -5,7 +5,7 @@
  * map is docs/design-gc.md.
  *
  * The gc word: the last 32 bits of the object header (the header's
- * layout: internal.h, rc_head).  Every value it takes is listed here and
+ * layout: src/alloc/alloc.h, rc_head).  Every value it takes is listed here and
  * nowhere else.
  *
  * Outside a collection, where a tracked object is:
