@@ -241,6 +241,36 @@ static void a_mapped_array_shrinks_in_place_and_frees_its_mapping(void **state)
     assert_false(mapped(head));
 }
 
+/* Outside the collector arrays stay malloc's, however big: the graph
+ * code and the queries free theirs with free(). */
+static void a_plain_array_is_mallocs_at_any_size(void **state)
+{
+    (void)state;
+    size_t *v = NULL, cap = 0;
+    assert_true(rc__vec_reserve(&v, &cap, 1 << 20, sizeof *v, 16, SIZE_MAX));
+    fill(v, cap);
+    assert_true(rc__vec_reserve(&v, &cap, 1 << 21, sizeof *v, 16, SIZE_MAX));
+    check_fill(v, 1 << 20);
+    free(v);
+
+    rc_heap *h = heap();               /* an object graph of 2 * 10^5 edges */
+    void *list = rc_list_new(h, 0);
+    assert_non_null(list);
+    node *prev = NULL;
+    for (long i = 0; i < 200000; i++) {
+        node *n = node_new(h, &node_type, i);
+        node_set(n, 0, prev);
+        assert_int_equal(rc_list_append(list, n), 0);
+        rc_decref(n);
+        prev = n;
+    }
+    rc_objgraph *g = rc_objgraph_new(h);
+    assert_non_null(g);
+    rc_objgraph_free(g);
+    rc_decref(list);
+    rc_heap_free(h);
+}
+
 static void shrinking_never_goes_below_the_floor(void **state)
 {
     (void)state;
@@ -267,6 +297,7 @@ int main(void)
         cmocka_unit_test(a_big_array_gives_its_pages_back_when_it_shrinks),
         cmocka_unit_test(a_mapped_array_shrinks_in_place_and_frees_its_mapping),
         cmocka_unit_test(shrinking_never_goes_below_the_floor),
+        cmocka_unit_test(a_plain_array_is_mallocs_at_any_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
