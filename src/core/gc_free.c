@@ -63,7 +63,7 @@ static bool list_member(member_pass *p, rc_head *o)
 bool rc__gc_list(gc_run *r)
 {
     dead_set *d = &r->dead;
-    if (!rc__vec_reserve(&d->v, &d->cap, d->marked - d->late, sizeof *d->v, 256, RC_GC_REFS))
+    if (!rc__mapvec_reserve(&d->v, &d->cap, d->marked - d->late, sizeof *d->v, 256, RC_GC_REFS))
         return false;
     each_member(r, list_member, NULL);
     d->listed = true;
