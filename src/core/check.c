@@ -155,8 +155,10 @@ static int check_young(rc_heap *h, census *c)
     if (c->old != gc->old_count || c->frozen != gc->frozen_count)
         return fail(h, c, NULL, "generation 2 / permanent hold %zu / %zu objects, the counters say %zu / %zu",
                     c->old, c->frozen, gc->old_count, gc->frozen_count);
-    if (c->n != h->live_objects)
-        return fail(h, c, NULL, "%zu objects found, live_objects says %zu", c->n, h->live_objects);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    if (c->n != mi.live_objects)
+        return fail(h, c, NULL, "%zu objects found, the pools count %zu", c->n, mi.live_objects);
     return 0;
 }
 

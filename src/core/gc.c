@@ -49,7 +49,7 @@ static bool young_reserve(rc_gc_state *gc, size_t n)
 static void link_young(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (!young_reserve(gc, gc->young_len + 1)) {
+    if (gc->young_len == gc->young_cap && !young_reserve(gc, gc->young_len + 1)) {
         o->gc = RC_GC_OLD;
         gc->old_count++;
         return;

@@ -173,11 +173,18 @@ void rc__span_iter_stop(rc_span_iter *it);
 /* The span holding the object block b (its pool, or itself when large). */
 void rc__span_of(const void *b, rc_span *s);
 
+/* The body of a new object of type t with body bytes, zero-filled, its
+ * header set by rc__head_init: rc_new's path, one leaf function.  NULL on
+ * failure (fault injection, cap, OS), the error set. */
+void    *rc__new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
- * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
+ * refcnt and gc left for the caller to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
+/* Gives o's block back to h (debug builds check that it is h's), or to
+ * the heap that owns it. */
 void     rc__free_object(rc_heap *h, rc_head *o);
+void     rc__free_block_of(rc_head *o);
 /* The collector found n dead objects in the span of the object block
  * `block`, which it will never read again: when they are all the objects of
  * a pool and no free hook has to see each, the pool is emptied in one step,
@@ -284,7 +291,6 @@ struct rc_heap {
     struct rc_profile_state *profile; /* profile.c */
     void (*destructors[8])(rc_heap *h);
     int    ndestructors;
-    size_t live_objects;
     int    dealloc_depth;             /* nested deaths now running (object.c) */
     rc_head *trash;                   /* deaths deferred past the depth limit */
     int    err_code;
@@ -399,26 +405,22 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
 #define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
-/* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
- * for this): type t, one reference, untracked; counted live. */
-RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
+/* A new block's header: type t with the allocator's flags (RC_HF_LARGE),
+ * one reference, untracked.  Live objects are counted from the pools when
+ * asked (rc_heap_memory), not here. */
+RC_INLINE void rc__head_init(rc_head *o, const rc_type *t, unsigned flags)
 {
-    o->tw |= (uintptr_t)t;
+    o->tw = (uintptr_t)t | flags;
     o->refcnt = 1;
     o->gc = RC_GC_UNTRACKED;
-    h->live_objects++;
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good
  * (t valid, body its size): no collector hook to run, so the built-in
- * leaves (int, float, str...) make their objects inline. */
+ * leaves (int, float, str...) make their objects with one call. */
 RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc_head *o = rc__alloc_object(h, body, site);
-    if (!o)
-        return NULL;
-    rc__head_init(h, o, t);
-    return rc__body(o);
+    return rc__new_object(h, t, body, site);
 }
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the
