@@ -205,7 +205,7 @@ RC_INLINE char *zero_block(char *b, size_t size)
 /* A new object in the pooled block b of `size` bytes: the header set by
  * rc__head_init, the body zeroed by fixed-size stores up to 64 bytes, else
  * by a tail call to memset (which returns the body). */
-RC_INLINE void *init_object(char *b, size_t size, const rc_type *t)
+RC_INLINE void *init_object(char *b, size_t size, uintptr_t tw)
 {
 #if RC_DEBUG >= 1
     if (size > RC_DEAD_OFF)
@@ -213,59 +213,59 @@ RC_INLINE void *init_object(char *b, size_t size, const rc_type *t)
 #endif
     rc_head *o = (rc_head *)(void *)b;
     if (RC_UNLIKELY(size > 64)) {
-        rc__head_init(o, t, 0);
+        rc__head_init(o, tw, 0);
         return memset(b + 16, 0, size - 16);
     }
     if (RC_LIKELY(size > 16)) {           /* the second store may cover the header: first */
         memset(b + size - 32, 0, 32);
         memset(b + 16, 0, 16);
     }
-    rc__head_init(o, t, 0);
+    rc__head_init(o, tw, 0);
     return b + 16;
 }
 
 /* What the commit half hands out: a raw block as it is, an object
  * initialized. */
-RC_INLINE void *hand_out(int kind, char *b, size_t size, const rc_type *t)
+RC_INLINE void *hand_out(int kind, char *b, size_t size, uintptr_t tw)
 {
-    return kind == RC_KIND_RAW ? b : init_object(b, size, t);
+    return kind == RC_KIND_RAW ? b : init_object(b, size, tw);
 }
 
 /* The commit half's rare cases, out of line so the fast paths stay leaf
  * functions that only tail-call: the class list is empty (refill), or the
  * first pool's free list ends (carve a new block or unlink the full pool). */
-static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, const rc_type *t)
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
 {
     char *b = rc__pool_refill(h, kind, cls);
     if (!b)
         return NULL;
     account_alloc(h->alloc, size);
-    return hand_out(kind, b, size, t);
+    return hand_out(kind, b, size, tw);
 }
 
 static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size,
-                                    const rc_type *t)
+                                    uintptr_t tw)
 {
     char *b = pop_block(st, p, size);
     account_alloc(st, size);
-    return hand_out(kind, b, size, t);
+    return hand_out(kind, b, size, tw);
 }
 
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping; an object (t its type) gets its header and a zeroed
- * body.  NULL (error set) only when the OS refuses memory. */
+ * and its bookkeeping; an object (tw its type word) gets its header and a
+ * zeroed body.  NULL (error set) only when the OS refuses memory. */
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
-                          const rc_type *t)
+                          uintptr_t tw)
 {
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, kind, cls, size, t);
+        return take_refill(h, kind, cls, size, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next)) {
         if (p->top <= p->limit)
-            return take_carve(st, p, kind, size, t);
+            return take_carve(st, p, kind, size, tw);
         rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
         *head = rest;
         if (rest)
@@ -274,7 +274,7 @@ RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     p->free = next;
     p->used++;
     account_alloc(st, size);
-    return hand_out(kind, b, size, t);
+    return hand_out(kind, b, size, tw);
 }
 
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
@@ -342,12 +342,12 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
     return (rc_head *)(void *)b;
 }
 
-static RC_NOINLINE void *new_object_slow(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+static RC_NOINLINE void *new_object_slow(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
 {
     rc_head *o = rc__alloc_object(h, body, site);
     if (!o)
         return NULL;
-    rc__head_init(o, t, rc__hflags(o));
+    rc__head_init(o, tw, rc__hflags(o));
     return rc__body(o);
 }
 
@@ -355,16 +355,16 @@ static RC_NOINLINE void *new_object_slow(rc_heap *h, const rc_type *t, size_t bo
  * a fault-injection event next, the cap, a tracing hook) hands the whole
  * request to the slow path untouched; a leaf that only tail-calls.  A new
  * condition for the slow path joins the one test below. */
-void *rc__new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
-        return new_object_slow(h, t, body, site);
+        return new_object_slow(h, tw, body, site);
     struct rc_alloc_state *st = h->alloc;
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(h, st, size)))
-        return new_object_slow(h, t, body, site);
-    return fast_take(h, st, RC_KIND_OBJ, cls, size, t);
+        return new_object_slow(h, tw, body, site);
+    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw);
 }
 
 static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
@@ -539,7 +539,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(h, st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size, NULL);
+    return fast_take(h, st, RC_KIND_RAW, cls, size, 0);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)

@@ -116,6 +116,8 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
         return fail(h, c, o, "refcount is 0 but the object is alive");
     if ((rc__hflags(o) & RC_HF_FINALIZED) && !t->finalize)
         return fail(h, c, o, "marked finalized but its type has no finalizer");
+    if ((rc__hflags(o) & RC_HF_PLAIN) && (t->finalize || t->clear || t->release || rc__type_tracked(t)))
+        return fail(h, c, o, "marked plain (freed without a call) but its type has work to do at death");
     c->weak_targets += (rc__hflags(o) & RC_HF_WEAKREFS) != 0;
     if (rc__weak_check_ref(h, o, c->why, sizeof c->why) < 0)
         return fail(h, c, o, "%s", c->why);

@@ -71,7 +71,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SPARE     0x8u   /* unused */
+#define RC_HF_PLAIN     0x8u   /* type has no finalize, clear, traverse or release (rc_new) */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -173,10 +173,11 @@ void rc__span_iter_stop(rc_span_iter *it);
 /* The span holding the object block b (its pool, or itself when large). */
 void rc__span_of(const void *b, rc_span *s);
 
-/* The body of a new object of type t with body bytes, zero-filled, its
- * header set by rc__head_init: rc_new's path, one leaf function.  NULL on
- * failure (fault injection, cap, OS), the error set. */
-void    *rc__new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
+/* The body of a new object with body bytes, zero-filled, its header set by
+ * rc__head_init from tw (the type and RC_HF_PLAIN when the caller found it
+ * so): rc_new's path, one leaf function.  NULL on failure (fault
+ * injection, cap, OS), the error set. */
+void    *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for the caller to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
@@ -405,14 +406,21 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
 #define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
-/* A new block's header: type t with the allocator's flags (RC_HF_LARGE),
- * one reference, untracked.  Live objects are counted from the pools when
- * asked (rc_heap_memory), not here. */
-RC_INLINE void rc__head_init(rc_head *o, const rc_type *t, unsigned flags)
+/* A new block's header: type word tw (the type and its flags) with the
+ * allocator's flags (RC_HF_LARGE), one reference, untracked.  Live objects
+ * are counted from the pools when asked (rc_heap_memory), not here. */
+RC_INLINE void rc__head_init(rc_head *o, uintptr_t tw, unsigned flags)
 {
-    o->tw = (uintptr_t)t | flags;
+    o->tw = tw | flags;
     o->refcnt = 1;
     o->gc = RC_GC_UNTRACKED;
+}
+
+/* The type word of a new object of the untracked type t: RC_HF_PLAIN when
+ * its death has nothing to run but the free (rc__dealloc tests one bit). */
+RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
+{
+    return (uintptr_t)t | (t->finalize || t->clear || t->release ? 0 : RC_HF_PLAIN);
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good
@@ -420,7 +428,7 @@ RC_INLINE void rc__head_init(rc_head *o, const rc_type *t, unsigned flags)
  * leaves (int, float, str...) make their objects with one call. */
 RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    return rc__new_object(h, t, body, site);
+    return rc__new_object(h, rc__untracked_tw(t), body, site);
 }
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the

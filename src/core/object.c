@@ -64,7 +64,7 @@ static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, 
 {
     if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
         rc__gc_maybe_collect(h);
-    void *o = rc__new_object(h, t, body, site);
+    void *o = rc__new_object(h, (uintptr_t)t, body, site);
     if (!o)
         return NULL;
     rc__alloc_note_tracked(rc__head(o));
@@ -83,7 +83,7 @@ static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site
 {
     if (rc__type_tracked(t))
         return new_tracked(h, t, body, site);
-    return rc__new_object(h, t, body, site);
+    return rc__new_untracked(h, t, body, site);
 }
 
 /* In release builds a leaf that tail-calls the allocator's fast path. */
@@ -270,13 +270,12 @@ static RC_NOINLINE void dealloc_full(rc_head *o)
     rc__free_dead(h, o);
 }
 
-/* A plain leaf (ints, floats: no finalizer, clear, traverse, release or
- * weakref) goes straight to the allocator, which finds the heap itself. */
+/* A plain leaf (ints, floats: no finalizer, clear, traverse or release,
+ * noted at rc_new) without weakrefs goes straight to the allocator, which
+ * finds the heap itself. */
 void rc__dealloc(rc_head *o)
 {
-    const rc_type *t = rc__type(o);
-    if (RC_LIKELY(!((uintptr_t)t->finalize | (uintptr_t)t->clear | (uintptr_t)t->traverse | (uintptr_t)t->release |
-                    (t->flags & RC_TYPE_REFS) | (o->tw & RC_HF_WEAKREFS))))
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
         return rc__free_block_of(o);
     dealloc_full(o);
 }
