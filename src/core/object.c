@@ -253,11 +253,6 @@ static RC_NOINLINE void dealloc_full(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
     const rc_type *t = rc__type(o);
-    /* Leaves with a release (strings, buffers): nothing to unlink or drop. */
-    if (!t->finalize && !t->clear && !rc__type_tracked(t) && !(rc__hflags(o) & RC_HF_WEAKREFS)) {
-        rc__release_and_free(h, o);
-        return;
-    }
     if (finalize_resurrects(o))
         return;
     /* Untracked before the weakref callbacks run: a callback may start a
