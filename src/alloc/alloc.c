@@ -146,19 +146,15 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
-/* The check half of the allocation fast paths: counts the attempt and
- * says whether the fast path may commit it; false when anything needs the
- * slow path (a fault-injection event, the cap, a tracing hook), the count
- * undone, as the slow path counts the attempt itself.  Calling the hook
- * after the commit made every allocation save and restore registers for
- * it, tracing or not.  One test of each, in one place: a new reason for
- * the slow path joins them here. */
-RC_INLINE bool fast_ok(const rc_heap *h, struct rc_alloc_state *st, size_t size)
+/* The check half of the allocation fast paths: false when anything needs
+ * the slow path (a fault-injection event next, the cap, a tracing hook);
+ * the commit half counts the attempt.  Calling the hook after the commit
+ * made every allocation save and restore registers for it, tracing or
+ * not.  One test of each, in one place: a new reason for the slow path
+ * joins them here. */
+RC_INLINE bool fast_ok(const rc_heap *h, const struct rc_alloc_state *st, size_t size)
 {
-    if (RC_LIKELY(--st->countdown != 0) && RC_LIKELY(size <= st->room) && RC_LIKELY(h->on_alloc == NULL))
-        return true;
-    st->countdown++;
-    return false;
+    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room) && RC_LIKELY(h->on_alloc == NULL);
 }
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
@@ -257,6 +253,7 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
                           uintptr_t tw)
 {
+    st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
