@@ -212,7 +212,7 @@ RC_INLINE void *init_object(char *b, size_t size, uintptr_t tw)
         rc__head_init(o, tw, 0);
         return memset(b + 16, 0, size - 16);
     }
-    if (RC_LIKELY(size > 16)) {           /* the second store may cover the header: first */
+    if (RC_LIKELY(size > 16)) {           /* a 32-byte block's 32-byte store covers the header: first */
         memset(b + size - 32, 0, 32);
         memset(b + 16, 0, 16);
     }

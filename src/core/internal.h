@@ -182,9 +182,10 @@ void    *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *si
  * refcnt and gc left for the caller to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
-/* Gives o's block back to h (debug builds check that it is h's), or to
- * the heap that owns it. */
+/* Gives o's block back to h (debug builds check that it is h's). */
 void     rc__free_object(rc_heap *h, rc_head *o);
+/* The same for a caller that has not looked up the heap: the block's own
+ * pool (or large prefix) names it. */
 void     rc__free_block_of(rc_head *o);
 /* The collector found n dead objects in the span of the object block
  * `block`, which it will never read again: when they are all the objects of
