@@ -86,20 +86,16 @@ static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site
     return rc__new_untracked(h, t, body, site);
 }
 
-/* In release builds a leaf that tail-calls the allocator's fast path. */
+/* In release builds (no thread check) a leaf that tail-calls the
+ * allocator's fast path. */
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
 {
     if (RC_UNLIKELY(!h || !t || ((uintptr_t)t & RC_HF_MASK)))
         return new_refused(h, t);
-    size_t body = body_size ? body_size : t->size;
-#if RC_DEBUG >= 1
     rc__thread_enter(h, "rc_new");
-    void *o = new_object(h, t, body, site);
+    void *o = new_object(h, t, body_size ? body_size : t->size, site);
     rc__thread_leave(h);
     return o;
-#else
-    return new_object(h, t, body, site);
-#endif
 }
 
 void *rc_new(rc_heap *h, const rc_type *t)
