@@ -66,7 +66,7 @@ void rc__gc_young_trim(rc_gc_state *gc)
 static void link_young(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (!young_reserve(gc, gc->young_len + 1)) {
+    if (gc->young_len == gc->young_cap && !young_reserve(gc, gc->young_len + 1)) {
         o->gc = RC_GC_OLD;
         gc->old_count++;
         return;

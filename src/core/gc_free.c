@@ -166,10 +166,7 @@ RC_INLINE bool free_dying(member_pass *p, rc_head *o)
  * emptied in one step.  False, nothing done, otherwise. */
 static bool free_pool(rc_heap *h, const member_group *g, size_t n)
 {
-    if (!rc__free_pool_objects(h, g->start, n))
-        return false;
-    h->live_objects -= n;
-    return true;
+    return rc__free_pool_objects(h, g->start, n);
 }
 
 /* Held, o dies when the hold is dropped, with nothing but its block to

@@ -45,6 +45,8 @@ RC_INLINE bool rc__gc_is_young(uint32_t g) { return g - 1u < RC_GC_YOUNG_MAX; }
 RC_INLINE size_t rc__gc_young_index(uint32_t g) { return (size_t)g - 1; }
 
 RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
+_Static_assert(RC__NEW_GC == RC_GC_UNTRACKED && RC__NEW_REFCNT == 1,
+               "rc__head_init (alloc.h) makes new objects untracked, with one reference");
 
 /* ------------------------------------------------------------------------
  * The heap.  Each component owns a part; parts owned by optional
@@ -103,7 +105,6 @@ struct rc_heap {
     struct rc_profile_state *profile; /* profile.c */
     void (*destructors[8])(rc_heap *h);
     int    ndestructors;
-    size_t live_objects;
     int    dealloc_depth;             /* nested deaths now running (object.c) */
     rc_head *trash;                   /* deaths deferred past the depth limit */
     rc_error_slot err;                /* rc_last_error(h) */
@@ -230,26 +231,19 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
 #define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
-/* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
- * for this): type t, one reference, untracked; counted live. */
-RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
+/* The type word of a new object of the untracked type t: RC_HF_PLAIN when
+ * its death has nothing to run but the free (rc__dealloc tests one bit). */
+RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
 {
-    o->tw |= (uintptr_t)t;
-    o->refcnt = 1;
-    o->gc = RC_GC_UNTRACKED;
-    h->live_objects++;
+    return (uintptr_t)t | (t->finalize || t->clear || t->release ? 0 : RC_HF_PLAIN);
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good
  * (t valid, body its size): no collector hook to run, so the built-in
- * leaves (int, float, str...) make their objects inline. */
+ * leaves (int, float, str...) make their objects with one call. */
 RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc_head *o = rc__alloc_object(h, body, site);
-    if (!o)
-        return NULL;
-    rc__head_init(h, o, t);
-    return rc__body(o);
+    return rc__new_object(h, rc__untracked_tw(t), body, site);
 }
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the
