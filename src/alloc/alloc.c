@@ -468,6 +468,8 @@ static RC_NOINLINE void *alloc_raw_slow(rc_heap *h, size_t n, const rc_site *sit
 /* Same shape as rc__alloc_object's fast path. */
 void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
 {
+    if (RC_UNLIKELY(h->lock_enter != NULL) && h->lock_enter(h))
+        return rc__alloc_at_locked(h, n, site);
     if (RC_UNLIKELY(n - 1 >= RC_SMALL_MAX))      /* 0 or large */
         return alloc_raw_slow(h, n, site);
     struct rc_alloc_state *st = h->alloc;
@@ -527,6 +529,10 @@ static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
 
 void rc_free(rc_heap *h, void *p)
 {
+    if (RC_UNLIKELY(h->lock_enter != NULL) && h->lock_enter(h)) {
+        rc__free_locked(h, p);
+        return;
+    }
     struct rc_alloc_state *st = h->alloc;
     if (RC_UNLIKELY(!rc__in_arena(st, p) || h->on_free))
         return free_raw_slow(h, p);    /* also NULL: never in an arena */
@@ -563,6 +569,8 @@ static void *realloc_move(rc_heap *h, void *p, size_t old, rc_pool *pool, size_t
 
 void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
 {
+    if (RC_UNLIKELY(h->lock_enter != NULL) && h->lock_enter(h))
+        return rc__realloc_at_locked(h, p, n, site);
     if (!p)
         return rc_alloc_at(h, n, site);
     struct rc_alloc_state *st = h->alloc;

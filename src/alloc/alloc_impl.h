@@ -302,4 +302,10 @@ RC_INLINE size_t rc__requested(const struct rc_alloc_state *st) { return st->cap
 RC_INLINE uint64_t rc__attempts(const struct rc_alloc_state *st) { return st->event_at - st->countdown; }
 void rc__arm_fault(struct rc_alloc_state *st);   /* after fail_at / fail_after changed */
 
+/* alloc_shared.c: the raw calls of a threaded heap, once lock_enter has
+ * taken the heap lock; they let it go. */
+void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site);
+void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site);
+void  rc__free_locked(rc_heap *h, void *p);
+
 #endif /* RC_ALLOC_IMPL_H */

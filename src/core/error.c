@@ -22,18 +22,24 @@ const char *rc_strerror(int code)
     }
 }
 
-/* The last error of calls that have no heap (loaders, the tools): one per
- * thread, so two threads loading files never see each other's message. */
+/* The last error of calls that have no heap (loaders, the tools) and of
+ * threaded heaps: one per thread, so two threads never see each other's
+ * message (free-threaded CPython keeps its exception state per thread). */
 static _Thread_local struct { int code; char msg[256]; } thread_error;
+
+static bool per_thread(const rc_heap *h)
+{
+    return !h || h->mt;
+}
 
 static int *error_code(const rc_heap *h)
 {
-    return h ? (int *)&h->err_code : &thread_error.code;
+    return per_thread(h) ? &thread_error.code : (int *)&h->err_code;
 }
 
 static char *error_msg(const rc_heap *h)
 {
-    return h ? (char *)h->err_msg : thread_error.msg;
+    return per_thread(h) ? thread_error.msg : (char *)h->err_msg;
 }
 
 int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
@@ -71,8 +77,9 @@ void rc_clear_error(rc_heap *h)
 
 int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs)
 {
-    return rc__error(h, RC_EINVAL, "a '%s' object of heap %p cannot be stored in a container of heap %p",
-                     rc__type(rc__head(o))->name, (const void *)theirs, (void *)h);
+    return rc__error(h, RC_EINVAL, "a '%s' object of %sheap %p cannot be stored in a container of %sheap %p",
+                     rc__type(rc__head(o))->name, theirs->mt ? "threaded " : "", (const void *)theirs,
+                     h->mt ? "threaded " : "", (void *)h);
 }
 
 const char *rc__safe_type_name(const void *obj)

@@ -71,7 +71,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SPARE     0x8u   /* unused */
+#define RC_HF_SHARED    0x8u   /* of a threaded heap: refcounting takes thread_heap.c's atomic path */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -94,8 +94,14 @@ RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr
 RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
 RC_INLINE const rc_type *rc__type(const rc_head *h) { return (const rc_type *)(h->tw & ~(uintptr_t)RC_HF_MASK); }
 RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_HF_MASK); }
-RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { h->tw |= f; }
-RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { h->tw &= ~(uintptr_t)f; }
+/* tw as another thread may read it while the heap lock's holder sets a
+ * flag (threaded heaps): relaxed atomic loads and stores, which are plain
+ * moves on the machines we run on.  Every writer of a flag holds the heap
+ * lock (or is alone in a plain heap), so load-then-store loses nothing. */
+RC_INLINE uintptr_t rc__tw(const rc_head *h) { return __atomic_load_n(&h->tw, __ATOMIC_RELAXED); }
+RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) | f, __ATOMIC_RELAXED); }
+RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) & ~(uintptr_t)f, __ATOMIC_RELAXED); }
+RC_INLINE bool rc__is_shared(const rc_head *h) { return (rc__tw(h) & RC_HF_SHARED) != 0; }
 RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
 
 /* ------------------------------------------------------------------------
@@ -275,6 +281,14 @@ struct rc_heap {
     /* Where the freed block at body was allocated (freed false) or freed
      * (freed true), when the tracer kept its history (debug builds). */
     rc_traceback *(*freed_traceback_of)(rc_heap *h, const void *body, bool freed);
+    /* Threaded heaps only (thread_heap.c; NULL on a plain heap): the
+     * threads' state, and the heap lock as hooks for the allocator's raw
+     * buffer calls.  lock_enter takes the lock and returns true, or returns
+     * false when the calling thread holds it already (then lock_leave is
+     * not called). */
+    struct rc_mt *mt;
+    bool (*lock_enter)(rc_heap *h);
+    void (*lock_leave)(rc_heap *h);
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -342,12 +356,78 @@ void rc__check_arg(const void *body);
 #if RC_DEBUG >= 1
 void rc__thread_enter(rc_heap *h, const char *fn);
 void rc__thread_leave(rc_heap *h);
+/* Aborts with one line: threaded heap h, the calling thread, what it did
+ * wrong ("called rc_incref without rc_thread_attach"). */
+RC_COLD _Noreturn void rc__debug_thread_misuse(const rc_heap *h, const char *what);
+/* The calling thread is attached to threaded heap h, or the abort names fn. */
+void rc__mt_check_attached(rc_heap *h, const char *fn);
 #define rc__note_free_caller(h) ((h)->user_depth == 1 ? (void)((h)->free_caller = __builtin_return_address(0)) : (void)0)
 #else
 #define rc__note_free_caller(h) ((void)(h))
 #define rc__thread_enter(h, fn) ((void)(h))
 #define rc__thread_leave(h) ((void)(h))
 #endif
+
+/* ------------------------------------------------------------------------
+ * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
+ * lock, recursive, guards the heap's state: allocation, deaths, the
+ * collector's and the weakrefs' tables, and each built-in container
+ * operation.  Refcounts change without it (atomics).  A thread waiting for
+ * the lock counts as parked, so a collection that holds it can stop the
+ * world without deadlock.  Every function below is for h->mt != NULL.
+ * ---------------------------------------------------------------------- */
+int   rc__mt_init(rc_heap *h);
+void  rc__mt_destroy(rc_heap *h);
+void  rc__mt_lock(rc_heap *h);
+void  rc__mt_unlock(rc_heap *h);
+/* Stops every other attached thread at a safe point (the caller holds the
+ * heap lock), and restarts them; nested pairs stop once. */
+void  rc__mt_stop_world(rc_heap *h);
+void  rc__mt_start_world(rc_heap *h);
+void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
+void  rc__mt_incref(rc_head *o);
+void  rc__mt_decref(rc_head *o);
+
+/* Holds the heap lock (or a stopped world) for the rest of the enclosing
+ * block on a threaded heap, nothing on a plain one: one line at the top of
+ * each operation that must be atomic with respect to the others. */
+typedef struct rc__guard { rc_heap *h; bool stopped; } rc__guard;
+RC_INLINE rc__guard rc__guard_heap(rc_heap *h, bool stop)
+{
+    if (RC_LIKELY(!h->mt))
+        return (rc__guard){NULL, false};
+    rc__mt_lock(h);
+    if (stop)
+        rc__mt_stop_world(h);
+    return (rc__guard){h, stop};
+}
+RC_INLINE rc__guard rc__guard_obj(const void *o, bool stop)
+{
+    if (RC_LIKELY(!rc__is_shared(rc__head(o))))
+        return (rc__guard){NULL, false};
+    return rc__guard_heap(rc__object_heap(rc__head(o)), stop);
+}
+RC_INLINE void rc__guard_end(rc__guard *g)
+{
+    if (RC_LIKELY(!g->h))
+        return;
+    if (g->stopped)
+        rc__mt_start_world(g->h);
+    rc__mt_unlock(g->h);
+}
+#define RC_GUARD_CAT_(a, b) a##b
+#define RC_GUARD_CAT(a, b) RC_GUARD_CAT_(a, b)
+#define RC_GUARD_(init) \
+    rc__guard RC_GUARD_CAT(guard_, __LINE__) __attribute__((cleanup(rc__guard_end), unused)) = (init)
+/* The heap lock of o's heap, when o is an object of a threaded heap. */
+#define RC_LOCK_OBJECT(o) RC_GUARD_(rc__guard_obj((o), false))
+/* The same with the world stopped: to traverse o, whose fields other
+ * threads may change. */
+#define RC_STOP_WORLD_OBJECT(o) RC_GUARD_(rc__guard_obj((o), true))
+/* The heap lock of h, when threaded. */
+#define RC_LOCK_HEAP(h) RC_GUARD_(rc__guard_heap((h), false))
+/* The heap lock and a stopped world: for walks of the heap's objects. */
+#define RC_STOP_WORLD(h) RC_GUARD_(rc__guard_heap((h), true))
 
 /* Debug builds, before a collection of generation gen follows the
  * candidates' references: each must lead to a live object of the heap, or
@@ -411,8 +491,9 @@ RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
 
 /* rc_new for a type the collector never tracks, with arguments known good
  * (t valid, body its size): no collector hook to run, so the built-in
- * leaves (int, float, str...) make their objects inline. */
-RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+ * leaves (int, float, str...) make their objects inline (rc__new_leaf:
+ * without the threaded heap's branch, for callers that hold its lock). */
+RC_INLINE void *rc__new_leaf(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
     rc_head *o = rc__alloc_object(h, body, site);
     if (!o)
@@ -420,6 +501,15 @@ RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, con
     rc__head_init(h, o, t);
     return rc__body(o);
 }
+RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    if (RC_UNLIKELY(h->mt != NULL))
+        return rc__mt_new(h, t, body, site);
+    return rc__new_leaf(h, t, body, site);
+}
+/* rc_new's work once the arguments are checked (object.c); a threaded
+ * heap's caller holds the heap lock. */
+void *rc__new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the
  * dying objects' refcnt and gc words, which then look like anything: no

@@ -49,18 +49,21 @@ static int reserve(rc_array_obj *a, size_t newlen)
 void *rc_array_data(void *array)
 {
     CHECK_ARRAY(array, NULL);
+    RC_LOCK_OBJECT(array);
     return ARR(array)->data;
 }
 
 size_t rc_array_len(const void *array)
 {
     CHECK_ARRAY(array, 0);
+    RC_LOCK_OBJECT(array);
     return ARR(array)->len;
 }
 
 rc_elem rc_array_kind(const void *array)
 {
     CHECK_ARRAY(array, RC_U8);
+    RC_LOCK_OBJECT(array);
     return ARR(array)->kind;
 }
 
@@ -74,6 +77,7 @@ static char *push_slot(rc_array_obj *a)
 int rc_array_append(void *array, const void *number)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_LOCK_OBJECT(array);
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -85,6 +89,7 @@ int rc_array_append(void *array, const void *number)
 int rc_array_append_int(void *array, int64_t v)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_LOCK_OBJECT(array);
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -96,6 +101,7 @@ int rc_array_append_int(void *array, int64_t v)
 int rc_array_append_float(void *array, double v)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_LOCK_OBJECT(array);
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -107,6 +113,7 @@ int rc_array_append_float(void *array, double v)
 int rc_array_resize(void *array, size_t n)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_LOCK_OBJECT(array);
     rc_array_obj *a = array;
     if (n == a->len) return 0;
     int rc = reserve(a, n);
@@ -120,6 +127,7 @@ int rc_array_resize(void *array, size_t n)
 int rc_array_extend(void *array, void *iterable)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_LOCK_OBJECT(array);
     rc_array_obj *a = array;
     if (!iterable) return rc__err(a, RC_EINVAL, "NULL iterable");
     if (rc__is(iterable, &rc__array_type)) {
@@ -149,6 +157,7 @@ int rc_array_extend(void *array, void *iterable)
 void *rc_array_get(const void *array, size_t i)
 {
     CHECK_ARRAY(array, NULL);
+    RC_LOCK_OBJECT(array);
     const rc_array_obj *a = array;
     if (i >= a->len) {
         rc__err(array, RC_ERANGE, "array index %zu out of range (len %zu)", i, a->len);

@@ -4,6 +4,7 @@
 ptrdiff_t rc_len(const void *o)
 {
     if (!o) return RC_EINVAL;
+    RC_LOCK_OBJECT(o);
     const rc_type *t = rc__tp(o);
     if (t == &rc__list_type.bt.type) return (ptrdiff_t)((const rc_list_obj *)o)->len;
     if (t == &rc__tuple_type.bt.type) return (ptrdiff_t)((const rc_tuple_obj *)o)->len;
@@ -88,6 +89,7 @@ static int in_iteration(void *o, const void *x)
 int rc_contains(void *container, const void *x)
 {
     if (!container || !x) return RC_EINVAL;
+    RC_LOCK_OBJECT(container);
     const rc_type *t = rc__tp(container);
     if (t == &rc__list_type.bt.type) {
         const rc_list_obj *l = container;

@@ -396,6 +396,7 @@ void *rc_dict_new(rc_heap *h)
 int rc_dict_set(void *dict, void *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     if (!key || !value) return rc__err(dict, RC_EINVAL, "NULL %s", key ? "value" : "key");
     int64_t hash;
     int rc = rc__hash_fast(key, &hash);
@@ -406,6 +407,7 @@ int rc_dict_set(void *dict, void *key, void *value)
 void *rc_dict_get(const void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     int64_t hash;
     size_t e;
     if (!key || rc__hash_fast(key, &hash) < 0) return NULL;
@@ -418,6 +420,7 @@ int rc_dict_get_ref(const void *dict, const void *key, void **out)
 {
     *out = NULL;
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     int64_t hash;
     size_t e;
@@ -432,6 +435,7 @@ int rc_dict_get_ref(const void *dict, const void *key, void **out)
 int rc_dict_contains(const void *dict, const void *key)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     int64_t hash;
     size_t e;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
@@ -442,6 +446,7 @@ int rc_dict_contains(const void *dict, const void *key)
 int rc_dict_del(void *dict, const void *key)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     int64_t hash;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     int rc = rc_hash(key, &hash);
@@ -458,6 +463,7 @@ int rc_dict_del(void *dict, const void *key)
 void *rc_dict_pop(void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     int64_t hash;
     size_t e;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key"), NULL;
@@ -475,12 +481,14 @@ void *rc_dict_pop(void *dict, const void *key)
 size_t rc_dict_len(const void *dict)
 {
     CHECK_DICT(dict, 0);
+    RC_LOCK_OBJECT(dict);
     return DICT(dict)->used;
 }
 
 int rc_dict_clear(void *dict)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     rc__dict_clear(dict, rc__heap(dict));
     return 0;
 }
@@ -500,6 +508,7 @@ const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos)
 bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
 {
     CHECK_DICT(dict, false);
+    RC_LOCK_OBJECT(dict);
     const rc_dentry *e = rc__dict_next_entry(dict, pos);
     if (!e) return false;
     if (key) *key = e->key;
@@ -511,6 +520,7 @@ enum { KEYS, VALUES, ITEMS };
 static void *to_list(const void *dict, int what)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     rc_heap *h = rc__heap(dict);
     void *list = rc_list_new(h, DICT(dict)->used), *k, *v;
     size_t pos = 0;
@@ -529,6 +539,7 @@ void *rc_dict_items(const void *dict) { return to_list(dict, ITEMS); }
 int rc_dict_set_str(void *dict, const char *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_LOCK_OBJECT(dict);
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     void *k = rc_str_new(rc__heap(dict), key);
     if (!k) return rc_last_error_code(rc__heap(dict));
@@ -540,6 +551,7 @@ int rc_dict_set_str(void *dict, const char *key, void *value)
 void *rc_dict_get_str(const void *dict, const char *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     if (!key) return NULL;
     size_t n = strlen(key), e;
     if (rc__dict_lookup_cstr(dict, key, n, rc__hash_bytes(key, n), &e) != 1) return NULL;
@@ -549,12 +561,14 @@ void *rc_dict_get_str(const void *dict, const char *key)
 void *rc_dict_iter_items(void *dict)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     return rc__iter_new(dict, RC__IT_DICT_ITEMS);
 }
 
 void *rc_dict_iter_values(void *dict)
 {
     CHECK_DICT(dict, NULL);
+    RC_LOCK_OBJECT(dict);
     return rc__iter_new(dict, RC__IT_DICT_VALUES);
 }
 

@@ -46,6 +46,7 @@ int rc_iter_next(void *it, void **item)
         return it ? RC_ETYPE : RC_EINVAL;
     }
     *item = NULL;
+    RC_LOCK_OBJECT(it);
     return vt->next(it, item);
 }
 

@@ -56,6 +56,7 @@ static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
 int rc_list_append(void *list, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (RC_UNLIKELY(l->len == l->cap)) return append_grow(l, item);
@@ -75,6 +76,7 @@ static size_t clamp_index(ptrdiff_t i, size_t len)
 int rc_list_insert(void *list, ptrdiff_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     size_t at = clamp_index(i, l->len);
@@ -89,6 +91,7 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
 int rc_list_set(void *list, size_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
@@ -102,12 +105,14 @@ int rc_list_set(void *list, size_t i, void *item)
 size_t rc_list_len(const void *list)
 {
     CHECK_LIST(list, 0);
+    RC_LOCK_OBJECT(list);
     return LIST(list)->len;
 }
 
 void *rc_list_get(const void *list, size_t i)
 {
     CHECK_LIST(list, NULL);
+    RC_LOCK_OBJECT(list);
     const rc_list_obj *l = list;
     if (i >= l->len) {
         rc__err(list, RC_ERANGE, "list index %zu out of range (len %zu)", i, l->len);
@@ -119,6 +124,7 @@ void *rc_list_get(const void *list, size_t i)
 void *rc_list_pop(void *list, ptrdiff_t i)
 {
     CHECK_LIST(list, NULL);
+    RC_LOCK_OBJECT(list);
     rc_list_obj *l = list;
     ptrdiff_t at = i < 0 ? i + (ptrdiff_t)l->len : i;
     if (at < 0 || (size_t)at >= l->len) {
@@ -149,6 +155,7 @@ static void list_clear(void *self)
 int rc_list_clear(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     list_clear(list);
     return 0;
 }
@@ -156,6 +163,7 @@ int rc_list_clear(void *list)
 int rc_list_extend(void *list, void *iterable)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     if (!iterable) return rc__err(list, RC_EINVAL, "NULL iterable");
     rc_list_obj *l = list;
     if (iterable == list) {   /* a.extend(a): the items as they were */
@@ -202,6 +210,7 @@ static int merge_sort(void **a, void **tmp, size_t n)
 int rc_list_sort(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     rc_list_obj *l = list;
     if (l->len < 2) return 0;
     rc_heap *h = rc__heap(list);
@@ -218,6 +227,7 @@ int rc_list_sort(void *list)
 int rc_list_reverse(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_LOCK_OBJECT(list);
     rc_list_obj *l = list;
     for (size_t i = 0, j = l->len; i + 1 < j; i++, j--) {
         void *t = l->items[i];

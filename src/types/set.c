@@ -14,6 +14,7 @@ void *rc_set_new(rc_heap *h)
 int rc_set_add(void *set, void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_LOCK_OBJECT(set);
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     int rc = rc_hash(key, &hash);
@@ -23,6 +24,7 @@ int rc_set_add(void *set, void *key)
 int rc_set_discard(void *set, const void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_LOCK_OBJECT(set);
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     int rc = rc_hash(key, &hash);
@@ -34,6 +36,7 @@ int rc_set_discard(void *set, const void *key)
 int rc_set_contains(const void *set, const void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_LOCK_OBJECT(set);
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     size_t e;
@@ -44,12 +47,14 @@ int rc_set_contains(const void *set, const void *key)
 size_t rc_set_len(const void *set)
 {
     CHECK_SET(set, 0);
+    RC_LOCK_OBJECT(set);
     return SET(set)->used;
 }
 
 bool rc_set_next(const void *set, size_t *pos, void **key)
 {
     CHECK_SET(set, false);
+    RC_LOCK_OBJECT(set);
     const rc_dentry *e = rc__dict_next_entry(set, pos);
     if (e) *key = e->key;
     return e != NULL;
