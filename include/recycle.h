@@ -191,6 +191,7 @@ RC_API void     rc_thread_detach(rc_heap *h);
 /* Lets a waiting collection run: a loop that neither allocates objects nor
  * blocks calls it now and then. */
 RC_API void     rc_safepoint(rc_heap *h);
+RC_API bool     rc_heap_is_threaded(const rc_heap *h);   /* made with rc_config.threads */
 /* The error left by the last failing call on this heap: a message naming
  * what was wrong (for type errors, the expected and actual type names), ""
  * when none.  A NULL h means the calling thread's last error, left by the

@@ -101,7 +101,23 @@ RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_H
 RC_INLINE uintptr_t rc__tw(const rc_head *h) { return __atomic_load_n(&h->tw, __ATOMIC_RELAXED); }
 RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) | f, __ATOMIC_RELAXED); }
 RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) & ~(uintptr_t)f, __ATOMIC_RELAXED); }
+/* RC_HF_SHARED never changes in an object's life, so the test every
+ * refcount and container operation makes reads tw plainly: the compiler
+ * then folds it into the load it made for the type, or into one testb.
+ * Only ThreadSanitizer, which cannot know that the bit another thread's
+ * store leaves alone is this one, gets the atomic load. */
+#if defined(__SANITIZE_THREAD__)
+#define RC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RC_TSAN 1
+#endif
+#endif
+#ifdef RC_TSAN
 RC_INLINE bool rc__is_shared(const rc_head *h) { return (rc__tw(h) & RC_HF_SHARED) != 0; }
+#else
+RC_INLINE bool rc__is_shared(const rc_head *h) { return (h->tw & RC_HF_SHARED) != 0; }
+#endif
 RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
 
 /* ------------------------------------------------------------------------
@@ -428,6 +444,38 @@ RC_INLINE void rc__guard_end(rc__guard *g)
 #define RC_LOCK_HEAP(h) RC_GUARD_(rc__guard_heap((h), false))
 /* The heap lock and a stopped world: for walks of the heap's objects. */
 #define RC_STOP_WORLD(h) RC_GUARD_(rc__guard_heap((h), true))
+
+/* The built-in containers' operations, which are hot, take the lock this
+ * way instead.  RC_LOCKED_VARIANT defines name_locked beside an operation:
+ * it locks o's heap, notes that the lock is taken for this call, calls the
+ * operation and unlocks.  The operation starts with RC_SHARED_CALL: on an
+ * object of a threaded heap whose note is not set, it tail-calls the
+ * variant; the call from the variant consumes the note and goes on.  So
+ * the plain path pays one test of the header word it has loaded for the
+ * type check, and no stack frame.  The note is thread-local in the
+ * initial-exec model: read without a call. */
+extern _Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
+RC_COLD void rc__mt_lock_again(const void *o);    /* locks o's heap and sets the note */
+RC_COLD void rc__mt_unlock_obj(const void *o);
+RC_INLINE bool rc__mt_take_again(void)
+{
+    bool again = rc__mt_again;
+    rc__mt_again = false;
+    return again;
+}
+#define RC_LOCKED_VARIANT(T, name, params, o, args) \
+    static RC_COLD T name##_locked params           \
+    {                                               \
+        rc__mt_lock_again(o);                       \
+        T r_ = name args;                           \
+        rc__mt_unlock_obj(o);                       \
+        return r_;                                  \
+    }
+#define RC_SHARED_CALL(o, call)                                                  \
+    do {                                                                         \
+        if (RC_UNLIKELY(rc__is_shared(rc__head(o))) && !rc__mt_take_again())     \
+            return call;                                                         \
+    } while (0)
 
 /* Debug builds, before a collection of generation gen follows the
  * candidates' references: each must lead to a live object of the heap, or

@@ -152,6 +152,19 @@ static bool lock_enter(rc_heap *h)
     return true;
 }
 
+_Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
+
+void rc__mt_lock_again(const void *o)
+{
+    rc__mt_lock(rc__object_heap(rc__head(o)));
+    rc__mt_again = true;
+}
+
+void rc__mt_unlock_obj(const void *o)
+{
+    rc__mt_unlock(rc__object_heap(rc__head(o)));
+}
+
 /* ---- stopping the world --------------------------------------------------- */
 
 void rc__mt_stop_world(rc_heap *h)
@@ -235,6 +248,11 @@ void rc_thread_detach(rc_heap *h)
 }
 
 /* ---- life ------------------------------------------------------------------ */
+
+bool rc_heap_is_threaded(const rc_heap *h)
+{
+    return h && h->mt;
+}
 
 int rc__mt_init(rc_heap *h)
 {

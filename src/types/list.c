@@ -53,10 +53,11 @@ static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_append, (void *list, void *item), list, (list, item))
 int rc_list_append(void *list, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_append_locked(list, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (RC_UNLIKELY(l->len == l->cap)) return append_grow(l, item);
@@ -73,10 +74,11 @@ static size_t clamp_index(ptrdiff_t i, size_t len)
     return (size_t)i > len ? len : (size_t)i;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_insert, (void *list, ptrdiff_t i, void *item), list, (list, i, item))
 int rc_list_insert(void *list, ptrdiff_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_insert_locked(list, i, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     size_t at = clamp_index(i, l->len);
@@ -88,10 +90,11 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_set, (void *list, size_t i, void *item), list, (list, i, item))
 int rc_list_set(void *list, size_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_set_locked(list, i, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
@@ -102,17 +105,19 @@ int rc_list_set(void *list, size_t i, void *item)
     return 0;
 }
 
+RC_LOCKED_VARIANT(size_t, rc_list_len, (const void *list), list, (list))
 size_t rc_list_len(const void *list)
 {
     CHECK_LIST(list, 0);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_len_locked(list));
     return LIST(list)->len;
 }
 
+RC_LOCKED_VARIANT(void *, rc_list_get, (const void *list, size_t i), list, (list, i))
 void *rc_list_get(const void *list, size_t i)
 {
     CHECK_LIST(list, NULL);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_get_locked(list, i));
     const rc_list_obj *l = list;
     if (i >= l->len) {
         rc__err(list, RC_ERANGE, "list index %zu out of range (len %zu)", i, l->len);
@@ -121,10 +126,11 @@ void *rc_list_get(const void *list, size_t i)
     return l->items[i];
 }
 
+RC_LOCKED_VARIANT(void *, rc_list_pop, (void *list, ptrdiff_t i), list, (list, i))
 void *rc_list_pop(void *list, ptrdiff_t i)
 {
     CHECK_LIST(list, NULL);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_pop_locked(list, i));
     rc_list_obj *l = list;
     ptrdiff_t at = i < 0 ? i + (ptrdiff_t)l->len : i;
     if (at < 0 || (size_t)at >= l->len) {
@@ -152,18 +158,20 @@ static void list_clear(void *self)
     if (items) rc_free(rc__heap(self), items);
 }
 
+RC_LOCKED_VARIANT(int, rc_list_clear, (void *list), list, (list))
 int rc_list_clear(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_clear_locked(list));
     list_clear(list);
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_extend, (void *list, void *iterable), list, (list, iterable))
 int rc_list_extend(void *list, void *iterable)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_extend_locked(list, iterable));
     if (!iterable) return rc__err(list, RC_EINVAL, "NULL iterable");
     rc_list_obj *l = list;
     if (iterable == list) {   /* a.extend(a): the items as they were */
@@ -207,10 +215,11 @@ static int merge_sort(void **a, void **tmp, size_t n)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_sort, (void *list), list, (list))
 int rc_list_sort(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_sort_locked(list));
     rc_list_obj *l = list;
     if (l->len < 2) return 0;
     rc_heap *h = rc__heap(list);
@@ -224,10 +233,11 @@ int rc_list_sort(void *list)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_reverse, (void *list), list, (list))
 int rc_list_reverse(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
-    RC_LOCK_OBJECT(list);
+    RC_SHARED_CALL(list, rc_list_reverse_locked(list));
     rc_list_obj *l = list;
     for (size_t i = 0, j = l->len; i + 1 < j; i++, j--) {
         void *t = l->items[i];
