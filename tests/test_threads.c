@@ -262,6 +262,35 @@ static void containers_are_atomic_per_operation(void **s)
     rc_heap_free(h);
 }
 
+/* Names made on four threads at once: each text is interned once (the
+ * table is the heap's), so the shared set holds one str per text. */
+#define NAMES 1000
+
+static void add_names(rc_heap *h, int i, void *set)
+{
+    (void)i;
+    char name[32];
+    for (int k = 0; k < NAMES; k++) {
+        snprintf(name, sizeof name, "name_%d", k);
+        void *str = rc_str_new(h, name);
+        assert_non_null(str);
+        assert_true(rc_str_is_interned(str));
+        assert_int_equal(rc_set_add(set, str), 0);
+        rc_decref(str);
+    }
+}
+
+static void interned_names_are_shared(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *set = rc_set_new(h);
+    run_crew(h, 4, add_names, set);
+    assert_int_equal(rc_set_len(set), NAMES);
+    rc_decref(set);
+    rc_heap_free(h);
+}
+
 static void threaded_objects_refused_by_plain_containers(void **s)
 {
     (void)s;
@@ -440,6 +469,7 @@ int main(void)
         cmocka_unit_test(shared_refcounts_stay_exact),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),
+        cmocka_unit_test(interned_names_are_shared),
         cmocka_unit_test(threaded_objects_refused_by_plain_containers),
         cmocka_unit_test(stress_two_threads),
         cmocka_unit_test(stress_four_threads),
