@@ -487,6 +487,9 @@ RC_API int     rc_list_insert(void *list, ptrdiff_t i, void *item);
 RC_API int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
 RC_API size_t  rc_list_len(const void *list);
 RC_API void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+/* 1 and a new reference in *out, or RC_ERANGE (*out NULL): the form to use
+ * on a list other threads change (docs/threads.md). */
+RC_API int     rc_list_get_ref(const void *list, size_t i, void **out);
 RC_API void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
 RC_API int     rc_list_clear(void *list);
 RC_API int     rc_list_extend(void *list, void *iterable);

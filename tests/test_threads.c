@@ -262,6 +262,45 @@ static void containers_are_atomic_per_operation(void **s)
     rc_heap_free(h);
 }
 
+/* Two threads replace a list's items (each replaced item dies at once)
+ * while two read them through rc_list_get_ref: a reader's reference keeps
+ * its item alive however soon a writer drops the list's. */
+#define SWAPS 20000
+
+static void swap_or_read(rc_heap *h, int i, void *list)
+{
+    for (int k = 0; k < SWAPS; k++) {
+        size_t at = (size_t)(k * 7 + i) % 8;
+        if (i % 2 == 0) {
+            void *v = rc_int_from(h, 1000 + k);
+            assert_int_equal(rc_list_set(list, at, v), 0);
+            rc_decref(v);
+            continue;
+        }
+        void *v;
+        assert_int_equal(rc_list_get_ref(list, at, &v), 1);
+        int64_t x;
+        assert_int_equal(rc_int_value(v, &x), 0);
+        assert_true(x >= 1000 || x == 0);
+        rc_decref(v);
+    }
+}
+
+static void readers_keep_items_writers_drop(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *list = rc_list_new(h, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(rc_list_append(list, rc_int_from(h, 0)), 0);
+    run_crew(h, 4, swap_or_read, list);
+    void *v;
+    assert_int_equal(rc_list_get_ref(list, 8, &v), RC_ERANGE);
+    assert_null(v);
+    rc_decref(list);
+    rc_heap_free(h);
+}
+
 /* Names made on four threads at once: each text is interned once (the
  * table is the heap's), so the shared set holds one str per text. */
 #define NAMES 1000
@@ -469,6 +508,7 @@ int main(void)
         cmocka_unit_test(shared_refcounts_stay_exact),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),
+        cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),
         cmocka_unit_test(threaded_objects_refused_by_plain_containers),
         cmocka_unit_test(stress_two_threads),

@@ -126,6 +126,18 @@ void *rc_list_get(const void *list, size_t i)
     return l->items[i];
 }
 
+RC_LOCKED_VARIANT(int, rc_list_get_ref, (const void *list, size_t i, void **out), list, (list, i, out))
+int rc_list_get_ref(const void *list, size_t i, void **out)
+{
+    *out = NULL;
+    CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_get_ref_locked(list, i, out));
+    void *item = rc_list_get(list, i);
+    if (!item) return RC_ERANGE;
+    *out = rc_newref(item);
+    return 1;
+}
+
 RC_LOCKED_VARIANT(void *, rc_list_pop, (void *list, ptrdiff_t i), list, (list, i))
 void *rc_list_pop(void *list, ptrdiff_t i)
 {
