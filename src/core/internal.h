@@ -71,7 +71,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SHARED    0x8u   /* of a threaded heap: refcounting takes thread_heap.c's atomic path */
+#define RC_HF_SHARED    0x8u   /* of a threaded heap: refcounting takes thread_ref.c's atomic path */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
