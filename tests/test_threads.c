@@ -344,6 +344,80 @@ static void threaded_objects_refused_by_plain_containers(void **s)
     rc_heap_free(t);
 }
 
+/* ---- the world restarts for finalizers ------------------------------------------ *
+ * A collection's finalizers and weakref callbacks run with the other
+ * threads running: here each waits until a neighbor thread, which only
+ * counts references and passes safe points, has made progress.  Were the
+ * world still stopped, the neighbor would be parked and the wait would
+ * end in the failure below instead. */
+
+static atomic_long progress;
+static atomic_bool neighbor_stop;
+
+static void count_along(rc_heap *h, int i, void *o)
+{
+    (void)i;
+    while (!atomic_load(&neighbor_stop)) {
+        rc_incref(o);
+        rc_decref(o);
+        atomic_fetch_add(&progress, 1);
+        rc_safepoint(h);
+    }
+}
+
+static void wait_for_the_neighbor(void)
+{
+    long seen = atomic_load(&progress);
+    for (long spins = 0; atomic_load(&progress) < seen + 100; spins++)
+        if (spins > 4000000000L)
+            fail_msg("the other thread made no progress while user code of a collection ran");
+}
+
+static void waiting_finalize(void *self) { (void)self; wait_for_the_neighbor(); }
+static void waiting_callback(void *wr, void *ctx) { (void)wr, (void)ctx; wait_for_the_neighbor(); }
+
+static const rc_type waiting_type = {"waiting", sizeof(node), node_traverse, node_clear, waiting_finalize,
+                                     NULL, 0, NULL};
+
+typedef struct restart_run {
+    rc_heap *h;
+    void *counted;
+} restart_run;
+
+static void *neighbor_main(void *arg)
+{
+    restart_run *r = arg;
+    rc_thread_attach(r->h);
+    count_along(r->h, 0, r->counted);
+    rc_thread_detach(r->h);
+    return NULL;
+}
+
+static void collections_restart_the_world_for_user_code(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    restart_run r = {h, rc_list_new(h, 0)};
+    atomic_store(&neighbor_stop, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, neighbor_main, &r), 0);
+    node *a = rc_new(h, &waiting_type), *b = rc_new(h, &waiting_type);
+    a->kid[0] = rc_newref(b);
+    b->kid[0] = rc_newref(a);
+    void *wr = rc_weakref_new(a, waiting_callback, NULL);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_null(rc_weakref_get(wr));
+    atomic_store(&neighbor_stop, true);
+    rc_thread_detach(h);
+    pthread_join(t, NULL);
+    rc_thread_attach(h);
+    rc_decref(wr);
+    rc_decref(r.counted);
+    rc_heap_free(h);
+}
+
 /* ---- the stress run against a model ---------------------------------------------- *
  * Each thread, each round: builds a cycle of three nodes, keeps a weakref
  * (with a callback) to its head, and stores the head into a random slot of
@@ -511,6 +585,7 @@ int main(void)
         cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),
         cmocka_unit_test(threaded_objects_refused_by_plain_containers),
+        cmocka_unit_test(collections_restart_the_world_for_user_code),
         cmocka_unit_test(stress_two_threads),
         cmocka_unit_test(stress_four_threads),
         cmocka_unit_test(stress_eight_threads),
