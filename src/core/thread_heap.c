@@ -21,13 +21,14 @@
 #include <stdlib.h>
 
 struct rc_mt {
-    rc__os_mutex lock;          /* the heap lock */
-    _Atomic uintptr_t owner;    /* the lock holder's token (0: free) */
+    _Atomic uintptr_t owner;    /* the heap lock: its holder's token (0: free) */
     unsigned depth;             /* the holder's nesting */
     unsigned stop_depth;        /* the stopper's nesting of stop_world */
+    _Atomic unsigned waiters;   /* threads asleep on lock_cv */
 
-    rc__os_mutex mu;            /* guards the counts below */
-    rc__os_cond cv;
+    rc__os_mutex mu;            /* guards the counts below and the sleeps */
+    rc__os_cond cv;             /* attached or parked changed */
+    rc__os_cond lock_cv;        /* the heap lock was let go */
     unsigned attached, parked;
     _Atomic bool stop;          /* safe points park while set */
 };
@@ -35,15 +36,16 @@ struct rc_mt {
 /* The heaps this thread is attached to, with how deeply it nests attach
  * calls: a few heaps per thread is the use, so a small array serves. */
 #define RC_MT_HEAPS_PER_THREAD 16
-static _Thread_local struct attachment {
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct attachment {
     rc_heap *h;
     unsigned n;
 } attached_to[RC_MT_HEAPS_PER_THREAD];
 
-/* A token per live thread, cheaper than asking the OS. */
+/* A token per live thread, cheaper than asking the OS; initial-exec, so
+ * that reading it in the shared library is not a call. */
 static uintptr_t self(void)
 {
-    static _Thread_local char token;
+    static _Thread_local char token __attribute__((tls_model("initial-exec")));
     return (uintptr_t)&token;
 }
 
@@ -73,21 +75,6 @@ void rc__mt_check_attached(rc_heap *h, const char *fn)
 
 /* ---- parking -------------------------------------------------------------- */
 
-static void park_begin(struct rc_mt *mt)
-{
-    rc__os_lock(&mt->mu);
-    mt->parked++;
-    rc__os_cond_broadcast(&mt->cv);
-    rc__os_unlock(&mt->mu);
-}
-
-static void park_end(struct rc_mt *mt)
-{
-    rc__os_lock(&mt->mu);
-    mt->parked--;
-    rc__os_unlock(&mt->mu);
-}
-
 /* Waits, counted as parked, until the stopper restarts the world. */
 static void park(struct rc_mt *mt)
 {
@@ -113,7 +100,42 @@ void rc_safepoint(rc_heap *h)
         park(mt);
 }
 
-/* ---- the heap lock -------------------------------------------------------- */
+/* ---- the heap lock --------------------------------------------------------
+ * The lock word is the holder's token: taking it free is one
+ * compare-and-swap, letting it go one store (a pthread mutex cost twice
+ * that, and the owner had to be kept beside it anyway).  A thread that
+ * finds it held sleeps on lock_cv, counted as parked; the holder that lets
+ * go wakes the sleepers when it sees any.  Both the store of 0 and the
+ * look at waiters are sequentially consistent, as are the sleeper's count
+ * and its retry: either the holder sees the sleeper, or the sleeper's
+ * retry sees the lock free. */
+
+static bool try_take(struct rc_mt *mt, uintptr_t me)
+{
+    uintptr_t free_word = 0;
+    return atomic_compare_exchange_strong(&mt->owner, &free_word, me);
+}
+
+static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
+{
+    rc__os_lock(&mt->mu);
+    mt->parked++;
+    rc__os_cond_broadcast(&mt->cv);
+    atomic_fetch_add(&mt->waiters, 1);
+    while (!try_take(mt, me))
+        rc__os_cond_wait(&mt->lock_cv, &mt->mu);
+    atomic_fetch_sub(&mt->waiters, 1);
+    mt->parked--;                 /* no stop is in force: its stopper held the lock */
+    rc__os_unlock(&mt->mu);
+    mt->depth = 1;
+}
+
+static RC_NOINLINE void wake_waiters(struct rc_mt *mt)
+{
+    rc__os_lock(&mt->mu);
+    rc__os_cond_broadcast(&mt->lock_cv);
+    rc__os_unlock(&mt->mu);
+}
 
 void rc__mt_lock(rc_heap *h)
 {
@@ -126,12 +148,10 @@ void rc__mt_lock(rc_heap *h)
 #if RC_DEBUG >= 1
     rc__mt_check_attached(h, "a heap operation");
 #endif
-    if (!rc__os_trylock(&mt->lock)) {
-        park_begin(mt);
-        rc__os_lock(&mt->lock);
-        park_end(mt);            /* no stop is in force: its stopper held the lock */
+    if (RC_UNLIKELY(!try_take(mt, me))) {
+        lock_slow(mt, me);
+        return;
     }
-    atomic_store_explicit(&mt->owner, me, memory_order_relaxed);
     mt->depth = 1;
 }
 
@@ -140,8 +160,9 @@ void rc__mt_unlock(rc_heap *h)
     struct rc_mt *mt = h->mt;
     if (--mt->depth > 0)
         return;
-    atomic_store_explicit(&mt->owner, 0, memory_order_relaxed);
-    rc__os_unlock(&mt->lock);
+    atomic_store(&mt->owner, 0);
+    if (atomic_load(&mt->waiters))
+        wake_waiters(mt);
 }
 
 static bool lock_enter(rc_heap *h)
@@ -259,9 +280,9 @@ int rc__mt_init(rc_heap *h)
     struct rc_mt *mt = calloc(1, sizeof *mt);
     if (!mt)
         return RC_ENOMEM;
-    rc__os_mutex_init(&mt->lock);
     rc__os_mutex_init(&mt->mu);
     rc__os_cond_init(&mt->cv);
+    rc__os_cond_init(&mt->lock_cv);
     h->mt = mt;
     h->lock_enter = lock_enter;
     h->lock_leave = rc__mt_unlock;
@@ -284,8 +305,8 @@ void rc__mt_destroy(rc_heap *h)
     if (a)
         a->h = NULL;
     rc__os_cond_destroy(&mt->cv);
+    rc__os_cond_destroy(&mt->lock_cv);
     rc__os_mutex_destroy(&mt->mu);
-    rc__os_mutex_destroy(&mt->lock);
     free(mt);
     h->mt = NULL;
     h->lock_enter = NULL;

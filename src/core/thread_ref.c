@@ -13,9 +13,10 @@
  */
 #include "internal.h"
 
+/* An allocation is a safe point through its lock: while the world is
+ * stopped the stopper holds it, and waiting for it is parking. */
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc_safepoint(h);
     rc__mt_lock(h);
     void *o = rc__new_object(h, t, body, site);
     if (o)

@@ -115,8 +115,6 @@ typedef pthread_mutex_t rc__os_mutex;
 #define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 void rc__os_lock(rc__os_mutex *m);
 void rc__os_unlock(rc__os_mutex *m);
-/* false, without waiting, when another thread holds m. */
-bool rc__os_trylock(rc__os_mutex *m);
 void rc__os_mutex_init(rc__os_mutex *m);
 void rc__os_mutex_destroy(rc__os_mutex *m);
 /* A condition threads wait on under a mutex until another broadcasts. */

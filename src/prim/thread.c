@@ -26,11 +26,6 @@ void rc__os_unlock(rc__os_mutex *m)
     pthread_mutex_unlock(m);
 }
 
-bool rc__os_trylock(rc__os_mutex *m)
-{
-    return pthread_mutex_trylock(m) == 0;
-}
-
 void rc__os_mutex_init(rc__os_mutex *m)
 {
     pthread_mutex_init(m, NULL);
