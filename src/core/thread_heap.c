@@ -34,9 +34,11 @@ struct rc_mt {
 };
 
 /* The heaps this thread is attached to, with how deeply it nests attach
- * calls: a few heaps per thread is the use, so a small array serves. */
+ * calls: a few heaps per thread is the use, so a small array serves.  Read
+ * off the fast paths only, so it stays in the default TLS model (static
+ * TLS is scarce for a library loaded with dlopen). */
 #define RC_MT_HEAPS_PER_THREAD 16
-static _Thread_local __attribute__((tls_model("initial-exec"))) struct attachment {
+static _Thread_local struct attachment {
     rc_heap *h;
     unsigned n;
 } attached_to[RC_MT_HEAPS_PER_THREAD];
