@@ -7,19 +7,19 @@
 void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site)
 {
     void *p = rc_alloc_at(h, n, site);
-    h->lock_leave(h);
+    rc__alloc_state(h)->lock_leave(h);
     return p;
 }
 
 void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site)
 {
     void *q = rc_realloc_at(h, p, n, site);
-    h->lock_leave(h);
+    rc__alloc_state(h)->lock_leave(h);
     return q;
 }
 
 void rc__free_locked(rc_heap *h, void *p)
 {
     rc_free(h, p);
-    h->lock_leave(h);
+    rc__alloc_state(h)->lock_leave(h);
 }

@@ -286,12 +286,13 @@ int rc__mt_init(rc_heap *h)
     rc__os_cond_init(&mt->cv);
     rc__os_cond_init(&mt->lock_cv);
     h->mt = mt;
-    h->lock_enter = lock_enter;
-    h->lock_leave = rc__mt_unlock;
     int rv = rc_thread_attach(h);
-    if (rv < 0)
+    if (rv < 0) {
         rc__mt_destroy(h);
-    return rv;
+        return rv;
+    }
+    rc__alloc_on_lock(h, lock_enter, rc__mt_unlock);
+    return 0;
 }
 
 /* The last thread's attachment goes with the heap; any other thread's
@@ -311,6 +312,4 @@ void rc__mt_destroy(rc_heap *h)
     rc__os_mutex_destroy(&mt->mu);
     free(mt);
     h->mt = NULL;
-    h->lock_enter = NULL;
-    h->lock_leave = NULL;
 }
