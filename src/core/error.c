@@ -22,14 +22,13 @@ const char *rc_strerror(int code)
     }
 }
 
-/* The last error of calls that have no heap (loaders, the tools) and of
- * threaded heaps: one per thread, so two threads never see each other's
- * message (free-threaded CPython keeps its exception state per thread). */
+/* The last error of calls that have no heap (loaders, the tools): one per
+ * thread, so two threads loading files never see each other's message. */
 static _Thread_local rc_error_slot thread_error;
 
 static rc_error_slot *error_slot(const rc_heap *h)
 {
-    return h && !h->mt ? (rc_error_slot *)&h->err : &thread_error;
+    return h ? (rc_error_slot *)&h->err : &thread_error;
 }
 
 int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
