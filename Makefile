@@ -18,7 +18,7 @@ CMAKE_FLAGS += -DRC_DEBUG=$(DEBUG)
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure configure-full build build-full test demo bench install clean fuzz package
+.PHONY: all deps configure configure-full build build-full test test-tsan demo bench install clean fuzz package
 
 all: build
 
@@ -41,6 +41,14 @@ build-full: configure-full
 
 test: build-full
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The threaded-heap tests under ThreadSanitizer (clang): only the core and
+# tests/test_threads.c are built, in build-tsan.
+test-tsan:
+	@cmake -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DRC_TSAN=ON -DRECYCLE_SKIP_MISSING=ON \
+	    -DRECYCLE_BENCH=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target tsan_threads
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tsan_threads
 
 demo: build-full
 	@scripts/demo.sh $(BUILD)

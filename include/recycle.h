@@ -25,11 +25,13 @@
  *     reference.  rc_xdecref accepts NULL; passing NULL or a freed object
  *     anywhere else is a programming error, reported in one line by the
  *     debug build (rc_debug_level).
- *   - Threads (docs/threads.md): one thread at a time per heap; a heap may
- *     move between threads between calls; many heaps may live in many
- *     threads.  The debug build aborts, naming both threads, when a second
- *     thread enters a heap another is inside.  An object belongs to its
- *     heap: containers refuse objects of another heap (RC_EINVAL).
+ *   - Threads (docs/threads.md): a plain heap is used by one thread at a
+ *     time; it may move between threads between calls; many heaps may live
+ *     in many threads.  The debug build aborts, naming both threads, when a
+ *     second thread enters a plain heap another is inside.  A heap made
+ *     with rc_config.threads is shared: see "Threaded heaps" below.  An
+ *     object belongs to its heap: containers refuse objects of another
+ *     heap (RC_EINVAL).
  *   - Nothing prints unless asked to, except rc_heap_free's report of
  *     uncollectable garbage on the gc debug stream (CPython's warning).
  */
@@ -98,11 +100,11 @@ typedef struct rc_heap rc_heap;
 typedef int (*rc_visit)(void *obj, void *arg);
 
 /* The description of a kind of object.  Instances must outlive every object
- * of the type (normally they are static const).  The struct is 16-byte
+ * of the type (normally they are static const).  The struct is 32-byte
  * aligned: the runtime keeps per-object flags in the low bits of the type
  * pointer stored in each header (docs/design-gc.md). */
 typedef struct rc_type {
-    RC_ALIGNED_(16) const char *name; /* shown by stats, tracer, graph tools */
+    RC_ALIGNED_(32) const char *name; /* shown by stats, tracer, graph tools */
     size_t size;                   /* body size in bytes; 0 = variable, see rc_new_var */
     /* Call visit(child, arg) for each object this one references; return
      * the first non-zero result of visit, else 0.  NULL: never tracked. */
@@ -146,6 +148,7 @@ typedef struct rc_config {
     bool     leak_report;     /* RECYCLE_LEAK_REPORT=1: rc_heap_free lists live objects */
     FILE    *leak_out;        /* where the leak report goes; NULL = stderr */
     bool     fast_free;       /* RECYCLE_FAST_FREE=1: rc_heap_free skips the final collection */
+    bool     threads;         /* RECYCLE_THREADS=1: several threads may use the heap at once */
 } rc_config;
 
 /* Fills *cfg with the defaults, then applies RECYCLE_* environment overrides. */
@@ -167,6 +170,28 @@ RC_API rc_heap *rc_heap_new(const rc_config *cfg);   /* NULL cfg: rc_config_defa
  * object's release runs and the memory goes back.  rc_config.fast_free
  * skips everything before the leak report (the fast teardown). */
 RC_API void     rc_heap_free(rc_heap *h);
+
+/* Threaded heaps (rc_config.threads; docs/threads.md).  Every thread that
+ * touches the heap or its objects is attached: the creating thread starts
+ * attached; another calls rc_thread_attach first and rc_thread_detach when
+ * it is done, before it exits, and around any call that may block for
+ * long (a join, a lock another attached thread may hold while it
+ * allocates, I/O), since a collection waits for every attached thread to
+ * reach a safe point: an allocation of an object, rc_safepoint, attach or
+ * detach.  Refcounting works from any attached thread; collections stop
+ * the world; each operation of the built-in list, dict, set and array is
+ * atomic with respect to the others.  User types guard their own fields:
+ * a field another thread may write needs the type's own lock, and a
+ * borrowed reference read from a shared container may die once another
+ * thread changes the container (take a new reference: rc_dict_get_ref).
+ * rc_heap_free is called with every other thread detached.  On a plain
+ * heap the three calls do nothing (attach returns 0). */
+RC_API int      rc_thread_attach(rc_heap *h);   /* 0, or RC_ENOMEM (too many heaps per thread) */
+RC_API void     rc_thread_detach(rc_heap *h);
+/* Lets a waiting collection run: a loop that neither allocates objects nor
+ * blocks calls it now and then. */
+RC_API void     rc_safepoint(rc_heap *h);
+RC_API bool     rc_heap_is_threaded(const rc_heap *h);   /* made with rc_config.threads */
 /* The error left by the last failing call on this heap: a message naming
  * what was wrong (for type errors, the expected and actual type names), ""
  * when none.  A NULL h means the calling thread's last error, left by the
@@ -462,6 +487,9 @@ RC_API int     rc_list_insert(void *list, ptrdiff_t i, void *item);
 RC_API int     rc_list_set(void *list, size_t i, void *item);  /* RC_ERANGE out of range */
 RC_API size_t  rc_list_len(const void *list);
 RC_API void   *rc_list_get(const void *list, size_t i);      /* borrowed; NULL when out of range */
+/* 1 and a new reference in *out, or RC_ERANGE (*out NULL): the form to use
+ * on a list other threads change (docs/threads.md). */
+RC_API int     rc_list_get_ref(const void *list, size_t i, void **out);
 RC_API void   *rc_list_pop(void *list, ptrdiff_t i);         /* new ref to the removed item; -1 = last */
 RC_API int     rc_list_clear(void *list);
 RC_API int     rc_list_extend(void *list, void *iterable);

@@ -256,6 +256,27 @@ static void two_threads_in_one_heap(void)
     rc_incref(other);
 }
 
+/* A thread that never attached increfs an object of a threaded heap. */
+static void *unattached_incref(void *o)
+{
+    expect("recycle: threaded heap %p: thread %ld called rc_incref without rc_thread_attach (docs/threads.md)\n",
+           (void *)rc_heap_of(o), (long)syscall(SYS_gettid));
+    rc_incref(o);
+    return NULL;
+}
+
+static void unattached_thread_uses_a_threaded_heap(void)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.threads = true;
+    rc_heap *h = rc_heap_new(&cfg);
+    void *o = rc_new(h, &node_type);
+    pthread_t t;
+    pthread_create(&t, NULL, unattached_incref, o);
+    pthread_join(t, NULL);
+}
+
 /* release makes a weakref to the object being freed: it would dangle. */
 static void *late_weakref;
 static void weakref_in_release(void *self) { late_weakref = rc_weakref_new(self, NULL, NULL); }
@@ -347,6 +368,7 @@ static void use_after_free_names_the_allocation_site(void **s) { (void)s; assert
 static void freed_object_in_a_live_list_is_named_by_the_collector(void **s) { (void)s; assert_dies(freed_object_in_a_live_list); }
 static void second_thread_in_a_heap_is_caught(void **s) { (void)s; assert_dies(two_threads_in_one_heap); }
 static void dangling_weakref_is_caught(void **s) { (void)s; assert_dies(dangling_weakref); }
+static void unattached_thread_is_caught(void **s) { (void)s; assert_dies(unattached_thread_uses_a_threaded_heap); }
 
 static void non_objects_are_caught_at_level_2(void **s)
 {
@@ -416,6 +438,7 @@ int main(void)
         cmocka_unit_test(use_after_free_names_the_allocation_site),
         cmocka_unit_test(freed_object_in_a_live_list_is_named_by_the_collector),
         cmocka_unit_test(second_thread_in_a_heap_is_caught),
+        cmocka_unit_test(unattached_thread_is_caught),
         cmocka_unit_test(dangling_weakref_is_caught),
         cmocka_unit_test(weakref_made_by_a_finalizer_is_cleared),
         cmocka_unit_test(non_objects_are_caught_at_level_2),

@@ -14,6 +14,7 @@
  * memory, the weakref table, the tracer's tables, heap dumps.
  *
  * RC_FAULTS_SUMMARY=1 prints the number of runs and failures injected. */
+#include "neighbor.h"
 #include "node.h"
 
 #include <stdio.h>
@@ -399,9 +400,11 @@ static size_t live_objects(void)
 static size_t clean_baseline(void (*w)(void))
 {
     H = rc_heap_new(NULL);
+    neighbor_start(H);
     w();
     w();
     size_t live = live_objects();
+    neighbor_stop();
     rc_heap_free(H);
     return live;
 }
@@ -412,6 +415,7 @@ static bool run_failing(void (*w)(void), fault_kind kind, uint64_t n, bool after
 {
     H = rc_heap_new(NULL);
     assert_non_null(H);
+    neighbor_start(H);
     node_reset_counts();
     enomem_seen = 0;
     failing = n;
@@ -441,6 +445,7 @@ static bool run_failing(void (*w)(void), fault_kind kind, uint64_t n, bool after
     if (live_objects() > baseline)
         fail_msg("failing allocation %llu left %zu objects alive, clean runs leave %zu",
                  (unsigned long long)n, live_objects(), baseline);
+    neighbor_stop();
     rc_heap_free(H);
     H = NULL;
     runs++;

@@ -535,6 +535,8 @@ static RC_NOINLINE void *alloc_raw_slow(rc_heap *h, size_t n, const rc_site *sit
 /* Same shape as rc__alloc_object's fast path. */
 void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
 {
+    if (rc__alloc_lock_enter(h))
+        return rc__alloc_at_locked(h, n, site);
     if (RC_UNLIKELY(n - 1 >= RC_SMALL_MAX))      /* 0 or large */
         return alloc_raw_slow(h, n, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -592,6 +594,10 @@ static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
 
 void rc_free(rc_heap *h, void *p)
 {
+    if (rc__alloc_lock_enter(h)) {
+        rc__free_locked(h, p);
+        return;
+    }
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (RC_UNLIKELY(!rc__in_arena(st, p) || st->on_free))
         return free_raw_slow(h, p);    /* also NULL: never in an arena */
@@ -628,6 +634,8 @@ static void *realloc_move(rc_heap *h, void *p, size_t old, rc_pool *pool, size_t
 
 void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
 {
+    if (rc__alloc_lock_enter(h))
+        return rc__realloc_at_locked(h, p, n, site);
     if (!p)
         return rc_alloc_at(h, n, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -695,6 +703,12 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err)
 void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h))
 {
     rc__alloc_state(h)->pressure = fn;
+}
+
+void rc__alloc_on_lock(rc_heap *h, bool (*enter)(rc_heap *h), void (*leave)(rc_heap *h))
+{
+    rc__alloc_state(h)->lock_enter = enter;
+    rc__alloc_state(h)->lock_leave = leave;
 }
 
 rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)

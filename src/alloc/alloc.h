@@ -26,7 +26,7 @@
 /* ------------------------------------------------------------------------
  * The object header: 16 bytes before each object body.
  *
- *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
+ *   tw      the rc_type pointer; its low 5 bits (rc_type is 32-aligned) are
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
  *   gc      the collector's word: where a tracked object is, and during a
@@ -40,20 +40,43 @@ typedef struct rc_head {
 } rc_head;
 
 _Static_assert(sizeof(rc_head) == 16, "object header must be 16 bytes");
-_Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags");
+_Static_assert(_Alignof(rc_type) >= 32, "rc_type must leave 5 low bits for flags");
 
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
 #define RC_HF_PLAIN     0x8u   /* type has no finalize, clear, traverse or release (rc_new) */
-#define RC_HF_MASK      0xFu
+#define RC_HF_SHARED    0x10u  /* of a threaded heap: refcounting takes core/thread_ref.c's atomic path */
+#define RC_HF_MASK      0x1Fu
 
 RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
 RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
 RC_INLINE const rc_type *rc__type(const rc_head *h) { return (const rc_type *)(h->tw & ~(uintptr_t)RC_HF_MASK); }
 RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_HF_MASK); }
-RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { h->tw |= f; }
-RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { h->tw &= ~(uintptr_t)f; }
+/* tw as another thread may read it while the heap lock's holder sets a
+ * flag (threaded heaps): relaxed atomic loads and stores, which are plain
+ * moves on the machines we run on.  Every writer of a flag holds the heap
+ * lock (or is alone in a plain heap), so load-then-store loses nothing. */
+RC_INLINE uintptr_t rc__tw(const rc_head *h) { return __atomic_load_n(&h->tw, __ATOMIC_RELAXED); }
+RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) | f, __ATOMIC_RELAXED); }
+RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { __atomic_store_n(&h->tw, rc__tw(h) & ~(uintptr_t)f, __ATOMIC_RELAXED); }
+/* RC_HF_SHARED never changes in an object's life, so the test every
+ * refcount and container operation makes reads tw plainly: the compiler
+ * then folds it into the load it made for the type, or into one testb.
+ * Only ThreadSanitizer, which cannot know that the bit another thread's
+ * store leaves alone is this one, gets the atomic load. */
+#if defined(__SANITIZE_THREAD__)
+#define RC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RC_TSAN 1
+#endif
+#endif
+#ifdef RC_TSAN
+RC_INLINE bool rc__is_shared(const rc_head *h) { return (rc__tw(h) & RC_HF_SHARED) != 0; }
+#else
+RC_INLINE bool rc__is_shared(const rc_head *h) { return (h->tw & RC_HF_SHARED) != 0; }
+#endif
 
 /* The type name of an object whose header may be damaged: "?" unless tw
  * looks like a pointer (a freed block has tw == 0). */
@@ -269,6 +292,11 @@ int  rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err);
  * max_bytes and then retries once: the heap's way to collect on demand
  * without the allocator calling up into the collector. */
 void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
+/* Installs the heap lock of a threaded heap for the raw buffer calls
+ * (rc_alloc, rc_realloc, rc_free), which the core does not wrap: enter
+ * takes the lock and returns true, or returns false when the calling
+ * thread holds it already (then leave is not called). */
+void rc__alloc_on_lock(rc_heap *h, bool (*enter)(rc_heap *h), void (*leave)(rc_heap *h));
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Allocation attempt nth fails (0: none); with after, every attempt
  * after it too (rc_heap_set_fail_alloc). */

@@ -159,6 +159,8 @@ struct rc_alloc_state {
     bool      walking;                /* a span walk is running */
     bool      capping;                /* inside the pressure hook */
     void    (*pressure)(rc_heap *h);  /* frees what it can when the cap is reached */
+    bool    (*lock_enter)(rc_heap *h);  /* threaded heaps: rc__alloc_on_lock */
+    void    (*lock_leave)(rc_heap *h);
     rc_error_slot *err;               /* the heap's last error */
 
     rc_pool  *reserve[2][RC_NCLASSES];  /* emptied pools kept, linked by next */
@@ -308,5 +310,18 @@ RC_INLINE rc_large *rc__large_of(const void *block)
 RC_INLINE size_t rc__requested(const struct rc_alloc_state *st) { return st->cap - st->room; }
 RC_INLINE uint64_t rc__attempts(const struct rc_alloc_state *st) { return st->event_at - st->countdown; }
 void rc__arm_fault(struct rc_alloc_state *st);   /* after fail_at / fail_after changed */
+
+/* True when h is threaded and the call took its lock: the raw calls then
+ * go to their _locked forms. */
+RC_INLINE bool rc__alloc_lock_enter(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    return RC_UNLIKELY(st->lock_enter != NULL) && st->lock_enter(h);
+}
+/* alloc_shared.c: the raw calls of a threaded heap, once lock_enter has
+ * taken the heap lock; they let it go. */
+void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site);
+void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site);
+void  rc__free_locked(rc_heap *h, void *p);
 
 #endif /* RC_ALLOC_IMPL_H */

@@ -152,6 +152,16 @@ void rc__thread_enter(rc_heap *h, const char *fn)
     h->user_depth = 1;
 }
 
+/* Threaded heaps (thread_heap.c) take no claim: every attached thread may
+ * be inside at once; what they check is that the caller is attached. */
+void rc__debug_thread_misuse(const rc_heap *h, const char *what)
+{
+    fprintf(stderr, "recycle: threaded heap %p: thread %llu %s (docs/threads.md)\n", (const void *)h,
+            (unsigned long long)rc__os_thread_id(), what);
+    fflush(stderr);
+    abort();
+}
+
 void rc__thread_leave(rc_heap *h)
 {
     if (--h->user_depth == 0) {

@@ -63,6 +63,7 @@ void rc_clear_error(rc_heap *h)
 
 int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs)
 {
-    return rc__error(h, RC_EINVAL, "a '%s' object of heap %p cannot be stored in a container of heap %p",
-                     rc__type(rc__head(o))->name, (const void *)theirs, (void *)h);
+    return rc__error(h, RC_EINVAL, "a '%s' object of %sheap %p cannot be stored in a container of %sheap %p",
+                     rc__type(rc__head(o))->name, theirs->mt ? "threaded " : "", (const void *)theirs,
+                     h->mt ? "threaded " : "", (void *)h);
 }

@@ -157,6 +157,7 @@ void rc_gc_track(void *o)
 {
     rc__check_arg(o);
     rc_head *hd = rc__head(o);
+    RC_LOCK_OBJECT(o);
     if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
     link_young(rc__object_heap(hd), hd);
@@ -166,6 +167,7 @@ void rc_gc_untrack(void *o)
 {
     rc__check_arg(o);
     rc_head *hd = rc__head(o);
+    RC_LOCK_OBJECT(o);
     if (!rc__is_tracked(hd) || is_cand(hd->gc))
         return;
     untrack(rc__object_heap(hd), hd);
@@ -921,7 +923,11 @@ static size_t collect_with_callbacks(rc_heap *h, int gen)
     gc->collecting = true;
     rc_gc_info info = {gen, 0, 0};
     run_callbacks(h, "start", &info);
+    if (h->mt)
+        rc__mt_stop_world(h);      /* restarted for finalizers and weakref callbacks (gc_dead.c) */
     info.collected = collect(h, gen, &info.uncollectable);
+    if (h->mt)
+        rc__mt_start_world(h);
     run_callbacks(h, "stop", &info);
     gc->collecting = false;
     return info.collected + info.uncollectable;
@@ -929,7 +935,10 @@ static size_t collect_with_callbacks(rc_heap *h, int gen)
 
 size_t rc_gc_collect(rc_heap *h, int generation)
 {
-    if (!h || h->gc.collecting || rc__deaths_queued(h))
+    if (!h)
+        return 0;
+    RC_LOCK_HEAP(h);
+    if (h->gc.collecting || rc__deaths_queued(h))
         return 0;
     if (generation < 0 || generation > 2)
         generation = 2;

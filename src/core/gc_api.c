@@ -8,22 +8,25 @@
  * collector off, then dropped): the young vector shrinks if it can. */
 void rc_gc_enable(rc_heap *h)
 {
+    RC_LOCK_HEAP(h);
     h->gc.enabled = true;
     rc__gc_young_trim(&h->gc);
 }
 
 void rc_gc_disable(rc_heap *h)
 {
+    RC_LOCK_HEAP(h);
     h->gc.enabled = false;
     rc__gc_young_trim(&h->gc);
 }
 
 bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }
-void rc_gc_set_debug(rc_heap *h, unsigned flags) { h->gc.debug = flags; }
+void rc_gc_set_debug(rc_heap *h, unsigned flags) { RC_LOCK_HEAP(h); h->gc.debug = flags; }
 unsigned rc_gc_get_debug(const rc_heap *h) { return h->gc.debug; }
 
 void rc_gc_get_count(const rc_heap *h, size_t count[3])
 {
+    RC_LOCK_HEAP((rc_heap *)(uintptr_t)h);
     memcpy(count, h->gc.count, sizeof h->gc.count);
 }
 
@@ -34,6 +37,7 @@ void rc_gc_get_threshold(const rc_heap *h, size_t threshold[3])
 
 void rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2)
 {
+    RC_LOCK_HEAP(h);
     h->gc.threshold[0] = t0;
     h->gc.threshold[1] = t1;
     h->gc.threshold[2] = t2;
@@ -43,6 +47,7 @@ rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation)
 {
     if (generation < 0 || generation > 2)
         return (rc_gc_stats){0};
+    RC_LOCK_HEAP((rc_heap *)(uintptr_t)h);
     return h->gc.stats[generation];
 }
 
@@ -72,6 +77,7 @@ static int refuse_busy(rc_heap *h, const char *fn)
 
 int rc_gc_freeze(rc_heap *h)
 {
+    RC_LOCK_HEAP(h);
     rc_gc_state *gc = &h->gc;
     int busy = refuse_busy(h, "rc_gc_freeze");
     if (busy)
@@ -89,6 +95,7 @@ int rc_gc_freeze(rc_heap *h)
 
 int rc_gc_unfreeze(rc_heap *h)
 {
+    RC_LOCK_HEAP(h);
     rc_gc_state *gc = &h->gc;
     int busy = refuse_busy(h, "rc_gc_unfreeze");
     if (busy)
@@ -136,6 +143,7 @@ static int found_deliver(rc_heap *h, found *f, rc_visit fn, void *arg)
 /* Visits the tracked objects of one generation (or all of 0..2 with -1). */
 int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
 {
+    RC_STOP_WORLD(h);
     rc_gc_state *gc = &h->gc;
     if (generation < -1 || generation > 2)
         return rc__error(h, RC_EINVAL, "generation must be -1..2, got %d", generation);
@@ -172,6 +180,7 @@ RC_INLINE int visit_find_target(void *child, void *arg)
 /* gc.get_referrers: one address-ordered walk, children visited inline. */
 int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 {
+    RC_STOP_WORLD(h);
     if (rc__deaths_queued(h))
         return rc__error(h, RC_ESTATE, "rc_gc_get_referrers: not while deaths wait in the queue");
     found f = {NULL, 0, 0, false};
@@ -192,6 +201,7 @@ int rc_gc_get_referrers(rc_heap *h, const void *target, rc_visit fn, void *arg)
 int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
 {
     rc__check_arg(o);
+    RC_STOP_WORLD_OBJECT(o);
     return rc__traverse(rc__head(o), fn, arg);
 }
 
@@ -199,6 +209,7 @@ int rc_gc_get_referents(void *o, rc_visit fn, void *arg)
 
 int rc_gc_garbage(rc_heap *h, rc_visit fn, void *arg)
 {
+    RC_LOCK_HEAP(h);
     for (size_t i = 0; i < h->gc.garbage_len; i++) {
         int rv = fn(h->gc.garbage[i], arg);
         if (rv)
@@ -211,6 +222,7 @@ size_t rc_gc_garbage_count(const rc_heap *h) { return h->gc.garbage_len; }
 
 void rc_gc_garbage_clear(rc_heap *h)
 {
+    RC_LOCK_HEAP(h);
     rc_gc_state *gc = &h->gc;
     /* Decrefs may run finalizers that append again: take the list first. */
     void **v = gc->garbage;
@@ -224,6 +236,7 @@ void rc_gc_garbage_clear(rc_heap *h)
 
 int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
 {
+    RC_LOCK_HEAP(h);
     rc_gc_state *gc = &h->gc;
     if (!cb)
         return rc__error(h, RC_EINVAL, "rc_gc_callback_add: NULL callback");
@@ -235,6 +248,7 @@ int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
 
 int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx)
 {
+    RC_LOCK_HEAP(h);
     rc_gc_state *gc = &h->gc;
     for (size_t i = 0; i < gc->ncallbacks; i++) {
         if (gc->callbacks[i].fn == cb && gc->callbacks[i].ctx == ctx) {

@@ -324,10 +324,15 @@ size_t rc__gc_handle_dead(gc_run *r, size_t *uncollectable)
     /* Callbacks and finalizers are user code: either may store a new
      * reference to a member (CPython rechecks after both, too). */
     bool user_code_ran = false;
+    bool restart = h->mt && ((d->hflags & RC_HF_WEAKREFS) || d->finalizers);
+    if (restart)
+        rc__mt_start_world(h);      /* user code may wait for other threads */
     if (d->hflags & RC_HF_WEAKREFS)
         user_code_ran = rc__weak_clear_dead(h, d->v, d->len) > 0;
     if (d->finalizers)
         user_code_ran |= run_finalizers(r);
+    if (restart)
+        rc__mt_stop_world(h);
     if (user_code_ran)
         keep_resurrected(r);
     if (h->gc.debug & RC_GC_DEBUG_SAVEALL)

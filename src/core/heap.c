@@ -21,6 +21,7 @@ void rc_config_default(rc_config *cfg)
     cfg->fail_alloc_after = rc__option_bool(RC_OPT_FAIL_ALLOC_AFTER);
     cfg->leak_report = rc__option_bool(RC_OPT_LEAK_REPORT);
     cfg->fast_free = rc__option_bool(RC_OPT_FAST_FREE);
+    cfg->threads = rc__option_bool(RC_OPT_THREADS);
 }
 
 /* The allocator's pressure hook: a full collection, unless one is running
@@ -52,6 +53,11 @@ rc_heap *rc_heap_new(const rc_config *cfg)
     }
     rc__alloc_on_pressure(h, collect_for_room);
     rc__fatal_on_site(rc__debug_site);
+    if (h->cfg.threads && rc__mt_init(h) < 0) {
+        rc__alloc_destroy(h);
+        free(h);
+        return NULL;
+    }
     return h;
 }
 
@@ -170,6 +176,8 @@ void rc_heap_free(rc_heap *h)
         h->destructors[i](h);
     rc__gc_destroy(h);
     rc__alloc_destroy(h);
+    if (h->mt)
+        rc__mt_destroy(h);
     h->magic = 0;
     free(h);
 }

@@ -96,6 +96,8 @@ struct rc_heap {
     /* Where the freed block at body was allocated (freed false) or freed
      * (freed true), when the tracer kept its history (debug builds). */
     rc_traceback *(*freed_traceback_of)(rc_heap *h, const void *body, bool freed);
+    /* Threaded heaps only (thread_heap.c; NULL on a plain heap). */
+    struct rc_mt *mt;
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -162,12 +164,110 @@ void rc__check_arg(const void *body);
 #if RC_DEBUG >= 1
 void rc__thread_enter(rc_heap *h, const char *fn);
 void rc__thread_leave(rc_heap *h);
+/* Aborts with one line: threaded heap h, the calling thread, what it did
+ * wrong ("called rc_incref without rc_thread_attach"). */
+RC_COLD _Noreturn void rc__debug_thread_misuse(const rc_heap *h, const char *what);
+/* The calling thread is attached to threaded heap h, or the abort names fn. */
+void rc__mt_check_attached(rc_heap *h, const char *fn);
 #define rc__note_free_caller(h) ((h)->user_depth == 1 ? (void)((h)->free_caller = __builtin_return_address(0)) : (void)0)
 #else
 #define rc__note_free_caller(h) ((void)(h))
 #define rc__thread_enter(h, fn) ((void)(h))
 #define rc__thread_leave(h) ((void)(h))
 #endif
+
+/* ------------------------------------------------------------------------
+ * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
+ * lock, recursive, guards the heap's state: allocation, deaths, the
+ * collector's and the weakrefs' tables, and each built-in container
+ * operation.  Refcounts change without it (atomics).  A thread waiting for
+ * the lock counts as parked, so a collection that holds it can stop the
+ * world without deadlock.  Every function below is for h->mt != NULL.
+ * ---------------------------------------------------------------------- */
+int   rc__mt_init(rc_heap *h);
+void  rc__mt_destroy(rc_heap *h);
+void  rc__mt_lock(rc_heap *h);
+void  rc__mt_unlock(rc_heap *h);
+/* Stops every other attached thread at a safe point (the caller holds the
+ * heap lock), and restarts them; nested pairs stop once. */
+void  rc__mt_stop_world(rc_heap *h);
+void  rc__mt_start_world(rc_heap *h);
+void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
+void  rc__mt_incref(rc_head *o);
+void  rc__mt_decref(rc_head *o);
+
+/* Holds the heap lock (or a stopped world) for the rest of the enclosing
+ * block on a threaded heap, nothing on a plain one: one line at the top of
+ * each operation that must be atomic with respect to the others. */
+typedef struct rc__guard { rc_heap *h; bool stopped; } rc__guard;
+RC_INLINE rc__guard rc__guard_heap(rc_heap *h, bool stop)
+{
+    if (RC_LIKELY(!h->mt))
+        return (rc__guard){NULL, false};
+    rc__mt_lock(h);
+    if (stop)
+        rc__mt_stop_world(h);
+    return (rc__guard){h, stop};
+}
+RC_INLINE rc__guard rc__guard_obj(const void *o, bool stop)
+{
+    if (RC_LIKELY(!rc__is_shared(rc__head(o))))
+        return (rc__guard){NULL, false};
+    return rc__guard_heap(rc__object_heap(rc__head(o)), stop);
+}
+RC_INLINE void rc__guard_end(rc__guard *g)
+{
+    if (RC_LIKELY(!g->h))
+        return;
+    if (g->stopped)
+        rc__mt_start_world(g->h);
+    rc__mt_unlock(g->h);
+}
+#define RC_GUARD_CAT_(a, b) a##b
+#define RC_GUARD_CAT(a, b) RC_GUARD_CAT_(a, b)
+#define RC_GUARD_(init) \
+    rc__guard RC_GUARD_CAT(guard_, __LINE__) __attribute__((cleanup(rc__guard_end), unused)) = (init)
+/* The heap lock of o's heap, when o is an object of a threaded heap. */
+#define RC_LOCK_OBJECT(o) RC_GUARD_(rc__guard_obj((o), false))
+/* The same with the world stopped: to traverse o, whose fields other
+ * threads may change. */
+#define RC_STOP_WORLD_OBJECT(o) RC_GUARD_(rc__guard_obj((o), true))
+/* The heap lock of h, when threaded. */
+#define RC_LOCK_HEAP(h) RC_GUARD_(rc__guard_heap((h), false))
+/* The heap lock and a stopped world: for walks of the heap's objects. */
+#define RC_STOP_WORLD(h) RC_GUARD_(rc__guard_heap((h), true))
+
+/* The built-in containers' operations, which are hot, take the lock this
+ * way instead.  RC_LOCKED_VARIANT defines name_locked beside an operation:
+ * it locks o's heap, notes that the lock is taken for this call, calls the
+ * operation and unlocks.  The operation starts with RC_SHARED_CALL: on an
+ * object of a threaded heap whose note is not set, it tail-calls the
+ * variant; the call from the variant consumes the note and goes on.  So
+ * the plain path pays one test of the header word it has loaded for the
+ * type check, and no stack frame.  The note is thread-local in the
+ * initial-exec model: read without a call. */
+extern _Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
+RC_COLD void rc__mt_lock_again(const void *o);    /* locks o's heap and sets the note */
+RC_COLD void rc__mt_unlock_obj(const void *o);
+RC_INLINE bool rc__mt_take_again(void)
+{
+    bool again = rc__mt_again;
+    rc__mt_again = false;
+    return again;
+}
+#define RC_LOCKED_VARIANT(T, name, params, o, args) \
+    static RC_COLD T name##_locked params           \
+    {                                               \
+        rc__mt_lock_again(o);                       \
+        T r_ = name args;                           \
+        rc__mt_unlock_obj(o);                       \
+        return r_;                                  \
+    }
+#define RC_SHARED_CALL(o, call)                                                  \
+    do {                                                                         \
+        if (RC_UNLIKELY(rc__is_shared(rc__head(o))) && !rc__mt_take_again())     \
+            return call;                                                         \
+    } while (0)
 
 /* Debug builds, before a collection of generation gen follows the
  * candidates' references: each must lead to a live object of the heap, or
@@ -240,11 +340,21 @@ RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
 
 /* rc_new for a type the collector never tracks, with arguments known good
  * (t valid, body its size): no collector hook to run, so the built-in
- * leaves (int, float, str...) make their objects with one call. */
-RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+ * leaves (int, float, str...) make their objects with one call (rc__new_leaf:
+ * without the threaded heap's branch, for callers that hold its lock). */
+RC_INLINE void *rc__new_leaf(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
     return rc__new_object(h, rc__untracked_tw(t), body, site);
 }
+RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    if (RC_UNLIKELY(h->mt != NULL))
+        return rc__mt_new(h, t, body, site);
+    return rc__new_leaf(h, t, body, site);
+}
+/* rc_new's work once the arguments are checked (object.c); a threaded
+ * heap's caller holds the heap lock. */
+void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the
  * dying objects' refcnt and gc words, which then look like anything: no

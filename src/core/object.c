@@ -75,25 +75,28 @@ static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, 
 static RC_NOINLINE void *new_refused(rc_heap *h, const rc_type *t)
 {
     if (h)
-        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 32-byte aligned" : "NULL type");
     return NULL;
 }
 
-static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
     if (rc__type_tracked(t))
         return new_tracked(h, t, body, site);
-    return rc__new_untracked(h, t, body, site);
+    return rc__new_leaf(h, t, body, site);
 }
 
-/* In release builds (no thread check) a leaf that tail-calls the
- * allocator's fast path. */
+/* In release builds (no thread check) a plain heap's call is a leaf that
+ * tail-calls the allocator's fast path. */
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
 {
     if (RC_UNLIKELY(!h || !t || ((uintptr_t)t & RC_HF_MASK)))
         return new_refused(h, t);
+    size_t body = body_size ? body_size : t->size;
+    if (RC_UNLIKELY(h->mt != NULL))
+        return rc__mt_new(h, t, body, site);
     rc__thread_enter(h, "rc_new");
-    void *o = new_object(h, t, body_size ? body_size : t->size, site);
+    void *o = rc__new_checked(h, t, body, site);
     rc__thread_leave(h);
     return o;
 }
@@ -112,6 +115,10 @@ void rc_incref(void *o)
 {
     check_object(o, "use of a freed object");
     rc_head *hd = rc__head(o);
+    if (RC_UNLIKELY(rc__is_shared(hd))) {
+        rc__mt_incref(hd);
+        return;
+    }
     rc__thread_enter(rc__object_heap(hd), "rc_incref");
     if (hd->refcnt != RC_REFCNT_IMMORTAL)
         hd->refcnt++;
@@ -122,6 +129,10 @@ void rc_decref(void *o)
 {
     check_object(o, "double or excess decref");
     rc_head *hd = rc__head(o);
+    if (RC_UNLIKELY(rc__is_shared(hd))) {
+        rc__mt_decref(hd);
+        return;
+    }
     rc_heap *h = rc__object_heap(hd);
     rc__thread_enter(h, "rc_decref");
     rc__note_free_caller(h);
@@ -146,8 +157,8 @@ void *rc_newref(void *o)
 size_t rc_refcount(const void *o)
 {
     rc__check_arg(o);
-    const rc_head *hd = rc__head(o);
-    return hd->refcnt == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : hd->refcnt;
+    uint32_t n = __atomic_load_n(&rc__head(o)->refcnt, __ATOMIC_RELAXED);   /* other threads' increfs */
+    return n == RC_REFCNT_IMMORTAL ? RC_IMMORTAL_REFCNT : n;
 }
 
 const rc_type *rc_typeof(const void *o)

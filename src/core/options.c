@@ -30,6 +30,8 @@ static const rc_option table[RC_OPT_COUNT] = {
                             "1: rc_heap_free reports the objects still alive"},
     [RC_OPT_FAST_FREE] = {"RECYCLE_FAST_FREE", RC_OPTK_BOOL, "0", 0,
                           "1: rc_heap_free skips the final collection, finalizers and callbacks"},
+    [RC_OPT_THREADS] = {"RECYCLE_THREADS", RC_OPTK_BOOL, "0", 0,
+                        "1: heaps are threaded: several attached threads may use one at once"},
     [RC_OPT_PROFILE_FILE] = {"RECYCLE_PROFILE_FILE", RC_OPTK_TEXT, "", 0,
                              "the .dat file function brackets append to (set by recycle run)"},
     [RC_OPT_PROFILE_DEPTH] = {"RECYCLE_PROFILE_DEPTH", RC_OPTK_UINT, STR(RC_PROFILE_DEFAULT_DEPTH),

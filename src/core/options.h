@@ -29,6 +29,7 @@ typedef enum rc_option_id {
     RC_OPT_FAIL_ALLOC_AFTER,
     RC_OPT_LEAK_REPORT,
     RC_OPT_FAST_FREE,
+    RC_OPT_THREADS,
     RC_OPT_PROFILE_FILE,
     RC_OPT_PROFILE_DEPTH,
     RC_OPT_PYTHON,

@@ -162,6 +162,7 @@ static const rc_type weakref_type = {
 void *rc_weakref_new(void *target, rc_weakref_cb cb, void *ctx)
 {
     rc__check_arg(target);
+    RC_LOCK_OBJECT(target);
     rc_head *th = rc__head(target);
     rc_heap *h = rc__object_heap(th);
     if (rc__type(th)->flags & RC_TYPE_NO_WEAKREF) {
@@ -196,6 +197,7 @@ static int check_weakref(const void *wr)
 void *rc_weakref_get(const void *wr)
 {
     const weakref *w = wr;
+    RC_LOCK_OBJECT(wr);
     if (check_weakref(wr) < 0 || !w->target)
         return NULL;
     return rc__body(w->target);
@@ -208,6 +210,7 @@ int rc_weakref_get_ref(const void *wr, void **out)
     if (rc < 0)
         return rc;
     const weakref *w = wr;
+    RC_LOCK_OBJECT(wr);
     if (!w->target)
         return 0;
     *out = rc_newref(rc__body(w->target));
@@ -217,6 +220,7 @@ int rc_weakref_get_ref(const void *wr, void **out)
 size_t rc_weakref_count(const void *target)
 {
     rc__check_arg(target);
+    RC_LOCK_OBJECT(target);
     const rc_head *th = rc__head(target);
     if (!(rc__hflags(th) & RC_HF_WEAKREFS))
         return 0;

@@ -171,6 +171,14 @@ typedef pthread_mutex_t rc__os_mutex;
 #define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 RC_PRIVATE void rc__os_lock(rc__os_mutex *m);
 RC_PRIVATE void rc__os_unlock(rc__os_mutex *m);
+RC_PRIVATE void rc__os_mutex_init(rc__os_mutex *m);
+RC_PRIVATE void rc__os_mutex_destroy(rc__os_mutex *m);
+/* A condition threads wait on under a mutex until another broadcasts. */
+typedef pthread_cond_t rc__os_cond;
+RC_PRIVATE void rc__os_cond_init(rc__os_cond *c);
+RC_PRIVATE void rc__os_cond_destroy(rc__os_cond *c);
+RC_PRIVATE void rc__os_cond_wait(rc__os_cond *c, rc__os_mutex *m);
+RC_PRIVATE void rc__os_cond_broadcast(rc__os_cond *c);
 /* A value each thread holds for itself; at_exit(value) runs when a thread
  * that set a non-NULL value exits. */
 typedef pthread_key_t rc__os_tls;

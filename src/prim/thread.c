@@ -27,6 +27,36 @@ void rc__os_unlock(rc__os_mutex *m)
     pthread_mutex_unlock(m);
 }
 
+void rc__os_mutex_init(rc__os_mutex *m)
+{
+    pthread_mutex_init(m, NULL);
+}
+
+void rc__os_mutex_destroy(rc__os_mutex *m)
+{
+    pthread_mutex_destroy(m);
+}
+
+void rc__os_cond_init(rc__os_cond *c)
+{
+    pthread_cond_init(c, NULL);
+}
+
+void rc__os_cond_destroy(rc__os_cond *c)
+{
+    pthread_cond_destroy(c);
+}
+
+void rc__os_cond_wait(rc__os_cond *c, rc__os_mutex *m)
+{
+    pthread_cond_wait(c, m);
+}
+
+void rc__os_cond_broadcast(rc__os_cond *c)
+{
+    pthread_cond_broadcast(c);
+}
+
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
     pthread_attr_t a;

@@ -46,21 +46,27 @@ static int reserve(rc_array_obj *a, size_t newlen)
     return 0;
 }
 
+RC_LOCKED_VARIANT(void *, rc_array_data, (void *array), array, (array))
 void *rc_array_data(void *array)
 {
     CHECK_ARRAY(array, NULL);
+    RC_SHARED_CALL(array, rc_array_data_locked(array));
     return ARR(array)->data;
 }
 
+RC_LOCKED_VARIANT(size_t, rc_array_len, (const void *array), array, (array))
 size_t rc_array_len(const void *array)
 {
     CHECK_ARRAY(array, 0);
+    RC_SHARED_CALL(array, rc_array_len_locked(array));
     return ARR(array)->len;
 }
 
+RC_LOCKED_VARIANT(rc_elem, rc_array_kind, (const void *array), array, (array))
 rc_elem rc_array_kind(const void *array)
 {
     CHECK_ARRAY(array, RC_U8);
+    RC_SHARED_CALL(array, rc_array_kind_locked(array));
     return ARR(array)->kind;
 }
 
@@ -71,9 +77,11 @@ static char *push_slot(rc_array_obj *a)
     return a->data + a->len * rc_elem_size(a->kind);
 }
 
+RC_LOCKED_VARIANT(int, rc_array_append, (void *array, const void *number), array, (array, number))
 int rc_array_append(void *array, const void *number)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_SHARED_CALL(array, rc_array_append_locked(array, number));
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -82,9 +90,11 @@ int rc_array_append(void *array, const void *number)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_array_append_int, (void *array, int64_t v), array, (array, v))
 int rc_array_append_int(void *array, int64_t v)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_SHARED_CALL(array, rc_array_append_int_locked(array, v));
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -93,9 +103,11 @@ int rc_array_append_int(void *array, int64_t v)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_array_append_float, (void *array, double v), array, (array, v))
 int rc_array_append_float(void *array, double v)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_SHARED_CALL(array, rc_array_append_float_locked(array, v));
     rc_array_obj *a = array;
     char *p = push_slot(a);
     if (!p) return rc_last_error_code(rc__heap(a));
@@ -104,9 +116,11 @@ int rc_array_append_float(void *array, double v)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_array_resize, (void *array, size_t n), array, (array, n))
 int rc_array_resize(void *array, size_t n)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_SHARED_CALL(array, rc_array_resize_locked(array, n));
     rc_array_obj *a = array;
     if (n == a->len) return 0;
     int rc = reserve(a, n);
@@ -117,9 +131,11 @@ int rc_array_resize(void *array, size_t n)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_array_extend, (void *array, void *iterable), array, (array, iterable))
 int rc_array_extend(void *array, void *iterable)
 {
     CHECK_ARRAY(array, RC_ETYPE);
+    RC_SHARED_CALL(array, rc_array_extend_locked(array, iterable));
     rc_array_obj *a = array;
     if (!iterable) return rc__err(a, RC_EINVAL, "NULL iterable");
     if (rc__is(iterable, &rc__array_type)) {
@@ -146,9 +162,11 @@ int rc_array_extend(void *array, void *iterable)
     return rc < 0 ? rc : 0;
 }
 
+RC_LOCKED_VARIANT(void *, rc_array_get, (const void *array, size_t i), array, (array, i))
 void *rc_array_get(const void *array, size_t i)
 {
     CHECK_ARRAY(array, NULL);
+    RC_SHARED_CALL(array, rc_array_get_locked(array, i));
     const rc_array_obj *a = array;
     if (i >= a->len) {
         rc__err(array, RC_ERANGE, "array index %zu out of range (len %zu)", i, a->len);

@@ -1,9 +1,11 @@
 /* len() and `in` for every container, as Python's builtins do them. */
 #include "types.h"
 
+RC_LOCKED_VARIANT(ptrdiff_t, rc_len, (const void *o), o, (o))
 ptrdiff_t rc_len(const void *o)
 {
     if (!o) return RC_EINVAL;
+    RC_SHARED_CALL(o, rc_len_locked(o));
     const rc_type *t = rc__tp(o);
     if (t == &rc__list_type.bt.type) return (ptrdiff_t)((const rc_list_obj *)o)->len;
     if (t == &rc__tuple_type.bt.type) return (ptrdiff_t)((const rc_tuple_obj *)o)->len;
@@ -85,9 +87,11 @@ static int in_iteration(void *o, const void *x)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_contains, (void *container, const void *x), container, (container, x))
 int rc_contains(void *container, const void *x)
 {
     if (!container || !x) return RC_EINVAL;
+    RC_SHARED_CALL(container, rc_contains_locked(container, x));
     const rc_type *t = rc__tp(container);
     if (t == &rc__list_type.bt.type) {
         const rc_list_obj *l = container;

@@ -460,9 +460,11 @@ void *rc_dict_new(rc_heap *h)
     return rc__dict_alloc(h, &rc__dict_type.bt.type);
 }
 
+RC_LOCKED_VARIANT(int, rc_dict_set, (void *dict, void *key, void *value), dict, (dict, key, value))
 int rc_dict_set(void *dict, void *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_set_locked(dict, key, value));
     if (!key || !value) return rc__err(dict, RC_EINVAL, "NULL %s", key ? "value" : "key");
     int64_t hash;
     int rc = rc__hash_fast(key, &hash);
@@ -478,11 +480,13 @@ static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
     return rc__dict_entries(d)[e].value;
 }
 
+RC_LOCKED_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
 /* The common lookup: an int or str key met by keys that compare inline;
  * the rest goes to get_slow. */
 void *rc_dict_get(const void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, rc_dict_get_locked(dict, key));
     int64_t hash;
     if (!key) return NULL;
     rc__check_arg(key);
@@ -493,10 +497,12 @@ void *rc_dict_get(const void *dict, const void *key)
     return found == 1 ? rc__dict_entries(dict)[e].value : NULL;
 }
 
+RC_LOCKED_VARIANT(int, rc_dict_get_ref, (const void *dict, const void *key, void **out), dict, (dict, key, out))
 int rc_dict_get_ref(const void *dict, const void *key, void **out)
 {
     *out = NULL;
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_get_ref_locked(dict, key, out));
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     int64_t hash;
     size_t e;
@@ -508,9 +514,11 @@ int rc_dict_get_ref(const void *dict, const void *key, void **out)
     return 1;
 }
 
+RC_LOCKED_VARIANT(int, rc_dict_contains, (const void *dict, const void *key), dict, (dict, key))
 int rc_dict_contains(const void *dict, const void *key)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_contains_locked(dict, key));
     int64_t hash;
     size_t e;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
@@ -518,9 +526,11 @@ int rc_dict_contains(const void *dict, const void *key)
     return rc < 0 ? rc : rc__dict_lookup(dict, key, hash, &e);
 }
 
+RC_LOCKED_VARIANT(int, rc_dict_del, (void *dict, const void *key), dict, (dict, key))
 int rc_dict_del(void *dict, const void *key)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_del_locked(dict, key));
     int64_t hash;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     int rc = rc_hash(key, &hash);
@@ -534,9 +544,11 @@ int rc_dict_del(void *dict, const void *key)
     return rc < 0 ? rc : 0;
 }
 
+RC_LOCKED_VARIANT(void *, rc_dict_pop, (void *dict, const void *key), dict, (dict, key))
 void *rc_dict_pop(void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, rc_dict_pop_locked(dict, key));
     int64_t hash;
     size_t e;
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key"), NULL;
@@ -551,15 +563,19 @@ void *rc_dict_pop(void *dict, const void *key)
     return value;
 }
 
+RC_LOCKED_VARIANT(size_t, rc_dict_len, (const void *dict), dict, (dict))
 size_t rc_dict_len(const void *dict)
 {
     CHECK_DICT(dict, 0);
+    RC_SHARED_CALL(dict, rc_dict_len_locked(dict));
     return DICT(dict)->used;
 }
 
+RC_LOCKED_VARIANT(int, rc_dict_clear, (void *dict), dict, (dict))
 int rc_dict_clear(void *dict)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_clear_locked(dict));
     rc__dict_clear(dict, rc__heap(dict));
     return 0;
 }
@@ -576,9 +592,11 @@ const rc_dentry *rc__dict_next_entry(const rc_dict_obj *d, size_t *pos)
     return NULL;
 }
 
+RC_LOCKED_VARIANT(bool, rc_dict_next, (const void *dict, size_t *pos, void **key, void **value), dict, (dict, pos, key, value))
 bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
 {
     CHECK_DICT(dict, false);
+    RC_SHARED_CALL(dict, rc_dict_next_locked(dict, pos, key, value));
     const rc_dentry *e = rc__dict_next_entry(dict, pos);
     if (!e) return false;
     if (key) *key = e->key;
@@ -587,9 +605,12 @@ bool rc_dict_next(const void *dict, size_t *pos, void **key, void **value)
 }
 
 enum { KEYS, VALUES, ITEMS };
+static void *to_list(const void *dict, int what);
+RC_LOCKED_VARIANT(void *, to_list, (const void *dict, int what), dict, (dict, what))
 static void *to_list(const void *dict, int what)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, to_list_locked(dict, what));
     rc_heap *h = rc__heap(dict);
     void *list = rc_list_new(h, DICT(dict)->used), *k, *v;
     size_t pos = 0;
@@ -605,9 +626,11 @@ void *rc_dict_keys(const void *dict) { return to_list(dict, KEYS); }
 void *rc_dict_values(const void *dict) { return to_list(dict, VALUES); }
 void *rc_dict_items(const void *dict) { return to_list(dict, ITEMS); }
 
+RC_LOCKED_VARIANT(int, rc_dict_set_str, (void *dict, const char *key, void *value), dict, (dict, key, value))
 int rc_dict_set_str(void *dict, const char *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
+    RC_SHARED_CALL(dict, rc_dict_set_str_locked(dict, key, value));
     if (!key) return rc__err(dict, RC_EINVAL, "NULL key");
     void *k = rc_str_new(rc__heap(dict), key);
     if (!k) return rc_last_error_code(rc__heap(dict));
@@ -616,24 +639,30 @@ int rc_dict_set_str(void *dict, const char *key, void *value)
     return rc;
 }
 
+RC_LOCKED_VARIANT(void *, rc_dict_get_str, (const void *dict, const char *key), dict, (dict, key))
 void *rc_dict_get_str(const void *dict, const char *key)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, rc_dict_get_str_locked(dict, key));
     if (!key) return NULL;
     size_t n = strlen(key), e;
     if (rc__dict_lookup_cstr(dict, key, n, rc__hash_bytes(key, n), &e) != 1) return NULL;
     return rc__dict_entries(dict)[e].value;
 }
 
+RC_LOCKED_VARIANT(void *, rc_dict_iter_items, (void *dict), dict, (dict))
 void *rc_dict_iter_items(void *dict)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, rc_dict_iter_items_locked(dict));
     return rc__iter_new(dict, RC__IT_DICT_ITEMS);
 }
 
+RC_LOCKED_VARIANT(void *, rc_dict_iter_values, (void *dict), dict, (dict))
 void *rc_dict_iter_values(void *dict)
 {
     CHECK_DICT(dict, NULL);
+    RC_SHARED_CALL(dict, rc_dict_iter_values_locked(dict));
     return rc__iter_new(dict, RC__IT_DICT_VALUES);
 }
 

@@ -89,7 +89,7 @@ void rc__intern_remove(rc_heap *h, rc_str_obj *str)
 }
 
 /* The interned str with this text, made if needed; a new reference. */
-void *rc__intern_text(rc_heap *h, const char *p, size_t n)
+static void *intern_text(rc_heap *h, const char *p, size_t n)
 {
     rc_types_state *s = rc__types(h);
     if (!s) return NULL;
@@ -108,6 +108,22 @@ void *rc__intern_text(rc_heap *h, const char *p, size_t n)
     return str;
 }
 
+/* A threaded heap's table changes under the heap lock (a death removes
+ * its str): the lookup and the insert take it too. */
+static RC_COLD void *intern_text_locked(rc_heap *h, const char *p, size_t n)
+{
+    rc__mt_lock(h);
+    void *str = intern_text(h, p, n);
+    rc__mt_unlock(h);
+    return str;
+}
+
+void *rc__intern_text(rc_heap *h, const char *p, size_t n)
+{
+    if (RC_UNLIKELY(h->mt != NULL)) return intern_text_locked(h, p, n);
+    return intern_text(h, p, n);
+}
+
 void *rc_str_intern(rc_heap *h, const char *utf8)
 {
     if (!utf8) {
@@ -123,6 +139,7 @@ void *rc_str_intern_obj(void *o)
         rc__bad_type(o, "str");
         return NULL;
     }
+    RC_LOCK_OBJECT(o);
     rc_str_obj *str = o;
     if (!str->interned) {
         rc_heap *h = rc__heap(o);

@@ -38,6 +38,7 @@ void *rc_iter(void *o)
     return NULL;
 }
 
+RC_LOCKED_VARIANT(int, rc_iter_next, (void *it, void **item), it, (it, item))
 int rc_iter_next(void *it, void **item)
 {
     const rc__vtype *vt = it ? rc__vt(it) : NULL;
@@ -46,6 +47,7 @@ int rc_iter_next(void *it, void **item)
         return it ? RC_ETYPE : RC_EINVAL;
     }
     *item = NULL;
+    RC_SHARED_CALL(it, rc_iter_next_locked(it, item));
     return vt->next(it, item);
 }
 

@@ -45,9 +45,11 @@ void *rc_list_new(rc_heap *h, size_t capacity)
     } while (0)
 
 /* Everything but the common append: a wrong argument's message, growth. */
+static int rc_list_append_locked(void *list, void *item);
 static RC_NOINLINE int append_slow(void *list, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_append_locked(list, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (l->len == l->cap && resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
@@ -56,15 +58,19 @@ static RC_NOINLINE int append_slow(void *list, void *item)
     return 0;
 }
 
-/* The common append -- a list with room and an item of its heap -- tested
- * at once and without calls, so it saves no registers (about 40
- * instructions with the call). */
+/* The common append -- a list of a plain heap with room and an item of its
+ * heap -- tested at once and without calls, so it saves no registers
+ * (about 40 instructions with the call).  The type compare keeps
+ * RC_HF_SHARED in: a threaded heap's list fails it and takes the lock in
+ * append_slow. */
 RC_INLINE bool append_fits(const void *list, const void *item)
 {
     const rc_list_obj *l = list;
-    return rc__is(list, &rc__list_type) && item && l->len != l->cap && rc__same_heap_pooled(list, item);
+    return list && (rc__head(list)->tw & ~(uintptr_t)(RC_HF_MASK & ~RC_HF_SHARED)) == (uintptr_t)&rc__list_type.bt.type
+        && item && l->len != l->cap && rc__same_heap_pooled(list, item);
 }
 
+RC_LOCKED_VARIANT(int, rc_list_append, (void *list, void *item), list, (list, item))
 int rc_list_append(void *list, void *item)
 {
     if (RC_UNLIKELY(!append_fits(list, item))) return append_slow(list, item);
@@ -82,9 +88,11 @@ static size_t clamp_index(ptrdiff_t i, size_t len)
     return (size_t)i > len ? len : (size_t)i;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_insert, (void *list, ptrdiff_t i, void *item), list, (list, i, item))
 int rc_list_insert(void *list, ptrdiff_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_insert_locked(list, i, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     size_t at = clamp_index(i, l->len);
@@ -96,9 +104,11 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_set, (void *list, size_t i, void *item), list, (list, i, item))
 int rc_list_set(void *list, size_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_set_locked(list, i, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
@@ -109,15 +119,19 @@ int rc_list_set(void *list, size_t i, void *item)
     return 0;
 }
 
+RC_LOCKED_VARIANT(size_t, rc_list_len, (const void *list), list, (list))
 size_t rc_list_len(const void *list)
 {
     CHECK_LIST(list, 0);
+    RC_SHARED_CALL(list, rc_list_len_locked(list));
     return LIST(list)->len;
 }
 
+RC_LOCKED_VARIANT(void *, rc_list_get, (const void *list, size_t i), list, (list, i))
 void *rc_list_get(const void *list, size_t i)
 {
     CHECK_LIST(list, NULL);
+    RC_SHARED_CALL(list, rc_list_get_locked(list, i));
     const rc_list_obj *l = list;
     if (i >= l->len) {
         rc__err(list, RC_ERANGE, "list index %zu out of range (len %zu)", i, l->len);
@@ -126,9 +140,23 @@ void *rc_list_get(const void *list, size_t i)
     return l->items[i];
 }
 
+RC_LOCKED_VARIANT(int, rc_list_get_ref, (const void *list, size_t i, void **out), list, (list, i, out))
+int rc_list_get_ref(const void *list, size_t i, void **out)
+{
+    *out = NULL;
+    CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_get_ref_locked(list, i, out));
+    void *item = rc_list_get(list, i);
+    if (!item) return RC_ERANGE;
+    *out = rc_newref(item);
+    return 1;
+}
+
+RC_LOCKED_VARIANT(void *, rc_list_pop, (void *list, ptrdiff_t i), list, (list, i))
 void *rc_list_pop(void *list, ptrdiff_t i)
 {
     CHECK_LIST(list, NULL);
+    RC_SHARED_CALL(list, rc_list_pop_locked(list, i));
     rc_list_obj *l = list;
     ptrdiff_t at = i < 0 ? i + (ptrdiff_t)l->len : i;
     if (at < 0 || (size_t)at >= l->len) {
@@ -156,16 +184,20 @@ static void list_clear(void *self)
     if (items) rc_free(rc__heap(self), items);
 }
 
+RC_LOCKED_VARIANT(int, rc_list_clear, (void *list), list, (list))
 int rc_list_clear(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_clear_locked(list));
     list_clear(list);
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_extend, (void *list, void *iterable), list, (list, iterable))
 int rc_list_extend(void *list, void *iterable)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_extend_locked(list, iterable));
     if (!iterable) return rc__err(list, RC_EINVAL, "NULL iterable");
     rc_list_obj *l = list;
     if (iterable == list) {   /* a.extend(a): the items as they were */
@@ -209,9 +241,11 @@ static int merge_sort(void **a, void **tmp, size_t n)
     return 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_sort, (void *list), list, (list))
 int rc_list_sort(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_sort_locked(list));
     rc_list_obj *l = list;
     if (l->len < 2) return 0;
     rc_heap *h = rc__heap(list);
@@ -225,9 +259,11 @@ int rc_list_sort(void *list)
     return rc;
 }
 
+RC_LOCKED_VARIANT(int, rc_list_reverse, (void *list), list, (list))
 int rc_list_reverse(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
+    RC_SHARED_CALL(list, rc_list_reverse_locked(list));
     rc_list_obj *l = list;
     for (size_t i = 0, j = l->len; i + 1 < j; i++, j--) {
         void *t = l->items[i];

@@ -11,18 +11,22 @@ void *rc_set_new(rc_heap *h)
     return rc_new(h, &rc__set_type.bt.type);
 }
 
+RC_LOCKED_VARIANT(int, rc_set_add, (void *set, void *key), set, (set, key))
 int rc_set_add(void *set, void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_SHARED_CALL(set, rc_set_add_locked(set, key));
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     int rc = rc_hash(key, &hash);
     return rc < 0 ? rc : rc__dict_insert(set, key, hash, NULL);
 }
 
+RC_LOCKED_VARIANT(int, rc_set_discard, (void *set, const void *key), set, (set, key))
 int rc_set_discard(void *set, const void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_SHARED_CALL(set, rc_set_discard_locked(set, key));
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     int rc = rc_hash(key, &hash);
@@ -31,9 +35,11 @@ int rc_set_discard(void *set, const void *key)
     return rc < 0 ? rc : 0;
 }
 
+RC_LOCKED_VARIANT(int, rc_set_contains, (const void *set, const void *key), set, (set, key))
 int rc_set_contains(const void *set, const void *key)
 {
     CHECK_SET(set, RC_ETYPE);
+    RC_SHARED_CALL(set, rc_set_contains_locked(set, key));
     if (!key) return rc__err(set, RC_EINVAL, "NULL key");
     int64_t hash;
     size_t e;
@@ -41,15 +47,19 @@ int rc_set_contains(const void *set, const void *key)
     return rc < 0 ? rc : rc__dict_lookup(set, key, hash, &e);
 }
 
+RC_LOCKED_VARIANT(size_t, rc_set_len, (const void *set), set, (set))
 size_t rc_set_len(const void *set)
 {
     CHECK_SET(set, 0);
+    RC_SHARED_CALL(set, rc_set_len_locked(set));
     return SET(set)->used;
 }
 
+RC_LOCKED_VARIANT(bool, rc_set_next, (const void *set, size_t *pos, void **key), set, (set, pos, key))
 bool rc_set_next(const void *set, size_t *pos, void **key)
 {
     CHECK_SET(set, false);
+    RC_SHARED_CALL(set, rc_set_next_locked(set, pos, key));
     const rc_dentry *e = rc__dict_next_entry(set, pos);
     if (e) *key = e->key;
     return e != NULL;

@@ -52,6 +52,8 @@ rc_types_state *rc__types_make(rc_heap *h)
 {
     rc_types_state *s = h->types;
     if (s && s->ready) return s;
+    RC_LOCK_HEAP(h);   /* two threads of a threaded heap asking first */
+    if ((s = h->types) != NULL && s->ready) return s;
     if (!s) {
         if (!(s = rc_alloc(h, sizeof *s))) goto oom;
         memset(s, 0, sizeof *s);

@@ -126,8 +126,8 @@ RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o))
 RC_INLINE void rc__incref(void *o)
 {
     rc_head *hd = rc__head(o);
-    if (RC_DEBUG) rc_incref(o);
-    else if (hd->refcnt != RC_REFCNT_IMMORTAL) hd->refcnt++;
+    if (RC_DEBUG || RC_UNLIKELY(rc__is_shared(hd)) || hd->refcnt == RC_REFCNT_IMMORTAL) rc_incref(o);
+    else hd->refcnt++;
 }
 /* True when a and b are pooled objects of one heap: their pool
  * descriptors name the same heap.  The containers' fast paths test this

@@ -1,0 +1,315 @@
+/* Threaded heaps: attached threads, the heap lock, stopping the world
+ * (design and rules: docs/threads.md).
+ *
+ * Invariants kept here:
+ *   - attached counts the threads attached to the heap (a thread counts
+ *     once however often it nests attach calls); parked counts those of
+ *     them that are waiting: at a safe point while the world is stopped,
+ *     for the heap lock, or to finish an attach.  Both change only under
+ *     mu, and every change is broadcast on cv.
+ *   - stop is set only by the holder of the heap lock (the stopper), so a
+ *     thread that holds the lock never finds a stop it must obey, and a
+ *     thread that waits for the lock counts as parked: the stopper never
+ *     waits for a thread that waits for it.
+ *   - The world is stopped when attached - parked is 1 (the stopper, when
+ *     attached) or 0: every other attached thread is between two calls
+ *     into the heap, or blocked before it changes anything.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct rc_mt {
+    _Atomic uintptr_t owner;    /* the heap lock: its holder's token (0: free) */
+    unsigned depth;             /* the holder's nesting */
+    unsigned stop_depth;        /* the stopper's nesting of stop_world */
+    _Atomic unsigned waiters;   /* threads asleep on lock_cv */
+
+    rc__os_mutex mu;            /* guards the counts below and the sleeps */
+    rc__os_cond cv;             /* attached or parked changed */
+    rc__os_cond lock_cv;        /* the heap lock was let go */
+    unsigned attached, parked;
+    _Atomic bool stop;          /* safe points park while set */
+};
+
+/* The heaps this thread is attached to, with how deeply it nests attach
+ * calls: a few heaps per thread is the use, so a small array serves.  Read
+ * off the fast paths only, so it stays in the default TLS model (static
+ * TLS is scarce for a library loaded with dlopen). */
+#define RC_MT_HEAPS_PER_THREAD 16
+static _Thread_local struct attachment {
+    rc_heap *h;
+    unsigned n;
+} attached_to[RC_MT_HEAPS_PER_THREAD];
+
+/* A token per live thread, cheaper than asking the OS; initial-exec, so
+ * that reading it in the shared library is not a call. */
+static uintptr_t self(void)
+{
+    static _Thread_local char token __attribute__((tls_model("initial-exec")));
+    return (uintptr_t)&token;
+}
+
+static struct attachment *attachment_of(const rc_heap *h)
+{
+    for (int i = 0; i < RC_MT_HEAPS_PER_THREAD; i++)
+        if (attached_to[i].h == h)
+            return &attached_to[i];
+    return NULL;
+}
+
+static bool is_attached(const rc_heap *h)
+{
+    return attachment_of(h) != NULL;
+}
+
+#if RC_DEBUG >= 1
+void rc__mt_check_attached(rc_heap *h, const char *fn)
+{
+    if (RC_UNLIKELY(!is_attached(h))) {
+        char what[128];
+        snprintf(what, sizeof what, "called %s without rc_thread_attach", fn);
+        rc__debug_thread_misuse(h, what);
+    }
+}
+#endif
+
+/* ---- parking -------------------------------------------------------------- */
+
+/* Waits, counted as parked, until the stopper restarts the world. */
+static void park(struct rc_mt *mt)
+{
+    rc__os_lock(&mt->mu);
+    mt->parked++;
+    rc__os_cond_broadcast(&mt->cv);
+    while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
+        rc__os_cond_wait(&mt->cv, &mt->mu);
+    mt->parked--;
+    rc__os_unlock(&mt->mu);
+}
+
+void rc_safepoint(rc_heap *h)
+{
+    if (!h || !h->mt)
+        return;
+    struct rc_mt *mt = h->mt;
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(h, "rc_safepoint");
+#endif
+    if (RC_UNLIKELY(atomic_load_explicit(&mt->stop, memory_order_acquire)) &&
+        atomic_load_explicit(&mt->owner, memory_order_relaxed) != self())
+        park(mt);
+}
+
+/* ---- the heap lock --------------------------------------------------------
+ * The lock word is the holder's token: taking it free is one
+ * compare-and-swap, letting it go one store (a pthread mutex cost twice
+ * that, and the owner had to be kept beside it anyway).  A thread that
+ * finds it held sleeps on lock_cv, counted as parked; the holder that lets
+ * go wakes the sleepers when it sees any.  Both the store of 0 and the
+ * look at waiters are sequentially consistent, as are the sleeper's count
+ * and its retry: either the holder sees the sleeper, or the sleeper's
+ * retry sees the lock free. */
+
+static bool try_take(struct rc_mt *mt, uintptr_t me)
+{
+    uintptr_t free_word = 0;
+    return atomic_compare_exchange_strong(&mt->owner, &free_word, me);
+}
+
+static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
+{
+    rc__os_lock(&mt->mu);
+    mt->parked++;
+    rc__os_cond_broadcast(&mt->cv);
+    atomic_fetch_add(&mt->waiters, 1);
+    while (!try_take(mt, me))
+        rc__os_cond_wait(&mt->lock_cv, &mt->mu);
+    atomic_fetch_sub(&mt->waiters, 1);
+    mt->parked--;                 /* no stop is in force: its stopper held the lock */
+    rc__os_unlock(&mt->mu);
+    mt->depth = 1;
+}
+
+static RC_NOINLINE void wake_waiters(struct rc_mt *mt)
+{
+    rc__os_lock(&mt->mu);
+    rc__os_cond_broadcast(&mt->lock_cv);
+    rc__os_unlock(&mt->mu);
+}
+
+void rc__mt_lock(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    uintptr_t me = self();
+    if (atomic_load_explicit(&mt->owner, memory_order_relaxed) == me) {
+        mt->depth++;
+        return;
+    }
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(h, "a heap operation");
+#endif
+    if (RC_UNLIKELY(!try_take(mt, me))) {
+        lock_slow(mt, me);
+        return;
+    }
+    mt->depth = 1;
+}
+
+void rc__mt_unlock(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    if (--mt->depth > 0)
+        return;
+    atomic_store(&mt->owner, 0);
+    if (atomic_load(&mt->waiters))
+        wake_waiters(mt);
+}
+
+static bool lock_enter(rc_heap *h)
+{
+    if (atomic_load_explicit(&h->mt->owner, memory_order_relaxed) == self())
+        return false;
+    rc__mt_lock(h);
+    return true;
+}
+
+_Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
+
+void rc__mt_lock_again(const void *o)
+{
+    rc__mt_lock(rc__object_heap(rc__head(o)));
+    rc__mt_again = true;
+}
+
+void rc__mt_unlock_obj(const void *o)
+{
+    rc__mt_unlock(rc__object_heap(rc__head(o)));
+}
+
+/* ---- stopping the world --------------------------------------------------- */
+
+void rc__mt_stop_world(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    if (mt->stop_depth++ > 0)
+        return;
+    unsigned me = is_attached(h) ? 1 : 0;
+    rc__os_lock(&mt->mu);
+    atomic_store_explicit(&mt->stop, true, memory_order_release);
+    while (mt->attached - mt->parked > me)
+        rc__os_cond_wait(&mt->cv, &mt->mu);
+    rc__os_unlock(&mt->mu);
+}
+
+void rc__mt_start_world(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    if (--mt->stop_depth > 0)
+        return;
+    rc__os_lock(&mt->mu);
+    atomic_store_explicit(&mt->stop, false, memory_order_release);
+    rc__os_cond_broadcast(&mt->cv);
+    rc__os_unlock(&mt->mu);
+}
+
+/* ---- attach and detach ---------------------------------------------------- */
+
+/* Counts the calling thread in; it waits, parked, while a stop is in force. */
+static void join(struct rc_mt *mt)
+{
+    rc__os_lock(&mt->mu);
+    mt->attached++;
+    mt->parked++;
+    while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
+        rc__os_cond_wait(&mt->cv, &mt->mu);
+    mt->parked--;
+    rc__os_unlock(&mt->mu);
+}
+
+static void leave(struct rc_mt *mt)
+{
+    rc__os_lock(&mt->mu);
+    mt->attached--;
+    rc__os_cond_broadcast(&mt->cv);
+    rc__os_unlock(&mt->mu);
+}
+
+int rc_thread_attach(rc_heap *h)
+{
+    if (!h)
+        return RC_EINVAL;
+    if (!h->mt)
+        return 0;
+    struct attachment *a = attachment_of(h);
+    if (a) {
+        a->n++;
+        rc_safepoint(h);
+        return 0;
+    }
+    if (!(a = attachment_of(NULL)))
+        return rc__error(h, RC_ENOMEM, "rc_thread_attach: this thread is attached to %d heaps already",
+                         RC_MT_HEAPS_PER_THREAD);
+    *a = (struct attachment){h, 1};
+    join(h->mt);
+    return 0;
+}
+
+void rc_thread_detach(rc_heap *h)
+{
+    if (!h || !h->mt)
+        return;
+    struct attachment *a = attachment_of(h);
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(h, "rc_thread_detach");
+#endif
+    if (!a || --a->n > 0)
+        return;
+    a->h = NULL;
+    leave(h->mt);
+}
+
+/* ---- life ------------------------------------------------------------------ */
+
+bool rc_heap_is_threaded(const rc_heap *h)
+{
+    return h && h->mt;
+}
+
+int rc__mt_init(rc_heap *h)
+{
+    struct rc_mt *mt = calloc(1, sizeof *mt);
+    if (!mt)
+        return RC_ENOMEM;
+    rc__os_mutex_init(&mt->mu);
+    rc__os_cond_init(&mt->cv);
+    rc__os_cond_init(&mt->lock_cv);
+    h->mt = mt;
+    int rv = rc_thread_attach(h);
+    if (rv < 0) {
+        rc__mt_destroy(h);
+        return rv;
+    }
+    rc__alloc_on_lock(h, lock_enter, rc__mt_unlock);
+    return 0;
+}
+
+/* The last thread's attachment goes with the heap; any other thread's
+ * would be a use of the heap after its free. */
+void rc__mt_destroy(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    struct attachment *a = attachment_of(h);
+#if RC_DEBUG >= 1
+    if (mt->attached > (a ? 1u : 0u))
+        rc__debug_thread_misuse(h, "called rc_heap_free while other threads are attached");
+#endif
+    if (a)
+        a->h = NULL;
+    rc__os_cond_destroy(&mt->cv);
+    rc__os_cond_destroy(&mt->lock_cv);
+    rc__os_mutex_destroy(&mt->mu);
+    free(mt);
+    h->mt = NULL;
+}

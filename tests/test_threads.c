@@ -1,0 +1,594 @@
+/* Threaded heaps (rc_config.threads; docs/threads.md): attach and detach,
+ * refcounting from many threads, deaths on a thread other than the maker,
+ * built-in containers shared, collections from any thread stopping the
+ * world, and a stress run checked against a model: after every full
+ * collection exactly the unreachable objects are gone, each released,
+ * finalized and called back exactly once.
+ *
+ * The stress run is the test `make test-tsan` runs under ThreadSanitizer.
+ * RC_THREADS_ROUNDS (default 300) sets its length.
+ */
+#include <recycle.h>
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static rc_heap *threaded_heap(void)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.threads = true;
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_non_null(h);
+    return h;
+}
+
+/* Runs fn(i) on n threads at once, each attached for its run. */
+typedef struct crew {
+    rc_heap *h;
+    void (*fn)(rc_heap *h, int i, void *arg);
+    void *arg;
+    int i;
+} crew;
+
+static void *crew_main(void *p)
+{
+    crew *c = p;
+    assert_int_equal(rc_thread_attach(c->h), 0);
+    c->fn(c->h, c->i, c->arg);
+    rc_thread_detach(c->h);
+    return NULL;
+}
+
+static void run_crew(rc_heap *h, int n, void (*fn)(rc_heap *h, int i, void *arg), void *arg)
+{
+    pthread_t t[8];
+    crew c[8];
+    assert_true(n <= 8);
+    rc_thread_detach(h);        /* the creator waits in join: not at a safe point */
+    for (int i = 0; i < n; i++) {
+        c[i] = (crew){h, fn, arg, i};
+        assert_int_equal(pthread_create(&t[i], NULL, crew_main, &c[i]), 0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(rc_thread_attach(h), 0);
+}
+
+/* ---- a node type whose deaths are counted ------------------------------------- */
+
+#define MAX_NODES (1u << 17)
+#define KIDS 2
+
+typedef struct node {
+    struct node *kid[KIDS];
+    uint32_t id;
+} node;
+
+static _Atomic uint32_t next_id;
+static uint8_t released[MAX_NODES], finalized[MAX_NODES], called_back[MAX_NODES];
+
+static int node_traverse(void *self, rc_visit visit, void *arg)
+{
+    node *n = self;
+    for (int i = 0; i < KIDS; i++)
+        if (n->kid[i] && visit(n->kid[i], arg))
+            return 1;
+    return 0;
+}
+
+static void node_clear(void *self)
+{
+    node *n = self;
+    for (int i = 0; i < KIDS; i++) {
+        node *k = n->kid[i];
+        n->kid[i] = NULL;
+        rc_xdecref(k);
+    }
+}
+
+static void node_finalize(void *self) { finalized[((node *)self)->id]++; }
+static void node_release(void *self) { released[((node *)self)->id]++; }
+
+static const rc_type node_type = {"node", sizeof(node), node_traverse, node_clear, node_finalize,
+                                  node_release, 0, NULL};
+
+static void reset_counts(void)
+{
+    atomic_store(&next_id, 0);
+    memset(released, 0, sizeof released);
+    memset(finalized, 0, sizeof finalized);
+    memset(called_back, 0, sizeof called_back);
+}
+
+/* Ids are handed out in runs (a cycle's are consecutive, however the
+ * threads interleave). */
+static uint32_t take_ids(uint32_t n)
+{
+    uint32_t id = atomic_fetch_add(&next_id, n);
+    assert_true(id + n <= MAX_NODES);
+    return id;
+}
+
+static node *node_new(rc_heap *h, uint32_t id)
+{
+    node *n = rc_new(h, &node_type);
+    assert_non_null(n);
+    n->id = id;
+    return n;
+}
+
+/* ---- the API on both kinds of heap ----------------------------------------------- */
+
+static void plain_heaps_ignore_the_thread_calls(void **s)
+{
+    (void)s;
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.threads = false;
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_int_equal(rc_thread_attach(h), 0);
+    rc_safepoint(h);
+    rc_thread_detach(h);
+    assert_int_equal(rc_thread_attach(NULL), RC_EINVAL);
+    rc_heap_free(h);
+}
+
+static void attach_nests(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    assert_int_equal(rc_thread_attach(h), 0);    /* the creator is attached: this nests */
+    rc_thread_detach(h);
+    void *l = rc_list_new(h, 0);                  /* still attached */
+    assert_non_null(l);
+    rc_decref(l);
+    rc_heap_free(h);
+}
+
+/* ---- refcounting ------------------------------------------------------------------- */
+
+#define HAMMER 100000
+
+static void hammer(rc_heap *h, int i, void *arg)
+{
+    (void)i;
+    for (int k = 0; k < HAMMER; k++) {
+        rc_incref(arg);
+        if (k % 1024 == 0)
+            rc_safepoint(h);
+    }
+    for (int k = 0; k < HAMMER; k++)
+        rc_decref(arg);
+}
+
+static void shared_refcounts_stay_exact(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *o = rc_list_new(h, 0);
+    run_crew(h, 4, hammer, o);
+    assert_int_equal(rc_refcount(o), 1);
+    rc_decref(o);
+    rc_heap_free(h);
+}
+
+/* Thread i makes nodes into a shared list; thread i + 1 takes them out and
+ * drops them: every death happens on a thread other than the maker. */
+#define HANDED 2000
+
+typedef struct handover {
+    void *lists[8];
+    int n;
+} handover;
+
+static void make_then_drop(rc_heap *h, int i, void *arg)
+{
+    handover *ho = arg;
+    for (int k = 0; k < HANDED; k++) {
+        node *n = node_new(h, take_ids(1));
+        assert_int_equal(rc_list_append(ho->lists[i], n), 0);
+        rc_decref(n);
+    }
+    void *theirs = ho->lists[(i + 1) % ho->n];
+    for (int got = 0; got < HANDED;) {
+        if (rc_list_len(theirs) == 0) {   /* this thread is the list's only taker */
+            rc_safepoint(h);
+            continue;
+        }
+        rc_decref(rc_list_pop(theirs, -1));
+        got++;
+    }
+}
+
+static void objects_die_on_other_threads(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    handover ho = {.n = 4};
+    for (int i = 0; i < ho.n; i++)
+        ho.lists[i] = rc_list_new(h, 0);
+    run_crew(h, ho.n, make_then_drop, &ho);
+    uint32_t made = atomic_load(&next_id);
+    assert_int_equal(made, HANDED * ho.n);
+    for (uint32_t id = 0; id < made; id++) {
+        assert_int_equal(released[id], 1);
+        assert_int_equal(finalized[id], 1);
+    }
+    for (int i = 0; i < ho.n; i++) {
+        assert_int_equal(rc_list_len(ho.lists[i]), 0);
+        rc_decref(ho.lists[i]);
+    }
+    rc_heap_free(h);
+}
+
+/* ---- containers --------------------------------------------------------------------- */
+
+#define APPENDS 5000
+
+static void fill_shared(rc_heap *h, int i, void *arg)
+{
+    void **shared = arg;   /* a list, a dict, a set */
+    for (int k = 0; k < APPENDS; k++) {
+        void *v = rc_int_from(h, (int64_t)i * APPENDS + k);
+        assert_non_null(v);
+        assert_int_equal(rc_list_append(shared[0], v), 0);
+        assert_int_equal(rc_dict_set(shared[1], v, v), 0);
+        assert_int_equal(rc_set_add(shared[2], v), 0);
+        rc_decref(v);
+    }
+}
+
+static void containers_are_atomic_per_operation(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *shared[3] = {rc_list_new(h, 0), rc_dict_new(h), rc_set_new(h)};
+    run_crew(h, 4, fill_shared, shared);
+    assert_int_equal(rc_list_len(shared[0]), 4 * APPENDS);
+    assert_int_equal(rc_dict_len(shared[1]), 4 * APPENDS);
+    assert_int_equal(rc_set_len(shared[2]), 4 * APPENDS);
+    for (int i = 0; i < 3; i++)
+        rc_decref(shared[i]);
+    rc_heap_free(h);
+}
+
+/* Two threads replace a list's items (each replaced item dies at once)
+ * while two read them through rc_list_get_ref: a reader's reference keeps
+ * its item alive however soon a writer drops the list's. */
+#define SWAPS 20000
+
+static void swap_or_read(rc_heap *h, int i, void *list)
+{
+    for (int k = 0; k < SWAPS; k++) {
+        size_t at = (size_t)(k * 7 + i) % 8;
+        if (i % 2 == 0) {
+            void *v = rc_int_from(h, 1000 + k);
+            assert_int_equal(rc_list_set(list, at, v), 0);
+            rc_decref(v);
+            continue;
+        }
+        void *v;
+        assert_int_equal(rc_list_get_ref(list, at, &v), 1);
+        int64_t x;
+        assert_int_equal(rc_int_value(v, &x), 0);
+        assert_true(x >= 1000 || x == 0);
+        rc_decref(v);
+    }
+}
+
+static void readers_keep_items_writers_drop(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *list = rc_list_new(h, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(rc_list_append(list, rc_int_from(h, 0)), 0);
+    run_crew(h, 4, swap_or_read, list);
+    void *v;
+    assert_int_equal(rc_list_get_ref(list, 8, &v), RC_ERANGE);
+    assert_null(v);
+    rc_decref(list);
+    rc_heap_free(h);
+}
+
+/* Names made on four threads at once: each text is interned once (the
+ * table is the heap's), so the shared set holds one str per text. */
+#define NAMES 1000
+
+static void add_names(rc_heap *h, int i, void *set)
+{
+    (void)i;
+    char name[32];
+    for (int k = 0; k < NAMES; k++) {
+        snprintf(name, sizeof name, "name_%d", k);
+        void *str = rc_str_new(h, name);
+        assert_non_null(str);
+        assert_true(rc_str_is_interned(str));
+        assert_int_equal(rc_set_add(set, str), 0);
+        rc_decref(str);
+    }
+}
+
+static void interned_names_are_shared(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *set = rc_set_new(h);
+    run_crew(h, 4, add_names, set);
+    assert_int_equal(rc_set_len(set), NAMES);
+    rc_decref(set);
+    rc_heap_free(h);
+}
+
+static void threaded_objects_refused_by_plain_containers(void **s)
+{
+    (void)s;
+    rc_heap *t = threaded_heap();
+    rc_heap *p = rc_heap_new(NULL);
+    void *o = rc_list_new(t, 0), *l = rc_list_new(p, 0);
+    assert_int_equal(rc_list_append(l, o), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(p), "of threaded heap"));
+    rc_decref(o);
+    rc_decref(l);
+    rc_heap_free(p);
+    rc_heap_free(t);
+}
+
+/* ---- the world restarts for finalizers ------------------------------------------ *
+ * A collection's finalizers and weakref callbacks run with the other
+ * threads running: here each waits until a neighbor thread, which only
+ * counts references and passes safe points, has made progress.  Were the
+ * world still stopped, the neighbor would be parked and the wait would
+ * end in the failure below instead. */
+
+static atomic_long progress;
+static atomic_bool neighbor_stop;
+
+static void count_along(rc_heap *h, int i, void *o)
+{
+    (void)i;
+    while (!atomic_load(&neighbor_stop)) {
+        rc_incref(o);
+        rc_decref(o);
+        atomic_fetch_add(&progress, 1);
+        rc_safepoint(h);
+    }
+}
+
+static void wait_for_the_neighbor(void)
+{
+    long seen = atomic_load(&progress);
+    for (long spins = 0; atomic_load(&progress) < seen + 100; spins++)
+        if (spins > 4000000000L)
+            fail_msg("the other thread made no progress while user code of a collection ran");
+}
+
+static void waiting_finalize(void *self) { (void)self; wait_for_the_neighbor(); }
+static void waiting_callback(void *wr, void *ctx) { (void)wr, (void)ctx; wait_for_the_neighbor(); }
+
+static const rc_type waiting_type = {"waiting", sizeof(node), node_traverse, node_clear, waiting_finalize,
+                                     NULL, 0, NULL};
+
+typedef struct restart_run {
+    rc_heap *h;
+    void *counted;
+} restart_run;
+
+static void *neighbor_main(void *arg)
+{
+    restart_run *r = arg;
+    rc_thread_attach(r->h);
+    count_along(r->h, 0, r->counted);
+    rc_thread_detach(r->h);
+    return NULL;
+}
+
+static void collections_restart_the_world_for_user_code(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    restart_run r = {h, rc_list_new(h, 0)};
+    atomic_store(&neighbor_stop, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, neighbor_main, &r), 0);
+    node *a = rc_new(h, &waiting_type), *b = rc_new(h, &waiting_type);
+    a->kid[0] = rc_newref(b);
+    b->kid[0] = rc_newref(a);
+    void *wr = rc_weakref_new(a, waiting_callback, NULL);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_null(rc_weakref_get(wr));
+    atomic_store(&neighbor_stop, true);
+    rc_thread_detach(h);
+    pthread_join(t, NULL);
+    rc_thread_attach(h);
+    rc_decref(wr);
+    rc_decref(r.counted);
+    rc_heap_free(h);
+}
+
+/* ---- the stress run against a model ---------------------------------------------- *
+ * Each thread, each round: builds a cycle of three nodes, keeps a weakref
+ * (with a callback) to its head, and stores the head into a random slot of
+ * a shared list, dropping what was there (another thread's cycle, now
+ * unreachable).  Some rounds collect a random generation.  Every
+ * `phase` rounds all threads meet, one full collection runs and the model
+ * is checked: a node is alive exactly when its cycle's head is in a slot. */
+
+#define SLOTS 64
+#define CYCLE 3
+#define MAX_WEAK 4096
+
+typedef struct stress {
+    void *slots;                  /* the shared list */
+    pthread_barrier_t meet;
+    int nthreads, rounds, phase;
+    void *weak[8][MAX_WEAK];      /* each thread's weakrefs to its heads */
+    uint32_t weak_id[8][MAX_WEAK];
+    int nweak[8];
+} stress;
+
+static void weak_called(void *wr, void *ctx)
+{
+    (void)wr;
+    called_back[(uint32_t)(uintptr_t)ctx]++;
+}
+
+static uint64_t next_rand(uint64_t *r)
+{
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    return *r;
+}
+
+static node *make_cycle(rc_heap *h)
+{
+    node *n[CYCLE];
+    uint32_t id = take_ids(CYCLE);
+    for (int k = 0; k < CYCLE; k++)
+        n[k] = node_new(h, id + (uint32_t)k);
+    for (int k = 0; k < CYCLE; k++)
+        n[k]->kid[0] = rc_newref(n[(k + 1) % CYCLE]);
+    for (int k = 1; k < CYCLE; k++)
+        rc_decref(n[k]);
+    return n[0];
+}
+
+static void one_round(rc_heap *h, stress *st, int me, uint64_t *r)
+{
+    node *head = make_cycle(h);
+    if (st->nweak[me] < MAX_WEAK) {
+        void *wr = rc_weakref_new(head, weak_called, (void *)(uintptr_t)head->id);
+        assert_non_null(wr);
+        st->weak[me][st->nweak[me]] = wr;
+        st->weak_id[me][st->nweak[me]++] = head->id;
+    }
+    assert_int_equal(rc_list_set(st->slots, next_rand(r) % SLOTS, head), 0);
+    rc_decref(head);
+    if (next_rand(r) % 16 == 0)
+        rc_gc_collect(h, (int)(next_rand(r) % 3));
+}
+
+/* Every thread meets the others with the heap detached (a thread waiting
+ * in the barrier is not at a safe point). */
+static void meet(rc_heap *h, stress *st)
+{
+    rc_thread_detach(h);
+    pthread_barrier_wait(&st->meet);
+    rc_thread_attach(h);
+}
+
+static bool in_slots(stress *st, uint32_t head_id)
+{
+    for (size_t i = 0; i < SLOTS; i++) {
+        node *n = rc_list_get(st->slots, i);
+        if (rc_typeof(n) == &node_type && n->id == head_id)
+            return true;
+    }
+    return false;
+}
+
+/* After a full collection with every thread quiet: exactly the nodes whose
+ * head left the slots are gone, each finalized and released once, and the
+ * weakrefs to exactly those heads were called back once. */
+static void check_model(stress *st)
+{
+    uint32_t made = atomic_load(&next_id);
+    for (uint32_t id = 0; id < made; id++) {
+        uint32_t head = id - id % CYCLE;
+        int dead = !in_slots(st, head);
+        if (released[id] != dead || finalized[id] != dead)
+            fail_msg("node %u (head %u): released %d finalized %d, model says %s", id, head, released[id],
+                     finalized[id], dead ? "dead" : "alive");
+    }
+    for (int t = 0; t < st->nthreads; t++)
+        for (int w = 0; w < st->nweak[t]; w++) {
+            uint32_t id = st->weak_id[t][w];
+            int dead = released[id] != 0;
+            assert_int_equal(called_back[id], dead);
+            assert_true((rc_weakref_get(st->weak[t][w]) == NULL) == dead);
+        }
+}
+
+static void stress_thread(rc_heap *h, int me, void *arg)
+{
+    stress *st = arg;
+    uint64_t r = 0x9E3779B97F4A7C15ULL * (uint64_t)(me + 1);
+    for (int round = 1; round <= st->rounds; round++) {
+        one_round(h, st, me, &r);
+        if (round % st->phase)
+            continue;
+        meet(h, st);
+        if (me == round / st->phase % st->nthreads) {   /* a different collector each phase */
+            rc_gc_collect(h, 2);
+            check_model(st);
+        }
+        meet(h, st);
+    }
+}
+
+static void run_stress(int nthreads)
+{
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    rc_gc_set_threshold(h, 100, 5, 5);   /* automatic collections from any thread too */
+    static stress st;
+    memset(&st, 0, sizeof st);
+    const char *e = getenv("RC_THREADS_ROUNDS");
+    st.rounds = e ? atoi(e) : 300;
+    st.phase = 50;
+    st.nthreads = nthreads;
+    assert_true((uint64_t)st.rounds * CYCLE * (uint64_t)nthreads < MAX_NODES);
+    st.slots = rc_list_new(h, SLOTS);
+    for (int i = 0; i < SLOTS; i++)
+        assert_int_equal(rc_list_append(st.slots, rc_none(h)), 0);
+    pthread_barrier_init(&st.meet, NULL, (unsigned)nthreads);
+    run_crew(h, nthreads, stress_thread, &st);
+    pthread_barrier_destroy(&st.meet);
+    rc_gc_collect(h, 2);
+    check_model(&st);
+    for (int t = 0; t < nthreads; t++)
+        for (int w = 0; w < st.nweak[t]; w++)
+            rc_decref(st.weak[t][w]);
+    rc_decref(st.slots);
+    rc_gc_collect(h, 2);
+    uint32_t made = atomic_load(&next_id);
+    for (uint32_t id = 0; id < made; id++)
+        assert_int_equal(released[id], 1);
+    rc_heap_free(h);
+}
+
+static void stress_two_threads(void **s) { (void)s; run_stress(2); }
+static void stress_four_threads(void **s) { (void)s; run_stress(4); }
+static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plain_heaps_ignore_the_thread_calls),
+        cmocka_unit_test(attach_nests),
+        cmocka_unit_test(shared_refcounts_stay_exact),
+        cmocka_unit_test(objects_die_on_other_threads),
+        cmocka_unit_test(containers_are_atomic_per_operation),
+        cmocka_unit_test(readers_keep_items_writers_drop),
+        cmocka_unit_test(interned_names_are_shared),
+        cmocka_unit_test(threaded_objects_refused_by_plain_containers),
+        cmocka_unit_test(collections_restart_the_world_for_user_code),
+        cmocka_unit_test(stress_two_threads),
+        cmocka_unit_test(stress_four_threads),
+        cmocka_unit_test(stress_eight_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
