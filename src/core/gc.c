@@ -309,7 +309,7 @@ RC_INLINE void count_children(gc_run *r, rc_head *o, count_pass *c, rc_visit vis
         for (size_t i = 0; i < nrefs; i++)
             if (p[i])
                 visit(p[i], r);
-    } else if (t->traverse) {
+    } else if (t->traverse && !(rc__hflags(o) & RC_HF_LEAVES)) {
         t->traverse(rc__body(o), visit, r);
     }
 }
@@ -413,7 +413,7 @@ RC_INLINE void drain_with(gc_run *r, rc_visit visit)
 {
     while (r->sp > 0) {
         rc_head *top = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(top, visit, r);
+        RC_FOR_EACH_GC_CHILD(top, visit, r);
     }
 }
 
@@ -439,7 +439,7 @@ static void drain_lagged(gc_run *r)
         if (r->unbranched && (rc__type(top)->flags & RC_TYPE_REFS))
             mark_refs_unbranched(r, top);
         else
-            RC_FOR_EACH_CHILD(top, visit_mark, r);
+            RC_FOR_EACH_GC_CHILD(top, visit_mark, r);
     }
 }
 
@@ -479,7 +479,7 @@ RC_INLINE void mark_if_root(gc_run *r, rc_head *o, void *arg)
     uint32_t g = o->gc;
     if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
         o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;   /* CAND: see count_refs */
-        RC_FOR_EACH_CHILD(o, visit_mark, r);
+        RC_FOR_EACH_GC_CHILD(o, visit_mark, r);
         if (r->sp)
             drain(r);
     }
@@ -712,7 +712,7 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
         for (size_t i = 0; i < n; i++)
             if (p[i])
                 mark_scan_child(r, rc__head(p[i]), cursor);
-    } else if (t->traverse) {
+    } else if (t->traverse && !(rc__hflags(o) & RC_HF_LEAVES)) {
         r->cursor = cursor;
         t->traverse(rc__body(o), visit_mark_scan, r);
     }

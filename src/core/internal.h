@@ -71,7 +71,9 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SPARE     0x8u   /* unused */
+#define RC_HF_LEAVES    0x8u   /* every child is of an untracked type (a list of
+                                  ints): the collector's passes skip its
+                                  traverse; rc_heap_check verifies it */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -178,12 +180,17 @@ void rc__span_of(const void *b, rc_span *s);
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
 void     rc__free_object(rc_heap *h, rc_head *o);
-/* The collector found n dead objects in the span of the object block
- * `block`, which it will never read again: when they are all the objects of
+/* The collector (or rc__decref_many) found n dead objects in the span of
+ * the object block `block`, which it will never read again: when they are all the objects of
  * a pool and no free hook has to see each, the pool is emptied in one step,
  * its blocks counting as never used, and true is returned; else false,
  * nothing done. */
 bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
+/* Brackets a bulk release (a collection's delete; they nest): the
+ * arenas it empties are unmapped together at the end, by a thread of the
+ * heap's own when there are many (alloc_arena.c). */
+void     rc__alloc_bulk_begin(rc_heap *h);
+void     rc__alloc_bulk_end(rc_heap *h);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */
@@ -436,6 +443,9 @@ void rc__dealloc(rc_head *o);
 void rc__free_dead(rc_heap *h, rc_head *o);
 /* The very end of a death: release, then the block goes back. */
 void rc__release_and_free(rc_heap *h, rc_head *o);
+/* decref_many.c: one decref per item, in order, the leaves that die
+ * going back a pool at a time (a container's items as it clears). */
+void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */

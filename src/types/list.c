@@ -4,6 +4,15 @@
 
 #define LIST(o) ((rc_list_obj *)(o))
 
+/* A list holds RC_HF_LEAVES while every item is of an untracked type
+ * (ints, strings): the collector then skips its items.  Every store of an
+ * item goes through here; the first item that could be tracked drops the
+ * flag until the list is emptied. */
+RC_INLINE void note_item(rc_list_obj *l, const void *item)
+{
+    if (RC_UNLIKELY(rc__type_tracked(rc__tp(item)))) rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
+}
+
 static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 {
     if (newsize <= l->cap && newsize >= l->cap / 2) return 0;
@@ -26,6 +35,7 @@ static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 void *rc_list_new(rc_heap *h, size_t capacity)
 {
     rc_list_obj *l = rc_new(h, &rc__list_type.bt.type);
+    if (l) rc__hflag_set(rc__head(l), RC_HF_LEAVES);
     if (!l || !capacity) return l;
     if (capacity > SIZE_MAX / sizeof(void *) || !(l->items = rc_alloc(h, capacity * sizeof(void *)))) {
         rc_decref(l);
@@ -49,6 +59,7 @@ static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
 {
     if (resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
     rc__incref(item);
+    note_item(l, item);
     l->items[l->len++] = item;
     return 0;
 }
@@ -60,6 +71,7 @@ int rc_list_append(void *list, void *item)
     rc_list_obj *l = list;
     if (RC_UNLIKELY(l->len == l->cap)) return append_grow(l, item);
     rc__incref(item);
+    note_item(l, item);
     l->items[l->len++] = item;
     return 0;
 }
@@ -81,6 +93,7 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
     if (l->len == l->cap && resize(l, rc__heap(list), l->len + 1) < 0) return RC_ENOMEM;
     memmove(&l->items[at + 1], &l->items[at], (l->len - at) * sizeof(void *));
     rc__incref(item);
+    note_item(l, item);
     l->items[at] = item;
     l->len++;
     return 0;
@@ -94,6 +107,7 @@ int rc_list_set(void *list, size_t i, void *item)
     if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
     void *old = l->items[i];
     rc__incref(item);
+    note_item(l, item);
     l->items[i] = item;
     rc_decref(old);
     return 0;
@@ -142,7 +156,8 @@ static void list_clear(void *self)
     size_t n = l->len;
     l->items = NULL;
     l->len = l->cap = 0;
-    for (size_t i = 0; i < n; i++) rc_decref(items[i]);
+    rc__hflag_set(rc__head(self), RC_HF_LEAVES);   /* empty: holds nothing tracked */
+    rc__decref_many(rc__heap(self), items, n);
     if (items) rc_free(rc__heap(self), items);
 }
 
@@ -283,6 +298,7 @@ static void *list_copy(void *self)
     if (!c) return NULL;
     for (size_t i = 0; i < l->len; i++) {
         rc__incref(l->items[i]);
+        note_item(c, l->items[i]);
         c->items[i] = l->items[i];
     }
     c->len = l->len;
