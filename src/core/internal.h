@@ -181,10 +181,10 @@ void rc__span_of(const void *b, rc_span *s);
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
 void     rc__free_object(rc_heap *h, rc_head *o);
 /* The collector (or rc__decref_many) found n dead objects in the span of
- * the object block `block`, which it will never read again: when they are all the objects of
- * a pool and no free hook has to see each, the pool is emptied in one step,
- * its blocks counting as never used, and true is returned; else false,
- * nothing done. */
+ * the object block `block`, which it will never read again: when they are
+ * all the objects of a pool and no free hook has to see each, the pool is
+ * emptied in one step, its blocks counting as never used, and true is
+ * returned; else false, nothing done. */
 bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
 /* Brackets a bulk release (a collection's delete; they nest): the
  * arenas it empties are unmapped together at the end, by a thread of the

@@ -7,6 +7,7 @@
  * core).  The ranges are out of every table by then: nothing reads them. */
 #include "prim.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -56,6 +57,18 @@ static void *unmapper_main(void *arg)
     return NULL;
 }
 
+/* The thread blocks every signal: the program's handlers (a sampler's
+ * timer, the tracer's) must run on the program's own threads. */
+static bool start_thread(rc__os_unmapper *u)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool ok = pthread_create(&u->thread, NULL, unmapper_main, u) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
 rc__os_unmapper *rc__os_unmapper_new(void)
 {
     rc__os_unmapper *u = calloc(1, sizeof *u);
@@ -65,7 +78,7 @@ rc__os_unmapper *rc__os_unmapper_new(void)
     pthread_mutex_init(&u->lock, NULL);
     pthread_cond_init(&u->wake, NULL);
     pthread_cond_init(&u->idle, NULL);
-    if (pthread_create(&u->thread, NULL, unmapper_main, u) != 0) {
+    if (!start_thread(u)) {
         pthread_cond_destroy(&u->idle);
         pthread_cond_destroy(&u->wake);
         pthread_mutex_destroy(&u->lock);
