@@ -73,7 +73,8 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
 #define RC_HF_LEAVES    0x8u   /* every child is of an untracked type (a list of
                                   ints): the collector's passes skip its
-                                  traverse; rc_heap_check verifies it */
+                                  traverse; rc_heap_check verifies it.  Only
+                                  types with RC__TYPE_LEAVES set it */
 #define RC_HF_MASK      0xFu
 
 #define RC_REFCNT_IMMORTAL UINT32_MAX
@@ -459,6 +460,10 @@ void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying o
  * returns how many callbacks ran. */
 size_t rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
 void rc__weak_destroy(rc_heap *h);
+
+/* rc_type.flags, internal: objects of the type may carry RC_HF_LEAVES
+ * (the collector's address-ordered passes look for it only then). */
+#define RC__TYPE_LEAVES 0x40000u
 
 /* What a type asks of the collector: RC_TYPE_REFS types are tracked and
  * cleared by the runtime itself (see recycle.h). */

@@ -357,7 +357,7 @@ static void *list_iter(void *self)
 const rc__vtype rc__list_type = {
     .bt.type = {.name = "list", .size = sizeof(rc_list_obj), .traverse = list_traverse,
                 .clear = list_clear, .release = list_release, .owned = list_owned,
-                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
+                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF | RC__TYPE_LEAVES},
     .repr = list_repr,
     .equal = list_equal,
     .copy = list_copy,
