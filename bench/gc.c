@@ -438,12 +438,14 @@ int main(int argc, char **argv)
     printf("\nSeed 001, experiment 5: one collection frees two self-referencing lists of %zu ints each,\n"
            "milliseconds; RSS: MiB above the start right after the collection, and ms until within 16 MiB of it\n",
            seed_n);
-    printf("%-10s %10s %10s %10s %10s %10s %10s\n", "", "recycle", "CPython", "Boehm", "vsCPython", "RSS", "RSS-ms");
+    printf("%-10s %10s %10s %10s %10s %10s %10s %10s\n", "", "recycle", "CPython", "Boehm", "vsCPython", "vsBoehm",
+           "RSS", "RSS-ms");
     seed_result ours = rc_seed(seed_n);
     double cp = py_lookup(py, npy, "seed", seed_n, "collect") / 1e6;
     double boehm = boehm_seed(seed_n);
     printf("%-10s %10.2f %10.2f %10.2f", "collect", ours.ms, cp, boehm);
     print_ratio(cp, ours.ms);
+    print_ratio(boehm, ours.ms);
     printf(" %10.1f %10.1f\n", ours.rss_mib, ours.fall_ms);
     return 0;
 }
