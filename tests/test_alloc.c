@@ -419,8 +419,8 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
     assert_true(mi.arenas <= 1 + RC_ARENA_LINGER);
-    assert_int_equal(h->alloc->ndoomed, 0);
-    assert_non_null(h->alloc->unmapper);           /* 30 MB were worth a thread */
+    assert_int_equal(rc__alloc_state(h)->ndoomed, 0);
+    assert_non_null(rc__alloc_state(h)->unmapper);           /* 30 MB were worth a thread */
     rc_heap_trim(h);
     size_t after = rc__os_rss_bytes();
     print_message("rss: before %zu MiB, with the list %zu MiB, after %zu MiB\n", before >> 20, full >> 20,
@@ -444,7 +444,7 @@ static void test_bulk_release_in_a_forked_child(void **state)
     rc_heap *h = heap_with(1, 0, 0, false);
     rc_decref(ints_cycle(h, 1000000));
     rc_gc_collect(h, 2);                            /* the parent's unmapper starts */
-    assert_non_null(h->alloc->unmapper);
+    assert_non_null(rc__alloc_state(h)->unmapper);
     void *l = ints_cycle(h, 1000000);
     fflush(NULL);
     pid_t pid = fork();
@@ -817,8 +817,7 @@ static void test_observer_hooks(void **state)
 {
     (void)state;
     rc_heap *h = heap_new();
-    h->on_alloc = on_alloc;
-    h->on_free = on_free;
+    rc__alloc_observe(h, (rc_alloc_observers){on_alloc, on_free});
     void *a = rc_alloc(h, 10);
     rc_head *o = rc__alloc_object(h, 30, NULL);
     a = rc_realloc(h, a, 5000);
