@@ -404,7 +404,7 @@ static void *ints_cycle(rc_heap *h, size_t n)
     return holder;
 }
 
-/* A collection that frees many arenas (a million ints) takes them out of
+/* A collection that frees many arenas (2.5 million ints) takes them out of
  * the allocator's tables at once, and out of the process as soon as the
  * unmapper's thread has run; rc_heap_trim waits for it. */
 static void test_bulk_release_goes_back_through_the_unmapper(void **state)
@@ -412,7 +412,7 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     (void)state;
     rc_heap *h = heap_with(1, 0, 0, false);
     size_t before = rc__os_rss_bytes();
-    void *l = ints_cycle(h, 1000000);
+    void *l = ints_cycle(h, 2500000);
     size_t full = rc__os_rss_bytes();
     rc_decref(l);
     assert_int_equal(rc_gc_collect(h, 2), 2);
@@ -420,7 +420,7 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     rc_heap_memory(h, &mi);
     assert_true(mi.arenas <= 1 + RC_ARENA_LINGER);
     assert_int_equal(rc__alloc_state(h)->ndoomed, 0);
-    assert_non_null(rc__alloc_state(h)->unmapper);           /* 30 MB were worth a thread */
+    assert_non_null(rc__alloc_state(h)->unmapper);           /* 80 MB were worth a thread */
     rc_heap_trim(h);
     size_t after = rc__os_rss_bytes();
     print_message("rss: before %zu MiB, with the list %zu MiB, after %zu MiB\n", before >> 20, full >> 20,
@@ -442,10 +442,10 @@ static void test_bulk_release_in_a_forked_child(void **state)
 {
     (void)state;
     rc_heap *h = heap_with(1, 0, 0, false);
-    rc_decref(ints_cycle(h, 1000000));
+    rc_decref(ints_cycle(h, 2500000));
     rc_gc_collect(h, 2);                            /* the parent's unmapper starts */
     assert_non_null(rc__alloc_state(h)->unmapper);
-    void *l = ints_cycle(h, 1000000);
+    void *l = ints_cycle(h, 2500000);
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);

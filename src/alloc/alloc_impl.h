@@ -71,7 +71,7 @@
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
-#define RC_UNMAP_LATER_MIN 16         /* arenas given back at once that go to the unmapper */
+#define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
 #define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
 #define RC_BITS_L1         ((size_t)1 << (RC_ADDR_BITS - RC_ARENA_SHIFT - RC_BITS_L2_SHIFT))
