@@ -4,9 +4,12 @@
  *
  * Shapes: rings of 10 nodes with one pointer each (one external reference
  * per ring), and a random graph with 3 out-edges per node (an external
- * reference to every 10th node).
+ * reference to every 10th node).  Then seed 001's experiment 5
+ * (examples/manual_collect.c): two dead self-referencing lists, each
+ * holding a list of 5,000,000 ints, found and freed by one collection.
  *
- *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6
+ *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6,
+ *                       and lists of 1e6 ints in the seed experiment
  */
 #include "args.h"
 
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct bnode {
     struct bnode *a, *b, *c;
@@ -201,6 +205,64 @@ static double rc_gen0(size_t n_old)
     return best;
 }
 
+/* The process's resident memory, bytes (0 when /proc is not there). */
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Seed 001's experiment: holder = [ints]; holder.append(holder), twice,
+ * both dropped, then one collection.  Ints as the seed draws them, below
+ * 10^6 (those up to 256 are the heap's immortal small ints, as CPython's). */
+typedef struct seed_result {
+    double ms;
+    double rss_mib;      /* above the level before the lists were made, right after the collection */
+    double fall_ms;      /* from the collection's end until RSS is within 16 MiB of that level */
+} seed_result;
+
+static void *rc_seed_holder(rc_heap *h, size_t n)
+{
+    void *ints = rc_list_new(h, 0);
+    for (size_t i = 0; i < n; i++) {
+        void *item = rc_int_from(h, (int64_t)rnd(1000000));
+        rc_list_append(ints, item);
+        rc_decref(item);
+    }
+    void *holder = rc_list_new(h, 2);
+    rc_list_append(holder, ints);
+    rc_list_append(holder, holder);
+    rc_decref(ints);
+    return holder;
+}
+
+static seed_result rc_seed(size_t n)
+{
+    size_t rss0 = rss_bytes();
+    rc_heap *h = rc_heap_new(NULL);
+    for (int k = 0; k < 2; k++)
+        rc_decref(rc_seed_holder(h, n));
+    double ns = rc_timed_collect(h, 2);
+    uint64_t t0 = now_ns();
+    seed_result r = {ns / 1e6, ((double)rss_bytes() - (double)rss0) / 1048576.0, -1};
+    struct timespec tick = {0, 200000};
+    while (now_ns() - t0 < 2000000000u) {       /* RSS falls as memory goes back to the OS */
+        if (rss_bytes() <= rss0 + ((size_t)16 << 20)) {
+            r.fall_ms = (double)(now_ns() - t0) / 1e6;
+            break;
+        }
+        nanosleep(&tick, NULL);
+    }
+    rc_heap_free(h);
+    return r;
+}
+
 /* ---- Boehm GC ---------------------------------------------------------------- */
 
 /* Keeps the root array visible to Boehm's conservative scan: without it the
@@ -255,6 +317,25 @@ static result boehm_measure(const char *shape, size_t n)
     return r;
 }
 
+/* The same lists in Boehm's heap: boxed ints as pointer-free blocks. */
+static double boehm_seed(size_t n)
+{
+    for (int k = 0; k < 2; k++) {
+        void **ints = GC_MALLOC(n * sizeof *ints);
+        for (size_t i = 0; i < n; i++) {
+            int64_t *v = GC_MALLOC_ATOMIC(sizeof *v);
+            *v = (int64_t)rnd(1000000);
+            ints[i] = v;
+        }
+        void **holder = GC_MALLOC(2 * sizeof *holder);
+        holder[0] = ints;
+        holder[1] = holder;
+    }
+    uint64_t t0 = now_ns();
+    GC_gcollect();
+    return (double)(now_ns() - t0) / 1e6;
+}
+
 /* ---- CPython ------------------------------------------------------------------ */
 
 typedef struct py_row {
@@ -263,10 +344,10 @@ typedef struct py_row {
     double value;
 } py_row;
 
-static size_t run_python(const size_t *sizes, int nsizes, py_row *rows, size_t cap)
+static size_t run_python(const size_t *sizes, int nsizes, size_t seed_n, py_row *rows, size_t cap)
 {
     char cmd[512];
-    int off = snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/anchors/gc.py", RC_SOURCE_DIR);
+    int off = snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/anchors/gc.py seed=%zu", RC_SOURCE_DIR, seed_n);
     for (int i = 0; i < nsizes; i++)
         off += snprintf(cmd + off, sizeof cmd - (size_t)off, " %zu", sizes[i]);
     FILE *p = popen(cmd, "r");
@@ -314,7 +395,8 @@ int main(int argc, char **argv)
     }
     GC_INIT();
     py_row py[64];
-    size_t npy = run_python(sizes, nsizes, py, 64);
+    size_t seed_n = getenv("RC_BENCH_QUICK") ? 1000000 : 5000000;
+    size_t npy = run_python(sizes, nsizes, seed_n, py, 64);
     if (npy == 0)
         printf("(CPython anchor unavailable: /usr/bin/python3 failed)\n");
 
@@ -352,5 +434,18 @@ int main(int argc, char **argv)
         print_ratio(cp, ours);
         printf("\n");
     }
+
+    printf("\nSeed 001, experiment 5: one collection frees two self-referencing lists of %zu ints each,\n"
+           "milliseconds; RSS: MiB above the start right after the collection, and ms until within 16 MiB of it\n",
+           seed_n);
+    printf("%-10s %10s %10s %10s %10s %10s %10s %10s\n", "", "recycle", "CPython", "Boehm", "vsCPython", "vsBoehm",
+           "RSS", "RSS-ms");
+    seed_result ours = rc_seed(seed_n);
+    double cp = py_lookup(py, npy, "seed", seed_n, "collect") / 1e6;
+    double boehm = boehm_seed(seed_n);
+    printf("%-10s %10.2f %10.2f %10.2f", "collect", ours.ms, cp, boehm);
+    print_ratio(cp, ours.ms);
+    print_ratio(boehm, ours.ms);
+    printf(" %10.1f %10.1f\n", ours.rss_mib, ours.fall_ms);
     return 0;
 }

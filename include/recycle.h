@@ -100,11 +100,11 @@ typedef struct rc_heap rc_heap;
 typedef int (*rc_visit)(void *obj, void *arg);
 
 /* The description of a kind of object.  Instances must outlive every object
- * of the type (normally they are static const).  The struct is 32-byte
+ * of the type (normally they are static const).  The struct is 64-byte
  * aligned: the runtime keeps per-object flags in the low bits of the type
  * pointer stored in each header (docs/design-gc.md). */
 typedef struct rc_type {
-    RC_ALIGNED_(32) const char *name; /* shown by stats, tracer, graph tools */
+    RC_ALIGNED_(64) const char *name; /* shown by stats, tracer, graph tools */
     size_t size;                   /* body size in bytes; 0 = variable, see rc_new_var */
     /* Call visit(child, arg) for each object this one references; return
      * the first non-zero result of visit, else 0.  NULL: never tracked. */

@@ -1,12 +1,15 @@
 /* Tests of the small-object allocator (src/alloc/alloc.c, src/alloc/alloc_stats.c). */
 #define RC_BUILDING_CORE 1
 #include "../src/core/internal.h"
+#include "../src/alloc/alloc_impl.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "node.h"
@@ -422,6 +425,88 @@ static void test_spare_arenas(void **state)
     }
 }
 
+/* Seed 001's garbage: a list that holds itself and a list of n fresh ints
+ * (about n * 32 bytes of arenas), which only a collection frees. */
+static void *ints_cycle(rc_heap *h, size_t n)
+{
+    void *l = rc_list_new(h, n), *holder = rc_list_new(h, 2);
+    assert_non_null(l);
+    assert_non_null(holder);
+    for (size_t i = 0; i < n; i++) {
+        void *x = rc_int_from(h, 1000 + (int64_t)i);
+        assert_non_null(x);
+        assert_int_equal(rc_list_append(l, x), 0);
+        rc_decref(x);
+    }
+    rc_list_append(holder, l);
+    rc_list_append(holder, holder);
+    rc_decref(l);
+    return holder;
+}
+
+/* A collection that frees many arenas (2.5 million ints) takes them out of
+ * the allocator's tables at once, and out of the process as soon as the
+ * unmapper's thread has run; rc_heap_trim waits for it. */
+static void test_bulk_release_goes_back_through_the_unmapper(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_with(1, 0, 0, false);
+    size_t before = rc__os_rss_bytes();
+    void *l = ints_cycle(h, 2500000);
+    size_t full = rc__os_rss_bytes();
+    rc_decref(l);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_true(mi.arenas <= 1 + RC_ARENA_LINGER);
+    assert_int_equal(rc__alloc_state(h)->ndoomed, 0);
+    assert_non_null(rc__alloc_state(h)->unmapper);           /* 80 MB were worth a thread */
+    rc_heap_trim(h);
+    size_t after = rc__os_rss_bytes();
+    print_message("rss: before %zu MiB, with the list %zu MiB, after %zu MiB\n", before >> 20, full >> 20,
+                  after >> 20);
+#ifndef RC_ASAN
+    assert_true(full - before >= (size_t)24 << 20);
+    assert_true(after < full - ((size_t)20 << 20));
+#endif
+    rc_decref(ints_cycle(h, 1000));                 /* a small one goes back without it */
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(rc_heap_check(h), 0);
+    heap_free(h);
+}
+
+/* A forked child has no unmapper thread: it unmaps what it gives back
+ * itself, and its heap frees without waiting for a thread that is not
+ * there. */
+static void test_bulk_release_in_a_forked_child(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_with(1, 0, 0, false);
+    rc_decref(ints_cycle(h, 2500000));
+    rc_gc_collect(h, 2);                            /* the parent's unmapper starts */
+    assert_non_null(rc__alloc_state(h)->unmapper);
+    void *l = ints_cycle(h, 2500000);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        rc_decref(l);
+        bool ok = rc_gc_collect(h, 2) == 2;
+        rc_memory_info mi;
+        rc_heap_memory(h, &mi);
+        ok = ok && mi.arenas <= 1 + RC_ARENA_LINGER && rc_heap_check(h) == 0;
+        rc_heap_free(h);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    rc_decref(l);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    heap_free(h);
+}
+
 static void test_os_gets_memory_back(void **state)
 {
     (void)state;
@@ -828,6 +913,8 @@ int main(void)
         cmocka_unit_test(test_free_during_walk),
         cmocka_unit_test(test_observer_hooks),
         cmocka_unit_test(test_print_stats),
+        cmocka_unit_test(test_bulk_release_goes_back_through_the_unmapper),
+        cmocka_unit_test(test_bulk_release_in_a_forked_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,23 @@ static void zero_refcount_and_bad_type_are_named(void **state)
     rc_decref(a);
 }
 
+/* RC_HF_LEAVES lets the collector skip a list's items: one that holds a
+ * trackable object with the flag would hide a reference from it. */
+static void a_wrong_leaves_flag_is_named(void **state)
+{
+    (void)state;
+    void *l = rc_list_new(H, 0), *inner = rc_list_new(H, 0);
+    assert_true(rc__hflags(rc__head(l)) & RC_HF_LEAVES);
+    rc_list_append(l, inner);
+    assert_false(rc__hflags(rc__head(l)) & RC_HF_LEAVES);
+    assert_ok();
+    rc__hflag_set(rc__head(l), RC_HF_LEAVES);
+    assert_damage("list", "flagged as holding only untracked types");
+    rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
+    rc_decref(inner);
+    rc_decref(l);
+}
+
 static void generation_damage_is_named(void **state)
 {
     (void)state;
@@ -236,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(healthy_heaps_of_every_shape_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(refcount_below_internal_references_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(zero_refcount_and_bad_type_are_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_wrong_leaves_flag_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(generation_damage_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(dangling_reference_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(allocator_damage_is_named, setup, teardown),

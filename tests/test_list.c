@@ -243,6 +243,98 @@ static void items_survive_storage_past_2_mib(void **state)
     rc_heap_free(h);
 }
 
+/* A list of ints lets the collector skip its items; each way a tracked
+ * object can enter it (append, insert, set, copy, extend) must undo that,
+ * or the collector would miss the reference and free a live cycle. */
+static void *store_by(int how, void *l, void *x)
+{
+    switch (how) {
+    case 0: rc_list_append(l, x); return rc_newref(l);
+    case 1: rc_list_insert(l, 1, x); return rc_newref(l);
+    case 2: rc_list_set(l, 2, x); return rc_newref(l);
+    case 3: {
+        void *c = NULL;
+        rc_list_append(l, x);
+        c = rc_copy(l);
+        rc_list_pop(l, -1);
+        rc_decref(x);          /* pop's new reference */
+        return c;
+    }
+    default: {
+        void *tail = rc_list_new(rc_heap_of(l), 0);
+        rc_list_append(tail, x);
+        rc_list_extend(l, tail);
+        rc_decref(tail);
+        return rc_newref(l);
+    }
+    }
+}
+
+static void a_tracked_item_in_a_list_of_ints_is_seen_by_the_collector(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 5; how++) {
+        rc_heap *h = vc_heap();
+        void *ints = rc_list_new(h, 0);
+        for (int i = 0; i < 1000; i++) {
+            void *x = I(h, 1000 + i);
+            rc_list_append(ints, x);
+            rc_decref(x);
+        }
+        void *cycle = rc_list_new(h, 0);          /* held only by the list of ints */
+        rc_list_append(cycle, cycle);
+        void *holder = store_by(how, ints, cycle);
+        rc_decref(cycle);
+        assert_int_equal(rc_gc_collect(h, 2), 0);
+        assert_int_equal(rc_refcount(cycle), 2);
+        assert_ptr_equal(rc_list_get(cycle, 0), cycle);
+        assert_int_equal(rc_heap_check(h), 0);
+        rc_decref(holder);
+        rc_decref(ints);
+        assert_int_equal(rc_gc_collect(h, 2), 1);   /* the cycle, once nothing holds it */
+        rc_heap_free(h);
+    }
+}
+
+/* The items of a dying list die in order: ints a pool at a time when they
+ * were all of its objects, one by one when something else holds some of
+ * them, listed twice, or a tracer must see each free; other items (here
+ * lists, which may hold more ints) die as a decref would kill them. */
+static void a_dying_list_frees_its_items_exactly_once(void **state)
+{
+    (void)state;
+    for (int traced = 0; traced < 2; traced++) {
+        rc_heap *h = vc_heap();
+        if (traced) assert_int_equal(rc_trace_start(h, 1), 0);
+        size_t live0 = vc_live(h);
+        void *l = rc_list_new(h, 0), *kept = rc_list_new(h, 0);
+        for (int i = 0; i < 20000; i++) {
+            void *x = i % 1000 == 999 ? rc_list_new(h, 0) : I(h, 1000000 + i);
+            if (i % 1000 == 999) {
+                void *y = I(h, -1000000 - i);
+                rc_list_append(x, y);
+                rc_decref(y);
+            }
+            rc_list_append(l, x);
+            if (i % 3001 == 0) rc_list_append(kept, x);    /* outlives l */
+            if (i % 4999 == 0) rc_list_append(l, x);       /* listed twice */
+            rc_decref(x);
+        }
+        assert_int_equal(rc_heap_check(h), 0);
+        rc_decref(l);
+        assert_int_equal(rc_heap_check(h), 0);
+        assert_int_equal(vc_live(h), live0 + 1 + rc_list_len(kept));
+        for (size_t i = 0; i < rc_list_len(kept); i++) {
+            int64_t v;
+            assert_int_equal(rc_int_value(rc_list_get(kept, i), &v), 0);
+            assert_int_equal(v, 1000000 + (int64_t)i * 3001);
+        }
+        rc_decref(kept);
+        assert_int_equal(vc_live(h), live0);
+        rc_heap_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +347,8 @@ int main(void)
         cmocka_unit_test(equality_and_copies),
         cmocka_unit_test(sort_is_stable_and_all_or_nothing),
         cmocka_unit_test(items_survive_storage_past_2_mib),
+        cmocka_unit_test(a_tracked_item_in_a_list_of_ints_is_seen_by_the_collector),
+        cmocka_unit_test(a_dying_list_frees_its_items_exactly_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

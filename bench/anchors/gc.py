@@ -1,6 +1,8 @@
 """CPython anchor for bench/gc: the same shapes, timed inside CPython.
 
 Prints one line per measurement:  <shape> <n> <live|garbage|gen0> <ns_per_object>
+and, given seed=N, seed 001's experiment 5 (two dead self-referencing lists
+of N ints, one gc.collect()):  seed <N> collect <ns>
 """
 import gc
 import random
@@ -40,8 +42,24 @@ def timed_collect(gen=2):
     return time.perf_counter_ns() - t0
 
 
+def seed_holder(n):
+    ints = random.choices(range(1_000_000), k=n)   # as seed 001 draws them
+    holder = [ints]
+    holder.append(holder)
+    return holder
+
+
+def seed(n):
+    gc.collect()
+    for _ in range(2):
+        seed_holder(n)
+    print(f"seed {n} collect {timed_collect()}", flush=True)
+
+
 def main():
-    sizes = [int(s) for s in sys.argv[1:]] or [100000, 1000000]
+    args = [a for a in sys.argv[1:] if not a.startswith("seed=")]
+    seed_n = [int(a[5:]) for a in sys.argv[1:] if a.startswith("seed=")]
+    sizes = [int(s) for s in args] or [100000, 1000000]
     rng = random.Random(42)
     gc.disable()
     for n in sizes:
@@ -64,6 +82,8 @@ def main():
         print(f"gen0 {n} gen0 {min(times):.0f}", flush=True)
         del old, young
         gc.collect()
+    for n in seed_n:
+        seed(n)
 
 
 main()

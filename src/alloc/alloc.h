@@ -26,7 +26,7 @@
 /* ------------------------------------------------------------------------
  * The object header: 16 bytes before each object body.
  *
- *   tw      the rc_type pointer; its low 5 bits (rc_type is 32-aligned) are
+ *   tw      the rc_type pointer; its low 6 bits (rc_type is 64-aligned) are
  *           per-object flags RC_HF_*.  tw == 0 marks a free block.
  *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
  *   gc      the collector's word: where a tracked object is, and during a
@@ -40,14 +40,18 @@ typedef struct rc_head {
 } rc_head;
 
 _Static_assert(sizeof(rc_head) == 16, "object header must be 16 bytes");
-_Static_assert(_Alignof(rc_type) >= 32, "rc_type must leave 5 low bits for flags");
+_Static_assert(_Alignof(rc_type) >= 64, "rc_type must leave 6 low bits for flags");
 
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
 #define RC_HF_PLAIN     0x8u   /* type has no finalize, clear, traverse or release (rc_new) */
 #define RC_HF_SHARED    0x10u  /* of a threaded heap: refcounting takes core/thread_ref.c's atomic path */
-#define RC_HF_MASK      0x1Fu
+#define RC_HF_LEAVES    0x20u  /* every child is of an untracked type (a list of
+                                  ints): the collector's passes skip its
+                                  traverse; rc_heap_check verifies it.  Only
+                                  types with RC__TYPE_LEAVES set it */
+#define RC_HF_MASK      0x3Fu
 
 RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
 RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
@@ -250,12 +254,17 @@ void     rc__free_object(rc_heap *h, rc_head *o);
 /* The same for a caller that has not looked up the heap: the block's own
  * pool (or large prefix) names it. */
 void     rc__free_block_of(rc_head *o);
-/* The collector found n dead objects in the span of the object block
+/* The collector (or rc__decref_many) found n dead objects in the span of the object block
  * `block`, which it will never read again: when they are all the objects of
  * a pool and no free hook has to see each, the pool is emptied in one step,
  * its blocks counting as never used, and true is returned; else false,
  * nothing done. */
 bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
+/* Brackets a bulk release (a collection's delete; they nest): the
+ * arenas it empties are unmapped together at the end, by a thread of the
+ * heap's own when there are many (alloc_arena.c). */
+void     rc__alloc_bulk_begin(rc_heap *h);
+void     rc__alloc_bulk_end(rc_heap *h);
 /* Bytes of the block holding o (header included), for rc_sizeof. */
 size_t   rc__object_block_size(const rc_head *o);
 /* The heap an object belongs to (from its pool or large-block prefix). */

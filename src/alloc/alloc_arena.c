@@ -115,6 +115,48 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     return a;
 }
 
+static bool doomed_grow(struct rc_alloc_state *st)
+{
+    size_t cap = st->doomed_cap ? 2 * st->doomed_cap : 64;
+    char **d = realloc(st->doomed, cap * sizeof *d);
+    if (!d)
+        return false;
+    st->doomed = d;
+    st->doomed_cap = cap;
+    return true;
+}
+
+/* In bulk the arena waits in doomed; should that not grow, it goes now. */
+static void arena_unmap(struct rc_alloc_state *st, char *base)
+{
+    if (st->bulk && (st->ndoomed < st->doomed_cap || doomed_grow(st))) {
+        st->doomed[st->ndoomed++] = base;
+        return;
+    }
+    rc__os_unmap(base, RC_ARENA_SIZE);
+}
+
+void rc__alloc_bulk_begin(rc_heap *h)
+{
+    rc__alloc_state(h)->bulk++;
+}
+
+/* Hundreds of megabytes given back at once would keep the caller in
+ * munmap for tens of milliseconds: from RC_UNMAP_LATER_MIN arenas on they
+ * go to the unmapper's thread (prim/unmap.c); fewer, or without a thread,
+ * here. */
+void rc__alloc_bulk_end(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (--st->bulk)
+        return;
+    bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && (st->unmapper || (st->unmapper = rc__os_unmapper_new()));
+    for (size_t i = 0; i < st->ndoomed; i++)
+        if (!later || !rc__os_unmap_later(st->unmapper, st->doomed[i], RC_ARENA_SIZE))
+            rc__os_unmap(st->doomed[i], RC_ARENA_SIZE);
+    st->ndoomed = 0;
+}
+
 /* a is wholly free and unlinked. */
 static void arena_release(struct rc_alloc_state *st, rc_arena *a)
 {
@@ -126,7 +168,7 @@ static void arena_release(struct rc_alloc_state *st, rc_arena *a)
     memmove(st->arenas + at, st->arenas + at + 1, (st->narenas - at - 1) * sizeof *st->arenas);
     st->narenas--;
     arena_bit_set(st, a->base, false);
-    rc__os_unmap(a->base, RC_ARENA_SIZE);
+    arena_unmap(st, a->base);
     free(a);
     st->arenas_freed++;
 }
@@ -158,6 +200,8 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
         free(st->arenas[i]);
     }
     free(st->arenas);
+    rc__os_unmapper_free(st->unmapper);
+    free(st->doomed);
     for (size_t i = 0; i < RC_BITS_L1; i++)
         if (st->arena_bits[i] != rc__no_arenas)
             free((void *)(uintptr_t)st->arena_bits[i]);

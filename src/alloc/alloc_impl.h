@@ -74,6 +74,7 @@
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
+#define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
 #define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
 #define RC_BITS_L1         ((size_t)1 << (RC_ADDR_BITS - RC_ARENA_SHIFT - RC_BITS_L2_SHIFT))
@@ -177,6 +178,13 @@ struct rc_alloc_state {
     size_t    nidle;                  /* arenas whose pools are all free or reserved */
     size_t    spare_max, linger_max;
     size_t    arenas_total, arenas_freed, arenas_highwater;
+    /* Inside rc__alloc_bulk_begin/end, released arenas wait in doomed,
+     * out of every table, and go to the unmapper's thread together when
+     * there are RC_UNMAP_LATER_MIN of them (alloc_arena.c). */
+    unsigned  bulk;
+    char    **doomed;
+    size_t    ndoomed, doomed_cap;
+    rc__os_unmapper *unmapper;        /* started on first need */
 
     /* Large blocks. */
     rc_large *large[2];

@@ -38,6 +38,7 @@ size_t rc_heap_trim(rc_heap *h)
     struct rc_alloc_state *st = rc__alloc_state(h);
     size_t before = st->narenas;
     rc__arenas_trim(st, true);
+    rc__os_unmapper_wait(st->unmapper);   /* the memory is back when this returns */
     return (before - st->narenas) * RC_ARENA_SIZE;
 }
 

@@ -180,6 +180,11 @@ static int visit_count_ref(void *child, void *arg)
                      child);
         return 1;
     }
+    if ((rc__hflags(w->from) & RC_HF_LEAVES) && rc__type_tracked(rc__type(rc__head(child)))) {
+        w->rc = fail(w->h, w->c, w->from, "flagged as holding only untracked types, but holds %p, a %s",
+                     child, checked_type_name(rc__head(child)));
+        return 1;
+    }
     w->c->internal[i]++;
     return 0;
 }

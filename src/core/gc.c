@@ -228,17 +228,27 @@ RC_INLINE void each_candidate(gc_run *r, candidate_fn fn, void *arg, bool ahead)
  * count pass). */
 typedef struct type_memo {
     const rc_type *type;
-    size_t         nrefs;      /* RC_NOT_REFS: the type has a traverse function */
+    size_t         nrefs;      /* RC_NOT_REFS, RC_MAY_LEAVES: the type has a traverse function */
 } type_memo;
-#define RC_NOT_REFS SIZE_MAX
+#define RC_NOT_REFS   SIZE_MAX
+#define RC_MAY_LEAVES (SIZE_MAX - 1)  /* and its objects may be flagged RC_HF_LEAVES */
 
 RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
 {
     if (RC_UNLIKELY(t != m->type)) {
         m->type = t;
-        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : RC_NOT_REFS;
+        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES : RC_NOT_REFS;
     }
     return m->nrefs;
+}
+
+/* Whether a candidate of a traverse type (every tracked type that is not
+ * RC_TYPE_REFS has one) is to be traversed: not when flagged RC_HF_LEAVES
+ * (see RC_FOR_EACH_GC_CHILD), which is looked for only in the types that
+ * set it. */
+RC_INLINE bool traverses(const rc_head *o, size_t nrefs)
+{
+    return nrefs == RC_NOT_REFS || !(rc__hflags(o) & RC_HF_LEAVES);
 }
 
 /* One more reference from a candidate to c, whose word is g; c is a
@@ -323,12 +333,12 @@ RC_INLINE void count_children(gc_run *r, rc_head *o, count_pass *c, rc_visit vis
     c->n++;
     const rc_type *t = rc__type(o);
     size_t nrefs = memo_nrefs(&c->memo, t);
-    if (nrefs != RC_NOT_REFS) {
+    if (nrefs < RC_MAY_LEAVES) {
         void **p = (void **)rc__body(o);
         for (size_t i = 0; i < nrefs; i++)
             if (p[i])
                 visit(p[i], r);
-    } else if (t->traverse) {
+    } else if (traverses(o, nrefs)) {
         t->traverse(rc__body(o), visit, r);
     }
 }
@@ -432,7 +442,7 @@ RC_INLINE void drain_with(gc_run *r, rc_visit visit)
 {
     while (r->sp > 0) {
         rc_head *top = r->stack[--r->sp];
-        RC_FOR_EACH_CHILD(top, visit, r);
+        RC_FOR_EACH_GC_CHILD(top, visit, r);
     }
 }
 
@@ -458,7 +468,7 @@ static void drain_lagged(gc_run *r)
         if (r->unbranched && (rc__type(top)->flags & RC_TYPE_REFS))
             mark_refs_unbranched(r, top);
         else
-            RC_FOR_EACH_CHILD(top, visit_mark, r);
+            RC_FOR_EACH_GC_CHILD(top, visit_mark, r);
     }
 }
 
@@ -498,7 +508,7 @@ RC_INLINE void mark_if_root(gc_run *r, rc_head *o, void *arg)
     uint32_t g = o->gc;
     if (!(g & RC_GC_REACHABLE) && has_outside_refs(o, g)) {
         o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;   /* CAND: see count_refs */
-        RC_FOR_EACH_CHILD(o, visit_mark, r);
+        RC_FOR_EACH_GC_CHILD(o, visit_mark, r);
         if (r->sp)
             drain(r);
     }
@@ -726,12 +736,12 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
     }
     const rc_type *t = rc__type(o);
     size_t n = memo_nrefs(memo, t);
-    if (n != RC_NOT_REFS) {
+    if (n < RC_MAY_LEAVES) {
         void **p = (void **)rc__body(o);
         for (size_t i = 0; i < n; i++)
             if (p[i])
                 mark_scan_child(r, rc__head(p[i]), cursor);
-    } else if (t->traverse) {
+    } else if (traverses(o, n)) {
         r->cursor = cursor;
         t->traverse(rc__body(o), visit_mark_scan, r);
     }

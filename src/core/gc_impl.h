@@ -62,6 +62,16 @@ RC_INLINE bool is_cand(uint32_t g) { return (g & RC_GC_CAND) && g < RC_GC_SENTIN
  * object as unreferenced.) */
 RC_INLINE bool has_outside_refs(const rc_head *o, uint32_t g) { return o->refcnt > (g & RC_GC_REFS); }
 
+/* What the passes visit of o's children: nothing when o is flagged
+ * RC_HF_LEAVES (every child of an untracked type, so no candidate: a
+ * list of ten million ints costs one test), else every child. */
+#define RC_FOR_EACH_GC_CHILD(o, VISIT, ARG)                                   \
+    do {                                                                      \
+        rc_head *gco_ = (o);                                                  \
+        if (!(rc__hflags(gco_) & RC_HF_LEAVES))                               \
+            RC_FOR_EACH_CHILD(gco_, VISIT, ARG);                              \
+    } while (0)
+
 /* Not reached by marking yet: a candidate without RC_GC_REACHABLE.  The
  * sentinels have both bits, so one masked compare is the whole test. */
 RC_INLINE bool is_fresh(uint32_t g) { return (g & (RC_GC_CAND | RC_GC_REACHABLE)) == RC_GC_CAND; }

@@ -371,6 +371,9 @@ void rc__dealloc(rc_head *o);
 void rc__free_dead(rc_heap *h, rc_head *o);
 /* The very end of a death: release, then the block goes back. */
 void rc__release_and_free(rc_heap *h, rc_head *o);
+/* decref_many.c: one decref per item, in order, the leaves that die
+ * going back a pool at a time (a container's items as it clears). */
+void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
@@ -384,6 +387,10 @@ void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying o
  * returns how many callbacks ran. */
 size_t rc__weak_clear_dead(rc_heap *h, rc_head **v, size_t n);
 void rc__weak_destroy(rc_heap *h);
+
+/* rc_type.flags, internal: objects of the type may carry RC_HF_LEAVES
+ * (the collector's address-ordered passes look for it only then). */
+#define RC__TYPE_LEAVES 0x40000u
 
 /* What a type asks of the collector: RC_TYPE_REFS types are tracked and
  * cleared by the runtime itself (see recycle.h). */

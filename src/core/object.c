@@ -75,7 +75,7 @@ static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, 
 static RC_NOINLINE void *new_refused(rc_heap *h, const rc_type *t)
 {
     if (h)
-        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 32-byte aligned" : "NULL type");
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 64-byte aligned" : "NULL type");
     return NULL;
 }
 

@@ -69,6 +69,15 @@ void    *rc__os_remap(void *p, size_t old_size, size_t size);  /* of rc__os_map(
 void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
 void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
 bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
+/* A thread that unmaps what it is handed, so the caller need not wait for
+ * the kernel to free the pages (unmap.c).  NULL when no thread starts. */
+typedef struct rc__os_unmapper rc__os_unmapper;
+rc__os_unmapper *rc__os_unmapper_new(void);
+/* Queues [p, p+size) to be unmapped; false (nothing done) when it cannot,
+ * or in a forked child: the caller then unmaps it itself. */
+bool     rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size);
+void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting */
+void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits, ends the thread */
 
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */

@@ -4,6 +4,15 @@
 
 #define LIST(o) ((rc_list_obj *)(o))
 
+/* A list holds RC_HF_LEAVES while every item is of an untracked type
+ * (ints, strings): the collector then skips its items.  Every store of an
+ * item goes through here; the first item that could be tracked drops the
+ * flag until the list is emptied. */
+RC_INLINE void note_item(rc_list_obj *l, const void *item)
+{
+    if (RC_UNLIKELY(rc__type_tracked(rc__tp(item)))) rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
+}
+
 static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 {
     if (newsize <= l->cap && newsize >= l->cap / 2) return 0;
@@ -26,6 +35,7 @@ static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 void *rc_list_new(rc_heap *h, size_t capacity)
 {
     rc_list_obj *l = rc_new(h, &rc__list_type.bt.type);
+    if (l) rc__hflag_set(rc__head(l), RC_HF_LEAVES);
     if (!l || !capacity) return l;
     if (capacity > SIZE_MAX / sizeof(void *) || !(l->items = rc_alloc(h, capacity * sizeof(void *)))) {
         rc_decref(l);
@@ -54,6 +64,7 @@ static RC_NOINLINE int append_slow(void *list, void *item)
     rc_list_obj *l = list;
     if (l->len == l->cap && resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
     rc__incref(item);
+    note_item(l, item);
     l->items[l->len++] = item;
     return 0;
 }
@@ -76,6 +87,7 @@ int rc_list_append(void *list, void *item)
     if (RC_UNLIKELY(!append_fits(list, item))) return append_slow(list, item);
     rc_list_obj *l = list;
     rc__incref(item);
+    note_item(l, item);
     l->items[l->len++] = item;
     return 0;
 }
@@ -99,6 +111,7 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
     if (l->len == l->cap && resize(l, rc__heap(list), l->len + 1) < 0) return RC_ENOMEM;
     memmove(&l->items[at + 1], &l->items[at], (l->len - at) * sizeof(void *));
     rc__incref(item);
+    note_item(l, item);
     l->items[at] = item;
     l->len++;
     return 0;
@@ -114,6 +127,7 @@ int rc_list_set(void *list, size_t i, void *item)
     if (i >= l->len) return rc__err(list, RC_ERANGE, "list assignment index %zu out of range (len %zu)", i, l->len);
     void *old = l->items[i];
     rc__incref(item);
+    note_item(l, item);
     l->items[i] = item;
     rc_decref(old);
     return 0;
@@ -180,7 +194,8 @@ static void list_clear(void *self)
     size_t n = l->len;
     l->items = NULL;
     l->len = l->cap = 0;
-    for (size_t i = 0; i < n; i++) rc_decref(items[i]);
+    rc__hflag_set(rc__head(self), RC_HF_LEAVES);   /* empty: holds nothing tracked */
+    rc__decref_many(rc__heap(self), items, n);
     if (items) rc_free(rc__heap(self), items);
 }
 
@@ -329,6 +344,7 @@ static void *list_copy(void *self)
     if (!c) return NULL;
     for (size_t i = 0; i < l->len; i++) {
         rc__incref(l->items[i]);
+        note_item(c, l->items[i]);
         c->items[i] = l->items[i];
     }
     c->len = l->len;
@@ -387,7 +403,7 @@ static void *list_iter(void *self)
 const rc__vtype rc__list_type = {
     .bt.type = {.name = "list", .size = sizeof(rc_list_obj), .traverse = list_traverse,
                 .clear = list_clear, .release = list_release, .owned = list_owned,
-                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF},
+                .flags = RC__TYPE_VALUE | RC_TYPE_NO_WEAKREF | RC__TYPE_LEAVES},
     .repr = list_repr,
     .equal = list_equal,
     .copy = list_copy,
