@@ -23,11 +23,11 @@ typedef struct leaf_run {
     rc_head *o[RUN_MAX];
 } leaf_run;
 
-/* Whether objects of type t die as leaves (their header may still have
- * weakrefs or be large: checked per object). */
-static bool leaf_type(const rc_type *t)
+/* Whether o dies as a leaf: RC_HF_PLAIN (noted at rc_new: no finalize,
+ * clear, traverse or release), no weakrefs, in a pool. */
+RC_INLINE bool dies_as_leaf(const rc_head *o)
 {
-    return !t->finalize && !t->clear && !t->release && !rc__type_tracked(t);
+    return (o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS | RC_HF_LARGE)) == RC_HF_PLAIN;
 }
 
 /* The run's leaves: at once when they are their pool's only objects,
@@ -36,9 +36,7 @@ static void run_free(rc_heap *h, leaf_run *run)
 {
     if (!run->dead)
         return;
-    if (rc__free_pool_objects(h, run->start, run->dead)) {
-        h->live_objects -= run->dead;
-    } else {
+    if (!rc__free_pool_objects(h, run->start, run->dead)) {
         for (size_t i = 0; i < run->dead; i++) {
             run->o[i]->refcnt = 0;
             rc__release_and_free(h, run->o[i]);
@@ -59,12 +57,22 @@ RC_INLINE void run_add(rc_heap *h, leaf_run *run, rc_head *o)
     run->o[run->dead++] = o;
 }
 
+/* A threaded heap's items may be shared with other threads: each takes
+ * rc_decref's atomic path. */
+static RC_NOINLINE void decref_each(void *const *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rc_decref(items[i]);
+}
+
 void rc__decref_many(rc_heap *h, void *const *items, size_t n)
 {
+    if (RC_UNLIKELY(h->mt != NULL)) {
+        decref_each(items, n);
+        return;
+    }
     leaf_run run;
     run.dead = 0;
-    const rc_type *memo = NULL;
-    bool leaf = false;
     for (size_t i = 0; i < n; i++) {
         rc_head *o = rc__head(items[i]);
         uint32_t count = o->refcnt;
@@ -74,11 +82,7 @@ void rc__decref_many(rc_heap *h, void *const *items, size_t n)
                 o->refcnt = count - 1;
             continue;
         }
-        if (RC_UNLIKELY(rc__type(o) != memo)) {
-            memo = rc__type(o);
-            leaf = leaf_type(memo);
-        }
-        if (RC_LIKELY(leaf && !(rc__hflags(o) & (RC_HF_WEAKREFS | RC_HF_LARGE)))) {
+        if (RC_LIKELY(dies_as_leaf(o))) {
             run_add(h, &run, o);
             continue;
         }
