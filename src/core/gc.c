@@ -183,16 +183,17 @@ void rc_gc_untrack(void *o)
 
 /* Which decrefs rc__gc_decref_kept hands to rc__gc_note_decref: those of
  * the tracked objects whose generation is younger than dirty_from (gen 2's
- * word is 0, the young words follow), and during a collection those of
- * every tracked object, user code's.  Gen 1's objects are noted with gen
- * 0's when only gen 0 is clean: one range, and rare. */
+ * word is 0, the young words follow; frozen and untracked objects are no
+ * candidates of anything).  Gen 1's objects are noted with gen 0's when
+ * only gen 0 is clean: one range, and rare.  Inside a collection, dead-set
+ * members have words of their own; those that stay go to gen 2, which
+ * the collection dirties (scan). */
 static void note_range(rc_gc_state *gc)
 {
     static const uint32_t lo[RC_GC_CLEAN + 1] = {0, 1, 1, 0};
     static const uint32_t span[RC_GC_CLEAN + 1] = {0, RC_GC_YOUNG_MAX, RC_GC_YOUNG_MAX, RC_GC_YOUNG_MAX + 1};
-    bool all = gc->collecting && gc->dirty_from > 0;
-    gc->note_lo = all ? 0 : lo[gc->dirty_from];
-    gc->note_span = all ? RC_GC_SENTINEL_MIN : span[gc->dirty_from];
+    gc->note_lo = lo[gc->dirty_from];
+    gc->note_span = span[gc->dirty_from];
 }
 
 void rc__gc_start_clean(rc_heap *h)
@@ -210,8 +211,9 @@ void rc__gc_set_dirty(rc_heap *h, int gen)
     }
 }
 
-/* During a collection the words say little about generations, and user
- * code (callbacks, finalizers) may drop anything: every generation. */
+/* During a collection user code (callbacks, finalizers, weakref
+ * callbacks) may drop anything, while the generations are being rewritten:
+ * every generation. */
 void rc__gc_note_decref(rc_heap *h, const rc_head *o)
 {
     const rc_gc_state *gc = &h->gc;
@@ -974,7 +976,8 @@ static size_t collect(rc_heap *h, int gen, bool automatic, size_t *uncollectable
         debug_start(h, gen);
     rc__debug_check_children(h, gen);
     size_t candidates, uncollectable = 0, collected = 0;
-    if (automatic && gen < gc->dirty_from)
+    bool unscanned = automatic && gen < gc->dirty_from;
+    if (unscanned)
         candidates = promote_unscanned(h, gen);
     else
         collected = scan(h, gen, &candidates, &uncollectable);
@@ -982,6 +985,7 @@ static size_t collect(rc_heap *h, int gen, bool automatic, size_t *uncollectable
     uint64_t dt = rc__os_now_ns() - t0;
     rc_gc_stats *st = &gc->stats[gen];
     st->collections++;
+    st->unscanned += unscanned;
     st->collected += collected;
     st->uncollectable += uncollectable;
     st->candidates += candidates;
@@ -1009,13 +1013,11 @@ static size_t collect_with_callbacks(rc_heap *h, int gen, bool automatic)
 {
     rc_gc_state *gc = &h->gc;
     gc->collecting = true;
-    note_range(gc);
     rc_gc_info info = {gen, 0, 0};
     run_callbacks(h, "start", &info);
     info.collected = collect(h, gen, automatic, &info.uncollectable);
     run_callbacks(h, "stop", &info);
     gc->collecting = false;
-    note_range(gc);
     return info.collected + info.uncollectable;
 }
 
