@@ -71,7 +71,7 @@ static bool young_reserve(rc_gc_state *gc, size_t n)
 static void link_young(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (!young_reserve(gc, gc->young_len + 1)) {
+    if (gc->young_len == gc->young_cap && !young_reserve(gc, gc->young_len + 1)) {
         o->gc = RC_GC_OLD;
         gc->old_count++;
         return;
@@ -1032,7 +1032,7 @@ size_t rc_gc_collect(rc_heap *h, int generation)
 
 /* CPython's collect_generations: the oldest generation over its threshold,
  * except that a full collection also waits for the long-lived rule. */
-void rc__gc_maybe_collect(rc_heap *h)
+void rc__gc_collect_due(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
     if (!gc->enabled || gc->collecting || gc->threshold[0] == 0 || gc->count[0] <= gc->threshold[0] ||

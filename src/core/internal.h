@@ -447,7 +447,14 @@ void rc__release_and_free(rc_heap *h, rc_head *o);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
-void rc__gc_maybe_collect(rc_heap *h);           /* the threshold check before a tracked allocation */
+void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
+/* The threshold check before a tracked allocation: one compare inline,
+ * the rest (enabled, threshold 0, which generation) in gc.c. */
+RC_INLINE void rc__gc_maybe_collect(rc_heap *h)
+{
+    if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
+        rc__gc_collect_due(h);
+}
 void rc__gc_destroy(rc_heap *h);
 bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection's dead set */
 #define RC_GC_CLEAN 3
