@@ -84,9 +84,9 @@ static node *rc_make(int d)
 
 static void rc_drop(node *n) { rc_decref(n); }
 
-/* One maker and one dropper per malloc-like allocator; always_inline
- * keeps each allocator's calls direct. */
-#define TREE_FNS(pfx, ALLOC, FREE)                                     \
+/* A maker per allocator and a dropper per allocator that frees: functions
+ * of their own, so each allocator's calls are direct. */
+#define TREE_MAKE(pfx, ALLOC)                                          \
     static node *pfx##_make(int d)                                     \
     {                                                                  \
         node *n = ALLOC(sizeof *n);                                    \
@@ -95,7 +95,8 @@ static void rc_drop(node *n) { rc_decref(n); }
         n->left = d > 0 ? pfx##_make(d - 1) : NULL;                    \
         n->right = d > 0 ? pfx##_make(d - 1) : NULL;                   \
         return n;                                                      \
-    }                                                                  \
+    }
+#define TREE_DROP(pfx, FREE)                                           \
     static void pfx##_drop(node *n)                                    \
     {                                                                  \
         if (n->left) {                                                 \
@@ -105,10 +106,12 @@ static void rc_drop(node *n) { rc_decref(n); }
         FREE(n);                                                       \
     }
 
-#define NO_FREE(p) ((void)(p))       /* Boehm reclaims what is unreachable */
-TREE_FNS(gl, malloc, free)
-TREE_FNS(mi, mi_malloc_p, mi_free_p)
-TREE_FNS(bw, GC_MALLOC, NO_FREE)
+TREE_MAKE(gl, malloc)
+TREE_DROP(gl, free)
+TREE_MAKE(mi, mi_malloc_p)
+TREE_DROP(mi, mi_free_p)
+TREE_MAKE(bw, GC_MALLOC)
+static void bw_drop(node *n) { (void)n; }   /* Boehm reclaims what is unreachable */
 
 static uint64_t check(const node *n)
 {
