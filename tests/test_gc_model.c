@@ -4,11 +4,11 @@
  * references, collect any generation) run against a heap and against a
  * plain model of the same graph; stretches that only add objects, linked
  * mostly by handing over the new reference (no decref: automatic
- * collections then promote without a scan), come between.  Checked after every operation: nothing
- * reachable from an external reference has been released and its children
- * are exactly the model's.  Checked after every full collection: exactly
- * the objects unreachable from external references have been released,
- * each exactly once.
+ * collections then promote without a scan), come between.  Checked after
+ * every operation: nothing reachable from an external reference has been
+ * released and its children are exactly the model's.  Checked after
+ * every full collection: exactly the objects unreachable from external
+ * references have been released, each exactly once.
  *
  * Every RC_MODEL_CHECK_EVERY operations (default 100) and after every
  * collection rc_heap_check validates the whole heap.
