@@ -10,6 +10,14 @@
  *   trees   GCBench/binary-trees of depth 18: a stretch tree of depth 19, a
  *           long-lived tree of depth 18, and 2^(18-d) trees of each depth
  *           d = 4, 6, ..., 18 built and dropped; 16-byte nodes
+ * and the object path, every object made and dropped in batches of 4096
+ * (freed newest first, oldest first, or in one fixed scattered order):
+ *   obj-*   recycle: rc_new + rc_decref of an untracked type with a 32-byte
+ *           body (a 48-byte block); malloc(48) + free for the allocators;
+ *           CPython: bytes(15), a 48-byte untracked object
+ *   trk-*   the same with a type that has traverse (tracked by the
+ *           collector, at its default thresholds); CPython: an instance
+ *           of a class with two __slots__, a 48-byte tracked object
  * Each (allocator, pattern) cell runs in a child process of its own, so the
  * allocators never share a heap and RSS is per allocator.  mimalloc is used
  * through dlopen + mi_malloc/mi_free (its library also exports malloc, so it
@@ -37,12 +45,14 @@
 extern char **environ;
 
 enum { NSIZES = 1 << 16, LIFO_N = 1000, LIFO_ROUNDS = 2000, FIFO_N = 10000, FIFO_ROUNDS = 200,
-       SLOTS = 100000, RANDOM_STEPS = 2000000, TREE_DEPTH = 18 };
+       SLOTS = 100000, RANDOM_STEPS = 2000000, TREE_DEPTH = 18, OBJ_N = 4096, OBJ_ROUNDS = 500, OBJ_BODY = 32 };
 
-static const char *const patterns[] = {"lifo", "fifo", "random", "trees", "objtrees"};
+static const char *const patterns[] = {"lifo",     "fifo",     "random",   "trees",    "objtrees", "obj-lifo",
+                                       "obj-fifo", "obj-scat", "trk-lifo", "trk-fifo", "trk-scat"};
 static const char *const allocators[] = {"recycle", "glibc", "mimalloc", "jemalloc", "boehm"};
-#define NPAT 5
+#define NPAT 11
 #define OBJTREES 4
+#define OBJ_FIRST 5               /* obj-lifo; the tracked rows start 3 later */
 #define REPS 3
 #define NALLOC 5
 
@@ -266,6 +276,63 @@ static uint64_t run_object_trees(void)
     return nodes;
 }
 
+/* The object rows: batches of OBJ_N objects, freed in the order `order`
+ * gives (0 newest first, 1 oldest first, 2 the scattered permutation). */
+static uint32_t scattered[OBJ_N];
+
+static void make_scattered(void)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (uint32_t i = 0; i < OBJ_N; i++)
+        scattered[i] = i;
+    for (uint32_t i = OBJ_N - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t j = (uint32_t)(x % (i + 1)), t = scattered[i];
+        scattered[i] = scattered[j];
+        scattered[j] = t;
+    }
+}
+
+HOT size_t free_index(int order, int i)
+{
+    return order == 0 ? (size_t)(OBJ_N - 1 - i) : order == 1 ? (size_t)i : scattered[i];
+}
+
+static int obj_traverse(void *self, rc_visit visit, void *arg)
+{
+    void **ref = self;
+    return *ref ? visit(*ref, arg) : 0;
+}
+
+static const rc_type obj_plain = {.name = "obj32", .size = OBJ_BODY};
+static const rc_type obj_tracked = {.name = "trk32", .size = OBJ_BODY, .traverse = obj_traverse};
+
+HOT uint64_t run_objects(const ops *o, void **v, int row)
+{
+    int order = row % 3;
+    const rc_type *t = row < 3 ? &obj_plain : &obj_tracked;
+    for (int r = 0; r < OBJ_ROUNDS; r++) {
+        for (int i = 0; i < OBJ_N; i++) {
+            /* the word after the reference obj_traverse reads, 24 bytes into the block */
+            if (o->alloc == rc_a) {
+                v[i] = rc_new(heap, t);
+                touch((void **)v[i] + 1, (size_t)i);
+            } else {
+                v[i] = o->alloc(16 + OBJ_BODY);
+                touch((void **)v[i] + 3, (size_t)i);
+            }
+        }
+        for (int i = 0; i < OBJ_N; i++) {
+            void *p = v[free_index(order, i)];
+            if (o->alloc == rc_a)
+                rc_decref(p);
+            else
+                o->free(p);
+        }
+    }
+    return (uint64_t)OBJ_ROUNDS * OBJ_N;
+}
+
 /* Runs one pattern with one allocator; the figures go to stdout as
  * "<ns per op> <rss bytes> <payload bytes>". */
 HOT void run_cell(const ops *o, int pat)
@@ -287,6 +354,7 @@ HOT void run_cell(const ops *o, int pat)
     case 2: n = run_random(o, v, len, &payload, &rss, rss0); break;
     case 3: n = run_trees(o); break;
     case 4: n = o->alloc == rc_a ? run_object_trees() : run_trees(o); break;
+    default: n = run_objects(o, v, pat - OBJ_FIRST); break;
     }
     uint64_t t = now_ns() - t0;
     printf("%.3f %zu %zu\n", (double)t / (double)n, rss, payload);
@@ -427,8 +495,29 @@ static const char python_script[] =
     "        for i in range(1 << (D - d)):\n"
     "            make(d); n += (2 << d) - 1\n"
     "    return n\n"
+    "N, R = %d, %d\n"
+    "perm = list(range(N))\n"
+    "random.Random(2).shuffle(perm)\n"
+    "class S:\n"
+    "    __slots__ = ('a', 'b')\n"
+    "def drop(v, order):\n"
+    "    if order == 0:\n"
+    "        while v: v.pop()\n"
+    "    elif order == 1:\n"
+    "        for i in range(N): v[i] = None\n"
+    "    else:\n"
+    "        for i in perm: v[i] = None\n"
+    "def objs(tracked, order):\n"
+    "    for r in range(R):\n"
+    "        drop([S() for i in range(N)] if tracked else [bytes(15) for i in range(N)], order)\n"
+    "    return R * N\n"
+    "rows = [('lifo', lifo), ('fifo', fifo), ('random', rand), ('trees', trees)]\n"
+    "for t, kind in enumerate(('obj', 'trk')):\n"
+    "    for o, order in enumerate(('lifo', 'fifo', 'scat')):\n"
+    "        rows.append(('%%s-%%s' %% (kind, order), lambda t=t, o=o: objs(t, o)))\n"
+    "if sys.argv[1] == 'objects': rows = rows[4:]\n"
     "rss = payload = 0\n"
-    "for name, fn in (('lifo', lifo), ('fifo', fifo), ('random', rand), ('trees', trees)):\n"
+    "for name, fn in rows:\n"
     "    rss = payload = 0\n"
     "    t0 = time.thread_time_ns()\n"
     "    n = fn()\n"
@@ -436,13 +525,13 @@ static const char python_script[] =
     "    print('%%s %%.3f %%d %%d' %% (name, t / n, rss, payload), flush=True)\n";
 
 /* CPython runs the same loops, timed inside python by its thread CPU time. */
-static void run_python(cell out[NPAT])
+static void run_python(cell out[NPAT], bool objects_only)
 {
     char script[sizeof python_script + 256];
     snprintf(script, sizeof script, python_script, LIFO_ROUNDS, LIFO_N, LIFO_N, LIFO_ROUNDS, LIFO_N,
              FIFO_ROUNDS, FIFO_N, FIFO_N, FIFO_N, FIFO_ROUNDS, FIFO_N, SLOTS, RANDOM_STEPS, RANDOM_STEPS,
-             TREE_DEPTH);
-    char *argv[] = {"/usr/bin/python3", "-c", script, NULL};
+             TREE_DEPTH, OBJ_N, OBJ_ROUNDS);
+    char *argv[] = {"/usr/bin/python3", "-c", script, objects_only ? "objects" : "all", NULL};
     int fd[2];
     if (access(argv[0], X_OK) || pipe(fd) < 0)
         return;
@@ -482,6 +571,22 @@ static const char *jemalloc_path(void)
     return NULL;
 }
 
+/* RSS per payload byte of `random`, when it ran. */
+static void print_rss_row(const cell *r)
+{
+    if (!r[0].ok)
+        return;
+    printf("%-8s", "rss/B");
+    for (int a = 0; a <= NALLOC; a++)
+        r[a].ok && r[a].payload ? printf(" %9.2f", (double)r[a].rss / (double)r[a].payload) : printf(" %9s", "n/a");
+    printf("  |");
+    for (int a = 1; a <= NALLOC; a++)
+        r[a].ok && r[0].ok && r[a].payload && r[0].rss
+            ? printf(" %11.2fx", ((double)r[a].rss / (double)r[a].payload) / ((double)r[0].rss / (double)r[0].payload))
+            : printf(" %12s", "n/a");
+    printf("\n");
+}
+
 static void print_table(cell c[NPAT][NALLOC + 1])
 {
     static const char *const cols[] = {"recycle", "glibc", "mimalloc", "jemalloc", "boehm", "cpython"};
@@ -494,6 +599,8 @@ static void print_table(cell c[NPAT][NALLOC + 1])
         printf(" %8.8s/rc", cols[a]);
     printf("\n");
     for (int p = 0; p < NPAT; p++) {
+        if (!c[p][0].ok)
+            continue;                     /* not run (--objects), or failed and reported */
         printf("%-8s", patterns[p]);
         for (int a = 0; a <= NALLOC; a++)
             c[p][a].ok ? printf(" %9.2f", c[p][a].ns) : printf(" %9s", "n/a");
@@ -502,19 +609,15 @@ static void print_table(cell c[NPAT][NALLOC + 1])
             c[p][a].ok && c[p][0].ok ? printf(" %11.2fx", c[p][a].ns / c[p][0].ns) : printf(" %12s", "n/a");
         printf("\n");
     }
-    printf("%-8s", "rss/B");
-    cell *r = c[2];
-    for (int a = 0; a <= NALLOC; a++)
-        r[a].ok && r[a].payload ? printf(" %9.2f", (double)r[a].rss / (double)r[a].payload) : printf(" %9s", "n/a");
-    printf("  |");
-    for (int a = 1; a <= NALLOC; a++)
-        r[a].ok && r[0].ok && r[a].payload && r[0].rss
-            ? printf(" %11.2fx", ((double)r[a].rss / (double)r[a].payload) / ((double)r[0].rss / (double)r[0].payload))
-            : printf(" %12s", "n/a");
-    printf("\n\nobjtrees: the trees built from rc_new objects (reference counted, tracked by the\n"
+    print_rss_row(c[2]);
+    printf("\nobjtrees: the trees built from rc_new objects (reference counted, tracked by the\n"
            "collector, freed by rc_decref of the root); boehm and cpython as in trees.\n"
+           "obj-*, trk-*: rc_new + rc_decref of a 32-byte body (trk: a type with traverse, collector\n"
+           "at its defaults) against malloc(48) + free, GC_MALLOC(48), and CPython's 48-byte objects\n"
+           "(bytes(15); trk: a two-slot instance); batches of %d freed newest first, oldest first,\n"
+           "or scattered.\n"
            "rss/B: resident growth per live payload byte at the end of `random` "
-           "(%d live blocks of 16..512 B).\nBest of %d runs per cell.\n", SLOTS, REPS);
+           "(%d live blocks of 16..512 B).\nBest of %d runs per cell.\n", OBJ_N, SLOTS, REPS);
 }
 
 int main(int argc, char **argv)
@@ -524,8 +627,14 @@ int main(int argc, char **argv)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         sizes[i] = (uint16_t)(16 + x % 497);
     }
+    make_scattered();
     if (argc == 4 && !strcmp(argv[1], "--cell"))
         return cell_main(argv[2], atoi(argv[3]));
+    bool objects_only = argc == 2 && !strcmp(argv[1], "--objects");
+    if (argc > 1 && !objects_only) {
+        fprintf(stderr, "usage: %s [--objects]   (--objects: only the obj-* and trk-* rows)\n", argv[0]);
+        return 2;
+    }
 
     static cell c[NPAT][NALLOC + 1];
     char self[4096];
@@ -540,7 +649,7 @@ int main(int argc, char **argv)
     /* Each cell runs REPS times, allocators interleaved so that load from
      * elsewhere on the machine falls on all of them; the fastest run counts. */
     for (int rep = 0; rep < REPS; rep++)
-        for (int p = 0; p < NPAT; p++)
+        for (int p = objects_only ? OBJ_FIRST : 0; p < NPAT; p++)
             for (int a = 0; a < NALLOC; a++) {
                 if ((a == 3 && !je) || (p == OBJTREES && a != 0))
                     continue;            /* objtrees: recycle objects; anchors come from trees */
@@ -555,7 +664,7 @@ int main(int argc, char **argv)
             }
     c[OBJTREES][4] = c[3][4];
     cell py[NPAT] = {{0}};
-    run_python(py);
+    run_python(py, objects_only);
     for (int p = 0; p < NPAT; p++)
         c[p][NALLOC] = py[p == OBJTREES ? 3 : p];
     print_table(c);

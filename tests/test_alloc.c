@@ -115,6 +115,46 @@ static void check(const unsigned char *p, size_t n, unsigned seed)
         assert_int_equal(p[i], (unsigned char)(i * 31 + seed));
 }
 
+/* rc_new's own fast path (rc__new_object): every body size of every pooled
+ * class and past it, in blocks that held dirty objects before, comes back
+ * with the header set and the body zero, and the accounting counts it. */
+static void test_new_object_header_and_zero_fill(void **state)
+{
+    (void)state;
+    static const rc_type var = {.name = "var", .size = 1};
+    enum { MAXB = 1100, ROUNDS = 3 };
+    rc_heap *h = heap_new();
+    static unsigned char *obj[MAXB + 1];
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t bytes = 0;
+        for (size_t n = 1; n <= MAXB; n++) {
+            obj[n] = rc_new_var(h, &var, n);
+            assert_non_null(obj[n]);
+            assert_int_equal((uintptr_t)obj[n] % 16, 0);
+            assert_ptr_equal(rc_typeof(obj[n]), &var);
+            assert_int_equal(rc_refcount(obj[n]), 1);
+            assert_false(rc_gc_is_tracked(obj[n]));
+            for (size_t k = 0; k < n; k++)
+                assert_int_equal(obj[n][k], 0);
+            memset(obj[n], 0xCD, n);
+            bytes += class_bytes(sizeof(rc_head) + n);
+        }
+        rc_memory_info mi;
+        rc_heap_memory(h, &mi);
+        assert_int_equal(mi.requested, bytes);
+        assert_int_equal(mi.live_objects, MAXB);
+        assert_int_equal(rc_heap_check(h), 0);
+        for (size_t n = 1; n <= MAXB; n += 2 + (size_t)round)   /* freed in a different order each round */
+            RC_CLEAR(obj[n]);
+        for (size_t n = MAXB; n >= 1; n--)
+            rc_xdecref(obj[n]);
+        rc_heap_memory(h, &mi);
+        assert_int_equal(mi.requested, 0);
+        assert_int_equal(mi.live_objects, 0);
+    }
+    heap_free(h);
+}
+
 static void test_realloc_keeps_contents(void **state)
 {
     (void)state;
@@ -773,6 +813,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alignment_and_zero_fill),
+        cmocka_unit_test(test_new_object_header_and_zero_fill),
         cmocka_unit_test(test_realloc_keeps_contents),
         cmocka_unit_test(test_huge_blocks),
         cmocka_unit_test(test_random_sequences_keep_stats_exact),

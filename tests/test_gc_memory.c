@@ -1,8 +1,8 @@
 /* The collector's own memory after a peak: the young vector shrinks when a
  * collection or a switch of the collector leaves it mostly empty, without
- * resizing back and forth under a steady load, and the bookkeeping arrays
- * (vec.c) keep their contents across every resize and give a big array's
- * pages back to the OS when it shrinks or is freed.  No sizes of the
+ * resizing back and forth under a steady load, and the collector's arrays
+ * (rc__mapvec, vec.c) keep their contents across every resize and give a
+ * big array's pages back to the OS when it shrinks or is freed.  No sizes of the
  * process are asserted: only capacities, contents and whether an address
  * is still mapped. */
 #define RC_BUILDING_CORE 1
@@ -202,23 +202,23 @@ static void a_big_array_gives_its_pages_back_when_it_shrinks(void **state)
 {
     (void)state;
     size_t *v = NULL, cap = 0;
-    assert_true(rc__vec_reserve(&v, &cap, 100, sizeof *v, 16, SIZE_MAX));
+    assert_true(rc__mapvec_reserve(&v, &cap, 100, sizeof *v, 16, SIZE_MAX));
     fill(v, 100);
     enum { BIG = 1 << 19 };                 /* 4 MiB: mapped in every build */
-    assert_true(rc__vec_reserve(&v, &cap, BIG, sizeof *v, 16, SIZE_MAX));
+    assert_true(rc__mapvec_reserve(&v, &cap, BIG, sizeof *v, 16, SIZE_MAX));
     check_fill(v, 100);
     fill(v, BIG);
     const char *far = (const char *)(v + BIG - 1);
     assert_true(mapped(far));
 
-    rc__vec_shrink(&v, &cap, BIG / 4, sizeof *v, 16);   /* a quarter used: stays */
+    rc__mapvec_shrink(&v, &cap, BIG / 4, sizeof *v, 16);   /* a quarter used: stays */
     assert_int_equal(cap, BIG);
-    rc__vec_shrink(&v, &cap, 1000, sizeof *v, 16);
+    rc__mapvec_shrink(&v, &cap, 1000, sizeof *v, 16);
     assert_int_equal(cap, 2000);
     check_fill(v, 1000);
     assert_false(mapped(far));
 
-    rc__vec_free(&v, &cap, sizeof *v);
+    rc__mapvec_free(&v, &cap, sizeof *v);
     assert_null(v);
     assert_int_equal(cap, 0);
 }
@@ -228,30 +228,60 @@ static void a_mapped_array_shrinks_in_place_and_frees_its_mapping(void **state)
     (void)state;
     size_t *v = NULL, cap = 0;
     enum { BIG = 1 << 20 };                 /* 8 MiB */
-    assert_true(rc__vec_reserve(&v, &cap, BIG, sizeof *v, 16, SIZE_MAX));
+    assert_true(rc__mapvec_reserve(&v, &cap, BIG, sizeof *v, 16, SIZE_MAX));
     fill(v, BIG);
     const char *tail = (const char *)(v + BIG - 1);
-    rc__vec_shrink(&v, &cap, BIG / 8, sizeof *v, 16);   /* 2 MiB left: still a mapping */
+    rc__mapvec_shrink(&v, &cap, BIG / 8, sizeof *v, 16);   /* 2 MiB left: still a mapping */
     assert_int_equal(cap, BIG / 4);
     check_fill(v, BIG / 8);
     assert_false(mapped(tail));
     const char *head = (const char *)v;
     assert_true(mapped(head));
-    rc__vec_free(&v, &cap, sizeof *v);
+    rc__mapvec_free(&v, &cap, sizeof *v);
     assert_false(mapped(head));
+}
+
+/* Outside the collector arrays stay malloc's, however big: the graph
+ * code and the queries free theirs with free(). */
+static void a_plain_array_is_mallocs_at_any_size(void **state)
+{
+    (void)state;
+    size_t *v = NULL, cap = 0;
+    assert_true(rc__vec_reserve(&v, &cap, 1 << 20, sizeof *v, 16, SIZE_MAX));
+    fill(v, cap);
+    assert_true(rc__vec_reserve(&v, &cap, 1 << 21, sizeof *v, 16, SIZE_MAX));
+    check_fill(v, 1 << 20);
+    free(v);
+
+    rc_heap *h = heap();               /* an object graph of 2 * 10^5 edges */
+    void *list = rc_list_new(h, 0);
+    assert_non_null(list);
+    node *prev = NULL;
+    for (long i = 0; i < 200000; i++) {
+        node *n = node_new(h, &node_type, i);
+        node_set(n, 0, prev);
+        assert_int_equal(rc_list_append(list, n), 0);
+        rc_decref(n);
+        prev = n;
+    }
+    rc_objgraph *g = rc_objgraph_new(h);
+    assert_non_null(g);
+    rc_objgraph_free(g);
+    rc_decref(list);
+    rc_heap_free(h);
 }
 
 static void shrinking_never_goes_below_the_floor(void **state)
 {
     (void)state;
     size_t *v = NULL, cap = 0;
-    assert_true(rc__vec_reserve(&v, &cap, 5000, sizeof *v, 64, SIZE_MAX));
+    assert_true(rc__mapvec_reserve(&v, &cap, 5000, sizeof *v, 64, SIZE_MAX));
     assert_int_equal(cap, 8192);
-    rc__vec_shrink(&v, &cap, 3, sizeof *v, 64);
+    rc__mapvec_shrink(&v, &cap, 3, sizeof *v, 64);
     assert_int_equal(cap, 64);
-    rc__vec_shrink(&v, &cap, 0, sizeof *v, 64);
+    rc__mapvec_shrink(&v, &cap, 0, sizeof *v, 64);
     assert_int_equal(cap, 64);
-    rc__vec_shrink(&v, &cap, 0, sizeof *v, 0);   /* no floor: nothing kept */
+    rc__mapvec_shrink(&v, &cap, 0, sizeof *v, 0);   /* no floor: nothing kept */
     assert_null(v);
     assert_int_equal(cap, 0);
 }
@@ -267,6 +297,7 @@ int main(void)
         cmocka_unit_test(a_big_array_gives_its_pages_back_when_it_shrinks),
         cmocka_unit_test(a_mapped_array_shrinks_in_place_and_frees_its_mapping),
         cmocka_unit_test(shrinking_never_goes_below_the_floor),
+        cmocka_unit_test(a_plain_array_is_mallocs_at_any_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,7 +241,7 @@ static bool collect_and_check(rc_heap *h, int gen)
  * referencing the one made before and an object of the graph, the first
  * of every 64 the last of them (chains and cycles, garbage once dropped);
  * one in 16 stays held.  Then the collector is switched on again. */
-enum { PEAK_EVERY = 20000, PEAK_SIZE = 5000 };
+enum { PEAK_EVERY = 50000, PEAK_SIZE = 3000 };
 
 static void op_peak(rc_heap *h)
 {

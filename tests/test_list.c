@@ -201,6 +201,48 @@ static void sort_is_stable_and_all_or_nothing(void **state)
     rc_heap_free(h);
 }
 
+/* Items [from, to) are the ints from..to-1, in order. */
+static void assert_ints(void *l, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        int64_t v = -1;
+        assert_int_equal(rc_int_value(rc_list_get(l, i), &v), 0);
+        assert_int_equal(v, (int64_t)i);
+    }
+}
+
+static void append_ints(void *l, rc_heap *h, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        void *x = I(h, (int64_t)i);
+        assert_int_equal(rc_list_append(l, x), 0);
+        rc_decref(x);
+    }
+}
+
+/* Storage past 2 MiB moves from malloc to a mapping of its own, which then
+ * grows and shrinks by moving pages: the items stay where they were, and
+ * nothing is left behind. */
+static void items_survive_storage_past_2_mib(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    size_t live = vc_live(h), requested = vc_requested(h);
+    void *l = rc_list_new(h, 0);
+    const size_t n = 400000;   /* 3.2 MB of item pointers */
+    append_ints(l, h, 0, n);
+    assert_ints(l, 0, n);
+    while (rc_list_len(l) > 1000) rc_decref(rc_list_pop(l, -1));   /* shrinks in steps */
+    assert_ints(l, 0, 1000);
+    append_ints(l, h, 1000, n);
+    assert_ints(l, 0, n);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(l);
+    assert_int_equal(vc_live(h), live);
+    assert_int_equal(vc_requested(h), requested);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +254,7 @@ int main(void)
         cmocka_unit_test(a_list_holding_itself_is_collected),
         cmocka_unit_test(equality_and_copies),
         cmocka_unit_test(sort_is_stable_and_all_or_nothing),
+        cmocka_unit_test(items_survive_storage_past_2_mib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

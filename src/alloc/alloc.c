@@ -147,13 +147,14 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
 }
 
 /* The check half of the allocation fast paths: false when anything needs
- * the slow path (a fault-injection event next, the cap).  The fast paths
- * also leave a request to the slow path while a tracing hook is installed:
- * calling the hook after the commit made every allocation save and restore
- * registers for it, tracing or not. */
+ * the slow path (a fault-injection event next, the cap, a tracing hook);
+ * the commit half counts the attempt.  Calling the hook after the commit
+ * made every allocation save and restore registers for it, tracing or
+ * not.  One test of each, in one place: a new reason for the slow path
+ * joins them here. */
 RC_INLINE bool fast_ok(const struct rc_alloc_state *st, size_t size)
 {
-    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room);
+    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room) && RC_LIKELY(st->on_alloc == NULL);
 }
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
@@ -197,41 +198,71 @@ RC_INLINE char *zero_block(char *b, size_t size)
     return memset(b, 0, size);
 }
 
+/* A new object in the pooled block b of `size` bytes: the header set by
+ * rc__head_init, the body zeroed by fixed-size stores up to 64 bytes, else
+ * by a tail call to memset (which returns the body). */
+RC_INLINE void *init_object(char *b, size_t size, uintptr_t tw)
+{
+#if RC_DEBUG >= 1
+    if (size > RC_DEAD_OFF)
+        RC_ASAN_UNPOISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
+#endif
+    rc_head *o = (rc_head *)(void *)b;
+    if (RC_UNLIKELY(size > 64)) {
+        rc__head_init(o, tw, 0);
+        return memset(b + 16, 0, size - 16);
+    }
+    if (RC_LIKELY(size > 16)) {           /* a 32-byte block's 32-byte store covers the header: first */
+        memset(b + size - 32, 0, 32);
+        memset(b + 16, 0, 16);
+    }
+    rc__head_init(o, tw, 0);
+    return b + 16;
+}
+
+/* What the commit half hands out: a raw block as it is, an object
+ * initialized. */
+RC_INLINE void *hand_out(int kind, char *b, size_t size, uintptr_t tw)
+{
+    return kind == RC_KIND_RAW ? b : init_object(b, size, tw);
+}
+
 /* The commit half's rare cases, out of line so the fast paths stay leaf
  * functions that only tail-call: the class list is empty (refill), or the
- * first pool's free list ends (carve a new block or unlink the full pool).
- * Object blocks are zero-filled here, as on the fast path. */
-static RC_NOINLINE char *take_refill(rc_heap *h, int kind, unsigned cls, size_t size)
+ * first pool's free list ends (carve a new block or unlink the full pool). */
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
 {
     char *b = rc__pool_refill(h, kind, cls);
     if (!b)
         return NULL;
     account_alloc(rc__alloc_state(h), size);
-    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+    return hand_out(kind, b, size, tw);
 }
 
-static RC_NOINLINE char *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size)
+static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size,
+                                    uintptr_t tw)
 {
     char *b = pop_block(st, p, size);
     account_alloc(st, size);
-    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+    return hand_out(kind, b, size, tw);
 }
 
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping; objects are zero-filled.  NULL (error set) only when
- * the OS refuses memory. */
-RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size)
+ * and its bookkeeping; an object (tw its type word) gets its header and a
+ * zeroed body.  NULL (error set) only when the OS refuses memory. */
+RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
+                          uintptr_t tw)
 {
     st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, kind, cls, size);
+        return take_refill(h, kind, cls, size, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next)) {
         if (p->top <= p->limit)
-            return take_carve(st, p, kind, size);
+            return take_carve(st, p, kind, size, tw);
         rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
         *head = rest;
         if (rest)
@@ -240,7 +271,7 @@ RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     p->free = next;
     p->used++;
     account_alloc(st, size);
-    return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
+    return hand_out(kind, b, size, tw);
 }
 
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
@@ -277,7 +308,6 @@ static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc
     return o;
 }
 
-/* The whole path: admission, pool, refill, hooks. */
 /* The slow paths' take: admission (fault injection, the cap), a block of
  * class cls from its class list or a new or reserved pool, its bytes
  * counted.  NULL, the error set, when refused. */
@@ -293,7 +323,8 @@ static char *slow_take(rc_heap *h, int kind, unsigned cls, size_t size)
     return b;
 }
 
-static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_site *site)
+/* The whole path: admission, pool or malloc, the hook. */
+rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
 {
     if (body > RC_SMALL_MAX - sizeof(rc_head))
         return alloc_large_object(h, body, site);
@@ -310,41 +341,53 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     return (rc_head *)(void *)b;
 }
 
-/* A traced small object: the fast path's take, then the hook. */
-static RC_NOINLINE rc_head *alloc_object_traced(rc_heap *h, unsigned cls, size_t body, const rc_site *site)
+static RC_NOINLINE void *new_object_slow(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
 {
-    struct rc_alloc_state *st = rc__alloc_state(h);
-    size_t size = rc__class_size(cls);
-    char *b = fast_take(h, st, RC_KIND_OBJ, cls, size);
-    if (b)
-        st->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
-    return (rc_head *)(void *)b;
+    rc_head *o = rc__alloc_object(h, body, site);
+    if (!o)
+        return NULL;
+    rc__head_init(o, tw, rc__hflags(o));
+    return rc__body(o);
 }
 
-/* The fast path: checks first, then commits, so every rare case hands the
- * whole request to the slow path untouched; a leaf ending in a tail call to
- * memset.  With a tracing hook it tail-calls the traced variant, so the
- * untraced path saves no registers for the hook. */
-rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
+/* The fast path: checks first, then commits, so every rare case (large,
+ * a fault-injection event next, the cap, a tracing hook) hands the whole
+ * request to the slow path untouched; a leaf that only tail-calls.  A new
+ * condition for the slow path joins the one test below. */
+void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
-        return alloc_object_slow(h, body, site);
+        return new_object_slow(h, tw, body, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
-        return alloc_object_slow(h, body, site);
-    if (RC_UNLIKELY(st->on_alloc != NULL))
-        return alloc_object_traced(h, cls, body, site);
-    return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
+        return new_object_slow(h, tw, body, site);
+    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw);
 }
 
-void rc__free_object(rc_heap *h, rc_head *o)
+static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
+{
+    (void)h, (void)p, (void)o;
+    rc_assert(p->heap == h && p->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
+              "pool of heap %p, kind %d", (void *)p->heap, p->kind);
+}
+
+RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
+{
+    account_free(st, p->size);
+    poison((char *)o, p->size, rc__type(o));
+    o->tw = 0;
+    pool_push(st, p, (char *)o);
+}
+
+/* A large object, or any object while a free hook is installed. */
+static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->on_free)
         st->on_free(h, rc__body(o));
-    if (RC_UNLIKELY(o->tw & RC_HF_LARGE)) {
+    if (o->tw & RC_HF_LARGE) {
         rc_large *l = rc__large_of(o);
         rc_assert(l->heap == h && l->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
                   "large block of heap %p", (void *)l->heap);
@@ -353,12 +396,32 @@ void rc__free_object(rc_heap *h, rc_head *o)
         return;
     }
     rc_pool *p = rc__pool_of(o);
-    rc_assert(p->heap == h && p->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
-              "pool of heap %p, kind %d", (void *)p->heap, p->kind);
-    account_free(st, p->size);
-    poison((char *)o, p->size, rc__type(o));
-    o->tw = 0;
-    pool_push(st, p, (char *)o);
+    check_pool_object(h, p, o);
+    free_pooled(st, p, o);
+}
+
+void rc__free_object(rc_heap *h, rc_head *o)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (RC_UNLIKELY((o->tw & RC_HF_LARGE) || st->on_free))
+        return free_object_slow(h, o);
+    rc_pool *p = rc__pool_of(o);
+    check_pool_object(h, p, o);
+    free_pooled(st, p, o);
+}
+
+/* The same, with the heap read from the pool descriptor the push touches
+ * anyway: a death that looked nothing else up does not find it twice. */
+void rc__free_block_of(rc_head *o)
+{
+    if (RC_UNLIKELY(o->tw & RC_HF_LARGE))
+        return free_object_slow(rc__object_heap(o), o);
+    rc_pool *p = rc__pool_of(o);
+    rc_heap *h = p->heap;
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (RC_UNLIKELY(st->on_free != NULL))
+        return free_object_slow(h, o);
+    free_pooled(st, p, o);
 }
 
 void rc__span_of(const void *b, rc_span *s)
@@ -479,9 +542,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    if (RC_UNLIKELY(st->on_alloc != NULL))
-        return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size);
+    return fast_take(h, st, RC_KIND_RAW, cls, size, 0);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)

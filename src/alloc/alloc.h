@@ -45,7 +45,7 @@ _Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags
 #define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
 #define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
 #define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SPARE     0x8u   /* unused */
+#define RC_HF_PLAIN     0x8u   /* type has no finalize, clear, traverse or release (rc_new) */
 #define RC_HF_MASK      0xFu
 
 RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
@@ -198,11 +198,35 @@ void rc__span_iter_stop(rc_span_iter *it);
 /* The span holding the object block b (its pool, or itself when large). */
 void rc__span_of(const void *b, rc_span *s);
 
+/* What a new object's refcnt and gc words hold: one reference, and the gc
+ * word the core reads as untracked (internal.h asserts that they agree). */
+#define RC__NEW_REFCNT 1u
+#define RC__NEW_GC     0xFFFFFFFFu
+
+/* A new object's header: type word tw (the type and its flags) with the
+ * allocator's flags (RC_HF_LARGE), one reference, untracked.  Live objects
+ * are counted from the pools when asked (rc_heap_memory), not here. */
+RC_INLINE void rc__head_init(rc_head *o, uintptr_t tw, unsigned flags)
+{
+    o->tw = tw | flags;
+    o->refcnt = RC__NEW_REFCNT;
+    o->gc = RC__NEW_GC;
+}
+
+/* The body of a new object with body bytes, zero-filled, its header set by
+ * rc__head_init from tw (the type and RC_HF_PLAIN when the caller found it
+ * so): rc_new's path, one leaf function.  NULL on failure (fault
+ * injection, cap, OS), the error set. */
+void    *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
- * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
+ * refcnt and gc left for the caller to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
+/* Gives o's block back to h (debug builds check that it is h's). */
 void     rc__free_object(rc_heap *h, rc_head *o);
+/* The same for a caller that has not looked up the heap: the block's own
+ * pool (or large prefix) names it. */
+void     rc__free_block_of(rc_head *o);
 /* The collector found n dead objects in the span of the object block
  * `block`, which it will never read again: when they are all the objects of
  * a pool and no free hook has to see each, the pool is emptied in one step,
@@ -220,14 +244,19 @@ size_t   rc__object_block_size(const rc_head *o);
 #define RC__POOL_SHIFT    14
 #define RC__POOL_DESC     64
 #define RC__LARGE_PREFIX  48
-RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+/* The heap of a pooled (not RC_HF_LARGE) object. */
+RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
 {
     uintptr_t b = (uintptr_t)o;
-    if (o->tw & RC_HF_LARGE)
-        return *(rc_heap *const *)(b - RC__LARGE_PREFIX);
     uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
     uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
     return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+}
+RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+{
+    if (o->tw & RC_HF_LARGE)
+        return *(rc_heap *const *)((uintptr_t)o - RC__LARGE_PREFIX);
+    return rc__pooled_heap(o);
 }
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in

@@ -44,7 +44,10 @@
  *          prefix (heap, list links, size), linked per kind so the large
  *          objects can be walked.  From RC_HUGE_BLOCK bytes (prefix
  *          included) they are mappings of their own, aligned for huge pages
- *          (l->mapped != 0), resized by moving pages, never by copying.
+ *          (l->mapped != 0), resized by moving pages, never by copying; a
+ *          block that grew is mapped in whole huge pages (l->mapped >= its
+ *          bytes), and a malloc'd block that grows to RC_HUGE_BLOCK moves to
+ *          a mapping.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* malloc's blocks suit max_align_t, so prefix + block stay 16-aligned. */
 _Static_assert(_Alignof(max_align_t) >= 16, "malloc must return 16-aligned blocks");
@@ -114,20 +115,48 @@ void rc__large_put(struct rc_alloc_state *st, rc_large *l)
     large_release(st, l);
 }
 
+/* The bytes to map for a block that grows: whole 2 MiB pages, so the range
+ * it grows into is mapped before it is first touched and that touch maps a
+ * huge page (a mapping cut at the block's end would fault the partial 2
+ * MiB range with small pages, and it would stay small when the block grew
+ * over it). */
+static size_t grown_length(size_t n)
+{
+    return (n + RC_HUGE_BLOCK - 1) & ~(RC_HUGE_BLOCK - 1);
+}
+
+/* A malloc'd block that grows to RC_HUGE_BLOCK moves, once, to a mapping
+ * of its own: a list or table built again and again then faults 2 MiB
+ * pages instead of 4 KiB ones (freed and reused memory is malloc's to keep
+ * or trim, so a malloc'd block's growth faults small pages whenever malloc
+ * trimmed).  NULL, l untouched, on failure. */
+static rc_large *move_to_mapping(rc_large *l, size_t n)
+{
+    size_t len = grown_length(n);
+    rc_large *m = rc__os_map_huge(len);
+    if (!m)
+        return NULL;
+    memcpy(m, l, RC_LARGE_PREFIX + l->size);
+    free(l);
+    m->mapped = len;
+    return m;
+}
+
 /* Moves l's block to one of usable bytes, contents kept: a mapped block by
- * moving its pages, a malloc'd one by realloc -- also past RC_HUGE_BLOCK: a
- * block grown in steps touches each new range before it spans 2 MiB, so a
- * mapping would not give it huge pages, and malloc keeps what a freed big
- * block leaves for the next one (lists built again and again).  NULL, l
+ * moving its pages (or not at all while it fits the pages mapped), a
+ * malloc'd one by realloc until it reaches RC_HUGE_BLOCK.  NULL, l
  * untouched, on failure. */
 static rc_large *resize_block(rc_large *l, size_t usable)
 {
     size_t n = RC_LARGE_PREFIX + usable;
     if (!l->mapped)
-        return realloc(l, n);
-    rc_large *m = rc__os_remap_huge(l, l->mapped, n);
+        return n < RC_HUGE_BLOCK ? realloc(l, n) : move_to_mapping(l, n);
+    size_t len = grown_length(n);
+    if (len == l->mapped)
+        return l;
+    rc_large *m = rc__os_remap_huge(l, l->mapped, len);
     if (m)
-        m->mapped = n;
+        m->mapped = len;
     return m;
 }
 

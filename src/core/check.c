@@ -116,6 +116,8 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
         return fail(h, c, o, "refcount is 0 but the object is alive");
     if ((rc__hflags(o) & RC_HF_FINALIZED) && !t->finalize)
         return fail(h, c, o, "marked finalized but its type has no finalizer");
+    if ((rc__hflags(o) & RC_HF_PLAIN) && (t->finalize || t->clear || t->release || rc__type_tracked(t)))
+        return fail(h, c, o, "marked plain (freed without a call) but its type has work to do at death");
     c->weak_targets += (rc__hflags(o) & RC_HF_WEAKREFS) != 0;
     if (rc__weak_check_ref(h, o, c->why, sizeof c->why) < 0)
         return fail(h, c, o, "%s", c->why);
@@ -155,8 +157,10 @@ static int check_young(rc_heap *h, census *c)
     if (c->old != gc->old_count || c->frozen != gc->frozen_count)
         return fail(h, c, NULL, "generation 2 / permanent hold %zu / %zu objects, the counters say %zu / %zu",
                     c->old, c->frozen, gc->old_count, gc->frozen_count);
-    if (c->n != h->live_objects)
-        return fail(h, c, NULL, "%zu objects found, live_objects says %zu", c->n, h->live_objects);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    if (c->n != mi.live_objects)
+        return fail(h, c, NULL, "%zu objects found, the pools count %zu", c->n, mi.live_objects);
     return 0;
 }
 

@@ -71,7 +71,7 @@
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
-    return rc__vec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FLOOR,
+    return rc__mapvec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FLOOR,
                            (size_t)RC_GC_YOUNG_MAX);
 }
 
@@ -80,7 +80,7 @@ static bool young_reserve(rc_gc_state *gc, size_t n)
 void rc__gc_young_trim(rc_gc_state *gc)
 {
     if (gc->young_cap > YOUNG_FLOOR)
-        rc__vec_shrink(&gc->young, &gc->young_cap, gc->young_len, sizeof *gc->young, YOUNG_FLOOR);
+        rc__mapvec_shrink(&gc->young, &gc->young_cap, gc->young_len, sizeof *gc->young, YOUNG_FLOOR);
 }
 
 /* Links o into gen 0.  Should the vector not grow (out of memory), o goes
@@ -428,7 +428,7 @@ static void count_refs(gc_run *r)
 
 static RC_NOINLINE bool stack_grow(gc_run *r, size_t n)
 {
-    if (rc__vec_reserve(&r->stack, &r->stack_cap, r->sp + n, sizeof *r->stack, 4096, SIZE_MAX))
+    if (rc__mapvec_reserve(&r->stack, &r->stack_cap, r->sp + n, sizeof *r->stack, 4096, SIZE_MAX))
         return true;
     r->overflow = true;       /* the object stays marked; the rescan finds it */
     return false;
@@ -581,7 +581,7 @@ static void mark_reachable(gc_run *r)
 
 static RC_NOINLINE bool dead_grow(dead_set *d)
 {
-    return rc__vec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
+    return rc__mapvec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
 }
 
 static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
@@ -750,7 +750,7 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
     if (d->lost)
         return;
     if (d->nspans == d->spans_cap &&
-        !rc__vec_reserve(&d->spans, &d->spans_cap, d->nspans + 1, sizeof *d->spans, 64, SIZE_MAX)) {
+        !rc__mapvec_reserve(&d->spans, &d->spans_cap, d->nspans + 1, sizeof *d->spans, 64, SIZE_MAX)) {
         d->lost = true;
         return;
     }
@@ -946,7 +946,7 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
         sweep(&r);
     }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
-    rc__vec_free(&r.stack, &r.stack_cap, sizeof *r.stack);
+    rc__mapvec_free(&r.stack, &r.stack_cap, sizeof *r.stack);
     if (gc->dirty_from <= gen) {        /* see "dirty generations" above */
         gc->dirty_from = gen + 1;
         note_range(gc);
@@ -959,8 +959,8 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
         rc__gc_set_dirty(h, 2);         /* members that stayed are in gen 2 */
     }
     gc->dead = NULL;
-    rc__vec_free(&r.dead.v, &r.dead.cap, sizeof *r.dead.v);
-    rc__vec_free(&r.dead.spans, &r.dead.spans_cap, sizeof *r.dead.spans);
+    rc__mapvec_free(&r.dead.v, &r.dead.cap, sizeof *r.dead.v);
+    rc__mapvec_free(&r.dead.spans, &r.dead.spans_cap, sizeof *r.dead.spans);
     rc__gc_young_trim(gc);
     if (gen == 2)
         gc->long_lived_total = gc->old_count;

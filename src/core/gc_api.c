@@ -130,7 +130,7 @@ static int found_deliver(rc_heap *h, found *f, rc_visit fn, void *arg)
         rv = fn(f->v[i], arg);
     for (size_t i = 0; i < f->len; i++)
         rc_decref(f->v[i]);
-    rc__vec_free(&f->v, &f->cap, sizeof *f->v);
+    free(f->v);
     return rv;
 }
 
@@ -215,12 +215,12 @@ void rc_gc_garbage_clear(rc_heap *h)
     rc_gc_state *gc = &h->gc;
     /* Decrefs may run finalizers that append again: take the list first. */
     void **v = gc->garbage;
-    size_t n = gc->garbage_len, cap = gc->garbage_cap;
+    size_t n = gc->garbage_len;
     gc->garbage = NULL;
     gc->garbage_len = gc->garbage_cap = 0;
     for (size_t i = 0; i < n; i++)
         rc_decref(v[i]);
-    rc__vec_free(&v, &cap, sizeof *v);
+    free(v);
 }
 
 int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
@@ -251,9 +251,9 @@ int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx)
 void rc__gc_destroy(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
-    rc__vec_free(&gc->young, &gc->young_cap, sizeof *gc->young);
-    rc__vec_free(&gc->garbage, &gc->garbage_cap, sizeof *gc->garbage);
-    rc__vec_free(&gc->callbacks, &gc->callbacks_cap, sizeof *gc->callbacks);
+    rc__mapvec_free(&gc->young, &gc->young_cap, sizeof *gc->young);
+    free(gc->garbage);
+    free(gc->callbacks);
     rc__weak_destroy(h);
     memset(gc, 0, sizeof *gc);
 }

@@ -30,8 +30,8 @@ static bool garbage_append(rc_heap *h, rc_head *o)
 }
 
 /* Per-member counters for the analyses below, indexed like the dead
- * vector (a listed member's word holds its index).  vec.c arrays, so
- * that a big dead set's counters go back to the OS with it. */
+ * vector (a listed member's word holds its index).  rc__mapvec arrays,
+ * so that a big dead set's counters go back to the OS with it. */
 typedef struct dead_counts {
     uint32_t *n;
     bool     *flag;
@@ -48,7 +48,7 @@ static void *counts_array(size_t *cap, size_t len, size_t elem, bool zero)
 {
     void *v = NULL;
     *cap = 0;
-    if (!rc__vec_reserve(&v, cap, len, elem, len, SIZE_MAX))
+    if (!rc__mapvec_reserve(&v, cap, len, elem, len, SIZE_MAX))
         return NULL;
     if (zero)
         memset(v, 0, len * elem);
@@ -67,9 +67,9 @@ static void counts_init(dead_counts *c, size_t len)
 
 static void counts_free(dead_counts *c)
 {
-    rc__vec_free(&c->n, &c->cap_n, sizeof *c->n);
-    rc__vec_free(&c->flag, &c->cap_flag, sizeof *c->flag);
-    rc__vec_free(&c->work, &c->cap_work, sizeof *c->work);
+    rc__mapvec_free(&c->n, &c->cap_n, sizeof *c->n);
+    rc__mapvec_free(&c->flag, &c->cap_flag, sizeof *c->flag);
+    rc__mapvec_free(&c->work, &c->cap_work, sizeof *c->work);
 }
 
 static void push_work(dead_counts *c, rc_head *o, bool flag)

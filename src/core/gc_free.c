@@ -63,7 +63,7 @@ static bool list_member(member_pass *p, rc_head *o)
 bool rc__gc_list(gc_run *r)
 {
     dead_set *d = &r->dead;
-    if (!rc__vec_reserve(&d->v, &d->cap, d->marked - d->late, sizeof *d->v, 256, RC_GC_REFS))
+    if (!rc__mapvec_reserve(&d->v, &d->cap, d->marked - d->late, sizeof *d->v, 256, RC_GC_REFS))
         return false;
     each_member(r, list_member, NULL);
     d->listed = true;
@@ -166,10 +166,7 @@ RC_INLINE bool free_dying(member_pass *p, rc_head *o)
  * emptied in one step.  False, nothing done, otherwise. */
 static bool free_pool(rc_heap *h, const member_group *g, size_t n)
 {
-    if (!rc__free_pool_objects(h, g->start, n))
-        return false;
-    h->live_objects -= n;
-    return true;
+    return rc__free_pool_objects(h, g->start, n);
 }
 
 /* Held, o dies when the hold is dropped, with nothing but its block to

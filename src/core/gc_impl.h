@@ -298,7 +298,7 @@ RC_INLINE size_t each_member(gc_run *r, member_step step, void *arg)
 }
 
 /* gc.c: the young vector gives back what it does not need when it is
- * mostly empty (rc__vec_shrink's rule): at the end of each collection, at
+ * mostly empty (rc__mapvec_shrink's rule): at the end of each collection, at
  * a switch of the collector and after a freeze. */
 void rc__gc_young_trim(rc_gc_state *gc);
 

@@ -45,6 +45,8 @@ RC_INLINE bool rc__gc_is_young(uint32_t g) { return g - 1u < RC_GC_YOUNG_MAX; }
 RC_INLINE size_t rc__gc_young_index(uint32_t g) { return (size_t)g - 1; }
 
 RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
+_Static_assert(RC__NEW_GC == RC_GC_UNTRACKED && RC__NEW_REFCNT == 1,
+               "rc__head_init (alloc.h) makes new objects untracked, with one reference");
 
 /* ------------------------------------------------------------------------
  * The heap.  Each component owns a part; parts owned by optional
@@ -111,7 +113,6 @@ struct rc_heap {
     struct rc_profile_state *profile; /* profile.c */
     void (*destructors[8])(rc_heap *h);
     int    ndestructors;
-    size_t live_objects;
     int    dealloc_depth;             /* nested deaths now running (object.c) */
     rc_head *trash;                   /* deaths deferred past the depth limit */
     rc_error_slot err;                /* rc_last_error(h) */
@@ -200,20 +201,23 @@ RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
     return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
-/* The collector's bookkeeping arrays (vec.c): *arr, elements of elem
- * bytes, capacity *cap; from malloc when small, a mapping of their own
- * when big, so only these three may resize or free one.
- *   reserve: grows to hold at least need elements, doubling from `first`;
- *            false, the array untouched, when memory runs out or the
- *            capacity would pass max.
- *   shrink:  when fewer than a quarter of the elements are used, to twice
- *            `used` (never below floor), keeping the first `used`; the gap
- *            between the two ratios keeps a steady workload from resizing
- *            back and forth.  Out of memory, the array stays as it is.
- *   free:    releases it; *arr NULL and *cap 0 afterwards. */
+/* Growable arrays (vec.c), *arr of elements of elem bytes, capacity *cap.
+ *   rc__vec_reserve: grows a malloc'd array (free it with free()) to hold
+ *            at least need elements, doubling from `first`; false, the
+ *            array untouched, when memory runs out or the capacity would
+ *            pass max.
+ *   rc__mapvec_*: the collector's arrays, from malloc when small and a
+ *            mapping of their own when big, so that a peak's pages go back
+ *            to the OS; only these three may resize or free one.  reserve
+ *            as above; shrink: when fewer than a quarter of the elements
+ *            are used, to twice `used` (never below floor), keeping the
+ *            first `used` -- the gap between the two ratios keeps a steady
+ *            workload from resizing back and forth; out of memory it stays
+ *            as it is; free: *arr NULL and *cap 0 afterwards. */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
-void rc__vec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
-void rc__vec_free(void *arr, size_t *cap, size_t elem);
+bool rc__mapvec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+void rc__mapvec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
+void rc__mapvec_free(void *arr, size_t *cap, size_t elem);
 
 /* rc_heap_free's final collection, finalizers, callbacks and garbage
  * report (finalize.c), before anything is released. */
@@ -235,26 +239,19 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
 #define rc__error rc_set_error
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
-/* A new block's header (rc__alloc_object left tw's flags, refcnt and gc
- * for this): type t, one reference, untracked; counted live. */
-RC_INLINE void rc__head_init(rc_heap *h, rc_head *o, const rc_type *t)
+/* The type word of a new object of the untracked type t: RC_HF_PLAIN when
+ * its death has nothing to run but the free (rc__dealloc tests one bit). */
+RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
 {
-    o->tw |= (uintptr_t)t;
-    o->refcnt = 1;
-    o->gc = RC_GC_UNTRACKED;
-    h->live_objects++;
+    return (uintptr_t)t | (t->finalize || t->clear || t->release ? 0 : RC_HF_PLAIN);
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good
  * (t valid, body its size): no collector hook to run, so the built-in
- * leaves (int, float, str...) make their objects inline. */
+ * leaves (int, float, str...) make their objects with one call. */
 RC_INLINE void *rc__new_untracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc_head *o = rc__alloc_object(h, body, site);
-    if (!o)
-        return NULL;
-    rc__head_init(h, o, t);
-    return rc__body(o);
+    return rc__new_object(h, rc__untracked_tw(t), body, site);
 }
 
 /* Deaths queued past the nesting limit (object.c) are threaded through the

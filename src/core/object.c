@@ -57,28 +57,41 @@ static void check_object(const void *body, const char *freed)
 #define check_object(body, freed) ((void)0)
 #endif
 
-static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+/* A tracked object: the threshold check (a collection may run first), then
+ * gen 0.  rc__gc_maybe_collect decides; the compare here only spares it
+ * the call while count0 is under threshold0. */
+static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    if (!rc__type_tracked(t))
-        return rc__new_untracked(h, t, body, site);
-    rc__gc_maybe_collect(h);
-    rc_head *o = rc__alloc_object(h, body, site);
+    if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
+        rc__gc_maybe_collect(h);
+    void *o = rc__new_object(h, (uintptr_t)t, body, site);
     if (!o)
         return NULL;
-    rc__head_init(h, o, t);
-    rc__alloc_note_tracked(o);
-    rc__gc_on_new(h, o);
-    return rc__body(o);
+    rc__alloc_note_tracked(rc__head(o));
+    rc__gc_on_new(h, rc__head(o));
+    return o;
 }
 
+static RC_NOINLINE void *new_refused(rc_heap *h, const rc_type *t)
+{
+    if (h)
+        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
+    return NULL;
+}
+
+static void *new_object(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    if (rc__type_tracked(t))
+        return new_tracked(h, t, body, site);
+    return rc__new_untracked(h, t, body, site);
+}
+
+/* In release builds (no thread check) a leaf that tail-calls the
+ * allocator's fast path. */
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
 {
-    if (!h)
-        return NULL;
-    if (!t || ((uintptr_t)t & RC_HF_MASK)) {
-        rc__error(h, RC_EINVAL, "rc_new: %s", t ? "rc_type is not 16-byte aligned" : "NULL type");
-        return NULL;
-    }
+    if (RC_UNLIKELY(!h || !t || ((uintptr_t)t & RC_HF_MASK)))
+        return new_refused(h, t);
     rc__thread_enter(h, "rc_new");
     void *o = new_object(h, t, body_size ? body_size : t->size, site);
     rc__thread_leave(h);
@@ -210,7 +223,6 @@ void rc__release_and_free(rc_heap *h, rc_head *o)
      * at freed memory. */
     rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
               "freed while a weakref made during its death still points at it");
-    h->live_objects--;
     rc__free_object(h, o);
 }
 
@@ -237,16 +249,11 @@ static rc_head **trash_link(rc_head *o)
     return (rc_head **)(void *)&o->refcnt;
 }
 
-void rc__dealloc(rc_head *o)
+/* Every death but a plain leaf's. */
+static RC_NOINLINE void dealloc_full(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
     const rc_type *t = rc__type(o);
-    /* Leaves (ints, strings, buffers): no finalizer, no weakrefs, nothing
-     * to unlink or drop — straight to release and free. */
-    if (!t->finalize && !t->clear && !rc__type_tracked(t) && !(rc__hflags(o) & RC_HF_WEAKREFS)) {
-        rc__release_and_free(h, o);
-        return;
-    }
     if (finalize_resurrects(o))
         return;
     /* Untracked before the weakref callbacks run: a callback may start a
@@ -257,6 +264,16 @@ void rc__dealloc(rc_head *o)
     if (rc__hflags(o) & RC_HF_WEAKREFS)
         rc__weak_on_dealloc(h, o);
     rc__free_dead(h, o);
+}
+
+/* A plain leaf (ints, floats: no finalizer, clear, traverse or release,
+ * noted at rc_new) without weakrefs goes straight to the allocator, which
+ * finds the heap itself. */
+void rc__dealloc(rc_head *o)
+{
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
+        return rc__free_block_of(o);
+    dealloc_full(o);
 }
 
 void rc__free_dead(rc_heap *h, rc_head *o)

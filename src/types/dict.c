@@ -102,8 +102,11 @@ static size_t find_free_slot(const rc_dict_obj *d, int64_t hash)
 }
 
 /* 1/0/<0: does the stored key equal the one probed for (their hashes are
- * equal)?  Inlined into the probe loops with a constant function. */
+ * equal)?  Inlined into the probe loops with a constant function.  A
+ * match function may also answer NEEDS_EQUAL (match_quick), which ends the
+ * probe with that answer. */
 typedef int (*match_fn)(const void *key, const void *ctx);
+enum { NEEDS_EQUAL = 2 };
 
 RC_INLINE int probe_w(const rc_dict_obj *d, unsigned w, int64_t hash, match_fn match, const void *ctx, size_t *slot,
                       size_t *entry)
@@ -124,7 +127,7 @@ RC_INLINE int probe_w(const rc_dict_obj *d, unsigned w, int64_t hash, match_fn m
         if (ix > ixmask || ents[ix].hash != hash) continue;
         int m = match(ents[ix].key, ctx);
         if (RC_UNLIKELY(m == 0)) continue;
-        if (RC_UNLIKELY(m < 0)) return m;
+        if (RC_UNLIKELY(m < 0 || m == NEEDS_EQUAL)) return m;
         *slot = i;
         *entry = (size_t)ix;
         return 1;
@@ -132,7 +135,8 @@ RC_INLINE int probe_w(const rc_dict_obj *d, unsigned w, int64_t hash, match_fn m
 }
 
 /* 1 with the slot and entry of the matching key; 0 when absent, with *slot
- * the empty slot that ended the search (SIZE_MAX without a table); <0 error. */
+ * the empty slot that ended the search (SIZE_MAX without a table); <0 error
+ * (or NEEDS_EQUAL from match_quick). */
 RC_INLINE int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const void *ctx, size_t *slot, size_t *entry)
 {
     *slot = SIZE_MAX;
@@ -145,18 +149,27 @@ RC_INLINE int probe(const rc_dict_obj *d, int64_t hash, match_fn match, const vo
     }
 }
 
-RC_INLINE int match_obj(const void *key, const void *ctx)
+/* The keys compared without a call -- the same object, two ints, two
+ * strs -- so the probe loops of the hot paths stay leaves; other pairs
+ * are NEEDS_EQUAL, and the caller probes again with match_obj out of line. */
+RC_INLINE int match_quick(const void *key, const void *ctx)
 {
     if (key == ctx) return 1;
     const rc_type *t = rc__tp(key);
-    if (RC_LIKELY(t == rc__tp(ctx))) {   /* the common case: same kind of key, compared here */
+    if (RC_LIKELY(t == rc__tp(ctx))) {
         if (t == &rc__int_type.bt.type) return ((const rc_int_obj *)key)->v == ((const rc_int_obj *)ctx)->v;
         if (t == &rc__str_type.bt.type) {
             const rc_str_obj *a = key, *b = ctx;
             return a->len == b->len && rc__same_bytes(a->data, b->data, a->len);
         }
     }
-    return rc__equal(key, ctx, 0);
+    return NEEDS_EQUAL;
+}
+
+RC_INLINE int match_obj(const void *key, const void *ctx)
+{
+    int m = match_quick(key, ctx);
+    return m == NEEDS_EQUAL ? rc__equal(key, ctx, 0) : m;
 }
 
 typedef struct { const char *p; size_t n; } cstr;
@@ -213,32 +226,55 @@ static void index_entries(rc_dict_obj *d)
     }
 }
 
+/* An empty dict laid out for 1 << log2 slots, its table not yet made. */
+static rc_dict_obj layout(unsigned log2)
+{
+    return (rc_dict_obj){.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .ixbits = (uint8_t)ixbits_for(log2),
+                         .ents_shift = (uint8_t)__builtin_ctzll(rc__dict_index_bytes(log2, ixw_for(log2)))};
+}
+
+/* Fills the index of nd, whose first nd->nentries entries are in place. */
+static void reindex(rc_dict_obj *nd)
+{
+    memset(nd->table, 0xFF, ((size_t)1 << nd->log2size) * nd->ixw);   /* every slot IX_EMPTY */
+    index_entries(nd);
+    nd->used = nd->nentries;
+}
+
+/* A table without deleted entries grows where it is: rc_realloc keeps its
+ * pages (a big table's move by mremap), so a dict built up touches fresh
+ * memory only for what each growth adds, not for a whole new table; the
+ * entries move up past the bigger index. */
+static int grow_in_place(rc_dict_obj *d, rc_heap *h, rc_dict_obj nd)
+{
+    char *table = rc_realloc(h, d->table, table_bytes(nd.log2size));
+    if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", usable_for(nd.log2size));
+    nd.table = table;
+    nd.nentries = d->nentries;
+    memmove(rc__dict_entries(&nd), table + ((size_t)1 << d->ents_shift), d->nentries * sizeof(rc_dentry));
+    reindex(&nd);
+    *d = nd;
+    return 0;
+}
+
 /* Rebuilds the table with room for `need` entries, dropping deleted ones;
  * never smaller than 1 << min_log2 slots. */
 static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2)
 {
     unsigned log2 = min_log2;
     while (usable_for(log2) < need) log2++;
-    char *table = rc_alloc(h, table_bytes(log2));
-    if (!table) return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
-    rc_dict_obj nd = {.log2size = (uint8_t)log2, .ixw = (uint8_t)ixw_for(log2), .ixbits = (uint8_t)ixbits_for(log2),
-                      .ents_shift = (uint8_t)__builtin_ctzll(rc__dict_index_bytes(log2, ixw_for(log2))),
-                      .table = table};
-    memset(table, 0xFF, ((size_t)1 << log2) * nd.ixw);   /* every slot IX_EMPTY */
+    rc_dict_obj nd = layout(log2);
+    if (d->table && d->used == d->nentries && log2 > d->log2size) return grow_in_place(d, h, nd);
+    if (!(nd.table = rc_alloc(h, table_bytes(log2))))
+        return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
     rc_dentry *dst = rc__dict_entries(&nd);
     if (d->table) {
         const rc_dentry *src = rc__dict_entries(d);
-        if (d->used == d->nentries) {   /* no deleted entries: one copy */
-            memcpy(dst, src, d->nentries * sizeof *dst);
-            nd.nentries = d->nentries;
-        } else {
-            for (size_t i = 0; i < d->nentries; i++)
-                if (src[i].key) dst[nd.nentries++] = src[i];
-        }
+        for (size_t i = 0; i < d->nentries; i++)
+            if (src[i].key) dst[nd.nentries++] = src[i];
         rc_free(h, d->table);
     }
-    index_entries(&nd);
-    nd.used = nd.nentries;
+    reindex(&nd);
     *d = nd;
     return 0;
 }
@@ -283,14 +319,25 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
     return d;
 }
 
-int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
+/* A new entry for key in the empty index slot `slot`; the table has room. */
+RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, void *value)
+{
+    rc__incref(key);
+    if (value) rc__incref(value);
+    rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
+    ix_set(d, slot, slot_value(d, hash, d->nentries));
+    d->nentries++;
+    d->used++;
+}
+
+static RC_NOINLINE int insert_slow(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
     rc_heap *h = rc__heap(d);
     int bad = rc__check_same_heap(h, key);
     if (!bad && value != key) bad = rc__check_same_heap(h, value);
     if (bad) return bad;
     maintain_tracking(d, key, value);
-    size_t slot, e;
+    size_t slot, e = 0;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found < 0) return found;
     if (found) {
@@ -313,18 +360,38 @@ int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
         if (resize(d, rc__heap(d), d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
     }
-    rc__incref(key);
-    if (value) rc__incref(value);
-    rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
-    ix_set(d, slot, slot_value(d, hash, d->nentries));
-    d->nentries++;
-    d->used++;
+    add_entry(d, slot, key, hash, value);
     return 0;
+}
+
+/* The common insert, a leaf: a new key whose keys compare inline, of the
+ * dict's heap, into a table with room, changing no tracking.  1 done, 0
+ * not done (insert_slow does it all). */
+RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value)
+{
+    if (!d->table || d->nentries == usable_for(d->log2size)) return 0;
+    if (!rc__same_heap_pooled(d, key) || (value && value != key && !rc__same_heap_pooled(d, value))) return 0;
+    if (!rc__is_tracked(rc__head(d)) && (may_be_tracked(key) || (value && may_be_tracked(value)))) return 0;
+    size_t slot, e;
+    if (probe(d, hash, match_quick, key, &slot, &e) != 0) return 0;
+    add_entry(d, slot, key, hash, value);
+    return 1;
+}
+
+RC_INLINE int insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
+{
+    if (RC_LIKELY(insert_quick(d, key, hash, value))) return 0;
+    return insert_slow(d, key, hash, value);
+}
+
+int rc__dict_insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
+{
+    return insert(d, key, hash, value);
 }
 
 int rc__dict_remove(rc_dict_obj *d, const void *key, int64_t hash)
 {
-    size_t slot, e;
+    size_t slot, e = 0;
     int found = probe(d, hash, match_obj, key, &slot, &e);
     if (found <= 0) return found;
     rc_dentry *ent = &rc__dict_entries(d)[e];
@@ -400,18 +467,30 @@ int rc_dict_set(void *dict, void *key, void *value)
     int64_t hash;
     int rc = rc__hash_fast(key, &hash);
     if (rc < 0) return rc;
-    return rc__dict_insert(dict, key, hash, value);
+    return insert(dict, key, hash, value);   /* inlined: the hot insert */
 }
 
+static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
+{
+    int64_t hash;
+    size_t e;
+    if (!key || rc__hash_fast(key, &hash) < 0 || rc__dict_lookup(d, key, hash, &e) != 1) return NULL;
+    return rc__dict_entries(d)[e].value;
+}
+
+/* The common lookup: an int or str key met by keys that compare inline;
+ * the rest goes to get_slow. */
 void *rc_dict_get(const void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
     int64_t hash;
-    size_t e;
-    if (!key || rc__hash_fast(key, &hash) < 0) return NULL;
-    size_t slot;
-    if (probe(dict, hash, match_obj, key, &slot, &e) != 1) return NULL;   /* inlined: the hot lookup */
-    return rc__dict_entries(dict)[e].value;
+    if (!key) return NULL;
+    rc__check_arg(key);
+    if (!rc__hash_quick(key, &hash)) return get_slow(dict, key);
+    size_t slot, e;
+    int found = probe(dict, hash, match_quick, key, &slot, &e);
+    if (RC_UNLIKELY(found == NEEDS_EQUAL)) return get_slow(dict, key);
+    return found == 1 ? rc__dict_entries(dict)[e].value : NULL;
 }
 
 int rc_dict_get_ref(const void *dict, const void *key, void **out)

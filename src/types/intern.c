@@ -13,14 +13,14 @@ static size_t slot_of(const rc_types_state *s, int64_t hash)
     return (size_t)hash & (s->intern_cap - 1);
 }
 
-RC_INLINE rc_str_obj *find(const rc_types_state *s, const char *p, size_t n, int64_t hash)
+/* The slot of the str with this text, or the empty slot that ended the
+ * search -- where it would go.  The table must exist. */
+RC_INLINE size_t probe(const rc_types_state *s, const char *p, size_t n, int64_t hash)
 {
-    if (!s->intern_cap) return NULL;
     const slot *tab = s->intern;
     for (size_t i = slot_of(s, hash);; i = (i + 1) & (s->intern_cap - 1)) {
-        rc_str_obj *e = tab[i].str;
-        if (!e) return NULL;
-        if (tab[i].hash == hash && e->len == n && rc__same_bytes(e->data, p, n)) return e;
+        const rc_str_obj *e = tab[i].str;
+        if (!e || (tab[i].hash == hash && e->len == n && rc__same_bytes(e->data, p, n))) return i;
     }
 }
 
@@ -45,13 +45,23 @@ static int grow(rc_heap *h, rc_types_state *s)
     return 0;
 }
 
-static int insert(rc_heap *h, rc_types_state *s, rc_str_obj *str)
+/* The interned str with str's text: found, or str itself entered in the
+ * empty slot the search ended on (the table grows first when that would
+ * pass 3/4 full, and the search runs again).  Borrowed; NULL on OOM.
+ * The hash is cached in str: rc__intern_remove finds the slot by it. */
+static rc_str_obj *intern_find_or_add(rc_heap *h, rc_types_state *s, rc_str_obj *str)
 {
-    if ((s->intern_used + 1) * 4 > s->intern_cap * 3 && grow(h, s) < 0) return RC_ENOMEM;
-    place(s->intern, s->intern_cap, (slot){rc__str_hash(str), str});
+    int64_t hash = rc__str_hash(str);
+    size_t i = s->intern_cap ? probe(s, str->data, str->len, hash) : 0;
+    if (s->intern_cap && s->intern[i].str) return s->intern[i].str;
+    if ((s->intern_used + 1) * 4 > s->intern_cap * 3) {
+        if (grow(h, s) < 0) return NULL;
+        i = probe(s, str->data, str->len, hash);
+    }
+    s->intern[i] = (slot){hash, str};
     s->intern_used++;
     str->interned = 1;
-    return 0;
+    return str;
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -84,11 +94,14 @@ void *rc__intern_text(rc_heap *h, const char *p, size_t n)
     rc_types_state *s = rc__types(h);
     if (!s) return NULL;
     int64_t hash = rc__hash_bytes(p, n);
-    rc_str_obj *e = find(s, p, n, hash);
-    if (e) return rc_newref(e);
+    if (s->intern_cap) {
+        rc_str_obj *e = s->intern[probe(s, p, n, hash)].str;
+        if (e) return rc_newref(e);
+    }
     rc_str_obj *str = rc__str_make(h, p, n, false);
     if (!str) return NULL;
-    if (insert(h, s, str) < 0) {
+    str->hash = hash;
+    if (!intern_find_or_add(h, s, str)) {
         rc_decref(str);
         return NULL;
     }
@@ -111,14 +124,13 @@ void *rc_str_intern_obj(void *o)
         return NULL;
     }
     rc_str_obj *str = o;
-    if (str->interned) return rc_newref(o);
-    rc_heap *h = rc__heap(o);
-    rc_types_state *s = rc__types(h);
-    if (!s) return NULL;
-    rc_str_obj *e = find(s, str->data, str->len, rc__str_hash(str));
-    if (e) return rc_newref(e);
-    if (insert(h, s, str) < 0) return NULL;
-    return rc_newref(o);
+    if (!str->interned) {
+        rc_heap *h = rc__heap(o);
+        rc_types_state *s = rc__types(h);
+        if (!s || !(str = intern_find_or_add(h, s, str))) return NULL;
+    }
+    rc__incref(str);
+    return str;
 }
 
 bool rc_str_is_interned(const void *o)

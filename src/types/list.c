@@ -44,21 +44,31 @@ void *rc_list_new(rc_heap *h, size_t capacity)
         if (bad_) return bad_;                                                  \
     } while (0)
 
-/* Out of line, so the common append (room left) saves no registers. */
-static RC_NOINLINE int append_grow(rc_list_obj *l, void *item)
+/* Everything but the common append: a wrong argument's message, growth. */
+static RC_NOINLINE int append_slow(void *list, void *item)
 {
-    if (resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
+    CHECK_LIST(list, RC_ETYPE);
+    CHECK_ITEM(list, item);
+    rc_list_obj *l = list;
+    if (l->len == l->cap && resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
     rc__incref(item);
     l->items[l->len++] = item;
     return 0;
 }
 
+/* The common append -- a list with room and an item of its heap -- tested
+ * at once and without calls, so it saves no registers (about 40
+ * instructions with the call). */
+RC_INLINE bool append_fits(const void *list, const void *item)
+{
+    const rc_list_obj *l = list;
+    return rc__is(list, &rc__list_type) && item && l->len != l->cap && rc__same_heap_pooled(list, item);
+}
+
 int rc_list_append(void *list, void *item)
 {
-    CHECK_LIST(list, RC_ETYPE);
-    CHECK_ITEM(list, item);
+    if (RC_UNLIKELY(!append_fits(list, item))) return append_slow(list, item);
     rc_list_obj *l = list;
-    if (RC_UNLIKELY(l->len == l->cap)) return append_grow(l, item);
     rc__incref(item);
     l->items[l->len++] = item;
     return 0;

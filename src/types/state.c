@@ -48,10 +48,10 @@ static int make_singletons(rc_heap *h, rc_types_state *s)
     return 0;
 }
 
-rc_types_state *rc__types(rc_heap *h)
+rc_types_state *rc__types_make(rc_heap *h)
 {
     rc_types_state *s = h->types;
-    if (RC_LIKELY(s != NULL && s->ready)) return s;
+    if (s && s->ready) return s;
     if (!s) {
         if (!(s = rc_alloc(h, sizeof *s))) goto oom;
         memset(s, 0, sizeof *s);

@@ -126,8 +126,19 @@ RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o))
 RC_INLINE void rc__incref(void *o)
 {
     rc_head *hd = rc__head(o);
-    if (RC_DEBUG || hd->refcnt == RC_REFCNT_IMMORTAL) rc_incref(o);
-    else hd->refcnt++;
+    if (RC_DEBUG) rc_incref(o);
+    else if (hd->refcnt != RC_REFCNT_IMMORTAL) hd->refcnt++;
+}
+/* True when a and b are pooled objects of one heap: their pool
+ * descriptors name the same heap.  The containers' fast paths test this
+ * and leave large objects (and a foreign object's message) to
+ * rc__check_same_heap. */
+RC_INLINE bool rc__same_heap_pooled(const void *a, const void *b)
+{
+    rc__check_arg(a);
+    rc__check_arg(b);
+    const rc_head *ha = rc__head(a), *hb = rc__head(b);
+    return !((ha->tw | hb->tw) & RC_HF_LARGE) && rc__pooled_heap(ha) == rc__pooled_heap(hb);
 }
 
 /* Records "expected X, got Y" for o (nothing when o is NULL) and returns RC_ETYPE. */
@@ -149,7 +160,13 @@ typedef struct rc_types_state {
     struct rc_record_type *records;  /* every record type of the heap */
 } rc_types_state;
 
-rc_types_state *rc__types(rc_heap *h);   /* NULL on OOM (error recorded) */
+rc_types_state *rc__types_make(rc_heap *h);   /* NULL on OOM (error recorded) */
+/* The heap's state, made on first use; NULL on OOM (error recorded). */
+RC_INLINE rc_types_state *rc__types(rc_heap *h)
+{
+    rc_types_state *s = h->types;
+    return RC_LIKELY(s != NULL && s->ready) ? s : rc__types_make(h);
+}
 /* Makes an immortal object; used while building the state. */
 void *rc__immortal_new(rc_heap *h, const rc__vtype *t, size_t body);
 void  rc__records_free(rc_heap *h, rc_types_state *s);
@@ -226,20 +243,26 @@ RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
     return h;
 }
 
+/* The hash of an int or str key, inline; false for other kinds of keys. */
+RC_INLINE bool rc__hash_quick(const void *key, int64_t *out)
+{
+    const rc_type *t = rc__tp(key);
+    if (t == &rc__int_type.bt.type) {
+        *out = rc__hash_int(((const rc_int_obj *)key)->v);
+        return true;
+    }
+    if (t == &rc__str_type.bt.type) {
+        *out = rc__str_hash(key);
+        return true;
+    }
+    return false;
+}
+
 /* rc_hash with the common keys (int, str) inline. */
 RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 {
     rc__check_arg(key);
-    const rc_type *t = rc__tp(key);
-    if (t == &rc__int_type.bt.type) {
-        *out = rc__hash_int(((const rc_int_obj *)key)->v);
-        return 0;
-    }
-    if (t == &rc__str_type.bt.type) {
-        *out = rc__str_hash(key);
-        return 0;
-    }
-    return rc_hash(key, out);
+    return rc__hash_quick(key, out) ? 0 : rc_hash(key, out);
 }
 
 /* list.c helpers shared with tuple.c */
