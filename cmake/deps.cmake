@@ -60,12 +60,13 @@ if(RECYCLE_TESTS)
   endif()
 endif()
 
-# benchmarks: Boehm GC (libgc-dev) is the anchor of bench/gc, bench/alloc and bench/threads;
-# mimalloc is dlopen'ed and jemalloc LD_PRELOADed in child processes, so
-# neither replaces glibc's malloc.
+# benchmarks: Boehm GC (libgc-dev) is the anchor of bench/gc, bench/alloc,
+# bench/binarytrees and bench/threads; mimalloc is dlopen'ed and jemalloc
+# LD_PRELOADed in child processes, so neither replaces glibc's malloc.
 if(RECYCLE_BENCH)
   rc_find_part(BENCH BDWGC=bdw-gc)
   set(RC_BENCH_LIBS_gc PkgConfig::BDWGC)
   set(RC_BENCH_LIBS_alloc PkgConfig::BDWGC ${CMAKE_DL_LIBS})
   set(RC_BENCH_LIBS_threads PkgConfig::BDWGC)
+  set(RC_BENCH_LIBS_binarytrees PkgConfig::BDWGC ${CMAKE_DL_LIBS})
 endif()

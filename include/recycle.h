@@ -272,6 +272,8 @@ typedef struct rc_gc_stats {
     size_t   uncollectable; /* objects found unreachable but not freed */
     size_t   candidates;    /* objects examined */
     uint64_t duration_ns;   /* time spent in them */
+    size_t   unscanned;     /* of the collections, automatic ones that promoted
+                               without a scan (see rc_gc_set_threshold) */
 } rc_gc_stats;
 
 typedef struct rc_gc_info {
@@ -294,6 +296,16 @@ RC_API bool   rc_gc_isenabled(const rc_heap *h);
 RC_API size_t rc_gc_collect(rc_heap *h, int generation);
 RC_API void   rc_gc_get_count(const rc_heap *h, size_t count[3]);
 RC_API void   rc_gc_get_threshold(const rc_heap *h, size_t threshold[3]);
+/* Automatic collections come as in CPython: before a tracked allocation
+ * that finds count[0] above threshold[0], the oldest generation over its
+ * threshold (and the long-lived rule); callbacks, counts and stats see each.
+ * But garbage appears only where a decref leaves an object alive, so an
+ * automatic collection of generations where no decref did since they were
+ * last scanned promotes without a scan (stats: unscanned).  A cycle closed
+ * by a reference stored without an incref (stolen) and then abandoned
+ * involves no such decref: it waits for rc_gc_collect, or for the automatic
+ * collection after a decref leaves an object of its generation, or of a
+ * younger one, alive (docs/design-gc.md). */
 RC_API void   rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2);  /* t0 = 0 disables */
 RC_API rc_gc_stats rc_gc_get_stats(const rc_heap *h, int generation);
 RC_API bool   rc_gc_is_tracked(const void *o);

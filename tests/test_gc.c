@@ -1411,6 +1411,249 @@ static void errors_have_messages(void **state)
     rc_heap_free(h);
 }
 
+/* ---- automatic collections of clean generations ------------------------------ */
+
+/* Objects held only by the array: allocations that push count[0] without a
+ * single decref, so they dirty no generation. */
+typedef struct fillers {
+    node  *v[256];
+    size_t n;
+} fillers;
+
+static void fill(rc_heap *h, fillers *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_true(f->n < sizeof f->v / sizeof *f->v);
+        f->v[f->n] = node_new(h, &node_type, 1000 + (long)f->n);
+        f->n++;
+    }
+}
+
+static void drop_fillers(fillers *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        rc_decref(f->v[i]);
+    f->n = 0;
+}
+
+/* A chain built by storing each new reference in a field, as binary-trees
+ * builds its trees: not one decref, so the automatic collections promote
+ * without a scan; callbacks, counts and stats see every one all the same. */
+static void automatic_collections_of_clean_generations_still_count(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 2, 2);
+    cb_state s = {.h = h};
+    assert_int_equal(rc_gc_callback_add(h, gc_cb, &s), 0);
+    node *root = node_new(h, &node_type, 0);
+    node *cur = root;
+    for (long i = 1; i <= 200; i++) {
+        cur->child[0] = node_new(h, &node_type, i);    /* the field takes the new reference */
+        cur = cur->child[0];
+    }
+    rc_gc_stats g0 = rc_gc_get_stats(h, 0), g1 = rc_gc_get_stats(h, 1), g2 = rc_gc_get_stats(h, 2);
+    assert_true(g0.collections >= 6);
+    assert_true(g1.collections >= 2);
+    assert_true(g2.collections >= 1);
+    assert_int_equal((size_t)s.starts, g0.collections + g1.collections + g2.collections);
+    assert_int_equal(s.stops, s.starts);
+    assert_int_equal(g0.collected + g1.collected + g2.collected, 0);
+    assert_int_equal(g0.candidates, 11 * g0.collections);   /* gen 0 held 11 each time */
+    assert_int_equal(g0.unscanned, g0.collections);
+    assert_int_equal(g1.unscanned, g1.collections);
+    assert_int_equal(g2.unscanned, g2.collections);
+    size_t count[3];
+    rc_gc_get_count(h, count);
+    assert_true(count[0] <= 10);
+    assert_int_equal(rc_heap_check(h), 0);
+    assert_int_equal(node_released, 0);
+    assert_int_equal(gen_size(h, 0) + gen_size(h, 1) + gen_size(h, 2), 201);
+    rc_decref(root);                 /* the chain dies by refcount */
+    assert_int_equal(node_released, 201);
+    rc_heap_free(h);
+}
+
+/* CPython's rule, kept: a cycle whose last outside reference is dropped
+ * by a decref is collected by the next automatic gen-0 collection. */
+static void cycle_dropped_by_decref_is_collected_automatically(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 10, 10);
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    fillers f = {.n = 0};
+    fill(h, &f, 10);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 1);
+    assert_int_equal(rc_gc_get_stats(h, 0).unscanned, 0);
+    assert_int_equal(rc_gc_get_stats(h, 0).collected, 2);
+    assert_int_equal(node_released, 2);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* Garbage across generations: b (gen 0) and a (gen 1) hold each other.
+ * The automatic gen-0 collection scans (b's decref) but cannot free b, which
+ * a holds from outside it; b is promoted, and the gen-1 collection after
+ * must scan too, though nothing happened in gen 1 since. */
+static void cycle_across_generations_is_found_by_the_next_older_collection(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 1, 100);
+    node *a = node_new(h, &node_type, 1);
+    rc_gc_collect(h, 0);                    /* a: gen 1 */
+    node *b = node_new(h, &node_type, 2);
+    b->child[0] = a;                        /* b takes our reference to a */
+    node_set(a, 0, b);
+    rc_decref(b);                           /* dirties gen 0 only */
+    fillers f = {.n = 0};
+    fill(h, &f, 11);                        /* automatic gen 0: b survives */
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 2);
+    assert_int_equal(rc_gc_get_stats(h, 0).collected, 0);
+    assert_int_equal(node_released, 0);
+    fill(h, &f, 11);                        /* automatic gen 1 */
+    assert_int_equal(rc_gc_get_stats(h, 1).collections, 1);
+    assert_int_equal(rc_gc_get_stats(h, 1).collected, 2);
+    assert_int_equal(node_released, 2);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* The documented exception: a reference stored without an incref closes a
+ * cycle with no decref at all.  Automatic collections of clean generations
+ * do not see it; any rc_gc_collect does, and so does the next automatic
+ * collection once a decref leaves an object of its generation alive. */
+static void cycle_closed_by_a_stolen_reference_waits_for_a_scan(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 100, 100);
+    node *a = node_new(h, &node_type, 1);
+    a->child[0] = a;                        /* our reference is now a's own */
+    fillers f = {.n = 0};
+    fill(h, &f, 11);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 1);
+    assert_int_equal(rc_gc_get_stats(h, 0).unscanned, 1);
+    assert_int_equal(node_released, 0);
+    rc_incref(f.v[0]);
+    rc_decref(f.v[0]);                      /* a gen-1 object stays alive */
+    fill(h, &f, 11);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 2);
+    assert_int_equal(node_released, 0);     /* gen 0 is clean: a is in gen 1 */
+    assert_int_equal(rc_gc_collect(h, 1), 1);
+    assert_int_equal(node_released, 1);
+
+    node *c = node_new(h, &node_type, 3);
+    c->child[0] = c;
+    node *d = node_new(h, &node_type, 4);   /* gen 0 dirtied: the next one scans */
+    rc_incref(d);
+    rc_decref(d);
+    fill(h, &f, 10);
+    assert_int_equal(node_released, 2);
+    rc_decref(d);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* User code inside a collection may drop anything: the collection a
+ * "start" callback runs in sees what the callback left. */
+static void drop_on_start(const char *phase, const rc_gc_info *info, void *ctx)
+{
+    (void)info;
+    node **held = ctx;
+    if (!strcmp(phase, "start") && *held) {
+        rc_decref(*held);
+        *held = NULL;
+    }
+}
+
+static void cycle_dropped_by_a_start_callback_is_collected_by_that_collection(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 10, 10);
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2);
+    b->child[0] = a;                        /* b takes our reference to a */
+    node_set(a, 0, b);
+    node *held = b;                         /* the callback drops our reference to b */
+    assert_int_equal(rc_gc_callback_add(h, drop_on_start, &held), 0);
+    fillers f = {.n = 0};
+    fill(h, &f, 10);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 1);
+    assert_null(held);
+    assert_int_equal(rc_gc_get_stats(h, 0).collected, 2);
+    assert_int_equal(node_released, 2);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* A finalizer that stores its object in the object's own field resurrects
+ * it into a self-cycle: garbage made by the death's own decref. */
+static void resurrection_into_a_cycle_is_collected_automatically(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 10, 10);
+    node *a = node_new(h, &node_final_type, 1);
+    node_resurrect_slot = &a->child[0];
+    rc_decref(a);
+    assert_int_equal(node_finalized, 1);
+    assert_int_equal(node_released, 0);
+    fillers f = {.n = 0};
+    fill(h, &f, 11);
+    assert_int_equal(node_released, 1);
+    assert_int_equal(node_finalized, 1);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* An untracked object held its children from outside the collector's
+ * view; tracked again, it may be garbage. */
+static void cycle_tracked_again_is_collected_automatically(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 10, 10);
+    node *a = node_new(h, &node_type, 1);
+    rc_gc_untrack(a);
+    node_set(a, 0, a);
+    rc_decref(a);                           /* untracked: nothing to note */
+    rc_gc_track(a);
+    fillers f = {.n = 0};
+    fill(h, &f, 11);
+    assert_int_equal(node_released, 1);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
+/* Frozen objects are no candidates, and their decrefs dirty nothing:
+ * unfreeze does, for gen 2, where they go. */
+static void cycle_unfrozen_is_collected_by_the_next_automatic_full_collection(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 0, 0);      /* gen 0, gen 1, then full */
+    node *a = node_new(h, &node_type, 1), *b = node_new(h, &node_type, 2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    assert_int_equal(rc_gc_freeze(h), 0);
+    rc_decref(a);
+    rc_decref(b);
+    assert_int_equal(rc_gc_unfreeze(h), 0);
+    fillers f = {.n = 0};
+    fill(h, &f, 40);
+    assert_true(rc_gc_get_stats(h, 2).collections > 0);
+    assert_int_equal(rc_gc_get_stats(h, 2).collected, 2);
+    assert_int_equal(node_released, 2);
+    drop_fillers(&f);
+    rc_heap_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1422,6 +1665,14 @@ int main(void)
         cmocka_unit_test(disabled_collector_never_runs_automatically),
         cmocka_unit_test(automatic_collection_starts_past_threshold0),
         cmocka_unit_test(threshold_zero_disables),
+        cmocka_unit_test(automatic_collections_of_clean_generations_still_count),
+        cmocka_unit_test(cycle_dropped_by_decref_is_collected_automatically),
+        cmocka_unit_test(cycle_across_generations_is_found_by_the_next_older_collection),
+        cmocka_unit_test(cycle_closed_by_a_stolen_reference_waits_for_a_scan),
+        cmocka_unit_test(cycle_dropped_by_a_start_callback_is_collected_by_that_collection),
+        cmocka_unit_test(resurrection_into_a_cycle_is_collected_automatically),
+        cmocka_unit_test(cycle_tracked_again_is_collected_automatically),
+        cmocka_unit_test(cycle_unfrozen_is_collected_by_the_next_automatic_full_collection),
         cmocka_unit_test(survivors_move_to_next_generation),
         cmocka_unit_test(young_collection_leaves_old_garbage),
         cmocka_unit_test(young_object_held_by_old_one_survives),

@@ -78,8 +78,10 @@ void rc__decref_many(rc_heap *h, void *const *items, size_t n)
         uint32_t count = o->refcnt;
         rc_assert(o->tw && count != 0, "refcount underflow", items[i], "a list's item is already dead");
         if (count != 1) {
-            if (count != RC_REFCNT_IMMORTAL)
+            if (count != RC_REFCNT_IMMORTAL) {
                 o->refcnt = count - 1;
+                rc__gc_decref_kept(o);      /* it may live on in a cycle */
+            }
             continue;
         }
         if (RC_LIKELY(dies_as_leaf(o))) {

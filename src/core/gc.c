@@ -30,6 +30,28 @@
  * A young collection reads only the young vector and the children of young
  * objects; a full one walks the allocator's pools in address order.  The
  * gc module's control surface is gc_api.c.
+ *
+ * Dirty generations (an automatic collection without a scan): garbage can
+ * only appear where a reference is dropped from an object that stays
+ * alive (Bacon and Rajan), so
+ *   - dirty_from is the youngest generation in which, since its last scan,
+ *     a decref left a tracked object alive, rc_gc_track linked an object,
+ *     a finalizer resurrected one, unfreeze or a collection's dead set put
+ *     objects, or user code ran inside a collection; every generation
+ *     older than a dirty one counts as dirty too;
+ *   - an automatic collection of generation g < dirty_from finds nothing
+ *     to free: it promotes generations 0..g without a look, and its
+ *     callbacks, counts and stats are those of a collection that found
+ *     nothing;
+ *   - a scan of 0..g frees the garbage within 0..g, but a survivor may
+ *     belong to garbage reaching into older generations: dirty_from moves
+ *     to g+1, not past it.
+ * A reference stored without an incref (stolen) moves a count from
+ * outside a structure into it with no decref: a cycle closed that way and
+ * abandoned waits for the next collection that scans -- every
+ * rc_gc_collect does, and so does an automatic one once a dirtying event
+ * reaches its generation (docs/design-gc.md, "Collections that find
+ * nothing").
  */
 #include "gc_impl.h"
 
@@ -160,7 +182,10 @@ void rc_gc_track(void *o)
     RC_LOCK_OBJECT(o);
     if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
-    link_young(rc__object_heap(hd), hd);
+    rc_heap *h = rc__object_heap(hd);
+    link_young(h, hd);
+    /* Untracked, it held its children from outside; it may be garbage. */
+    rc__gc_set_dirty(h, hd->gc == RC_GC_OLD ? 2 : 0);
 }
 
 void rc_gc_untrack(void *o)
@@ -171,6 +196,50 @@ void rc_gc_untrack(void *o)
     if (!rc__is_tracked(hd) || is_cand(hd->gc))
         return;
     untrack(rc__object_heap(hd), hd);
+}
+
+/* ---- dirty generations ---------------------------------------------------------- */
+
+/* Which decrefs rc__gc_decref_kept hands to rc__gc_note_decref: those of
+ * the tracked objects whose generation is younger than dirty_from (gen 2's
+ * word is 0, the young words follow; frozen and untracked objects are no
+ * candidates of anything).  Gen 1's objects are noted with gen 0's when
+ * only gen 0 is clean: one range, and rare.  Inside a collection, dead-set
+ * members have words of their own; those that stay go to gen 2, which
+ * the collection dirties (scan). */
+static void note_range(rc_gc_state *gc)
+{
+    static const uint32_t lo[RC_GC_CLEAN + 1] = {0, 1, 1, 0};
+    static const uint32_t span[RC_GC_CLEAN + 1] = {0, RC_GC_YOUNG_MAX, RC_GC_YOUNG_MAX, RC_GC_YOUNG_MAX + 1};
+    gc->note_lo = lo[gc->dirty_from];
+    gc->note_span = span[gc->dirty_from];
+}
+
+void rc__gc_start_clean(rc_heap *h)
+{
+    h->gc.dirty_from = RC_GC_CLEAN;
+    note_range(&h->gc);
+}
+
+void rc__gc_set_dirty(rc_heap *h, int gen)
+{
+    rc_gc_state *gc = &h->gc;
+    if (gen < gc->dirty_from) {
+        gc->dirty_from = gen;
+        note_range(gc);
+    }
+}
+
+/* During a collection user code (callbacks, finalizers, weakref
+ * callbacks) may drop anything, while the generations are being rewritten:
+ * every generation. */
+void rc__gc_note_decref(rc_heap *h, const rc_head *o)
+{
+    const rc_gc_state *gc = &h->gc;
+    int gen = 0;
+    if (!gc->collecting)
+        gen = o->gc == RC_GC_OLD ? 2 : rc__gc_young_index(o->gc) < gc->gen0_start ? 1 : 0;
+    rc__gc_set_dirty(h, gen);
 }
 
 /* ---- the candidate set ---------------------------------------------------------- */
@@ -872,13 +941,11 @@ static void update_counts(rc_gc_state *gc, int gen, size_t survivors_old)
     }
 }
 
-static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
+/* A scan of generations 0..gen: count, mark, sweep, then the dead set.
+ * Returns how many were collected; *uncollectable gets the rest. */
+static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectable)
 {
     rc_gc_state *gc = &h->gc;
-    uint64_t t0 = rc__os_now_ns();
-    if (gc->debug & RC_GC_DEBUG_STATS)
-        debug_start(h, gen);
-    rc__debug_check_children(h, gen);
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
@@ -892,23 +959,68 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
     rc__mapvec_free(&r.stack, &r.stack_cap, sizeof *r.stack);
+    if (gc->dirty_from <= gen) {        /* see "dirty generations" above */
+        gc->dirty_from = gen + 1;
+        note_range(gc);
+    }
 
-    size_t uncollectable = 0, collected = 0;
-    if (r.dead.marked > 0 || r.dead.len > 0)
-        collected = rc__gc_handle_dead(&r, &uncollectable);
+    size_t collected = 0;
+    *uncollectable = 0;
+    if (r.dead.marked > 0 || r.dead.len > 0) {
+        collected = rc__gc_handle_dead(&r, uncollectable);
+        rc__gc_set_dirty(h, 2);         /* members that stayed are in gen 2 */
+    }
     gc->dead = NULL;
     rc__mapvec_free(&r.dead.v, &r.dead.cap, sizeof *r.dead.v);
     rc__mapvec_free(&r.dead.spans, &r.dead.spans_cap, sizeof *r.dead.spans);
     rc__gc_young_trim(gc);
     if (gen == 2)
         gc->long_lived_total = gc->old_count;
+    *candidates = r.candidates;
+    return collected;
+}
+
+/* An automatic collection of clean generations 0..gen (gen < dirty_from):
+ * none of their objects can be garbage, so all survive, promoted without a
+ * look -- a gen-0 collection moves gen0_start, an older one writes each
+ * young word once.  Returns the candidates a scan would have had. */
+static size_t promote_unscanned(rc_heap *h, int gen)
+{
+    rc_gc_state *gc = &h->gc;
+    size_t n = gc->young_len - (gen == 0 ? gc->gen0_start : 0);
+    if (gen > 0) {
+        for (size_t i = 0; i < gc->young_len; i++)
+            gc->young[i]->gc = RC_GC_OLD;
+        gc->old_count += gc->young_len;
+    }
+    finish_young(gc, gen, gc->young_len);
+    update_counts(gc, gen, gen == 1 ? n : 0);
+    rc__gc_young_trim(gc);
+    return gen == 2 ? gc->old_count : n;
+}
+
+static size_t collect(rc_heap *h, int gen, bool automatic, size_t *uncollectable_out)
+{
+    rc_gc_state *gc = &h->gc;
+    uint64_t t0 = rc__os_now_ns();
+    if (gc->debug & RC_GC_DEBUG_STATS)
+        debug_start(h, gen);
+    rc__debug_check_children(h, gen);
+    size_t candidates, uncollectable = 0, collected = 0;
+    /* A threaded heap's atomic decrefs note nothing: it always scans. */
+    bool unscanned = automatic && gen < gc->dirty_from && !h->mt;
+    if (unscanned)
+        candidates = promote_unscanned(h, gen);
+    else
+        collected = scan(h, gen, &candidates, &uncollectable);
 
     uint64_t dt = rc__os_now_ns() - t0;
     rc_gc_stats *st = &gc->stats[gen];
     st->collections++;
+    st->unscanned += unscanned;
     st->collected += collected;
     st->uncollectable += uncollectable;
-    st->candidates += r.candidates;
+    st->candidates += candidates;
     st->duration_ns += dt;
     if (gc->debug & RC_GC_DEBUG_STATS) {
         FILE *out = gc->debug_out ? gc->debug_out : stderr;
@@ -927,7 +1039,9 @@ static void run_callbacks(rc_heap *h, const char *phase, const rc_gc_info *info)
         gc->callbacks[i].fn(phase, info, gc->callbacks[i].ctx);
 }
 
-static size_t collect_with_callbacks(rc_heap *h, int gen)
+/* automatic: started by rc__gc_maybe_collect, and so free to skip the
+ * scan of clean generations; rc_gc_collect always scans. */
+static size_t collect_with_callbacks(rc_heap *h, int gen, bool automatic)
 {
     rc_gc_state *gc = &h->gc;
     gc->collecting = true;
@@ -935,7 +1049,7 @@ static size_t collect_with_callbacks(rc_heap *h, int gen)
     run_callbacks(h, "start", &info);
     if (h->mt)
         rc__mt_stop_world(h);      /* restarted for finalizers and weakref callbacks (gc_dead.c) */
-    info.collected = collect(h, gen, &info.uncollectable);
+    info.collected = collect(h, gen, automatic, &info.uncollectable);
     if (h->mt)
         rc__mt_start_world(h);
     run_callbacks(h, "stop", &info);
@@ -952,12 +1066,12 @@ size_t rc_gc_collect(rc_heap *h, int generation)
         return 0;
     if (generation < 0 || generation > 2)
         generation = 2;
-    return collect_with_callbacks(h, generation);
+    return collect_with_callbacks(h, generation, false);
 }
 
 /* CPython's collect_generations: the oldest generation over its threshold,
  * except that a full collection also waits for the long-lived rule. */
-void rc__gc_maybe_collect(rc_heap *h)
+void rc__gc_collect_due(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
     if (!gc->enabled || gc->collecting || gc->threshold[0] == 0 || gc->count[0] <= gc->threshold[0] ||
@@ -968,7 +1082,7 @@ void rc__gc_maybe_collect(rc_heap *h)
             continue;
         if (i == 2 && gc->long_lived_pending < gc->long_lived_total / 4)
             continue;
-        collect_with_callbacks(h, i);
+        collect_with_callbacks(h, i, true);
         return;
     }
 }

@@ -102,6 +102,7 @@ int rc_gc_unfreeze(rc_heap *h)
         return busy;
     gc->old_count += retag_old(h, RC_GC_FROZEN, RC_GC_OLD);
     gc->frozen_count = 0;
+    rc__gc_set_dirty(h, 2);     /* what only frozen objects held is no longer held from outside */
     return 0;
 }
 

@@ -47,6 +47,7 @@ rc_heap *rc_heap_new(const rc_config *cfg)
     gc->debug = h->cfg.gc_debug;
     gc->debug_out = h->cfg.gc_debug_out;
     memcpy(gc->threshold, h->cfg.gc_threshold, sizeof gc->threshold);
+    rc__gc_start_clean(h);
     if (rc__alloc_init(h, &h->cfg, &h->err) != 0) {
         free(h);
         return NULL;

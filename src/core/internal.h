@@ -71,6 +71,14 @@ typedef struct rc_gc_state {
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
     size_t   frozen_count;
 
+    /* The youngest generation that may hold garbage made since it was last
+     * scanned (RC_GC_CLEAN: none): an automatic collection of a younger one
+     * promotes without a scan (gc.c, "dirty generations").  A decref that
+     * leaves a tracked object alive must tell the collector when the
+     * object's gc word w has w - note_lo < note_span (rc__gc_decref_kept). */
+    int      dirty_from;
+    uint32_t note_lo, note_span;
+
     void   **garbage;               /* gc.garbage: strong references */
     size_t   garbage_len, garbage_cap;
 
@@ -377,9 +385,33 @@ void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* gc.c hooks used by object.c. */
 void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
 void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
-void rc__gc_maybe_collect(rc_heap *h);           /* the threshold check before a tracked allocation */
+void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
+/* The threshold check before a tracked allocation: one compare inline,
+ * the rest (enabled, threshold 0, which generation) in gc.c. */
+RC_INLINE void rc__gc_maybe_collect(rc_heap *h)
+{
+    if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
+        rc__gc_collect_due(h);
+}
 void rc__gc_destroy(rc_heap *h);
 bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection's dead set */
+#define RC_GC_CLEAN 3
+void rc__gc_start_clean(rc_heap *h);             /* a new heap holds no garbage */
+void rc__gc_set_dirty(rc_heap *h, int gen);      /* garbage may have appeared in gen (and older) */
+void rc__gc_note_decref(rc_heap *h, const rc_head *o);
+/* A decref left o alive: garbage may have appeared where o is, unless its
+ * generation is known to be dirty already (then nothing is noted: one
+ * predictable branch on the decref path).  The heap is looked up here
+ * through a laundered pointer: otherwise the compiler merges the lookup
+ * with the caller's (rc_decref's, which a release build never uses) and
+ * pays for it on the path where the count reached 0 as well. */
+RC_INLINE void rc__gc_decref_kept(const rc_head *o)
+{
+    __asm__("" : "+r"(o));
+    rc_heap *h = rc__object_heap(o);
+    if (RC_UNLIKELY(o->gc - h->gc.note_lo < h->gc.note_span))
+        rc__gc_note_decref(h, o);
+}
 /* weakref.c */
 void rc__weak_on_dealloc(rc_heap *h, rc_head *o);/* clears weakrefs to a dying object, runs callbacks */
 /* Clears the weakrefs to the n dead objects of v (NULL entries skipped),

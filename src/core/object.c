@@ -138,6 +138,8 @@ void rc_decref(void *o)
     rc__note_free_caller(h);
     if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
         rc__dealloc(hd);
+    else
+        rc__gc_decref_kept(hd);
     rc__thread_leave(h);
 }
 
@@ -245,7 +247,10 @@ static bool finalize_resurrects(rc_head *o)
     rc__hflag_set(o, RC_HF_FINALIZED);
     o->refcnt = 1;
     t->finalize(rc__body(o));
-    return --o->refcnt != 0;
+    if (--o->refcnt == 0)
+        return false;
+    rc__gc_decref_kept(o);      /* it may live on in a cycle */
+    return true;
 }
 
 /* The queue of deaths deferred past RC_DEALLOC_DEPTH is a list threaded
