@@ -120,5 +120,20 @@ void rc__os_unlock(rc__os_mutex *m);
 typedef pthread_key_t rc__os_tls;
 bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *)) RC_NOINSTR;
 void rc__os_tls_set(rc__os_tls key, void *value) RC_NOINSTR;
+/* Locks and condition variables made at run time (false: none made). */
+bool rc__os_mutex_init(rc__os_mutex *m);
+void rc__os_mutex_destroy(rc__os_mutex *m);
+typedef pthread_cond_t rc__os_cond;
+bool rc__os_cond_init(rc__os_cond *c);
+void rc__os_cond_destroy(rc__os_cond *c);
+void rc__os_cond_wait(rc__os_cond *c, rc__os_mutex *m);
+void rc__os_cond_broadcast(rc__os_cond *c);
+/* A helper thread running fn(arg), every signal blocked in it; false when
+ * none could be made. */
+typedef pthread_t rc__os_thread;
+bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg);
+void rc__os_thread_join(rc__os_thread t);
+/* Processors online (at least 1). */
+unsigned rc__os_cpus(void);
 
 #endif /* RC_PRIM_H */
