@@ -222,25 +222,10 @@ RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
     return m->nrefs;
 }
 
-/* One more reference from a candidate to c, whose word is g; c is a
- * candidate (RC_GC_CAND) from now on. */
-RC_INLINE void count_ref(rc_head *c, uint32_t g)
-{
-    rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
-              rc__body(c), "refcount %u", c->refcnt);
-    c->gc = (g + 1) | RC_GC_CAND;
-}
-
-/* In a full collection every word below the sentinels is a candidate's
- * (counting up from RC_GC_OLD, RC_GC_CAND set by the first reference):
- * one compare turns away the sentinels and a saturated count alike. */
 RC_INLINE int visit_count_full(void *child, void *arg)
 {
     (void)arg;
-    rc_head *c = rc__head(child);
-    uint32_t g = c->gc;
-    if ((g & RC_GC_REFS) < RC_GC_REFS_SAT)
-        count_ref(c, g);
+    count_full_ref(rc__head(child));
     return 0;
 }
 
@@ -261,7 +246,7 @@ RC_INLINE int visit_count_young(void *child, void *arg)
  * children of the first of them lie a page or more away. */
 #define GC_SAMPLE 1024
 
-static void decide_prefetch(gc_run *r)
+void rc__gc_decide_prefetch(gc_run *r)
 {
     size_t seen = 0, far = 0, edges = 0;
     rc_span_iter it;
@@ -324,13 +309,10 @@ static void count_refs(gc_run *r)
      * only words with it are counted).  No candidate's own word is written
      * here: in a full one, a word still 0 after counting is a candidate
      * nothing in the set references, hence a root. */
-    rc_gc_state *gc = &r->h->gc;
-    uint32_t start = r->full ? RC_GC_OLD : RC_GC_CAND;
-    for (size_t i = r->lo; i < gc->young_len; i++)
-        gc->young[i]->gc = start;
+    young_to_candidates(r, r->full ? RC_GC_OLD : RC_GC_CAND);
     count_pass c = {{NULL, 0}, 0};
     if (r->full) {
-        decide_prefetch(r);
+        rc__gc_decide_prefetch(r);
         each_candidate(r, count_full, &c, true);
     } else {
         each_candidate(r, count_young, &c, false);
@@ -463,7 +445,7 @@ RC_INLINE void rescan_one(gc_run *r, rc_head *o, void *arg)
 /* Out of memory for the stack: some marked objects were never scanned.
  * Scanning every marked object again until nothing changes is slow but
  * needs no memory. */
-static void rescan_marked(gc_run *r)
+void rc__gc_rescan_marked(gc_run *r)
 {
     while (r->overflow) {
         r->overflow = false;
@@ -488,7 +470,7 @@ RC_INLINE void mark_if_root(gc_run *r, rc_head *o, void *arg)
 static void mark_reachable(gc_run *r)
 {
     each_candidate(r, mark_if_root, NULL, false);
-    rescan_marked(r);
+    rc__gc_rescan_marked(r);
 }
 
 /* 3. sweep --------------------------------------------------------------------- */
@@ -498,21 +480,13 @@ static RC_NOINLINE bool dead_grow(dead_set *d)
     return rc__vec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
 }
 
-static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
+RC_NOINLINE void rc__gc_note_type(dead_set *d, const rc_type *t)
 {
     d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
     d->releases |= t->release != NULL;
     d->not_refs |= !(t->flags & RC_TYPE_REFS);
-}
-
-/* What o's type and header flags need of the set, noted as it joins. */
-RC_INLINE void dead_note(dead_set *d, const rc_head *o)
-{
-    d->hflags |= rc__hflags(o);
-    if (RC_UNLIKELY(rc__type(o) != d->last_type))
-        dead_note_type(d, rc__type(o));
 }
 
 /* Adds o to the dead vector (dead_list).  What its type needs is noted
@@ -809,12 +783,23 @@ static void mark_sweep_full(gc_run *r)
     /* Every candidate was promoted or marked dead (late ones too). */
     r->h->gc.old_count += r->candidates - r->dead.marked;
     if (r->overflow) {
-        rescan_marked(r);
+        rc__gc_rescan_marked(r);
         forget_dead_marks(r);
         sweep(r);
     } else {
         finish_young(&r->h->gc, r->gen, 0);
     }
+}
+
+/* 1, 2 and 3 for a full collection across the heap's workers (gc_par.c),
+ * when it has them and the heap is big enough. */
+static bool full_in_parallel(gc_run *r)
+{
+    if (!rc__gc_par_full(r))
+        return false;
+    r->h->gc.old_count = r->candidates - r->dead.marked;
+    finish_young(&r->h->gc, r->gen, 0);
+    return true;
 }
 
 /* ---- one collection ------------------------------------------------------------- */
@@ -853,13 +838,14 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
-    count_refs(&r);
-    if (r.full) {
-        gc->old_count = 0;
-        mark_sweep_full(&r);
-    } else {
+    if (!r.full) {
+        count_refs(&r);
         mark_reachable(&r);
         sweep(&r);
+    } else if (!full_in_parallel(&r)) {
+        count_refs(&r);
+        gc->old_count = 0;
+        mark_sweep_full(&r);
     }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
     free(r.stack);

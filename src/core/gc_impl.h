@@ -185,6 +185,62 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
     h->gc.old_count++;
 }
 
+/* ---- shared by the passes of gc.c and their parallel forms (gc_par.c) ------------- */
+
+/* The young candidates' words are indices: they start counting from
+ * `start` (gc.c, count_refs). */
+RC_INLINE void young_to_candidates(gc_run *r, uint32_t start)
+{
+    rc_gc_state *gc = &r->h->gc;
+    for (size_t i = r->lo; i < gc->young_len; i++)
+        gc->young[i]->gc = start;
+}
+
+/* One more reference from a candidate to c, whose word is g; c is a
+ * candidate (RC_GC_CAND) from now on. */
+RC_INLINE void count_ref(rc_head *c, uint32_t g)
+{
+    rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
+              rc__body(c), "refcount %u", c->refcnt);
+    c->gc = (g + 1) | RC_GC_CAND;
+}
+
+/* In a full collection every word below the sentinels is a candidate's
+ * (counting up from RC_GC_OLD, RC_GC_CAND set by the first reference):
+ * one compare turns away the sentinels and a saturated count alike. */
+RC_INLINE void count_full_ref(rc_head *c)
+{
+    uint32_t g = c->gc;
+    if ((g & RC_GC_REFS) < RC_GC_REFS_SAT)
+        count_ref(c, g);
+}
+
+/* Marking could not stack every object it marked (r->overflow): traverses
+ * every marked candidate again, single-threaded, until nothing is left
+ * out (gc.c). */
+void rc__gc_rescan_marked(gc_run *r);
+
+/* Sets r->prefetch (and r->unbranched) for a full collection: whether the
+ * graph is scattered, from a sample of its first objects (gc.c). */
+void rc__gc_decide_prefetch(gc_run *r);
+
+/* What o's type and header flags need of the set, noted as it joins. */
+void rc__gc_note_type(dead_set *d, const rc_type *t);
+RC_INLINE void dead_note(dead_set *d, const rc_head *o)
+{
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        rc__gc_note_type(d, rc__type(o));
+}
+
+/* gc_par.c: count, mark and settle of a full collection split across the
+ * heap's workers, when it has more than one and the heap is big enough;
+ * false, nothing done, otherwise (the passes of gc.c then run).  Leaves
+ * what mark_sweep_full leaves: r->candidates counted, every reachable
+ * candidate in gen 2, the rest marked dead where they lie, their spans
+ * noted in address order. */
+bool rc__gc_par_full(gc_run *r);
+
 /* ---- the member iterator ------------------------------------------------------------ */
 
 /* The members in one place: a range of the dead vector (holes are NULL),

@@ -1,0 +1,630 @@
+/* A full collection's count, mark and settle split across the heap's
+ * workers (gc_workers.c; design: docs/design-gc.md, "Parallel marking").
+ *
+ * The address space is cut into one range per worker, at pool starts
+ * chosen so that each range holds about as many blocks; a worker owns
+ * the objects in its range and is the only one to write their words
+ * during count and mark, so the words need no atomic operations there.
+ * A reference to an object of another range travels to its owner in a
+ * batch:
+ *   count   each worker walks its own spans and counts their references
+ *           into the words it owns; the others go into a batch per owner,
+ *           which the owner counts after everyone has walked (the counts
+ *           are exact: every reference is counted once, by the owner of
+ *           its target).
+ *   mark    each worker marks from the roots of its own spans, depth-first
+ *           with a stack of its own; a reference into another range is
+ *           mailed to its owner, which marks it when fresh.  Marking ends
+ *           when every worker is waiting with an empty mailbox.
+ *   settle  each worker promotes or marks dead the candidates of its own
+ *           spans, counting the members per span; the spans are then
+ *           noted in address order, so the dead set, and everything the
+ *           pipeline does with it (gc_dead.c), is a single thread's.
+ *           Whether members reference non-members is read from the
+ *           children's words, which other workers may be writing: those
+ *           reads and the writes of this pass are relaxed atomics.
+ * A worker that cannot get memory for its stack or a batch leaves the
+ * object it was at marked but not traversed and says so: gc.c's rescan
+ * then traverses every marked object again, on one thread, until none
+ * is left out.
+ * Memory for the count's batches failing sets every word back and hands
+ * the collection to gc.c's passes. */
+#include "gc_impl.h"
+#include "gc_workers.h"
+
+#include <stdlib.h>
+
+/* References handed from one worker to another at once: 8 KiB. */
+#define PAR_BATCH 1023
+
+typedef struct batch {
+    struct batch *next;
+    size_t        n;
+    rc_head      *v[PAR_BATCH];
+} batch;
+
+typedef struct par par;
+
+typedef struct worker {
+    par      *p;
+    unsigned  id;
+    size_t    candidates;
+    rc_head **stack;
+    size_t    sp, cap;
+    batch    *out[RC_GC_WORKERS_MAX];   /* being filled, per owner */
+    batch    *sent[RC_GC_WORKERS_MAX];  /* count: full batches, per owner */
+    batch    *mail;                     /* mark: batches for this worker (p->lock) */
+    bool      waiting;                  /* mark: asleep with no mail (p->lock) */
+    batch    *spare;                    /* empty batches to reuse */
+    bool      failed;                   /* count: no memory for a batch */
+    dead_set  dead;                     /* settle: what this worker's members need */
+} worker;
+
+struct par {
+    gc_run      *r;
+    unsigned     n;                     /* workers */
+    rc_span     *spans;                 /* the pools in address order, then large objects */
+    size_t       nspans, npools;
+    size_t      *dead_in;               /* settle: members per span */
+    uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
+    size_t       first_pool[RC_GC_WORKERS_MAX + 1];
+    worker      *w;
+    bool         overflow;              /* mark: some object was left out (atomic) */
+    rc__os_mutex lock;                  /* mark: the mailboxes and who waits */
+    rc__os_cond  cv;
+    unsigned     idle;
+    bool         done;
+};
+
+/* ---- ranges and spans --------------------------------------------------------------- */
+
+RC_INLINE unsigned owner_of(const par *p, const void *a)
+{
+    unsigned o = 0;
+    for (unsigned j = 1; j < p->n; j++)
+        o += (uintptr_t)a >= p->bound[j];
+    return o;
+}
+
+/* Worker w's spans, in address order: its pools, then the large objects
+ * in its range. */
+typedef void (*span_job)(worker *w, size_t k);
+
+static void each_own_span(worker *w, span_job fn)
+{
+    par *p = w->p;
+    for (size_t k = p->first_pool[w->id]; k < p->first_pool[w->id + 1]; k++)
+        fn(w, k);
+    for (size_t k = p->npools; k < p->nspans; k++)
+        if (owner_of(p, p->spans[k].start) == w->id)
+            fn(w, k);
+}
+
+static bool add_span(par *p, const rc_span *s, size_t *cap)
+{
+    if (!rc__vec_reserve(&p->spans, cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+        return false;
+    p->spans[p->nspans++] = *s;
+    if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
+        p->npools = p->nspans;
+    return true;
+}
+
+/* The spans of the candidate pools, in the walk's order (every pool comes
+ * before every large object). */
+static bool gather_spans(par *p)
+{
+    size_t cap = 0;
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(p->r->h, &it);
+    while (rc__span_next(&it, &s))
+        if (!add_span(p, &s, &cap)) {
+            rc__span_iter_stop(&it);
+            return false;
+        }
+    return true;
+}
+
+/* Cuts the pools into n runs of about equal blocks; worker j's range
+ * starts at its first pool (a large object never straddles a pool). */
+static void cut_ranges(par *p)
+{
+    size_t total = 0, sum = 0, k = 0;
+    for (size_t i = 0; i < p->npools; i++)
+        total += p->spans[i].count;
+    for (unsigned j = 0; j < p->n; j++) {
+        while (k < p->npools && sum + p->spans[k].count / 2 < total / p->n * j)
+            sum += p->spans[k++].count;
+        p->first_pool[j] = k;
+        p->bound[j] = k < p->npools ? (uintptr_t)p->spans[k].start : UINTPTR_MAX;
+    }
+    p->first_pool[p->n] = p->npools;
+    p->bound[0] = 0;
+}
+
+/* ---- batches ------------------------------------------------------------------------ */
+
+static batch *batch_new(worker *w)
+{
+    batch *b = w->spare;
+    if (b)
+        w->spare = b->next;
+    else if (!(b = malloc(sizeof *b)))
+        return NULL;
+    b->next = NULL;
+    b->n = 0;
+    return b;
+}
+
+static void batch_recycle(worker *w, batch *b)
+{
+    b->next = w->spare;
+    w->spare = b;
+}
+
+static void batches_free(batch *b)
+{
+    while (b) {
+        batch *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* Adds c to the batch for its owner; false when no batch could be had. */
+RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, void (*full)(worker *w, unsigned owner))
+{
+    batch *b = w->out[owner];
+    if (RC_UNLIKELY(!b) && !(b = w->out[owner] = batch_new(w)))
+        return false;
+    b->v[b->n++] = c;
+    if (RC_UNLIKELY(b->n == PAR_BATCH))
+        full(w, owner);
+    return true;
+}
+
+/* ---- 1. count ----------------------------------------------------------------------- */
+
+static void count_batch_full(worker *w, unsigned owner)
+{
+    batch *b = w->out[owner];
+    b->next = w->sent[owner];
+    w->sent[owner] = b;
+    w->out[owner] = NULL;
+}
+
+static int visit_count(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    unsigned owner = owner_of(w->p, c);
+    if (owner == w->id)
+        count_full_ref(c);
+    else if (!batch_add(w, owner, c, count_batch_full))
+        w->failed = true;
+    return 0;
+}
+
+static void count_span(worker *w, size_t k)
+{
+    const rc_span *s = &w->p->spans[k];
+    bool ahead = w->p->r->prefetch;
+    char *end = s->start + s->count * s->stride;
+    for (char *q = s->start; q < end; q += s->stride) {
+        if (ahead && q + RC_WALK_AHEAD * s->stride < end)
+            prefetch_children(q + RC_WALK_AHEAD * s->stride);
+        rc_head *o = (rc_head *)(void *)q;
+        if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
+            continue;
+        w->candidates++;
+        RC_FOR_EACH_CHILD(o, visit_count, w);
+    }
+}
+
+static void count_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, count_span);
+    for (unsigned j = 0; j < w->p->n; j++)
+        if (w->out[j])
+            count_batch_full(w, j);
+}
+
+/* The references the other workers found to this one's objects. */
+static void count_mail_job(void *arg, unsigned id)
+{
+    par *p = arg;
+    worker *w = &p->w[id];
+    for (unsigned i = 0; i < p->n; i++)
+        for (batch *b = p->w[i].sent[id], *next; b; b = next) {
+            for (size_t k = 0; k < b->n; k++) {
+                if (k + 8 < b->n)
+                    __builtin_prefetch(b->v[k + 8], 1, 3);
+                count_full_ref(b->v[k]);
+            }
+            next = b->next;
+            batch_recycle(w, b);
+        }
+}
+
+/* Out of memory while counting: every candidate's word back to RC_GC_OLD,
+ * as before counting. */
+static void uncount_span(worker *w, size_t k)
+{
+    const rc_span *s = &w->p->spans[k];
+    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (o->tw && o->gc < RC_GC_SENTINEL_MIN)
+            o->gc = RC_GC_OLD;
+    }
+}
+
+static void uncount_job(void *arg, unsigned id)
+{
+    each_own_span(&((par *)arg)->w[id], uncount_span);
+}
+
+static bool count_refs_par(par *p)
+{
+    rc__gc_workers_run(p->r->h, p->n, count_job, p);
+    bool failed = false;
+    for (unsigned j = 0; j < p->n; j++)
+        failed |= p->w[j].failed;
+    if (failed) {
+        for (unsigned i = 0; i < p->n; i++)
+            for (unsigned j = 0; j < p->n; j++)
+                batches_free(p->w[i].sent[j]);
+        rc__gc_workers_run(p->r->h, p->n, uncount_job, p);
+        return false;
+    }
+    rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
+    for (unsigned j = 0; j < p->n; j++)
+        p->r->candidates += p->w[j].candidates;
+    return true;
+}
+
+/* ---- 2. mark ------------------------------------------------------------------------ */
+
+static void left_out(worker *w)
+{
+    __atomic_store_n(&w->p->overflow, true, __ATOMIC_RELAXED);
+}
+
+static RC_NOINLINE void push_growing(worker *w, rc_head *o)
+{
+    if (rc__vec_reserve(&w->stack, &w->cap, w->sp + 1, sizeof *w->stack, 4096, SIZE_MAX))
+        w->stack[w->sp++] = o;
+    else
+        left_out(w);         /* o stays marked: the rescan traverses it */
+}
+
+RC_INLINE void push(worker *w, rc_head *o)
+{
+    if (RC_UNLIKELY(w->sp == w->cap))
+        push_growing(w, o);
+    else
+        w->stack[w->sp++] = o;
+}
+
+/* c is this worker's: marked and stacked when fresh. */
+RC_INLINE void mark_own(worker *w, rc_head *c)
+{
+    uint32_t g = c->gc;
+    if (is_fresh(g)) {
+        c->gc = g | RC_GC_REACHABLE;
+        push(w, c);
+    }
+}
+
+/* Posts the full batch for owner into its mailbox, waking it if it sleeps. */
+static void mail_batch(worker *w, unsigned owner)
+{
+    par *p = w->p;
+    worker *to = &p->w[owner];
+    batch *b = w->out[owner];
+    w->out[owner] = NULL;
+    rc__os_lock(&p->lock);
+    b->next = to->mail;
+    __atomic_store_n(&to->mail, b, __ATOMIC_RELAXED);    /* check_mail peeks without the lock */
+    if (to->waiting) {
+        to->waiting = false;
+        p->idle--;
+        rc__os_cond_broadcast(&p->cv);
+    }
+    rc__os_unlock(&p->lock);
+}
+
+static int visit_mark(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    unsigned owner = owner_of(w->p, c);
+    if (owner == w->id)
+        mark_own(w, c);
+    else if (!batch_add(w, owner, c, mail_batch))
+        left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
+    return 0;
+}
+
+/* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
+ * with their children prefetched, as in gc.c's drain_lagged. */
+#define DRAIN_LAG 8
+static void drain_lagged(worker *w)
+{
+    rc_head *lag[DRAIN_LAG];
+    unsigned head = 0, n = 0;
+    for (;;) {
+        while (n < DRAIN_LAG && w->sp > 0) {
+            rc_head *o = w->stack[--w->sp];
+            prefetch_children_and_bodies((const char *)o);
+            lag[(head + n++) % DRAIN_LAG] = o;
+        }
+        if (n == 0)
+            return;
+        rc_head *top = lag[head];
+        head = (head + 1) % DRAIN_LAG;
+        n--;
+        RC_FOR_EACH_CHILD(top, visit_mark, w);
+    }
+}
+
+static void drain(worker *w)
+{
+    if (w->p->r->prefetch) {
+        drain_lagged(w);
+        return;
+    }
+    while (w->sp > 0) {
+        rc_head *o = w->stack[--w->sp];
+        RC_FOR_EACH_CHILD(o, visit_mark, w);
+    }
+}
+
+/* A candidate referenced from outside the set is a root (as in gc.c's
+ * mark_if_root). */
+RC_INLINE bool take_root(rc_head *o)
+{
+    uint32_t g = o->gc;
+    if (g >= RC_GC_SENTINEL_MIN || (g & RC_GC_REACHABLE) || !has_outside_refs(o, g))
+        return false;
+    o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;    /* CAND: a word of 0 is a root nothing counted */
+    return true;
+}
+
+static void take_mail(worker *w, batch *b)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        if (k + 8 < b->n)
+            __builtin_prefetch(b->v[k + 8], 1, 3);
+        mark_own(w, b->v[k]);
+    }
+    batch_recycle(w, b);
+    drain(w);
+}
+
+/* Mail waiting for w, without waiting for any. */
+static batch *check_mail(worker *w)
+{
+    par *p = w->p;
+    if (!__atomic_load_n(&w->mail, __ATOMIC_RELAXED))
+        return NULL;
+    rc__os_lock(&p->lock);
+    batch *b = w->mail;
+    w->mail = NULL;
+    rc__os_unlock(&p->lock);
+    return b;
+}
+
+static void take_all_mail(worker *w, batch *b)
+{
+    while (b) {
+        batch *next = b->next;
+        take_mail(w, b);
+        b = next;
+    }
+}
+
+static void mark_roots_span(worker *w, size_t k)
+{
+    const rc_span *s = &w->p->spans[k];
+    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (o->tw && take_root(o)) {
+            RC_FOR_EACH_CHILD(o, visit_mark, w);
+            drain(w);
+        }
+    }
+    take_all_mail(w, check_mail(w));
+}
+
+/* Sends what w has gathered for others, then waits for mail: NULL when
+ * marking is over (every worker waits, every mailbox is empty). */
+static batch *wait_mail(worker *w)
+{
+    par *p = w->p;
+    for (unsigned j = 0; j < p->n; j++)
+        if (w->out[j])
+            mail_batch(w, j);
+    rc__os_lock(&p->lock);
+    batch *b = NULL;
+    for (;;) {
+        if ((b = w->mail) || p->done)
+            break;
+        if (++p->idle == p->n) {
+            p->done = true;
+            rc__os_cond_broadcast(&p->cv);
+            break;
+        }
+        w->waiting = true;
+        while (w->waiting && !p->done)
+            rc__os_cond_wait(&p->cv, &p->lock);
+    }
+    w->mail = NULL;
+    rc__os_unlock(&p->lock);
+    return b;
+}
+
+static void mark_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, mark_roots_span);
+    for (batch *b; (b = wait_mail(w));)
+        take_all_mail(w, b);
+}
+
+static void mark_par(par *p)
+{
+    rc__gc_workers_run(p->r->h, p->n, mark_job, p);
+    if (p->overflow) {
+        p->r->overflow = true;
+        rc__gc_rescan_marked(p->r);
+    }
+}
+
+/* ---- 3. settle ---------------------------------------------------------------------- */
+
+RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
+RC_INLINE void set_word(rc_head *o, uint32_t g) { __atomic_store_n(&o->gc, g, __ATOMIC_RELAXED); }
+
+/* gc.c's dead_mark once marking is over: no object is reached later, so
+ * no child needs RC_GC_DEADREF; a child not fresh is outside the set. */
+static void dead_mark_settled(dead_set *d, rc_head *o, uint32_t g)
+{
+    set_word(o, RC_GC_CAND | RC_GC_DEAD | (g & RC_GC_REFS));
+    d->marked++;
+    dead_note(d, o);
+    if (d->not_refs || d->refs_out)
+        return;
+    void **c = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+        if (!c[i])
+            continue;
+        rc_head *ch = rc__head(c[i]);
+        uint32_t cg = word_of(ch);
+        if (!is_fresh(cg) || has_outside_refs(ch, cg)) {
+            d->refs_out = true;
+            return;
+        }
+    }
+}
+
+static void settle_span(worker *w, size_t k)
+{
+    const rc_span *s = &w->p->spans[k];
+    size_t before = w->dead.marked;
+    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        uint32_t g = o->gc;
+        if (!o->tw || !is_cand(g))
+            continue;
+        if (g & RC_GC_REACHABLE)
+            set_word(o, RC_GC_OLD);
+        else
+            dead_mark_settled(&w->dead, o, g);
+    }
+    w->p->dead_in[k] = w->dead.marked - before;
+}
+
+static void settle_job(void *arg, unsigned id)
+{
+    each_own_span(&((par *)arg)->w[id], settle_span);
+}
+
+/* The workers' findings as one dead set, its spans in address order. */
+static void merge_dead(par *p)
+{
+    dead_set *d = &p->r->dead;
+    size_t nspans = 0;
+    for (unsigned j = 0; j < p->n; j++) {
+        const dead_set *wd = &p->w[j].dead;
+        d->marked += wd->marked;
+        d->hflags |= wd->hflags;
+        d->clearless |= wd->clearless;
+        d->finalizers |= wd->finalizers;
+        d->releases |= wd->releases;
+        d->not_refs |= wd->not_refs;
+        d->refs_out |= wd->refs_out;
+    }
+    for (size_t k = 0; k < p->nspans; k++)
+        nspans += p->dead_in[k] > 0;
+    if (nspans && !rc__vec_reserve(&d->spans, &d->spans_cap, nspans, sizeof *d->spans, 64, SIZE_MAX)) {
+        d->lost = true;          /* as gc.c's note_dead_span: the set survives whole */
+        return;
+    }
+    for (size_t k = 0; k < p->nspans; k++)
+        if (p->dead_in[k])
+            d->spans[d->nspans++] = (dead_span){p->spans[k].start, p->dead_in[k], false};
+}
+
+/* ---- one full collection ------------------------------------------------------------ */
+
+static unsigned workers_wanted(const rc_heap *h)
+{
+    unsigned n = h->cfg.gc_workers;
+    if (n == 0) {
+        n = rc__os_cpus();
+        n = n < 8 ? n : 8;
+    }
+    return n < RC_GC_WORKERS_MAX ? n : RC_GC_WORKERS_MAX;
+}
+
+static void par_free(par *p)
+{
+    for (unsigned j = 0; p->w && j < p->n; j++) {
+        worker *w = &p->w[j];
+        for (unsigned i = 0; i < p->n; i++)
+            batches_free(w->out[i]);
+        batches_free(w->spare);
+        batches_free(w->mail);
+        free(w->stack);
+    }
+    free(p->w);
+    free(p->spans);
+    free(p->dead_in);
+    rc__os_cond_destroy(&p->cv);
+    rc__os_mutex_destroy(&p->lock);
+}
+
+/* Everything a parallel collection needs before it touches a word. */
+static bool par_init(par *p, gc_run *r)
+{
+    rc_heap *h = r->h;
+    if (rc__heap_bytes(h) < h->cfg.gc_parallel_min || workers_wanted(h) < 2)
+        return false;
+    *p = (par){.r = r};
+    if (!rc__os_mutex_init(&p->lock))
+        return false;
+    if (!rc__os_cond_init(&p->cv)) {
+        rc__os_mutex_destroy(&p->lock);
+        return false;
+    }
+    p->n = rc__gc_workers_get(h, workers_wanted(h));
+    if (p->n < 2 || !gather_spans(p) || !(p->dead_in = calloc(p->nspans + 1, sizeof *p->dead_in)) ||
+        !(p->w = calloc(p->n, sizeof *p->w))) {
+        par_free(p);
+        return false;
+    }
+    for (unsigned j = 0; j < p->n; j++)
+        p->w[j] = (worker){.p = p, .id = j};
+    cut_ranges(p);
+    return true;
+}
+
+bool rc__gc_par_full(gc_run *r)
+{
+    par p;
+    if (!par_init(&p, r))
+        return false;
+    young_to_candidates(r, RC_GC_OLD);
+    rc__gc_decide_prefetch(r);
+    if (!count_refs_par(&p)) {
+        par_free(&p);
+        return false;
+    }
+    mark_par(&p);
+    rc__gc_workers_run(r->h, p.n, settle_job, &p);
+    merge_dead(&p);
+    par_free(&p);
+    return true;
+}
