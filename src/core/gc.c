@@ -500,32 +500,16 @@ RC_INLINE bool dead_push(dead_set *d, rc_head *o)
     return true;
 }
 
-/* A full collection's scan found o unreachable so far: it is marked dead
- * where it lies.  While every member is an RC_TYPE_REFS body, its
- * children are looked at too: one that is not (yet) a member, or that
- * marking reaches later (RC_GC_DEADREF tells visit_mark_scan), means the
- * set references something outside it, whose reference must be dropped
- * when the set is freed (gc_free.c); otherwise the set is closed. */
+RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
+{
+    (void)ctx;
+    (void)c;
+    return true;
+}
+
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
-    /* DEADREF: a dead object may have marked it; the count: it is no root. */
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
-    d->marked++;
-    dead_note(d, o);
-    if (d->not_refs || d->refs_out)
-        return;
-    void **p = (void **)rc__body(o);
-    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
-        if (!p[i])
-            continue;
-        rc_head *c = rc__head(p[i]);
-        uint32_t g = c->gc;
-        if (!is_fresh(g) || has_outside_refs(c, g)) {
-            d->refs_out = true;      /* outside the set, or a root: outside soon */
-            return;
-        }
-        c->gc = g | RC_GC_DEADREF;
-    }
+    dead_mark_ours(d, o, every_word_ours, NULL);
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -581,15 +565,7 @@ static void sweep(gc_run *r)
  * Objects allocated in order (lists, rings, trees) need no stack at all. */
 RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
 {
-    uint32_t g = c->gc;
-    if (!is_fresh_unmarked(g)) {
-        if (!is_fresh(g))
-            return;
-        r->dead.late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
-        r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
-    }
-    c->gc = g | RC_GC_REACHABLE;
-    if ((const char *)c < cursor)
+    if (scan_mark(&r->dead, c) && (const char *)c < cursor)
         push(r, c);
 }
 
@@ -763,6 +739,21 @@ static void mark_then_settle_full(gc_run *r)
     finish_young(&r->h->gc, r->gen, 0);
 }
 
+/* After the fused scan (here or across the workers, gc_par.c): every
+ * candidate was promoted or marked dead (late ones too), unless the stack
+ * could not grow. */
+static void finish_scan(gc_run *r)
+{
+    r->h->gc.old_count += r->candidates - r->dead.marked;
+    if (r->overflow) {
+        rc__gc_rescan_marked(r);
+        forget_dead_marks(r);
+        sweep(r);
+    } else {
+        finish_young(&r->h->gc, r->gen, 0);
+    }
+}
+
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
  * reachable when its turn comes (marked from an earlier object, or a root)
  * is traversed and promoted on the spot: everything it references is marked
@@ -780,15 +771,7 @@ static void mark_sweep_full(gc_run *r)
     }
     type_memo memo = {NULL, 0};
     scan_noting_dead(r, scan_span, &memo);
-    /* Every candidate was promoted or marked dead (late ones too). */
-    r->h->gc.old_count += r->candidates - r->dead.marked;
-    if (r->overflow) {
-        rc__gc_rescan_marked(r);
-        forget_dead_marks(r);
-        sweep(r);
-    } else {
-        finish_young(&r->h->gc, r->gen, 0);
-    }
+    finish_scan(r);
 }
 
 /* 1, 2 and 3 for a full collection across the heap's workers (gc_par.c),
@@ -797,8 +780,8 @@ static bool full_in_parallel(gc_run *r)
 {
     if (!rc__gc_par_full(r))
         return false;
-    r->h->gc.old_count = r->candidates - r->dead.marked;
-    finish_young(&r->h->gc, r->gen, 0);
+    r->h->gc.old_count = 0;
+    finish_scan(r);
     return true;
 }
 

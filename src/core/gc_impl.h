@@ -233,6 +233,59 @@ RC_INLINE void dead_note(dead_set *d, const rc_head *o)
         rc__gc_note_type(d, rc__type(o));
 }
 
+/* A full collection's scan found o unreachable so far: it is marked dead
+ * where it lies.  While every member is an RC_TYPE_REFS body, its
+ * children are looked at too: one that is not (yet) a member, or that
+ * marking reaches later (RC_GC_DEADREF tells the scan's marking), means
+ * the set references something outside it, whose reference must be
+ * dropped when the set is freed (gc_free.c); otherwise the set is
+ * closed.  `ours` says whether this thread may read and write a child's
+ * word (a worker of gc_par.c owns a range); a child it may not counts as
+ * outside. */
+typedef bool (*word_owner)(const void *ctx, const rc_head *c);
+
+RC_INLINE void dead_mark_ours(dead_set *d, rc_head *o, word_owner ours, const void *ctx)
+{
+    /* DEADREF: a dead object may have marked it; the count: it is no root. */
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
+    d->marked++;
+    dead_note(d, o);
+    if (d->not_refs || d->refs_out)
+        return;
+    void **p = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+        if (!p[i])
+            continue;
+        rc_head *c = rc__head(p[i]);
+        if (!ours(ctx, c)) {
+            d->refs_out = true;
+            return;
+        }
+        uint32_t g = c->gc;
+        if (!is_fresh(g) || has_outside_refs(c, g)) {
+            d->refs_out = true;      /* outside the set, or a root: outside soon */
+            return;
+        }
+        c->gc = g | RC_GC_DEADREF;
+    }
+}
+
+/* The fused scan marks c reachable: true when it was not yet.  A child a
+ * dead object knew (RC_GC_DEAD: late; RC_GC_DEADREF: referenced from the
+ * set) is noted. */
+RC_INLINE bool scan_mark(dead_set *d, rc_head *c)
+{
+    uint32_t g = c->gc;
+    if (!is_fresh_unmarked(g)) {
+        if (!is_fresh(g))
+            return false;
+        d->late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
+        d->refs_out |= (g & RC_GC_DEADREF) != 0;
+    }
+    c->gc = g | RC_GC_REACHABLE;
+    return true;
+}
+
 /* gc_par.c: count, mark and settle of a full collection split across the
  * heap's workers, when it has more than one and the heap is big enough;
  * false, nothing done, otherwise (the passes of gc.c then run).  Leaves

@@ -36,6 +36,11 @@
 
 /* References handed from one worker to another at once: 8 KiB. */
 #define PAR_BATCH 1023
+/* Each reads the word of an object anywhere in the owner's range, a cache
+ * miss that little work separates from the next: the header (and for
+ * marking, the start of the body, where the children are) of the one
+ * this far ahead is prefetched. */
+#define MAIL_AHEAD 32
 
 typedef struct batch {
     struct batch *next;
@@ -44,9 +49,12 @@ typedef struct batch {
 } batch;
 
 typedef struct par par;
+typedef struct worker worker;
 
-typedef struct worker {
-    par      *p;
+/* Cache-line aligned: each worker writes its own all the time. */
+struct worker {
+    _Alignas(64) par *p;
+    uintptr_t lo, width;                /* its range: lo .. lo + width - 1 */
     unsigned  id;
     size_t    candidates;
     rc_head **stack;
@@ -57,8 +65,10 @@ typedef struct worker {
     bool      waiting;                  /* mark: asleep with no mail (p->lock) */
     batch    *spare;                    /* empty batches to reuse */
     bool      failed;                   /* count: no memory for a batch */
+    size_t    lost;                     /* mark: references left out (no memory) */
+    char     *cursor;                   /* scan: where this worker's scan is */
     dead_set  dead;                     /* settle: what this worker's members need */
-} worker;
+};
 
 struct par {
     gc_run      *r;
@@ -69,6 +79,7 @@ struct par {
     uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
     size_t       first_pool[RC_GC_WORKERS_MAX + 1];
     worker      *w;
+    bool         fused;                 /* mark and settle in one scan (gc.c: mark_sweep_full) */
     bool         overflow;              /* mark: some object was left out (atomic) */
     rc__os_mutex lock;                  /* mark: the mailboxes and who waits */
     rc__os_cond  cv;
@@ -77,6 +88,13 @@ struct par {
 };
 
 /* ---- ranges and spans --------------------------------------------------------------- */
+
+/* Not owner_of's loop: the words stored meanwhile are unsigned like the
+ * worker's count, which the compiler would read again after each. */
+RC_INLINE bool own(const worker *w, const void *a)
+{
+    return (uintptr_t)a - w->lo < w->width;
+}
 
 RC_INLINE unsigned owner_of(const par *p, const void *a)
 {
@@ -90,13 +108,27 @@ RC_INLINE unsigned owner_of(const par *p, const void *a)
  * in its range. */
 typedef void (*span_job)(worker *w, size_t k);
 
+/* gc_impl.h's prefetch_blocks for the children w owns: a line another
+ * worker is writing, fetched for writing here, would bounce between the
+ * cores. */
+RC_INLINE void prefetch_own(const worker *w, const char *block, bool bodies)
+{
+    const rc_head *o = (const rc_head *)(const void *)block;
+    if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
+        return;
+    const uintptr_t *c = (const uintptr_t *)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n && i < 4; i++)
+        if (own(w, (const void *)(c[i] - sizeof(rc_head))))
+            prefetch_child(c[i], bodies);
+}
+
 static void each_own_span(worker *w, span_job fn)
 {
     par *p = w->p;
     for (size_t k = p->first_pool[w->id]; k < p->first_pool[w->id + 1]; k++)
         fn(w, k);
     for (size_t k = p->npools; k < p->nspans; k++)
-        if (owner_of(p, p->spans[k].start) == w->id)
+        if (own(w, p->spans[k].start))
             fn(w, k);
 }
 
@@ -194,14 +226,13 @@ static void count_batch_full(worker *w, unsigned owner)
     w->out[owner] = NULL;
 }
 
-static int visit_count(void *child, void *arg)
+RC_INLINE int visit_count(void *child, void *arg)
 {
     worker *w = arg;
     rc_head *c = rc__head(child);
-    unsigned owner = owner_of(w->p, c);
-    if (owner == w->id)
+    if (own(w, c))
         count_full_ref(c);
-    else if (!batch_add(w, owner, c, count_batch_full))
+    else if (!batch_add(w, owner_of(w->p, c), c, count_batch_full))
         w->failed = true;
     return 0;
 }
@@ -210,16 +241,18 @@ static void count_span(worker *w, size_t k)
 {
     const rc_span *s = &w->p->spans[k];
     bool ahead = w->p->r->prefetch;
+    size_t n = 0;
     char *end = s->start + s->count * s->stride;
     for (char *q = s->start; q < end; q += s->stride) {
         if (ahead && q + RC_WALK_AHEAD * s->stride < end)
-            prefetch_children(q + RC_WALK_AHEAD * s->stride);
+            prefetch_own(w, q + RC_WALK_AHEAD * s->stride, false);
         rc_head *o = (rc_head *)(void *)q;
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
-        w->candidates++;
+        n++;
         RC_FOR_EACH_CHILD(o, visit_count, w);
     }
+    w->candidates += n;
 }
 
 static void count_job(void *arg, unsigned id)
@@ -239,8 +272,8 @@ static void count_mail_job(void *arg, unsigned id)
     for (unsigned i = 0; i < p->n; i++)
         for (batch *b = p->w[i].sent[id], *next; b; b = next) {
             for (size_t k = 0; k < b->n; k++) {
-                if (k + 8 < b->n)
-                    __builtin_prefetch(b->v[k + 8], 1, 3);
+                if (k + MAIL_AHEAD < b->n)
+                    __builtin_prefetch(b->v[k + MAIL_AHEAD], 1, 3);
                 count_full_ref(b->v[k]);
             }
             next = b->next;
@@ -288,6 +321,7 @@ static bool count_refs_par(par *p)
 
 static void left_out(worker *w)
 {
+    w->lost++;
     __atomic_store_n(&w->p->overflow, true, __ATOMIC_RELAXED);
 }
 
@@ -335,14 +369,13 @@ static void mail_batch(worker *w, unsigned owner)
     rc__os_unlock(&p->lock);
 }
 
-static int visit_mark(void *child, void *arg)
+RC_INLINE int visit_mark(void *child, void *arg)
 {
     worker *w = arg;
     rc_head *c = rc__head(child);
-    unsigned owner = owner_of(w->p, c);
-    if (owner == w->id)
+    if (own(w, c))
         mark_own(w, c);
-    else if (!batch_add(w, owner, c, mail_batch))
+    else if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
         left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
     return 0;
 }
@@ -357,7 +390,7 @@ static void drain_lagged(worker *w)
     for (;;) {
         while (n < DRAIN_LAG && w->sp > 0) {
             rc_head *o = w->stack[--w->sp];
-            prefetch_children_and_bodies((const char *)o);
+            prefetch_own(w, (const char *)o, true);
             lag[(head + n++) % DRAIN_LAG] = o;
         }
         if (n == 0)
@@ -392,15 +425,25 @@ RC_INLINE bool take_root(rc_head *o)
     return true;
 }
 
+static void drain_scan(worker *w);
+RC_INLINE void scan_own(worker *w, rc_head *c);
+
 static void take_mail(worker *w, batch *b)
 {
+    bool fused = w->p->fused;
     for (size_t k = 0; k < b->n; k++) {
-        if (k + 8 < b->n)
-            __builtin_prefetch(b->v[k + 8], 1, 3);
-        mark_own(w, b->v[k]);
+        if (k + MAIL_AHEAD < b->n)
+            prefetch_child((uintptr_t)rc__body(b->v[k + MAIL_AHEAD]), true);
+        if (fused)
+            scan_own(w, b->v[k]);
+        else
+            mark_own(w, b->v[k]);
     }
     batch_recycle(w, b);
-    drain(w);
+    if (fused)
+        drain_scan(w);
+    else
+        drain(w);
 }
 
 /* Mail waiting for w, without waiting for any. */
@@ -482,6 +525,101 @@ static void mark_par(par *p)
     }
 }
 
+/* ---- 2+3 fused, for a graph allocated in order ---------------------------------------- */
+
+/* gc.c's fused scan, each worker over its own spans with a cursor of its
+ * own: a child of its own behind the cursor is stacked and traversed now,
+ * one ahead only marked (the scan gets there); a child of another worker
+ * is mailed to it, which does the same with its cursor.  Mail after a
+ * worker's scan is over finds everything behind: an object it marked dead
+ * is then late, as in gc.c. */
+RC_INLINE void scan_own(worker *w, rc_head *c)
+{
+    if (scan_mark(&w->dead, c) && (const char *)c < w->cursor)
+        push(w, c);
+}
+
+RC_INLINE int visit_scan(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    if (own(w, c))
+        scan_own(w, c);
+    else if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
+        left_out(w);
+    return 0;
+}
+
+static void drain_scan(worker *w)
+{
+    while (w->sp > 0) {
+        rc_head *o = w->stack[--w->sp];
+        RC_FOR_EACH_CHILD(o, visit_scan, w);
+    }
+}
+
+RC_INLINE bool owns(const void *ctx, const rc_head *c)
+{
+    const worker *w = ctx;
+    return own(w, c);
+}
+
+/* gc.c's scan_object.  An object one of whose references could not be
+ * mailed is not promoted: it counts as marked dead and late, so that the
+ * rescan traverses it again and the sweep after it promotes it (gc.c,
+ * finish_scan). */
+static void scan_one(worker *w, rc_head *o)
+{
+    uint32_t g = o->gc;
+    if (!is_cand(g)) {
+        if (g != RC_GC_OLD)     /* untracked, frozen */
+            return;
+    } else if (!(g & RC_GC_REACHABLE)) {
+        if (!has_outside_refs(o, g)) {
+            dead_mark_ours(&w->dead, o, owns, w);
+            return;
+        }
+        o->gc = g | RC_GC_REACHABLE;
+    }
+    size_t lost = w->lost;
+    RC_FOR_EACH_CHILD(o, visit_scan, w);
+    if (w->sp)
+        drain_scan(w);
+    if (RC_LIKELY(w->lost == lost)) {
+        o->gc = RC_GC_OLD;
+        return;
+    }
+    o->gc = RC_GC_CAND | RC_GC_DEAD | RC_GC_REACHABLE | (g & RC_GC_REFS);
+    w->dead.marked++;
+    w->dead.late++;
+}
+
+static void scan_span_par(worker *w, size_t k)
+{
+    const rc_span *s = &w->p->spans[k];
+    bool large = ((rc_head *)(void *)s->start)->tw & RC_HF_LARGE;
+    size_t before = w->dead.marked;
+    char *end = s->start + s->count * s->stride;
+    for (char *q = s->start; q < end; q += s->stride) {
+        if (!((rc_head *)(void *)q)->tw)
+            continue;
+        w->cursor = large ? (char *)UINTPTR_MAX : q;
+        scan_one(w, (rc_head *)(void *)q);
+    }
+    w->p->dead_in[k] = w->dead.marked - before;
+    w->cursor = large ? (char *)UINTPTR_MAX : end;
+    take_all_mail(w, check_mail(w));
+}
+
+static void scan_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, scan_span_par);
+    w->cursor = (char *)UINTPTR_MAX;
+    for (batch *b; (b = wait_mail(w));)
+        take_all_mail(w, b);
+}
+
 /* ---- 3. settle ---------------------------------------------------------------------- */
 
 RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
@@ -539,6 +677,7 @@ static void merge_dead(par *p)
     for (unsigned j = 0; j < p->n; j++) {
         const dead_set *wd = &p->w[j].dead;
         d->marked += wd->marked;
+        d->late += wd->late;
         d->hflags |= wd->hflags;
         d->clearless |= wd->clearless;
         d->finalizers |= wd->finalizers;
@@ -601,13 +740,15 @@ static bool par_init(par *p, gc_run *r)
     }
     p->n = rc__gc_workers_get(h, workers_wanted(h));
     if (p->n < 2 || !gather_spans(p) || !(p->dead_in = calloc(p->nspans + 1, sizeof *p->dead_in)) ||
-        !(p->w = calloc(p->n, sizeof *p->w))) {
+        !(p->w = aligned_alloc(_Alignof(worker), p->n * sizeof *p->w))) {
         par_free(p);
         return false;
     }
-    for (unsigned j = 0; j < p->n; j++)
-        p->w[j] = (worker){.p = p, .id = j};
     cut_ranges(p);
+    for (unsigned j = 0; j < p->n; j++) {
+        uintptr_t hi = j + 1 < p->n ? p->bound[j + 1] : UINTPTR_MAX;
+        p->w[j] = (worker){.p = p, .id = j, .lo = p->bound[j], .width = hi - p->bound[j]};
+    }
     return true;
 }
 
@@ -622,8 +763,14 @@ bool rc__gc_par_full(gc_run *r)
         par_free(&p);
         return false;
     }
-    mark_par(&p);
-    rc__gc_workers_run(r->h, p.n, settle_job, &p);
+    p.fused = !r->prefetch;
+    if (p.fused) {
+        rc__gc_workers_run(r->h, p.n, scan_job, &p);
+        r->overflow = p.overflow;          /* gc.c's finish_scan rescans */
+    } else {
+        mark_par(&p);
+        rc__gc_workers_run(r->h, p.n, settle_job, &p);
+    }
     merge_dead(&p);
     par_free(&p);
     return true;
