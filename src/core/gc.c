@@ -202,25 +202,6 @@ RC_INLINE void each_candidate(gc_run *r, candidate_fn fn, void *arg, bool ahead)
 
 /* 1. count --------------------------------------------------------------------- */
 
-/* The passes over the pools walk an RC_TYPE_REFS body's children inline.
- * Pools hold runs of one type, so the type of the object before is
- * remembered: one compare instead of reading the type's flags and size
- * for each object (10^5 live rings: 2.7 instructions less per node in the
- * count pass). */
-typedef struct type_memo {
-    const rc_type *type;
-    size_t         nrefs;      /* RC_NOT_REFS: the type has a traverse function */
-} type_memo;
-#define RC_NOT_REFS SIZE_MAX
-
-RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
-{
-    if (RC_UNLIKELY(t != m->type)) {
-        m->type = t;
-        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : RC_NOT_REFS;
-    }
-    return m->nrefs;
-}
 
 RC_INLINE int visit_count_full(void *child, void *arg)
 {

@@ -67,6 +67,7 @@ struct worker {
     bool      failed;                   /* count: no memory for a batch */
     size_t    lost;                     /* mark: references left out (no memory) */
     char     *cursor;                   /* scan: where this worker's scan is */
+    type_memo memo;                     /* the type of the object before */
     dead_set  dead;                     /* settle: what this worker's members need */
 };
 
@@ -216,6 +217,38 @@ RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, void (*full)(wor
     return true;
 }
 
+/* ---- the children -------------------------------------------------------------------- */
+
+/* What a pass does with a child of its own, or another worker's (the
+ * cursor is the fused scan's). */
+typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
+
+/* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
+ * body, with the range in registers; through o's traverse and `visit`
+ * otherwise. */
+RC_INLINE void each_child(worker *w, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
+                          rc_visit visit)
+{
+    const rc_type *t = rc__type(o);
+    size_t n = memo_nrefs(&w->memo, t);
+    if (n == RC_NOT_REFS) {
+        if (t->traverse)
+            t->traverse(rc__body(o), visit, w);
+        return;
+    }
+    void **p = (void **)rc__body(o);
+    uintptr_t lo = w->lo, width = w->width;
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i])
+            continue;
+        rc_head *c = rc__head(p[i]);
+        if ((uintptr_t)c - lo < width)
+            mine(w, c, cursor);
+        else
+            theirs(w, c, cursor);
+    }
+}
+
 /* ---- 1. count ----------------------------------------------------------------------- */
 
 static void count_batch_full(worker *w, unsigned owner)
@@ -226,14 +259,28 @@ static void count_batch_full(worker *w, unsigned owner)
     w->out[owner] = NULL;
 }
 
-RC_INLINE int visit_count(void *child, void *arg)
+RC_INLINE void count_mine(worker *w, rc_head *c, const char *cursor)
+{
+    (void)w;
+    (void)cursor;
+    count_full_ref(c);
+}
+
+static RC_NOINLINE void count_theirs(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    if (!batch_add(w, owner_of(w->p, c), c, count_batch_full))
+        w->failed = true;
+}
+
+static int visit_count(void *child, void *arg)
 {
     worker *w = arg;
     rc_head *c = rc__head(child);
     if (own(w, c))
         count_full_ref(c);
-    else if (!batch_add(w, owner_of(w->p, c), c, count_batch_full))
-        w->failed = true;
+    else
+        count_theirs(w, c, NULL);
     return 0;
 }
 
@@ -250,7 +297,7 @@ static void count_span(worker *w, size_t k)
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
         n++;
-        RC_FOR_EACH_CHILD(o, visit_count, w);
+        each_child(w, o, count_mine, count_theirs, NULL, visit_count);
     }
     w->candidates += n;
 }
@@ -369,15 +416,35 @@ static void mail_batch(worker *w, unsigned owner)
     rc__os_unlock(&p->lock);
 }
 
-RC_INLINE int visit_mark(void *child, void *arg)
+/* A child of another worker goes to it by mail. */
+static RC_NOINLINE void mail_theirs(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
+        left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
+}
+
+RC_INLINE void mark_mine(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    mark_own(w, c);
+}
+
+static int visit_mark(void *child, void *arg)
 {
     worker *w = arg;
     rc_head *c = rc__head(child);
     if (own(w, c))
         mark_own(w, c);
-    else if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
-        left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
+    else
+        mail_theirs(w, c, NULL);
     return 0;
+}
+
+/* Traverses o for marking. */
+RC_INLINE void mark_children(worker *w, rc_head *o)
+{
+    each_child(w, o, mark_mine, mail_theirs, NULL, visit_mark);
 }
 
 /* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
@@ -398,7 +465,7 @@ static void drain_lagged(worker *w)
         rc_head *top = lag[head];
         head = (head + 1) % DRAIN_LAG;
         n--;
-        RC_FOR_EACH_CHILD(top, visit_mark, w);
+        mark_children(w, top);
     }
 }
 
@@ -410,7 +477,7 @@ static void drain(worker *w)
     }
     while (w->sp > 0) {
         rc_head *o = w->stack[--w->sp];
-        RC_FOR_EACH_CHILD(o, visit_mark, w);
+        mark_children(w, o);
     }
 }
 
@@ -474,7 +541,7 @@ static void mark_roots_span(worker *w, size_t k)
     for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
         rc_head *o = (rc_head *)(void *)q;
         if (o->tw && take_root(o)) {
-            RC_FOR_EACH_CHILD(o, visit_mark, w);
+            mark_children(w, o);
             drain(w);
         }
     }
@@ -539,22 +606,36 @@ RC_INLINE void scan_own(worker *w, rc_head *c)
         push(w, c);
 }
 
-RC_INLINE int visit_scan(void *child, void *arg)
+
+RC_INLINE void scan_mine(worker *w, rc_head *c, const char *cursor)
+{
+    if (scan_mark(&w->dead, c) && (const char *)c < cursor)
+        push(w, c);
+}
+
+/* For a traverse function: the cursor is w's. */
+static int visit_scan(void *child, void *arg)
 {
     worker *w = arg;
     rc_head *c = rc__head(child);
     if (own(w, c))
         scan_own(w, c);
-    else if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
-        left_out(w);
+    else
+        mail_theirs(w, c, NULL);
     return 0;
+}
+
+/* Traverses o for the scan at cursor. */
+RC_INLINE void scan_children(worker *w, rc_head *o, const char *cursor)
+{
+    each_child(w, o, scan_mine, mail_theirs, cursor, visit_scan);
 }
 
 static void drain_scan(worker *w)
 {
     while (w->sp > 0) {
         rc_head *o = w->stack[--w->sp];
-        RC_FOR_EACH_CHILD(o, visit_scan, w);
+        scan_children(w, o, w->cursor);
     }
 }
 
@@ -568,7 +649,7 @@ RC_INLINE bool owns(const void *ctx, const rc_head *c)
  * mailed is not promoted: it counts as marked dead and late, so that the
  * rescan traverses it again and the sweep after it promotes it (gc.c,
  * finish_scan). */
-static void scan_one(worker *w, rc_head *o)
+static void scan_one(worker *w, rc_head *o, char *cursor)
 {
     uint32_t g = o->gc;
     if (!is_cand(g)) {
@@ -582,7 +663,8 @@ static void scan_one(worker *w, rc_head *o)
         o->gc = g | RC_GC_REACHABLE;
     }
     size_t lost = w->lost;
-    RC_FOR_EACH_CHILD(o, visit_scan, w);
+    w->cursor = cursor;
+    scan_children(w, o, cursor);
     if (w->sp)
         drain_scan(w);
     if (RC_LIKELY(w->lost == lost)) {
@@ -603,8 +685,7 @@ static void scan_span_par(worker *w, size_t k)
     for (char *q = s->start; q < end; q += s->stride) {
         if (!((rc_head *)(void *)q)->tw)
             continue;
-        w->cursor = large ? (char *)UINTPTR_MAX : q;
-        scan_one(w, (rc_head *)(void *)q);
+        scan_one(w, (rc_head *)(void *)q, large ? (char *)UINTPTR_MAX : q);
     }
     w->p->dead_in[k] = w->dead.marked - before;
     w->cursor = large ? (char *)UINTPTR_MAX : end;
