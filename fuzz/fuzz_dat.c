@@ -1,4 +1,4 @@
-/* The .dat parser (src/tools/mprof.c): any bytes load or are refused with an
+/* The .dat parser (src/profile/mprof.c): any bytes load or are refused with an
  * error code, never a crash; what loads can be reported, plotted-for
  * (peaks) and written back, and the written file loads to the same
  * records (the round trip recycle promises mprof users). */

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Symbolization (src/tools/trace_symbol.c)
+ * Symbolization (src/trace/trace_symbol.c)
  * ---------------------------------------------------------------------- */
 
 /* An rc_symbolizer reading DWARF line tables with libdw: file, line and
@@ -28,7 +28,7 @@ RC_API int rc_symbolize_dwarf(const char *module, const uint64_t *offsets, size_
  * The memory profiler's files, sampler and charts (docs/profiler.md)
  * ---------------------------------------------------------------------- */
 
-/* A .dat file in memory (src/tools/mprof.c).  Times are epoch seconds, memory MiB.
+/* A .dat file in memory (src/profile/mprof.c).  Times are epoch seconds, memory MiB.
  * PEAK, CHLDPEAK, BEFORE and EXIT records are recycle's; mprof skips them. */
 typedef struct rc_mprof_sample { double t, mib; } rc_mprof_sample;
 typedef struct rc_mprof_func {
@@ -95,7 +95,7 @@ RC_API double rc_mprof_func_peak(const rc_mprof *p, const char *name);
  * exit, maximum inside, increment.  per_call: one row per call instead. */
 RC_API int  rc_mprof_report(const rc_mprof *p, bool per_call, FILE *out);
 
-/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/tools/mprof_files.c). */
+/* mprofile_YYYYmmddHHMMSS.dat files in a directory (src/profile/mprof_files.c). */
 #define RC_MPROF_NAME_LEN 32
 RC_API void rc_mprof_default_name(char buf[RC_MPROF_NAME_LEN]);   /* from local time now */
 /* Sorted oldest first; free with rc_mprof_names_free.  0 or RC_ENOMEM/RC_EIO. */
@@ -105,7 +105,7 @@ RC_API void rc_mprof_names_free(char **names, size_t n);
  * sorted list (0 oldest, -1 newest).  Returns a malloc'd path or NULL. */
 RC_API char *rc_mprof_resolve(const char *dir, const char *arg);
 
-/* The sampler (src/tools/sampler.c): runs or attaches to a process and writes a
+/* The sampler (src/profile/sampler.c): runs or attaches to a process and writes a
  * .dat file while it lives.  When the samples missed a new maximum between
  * two ticks it records its true height as a PEAK line (from VmHWM, which
  * it leaves as the program sees it unless reset_peaks; docs/profiler.md). */
@@ -157,7 +157,7 @@ RC_API long rc_sampler_find_pid(const char *name_or_pid);
 /* The shell-like command line mprof writes after CMDLINE; malloc'd. */
 RC_API char *rc_sampler_cmdline(char *const argv[]);
 
-/* Charts (src/tools/plot.c) through PLplot's cairo driver. */
+/* Charts (src/profile/plot.c) through PLplot's cairo driver. */
 typedef struct rc_plot_opts {
     const char *output;        /* .png, .svg or .pdf */
     const char *title;         /* NULL: the command line of a single file */
@@ -181,7 +181,7 @@ RC_API void rc_plot_opts_default(rc_plot_opts *o);
  * PLplot keeps global state: one rc_plot at a time per process. */
 RC_API int rc_plot(const rc_mprof *const *profiles, size_t n, const rc_plot_opts *o, rc_plot_frame *frame);
 
-/* A flame graph (src/tools/flame.c): one stack per traceback, its frames
+/* A flame graph (src/trace/flame.c): one stack per traceback, its frames
  * outermost first, its bytes.  Stacks through the same frames merge into
  * one box as wide as their bytes; labels are cut to fit their box.
  * .svg is drawn by PLplot's svg driver (labels stay <text> elements),
@@ -195,7 +195,7 @@ typedef struct rc_flame_stack {
 RC_API int rc_flame(rc_flame_stack *stacks, size_t n, const char *output, const char *title);
 
 /* ------------------------------------------------------------------------
- * Object graphs drawn as objgraph draws them (src/tools/graph_dot.c,
+ * Object graphs drawn as objgraph draws them (src/graph/graph_dot.c,
  * docs/graph.md); the snapshots and queries are in recycle.h.
  * ---------------------------------------------------------------------- */
 

@@ -897,7 +897,7 @@ RC_API void rc_profile_exit_fn(void);
  * Object graphs: objgraph and heap dumps (src/graph/, docs/graph.md)
  * ---------------------------------------------------------------------- */
 
-/* objgraph for recycle heaps (src/graph/graph.c, src/tools/graph_dot.c, src/graph/heapdump.c;
+/* objgraph for recycle heaps (src/graph/graph.c, src/graph/graph_dot.c, src/graph/heapdump.c;
  * docs/graph.md).  Every query runs over an rc_objgraph: a snapshot of a
  * heap's objects and references, taken from a live heap or loaded from a
  * heap dump, so the same code answers both.  The rc_graph_* functions take

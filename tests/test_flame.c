@@ -1,4 +1,4 @@
-/* src/tools/flame.c: flame graphs read back — one box per frame merged
+/* src/trace/flame.c: flame graphs read back — one box per frame merged
  * across stacks, boxes as wide as their bytes, labels that fit their box,
  * and the errors. */
 #include <stdarg.h>

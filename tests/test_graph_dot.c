@@ -1,4 +1,4 @@
-/* show_refs / show_backrefs / show_chain (src/tools/graph_dot.c): the DOT text
+/* show_refs / show_backrefs / show_chain (src/graph/graph_dot.c): the DOT text
  * follows objgraph's options, and PNG/SVG/PDF come out of Graphviz's
  * library; the PNG is decoded (libpng) and has the size of the layout. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* src/tools/mprof.c, mprof_files.c, mprof_report.c: the .dat format both ways,
+/* src/profile/mprof.c, mprof_files.c, mprof_report.c: the .dat format both ways,
  * including round trips through Debian's python3-mprof. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* src/tools/plot.c: charts decoded back with libpng — the memory line, the
+/* src/profile/plot.c: charts decoded back with libpng — the memory line, the
  * brackets and the red maximum line are where the data says, inside the
  * plot area. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* src/tools/sampler.c: recycle run / attach — exact peaks, children, exit
+/* src/profile/sampler.c: recycle run / attach — exact peaks, children, exit
  * statuses, programs that cannot start or die by a signal. */
 #include <stdarg.h>
 #include <stddef.h>

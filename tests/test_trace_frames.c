@@ -1,5 +1,5 @@
 /* Frames a person can read, and the run's record, in snapshots of
- * `recycle trace` (src/tools/trace_symbol.c, src/trace/preload/):
+ * `recycle trace` (src/trace/trace_symbol.c, src/trace/preload/):
  *   - a stripped program: nameless static functions stay apart as
  *     module+0xOFFSET; without debug information, names from .symtab;
  *   - allocation wrappers skipped, by default (xmalloc) and --alloc-fn;

@@ -10,7 +10,7 @@
  * from outside the heap has a double border, an object whose type has a
  * finalizer gets objgraph's red "__del__" marker (named "finalize").
  */
-#include "../graph/graph.h"
+#include "graph.h"
 #include "recycle-tools.h"
 
 #include <graphviz/cgraph.h>
