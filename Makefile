@@ -18,7 +18,7 @@ CMAKE_FLAGS += -DRC_DEBUG=$(DEBUG)
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure configure-full build build-full test demo bench install clean fuzz package
+.PHONY: all deps configure configure-full build build-full test demo bench install clean fuzz package tsan
 
 all: build
 
@@ -59,3 +59,11 @@ package:
 
 clean:
 	rm -rf $(BUILD) build-* demo-out
+
+# ThreadSanitizer over the tests that split full collections across worker
+# threads (clang; its own build folder).
+TSAN_TESTS = test_gc_workers test_gc_model test_gc_big test_faults replay_fuzz_ops
+tsan:
+	@cmake -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DRC_TSAN=ON -DRECYCLE_SKIP_MISSING=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
+	@cd build-tsan && ctest --output-on-failure -R 'test_gc_workers|_workers2' --timeout 1800

@@ -28,8 +28,9 @@
  *      (gc_free.c), each step skipped when the members' needs say it would
  *      find nothing to do.
  * A young collection reads only the young vector and the children of young
- * objects; a full one walks the allocator's pools in address order.  The
- * gc module's control surface is gc_api.c.
+ * objects; a full one walks the allocator's pools in address order, and
+ * on a big heap splits 1-3 across the heap's worker threads (gc_par.c).
+ * The gc module's control surface is gc_api.c.
  */
 #include "gc_impl.h"
 
@@ -802,14 +803,15 @@ static size_t collect(rc_heap *h, int gen, size_t *uncollectable_out)
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
-    if (!r.full) {
+    if (!(r.full && full_in_parallel(&r))) {
         count_refs(&r);
-        mark_reachable(&r);
-        sweep(&r);
-    } else if (!full_in_parallel(&r)) {
-        count_refs(&r);
-        gc->old_count = 0;
-        mark_sweep_full(&r);
+        if (r.full) {
+            gc->old_count = 0;
+            mark_sweep_full(&r);
+        } else {
+            mark_reachable(&r);
+            sweep(&r);
+        }
     }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
     free(r.stack);
