@@ -223,6 +223,17 @@ RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, void (*full)(wor
  * cursor is the fused scan's). */
 typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
 
+/* The children of an RC_TYPE_REFS body outside w's range, after the
+ * loop below: a call inside it would cost every object the registers it
+ * saves around the call. */
+static RC_NOINLINE void each_theirs(worker *w, rc_head *o, size_t n, child_fn theirs)
+{
+    void **p = (void **)rc__body(o);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] && !own(w, rc__head(p[i])))
+            theirs(w, rc__head(p[i]), NULL);
+}
+
 /* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
  * body, with the range in registers; through o's traverse and `visit`
  * otherwise. */
@@ -238,6 +249,7 @@ RC_INLINE void each_child(worker *w, rc_head *o, child_fn mine, child_fn theirs,
     }
     void **p = (void **)rc__body(o);
     uintptr_t lo = w->lo, width = w->width;
+    bool others = false;
     for (size_t i = 0; i < n; i++) {
         if (!p[i])
             continue;
@@ -245,8 +257,10 @@ RC_INLINE void each_child(worker *w, rc_head *o, child_fn mine, child_fn theirs,
         if ((uintptr_t)c - lo < width)
             mine(w, c, cursor);
         else
-            theirs(w, c, cursor);
+            others = true;
     }
+    if (RC_UNLIKELY(others))
+        each_theirs(w, o, n, theirs);
 }
 
 /* ---- 1. count ----------------------------------------------------------------------- */
@@ -286,13 +300,13 @@ static int visit_count(void *child, void *arg)
 
 static void count_span(worker *w, size_t k)
 {
-    const rc_span *s = &w->p->spans[k];
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
     bool ahead = w->p->r->prefetch;
     size_t n = 0;
-    char *end = s->start + s->count * s->stride;
-    for (char *q = s->start; q < end; q += s->stride) {
-        if (ahead && q + RC_WALK_AHEAD * s->stride < end)
-            prefetch_own(w, q + RC_WALK_AHEAD * s->stride, false);
+    char *end = s.start + s.count * s.stride;
+    for (char *q = s.start; q < end; q += s.stride) {
+        if (ahead && q + RC_WALK_AHEAD * s.stride < end)
+            prefetch_own(w, q + RC_WALK_AHEAD * s.stride, false);
         rc_head *o = (rc_head *)(void *)q;
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
@@ -332,8 +346,8 @@ static void count_mail_job(void *arg, unsigned id)
  * as before counting. */
 static void uncount_span(worker *w, size_t k)
 {
-    const rc_span *s = &w->p->spans[k];
-    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
         rc_head *o = (rc_head *)(void *)q;
         if (o->tw && o->gc < RC_GC_SENTINEL_MIN)
             o->gc = RC_GC_OLD;
@@ -537,8 +551,8 @@ static void take_all_mail(worker *w, batch *b)
 
 static void mark_roots_span(worker *w, size_t k)
 {
-    const rc_span *s = &w->p->spans[k];
-    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
         rc_head *o = (rc_head *)(void *)q;
         if (o->tw && take_root(o)) {
             mark_children(w, o);
@@ -678,11 +692,11 @@ static void scan_one(worker *w, rc_head *o, char *cursor)
 
 static void scan_span_par(worker *w, size_t k)
 {
-    const rc_span *s = &w->p->spans[k];
-    bool large = ((rc_head *)(void *)s->start)->tw & RC_HF_LARGE;
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
     size_t before = w->dead.marked;
-    char *end = s->start + s->count * s->stride;
-    for (char *q = s->start; q < end; q += s->stride) {
+    char *end = s.start + s.count * s.stride;
+    for (char *q = s.start; q < end; q += s.stride) {
         if (!((rc_head *)(void *)q)->tw)
             continue;
         scan_one(w, (rc_head *)(void *)q, large ? (char *)UINTPTR_MAX : q);
@@ -730,9 +744,9 @@ static void dead_mark_settled(dead_set *d, rc_head *o, uint32_t g)
 
 static void settle_span(worker *w, size_t k)
 {
-    const rc_span *s = &w->p->spans[k];
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
     size_t before = w->dead.marked;
-    for (char *q = s->start; q < s->start + s->count * s->stride; q += s->stride) {
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
         rc_head *o = (rc_head *)(void *)q;
         uint32_t g = o->gc;
         if (!o->tw || !is_cand(g))
