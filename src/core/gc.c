@@ -203,7 +203,6 @@ RC_INLINE void each_candidate(gc_run *r, candidate_fn fn, void *arg, bool ahead)
 
 /* 1. count --------------------------------------------------------------------- */
 
-
 RC_INLINE int visit_count_full(void *child, void *arg)
 {
     (void)arg;
@@ -482,6 +481,7 @@ RC_INLINE bool dead_push(dead_set *d, rc_head *o)
     return true;
 }
 
+/* One thread: every child's word is its own to read and write. */
 RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
 {
     (void)ctx;

@@ -309,9 +309,10 @@ RC_INLINE bool scan_mark(dead_set *d, rc_head *c)
 /* gc_par.c: count, mark and settle of a full collection split across the
  * heap's workers, when it has more than one and the heap is big enough;
  * false, nothing done, otherwise (the passes of gc.c then run).  Leaves
- * what mark_sweep_full leaves: r->candidates counted, every reachable
- * candidate in gen 2, the rest marked dead where they lie, their spans
- * noted in address order. */
+ * what mark_sweep_full's scan leaves for finish_scan (gc.c): r->candidates
+ * counted, every reachable candidate in gen 2 or late, the rest marked
+ * dead where they lie, their spans noted in address order; or, with
+ * r->overflow, objects marked but left out. */
 bool rc__gc_par_full(gc_run *r);
 
 /* ---- the member iterator ------------------------------------------------------------ */

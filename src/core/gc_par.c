@@ -12,21 +12,26 @@
  *           which the owner counts after everyone has walked (the counts
  *           are exact: every reference is counted once, by the owner of
  *           its target).
- *   mark    each worker marks from the roots of its own spans, depth-first
- *           with a stack of its own; a reference into another range is
- *           mailed to its owner, which marks it when fresh.  Marking ends
- *           when every worker is waiting with an empty mailbox.
- *   settle  each worker promotes or marks dead the candidates of its own
- *           spans, counting the members per span; the spans are then
- *           noted in address order, so the dead set, and everything the
- *           pipeline does with it (gc_dead.c), is a single thread's.
- *           Whether members reference non-members is read from the
- *           children's words, which other workers may be writing: those
- *           reads and the writes of this pass are relaxed atomics.
+ *   scan    for a graph allocated in order (gc.c's mark_sweep_full), each
+ *           worker runs gc.c's fused scan over its own spans with a cursor
+ *           of its own; a reference into another range is mailed to its
+ *           owner, which marks it, stacks it or finds it late by its own
+ *           cursor.  A member with a child in another range counts as
+ *           referencing the outside.
+ *   mark    for a scattered graph, each worker marks from the roots of its
+ *           own spans, depth-first with a stack of its own, mailing the
+ *           references into other ranges the same way;
+ *   settle  then each promotes or marks dead the candidates of its own
+ *           spans.  Whether members reference non-members is read from
+ *           the children's words, which other workers may be writing:
+ *           those reads and the writes of this pass are relaxed atomics.
+ * Marking ends when every worker waits with an empty mailbox.  Each worker
+ * counts the members of each of its spans; the spans are then noted in
+ * address order, so the dead set, and everything the pipeline does with it
+ * (gc_dead.c), is a single thread's.
  * A worker that cannot get memory for its stack or a batch leaves the
- * object it was at marked but not traversed and says so: gc.c's rescan
- * then traverses every marked object again, on one thread, until none
- * is left out.
+ * object it was at marked and says so: gc.c's rescan then traverses every
+ * marked object again, on one thread, until none is left out.
  * Memory for the count's batches failing sets every word back and hands
  * the collection to gc.c's passes. */
 #include "gc_impl.h"
@@ -90,8 +95,9 @@ struct par {
 
 /* ---- ranges and spans --------------------------------------------------------------- */
 
-/* Not owner_of's loop: the words stored meanwhile are unsigned like the
- * worker's count, which the compiler would read again after each. */
+/* Whether a lies in w's range: one subtraction and compare on bounds the
+ * compiler keeps in registers (owner_of reads p->n, an unsigned like the
+ * words the passes store, again after each store). */
 RC_INLINE bool own(const worker *w, const void *a)
 {
     return (uintptr_t)a - w->lo < w->width;
@@ -104,10 +110,6 @@ RC_INLINE unsigned owner_of(const par *p, const void *a)
         o += (uintptr_t)a >= p->bound[j];
     return o;
 }
-
-/* Worker w's spans, in address order: its pools, then the large objects
- * in its range. */
-typedef void (*span_job)(worker *w, size_t k);
 
 /* gc_impl.h's prefetch_blocks for the children w owns: a line another
  * worker is writing, fetched for writing here, would bounce between the
@@ -122,6 +124,10 @@ RC_INLINE void prefetch_own(const worker *w, const char *block, bool bodies)
         if (own(w, (const void *)(c[i] - sizeof(rc_head))))
             prefetch_child(c[i], bodies);
 }
+
+/* Worker w's spans, in address order: its pools, then the large objects
+ * in its range. */
+typedef void (*span_job)(worker *w, size_t k);
 
 static void each_own_span(worker *w, span_job fn)
 {
