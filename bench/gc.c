@@ -11,6 +11,7 @@
  * process, and their ratios.
  *
  *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6
+ *   bench/gc --workers [N]   only the last table, for N objects (default 1e7)
  */
 #include "args.h"
 
@@ -358,6 +359,11 @@ static void print_ratio(double anchor, double ours)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--workers")) {
+        workers_rows(argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --workers [N]")
+                              : 10000000);
+        return 0;
+    }
     size_t sizes[8] = {100000, 1000000, 10000000};
     int nsizes = getenv("RC_BENCH_QUICK") ? 2 : 3;
     if (argc > 9) {
