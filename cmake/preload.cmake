@@ -6,7 +6,7 @@
 file(GLOB RC_PRELOAD_SOURCES CONFIGURE_DEPENDS src/trace/preload/*.c)
 add_library(recycle-trace SHARED ${RC_PRELOAD_SOURCES}
             src/trace/trace_table.c src/trace/trace_tb.c src/trace/trace_maps.c src/trace/trace_file.c src/core/hash.c
-            src/core/options.c src/prim/os.c)
+            src/core/options.c src/prim/os.c src/prim/fd.c)
 target_include_directories(recycle-trace PRIVATE include src)
 target_compile_definitions(recycle-trace PRIVATE _GNU_SOURCE)
 target_compile_options(recycle-trace PRIVATE -fvisibility=hidden -ftls-model=initial-exec)

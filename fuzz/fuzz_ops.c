@@ -428,7 +428,13 @@ static void op_collect(void)
 
 static void op_gc_state(void)
 {
-    switch (byte() % 5) {
+    switch (byte() % 6) {
+    case 5:          /* a switch shrinks the young vector: a peak may have been dropped */
+        if (rc_gc_isenabled(M.h))
+            rc_gc_disable(M.h);
+        else
+            rc_gc_enable(M.h);
+        break;
     case 4:
         M.reenter = !M.reenter;
         break;

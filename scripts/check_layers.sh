@@ -6,7 +6,11 @@
 # trace, profile and graph are siblings: none may use another.  The public
 # headers in include/ are the contract every layer may read.
 # The few edges that run up on purpose are listed, with why, in
-# scripts/layers.allow.
+# scripts/layers.allow.  Given a build folder, it also fails when a file
+# outside src/prim/ calls the OS (the POSIX and Linux entry points below,
+# os_calls); ISO C's library is everyone's.  src/trace/preload/ is the
+# exception: it is an interposition of the OS's allocation functions and
+# resolves and calls the real ones itself.
 #   usage: scripts/check_layers.sh [SOURCE_DIR [BUILD_DIR]]
 set -euo pipefail
 export LC_ALL=C
@@ -120,12 +124,33 @@ check_symbols() {
     rm -f "$defs"
 }
 
+# The OS's entry points: descriptors, files and folders, mappings,
+# processes, signals, clocks, threads, the dynamic loader.
+os_calls='^(open(at)?(64)?|creat|p?read(64|v)?|p?write(64|v)?|close|lseek(64)?|f?stat(at)?(64)?|lstat(64)?'\
+'|access|readlink|unlink(at)?|mkdir|rmdir|(fd)?opendir|readdir(64)?|closedir|realpath|chdir|dup[23]?|pipe2?'\
+'|fcntl|ioctl|poll|select|f?sync|fdatasync|f?truncate|mmap(64)?|munmap|mremap|madvise|mprotect|msync|v?fork'\
+'|exec[lv]p?e?|posix_spawnp?|wait(pid|id|3|4)?|kill|getpp?id|gettid|syscall|sig(action|procmask|altstack)'\
+'|clock_gettime|gettimeofday|nanosleep|u?sleep|sysconf|[gs]etrlimit|prctl|ptrace|process_vm_readv'\
+'|dl(open|sym|close|error|addr1?|_iterate_phdr)|pthread_[a-z_]+|sched_yield|getauxval|isatty)$'
+
+check_os_calls() {
+    local o rel sym
+    for o in $(objects); do
+        rel=src/${o##*/src/}
+        case "$rel" in src/prim/*) continue ;; esac
+        for sym in $(nm -u "$o" | awk '{ print $2 }' | grep -E "$os_calls"); do
+            complain "${rel%.o} calls $sym, an OS call outside src/prim/"
+        done
+    done
+}
+
 check_includes
 [ -z "$build" ] || check_symbols
+[ -z "$build" ] || check_os_calls
 # Symbols in debug builds only are not seen in others: stale entries are
 # reported, not failed.
 [ -z "$build" ] || sort -u "$used" | comm -13 - <(sort -u "$allow") |
     while read -r from to; do echo "check_layers: note: layers.allow's \"$from $to\" is not used"; done
 [ "$bad" = 0 ] && echo "check_layers: every include${build:+ and call} runs downward," \
-    "but for the $(sort -u "$used" | wc -l) edges scripts/layers.allow names"
+    "but for the $(sort -u "$used" | wc -l) edges scripts/layers.allow names${build:+; every OS call is in src/prim/}"
 exit "$bad"

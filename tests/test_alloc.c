@@ -732,8 +732,7 @@ static void test_observer_hooks(void **state)
 {
     (void)state;
     rc_heap *h = heap_new();
-    h->on_alloc = on_alloc;
-    h->on_free = on_free;
+    rc__alloc_observe(h, (rc_alloc_observers){on_alloc, on_free});
     void *a = rc_alloc(h, 10);
     rc_head *o = rc__alloc_object(h, 30, NULL);
     a = rc_realloc(h, a, 5000);

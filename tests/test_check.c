@@ -2,6 +2,7 @@
  * object and the invariant for each kind of damage (made here by writing
  * to the internals directly, then undone so the heap can be freed). */
 #define RC_BUILDING_CORE
+#include "../src/core/internal.h"
 #include "../src/alloc/alloc_impl.h"
 
 #include "node.h"

@@ -9,7 +9,10 @@
  * each exactly once.
  *
  * Every RC_MODEL_CHECK_EVERY operations (default 100) and after every
- * collection rc_heap_check validates the whole heap.
+ * collection rc_heap_check validates the whole heap.  Every PEAK_EVERY
+ * operations a peak is made with the collector off and mostly dropped, so
+ * the collector's memory grows and shrinks back (small thresholds in the
+ * debug builds make it shrink on ordinary operations too).
  *
  * RC_MODEL_OPS (default 1000000) and RC_MODEL_SEED override the run.
  */
@@ -181,10 +184,57 @@ static void check_heap(rc_heap *h)
         fail_msg("rc_heap_check after %llu operations: %s", (unsigned long long)ops_done, rc_last_error(h));
 }
 
+/* Collects generation gen; true when it was a full collection, whose
+ * checks leave nothing for this step to check. */
+static bool collect_and_check(rc_heap *h, int gen)
+{
+    rc_gc_collect(h, gen);
+    check_heap(h);
+    if (gen != 2)
+        return false;
+    compute_reachable();
+    check_after_full_collection();
+    return true;
+}
+
+/* A program's peak: PEAK_SIZE objects made with the collector off, each
+ * referencing the one made before and an object of the graph, the first
+ * of every 64 the last of them (chains and cycles, garbage once dropped);
+ * one in 16 stays held.  Then the collector is switched on again. */
+enum { PEAK_EVERY = 20000, PEAK_SIZE = 5000 };
+
+static void op_peak(rc_heap *h)
+{
+    rc_gc_disable(h);
+    uint32_t first = M.n;
+    for (uint32_t i = 0; i < PEAK_SIZE; i++) {
+        op_create(h);
+        mnode *m = M.ptr[M.n - 1];
+        set_kid(m, 0, i % 64 ? M.ptr[M.n - 2] : NULL);
+        set_kid(m, 2, pick());
+        if (i % 64 == 63)
+            set_kid(M.ptr[M.n - 64], 1, m);
+    }
+    for (uint32_t id = first; id < M.n; id++)
+        if (rnd(16) != 0) {
+            unhold(id);
+            rc_decref(M.ptr[id]);
+        }
+    rc_gc_enable(h);
+}
+
 static void step(rc_heap *h)
 {
     if (++ops_done % check_every == 0)
         check_heap(h);
+    if (ops_done % PEAK_EVERY == 0) {
+        op_peak(h);
+        if (collect_and_check(h, (int)rnd(3)))
+            return;
+        compute_reachable();
+        check_reachable_intact();
+        return;
+    }
     uint32_t r = rnd(100);
     bool crowded = M.nreach > MAX_REACHABLE;
     if (r < 20 && !crowded) {
@@ -208,15 +258,8 @@ static void step(rc_heap *h)
             op_drop_external();
         else
             op_create(h);
-    } else {
-        int gen = (int)rnd(3);
-        rc_gc_collect(h, gen);
-        check_heap(h);
-        if (gen == 2) {
-            compute_reachable();
-            check_after_full_collection();
-            return;
-        }
+    } else if (collect_and_check(h, (int)rnd(3))) {
+        return;
     }
     compute_reachable();
     check_reachable_intact();
@@ -238,7 +281,7 @@ static void random_graph_edits_match_the_model(void **state)
     printf("model test: %llu operations, seed %llu\n", (unsigned long long)ops,
            (unsigned long long)rng_state);
 
-    M.cap = (uint32_t)(ops / 4 + 16);
+    M.cap = (uint32_t)(ops / 4 + 16 + (ops / PEAK_EVERY) * PEAK_SIZE);
     M.kid = malloc(M.cap * sizeof *M.kid);
     M.ext = calloc(M.cap, sizeof *M.ext);
     M.released = calloc(M.cap, 1);

@@ -104,9 +104,9 @@ static bool fault_event(struct rc_alloc_state *st)
 static RC_NOINLINE bool admit_slow(rc_heap *h, struct rc_alloc_state *st, size_t grow)
 {
     if (st->countdown == 0 && fault_event(st)) {
-        rc__error(h, RC_ENOMEM, "allocation %llu failed by fault injection (fail_alloc_at=%llu%s)",
-                  (unsigned long long)rc__attempts(st), (unsigned long long)st->fail_at,
-                  st->fail_after ? ", and every one after" : "");
+        rc__alloc_error(h, RC_ENOMEM, "allocation %llu failed by fault injection (fail_alloc_at=%llu%s)",
+                        (unsigned long long)rc__attempts(st), (unsigned long long)st->fail_at,
+                        st->fail_after ? ", and every one after" : "");
         return false;
     }
     if (grow <= st->room)
@@ -120,8 +120,8 @@ static RC_NOINLINE bool admit_slow(rc_heap *h, struct rc_alloc_state *st, size_t
     }
     if (grow <= st->room)
         return true;
-    rc__error(h, RC_ENOMEM, "allocation of %zu bytes would pass max_bytes=%zu (%zu bytes in use)",
-              grow, st->cap, rc__requested(st));
+    rc__alloc_error(h, RC_ENOMEM, "allocation of %zu bytes would pass max_bytes=%zu (%zu bytes in use)",
+                    grow, st->cap, rc__requested(st));
     return false;
 }
 
@@ -206,7 +206,7 @@ static RC_NOINLINE char *take_refill(rc_heap *h, int kind, unsigned cls, size_t 
     char *b = rc__pool_refill(h, kind, cls);
     if (!b)
         return NULL;
-    account_alloc(h->alloc, size);
+    account_alloc(rc__alloc_state(h), size);
     return kind == RC_KIND_OBJ ? zero_block(b, size) : b;
 }
 
@@ -245,10 +245,10 @@ RC_INLINE char *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
 
 static RC_NOINLINE bool too_big(rc_heap *h, size_t n, const char *what)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (--st->countdown == 0)
         fault_event(st);
-    rc__error(h, RC_ENOMEM, "%s of %zu bytes is too big", what, n);
+    rc__alloc_error(h, RC_ENOMEM, "%s of %zu bytes is too big", what, n);
     return false;
 }
 
@@ -262,17 +262,18 @@ static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc
         too_big(h, body, "object body");
         return NULL;
     }
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t n = sizeof(rc_head) + body, usable = rc__round16(n);
-    if (!admit(h, h->alloc, usable))
+    if (!admit(h, st, usable))
         return NULL;
     rc_large *l = rc__large_get(h, RC_KIND_OBJ, usable);
     if (!l)
         return NULL;
-    account_alloc(h->alloc, usable);
+    account_alloc(st, usable);
     rc_head *o = (rc_head *)(void *)(l + 1);
     o->tw = RC_HF_LARGE;
-    if (h->on_alloc)
-        h->on_alloc(h, rc__body(o), n, site);
+    if (st->on_alloc)
+        st->on_alloc(h, rc__body(o), n, site);
     return o;
 }
 
@@ -282,7 +283,7 @@ static RC_NOINLINE rc_head *alloc_large_object(rc_heap *h, size_t body, const rc
  * counted.  NULL, the error set, when refused. */
 static char *slow_take(rc_heap *h, int kind, unsigned cls, size_t size)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (!admit(h, st, size))
         return NULL;
     char *b = pool_pop(st, kind, cls);
@@ -303,19 +304,20 @@ static RC_NOINLINE rc_head *alloc_object_slow(rc_heap *h, size_t body, const rc_
     if (!b)
         return NULL;
     zero_block(b, size);
-    if (h->on_alloc)
-        h->on_alloc(h, b + sizeof(rc_head), n, site);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_alloc)
+        st->on_alloc(h, b + sizeof(rc_head), n, site);
     return (rc_head *)(void *)b;
 }
 
 /* A traced small object: the fast path's take, then the hook. */
 static RC_NOINLINE rc_head *alloc_object_traced(rc_heap *h, unsigned cls, size_t body, const rc_site *site)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t size = rc__class_size(cls);
     char *b = fast_take(h, st, RC_KIND_OBJ, cls, size);
     if (b)
-        h->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
+        st->on_alloc(h, b + sizeof(rc_head), sizeof(rc_head) + body, site);
     return (rc_head *)(void *)b;
 }
 
@@ -327,21 +329,21 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
         return alloc_object_slow(h, body, site);
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_object_slow(h, body, site);
-    if (RC_UNLIKELY(h->on_alloc != NULL))
+    if (RC_UNLIKELY(st->on_alloc != NULL))
         return alloc_object_traced(h, cls, body, site);
     return (rc_head *)(void *)fast_take(h, st, RC_KIND_OBJ, cls, size);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)
 {
-    struct rc_alloc_state *st = h->alloc;
-    if (h->on_free)
-        h->on_free(h, rc__body(o));
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_free)
+        st->on_free(h, rc__body(o));
     if (RC_UNLIKELY(o->tw & RC_HF_LARGE)) {
         rc_large *l = rc__large_of(o);
         rc_assert(l->heap == h && l->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
@@ -375,8 +377,8 @@ void rc__span_of(const void *b, rc_span *s)
 
 bool rc__free_pool_objects(rc_heap *h, char *block, size_t n)
 {
-    struct rc_alloc_state *st = h->alloc;
-    if (h->on_free || (((rc_head *)(void *)block)->tw & RC_HF_LARGE))
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_free || (((rc_head *)(void *)block)->tw & RC_HF_LARGE))
         return false;
     rc_pool *p = rc__pool_of(block);
     if (n != p->used)
@@ -407,7 +409,7 @@ size_t rc__object_block_size(const rc_head *o)
 
 bool rc__is_object_body(const rc_heap *h, const void *p)
 {
-    const struct rc_alloc_state *st = h->alloc;
+    const struct rc_alloc_state *st = rc__alloc_state(h);
     if (!p || ((uintptr_t)p & 15))
         return false;
     const char *b = (const char *)p - sizeof(rc_head);
@@ -438,15 +440,16 @@ static RC_NOINLINE void *raw_alloc_large(rc_heap *h, size_t n, const rc_site *si
         too_big(h, n, "buffer");
         return NULL;
     }
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t usable = rc__round16(n);
-    if (!admit(h, h->alloc, usable))
+    if (!admit(h, st, usable))
         return NULL;
     rc_large *l = rc__large_get(h, RC_KIND_RAW, usable);
     if (!l)
         return NULL;
-    account_alloc(h->alloc, usable);
-    if (h->on_alloc)
-        h->on_alloc(h, l + 1, n, site);
+    account_alloc(st, usable);
+    if (st->on_alloc)
+        st->on_alloc(h, l + 1, n, site);
     return l + 1;
 }
 
@@ -460,8 +463,9 @@ static RC_NOINLINE void *alloc_raw_slow(rc_heap *h, size_t n, const rc_site *sit
     char *b = slow_take(h, RC_KIND_RAW, cls, rc__class_size(cls));
     if (!b)
         return NULL;
-    if (h->on_alloc)
-        h->on_alloc(h, b, n, site);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_alloc)
+        st->on_alloc(h, b, n, site);
     return b;
 }
 
@@ -470,12 +474,12 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
 {
     if (RC_UNLIKELY(n - 1 >= RC_SMALL_MAX))      /* 0 or large */
         return alloc_raw_slow(h, n, site);
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(n);
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    if (RC_UNLIKELY(h->on_alloc != NULL))
+    if (RC_UNLIKELY(st->on_alloc != NULL))
         return alloc_raw_slow(h, n, site);
     return fast_take(h, st, RC_KIND_RAW, cls, size);
 }
@@ -504,17 +508,17 @@ static RC_NOINLINE void free_large_buffer(rc_heap *h, void *p)
 {
     check_large_buffer(h, p, "rc_free of a pointer that is not a buffer of this heap");
     rc_large *l = rc__large_of(p);
-    account_free(h->alloc, l->size);
-    rc__large_put(h->alloc, l);
+    account_free(rc__alloc_state(h), l->size);
+    rc__large_put(rc__alloc_state(h), l);
 }
 
 static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
 {
     if (!p)
         return;
-    struct rc_alloc_state *st = h->alloc;
-    if (h->on_free)
-        h->on_free(h, p);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_free)
+        st->on_free(h, p);
     if (!rc__in_arena(st, p)) {
         free_large_buffer(h, p);
         return;
@@ -527,8 +531,8 @@ static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
 
 void rc_free(rc_heap *h, void *p)
 {
-    struct rc_alloc_state *st = h->alloc;
-    if (RC_UNLIKELY(!rc__in_arena(st, p) || h->on_free))
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (RC_UNLIKELY(!rc__in_arena(st, p) || st->on_free))
         return free_raw_slow(h, p);    /* also NULL: never in an arena */
     rc_pool *pool = rc__pool_of(p);
     check_pool_buffer(h, pool, p, "rc_free of a pointer that is not a buffer of this heap");
@@ -541,7 +545,7 @@ void rc_free(rc_heap *h, void *p)
  * the attempt was counted by the caller's admit. */
 static void *realloc_move(rc_heap *h, void *p, size_t old, rc_pool *pool, size_t n, size_t usable)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     void *q;
     if (n <= RC_SMALL_MAX) {
         unsigned cls = rc__class_of(n);
@@ -565,7 +569,7 @@ void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
 {
     if (!p)
         return rc_alloc_at(h, n, site);
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (n == 0)
         n = 1;
     if (n > (SIZE_MAX >> 2)) {
@@ -593,10 +597,10 @@ void *rc_realloc_at(rc_heap *h, void *p, size_t n, const rc_site *site)
         return NULL;
     account_free(st, old);
     account_alloc(st, usable);
-    if (h->on_free)
-        h->on_free(h, p);
-    if (h->on_alloc)
-        h->on_alloc(h, q, n, site);
+    if (st->on_free)
+        st->on_free(h, p);
+    if (st->on_alloc)
+        st->on_alloc(h, q, n, site);
     return q;
 }
 
@@ -609,7 +613,7 @@ void *rc_realloc(rc_heap *h, void *p, size_t n)
  * Life cycle
  * ---------------------------------------------------------------------- */
 
-int rc__alloc_init(rc_heap *h, const rc_config *cfg)
+int rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err)
 {
     struct rc_alloc_state *st = calloc(1, sizeof *st);
     if (!st)
@@ -622,24 +626,34 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg)
     for (size_t i = 0; i < RC_BITS_L1; i++)
         st->arena_bits[i] = rc__no_arenas;
     rc__arm_fault(st);
-    h->alloc = st;
+    st->err = err;
+    *rc__alloc_state_slot(h) = st;
     return 0;
 }
 
 void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h))
 {
-    h->alloc->pressure = fn;
+    rc__alloc_state(h)->pressure = fn;
+}
+
+rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    rc_alloc_observers old = {st->on_alloc, st->on_free};
+    st->on_alloc = obs.on_alloc;
+    st->on_free = obs.on_free;
+    return old;
 }
 
 void rc__alloc_destroy(rc_heap *h)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (!st)
         return;
     rc__large_destroy(st);
     rc__arenas_destroy(st);
     free(st);
-    h->alloc = NULL;
+    *rc__alloc_state_slot(h) = NULL;
 }
 
 void rc__alloc_note_tracked(rc_head *o)

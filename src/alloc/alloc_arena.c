@@ -88,7 +88,7 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
         size_t cap = st->arenas_cap ? st->arenas_cap * 2 : 16;
         rc_arena **arr = realloc(st->arenas, cap * sizeof *arr);
         if (!arr) {
-            rc__error(h, RC_ENOMEM, "cannot grow the arena table to %zu entries", cap);
+            rc__alloc_error(h, RC_ENOMEM, "cannot grow the arena table to %zu entries", cap);
             return NULL;
         }
         st->arenas = arr;
@@ -99,7 +99,7 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     if (!base || !arena_bit_set(st, base, true)) {
         rc__os_unmap(base, RC_ARENA_SIZE);
         free(a);
-        rc__error(h, RC_ENOMEM, "cannot map a %zu-byte arena", RC_ARENA_SIZE);
+        rc__alloc_error(h, RC_ENOMEM, "cannot map a %zu-byte arena", RC_ARENA_SIZE);
         return NULL;
     }
     a->base = base;
@@ -323,7 +323,7 @@ void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
 
 char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->walking)
         rc__walk_end(st);
     rc_pool **reserve = &st->reserve[kind_index(kind)][cls];

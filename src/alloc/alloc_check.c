@@ -3,7 +3,7 @@
  * rc_heap_check) can catch a corrupt heap at the step that corrupted it. */
 #include "alloc_impl.h"
 
-#define FAIL(...) return rc__error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
+#define FAIL(...) return rc__alloc_error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
 
 static bool in_reserve(rc_pool *head, const rc_pool *p, size_t max)
 {
@@ -23,7 +23,7 @@ static bool in_list(rc_pool *head, const rc_pool *p)
 
 static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *requested)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     void *at = p;
     if (p->heap != h || p->arena != a)
         FAIL("pool %p belongs to heap %p, arena %p", at, (void *)p->heap, (void *)p->arena);
@@ -62,7 +62,7 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
     if (a->nextpool > RC_POOLS_PER_ARENA || a->nfree != freepools + RC_POOLS_PER_ARENA - a->nextpool)
         FAIL("arena %p: nfree %u, but %zu free and %zu never-used pools", (void *)a->base,
              (unsigned)a->nfree, freepools, (size_t)(RC_POOLS_PER_ARENA - a->nextpool));
-    if (!rc__in_arena(h->alloc, a->base) || !rc__in_arena(h->alloc, a->base + RC_ARENA_SIZE - 1))
+    if (!rc__in_arena(rc__alloc_state(h), a->base) || !rc__in_arena(rc__alloc_state(h), a->base + RC_ARENA_SIZE - 1))
         FAIL("arena %p is missing from the address bitmap", (void *)a->base);
     for (size_t i = 0; i < a->nextpool; i++) {
         rc_pool *p = rc__pool_at(a->base, i);
@@ -81,7 +81,7 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
 
 static int check_large(rc_heap *h, size_t *requested)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t bytes = 0;
     for (int k = 0; k < 2; k++) {
         size_t n = 0, live = 0;
@@ -105,7 +105,7 @@ static int check_large(rc_heap *h, size_t *requested)
 
 int rc__alloc_check(rc_heap *h)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t requested = 0, nempty = 0, idle = 0;
     for (size_t i = 0; i < st->narenas; i++) {
         if (i && st->arenas[i - 1]->base >= st->arenas[i]->base)

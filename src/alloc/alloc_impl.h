@@ -1,4 +1,5 @@
-/* Private to the allocator's files (alloc.c, alloc_map.c, alloc_stats.c).
+/* Private to the allocator's files (alloc*.c) and the debug checks that
+ * read its bookkeeping (src/core/debug.c).
  * The design is in docs/design-alloc.md; the invariants are here, once.
  *
  *   arena  RC_ARENA_SIZE bytes from rc__os_map, aligned to its size, cut
@@ -52,7 +53,7 @@
 #ifndef RC_ALLOC_IMPL_H
 #define RC_ALLOC_IMPL_H
 
-#include "../core/internal.h"
+#include "alloc.h"
 
 #define RC_ARENA_SHIFT     20
 #define RC_ARENA_SIZE      ((size_t)1 << RC_ARENA_SHIFT)
@@ -122,7 +123,7 @@ typedef struct rc_large {
 _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
 _Static_assert(RC__ARENA_SHIFT == RC_ARENA_SHIFT && RC__POOL_SHIFT == RC_POOL_SHIFT && RC__POOL_DESC == RC_POOL_DESC &&
                RC__LARGE_PREFIX == RC_LARGE_PREFIX && offsetof(rc_pool, heap) == 0 && offsetof(rc_large, heap) == 0,
-               "rc__object_heap (internal.h) reads the heap pointer with these");
+               "rc__object_heap (alloc.h) reads the heap pointer with these");
 
 /* Open-addressing map from an address to a pointer (alloc_map.c). */
 typedef struct rc_amap {
@@ -147,12 +148,15 @@ struct rc_alloc_state {
     size_t    room, room_low;
     uint64_t  countdown;
     uint64_t  event_at;
+    void    (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
+    void    (*on_free)(rc_heap *h, const void *ptr);
     size_t    cap;                    /* max_bytes, or SIZE_MAX */
     uint64_t  fail_at;                /* 0: none */
     bool      fail_after;
     bool      walking;                /* a span walk is running */
     bool      capping;                /* inside the pressure hook */
     void    (*pressure)(rc_heap *h);  /* frees what it can when the cap is reached */
+    rc_error_slot *err;               /* the heap's last error */
 
     rc_pool  *reserve[2][RC_NCLASSES];  /* emptied pools kept, linked by next */
     uint8_t   nreserve[2][RC_NCLASSES];

@@ -75,12 +75,12 @@ static rc_large *block_new(size_t usable, bool zero)
 
 rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->walking)
         rc__walk_end(st);
     rc_large *l = block_new(usable, kind == RC_KIND_OBJ);
     if (!l) {
-        rc__error(h, RC_ENOMEM, "allocation of a %zu-byte block failed", usable);
+        rc__alloc_error(h, RC_ENOMEM, "allocation of a %zu-byte block failed", usable);
         return NULL;
     }
     l->heap = h;
@@ -89,7 +89,7 @@ rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
     l->dead = 0;
     if (kind == RC_KIND_OBJ && rc__amap_put(&st->large_map, (uintptr_t)(l + 1), l) < 0) {
         block_free(l);
-        rc__error(h, RC_ENOMEM, "cannot index a %zu-byte object", usable);
+        rc__alloc_error(h, RC_ENOMEM, "cannot index a %zu-byte object", usable);
         return NULL;
     }
     large_link(st, l);
@@ -133,12 +133,12 @@ static rc_large *resize_block(rc_large *l, size_t usable)
 
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     rc_large *prev = l->prev, *next = l->next;
     size_t old = l->size;
     rc_large *m = resize_block(l, usable);
     if (!m) {
-        rc__error(h, RC_ENOMEM, "resizing a block to %zu bytes failed", usable);
+        rc__alloc_error(h, RC_ENOMEM, "resizing a block to %zu bytes failed", usable);
         return NULL;
     }
     if (prev)
@@ -188,14 +188,14 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it)
     it->large = NULL;
     it->phase = 0;
     it->trackable = false;
-    h->alloc->walking = true;
+    rc__alloc_state(h)->walking = true;
 }
 
 void rc__span_iter_stop(rc_span_iter *it)
 {
     if (it->phase != 2) {
         it->phase = 2;
-        rc__walk_end(it->heap->alloc);
+        rc__walk_end(rc__alloc_state(it->heap));
     }
 }
 
@@ -209,7 +209,7 @@ void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it)
  * (it->pool counts pools across arenas).  Phase 1: large objects. */
 bool rc__span_next(rc_span_iter *it, rc_span *s)
 {
-    struct rc_alloc_state *st = it->heap->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(it->heap);
     if (it->phase == 0) {
         while (it->pool < st->narenas * RC_POOLS_PER_ARENA) {
             rc_arena *a = st->arenas[it->pool / RC_POOLS_PER_ARENA];

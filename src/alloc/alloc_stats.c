@@ -22,7 +22,7 @@ static void count_used(const struct rc_alloc_state *st, size_t used[2])
 
 void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 {
-    const struct rc_alloc_state *st = h->alloc;
+    const struct rc_alloc_state *st = rc__alloc_state(h);
     size_t used[2];
     count_used(st, used);
     info->requested = rc__requested(st);
@@ -35,7 +35,7 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 
 size_t rc_heap_trim(rc_heap *h)
 {
-    struct rc_alloc_state *st = h->alloc;
+    struct rc_alloc_state *st = rc__alloc_state(h);
     size_t before = st->narenas;
     rc__arenas_trim(st, true);
     return (before - st->narenas) * RC_ARENA_SIZE;
@@ -43,26 +43,26 @@ size_t rc_heap_trim(rc_heap *h)
 
 size_t rc__heap_bytes(const rc_heap *h)
 {
-    return rc__requested(h->alloc);
+    return rc__requested(rc__alloc_state(h));
 }
 
 void rc_heap_reset_peak(rc_heap *h)
 {
-    h->alloc->room_low = h->alloc->room;
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    st->room_low = st->room;
 }
 
 uint64_t rc_heap_alloc_count(const rc_heap *h)
 {
-    return rc__attempts(h->alloc);
+    return rc__attempts(rc__alloc_state(h));
 }
 
-void rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after)
+void rc__alloc_set_fault(rc_heap *h, uint64_t nth, bool after)
 {
-    h->alloc->fail_at = nth;
-    h->alloc->fail_after = nth && after;
-    rc__arm_fault(h->alloc);
-    h->cfg.fail_alloc_at = nth;
-    h->cfg.fail_alloc_after = nth && after;
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    st->fail_at = nth;
+    st->fail_after = nth && after;
+    rc__arm_fault(st);
 }
 
 static void count_pool(rc_alloc_stats *out, const rc_pool *p)
@@ -81,7 +81,7 @@ static void count_pool(rc_alloc_stats *out, const rc_pool *p)
 
 void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
 {
-    const struct rc_alloc_state *st = h->alloc;
+    const struct rc_alloc_state *st = rc__alloc_state(h);
     memset(out, 0, sizeof *out);
     for (unsigned c = 0; c < RC_NCLASSES; c++)
         out->objects[c].block_size = out->buffers[c].block_size = rc__class_size(c);
@@ -127,7 +127,7 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
 {
     rc_alloc_stats s;
     rc_heap_alloc_stats(h, &s);
-    const struct rc_alloc_state *st = h->alloc;
+    const struct rc_alloc_state *st = rc__alloc_state(h);
     fprintf(out, "Small block threshold = %d, in %d size classes.\n", RC_SMALL_MAX, RC_NCLASSES);
     print_classes(out, "objects", s.objects);
     print_classes(out, "raw buffers", s.buffers);

@@ -3,6 +3,7 @@
  * block, where was this object allocated.  Every read of memory that may
  * not be ours goes through rc__os_read_safe, so a wild pointer gets a
  * one-line report instead of a second crash (docs/reliability.md). */
+#include "internal.h"
 #include "../alloc/alloc_impl.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Error codes, the per-heap last error, and the one-line fatal abort. */
+/* Error codes and the last error, per heap and per thread. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -24,27 +24,19 @@ const char *rc_strerror(int code)
 
 /* The last error of calls that have no heap (loaders, the tools): one per
  * thread, so two threads loading files never see each other's message. */
-static _Thread_local struct { int code; char msg[256]; } thread_error;
+static _Thread_local rc_error_slot thread_error;
 
-static int *error_code(const rc_heap *h)
+static rc_error_slot *error_slot(const rc_heap *h)
 {
-    return h ? (int *)&h->err_code : &thread_error.code;
-}
-
-static char *error_msg(const rc_heap *h)
-{
-    return h ? (char *)h->err_msg : thread_error.msg;
+    return h ? (rc_error_slot *)&h->err : &thread_error;
 }
 
 int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
 {
-    char msg[sizeof thread_error.msg];   /* the arguments may point into the old message */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rc__error_slot_set(error_slot(h), code, fmt, ap);
     va_end(ap);
-    memcpy(error_msg(h), msg, sizeof msg);
-    *error_code(h) = code;
     return code;
 }
 
@@ -55,47 +47,22 @@ int rc__type_error(rc_heap *h, const void *o, const char *expected)
 
 const char *rc_last_error(const rc_heap *h)
 {
-    return *error_code(h) ? error_msg(h) : "";
+    return error_slot(h)->code ? error_slot(h)->msg : "";
 }
 
 int rc_last_error_code(const rc_heap *h)
 {
-    return *error_code(h);
+    return error_slot(h)->code;
 }
 
 void rc_clear_error(rc_heap *h)
 {
-    *error_code(h) = 0;
-    error_msg(h)[0] = '\0';
+    error_slot(h)->code = 0;
+    error_slot(h)->msg[0] = '\0';
 }
 
 int rc__foreign(rc_heap *h, const void *o, const rc_heap *theirs)
 {
     return rc__error(h, RC_EINVAL, "a '%s' object of heap %p cannot be stored in a container of heap %p",
                      rc__type(rc__head(o))->name, (const void *)theirs, (void *)h);
-}
-
-const char *rc__safe_type_name(const void *obj)
-{
-    if (!obj)
-        return "NULL";
-    uintptr_t tw = rc__head(obj)->tw;
-    return tw > 4096 ? ((const rc_type *)(tw & ~(uintptr_t)RC_HF_MASK))->name : "?";
-}
-
-void rc__fatal(const char *check, const char *type, const void *addr, const char *fmt, ...)
-{
-    static _Thread_local bool reporting;   /* a check failing inside the site lookup */
-    char detail[1024], site[512] = "";   /* sites carry two file paths */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    if (!reporting) {
-        reporting = true;
-        rc__debug_site(addr, site, sizeof site);
-    }
-    fprintf(stderr, "recycle: %s: %s object at %p: %s%s\n", check, type ? type : "?", addr, detail, site);
-    fflush(stderr);
-    abort();
 }

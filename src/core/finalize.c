@@ -25,16 +25,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The live objects whose finalizer has not run, each held by a reference. */
-static size_t unfinalized(rc_heap *h, void ***out)
+/* The live objects whose finalizer has not run, each held by a reference
+ * (*out's capacity in *cap). */
+static size_t unfinalized(rc_heap *h, void ***out, size_t *cap)
 {
     void **v = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0;
+    *cap = 0;
     RC_FOR_EACH_OBJECT(h, o, {
         const rc_type *t = rc__type(o);
         if (!t->finalize || (rc__hflags(o) & RC_HF_FINALIZED) || o->refcnt == RC_REFCNT_IMMORTAL)
             continue;
-        if (n == cap && !rc__vec_reserve(&v, &cap, n + 1, sizeof *v, 64, SIZE_MAX))
+        if (n == *cap && !rc__vec_reserve(&v, cap, n + 1, sizeof *v, 64, SIZE_MAX))
             break;   /* out of memory: those found still run; release follows anyway */
         rc_incref(rc__body(o));
         v[n++] = rc__body(o);
@@ -48,7 +50,8 @@ static size_t unfinalized(rc_heap *h, void ***out)
 static void finalize_survivors(rc_heap *h)
 {
     void **v;
-    size_t n = unfinalized(h, &v);
+    size_t cap;
+    size_t n = unfinalized(h, &v, &cap);
     for (size_t i = 0; i < n; i++) {
         rc_head *o = rc__head(v[i]);
         if (!(rc__hflags(o) & RC_HF_FINALIZED)) {
@@ -58,7 +61,7 @@ static void finalize_survivors(rc_heap *h)
     }
     for (size_t i = 0; i < n; i++)
         rc_decref(v[i]);
-    free(v);
+    rc__vec_free(&v, &cap, sizeof *v);
 }
 
 /* Step 3: the targets are held while the callbacks run, so a callback
@@ -78,7 +81,7 @@ static void clear_live_weakrefs(rc_heap *h)
     rc__weak_clear_dead(h, v, n);
     for (size_t i = 0; i < n; i++)
         rc_decref(rc__body(v[i]));
-    free(v);
+    rc__vec_free(&v, &cap, sizeof *v);
 }
 
 /* Step 5, in CPython's words. */

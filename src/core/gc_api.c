@@ -5,8 +5,20 @@
 
 #include <stdlib.h>
 
-void rc_gc_enable(rc_heap *h) { h->gc.enabled = true; }
-void rc_gc_disable(rc_heap *h) { h->gc.enabled = false; }
+/* A switch is where a program's phases meet (a peak built with the
+ * collector off, then dropped): the young vector shrinks if it can. */
+void rc_gc_enable(rc_heap *h)
+{
+    h->gc.enabled = true;
+    rc__gc_young_trim(&h->gc);
+}
+
+void rc_gc_disable(rc_heap *h)
+{
+    h->gc.enabled = false;
+    rc__gc_young_trim(&h->gc);
+}
+
 bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }
 void rc_gc_set_debug(rc_heap *h, unsigned flags) { h->gc.debug = flags; }
 unsigned rc_gc_get_debug(const rc_heap *h) { return h->gc.debug; }
@@ -69,6 +81,7 @@ int rc_gc_freeze(rc_heap *h)
         gc->young[i]->gc = RC_GC_FROZEN;
     gc->frozen_count += gc->young_len;
     gc->young_len = gc->gen0_start = 0;
+    rc__gc_young_trim(gc);
     gc->frozen_count += retag_old(h, RC_GC_OLD, RC_GC_FROZEN);
     gc->old_count = 0;
     gc->count[0] = 0;
@@ -117,7 +130,7 @@ static int found_deliver(rc_heap *h, found *f, rc_visit fn, void *arg)
         rv = fn(f->v[i], arg);
     for (size_t i = 0; i < f->len; i++)
         rc_decref(f->v[i]);
-    free(f->v);
+    rc__vec_free(&f->v, &f->cap, sizeof *f->v);
     return rv;
 }
 
@@ -202,12 +215,12 @@ void rc_gc_garbage_clear(rc_heap *h)
     rc_gc_state *gc = &h->gc;
     /* Decrefs may run finalizers that append again: take the list first. */
     void **v = gc->garbage;
-    size_t n = gc->garbage_len;
+    size_t n = gc->garbage_len, cap = gc->garbage_cap;
     gc->garbage = NULL;
     gc->garbage_len = gc->garbage_cap = 0;
     for (size_t i = 0; i < n; i++)
         rc_decref(v[i]);
-    free(v);
+    rc__vec_free(&v, &cap, sizeof *v);
 }
 
 int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *ctx)
@@ -239,9 +252,9 @@ void rc__gc_destroy(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
     rc__gc_workers_destroy(h);
-    free(gc->young);
-    free(gc->garbage);
-    free(gc->callbacks);
+    rc__vec_free(&gc->young, &gc->young_cap, sizeof *gc->young);
+    rc__vec_free(&gc->garbage, &gc->garbage_cap, sizeof *gc->garbage);
+    rc__vec_free(&gc->callbacks, &gc->callbacks_cap, sizeof *gc->callbacks);
     rc__weak_destroy(h);
     memset(gc, 0, sizeof *gc);
 }

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void debug_line(rc_heap *h, const char *what, rc_head *o)
 {
@@ -29,29 +30,46 @@ static bool garbage_append(rc_heap *h, rc_head *o)
 }
 
 /* Per-member counters for the analyses below, indexed like the dead
- * vector (a listed member's word holds its index). */
+ * vector (a listed member's word holds its index).  vec.c arrays, so
+ * that a big dead set's counters go back to the OS with it. */
 typedef struct dead_counts {
     uint32_t *n;
     bool     *flag;
     rc_head **work;
     size_t    nwork;
+    size_t    cap_n, cap_flag, cap_work;
     bool      ok;            /* the arrays could be had */
 } dead_counts;
 
 static uint32_t dead_index(const rc_head *o) { return o->gc & RC_GC_REFS; }
 
+/* len elements of elem bytes, zeroed when `zero`; NULL without memory. */
+static void *counts_array(size_t *cap, size_t len, size_t elem, bool zero)
+{
+    void *v = NULL;
+    *cap = 0;
+    if (!rc__vec_reserve(&v, cap, len, elem, len, SIZE_MAX))
+        return NULL;
+    if (zero)
+        memset(v, 0, len * elem);
+    return v;
+}
+
 static void counts_init(dead_counts *c, size_t len)
 {
-    *c = (dead_counts){calloc(len, sizeof *c->n), calloc(len, sizeof *c->flag), malloc(len * sizeof *c->work), 0,
-                       false};
+    len = len ? len : 1;       /* arrays even for an empty set: ok means memory */
+    *c = (dead_counts){0};
+    c->n = counts_array(&c->cap_n, len, sizeof *c->n, true);
+    c->flag = counts_array(&c->cap_flag, len, sizeof *c->flag, true);
+    c->work = counts_array(&c->cap_work, len, sizeof *c->work, false);
     c->ok = c->n && c->flag && c->work;
 }
 
 static void counts_free(dead_counts *c)
 {
-    free(c->n);
-    free(c->flag);
-    free(c->work);
+    rc__vec_free(&c->n, &c->cap_n, sizeof *c->n);
+    rc__vec_free(&c->flag, &c->cap_flag, sizeof *c->flag);
+    rc__vec_free(&c->work, &c->cap_work, sizeof *c->work);
 }
 
 static void push_work(dead_counts *c, rc_head *o, bool flag)

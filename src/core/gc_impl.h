@@ -5,7 +5,7 @@
  * map is docs/design-gc.md.
  *
  * The gc word: the last 32 bits of the object header (the header's
- * layout: internal.h, rc_head).  Every value it takes is listed here and
+ * layout: src/alloc/alloc.h, rc_head).  Every value it takes is listed here and
  * nowhere else.
  *
  * Outside a collection, where a tracked object is:
@@ -426,6 +426,11 @@ RC_INLINE size_t each_member(gc_run *r, member_step step, void *arg)
     walk_members(&p, step);
     return p.seen;
 }
+
+/* gc.c: the young vector gives back what it does not need when it is
+ * mostly empty (rc__vec_shrink's rule): at the end of each collection, at
+ * a switch of the collector and after a freeze. */
+void rc__gc_young_trim(rc_gc_state *gc);
 
 /* ---- the pipeline ------------------------------------------------------------------- */
 

@@ -48,12 +48,20 @@ rc_heap *rc_heap_new(const rc_config *cfg)
     gc->debug = h->cfg.gc_debug;
     gc->debug_out = h->cfg.gc_debug_out;
     memcpy(gc->threshold, h->cfg.gc_threshold, sizeof gc->threshold);
-    if (rc__alloc_init(h, &h->cfg) != 0) {
+    if (rc__alloc_init(h, &h->cfg, &h->err) != 0) {
         free(h);
         return NULL;
     }
     rc__alloc_on_pressure(h, collect_for_room);
+    rc__fatal_on_site(rc__debug_site);
     return h;
+}
+
+void rc_heap_set_fail_alloc(rc_heap *h, uint64_t nth, bool after)
+{
+    rc__alloc_set_fault(h, nth, after);
+    h->cfg.fail_alloc_at = nth;
+    h->cfg.fail_alloc_after = nth && after;
 }
 
 int rc__heap_on_free(rc_heap *h, void (*fn)(rc_heap *h))

@@ -1,10 +1,11 @@
 /* Shared internals of librecycle.  Not installed; not for users.
  *
  * The layers and who may call whom: docs/architecture.md.  This header is
- * the core's: the object header, the allocator's interface (src/alloc/),
- * the heap record, and the hooks by which lower layers are told things
- * without calling up (the allocator's pressure hook, the tracer's
- * observers).  The OS and the compiler: src/prim/prim.h.
+ * the core's: the gc word, the heap record, and the hooks by which the
+ * core is told things without calling up (the tracer's traceback lookup).
+ * The object header and the allocator's interface, with its pressure hook
+ * and observers: src/alloc/alloc.h.  The OS and the compiler:
+ * src/prim/prim.h.
  */
 #ifndef RC_INTERNAL_H
 #define RC_INTERNAL_H
@@ -14,6 +15,7 @@
 #endif
 
 #include "recycle.h"
+#include "../alloc/alloc.h"
 #include "../prim/prim.h"
 
 #include <stdarg.h>
@@ -22,58 +24,10 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------------
- * Assertions: RC_DEBUG=0 none, 1 cheap checks that abort with one line,
- * 2 also expensive ones (whole-heap walks).
+ * What the core keeps in the object header's refcnt and gc words (the
+ * header: src/alloc/alloc.h, rc_head; the gc word's every value:
+ * gc_impl.h).
  * ---------------------------------------------------------------------- */
-#ifndef RC_DEBUG
-#define RC_DEBUG 0
-#endif
-
-/* Aborts with one line: "recycle: <check>: <type> object at <addr>: <detail>".
- * type may be NULL when the memory at addr cannot be trusted. */
-RC_COLD _Noreturn void rc__fatal(const char *check, const char *type, const void *addr,
-                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* The type name of an object whose header may be damaged: "?" unless tw
- * looks like a pointer (a freed block has tw == 0). */
-const char *rc__safe_type_name(const void *obj);
-
-#if RC_DEBUG >= 1
-#define rc_assert(cond, check, obj, ...) \
-    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), rc__safe_type_name(obj), (obj), __VA_ARGS__); } while (0)
-#else
-#define rc_assert(cond, check, obj, ...) ((void)0)
-#endif
-#if RC_DEBUG >= 2
-#define rc_assert2(cond, check, obj, ...) rc_assert(cond, check, obj, __VA_ARGS__)
-#else
-#define rc_assert2(cond, check, obj, ...) ((void)0)
-#endif
-
-/* ------------------------------------------------------------------------
- * The object header: 16 bytes before each object body.
- *
- *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
- *           per-object flags RC_HF_*.  tw == 0 marks a free block.
- *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
- *   gc      the collector's word: where a tracked object is, and during a
- *           collection what the passes found.  Every value it takes is
- *           listed once, at the top of core/gc_impl.h.
- * ---------------------------------------------------------------------- */
-typedef struct rc_head {
-    uintptr_t tw;
-    uint32_t  refcnt;
-    uint32_t  gc;
-} rc_head;
-
-_Static_assert(sizeof(rc_head) == 16, "object header must be 16 bytes");
-_Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags");
-
-#define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
-#define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
-#define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
-#define RC_HF_SPARE     0x8u   /* unused */
-#define RC_HF_MASK      0xFu
-
 #define RC_REFCNT_IMMORTAL UINT32_MAX
 
 #define RC_GC_UNTRACKED 0xFFFFFFFFu
@@ -90,136 +44,7 @@ RC_INLINE uint32_t rc__gc_young_word(size_t i) { return (uint32_t)i + 1; }
 RC_INLINE bool rc__gc_is_young(uint32_t g) { return g - 1u < RC_GC_YOUNG_MAX; }
 RC_INLINE size_t rc__gc_young_index(uint32_t g) { return (size_t)g - 1; }
 
-RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
-RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
-RC_INLINE const rc_type *rc__type(const rc_head *h) { return (const rc_type *)(h->tw & ~(uintptr_t)RC_HF_MASK); }
-RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_HF_MASK); }
-RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { h->tw |= f; }
-RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { h->tw &= ~(uintptr_t)f; }
 RC_INLINE bool rc__is_tracked(const rc_head *h) { return h->gc != RC_GC_UNTRACKED; }
-
-/* ------------------------------------------------------------------------
- * Allocator interface (alloc.c).  Every block is 16-byte aligned.
- *
- * Object blocks live in pools of their own (never mixed with raw buffers),
- * so the collector can walk every object in address order: a span is one
- * pool's used region (count blocks of `stride` bytes from `start`; blocks
- * whose tw is 0 are free), or one large object (count 1).
- * ---------------------------------------------------------------------- */
-typedef struct rc_span {
-    char  *start;
-    size_t stride;
-    size_t count;
-} rc_span;
-
-typedef struct rc_span_iter {
-    const rc_heap *heap;
-    void  *arena;       /* cursor state, owned by alloc.c */
-    size_t pool;
-    void  *large;
-    int    phase;
-    bool   trackable;   /* only pools that can hold tracked objects */
-} rc_span_iter;
-
-void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
-/* The same walk, skipping pools that never held an object of a tracked
- * type since they were laid out: what the collector's walks need. */
-void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it);
-/* Notes that o's type is tracked (rc_new), for the walk above. */
-void rc__alloc_note_tracked(rc_head *o);
-/* Bytes the heap's live allocations requested, headers included. */
-size_t rc__heap_bytes(const rc_heap *h);
-/* True when o lies in memory the trackable walk visits (rc_heap_check). */
-bool rc__alloc_walks_tracked(const rc_head *o);
-/* Fills *s with the next span; false at the end.  Objects may be freed
- * while iterating (their tw becomes 0) but none may be allocated. */
-bool rc__span_next(rc_span_iter *it, rc_span *s);
-/* Ends a walk before rc__span_next has returned false (no-op after). */
-void rc__span_iter_stop(rc_span_iter *it);
-
-/* Runs body with o bound to each live object of h, in the allocator's
- * walk order (pools by address, then large objects).  `continue` in body
- * skips to the next object. */
-#define RC_FOR_EACH_OBJECT(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
-/* The same, over the pools the trackable walk visits: every tracked object
- * is met, and untracked ones in those pools too (callers check gc). */
-#define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
-#define RC_WALK_AHEAD 8
-#define RC_NO_AHEAD(arg, block) ((void)0)
-#define RC_WALK_OBJECTS(INIT, h, o, AHEAD, arg, ...)                           \
-    do {                                                                       \
-        rc_span_iter it_;                                                      \
-        rc_span s_;                                                            \
-        INIT((h), &it_);                                                       \
-        while (rc__span_next(&it_, &s_))                                       \
-            RC_FOR_EACH_IN_SPAN(&s_, o, AHEAD, arg, __VA_ARGS__);              \
-    } while (0)
-/* Runs body with o bound to each live object of span *sp, calling
- * AHEAD(arg, block) first with the block RC_WALK_AHEAD blocks further on
- * in the span, when there is one (to prefetch). */
-#define RC_FOR_EACH_IN_SPAN(sp, o, AHEAD, arg, ...)                            \
-    do {                                                                       \
-        size_t st_ = (sp)->stride;                                             \
-        char *p_ = (sp)->start, *end_ = (sp)->start + (sp)->count * st_;       \
-        for (; p_ < end_; p_ += st_) {                                         \
-            rc_head *o = (rc_head *)(void *)p_;                                \
-            if (p_ + RC_WALK_AHEAD * st_ < end_)                               \
-                AHEAD((arg), p_ + RC_WALK_AHEAD * st_);                        \
-            if (!o->tw)                                                        \
-                continue;                                                      \
-            __VA_ARGS__                                                        \
-        }                                                                      \
-    } while (0)
-/* The span holding the object block b (its pool, or itself when large). */
-void rc__span_of(const void *b, rc_span *s);
-
-/* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
- * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
- * outside the pools).  NULL on failure (fault injection, cap, OS). */
-rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
-void     rc__free_object(rc_heap *h, rc_head *o);
-/* The collector found n dead objects in the span of the object block
- * `block`, which it will never read again: when they are all the objects of
- * a pool and no free hook has to see each, the pool is emptied in one step,
- * its blocks counting as never used, and true is returned; else false,
- * nothing done. */
-bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
-/* Bytes of the block holding o (header included), for rc_sizeof. */
-size_t   rc__object_block_size(const rc_head *o);
-/* The heap an object belongs to (from its pool or large-block prefix). */
-/* Inline, since every container store and every death asks: a pooled
- * block's pool descriptor (found by masking) and a large block's prefix
- * both start with the heap pointer.  alloc_impl.h asserts that these
- * constants are its layout's. */
-#define RC__ARENA_SHIFT   20
-#define RC__POOL_SHIFT    14
-#define RC__POOL_DESC     64
-#define RC__LARGE_PREFIX  48
-RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
-{
-    uintptr_t b = (uintptr_t)o;
-    if (o->tw & RC_HF_LARGE)
-        return *(rc_heap *const *)(b - RC__LARGE_PREFIX);
-    uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
-    uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
-    return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
-}
-/* True when p is the body address of a live object of h (debug checks,
- * rc_graph's object-at-address).  Never dereferences p unless it lies in
- * memory h owns. */
-bool     rc__is_object_body(const rc_heap *h, const void *p);
-
-/* Allocator state lives inside rc_heap; alloc.c owns its fields. */
-struct rc_alloc_state;
-int  rc__alloc_init(rc_heap *h, const rc_config *cfg);
-/* Installs fn, which the allocator calls when an allocation would pass
- * max_bytes and then retries once: the heap's way to collect on demand
- * without the allocator calling up into the collector. */
-void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
-void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
-/* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
- * RC_EINVAL with a message naming the first inconsistency. */
-int  rc__alloc_check(rc_heap *h);
 
 /* ------------------------------------------------------------------------
  * The heap.  Each component owns a part; parts owned by optional
@@ -258,17 +83,11 @@ typedef struct rc_gc_state {
 #define RC_HEAP_MAGIC 0x72656379636C6521ull   /* "recycle!": debug checks recognise a heap */
 
 struct rc_heap {
+    struct rc_alloc_state *alloc;     /* first: rc__alloc_state (alloc.h) reads it */
     uint64_t magic;                   /* RC_HEAP_MAGIC while the heap lives */
     rc_config cfg;
     rc_gc_state gc;
-    struct rc_alloc_state *alloc;
 
-    /* Allocation observers, installed by the tracer while it traces; alloc.c
-     * calls them for every block it hands out or takes back (a realloc is a
-     * free of the old block then an alloc of the new), so tracing costs one
-     * test of a pointer when off. */
-    void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
-    void (*on_free)(rc_heap *h, const void *ptr);
     /* Where a traced object was allocated (a malloc'd traceback), installed
      * by the tracer with the observers: the leak report and the debug
      * checks ask through it, so the core never calls up into the tracer. */
@@ -288,8 +107,7 @@ struct rc_heap {
     size_t live_objects;
     int    dealloc_depth;             /* nested deaths now running (object.c) */
     rc_head *trash;                   /* deaths deferred past the depth limit */
-    int    err_code;
-    char   err_msg[256];
+    rc_error_slot err;                /* rc_last_error(h) */
 #if RC_DEBUG >= 1
     /* The thread inside the heap now (0: none) and how deeply it nests
      * (a decref inside a release inside a decref): debug builds catch a
@@ -301,6 +119,7 @@ struct rc_heap {
     const void *free_caller;
 #endif
 };
+_Static_assert(offsetof(struct rc_heap, alloc) == 0, "rc__alloc_state reads the first field of the heap record");
 
 /* ------------------------------------------------------------------------
  * Debug checks (debug.c; docs/reliability.md).  These never fault on a
@@ -374,11 +193,20 @@ RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
     return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
-/* Grows the malloc'd array *arr (elements of elem bytes, capacity *cap) to
- * hold at least need elements, doubling from `first`; false, the array
- * untouched, when memory runs out or the capacity would pass max.  The
- * collector's bookkeeping arrays all grow this way (vec.c). */
+/* The collector's bookkeeping arrays (vec.c): *arr, elements of elem
+ * bytes, capacity *cap; from malloc when small, a mapping of their own
+ * when big, so only these three may resize or free one.
+ *   reserve: grows to hold at least need elements, doubling from `first`;
+ *            false, the array untouched, when memory runs out or the
+ *            capacity would pass max.
+ *   shrink:  when fewer than a quarter of the elements are used, to twice
+ *            `used` (never below floor), keeping the first `used`; the gap
+ *            between the two ratios keeps a steady workload from resizing
+ *            back and forth.  Out of memory, the array stays as it is.
+ *   free:    releases it; *arr NULL and *cap 0 afterwards. */
 bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+void rc__vec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
+void rc__vec_free(void *arr, size_t *cap, size_t elem);
 
 /* rc_heap_free's final collection, finalizers, callbacks and garbage
  * report (finalize.c), before anything is released. */

@@ -9,6 +9,8 @@
 #ifndef RC_OPTIONS_H
 #define RC_OPTIONS_H
 
+#include "../prim/prim.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,14 +60,14 @@ typedef struct rc_option {
     const char    *meaning;   /* one line, as the README's table has it */
 } rc_option;
 
-const rc_option *rc__option(rc_option_id id);
+RC_PRIVATE const rc_option *rc__option(rc_option_id id);
 
 /* The value of a variable of each kind (its default when unset, empty or
  * malformed). */
 bool        rc__option_bool(rc_option_id id);
 uint64_t    rc__option_uint(rc_option_id id);
 double      rc__option_seconds(rc_option_id id);
-const char *rc__option_text(rc_option_id id);
+RC_PRIVATE const char *rc__option_text(rc_option_id id);
 void        rc__option_counts(rc_option_id id, size_t out[3]);
 unsigned    rc__option_gc_debug(rc_option_id id);
 

@@ -66,11 +66,11 @@ RC_INLINE rc_gadj rc__graph_adj(const rc_objgraph *g, bool backwards)
 rc_objgraph *rc__graph_alloc(void);
 
 /* graph_index.c */
-int  rc__graph_reverse(rc_objgraph *g);          /* builds in_start / in; RC_ENOMEM */
+RC_PRIVATE int  rc__graph_reverse(rc_objgraph *g);          /* builds in_start / in; RC_ENOMEM */
 /* Index of the node at addr, or RC_GNONE. */
-uint32_t rc__graph_find(const rc_objgraph *g, uint64_t addr);
-void rc__graph_info(const rc_objgraph *g, uint32_t i, rc_objinfo *out);
-int  rc__graph_fail(rc_objgraph *g, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+RC_PRIVATE uint32_t rc__graph_find(const rc_objgraph *g, uint64_t addr);
+RC_PRIVATE void rc__graph_info(const rc_objgraph *g, uint32_t i, rc_objinfo *out);
+RC_PRIVATE int  rc__graph_fail(rc_objgraph *g, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 size_t rc__graph_external(const rc_gnode *n);
 
 /* graph.c: breadth-first search from start over referents (backwards =

@@ -86,13 +86,8 @@ static int collect_spans(builder *b)
     size_t cap = 0, slots = 0;
     rc__span_iter_init(b->h, &it);
     while (rc__span_next(&it, &s)) {
-        if (b->nspans == cap) {
-            cap = cap ? 2 * cap : 256;
-            span_ent *n = realloc(b->spans, cap * sizeof *n);
-            if (!n)
-                return RC_ENOMEM;
-            b->spans = n;
-        }
+        if (!rc__vec_reserve(&b->spans, &cap, b->nspans + 1, sizeof *b->spans, 256, SIZE_MAX))
+            return RC_ENOMEM;
         b->spans[b->nspans++] = (span_ent){s.start, s.stride, s.count, 0};
     }
     if (b->nspans)                    /* an empty heap has no span array */
@@ -159,15 +154,9 @@ static uint32_t type_index(builder *b, const rc_type *t)
     while (i < g->ntypes && strcmp(g->names[i], name) != 0)
         i++;
     if (i == g->ntypes) {
-        if (g->ntypes == b->names_cap) {
-            size_t cap = b->names_cap ? 2 * b->names_cap : 32;
-            const char **n = realloc(g->names, cap * sizeof *n);
-            if (!n) {
-                b->oom = true;
-                return 0;
-            }
-            g->names = n;
-            b->names_cap = cap;
+        if (!rc__vec_reserve(&g->names, &b->names_cap, g->ntypes + 1, sizeof *g->names, 32, SIZE_MAX)) {
+            b->oom = true;
+            return 0;
         }
         g->names[g->ntypes++] = name;
     }
@@ -246,15 +235,9 @@ static int add_edge(void *child, void *arg)
     if (t == RC_GNONE)
         return 0;
     rc_objgraph *g = b->g;
-    if (g->m == b->edges_cap) {
-        size_t cap = b->edges_cap ? 2 * b->edges_cap : g->n + 4096;
-        uint32_t *n = cap > RC_GNONE ? NULL : realloc(g->out, cap * sizeof *n);
-        if (!n) {
-            b->oom = true;
-            return 1;
-        }
-        g->out = n;
-        b->edges_cap = cap;
+    if (!rc__vec_reserve(&g->out, &b->edges_cap, g->m + 1, sizeof *g->out, g->n + 4096, RC_GNONE)) {
+        b->oom = true;
+        return 1;
     }
     g->out[g->m++] = t;
     g->nodes[t].internal++;

@@ -52,15 +52,7 @@ bool rc__os_log_still_ours(const rc__os_log *l)
 
 bool rc__os_log_write(rc__os_log *l, const void *buf, size_t n)
 {
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(l->fd, (const char *)buf + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        off += (size_t)w;
-    }
-    return true;
+    return rc__os_fd_write(l->fd, buf, n);
 }
 
 void rc__os_log_close(rc__os_log *l)

@@ -78,6 +78,15 @@ void *rc__os_remap_huge(void *p, size_t old_size, size_t size)
     return q;
 }
 
+/* Resizes a mapping from rc__os_map(size, 0): shrinking gives the tail's
+ * pages back at once; growing extends in place or moves the pages to a new
+ * range, never copying them.  NULL, the old mapping untouched, on failure. */
+void *rc__os_remap(void *p, size_t old_size, size_t size)
+{
+    void *q = mremap(p, old_size, size, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+}
+
 void rc__os_unmap(void *p, size_t size)
 {
     if (!p)

@@ -1,8 +1,11 @@
 /* The platform as the rest of librecycle sees it: the compiler's hints,
- * the sanitizer's poisoning, and every call into the operating system
- * (os.c; other processes' /proc files: proc_mem.h; starting programs:
- * launch.h).  Nothing in this folder includes a header from above it, so a
- * port to another OS or compiler touches this folder only. */
+ * the sanitizer's poisoning, the one-line abort (fatal.c), and every call
+ * into the operating system (os.c; other processes' /proc files:
+ * proc_mem.h; starting programs: launch.h).  Nothing in this folder
+ * includes a header from above it, so a port to another OS or compiler
+ * touches this folder and src/trace/preload/ only: the preload library is
+ * an interposition of the OS's allocation calls and calls the real ones
+ * itself.  scripts/check_layers.sh fails on an OS call anywhere else. */
 #ifndef RC_PRIM_H
 #define RC_PRIM_H
 
@@ -19,6 +22,15 @@
 #define RC_COLD        __attribute__((cold, noinline))
 /* Code the -finstrument-functions hooks reach must not call them again. */
 #define RC_NOINSTR     __attribute__((no_instrument_function))
+/* An internal function librecycle-tools calls too.  librecycle.so exports
+ * it under the version RECYCLE_PRIVATE (cmake/librecycle.map), so a
+ * process that links both shared libraries has one copy of its state;
+ * the other builds of these files (the preload library) keep it hidden. */
+#ifdef RC_EXPORT_PRIVATE
+#define RC_PRIVATE     __attribute__((visibility("default")))
+#else
+#define RC_PRIVATE
+#endif
 
 /* AddressSanitizer's manual poisoning, for the allocator's free blocks. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -37,9 +49,22 @@
 #define RC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Reports (fatal.c) */
+/* Aborts with one line: "recycle: <check>: <type> object at <addr>:
+ * <detail><site>".  type may be NULL when the memory at addr cannot be
+ * trusted; site is what the installed lookup says of addr. */
+RC_COLD _Noreturn void rc__fatal(const char *check, const char *type, const void *addr,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Fills buf (n bytes) with ", allocated at ..." for addr, or "". */
+typedef void (*rc_fatal_site_fn)(const void *addr, char *buf, size_t n);
+/* Installs the lookup rc__fatal names the site with (the core's, which
+ * asks the heap's tracer). */
+void rc__fatal_on_site(rc_fatal_site_fn fn);
+
 /* Memory */
 void    *rc__os_map(size_t size, size_t align);      /* zeroed, aligned; NULL on failure */
 void     rc__os_unmap(void *p, size_t size);
+void    *rc__os_remap(void *p, size_t old_size, size_t size);  /* of rc__os_map(.., 0); moves pages; NULL: p untouched */
 #define  RC_OS_HUGE_PAGE ((size_t)2 << 20)
 void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
 void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
@@ -48,7 +73,7 @@ bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unr
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */
-size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
+RC_PRIVATE size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
 /* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,
  * and ends them with a NUL: the count, or -1 when it cannot be read. */
@@ -58,6 +83,37 @@ long     rc__os_read_file(const char *path, char *buf, size_t size);
  * table ("0xoffset" when no symbol covers it; "?" when unknown).  The
  * string lives until the process ends (symbols.c). */
 const char *rc__symbol_name(void *addr) RC_NOINSTR;
+/* A module loaded in this process: where it is and its program headers. */
+typedef struct rc__os_module {
+    uintptr_t   base;
+    const void *phdr;       /* ElfW(Phdr)[phnum] */
+    size_t      phnum;
+} rc__os_module;
+/* Finds the loaded module whose file is path (the executable's by its
+ * /proc/self/exe path); false when none is. */
+bool        rc__os_module_find(const char *path, rc__os_module *m);
+/* The run-time address of file offset off of m, through the PT_LOAD
+ * segment that maps it; 0 when none does. */
+uintptr_t   rc__os_module_addr(const rc__os_module *m, uint64_t off);
+/* The exported (dynamic) symbol covering addr, or NULL (dladdr). */
+const char *rc__os_exported_name(uintptr_t addr);
+
+/* Files through bare descriptors (fd.c): no malloc, no stdio, so the
+ * tracer may use them inside allocation hooks and signal handlers. */
+int   rc__os_fd_open_read(const char *path);         /* -1 on failure */
+/* Up to n bytes (retrying after a signal): the count, 0 at the end, -1 on
+ * an error. */
+long  rc__os_fd_read(int fd, void *buf, size_t n);
+bool  rc__os_fd_pread(int fd, void *buf, size_t n, uint64_t off);  /* exactly n bytes at off */
+/* All n bytes, retrying after a signal or a short write; false on an error. */
+bool  rc__os_fd_write(int fd, const void *buf, size_t n) RC_NOINSTR;
+void  rc__os_fd_close(int fd);
+/* A file written whole: rc__os_fd_replace_open creates path's sibling
+ * path.tmp (-1, errno set, on failure; ENAMETOOLONG when the name does
+ * not fit 4096 bytes); rc__os_fd_replace_commit closes it and, when ok,
+ * renames it over path, else removes it.  False when it was not renamed. */
+int   rc__os_fd_replace_open(const char *path);
+bool  rc__os_fd_replace_commit(int fd, const char *path, bool ok);
 
 /* The environment */
 const char *rc__os_getenv(const char *name);
@@ -72,24 +128,24 @@ typedef struct rc__os_log {
 /* Opens path to append to, creating it (mode 0644) when create; with high,
  * on a descriptor >= 512, out of the way of a program that reuses low
  * numbers.  0, or -1 with l closed. */
-int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
+RC_PRIVATE int   rc__os_log_open(rc__os_log *l, const char *path, bool create, bool high) RC_NOINSTR;
 /* True while l's descriptor still names the file it opened: a program may
  * close it and reuse the number for a file of its own. */
 bool  rc__os_log_still_ours(const rc__os_log *l) RC_NOINSTR;
 /* Appends n bytes (retrying after a signal or a short write); false on
  * an error. */
-bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
-void  rc__os_log_close(rc__os_log *l);
+RC_PRIVATE bool  rc__os_log_write(rc__os_log *l, const void *buf, size_t n) RC_NOINSTR;
+RC_PRIVATE void  rc__os_log_close(rc__os_log *l);
 /* The absolute, resolved path of an existing file (malloc'd); NULL when
  * it does not exist. */
-char *rc__os_abspath(const char *path);
+RC_PRIVATE char *rc__os_abspath(const char *path);
 /* path names a file to read: anything but a folder (a pipe such as
  * bash's <(...) counts). */
-bool  rc__os_is_file(const char *path);
+RC_PRIVATE bool  rc__os_is_file(const char *path);
 /* Calls fn(name, arg) for each entry of the folder path until fn returns
  * non-zero: that value, 0 when every entry was seen, RC_ENOENT when the
  * folder does not exist, RC_EIO when it cannot be read. */
-int   rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
+RC_PRIVATE int   rc__os_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
 /* A file written beside its final path and renamed over it once whole: a
  * reader never sees a partial file, and a failed write leaves none. */
 typedef struct rc__os_newfile {
@@ -103,18 +159,18 @@ FILE *rc__os_newfile_open(rc__os_newfile *nf, const char *path);
  * ok, or when that fails, removes it.  0, or -1 with errno saying why. */
 int   rc__os_newfile_commit(rc__os_newfile *nf, const char *path, bool ok);
 /* The local time now, as strftime's fmt writes it into buf (n bytes). */
-void  rc__os_local_time(char *buf, size_t n, const char *fmt);
+RC_PRIVATE void  rc__os_local_time(char *buf, size_t n, const char *fmt);
 
 /* Threads (thread.c) */
 typedef pthread_once_t rc__os_once_t;
 #define RC_OS_ONCE_INIT PTHREAD_ONCE_INIT
 /* Runs fn once in the process; a thread that comes while it runs waits. */
-void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
+RC_PRIVATE void rc__os_once(rc__os_once_t *once, void (*fn)(void)) RC_NOINSTR;
 /* A lock for state that must not be touched by two threads at once. */
 typedef pthread_mutex_t rc__os_mutex;
 #define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
-void rc__os_lock(rc__os_mutex *m);
-void rc__os_unlock(rc__os_mutex *m);
+RC_PRIVATE void rc__os_lock(rc__os_mutex *m);
+RC_PRIVATE void rc__os_unlock(rc__os_mutex *m);
 /* A value each thread holds for itself; at_exit(value) runs when a thread
  * that set a non-NULL value exits. */
 typedef pthread_key_t rc__os_tls;
@@ -135,5 +191,7 @@ bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg);
 void rc__os_thread_join(rc__os_thread t);
 /* Processors online (at least 1). */
 unsigned rc__os_cpus(void);
+/* The calling thread's stack, [*lo, *hi); false when unknown. */
+bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 #endif /* RC_PRIM_H */

@@ -1,4 +1,5 @@
-/* Names for the addresses -finstrument-functions hands the hooks.
+/* Names for the addresses -finstrument-functions hands the hooks, and the
+ * loaded modules the tracer names frames of when no symbolizer is installed.
  *
  * dladdr knows only exported (dynamic) symbols, and a program's own static
  * functions are not among them unless it is linked with -rdynamic.  So the
@@ -130,17 +131,20 @@ static RC_NOINSTR const char *search(const module *m, uintptr_t off)
     return lo && off < m->syms[lo - 1].end ? m->syms[lo - 1].name : NULL;
 }
 
-/* The executable's path in dladdr's answer is argv[0]-like ("" for the
- * main program on some systems): read it from /proc instead. */
+/* The executable's path, from /proc: the loader names it argv[0]-like in
+ * dladdr's answer and "" in dl_iterate_phdr's.  "" when unknown. */
+static RC_NOINSTR const char *exe_path(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
 static RC_NOINSTR const char *module_path(const Dl_info *info, char *buf, size_t size)
 {
     if (info->dli_fname && info->dli_fname[0] == '/')
         return info->dli_fname;
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = 0;
-    return buf;
+    return exe_path(buf, size)[0] ? buf : NULL;
 }
 
 static RC_NOINSTR const char *lookup(void *addr)
@@ -186,4 +190,47 @@ const char *rc__symbol_name(void *addr)
         name = "?";     /* cache full and uncached, or lookup failed */
     pthread_mutex_unlock(&lock);
     return name;
+}
+
+/* ---- modules loaded in this process, by path ---- */
+
+typedef struct module_find {
+    const char  *path;
+    const char  *exe;
+    rc__os_module *out;
+} module_find;
+
+static int match_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    module_find *f = arg;
+    const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : f->exe;
+    if (strcmp(name, f->path) != 0)
+        return 0;
+    *f->out = (rc__os_module){info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum};
+    return 1;
+}
+
+bool rc__os_module_find(const char *path, rc__os_module *m)
+{
+    char exe[4096];
+    module_find f = {path, exe_path(exe, sizeof exe), m};
+    return dl_iterate_phdr(match_module, &f) != 0;
+}
+
+uintptr_t rc__os_module_addr(const rc__os_module *m, uint64_t off)
+{
+    const ElfW(Phdr) *phdr = m->phdr;
+    for (size_t i = 0; i < m->phnum; i++) {
+        const ElfW(Phdr) *ph = &phdr[i];
+        if (ph->p_type == PT_LOAD && off >= ph->p_offset && off < ph->p_offset + ph->p_filesz)
+            return m->base + (uintptr_t)(off - ph->p_offset + ph->p_vaddr);
+    }
+    return 0;
+}
+
+const char *rc__os_exported_name(uintptr_t addr)
+{
+    Dl_info info;
+    return dladdr((void *)addr, &info) ? info.dli_sname : NULL;
 }

@@ -1,5 +1,5 @@
 /* Threads: once-only initialization, locks, condition variables,
- * thread-local values, helper threads. */
+ * thread-local values, helper threads, the calling thread's stack. */
 #include "prim.h"
 
 #include <signal.h>
@@ -82,4 +82,21 @@ unsigned rc__os_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
+}
+
+bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    bool ok = false;
+    if (pthread_getattr_np(pthread_self(), &a) != 0)
+        return false;
+    if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+        *lo = (uintptr_t)addr;
+        *hi = (uintptr_t)addr + size;
+        ok = true;
+    }
+    pthread_attr_destroy(&a);
+    return ok;
 }

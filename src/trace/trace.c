@@ -52,15 +52,20 @@ static rc_traceback *freed_traceback(rc_heap *h, const void *body, bool freed);
 #define freed_traceback NULL   /* release builds keep no freed blocks */
 #endif
 
+/* The heap and its allocator stop asking the tracer. */
+static void unhook(rc_heap *h)
+{
+    rc__alloc_observe(h, (rc_alloc_observers){NULL, NULL});
+    h->traceback_of = NULL;
+    h->freed_traceback_of = NULL;
+}
+
 static void trace_destroy(rc_heap *h)
 {
     struct rc_trace_state *t = h->trace;
     if (!t)
         return;
-    h->on_alloc = NULL;
-    h->on_free = NULL;
-    h->traceback_of = NULL;
-    h->freed_traceback_of = NULL;
+    unhook(h);
     rc__table_destroy(&t->table);
 #if RC_DEBUG >= 1
     rc__table_destroy(&t->freed);
@@ -171,8 +176,7 @@ int rc_trace_start(rc_heap *h, int nframe)
     t->last_site = NULL;
     t->last_n = 0;
     t->tracing = true;
-    h->on_alloc = on_alloc;
-    h->on_free = on_free;
+    rc__alloc_observe(h, (rc_alloc_observers){on_alloc, on_free});
     h->traceback_of = rc_trace_get_object_traceback;
     h->freed_traceback_of = freed_traceback;
     return 0;
@@ -183,10 +187,7 @@ void rc_trace_stop(rc_heap *h)
     struct rc_trace_state *t = h->trace;
     if (!t || !t->tracing)
         return;
-    h->on_alloc = NULL;
-    h->on_free = NULL;
-    h->traceback_of = NULL;
-    h->freed_traceback_of = NULL;
+    unhook(h);
     t->tracing = false;
     forget_all(t);
 }

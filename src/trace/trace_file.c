@@ -3,18 +3,18 @@
  * Little-endian, 8-byte aligned sections in a fixed order, a whole-file
  * size in the header (truncation is found before anything else) and an
  * FNV-1a checksum in the trailer (corruption is found even where every
- * field is in range).  The writer uses write(2) and a stack buffer only:
- * the preload library calls it from signal handlers and under malloc.
+ * field is in range).  The writer uses a bare descriptor (src/prim/fd.c)
+ * and a stack buffer only: the preload library calls it from signal
+ * handlers and under malloc.
  * The reader validates every index before anything uses it. */
 #include "recycle.h"
 #include "trace_int.h"
+#include "../prim/prim.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the snapshot reader maps records in place");
 _Static_assert(sizeof(rc__sframe) == 24 && sizeof(rc__stb) == 8 && sizeof(rc__strace) == 16 &&
@@ -55,16 +55,8 @@ typedef struct writer {
 
 static void flush(writer *w)
 {
-    size_t off = 0;
-    while (!w->err && off < w->used) {
-        ssize_t n = write(w->fd, w->buf + off, w->used - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            w->err = RC_EIO;
-        else
-            off += (size_t)n;
-    }
+    if (!w->err && w->used && !rc__os_fd_write(w->fd, w->buf, w->used))
+        w->err = RC_EIO;
     w->used = 0;
 }
 
@@ -139,22 +131,12 @@ int rc__snap_write_fd(int fd, const rc__snapdata *d)
 
 int rc__snap_write_path(const char *path, const rc__snapdata *d)
 {
-    char tmp[4096];
-    size_t n = strlen(path);
-    if (n + 5 > sizeof tmp)
-        return RC_EINVAL;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = rc__os_fd_replace_open(path);
     if (fd < 0)
-        return RC_EIO;
+        return errno == ENAMETOOLONG ? RC_EINVAL : RC_EIO;
     int r = rc__snap_write_fd(fd, d);
-    if (close(fd) != 0 && !r)
+    if (!rc__os_fd_replace_commit(fd, path, r == 0) && !r)
         r = RC_EIO;
-    if (!r && rename(tmp, path) != 0)
-        r = RC_EIO;
-    if (r)
-        unlink(tmp);
     return r;
 }
 

@@ -1,17 +1,16 @@
 /* Which file a return address came from: the executable mappings of
- * /proc/self/maps, read with open/read into tracer pages (no malloc, no
- * stdio), so the preload library can do it while writing a snapshot from
+ * /proc/self/maps, read through a bare descriptor (src/prim/fd.c) into
+ * tracer pages (no malloc, no stdio), so the preload library can do it while writing a snapshot from
  * a signal handler.  A frame is stored as (module path, file offset), which
  * stays meaningful after the process is gone; trace_symbol.c turns it into
  * file:line with the module's debug information, after checking that the
  * module's build-id is still the one read here. */
 #include "recycle.h"
 #include "trace_int.h"
+#include "../prim/prim.h"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 static uintptr_t hex(const char **s)
 {
@@ -73,14 +72,14 @@ static int parse_line(rc__maps *m, rc__tmem *mem, const char *s, const char *end
 int rc__maps_read(rc__maps *m, rc__tmem *mem)
 {
     memset(m, 0, sizeof *m);
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = rc__os_fd_open_read("/proc/self/maps");
     if (fd < 0)
         return RC_EIO;
     char buf[4096];
     size_t have = 0;
     int r = 0;
     for (;;) {
-        ssize_t got = read(fd, buf + have, sizeof buf - have);
+        long got = rc__os_fd_read(fd, buf + have, sizeof buf - have);
         if (got <= 0) {
             if (have && !r)
                 r = parse_line(m, mem, buf, buf + have);
@@ -97,7 +96,7 @@ int rc__maps_read(rc__maps *m, rc__tmem *mem)
         if (r || have == sizeof buf)
             break;                      /* error, or a line longer than PATH_MAX */
     }
-    close(fd);
+    rc__os_fd_close(fd);
     if (r)
         rc__maps_free(m, mem);
     return r;
@@ -154,24 +153,24 @@ static bool build_id_in_notes(const unsigned char *p, size_t n, char *hex, size_
 
 bool rc__build_id(const char *path, char *hex, size_t hexlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = rc__os_fd_open_read(path);
     if (fd < 0)
         return false;
     Elf64_Ehdr eh;
     bool found = false;
-    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+    if (rc__os_fd_pread(fd, &eh, sizeof eh, 0) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
         eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
         for (unsigned i = 0; i < eh.e_phnum && !found; i++) {
             Elf64_Phdr ph;
             unsigned char notes[1024];
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
+            if (!rc__os_fd_pread(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph) ||
                 ph.p_type != PT_NOTE)
                 continue;
             size_t n = ph.p_filesz < sizeof notes ? (size_t)ph.p_filesz : sizeof notes;
-            found = pread(fd, notes, n, (off_t)ph.p_offset) == (ssize_t)n &&
+            found = rc__os_fd_pread(fd, notes, n, ph.p_offset) &&
                     build_id_in_notes(notes, n, hex, hexlen);
         }
     }
-    close(fd);
+    rc__os_fd_close(fd);
     return found;
 }

@@ -3,8 +3,9 @@
  * is a module path and a file offset; the frames of one module are handed
  * to the symbolizer together.  The installed symbolizer (librecycle-tools'
  * rc_symbolize_dwarf gives file:line and inlined calls) is used when there
- * is one; otherwise dladdr(3) names the functions of modules loaded in
- * this process, which needs nothing beyond the C library.
+ * is one; otherwise the loader's exported names (src/prim/symbols.c) name
+ * the functions of modules loaded in this process, which needs nothing
+ * beyond the C library.
  *
  * Here, whatever the symbolizer: one frame may become several (its
  * inlined calls, innermost first); a frame with no name at all becomes
@@ -13,16 +14,13 @@
  * snapshot keeps a warning); then each traceback drops its leading frames
  * in allocation wrappers and is cut to the frames to show. */
 #include "trace_snap.h"
+#include "../prim/prim.h"
 
-#include <dlfcn.h>
 #include <fnmatch.h>
-#include <elf.h>
-#include <link.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static _Atomic(rc_symbolizer) installed;
 
@@ -33,57 +31,21 @@ void rc_trace_set_symbolizer(rc_symbolizer fn)
 
 /* ---- the dladdr fallback ---- */
 
-typedef struct module_find {
-    const char *path;
-    char exe[4096];          /* the main program's path ("" in dl_iterate_phdr) */
-    const struct dl_phdr_info *found;
-    uintptr_t base;
-    const ElfW(Phdr) *phdr;
-    size_t phnum;
-} module_find;
-
-static int match_module(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    module_find *m = arg;
-    const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : m->exe;
-    if (strcmp(name, m->path) != 0)
-        return 0;
-    m->base = info->dlpi_addr;
-    m->phdr = info->dlpi_phdr;
-    m->phnum = info->dlpi_phnum;
-    return 1;
-}
-
-/* The run-time address of a file offset, through the PT_LOAD segment that
- * maps it; 0 when no segment does. */
-static uintptr_t offset_to_addr(const module_find *m, uint64_t off)
-{
-    for (size_t i = 0; i < m->phnum; i++) {
-        const ElfW(Phdr) *ph = &m->phdr[i];
-        if (ph->p_type == PT_LOAD && off >= ph->p_offset && off < ph->p_offset + ph->p_filesz)
-            return m->base + (uintptr_t)(off - ph->p_offset + ph->p_vaddr);
-    }
-    return 0;
-}
-
 /* Names the functions of a module loaded in this process; frames of other
  * modules (a snapshot written elsewhere) stay unnamed. */
 static int dladdr_symbolize(const char *module, const uint64_t *offsets, size_t n,
                             rc_symbol_put put, void *ctx)
 {
-    module_find m = {.path = module};
-    ssize_t len = readlink("/proc/self/exe", m.exe, sizeof m.exe - 1);
-    m.exe[len > 0 ? len : 0] = 0;
-    if (!dl_iterate_phdr(match_module, &m))
+    rc__os_module m;
+    if (!rc__os_module_find(module, &m))
         return 0;
     int r = 0;
     for (size_t i = 0; i < n && !r; i++) {
-        uintptr_t addr = offset_to_addr(&m, offsets[i]);
-        Dl_info info;
+        uintptr_t addr = rc__os_module_addr(&m, offsets[i]);
         /* a return address points after the call: name the call's byte */
-        if (addr && dladdr((void *)(addr - 1), &info) && info.dli_sname)
-            r = put(ctx, i, &(rc_symbol){.func = info.dli_sname});
+        const char *name = addr ? rc__os_exported_name(addr - 1) : NULL;
+        if (name)
+            r = put(ctx, i, &(rc_symbol){.func = name});
     }
     return r;
 }

@@ -14,11 +14,9 @@
 #include "trace_int.h"
 #include "trace_stack.h"
 
-#include <pthread.h>
-
 #define MAX_ENTRY_RETS 32
 
-static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc__os_mutex calib_lock = RC_OS_MUTEX_INIT;
 /* The calibrated return addresses, as an open-addressing set: a frame that
  * is not one costs a single compare. */
 #define ENTRY_SET 64
@@ -31,18 +29,8 @@ static __thread uintptr_t stack_lo, stack_hi;
 
 static void stack_bounds(void)
 {
-    pthread_attr_t a;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
-        if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-            stack_lo = (uintptr_t)addr;
-            stack_hi = (uintptr_t)addr + size;
-        }
-        pthread_attr_destroy(&a);
-    }
-    if (!stack_hi)
-        stack_hi = 1;          /* unknown: walks stop at once */
+    if (!rc__os_stack_bounds(&stack_lo, &stack_hi))
+        stack_lo = 0, stack_hi = 1;   /* unknown: walks stop at once */
 }
 
 static inline size_t entry_slot(uintptr_t r) { return (size_t)((r * 0x9E3779B97F4A7C15ull) >> 58); }
@@ -175,16 +163,12 @@ static RC_NOINLINE void calib_run(rc_heap *h)
 
 void rc__stack_calibrate(rc_heap *h)
 {
-    pthread_mutex_lock(&calib_lock);
+    rc__os_lock(&calib_lock);
     if (!calibrated) {
-        void (*a)(rc_heap *, const void *, size_t, const rc_site *) = h->on_alloc;
-        void (*f)(rc_heap *, const void *) = h->on_free;
-        h->on_alloc = calib_hook;
-        h->on_free = NULL;
+        rc_alloc_observers was = rc__alloc_observe(h, (rc_alloc_observers){calib_hook, NULL});
         calib_run(h);
-        h->on_alloc = a;
-        h->on_free = f;
+        rc__alloc_observe(h, was);
         calibrated = n_entry_rets > 0;
     }
-    pthread_mutex_unlock(&calib_lock);
+    rc__os_unlock(&calib_lock);
 }

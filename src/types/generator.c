@@ -32,11 +32,11 @@ static int map_step(rc_gen_obj *g, rc_heap *h, void **item)
     void *x;
     int rc = rc_iter_next(g->src, &x);
     if (rc <= 0) return rc;
-    h->err_code = 0;   /* to tell the function's own error from an older one */
+    h->err.code = 0;   /* to tell the function's own error from an older one */
     *item = g->fn.map(h, x, g->ctx);
     rc_decref(x);
     if (*item) return 1;
-    if (h->err_code < 0) return h->err_code;
+    if (h->err.code < 0) return h->err.code;
     return rc__error(h, RC_EINVAL, "map function returned NULL without recording an error");
 }
 

@@ -4,7 +4,8 @@
 #   1. configure in a temporary folder with RECYCLE_TOOLS/TESTS/BENCH/EXAMPLES
 #      OFF (CMake and a C compiler only), build;
 #   2. librecycle.so needs only glibc (libc, libm, libpthread/libdl, and the
-#      loader for thread-local storage) and exports only rc_/RC_ names;
+#      loader for thread-local storage) and exports only rc_/RC_ names
+#      (the internals librecycle-tools calls, rc__*, under RECYCLE_PRIVATE);
 #      librecycle.a has no main and no process-wide hook;
 #   3. install with DESTDIR;
 #   4. examples/readme.c built against the installed tree through
@@ -45,9 +46,11 @@ for n in $needed; do
     esac
 done
 echo "   NEEDED: $needed"
-bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -Ev '^(rc_[a-z0-9]|RC_)' || true)
+bad=$(nm -D --defined-only "$so" | awk '{print $NF}' |
+      grep -Ev '^(rc_[a-z0-9]|RC_)|^(rc__[a-z0-9_]+@@)?RECYCLE_PRIVATE$' || true)
 [ -z "$bad" ] || fail "librecycle.so exports non-API names: $(echo $bad | head -c 400)"
-echo "   exported: $(nm -D --defined-only "$so" | wc -l) names, all rc_/RC_"
+echo "   exported: $(nm -D --defined-only "$so" | grep -vc RECYCLE_PRIVATE) API names, all rc_/RC_," \
+     "and $(nm -D --defined-only "$so" | grep -c '^.* rc__.*@@RECYCLE_PRIVATE$') internals for the tools"
 for a in "$work/build/librecycle.a" "$work/build/librecycle-instrument.a"; do
     bad=$(nm --defined-only -g "$a" | awk 'NF == 3 {print $3}' | grep -Ev '^(rc_|RC_|__cyg_profile_func_(enter|exit)$)' || true)
     [ -z "$bad" ] || fail "$(basename "$a") defines names outside rc_/rc__: $(echo $bad | head -c 400)"

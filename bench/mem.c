@@ -1,0 +1,268 @@
+/* bench/mem: the memory a process keeps after a peak, for recycle against
+ * glibc malloc and CPython, all measured in this run.
+ *
+ * One program in three forms: N two-reference nodes are made and held by
+ * a list (recycle: an rc list of RC_TYPE_REFS nodes, made with the
+ * collector off; glibc: malloc'd nodes in a malloc'd array; CPython:
+ * __slots__ nodes in a list with gc disabled, bench/anchors/mem.py), then
+ * the list is dropped and a full collection runs (glibc: every node is
+ * freed).  Shapes:
+ *   list    the nodes reference nothing: they die by reference count
+ *   rings   each 10 consecutive nodes form a cycle: the collection frees them
+ * Each (form, shape, N) runs in a process of its own, which reports its
+ * resident size (/proc/self/statm) before the nodes are made, at the peak,
+ * right after the drop and the collection, and later: after 60 ms and 10^4
+ * more nodes made and dropped (recycle gives its last few empty arenas back
+ * at an allocation's slow path once they have lingered 50 ms).
+ *
+ * usage: bench/mem [N ...]   (default 1000000 10000000)
+ */
+#include "args.h"
+
+#include "../src/prim/prim.h"
+#include <recycle.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USAGE "mem [N ...]"
+enum { LATER_NODES = 10000 };
+
+typedef struct rss4 {
+    double before, peak, after, later;     /* MiB */
+} rss4;
+
+static double rss_mib(void) { return (double)rc__os_rss_bytes() / (1024.0 * 1024.0); }
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool is_rings(const char *shape) { return !strcmp(shape, "rings"); }
+
+/* ---- recycle ------------------------------------------------------------------ */
+
+static const rc_type pair_type = {.name = "pair", .size = 2 * sizeof(void *), .flags = RC_TYPE_REFS};
+
+static void set_ref(void **from, void *to)
+{
+    rc_incref(to);
+    from[0] = to;
+}
+
+/* n nodes in a new list; with rings, node i references node i+1 of its
+ * ring of 10 (the last one the first). */
+static void *rc_make(rc_heap *h, const char *shape, size_t n)
+{
+    void *list = rc_list_new(h, 0);
+    if (!list) {
+        fprintf(stderr, "mem: recycle ran out of memory for the list\n");
+        exit(1);
+    }
+    void **first = NULL, **prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        void **x = rc_new(h, &pair_type);
+        if (!x || rc_list_append(list, x) != 0) {
+            fprintf(stderr, "mem: recycle ran out of memory at node %zu\n", i);
+            exit(1);
+        }
+        rc_decref(x);                  /* the list holds it */
+        if (!is_rings(shape))
+            continue;
+        if (i % 10 == 0)
+            first = x;
+        else
+            set_ref(prev, x);
+        if (i % 10 == 9 || i == n - 1)
+            set_ref(x, first);
+        prev = x;
+    }
+    return list;
+}
+
+static rss4 run_recycle(const char *shape, size_t n)
+{
+    rss4 r;
+    rc_heap *h = rc_heap_new(NULL);
+    r.before = rss_mib();
+    rc_gc_disable(h);
+    void *list = rc_make(h, shape, n);
+    r.peak = rss_mib();
+    rc_decref(list);
+    rc_gc_collect(h, 2);
+    rc_gc_enable(h);
+    r.after = rss_mib();
+    sleep_ms(60);
+    rc_decref(rc_make(h, "list", LATER_NODES));
+    r.later = rss_mib();
+    rc_heap_free(h);
+    return r;
+}
+
+/* ---- glibc malloc --------------------------------------------------------------- */
+
+typedef struct mnode {
+    struct mnode *a, *b;
+} mnode;
+
+static mnode **gl_make(const char *shape, size_t n)
+{
+    mnode **v = malloc(n * sizeof *v);
+    for (size_t i = 0; v && i < n; i++) {
+        if (!(v[i] = calloc(1, sizeof **v))) {
+            fprintf(stderr, "mem: malloc ran out of memory at node %zu\n", i);
+            exit(1);
+        }
+        if (is_rings(shape) && i % 10 != 0)
+            v[i - 1]->a = v[i];
+        if (is_rings(shape) && (i % 10 == 9 || i == n - 1))
+            v[i]->a = v[i - i % 10];
+    }
+    if (!v) {
+        fprintf(stderr, "mem: malloc ran out of memory for the list\n");
+        exit(1);
+    }
+    return v;
+}
+
+static void gl_drop(mnode **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static rss4 run_glibc(const char *shape, size_t n)
+{
+    rss4 r;
+    r.before = rss_mib();
+    mnode **v = gl_make(shape, n);
+    r.peak = rss_mib();
+    gl_drop(v, n);
+    r.after = rss_mib();
+    sleep_ms(60);
+    gl_drop(gl_make("list", LATER_NODES), LATER_NODES);
+    r.later = rss_mib();
+    return r;
+}
+
+/* ---- one process per measurement ------------------------------------------------- */
+
+static void child_main(const char *form, const char *shape, size_t n)
+{
+    rss4 r = !strcmp(form, "recycle") ? run_recycle(shape, n) : run_glibc(shape, n);
+    printf("%.0f %.0f %.0f %.0f\n", r.before * 1048576.0, r.peak * 1048576.0, r.after * 1048576.0,
+           r.later * 1048576.0);
+}
+
+/* Runs cmd and reads the four sizes it prints; false when it fails. */
+static bool run_cmd(const char *cmd, rss4 *r)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return false;
+    double b[4];
+    int got = fscanf(p, "%lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3]);
+    int st = pclose(p);
+    if (got != 4 || st != 0)
+        return false;
+    *r = (rss4){b[0] / 1048576.0, b[1] / 1048576.0, b[2] / 1048576.0, b[3] / 1048576.0};
+    return true;
+}
+
+static bool measure(const char *self, const char *form, const char *shape, size_t n, rss4 *r)
+{
+    char cmd[8192];
+    if (!strcmp(form, "cpython"))
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/anchors/mem.py %s %zu", RC_SOURCE_DIR, shape, n);
+    else
+        snprintf(cmd, sizeof cmd, "'%s' --child %s %s %zu", self, form, shape, n);
+    return run_cmd(cmd, r);
+}
+
+/* ---- the table ------------------------------------------------------------------ */
+
+static const char *const forms[] = {"recycle", "glibc", "cpython"};
+enum { NFORMS = 3 };
+
+static void print_row(const char *shape, size_t n, const char *form, const rss4 *r, bool ok)
+{
+    printf("%-6s %10zu  %-8s", shape, n, form);
+    if (!ok) {
+        printf("  (failed)\n");
+        return;
+    }
+    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f\n", r->before, r->peak, r->after, r->later,
+           r->after - r->before, r->after / r->before);
+}
+
+/* anchor ÷ recycle, as the other benches print: above 1, recycle uses less. */
+static void print_ratio(double anchor, double ours)
+{
+    if (anchor > 0 && ours > 0)
+        printf(" %10.2fx", anchor / ours);
+    else
+        printf(" %11s", "-");
+}
+
+static void print_ratios(const char *shape, size_t n, const rss4 *r, const bool *ok)
+{
+    for (int f = 1; f < NFORMS; f++) {
+        if (!ok[0] || !ok[f])
+            continue;
+        printf("%-6s %10zu  %-8s", shape, n, forms[f]);
+        print_ratio(r[f].peak - r[f].before, r[0].peak - r[0].before);
+        print_ratio(r[f].after, r[0].after);
+        print_ratio(r[f].later, r[0].later);
+        printf("\n");
+    }
+}
+
+static void run_size(const char *self, size_t n, bool header)
+{
+    static const char *const shapes[] = {"list", "rings"};
+    if (header)
+        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
+               "after", "later", "kept", "after/b");
+    for (int s = 0; s < 2; s++) {
+        rss4 r[NFORMS];
+        bool ok[NFORMS];
+        for (int f = 0; f < NFORMS; f++) {
+            ok[f] = measure(self, forms[f], shapes[s], n, &r[f]);
+            print_row(shapes[s], n, forms[f], &r[f], ok[f]);
+        }
+        printf("%-6s %10s  %-8s %11s %11s %11s\n", "", "", "anchor", "peak-growth", "after", "later");
+        print_ratios(shapes[s], n, r, ok);
+        fflush(stdout);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "--child")) {
+        child_main(argv[2], argv[3], bench_count_arg(argv[0], argv[4], 1, (size_t)1 << 34, USAGE));
+        return 0;
+    }
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        fprintf(stderr, "mem: cannot read /proc/self/exe\n");
+        return 1;
+    }
+    self[len] = 0;
+    printf("bench/mem: resident MiB before N nodes are made, at the peak, after the drop and a full\n"
+           "collection, and later (60 ms and 10^4 nodes after); kept = after - before.  Ratios: anchor's\n"
+           "figure / recycle's (above 1: recycle keeps less).\n\n");
+    static const size_t defaults[] = {1000000, 10000000};
+    size_t nsizes = argc > 1 ? (size_t)argc - 1 : 2;
+    for (size_t i = 0; i < nsizes; i++) {
+        size_t n = argc > 1 ? bench_count_arg(argv[0], argv[i + 1], 10, (size_t)1 << 34, USAGE) : defaults[i];
+        run_size(self, n, i == 0);
+    }
+    return 0;
+}

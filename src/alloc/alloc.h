@@ -1,0 +1,251 @@
+/* The allocator's interface to the layers above it: the object header it
+ * lays out, the walks over its blocks, allocation and freeing, and the
+ * part of the heap record it keeps.  Layers above include it through
+ * src/core/internal.h; the allocator's own files through alloc_impl.h.
+ * It includes nothing above src/alloc/: the allocator hears from the heap
+ * through the hooks declared here (docs/architecture.md).
+ */
+#ifndef RC_ALLOC_H
+#define RC_ALLOC_H
+
+#ifndef RC_BUILDING_CORE
+#error "src/alloc/alloc.h is private to librecycle; include <recycle.h> instead"
+#endif
+
+#include "recycle.h"
+#include "../prim/prim.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef RC_DEBUG
+#define RC_DEBUG 0
+#endif
+
+/* ------------------------------------------------------------------------
+ * The object header: 16 bytes before each object body.
+ *
+ *   tw      the rc_type pointer; its low 4 bits (rc_type is 16-aligned) are
+ *           per-object flags RC_HF_*.  tw == 0 marks a free block.
+ *   refcnt  the true reference count; RC_REFCNT_IMMORTAL never changes.
+ *   gc      the collector's word: where a tracked object is, and during a
+ *           collection what the passes found.  Every value it takes is
+ *           listed once, at the top of src/core/gc_impl.h.
+ * ---------------------------------------------------------------------- */
+typedef struct rc_head {
+    uintptr_t tw;
+    uint32_t  refcnt;
+    uint32_t  gc;
+} rc_head;
+
+_Static_assert(sizeof(rc_head) == 16, "object header must be 16 bytes");
+_Static_assert(_Alignof(rc_type) >= 16, "rc_type must leave 4 low bits for flags");
+
+#define RC_HF_FINALIZED 0x1u   /* finalize has run (PEP 442) */
+#define RC_HF_LARGE     0x2u   /* allocated outside the pools (alloc.c) */
+#define RC_HF_WEAKREFS  0x4u   /* has entries in the heap's weakref table */
+#define RC_HF_SPARE     0x8u   /* unused */
+#define RC_HF_MASK      0xFu
+
+RC_INLINE rc_head *rc__head(const void *o) { return (rc_head *)((char *)(uintptr_t)o - sizeof(rc_head)); }
+RC_INLINE void *rc__body(const rc_head *h) { return (char *)(uintptr_t)h + sizeof(rc_head); }
+RC_INLINE const rc_type *rc__type(const rc_head *h) { return (const rc_type *)(h->tw & ~(uintptr_t)RC_HF_MASK); }
+RC_INLINE unsigned rc__hflags(const rc_head *h) { return (unsigned)(h->tw & RC_HF_MASK); }
+RC_INLINE void rc__hflag_set(rc_head *h, unsigned f) { h->tw |= f; }
+RC_INLINE void rc__hflag_clear(rc_head *h, unsigned f) { h->tw &= ~(uintptr_t)f; }
+
+/* The type name of an object whose header may be damaged: "?" unless tw
+ * looks like a pointer (a freed block has tw == 0). */
+RC_INLINE const char *rc__safe_type_name(const void *obj)
+{
+    if (!obj)
+        return "NULL";
+    uintptr_t tw = rc__head(obj)->tw;
+    return tw > 4096 ? ((const rc_type *)(tw & ~(uintptr_t)RC_HF_MASK))->name : "?";
+}
+
+/* ------------------------------------------------------------------------
+ * Assertions: RC_DEBUG=0 none, 1 cheap checks that abort with one line
+ * (rc__fatal, src/prim/prim.h), 2 also expensive ones (whole-heap walks).
+ * ---------------------------------------------------------------------- */
+#if RC_DEBUG >= 1
+#define rc_assert(cond, check, obj, ...) \
+    do { if (RC_UNLIKELY(!(cond))) rc__fatal((check), rc__safe_type_name(obj), (obj), __VA_ARGS__); } while (0)
+#else
+#define rc_assert(cond, check, obj, ...) ((void)0)
+#endif
+#if RC_DEBUG >= 2
+#define rc_assert2(cond, check, obj, ...) rc_assert(cond, check, obj, __VA_ARGS__)
+#else
+#define rc_assert2(cond, check, obj, ...) ((void)0)
+#endif
+
+/* ------------------------------------------------------------------------
+ * What the allocator keeps of the heap record.  The core's struct rc_heap
+ * (src/core/internal.h) begins with the pointer to the allocator's state,
+ * so the allocator reaches its state from an rc_heap without knowing the
+ * rest of the record; it records its failures in the error slot the heap
+ * gives it at rc__alloc_init.
+ * ---------------------------------------------------------------------- */
+struct rc_alloc_state;
+
+RC_INLINE struct rc_alloc_state **rc__alloc_state_slot(rc_heap *h)
+{
+    return (struct rc_alloc_state **)(void *)h;
+}
+
+RC_INLINE struct rc_alloc_state *rc__alloc_state(const rc_heap *h)
+{
+    return *(struct rc_alloc_state *const *)(const void *)h;
+}
+
+/* A heap's last error (rc_last_error): what failed, in one line. */
+typedef struct rc_error_slot {
+    int  code;
+    char msg[256];
+} rc_error_slot;
+
+/* Formats the message into e and returns code (alloc_error.c).  The
+ * arguments may point into e's old message. */
+int rc__error_slot_set(rc_error_slot *e, int code, const char *fmt, va_list ap);
+/* Records an allocation failure in h's error slot and returns code. */
+RC_COLD int rc__alloc_error(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Allocation observers: alloc.c calls them for every block it hands out
+ * or takes back (a realloc is a free of the old block then an alloc of
+ * the new), so an observer that is not installed costs one test of a
+ * pointer.  The tracer installs them while it traces. */
+typedef struct rc_alloc_observers {
+    void (*on_alloc)(rc_heap *h, const void *ptr, size_t size, const rc_site *site);
+    void (*on_free)(rc_heap *h, const void *ptr);
+} rc_alloc_observers;
+/* Installs obs (NULL members: none) and returns the observers it replaces. */
+rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs);
+
+/* ------------------------------------------------------------------------
+ * Allocator interface (alloc.c).  Every block is 16-byte aligned.
+ *
+ * Object blocks live in pools of their own (never mixed with raw buffers),
+ * so the collector can walk every object in address order: a span is one
+ * pool's used region (count blocks of `stride` bytes from `start`; blocks
+ * whose tw is 0 are free), or one large object (count 1).
+ * ---------------------------------------------------------------------- */
+typedef struct rc_span {
+    char  *start;
+    size_t stride;
+    size_t count;
+} rc_span;
+
+typedef struct rc_span_iter {
+    const rc_heap *heap;
+    void  *arena;       /* cursor state, owned by alloc.c */
+    size_t pool;
+    void  *large;
+    int    phase;
+    bool   trackable;   /* only pools that can hold tracked objects */
+} rc_span_iter;
+
+void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
+/* The same walk, skipping pools that never held an object of a tracked
+ * type since they were laid out: what the collector's walks need. */
+void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it);
+/* Notes that o's type is tracked (rc_new), for the walk above. */
+void rc__alloc_note_tracked(rc_head *o);
+/* Bytes the heap's live allocations requested, headers included. */
+size_t rc__heap_bytes(const rc_heap *h);
+/* True when o lies in memory the trackable walk visits (rc_heap_check). */
+bool rc__alloc_walks_tracked(const rc_head *o);
+/* Fills *s with the next span; false at the end.  Objects may be freed
+ * while iterating (their tw becomes 0) but none may be allocated. */
+bool rc__span_next(rc_span_iter *it, rc_span *s);
+/* Ends a walk before rc__span_next has returned false (no-op after). */
+void rc__span_iter_stop(rc_span_iter *it);
+
+/* Runs body with o bound to each live object of h, in the allocator's
+ * walk order (pools by address, then large objects).  `continue` in body
+ * skips to the next object. */
+#define RC_FOR_EACH_OBJECT(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
+/* The same, over the pools the trackable walk visits: every tracked object
+ * is met, and untracked ones in those pools too (callers check gc). */
+#define RC_FOR_EACH_TRACKABLE(h, o, ...) RC_WALK_OBJECTS(rc__span_iter_init_trackable, h, o, RC_NO_AHEAD, NULL, __VA_ARGS__)
+#define RC_WALK_AHEAD 8
+#define RC_NO_AHEAD(arg, block) ((void)0)
+#define RC_WALK_OBJECTS(INIT, h, o, AHEAD, arg, ...)                           \
+    do {                                                                       \
+        rc_span_iter it_;                                                      \
+        rc_span s_;                                                            \
+        INIT((h), &it_);                                                       \
+        while (rc__span_next(&it_, &s_))                                       \
+            RC_FOR_EACH_IN_SPAN(&s_, o, AHEAD, arg, __VA_ARGS__);              \
+    } while (0)
+/* Runs body with o bound to each live object of span *sp, calling
+ * AHEAD(arg, block) first with the block RC_WALK_AHEAD blocks further on
+ * in the span, when there is one (to prefetch). */
+#define RC_FOR_EACH_IN_SPAN(sp, o, AHEAD, arg, ...)                            \
+    do {                                                                       \
+        size_t st_ = (sp)->stride;                                             \
+        char *p_ = (sp)->start, *end_ = (sp)->start + (sp)->count * st_;       \
+        for (; p_ < end_; p_ += st_) {                                         \
+            rc_head *o = (rc_head *)(void *)p_;                                \
+            if (p_ + RC_WALK_AHEAD * st_ < end_)                               \
+                AHEAD((arg), p_ + RC_WALK_AHEAD * st_);                        \
+            if (!o->tw)                                                        \
+                continue;                                                      \
+            __VA_ARGS__                                                        \
+        }                                                                      \
+    } while (0)
+/* The span holding the object block b (its pool, or itself when large). */
+void rc__span_of(const void *b, rc_span *s);
+
+/* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
+ * refcnt and gc left for object.c to set (RC_HF_LARGE is set for blocks
+ * outside the pools).  NULL on failure (fault injection, cap, OS). */
+rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
+void     rc__free_object(rc_heap *h, rc_head *o);
+/* The collector found n dead objects in the span of the object block
+ * `block`, which it will never read again: when they are all the objects of
+ * a pool and no free hook has to see each, the pool is emptied in one step,
+ * its blocks counting as never used, and true is returned; else false,
+ * nothing done. */
+bool     rc__free_pool_objects(rc_heap *h, char *block, size_t n);
+/* Bytes of the block holding o (header included), for rc_sizeof. */
+size_t   rc__object_block_size(const rc_head *o);
+/* The heap an object belongs to (from its pool or large-block prefix). */
+/* Inline, since every container store and every death asks: a pooled
+ * block's pool descriptor (found by masking) and a large block's prefix
+ * both start with the heap pointer.  alloc_impl.h asserts that these
+ * constants are its layout's. */
+#define RC__ARENA_SHIFT   20
+#define RC__POOL_SHIFT    14
+#define RC__POOL_DESC     64
+#define RC__LARGE_PREFIX  48
+RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
+{
+    uintptr_t b = (uintptr_t)o;
+    if (o->tw & RC_HF_LARGE)
+        return *(rc_heap *const *)(b - RC__LARGE_PREFIX);
+    uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
+    uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
+    return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+}
+/* True when p is the body address of a live object of h (debug checks,
+ * rc_graph's object-at-address).  Never dereferences p unless it lies in
+ * memory h owns. */
+bool     rc__is_object_body(const rc_heap *h, const void *p);
+
+/* Creates h's allocator state, which records its failures in *err. */
+int  rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err);
+/* Installs fn, which the allocator calls when an allocation would pass
+ * max_bytes and then retries once: the heap's way to collect on demand
+ * without the allocator calling up into the collector. */
+void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
+void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
+/* Allocation attempt nth fails (0: none); with after, every attempt
+ * after it too (rc_heap_set_fail_alloc). */
+void rc__alloc_set_fault(rc_heap *h, uint64_t nth, bool after);
+/* Validates the allocator's bookkeeping (for rc_heap_check): 0, or
+ * RC_EINVAL with a message naming the first inconsistency. */
+int  rc__alloc_check(rc_heap *h);
+
+#endif /* RC_ALLOC_H */
