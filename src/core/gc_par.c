@@ -80,7 +80,7 @@ struct par {
     gc_run      *r;
     unsigned     n;                     /* workers */
     rc_span     *spans;                 /* the pools in address order, then large objects */
-    size_t       nspans, npools;
+    size_t       nspans, npools, spans_cap;
     size_t      *dead_in;               /* settle: members per span */
     uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
     size_t       first_pool[RC_GC_WORKERS_MAX + 1];
@@ -139,9 +139,9 @@ static void each_own_span(worker *w, span_job fn)
             fn(w, k);
 }
 
-static bool add_span(par *p, const rc_span *s, size_t *cap)
+static bool add_span(par *p, const rc_span *s)
 {
-    if (!rc__vec_reserve(&p->spans, cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+    if (!rc__vec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
         return false;
     p->spans[p->nspans++] = *s;
     if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
@@ -153,12 +153,11 @@ static bool add_span(par *p, const rc_span *s, size_t *cap)
  * before every large object). */
 static bool gather_spans(par *p)
 {
-    size_t cap = 0;
     rc_span_iter it;
     rc_span s;
     rc__span_iter_init_trackable(p->r->h, &it);
     while (rc__span_next(&it, &s))
-        if (!add_span(p, &s, &cap)) {
+        if (!add_span(p, &s)) {
             rc__span_iter_stop(&it);
             return false;
         }
@@ -817,10 +816,10 @@ static void par_free(par *p)
             batches_free(w->out[i]);
         batches_free(w->spare);
         batches_free(w->mail);
-        free(w->stack);
+        rc__vec_free(&w->stack, &w->cap, sizeof *w->stack);
     }
     free(p->w);
-    free(p->spans);
+    rc__vec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
     free(p->dead_in);
     rc__os_cond_destroy(&p->cv);
     rc__os_mutex_destroy(&p->lock);
