@@ -44,11 +44,18 @@ test: build-full
 
 # The threaded-heap tests under ThreadSanitizer (clang): only the core and
 # tests/test_threads.c are built, in build-tsan.
+# ThreadSanitizer (clang, its own build folder): the threaded-heap tests,
+# then the tests of the collector's worker threads named by TSAN_RUN.  The
+# model tests with two workers take longer:
+#   make test-tsan TSAN_TESTS="test_gc_workers test_gc_model test_gc_big test_faults" TSAN_RUN="test_gc_workers|_workers2"
+TSAN_TESTS = test_gc_workers
+TSAN_RUN = ^test_gc_workers$$
 test-tsan:
 	@cmake -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DRC_TSAN=ON -DRECYCLE_SKIP_MISSING=ON \
 	    -DRECYCLE_BENCH=OFF >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target tsan_threads
+	@cmake --build build-tsan -j $(JOBS) --target tsan_threads $(TSAN_TESTS)
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tsan_threads
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R '$(TSAN_RUN)' --timeout 1800
 
 demo: build-full
 	@scripts/demo.sh $(BUILD)
@@ -67,3 +74,4 @@ package:
 
 clean:
 	rm -rf $(BUILD) build-* demo-out
+

@@ -8,8 +8,13 @@
  * (examples/manual_collect.c): two dead self-referencing lists, each
  * holding a list of 5,000,000 ints, found and freed by one collection.
  *
+ * Then the largest size's live full collection on two worker threads
+ * against one (rc_config.gc_workers), wall-clock and CPU time of the
+ * process, and their ratios.
+ *
  *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6,
  *                       and lists of 1e6 ints in the seed experiment
+ *   bench/gc --workers [N]   only the last table, for N objects (default 1e7)
  */
 #include "args.h"
 
@@ -83,12 +88,14 @@ static const rc_type ring_refs_type = {"ring", sizeof(ring), NULL, NULL, NULL, N
 static const rc_type graph_refs_type = {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
 static bool use_refs;
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 static uint64_t rng = 42;
 static size_t rnd(size_t n)
@@ -263,6 +270,57 @@ static seed_result rc_seed(size_t n)
     return r;
 }
 
+/* The live full collection of n objects on `workers` threads: the best
+ * of LIVE_REPEATS, ns per object, of the wall clock and of the process's
+ * CPU time (every thread's). */
+typedef struct timing {
+    double wall, cpu;
+} timing;
+
+static timing rc_live_on(const char *shape, size_t n, unsigned workers)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.gc_enabled = false;
+    cfg.gc_workers = workers;
+    rc_heap *h = rc_heap_new(&cfg);
+    size_t nr;
+    void **roots = rc_build(h, shape, n, &nr);
+    rc_gc_collect(h, 2);
+    timing best = {1e30, 1e30};
+    for (int i = 0; i < LIVE_REPEATS; i++) {
+        uint64_t w0 = now_ns(), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        rc_gc_collect(h, 2);
+        double wall = (double)(now_ns() - w0) / (double)n;
+        double cpu = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;
+        best.wall = wall < best.wall ? wall : best.wall;
+        best.cpu = cpu < best.cpu ? cpu : best.cpu;
+    }
+    for (size_t i = 0; i < nr; i++)
+        rc_decref(roots[i]);
+    free(roots);
+    rc_heap_free(h);
+    return best;
+}
+
+static void workers_rows(size_t n)
+{
+    printf("\nLive full collection of %zu objects on 2 worker threads against 1 (rc_config.gc_workers),\n"
+           "ns per object, best of %d; CPU = the process's CPU time; speedup = 1 worker / 2 workers.\n",
+           n, LIVE_REPEATS);
+    printf("%-7s %-8s %9s %9s %9s %9s %9s %9s\n", "shape", "types", "1-wall", "1-cpu", "2-wall", "2-cpu",
+           "speedup", "cpu-ratio");
+    const char *shapes[] = {"rings", "random"};
+    for (int s = 0; s < 2; s++)
+        for (int refs = 0; refs < 2; refs++) {
+            use_refs = refs;
+            timing one = rc_live_on(shapes[s], n, 1), two = rc_live_on(shapes[s], n, 2);
+            printf("%-7s %-8s %9.2f %9.2f %9.2f %9.2f %8.2fx %8.2fx\n", shapes[s], refs ? "rc-refs" : "rc-fn",
+                   one.wall, one.cpu, two.wall, two.cpu, one.wall / two.wall, two.cpu / one.cpu);
+            fflush(stdout);
+        }
+}
+
 /* ---- Boehm GC ---------------------------------------------------------------- */
 
 /* Keeps the root array visible to Boehm's conservative scan: without it the
@@ -382,6 +440,11 @@ static void print_ratio(double anchor, double ours)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--workers")) {
+        workers_rows(argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --workers [N]")
+                              : 10000000);
+        return 0;
+    }
     size_t sizes[8] = {100000, 1000000, 10000000};
     int nsizes = getenv("RC_BENCH_QUICK") ? 2 : 3;
     if (argc > 9) {
@@ -447,5 +510,7 @@ int main(int argc, char **argv)
     print_ratio(cp, ours.ms);
     print_ratio(boehm, ours.ms);
     printf(" %10.1f %10.1f\n", ours.rss_mib, ours.fall_ms);
+
+    workers_rows(sizes[nsizes - 1]);
     return 0;
 }

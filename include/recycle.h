@@ -107,7 +107,12 @@ typedef struct rc_type {
     RC_ALIGNED_(64) const char *name; /* shown by stats, tracer, graph tools */
     size_t size;                   /* body size in bytes; 0 = variable, see rc_new_var */
     /* Call visit(child, arg) for each object this one references; return
-     * the first non-zero result of visit, else 0.  NULL: never tracked. */
+     * the first non-zero result of visit, else 0.  NULL: never tracked.
+     * A full collection may call it from its helper threads
+     * (rc_config.gc_workers), several objects at once, while the thread
+     * that collects waits: it must only read the object and call visit --
+     * no locks, no allocation, no other rc_ call.  clear, finalize,
+     * release and the gc callbacks run on the collecting thread. */
     int  (*traverse)(void *self, rc_visit visit, void *arg);
     /* Drop references so a cycle falls apart (CPython's tp_clear).  A type
      * without clear in a dead cycle makes the cycle uncollectable unless
@@ -133,6 +138,9 @@ typedef struct rc_type {
  * collector's fastest case; traverse and clear are ignored. */
 #define RC_TYPE_REFS       0x2u
 
+/* The most threads rc_config.gc_workers may ask for. */
+#define RC_GC_WORKERS_MAX 64
+
 /* Heap configuration: one table of options, each with an environment
  * override read by rc_config_default (mimalloc's style).  A malformed
  * environment value is reported on stderr naming the variable and ignored. */
@@ -141,6 +149,13 @@ typedef struct rc_config {
     bool     gc_enabled;      /* RECYCLE_GC=0 starts disabled */
     unsigned gc_debug;        /* RECYCLE_GC_DEBUG=1 (RC_GC_DEBUG_* flags) */
     FILE    *gc_debug_out;    /* where DEBUG lines go; NULL = stderr */
+    /* Full collections split their passes across gc_workers threads (the
+     * calling one and gc_workers - 1 helpers, made at the first full
+     * collection that uses them and parked between collections) once the
+     * pools they walk hold gc_parallel_min bytes; results are a single
+     * thread's.  0 workers: one per core, at most 8; 1: none. */
+    unsigned gc_workers;      /* RECYCLE_GC_WORKERS=0 (at most RC_GC_WORKERS_MAX) */
+    size_t   gc_parallel_min; /* RECYCLE_GC_PARALLEL_MIN=4194304 */
     size_t   arena_spare;     /* RECYCLE_ARENA_SPARE=1: empty arenas kept */
     size_t   max_bytes;       /* RECYCLE_MAX_BYTES=0: cap on bytes requested (0 = none) */
     uint64_t fail_alloc_at;   /* RECYCLE_FAIL_ALLOC_AT: Nth allocation fails (1-based; 0 = never) */

@@ -40,9 +40,10 @@ static bool sys_should_fail(void)
 {
     if (!sysfail.armed)
         return false;
-    uint64_t c = ++sysfail.calls;
+    /* Atomic: a full collection's worker threads allocate too. */
+    uint64_t c = __atomic_add_fetch(&sysfail.calls, 1, __ATOMIC_RELAXED);
     if (c == sysfail.fail_at || (sysfail.after && c > sysfail.fail_at)) {
-        sysfail.failed++;
+        __atomic_add_fetch(&sysfail.failed, 1, __ATOMIC_RELAXED);
         return true;
     }
     return false;

@@ -28,8 +28,9 @@
  *      (gc_free.c), each step skipped when the members' needs say it would
  *      find nothing to do.
  * A young collection reads only the young vector and the children of young
- * objects; a full one walks the allocator's pools in address order.  The
- * gc module's control surface is gc_api.c.
+ * objects; a full one walks the allocator's pools in address order, and
+ * on a big heap splits 1-3 across the heap's worker threads (gc_par.c).
+ * The gc module's control surface is gc_api.c.
  *
  * Dirty generations (an automatic collection without a scan): garbage can
  * only appear where a reference is dropped from an object that stays
@@ -290,55 +291,10 @@ RC_INLINE void each_candidate(gc_run *r, candidate_fn fn, void *arg, bool ahead)
 
 /* 1. count --------------------------------------------------------------------- */
 
-/* The passes over the pools walk an RC_TYPE_REFS body's children inline.
- * Pools hold runs of one type, so the type of the object before is
- * remembered: one compare instead of reading the type's flags and size
- * for each object (10^5 live rings: 2.7 instructions less per node in the
- * count pass). */
-typedef struct type_memo {
-    const rc_type *type;
-    size_t         nrefs;      /* RC_NOT_REFS, RC_MAY_LEAVES: the type has a traverse function */
-} type_memo;
-#define RC_NOT_REFS   SIZE_MAX
-#define RC_MAY_LEAVES (SIZE_MAX - 1)  /* and its objects may be flagged RC_HF_LEAVES */
-
-RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
-{
-    if (RC_UNLIKELY(t != m->type)) {
-        m->type = t;
-        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES : RC_NOT_REFS;
-    }
-    return m->nrefs;
-}
-
-/* Whether a candidate of a traverse type (every tracked type that is not
- * RC_TYPE_REFS has one) is to be traversed: not when flagged RC_HF_LEAVES
- * (see RC_FOR_EACH_GC_CHILD), which is looked for only in the types that
- * set it. */
-RC_INLINE bool traverses(const rc_head *o, size_t nrefs)
-{
-    return nrefs == RC_NOT_REFS || !(rc__hflags(o) & RC_HF_LEAVES);
-}
-
-/* One more reference from a candidate to c, whose word is g; c is a
- * candidate (RC_GC_CAND) from now on. */
-RC_INLINE void count_ref(rc_head *c, uint32_t g)
-{
-    rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
-              rc__body(c), "refcount %u", c->refcnt);
-    c->gc = (g + 1) | RC_GC_CAND;
-}
-
-/* In a full collection every word below the sentinels is a candidate's
- * (counting up from RC_GC_OLD, RC_GC_CAND set by the first reference):
- * one compare turns away the sentinels and a saturated count alike. */
 RC_INLINE int visit_count_full(void *child, void *arg)
 {
     (void)arg;
-    rc_head *c = rc__head(child);
-    uint32_t g = c->gc;
-    if ((g & RC_GC_REFS) < RC_GC_REFS_SAT)
-        count_ref(c, g);
+    count_full_ref(rc__head(child));
     return 0;
 }
 
@@ -359,7 +315,7 @@ RC_INLINE int visit_count_young(void *child, void *arg)
  * children of the first of them lie a page or more away. */
 #define GC_SAMPLE 1024
 
-static void decide_prefetch(gc_run *r)
+void rc__gc_decide_prefetch(gc_run *r)
 {
     size_t seen = 0, far = 0, edges = 0;
     rc_span_iter it;
@@ -422,13 +378,10 @@ static void count_refs(gc_run *r)
      * only words with it are counted).  No candidate's own word is written
      * here: in a full one, a word still 0 after counting is a candidate
      * nothing in the set references, hence a root. */
-    rc_gc_state *gc = &r->h->gc;
-    uint32_t start = r->full ? RC_GC_OLD : RC_GC_CAND;
-    for (size_t i = r->lo; i < gc->young_len; i++)
-        gc->young[i]->gc = start;
+    young_to_candidates(r, r->full ? RC_GC_OLD : RC_GC_CAND);
     count_pass c = {{NULL, 0}, 0};
     if (r->full) {
-        decide_prefetch(r);
+        rc__gc_decide_prefetch(r);
         each_candidate(r, count_full, &c, true);
     } else {
         each_candidate(r, count_young, &c, false);
@@ -561,7 +514,7 @@ RC_INLINE void rescan_one(gc_run *r, rc_head *o, void *arg)
 /* Out of memory for the stack: some marked objects were never scanned.
  * Scanning every marked object again until nothing changes is slow but
  * needs no memory. */
-static void rescan_marked(gc_run *r)
+void rc__gc_rescan_marked(gc_run *r)
 {
     while (r->overflow) {
         r->overflow = false;
@@ -586,7 +539,7 @@ RC_INLINE void mark_if_root(gc_run *r, rc_head *o, void *arg)
 static void mark_reachable(gc_run *r)
 {
     each_candidate(r, mark_if_root, NULL, false);
-    rescan_marked(r);
+    rc__gc_rescan_marked(r);
 }
 
 /* 3. sweep --------------------------------------------------------------------- */
@@ -596,21 +549,13 @@ static RC_NOINLINE bool dead_grow(dead_set *d)
     return rc__mapvec_reserve(&d->v, &d->cap, d->len + 1, sizeof *d->v, 256, RC_GC_REFS);
 }
 
-static RC_NOINLINE void dead_note_type(dead_set *d, const rc_type *t)
+RC_NOINLINE void rc__gc_note_type(dead_set *d, const rc_type *t)
 {
     d->last_type = t;
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
     d->releases |= t->release != NULL;
     d->not_refs |= !(t->flags & RC_TYPE_REFS);
-}
-
-/* What o's type and header flags need of the set, noted as it joins. */
-RC_INLINE void dead_note(dead_set *d, const rc_head *o)
-{
-    d->hflags |= rc__hflags(o);
-    if (RC_UNLIKELY(rc__type(o) != d->last_type))
-        dead_note_type(d, rc__type(o));
 }
 
 /* Adds o to the dead vector (dead_list).  What its type needs is noted
@@ -624,32 +569,17 @@ RC_INLINE bool dead_push(dead_set *d, rc_head *o)
     return true;
 }
 
-/* A full collection's scan found o unreachable so far: it is marked dead
- * where it lies.  While every member is an RC_TYPE_REFS body, its
- * children are looked at too: one that is not (yet) a member, or that
- * marking reaches later (RC_GC_DEADREF tells visit_mark_scan), means the
- * set references something outside it, whose reference must be dropped
- * when the set is freed (gc_free.c); otherwise the set is closed. */
+/* One thread: every child's word is its own to read and write. */
+RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
+{
+    (void)ctx;
+    (void)c;
+    return true;
+}
+
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
-    /* DEADREF: a dead object may have marked it; the count: it is no root. */
-    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
-    d->marked++;
-    dead_note(d, o);
-    if (d->not_refs || d->refs_out)
-        return;
-    void **p = (void **)rc__body(o);
-    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
-        if (!p[i])
-            continue;
-        rc_head *c = rc__head(p[i]);
-        uint32_t g = c->gc;
-        if (!is_fresh(g) || has_outside_refs(c, g)) {
-            d->refs_out = true;      /* outside the set, or a root: outside soon */
-            return;
-        }
-        c->gc = g | RC_GC_DEADREF;
-    }
+    dead_mark_ours(d, o, every_word_ours, NULL);
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -705,15 +635,7 @@ static void sweep(gc_run *r)
  * Objects allocated in order (lists, rings, trees) need no stack at all. */
 RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
 {
-    uint32_t g = c->gc;
-    if (!is_fresh_unmarked(g)) {
-        if (!is_fresh(g))
-            return;
-        r->dead.late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
-        r->dead.refs_out |= (g & RC_GC_DEADREF) != 0;
-    }
-    c->gc = g | RC_GC_REACHABLE;
-    if ((const char *)c < cursor)
+    if (scan_mark(&r->dead, c) && (const char *)c < cursor)
         push(r, c);
 }
 
@@ -887,6 +809,21 @@ static void mark_then_settle_full(gc_run *r)
     finish_young(&r->h->gc, r->gen, 0);
 }
 
+/* After the fused scan (here or across the workers, gc_par.c): every
+ * candidate was promoted or marked dead (late ones too), unless the stack
+ * could not grow. */
+static void finish_scan(gc_run *r)
+{
+    r->h->gc.old_count += r->candidates - r->dead.marked;
+    if (r->overflow) {
+        rc__gc_rescan_marked(r);
+        forget_dead_marks(r);
+        sweep(r);
+    } else {
+        finish_young(&r->h->gc, r->gen, 0);
+    }
+}
+
 /* 2+3 fused, for a full collection.  In address order, a candidate that is
  * reachable when its turn comes (marked from an earlier object, or a root)
  * is traversed and promoted on the spot: everything it references is marked
@@ -904,15 +841,18 @@ static void mark_sweep_full(gc_run *r)
     }
     type_memo memo = {NULL, 0};
     scan_noting_dead(r, scan_span, &memo);
-    /* Every candidate was promoted or marked dead (late ones too). */
-    r->h->gc.old_count += r->candidates - r->dead.marked;
-    if (r->overflow) {
-        rescan_marked(r);
-        forget_dead_marks(r);
-        sweep(r);
-    } else {
-        finish_young(&r->h->gc, r->gen, 0);
-    }
+    finish_scan(r);
+}
+
+/* 1, 2 and 3 for a full collection across the heap's workers (gc_par.c),
+ * when it has them and the heap is big enough. */
+static bool full_in_parallel(gc_run *r)
+{
+    if (!rc__gc_par_full(r))
+        return false;
+    r->h->gc.old_count = 0;
+    finish_scan(r);
+    return true;
 }
 
 /* ---- one collection ------------------------------------------------------------- */
@@ -949,13 +889,15 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
-    count_refs(&r);
-    if (r.full) {
-        gc->old_count = 0;
-        mark_sweep_full(&r);
-    } else {
-        mark_reachable(&r);
-        sweep(&r);
+    if (!(r.full && full_in_parallel(&r))) {
+        count_refs(&r);
+        if (r.full) {
+            gc->old_count = 0;
+            mark_sweep_full(&r);
+        } else {
+            mark_reachable(&r);
+            sweep(&r);
+        }
     }
     update_counts(gc, gen, gen == 1 ? gc->old_count - old_before : 0);
     rc__mapvec_free(&r.stack, &r.stack_cap, sizeof *r.stack);

@@ -1,6 +1,7 @@
 /* The gc module's control surface: switches, thresholds, statistics,
  * freeze, object queries, gc.garbage and callbacks. */
 #include "gc_impl.h"
+#include "gc_workers.h"
 
 #include <stdlib.h>
 
@@ -265,6 +266,7 @@ int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *ctx)
 void rc__gc_destroy(rc_heap *h)
 {
     rc_gc_state *gc = &h->gc;
+    rc__gc_workers_destroy(h);
     rc__mapvec_free(&gc->young, &gc->young_cap, sizeof *gc->young);
     free(gc->garbage);
     free(gc->callbacks);

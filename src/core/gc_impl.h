@@ -195,6 +195,146 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
     h->gc.old_count++;
 }
 
+/* ---- shared by the passes of gc.c and their parallel forms (gc_par.c) ------------- */
+
+/* The passes over the pools walk an RC_TYPE_REFS body's children inline.
+ * Pools hold runs of one type, so the type of the object before is
+ * remembered: one compare instead of reading the type's flags and size
+ * for each object (10^5 live rings: 2.7 instructions less per node in the
+ * count pass). */
+typedef struct type_memo {
+    const rc_type *type;
+    size_t         nrefs;      /* RC_NOT_REFS, RC_MAY_LEAVES: the type has a traverse function */
+} type_memo;
+#define RC_NOT_REFS   SIZE_MAX
+#define RC_MAY_LEAVES (SIZE_MAX - 1)  /* and its objects may be flagged RC_HF_LEAVES */
+
+RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
+{
+    if (RC_UNLIKELY(t != m->type)) {
+        m->type = t;
+        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES : RC_NOT_REFS;
+    }
+    return m->nrefs;
+}
+
+/* Whether a candidate of a traverse type (every tracked type that is not
+ * RC_TYPE_REFS has one) is to be traversed: not when flagged RC_HF_LEAVES
+ * (see RC_FOR_EACH_GC_CHILD), which is looked for only in the types that
+ * set it. */
+RC_INLINE bool traverses(const rc_head *o, size_t nrefs)
+{
+    return nrefs == RC_NOT_REFS || !(rc__hflags(o) & RC_HF_LEAVES);
+}
+
+/* The young candidates' words are indices: they start counting from
+ * `start` (gc.c, count_refs). */
+RC_INLINE void young_to_candidates(gc_run *r, uint32_t start)
+{
+    rc_gc_state *gc = &r->h->gc;
+    for (size_t i = r->lo; i < gc->young_len; i++)
+        gc->young[i]->gc = start;
+}
+
+/* One more reference from a candidate to c, whose word is g; c is a
+ * candidate (RC_GC_CAND) from now on. */
+RC_INLINE void count_ref(rc_head *c, uint32_t g)
+{
+    rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
+              rc__body(c), "refcount %u", c->refcnt);
+    c->gc = (g + 1) | RC_GC_CAND;
+}
+
+/* In a full collection every word below the sentinels is a candidate's
+ * (counting up from RC_GC_OLD, RC_GC_CAND set by the first reference):
+ * one compare turns away the sentinels and a saturated count alike. */
+RC_INLINE void count_full_ref(rc_head *c)
+{
+    uint32_t g = c->gc;
+    if ((g & RC_GC_REFS) < RC_GC_REFS_SAT)
+        count_ref(c, g);
+}
+
+/* Marking could not stack every object it marked (r->overflow): traverses
+ * every marked candidate again, single-threaded, until nothing is left
+ * out (gc.c). */
+void rc__gc_rescan_marked(gc_run *r);
+
+/* Sets r->prefetch (and r->unbranched) for a full collection: whether the
+ * graph is scattered, from a sample of its first objects (gc.c). */
+void rc__gc_decide_prefetch(gc_run *r);
+
+/* What o's type and header flags need of the set, noted as it joins. */
+void rc__gc_note_type(dead_set *d, const rc_type *t);
+RC_INLINE void dead_note(dead_set *d, const rc_head *o)
+{
+    d->hflags |= rc__hflags(o);
+    if (RC_UNLIKELY(rc__type(o) != d->last_type))
+        rc__gc_note_type(d, rc__type(o));
+}
+
+/* A full collection's scan found o unreachable so far: it is marked dead
+ * where it lies.  While every member is an RC_TYPE_REFS body, its
+ * children are looked at too: one that is not (yet) a member, or that
+ * marking reaches later (RC_GC_DEADREF tells the scan's marking), means
+ * the set references something outside it, whose reference must be
+ * dropped when the set is freed (gc_free.c); otherwise the set is
+ * closed.  `ours` says whether this thread may read and write a child's
+ * word (a worker of gc_par.c owns a range); a child it may not counts as
+ * outside. */
+typedef bool (*word_owner)(const void *ctx, const rc_head *c);
+
+RC_INLINE void dead_mark_ours(dead_set *d, rc_head *o, word_owner ours, const void *ctx)
+{
+    /* DEADREF: a dead object may have marked it; the count: it is no root. */
+    o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
+    d->marked++;
+    dead_note(d, o);
+    if (d->not_refs || d->refs_out)
+        return;
+    void **p = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+        if (!p[i])
+            continue;
+        rc_head *c = rc__head(p[i]);
+        if (!ours(ctx, c)) {
+            d->refs_out = true;
+            return;
+        }
+        uint32_t g = c->gc;
+        if (!is_fresh(g) || has_outside_refs(c, g)) {
+            d->refs_out = true;      /* outside the set, or a root: outside soon */
+            return;
+        }
+        c->gc = g | RC_GC_DEADREF;
+    }
+}
+
+/* The fused scan marks c reachable: true when it was not yet.  A child a
+ * dead object knew (RC_GC_DEAD: late; RC_GC_DEADREF: referenced from the
+ * set) is noted. */
+RC_INLINE bool scan_mark(dead_set *d, rc_head *c)
+{
+    uint32_t g = c->gc;
+    if (!is_fresh_unmarked(g)) {
+        if (!is_fresh(g))
+            return false;
+        d->late += (g & RC_GC_DEAD) != 0;      /* fresh, but a dead object knew it */
+        d->refs_out |= (g & RC_GC_DEADREF) != 0;
+    }
+    c->gc = g | RC_GC_REACHABLE;
+    return true;
+}
+
+/* gc_par.c: count, mark and settle of a full collection split across the
+ * heap's workers, when it has more than one and the heap is big enough;
+ * false, nothing done, otherwise (the passes of gc.c then run).  Leaves
+ * what mark_sweep_full's scan leaves for finish_scan (gc.c): r->candidates
+ * counted, every reachable candidate in gen 2 or late, the rest marked
+ * dead where they lie, their spans noted in address order; or, with
+ * r->overflow, objects marked but left out. */
+bool rc__gc_par_full(gc_run *r);
+
 /* ---- the member iterator ------------------------------------------------------------ */
 
 /* The members in one place: a range of the dead vector (holes are NULL),

@@ -15,6 +15,8 @@ void rc_config_default(rc_config *cfg)
     rc__option_counts(RC_OPT_GC_THRESHOLD, cfg->gc_threshold);
     cfg->gc_enabled = rc__option_bool(RC_OPT_GC);
     cfg->gc_debug = rc__option_gc_debug(RC_OPT_GC_DEBUG);
+    cfg->gc_workers = (unsigned)rc__option_uint(RC_OPT_GC_WORKERS);
+    cfg->gc_parallel_min = (size_t)rc__option_uint(RC_OPT_GC_PARALLEL_MIN);
     cfg->arena_spare = (size_t)rc__option_uint(RC_OPT_ARENA_SPARE);
     cfg->max_bytes = (size_t)rc__option_uint(RC_OPT_MAX_BYTES);
     cfg->fail_alloc_at = rc__option_uint(RC_OPT_FAIL_ALLOC_AT);

@@ -87,6 +87,7 @@ typedef struct rc_gc_state {
 
     struct rc_weak_table *weak;     /* target → its weakrefs (weakref.c) */
     struct rc_dead_set *dead;       /* the dead set while a collection handles it */
+    struct rc_gc_workers *workers;  /* helper threads of full collections (gc_workers.c) */
 } rc_gc_state;
 
 #define RC_HEAP_MAGIC 0x72656379636C6521ull   /* "recycle!": debug checks recognise a heap */

@@ -23,6 +23,8 @@ typedef enum rc_option_id {
     RC_OPT_GC_THRESHOLD,
     RC_OPT_GC,
     RC_OPT_GC_DEBUG,
+    RC_OPT_GC_WORKERS,
+    RC_OPT_GC_PARALLEL_MIN,
     RC_OPT_ARENA_SPARE,
     RC_OPT_MAX_BYTES,
     RC_OPT_FAIL_ALLOC_AT,

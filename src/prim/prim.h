@@ -180,11 +180,11 @@ typedef pthread_mutex_t rc__os_mutex;
 #define RC_OS_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 RC_PRIVATE void rc__os_lock(rc__os_mutex *m);
 RC_PRIVATE void rc__os_unlock(rc__os_mutex *m);
-RC_PRIVATE void rc__os_mutex_init(rc__os_mutex *m);
+RC_PRIVATE bool rc__os_mutex_init(rc__os_mutex *m);   /* false: none made */
 RC_PRIVATE void rc__os_mutex_destroy(rc__os_mutex *m);
 /* A condition threads wait on under a mutex until another broadcasts. */
 typedef pthread_cond_t rc__os_cond;
-RC_PRIVATE void rc__os_cond_init(rc__os_cond *c);
+RC_PRIVATE bool rc__os_cond_init(rc__os_cond *c);     /* false: none made */
 RC_PRIVATE void rc__os_cond_destroy(rc__os_cond *c);
 RC_PRIVATE void rc__os_cond_wait(rc__os_cond *c, rc__os_mutex *m);
 RC_PRIVATE void rc__os_cond_broadcast(rc__os_cond *c);
@@ -193,6 +193,13 @@ RC_PRIVATE void rc__os_cond_broadcast(rc__os_cond *c);
 typedef pthread_key_t rc__os_tls;
 bool rc__os_tls_new(rc__os_tls *key, void (*at_exit)(void *)) RC_NOINSTR;
 void rc__os_tls_set(rc__os_tls key, void *value) RC_NOINSTR;
+/* A helper thread running fn(arg), every signal blocked in it; false when
+ * none could be made. */
+typedef pthread_t rc__os_thread;
+bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg);
+void rc__os_thread_join(rc__os_thread t);
+/* Processors online (at least 1). */
+unsigned rc__os_cpus(void);
 /* The calling thread's stack, [*lo, *hi); false when unknown. */
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 

@@ -1,6 +1,9 @@
-/* Threads: once-only initialization, locks, thread-local values, the
- * calling thread's stack. */
+/* Threads: once-only initialization, locks, condition variables,
+ * thread-local values, helper threads, the calling thread's stack. */
 #include "prim.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 void rc__os_once(rc__os_once_t *once, void (*fn)(void))
 {
@@ -27,9 +30,9 @@ void rc__os_unlock(rc__os_mutex *m)
     pthread_mutex_unlock(m);
 }
 
-void rc__os_mutex_init(rc__os_mutex *m)
+bool rc__os_mutex_init(rc__os_mutex *m)
 {
-    pthread_mutex_init(m, NULL);
+    return pthread_mutex_init(m, NULL) == 0;
 }
 
 void rc__os_mutex_destroy(rc__os_mutex *m)
@@ -37,9 +40,9 @@ void rc__os_mutex_destroy(rc__os_mutex *m)
     pthread_mutex_destroy(m);
 }
 
-void rc__os_cond_init(rc__os_cond *c)
+bool rc__os_cond_init(rc__os_cond *c)
 {
-    pthread_cond_init(c, NULL);
+    return pthread_cond_init(c, NULL) == 0;
 }
 
 void rc__os_cond_destroy(rc__os_cond *c)
@@ -55,6 +58,30 @@ void rc__os_cond_wait(rc__os_cond *c, rc__os_mutex *m)
 void rc__os_cond_broadcast(rc__os_cond *c)
 {
     pthread_cond_broadcast(c);
+}
+
+/* Every signal is blocked while the thread is made, so that it starts with
+ * all of them blocked: a library's helper must not take the program's
+ * signals. */
+bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool ok = pthread_create(t, NULL, fn, arg) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
+void rc__os_thread_join(rc__os_thread t)
+{
+    pthread_join(t, NULL);
+}
+
+unsigned rc__os_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
 }
 
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi)

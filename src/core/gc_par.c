@@ -1,0 +1,877 @@
+/* A full collection's count, mark and settle split across the heap's
+ * workers (gc_workers.c; design: docs/design-gc.md, "Parallel marking").
+ *
+ * The address space is cut into one range per worker, at pool starts
+ * chosen so that each range holds about as many blocks; a worker owns
+ * the objects in its range and is the only one to write their words
+ * during count and mark, so the words need no atomic operations there.
+ * A reference to an object of another range travels to its owner in a
+ * batch:
+ *   count   each worker walks its own spans and counts their references
+ *           into the words it owns; the others go into a batch per owner,
+ *           which the owner counts after everyone has walked (the counts
+ *           are exact: every reference is counted once, by the owner of
+ *           its target).
+ *   scan    for a graph allocated in order (gc.c's mark_sweep_full), each
+ *           worker runs gc.c's fused scan over its own spans with a cursor
+ *           of its own; a reference into another range is mailed to its
+ *           owner, which marks it, stacks it or finds it late by its own
+ *           cursor.  A member with a child in another range counts as
+ *           referencing the outside.
+ *   mark    for a scattered graph, each worker marks from the roots of its
+ *           own spans, depth-first with a stack of its own, mailing the
+ *           references into other ranges the same way;
+ *   settle  then each promotes or marks dead the candidates of its own
+ *           spans.  Whether members reference non-members is read from
+ *           the children's words, which other workers may be writing:
+ *           those reads and the writes of this pass are relaxed atomics.
+ * Marking ends when every worker waits with an empty mailbox.  Each worker
+ * counts the members of each of its spans; the spans are then noted in
+ * address order, so the dead set, and everything the pipeline does with it
+ * (gc_dead.c), is a single thread's.
+ * A worker that cannot get memory for its stack or a batch leaves the
+ * object it was at marked and says so: gc.c's rescan then traverses every
+ * marked object again, on one thread, until none is left out.
+ * Memory for the count's batches failing sets every word back and hands
+ * the collection to gc.c's passes. */
+#include "gc_impl.h"
+#include "gc_workers.h"
+
+#include <stdlib.h>
+
+/* References handed from one worker to another at once: 8 KiB. */
+#define PAR_BATCH 1023
+/* Each reads the word of an object anywhere in the owner's range, a cache
+ * miss that little work separates from the next: the header (and for
+ * marking, the start of the body, where the children are) of the one
+ * this far ahead is prefetched. */
+#define MAIL_AHEAD 32
+
+typedef struct batch {
+    struct batch *next;
+    size_t        n;
+    rc_head      *v[PAR_BATCH];
+} batch;
+
+typedef struct par par;
+typedef struct worker worker;
+
+/* Cache-line aligned: each worker writes its own all the time. */
+struct worker {
+    _Alignas(64) par *p;
+    uintptr_t lo, width;                /* its range: lo .. lo + width - 1 */
+    unsigned  id;
+    size_t    candidates;
+    rc_head **stack;
+    size_t    sp, cap;
+    batch    *out[RC_GC_WORKERS_MAX];   /* being filled, per owner */
+    batch    *sent[RC_GC_WORKERS_MAX];  /* count: full batches, per owner */
+    batch    *mail;                     /* mark: batches for this worker (p->lock) */
+    bool      waiting;                  /* mark: asleep with no mail (p->lock) */
+    batch    *spare;                    /* empty batches to reuse */
+    bool      failed;                   /* count: no memory for a batch */
+    size_t    lost;                     /* mark: references left out (no memory) */
+    char     *cursor;                   /* scan: where this worker's scan is */
+    type_memo memo;                     /* the type of the object before */
+    dead_set  dead;                     /* settle: what this worker's members need */
+};
+
+struct par {
+    gc_run      *r;
+    unsigned     n;                     /* workers */
+    rc_span     *spans;                 /* the pools in address order, then large objects */
+    size_t       nspans, npools, spans_cap;
+    size_t      *dead_in;               /* settle: members per span */
+    uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
+    size_t       first_pool[RC_GC_WORKERS_MAX + 1];
+    worker      *w;
+    bool         fused;                 /* mark and settle in one scan (gc.c: mark_sweep_full) */
+    bool         overflow;              /* mark: some object was left out (atomic) */
+    rc__os_mutex lock;                  /* mark: the mailboxes and who waits */
+    rc__os_cond  cv;
+    unsigned     idle;
+    bool         done;
+};
+
+/* ---- ranges and spans --------------------------------------------------------------- */
+
+/* Whether a lies in w's range: one subtraction and compare on bounds the
+ * compiler keeps in registers (owner_of reads p->n, an unsigned like the
+ * words the passes store, again after each store). */
+RC_INLINE bool own(const worker *w, const void *a)
+{
+    return (uintptr_t)a - w->lo < w->width;
+}
+
+RC_INLINE unsigned owner_of(const par *p, const void *a)
+{
+    unsigned o = 0;
+    for (unsigned j = 1; j < p->n; j++)
+        o += (uintptr_t)a >= p->bound[j];
+    return o;
+}
+
+/* gc_impl.h's prefetch_blocks for the children w owns: a line another
+ * worker is writing, fetched for writing here, would bounce between the
+ * cores. */
+RC_INLINE void prefetch_own(const worker *w, const char *block, bool bodies)
+{
+    const rc_head *o = (const rc_head *)(const void *)block;
+    if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
+        return;
+    const uintptr_t *c = (const uintptr_t *)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n && i < 4; i++)
+        if (own(w, (const void *)(c[i] - sizeof(rc_head))))
+            prefetch_child(c[i], bodies);
+}
+
+/* Worker w's spans, in address order: its pools, then the large objects
+ * in its range. */
+typedef void (*span_job)(worker *w, size_t k);
+
+static void each_own_span(worker *w, span_job fn)
+{
+    par *p = w->p;
+    for (size_t k = p->first_pool[w->id]; k < p->first_pool[w->id + 1]; k++)
+        fn(w, k);
+    for (size_t k = p->npools; k < p->nspans; k++)
+        if (own(w, p->spans[k].start))
+            fn(w, k);
+}
+
+static bool add_span(par *p, const rc_span *s)
+{
+    if (!rc__vec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+        return false;
+    p->spans[p->nspans++] = *s;
+    if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
+        p->npools = p->nspans;
+    return true;
+}
+
+/* The spans of the candidate pools, in the walk's order (every pool comes
+ * before every large object). */
+static bool gather_spans(par *p)
+{
+    rc_span_iter it;
+    rc_span s;
+    rc__span_iter_init_trackable(p->r->h, &it);
+    while (rc__span_next(&it, &s))
+        if (!add_span(p, &s)) {
+            rc__span_iter_stop(&it);
+            return false;
+        }
+    return true;
+}
+
+/* Cuts the pools into n runs of about equal blocks; worker j's range
+ * starts at its first pool (a large object never straddles a pool). */
+static void cut_ranges(par *p)
+{
+    size_t total = 0, sum = 0, k = 0;
+    for (size_t i = 0; i < p->npools; i++)
+        total += p->spans[i].count;
+    for (unsigned j = 0; j < p->n; j++) {
+        while (k < p->npools && sum + p->spans[k].count / 2 < total / p->n * j)
+            sum += p->spans[k++].count;
+        p->first_pool[j] = k;
+        p->bound[j] = k < p->npools ? (uintptr_t)p->spans[k].start : UINTPTR_MAX;
+    }
+    p->first_pool[p->n] = p->npools;
+    p->bound[0] = 0;
+}
+
+/* ---- batches ------------------------------------------------------------------------ */
+
+static batch *batch_new(worker *w)
+{
+    batch *b = w->spare;
+    if (b)
+        w->spare = b->next;
+    else if (!(b = malloc(sizeof *b)))
+        return NULL;
+    b->next = NULL;
+    b->n = 0;
+    return b;
+}
+
+static void batch_recycle(worker *w, batch *b)
+{
+    b->next = w->spare;
+    w->spare = b;
+}
+
+static void batches_free(batch *b)
+{
+    while (b) {
+        batch *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* Adds c to the batch for its owner; false when no batch could be had. */
+RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, void (*full)(worker *w, unsigned owner))
+{
+    batch *b = w->out[owner];
+    if (RC_UNLIKELY(!b) && !(b = w->out[owner] = batch_new(w)))
+        return false;
+    b->v[b->n++] = c;
+    if (RC_UNLIKELY(b->n == PAR_BATCH))
+        full(w, owner);
+    return true;
+}
+
+/* ---- the children -------------------------------------------------------------------- */
+
+/* What a pass does with a child of its own, or another worker's (the
+ * cursor is the fused scan's). */
+typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
+
+/* The children of an RC_TYPE_REFS body outside w's range, after the
+ * loop below: a call inside it would cost every object the registers it
+ * saves around the call. */
+static RC_NOINLINE void each_theirs(worker *w, rc_head *o, size_t n, child_fn theirs)
+{
+    void **p = (void **)rc__body(o);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] && !own(w, rc__head(p[i])))
+            theirs(w, rc__head(p[i]), NULL);
+}
+
+/* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
+ * body, with the range in registers; through o's traverse and `visit`
+ * otherwise. */
+RC_INLINE void each_child(worker *w, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
+                          rc_visit visit)
+{
+    const rc_type *t = rc__type(o);
+    size_t n = memo_nrefs(&w->memo, t);
+    if (n >= RC_MAY_LEAVES) {
+        if (traverses(o, n) && t->traverse)
+            t->traverse(rc__body(o), visit, w);
+        return;
+    }
+    void **p = (void **)rc__body(o);
+    uintptr_t lo = w->lo, width = w->width;
+    bool others = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i])
+            continue;
+        rc_head *c = rc__head(p[i]);
+        if ((uintptr_t)c - lo < width)
+            mine(w, c, cursor);
+        else
+            others = true;
+    }
+    if (RC_UNLIKELY(others))
+        each_theirs(w, o, n, theirs);
+}
+
+/* ---- 1. count ----------------------------------------------------------------------- */
+
+static void count_batch_full(worker *w, unsigned owner)
+{
+    batch *b = w->out[owner];
+    b->next = w->sent[owner];
+    w->sent[owner] = b;
+    w->out[owner] = NULL;
+}
+
+RC_INLINE void count_mine(worker *w, rc_head *c, const char *cursor)
+{
+    (void)w;
+    (void)cursor;
+    count_full_ref(c);
+}
+
+static RC_NOINLINE void count_theirs(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    if (!batch_add(w, owner_of(w->p, c), c, count_batch_full))
+        w->failed = true;
+}
+
+static int visit_count(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    if (own(w, c))
+        count_full_ref(c);
+    else
+        count_theirs(w, c, NULL);
+    return 0;
+}
+
+static void count_span(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    bool ahead = w->p->r->prefetch;
+    size_t n = 0;
+    char *end = s.start + s.count * s.stride;
+    for (char *q = s.start; q < end; q += s.stride) {
+        if (ahead && q + RC_WALK_AHEAD * s.stride < end)
+            prefetch_own(w, q + RC_WALK_AHEAD * s.stride, false);
+        rc_head *o = (rc_head *)(void *)q;
+        if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
+            continue;
+        n++;
+        each_child(w, o, count_mine, count_theirs, NULL, visit_count);
+    }
+    w->candidates += n;
+}
+
+static void count_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, count_span);
+    for (unsigned j = 0; j < w->p->n; j++)
+        if (w->out[j])
+            count_batch_full(w, j);
+}
+
+/* The references the other workers found to this one's objects. */
+static void count_mail_job(void *arg, unsigned id)
+{
+    par *p = arg;
+    worker *w = &p->w[id];
+    for (unsigned i = 0; i < p->n; i++)
+        for (batch *b = p->w[i].sent[id], *next; b; b = next) {
+            for (size_t k = 0; k < b->n; k++) {
+                if (k + MAIL_AHEAD < b->n)
+                    __builtin_prefetch(b->v[k + MAIL_AHEAD], 1, 3);
+                count_full_ref(b->v[k]);
+            }
+            next = b->next;
+            batch_recycle(w, b);
+        }
+}
+
+/* Out of memory while counting: every candidate's word back to RC_GC_OLD,
+ * as before counting. */
+static void uncount_span(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (o->tw && o->gc < RC_GC_SENTINEL_MIN)
+            o->gc = RC_GC_OLD;
+    }
+}
+
+static void uncount_job(void *arg, unsigned id)
+{
+    each_own_span(&((par *)arg)->w[id], uncount_span);
+}
+
+static bool count_refs_par(par *p)
+{
+    rc__gc_workers_run(p->r->h, p->n, count_job, p);
+    bool failed = false;
+    for (unsigned j = 0; j < p->n; j++)
+        failed |= p->w[j].failed;
+    if (failed) {
+        for (unsigned i = 0; i < p->n; i++)
+            for (unsigned j = 0; j < p->n; j++)
+                batches_free(p->w[i].sent[j]);
+        rc__gc_workers_run(p->r->h, p->n, uncount_job, p);
+        return false;
+    }
+    rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
+    for (unsigned j = 0; j < p->n; j++)
+        p->r->candidates += p->w[j].candidates;
+    return true;
+}
+
+/* ---- 2. mark ------------------------------------------------------------------------ */
+
+static void left_out(worker *w)
+{
+    w->lost++;
+    __atomic_store_n(&w->p->overflow, true, __ATOMIC_RELAXED);
+}
+
+static RC_NOINLINE void push_growing(worker *w, rc_head *o)
+{
+    if (rc__vec_reserve(&w->stack, &w->cap, w->sp + 1, sizeof *w->stack, 4096, SIZE_MAX))
+        w->stack[w->sp++] = o;
+    else
+        left_out(w);         /* o stays marked: the rescan traverses it */
+}
+
+RC_INLINE void push(worker *w, rc_head *o)
+{
+    if (RC_UNLIKELY(w->sp == w->cap))
+        push_growing(w, o);
+    else
+        w->stack[w->sp++] = o;
+}
+
+/* c is this worker's: marked and stacked when fresh. */
+RC_INLINE void mark_own(worker *w, rc_head *c)
+{
+    uint32_t g = c->gc;
+    if (is_fresh(g)) {
+        c->gc = g | RC_GC_REACHABLE;
+        push(w, c);
+    }
+}
+
+/* Posts the full batch for owner into its mailbox, waking it if it sleeps. */
+static void mail_batch(worker *w, unsigned owner)
+{
+    par *p = w->p;
+    worker *to = &p->w[owner];
+    batch *b = w->out[owner];
+    w->out[owner] = NULL;
+    rc__os_lock(&p->lock);
+    b->next = to->mail;
+    __atomic_store_n(&to->mail, b, __ATOMIC_RELAXED);    /* check_mail peeks without the lock */
+    if (to->waiting) {
+        to->waiting = false;
+        p->idle--;
+        rc__os_cond_broadcast(&p->cv);
+    }
+    rc__os_unlock(&p->lock);
+}
+
+/* A child of another worker goes to it by mail. */
+static RC_NOINLINE void mail_theirs(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    if (!batch_add(w, owner_of(w->p, c), c, mail_batch))
+        left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
+}
+
+RC_INLINE void mark_mine(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    mark_own(w, c);
+}
+
+static int visit_mark(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    if (own(w, c))
+        mark_own(w, c);
+    else
+        mail_theirs(w, c, NULL);
+    return 0;
+}
+
+/* Traverses o for marking. */
+RC_INLINE void mark_children(worker *w, rc_head *o)
+{
+    each_child(w, o, mark_mine, mail_theirs, NULL, visit_mark);
+}
+
+/* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
+ * with their children prefetched, as in gc.c's drain_lagged. */
+#define DRAIN_LAG 8
+static void drain_lagged(worker *w)
+{
+    rc_head *lag[DRAIN_LAG];
+    unsigned head = 0, n = 0;
+    for (;;) {
+        while (n < DRAIN_LAG && w->sp > 0) {
+            rc_head *o = w->stack[--w->sp];
+            prefetch_own(w, (const char *)o, true);
+            lag[(head + n++) % DRAIN_LAG] = o;
+        }
+        if (n == 0)
+            return;
+        rc_head *top = lag[head];
+        head = (head + 1) % DRAIN_LAG;
+        n--;
+        mark_children(w, top);
+    }
+}
+
+static void drain(worker *w)
+{
+    if (w->p->r->prefetch) {
+        drain_lagged(w);
+        return;
+    }
+    while (w->sp > 0) {
+        rc_head *o = w->stack[--w->sp];
+        mark_children(w, o);
+    }
+}
+
+/* A candidate referenced from outside the set is a root (as in gc.c's
+ * mark_if_root). */
+RC_INLINE bool take_root(rc_head *o)
+{
+    uint32_t g = o->gc;
+    if (g >= RC_GC_SENTINEL_MIN || (g & RC_GC_REACHABLE) || !has_outside_refs(o, g))
+        return false;
+    o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;    /* CAND: a word of 0 is a root nothing counted */
+    return true;
+}
+
+static void drain_scan(worker *w);
+RC_INLINE void scan_own(worker *w, rc_head *c);
+
+static void take_mail(worker *w, batch *b)
+{
+    bool fused = w->p->fused;
+    for (size_t k = 0; k < b->n; k++) {
+        if (k + MAIL_AHEAD < b->n)
+            prefetch_child((uintptr_t)rc__body(b->v[k + MAIL_AHEAD]), true);
+        if (fused)
+            scan_own(w, b->v[k]);
+        else
+            mark_own(w, b->v[k]);
+    }
+    batch_recycle(w, b);
+    if (fused)
+        drain_scan(w);
+    else
+        drain(w);
+}
+
+/* Mail waiting for w, without waiting for any. */
+static batch *check_mail(worker *w)
+{
+    par *p = w->p;
+    if (!__atomic_load_n(&w->mail, __ATOMIC_RELAXED))
+        return NULL;
+    rc__os_lock(&p->lock);
+    batch *b = w->mail;
+    w->mail = NULL;
+    rc__os_unlock(&p->lock);
+    return b;
+}
+
+static void take_all_mail(worker *w, batch *b)
+{
+    while (b) {
+        batch *next = b->next;
+        take_mail(w, b);
+        b = next;
+    }
+}
+
+static void mark_roots_span(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (o->tw && take_root(o)) {
+            mark_children(w, o);
+            drain(w);
+        }
+    }
+    take_all_mail(w, check_mail(w));
+}
+
+/* Sends what w has gathered for others, then waits for mail: NULL when
+ * marking is over (every worker waits, every mailbox is empty). */
+static batch *wait_mail(worker *w)
+{
+    par *p = w->p;
+    for (unsigned j = 0; j < p->n; j++)
+        if (w->out[j])
+            mail_batch(w, j);
+    rc__os_lock(&p->lock);
+    batch *b = NULL;
+    for (;;) {
+        if ((b = w->mail) || p->done)
+            break;
+        if (++p->idle == p->n) {
+            p->done = true;
+            rc__os_cond_broadcast(&p->cv);
+            break;
+        }
+        w->waiting = true;
+        while (w->waiting && !p->done)
+            rc__os_cond_wait(&p->cv, &p->lock);
+    }
+    w->mail = NULL;
+    rc__os_unlock(&p->lock);
+    return b;
+}
+
+static void mark_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, mark_roots_span);
+    for (batch *b; (b = wait_mail(w));)
+        take_all_mail(w, b);
+}
+
+static void mark_par(par *p)
+{
+    rc__gc_workers_run(p->r->h, p->n, mark_job, p);
+    if (p->overflow) {
+        p->r->overflow = true;
+        rc__gc_rescan_marked(p->r);
+    }
+}
+
+/* ---- 2+3 fused, for a graph allocated in order ---------------------------------------- */
+
+/* gc.c's fused scan, each worker over its own spans with a cursor of its
+ * own: a child of its own behind the cursor is stacked and traversed now,
+ * one ahead only marked (the scan gets there); a child of another worker
+ * is mailed to it, which does the same with its cursor.  Mail after a
+ * worker's scan is over finds everything behind: an object it marked dead
+ * is then late, as in gc.c. */
+RC_INLINE void scan_own(worker *w, rc_head *c)
+{
+    if (scan_mark(&w->dead, c) && (const char *)c < w->cursor)
+        push(w, c);
+}
+
+
+RC_INLINE void scan_mine(worker *w, rc_head *c, const char *cursor)
+{
+    if (scan_mark(&w->dead, c) && (const char *)c < cursor)
+        push(w, c);
+}
+
+/* For a traverse function: the cursor is w's. */
+static int visit_scan(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    if (own(w, c))
+        scan_own(w, c);
+    else
+        mail_theirs(w, c, NULL);
+    return 0;
+}
+
+/* Traverses o for the scan at cursor. */
+RC_INLINE void scan_children(worker *w, rc_head *o, const char *cursor)
+{
+    each_child(w, o, scan_mine, mail_theirs, cursor, visit_scan);
+}
+
+static void drain_scan(worker *w)
+{
+    while (w->sp > 0) {
+        rc_head *o = w->stack[--w->sp];
+        scan_children(w, o, w->cursor);
+    }
+}
+
+RC_INLINE bool owns(const void *ctx, const rc_head *c)
+{
+    const worker *w = ctx;
+    return own(w, c);
+}
+
+/* gc.c's scan_object.  An object one of whose references could not be
+ * mailed is not promoted: it counts as marked dead and late, so that the
+ * rescan traverses it again and the sweep after it promotes it (gc.c,
+ * finish_scan). */
+static void scan_one(worker *w, rc_head *o, char *cursor)
+{
+    uint32_t g = o->gc;
+    if (!is_cand(g)) {
+        if (g != RC_GC_OLD)     /* untracked, frozen */
+            return;
+    } else if (!(g & RC_GC_REACHABLE)) {
+        if (!has_outside_refs(o, g)) {
+            dead_mark_ours(&w->dead, o, owns, w);
+            return;
+        }
+        o->gc = g | RC_GC_REACHABLE;
+    }
+    size_t lost = w->lost;
+    w->cursor = cursor;
+    scan_children(w, o, cursor);
+    if (w->sp)
+        drain_scan(w);
+    if (RC_LIKELY(w->lost == lost)) {
+        o->gc = RC_GC_OLD;
+        return;
+    }
+    o->gc = RC_GC_CAND | RC_GC_DEAD | RC_GC_REACHABLE | (g & RC_GC_REFS);
+    w->dead.marked++;
+    w->dead.late++;
+}
+
+static void scan_span_par(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
+    size_t before = w->dead.marked;
+    char *end = s.start + s.count * s.stride;
+    for (char *q = s.start; q < end; q += s.stride) {
+        if (!((rc_head *)(void *)q)->tw)
+            continue;
+        scan_one(w, (rc_head *)(void *)q, large ? (char *)UINTPTR_MAX : q);
+    }
+    w->p->dead_in[k] = w->dead.marked - before;
+    w->cursor = large ? (char *)UINTPTR_MAX : end;
+    take_all_mail(w, check_mail(w));
+}
+
+static void scan_job(void *arg, unsigned id)
+{
+    worker *w = &((par *)arg)->w[id];
+    each_own_span(w, scan_span_par);
+    w->cursor = (char *)UINTPTR_MAX;
+    for (batch *b; (b = wait_mail(w));)
+        take_all_mail(w, b);
+}
+
+/* ---- 3. settle ---------------------------------------------------------------------- */
+
+RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
+RC_INLINE void set_word(rc_head *o, uint32_t g) { __atomic_store_n(&o->gc, g, __ATOMIC_RELAXED); }
+
+/* gc.c's dead_mark once marking is over: no object is reached later, so
+ * no child needs RC_GC_DEADREF; a child not fresh is outside the set. */
+static void dead_mark_settled(dead_set *d, rc_head *o, uint32_t g)
+{
+    set_word(o, RC_GC_CAND | RC_GC_DEAD | (g & RC_GC_REFS));
+    d->marked++;
+    dead_note(d, o);
+    if (d->not_refs || d->refs_out)
+        return;
+    void **c = (void **)rc__body(o);
+    for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {
+        if (!c[i])
+            continue;
+        rc_head *ch = rc__head(c[i]);
+        uint32_t cg = word_of(ch);
+        if (!is_fresh(cg) || has_outside_refs(ch, cg)) {
+            d->refs_out = true;
+            return;
+        }
+    }
+}
+
+static void settle_span(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    size_t before = w->dead.marked;
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        uint32_t g = o->gc;
+        if (!o->tw || !is_cand(g))
+            continue;
+        if (g & RC_GC_REACHABLE)
+            set_word(o, RC_GC_OLD);
+        else
+            dead_mark_settled(&w->dead, o, g);
+    }
+    w->p->dead_in[k] = w->dead.marked - before;
+}
+
+static void settle_job(void *arg, unsigned id)
+{
+    each_own_span(&((par *)arg)->w[id], settle_span);
+}
+
+/* The workers' findings as one dead set, its spans in address order. */
+static void merge_dead(par *p)
+{
+    dead_set *d = &p->r->dead;
+    size_t nspans = 0;
+    for (unsigned j = 0; j < p->n; j++) {
+        const dead_set *wd = &p->w[j].dead;
+        d->marked += wd->marked;
+        d->late += wd->late;
+        d->hflags |= wd->hflags;
+        d->clearless |= wd->clearless;
+        d->finalizers |= wd->finalizers;
+        d->releases |= wd->releases;
+        d->not_refs |= wd->not_refs;
+        d->refs_out |= wd->refs_out;
+    }
+    for (size_t k = 0; k < p->nspans; k++)
+        nspans += p->dead_in[k] > 0;
+    if (nspans && !rc__vec_reserve(&d->spans, &d->spans_cap, nspans, sizeof *d->spans, 64, SIZE_MAX)) {
+        d->lost = true;          /* as gc.c's note_dead_span: the set survives whole */
+        return;
+    }
+    for (size_t k = 0; k < p->nspans; k++)
+        if (p->dead_in[k])
+            d->spans[d->nspans++] = (dead_span){p->spans[k].start, p->dead_in[k], false};
+}
+
+/* ---- one full collection ------------------------------------------------------------ */
+
+static unsigned workers_wanted(const rc_heap *h)
+{
+    unsigned n = h->cfg.gc_workers;
+    if (n == 0) {
+        n = rc__os_cpus();
+        n = n < 8 ? n : 8;
+    }
+    return n < RC_GC_WORKERS_MAX ? n : RC_GC_WORKERS_MAX;
+}
+
+static void par_free(par *p)
+{
+    for (unsigned j = 0; p->w && j < p->n; j++) {
+        worker *w = &p->w[j];
+        for (unsigned i = 0; i < p->n; i++)
+            batches_free(w->out[i]);
+        batches_free(w->spare);
+        batches_free(w->mail);
+        rc__vec_free(&w->stack, &w->cap, sizeof *w->stack);
+    }
+    free(p->w);
+    rc__vec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
+    free(p->dead_in);
+    rc__os_cond_destroy(&p->cv);
+    rc__os_mutex_destroy(&p->lock);
+}
+
+/* Everything a parallel collection needs before it touches a word. */
+static bool par_init(par *p, gc_run *r)
+{
+    rc_heap *h = r->h;
+    if (rc__heap_bytes(h) < h->cfg.gc_parallel_min || workers_wanted(h) < 2)
+        return false;
+    *p = (par){.r = r};
+    if (!rc__os_mutex_init(&p->lock))
+        return false;
+    if (!rc__os_cond_init(&p->cv)) {
+        rc__os_mutex_destroy(&p->lock);
+        return false;
+    }
+    p->n = rc__gc_workers_get(h, workers_wanted(h));
+    if (p->n < 2 || !gather_spans(p) || !(p->dead_in = calloc(p->nspans + 1, sizeof *p->dead_in)) ||
+        !(p->w = aligned_alloc(_Alignof(worker), p->n * sizeof *p->w))) {
+        par_free(p);
+        return false;
+    }
+    cut_ranges(p);
+    for (unsigned j = 0; j < p->n; j++) {
+        uintptr_t hi = j + 1 < p->n ? p->bound[j + 1] : UINTPTR_MAX;
+        p->w[j] = (worker){.p = p, .id = j, .lo = p->bound[j], .width = hi - p->bound[j]};
+    }
+    return true;
+}
+
+bool rc__gc_par_full(gc_run *r)
+{
+    par p;
+    if (!par_init(&p, r))
+        return false;
+    young_to_candidates(r, RC_GC_OLD);
+    rc__gc_decide_prefetch(r);
+    if (!count_refs_par(&p)) {
+        par_free(&p);
+        return false;
+    }
+    p.fused = !r->prefetch;
+    if (p.fused) {
+        rc__gc_workers_run(r->h, p.n, scan_job, &p);
+        r->overflow = p.overflow;          /* gc.c's finish_scan rescans */
+    } else {
+        mark_par(&p);
+        rc__gc_workers_run(r->h, p.n, settle_job, &p);
+    }
+    merge_dead(&p);
+    par_free(&p);
+    return true;
+}
