@@ -141,7 +141,7 @@ static void each_own_span(worker *w, span_job fn)
 
 static bool add_span(par *p, const rc_span *s)
 {
-    if (!rc__vec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+    if (!rc__mapvec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
         return false;
     p->spans[p->nspans++] = *s;
     if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
@@ -393,7 +393,7 @@ static void left_out(worker *w)
 
 static RC_NOINLINE void push_growing(worker *w, rc_head *o)
 {
-    if (rc__vec_reserve(&w->stack, &w->cap, w->sp + 1, sizeof *w->stack, 4096, SIZE_MAX))
+    if (rc__mapvec_reserve(&w->stack, &w->cap, w->sp + 1, sizeof *w->stack, 4096, SIZE_MAX))
         w->stack[w->sp++] = o;
     else
         left_out(w);         /* o stays marked: the rescan traverses it */
@@ -787,7 +787,7 @@ static void merge_dead(par *p)
     }
     for (size_t k = 0; k < p->nspans; k++)
         nspans += p->dead_in[k] > 0;
-    if (nspans && !rc__vec_reserve(&d->spans, &d->spans_cap, nspans, sizeof *d->spans, 64, SIZE_MAX)) {
+    if (nspans && !rc__mapvec_reserve(&d->spans, &d->spans_cap, nspans, sizeof *d->spans, 64, SIZE_MAX)) {
         d->lost = true;          /* as gc.c's note_dead_span: the set survives whole */
         return;
     }
@@ -816,10 +816,10 @@ static void par_free(par *p)
             batches_free(w->out[i]);
         batches_free(w->spare);
         batches_free(w->mail);
-        rc__vec_free(&w->stack, &w->cap, sizeof *w->stack);
+        rc__mapvec_free(&w->stack, &w->cap, sizeof *w->stack);
     }
     free(p->w);
-    rc__vec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
+    rc__mapvec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
     free(p->dead_in);
     rc__os_cond_destroy(&p->cv);
     rc__os_mutex_destroy(&p->lock);
