@@ -24,6 +24,7 @@
 #include <recycle.h>
 
 #include "args.h"
+#include "pair.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -65,26 +66,6 @@ static rc_heap *heap_new(bool threads)
 }
 
 /* ---- the work ------------------------------------------------------------------ */
-
-typedef struct pair { void *a, *b; } pair;
-
-static int pair_traverse(void *self, rc_visit visit, void *arg)
-{
-    pair *p = self;
-    return (p->a && visit(p->a, arg)) || (p->b && visit(p->b, arg));
-}
-
-static void pair_clear(void *self)
-{
-    pair *p = self;
-    void *a = p->a, *b = p->b;
-    p->a = p->b = NULL;
-    rc_xdecref(a);
-    rc_xdecref(b);
-}
-
-static const rc_type leaf_type = {"leaf", 16, NULL, NULL, NULL, NULL, 0, NULL};
-static const rc_type pair_type = {"pair", sizeof(pair), pair_traverse, pair_clear, NULL, NULL, 0, NULL};
 
 static void refcount_work(void *o, size_t n)
 {

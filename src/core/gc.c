@@ -468,25 +468,19 @@ RC_INLINE void drain_with(gc_run *r, rc_visit visit)
     }
 }
 
-/* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
- * with their children prefetched, so the depth-first walk overlaps its
- * cache misses. */
-#define DRAIN_LAG 8
+/* For a scattered graph (r->prefetch): through a lag_ring (gc_impl.h). */
 static void drain_lagged(gc_run *r)
 {
-    rc_head *lag[DRAIN_LAG];
-    unsigned head = 0, n = 0;
+    lag_ring q = {.n = 0, .head = 0};
     for (;;) {
-        while (n < DRAIN_LAG && r->sp > 0) {
+        while (!lag_full(&q) && r->sp > 0) {
             rc_head *o = r->stack[--r->sp];
             prefetch_children_and_bodies((const char *)o);
-            lag[(head + n++) % DRAIN_LAG] = o;
+            lag_push(&q, o);
         }
-        if (n == 0)
+        rc_head *top = lag_pop(&q);
+        if (!top)
             break;
-        rc_head *top = lag[head];
-        head = (head + 1) % DRAIN_LAG;
-        n--;
         if (r->unbranched && (rc__type(top)->flags & RC_TYPE_REFS))
             mark_refs_unbranched(r, top);
         else

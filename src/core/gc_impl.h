@@ -197,6 +197,33 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 
 /* ---- shared by the passes of gc.c and their parallel forms (gc_par.c) ------------- */
 
+/* A scattered graph's mark drain: popped objects wait in a small FIFO
+ * with their children prefetched, so the depth-first walk overlaps its
+ * cache misses (gc.c and gc_par.c, drain_lagged). */
+#define DRAIN_LAG 8
+typedef struct lag_ring {
+    rc_head *o[DRAIN_LAG];
+    unsigned head, n;
+} lag_ring;
+
+RC_INLINE bool lag_full(const lag_ring *q) { return q->n == DRAIN_LAG; }
+
+RC_INLINE void lag_push(lag_ring *q, rc_head *o)
+{
+    q->o[(q->head + q->n++) % DRAIN_LAG] = o;
+}
+
+/* The oldest waiting object, or NULL when none waits. */
+RC_INLINE rc_head *lag_pop(lag_ring *q)
+{
+    if (q->n == 0)
+        return NULL;
+    rc_head *o = q->o[q->head];
+    q->head = (q->head + 1) % DRAIN_LAG;
+    q->n--;
+    return o;
+}
+
 /* The passes over the pools walk an RC_TYPE_REFS body's children inline.
  * Pools hold runs of one type, so the type of the object before is
  * remembered: one compare instead of reading the type's flags and size

@@ -468,22 +468,18 @@ RC_INLINE void mark_children(worker *w, rc_head *o)
 
 /* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
  * with their children prefetched, as in gc.c's drain_lagged. */
-#define DRAIN_LAG 8
 static void drain_lagged(worker *w)
 {
-    rc_head *lag[DRAIN_LAG];
-    unsigned head = 0, n = 0;
+    lag_ring q = {.n = 0, .head = 0};
     for (;;) {
-        while (n < DRAIN_LAG && w->sp > 0) {
+        while (!lag_full(&q) && w->sp > 0) {
             rc_head *o = w->stack[--w->sp];
             prefetch_own(w, (const char *)o, true);
-            lag[(head + n++) % DRAIN_LAG] = o;
+            lag_push(&q, o);
         }
-        if (n == 0)
+        rc_head *top = lag_pop(&q);
+        if (!top)
             return;
-        rc_head *top = lag[head];
-        head = (head + 1) % DRAIN_LAG;
-        n--;
         mark_children(w, top);
     }
 }
