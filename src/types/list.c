@@ -7,10 +7,19 @@
 /* A list holds RC_HF_LEAVES while every item is of an untracked type
  * (ints, strings): the collector then skips its items.  Every store of an
  * item goes through here; the first item that could be tracked drops the
- * flag until the list is emptied. */
+ * flag until the list is emptied.  A threaded heap's lists never carry
+ * it: other threads read their type word without the heap lock, so it
+ * must not change after the list is made. */
 RC_INLINE void note_item(rc_list_obj *l, const void *item)
 {
-    if (RC_UNLIKELY(rc__type_tracked(rc__tp(item)))) rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
+    if (RC_UNLIKELY(rc__type_tracked(rc__tp(item))) && (rc__hflags(rc__head(l)) & RC_HF_LEAVES))
+        rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
+}
+
+/* The list holds nothing tracked (it is new or empty). */
+RC_INLINE void note_leaves_only(rc_list_obj *l)
+{
+    if (!rc__is_shared(rc__head(l))) rc__hflag_set(rc__head(l), RC_HF_LEAVES);
 }
 
 static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
@@ -35,7 +44,7 @@ static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 void *rc_list_new(rc_heap *h, size_t capacity)
 {
     rc_list_obj *l = rc_new(h, &rc__list_type.bt.type);
-    if (l) rc__hflag_set(rc__head(l), RC_HF_LEAVES);
+    if (l) note_leaves_only(l);
     if (!l || !capacity) return l;
     if (capacity > SIZE_MAX / sizeof(void *) || !(l->items = rc_alloc(h, capacity * sizeof(void *)))) {
         rc_decref(l);
@@ -194,7 +203,7 @@ static void list_clear(void *self)
     size_t n = l->len;
     l->items = NULL;
     l->len = l->cap = 0;
-    rc__hflag_set(rc__head(self), RC_HF_LEAVES);   /* empty: holds nothing tracked */
+    note_leaves_only(self);
     rc__decref_many(rc__heap(self), items, n);
     if (items) rc_free(rc__heap(self), items);
 }
