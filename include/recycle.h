@@ -153,8 +153,9 @@ typedef struct rc_config {
      * calling one and gc_workers - 1 helpers, made at the first full
      * collection that uses them and parked between collections) once the
      * pools they walk hold gc_parallel_min bytes; results are a single
-     * thread's.  0 workers: one per core, at most 8; 1: none. */
-    unsigned gc_workers;      /* RECYCLE_GC_WORKERS=0 (at most RC_GC_WORKERS_MAX) */
+     * thread's.  1 worker (the default): none; 0: one per core, at most
+     * 8 (docs/design-gc.md, "Parallel marking", says when it pays). */
+    unsigned gc_workers;      /* RECYCLE_GC_WORKERS=1 (at most RC_GC_WORKERS_MAX) */
     size_t   gc_parallel_min; /* RECYCLE_GC_PARALLEL_MIN=4194304 */
     size_t   arena_spare;     /* RECYCLE_ARENA_SPARE=1: empty arenas kept */
     size_t   max_bytes;       /* RECYCLE_MAX_BYTES=0: cap on bytes requested (0 = none) */
