@@ -245,7 +245,7 @@ RC_INLINE bool rc__in_arena(const struct rc_alloc_state *st, const void *p)
 
 
 /* Size classes: 16-byte steps up to 512, then 64-byte steps up to 1024.
- * Looked up by (n + 15) / 16, so the fast path has no branch for it. */
+ * Looked up by (n + 15) / 16, so the fast path tests nothing for it. */
 static const uint8_t rc__class_by_16[RC_SMALL_MAX / 16 + 1] = {
     0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
     15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
