@@ -707,17 +707,11 @@ RC_INLINE void scan_noting_dead(gc_run *r, span_fn fn, void *arg)
  * marked dead.  (Every candidate ends up one or the other.) */
 RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
 {
-    uint32_t g = o->gc;
-    if (!is_cand(g)) {
-        if (g != RC_GC_OLD)     /* untracked, frozen */
-            return;
-        /* else no candidate references o (see count_refs): a root */
-    } else if (!(g & RC_GC_REACHABLE)) {
-        if (!has_outside_refs(o, g)) {
+    scan_verdict v = scan_verdict_of(o);
+    if (v != SCAN_LIVE) {
+        if (v == SCAN_DEAD)
             dead_mark(&r->dead, o);
-            return;
-        }
-        o->gc = g | RC_GC_REACHABLE;
+        return;
     }
     const rc_type *t = rc__type(o);
     size_t n = memo_nrefs(memo, t);

@@ -197,6 +197,25 @@ RC_INLINE void survive_old(rc_heap *h, rc_head *o)
 
 /* ---- shared by the passes of gc.c and their parallel forms (gc_par.c) ------------- */
 
+/* What the fused scan does with the object o it reaches (gc.c's
+ * scan_object, gc_par.c's scan_one): skip it (untracked, frozen), mark it
+ * dead (a candidate nothing outside references, not yet reached), or
+ * traverse and promote it (a root, or reachable: then marked so). */
+typedef enum scan_verdict { SCAN_SKIP, SCAN_DEAD, SCAN_LIVE } scan_verdict;
+
+RC_INLINE scan_verdict scan_verdict_of(rc_head *o)
+{
+    uint32_t g = o->gc;
+    if (!is_cand(g))
+        return g == RC_GC_OLD ? SCAN_LIVE : SCAN_SKIP;  /* no candidate references an OLD one: a root */
+    if (!(g & RC_GC_REACHABLE)) {
+        if (!has_outside_refs(o, g))
+            return SCAN_DEAD;
+        o->gc = g | RC_GC_REACHABLE;
+    }
+    return SCAN_LIVE;
+}
+
 /* A scattered graph's mark drain: popped objects wait in a small FIFO
  * with their children prefetched, so the depth-first walk overlaps its
  * cache misses (gc.c and gc_par.c, drain_lagged). */

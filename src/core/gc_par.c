@@ -666,16 +666,12 @@ RC_INLINE bool owns(const void *ctx, const rc_head *c)
  * finish_scan). */
 static void scan_one(worker *w, rc_head *o, char *cursor)
 {
-    uint32_t g = o->gc;
-    if (!is_cand(g)) {
-        if (g != RC_GC_OLD)     /* untracked, frozen */
-            return;
-    } else if (!(g & RC_GC_REACHABLE)) {
-        if (!has_outside_refs(o, g)) {
+    uint32_t g = o->gc;              /* its count, kept if it is marked late */
+    scan_verdict v = scan_verdict_of(o);
+    if (v != SCAN_LIVE) {
+        if (v == SCAN_DEAD)
             dead_mark_ours(&w->dead, o, owns, w);
-            return;
-        }
-        o->gc = g | RC_GC_REACHABLE;
+        return;
     }
     size_t lost = w->lost;
     w->cursor = cursor;
