@@ -128,6 +128,8 @@ _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
 _Static_assert(RC__ARENA_SHIFT == RC_ARENA_SHIFT && RC__POOL_SHIFT == RC_POOL_SHIFT && RC__POOL_DESC == RC_POOL_DESC &&
                RC__LARGE_PREFIX == RC_LARGE_PREFIX && offsetof(rc_pool, heap) == 0 && offsetof(rc_large, heap) == 0,
                "rc__object_heap (alloc.h) reads the heap pointer with these");
+_Static_assert(offsetof(rc_pool, tracked) == RC__POOL_TRACKED && sizeof(((rc_pool *)0)->tracked) == 1,
+               "rc__alloc_note_tracked (alloc.h) writes this byte");
 
 /* Open-addressing map from an address to a pointer (alloc_map.c). */
 typedef struct rc_amap {

@@ -64,10 +64,12 @@ typedef struct rc_gc_state {
     rc_gc_stats stats[3];
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
-     * young[gen0_start..young_len) is gen 0.  Gen 2 objects are found by
-     * walking the pools, so a young collection never touches them. */
+     * young[gen0_start..young_len) is gen 0; a NULL slot is a hole a death
+     * left (gc.c, "the young vector").  Gen 2 objects are found by walking
+     * the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
+    size_t   holes0;                /* NULL slots in gen 0 */
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
     size_t   frozen_count;
 
@@ -384,8 +386,69 @@ void rc__release_and_free(rc_heap *h, rc_head *o);
  * going back a pool at a time (a container's items as it clears). */
 void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* gc.c hooks used by object.c. */
-void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
-void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
+/* The young vector's slots (gc.c, "the young vector"): these are its
+ * paths every tracked object takes, inline in rc_new and in a death. */
+void rc__gc_link_young_full(rc_heap *h, rc_head *o);   /* link when young_len == young_cap */
+void rc__gc_unlink_other(rc_heap *h, rc_head *o);      /* unlink a dying object that is not young */
+
+/* Links o into gen 0 as young[young_len]. */
+RC_INLINE void rc__gc_link_young(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    size_t n = gc->young_len;
+    if (RC_UNLIKELY(n == gc->young_cap)) {
+        rc__gc_link_young_full(h, o);
+        return;
+    }
+    gc->young[n] = o;
+    o->gc = rc__gc_young_word(n);
+    gc->young_len = n + 1;
+}
+
+/* Leaves a hole at slot i; the holes at the end are given back when the
+ * last slot's object dies, so a batch that dies whole leaves none, in
+ * whatever order it dies. */
+RC_INLINE void rc__gc_young_drop(rc_gc_state *gc, size_t i)
+{
+    rc_head **v = gc->young;
+    size_t g0 = gc->gen0_start, n = i + 1;
+    v[i] = NULL;
+    gc->holes0 += i >= g0;
+    if (n != gc->young_len)
+        return;
+    while (i > 0 && !v[i - 1])
+        i--;
+    gc->young_len = i;
+    if (g0 > i) {
+        gc->gen0_start = i;
+        gc->holes0 = 0;
+    } else {
+        gc->holes0 -= n - i;
+    }
+}
+
+/* A new tracked object: counted, and linked into gen 0. */
+RC_INLINE void rc__gc_on_new(rc_heap *h, rc_head *o)
+{
+    h->gc.count[0]++;
+    rc__gc_link_young(h, o);
+}
+
+/* A dying tracked object: uncounted (count[0] never goes below 0) and
+ * unlinked; the gc word says untracked from here on, so that a collection
+ * a weakref callback starts does not take it for a candidate. */
+RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    gc->count[0] -= gc->count[0] > 0;
+    uint32_t g = o->gc;
+    if (RC_UNLIKELY(!rc__gc_is_young(g))) {
+        rc__gc_unlink_other(h, o);
+        return;
+    }
+    rc__gc_young_drop(gc, rc__gc_young_index(g));
+    o->gc = RC_GC_UNTRACKED;
+}
 void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
 /* The threshold check before a tracked allocation: one compare inline,
  * the rest (enabled, threshold 0, which generation) in gc.c. */
