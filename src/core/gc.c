@@ -311,30 +311,55 @@ RC_INLINE int visit_count_young(void *child, void *arg)
 }
 
 /* Whether a full collection should prefetch (prefetch_children): it has
- * GC_SAMPLE RC_TYPE_REFS objects or more, and over a quarter of the
- * children of the first of them lie a page or more away. */
+ * GC_SAMPLE traversed objects or more, and over a quarter of the children
+ * of the first of them lie a page or more away.  The sample is bounded
+ * (blocks looked at, objects traversed, children visited): it must not
+ * become a walk of the heap of its own when few objects have children. */
 #define GC_SAMPLE 1024
+
+typedef struct edge_sample {
+    const char *block;       /* the object whose children are visited */
+    size_t      blocks, seen, far, edges;
+} edge_sample;
+
+static bool sample_done(const edge_sample *es)
+{
+    return es->seen >= GC_SAMPLE || es->edges >= 4 * GC_SAMPLE || es->blocks >= 16 * GC_SAMPLE;
+}
+
+static int visit_sample(void *child, void *arg)
+{
+    edge_sample *es = arg;
+    es->edges++;
+    es->far += (uintptr_t)((const char *)child - es->block) + 4096 > 8192;
+    return sample_done(es);
+}
+
+static void sample_span(const rc_span *s, edge_sample *es)
+{
+    for (char *p = s->start; p < s->start + s->count * s->stride && !sample_done(es); p += s->stride) {
+        rc_head *o = (rc_head *)(void *)p;
+        es->blocks++;
+        if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN || (rc__hflags(o) & RC_HF_LEAVES))
+            continue;
+        es->block = p;
+        es->seen++;
+        rc__traverse(o, visit_sample, es);
+    }
+}
 
 void rc__gc_decide_prefetch(gc_run *r)
 {
-    size_t seen = 0, far = 0, edges = 0;
+    edge_sample es = {NULL, 0, 0, 0, 0};
     rc_span_iter it;
     rc_span s;
     rc__span_iter_init_trackable(r->h, &it);
-    while (seen < GC_SAMPLE && rc__span_next(&it, &s))
-        for (char *p = s.start; p < s.start + s.count * s.stride; p += s.stride) {
-            const rc_head *o = (const rc_head *)(void *)p;
-            if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
-                continue;
-            char *const *c = (char *const *)rc__body(o);
-            for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
-                edges += c[i] != NULL;
-                far += c[i] && (uintptr_t)(c[i] - p) + 4096 > 8192;
-            }
-            seen++;
-        }
+    while (!sample_done(&es) && rc__span_next(&it, &s))
+        sample_span(&s, &es);
     rc__span_iter_stop(&it);
-    r->prefetch = seen >= GC_SAMPLE && far * 4 > edges;   /* a small heap is in cache anyway */
+    /* A small heap is in cache anyway. */
+    bool big = es.seen >= GC_SAMPLE || es.edges >= 4 * GC_SAMPLE;
+    r->prefetch = big && es.far * 4 > es.edges;
     /* Branch-free marking wins while the children's words come from the
      * cache, and loses once they come from memory: the next pop then waits
      * for every load, where a predicted branch would have run ahead.  The
