@@ -18,6 +18,7 @@
  *   bench/gc --seed [N]      only the seed experiment, lists of N ints (default 5e6)
  */
 #include "args.h"
+#include "measure.h"
 
 #include <recycle.h>
 
@@ -89,14 +90,7 @@ static const rc_type ring_refs_type = {"ring", sizeof(ring), NULL, NULL, NULL, N
 static const rc_type graph_refs_type = {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
 static bool use_refs;
 
-static uint64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+static uint64_t now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 static uint64_t rng = 42;
 static size_t rnd(size_t n)
@@ -213,19 +207,6 @@ static double rc_gen0(size_t n_old)
     return best;
 }
 
-/* The process's resident memory, bytes (0 when /proc is not there). */
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /* Seed 001's experiment: holder = [ints]; holder.append(holder), twice,
  * both dropped, then one collection.  Ints as the seed draws them, below
  * 10^6 (those up to 256 are the heap's immortal small ints, as CPython's).
@@ -260,7 +241,7 @@ static double rss_fall_ms(size_t rss0, uint64_t t0)
 {
     struct timespec tick = {0, 200000};
     while (now_ns() - t0 < 2000000000u) {
-        if (rss_bytes() <= rss0 + ((size_t)16 << 20))
+        if (bench_rss_bytes() <= rss0 + ((size_t)16 << 20))
             return (double)(now_ns() - t0) / 1e6;
         nanosleep(&tick, NULL);
     }
@@ -272,17 +253,17 @@ static double rss_fall_ms(size_t rss0, uint64_t t0)
  * rc_heap_trim has waited for the unmapper to finish. */
 static seed_result rc_seed_once(size_t n)
 {
-    size_t rss0 = rss_bytes();
+    size_t rss0 = bench_rss_bytes();
     rc_heap *h = rc_heap_new(NULL);
     for (int k = 0; k < 2; k++)
         rc_decref(rc_seed_holder(h, n));
-    uint64_t p0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns();
+    uint64_t p0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID), c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns();
     rc_gc_collect(h, 2);
-    uint64_t w1 = now_ns(), c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t w1 = now_ns(), c1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     seed_result r = {(double)(w1 - w0) / 1e6, (double)(c1 - c0) / 1e6, 0,
-                     ((double)rss_bytes() - (double)rss0) / 1048576.0, rss_fall_ms(rss0, w1)};
+                     ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, rss_fall_ms(rss0, w1)};
     rc_heap_trim(h);
-    uint64_t c2 = clock_ns(CLOCK_THREAD_CPUTIME_ID), p2 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    uint64_t c2 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), p2 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     r.other_ms = ((double)(p2 - p0) - (double)(c2 - c0)) / 1e6;
     rc_heap_free(h);
     return r;
@@ -330,10 +311,10 @@ static timing rc_live_on(const char *shape, size_t n, unsigned workers)
     rc_gc_collect(h, 2);
     timing best = {1e30, 1e30};
     for (int i = 0; i < LIVE_REPEATS; i++) {
-        uint64_t w0 = now_ns(), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        uint64_t w0 = now_ns(), c0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         rc_gc_collect(h, 2);
         double wall = (double)(now_ns() - w0) / (double)n;
-        double cpu = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;
+        double cpu = (double)(bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;
         best.wall = wall < best.wall ? wall : best.wall;
         best.cpu = cpu < best.cpu ? cpu : best.cpu;
     }
