@@ -219,6 +219,7 @@ typedef struct seed_result {
     double other_ms;     /* CPU time of the heap's other threads (the unmapper) until the memory is back */
     double rss_mib;      /* above the level before the lists were made, right after the collection */
     double fall_ms;      /* from the collection's end until RSS is within 16 MiB of that level */
+    double make_ms;      /* making the lists, CPU time (first touch of their memory included) */
 } seed_result;
 
 static void *rc_seed_holder(rc_heap *h, size_t n)
@@ -251,17 +252,22 @@ static double rss_fall_ms(size_t rss0, uint64_t t0)
 /* The user pays for the unmapper's thread too: its CPU time is the
  * process's less this thread's, from the collection's start until
  * rc_heap_trim has waited for the unmapper to finish. */
-static seed_result rc_seed_once(size_t n)
+static seed_result rc_seed_once(size_t n, bool huge)
 {
     size_t rss0 = bench_rss_bytes();
-    rc_heap *h = rc_heap_new(NULL);
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.arena_huge = huge;
+    rc_heap *h = rc_heap_new(&cfg);
+    uint64_t m0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (int k = 0; k < 2; k++)
         rc_decref(rc_seed_holder(h, n));
+    double make_ms = (double)(bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0) / 1e6;
     uint64_t p0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID), c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns();
     rc_gc_collect(h, 2);
     uint64_t w1 = now_ns(), c1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     seed_result r = {(double)(w1 - w0) / 1e6, (double)(c1 - c0) / 1e6, 0,
-                     ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, rss_fall_ms(rss0, w1)};
+                     ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, rss_fall_ms(rss0, w1), make_ms};
     rc_heap_trim(h);
     uint64_t c2 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), p2 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     r.other_ms = ((double)(p2 - p0) - (double)(c2 - c0)) / 1e6;
@@ -281,15 +287,16 @@ static double median(double *v, size_t n)
     return n ? v[n / 2] : 0;
 }
 
-static seed_result rc_seed(size_t n)
+static seed_result rc_seed(size_t n, bool huge)
 {
-    double v[5][SEED_REPEATS];
+    double v[6][SEED_REPEATS];
     for (int i = 0; i < SEED_REPEATS; i++) {
-        seed_result r = rc_seed_once(n);
+        seed_result r = rc_seed_once(n, huge);
         v[0][i] = r.wall_ms, v[1][i] = r.cpu_ms, v[2][i] = r.other_ms, v[3][i] = r.rss_mib, v[4][i] = r.fall_ms;
+        v[5][i] = r.make_ms;
     }
     return (seed_result){median(v[0], SEED_REPEATS), median(v[1], SEED_REPEATS), median(v[2], SEED_REPEATS),
-                         median(v[3], SEED_REPEATS), median(v[4], SEED_REPEATS)};
+                         median(v[3], SEED_REPEATS), median(v[4], SEED_REPEATS), median(v[5], SEED_REPEATS)};
 }
 
 /* The live full collection of n objects on `workers` threads: the best
@@ -482,26 +489,40 @@ static void print_ratio(double anchor, double ours)
 /* Seed 001's experiment on each side, SEED_REPEATS times, medians.  CPU
  * time counts every thread that works for the collection: CPython unmaps
  * inside gc.collect(), recycle on its unmapper's thread. */
+static void print_rc_seed(const char *name, seed_result r)
+{
+    printf("%-10s %10.2f %10.2f %10.2f %10.1f %10.1f %10.1f\n", name, r.wall_ms, r.cpu_ms + r.other_ms, r.other_ms,
+           r.rss_mib, r.fall_ms, r.make_ms);
+}
+
+static void print_seed_ratios(const char *name, double cp_wall, double cp_cpu, seed_result r)
+{
+    printf("%-10s", name);
+    print_ratio(cp_wall, r.wall_ms);
+    print_ratio(cp_cpu, r.cpu_ms + r.other_ms);
+    printf("\n");
+}
+
 static void seed_rows(const py_row *py, size_t npy, size_t seed_n)
 {
     printf("\nSeed 001, experiment 5: one collection frees two self-referencing lists of %zu ints each.\n"
            "Milliseconds, median of %d runs of each; cpu = the collecting thread's CPU time + other-cpu, the\n"
            "CPU time of recycle's unmapper thread until the memory is back (CPython unmaps inside the call);\n"
-           "RSS: MiB above the start right after the collection, and ms until within 16 MiB of it.\n",
+           "RSS: MiB above the start right after the collection, and ms until within 16 MiB of it; make:\n"
+           "CPU time making the lists.  rc-huge: recycle with arena_huge (RECYCLE_ARENA_HUGE=1).\n",
            seed_n, SEED_REPEATS);
-    printf("%-10s %10s %10s %10s %10s %10s\n", "", "wall", "cpu", "other-cpu", "RSS", "RSS-ms");
-    seed_result ours = rc_seed(seed_n);
-    printf("%-10s %10.2f %10.2f %10.2f %10.1f %10.1f\n", "recycle", ours.wall_ms, ours.cpu_ms + ours.other_ms,
-           ours.other_ms, ours.rss_mib, ours.fall_ms);
+    printf("%-10s %10s %10s %10s %10s %10s %10s\n", "", "wall", "cpu", "other-cpu", "RSS", "RSS-ms", "make");
+    seed_result ours = rc_seed(seed_n, false), huge = rc_seed(seed_n, true);
+    print_rc_seed("recycle", ours);
+    print_rc_seed("rc-huge", huge);
     double cp_wall = py_median(py, npy, "seed", seed_n, "collect") / 1e6;
     double cp_cpu = py_median(py, npy, "seed", seed_n, "cpu") / 1e6;
     printf("%-10s %10.2f %10.2f %10s %10.1f\n", "CPython", cp_wall, cp_cpu, "-", py_median(py, npy, "seed", seed_n, "rss"));
     double boehm = boehm_seed(seed_n);
     printf("%-10s %10.2f %10s\n", "Boehm", boehm, "-");
-    printf("%-10s", "CPy/rc");
-    print_ratio(cp_wall, ours.wall_ms);
-    print_ratio(cp_cpu, ours.cpu_ms + ours.other_ms);
-    printf("\n%-10s", "Boehm/rc");
+    print_seed_ratios("CPy/rc", cp_wall, cp_cpu, ours);
+    print_seed_ratios("CPy/huge", cp_wall, cp_cpu, huge);
+    printf("%-10s", "Boehm/rc");
     print_ratio(boehm, ours.wall_ms);
     printf("\n");
 }
