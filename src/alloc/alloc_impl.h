@@ -36,6 +36,13 @@
  *          at most RC_LINGER_NS (checked in slow paths) so a heap that
  *          empties and refills arenas in phases does not mmap/munmap each
  *          time; rc_heap_trim returns them at once.
+ *   region with cfg.arena_huge, from RC_REGION_FROM arenas on, a heap's
+ *          arenas are cut in address order from regions of RC_REGION_SIZE
+ *          mapped on huge pages (rc__os_map_huge): one 2 MiB page backs two
+ *          neighbours, and neighbours that die together go back in one
+ *          munmap of whole huge pages (the unmapper joins adjacent ranges).
+ *          Until it is cut, the rest of the last region is address space
+ *          only, but for the second half of the last arena's huge page.
  *   lookup st->arena_bits: one bit per RC_ARENA_SIZE of address space (two
  *          levels, allocated on demand) says whether an address lies in one
  *          of this heap's arenas -- rc_free's small-or-large question in one
@@ -75,6 +82,8 @@
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
 #define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
+#define RC_REGION_FROM     16         /* arenas a heap has before they come from regions */
+#define RC_REGION_SIZE     ((size_t)32 << 20)  /* address space cut into arenas, on huge pages */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
 #define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
 #define RC_BITS_L1         ((size_t)1 << (RC_ADDR_BITS - RC_ARENA_SHIFT - RC_BITS_L2_SHIFT))
@@ -174,6 +183,8 @@ struct rc_alloc_state {
     /* Arenas. */
     rc_arena **arenas;                /* sorted by address (walk order) */
     size_t    narenas, arenas_cap;
+    size_t    region_from;            /* RC_REGION_FROM with cfg.arena_huge, else SIZE_MAX */
+    char     *region, *region_end;    /* the part of the last region not cut into arenas yet */
     rc_arena *by_free[RC_POOLS_PER_ARENA + 1];
     uint64_t  by_free_mask;           /* bit k-1: by_free[k] non-empty, k < POOLS */
     size_t    nspare;                 /* arenas in by_free[POOLS] */
