@@ -48,6 +48,17 @@
  *          block that grew is mapped in whole huge pages (l->mapped >= its
  *          bytes), and a malloc'd block that grows to RC_HUGE_BLOCK moves to
  *          a mapping.
+ *   kept   a freed huge block's whole 2 MiB pages stay mapped and resident
+ *          in st->kept (ranges aligned to and sized in RC_HUGE_BLOCK, at
+ *          most RC_KEPT_SLOTS of them, st->kept_bytes <= RC_KEPT_MAX in
+ *          all) for the next huge block or growth to take, so tables built
+ *          again and again fault nothing; a range kept RC_KEPT_NS goes back
+ *          to the OS at the next pool taken, huge block freed or fresh
+ *          mapping made, every range at the end of a walk over the whole
+ *          heap (a full collection) and at rc_heap_trim; nothing is kept
+ *          when arena_spare is 0 or in bulk (a collection's delete step).
+ *          A range may span several kernel mappings, so a block made of
+ *          kept pages is copied when the kernel cannot move its pages.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are
@@ -74,6 +85,9 @@
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
+#define RC_KEPT_SLOTS      8          /* freed huge-block ranges kept */
+#define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
+#define RC_KEPT_NS         5000000000u          /* 5 s */
 #define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
 #define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
@@ -115,6 +129,13 @@ struct rc_arena {
     uint32_t  nempty;                 /* pools of this arena in st->reserve */
     uint64_t  empty_since;            /* when it became wholly free (lingering) */
 };
+
+/* A range of freed huge-block pages kept mapped (alloc_large.c). */
+typedef struct rc_kept {
+    char    *base;
+    size_t   len;
+    uint64_t since;                   /* when it was last added to */
+} rc_kept;
 
 typedef struct rc_large {
     rc_heap         *heap;
@@ -192,6 +213,8 @@ struct rc_alloc_state {
     size_t    live_large[2];
     size_t    large_bytes, large_dead;
     rc_amap   large_map;              /* object block → rc_large, for rc__is_object_body */
+    rc_kept   kept[RC_KEPT_SLOTS];
+    size_t    nkept, kept_bytes;
 };
 
 RC_INLINE char *rc__arena_of(const void *p)
@@ -308,6 +331,7 @@ void  rc__large_put(struct rc_alloc_state *st, rc_large *l);
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable); /* raw only; NULL: l untouched */
 void  rc__large_destroy(struct rc_alloc_state *st);
 void  rc__walk_end(struct rc_alloc_state *st);
+void  rc__kept_trim(struct rc_alloc_state *st, bool all);  /* kept ranges past RC_KEPT_NS (all: every one) */
 
 RC_INLINE rc_large *rc__large_of(const void *block)
 {
