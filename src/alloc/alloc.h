@@ -276,13 +276,13 @@ size_t   rc__object_block_size(const rc_head *o);
 #define RC__POOL_SHIFT    14
 #define RC__POOL_DESC     64
 #define RC__LARGE_PREFIX  48
-/* The heap of a pooled (not RC_HF_LARGE) object. */
+/* The heap of a pooled (not RC_HF_LARGE) object: an arena is one heap's,
+ * and the descriptor of its pool 0, at its base, names that heap whenever
+ * the arena holds a block (alloc_impl.h, "arena") -- a mask and a load. */
 RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
 {
-    uintptr_t b = (uintptr_t)o;
-    uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
-    uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
-    return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+    uintptr_t arena = (uintptr_t)o & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
+    return *(rc_heap *const *)arena;
 }
 RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
 {

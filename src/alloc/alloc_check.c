@@ -64,6 +64,8 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
              (unsigned)a->nfree, freepools, (size_t)(RC_POOLS_PER_ARENA - a->nextpool));
     if (!rc__in_arena(rc__alloc_state(h), a->base) || !rc__in_arena(rc__alloc_state(h), a->base + RC_ARENA_SIZE - 1))
         FAIL("arena %p is missing from the address bitmap", (void *)a->base);
+    if (a->nextpool && rc__pool_at(a->base, 0)->heap != h)
+        FAIL("arena %p: pool 0 does not name the heap", (void *)a->base);
     for (size_t i = 0; i < a->nextpool; i++) {
         rc_pool *p = rc__pool_at(a->base, i);
         if (p->kind == RC_KIND_FREE)

@@ -10,7 +10,12 @@
  *          the TLB footprint of the fast paths at one page per arena instead
  *          of one per pool.  The descriptor of a block is found from its
  *          address by masking (rc__pool_of).  The rc_arena itself lives
- *          outside, so a whole free arena can be unmapped.
+ *          outside, so a whole free arena can be unmapped.  An arena
+ *          serves one heap, and its pool 0 is the first it hands out
+ *          (pools come from nextpool, counting up from 0, until some are
+ *          given back) and keeps its heap pointer when given back: so
+ *          pool 0's descriptor names the arena's heap while the arena
+ *          holds any block (rc__pooled_heap reads it).
  *   pool   blocks of one size class and one kind (objects or raw buffers).
  *          Blocks in [first, top) are handed out or on the free list;
  *          blocks past top never were.  A free block of an object pool has
