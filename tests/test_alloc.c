@@ -245,7 +245,7 @@ static size_t kept_bytes(rc_heap *h) { return rc__alloc_state(h)->kept_bytes; }
 /* A freed huge block's whole 2 MiB pages stay with the heap for the next
  * huge block -- which takes them from the front, grows into the rest in
  * place, and finds the bytes it kept -- and count as held from the OS
- * until rc_heap_trim gives them back. */
+ * until rc_heap_trim gives them back, or a slow path 5 s later. */
 static void test_freed_huge_pages_are_kept(void **state)
 {
     (void)state;
@@ -272,6 +272,12 @@ static void test_freed_huge_pages_are_kept(void **state)
     assert_int_equal(rc__alloc_check(h), 0);
     assert_int_equal(rc_heap_trim(h), (size_t)10 << 20);
     assert_int_equal(kept_bytes(h), 0);
+    rc_free(h, rc_alloc(h, 3u << 20));
+    assert_int_equal(kept_bytes(h), (size_t)2 << 20);
+    rc__alloc_state(h)->kept[0].since = rc__os_now_ns() - RC_KEPT_NS;   /* as if kept 5 s */
+    void *b = rc_alloc(h, 900);                       /* a new pool: a slow path */
+    assert_int_equal(kept_bytes(h), 0);
+    rc_free(h, b);
     heap_free(h);
 }
 

@@ -83,20 +83,21 @@ static RC_NOINLINE int append_slow(void *list, void *item)
  * (about 40 instructions with the call).  The type compare keeps
  * RC_HF_SHARED in: a threaded heap's list fails it and takes the lock in
  * append_slow.  An item of a plain list's heap is then never shared, so
- * its count needs no atomic add (incref_admitted). */
+ * its count needs no atomic add (incref_admitted); an immortal one goes
+ * to append_slow too. */
 RC_INLINE bool append_fits(const void *list, const void *item)
 {
     const rc_list_obj *l = list;
     return list && (rc__head(list)->tw & ~(uintptr_t)(RC_HF_MASK & ~RC_HF_SHARED)) == (uintptr_t)&rc__list_type.bt.type
-        && item && l->len != l->cap && rc__same_heap_pooled(list, item);
+        && item && l->len != l->cap && rc__same_heap_pooled(list, item)
+        && rc__head(item)->refcnt != RC_REFCNT_IMMORTAL;
 }
 
-/* rc__incref of an item append_fits admitted (of a plain heap), without
- * its branch to rc_incref: an immortal's count stays as it is. */
+/* rc__incref of an item append_fits admitted (of a plain heap, mortal),
+ * without its branches. */
 RC_INLINE void incref_admitted(void *item)
 {
-    rc_head *hd = rc__head(item);
-    hd->refcnt += hd->refcnt != RC_REFCNT_IMMORTAL;
+    rc__head(item)->refcnt++;
 }
 
 RC_LOCKED_VARIANT(int, rc_list_append, (void *list, void *item), list, (list, item))
