@@ -282,10 +282,13 @@ RC_INLINE uintptr_t rc__pool_desc_of(const rc_head *o)
     uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
     return arena + pool * RC__POOL_DESC;
 }
-/* The heap of a pooled object. */
+/* The heap of a pooled (not RC_HF_LARGE) object: an arena is one heap's,
+ * and the descriptor of its pool 0, at its base, names that heap whenever
+ * the arena holds a block (alloc_impl.h, "arena") -- a mask and a load. */
 RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
 {
-    return *(rc_heap *const *)rc__pool_desc_of(o);
+    uintptr_t arena = (uintptr_t)o & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
+    return *(rc_heap *const *)arena;
 }
 RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
 {
