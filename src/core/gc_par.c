@@ -70,7 +70,7 @@ struct worker {
     bool      waiting;                  /* mark: asleep with no mail (p->lock) */
     batch    *spare;                    /* empty batches to reuse */
     bool      failed;                   /* count: no memory for a batch */
-    char     *cursor;                   /* scan: where this worker's scan is */
+    const char *cursor;                 /* scan: where this worker's scan is */
     rc_head  *at;                       /* scan: the object at the cursor */
     dead_set  dead;                     /* settle: what this worker's members need */
 };
@@ -247,19 +247,23 @@ RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, batch_full full)
 /* ---- the children -------------------------------------------------------------------- */
 
 /* What a pass does with a child of its own, or another worker's (the
- * cursor is the fused scan's). */
+ * cursor is the fused scan's, NULL in the other passes). */
 typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
 
 /* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
- * body, through o's traverse and `visit` otherwise. */
+ * body, through o's traverse and `visit` otherwise (which finds the
+ * cursor in w: stored only on this path, not for every object). */
 RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
                           rc_visit visit)
 {
     const rc_type *t = rc__type(o);
     size_t n = memo_nrefs(&k->memo, t);
     if (n >= RC_MAY_LEAVES) {
-        if (traverses(o, n))
+        if (traverses(o, n)) {
+            if (cursor)
+                w->cursor = cursor;
             t->traverse(rc__body(o), visit, w);
+        }
         return;
     }
     void **p = (void **)rc__body(o);
@@ -534,7 +538,7 @@ RC_INLINE bool take_root(rc_head *o)
     return true;
 }
 
-static void drain_scan(worker *w, walk *k);
+static void drain_scan(worker *w, walk *k, const char *cursor);
 RC_INLINE void scan_own(worker *w, rc_head *c);
 
 static void take_mail(worker *w, batch *b)
@@ -551,7 +555,7 @@ static void take_mail(worker *w, batch *b)
     batch_recycle(w, b);
     walk k = walk_of(w);
     if (fused)
-        drain_scan(w, &k);
+        drain_scan(w, &k, w->cursor);
     else
         drain(w, &k);
 }
@@ -675,11 +679,11 @@ RC_INLINE void scan_children(worker *w, walk *k, rc_head *o, const char *cursor)
     each_child(w, k, o, scan_mine, mail_theirs, cursor, visit_scan);
 }
 
-static void drain_scan(worker *w, walk *k)
+static void drain_scan(worker *w, walk *k, const char *cursor)
 {
     while (w->sp > 0) {
         rc_head *o = w->stack[--w->sp];
-        scan_children(w, k, o, w->cursor);
+        scan_children(w, k, o, cursor);
     }
 }
 
@@ -692,7 +696,7 @@ RC_INLINE bool owns(const void *ctx, const rc_head *c)
 /* gc.c's scan_object.  The object is promoted before its children are
  * traversed (a child that is itself finds it not fresh either way), so
  * that a reference it cannot mail makes it late (left_out). */
-RC_INLINE void scan_one(worker *w, walk *k, rc_head *o, char *cursor)
+RC_INLINE void scan_one(worker *w, walk *k, rc_head *o, const char *cursor)
 {
     scan_verdict v = scan_verdict_of(o);
     if (v != SCAN_LIVE) {
@@ -702,10 +706,9 @@ RC_INLINE void scan_one(worker *w, walk *k, rc_head *o, char *cursor)
     }
     o->gc = RC_GC_OLD;
     w->at = o;
-    w->cursor = cursor;
     scan_children(w, k, o, cursor);
     if (w->sp)
-        drain_scan(w, k);
+        drain_scan(w, k, cursor);
 }
 
 /* The objects of span s in the fused scan, the cursor at each (past
@@ -730,7 +733,7 @@ static void scan_span_par(worker *w, size_t j)
     else
         scan_blocks_par(w, &s, false);
     w->p->dead_in[j] = w->dead.marked - before;
-    w->cursor = large ? (char *)UINTPTR_MAX : s.start + s.count * s.stride;
+    w->cursor = large ? (const char *)UINTPTR_MAX : s.start + s.count * s.stride;
     w->at = NULL;            /* mail traverses only objects marked late */
     take_all_mail(w, check_mail(w));
 }
@@ -739,7 +742,7 @@ static void scan_job(void *arg, unsigned id)
 {
     worker *w = &((par *)arg)->w[id];
     each_own_span(w, scan_span_par);
-    w->cursor = (char *)UINTPTR_MAX;
+    w->cursor = (const char *)UINTPTR_MAX;
     for (batch *b; (b = wait_mail(w));)
         take_all_mail(w, b);
 }
