@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure.h"
+
 extern char **environ;
 
 enum { NSIZES = 1 << 16, LIFO_N = 1000, LIFO_ROUNDS = 2000, FIFO_N = 10000, FIFO_ROUNDS = 200,
@@ -85,24 +87,7 @@ static uint16_t sizes[NSIZES];
 
 /* CPU time of this thread (user + system): the machine is shared, and wall
  * time would count the time other processes ran. */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long total = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%llu %llu", &total, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
-}
+static uint64_t now_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 static void die(const char *what)
 {
@@ -175,7 +160,7 @@ HOT uint64_t run_random(const ops *o, void **v, size_t *len, size_t *payload, si
         live += len[i];
     }
     *payload = live;
-    *rss = rss_bytes() - rss0;
+    *rss = bench_rss_bytes() - rss0;
     for (size_t i = 0; i < SLOTS; i++)
         o->free(v[i]);
     return SLOTS + RANDOM_STEPS;
@@ -346,7 +331,7 @@ HOT void run_cell(const ops *o, int pat)
     if (!len)
         die("out of memory");
     memset(len, 1, SLOTS * sizeof *len);
-    size_t payload = 0, rss = 0, rss0 = rss_bytes();
+    size_t payload = 0, rss = 0, rss0 = bench_rss_bytes();
     uint64_t t0 = now_ns(), n = 0;
     switch (pat) {
     case 0: n = run_lifo(o, v); break;
@@ -378,13 +363,7 @@ static int cell_main(const char *alloc, int pat)
     } else if (!strcmp(alloc, "glibc") || !strcmp(alloc, "jemalloc")) {
         run_cell(&gl_ops, pat);              /* jemalloc: malloc is LD_PRELOADed */
     } else if (!strcmp(alloc, "mimalloc")) {
-        void *lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-        if (!lib)
-            die("cannot load libmimalloc.so.2 (apt-get install libmimalloc2.0)");
-        mi_malloc_p = (void *(*)(size_t))dlsym(lib, "mi_malloc");
-        mi_free_p = (void (*)(void *))dlsym(lib, "mi_free");
-        if (!mi_malloc_p || !mi_free_p)
-            die("libmimalloc.so.2 lacks mi_malloc/mi_free");
+        bench_load_mimalloc(&mi_malloc_p, &mi_free_p);
         run_cell(&mi_ops, pat);
     } else if (!strcmp(alloc, "boehm")) {
         GC_INIT();

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "measure.h"
 
 extern char **environ;
 
@@ -49,13 +50,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench/binarytrees: %s\n", what);
     exit(2);
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the trees, one set of functions per allocator ---- */
@@ -169,20 +163,14 @@ static int cell_main(const char *alloc, int depth)
     } else if (!strcmp(alloc, "glibc")) {
         o = (tree_ops){gl_make, gl_drop};
     } else if (!strcmp(alloc, "mimalloc")) {
-        void *lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-        if (!lib)
-            die("cannot load libmimalloc.so.2 (apt-get install libmimalloc2.0)");
-        mi_malloc_p = (void *(*)(size_t))dlsym(lib, "mi_malloc");
-        mi_free_p = (void (*)(void *))dlsym(lib, "mi_free");
-        if (!mi_malloc_p || !mi_free_p)
-            die("libmimalloc.so.2 lacks mi_malloc/mi_free");
+        bench_load_mimalloc(&mi_malloc_p, &mi_free_p);
         o = (tree_ops){mi_make, mi_drop};
     } else {
         die("unknown allocator");
     }
-    uint64_t w0 = clock_ns(CLOCK_MONOTONIC), t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t w0 = bench_clock_ns(CLOCK_MONOTONIC), t0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t nodes = run_trees(&o, depth);
-    uint64_t t = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0, w = clock_ns(CLOCK_MONOTONIC) - w0;
+    uint64_t t = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0, w = bench_clock_ns(CLOCK_MONOTONIC) - w0;
     uint64_t gc_ns = 0, collections = 0;
     for (int g = 0; heap && g < 3; g++) {
         rc_gc_stats st = rc_gc_get_stats(heap, g);

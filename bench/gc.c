@@ -17,6 +17,7 @@
  *   bench/gc --workers [N]   only the last table, for N objects (default 1e7)
  */
 #include "args.h"
+#include "measure.h"
 
 #include <recycle.h>
 
@@ -88,14 +89,7 @@ static const rc_type ring_refs_type = {"ring", sizeof(ring), NULL, NULL, NULL, N
 static const rc_type graph_refs_type = {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
 static bool use_refs;
 
-static uint64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+static uint64_t now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 static uint64_t rng = 42;
 static size_t rnd(size_t n)
@@ -212,19 +206,6 @@ static double rc_gen0(size_t n_old)
     return best;
 }
 
-/* The process's resident memory, bytes (0 when /proc is not there). */
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /* Seed 001's experiment: holder = [ints]; holder.append(holder), twice,
  * both dropped, then one collection.  Ints as the seed draws them, below
  * 10^6 (those up to 256 are the heap's immortal small ints, as CPython's). */
@@ -251,16 +232,16 @@ static void *rc_seed_holder(rc_heap *h, size_t n)
 
 static seed_result rc_seed(size_t n)
 {
-    size_t rss0 = rss_bytes();
+    size_t rss0 = bench_rss_bytes();
     rc_heap *h = rc_heap_new(NULL);
     for (int k = 0; k < 2; k++)
         rc_decref(rc_seed_holder(h, n));
     double ns = rc_timed_collect(h, 2);
     uint64_t t0 = now_ns();
-    seed_result r = {ns / 1e6, ((double)rss_bytes() - (double)rss0) / 1048576.0, -1};
+    seed_result r = {ns / 1e6, ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, -1};
     struct timespec tick = {0, 200000};
     while (now_ns() - t0 < 2000000000u) {       /* RSS falls as memory goes back to the OS */
-        if (rss_bytes() <= rss0 + ((size_t)16 << 20)) {
+        if (bench_rss_bytes() <= rss0 + ((size_t)16 << 20)) {
             r.fall_ms = (double)(now_ns() - t0) / 1e6;
             break;
         }
@@ -289,10 +270,10 @@ static timing rc_live_on(const char *shape, size_t n, unsigned workers)
     rc_gc_collect(h, 2);
     timing best = {1e30, 1e30};
     for (int i = 0; i < LIVE_REPEATS; i++) {
-        uint64_t w0 = now_ns(), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        uint64_t w0 = now_ns(), c0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         rc_gc_collect(h, 2);
         double wall = (double)(now_ns() - w0) / (double)n;
-        double cpu = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;
+        double cpu = (double)(bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;
         best.wall = wall < best.wall ? wall : best.wall;
         best.cpu = cpu < best.cpu ? cpu : best.cpu;
     }

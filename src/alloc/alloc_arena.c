@@ -115,21 +115,11 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     return a;
 }
 
-static bool doomed_grow(struct rc_alloc_state *st)
-{
-    size_t cap = st->doomed_cap ? 2 * st->doomed_cap : 64;
-    char **d = realloc(st->doomed, cap * sizeof *d);
-    if (!d)
-        return false;
-    st->doomed = d;
-    st->doomed_cap = cap;
-    return true;
-}
-
 /* In bulk the arena waits in doomed; should that not grow, it goes now. */
 static void arena_unmap(struct rc_alloc_state *st, char *base)
 {
-    if (st->bulk && (st->ndoomed < st->doomed_cap || doomed_grow(st))) {
+    if (st->bulk &&
+        rc__vec_reserve(&st->doomed, &st->doomed_cap, st->ndoomed + 1, sizeof *st->doomed, 64, SIZE_MAX)) {
         st->doomed[st->ndoomed++] = base;
         return;
     }

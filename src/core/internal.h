@@ -331,24 +331,6 @@ RC_INLINE int rc__check_same_heap(rc_heap *h, const void *o)
     return RC_LIKELY(theirs == h) ? 0 : rc__foreign(h, o, theirs);
 }
 
-/* Growable arrays (vec.c), *arr of elements of elem bytes, capacity *cap.
- *   rc__vec_reserve: grows a malloc'd array (free it with free()) to hold
- *            at least need elements, doubling from `first`; false, the
- *            array untouched, when memory runs out or the capacity would
- *            pass max.
- *   rc__mapvec_*: the collector's arrays, from malloc when small and a
- *            mapping of their own when big, so that a peak's pages go back
- *            to the OS; only these three may resize or free one.  reserve
- *            as above; shrink: when fewer than a quarter of the elements
- *            are used, to twice `used` (never below floor), keeping the
- *            first `used` -- the gap between the two ratios keeps a steady
- *            workload from resizing back and forth; out of memory it stays
- *            as it is; free: *arr NULL and *cap 0 afterwards. */
-bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
-bool rc__mapvec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
-void rc__mapvec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
-void rc__mapvec_free(void *arr, size_t *cap, size_t elem);
-
 /* rc_heap_free's final collection, finalizers, callbacks and garbage
  * report (finalize.c), before anything is released. */
 void rc__heap_finalize(rc_heap *h);

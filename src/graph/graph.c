@@ -185,14 +185,8 @@ static int peak_raise(peak_table *p, const char *name, size_t count)
         e->count = count;
         return 0;
     }
-    if (p->len == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 32;
-        peak *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return RC_ENOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
+    if (!rc__vec_reserve(&p->v, &p->cap, p->len + 1, sizeof *p->v, 32, SIZE_MAX))
+        return RC_ENOMEM;
     char *copy = strdup(name);
     if (!copy)
         return RC_ENOMEM;

@@ -79,6 +79,24 @@ bool     rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size);
 void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting */
 void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits, ends the thread */
 
+/* Growable arrays (vec.c), *arr of elements of elem bytes, capacity *cap.
+ *   rc__vec_reserve: grows a malloc'd array (free it with free()) to hold
+ *            at least need elements, doubling from `first`; false, the
+ *            array untouched, when memory runs out or the capacity would
+ *            pass max.
+ *   rc__mapvec_*: the collector's arrays, from malloc when small and a
+ *            mapping of their own when big, so that a peak's pages go back
+ *            to the OS; only these three may resize or free one.  reserve
+ *            as above; shrink: when fewer than a quarter of the elements
+ *            are used, to twice `used` (never below floor), keeping the
+ *            first `used` -- the gap between the two ratios keeps a steady
+ *            workload from resizing back and forth; out of memory it stays
+ *            as it is; free: *arr NULL and *cap 0 afterwards. */
+RC_PRIVATE bool rc__vec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+bool rc__mapvec_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first, size_t max);
+void rc__mapvec_shrink(void *arr, size_t *cap, size_t used, size_t elem, size_t floor);
+void rc__mapvec_free(void *arr, size_t *cap, size_t elem);
+
 /* Clocks and the machine */
 uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */

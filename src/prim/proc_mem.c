@@ -141,14 +141,8 @@ static int add_pid(const char *name, void *arg)
     long pid = strtol(name, &end, 10);
     if (*end || pid <= 0)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 256;
-        long *nv = realloc(l->pids, cap * sizeof *nv);
-        if (!nv)
-            return RC_ENOMEM;
-        l->pids = nv;
-        l->cap = cap;
-    }
+    if (!rc__vec_reserve(&l->pids, &l->cap, l->n + 1, sizeof *l->pids, 256, SIZE_MAX))
+        return RC_ENOMEM;
     l->pids[l->n++] = pid;
     return 0;
 }

@@ -90,14 +90,8 @@ rc__os_unmapper *rc__os_unmapper_new(void)
 
 static bool queue_push(rc__os_unmapper *u, void *p, size_t size)
 {
-    if (u->len == u->cap) {
-        size_t cap = u->cap ? 2 * u->cap : 64;
-        range *q = realloc(u->q, cap * sizeof *q);
-        if (!q)
-            return false;
-        u->q = q;
-        u->cap = cap;
-    }
+    if (!rc__vec_reserve(&u->q, &u->cap, u->len + 1, sizeof *u->q, 64, SIZE_MAX))
+        return false;
     u->q[u->len++] = (range){p, size};
     return true;
 }

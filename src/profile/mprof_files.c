@@ -44,14 +44,8 @@ static int add_profile(const char *name, void *arg)
     name_list *l = arg;
     if (!is_profile_name(name))
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        char **nv = realloc(l->names, cap * sizeof *nv);
-        if (!nv)
-            return RC_ENOMEM;
-        l->names = nv;
-        l->cap = cap;
-    }
+    if (!rc__vec_reserve(&l->names, &l->cap, l->n + 1, sizeof *l->names, 16, SIZE_MAX))
+        return RC_ENOMEM;
     if (!(l->names[l->n] = strdup(name)))
         return RC_ENOMEM;
     l->n++;

@@ -12,7 +12,7 @@
  * them.  Which of the two an rc__mapvec array is follows from its capacity
  * in bytes alone, so nothing else records it -- and only rc__mapvec_free
  * may free one. */
-#include "internal.h"
+#include "prim.h"
 
 #include <stdlib.h>
 #include <string.h>
