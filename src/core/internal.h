@@ -203,8 +203,6 @@ void  rc__mt_unlock(rc_heap *h);
 void  rc__mt_stop_world(rc_heap *h);
 void  rc__mt_start_world(rc_heap *h);
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
-void  rc__mt_incref(rc_head *o);
-void  rc__mt_decref(rc_head *o);
 
 /* Who counts references how (thread_ref.c): a thread attached to a heap
  * alone counts its objects' references with plain loads and stores; once
@@ -224,6 +222,49 @@ void  rc__mt_ref_detach(rc_heap *h);     /* the caller's last detach from h */
  * RC_MT_ACK while a thread that took its place has to wait for it. */
 extern _Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")));
 #define RC_MT_ACK 0x80000000u
+/* Every count but the lone thread's plain ones (thread_ref.c): atomic, a
+ * pending acknowledgement, an immortal object, or the last reference. */
+void  rc__mt_incref_shared(rc_head *o);
+void  rc__mt_decref_shared(rc_head *o);
+
+RC_INLINE bool rc__mt_counts_alone(void)
+{
+    return __atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) == 0;
+}
+
+/* rc_incref and rc_decref of a threaded heap's object.  The lone thread's
+ * count is a thread-local load, a load and a store, inline in the caller
+ * like a plain heap's; a count that leaves 1 always goes to thread_ref.c,
+ * which takes the heap lock. */
+RC_INLINE void rc__mt_incref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_incref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n != RC_REFCNT_IMMORTAL))
+            __atomic_store_n(&o->refcnt, n + 1, __ATOMIC_RELAXED);
+        return;
+    }
+    rc__mt_incref_shared(o);
+}
+
+RC_INLINE void rc__mt_decref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_decref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n - 2 < RC_REFCNT_IMMORTAL - 2)) {
+            __atomic_store_n(&o->refcnt, n - 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    rc__mt_decref_shared(o);
+}
+
 RC_COLD void rc__mt_ref_settle_slow(rc_heap *h);
 /* At a safe point or an allocation: acknowledges a pending change to
  * atomic counting, and takes up counting alone when the other threads

@@ -63,31 +63,11 @@ static void count_shared(unsigned s)
         acknowledge();
 }
 
-static uint32_t load_count(const rc_head *o)
+void rc__mt_incref_shared(rc_head *o)
 {
-    return __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
-}
-
-static void store_count(rc_head *o, uint32_t n)
-{
-    __atomic_store_n(&o->refcnt, n, __ATOMIC_RELAXED);
-}
-
-void rc__mt_incref(rc_head *o)
-{
-#if RC_DEBUG >= 1
-    rc__mt_check_attached(rc__object_heap(o), "rc_incref");
-#endif
-    unsigned s = sharing();
-    uint32_t n = load_count(o);
-    if (n == RC_REFCNT_IMMORTAL)
-        return;
-    if (RC_LIKELY(s == 0)) {
-        store_count(o, n + 1);
-        return;
-    }
-    count_shared(s);
-    __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
+    count_shared(sharing());
+    if (__atomic_load_n(&o->refcnt, __ATOMIC_RELAXED) != RC_REFCNT_IMMORTAL)
+        __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
 }
 
 /* The last reference: under the lock, so that the drop to 0 and the death
@@ -101,10 +81,10 @@ static RC_NOINLINE void decref_last(rc_head *o)
     rc__mt_unlock(h);
 }
 
-/* Every decref but a lone thread's that leaves the count above 0. */
-static RC_NOINLINE void decref_shared(rc_head *o, unsigned s, uint32_t n)
+void rc__mt_decref_shared(rc_head *o)
 {
-    count_shared(s);
+    count_shared(sharing());
+    uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
     do {
         if (n == RC_REFCNT_IMMORTAL)
             return;
@@ -113,20 +93,6 @@ static RC_NOINLINE void decref_shared(rc_head *o, unsigned s, uint32_t n)
             return;
         }
     } while (!__atomic_compare_exchange_n(&o->refcnt, &n, n - 1, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-}
-
-void rc__mt_decref(rc_head *o)
-{
-#if RC_DEBUG >= 1
-    rc__mt_check_attached(rc__object_heap(o), "rc_decref");
-#endif
-    unsigned s = sharing();
-    uint32_t n = load_count(o);
-    if (RC_LIKELY(s == 0) && n - 2 < RC_REFCNT_IMMORTAL - 2) {
-        store_count(o, n - 1);
-        return;
-    }
-    decref_shared(o, s, n);
 }
 
 /* ---- who counts how ---------------------------------------------------------
