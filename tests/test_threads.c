@@ -701,9 +701,11 @@ static void counts_stay_exact_in_every_order(void **s)
          {0, ATTACH, 0}, {1, SETTLE, 0}, {0, DEC, 1}, {1, DETACH, 0}, {0, SETTLE, 1}, {0, DEC, 0});
 }
 
-/* The maker counts alone in a tight loop while a second thread attaches
- * and counts on the same object: the change to atomic counting happens
- * while the maker's plain stores are in flight. */
+/* The maker counts in a tight loop, passing a safe point now and then,
+ * while a second thread attaches, counts on the same object and detaches,
+ * twenty times: each change to atomic counting happens while the maker's
+ * plain stores are in flight, and the maker takes up counting alone again
+ * between them. */
 typedef struct joiner {
     rc_heap *h;
     void *obj;
@@ -713,15 +715,16 @@ typedef struct joiner {
 static void *joiner_main(void *arg)
 {
     joiner *j = arg;
-    assert_int_equal(rc_thread_attach(j->h), 0);
-    for (int k = 0; k < 20; k++)
+    for (int k = 0; k < 20; k++) {
+        assert_int_equal(rc_thread_attach(j->h), 0);
         hammer(j->h, 0, j->obj);
-    rc_thread_detach(j->h);
+        rc_thread_detach(j->h);
+    }
     atomic_store(&j->done, true);
     return NULL;
 }
 
-static void lone_counts_survive_an_attach(void **s)
+static void lone_counts_survive_attach_and_detach(void **s)
 {
     (void)s;
     joiner j = {threaded_heap(), NULL, false};
@@ -729,6 +732,8 @@ static void lone_counts_survive_an_attach(void **s)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, joiner_main, &j), 0);
     for (long k = 0; !atomic_load(&j.done); k++) {
+        if (k % 64 == 0)
+            rc_safepoint(j.h);
         rc_incref(j.obj);
         rc_incref(j.obj);
         rc_decref(j.obj);
@@ -822,7 +827,7 @@ int main(void)
         cmocka_unit_test(attach_nests),
         cmocka_unit_test(shared_refcounts_stay_exact),
         cmocka_unit_test(counts_stay_exact_in_every_order),
-        cmocka_unit_test(lone_counts_survive_an_attach),
+        cmocka_unit_test(lone_counts_survive_attach_and_detach),
         cmocka_unit_test(weakrefs_to_objects_dying_on_another_thread),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),

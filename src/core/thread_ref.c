@@ -115,8 +115,6 @@ static void share_less(void)
     __atomic_fetch_sub(mine(), 1, __ATOMIC_RELAXED);
 }
 
-/* The lone thread counts atomically from its next refcount on; the
- * attaching thread waits for it to say so (wait_converted). */
 /* Written under the lock; read without it only by settle, which asks
  * whether the caller is the one (so it needs no lock to say no). */
 static void set_alone(struct rc_mt_ref *r, unsigned *sharing_of)
@@ -124,6 +122,8 @@ static void set_alone(struct rc_mt_ref *r, unsigned *sharing_of)
     __atomic_store_n(&r->alone, sharing_of, __ATOMIC_RELAXED);
 }
 
+/* The lone thread counts atomically from its next refcount on; the
+ * attaching thread waits for it to say so (wait_converted). */
 static void stop_counting_alone(struct rc_mt_ref *r)
 {
     share_more(r->alone, 1);
