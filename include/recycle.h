@@ -200,7 +200,9 @@ RC_API void     rc_heap_free(rc_heap *h);
  * long (a join, a lock another attached thread may hold while it
  * allocates, I/O), since a collection waits for every attached thread to
  * reach a safe point: an allocation of an object, rc_safepoint, attach or
- * detach.  Refcounting works from any attached thread; collections stop
+ * detach.  An attach also waits until a thread attached alone (which
+ * counts references without atomics) makes its next refcount, allocation,
+ * safe point or detach.  Refcounting works from any attached thread; collections stop
  * the world; each operation of the built-in list, dict, set and array is
  * atomic with respect to the others.  User types guard their own fields:
  * a field another thread may write needs the type's own lock, and a

@@ -191,7 +191,8 @@ void rc__mt_check_attached(rc_heap *h, const char *fn);
  * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
  * lock, recursive, guards the heap's state: allocation, deaths, the
  * collector's and the weakrefs' tables, and each built-in container
- * operation.  Refcounts change without it (atomics).  A thread waiting for
+ * operation.  Refcounts change without it (atomics, or plain stores by a
+ * thread attached alone).  A thread waiting for
  * the lock counts as parked, so a collection that holds it can stop the
  * world without deadlock.  Every function below is for h->mt != NULL.
  * ---------------------------------------------------------------------- */
@@ -204,8 +205,77 @@ void  rc__mt_unlock(rc_heap *h);
 void  rc__mt_stop_world(rc_heap *h);
 void  rc__mt_start_world(rc_heap *h);
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
-void  rc__mt_incref(rc_head *o);
-void  rc__mt_decref(rc_head *o);
+
+/* Who counts references how (thread_ref.c): a thread attached to a heap
+ * alone counts its objects' references with plain loads and stores; once
+ * another thread attaches, every attached thread counts atomically.  The
+ * heap's part of that state is kept by thread_ref.c inside the heap's
+ * rc_mt (rc__mt_ref finds it); the hooks run at attach and detach. */
+struct rc_mt_ref {
+    unsigned *alone;       /* rc__mt_sharing of the thread counting alone, or NULL */
+    unsigned *converting;  /* the same thread's, until it acknowledges that it counts atomically */
+    unsigned  counting;    /* attached threads; changed under the heap lock */
+};
+struct rc_mt_ref *rc__mt_ref(rc_heap *h);
+void  rc__mt_ref_attach(rc_heap *h);     /* the caller's first attach to h */
+void  rc__mt_ref_detach(rc_heap *h);     /* the caller's last detach from h */
+/* The threaded heaps the calling thread is attached to and shares with
+ * another thread (0: it counts alone wherever it counts), and
+ * RC_MT_ACK while a thread that took its place has to wait for it. */
+extern _Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")));
+#define RC_MT_ACK 0x80000000u
+/* Every count but the lone thread's plain ones (thread_ref.c): atomic, a
+ * pending acknowledgement, an immortal object, or the last reference. */
+void  rc__mt_incref_shared(rc_head *o);
+void  rc__mt_decref_shared(rc_head *o);
+
+RC_INLINE bool rc__mt_counts_alone(void)
+{
+    return __atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) == 0;
+}
+
+/* rc_incref and rc_decref of a threaded heap's object.  The lone thread's
+ * count is a thread-local load, a load and a store, inline in the caller
+ * like a plain heap's; a count that leaves 1 always goes to thread_ref.c,
+ * which takes the heap lock. */
+RC_INLINE void rc__mt_incref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_incref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n != RC_REFCNT_IMMORTAL))
+            __atomic_store_n(&o->refcnt, n + 1, __ATOMIC_RELAXED);
+        return;
+    }
+    rc__mt_incref_shared(o);
+}
+
+RC_INLINE void rc__mt_decref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_decref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n - 2 < RC_REFCNT_IMMORTAL - 2)) {
+            __atomic_store_n(&o->refcnt, n - 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    rc__mt_decref_shared(o);
+}
+
+RC_COLD void rc__mt_ref_settle_slow(rc_heap *h);
+/* At a safe point or an allocation: acknowledges a pending change to
+ * atomic counting, and takes up counting alone when the other threads
+ * have detached.  One thread-local load when the thread counts alone. */
+RC_INLINE void rc__mt_ref_settle(rc_heap *h)
+{
+    if (RC_UNLIKELY(__atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) != 0))
+        rc__mt_ref_settle_slow(h);
+}
 
 /* Holds the heap lock (or a stopped world) for the rest of the enclosing
  * block on a threaded heap, nothing on a plain one: one line at the top of
