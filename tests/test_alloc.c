@@ -542,6 +542,58 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     heap_free(h);
 }
 
+/* How many of h's arenas start where the one before them ends. */
+static size_t adjacent_arenas(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    size_t n = 0;
+    for (size_t i = 1; i < st->narenas; i++)
+        n += st->arenas[i]->base == st->arenas[i - 1]->base + RC_ARENA_SIZE;
+    return n;
+}
+
+/* With arena_huge, a big heap's arenas beyond the first RC_REGION_FROM are
+ * cut one after the other from huge-page regions, and a collection gives
+ * them back as a small-page heap's; without it no region is mapped. */
+static void test_huge_arenas_come_from_regions(void **state)
+{
+    (void)state;
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.arena_huge = true;
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_non_null(h);
+    void *l = ints_cycle(h, 2500000);
+    size_t full = rc__os_rss_bytes();
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    assert_non_null(st->region);
+    assert_true(st->narenas > RC_REGION_FROM + 8);
+    size_t regions = st->narenas * RC_ARENA_SIZE / RC_REGION_SIZE + 1;   /* a region's first arena may follow no other */
+    assert_true(adjacent_arenas(h) >= st->narenas - RC_REGION_FROM - regions);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(l);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    rc_heap_trim(h);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_true(mi.arenas <= 1);
+    size_t after = rc__os_rss_bytes();
+    print_message("rss: with the list %zu MiB, after %zu MiB\n", full >> 20, after >> 20);
+#ifndef RC_ASAN
+    assert_true(after < full - ((size_t)64 << 20));   /* the 80 MB of ints went back */
+#endif
+    rc_decref(ints_cycle(h, 2500000));             /* the region's rest is cut first */
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(rc_heap_check(h), 0);
+    heap_free(h);
+
+    h = heap_new();
+    rc_decref(ints_cycle(h, 2500000));
+    assert_null(rc__alloc_state(h)->region);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    heap_free(h);
+}
+
 /* A forked child has no unmapper thread: it unmaps what it gives back
  * itself, and its heap frees without waiting for a thread that is not
  * there. */
@@ -983,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_observer_hooks),
         cmocka_unit_test(test_print_stats),
         cmocka_unit_test(test_bulk_release_goes_back_through_the_unmapper),
+        cmocka_unit_test(test_huge_arenas_come_from_regions),
         cmocka_unit_test(test_bulk_release_in_a_forked_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,13 @@
  *          at most RC_LINGER_NS (checked in slow paths) so a heap that
  *          empties and refills arenas in phases does not mmap/munmap each
  *          time; rc_heap_trim returns them at once.
+ *   region with cfg.arena_huge, from RC_REGION_FROM arenas on, a heap's
+ *          arenas are cut in address order from regions of RC_REGION_SIZE
+ *          mapped on huge pages (rc__os_map_huge): one 2 MiB page backs two
+ *          neighbours, and neighbours that die together go back in one
+ *          munmap of whole huge pages (the unmapper joins adjacent ranges).
+ *          Until it is cut, the rest of the last region is address space
+ *          only, but for the second half of the last arena's huge page.
  *   lookup st->arena_bits: one bit per RC_ARENA_SIZE of address space (two
  *          levels, allocated on demand) says whether an address lies in one
  *          of this heap's arenas -- rc_free's small-or-large question in one
@@ -94,6 +101,8 @@
 #define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
 #define RC_KEPT_NS         5000000000u          /* 5 s */
 #define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
+#define RC_REGION_FROM     16         /* arenas a heap has before they come from regions */
+#define RC_REGION_SIZE     ((size_t)32 << 20)  /* address space cut into arenas, on huge pages */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
 #define RC_BITS_L2_SHIFT   20         /* arenas per second-level bitmap: 2^20 (1 TiB) */
 #define RC_BITS_L1         ((size_t)1 << (RC_ADDR_BITS - RC_ARENA_SHIFT - RC_BITS_L2_SHIFT))
@@ -154,6 +163,8 @@ _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
 _Static_assert(RC__ARENA_SHIFT == RC_ARENA_SHIFT && RC__POOL_SHIFT == RC_POOL_SHIFT && RC__POOL_DESC == RC_POOL_DESC &&
                RC__LARGE_PREFIX == RC_LARGE_PREFIX && offsetof(rc_pool, heap) == 0 && offsetof(rc_large, heap) == 0,
                "rc__object_heap (alloc.h) reads the heap pointer with these");
+_Static_assert(offsetof(rc_pool, tracked) == RC__POOL_TRACKED && sizeof(((rc_pool *)0)->tracked) == 1,
+               "rc__alloc_note_tracked (alloc.h) writes this byte");
 
 /* Open-addressing map from an address to a pointer (alloc_map.c). */
 typedef struct rc_amap {
@@ -198,6 +209,8 @@ struct rc_alloc_state {
     /* Arenas. */
     rc_arena **arenas;                /* sorted by address (walk order) */
     size_t    narenas, arenas_cap;
+    size_t    region_from;            /* RC_REGION_FROM with cfg.arena_huge, else SIZE_MAX */
+    char     *region, *region_end;    /* the part of the last region not cut into arenas yet */
     rc_arena *by_free[RC_POOLS_PER_ARENA + 1];
     uint64_t  by_free_mask;           /* bit k-1: by_free[k] non-empty, k < POOLS */
     size_t    nspare;                 /* arenas in by_free[POOLS] */
