@@ -28,8 +28,8 @@ load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)
 export PYTHONDONTWRITEBYTECODE=1
 
 if [ "${QUICK:-0}" = 1 ]; then
-    export DEMO_N=1000000 DEMO_SLEEP_MS=100 DEMO_GC_STEPS=50000
-    T=0.02; WALKS=500; mode="quick mode, QUICK=1: 1 000 000 ints per array, 100 ms sleeps"
+    export DEMO_N=1000000 DEMO_SLEEP_MS=200 DEMO_GC_STEPS=50000
+    T=0.02; WALKS=500; mode="quick mode, QUICK=1: 1 000 000 ints per array, 200 ms sleeps"
 else
     export DEMO_N=5000000 DEMO_SLEEP_MS=800 DEMO_GC_STEPS=500000
     T=0.1; WALKS=10000; mode="full size: 5 000 000 ints per array, 800 ms sleeps"
