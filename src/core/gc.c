@@ -61,18 +61,23 @@
 
 /* ---- the young vector --------------------------------------------------------- */
 
-/* Its first capacity, and the floor it shrinks to.  The debug and
- * sanitizer builds start small, so that their tests and fuzzers grow and
- * shrink it all the time. */
+/* Its first capacity, and the floor it shrinks to: the floor holds both
+ * young generations at the default thresholds (700 + 10 x 700 objects,
+ * 64 KiB), so that a program making and dropping objects in batches of a
+ * few thousand does not shrink it at one collection and grow it again
+ * before the next.  The debug and sanitizer builds start small and keep
+ * little, so that their tests and fuzzers grow and shrink it all the time. */
 #if RC_DEBUG >= 1
+#define YOUNG_FIRST 16
 #define YOUNG_FLOOR 16
 #else
-#define YOUNG_FLOOR 1024
+#define YOUNG_FIRST 1024
+#define YOUNG_FLOOR 8192
 #endif
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
-    return rc__mapvec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FLOOR,
+    return rc__mapvec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FIRST,
                            (size_t)RC_GC_YOUNG_MAX);
 }
 
@@ -84,58 +89,56 @@ void rc__gc_young_trim(rc_gc_state *gc)
         rc__mapvec_shrink(&gc->young, &gc->young_cap, gc->young_len, sizeof *gc->young, YOUNG_FLOOR);
 }
 
-/* Links o into gen 0.  Should the vector not grow (out of memory), o goes
- * straight to gen 2: still tracked and collected, only later. */
-static void link_young(rc_heap *h, rc_head *o)
-{
-    rc_gc_state *gc = &h->gc;
-    if (gc->young_len == gc->young_cap && !young_reserve(gc, gc->young_len + 1)) {
-        o->gc = RC_GC_OLD;
-        gc->old_count++;
-        return;
-    }
-    o->gc = rc__gc_young_word(gc->young_len);
-    gc->young[gc->young_len++] = o;
-}
-
 static void young_place(rc_gc_state *gc, size_t i, rc_head *o)
 {
     gc->young[i] = o;
     o->gc = rc__gc_young_word(i);
 }
 
-/* Removes the object at index i keeping both regions contiguous: the last
- * gen-1 object fills a gen-1 hole and the last gen-0 object fills its place. */
-static void unlink_young(rc_gc_state *gc, size_t i)
+/* Squeezes the holes out of young[from..young_len) in order, so the
+ * generations keep their boundary; from is 0 or gen0_start. */
+static void young_squeeze(rc_gc_state *gc, size_t from)
 {
-    size_t last = gc->young_len - 1;
-    if (i < gc->gen0_start) {
-        size_t last1 = gc->gen0_start - 1;
-        if (i != last1)
-            young_place(gc, i, gc->young[last1]);
-        if (last1 != last)
-            young_place(gc, last1, gc->young[last]);
-        gc->gen0_start--;
-    } else if (i != last) {
-        young_place(gc, i, gc->young[last]);
+    size_t w = from, g0 = gc->gen0_start, n = gc->young_len;
+    for (size_t i = from; i < n; i++) {
+        if (i == g0)
+            gc->gen0_start = w;
+        rc_head *o = gc->young[i];
+        if (o && w++ != i)
+            young_place(gc, w - 1, o);
     }
-    gc->young_len--;
+    if (g0 == n)
+        gc->gen0_start = w;
+    gc->young_len = w;
+    gc->holes0 = 0;
+}
+
+/* The vector is full: the holes are squeezed out, and it doubles when that
+ * leaves it half full or more, so each squeeze is paid for by at least
+ * half as many links as the slots it reads.  Should it not grow (out of
+ * memory) and have no hole, o goes straight to gen 2: still tracked and
+ * collected, only later. */
+void rc__gc_link_young_full(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    young_squeeze(gc, 0);
+    if (gc->young_len >= gc->young_cap / 2 && !young_reserve(gc, gc->young_cap + 1) &&
+        gc->young_len == gc->young_cap) {
+        o->gc = RC_GC_OLD;
+        gc->old_count++;
+        return;
+    }
+    rc__gc_link_young(h, o);
 }
 
 /* ---- tracking ----------------------------------------------------------------- */
-
-void rc__gc_on_new(rc_heap *h, rc_head *o)
-{
-    h->gc.count[0]++;
-    link_young(h, o);
-}
 
 static void untrack(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
     uint32_t g = o->gc;
     if (rc__gc_is_young(g))
-        unlink_young(gc, rc__gc_young_index(g));
+        rc__gc_young_drop(gc, rc__gc_young_index(g));
     else if (g == RC_GC_OLD)
         gc->old_count--;
     else if (g == RC_GC_FROZEN)
@@ -148,11 +151,10 @@ bool rc__gc_in_dead_set(const rc_head *o)
     return is_cand(o->gc);
 }
 
-void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
+/* The unlikely half of rc__gc_on_dealloc. */
+void rc__gc_unlink_other(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->count[0] > 0)
-        gc->count[0]--;
     uint32_t g = o->gc;
     if (g == RC_GC_UNTRACKED)
         return;
@@ -184,7 +186,7 @@ void rc_gc_track(void *o)
     if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
     rc_heap *h = rc__object_heap(hd);
-    link_young(h, hd);
+    rc__gc_link_young(h, hd);
     /* Untracked, it held its children from outside; it may be garbage. */
     rc__gc_set_dirty(h, hd->gc == RC_GC_OLD ? 2 : 0);
 }
@@ -623,6 +625,7 @@ static void finish_young(rc_gc_state *gc, int gen, size_t w)
 {
     gc->young_len = gen == 0 ? w : 0;
     gc->gen0_start = gc->young_len;
+    gc->holes0 = 0;
 }
 
 /* A candidate's fate, once marking is over. */
@@ -882,8 +885,11 @@ static void debug_start(rc_heap *h, int gen)
     rc_gc_state *gc = &h->gc;
     FILE *out = gc->debug_out ? gc->debug_out : stderr;
     fprintf(out, "gc: collecting generation %d...\n", gen);
-    fprintf(out, "gc: objects in each generation: %zu %zu %zu\n",
-            gc->young_len - gc->gen0_start, gc->gen0_start, gc->old_count);
+    size_t young = 0;
+    for (size_t i = 0; i < gc->young_len; i++)
+        young += gc->young[i] != NULL;
+    size_t gen0 = gc->young_len - gc->gen0_start - gc->holes0;
+    fprintf(out, "gc: objects in each generation: %zu %zu %zu\n", gen0, young - gen0, gc->old_count);
     fprintf(out, "gc: objects in permanent generation: %zu\n", gc->frozen_count);
 }
 
@@ -906,6 +912,7 @@ static void update_counts(rc_gc_state *gc, int gen, size_t survivors_old)
 static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectable)
 {
     rc_gc_state *gc = &h->gc;
+    young_squeeze(gc, gen == 0 ? gc->gen0_start : 0);      /* the passes read no holes */
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
@@ -942,19 +949,28 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
     return collected;
 }
 
+/* Every young object goes to gen 2; returns how many. */
+static size_t young_to_old(rc_gc_state *gc)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < gc->young_len; i++)
+        if (gc->young[i]) {
+            gc->young[i]->gc = RC_GC_OLD;
+            n++;
+        }
+    gc->old_count += n;
+    return n;
+}
+
 /* An automatic collection of clean generations 0..gen (gen < dirty_from):
  * none of their objects can be garbage, so all survive, promoted without a
- * look -- a gen-0 collection moves gen0_start, an older one writes each
- * young word once.  Returns the candidates a scan would have had. */
+ * look -- a gen-0 collection moves gen0_start (its holes go with it), an
+ * older one writes each young word once.  Returns the candidates a scan
+ * would have had. */
 static size_t promote_unscanned(rc_heap *h, int gen)
 {
     rc_gc_state *gc = &h->gc;
-    size_t n = gc->young_len - (gen == 0 ? gc->gen0_start : 0);
-    if (gen > 0) {
-        for (size_t i = 0; i < gc->young_len; i++)
-            gc->young[i]->gc = RC_GC_OLD;
-        gc->old_count += gc->young_len;
-    }
+    size_t n = gen == 0 ? gc->young_len - gc->gen0_start - gc->holes0 : young_to_old(gc);
     finish_young(gc, gen, gc->young_len);
     update_counts(gc, gen, gen == 1 ? n : 0);
     rc__gc_young_trim(gc);
