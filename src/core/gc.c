@@ -312,11 +312,11 @@ RC_INLINE int visit_count_young(void *child, void *arg)
     return 0;
 }
 
-/* Whether a full collection should prefetch (prefetch_children): it has
- * GC_SAMPLE traversed objects or more, and over a quarter of the children
- * of the first of them lie a page or more away.  The sample is bounded
- * (blocks looked at, objects traversed, children visited): it must not
- * become a walk of the heap of its own when few objects have children. */
+/* Whether a full collection should prefetch (prefetch_children): among
+ * its first objects, GC_SAMPLE with children or 4 * GC_SAMPLE children,
+ * over a quarter of those children lie a page or more away.  The sample
+ * stops at 16 * GC_SAMPLE blocks whatever it found: it must not become a
+ * walk of the heap of its own when few objects have children. */
 #define GC_SAMPLE 1024
 
 typedef struct edge_sample {

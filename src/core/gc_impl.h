@@ -125,7 +125,7 @@ RC_INLINE int visit_prefetch(void *child, void *arg)
 }
 
 /* The children of an object whose type has a traverse function: a call
- * each, so only where the children lie far apart (r->prefetch).  Not for
+ * each, so only where it pays (r->prefetch_traversed).  Not for
  * RC_HF_LEAVES (its children are no candidates) nor a type that may not
  * be traversed (untracked types have no traverse). */
 RC_INLINE void prefetch_traversed(const rc_head *o, bool bodies)
