@@ -10,7 +10,10 @@
  * and collects.  Afterwards exactly the nodes reachable from external
  * references are alive, with their children unchanged, every untracked
  * leaf of a dead node is gone, and rc_heap_check passes.  RC_BIG_ROUNDS
- * and RC_BIG_SEED override the run. */
+ * and RC_BIG_SEED override the run; RC_BIG_NO_CACHE=1 plans collections
+ * as if no heap fit in the cache (the paths of heaps of gigabytes:
+ * prefetching through traverse functions, branched marking). */
+#include "../src/prim/prim.h"
 #include "node.h"
 
 #include <stdio.h>
@@ -241,6 +244,8 @@ static void scattered_heaps_collect_exactly_the_unreachable(void **state)
 
 int main(void)
 {
+    if (getenv("RC_BIG_NO_CACHE"))
+        rc__os_llc_assume(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ordered_heaps_collect_exactly_the_unreachable),
         cmocka_unit_test(scattered_heaps_collect_exactly_the_unreachable),

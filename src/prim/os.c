@@ -183,10 +183,11 @@ static size_t read_sysfs_size(const char *path)
  * neighbours (glibc's sysconf can report every socket's L3 added up in a
  * virtual machine: 384 MB for one 32 MB cache here).  0 when unknown;
  * read once. */
+static _Atomic long long llc_cached = -1;
+
 size_t rc__os_llc_bytes(void)
 {
-    static _Atomic long long cached = -1;
-    long long v = atomic_load_explicit(&cached, memory_order_relaxed);
+    long long v = atomic_load_explicit(&llc_cached, memory_order_relaxed);
     if (v >= 0)
         return (size_t)v;
     size_t best_level = 0, size = 0;
@@ -201,8 +202,13 @@ size_t rc__os_llc_bytes(void)
             size = bytes;
         }
     }
-    atomic_store_explicit(&cached, (long long)size, memory_order_relaxed);
+    atomic_store_explicit(&llc_cached, (long long)size, memory_order_relaxed);
     return size;
+}
+
+void rc__os_llc_assume(size_t bytes)
+{
+    atomic_store_explicit(&llc_cached, (long long)bytes, memory_order_relaxed);
 }
 
 const char *rc__os_getenv(const char *name)

@@ -102,6 +102,9 @@ uint64_t rc__os_now_ns(void);                         /* CLOCK_MONOTONIC */
 uint64_t rc__os_thread_id(void);                      /* the kernel's id of the calling thread */
 RC_PRIVATE size_t   rc__os_rss_bytes(void);                      /* resident set size now; 0: unknown */
 size_t   rc__os_llc_bytes(void);                      /* last-level cache size; 0: unknown */
+/* From now on rc__os_llc_bytes returns `bytes`: lets a test take, with a
+ * small heap, the collector's paths for heaps bigger than the cache. */
+void     rc__os_llc_assume(size_t bytes);
 /* Reads a small file (of /proc or /sys) into buf, at most size - 1 bytes,
  * and ends them with a NUL: the count, or -1 when it cannot be read. */
 long     rc__os_read_file(const char *path, char *buf, size_t size);
