@@ -18,6 +18,7 @@
  *   bench/gc --workers N SHAPE TYPES W   one side of one of its rows (rings or
  *                       random, rc-fn or rc-refs, W workers): a run short
  *                       enough for callgrind
+ *   bench/gc --seed [N]      only the seed experiment, lists of N ints (default 5e6)
  */
 #include "args.h"
 #include "measure.h"
@@ -211,11 +212,17 @@ static double rc_gen0(size_t n_old)
 
 /* Seed 001's experiment: holder = [ints]; holder.append(holder), twice,
  * both dropped, then one collection.  Ints as the seed draws them, below
- * 10^6 (those up to 256 are the heap's immortal small ints, as CPython's). */
+ * 10^6 (those up to 256 are the heap's immortal small ints, as CPython's).
+ * Each side runs it SEED_REPEATS times and the medians are printed. */
+#define SEED_REPEATS 3
+
 typedef struct seed_result {
-    double ms;
+    double wall_ms;      /* the collection, wall clock */
+    double cpu_ms;       /* the collection's thread, CPU time */
+    double other_ms;     /* CPU time of the heap's other threads (the unmapper) until the memory is back */
     double rss_mib;      /* above the level before the lists were made, right after the collection */
     double fall_ms;      /* from the collection's end until RSS is within 16 MiB of that level */
+    double make_ms;      /* making the lists, CPU time (first touch of their memory included) */
 } seed_result;
 
 static void *rc_seed_holder(rc_heap *h, size_t n)
@@ -233,25 +240,66 @@ static void *rc_seed_holder(rc_heap *h, size_t n)
     return holder;
 }
 
-static seed_result rc_seed(size_t n)
+/* Milliseconds from t0 until RSS is within 16 MiB of rss0 (-1: not in 2 s). */
+static double rss_fall_ms(size_t rss0, uint64_t t0)
 {
-    size_t rss0 = bench_rss_bytes();
-    rc_heap *h = rc_heap_new(NULL);
-    for (int k = 0; k < 2; k++)
-        rc_decref(rc_seed_holder(h, n));
-    double ns = rc_timed_collect(h, 2);
-    uint64_t t0 = now_ns();
-    seed_result r = {ns / 1e6, ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, -1};
     struct timespec tick = {0, 200000};
-    while (now_ns() - t0 < 2000000000u) {       /* RSS falls as memory goes back to the OS */
-        if (bench_rss_bytes() <= rss0 + ((size_t)16 << 20)) {
-            r.fall_ms = (double)(now_ns() - t0) / 1e6;
-            break;
-        }
+    while (now_ns() - t0 < 2000000000u) {
+        if (bench_rss_bytes() <= rss0 + ((size_t)16 << 20))
+            return (double)(now_ns() - t0) / 1e6;
         nanosleep(&tick, NULL);
     }
+    return -1;
+}
+
+/* The user pays for the unmapper's thread too: its CPU time is the
+ * process's less this thread's, from the collection's start until
+ * rc_heap_trim has waited for the unmapper to finish. */
+static seed_result rc_seed_once(size_t n, bool huge)
+{
+    size_t rss0 = bench_rss_bytes();
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.arena_huge = huge;
+    rc_heap *h = rc_heap_new(&cfg);
+    uint64_t m0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    for (int k = 0; k < 2; k++)
+        rc_decref(rc_seed_holder(h, n));
+    double make_ms = (double)(bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0) / 1e6;
+    uint64_t p0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID), c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns();
+    rc_gc_collect(h, 2);
+    uint64_t w1 = now_ns(), c1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    seed_result r = {(double)(w1 - w0) / 1e6, (double)(c1 - c0) / 1e6, 0,
+                     ((double)bench_rss_bytes() - (double)rss0) / 1048576.0, rss_fall_ms(rss0, w1), make_ms};
+    rc_heap_trim(h);
+    uint64_t c2 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), p2 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    r.other_ms = ((double)(p2 - p0) - (double)(c2 - c0)) / 1e6;
     rc_heap_free(h);
     return r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n ? v[n / 2] : 0;
+}
+
+static seed_result rc_seed(size_t n, bool huge)
+{
+    double v[6][SEED_REPEATS];
+    for (int i = 0; i < SEED_REPEATS; i++) {
+        seed_result r = rc_seed_once(n, huge);
+        v[0][i] = r.wall_ms, v[1][i] = r.cpu_ms, v[2][i] = r.other_ms, v[3][i] = r.rss_mib, v[4][i] = r.fall_ms;
+        v[5][i] = r.make_ms;
+    }
+    return (seed_result){median(v[0], SEED_REPEATS), median(v[1], SEED_REPEATS), median(v[2], SEED_REPEATS),
+                         median(v[3], SEED_REPEATS), median(v[4], SEED_REPEATS), median(v[5], SEED_REPEATS)};
 }
 
 /* The live full collection of n objects on `workers` threads: the best
@@ -360,7 +408,7 @@ static result boehm_measure(const char *shape, size_t n)
 }
 
 /* The same lists in Boehm's heap: boxed ints as pointer-free blocks. */
-static double boehm_seed(size_t n)
+static double boehm_seed_once(size_t n)
 {
     for (int k = 0; k < 2; k++) {
         void **ints = GC_MALLOC(n * sizeof *ints);
@@ -376,6 +424,14 @@ static double boehm_seed(size_t n)
     uint64_t t0 = now_ns();
     GC_gcollect();
     return (double)(now_ns() - t0) / 1e6;
+}
+
+static double boehm_seed(size_t n)
+{
+    double v[SEED_REPEATS];
+    for (int i = 0; i < SEED_REPEATS; i++)
+        v[i] = boehm_seed_once(n);
+    return median(v, SEED_REPEATS);
 }
 
 /* ---- CPython ------------------------------------------------------------------ */
@@ -414,6 +470,17 @@ static double py_lookup(const py_row *rows, size_t n, const char *shape, size_t 
     return 0;
 }
 
+/* The median of every row of that shape, size and kind (repeated measurements). */
+static double py_median(const py_row *rows, size_t n, const char *shape, size_t size, const char *kind)
+{
+    double v[16];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 16; i++)
+        if (!strcmp(rows[i].shape, shape) && rows[i].n == size && !strcmp(rows[i].kind, kind))
+            v[k++] = rows[i].value;
+    return median(v, k);
+}
+
 static void print_ratio(double anchor, double ours)
 {
     if (anchor > 0 && ours > 0)
@@ -446,10 +513,58 @@ static int workers_one(char **argv)
     return 0;
 }
 
+/* Seed 001's experiment on each side, SEED_REPEATS times, medians.  CPU
+ * time counts every thread that works for the collection: CPython unmaps
+ * inside gc.collect(), recycle on its unmapper's thread. */
+static void print_rc_seed(const char *name, seed_result r)
+{
+    printf("%-10s %10.2f %10.2f %10.2f %10.1f %10.1f %10.1f\n", name, r.wall_ms, r.cpu_ms + r.other_ms, r.other_ms,
+           r.rss_mib, r.fall_ms, r.make_ms);
+}
+
+static void print_seed_ratios(const char *name, double cp_wall, double cp_cpu, seed_result r)
+{
+    printf("%-10s", name);
+    print_ratio(cp_wall, r.wall_ms);
+    print_ratio(cp_cpu, r.cpu_ms + r.other_ms);
+    printf("\n");
+}
+
+static void seed_rows(const py_row *py, size_t npy, size_t seed_n)
+{
+    printf("\nSeed 001, experiment 5: one collection frees two self-referencing lists of %zu ints each.\n"
+           "Milliseconds, median of %d runs of each; cpu = the collecting thread's CPU time + other-cpu, the\n"
+           "CPU time of recycle's unmapper thread until the memory is back (CPython unmaps inside the call);\n"
+           "RSS: MiB above the start right after the collection, and ms until within 16 MiB of it; make:\n"
+           "CPU time making the lists.  rc-huge: recycle with arena_huge (RECYCLE_ARENA_HUGE=1).\n",
+           seed_n, SEED_REPEATS);
+    printf("%-10s %10s %10s %10s %10s %10s %10s\n", "", "wall", "cpu", "other-cpu", "RSS", "RSS-ms", "make");
+    seed_result ours = rc_seed(seed_n, false), huge = rc_seed(seed_n, true);
+    print_rc_seed("recycle", ours);
+    print_rc_seed("rc-huge", huge);
+    double cp_wall = py_median(py, npy, "seed", seed_n, "collect") / 1e6;
+    double cp_cpu = py_median(py, npy, "seed", seed_n, "cpu") / 1e6;
+    printf("%-10s %10.2f %10.2f %10s %10.1f\n", "CPython", cp_wall, cp_cpu, "-", py_median(py, npy, "seed", seed_n, "rss"));
+    double boehm = boehm_seed(seed_n);
+    printf("%-10s %10.2f %10s\n", "Boehm", boehm, "-");
+    print_seed_ratios("CPy/rc", cp_wall, cp_cpu, ours);
+    print_seed_ratios("CPy/huge", cp_wall, cp_cpu, huge);
+    printf("%-10s", "Boehm/rc");
+    print_ratio(boehm, ours.wall_ms);
+    printf("\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 6 && !strcmp(argv[1], "--workers"))
         return workers_one(argv);
+    if (argc > 1 && !strcmp(argv[1], "--seed")) {
+        size_t n = argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --seed [N]") : 5000000;
+        py_row py[16];
+        size_t npy = run_python(NULL, 0, n, py, 16);
+        seed_rows(py, npy, n);
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "--workers")) {
         workers_rows(argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --workers [N]")
                               : 10000000);
@@ -508,19 +623,7 @@ int main(int argc, char **argv)
         printf("\n");
     }
 
-    printf("\nSeed 001, experiment 5: one collection frees two self-referencing lists of %zu ints each,\n"
-           "milliseconds; RSS: MiB above the start right after the collection, and ms until within 16 MiB of it\n",
-           seed_n);
-    printf("%-10s %10s %10s %10s %10s %10s %10s %10s\n", "", "recycle", "CPython", "Boehm", "vsCPython", "vsBoehm",
-           "RSS", "RSS-ms");
-    seed_result ours = rc_seed(seed_n);
-    double cp = py_lookup(py, npy, "seed", seed_n, "collect") / 1e6;
-    double boehm = boehm_seed(seed_n);
-    printf("%-10s %10.2f %10.2f %10.2f", "collect", ours.ms, cp, boehm);
-    print_ratio(cp, ours.ms);
-    print_ratio(boehm, ours.ms);
-    printf(" %10.1f %10.1f\n", ours.rss_mib, ours.fall_ms);
-
+    seed_rows(py, npy, seed_n);
     workers_rows(sizes[nsizes - 1]);
     return 0;
 }

@@ -2,9 +2,13 @@
 
 Prints one line per measurement:  <shape> <n> <live|garbage|gen0> <ns_per_object>
 and, given seed=N, seed 001's experiment 5 (two dead self-referencing lists
-of N ints, one gc.collect()):  seed <N> collect <ns>
+of N ints, one gc.collect()), three times:  seed <N> collect <ns>, the
+thread's CPU time  seed <N> cpu <ns>  and the resident MiB above the start
+right after the collection  seed <N> rss <MiB>.  With seed=N and no sizes,
+only the seed experiment runs.
 """
 import gc
+import os
 import random
 import sys
 import time
@@ -49,17 +53,29 @@ def seed_holder(n):
     return holder
 
 
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
+
+
 def seed(n):
-    gc.collect()
-    for _ in range(2):
-        seed_holder(n)
-    print(f"seed {n} collect {timed_collect()}", flush=True)
+    for _ in range(3):                                 # SEED_REPEATS in bench/gc.c
+        gc.collect()
+        rss0 = rss_mib()
+        for _ in range(2):
+            seed_holder(n)
+        c0 = time.thread_time_ns()
+        wall = timed_collect()
+        cpu = time.thread_time_ns() - c0
+        print(f"seed {n} collect {wall}", flush=True)
+        print(f"seed {n} cpu {cpu}", flush=True)
+        print(f"seed {n} rss {rss_mib() - rss0:.1f}", flush=True)
 
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("seed=")]
     seed_n = [int(a[5:]) for a in sys.argv[1:] if a.startswith("seed=")]
-    sizes = [int(s) for s in args] or [100000, 1000000]
+    sizes = [int(s) for s in args] or ([] if seed_n else [100000, 1000000])
     rng = random.Random(42)
     gc.disable()
     for n in sizes:

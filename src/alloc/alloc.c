@@ -688,6 +688,7 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err)
     if (!st)
         return RC_ENOMEM;
     st->spare_max = cfg->arena_spare;
+    st->region_from = cfg->arena_huge ? RC_REGION_FROM : SIZE_MAX;
     st->linger_max = cfg->arena_spare ? RC_ARENA_LINGER : 0;
     st->cap = st->room = st->room_low = cfg->max_bytes ? cfg->max_bytes : SIZE_MAX;
     st->fail_at = cfg->fail_alloc_at;
@@ -729,12 +730,6 @@ void rc__alloc_destroy(rc_heap *h)
     rc__arenas_destroy(st);
     free(st);
     *rc__alloc_state_slot(h) = NULL;
-}
-
-void rc__alloc_note_tracked(rc_head *o)
-{
-    if (!(o->tw & RC_HF_LARGE))
-        rc__pool_of(o)->tracked = 1;
 }
 
 bool rc__alloc_walks_tracked(const rc_head *o)

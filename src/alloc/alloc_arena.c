@@ -82,6 +82,26 @@ static bool arena_bit_set(struct rc_alloc_state *st, const char *base, bool on)
     return true;
 }
 
+/* With cfg.arena_huge a big heap's arenas come from huge-page regions: a
+ * fault maps 2 MiB at once, and freeing them whole costs a small fraction
+ * of freeing 512 small pages each (docs/design-alloc.md).  A small heap
+ * keeps small pages, so it does not fault in 2 MiB for a few objects. */
+static char *arena_map(struct rc_alloc_state *st)
+{
+    if (st->narenas < st->region_from)
+        return rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE);
+    if (st->region == st->region_end) {
+        char *r = rc__os_map_huge(RC_REGION_SIZE);
+        if (!r)
+            return rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE);
+        st->region = r;
+        st->region_end = r + RC_REGION_SIZE;
+    }
+    char *base = st->region;
+    st->region += RC_ARENA_SIZE;
+    return base;
+}
+
 static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
 {
     if (st->narenas == st->arenas_cap) {
@@ -95,7 +115,7 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
         st->arenas_cap = cap;
     }
     rc_arena *a = calloc(1, sizeof *a);
-    char *base = a ? rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE) : NULL;
+    char *base = a ? arena_map(st) : NULL;
     if (!base || !arena_bit_set(st, base, true)) {
         rc__os_unmap(base, RC_ARENA_SIZE);
         free(a);
@@ -190,6 +210,7 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
         free(st->arenas[i]);
     }
     free(st->arenas);
+    rc__os_unmap(st->region, (size_t)(st->region_end - st->region));
     rc__os_unmapper_free(st->unmapper);
     free(st->doomed);
     for (size_t i = 0; i < RC_BITS_L1; i++)
@@ -249,6 +270,8 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_arena *a;
     if (st->nspare + st->nidle > st->spare_max)
         rc__arenas_trim(st, false);
+    if (st->nkept)
+        rc__kept_trim(st, false);
     if (st->by_free_mask)
         a = st->by_free[__builtin_ctzll(st->by_free_mask) + 1];
     else if (st->by_free[RC_POOLS_PER_ARENA])

@@ -17,6 +17,12 @@
  * read again, so the pass over ten million ints only reads them. */
 #define RUN_MAX 1024
 
+/* The pass is bound by memory, not by its instructions: a header asked
+ * for this many items ahead is on its way (its page walk too) when its
+ * turn comes.  Seed 001's lists: 27 instructions per item against 23, and
+ * 10 % less CPU time (docs/design-gc.md). */
+#define PREFETCH_AHEAD 16
+
 typedef struct leaf_run {
     char    *start, *end;   /* the span */
     size_t   dead;
@@ -74,6 +80,8 @@ void rc__decref_many(rc_heap *h, void *const *items, size_t n)
     leaf_run run;
     run.dead = 0;
     for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            __builtin_prefetch(rc__head(items[i + PREFETCH_AHEAD]));
         rc_head *o = rc__head(items[i]);
         uint32_t count = o->refcnt;
         rc_assert(o->tw && count != 0, "refcount underflow", items[i], "a list's item is already dead");

@@ -18,6 +18,7 @@ void rc_config_default(rc_config *cfg)
     cfg->gc_workers = (unsigned)rc__option_uint(RC_OPT_GC_WORKERS);
     cfg->gc_parallel_min = (size_t)rc__option_uint(RC_OPT_GC_PARALLEL_MIN);
     cfg->arena_spare = (size_t)rc__option_uint(RC_OPT_ARENA_SPARE);
+    cfg->arena_huge = rc__option_bool(RC_OPT_ARENA_HUGE);
     cfg->max_bytes = (size_t)rc__option_uint(RC_OPT_MAX_BYTES);
     cfg->fail_alloc_at = rc__option_uint(RC_OPT_FAIL_ALLOC_AT);
     cfg->fail_alloc_after = rc__option_bool(RC_OPT_FAIL_ALLOC_AFTER);

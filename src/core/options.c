@@ -24,6 +24,8 @@ static const rc_option table[RC_OPT_COUNT] = {
                                 "bytes of pools below which a full collection keeps to one thread"},
     [RC_OPT_ARENA_SPARE] = {"RECYCLE_ARENA_SPARE", RC_OPTK_UINT, "1", SIZE_MAX,
                             "wholly free arenas a heap keeps mapped"},
+    [RC_OPT_ARENA_HUGE] = {"RECYCLE_ARENA_HUGE", RC_OPTK_BOOL, "0", 0,
+                           "1: a big heap's arenas on transparent huge pages"},
     [RC_OPT_MAX_BYTES] = {"RECYCLE_MAX_BYTES", RC_OPTK_UINT, "0", SIZE_MAX,
                           "cap on the bytes a heap hands out (0: none)"},
     [RC_OPT_FAIL_ALLOC_AT] = {"RECYCLE_FAIL_ALLOC_AT", RC_OPTK_UINT, "0", UINT64_MAX,

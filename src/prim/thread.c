@@ -2,6 +2,7 @@
  * thread-local values, helper threads, the calling thread's stack. */
 #include "prim.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -76,6 +77,11 @@ bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg)
 void rc__os_thread_join(rc__os_thread t)
 {
     pthread_join(t, NULL);
+}
+
+void rc__os_yield(void)
+{
+    sched_yield();
 }
 
 /* Asked once per process: sysconf reads a file under /sys, and a full
