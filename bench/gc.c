@@ -15,6 +15,9 @@
  *   bench/gc [N...]     default sizes 1e5 1e6 1e7; RC_BENCH_QUICK=1: 1e5 1e6,
  *                       and lists of 1e6 ints in the seed experiment
  *   bench/gc --workers [N]   only the last table, for N objects (default 1e7)
+ *   bench/gc --workers N SHAPE TYPES W   one side of one of its rows (rings or
+ *                       random, rc-fn or rc-refs, W workers): a run short
+ *                       enough for callgrind
  *   bench/gc --seed [N]      only the seed experiment, lists of N ints (default 5e6)
  */
 #include "args.h"
@@ -486,6 +489,30 @@ static void print_ratio(double anchor, double ours)
         printf(" %10s", "-");
 }
 
+/* bench/gc --workers N SHAPE TYPES W */
+static int workers_one(char **argv)
+{
+    const char *usage = "bench/gc --workers N rings|random rc-fn|rc-refs W";
+    size_t n = bench_count_arg("bench/gc", argv[2], 10, 100000000, usage);
+    char *end;
+    unsigned long w = strtoul(argv[5], &end, 10);
+    bool shape_ok = !strcmp(argv[3], "rings") || !strcmp(argv[3], "random");
+    if (!shape_ok || (strcmp(argv[4], "rc-fn") && strcmp(argv[4], "rc-refs"))) {
+        fprintf(stderr, "bench/gc: '%s %s' is not a shape and types; usage: %s\n", argv[3], argv[4], usage);
+        return 2;
+    }
+    if (*end || w < 1 || w > RC_GC_WORKERS_MAX) {
+        fprintf(stderr, "bench/gc: '%s' is not a number of workers (1 to %d); usage: %s\n", argv[5],
+                RC_GC_WORKERS_MAX, usage);
+        return 2;
+    }
+    use_refs = !strcmp(argv[4], "rc-refs");
+    timing t = rc_live_on(argv[3], n, (unsigned)w);
+    printf("%s %s, %zu objects, %lu workers: %.2f ns wall, %.2f ns CPU per object\n", argv[3], argv[4], n, w,
+           t.wall, t.cpu);
+    return 0;
+}
+
 /* Seed 001's experiment on each side, SEED_REPEATS times, medians.  CPU
  * time counts every thread that works for the collection: CPython unmaps
  * inside gc.collect(), recycle on its unmapper's thread. */
@@ -529,6 +556,8 @@ static void seed_rows(const py_row *py, size_t npy, size_t seed_n)
 
 int main(int argc, char **argv)
 {
+    if (argc == 6 && !strcmp(argv[1], "--workers"))
+        return workers_one(argv);
     if (argc > 1 && !strcmp(argv[1], "--seed")) {
         size_t n = argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --seed [N]") : 5000000;
         py_row py[16];
