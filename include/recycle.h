@@ -200,7 +200,9 @@ RC_API void     rc_heap_free(rc_heap *h);
  * long (a join, a lock another attached thread may hold while it
  * allocates, I/O), since a collection waits for every attached thread to
  * reach a safe point: an allocation of an object, rc_safepoint, attach or
- * detach.  Refcounting works from any attached thread; collections stop
+ * detach.  An attach also waits until a thread attached alone (which
+ * counts references without atomics) makes its next refcount, allocation,
+ * safe point or detach.  Refcounting works from any attached thread; collections stop
  * the world; each operation of the built-in list, dict, set and array is
  * atomic with respect to the others.  User types guard their own fields:
  * a field another thread may write needs the type's own lock, and a
@@ -398,7 +400,7 @@ RC_API void  rc_free(rc_heap *h, void *p);
 typedef struct rc_memory_info {
     size_t requested;      /* bytes requested by live allocations, headers included */
     size_t peak;           /* highest value of requested since creation or reset_peak */
-    size_t os_bytes;       /* bytes held from the OS (arenas + large blocks) */
+    size_t os_bytes;       /* bytes held from the OS (arenas + large blocks + kept pages of freed huge ones) */
     size_t arenas;         /* arenas held now */
     size_t live_objects;   /* objects alive */
     size_t live_blocks;    /* small blocks in use (objects + raw buffers) */
@@ -457,8 +459,9 @@ typedef struct rc_alloc_stats {
 RC_API void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* Returns to the OS, now, the wholly free arenas beyond rc_config.arena_spare
- * that would otherwise linger up to 50 ms (like malloc_trim); the bytes
- * given back. */
+ * that would otherwise linger up to 50 ms, and the pages of freed blocks of
+ * 2 MiB and more that would otherwise be kept up to 5 s for the next big
+ * block (like malloc_trim); the bytes given back. */
 RC_API size_t rc_heap_trim(rc_heap *h);
 
 /* ------------------------------------------------------------------------

@@ -240,6 +240,73 @@ static void test_huge_blocks(void **state)
     heap_free(h);
 }
 
+static size_t kept_bytes(rc_heap *h) { return rc__alloc_state(h)->kept_bytes; }
+
+/* A freed huge block's whole 2 MiB pages stay with the heap for the next
+ * huge block -- which takes them from the front, grows into the rest in
+ * place, and finds the bytes it kept -- and count as held from the OS
+ * until rc_heap_trim gives them back, or a slow path 5 s later. */
+static void test_freed_huge_pages_are_kept(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    unsigned char *big = rc_alloc(h, 10u << 20);
+    assert_non_null(big);
+    fill(big, 10u << 20, 5);
+    rc_free(h, big);
+    assert_int_equal(kept_bytes(h), (size_t)10 << 20);   /* the tail past the last whole page is gone */
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.os_bytes, mi.arenas * ((size_t)1 << 20) + kept_bytes(h));
+    unsigned char *p = rc_alloc(h, 3u << 20);
+    assert_ptr_equal(p, big);                         /* the front of the kept range */
+    assert_int_equal(kept_bytes(h), (size_t)6 << 20);
+    fill(p, 3u << 20, 6);
+    unsigned char *q = rc_realloc(h, p, 7u << 20);    /* grows into the range after it */
+    assert_ptr_equal(q, p);
+    check(q, 3u << 20, 6);
+    assert_int_equal(kept_bytes(h), (size_t)2 << 20);
+    assert_int_equal(rc__alloc_check(h), 0);
+    rc_free(h, q);
+    assert_int_equal(kept_bytes(h), (size_t)10 << 20);   /* joined again */
+    assert_int_equal(rc__alloc_check(h), 0);
+    assert_int_equal(rc_heap_trim(h), (size_t)10 << 20);
+    assert_int_equal(kept_bytes(h), 0);
+    rc_free(h, rc_alloc(h, 3u << 20));
+    assert_int_equal(kept_bytes(h), (size_t)2 << 20);
+    rc__alloc_state(h)->kept[0].since = rc__os_now_ns() - RC_KEPT_NS;   /* as if kept 5 s */
+    void *b = rc_alloc(h, 900);                       /* a new pool: a slow path */
+    assert_int_equal(kept_bytes(h), 0);
+    rc_free(h, b);
+    heap_free(h);
+}
+
+/* What keeps nothing: a heap without spare arenas, a collection's delete
+ * step (what a collection frees goes back with its arenas), and a full
+ * collection gives back what was kept before it. */
+static void test_huge_pages_given_back(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_with(0, 0, 0, false);
+    rc_free(h, rc_alloc(h, 3u << 20));
+    assert_int_equal(kept_bytes(h), 0);
+    heap_free(h);
+    h = heap_new();
+    void *l = rc_list_new(h, 400000), *holder = rc_list_new(h, 2);   /* a 3.2 MB table in a cycle */
+    assert_int_equal(rc_list_append(holder, l), 0);
+    assert_int_equal(rc_list_append(l, holder), 0);
+    rc_decref(l);
+    rc_decref(holder);
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(kept_bytes(h), 0);
+    rc_free(h, rc_alloc(h, 3u << 20));
+    assert_int_equal(kept_bytes(h), (size_t)2 << 20);
+    rc_gc_collect(h, 2);
+    assert_int_equal(kept_bytes(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    heap_free(h);
+}
+
 /* Counts live objects by walking spans, checking each appears once. */
 static size_t walk_objects(rc_heap *h, void **expect, size_t nexpect)
 {
@@ -954,6 +1021,8 @@ int main(void)
         cmocka_unit_test(test_new_object_header_and_zero_fill),
         cmocka_unit_test(test_realloc_keeps_contents),
         cmocka_unit_test(test_huge_blocks),
+        cmocka_unit_test(test_freed_huge_pages_are_kept),
+        cmocka_unit_test(test_huge_pages_given_back),
         cmocka_unit_test(test_random_sequences_keep_stats_exact),
         cmocka_unit_test(test_spare_arenas),
         cmocka_unit_test(test_os_gets_memory_back),

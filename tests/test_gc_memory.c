@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 /* The floor the young vector shrinks to is smaller in debug builds. */
-enum { FLOOR_MAX = 1024, PEAK = 100000 };
+enum { FLOOR_MAX = 8192, PEAK = 100000 };
 
 static rc_heap *heap(void)
 {
@@ -82,13 +82,13 @@ static void young_vector_keeps_its_survivors_when_it_shrinks(void **state)
     for (size_t i = 0; i < PEAK; i++)
         v[i] = node_new(h, &node_type, (long)i);
     for (size_t i = 0; i < PEAK; i++)
-        if (i % 100 != 0)
+        if (i % 10 != 0)
             rc_decref(v[i]);
     rc_gc_collect(h, 0);      /* the survivors become gen 1, still young */
-    assert_int_equal(h->gc.young_len, PEAK / 100);
-    assert_int_equal(h->gc.young_cap, 2 * PEAK / 100);
+    assert_int_equal(h->gc.young_len, PEAK / 10);
+    assert_int_equal(h->gc.young_cap, 2 * PEAK / 10);
     assert_int_equal(rc_heap_check(h), 0);
-    for (size_t i = 0; i < PEAK; i += 100) {
+    for (size_t i = 0; i < PEAK; i += 10) {
         assert_true(rc_gc_is_tracked(v[i]));
         assert_int_equal(((node *)v[i])->id, (long)i);
         rc_decref(v[i]);
@@ -104,8 +104,8 @@ static void a_steady_load_does_not_resize_the_young_vector(void **state)
     (void)state;
     rc_heap *h = heap();
     rc_gc_disable(h);
-    enum { N = 4096 };
-    void *v[N];
+    enum { N = 4 * FLOOR_MAX };
+    static void *v[N];
     for (size_t i = 0; i < N; i++)
         v[i] = node_new(h, &node_type, (long)i);
     size_t cap = h->gc.young_cap;
@@ -163,6 +163,118 @@ static void fnode_finalize(void *self)
 
 static const rc_type fnode_type = {.name = "fnode", .size = sizeof(fnode), .traverse = fnode_traverse,
                                    .clear = fnode_clear, .finalize = fnode_finalize};
+
+/* A death leaves a hole in the young vector instead of moving another
+ * object into its slot.  Holes at the end go at once, so a batch that dies
+ * whole leaves nothing behind, in whatever order it dies; until then every
+ * query counts only the live objects. */
+static int count_visit(void *o, void *arg)
+{
+    (void)o;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static size_t count_objects(rc_heap *h, int generation)
+{
+    size_t n = 0;
+    assert_int_equal(rc_gc_get_objects(h, generation, count_visit, &n), 0);
+    return n;
+}
+
+static void a_batch_that_dies_in_any_order_leaves_no_hole(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    enum { N = 3000 };
+    static void *v[N];
+    for (int round = 0; round < 3; round++) {     /* collector on: gen 0 and 1 both get holes */
+        for (size_t i = 0; i < N; i++)
+            v[i] = node_new(h, &node_type, (long)i);
+        for (size_t k = 0; k < N; k++) {
+            size_t i = (k * 1237 + (size_t)round) % N;     /* 1237 is prime to N: each once */
+            rc_decref(v[i]);
+            if (k == N / 2) {
+                assert_int_equal(count_objects(h, -1), N - N / 2 - 1);
+                assert_int_equal(rc_heap_check(h), 0);
+            }
+        }
+        assert_int_equal(h->gc.young_len, 0);
+        assert_int_equal(h->gc.holes0, 0);
+        assert_int_equal(count_objects(h, -1), 0);
+    }
+    assert_int_equal(node_released, 3 * N);
+    rc_heap_free(h);
+}
+
+/* A full vector with holes is squeezed before it grows: survivors keep
+ * their order and generation, and their words follow their slots. */
+static void holes_are_squeezed_out_before_the_vector_grows(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);
+    node *first = node_new(h, &node_type, 0);
+    size_t cap = h->gc.young_cap, n = cap;
+    node **v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    v[0] = first;
+    for (size_t i = 1; i < n; i++)
+        v[i] = node_new(h, &node_type, (long)i);
+    assert_int_equal(rc_gc_collect(h, 0), 0);      /* all of them gen 1 now */
+    for (size_t i = 0; i < n; i++)
+        if (i % 4 != 3)
+            rc_decref(v[i]);                         /* holes in gen 1; the last slot lives */
+    assert_int_equal(h->gc.young_len, n);
+    assert_int_equal(rc_heap_check(h), 0);
+    node *young = node_new(h, &node_type, -1);       /* finds the vector full */
+    assert_int_equal(h->gc.young_cap, cap);
+    assert_int_equal(h->gc.young_len, n / 4 + 1);
+    assert_int_equal(h->gc.gen0_start, n / 4);
+    assert_int_equal(count_objects(h, 1), n / 4);
+    assert_int_equal(count_objects(h, 0), 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (size_t i = 3; i < n; i += 4) {
+        assert_int_equal(((node *)v[i])->id, (long)i);
+        rc_decref(v[i]);
+    }
+    rc_decref(young);
+    assert_int_equal(h->gc.young_len, 0);
+    free(v);
+    rc_heap_free(h);
+}
+
+/* A collection that promotes without a scan counts as its candidates the
+ * objects of gen 0, not its slots. */
+static void an_unscanned_collection_counts_live_objects_not_holes(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_set_threshold(h, 10, 10, 10);
+    node *v[13];
+    for (int i = 0; i < 11; i++)
+        v[i] = node_new(h, &node_type, i);
+    rc_decref(v[3]);
+    rc_decref(v[7]);                  /* two holes; count0 9 */
+    v[11] = node_new(h, &node_type, 11);
+    v[12] = node_new(h, &node_type, 12);
+    assert_int_equal(h->gc.holes0, 2);
+    assert_int_equal(rc_gc_get_stats(h, 0).collections, 0);
+    node *last = node_new(h, &node_type, 13);        /* count0 11 > 10: collects first */
+    rc_gc_stats st = rc_gc_get_stats(h, 0);
+    assert_int_equal(st.collections, 1);
+    assert_int_equal(st.unscanned, 1);
+    assert_int_equal(st.candidates, 11);
+    assert_int_equal(h->gc.holes0, 0);
+    assert_int_equal(count_objects(h, 1), 11);
+    assert_int_equal(count_objects(h, 0), 1);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (int i = 0; i < 13; i++)
+        if (i != 3 && i != 7)
+            rc_decref(v[i]);
+    rc_decref(last);
+    rc_heap_free(h);
+}
 
 /* A young collection lists its dead set in the dead vector, 8 bytes per
  * member: once it is over, those pages are the OS's again. */
@@ -293,6 +405,9 @@ int main(void)
         cmocka_unit_test(young_vector_shrinks_when_the_collector_is_switched),
         cmocka_unit_test(young_vector_keeps_its_survivors_when_it_shrinks),
         cmocka_unit_test(a_steady_load_does_not_resize_the_young_vector),
+        cmocka_unit_test(a_batch_that_dies_in_any_order_leaves_no_hole),
+        cmocka_unit_test(holes_are_squeezed_out_before_the_vector_grows),
+        cmocka_unit_test(an_unscanned_collection_counts_live_objects_not_holes),
         cmocka_unit_test(a_collections_dead_vector_is_gone_after_it),
         cmocka_unit_test(a_big_array_gives_its_pages_back_when_it_shrinks),
         cmocka_unit_test(a_mapped_array_shrinks_in_place_and_frees_its_mapping),

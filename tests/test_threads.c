@@ -11,6 +11,7 @@
 #include <recycle.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -399,8 +400,13 @@ static void collections_restart_the_world_for_user_code(void **s)
     rc_heap *h = threaded_heap();
     restart_run r = {h, rc_list_new(h, 0)};
     atomic_store(&neighbor_stop, false);
+    atomic_store(&progress, 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, neighbor_main, &r), 0);
+    /* The neighbor's attach waits until this thread, which counted alone,
+     * passes a safe point; the finalizer below passes none. */
+    while (atomic_load(&progress) == 0)
+        rc_safepoint(h);
     node *a = rc_new(h, &waiting_type), *b = rc_new(h, &waiting_type);
     a->kid[0] = rc_newref(b);
     b->kid[0] = rc_newref(a);
@@ -570,6 +576,246 @@ static void run_stress(int nthreads)
     rc_heap_free(h);
 }
 
+/* ---- a lone thread's counts, and sharing them ----------------------------------- *
+ * The only thread attached to a heap counts with plain stores; a second
+ * thread's attach makes both count atomically once the lone one has
+ * acknowledged (at its next refcount, allocation or safe point), and the
+ * last thread left counts alone again from its next allocation or safe
+ * point (docs/threads.md).  A script of steps runs on two threads in
+ * turn, each checking the exact count after its step. */
+
+extern _Thread_local unsigned rc__mt_sharing;   /* thread_ref.c: 0 while the thread counts alone */
+
+typedef enum { INC, DEC, ATTACH, DETACH, SETTLE } step_op;
+
+typedef struct step {
+    int who;            /* 0: the heap's maker, 1: the partner */
+    step_op op;
+    int expect;         /* the count after INC/DEC (0: it died in this step);
+                           after SETTLE, 1 when the thread must count alone */
+} step;
+
+typedef struct duet {
+    rc_heap *h;
+    node *obj;
+    uint32_t id;
+    const step *steps;
+    int n;
+    atomic_int turn;
+    bool attached[2];
+} duet;
+
+static void wait_turn(duet *d, int who, int i)
+{
+    while (atomic_load(&d->turn) != i) {
+        if (d->attached[who])
+            rc_safepoint(d->h);   /* an attaching partner waits for this */
+        sched_yield();
+    }
+}
+
+static void play_step(duet *d, int who, const step *s)
+{
+    switch (s->op) {
+    case INC:
+        rc_incref(d->obj);
+        assert_int_equal(rc_refcount(d->obj), s->expect);
+        break;
+    case DEC:
+        if (s->expect == 0) {
+            assert_int_equal(released[d->id], 0);
+            rc_decref(d->obj);
+            assert_int_equal(released[d->id], 1);    /* died in this thread's decref */
+        } else {
+            rc_decref(d->obj);
+            assert_int_equal(rc_refcount(d->obj), s->expect);
+        }
+        break;
+    case ATTACH:
+        assert_int_equal(rc_thread_attach(d->h), 0);
+        break;
+    case DETACH:
+        rc_thread_detach(d->h);
+        break;
+    case SETTLE:
+        rc_safepoint(d->h);
+        assert_int_equal(rc__mt_sharing == 0, s->expect);
+        break;
+    }
+    d->attached[who] = s->op == ATTACH || (d->attached[who] && s->op != DETACH);
+}
+
+static void play(duet *d, int who)
+{
+    for (int i = 0; i < d->n; i++) {
+        if (d->steps[i].who != who)
+            continue;
+        wait_turn(d, who, i);
+        play_step(d, who, &d->steps[i]);
+        atomic_store(&d->turn, i + 1);
+    }
+}
+
+static void *partner_main(void *arg)
+{
+    play(arg, 1);
+    return NULL;
+}
+
+static void run_duet(const step *steps, int n)
+{
+    reset_counts();
+    duet d = {.h = threaded_heap(), .steps = steps, .n = n, .attached = {true, false}};
+    d.id = take_ids(1);
+    d.obj = node_new(d.h, d.id);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, partner_main, &d), 0);
+    play(&d, 0);
+    if (d.attached[0])
+        rc_thread_detach(d.h);
+    pthread_join(t, NULL);
+    assert_int_equal(released[d.id], 1);
+    assert_int_equal(finalized[d.id], 1);
+    assert_int_equal(rc_thread_attach(d.h), 0);
+    rc_heap_free(d.h);
+}
+
+#define DUET(...) run_duet((const step[]){__VA_ARGS__}, (int)(sizeof((const step[]){__VA_ARGS__}) / sizeof(step)))
+
+static void counts_stay_exact_in_every_order(void **s)
+{
+    (void)s;
+    /* the maker counts alone, then beside the partner, then alone again */
+    DUET({0, INC, 2}, {0, SETTLE, 1}, {1, ATTACH, 0}, {1, INC, 3}, {0, DEC, 2}, {1, DEC, 1},
+         {0, INC, 2}, {1, INC, 3}, {1, DEC, 2}, {0, DEC, 1}, {0, SETTLE, 0}, {1, DETACH, 0},
+         {0, SETTLE, 1}, {0, INC, 2}, {0, DEC, 1}, {0, DEC, 0});
+    /* the partner takes the last reference and the object dies on it */
+    DUET({1, ATTACH, 0}, {1, INC, 2}, {0, DEC, 1}, {1, DEC, 0}, {1, DETACH, 0}, {0, SETTLE, 1});
+    /* the maker drops the last reference while sharing */
+    DUET({1, ATTACH, 0}, {1, INC, 2}, {1, DEC, 1}, {0, DEC, 0}, {1, DETACH, 0});
+    /* the partner's reference outlives its attachment: the maker, alone
+     * again, drops it */
+    DUET({1, ATTACH, 0}, {1, INC, 2}, {0, DEC, 1}, {1, DETACH, 0}, {0, SETTLE, 1}, {0, DEC, 0});
+    /* the maker detaches: the partner counts alone, until the maker is back */
+    DUET({1, ATTACH, 0}, {0, DETACH, 0}, {1, SETTLE, 1}, {1, INC, 2}, {1, DEC, 1}, {1, INC, 2},
+         {0, ATTACH, 0}, {1, SETTLE, 0}, {0, DEC, 1}, {1, DETACH, 0}, {0, SETTLE, 1}, {0, DEC, 0});
+}
+
+/* The maker counts in a tight loop, passing a safe point now and then,
+ * while a second thread attaches, counts on the same object and detaches,
+ * twenty times: each change to atomic counting happens while the maker's
+ * plain stores are in flight, and the maker takes up counting alone again
+ * between them. */
+typedef struct joiner {
+    rc_heap *h;
+    void *obj;
+    atomic_bool done;
+} joiner;
+
+static void *joiner_main(void *arg)
+{
+    joiner *j = arg;
+    for (int k = 0; k < 20; k++) {
+        assert_int_equal(rc_thread_attach(j->h), 0);
+        hammer(j->h, 0, j->obj);
+        rc_thread_detach(j->h);
+    }
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+static void lone_counts_survive_attach_and_detach(void **s)
+{
+    (void)s;
+    joiner j = {threaded_heap(), NULL, false};
+    j.obj = rc_list_new(j.h, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, joiner_main, &j), 0);
+    for (long k = 0; !atomic_load(&j.done); k++) {
+        if (k % 64 == 0)
+            rc_safepoint(j.h);
+        rc_incref(j.obj);
+        rc_incref(j.obj);
+        rc_decref(j.obj);
+        rc_decref(j.obj);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(rc_refcount(j.obj), 1);
+    rc_safepoint(j.h);
+    assert_int_equal(rc__mt_sharing, 0);
+    rc_decref(j.obj);
+    rc_heap_free(j.h);
+}
+
+/* Objects made by the lone maker, with weakrefs, handed to a partner that
+ * drops them while the maker asks its weakrefs for them: each dies once,
+ * on whichever thread let go last, and no weakref revives a dying one. */
+#define WEAK_HANDED 2000
+
+typedef struct weak_run {
+    rc_heap *h;
+    void *list;
+    atomic_bool ready;
+} weak_run;
+
+static void *dropper_main(void *arg)
+{
+    weak_run *w = arg;
+    assert_int_equal(rc_thread_attach(w->h), 0);
+    atomic_store(&w->ready, true);
+    for (int got = 0; got < WEAK_HANDED;) {
+        void *o = rc_list_pop(w->list, 0);
+        if (!o) {
+            rc_clear_error(w->h);
+            rc_safepoint(w->h);
+            continue;
+        }
+        rc_decref(o);
+        got++;
+    }
+    rc_thread_detach(w->h);
+    return NULL;
+}
+
+static void weakrefs_to_objects_dying_on_another_thread(void **s)
+{
+    (void)s;
+    reset_counts();
+    weak_run w = {threaded_heap(), NULL, false};
+    w.list = rc_list_new(w.h, 0);
+    void *weak[WEAK_HANDED];
+    for (uint32_t i = 0; i < WEAK_HANDED; i++) {
+        node *n = node_new(w.h, take_ids(1));
+        weak[i] = rc_weakref_new(n, weak_called, (void *)(uintptr_t)n->id);
+        assert_int_equal(rc_list_append(w.list, n), 0);
+        rc_decref(n);
+    }
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, dropper_main, &w), 0);
+    while (!atomic_load(&w.ready))
+        rc_safepoint(w.h);
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < WEAK_HANDED; i++) {
+            void *o;
+            if (rc_weakref_get_ref(weak[i], &o) == 1)
+                rc_decref(o);    /* may be the last reference: then it dies here */
+        }
+    rc_thread_detach(w.h);
+    pthread_join(t, NULL);
+    assert_int_equal(rc_thread_attach(w.h), 0);
+    for (int i = 0; i < WEAK_HANDED; i++) {
+        void *o = NULL;
+        assert_int_equal(rc_weakref_get_ref(weak[i], &o), 0);
+        assert_null(o);
+        assert_int_equal(released[i], 1);
+        assert_int_equal(finalized[i], 1);
+        assert_int_equal(called_back[i], 1);
+        rc_decref(weak[i]);
+    }
+    rc_decref(w.list);
+    rc_heap_free(w.h);
+}
+
 static void stress_two_threads(void **s) { (void)s; run_stress(2); }
 static void stress_four_threads(void **s) { (void)s; run_stress(4); }
 static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
@@ -580,6 +826,9 @@ int main(void)
         cmocka_unit_test(plain_heaps_ignore_the_thread_calls),
         cmocka_unit_test(attach_nests),
         cmocka_unit_test(shared_refcounts_stay_exact),
+        cmocka_unit_test(counts_stay_exact_in_every_order),
+        cmocka_unit_test(lone_counts_survive_attach_and_detach),
+        cmocka_unit_test(weakrefs_to_objects_dying_on_another_thread),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),

@@ -732,12 +732,6 @@ void rc__alloc_destroy(rc_heap *h)
     *rc__alloc_state_slot(h) = NULL;
 }
 
-void rc__alloc_note_tracked(rc_head *o)
-{
-    if (!(o->tw & RC_HF_LARGE))
-        rc__pool_of(o)->tracked = 1;
-}
-
 bool rc__alloc_walks_tracked(const rc_head *o)
 {
     return (o->tw & RC_HF_LARGE) || rc__pool_of(o)->tracked;

@@ -177,8 +177,6 @@ void rc__span_iter_init(const rc_heap *h, rc_span_iter *it);
 /* The same walk, skipping pools that never held an object of a tracked
  * type since they were laid out: what the collector's walks need. */
 void rc__span_iter_init_trackable(const rc_heap *h, rc_span_iter *it);
-/* Notes that o's type is tracked (rc_new), for the walk above. */
-void rc__alloc_note_tracked(rc_head *o);
 /* Bytes the heap's live allocations requested, headers included. */
 size_t rc__heap_bytes(const rc_heap *h);
 /* True when o lies in memory the trackable walk visits (rc_heap_check). */
@@ -276,19 +274,36 @@ size_t   rc__object_block_size(const rc_head *o);
 #define RC__POOL_SHIFT    14
 #define RC__POOL_DESC     64
 #define RC__LARGE_PREFIX  48
-/* The heap of a pooled (not RC_HF_LARGE) object. */
-RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
+/* The address of the descriptor of a pooled (not RC_HF_LARGE) object's pool. */
+RC_INLINE uintptr_t rc__pool_desc_of(const rc_head *o)
 {
     uintptr_t b = (uintptr_t)o;
     uintptr_t arena = b & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
     uintptr_t pool = (b >> RC__POOL_SHIFT) & (((uintptr_t)1 << (RC__ARENA_SHIFT - RC__POOL_SHIFT)) - 1);
-    return *(rc_heap *const *)(arena + pool * RC__POOL_DESC);
+    return arena + pool * RC__POOL_DESC;
+}
+/* The heap of a pooled (not RC_HF_LARGE) object: an arena is one heap's,
+ * and the descriptor of its pool 0, at its base, names that heap whenever
+ * the arena holds a block (alloc_impl.h, "arena") -- a mask and a load. */
+RC_INLINE rc_heap *rc__pooled_heap(const rc_head *o)
+{
+    uintptr_t arena = (uintptr_t)o & ~(((uintptr_t)1 << RC__ARENA_SHIFT) - 1);
+    return *(rc_heap *const *)arena;
 }
 RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
 {
     if (o->tw & RC_HF_LARGE)
         return *(rc_heap *const *)((uintptr_t)o - RC__LARGE_PREFIX);
     return rc__pooled_heap(o);
+}
+/* Notes that o's type is tracked (rc_new), for the trackable walk: a byte
+ * of its pool's descriptor, which the allocation has just touched.
+ * Inline, since every tracked object pays it. */
+#define RC__POOL_TRACKED  63
+RC_INLINE void rc__alloc_note_tracked(rc_head *o)
+{
+    if (!(o->tw & RC_HF_LARGE))
+        *(uint8_t *)(rc__pool_desc_of(o) + RC__POOL_TRACKED) = 1;
 }
 /* True when p is the body address of a live object of h (debug checks,
  * rc_graph's object-at-address).  Never dereferences p unless it lies in

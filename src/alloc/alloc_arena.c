@@ -271,6 +271,8 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_arena *a;
     if (st->nspare + st->nidle > st->spare_max)
         rc__arenas_trim(st, false);
+    if (st->nkept)
+        rc__kept_trim(st, false);
     if (st->by_free_mask)
         a = st->by_free[__builtin_ctzll(st->by_free_mask) + 1];
     else if (st->by_free[RC_POOLS_PER_ARENA])

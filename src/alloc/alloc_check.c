@@ -64,6 +64,8 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
              (unsigned)a->nfree, freepools, (size_t)(RC_POOLS_PER_ARENA - a->nextpool));
     if (!rc__in_arena(rc__alloc_state(h), a->base) || !rc__in_arena(rc__alloc_state(h), a->base + RC_ARENA_SIZE - 1))
         FAIL("arena %p is missing from the address bitmap", (void *)a->base);
+    if (a->nextpool && rc__pool_at(a->base, 0)->heap != h)
+        FAIL("arena %p: pool 0 does not name the heap", (void *)a->base);
     for (size_t i = 0; i < a->nextpool; i++) {
         rc_pool *p = rc__pool_at(a->base, i);
         if (p->kind == RC_KIND_FREE)
@@ -76,6 +78,24 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
     if (reserved != a->nempty)
         FAIL("arena %p: nempty %u but %zu reserved pools", (void *)a->base, (unsigned)a->nempty, reserved);
     *nempty += reserved;
+    return 0;
+}
+
+/* Kept ranges: whole huge pages, apart, counted. */
+static int check_kept(rc_heap *h, const struct rc_alloc_state *st)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < st->nkept; i++) {
+        const rc_kept *k = &st->kept[i];
+        if (!k->len || ((uintptr_t)k->base | k->len) & (RC_HUGE_BLOCK - 1))
+            FAIL("kept range %p + %zu is not whole huge pages", (void *)k->base, k->len);
+        for (size_t j = 0; j < i; j++)
+            if (k->base < st->kept[j].base + st->kept[j].len && st->kept[j].base < k->base + k->len)
+                FAIL("kept ranges %p and %p overlap", (void *)k->base, (void *)st->kept[j].base);
+        bytes += k->len;
+    }
+    if (bytes != st->kept_bytes || bytes > RC_KEPT_MAX)
+        FAIL("kept ranges hold %zu bytes, %zu counted", bytes, st->kept_bytes);
     return 0;
 }
 
@@ -122,6 +142,8 @@ int rc__alloc_check(rc_heap *h)
                 if (p->prev != prev || p->kind != k + 1 || p->cls != c || !p->free)
                     FAIL("class list %d/%u: pool %p is out of place", k + 1, c, (void *)p);
     int rv = check_large(h, &requested);
+    if (!rv)
+        rv = check_kept(h, st);
     if (rv)
         return rv;
     if (requested != rc__requested(st))

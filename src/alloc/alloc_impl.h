@@ -10,7 +10,12 @@
  *          the TLB footprint of the fast paths at one page per arena instead
  *          of one per pool.  The descriptor of a block is found from its
  *          address by masking (rc__pool_of).  The rc_arena itself lives
- *          outside, so a whole free arena can be unmapped.
+ *          outside, so a whole free arena can be unmapped.  An arena
+ *          serves one heap, and its pool 0 is the first it hands out
+ *          (pools come from nextpool, counting up from 0, until some are
+ *          given back) and keeps its heap pointer when given back: so
+ *          pool 0's descriptor names the arena's heap while the arena
+ *          holds any block (rc__pooled_heap reads it).
  *   pool   blocks of one size class and one kind (objects or raw buffers).
  *          Blocks in [first, top) are handed out or on the free list;
  *          blocks past top never were.  A free block of an object pool has
@@ -55,6 +60,17 @@
  *          block that grew is mapped in whole huge pages (l->mapped >= its
  *          bytes), and a malloc'd block that grows to RC_HUGE_BLOCK moves to
  *          a mapping.
+ *   kept   a freed huge block's whole 2 MiB pages stay mapped and resident
+ *          in st->kept (ranges aligned to and sized in RC_HUGE_BLOCK, at
+ *          most RC_KEPT_SLOTS of them, st->kept_bytes <= RC_KEPT_MAX in
+ *          all) for the next huge block or growth to take, so tables built
+ *          again and again fault nothing; a range kept RC_KEPT_NS goes back
+ *          to the OS at the next pool taken, huge block freed or fresh
+ *          mapping made, every range at the end of a walk over the whole
+ *          heap (a full collection) and at rc_heap_trim; nothing is kept
+ *          when arena_spare is 0 or in bulk (a collection's delete step).
+ *          A range may span several kernel mappings, so a block made of
+ *          kept pages is copied when the kernel cannot move its pages.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are
@@ -81,6 +97,9 @@
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
 #define RC_LINGER_NS       50000000u  /* 50 ms */
+#define RC_KEPT_SLOTS      8          /* freed huge-block ranges kept */
+#define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
+#define RC_KEPT_NS         5000000000u          /* 5 s */
 #define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
 #define RC_REGION_FROM     16         /* arenas a heap has before they come from regions */
 #define RC_REGION_SIZE     ((size_t)32 << 20)  /* address space cut into arenas, on huge pages */
@@ -125,6 +144,13 @@ struct rc_arena {
     uint64_t  empty_since;            /* when it became wholly free (lingering) */
 };
 
+/* A range of freed huge-block pages kept mapped (alloc_large.c). */
+typedef struct rc_kept {
+    char    *base;
+    size_t   len;
+    uint64_t since;                   /* when it was last added to */
+} rc_kept;
+
 typedef struct rc_large {
     rc_heap         *heap;
     struct rc_large *next, *prev;
@@ -137,6 +163,8 @@ _Static_assert(sizeof(rc_large) == RC_LARGE_PREFIX, "large prefix size");
 _Static_assert(RC__ARENA_SHIFT == RC_ARENA_SHIFT && RC__POOL_SHIFT == RC_POOL_SHIFT && RC__POOL_DESC == RC_POOL_DESC &&
                RC__LARGE_PREFIX == RC_LARGE_PREFIX && offsetof(rc_pool, heap) == 0 && offsetof(rc_large, heap) == 0,
                "rc__object_heap (alloc.h) reads the heap pointer with these");
+_Static_assert(offsetof(rc_pool, tracked) == RC__POOL_TRACKED && sizeof(((rc_pool *)0)->tracked) == 1,
+               "rc__alloc_note_tracked (alloc.h) writes this byte");
 
 /* Open-addressing map from an address to a pointer (alloc_map.c). */
 typedef struct rc_amap {
@@ -203,6 +231,8 @@ struct rc_alloc_state {
     size_t    live_large[2];
     size_t    large_bytes, large_dead;
     rc_amap   large_map;              /* object block → rc_large, for rc__is_object_body */
+    rc_kept   kept[RC_KEPT_SLOTS];
+    size_t    nkept, kept_bytes;
 };
 
 RC_INLINE char *rc__arena_of(const void *p)
@@ -319,6 +349,7 @@ void  rc__large_put(struct rc_alloc_state *st, rc_large *l);
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable); /* raw only; NULL: l untouched */
 void  rc__large_destroy(struct rc_alloc_state *st);
 void  rc__walk_end(struct rc_alloc_state *st);
+void  rc__kept_trim(struct rc_alloc_state *st, bool all);  /* kept ranges past RC_KEPT_NS (all: every one) */
 
 RC_INLINE rc_large *rc__large_of(const void *block)
 {

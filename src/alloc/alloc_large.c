@@ -34,17 +34,169 @@ static void large_unlink(struct rc_alloc_state *st, rc_large *l)
 
 /* A huge block is its own mapping: first touch of its memory costs a
  * fault per 2 MiB instead of per 4 KiB (the big tables of dicts, sets and
- * lists are written soon after they are made), and freeing it returns the
- * memory at once, whatever malloc's trim thresholds. */
+ * lists are written soon after they are made), and freeing it keeps its
+ * pages for the next huge block a while, then returns them whatever
+ * malloc's trim thresholds. */
 static bool is_huge(size_t usable)
 {
     return RC_LARGE_PREFIX + usable >= RC_HUGE_BLOCK;
 }
 
-static void block_free(rc_large *l)
+/* The bytes to map for a block that grows: whole 2 MiB pages, so the range
+ * it grows into is mapped before it is first touched and that touch maps a
+ * huge page (a mapping cut at the block's end would fault the partial 2
+ * MiB range with small pages, and it would stay small when the block grew
+ * over it). */
+static size_t grown_length(size_t n)
+{
+    return (n + RC_HUGE_BLOCK - 1) & ~(RC_HUGE_BLOCK - 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Kept pages of freed huge blocks (the invariants: alloc_impl.h, "kept").
+ * A table of megabytes built again and again -- a dict per request, a list
+ * per batch -- would otherwise fault all its pages in each time, and a
+ * host that takes freed guest memory back makes those faults cost several
+ * times what the work on the table does (docs/design-alloc.md).
+ * ---------------------------------------------------------------------- */
+
+static void kept_remove(struct rc_alloc_state *st, size_t i)
+{
+    st->kept_bytes -= st->kept[i].len;
+    st->kept[i] = st->kept[--st->nkept];
+}
+
+static void kept_release(struct rc_alloc_state *st, size_t i)
+{
+    rc_kept k = st->kept[i];
+    kept_remove(st, i);
+    rc__os_unmap(k.base, k.len);
+}
+
+void rc__kept_trim(struct rc_alloc_state *st, bool all)
+{
+    uint64_t now = all || !st->nkept ? 0 : rc__os_now_ns();
+    for (size_t i = st->nkept; i-- > 0;)   /* kept_remove moves the last into i */
+        if (all || now - st->kept[i].since >= RC_KEPT_NS)
+            kept_release(st, i);
+}
+
+static size_t kept_oldest(const struct rc_alloc_state *st)
+{
+    size_t old = 0;
+    for (size_t i = 1; i < st->nkept; i++)
+        if (st->kept[i].since < st->kept[old].since)
+            old = i;
+    return old;
+}
+
+/* Joins [*p, *p + *len) with the kept ranges that touch it, so a block
+ * freed beside the rest of its range leaves one range to grow into. */
+static void kept_join(struct rc_alloc_state *st, char **p, size_t *len)
+{
+    for (size_t i = st->nkept; i-- > 0;) {
+        rc_kept k = st->kept[i];
+        if (k.base + k.len != *p && *p + *len != k.base)
+            continue;
+        kept_remove(st, i);
+        if (k.base < *p)
+            *p = k.base;
+        *len += k.len;
+    }
+}
+
+/* Keeps [p, p + len), whole huge pages of a freed block, within
+ * RC_KEPT_MAX bytes and RC_KEPT_SLOTS ranges: older ranges make room, and
+ * what does not fit goes back to the OS.  A heap without spare arenas
+ * keeps nothing, and neither does a collection's delete step (st->bulk):
+ * what a collection frees goes back with its arenas. */
+static void kept_add(struct rc_alloc_state *st, char *p, size_t len)
+{
+    rc__kept_trim(st, false);
+    kept_join(st, &p, &len);
+    size_t keep = !st->spare_max || st->bulk ? 0 : len < RC_KEPT_MAX ? len : RC_KEPT_MAX;
+    if (len > keep)
+        rc__os_unmap(p + keep, len - keep);
+    if (!keep)
+        return;
+    while (st->nkept && (st->nkept == RC_KEPT_SLOTS || st->kept_bytes + keep > RC_KEPT_MAX))
+        kept_release(st, kept_oldest(st));
+    RC_ASAN_POISON(p, keep);   /* a freed block's pages: no one may touch them */
+    st->kept[st->nkept++] = (rc_kept){p, keep, rc__os_now_ns()};
+    st->kept_bytes += keep;
+}
+
+/* The first len bytes of kept range i. */
+static char *kept_carve(struct rc_alloc_state *st, size_t i, size_t len)
+{
+    rc_kept *k = &st->kept[i];
+    char *p = k->base;
+    k->base += len;
+    k->len -= len;
+    st->kept_bytes -= len;
+    if (!k->len)
+        kept_remove(st, i);
+    RC_ASAN_UNPOISON(p, len);
+    return p;
+}
+
+/* len bytes of kept pages (a multiple of RC_HUGE_BLOCK), from the front
+ * of the longest range, which leaves the block the most room to grow in
+ * place; NULL when no range is that long. */
+static char *kept_take(struct rc_alloc_state *st, size_t len)
+{
+    size_t best = st->nkept;
+    for (size_t i = 0; i < st->nkept; i++)
+        if (st->kept[i].len >= len && (best == st->nkept || st->kept[i].len > st->kept[best].len))
+            best = i;
+    return best == st->nkept ? NULL : kept_carve(st, best, len);
+}
+
+/* Grows a block ending at end by len bytes where a kept range starts at
+ * end and is long enough: nothing moves, nothing faults. */
+static bool kept_claim(struct rc_alloc_state *st, const char *end, size_t len)
+{
+    for (size_t i = 0; i < st->nkept; i++)
+        if (st->kept[i].base == end) {
+            if (st->kept[i].len < len)
+                return false;
+            kept_carve(st, i, len);
+            return true;
+        }
+    return false;
+}
+
+/* A mapping of len bytes (a multiple of RC_HUGE_BLOCK), kept pages first;
+ * a fresh one is the slow path that gives back ranges kept too long. */
+static rc_large *map_huge(struct rc_alloc_state *st, size_t len)
+{
+    void *p = kept_take(st, len);
+    if (p)
+        return p;
+    rc__kept_trim(st, false);
+    return rc__os_map_huge(len);
+}
+
+/* ------------------------------------------------------------------------
+ * Blocks
+ * ---------------------------------------------------------------------- */
+
+/* Gives back a huge block's mapping, or the tail of one from p on (p
+ * aligned to RC_HUGE_BLOCK): its whole huge pages are kept, the small
+ * pages past them unmapped. */
+static void give_back(struct rc_alloc_state *st, char *p, size_t len)
+{
+    size_t whole = len & ~(RC_HUGE_BLOCK - 1);
+    if (len > whole)
+        rc__os_unmap(p + whole, len - whole);
+    if (whole)
+        kept_add(st, p, whole);
+}
+
+static void block_free(struct rc_alloc_state *st, rc_large *l)
 {
     if (l->mapped)
-        rc__os_unmap(l, l->mapped);
+        give_back(st, (char *)l, l->mapped);
     else
         free(l);
 }
@@ -54,23 +206,29 @@ static void large_release(struct rc_alloc_state *st, rc_large *l)
     large_unlink(st, l);
     st->nlarge[kind_index((int)l->kind)]--;
     st->large_bytes -= RC_LARGE_PREFIX + l->size;
-    block_free(l);
+    block_free(st, l);
 }
 
 /* A block with room for the prefix and usable bytes, zeroed if asked
- * (mapped memory always is). */
-static rc_large *block_new(size_t usable, bool zero)
+ * (fresh mappings always are).  A huge one takes kept pages in whole 2
+ * MiB pages, else maps exactly its length, so a new block never makes
+ * more than its own length resident. */
+static rc_large *block_new(struct rc_alloc_state *st, size_t usable, bool zero)
 {
     size_t n = RC_LARGE_PREFIX + usable;
+    rc_large *l;
     if (!is_huge(usable)) {
-        rc_large *l = zero ? calloc(1, n) : malloc(n);
-        if (l)
+        if ((l = zero ? calloc(1, n) : malloc(n)))
             l->mapped = 0;
-        return l;
+    } else if ((l = (rc_large *)(void *)kept_take(st, grown_length(n)))) {
+        if (zero)
+            memset(l, 0, n);
+        l->mapped = grown_length(n);
+    } else {
+        rc__kept_trim(st, false);
+        if ((l = rc__os_map_huge(n)))
+            l->mapped = n;
     }
-    rc_large *l = rc__os_map_huge(n);
-    if (l)
-        l->mapped = n;
     return l;
 }
 
@@ -79,7 +237,7 @@ rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->walking)
         rc__walk_end(st);
-    rc_large *l = block_new(usable, kind == RC_KIND_OBJ);
+    rc_large *l = block_new(st, usable, kind == RC_KIND_OBJ);
     if (!l) {
         rc__alloc_error(h, RC_ENOMEM, "allocation of a %zu-byte block failed", usable);
         return NULL;
@@ -89,7 +247,7 @@ rc_large *rc__large_get(rc_heap *h, int kind, size_t usable)
     l->kind = (uint32_t)kind;
     l->dead = 0;
     if (kind == RC_KIND_OBJ && rc__amap_put(&st->large_map, (uintptr_t)(l + 1), l) < 0) {
-        block_free(l);
+        block_free(st, l);
         rc__alloc_error(h, RC_ENOMEM, "cannot index a %zu-byte object", usable);
         return NULL;
     }
@@ -115,49 +273,66 @@ void rc__large_put(struct rc_alloc_state *st, rc_large *l)
     large_release(st, l);
 }
 
-/* The bytes to map for a block that grows: whole 2 MiB pages, so the range
- * it grows into is mapped before it is first touched and that touch maps a
- * huge page (a mapping cut at the block's end would fault the partial 2
- * MiB range with small pages, and it would stay small when the block grew
- * over it). */
-static size_t grown_length(size_t n)
+/* Copies l's block into m, a mapping of len bytes, and gives l back. */
+static rc_large *copy_block(struct rc_alloc_state *st, rc_large *l, rc_large *m, size_t len)
 {
-    return (n + RC_HUGE_BLOCK - 1) & ~(RC_HUGE_BLOCK - 1);
-}
-
-/* A malloc'd block that grows to RC_HUGE_BLOCK moves, once, to a mapping
- * of its own: a list or table built again and again then faults 2 MiB
- * pages instead of 4 KiB ones (freed and reused memory is malloc's to keep
- * or trim, so a malloc'd block's growth faults small pages whenever malloc
- * trimmed).  NULL, l untouched, on failure. */
-static rc_large *move_to_mapping(rc_large *l, size_t n)
-{
-    size_t len = grown_length(n);
-    rc_large *m = rc__os_map_huge(len);
-    if (!m)
-        return NULL;
     memcpy(m, l, RC_LARGE_PREFIX + l->size);
-    free(l);
+    block_free(st, l);
     m->mapped = len;
     return m;
 }
 
+/* A malloc'd block that grows to RC_HUGE_BLOCK moves, once, to a mapping
+ * of its own: a list or table built again and again then reuses kept
+ * pages or faults 2 MiB ones instead of 4 KiB ones (freed and reused
+ * memory is malloc's to keep or trim, so a malloc'd block's growth faults
+ * small pages whenever malloc trimmed).  NULL, l untouched, on failure. */
+static rc_large *move_to_mapping(struct rc_alloc_state *st, rc_large *l, size_t n)
+{
+    size_t len = grown_length(n);
+    rc_large *m = map_huge(st, len);
+    return m ? copy_block(st, l, m, len) : NULL;
+}
+
+/* A mapped block grown to len bytes: into the kept range after it, else
+ * by copying into a kept range long enough (a copy costs what a warm
+ * fault of the same bytes does, and a fault the host makes cold several
+ * times that), else by mremap, which moves its pages and faults the rest;
+ * by copying into a fresh mapping where the kernel cannot move them (a
+ * block made of several mappings).  NULL, l untouched, on failure. */
+static rc_large *grow_block(struct rc_alloc_state *st, rc_large *l, size_t len)
+{
+    if (kept_claim(st, (char *)l + l->mapped, len - l->mapped)) {
+        l->mapped = len;
+        return l;
+    }
+    rc_large *m = (rc_large *)(void *)kept_take(st, len);
+    if (!m && (m = rc__os_remap_huge(l, l->mapped, len))) {
+        m->mapped = len;
+        return m;
+    }
+    if (!m)
+        m = map_huge(st, len);
+    return m ? copy_block(st, l, m, len) : NULL;
+}
+
 /* Moves l's block to one of usable bytes, contents kept: a mapped block by
- * moving its pages (or not at all while it fits the pages mapped), a
- * malloc'd one by realloc until it reaches RC_HUGE_BLOCK.  NULL, l
- * untouched, on failure. */
-static rc_large *resize_block(rc_large *l, size_t usable)
+ * moving its pages (or not at all while it fits the pages mapped; a
+ * shrinking one keeps its tail's whole pages), a malloc'd one by realloc
+ * until it reaches RC_HUGE_BLOCK.  NULL, l untouched, on failure. */
+static rc_large *resize_block(struct rc_alloc_state *st, rc_large *l, size_t usable)
 {
     size_t n = RC_LARGE_PREFIX + usable;
     if (!l->mapped)
-        return n < RC_HUGE_BLOCK ? realloc(l, n) : move_to_mapping(l, n);
+        return n < RC_HUGE_BLOCK ? realloc(l, n) : move_to_mapping(st, l, n);
     size_t len = grown_length(n);
-    if (len == l->mapped)
-        return l;
-    rc_large *m = rc__os_remap_huge(l, l->mapped, len);
-    if (m)
-        m->mapped = len;
-    return m;
+    if (len > l->mapped)
+        return grow_block(st, l, len);
+    if (len < l->mapped) {
+        give_back(st, (char *)l + len, l->mapped - len);
+        l->mapped = len;
+    }
+    return l;
 }
 
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable)
@@ -165,7 +340,7 @@ void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable)
     struct rc_alloc_state *st = rc__alloc_state(h);
     rc_large *prev = l->prev, *next = l->next;
     size_t old = l->size;
-    rc_large *m = resize_block(l, usable);
+    rc_large *m = resize_block(st, l, usable);
     if (!m) {
         rc__alloc_error(h, RC_ENOMEM, "resizing a block to %zu bytes failed", usable);
         return NULL;
@@ -186,6 +361,7 @@ void rc__large_destroy(struct rc_alloc_state *st)
     for (int k = 0; k < 2; k++)
         while (st->large[k])
             large_release(st, st->large[k]);
+    rc__kept_trim(st, true);
     rc__amap_free(&st->large_map);
 }
 
@@ -206,6 +382,7 @@ void rc__walk_end(struct rc_alloc_state *st)
         }
         st->large_dead = 0;
     }
+    rc__kept_trim(st, true);   /* the heap was looked at whole: a full collection gives memory back */
     rc__arenas_trim(st, false);
 }
 

@@ -139,14 +139,20 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
     return 0;
 }
 
-/* Every young-vector entry is a live object whose word is its index + 1. */
+/* Every young-vector entry but a hole (NULL) is a live object whose word
+ * is its index + 1, and holes0 counts gen 0's holes. */
 static int check_young(rc_heap *h, census *c)
 {
     const rc_gc_state *gc = &h->gc;
     if (gc->gen0_start > gc->young_len || gc->young_len > gc->young_cap)
         return fail(h, c, NULL, "young vector: gen0_start %zu, length %zu, capacity %zu",
                     gc->gen0_start, gc->young_len, gc->young_cap);
+    size_t holes0 = 0;
     for (size_t i = 0; i < gc->young_len; i++) {
+        if (!gc->young[i]) {
+            holes0 += i >= gc->gen0_start;
+            continue;
+        }
         if (find(c, gc->young[i]) < 0)
             return fail(h, c, NULL, "young vector slot %zu holds %p, not a live object",
                         i, rc__body(gc->young[i]));
@@ -154,6 +160,8 @@ static int check_young(rc_heap *h, census *c)
             return fail(h, c, gc->young[i], "in young vector slot %zu but its gc word is %#x",
                         i, gc->young[i]->gc);
     }
+    if (holes0 != gc->holes0)
+        return fail(h, c, NULL, "young vector: %zu holes in gen 0, the counter says %zu", holes0, gc->holes0);
     if (c->old != gc->old_count || c->frozen != gc->frozen_count)
         return fail(h, c, NULL, "generation 2 / permanent hold %zu / %zu objects, the counters say %zu / %zu",
                     c->old, c->frozen, gc->old_count, gc->frozen_count);

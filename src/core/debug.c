@@ -205,7 +205,8 @@ void rc__debug_check_children(rc_heap *h, int gen)
     const rc_gc_state *gc = &h->gc;
     if (gen < 2) {
         for (size_t i = gen == 0 ? gc->gen0_start : 0; i < gc->young_len; i++)
-            rc__traverse(gc->young[i], check_child, gc->young[i]);
+            if (gc->young[i])
+                rc__traverse(gc->young[i], check_child, gc->young[i]);
         return;
     }
     RC_FOR_EACH_TRACKABLE(h, o, {

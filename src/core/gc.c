@@ -61,18 +61,23 @@
 
 /* ---- the young vector --------------------------------------------------------- */
 
-/* Its first capacity, and the floor it shrinks to.  The debug and
- * sanitizer builds start small, so that their tests and fuzzers grow and
- * shrink it all the time. */
+/* Its first capacity, and the floor it shrinks to: the floor holds both
+ * young generations at the default thresholds (700 + 10 x 700 objects,
+ * 64 KiB), so that a program making and dropping objects in batches of a
+ * few thousand does not shrink it at one collection and grow it again
+ * before the next.  The debug and sanitizer builds start small and keep
+ * little, so that their tests and fuzzers grow and shrink it all the time. */
 #if RC_DEBUG >= 1
+#define YOUNG_FIRST 16
 #define YOUNG_FLOOR 16
 #else
-#define YOUNG_FLOOR 1024
+#define YOUNG_FIRST 1024
+#define YOUNG_FLOOR 8192
 #endif
 
 static bool young_reserve(rc_gc_state *gc, size_t n)
 {
-    return rc__mapvec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FLOOR,
+    return rc__mapvec_reserve(&gc->young, &gc->young_cap, n, sizeof *gc->young, YOUNG_FIRST,
                            (size_t)RC_GC_YOUNG_MAX);
 }
 
@@ -84,58 +89,56 @@ void rc__gc_young_trim(rc_gc_state *gc)
         rc__mapvec_shrink(&gc->young, &gc->young_cap, gc->young_len, sizeof *gc->young, YOUNG_FLOOR);
 }
 
-/* Links o into gen 0.  Should the vector not grow (out of memory), o goes
- * straight to gen 2: still tracked and collected, only later. */
-static void link_young(rc_heap *h, rc_head *o)
-{
-    rc_gc_state *gc = &h->gc;
-    if (gc->young_len == gc->young_cap && !young_reserve(gc, gc->young_len + 1)) {
-        o->gc = RC_GC_OLD;
-        gc->old_count++;
-        return;
-    }
-    o->gc = rc__gc_young_word(gc->young_len);
-    gc->young[gc->young_len++] = o;
-}
-
 static void young_place(rc_gc_state *gc, size_t i, rc_head *o)
 {
     gc->young[i] = o;
     o->gc = rc__gc_young_word(i);
 }
 
-/* Removes the object at index i keeping both regions contiguous: the last
- * gen-1 object fills a gen-1 hole and the last gen-0 object fills its place. */
-static void unlink_young(rc_gc_state *gc, size_t i)
+/* Squeezes the holes out of young[from..young_len) in order, so the
+ * generations keep their boundary; from is 0 or gen0_start. */
+static void young_squeeze(rc_gc_state *gc, size_t from)
 {
-    size_t last = gc->young_len - 1;
-    if (i < gc->gen0_start) {
-        size_t last1 = gc->gen0_start - 1;
-        if (i != last1)
-            young_place(gc, i, gc->young[last1]);
-        if (last1 != last)
-            young_place(gc, last1, gc->young[last]);
-        gc->gen0_start--;
-    } else if (i != last) {
-        young_place(gc, i, gc->young[last]);
+    size_t w = from, g0 = gc->gen0_start, n = gc->young_len;
+    for (size_t i = from; i < n; i++) {
+        if (i == g0)
+            gc->gen0_start = w;
+        rc_head *o = gc->young[i];
+        if (o && w++ != i)
+            young_place(gc, w - 1, o);
     }
-    gc->young_len--;
+    if (g0 == n)
+        gc->gen0_start = w;
+    gc->young_len = w;
+    gc->holes0 = 0;
+}
+
+/* The vector is full: the holes are squeezed out, and it doubles when that
+ * leaves it half full or more, so each squeeze is paid for by at least
+ * half as many links as the slots it reads.  Should it not grow (out of
+ * memory) and have no hole, o goes straight to gen 2: still tracked and
+ * collected, only later. */
+void rc__gc_link_young_full(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    young_squeeze(gc, 0);
+    if (gc->young_len >= gc->young_cap / 2 && !young_reserve(gc, gc->young_cap + 1) &&
+        gc->young_len == gc->young_cap) {
+        o->gc = RC_GC_OLD;
+        gc->old_count++;
+        return;
+    }
+    rc__gc_link_young(h, o);
 }
 
 /* ---- tracking ----------------------------------------------------------------- */
-
-void rc__gc_on_new(rc_heap *h, rc_head *o)
-{
-    h->gc.count[0]++;
-    link_young(h, o);
-}
 
 static void untrack(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
     uint32_t g = o->gc;
     if (rc__gc_is_young(g))
-        unlink_young(gc, rc__gc_young_index(g));
+        rc__gc_young_drop(gc, rc__gc_young_index(g));
     else if (g == RC_GC_OLD)
         gc->old_count--;
     else if (g == RC_GC_FROZEN)
@@ -148,11 +151,10 @@ bool rc__gc_in_dead_set(const rc_head *o)
     return is_cand(o->gc);
 }
 
-void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
+/* The unlikely half of rc__gc_on_dealloc. */
+void rc__gc_unlink_other(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    if (gc->count[0] > 0)
-        gc->count[0]--;
     uint32_t g = o->gc;
     if (g == RC_GC_UNTRACKED)
         return;
@@ -184,7 +186,7 @@ void rc_gc_track(void *o)
     if (rc__is_tracked(hd) || !rc__type_tracked(rc__type(hd)))
         return;
     rc_heap *h = rc__object_heap(hd);
-    link_young(h, hd);
+    rc__gc_link_young(h, hd);
     /* Untracked, it held its children from outside; it may be garbage. */
     rc__gc_set_dirty(h, hd->gc == RC_GC_OLD ? 2 : 0);
 }
@@ -259,7 +261,7 @@ RC_INLINE void each_tracked_in_span(gc_run *r, const rc_span *s, candidate_fn fn
     char *end = s->start + s->count * st;
     for (char *p = s->start; p < end; p += st) {
         if (ahead && p + RC_WALK_AHEAD * st < end)
-            prefetch_children(p + RC_WALK_AHEAD * st);
+            prefetch_children(p + RC_WALK_AHEAD * st, r->prefetch_traversed);
         rc_head *o = (rc_head *)(void *)p;
         if (o->tw && o->gc < RC_GC_SENTINEL_MIN)      /* not free, untracked or frozen */
             fn(r, o, arg);
@@ -311,30 +313,55 @@ RC_INLINE int visit_count_young(void *child, void *arg)
 }
 
 /* Whether a full collection should prefetch (prefetch_children): it has
- * GC_SAMPLE RC_TYPE_REFS objects or more, and over a quarter of the
- * children of the first of them lie a page or more away. */
+ * GC_SAMPLE traversed objects or more, and over a quarter of the children
+ * of the first of them lie a page or more away.  The sample is bounded
+ * (blocks looked at, objects traversed, children visited): it must not
+ * become a walk of the heap of its own when few objects have children. */
 #define GC_SAMPLE 1024
+
+typedef struct edge_sample {
+    const char *block;       /* the object whose children are visited */
+    size_t      blocks, seen, far, edges;
+} edge_sample;
+
+static bool sample_done(const edge_sample *es)
+{
+    return es->seen >= GC_SAMPLE || es->edges >= 4 * GC_SAMPLE || es->blocks >= 16 * GC_SAMPLE;
+}
+
+static int visit_sample(void *child, void *arg)
+{
+    edge_sample *es = arg;
+    es->edges++;
+    es->far += (uintptr_t)((const char *)child - es->block) + 4096 > 8192;
+    return sample_done(es);
+}
+
+static void sample_span(const rc_span *s, edge_sample *es)
+{
+    for (char *p = s->start; p < s->start + s->count * s->stride && !sample_done(es); p += s->stride) {
+        rc_head *o = (rc_head *)(void *)p;
+        es->blocks++;
+        if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN || (rc__hflags(o) & RC_HF_LEAVES))
+            continue;
+        es->block = p;
+        es->seen++;
+        rc__traverse(o, visit_sample, es);
+    }
+}
 
 void rc__gc_decide_prefetch(gc_run *r)
 {
-    size_t seen = 0, far = 0, edges = 0;
+    edge_sample es = {NULL, 0, 0, 0, 0};
     rc_span_iter it;
     rc_span s;
     rc__span_iter_init_trackable(r->h, &it);
-    while (seen < GC_SAMPLE && rc__span_next(&it, &s))
-        for (char *p = s.start; p < s.start + s.count * s.stride; p += s.stride) {
-            const rc_head *o = (const rc_head *)(void *)p;
-            if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
-                continue;
-            char *const *c = (char *const *)rc__body(o);
-            for (size_t i = 0, k = rc__nrefs(rc__type(o)); i < k; i++) {
-                edges += c[i] != NULL;
-                far += c[i] && (uintptr_t)(c[i] - p) + 4096 > 8192;
-            }
-            seen++;
-        }
+    while (!sample_done(&es) && rc__span_next(&it, &s))
+        sample_span(&s, &es);
     rc__span_iter_stop(&it);
-    r->prefetch = seen >= GC_SAMPLE && far * 4 > edges;   /* a small heap is in cache anyway */
+    /* A small heap is in cache anyway. */
+    bool big = es.seen >= GC_SAMPLE || es.edges >= 4 * GC_SAMPLE;
+    r->prefetch = big && es.far * 4 > es.edges;
     /* Branch-free marking wins while the children's words come from the
      * cache, and loses once they come from memory: the next pop then waits
      * for every load, where a predicted branch would have run ahead.  The
@@ -342,6 +369,12 @@ void rc__gc_decide_prefetch(gc_run *r)
      * branch-free against branched, 10^5 nodes (5 MB) 12.0 against 15.8 ns
      * live, 10^6 (48 MB) 58 against 50. */
     r->unbranched = r->prefetch && rc__heap_bytes(r->h) <= rc__os_llc_bytes() / 2;
+    /* A prefetch through traverse is a call per object and a visit per
+     * child (some 140 instructions per node of the random graph, 3
+     * children): it pays only from memory.  Random graph of traverse
+     * types, CPU ns per node, without / with: 10^5 nodes (5 MB) 31 / 40
+     * live, 10^6 (48 MB) 122 / 94 live, 126 / 109 garbage. */
+    r->prefetch_traversed = r->prefetch && !r->unbranched;
 }
 
 /* The count pass's state: the type of the object before, and how many
@@ -475,7 +508,7 @@ static void drain_lagged(gc_run *r)
     for (;;) {
         while (!lag_full(&q) && r->sp > 0) {
             rc_head *o = r->stack[--r->sp];
-            prefetch_children_and_bodies((const char *)o);
+            prefetch_children_and_bodies((const char *)o, r->prefetch_traversed);
             lag_push(&q, o);
         }
         rc_head *top = lag_pop(&q);
@@ -592,6 +625,7 @@ static void finish_young(rc_gc_state *gc, int gen, size_t w)
 {
     gc->young_len = gen == 0 ? w : 0;
     gc->gen0_start = gc->young_len;
+    gc->holes0 = 0;
 }
 
 /* A candidate's fate, once marking is over. */
@@ -755,12 +789,13 @@ RC_INLINE void scan_span(gc_run *r, const rc_span *s, void *memo)
 }
 
 /* Marking dead looks at the children (dead_mark) until the set is known to
- * reference something outside it: the children of unreached objects
- * ahead are prefetched for that. */
+ * reference something outside it or to hold a type that is not
+ * RC_TYPE_REFS: the children of unreached objects ahead are prefetched
+ * for that. */
 RC_INLINE void prefetch_unreached(const dead_set *d, const char *block)
 {
-    if (!(((const rc_head *)(const void *)block)->gc & RC_GC_REACHABLE) && !d->refs_out)
-        prefetch_children(block);
+    if (!(((const rc_head *)(const void *)block)->gc & RC_GC_REACHABLE) && !d->refs_out && !d->not_refs)
+        prefetch_children(block, false);
 }
 
 /* After marking: each candidate of span s promoted or marked dead. */
@@ -850,8 +885,11 @@ static void debug_start(rc_heap *h, int gen)
     rc_gc_state *gc = &h->gc;
     FILE *out = gc->debug_out ? gc->debug_out : stderr;
     fprintf(out, "gc: collecting generation %d...\n", gen);
-    fprintf(out, "gc: objects in each generation: %zu %zu %zu\n",
-            gc->young_len - gc->gen0_start, gc->gen0_start, gc->old_count);
+    size_t young = 0;
+    for (size_t i = 0; i < gc->young_len; i++)
+        young += gc->young[i] != NULL;
+    size_t gen0 = gc->young_len - gc->gen0_start - gc->holes0;
+    fprintf(out, "gc: objects in each generation: %zu %zu %zu\n", gen0, young - gen0, gc->old_count);
     fprintf(out, "gc: objects in permanent generation: %zu\n", gc->frozen_count);
 }
 
@@ -874,6 +912,7 @@ static void update_counts(rc_gc_state *gc, int gen, size_t survivors_old)
 static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectable)
 {
     rc_gc_state *gc = &h->gc;
+    young_squeeze(gc, gen == 0 ? gc->gen0_start : 0);      /* the passes read no holes */
     gc_run r = {.h = h, .gen = gen, .full = gen == 2,
                 .lo = gen == 0 ? (uint32_t)gc->gen0_start : 0};
     size_t old_before = gc->old_count;
@@ -910,19 +949,28 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
     return collected;
 }
 
+/* Every young object goes to gen 2; returns how many. */
+static size_t young_to_old(rc_gc_state *gc)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < gc->young_len; i++)
+        if (gc->young[i]) {
+            gc->young[i]->gc = RC_GC_OLD;
+            n++;
+        }
+    gc->old_count += n;
+    return n;
+}
+
 /* An automatic collection of clean generations 0..gen (gen < dirty_from):
  * none of their objects can be garbage, so all survive, promoted without a
- * look -- a gen-0 collection moves gen0_start, an older one writes each
- * young word once.  Returns the candidates a scan would have had. */
+ * look -- a gen-0 collection moves gen0_start (its holes go with it), an
+ * older one writes each young word once.  Returns the candidates a scan
+ * would have had. */
 static size_t promote_unscanned(rc_heap *h, int gen)
 {
     rc_gc_state *gc = &h->gc;
-    size_t n = gc->young_len - (gen == 0 ? gc->gen0_start : 0);
-    if (gen > 0) {
-        for (size_t i = 0; i < gc->young_len; i++)
-            gc->young[i]->gc = RC_GC_OLD;
-        gc->old_count += gc->young_len;
-    }
+    size_t n = gen == 0 ? gc->young_len - gc->gen0_start - gc->holes0 : young_to_old(gc);
     finish_young(gc, gen, gc->young_len);
     update_counts(gc, gen, gen == 1 ? n : 0);
     rc__gc_young_trim(gc);

@@ -84,9 +84,11 @@ int rc_gc_freeze(rc_heap *h)
     if (busy)
         return busy;
     for (size_t i = 0; i < gc->young_len; i++)
-        gc->young[i]->gc = RC_GC_FROZEN;
-    gc->frozen_count += gc->young_len;
-    gc->young_len = gc->gen0_start = 0;
+        if (gc->young[i]) {
+            gc->young[i]->gc = RC_GC_FROZEN;
+            gc->frozen_count++;
+        }
+    gc->young_len = gc->gen0_start = gc->holes0 = 0;
     rc__gc_young_trim(gc);
     gc->frozen_count += retag_old(h, RC_GC_OLD, RC_GC_FROZEN);
     gc->old_count = 0;
@@ -156,7 +158,8 @@ int rc_gc_get_objects(rc_heap *h, int generation, rc_visit fn, void *arg)
         size_t lo = generation == 0 ? gc->gen0_start : 0;
         size_t hi = generation == 1 ? gc->gen0_start : gc->young_len;
         for (size_t i = lo; i < hi; i++)
-            found_add(&f, gc->young[i]);
+            if (gc->young[i])
+                found_add(&f, gc->young[i]);
     }
     if (generation == 2 || generation == -1) {
         RC_FOR_EACH_TRACKABLE(h, o, {

@@ -93,11 +93,13 @@ RC_INLINE bool is_member(uint32_t g) { return is_dead_mark(g) && !(g & RC_GC_REA
  * when they lie far away (a random graph; not rings or trees allocated in
  * order, whose children are next door): a full collection that finds its
  * first objects' children scattered prefetches the children of the object
- * RC_WALK_AHEAD blocks ahead (RC_TYPE_REFS bodies; up to 4 children), and
- * of each object it pops from the mark stack into the lag queue, so their
- * headers arrive while the objects between are processed.  Unrolled: it
- * runs once or twice per object of such a graph, and the loop's control
- * was half its instructions (its time did not measurably change). */
+ * RC_WALK_AHEAD blocks ahead (up to 4 children: an RC_TYPE_REFS body's
+ * first words, or the first a traverse function visits), and of each
+ * object it pops from the mark stack into the lag queue, so their headers
+ * arrive while the objects between are processed.  The body's form is
+ * unrolled: it runs once or twice per object of such a graph, and the
+ * loop's control was half its instructions (its time did not measurably
+ * change). */
 /* A NULL child prefetches an address below 0: prefetches never fault. */
 RC_INLINE void prefetch_child(uintptr_t child, bool bodies)
 {
@@ -106,11 +108,46 @@ RC_INLINE void prefetch_child(uintptr_t child, bool bodies)
         __builtin_prefetch((const void *)(child + sizeof(rc_head)), 1, 3);
 }
 
-RC_INLINE void prefetch_blocks(const char *block, bool bodies)
+/* A traverse function's first children, through a visit that stops it
+ * after PREFETCH_TRAVERSED of them (a big container's children are many,
+ * and its traverse runs for prefetching on top of the pass's own). */
+#define PREFETCH_TRAVERSED 4
+typedef struct prefetch_visit {
+    unsigned left;
+    bool     bodies;
+} prefetch_visit;
+
+RC_INLINE int visit_prefetch(void *child, void *arg)
+{
+    prefetch_visit *v = arg;
+    prefetch_child((uintptr_t)child, v->bodies);
+    return --v->left == 0;
+}
+
+/* The children of an object whose type has a traverse function: a call
+ * each, so only where the children lie far apart (r->prefetch).  Not for
+ * RC_HF_LEAVES (its children are no candidates) nor a type that may not
+ * be traversed (untracked types have no traverse). */
+RC_INLINE void prefetch_traversed(const rc_head *o, bool bodies)
+{
+    const rc_type *t = rc__type(o);
+    if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
+        return;
+    prefetch_visit v = {PREFETCH_TRAVERSED, bodies};
+    t->traverse(rc__body(o), visit_prefetch, &v);
+}
+
+/* traversed: through traverse functions too (r->prefetch_traversed). */
+RC_INLINE void prefetch_blocks(const char *block, bool bodies, bool traversed)
 {
     const rc_head *o = (const rc_head *)(const void *)block;
-    if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
+    if (!o->tw)
         return;
+    if (!(rc__type(o)->flags & RC_TYPE_REFS)) {
+        if (traversed)
+            prefetch_traversed(o, bodies);
+        return;
+    }
     const uintptr_t *c = (const uintptr_t *)rc__body(o);
     size_t n = rc__nrefs(rc__type(o));
     switch (n < 4 ? n : 4) {
@@ -123,11 +160,14 @@ RC_INLINE void prefetch_blocks(const char *block, bool bodies)
 }
 
 /* The children's headers: what the count pass and marking read. */
-RC_INLINE void prefetch_children(const char *block) { prefetch_blocks(block, false); }
+RC_INLINE void prefetch_children(const char *block, bool traversed) { prefetch_blocks(block, false, traversed); }
 
 /* And the start of their bodies, where marking will soon read their own
  * children: a block that straddles two cache lines would miss there. */
-RC_INLINE void prefetch_children_and_bodies(const char *block) { prefetch_blocks(block, true); }
+RC_INLINE void prefetch_children_and_bodies(const char *block, bool traversed)
+{
+    prefetch_blocks(block, true, traversed);
+}
 
 /* The dead set of the running collection.  A young collection's sweep
  * lists its members in the dead vector as it finds them; a full
@@ -184,6 +224,7 @@ typedef struct gc_run {
     bool      overflow;     /* the stack could not grow: rescan to a fixpoint */
     char     *cursor;       /* the full collection's scan position */
     bool      prefetch;     /* children are scattered: prefetch them */
+    bool      prefetch_traversed; /* and through traverse functions: the heap is not in the cache */
     bool      unbranched;   /* and the heap fits in the cache: mark without branching */
     size_t    candidates;
     dead_set  dead;

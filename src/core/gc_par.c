@@ -70,9 +70,8 @@ struct worker {
     bool      waiting;                  /* mark: asleep with no mail (p->lock) */
     batch    *spare;                    /* empty batches to reuse */
     bool      failed;                   /* count: no memory for a batch */
-    size_t    lost;                     /* mark: references left out (no memory) */
-    char     *cursor;                   /* scan: where this worker's scan is */
-    type_memo memo;                     /* the type of the object before */
+    const char *cursor;                 /* scan: where this worker's scan is */
+    rc_head  *at;                       /* scan: the object at the cursor */
     dead_set  dead;                     /* settle: what this worker's members need */
 };
 
@@ -111,17 +110,27 @@ RC_INLINE unsigned owner_of(const par *p, const void *a)
     return o;
 }
 
+/* What a pass keeps in registers over a run of objects: the worker's
+ * range (read once, not after each store: a store of a word or a stack
+ * slot could alias it for the compiler) and the type of the object before. */
+typedef struct walk {
+    uintptr_t lo, width;
+    type_memo memo;
+} walk;
+
+RC_INLINE walk walk_of(const worker *w) { return (walk){w->lo, w->width, {NULL, 0}}; }
+
 /* gc_impl.h's prefetch_blocks for the children w owns: a line another
  * worker is writing, fetched for writing here, would bounce between the
  * cores. */
-RC_INLINE void prefetch_own(const worker *w, const char *block, bool bodies)
+RC_INLINE void prefetch_own(const walk *k, const char *block, bool bodies)
 {
     const rc_head *o = (const rc_head *)(const void *)block;
     if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
         return;
     const uintptr_t *c = (const uintptr_t *)rc__body(o);
     for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n && i < 4; i++)
-        if (own(w, (const void *)(c[i] - sizeof(rc_head))))
+        if (c[i] - sizeof(rc_head) - k->lo < k->width)
             prefetch_child(c[i], bodies);
 }
 
@@ -210,62 +219,63 @@ static void batches_free(batch *b)
     }
 }
 
-/* Adds c to the batch for its owner; false when no batch could be had. */
-RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, void (*full)(worker *w, unsigned owner))
+typedef void (*batch_full)(worker *w, unsigned owner);
+
+/* batch_add's rest: a batch to start, or one to hand on once c is in. */
+static RC_NOINLINE bool batch_add_slow(worker *w, unsigned owner, rc_head *c, batch_full full)
 {
     batch *b = w->out[owner];
-    if (RC_UNLIKELY(!b) && !(b = w->out[owner] = batch_new(w)))
+    if (!b && !(b = w->out[owner] = batch_new(w)))
         return false;
     b->v[b->n++] = c;
-    if (RC_UNLIKELY(b->n == PAR_BATCH))
+    if (b->n == PAR_BATCH)
         full(w, owner);
+    return true;
+}
+
+/* Adds c to the batch for its owner; false when no batch could be had.
+ * Mostly a store and an increment, which need no registers saved. */
+RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, batch_full full)
+{
+    batch *b = w->out[owner];
+    if (RC_UNLIKELY(!b || b->n >= PAR_BATCH - 1))
+        return batch_add_slow(w, owner, c, full);
+    b->v[b->n++] = c;
     return true;
 }
 
 /* ---- the children -------------------------------------------------------------------- */
 
 /* What a pass does with a child of its own, or another worker's (the
- * cursor is the fused scan's). */
+ * cursor is the fused scan's, NULL in the other passes). */
 typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
 
-/* The children of an RC_TYPE_REFS body outside w's range, after the
- * loop below: a call inside it would cost every object the registers it
- * saves around the call. */
-static RC_NOINLINE void each_theirs(worker *w, rc_head *o, size_t n, child_fn theirs)
-{
-    void **p = (void **)rc__body(o);
-    for (size_t i = 0; i < n; i++)
-        if (p[i] && !own(w, rc__head(p[i])))
-            theirs(w, rc__head(p[i]), NULL);
-}
-
 /* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
- * body, with the range in registers; through o's traverse and `visit`
- * otherwise. */
-RC_INLINE void each_child(worker *w, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
+ * body, through o's traverse and `visit` otherwise (which finds the
+ * cursor in w: stored only on this path, not for every object). */
+RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
                           rc_visit visit)
 {
     const rc_type *t = rc__type(o);
-    size_t n = memo_nrefs(&w->memo, t);
+    size_t n = memo_nrefs(&k->memo, t);
     if (n >= RC_MAY_LEAVES) {
-        if (traverses(o, n) && t->traverse)
+        if (traverses(o, n)) {
+            if (cursor)
+                w->cursor = cursor;
             t->traverse(rc__body(o), visit, w);
+        }
         return;
     }
     void **p = (void **)rc__body(o);
-    uintptr_t lo = w->lo, width = w->width;
-    bool others = false;
     for (size_t i = 0; i < n; i++) {
         if (!p[i])
             continue;
         rc_head *c = rc__head(p[i]);
-        if ((uintptr_t)c - lo < width)
+        if ((uintptr_t)c - k->lo < k->width)
             mine(w, c, cursor);
         else
-            others = true;
+            theirs(w, c, cursor);
     }
-    if (RC_UNLIKELY(others))
-        each_theirs(w, o, n, theirs);
 }
 
 /* ---- 1. count ----------------------------------------------------------------------- */
@@ -303,22 +313,33 @@ static int visit_count(void *child, void *arg)
     return 0;
 }
 
-static void count_span(worker *w, size_t k)
+/* The candidates of span s counted; with `ahead` (a constant once
+ * inlined, as in gc.c's each_tracked_in_span) prefetching the children w
+ * owns of the object RC_WALK_AHEAD blocks on. */
+RC_INLINE void count_blocks(worker *w, const rc_span *s, bool ahead)
 {
-    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
-    bool ahead = w->p->r->prefetch;
-    size_t n = 0;
-    char *end = s.start + s.count * s.stride;
-    for (char *q = s.start; q < end; q += s.stride) {
-        if (ahead && q + RC_WALK_AHEAD * s.stride < end)
-            prefetch_own(w, q + RC_WALK_AHEAD * s.stride, false);
+    walk k = walk_of(w);
+    size_t n = 0, st = s->stride;
+    char *end = s->start + s->count * st;
+    for (char *q = s->start; q < end; q += st) {
+        if (ahead && q + RC_WALK_AHEAD * st < end)
+            prefetch_own(&k, q + RC_WALK_AHEAD * st, false);
         rc_head *o = (rc_head *)(void *)q;
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
         n++;
-        each_child(w, o, count_mine, count_theirs, NULL, visit_count);
+        each_child(w, &k, o, count_mine, count_theirs, NULL, visit_count);
     }
     w->candidates += n;
+}
+
+static void count_span(worker *w, size_t k)
+{
+    const rc_span s = w->p->spans[k];
+    if (w->p->r->prefetch)
+        count_blocks(w, &s, true);
+    else
+        count_blocks(w, &s, false);
 }
 
 static void count_job(void *arg, unsigned id)
@@ -385,10 +406,20 @@ static bool count_refs_par(par *p)
 
 /* ---- 2. mark ------------------------------------------------------------------------ */
 
-static void left_out(worker *w)
+/* A reference could not be stacked or mailed: the object being
+ * traversed stays marked and gc.c's rescan traverses it again.  The fused
+ * scan promotes the object at its cursor before traversing it (scan_one):
+ * that one is made late instead, which the rescan and the sweep after it
+ * (gc.c, finish_scan) see as marked. */
+static RC_COLD void left_out(worker *w)
 {
-    w->lost++;
     __atomic_store_n(&w->p->overflow, true, __ATOMIC_RELAXED);
+    rc_head *o = w->at;
+    if (o && o->gc == RC_GC_OLD) {
+        o->gc = RC_GC_CAND | RC_GC_DEAD | RC_GC_REACHABLE;
+        w->dead.marked++;
+        w->dead.late++;
+    }
 }
 
 static RC_NOINLINE void push_growing(worker *w, rc_head *o)
@@ -461,38 +492,38 @@ static int visit_mark(void *child, void *arg)
 }
 
 /* Traverses o for marking. */
-RC_INLINE void mark_children(worker *w, rc_head *o)
+RC_INLINE void mark_children(worker *w, walk *k, rc_head *o)
 {
-    each_child(w, o, mark_mine, mail_theirs, NULL, visit_mark);
+    each_child(w, k, o, mark_mine, mail_theirs, NULL, visit_mark);
 }
 
 /* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
  * with their children prefetched, as in gc.c's drain_lagged. */
-static void drain_lagged(worker *w)
+static void drain_lagged(worker *w, walk *k)
 {
     lag_ring q = {.n = 0, .head = 0};
     for (;;) {
         while (!lag_full(&q) && w->sp > 0) {
             rc_head *o = w->stack[--w->sp];
-            prefetch_own(w, (const char *)o, true);
+            prefetch_own(k, (const char *)o, true);
             lag_push(&q, o);
         }
         rc_head *top = lag_pop(&q);
         if (!top)
             return;
-        mark_children(w, top);
+        mark_children(w, k, top);
     }
 }
 
-static void drain(worker *w)
+static void drain(worker *w, walk *k)
 {
     if (w->p->r->prefetch) {
-        drain_lagged(w);
+        drain_lagged(w, k);
         return;
     }
     while (w->sp > 0) {
         rc_head *o = w->stack[--w->sp];
-        mark_children(w, o);
+        mark_children(w, k, o);
     }
 }
 
@@ -507,25 +538,26 @@ RC_INLINE bool take_root(rc_head *o)
     return true;
 }
 
-static void drain_scan(worker *w);
+static void drain_scan(worker *w, walk *k, const char *cursor);
 RC_INLINE void scan_own(worker *w, rc_head *c);
 
 static void take_mail(worker *w, batch *b)
 {
     bool fused = w->p->fused;
-    for (size_t k = 0; k < b->n; k++) {
-        if (k + MAIL_AHEAD < b->n)
-            prefetch_child((uintptr_t)rc__body(b->v[k + MAIL_AHEAD]), true);
+    for (size_t i = 0; i < b->n; i++) {
+        if (i + MAIL_AHEAD < b->n)
+            prefetch_child((uintptr_t)rc__body(b->v[i + MAIL_AHEAD]), true);
         if (fused)
-            scan_own(w, b->v[k]);
+            scan_own(w, b->v[i]);
         else
-            mark_own(w, b->v[k]);
+            mark_own(w, b->v[i]);
     }
     batch_recycle(w, b);
+    walk k = walk_of(w);
     if (fused)
-        drain_scan(w);
+        drain_scan(w, &k, w->cursor);
     else
-        drain(w);
+        drain(w, &k);
 }
 
 /* Mail waiting for w, without waiting for any. */
@@ -550,14 +582,15 @@ static void take_all_mail(worker *w, batch *b)
     }
 }
 
-static void mark_roots_span(worker *w, size_t k)
+static void mark_roots_span(worker *w, size_t j)
 {
-    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
+    walk k = walk_of(w);
     for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
         rc_head *o = (rc_head *)(void *)q;
         if (o->tw && take_root(o)) {
-            mark_children(w, o);
-            drain(w);
+            mark_children(w, &k, o);
+            drain(w, &k);
         }
     }
     take_all_mail(w, check_mail(w));
@@ -641,16 +674,16 @@ static int visit_scan(void *child, void *arg)
 }
 
 /* Traverses o for the scan at cursor. */
-RC_INLINE void scan_children(worker *w, rc_head *o, const char *cursor)
+RC_INLINE void scan_children(worker *w, walk *k, rc_head *o, const char *cursor)
 {
-    each_child(w, o, scan_mine, mail_theirs, cursor, visit_scan);
+    each_child(w, k, o, scan_mine, mail_theirs, cursor, visit_scan);
 }
 
-static void drain_scan(worker *w)
+static void drain_scan(worker *w, walk *k, const char *cursor)
 {
     while (w->sp > 0) {
         rc_head *o = w->stack[--w->sp];
-        scan_children(w, o, w->cursor);
+        scan_children(w, k, o, cursor);
     }
 }
 
@@ -660,46 +693,48 @@ RC_INLINE bool owns(const void *ctx, const rc_head *c)
     return own(w, c);
 }
 
-/* gc.c's scan_object.  An object one of whose references could not be
- * mailed is not promoted: it counts as marked dead and late, so that the
- * rescan traverses it again and the sweep after it promotes it (gc.c,
- * finish_scan). */
-static void scan_one(worker *w, rc_head *o, char *cursor)
+/* gc.c's scan_object.  The object is promoted before its children are
+ * traversed (a child that is itself finds it not fresh either way), so
+ * that a reference it cannot mail makes it late (left_out). */
+RC_INLINE void scan_one(worker *w, walk *k, rc_head *o, const char *cursor)
 {
-    uint32_t g = o->gc;              /* its count, kept if it is marked late */
     scan_verdict v = scan_verdict_of(o);
     if (v != SCAN_LIVE) {
         if (v == SCAN_DEAD)
             dead_mark_ours(&w->dead, o, owns, w);
         return;
     }
-    size_t lost = w->lost;
-    w->cursor = cursor;
-    scan_children(w, o, cursor);
+    o->gc = RC_GC_OLD;
+    w->at = o;
+    scan_children(w, k, o, cursor);
     if (w->sp)
-        drain_scan(w);
-    if (RC_LIKELY(w->lost == lost)) {
-        o->gc = RC_GC_OLD;
-        return;
-    }
-    o->gc = RC_GC_CAND | RC_GC_DEAD | RC_GC_REACHABLE | (g & RC_GC_REFS);
-    w->dead.marked++;
-    w->dead.late++;
+        drain_scan(w, k, cursor);
 }
 
-static void scan_span_par(worker *w, size_t k)
+/* The objects of span s in the fused scan, the cursor at each (past
+ * everything for a large object, as in gc.c's scan_blocks). */
+RC_INLINE void scan_blocks_par(worker *w, const rc_span *s, bool large)
 {
-    const rc_span s = w->p->spans[k];   /* a copy, kept in registers across the stores */
+    walk k = walk_of(w);
+    size_t st = s->stride;
+    char *end = s->start + s->count * st;
+    for (char *q = s->start; q < end; q += st)
+        if (((rc_head *)(void *)q)->tw)
+            scan_one(w, &k, (rc_head *)(void *)q, large ? (char *)UINTPTR_MAX : q);
+}
+
+static void scan_span_par(worker *w, size_t j)
+{
+    const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
     bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
     size_t before = w->dead.marked;
-    char *end = s.start + s.count * s.stride;
-    for (char *q = s.start; q < end; q += s.stride) {
-        if (!((rc_head *)(void *)q)->tw)
-            continue;
-        scan_one(w, (rc_head *)(void *)q, large ? (char *)UINTPTR_MAX : q);
-    }
-    w->p->dead_in[k] = w->dead.marked - before;
-    w->cursor = large ? (char *)UINTPTR_MAX : end;
+    if (large)
+        scan_blocks_par(w, &s, true);
+    else
+        scan_blocks_par(w, &s, false);
+    w->p->dead_in[j] = w->dead.marked - before;
+    w->cursor = large ? (const char *)UINTPTR_MAX : s.start + s.count * s.stride;
+    w->at = NULL;            /* mail traverses only objects marked late */
     take_all_mail(w, check_mail(w));
 }
 
@@ -707,7 +742,7 @@ static void scan_job(void *arg, unsigned id)
 {
     worker *w = &((par *)arg)->w[id];
     each_own_span(w, scan_span_par);
-    w->cursor = (char *)UINTPTR_MAX;
+    w->cursor = (const char *)UINTPTR_MAX;
     for (batch *b; (b = wait_mail(w));)
         take_all_mail(w, b);
 }

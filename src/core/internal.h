@@ -64,10 +64,12 @@ typedef struct rc_gc_state {
     rc_gc_stats stats[3];
 
     /* Generations 0 and 1 are one vector: young[0..gen0_start) is gen 1,
-     * young[gen0_start..young_len) is gen 0.  Gen 2 objects are found by
-     * walking the pools, so a young collection never touches them. */
+     * young[gen0_start..young_len) is gen 0; a NULL slot is a hole a death
+     * left (gc.c, "the young vector").  Gen 2 objects are found by walking
+     * the pools, so a young collection never touches them. */
     rc_head **young;
     size_t   young_len, young_cap, gen0_start;
+    size_t   holes0;                /* NULL slots in gen 0 */
     size_t   old_count;             /* objects with gc == RC_GC_OLD */
     size_t   frozen_count;
 
@@ -189,7 +191,8 @@ void rc__mt_check_attached(rc_heap *h, const char *fn);
  * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
  * lock, recursive, guards the heap's state: allocation, deaths, the
  * collector's and the weakrefs' tables, and each built-in container
- * operation.  Refcounts change without it (atomics).  A thread waiting for
+ * operation.  Refcounts change without it (atomics, or plain stores by a
+ * thread attached alone).  A thread waiting for
  * the lock counts as parked, so a collection that holds it can stop the
  * world without deadlock.  Every function below is for h->mt != NULL.
  * ---------------------------------------------------------------------- */
@@ -202,8 +205,77 @@ void  rc__mt_unlock(rc_heap *h);
 void  rc__mt_stop_world(rc_heap *h);
 void  rc__mt_start_world(rc_heap *h);
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
-void  rc__mt_incref(rc_head *o);
-void  rc__mt_decref(rc_head *o);
+
+/* Who counts references how (thread_ref.c): a thread attached to a heap
+ * alone counts its objects' references with plain loads and stores; once
+ * another thread attaches, every attached thread counts atomically.  The
+ * heap's part of that state is kept by thread_ref.c inside the heap's
+ * rc_mt (rc__mt_ref finds it); the hooks run at attach and detach. */
+struct rc_mt_ref {
+    unsigned *alone;       /* rc__mt_sharing of the thread counting alone, or NULL */
+    unsigned *converting;  /* the same thread's, until it acknowledges that it counts atomically */
+    unsigned  counting;    /* attached threads; changed under the heap lock */
+};
+struct rc_mt_ref *rc__mt_ref(rc_heap *h);
+void  rc__mt_ref_attach(rc_heap *h);     /* the caller's first attach to h */
+void  rc__mt_ref_detach(rc_heap *h);     /* the caller's last detach from h */
+/* The threaded heaps the calling thread is attached to and shares with
+ * another thread (0: it counts alone wherever it counts), and
+ * RC_MT_ACK while a thread that took its place has to wait for it. */
+extern _Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")));
+#define RC_MT_ACK 0x80000000u
+/* Every count but the lone thread's plain ones (thread_ref.c): atomic, a
+ * pending acknowledgement, an immortal object, or the last reference. */
+void  rc__mt_incref_shared(rc_head *o);
+void  rc__mt_decref_shared(rc_head *o);
+
+RC_INLINE bool rc__mt_counts_alone(void)
+{
+    return __atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) == 0;
+}
+
+/* rc_incref and rc_decref of a threaded heap's object.  The lone thread's
+ * count is a thread-local load, a load and a store, inline in the caller
+ * like a plain heap's; a count that leaves 1 always goes to thread_ref.c,
+ * which takes the heap lock. */
+RC_INLINE void rc__mt_incref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_incref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n != RC_REFCNT_IMMORTAL))
+            __atomic_store_n(&o->refcnt, n + 1, __ATOMIC_RELAXED);
+        return;
+    }
+    rc__mt_incref_shared(o);
+}
+
+RC_INLINE void rc__mt_decref(rc_head *o)
+{
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(rc__object_heap(o), "rc_decref");
+#endif
+    if (RC_LIKELY(rc__mt_counts_alone())) {
+        uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
+        if (RC_LIKELY(n - 2 < RC_REFCNT_IMMORTAL - 2)) {
+            __atomic_store_n(&o->refcnt, n - 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    rc__mt_decref_shared(o);
+}
+
+RC_COLD void rc__mt_ref_settle_slow(rc_heap *h);
+/* At a safe point or an allocation: acknowledges a pending change to
+ * atomic counting, and takes up counting alone when the other threads
+ * have detached.  One thread-local load when the thread counts alone. */
+RC_INLINE void rc__mt_ref_settle(rc_heap *h)
+{
+    if (RC_UNLIKELY(__atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) != 0))
+        rc__mt_ref_settle_slow(h);
+}
 
 /* Holds the heap lock (or a stopped world) for the rest of the enclosing
  * block on a threaded heap, nothing on a plain one: one line at the top of
@@ -366,8 +438,69 @@ void rc__release_and_free(rc_heap *h, rc_head *o);
  * going back a pool at a time (a container's items as it clears). */
 void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* gc.c hooks used by object.c. */
-void rc__gc_on_new(rc_heap *h, rc_head *o);      /* links a new tracked object into gen 0 */
-void rc__gc_on_dealloc(rc_heap *h, rc_head *o);  /* unlinks a dying tracked object */
+/* The young vector's slots (gc.c, "the young vector"): these are its
+ * paths every tracked object takes, inline in rc_new and in a death. */
+void rc__gc_link_young_full(rc_heap *h, rc_head *o);   /* link when young_len == young_cap */
+void rc__gc_unlink_other(rc_heap *h, rc_head *o);      /* unlink a dying object that is not young */
+
+/* Links o into gen 0 as young[young_len]. */
+RC_INLINE void rc__gc_link_young(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    size_t n = gc->young_len;
+    if (RC_UNLIKELY(n == gc->young_cap)) {
+        rc__gc_link_young_full(h, o);
+        return;
+    }
+    gc->young[n] = o;
+    o->gc = rc__gc_young_word(n);
+    gc->young_len = n + 1;
+}
+
+/* Leaves a hole at slot i; the holes at the end are given back when the
+ * last slot's object dies, so a batch that dies whole leaves none, in
+ * whatever order it dies. */
+RC_INLINE void rc__gc_young_drop(rc_gc_state *gc, size_t i)
+{
+    rc_head **v = gc->young;
+    size_t g0 = gc->gen0_start, n = i + 1;
+    v[i] = NULL;
+    gc->holes0 += i >= g0;
+    if (n != gc->young_len)
+        return;
+    while (i > 0 && !v[i - 1])
+        i--;
+    gc->young_len = i;
+    if (g0 > i) {
+        gc->gen0_start = i;
+        gc->holes0 = 0;
+    } else {
+        gc->holes0 -= n - i;
+    }
+}
+
+/* A new tracked object: counted, and linked into gen 0. */
+RC_INLINE void rc__gc_on_new(rc_heap *h, rc_head *o)
+{
+    h->gc.count[0]++;
+    rc__gc_link_young(h, o);
+}
+
+/* A dying tracked object: uncounted (count[0] never goes below 0) and
+ * unlinked; the gc word says untracked from here on, so that a collection
+ * a weakref callback starts does not take it for a candidate. */
+RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    gc->count[0] -= gc->count[0] > 0;
+    uint32_t g = o->gc;
+    if (RC_UNLIKELY(!rc__gc_is_young(g))) {
+        rc__gc_unlink_other(h, o);
+        return;
+    }
+    rc__gc_young_drop(gc, rc__gc_young_index(g));
+    o->gc = RC_GC_UNTRACKED;
+}
 void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
 /* The threshold check before a tracked allocation: one compare inline,
  * the rest (enabled, threshold 0, which generation) in gc.c. */

@@ -58,12 +58,10 @@ static void check_object(const void *body, const char *freed)
 #endif
 
 /* A tracked object: the threshold check (a collection may run first), then
- * gen 0.  rc__gc_maybe_collect decides; the compare here only spares it
- * the call while count0 is under threshold0. */
+ * gen 0, inline. */
 static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
-        rc__gc_maybe_collect(h);
+    rc__gc_maybe_collect(h);
     void *o = rc__new_object(h, (uintptr_t)t, body, site);
     if (!o)
         return NULL;
@@ -213,15 +211,23 @@ static int decref_child(void *child, void *arg)
     return 0;
 }
 
-/* Drops o's references, runs release and frees the block. */
-static void destroy(rc_heap *h, rc_head *o)
+/* An RC_TYPE_REFS body's references.  Out of line: the decrefs inlined
+ * here would make every death save and restore the registers they use. */
+static RC_NOINLINE void clear_refs(rc_head *o)
+{
+    rc__clear(o);
+}
+
+/* Drops o's references: clear, or a decref of each child traverse visits. */
+RC_INLINE void drop_refs(rc_head *o)
 {
     const rc_type *t = rc__type(o);
-    if (rc__type_clears(t))
-        rc__clear(o);
+    if (t->flags & RC_TYPE_REFS)
+        clear_refs(o);
+    else if (t->clear)
+        t->clear(rc__body(o));
     else if (t->traverse)
         t->traverse(rc__body(o), decref_child, NULL);
-    rc__release_and_free(h, o);
 }
 
 void rc__release_and_free(rc_heap *h, rc_head *o)
@@ -260,21 +266,57 @@ static rc_head **trash_link(rc_head *o)
     return (rc_head **)(void *)&o->refcnt;
 }
 
+/* The deaths queued while the outermost one dropped its references, each
+ * at depth 1 as the outermost one's own children were. */
+static RC_NOINLINE void drain_trash(rc_heap *h)
+{
+    h->dealloc_depth = 1;
+    while (h->trash) {
+        rc_head *next = h->trash;
+        h->trash = *trash_link(next);
+        drop_refs(next);
+        rc__release_and_free(h, next);
+    }
+    h->dealloc_depth = 0;
+}
+
+/* rc__free_dead, inline in the death of an object. */
+RC_INLINE void free_dead(rc_heap *h, rc_head *o)
+{
+    int depth = h->dealloc_depth;
+    if (RC_UNLIKELY(depth >= RC_DEALLOC_DEPTH)) {
+        *trash_link(o) = h->trash;
+        h->trash = o;
+        return;
+    }
+    h->dealloc_depth = depth + 1;
+    drop_refs(o);
+    h->dealloc_depth = depth;
+    if (RC_UNLIKELY(h->trash != NULL) && depth == 0)
+        drain_trash(h);
+    rc__release_and_free(h, o);
+}
+
+void rc__free_dead(rc_heap *h, rc_head *o)
+{
+    free_dead(h, o);
+}
+
 /* Every death but a plain leaf's. */
 static RC_NOINLINE void dealloc_full(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
     const rc_type *t = rc__type(o);
-    if (finalize_resurrects(o))
+    if (RC_UNLIKELY(t->finalize != NULL) && finalize_resurrects(o))
         return;
     /* Untracked before the weakref callbacks run: a callback may start a
      * collection, which must not find this object (count 0) and free it
      * under us.  CPython's subtype_dealloc untracks first too. */
     if (rc__type_tracked(t))
         rc__gc_on_dealloc(h, o);
-    if (rc__hflags(o) & RC_HF_WEAKREFS)
+    if (RC_UNLIKELY(rc__hflags(o) & RC_HF_WEAKREFS))
         rc__weak_on_dealloc(h, o);
-    rc__free_dead(h, o);
+    free_dead(h, o);
 }
 
 /* A plain leaf (ints, floats: no finalizer, clear, traverse or release,
@@ -285,23 +327,4 @@ void rc__dealloc(rc_head *o)
     if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
         return rc__free_block_of(o);
     dealloc_full(o);
-}
-
-void rc__free_dead(rc_heap *h, rc_head *o)
-{
-    if (h->dealloc_depth >= RC_DEALLOC_DEPTH) {
-        *trash_link(o) = h->trash;
-        h->trash = o;
-        return;
-    }
-    h->dealloc_depth++;
-    destroy(h, o);
-    if (h->dealloc_depth == 1) {
-        while (h->trash) {
-            rc_head *next = h->trash;
-            h->trash = *trash_link(next);
-            destroy(h, next);
-        }
-    }
-    h->dealloc_depth--;
 }

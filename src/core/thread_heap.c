@@ -31,7 +31,13 @@ struct rc_mt {
     rc__os_cond lock_cv;        /* the heap lock was let go */
     unsigned attached, parked;
     _Atomic bool stop;          /* safe points park while set */
+    struct rc_mt_ref ref;       /* who counts references how (thread_ref.c) */
 };
+
+struct rc_mt_ref *rc__mt_ref(rc_heap *h)
+{
+    return &h->mt->ref;
+}
 
 /* The heaps this thread is attached to, with how deeply it nests attach
  * calls: a few heaps per thread is the use, so a small array serves.  Read
@@ -97,6 +103,7 @@ void rc_safepoint(rc_heap *h)
 #if RC_DEBUG >= 1
     rc__mt_check_attached(h, "rc_safepoint");
 #endif
+    rc__mt_ref_settle(h);
     if (RC_UNLIKELY(atomic_load_explicit(&mt->stop, memory_order_acquire)) &&
         atomic_load_explicit(&mt->owner, memory_order_relaxed) != self())
         park(mt);
@@ -253,6 +260,7 @@ int rc_thread_attach(rc_heap *h)
                          RC_MT_HEAPS_PER_THREAD);
     *a = (struct attachment){h, 1};
     join(h->mt);
+    rc__mt_ref_attach(h);
     return 0;
 }
 
@@ -266,6 +274,7 @@ void rc_thread_detach(rc_heap *h)
 #endif
     if (!a || --a->n > 0)
         return;
+    rc__mt_ref_detach(h);
     a->h = NULL;
     leave(h->mt);
 }
@@ -305,8 +314,10 @@ void rc__mt_destroy(rc_heap *h)
     if (mt->attached > (a ? 1u : 0u))
         rc__debug_thread_misuse(h, "called rc_heap_free while other threads are attached");
 #endif
-    if (a)
+    if (a) {
+        rc__mt_ref_detach(h);
         a->h = NULL;
+    }
     rc__os_cond_destroy(&mt->cv);
     rc__os_cond_destroy(&mt->lock_cv);
     rc__os_mutex_destroy(&mt->mu);

@@ -1,10 +1,23 @@
 /* Threaded heaps: making objects and counting references from any attached
- * thread (docs/threads.md says why atomics rather than biased counts).
+ * thread (docs/threads.md says why the count is biased to a heap's only
+ * thread rather than to each object's maker).
  *
  * Invariants kept here:
  *   - Every object of a threaded heap has RC_HF_SHARED, so rc_incref and
  *     rc_decref leave the plain path on one test of the header they read
  *     anyway.
+ *   - A thread whose rc__mt_sharing is 0 counts with plain (relaxed) loads
+ *     and stores: every heap it is attached to has it as its only
+ *     attached thread (ref.alone), so no other thread touches those counts.
+ *     Every other thread counts with atomic read-modify-writes.
+ *   - A thread that attaches to a heap counting alone makes the lone
+ *     thread's rc__mt_sharing non-zero with RC_MT_ACK set, and waits until
+ *     the lone thread clears RC_MT_ACK (at its next refcount, allocation,
+ *     safe point or detach: it has no plain count in flight then) before it
+ *     returns and counts; the release and acquire of that bit order the
+ *     last plain store before the first atomic one.  ref.converting names
+ *     that thread until then, so no thread takes up counting alone while
+ *     a plain store may still be in flight.
  *   - A count leaves 1 only under the heap lock: a decref that would reach
  *     0 takes the lock first, and the death runs under it.  So a count of
  *     0 is never seen outside a death, a collection (which holds the lock)
@@ -13,10 +26,13 @@
  */
 #include "internal.h"
 
+_Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")));
+
 /* An allocation is a safe point through its lock: while the world is
  * stopped the stopper holds it, and waiting for it is parking. */
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
+    rc__mt_ref_settle(h);
     rc__mt_lock(h);
     void *o = rc__new_checked(h, t, body, site);
     if (o)
@@ -25,11 +41,31 @@ void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
     return o;
 }
 
-void rc__mt_incref(rc_head *o)
+/* ---- counting ------------------------------------------------------------- */
+
+static unsigned sharing(void)
 {
-#if RC_DEBUG >= 1
-    rc__mt_check_attached(rc__object_heap(o), "rc_incref");
-#endif
+    return __atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED);
+}
+
+/* No plain count of this thread is in flight: a thread waiting in
+ * rc_thread_attach may count now. */
+static RC_NOINLINE void acknowledge(void)
+{
+    __atomic_fetch_and(&rc__mt_sharing, ~RC_MT_ACK, __ATOMIC_RELEASE);
+}
+
+/* The atomic path's entry: the first of these after another thread
+ * attached tells that thread so. */
+static void count_shared(unsigned s)
+{
+    if (RC_UNLIKELY(s & RC_MT_ACK))
+        acknowledge();
+}
+
+void rc__mt_incref_shared(rc_head *o)
+{
+    count_shared(sharing());
     if (__atomic_load_n(&o->refcnt, __ATOMIC_RELAXED) != RC_REFCNT_IMMORTAL)
         __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
 }
@@ -45,11 +81,9 @@ static RC_NOINLINE void decref_last(rc_head *o)
     rc__mt_unlock(h);
 }
 
-void rc__mt_decref(rc_head *o)
+void rc__mt_decref_shared(rc_head *o)
 {
-#if RC_DEBUG >= 1
-    rc__mt_check_attached(rc__object_heap(o), "rc_decref");
-#endif
+    count_shared(sharing());
     uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
     do {
         if (n == RC_REFCNT_IMMORTAL)
@@ -59,4 +93,116 @@ void rc__mt_decref(rc_head *o)
             return;
         }
     } while (!__atomic_compare_exchange_n(&o->refcnt, &n, n - 1, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* ---- who counts how ---------------------------------------------------------
+ * ref.counting, ref.alone and ref.converting change under the heap lock;
+ * rc__mt_sharing changes by atomic read-modify-writes, its own thread's or
+ * (when a heap stops being counted alone) the attaching thread's. */
+
+static unsigned *mine(void)
+{
+    return &rc__mt_sharing;
+}
+
+static void share_more(unsigned *sharing_of, unsigned bits)
+{
+    __atomic_fetch_add(sharing_of, bits, __ATOMIC_RELAXED);
+}
+
+static void share_less(void)
+{
+    __atomic_fetch_sub(mine(), 1, __ATOMIC_RELAXED);
+}
+
+/* Written under the lock; read without it only by settle, which asks
+ * whether the caller is the one (so it needs no lock to say no). */
+static void set_alone(struct rc_mt_ref *r, unsigned *sharing_of)
+{
+    __atomic_store_n(&r->alone, sharing_of, __ATOMIC_RELAXED);
+}
+
+/* The lone thread counts atomically from its next refcount on; the
+ * attaching thread waits for it to say so (wait_converted). */
+static void stop_counting_alone(struct rc_mt_ref *r)
+{
+    share_more(r->alone, 1);
+    __atomic_fetch_or(r->alone, RC_MT_ACK, __ATOMIC_RELAXED);
+    r->converting = r->alone;
+    set_alone(r, NULL);
+}
+
+static bool converted(struct rc_mt_ref *r)
+{
+    if (r->converting && (__atomic_load_n(r->converting, __ATOMIC_ACQUIRE) & RC_MT_ACK))
+        return false;
+    r->converting = NULL;
+    return true;
+}
+
+/* Until the thread that counted alone has acknowledged.  The caller is
+ * attached: it passes safe points while it waits, so that a collection the
+ * other thread starts meanwhile does not wait for it. */
+static void wait_converted(rc_heap *h, struct rc_mt_ref *r)
+{
+    for (;;) {
+        rc__mt_lock(h);
+        bool done = converted(r);
+        rc__mt_unlock(h);
+        if (done)
+            return;
+        rc_safepoint(h);
+        rc__os_yield();
+    }
+}
+
+void rc__mt_ref_attach(rc_heap *h)
+{
+    struct rc_mt_ref *r = rc__mt_ref(h);
+    rc__mt_lock(h);
+    bool first = __atomic_fetch_add(&r->counting, 1, __ATOMIC_RELAXED) == 0;
+    if (first && !r->converting) {
+        set_alone(r, mine());
+    } else {
+        if (r->alone)
+            stop_counting_alone(r);
+        share_more(mine(), 1);
+    }
+    rc__mt_unlock(h);
+    wait_converted(h, r);
+}
+
+/* A detaching thread has no plain count in flight: it acknowledges any
+ * change to atomic counting asked of it, on every heap. */
+void rc__mt_ref_detach(rc_heap *h)
+{
+    struct rc_mt_ref *r = rc__mt_ref(h);
+    rc__mt_lock(h);
+    __atomic_fetch_sub(&r->counting, 1, __ATOMIC_RELAXED);
+    if (r->alone == mine())
+        set_alone(r, NULL);
+    else
+        share_less();
+    if (r->converting == mine())
+        r->converting = NULL;
+    acknowledge();
+    rc__mt_unlock(h);
+}
+
+/* The caller is attached to h and shares it, or has a change to
+ * acknowledge: see whether it is the last thread attached. */
+void rc__mt_ref_settle_slow(rc_heap *h)
+{
+    if (sharing() & RC_MT_ACK)
+        acknowledge();
+    struct rc_mt_ref *r = rc__mt_ref(h);
+    if (__atomic_load_n(&r->counting, __ATOMIC_RELAXED) != 1 ||
+        __atomic_load_n(&r->alone, __ATOMIC_RELAXED) == mine())
+        return;
+    rc__mt_lock(h);
+    if (r->counting == 1 && !r->alone && converted(r)) {
+        set_alone(r, mine());
+        share_less();
+    }
+    rc__mt_unlock(h);
 }

@@ -2,6 +2,7 @@
  * thread-local values, helper threads, the calling thread's stack. */
 #include "prim.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -78,10 +79,23 @@ void rc__os_thread_join(rc__os_thread t)
     pthread_join(t, NULL);
 }
 
+void rc__os_yield(void)
+{
+    sched_yield();
+}
+
+/* Asked once per process: sysconf reads a file under /sys, and a full
+ * collection with rc_config.gc_workers 0 asks each time. */
 unsigned rc__os_cpus(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1;
+    static unsigned cpus;
+    unsigned n = __atomic_load_n(&cpus, __ATOMIC_RELAXED);
+    if (n == 0) {
+        long k = sysconf(_SC_NPROCESSORS_ONLN);
+        n = k > 0 ? (unsigned)k : 1;
+        __atomic_store_n(&cpus, n, __ATOMIC_RELAXED);
+    }
+    return n;
 }
 
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi)

@@ -42,8 +42,10 @@ void neighbor_start(rc_heap *h)
     atomic_store(&nb.running, false);
     if (!nb.list || pthread_create(&nb.thread, NULL, neighbor_main, NULL) != 0)
         abort();
-    while (!atomic_load(&nb.running))
+    while (!atomic_load(&nb.running)) {
+        rc_safepoint(h);    /* the neighbor's attach waits for this thread to count atomically */
         sched_yield();
+    }
 }
 
 void neighbor_stop(void)
