@@ -544,7 +544,8 @@ static void seed_rows(const py_row *py, size_t npy, size_t seed_n)
     print_rc_seed("rc-huge", huge);
     double cp_wall = py_median(py, npy, "seed", seed_n, "collect") / 1e6;
     double cp_cpu = py_median(py, npy, "seed", seed_n, "cpu") / 1e6;
-    printf("%-10s %10.2f %10.2f %10s %10.1f\n", "CPython", cp_wall, cp_cpu, "-", py_median(py, npy, "seed", seed_n, "rss"));
+    double cp_rss = py_median(py, npy, "seed", seed_n, "rss");
+    printf("%-10s %10.2f %10.2f %10s %10.1f\n", "CPython", cp_wall, cp_cpu, "-", cp_rss);
     double boehm = boehm_seed(seed_n);
     printf("%-10s %10.2f %10s\n", "Boehm", boehm, "-");
     print_seed_ratios("CPy/rc", cp_wall, cp_cpu, ours);

@@ -568,7 +568,8 @@ static void test_huge_arenas_come_from_regions(void **state)
     struct rc_alloc_state *st = rc__alloc_state(h);
     assert_non_null(st->region);
     assert_true(st->narenas > RC_REGION_FROM + 8);
-    size_t regions = st->narenas * RC_ARENA_SIZE / RC_REGION_SIZE + 1;   /* a region's first arena may follow no other */
+    /* the first arena of each region may follow no other */
+    size_t regions = st->narenas * RC_ARENA_SIZE / RC_REGION_SIZE + 1;
     assert_true(adjacent_arenas(h) >= st->narenas - RC_REGION_FROM - regions);
     assert_int_equal(rc_heap_check(h), 0);
     rc_decref(l);

@@ -210,7 +210,8 @@ void rc__arenas_destroy(struct rc_alloc_state *st)
         free(st->arenas[i]);
     }
     free(st->arenas);
-    rc__os_unmap(st->region, (size_t)(st->region_end - st->region));
+    if (st->region != st->region_end)
+        rc__os_unmap(st->region, (size_t)(st->region_end - st->region));
     rc__os_unmapper_free(st->unmapper);
     free(st->doomed);
     for (size_t i = 0; i < RC_BITS_L1; i++)

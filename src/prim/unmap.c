@@ -35,7 +35,8 @@ static int range_order(const void *a, const void *b)
 
 /* Adjacent ranges (arenas mapped one after the other) go in one call: each
  * munmap interrupts the program's threads on the other cores to flush
- * their TLBs, once per call however long the range. */
+ * their TLBs, once per call however long the range, and two arenas
+ * sharing a huge page (alloc's arena_huge) free it whole, unsplit. */
 static void unmap_all(range *q, size_t n)
 {
     if (n)
