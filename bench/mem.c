@@ -11,9 +11,12 @@
  *   rings   each 10 consecutive nodes form a cycle: the collection frees them
  * Each (form, shape, N) runs in a process of its own, which reports its
  * resident size (/proc/self/statm) before the nodes are made, at the peak,
- * right after the drop and the collection, and later: after 60 ms and 10^4
- * more nodes made and dropped (recycle gives its last few empty arenas back
- * at an allocation's slow path once they have lingered 50 ms).
+ * right after the drop and the collection, how many milliseconds after that
+ * it is back within 16 MiB of where it started (polled every millisecond,
+ * for at most BACK_WAIT_MS: recycle's unmapper thread hands big dead sets'
+ * arenas back after the collection returns), and later: 60 ms after that
+ * and 10^4 more nodes made and dropped (recycle gives its last few empty
+ * arenas back at an allocation's slow path once they have lingered 50 ms).
  *
  * usage: bench/mem [N ...]   (default 1000000 10000000)
  */
@@ -29,10 +32,11 @@
 #include <unistd.h>
 
 #define USAGE "mem [N ...]"
-enum { LATER_NODES = 10000 };
+enum { LATER_NODES = 10000, BACK_MIB = 16, BACK_WAIT_MS = 1000 };
 
 typedef struct rss4 {
     double before, peak, after, later;     /* MiB */
+    double back_ms;                        /* -1: not back within BACK_WAIT_MS */
 } rss4;
 
 static double rss_mib(void) { return (double)rc__os_rss_bytes() / (1024.0 * 1024.0); }
@@ -41,6 +45,17 @@ static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* Milliseconds until the resident size is within BACK_MIB of `before`. */
+static double ms_until_back(double before)
+{
+    for (int ms = 0; ms <= BACK_WAIT_MS; ms++) {
+        if (rss_mib() <= before + BACK_MIB)
+            return ms;
+        sleep_ms(1);
+    }
+    return -1;
 }
 
 static bool is_rings(const char *shape) { return !strcmp(shape, "rings"); }
@@ -97,6 +112,7 @@ static rss4 run_recycle(const char *shape, size_t n)
     rc_gc_collect(h, 2);
     rc_gc_enable(h);
     r.after = rss_mib();
+    r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
     rc_decref(rc_make(h, "list", LATER_NODES));
     r.later = rss_mib();
@@ -145,6 +161,7 @@ static rss4 run_glibc(const char *shape, size_t n)
     r.peak = rss_mib();
     gl_drop(v, n);
     r.after = rss_mib();
+    r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
     gl_drop(gl_make("list", LATER_NODES), LATER_NODES);
     r.later = rss_mib();
@@ -156,22 +173,23 @@ static rss4 run_glibc(const char *shape, size_t n)
 static void child_main(const char *form, const char *shape, size_t n)
 {
     rss4 r = !strcmp(form, "recycle") ? run_recycle(shape, n) : run_glibc(shape, n);
-    printf("%.0f %.0f %.0f %.0f\n", r.before * 1048576.0, r.peak * 1048576.0, r.after * 1048576.0,
-           r.later * 1048576.0);
+    printf("%.0f %.0f %.0f %.0f %.0f\n", r.before * 1048576.0, r.peak * 1048576.0, r.after * 1048576.0,
+           r.later * 1048576.0, r.back_ms);
 }
 
-/* Runs cmd and reads the four sizes it prints; false when it fails. */
+/* Runs cmd and reads the four sizes and the milliseconds it prints; false
+ * when it fails. */
 static bool run_cmd(const char *cmd, rss4 *r)
 {
     FILE *p = popen(cmd, "r");
     if (!p)
         return false;
-    double b[4];
-    int got = fscanf(p, "%lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3]);
+    double b[5];
+    int got = fscanf(p, "%lf %lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3], &b[4]);
     int st = pclose(p);
-    if (got != 4 || st != 0)
+    if (got != 5 || st != 0)
         return false;
-    *r = (rss4){b[0] / 1048576.0, b[1] / 1048576.0, b[2] / 1048576.0, b[3] / 1048576.0};
+    *r = (rss4){b[0] / 1048576.0, b[1] / 1048576.0, b[2] / 1048576.0, b[3] / 1048576.0, b[4]};
     return true;
 }
 
@@ -197,8 +215,12 @@ static void print_row(const char *shape, size_t n, const char *form, const rss4 
         printf("  (failed)\n");
         return;
     }
-    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f\n", r->before, r->peak, r->after, r->later,
+    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f", r->before, r->peak, r->after, r->later,
            r->after - r->before, r->after / r->before);
+    if (r->back_ms >= 0)
+        printf(" %8.0f\n", r->back_ms);
+    else
+        printf(" %7s%d\n", ">", BACK_WAIT_MS);
 }
 
 /* anchor ÷ recycle, as the other benches print: above 1, recycle uses less. */
@@ -227,8 +249,8 @@ static void run_size(const char *self, size_t n, bool header)
 {
     static const char *const shapes[] = {"list", "rings"};
     if (header)
-        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
-               "after", "later", "kept", "after/b");
+        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
+               "after", "later", "kept", "after/b", "back-ms");
     for (int s = 0; s < 2; s++) {
         rss4 r[NFORMS];
         bool ok[NFORMS];
@@ -256,8 +278,10 @@ int main(int argc, char **argv)
     }
     self[len] = 0;
     printf("bench/mem: resident MiB before N nodes are made, at the peak, after the drop and a full\n"
-           "collection, and later (60 ms and 10^4 nodes after); kept = after - before.  Ratios: anchor's\n"
-           "figure / recycle's (above 1: recycle keeps less).\n\n");
+           "collection, and later (60 ms after back-ms, then 10^4 nodes); kept = after - before;\n"
+           "back-ms: milliseconds after the collection until within %d MiB of before (polled for at\n"
+           "most %d ms).  Ratios: anchor's figure / recycle's (above 1: recycle keeps less).\n\n",
+           BACK_MIB, BACK_WAIT_MS);
     static const size_t defaults[] = {1000000, 10000000};
     size_t nsizes = argc > 1 ? (size_t)argc - 1 : 2;
     for (size_t i = 0; i < nsizes; i++) {

@@ -1,8 +1,10 @@
 # bench/mem's CPython anchor: the same program as bench/mem.c's children.
 # usage: python3 mem.py SHAPE N   (SHAPE: list or rings)
 # Prints the resident size in bytes before the objects are made, at the
-# peak, after they are dropped and gc.collect() has run, and later (after
-# 60 ms and 10^4 objects made and dropped), from /proc/self/statm.
+# peak, after they are dropped and gc.collect() has run, and later (60 ms
+# after it is back within 16 MiB of before, then 10^4 objects made and
+# dropped), from /proc/self/statm; then the milliseconds until it was back
+# (polled every millisecond for at most 1 s; -1 when not back).
 import gc
 import os
 import sys
@@ -16,6 +18,14 @@ class Node:
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def ms_until_back(before):
+    for ms in range(1001):
+        if rss() <= before + 16 * 1048576:
+            return ms
+        time.sleep(0.001)
+    return -1
 
 
 def make(shape, n):
@@ -44,11 +54,12 @@ def main():
     del nodes
     gc.collect()
     after = rss()
+    back = ms_until_back(before)
     time.sleep(0.06)
     tmp = make("list", 10000)
     del tmp
     later = rss()
-    print(before, peak, after, later)
+    print(before, peak, after, later, back)
 
 
 main()
