@@ -120,17 +120,53 @@ typedef struct walk {
 
 RC_INLINE walk walk_of(const worker *w) { return (walk){w->lo, w->width, {NULL, 0}}; }
 
+/* Whether the object whose header is at `head` lies in k's range. */
+RC_INLINE bool walk_owns(const walk *k, uintptr_t head)
+{
+    return head - k->lo < k->width;
+}
+
+typedef struct own_prefetch {
+    const walk *k;
+    unsigned    left;
+    bool        bodies;
+} own_prefetch;
+
+static int visit_prefetch_own(void *child, void *arg)
+{
+    own_prefetch *v = arg;
+    if (walk_owns(v->k, (uintptr_t)child - sizeof(rc_head)))
+        prefetch_child((uintptr_t)child, v->bodies);
+    return --v->left == 0;
+}
+
+/* gc_impl.h's prefetch_traversed, for the children k owns. */
+static RC_NOINLINE void prefetch_own_traversed(const walk *k, const rc_head *o, bool bodies)
+{
+    const rc_type *t = rc__type(o);
+    if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
+        return;
+    own_prefetch v = {k, PREFETCH_TRAVERSED, bodies};
+    t->traverse(rc__body(o), visit_prefetch_own, &v);
+}
+
 /* gc_impl.h's prefetch_blocks for the children w owns: a line another
  * worker is writing, fetched for writing here, would bounce between the
- * cores. */
-RC_INLINE void prefetch_own(const walk *k, const char *block, bool bodies)
+ * cores.  `traversed`: through traverse functions too, where the serial
+ * passes do (r->prefetch_traversed: heaps bigger than half the cache). */
+RC_INLINE void prefetch_own(const walk *k, const char *block, bool bodies, bool traversed)
 {
     const rc_head *o = (const rc_head *)(const void *)block;
-    if (!o->tw || !(rc__type(o)->flags & RC_TYPE_REFS))
+    if (!o->tw)
         return;
+    if (!(rc__type(o)->flags & RC_TYPE_REFS)) {
+        if (traversed)
+            prefetch_own_traversed(k, o, bodies);
+        return;
+    }
     const uintptr_t *c = (const uintptr_t *)rc__body(o);
     for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n && i < 4; i++)
-        if (c[i] - sizeof(rc_head) - k->lo < k->width)
+        if (walk_owns(k, c[i] - sizeof(rc_head)))
             prefetch_child(c[i], bodies);
 }
 
@@ -271,7 +307,7 @@ RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_f
         if (!p[i])
             continue;
         rc_head *c = rc__head(p[i]);
-        if ((uintptr_t)c - k->lo < k->width)
+        if (walk_owns(k, (uintptr_t)c))
             mine(w, c, cursor);
         else
             theirs(w, c, cursor);
@@ -321,9 +357,10 @@ RC_INLINE void count_blocks(worker *w, const rc_span *s, bool ahead)
     walk k = walk_of(w);
     size_t n = 0, st = s->stride;
     char *end = s->start + s->count * st;
+    bool traversed = w->p->r->prefetch_traversed;
     for (char *q = s->start; q < end; q += st) {
         if (ahead && q + RC_WALK_AHEAD * st < end)
-            prefetch_own(&k, q + RC_WALK_AHEAD * st, false);
+            prefetch_own(&k, q + RC_WALK_AHEAD * st, false, traversed);
         rc_head *o = (rc_head *)(void *)q;
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
@@ -502,10 +539,11 @@ RC_INLINE void mark_children(worker *w, walk *k, rc_head *o)
 static void drain_lagged(worker *w, walk *k)
 {
     lag_ring q = {.n = 0, .head = 0};
+    bool traversed = w->p->r->prefetch_traversed;
     for (;;) {
         while (!lag_full(&q) && w->sp > 0) {
             rc_head *o = w->stack[--w->sp];
-            prefetch_own(k, (const char *)o, true);
+            prefetch_own(k, (const char *)o, true, traversed);
             lag_push(&q, o);
         }
         rc_head *top = lag_pop(&q);
