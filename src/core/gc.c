@@ -81,8 +81,8 @@ static bool young_reserve(rc_gc_state *gc, size_t n)
                            (size_t)RC_GC_YOUNG_MAX);
 }
 
-/* 8 bytes per object that was ever young would otherwise stay after a
- * peak: 80 MB once 10^7 objects were made with the collector off. */
+/* Without the trim, 8 bytes per object that has been young stay after a
+ * peak: 80 MB after 10^7 objects made with the collector off. */
 void rc__gc_young_trim(rc_gc_state *gc)
 {
     if (gc->young_cap > YOUNG_FLOOR)

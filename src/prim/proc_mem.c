@@ -114,7 +114,7 @@ long rc__proc_waited_children_faults(long pid)
     char *f = stat_fields(pid, buf, sizeof buf);
     long v[8];
     char state;
-    /* state ppid pgrp session tty_nr tpgid flags minflt cminflt */
+    /* state ppid pgrp sid tty_nr tpgid flags minflt cminflt (proc(5)) */
     if (!f || sscanf(f, " %c %ld %ld %ld %ld %ld %lu %lu %lu", &state, &v[0], &v[1], &v[2], &v[3],
                      &v[4], (unsigned long *)&v[5], (unsigned long *)&v[6],
                      (unsigned long *)&v[7]) != 9)
