@@ -108,19 +108,23 @@ RC_INLINE void prefetch_child(uintptr_t child, bool bodies)
         __builtin_prefetch((const void *)(child + sizeof(rc_head)), 1, 3);
 }
 
-/* A traverse function's first children, through a visit that stops it
- * after PREFETCH_TRAVERSED of them (a big container's children are many,
- * and its traverse runs for prefetching on top of the pass's own). */
+/* A traverse function's first children whose headers lie in [lo, lo +
+ * width) (a parallel worker's range; everywhere for the serial passes),
+ * through a visit that stops it after PREFETCH_TRAVERSED of them (a big
+ * container's children are many, and its traverse runs for prefetching on
+ * top of the pass's own). */
 #define PREFETCH_TRAVERSED 4
 typedef struct prefetch_visit {
-    unsigned left;
-    bool     bodies;
+    uintptr_t lo, width;
+    unsigned  left;
+    bool      bodies;
 } prefetch_visit;
 
 RC_INLINE int visit_prefetch(void *child, void *arg)
 {
     prefetch_visit *v = arg;
-    prefetch_child((uintptr_t)child, v->bodies);
+    if ((uintptr_t)child - sizeof(rc_head) - v->lo < v->width)
+        prefetch_child((uintptr_t)child, v->bodies);
     return --v->left == 0;
 }
 
@@ -128,12 +132,12 @@ RC_INLINE int visit_prefetch(void *child, void *arg)
  * each, so only where it pays (r->prefetch_traversed).  Not for
  * RC_HF_LEAVES (its children are no candidates) nor a type that may not
  * be traversed (untracked types have no traverse). */
-RC_INLINE void prefetch_traversed(const rc_head *o, bool bodies)
+RC_INLINE void prefetch_traversed_in(const rc_head *o, bool bodies, uintptr_t lo, uintptr_t width)
 {
     const rc_type *t = rc__type(o);
     if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
         return;
-    prefetch_visit v = {PREFETCH_TRAVERSED, bodies};
+    prefetch_visit v = {lo, width, PREFETCH_TRAVERSED, bodies};
     t->traverse(rc__body(o), visit_prefetch, &v);
 }
 
@@ -145,7 +149,7 @@ RC_INLINE void prefetch_blocks(const char *block, bool bodies, bool traversed)
         return;
     if (!(rc__type(o)->flags & RC_TYPE_REFS)) {
         if (traversed)
-            prefetch_traversed(o, bodies);
+            prefetch_traversed_in(o, bodies, 0, UINTPTR_MAX);
         return;
     }
     const uintptr_t *c = (const uintptr_t *)rc__body(o);

@@ -126,30 +126,6 @@ RC_INLINE bool walk_owns(const walk *k, uintptr_t head)
     return head - k->lo < k->width;
 }
 
-typedef struct own_prefetch {
-    const walk *k;
-    unsigned    left;
-    bool        bodies;
-} own_prefetch;
-
-static int visit_prefetch_own(void *child, void *arg)
-{
-    own_prefetch *v = arg;
-    if (walk_owns(v->k, (uintptr_t)child - sizeof(rc_head)))
-        prefetch_child((uintptr_t)child, v->bodies);
-    return --v->left == 0;
-}
-
-/* gc_impl.h's prefetch_traversed, for the children k owns. */
-static RC_NOINLINE void prefetch_own_traversed(const walk *k, const rc_head *o, bool bodies)
-{
-    const rc_type *t = rc__type(o);
-    if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
-        return;
-    own_prefetch v = {k, PREFETCH_TRAVERSED, bodies};
-    t->traverse(rc__body(o), visit_prefetch_own, &v);
-}
-
 /* gc_impl.h's prefetch_blocks for the children w owns: a line another
  * worker is writing, fetched for writing here, would bounce between the
  * cores.  `traversed`: through traverse functions too, where the serial
@@ -161,7 +137,7 @@ RC_INLINE void prefetch_own(const walk *k, const char *block, bool bodies, bool 
         return;
     if (!(rc__type(o)->flags & RC_TYPE_REFS)) {
         if (traversed)
-            prefetch_own_traversed(k, o, bodies);
+            prefetch_traversed_in(o, bodies, k->lo, k->width);
         return;
     }
     const uintptr_t *c = (const uintptr_t *)rc__body(o);
