@@ -166,15 +166,19 @@ static bool kept_claim(struct rc_alloc_state *st, const char *end, size_t len)
     return false;
 }
 
-/* A mapping of len bytes (a multiple of RC_HUGE_BLOCK), kept pages first;
- * a fresh one is the slow path that gives back ranges kept too long. */
+/* A fresh mapping of len bytes: the slow path that gives back ranges
+ * kept too long. */
+static rc_large *map_fresh(struct rc_alloc_state *st, size_t len)
+{
+    rc__kept_trim(st, false);
+    return rc__os_map_huge(len);
+}
+
+/* A mapping of len bytes (a multiple of RC_HUGE_BLOCK), kept pages first. */
 static rc_large *map_huge(struct rc_alloc_state *st, size_t len)
 {
     void *p = kept_take(st, len);
-    if (p)
-        return p;
-    rc__kept_trim(st, false);
-    return rc__os_map_huge(len);
+    return p ? p : map_fresh(st, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -224,10 +228,8 @@ static rc_large *block_new(struct rc_alloc_state *st, size_t usable, bool zero)
         if (zero)
             memset(l, 0, n);
         l->mapped = grown_length(n);
-    } else {
-        rc__kept_trim(st, false);
-        if ((l = rc__os_map_huge(n)))
-            l->mapped = n;
+    } else if ((l = map_fresh(st, n))) {
+        l->mapped = n;
     }
     return l;
 }
@@ -312,7 +314,7 @@ static rc_large *grow_block(struct rc_alloc_state *st, rc_large *l, size_t len)
         return m;
     }
     if (!m)
-        m = map_huge(st, len);
+        m = map_fresh(st, len);
     return m ? copy_block(st, l, m, len) : NULL;
 }
 
