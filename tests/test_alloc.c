@@ -542,6 +542,56 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     heap_free(h);
 }
 
+static const rc_type blob_type = {.name = "blob", .size = 496};
+
+/* Fills about `arenas` arenas with untracked objects of 512-byte blocks
+ * and frees them by reference count. */
+static void fill_and_drop(rc_heap *h, size_t arenas)
+{
+    size_t n = arenas * (RC_ARENA_SIZE / 512);
+    void **v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(v[i] = rc_new(h, &blob_type));
+    for (size_t i = 0; i < n; i++)
+        rc_decref(v[i]);
+    free(v);
+}
+
+static size_t arenas_of(rc_heap *h)
+{
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    return mi.arenas;
+}
+
+/* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
+ * of it gives its spare (and lingering) arenas back at the next full
+ * collection, whether the peak died by reference count or in the
+ * collection; a heap that never grew that far keeps its spare across full
+ * collections, and so does one whose peak fell before: it starts again. */
+static void test_a_fall_from_a_peak_gives_the_spares_back(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_with(1, 0, 0, false);
+    fill_and_drop(h, 4);
+    rc_gc_collect(h, 2);
+    assert_true(arenas_of(h) >= 1);                  /* small: the spare stays */
+    fill_and_drop(h, 2 * RC_PEAK_MIN);
+    assert_true(arenas_of(h) >= 1);
+    rc_gc_collect(h, 2);
+    assert_int_equal(arenas_of(h), 0);               /* fallen: nothing stays */
+    fill_and_drop(h, 4);
+    rc_gc_collect(h, 2);
+    assert_true(arenas_of(h) >= 1);                  /* the peak started again */
+    rc_decref(ints_cycle(h, 40 * RC_ARENA_SIZE / 32));
+    assert_int_equal(rc_gc_collect(h, 2), 2);
+    assert_int_equal(arenas_of(h), 0);
+    assert_int_equal(rc__alloc_check(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    heap_free(h);
+}
+
 /* How many of h's arenas start where the one before them ends. */
 static size_t adjacent_arenas(rc_heap *h)
 {
@@ -1025,6 +1075,7 @@ int main(void)
         cmocka_unit_test(test_huge_pages_given_back),
         cmocka_unit_test(test_random_sequences_keep_stats_exact),
         cmocka_unit_test(test_spare_arenas),
+        cmocka_unit_test(test_a_fall_from_a_peak_gives_the_spares_back),
         cmocka_unit_test(test_os_gets_memory_back),
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_fault_injection_sweep),

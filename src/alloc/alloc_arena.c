@@ -131,6 +131,8 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     st->arenas_total++;
     if (st->narenas > st->arenas_highwater)
         st->arenas_highwater = st->narenas;
+    if (st->narenas > st->arenas_peak)
+        st->arenas_peak = st->narenas;
     arena_link(st, a);
     return a;
 }
@@ -158,6 +160,8 @@ void rc__alloc_bulk_begin(rc_heap *h)
 void rc__alloc_bulk_end(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->bulk == 1)
+        rc__arenas_settle(st);     /* what it releases goes with the rest */
     if (--st->bulk)
         return;
     bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && (st->unmapper || (st->unmapper = rc__os_unmapper_new()));
@@ -183,24 +187,29 @@ static void arena_release(struct rc_alloc_state *st, rc_arena *a)
     st->arenas_freed++;
 }
 
-/* Releases wholly free arenas beyond arena_spare: all of them, or those
- * that have lingered past RC_LINGER_NS and any beyond the linger limit.
- * The oldest is last in its list. */
-void rc__arenas_trim(struct rc_alloc_state *st, bool all)
+/* Releases wholly free arenas beyond `keep`: all of them, or those that
+ * have lingered past RC_LINGER_NS and any beyond the linger limit.  The
+ * oldest is last in its list. */
+static void arenas_trim_to(struct rc_alloc_state *st, size_t keep, bool all)
 {
-    if (st->walking || st->nspare + st->nidle <= st->spare_max)
+    if (st->walking || st->nspare + st->nidle <= keep)
         return;
     uint64_t now = all ? 0 : rc__os_now_ns();
-    while (st->nspare && st->nspare + st->nidle > st->spare_max) {
+    while (st->nspare && st->nspare + st->nidle > keep) {
         rc_arena *a = st->by_free[RC_POOLS_PER_ARENA];
         while (a->next)
             a = a->next;
-        bool over = st->nspare + st->nidle > st->spare_max + st->linger_max;
+        bool over = st->nspare + st->nidle > keep + st->linger_max;
         if (!all && !over && now - a->empty_since < RC_LINGER_NS)
             break;
         arena_unlink(st, a);
         arena_release(st, a);
     }
+}
+
+void rc__arenas_trim(struct rc_alloc_state *st, bool all)
+{
+    arenas_trim_to(st, st->spare_max, all);
 }
 
 void rc__arenas_destroy(struct rc_alloc_state *st)
@@ -355,6 +364,40 @@ static void arena_drop_reserve(struct rc_alloc_state *st, rc_arena *a)
                 if (last)
                     return;
             }
+}
+
+/* The reserved pools of one idle arena go back, and with them the arena
+ * becomes wholly free.  False: no idle arena was found. */
+static bool idle_arena_drop(struct rc_alloc_state *st)
+{
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++)
+            for (rc_pool *r = st->reserve[k][c]; r; r = r->next)
+                if (arena_idle(r->arena)) {
+                    st->nidle--;
+                    arena_drop_reserve(st, r->arena);
+                    return true;
+                }
+    return false;
+}
+
+/* At the end of a walk over the whole heap and of a bulk release.  The
+ * spares save a steady heap the mmap and the page faults of a new arena,
+ * but a heap found fallen from a peak of RC_PEAK_MIN arenas or more to an
+ * eighth of it in use has dropped what it held, and a collection is the
+ * program's way to ask for that memory: the spare, idle and lingering
+ * arenas go too, and the peak starts again from what is left. */
+void rc__arenas_settle(struct rc_alloc_state *st)
+{
+    size_t used = st->narenas - st->nspare - st->nidle;
+    if (st->arenas_peak < RC_PEAK_MIN || used * RC_PEAK_FALL > st->arenas_peak) {
+        rc__arenas_trim(st, false);
+        return;
+    }
+    while (st->nidle && idle_arena_drop(st)) {
+    }
+    arenas_trim_to(st, 0, true);
+    st->arenas_peak = st->narenas;
 }
 
 void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)

@@ -40,7 +40,12 @@
  *          cfg.arena_spare of them are kept; up to RC_ARENA_LINGER more stay
  *          at most RC_LINGER_NS (checked in slow paths) so a heap that
  *          empties and refills arenas in phases does not mmap/munmap each
- *          time; rc_heap_trim returns them at once.
+ *          time; rc_heap_trim returns them at once.  st->arenas_peak is the
+ *          most arenas held since the heap last fell from a peak: the end
+ *          of a walk over the whole heap (a full collection) or of a
+ *          collection's delete step that finds at most 1/RC_PEAK_FALL of
+ *          that many in use, out of at least RC_PEAK_MIN, gives back
+ *          every spare and idle arena too.
  *   region with cfg.arena_huge, from RC_REGION_FROM arenas on, a heap's
  *          arenas are cut in address order from regions of RC_REGION_SIZE
  *          mapped on huge pages (rc__os_map_huge): one 2 MiB page backs two
@@ -100,6 +105,8 @@
 #define RC_KEPT_SLOTS      8          /* freed huge-block ranges kept */
 #define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
 #define RC_KEPT_NS         5000000000u          /* 5 s */
+#define RC_PEAK_MIN        16         /* arenas a peak needs before its fall drops the spares */
+#define RC_PEAK_FALL       8          /* ... and the fall: at most 1/8 of the peak in use */
 #define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
 #define RC_REGION_FROM     16         /* arenas a heap has before they come from regions */
 #define RC_REGION_SIZE     ((size_t)32 << 20)  /* address space cut into arenas, on huge pages */
@@ -217,6 +224,7 @@ struct rc_alloc_state {
     size_t    nidle;                  /* arenas whose pools are all free or reserved */
     size_t    spare_max, linger_max;
     size_t    arenas_total, arenas_freed, arenas_highwater;
+    size_t    arenas_peak;            /* most arenas since the last fall from a peak */
     /* Inside rc__alloc_bulk_begin/end, released arenas wait in doomed,
      * out of every table, and go to the unmapper's thread together when
      * there are RC_UNMAP_LATER_MIN of them (alloc_arena.c). */
@@ -341,6 +349,7 @@ RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
 char *rc__pool_refill(rc_heap *h, int kind, unsigned cls);   /* a block from a new or reserved pool */
 void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
 void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */
+void  rc__arenas_settle(struct rc_alloc_state *st);          /* as trim; every spare after a fall from a peak */
 void  rc__arenas_destroy(struct rc_alloc_state *st);
 
 /* alloc_large.c: malloc'd blocks and the span walk. */

@@ -385,7 +385,7 @@ void rc__walk_end(struct rc_alloc_state *st)
         st->large_dead = 0;
     }
     rc__kept_trim(st, true);   /* the heap was looked at whole: a full collection gives memory back */
-    rc__arenas_trim(st, false);
+    rc__arenas_settle(st);
 }
 
 void rc__span_iter_init(const rc_heap *h, rc_span_iter *it)
