@@ -14,9 +14,11 @@
  * right after the drop and the collection, how many milliseconds after that
  * it is back within 16 MiB of where it started (polled every millisecond,
  * for at most BACK_WAIT_MS: recycle's unmapper thread hands big dead sets'
- * arenas back after the collection returns), and later: 60 ms after that
- * and 10^4 more nodes made and dropped (recycle gives its last few empty
- * arenas back at an allocation's slow path once they have lingered 50 ms).
+ * arenas back after the collection returns), settled: 60 ms after that,
+ * and later: then 10^4 more nodes made and dropped, a small working set
+ * whose memory an allocator may keep for the next one (recycle keeps its
+ * spare arena, docs/design-alloc.md).  The ratios to `before` say what
+ * the process keeps of the peak.
  *
  * usage: bench/mem [N ...]   (default 1000000 10000000)
  */
@@ -35,8 +37,8 @@
 enum { LATER_NODES = 10000, BACK_MIB = 16, BACK_WAIT_MS = 1000 };
 
 typedef struct rss4 {
-    double before, peak, after, later;     /* MiB */
-    double back_ms;                        /* -1: not back within BACK_WAIT_MS */
+    double before, peak, after, settled, later;   /* MiB */
+    double back_ms;                               /* -1: not back within BACK_WAIT_MS */
 } rss4;
 
 static double rss_mib(void) { return (double)rc__os_rss_bytes() / (1024.0 * 1024.0); }
@@ -114,6 +116,7 @@ static rss4 run_recycle(const char *shape, size_t n)
     r.after = rss_mib();
     r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
+    r.settled = rss_mib();
     rc_decref(rc_make(h, "list", LATER_NODES));
     r.later = rss_mib();
     rc_heap_free(h);
@@ -163,6 +166,7 @@ static rss4 run_glibc(const char *shape, size_t n)
     r.after = rss_mib();
     r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
+    r.settled = rss_mib();
     gl_drop(gl_make("list", LATER_NODES), LATER_NODES);
     r.later = rss_mib();
     return r;
@@ -173,23 +177,24 @@ static rss4 run_glibc(const char *shape, size_t n)
 static void child_main(const char *form, const char *shape, size_t n)
 {
     rss4 r = !strcmp(form, "recycle") ? run_recycle(shape, n) : run_glibc(shape, n);
-    printf("%.0f %.0f %.0f %.0f %.0f\n", r.before * 1048576.0, r.peak * 1048576.0, r.after * 1048576.0,
-           r.later * 1048576.0, r.back_ms);
+    printf("%.0f %.0f %.0f %.0f %.0f %.0f\n", r.before * 1048576.0, r.peak * 1048576.0, r.after * 1048576.0,
+           r.settled * 1048576.0, r.later * 1048576.0, r.back_ms);
 }
 
-/* Runs cmd and reads the four sizes and the milliseconds it prints; false
+/* Runs cmd and reads the five sizes and the milliseconds it prints; false
  * when it fails. */
 static bool run_cmd(const char *cmd, rss4 *r)
 {
     FILE *p = popen(cmd, "r");
     if (!p)
         return false;
-    double b[5];
-    int got = fscanf(p, "%lf %lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3], &b[4]);
+    double b[6];
+    int got = fscanf(p, "%lf %lf %lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]);
     int st = pclose(p);
-    if (got != 5 || st != 0)
+    if (got != 6 || st != 0)
         return false;
-    *r = (rss4){b[0] / 1048576.0, b[1] / 1048576.0, b[2] / 1048576.0, b[3] / 1048576.0, b[4]};
+    const double mib = 1048576.0;
+    *r = (rss4){b[0] / mib, b[1] / mib, b[2] / mib, b[3] / mib, b[4] / mib, b[5]};
     return true;
 }
 
@@ -215,8 +220,8 @@ static void print_row(const char *shape, size_t n, const char *form, const rss4 
         printf("  (failed)\n");
         return;
     }
-    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f", r->before, r->peak, r->after, r->later,
-           r->after - r->before, r->after / r->before);
+    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f %8.2f", r->before, r->peak, r->after, r->settled, r->later,
+           r->settled / r->before, r->later / r->before);
     if (r->back_ms >= 0)
         printf(" %8.0f\n", r->back_ms);
     else
@@ -240,6 +245,7 @@ static void print_ratios(const char *shape, size_t n, const rss4 *r, const bool 
         printf("%-6s %10zu  %-8s", shape, n, forms[f]);
         print_ratio(r[f].peak - r[f].before, r[0].peak - r[0].before);
         print_ratio(r[f].after, r[0].after);
+        print_ratio(r[f].settled, r[0].settled);
         print_ratio(r[f].later, r[0].later);
         printf("\n");
     }
@@ -249,8 +255,8 @@ static void run_size(const char *self, size_t n, bool header)
 {
     static const char *const shapes[] = {"list", "rings"};
     if (header)
-        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
-               "after", "later", "kept", "after/b", "back-ms");
+        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
+               "after", "settled", "later", "settl/b", "later/b", "back-ms");
     for (int s = 0; s < 2; s++) {
         rss4 r[NFORMS];
         bool ok[NFORMS];
@@ -258,7 +264,7 @@ static void run_size(const char *self, size_t n, bool header)
             ok[f] = measure(self, forms[f], shapes[s], n, &r[f]);
             print_row(shapes[s], n, forms[f], &r[f], ok[f]);
         }
-        printf("%-6s %10s  %-8s %11s %11s %11s\n", "", "", "anchor", "peak-growth", "after", "later");
+        printf("%-6s %10s  %-8s %11s %11s %11s %11s\n", "", "", "anchor", "peak-growth", "after", "settled", "later");
         print_ratios(shapes[s], n, r, ok);
         fflush(stdout);
     }
@@ -278,9 +284,10 @@ int main(int argc, char **argv)
     }
     self[len] = 0;
     printf("bench/mem: resident MiB before N nodes are made, at the peak, after the drop and a full\n"
-           "collection, and later (60 ms after back-ms, then 10^4 nodes); kept = after - before;\n"
-           "back-ms: milliseconds after the collection until within %d MiB of before (polled for at\n"
-           "most %d ms).  Ratios: anchor's figure / recycle's (above 1: recycle keeps less).\n\n",
+           "collection, settled (60 ms after back-ms) and later (then 10^4 nodes made and dropped);\n"
+           "settl/b, later/b: settled and later / before; back-ms: milliseconds after the collection\n"
+           "until within %d MiB of before (polled for at most %d ms).  Ratios: anchor's figure /\n"
+           "recycle's (above 1: recycle keeps less).\n\n",
            BACK_MIB, BACK_WAIT_MS);
     static const size_t defaults[] = {1000000, 10000000};
     size_t nsizes = argc > 1 ? (size_t)argc - 1 : 2;

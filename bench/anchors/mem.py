@@ -1,10 +1,10 @@
 # bench/mem's CPython anchor: the same program as bench/mem.c's children.
 # usage: python3 mem.py SHAPE N   (SHAPE: list or rings)
 # Prints the resident size in bytes before the objects are made, at the
-# peak, after they are dropped and gc.collect() has run, and later (60 ms
-# after it is back within 16 MiB of before, then 10^4 objects made and
-# dropped), from /proc/self/statm; then the milliseconds until it was back
-# (polled every millisecond for at most 1 s; -1 when not back).
+# peak, after they are dropped and gc.collect() has run, settled (60 ms
+# after it is back within 16 MiB of before) and later (then 10^4 objects
+# made and dropped), from /proc/self/statm; then the milliseconds until it
+# was back (polled every millisecond for at most 1 s; -1 when not back).
 import gc
 import os
 import sys
@@ -56,10 +56,11 @@ def main():
     after = rss()
     back = ms_until_back(before)
     time.sleep(0.06)
+    settled = rss()
     tmp = make("list", 10000)
     del tmp
     later = rss()
-    print(before, peak, after, later, back)
+    print(before, peak, after, settled, later, back)
 
 
 main()
