@@ -568,8 +568,9 @@ static size_t arenas_of(rc_heap *h)
 /* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
  * of it gives its spare (and lingering) arenas back at the next full
  * collection, whether the peak died by reference count or in the
- * collection; a heap that never grew that far keeps its spare across full
- * collections, and so does one whose peak fell before: it starts again. */
+ * collection, and shrinks the peak's arena table and doomed list; a heap
+ * that never grew that far keeps its spare across full collections, and
+ * so does one whose peak fell before: it starts again. */
 static void test_a_fall_from_a_peak_gives_the_spares_back(void **state)
 {
     (void)state;
@@ -581,12 +582,14 @@ static void test_a_fall_from_a_peak_gives_the_spares_back(void **state)
     assert_true(arenas_of(h) >= 1);
     rc_gc_collect(h, 2);
     assert_int_equal(arenas_of(h), 0);               /* fallen: nothing stays */
+    assert_true(rc__alloc_state(h)->arenas_cap <= 16);   /* nor the peak's table */
     fill_and_drop(h, 4);
     rc_gc_collect(h, 2);
     assert_true(arenas_of(h) >= 1);                  /* the peak started again */
     rc_decref(ints_cycle(h, 40 * RC_ARENA_SIZE / 32));
     assert_int_equal(rc_gc_collect(h, 2), 2);
     assert_int_equal(arenas_of(h), 0);
+    assert_null(rc__alloc_state(h)->doomed);
     assert_int_equal(rc__alloc_check(h), 0);
     assert_int_equal(rc_heap_check(h), 0);
     heap_free(h);

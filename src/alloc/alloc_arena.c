@@ -137,6 +137,20 @@ static rc_arena *arena_new(rc_heap *h, struct rc_alloc_state *st)
     return a;
 }
 
+/* The table of a heap that fell from a peak: to twice what it holds,
+ * never below 16 entries (out of memory it stays as it is). */
+static void arena_table_shrink(struct rc_alloc_state *st)
+{
+    size_t cap = st->narenas > 8 ? st->narenas * 2 : 16;
+    if (cap >= st->arenas_cap)
+        return;
+    rc_arena **arr = realloc(st->arenas, cap * sizeof *arr);
+    if (arr) {
+        st->arenas = arr;
+        st->arenas_cap = cap;
+    }
+}
+
 /* In bulk the arena waits in doomed; should that not grow, it goes now. */
 static void arena_unmap(struct rc_alloc_state *st, char *base)
 {
@@ -169,6 +183,9 @@ void rc__alloc_bulk_end(rc_heap *h)
         if (!later || !rc__os_unmap_later(st->unmapper, st->doomed[i], RC_ARENA_SIZE))
             rc__os_unmap(st->doomed[i], RC_ARENA_SIZE);
     st->ndoomed = 0;
+    free(st->doomed);              /* 8 bytes per arena of the last peak */
+    st->doomed = NULL;
+    st->doomed_cap = 0;
 }
 
 /* a is wholly free and unlinked. */
@@ -397,6 +414,8 @@ void rc__arenas_settle(struct rc_alloc_state *st)
     while (st->nidle && idle_arena_drop(st)) {
     }
     arenas_trim_to(st, 0, true);
+    arena_table_shrink(st);
+    rc__os_malloc_trim();          /* the peak's bookkeeping came from malloc */
     st->arenas_peak = st->narenas;
 }
 

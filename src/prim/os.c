@@ -6,6 +6,9 @@
 #include "prim.h"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +96,13 @@ void rc__os_unmap(void *p, size_t size)
         return;
     RC_ASAN_UNPOISON(p, size);   /* the next mapping here must not inherit poison */
     munmap(p, size);
+}
+
+void rc__os_malloc_trim(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 /* Copies n bytes from addr without faulting: false when they are not

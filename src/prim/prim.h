@@ -69,6 +69,10 @@ void    *rc__os_remap(void *p, size_t old_size, size_t size);  /* of rc__os_map(
 void    *rc__os_map_huge(size_t size);                /* rc__os_map aligned to RC_OS_HUGE_PAGE, huge pages asked for */
 void    *rc__os_remap_huge(void *p, size_t old_size, size_t size);  /* moves pages; NULL: p untouched */
 bool     rc__os_read_safe(const void *addr, void *out, size_t n);  /* false: unreadable */
+/* Gives malloc's free pages back to the OS (glibc keeps up to twice its
+ * raised mmap threshold free at the top of its heap, and all of it in
+ * the middle); elsewhere nothing. */
+void     rc__os_malloc_trim(void);
 /* A thread that unmaps what it is handed, so the caller need not wait for
  * the kernel to free the pages (unmap.c).  NULL when no thread starts. */
 typedef struct rc__os_unmapper rc__os_unmapper;
