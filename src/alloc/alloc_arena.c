@@ -407,7 +407,7 @@ static bool idle_arena_drop(struct rc_alloc_state *st)
 void rc__arenas_settle(struct rc_alloc_state *st)
 {
     size_t used = st->narenas - st->nspare - st->nidle;
-    if (st->arenas_peak < RC_PEAK_MIN || used * RC_PEAK_FALL > st->arenas_peak) {
+    if (st->walking || st->arenas_peak < RC_PEAK_MIN || used * RC_PEAK_FALL > st->arenas_peak) {
         rc__arenas_trim(st, false);
         return;
     }
