@@ -157,7 +157,10 @@ typedef struct rc_config {
      * 8 (docs/design-gc.md, "Parallel marking", says when it pays). */
     unsigned gc_workers;      /* RECYCLE_GC_WORKERS=1 (at most RC_GC_WORKERS_MAX) */
     size_t   gc_parallel_min; /* RECYCLE_GC_PARALLEL_MIN=4194304 */
-    size_t   arena_spare;     /* RECYCLE_ARENA_SPARE=1: empty arenas kept */
+    /* Empty arenas kept for reuse; none once a collection finds the heap
+     * at an eighth or less of a peak of 16 MiB of arenas or more
+     * (docs/design-alloc.md, "Giving memory back"). */
+    size_t   arena_spare;     /* RECYCLE_ARENA_SPARE=1 */
     /* From 16 MiB of arenas on, new ones are cut from regions on transparent
      * huge pages: giving them back costs about a twentieth of small pages'.
      * Worth it where fresh huge pages are cheap to touch, which they are not
