@@ -582,6 +582,14 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
 
+/* RC_CLEAR on each of n slots: each is NULL before its decref, so that
+ * nothing a nested death runs follows a slot to a freed object. */
+RC_INLINE void rc__clear_slots(void **slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        RC_CLEAR(slots[i]);
+}
+
 /* Drops o's references so a cycle falls apart: clear, or RC_CLEAR on each
  * slot of an RC_TYPE_REFS body; nothing for a type without clear.  Inline:
  * the collector calls it once per dead object. */
@@ -589,9 +597,7 @@ RC_INLINE void rc__clear(rc_head *o)
 {
     const rc_type *t = rc__type(o);
     if (t->flags & RC_TYPE_REFS) {
-        void **p = (void **)rc__body(o);
-        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
-            RC_CLEAR(p[i]);
+        rc__clear_slots((void **)rc__body(o), rc__nrefs(t));
     } else if (t->clear) {
         t->clear(rc__body(o));
     }

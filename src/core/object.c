@@ -220,11 +220,11 @@ static int decref_child(void *child, void *arg)
     return 0;
 }
 
-/* An RC_TYPE_REFS body's references.  Out of line: the decrefs inlined
+/* An RC_TYPE_REFS body's n references.  Out of line: the decrefs inlined
  * here would make every death save and restore the registers they use. */
-static RC_NOINLINE void clear_refs(rc_head *o)
+static RC_NOINLINE void clear_refs(void **slots, size_t n)
 {
-    rc__clear(o);
+    rc__clear_slots(slots, n);
 }
 
 /* Drops o's references: clear, or a decref of each child traverse visits. */
@@ -232,7 +232,7 @@ RC_INLINE void drop_refs(rc_head *o)
 {
     const rc_type *t = rc__type(o);
     if (t->flags & RC_TYPE_REFS)
-        clear_refs(o);
+        clear_refs((void **)rc__body(o), rc__nrefs(t));
     else if (t->clear)
         t->clear(rc__body(o));
     else if (t->traverse)
