@@ -93,11 +93,10 @@ void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *
 }
 
 /* In release builds (no thread check) a plain heap's call is a leaf that
- * tail-calls the allocator's fast path.  A misaligned or NULL type fails
- * the one test of (t - 1)'s low bits. */
+ * tail-calls the allocator's fast path. */
 void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *site)
 {
-    if (RC_UNLIKELY(!h || (((uintptr_t)t - 1) & RC_HF_MASK) != RC_HF_MASK))
+    if (RC_UNLIKELY(!h || !t || ((uintptr_t)t & RC_HF_MASK)))
         return new_refused(h, t);
     size_t body = RC_LIKELY(body_size == 0) ? t->size : body_size;
     if (RC_UNLIKELY(h->mt != NULL))
