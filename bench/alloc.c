@@ -28,6 +28,9 @@
  * objects of the same sizes and __slots__ tree nodes, timed inside python.
  * Times are thread CPU time (user + system), best of REPS runs: the machine
  * is shared, and wall time would also count other processes.
+ *
+ * --core runs obj-lifo with recycle and with mimalloc in turn, in one
+ * process, in slices of 400k pairs, and prints each slice's times.
  */
 #include <recycle.h>
 
@@ -374,6 +377,54 @@ static int cell_main(const char *alloc, int pat)
     return 0;
 }
 
+/* ---- --core: obj-lifo, recycle and mimalloc in turn, in one process ---- */
+
+enum { CORE_SLICES = 60, CORE_ROUNDS = 100 };
+
+HOT double obj_lifo_ns(const ops *o, void **v)
+{
+    uint64_t t0 = now_ns();
+    for (int r = 0; r < CORE_ROUNDS; r++) {
+        for (int i = 0; i < OBJ_N; i++) {
+            v[i] = o->alloc == rc_a ? rc_new(heap, &obj_plain) : o->alloc(16 + OBJ_BODY);
+            touch(v[i], (size_t)i);
+        }
+        for (int i = OBJ_N - 1; i >= 0; i--)
+            o->alloc == rc_a ? rc_decref(v[i]) : o->free(v[i]);
+    }
+    return (double)(now_ns() - t0) / ((double)CORE_ROUNDS * OBJ_N);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Slices of a few ms each, the two allocators one after the other, so
+ * that whatever slows the core falls on both: the table shows whether the
+ * times move within a process, and together. */
+static int core_main(void)
+{
+    heap = rc_heap_new(NULL);
+    bench_load_mimalloc(&mi_malloc_p, &mi_free_p);
+    void **v = malloc(sizeof(void *) * OBJ_N);
+    if (!heap || !v)
+        die("out of memory");
+    double ratio[CORE_SLICES];
+    printf("slice  recycle  mimalloc  mimalloc/rc   (obj-lifo, ns per pair)\n");
+    for (int i = 0; i < CORE_SLICES; i++) {
+        double rc = obj_lifo_ns(&rc_ops, v), mi = obj_lifo_ns(&mi_ops, v);
+        ratio[i] = mi / rc;
+        printf("%5d  %7.2f  %8.2f  %10.2fx\n", i, rc, mi, ratio[i]);
+    }
+    qsort(ratio, CORE_SLICES, sizeof *ratio, cmp_double);
+    printf("\nmimalloc/rc over %d slices: lowest %.2fx, median %.2fx, highest %.2fx\n", CORE_SLICES, ratio[0],
+           ratio[CORE_SLICES / 2], ratio[CORE_SLICES - 1]);
+    free(v);
+    return 0;
+}
+
 /* ---- the parent: children, CPython, the table ---- */
 
 typedef struct cell {
@@ -609,9 +660,12 @@ int main(int argc, char **argv)
     make_scattered();
     if (argc == 4 && !strcmp(argv[1], "--cell"))
         return cell_main(argv[2], atoi(argv[3]));
+    if (argc == 2 && !strcmp(argv[1], "--core"))
+        return core_main();
     bool objects_only = argc == 2 && !strcmp(argv[1], "--objects");
     if (argc > 1 && !objects_only) {
-        fprintf(stderr, "usage: %s [--objects]   (--objects: only the obj-* and trk-* rows)\n", argv[0]);
+        fprintf(stderr, "usage: %s [--objects | --core]   (--objects: only the obj-* and trk-* rows; "
+                        "--core: obj-lifo in slices, recycle and mimalloc in turn)\n", argv[0]);
         return 2;
     }
 

@@ -182,6 +182,25 @@ static void heapless_calls_use_the_threads_last_error(void **state)
     assert_string_equal(rc_last_error(NULL), "");
 }
 
+/* rc_new refuses a NULL or misaligned type (its low bits are the header's
+ * flags) with RC_EINVAL and a line saying which, and reads nothing
+ * through it. */
+static void new_refuses_a_null_or_misaligned_type(void **state)
+{
+    rc_heap *h = *state;
+    static const rc_type good = {.name = "good", .size = 16};
+    assert_null(rc_new(h, NULL));
+    assert_int_equal(rc_last_error_code(h), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(h), "NULL type"));
+    rc_clear_error(h);
+    assert_null(rc_new_at(h, (const rc_type *)((uintptr_t)&good + 8), 0, NULL));
+    assert_int_equal(rc_last_error_code(h), RC_EINVAL);
+    assert_non_null(strstr(rc_last_error(h), "not 64-byte aligned"));
+    void *o = rc_new(h, &good);
+    assert_non_null(o);
+    rc_decref(o);
+}
+
 /* rc_set_error records as the library does, so user types report alike;
  * a message may quote the previous one. */
 static void set_error_records_like_the_library(void **state)
@@ -206,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(freeze_during_a_collection_is_refused, setup, teardown),
         cmocka_unit_test(heapless_calls_use_the_threads_last_error),
         cmocka_unit_test_setup_teardown(set_error_records_like_the_library, setup, teardown),
+        cmocka_unit_test_setup_teardown(new_refuses_a_null_or_misaligned_type, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,46 @@ static int gen_size(rc_heap *h, int g)
     return c.n;
 }
 
+/* The young vector gives its slots back in whatever order a batch dies,
+ * half of it in gen 1 and half in gen 0: after each death the heap check
+ * passes (the vector's length, gen 0's start and its count of holes agree
+ * with the slots) and each generation holds just the objects alive in it. */
+static void young_slots_come_back_in_any_death_order(void **state)
+{
+    (void)state;
+    enum { N = 12, ORDERS = 3 };
+    static const int orders[ORDERS][N] = {
+        {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0},     /* newest first */
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},     /* oldest first */
+        {5, 11, 0, 6, 10, 1, 7, 9, 2, 8, 3, 4},     /* scattered */
+    };
+    for (int k = 0; k < ORDERS; k++) {
+        rc_heap *h = heap();
+        rc_gc_disable(h);
+        node *v[N];
+        for (int i = 0; i < N; i++) {
+            if (i == N / 2)
+                assert_int_equal(rc_gc_collect(h, 0), 0);   /* the first half goes to gen 1 */
+            v[i] = node_new(h, &node_type, i);
+        }
+        int alive[2] = {N / 2, N / 2};                      /* gen 1, gen 0 */
+        for (int j = 0; j < N; j++) {
+            int i = orders[k][j];
+            rc_decref(v[i]);
+            alive[i >= N / 2]--;
+            assert_int_equal(rc_heap_check(h), 0);
+            assert_int_equal(gen_size(h, 1), alive[0]);
+            assert_int_equal(gen_size(h, 0), alive[1]);
+        }
+        node *a = node_new(h, &node_type, N);
+        assert_int_equal(gen_size(h, 0), 1);
+        assert_int_equal(gen_size(h, 1), 0);
+        rc_decref(a);
+        assert_int_equal(rc_heap_check(h), 0);
+        rc_heap_free(h);
+    }
+}
+
 /* root is referenced by no candidate: its word stays 0 through a full
  * collection's counting, and the scan must still traverse it as a root. */
 static void reachable_objects_survive_intact(void **state)
@@ -1674,6 +1714,7 @@ int main(void)
         cmocka_unit_test(cycle_tracked_again_is_collected_automatically),
         cmocka_unit_test(cycle_unfrozen_is_collected_by_the_next_automatic_full_collection),
         cmocka_unit_test(survivors_move_to_next_generation),
+        cmocka_unit_test(young_slots_come_back_in_any_death_order),
         cmocka_unit_test(young_collection_leaves_old_garbage),
         cmocka_unit_test(young_object_held_by_old_one_survives),
         cmocka_unit_test(young_collection_leaves_old_words_alone),

@@ -302,7 +302,7 @@ RC_INLINE rc_heap *rc__object_heap(const rc_head *o)
 #define RC__POOL_TRACKED  63
 RC_INLINE void rc__alloc_note_tracked(rc_head *o)
 {
-    if (!(o->tw & RC_HF_LARGE))
+    if (RC_LIKELY(!(o->tw & RC_HF_LARGE)))
         *(uint8_t *)(rc__pool_desc_of(o) + RC__POOL_TRACKED) = 1;
 }
 /* True when p is the body address of a live object of h (debug checks,

@@ -95,6 +95,23 @@ static void young_place(rc_gc_state *gc, size_t i, rc_head *o)
     o->gc = rc__gc_young_word(i);
 }
 
+/* The holes at the new end of the vector go back too, and gen 0 ends
+ * where gen 1 does when it has no object left. */
+void rc__gc_young_drop_end(rc_gc_state *gc)
+{
+    rc_head **v = gc->young;
+    size_t i = gc->young_len, n = i, g0 = gc->gen0_start;
+    while (n > 0 && !v[n - 1])
+        n--;
+    gc->young_len = n;
+    if (g0 >= n) {
+        gc->gen0_start = n;
+        gc->holes0 = 0;
+    } else {
+        gc->holes0 -= i - n;
+    }
+}
+
 /* Squeezes the holes out of young[from..young_len) in order, so the
  * generations keep their boundary; from is 0 or gen0_start. */
 static void young_squeeze(rc_gc_state *gc, size_t from)
@@ -1017,7 +1034,7 @@ static void run_callbacks(rc_heap *h, const char *phase, const rc_gc_info *info)
         gc->callbacks[i].fn(phase, info, gc->callbacks[i].ctx);
 }
 
-/* automatic: started by rc__gc_maybe_collect, and so free to skip the
+/* automatic: started by rc__gc_collect_due, and so free to skip the
  * scan of clean generations; rc_gc_collect always scans. */
 static size_t collect_with_callbacks(rc_heap *h, int gen, bool automatic)
 {

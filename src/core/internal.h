@@ -398,7 +398,8 @@ int  rc__type_error(rc_heap *h, const void *o, const char *expected);
  * its death has nothing to run but the free (rc__dealloc tests one bit). */
 RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
 {
-    return (uintptr_t)t | (t->finalize || t->clear || t->release ? 0 : RC_HF_PLAIN);
+    uintptr_t runs = (uintptr_t)t->finalize | (uintptr_t)t->clear | (uintptr_t)t->release;
+    return (uintptr_t)t | (runs ? 0 : RC_HF_PLAIN);
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good
@@ -459,24 +460,23 @@ RC_INLINE void rc__gc_link_young(rc_heap *h, rc_head *o)
 
 /* Leaves a hole at slot i; the holes at the end are given back when the
  * last slot's object dies, so a batch that dies whole leaves none, in
- * whatever order it dies. */
+ * whatever order it dies.  Inline, the last slot's death gives back its
+ * own slot; holes before it go back in gc.c. */
+void rc__gc_young_drop_end(rc_gc_state *gc);   /* young_len was just cut to the dead slot */
 RC_INLINE void rc__gc_young_drop(rc_gc_state *gc, size_t i)
 {
     rc_head **v = gc->young;
-    size_t g0 = gc->gen0_start, n = i + 1;
-    v[i] = NULL;
-    gc->holes0 += i >= g0;
-    if (n != gc->young_len)
+    size_t g0 = gc->gen0_start;
+    if (RC_LIKELY(i + 1 != gc->young_len)) {
+        v[i] = NULL;
+        gc->holes0 += i >= g0;
         return;
-    while (i > 0 && !v[i - 1])
-        i--;
-    gc->young_len = i;
-    if (g0 > i) {
-        gc->gen0_start = i;
-        gc->holes0 = 0;
-    } else {
-        gc->holes0 -= n - i;
     }
+    gc->young_len = i;
+    if (RC_UNLIKELY(i == 0 || !v[i - 1]))
+        rc__gc_young_drop_end(gc);
+    else
+        gc->gen0_start = g0 > i ? i : g0;   /* gen 0 was empty: it stays so */
 }
 
 /* A new tracked object: counted, and linked into gen 0. */
@@ -504,10 +504,9 @@ RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
 void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
 /* The threshold check before a tracked allocation: one compare inline,
  * the rest (enabled, threshold 0, which generation) in gc.c. */
-RC_INLINE void rc__gc_maybe_collect(rc_heap *h)
+RC_INLINE bool rc__gc_count_due(const rc_heap *h)
 {
-    if (RC_UNLIKELY(h->gc.count[0] > h->gc.threshold[0]))
-        rc__gc_collect_due(h);
+    return h->gc.count[0] > h->gc.threshold[0];
 }
 void rc__gc_destroy(rc_heap *h);
 bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection's dead set */
@@ -541,8 +540,12 @@ void rc__weak_destroy(rc_heap *h);
 #define RC__TYPE_LEAVES 0x40000u
 
 /* What a type asks of the collector: RC_TYPE_REFS types are tracked and
- * cleared by the runtime itself (see recycle.h). */
-RC_INLINE bool rc__type_tracked(const rc_type *t) { return t->traverse || (t->flags & RC_TYPE_REFS); }
+ * cleared by the runtime itself (see recycle.h).  rc_new asks it of every
+ * type: one test of two fields or'ed, not two branches. */
+RC_INLINE bool rc__type_tracked(const rc_type *t)
+{
+    return ((uintptr_t)t->traverse | (t->flags & RC_TYPE_REFS)) != 0;
+}
 RC_INLINE bool rc__type_clears(const rc_type *t) { return t->clear || (t->flags & RC_TYPE_REFS); }
 RC_INLINE size_t rc__nrefs(const rc_type *t) { return t->size / sizeof(void *); }
 
@@ -579,6 +582,14 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
     return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
 }
 
+/* RC_CLEAR on each of n slots: each is NULL before its decref, so that
+ * nothing a nested death runs follows a slot to a freed object. */
+RC_INLINE void rc__clear_slots(void **slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        RC_CLEAR(slots[i]);
+}
+
 /* Drops o's references so a cycle falls apart: clear, or RC_CLEAR on each
  * slot of an RC_TYPE_REFS body; nothing for a type without clear.  Inline:
  * the collector calls it once per dead object. */
@@ -586,9 +597,7 @@ RC_INLINE void rc__clear(rc_head *o)
 {
     const rc_type *t = rc__type(o);
     if (t->flags & RC_TYPE_REFS) {
-        void **p = (void **)rc__body(o);
-        for (size_t i = 0, n = rc__nrefs(t); i < n; i++)
-            RC_CLEAR(p[i]);
+        rc__clear_slots((void **)rc__body(o), rc__nrefs(t));
     } else if (t->clear) {
         t->clear(rc__body(o));
     }

@@ -57,17 +57,23 @@ static void check_object(const void *body, const char *freed)
 #define check_object(body, freed) ((void)0)
 #endif
 
-/* A tracked object: the threshold check (a collection may run first), then
- * gen 0, inline. */
+/* A tracked object, linked into gen 0 inline.  Only h lives across the
+ * allocator's call. */
 static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc__gc_maybe_collect(h);
     void *o = rc__new_object(h, (uintptr_t)t, body, site);
-    if (!o)
+    if (RC_UNLIKELY(!o))
         return NULL;
     rc__alloc_note_tracked(rc__head(o));
     rc__gc_on_new(h, rc__head(o));
     return o;
+}
+
+/* count[0] passed threshold[0]: a collection may run first. */
+static RC_NOINLINE void *new_tracked_due(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    rc__gc_collect_due(h);
+    return new_tracked(h, t, body, site);
 }
 
 static RC_NOINLINE void *new_refused(rc_heap *h, const rc_type *t)
@@ -79,9 +85,11 @@ static RC_NOINLINE void *new_refused(rc_heap *h, const rc_type *t)
 
 void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    if (rc__type_tracked(t))
-        return new_tracked(h, t, body, site);
-    return rc__new_leaf(h, t, body, site);
+    if (!rc__type_tracked(t))
+        return rc__new_leaf(h, t, body, site);
+    if (RC_UNLIKELY(rc__gc_count_due(h)))
+        return new_tracked_due(h, t, body, site);
+    return new_tracked(h, t, body, site);
 }
 
 /* In release builds (no thread check) a plain heap's call is a leaf that
@@ -90,7 +98,7 @@ void *rc_new_at(rc_heap *h, const rc_type *t, size_t body_size, const rc_site *s
 {
     if (RC_UNLIKELY(!h || !t || ((uintptr_t)t & RC_HF_MASK)))
         return new_refused(h, t);
-    size_t body = body_size ? body_size : t->size;
+    size_t body = RC_LIKELY(body_size == 0) ? t->size : body_size;
     if (RC_UNLIKELY(h->mt != NULL))
         return rc__mt_new(h, t, body, site);
     rc__thread_enter(h, "rc_new");
@@ -211,11 +219,11 @@ static int decref_child(void *child, void *arg)
     return 0;
 }
 
-/* An RC_TYPE_REFS body's references.  Out of line: the decrefs inlined
+/* An RC_TYPE_REFS body's n references.  Out of line: the decrefs inlined
  * here would make every death save and restore the registers they use. */
-static RC_NOINLINE void clear_refs(rc_head *o)
+static RC_NOINLINE void clear_refs(void **slots, size_t n)
 {
-    rc__clear(o);
+    rc__clear_slots(slots, n);
 }
 
 /* Drops o's references: clear, or a decref of each child traverse visits. */
@@ -223,7 +231,7 @@ RC_INLINE void drop_refs(rc_head *o)
 {
     const rc_type *t = rc__type(o);
     if (t->flags & RC_TYPE_REFS)
-        clear_refs(o);
+        clear_refs((void **)rc__body(o), rc__nrefs(t));
     else if (t->clear)
         t->clear(rc__body(o));
     else if (t->traverse)
@@ -280,7 +288,9 @@ static RC_NOINLINE void drain_trash(rc_heap *h)
     h->dealloc_depth = 0;
 }
 
-/* rc__free_dead, inline in the death of an object. */
+/* rc__free_dead, inline in the death of an object.  The depth goes back
+ * down by a decrement, and the queue is looked at only when the outermost
+ * death ends: nothing but h and o lives across drop_refs's call. */
 RC_INLINE void free_dead(rc_heap *h, rc_head *o)
 {
     int depth = h->dealloc_depth;
@@ -291,8 +301,7 @@ RC_INLINE void free_dead(rc_heap *h, rc_head *o)
     }
     h->dealloc_depth = depth + 1;
     drop_refs(o);
-    h->dealloc_depth = depth;
-    if (RC_UNLIKELY(h->trash != NULL) && depth == 0)
+    if (--h->dealloc_depth == 0 && RC_UNLIKELY(h->trash != NULL))
         drain_trash(h);
     rc__release_and_free(h, o);
 }
@@ -302,21 +311,34 @@ void rc__free_dead(rc_heap *h, rc_head *o)
     free_dead(h, o);
 }
 
-/* Every death but a plain leaf's. */
-static RC_NOINLINE void dealloc_full(rc_head *o)
+/* Every death but a plain leaf's, once a finalizer (if the type has one)
+ * has left o dead: unlinked from the collector before the weakref
+ * callbacks run, since a callback may start a collection, which must not
+ * find this object (count 0) and free it under us.  CPython's
+ * subtype_dealloc untracks first too. */
+RC_INLINE void dealloc_finalized(rc_head *o)
 {
     rc_heap *h = rc__object_heap(o);
-    const rc_type *t = rc__type(o);
-    if (RC_UNLIKELY(t->finalize != NULL) && finalize_resurrects(o))
-        return;
-    /* Untracked before the weakref callbacks run: a callback may start a
-     * collection, which must not find this object (count 0) and free it
-     * under us.  CPython's subtype_dealloc untracks first too. */
-    if (rc__type_tracked(t))
+    if (rc__type_tracked(rc__type(o)))
         rc__gc_on_dealloc(h, o);
     if (RC_UNLIKELY(rc__hflags(o) & RC_HF_WEAKREFS))
         rc__weak_on_dealloc(h, o);
     free_dead(h, o);
+}
+
+static RC_NOINLINE void dealloc_finalize(rc_head *o)
+{
+    if (!finalize_resurrects(o))
+        dealloc_finalized(o);
+}
+
+/* Every death but a plain leaf's.  The finalizer's path is apart, so that
+ * nothing but o and its heap lives across the calls of the others. */
+static RC_NOINLINE void dealloc_full(rc_head *o)
+{
+    if (RC_UNLIKELY(rc__type(o)->finalize != NULL))
+        return dealloc_finalize(o);
+    dealloc_finalized(o);
 }
 
 /* A plain leaf (ints, floats: no finalizer, clear, traverse or release,
