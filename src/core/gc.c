@@ -583,6 +583,7 @@ RC_NOINLINE void rc__gc_note_type(dead_set *d, const rc_type *t)
     d->finalizers |= t->finalize != NULL;
     d->releases |= t->release != NULL;
     d->not_refs |= !(t->flags & RC_TYPE_REFS);
+    d->some_refs |= (t->flags & RC_TYPE_REFS) != 0;
 }
 
 /* Adds o to the dead vector (dead_list).  What its type needs is noted
@@ -604,9 +605,11 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
+/* With delete's hold (dead_set.held): the header is being written anyway. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);
+    o->refcnt += holds_itself(o);
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -695,12 +698,22 @@ static void drain_scan(gc_run *r)
 
 /* The scan could not finish marking (no memory for the stack): the dead
  * marks so far are forgotten and the separate sweep settles everything. */
+RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
+{
+    (void)arg;
+    if (is_dead_mark(o->gc))
+        dead_unhold(&r->dead, o);
+}
+
 static void forget_dead_marks(gc_run *r)
 {
     dead_set *d = &r->dead;
+    if (d->held)
+        each_candidate(r, unhold_dead_mark, NULL, false);
     d->marked = d->late = d->nspans = 0;
     d->hflags = 0;
-    d->lost = d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
+    d->lost = d->clearless = d->finalizers = d->releases = d->not_refs = d->some_refs = d->refs_out = false;
+    d->held = false;
     d->last_type = NULL;
 }
 
@@ -716,7 +729,7 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
         d->lost = true;
         return;
     }
-    d->spans[d->nspans++] = (dead_span){start, marked, false};
+    d->spans[d->nspans++] = (dead_span){.start = start, .members = marked};
 }
 
 /* What a full collection's scan does to one span. */
@@ -858,6 +871,7 @@ static void finish_scan(gc_run *r)
  * remain: the rescan to a fixpoint and the separate sweep settle them. */
 static void mark_sweep_full(gc_run *r)
 {
+    r->dead.held = true;
     if (r->prefetch) {
         mark_then_settle_full(r);
         return;

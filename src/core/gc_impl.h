@@ -183,6 +183,7 @@ typedef struct dead_span {
     char  *start;
     size_t members;          /* marked by the scan; once settled, members */
     bool   whole;            /* every block of the span is a member */
+    size_t dying;            /* members the clear pass saw held by the set's hold alone */
 } dead_span;
 
 typedef struct rc_dead_set {
@@ -197,6 +198,11 @@ typedef struct rc_dead_set {
      * since freeing the others could leave one pointing at freed members. */
     bool       lost;
     bool       refs_out;     /* a member may reference a non-member */
+    /* The members of types other than RC_TYPE_REFS hold a reference to
+     * themselves, taken when gc.c's scan marked them dead (delete's hold,
+     * without a pass of its own); dropped when one leaves the set, and
+     * for all when the set is listed (user code must see true counts). */
+    bool       held;
     /* What the members need, noted as they join, so the steps that would
      * find nothing to do are skipped. */
     unsigned   hflags;       /* union of the members' RC_HF_* flags */
@@ -204,6 +210,7 @@ typedef struct rc_dead_set {
     bool       finalizers;   /* some member's type has finalize */
     bool       releases;     /* some member's type has release */
     bool       not_refs;     /* some member's type is not RC_TYPE_REFS */
+    bool       some_refs;    /* some member's type is RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
 } dead_set;
 
@@ -355,6 +362,17 @@ void rc__gc_rescan_marked(gc_run *r);
  * graph is scattered, from a sample of its first objects (gc.c). */
 void rc__gc_decide_prefetch(gc_run *r);
 
+/* Whether member o holds a reference to itself while the set is held
+ * (dead_set.held): its type is not RC_TYPE_REFS. */
+RC_INLINE bool holds_itself(const rc_head *o) { return !(rc__type(o)->flags & RC_TYPE_REFS); }
+
+/* Member o leaves a held set, or the set stops being held: its hold goes. */
+RC_INLINE void dead_unhold(const dead_set *d, rc_head *o)
+{
+    if (d->held && holds_itself(o))
+        o->refcnt--;
+}
+
 /* What o's type and header flags need of the set, noted as it joins. */
 void rc__gc_note_type(dead_set *d, const rc_type *t);
 RC_INLINE void dead_note(dead_set *d, const rc_head *o)
@@ -437,6 +455,7 @@ typedef struct member_group {
     size_t    stride, count;
     size_t    n;             /* members (listed: slots) */
     bool      whole;         /* in place: every block is a member */
+    size_t    dying;         /* the span's dying (dead_span) */
 } member_group;
 
 typedef struct group_iter {
@@ -460,6 +479,7 @@ RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
     rc__span_of(ds->start, &s);
     *g = (member_group){.start = s.start, .stride = s.stride, .count = s.count, .n = ds->members,
                         .whole = ds->whole};
+    g->dying = ds->dying;
     if (d->listed) {
         g->listed = true;
         g->v = ds->members ? d->v + it->at : NULL;   /* an empty set may have no vector */
