@@ -851,6 +851,71 @@ static void refs_types_are_traversed_and_cleared_by_the_runtime(void **state)
     rc_heap_free(h);
 }
 
+/* A type declaring its reference words (rc_type.ref_words): the
+ * collector reads those words instead of calling traverse, and never the
+ * word between them, which holds no reference; dead cycles are still
+ * broken by clear. */
+typedef struct wnode {
+    void     *a;
+    uintptr_t junk;            /* not a reference: the collector must not read it as one */
+    void     *b;
+} wnode;
+static int wnode_traversed, wnode_cleared;
+static int wnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    wnode *w = self;
+    wnode_traversed++;
+    int rv = w->a ? visit(w->a, arg) : 0;
+    return rv ? rv : w->b ? visit(w->b, arg) : 0;
+}
+static void wnode_clear(void *self)
+{
+    wnode *w = self;
+    wnode_cleared++;
+    RC_CLEAR(w->a);
+    RC_CLEAR(w->b);
+}
+static const rc_type wnode_type = {.name = "wnode", .size = sizeof(wnode), .traverse = wnode_traverse,
+                                   .clear = wnode_clear, .ref_words = RC_REF_WORD(wnode, a) | RC_REF_WORD(wnode, b)};
+
+static size_t live_objects(rc_heap *h);
+
+static void declared_ref_words_are_read_instead_of_traverse(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);                      /* one collection finds all the garbage */
+    enum { RINGS = 2000, LEN = 10 };
+    wnode *keep = NULL;
+    for (int r = 0; r < RINGS; r++) {      /* rings, every tenth held */
+        wnode *first = rc_new(h, &wnode_type), *prev = first;
+        for (int i = 1; i < LEN; i++) {
+            wnode *x = rc_new(h, &wnode_type);
+            x->junk = 0xdeadbeef;
+            prev->a = x;                   /* the new reference moves in */
+            prev = x;
+        }
+        prev->a = rc_newref(first);
+        prev->b = keep ? rc_newref(keep) : NULL;
+        if (r % 10 == 0)
+            keep = first;                  /* alive through our reference */
+        else
+            rc_decref(first);
+    }
+    gen_count n = {0};
+    rc_gc_get_referents(keep, count_visit, &n);
+    assert_int_equal(n.n, 1);
+    wnode_traversed = wnode_cleared = 0;
+    size_t before = live_objects(h);
+    /* Rings behind a held one stay; the others (9 of 10) are garbage. */
+    assert_int_equal(rc_gc_collect(h, 2), (size_t)(RINGS - RINGS / 10) * LEN);
+    assert_int_equal(wnode_traversed, 0);
+    assert_true(wnode_cleared > 0);
+    assert_true(live_objects(h) < before);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 /* Full collections free RC_TYPE_REFS dead sets where they lie (gc_free.c):
  * whole pools at once, references leaving the set dropped first, objects
  * marked dead that a later root reaches kept intact. */
@@ -1695,6 +1760,7 @@ int main(void)
         cmocka_unit_test(queries_let_the_callback_allocate_and_free),
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
+        cmocka_unit_test(declared_ref_words_are_read_instead_of_traverse),
         cmocka_unit_test(full_collection_frees_refs_sets_in_place),
         cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
         cmocka_unit_test(late_reached_objects_survive_intact),

@@ -396,6 +396,8 @@ RC_INLINE void count_children(gc_run *r, rc_head *o, count_pass *c, rc_visit vis
         for (size_t i = 0; i < nrefs; i++)
             if (p[i])
                 visit(p[i], r);
+    } else if (t->ref_words) {         /* no RC__TYPE_LEAVES type declares them */
+        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit, r);
     } else if (traverses(o, nrefs)) {
         t->traverse(rc__body(o), visit, r);
     }
@@ -767,6 +769,9 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
         for (size_t i = 0; i < n; i++)
             if (p[i])
                 mark_scan_child(r, rc__head(p[i]), cursor);
+    } else if (t->ref_words) {
+        r->cursor = cursor;
+        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit_mark_scan, r);
     } else if (traverses(o, n)) {
         r->cursor = cursor;
         t->traverse(rc__body(o), visit_mark_scan, r);

@@ -138,7 +138,10 @@ RC_INLINE void prefetch_traversed_in(const rc_head *o, bool bodies, uintptr_t lo
     if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
         return;
     prefetch_visit v = {lo, width, PREFETCH_TRAVERSED, bodies};
-    t->traverse(rc__body(o), visit_prefetch, &v);
+    if (t->ref_words)
+        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit_prefetch, &v);
+    else
+        t->traverse(rc__body(o), visit_prefetch, &v);
 }
 
 /* traversed: through traverse functions too (r->prefetch_traversed). */
