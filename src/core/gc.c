@@ -607,11 +607,13 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
-/* With delete's hold (dead_set.held): the header is being written anyway. */
+/* With delete's hold (dead_set.held): the header is being written anyway.
+ * While every member is an RC_TYPE_REFS body none holds itself. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);
-    o->refcnt += holds_itself(o);
+    if (d->not_refs)
+        o->refcnt += holds_itself(o);
 }
 
 /* Where survivors of this collection go: the next generation. */

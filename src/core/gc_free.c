@@ -136,19 +136,16 @@ RC_INLINE bool dies_with_pool(const rc_head *o)
  * A member still referenced then is not counted, and its span's members
  * are looked at one by one when released (release_group). */
 #define CLEAR_LAG 16
+_Static_assert((CLEAR_LAG & (CLEAR_LAG - 1)) == 0, "a power of two: the slot is a mask of the count");
 typedef struct clear_lag {
-    rc_head   *o[CLEAR_LAG];
+    rc_head   *o[CLEAR_LAG];     /* NULL: an empty slot */
     dead_span *span[CLEAR_LAG];
-    unsigned   head, n;
+    unsigned   k;                /* members cleared */
     dead_span *at;               /* the span being cleared (NULL: no pools) */
 } clear_lag;
 
-RC_INLINE void lag_look(clear_lag *q)
+RC_INLINE void lag_look(rc_head *o, dead_span *s)
 {
-    rc_head *o = q->o[q->head];
-    dead_span *s = q->span[q->head];
-    q->head = (q->head + 1) % CLEAR_LAG;
-    q->n--;
     if (s && dies_with_pool(o))
         s->dying++;
 }
@@ -157,9 +154,9 @@ RC_INLINE bool clear_member(member_pass *p, rc_head *o)
 {
     clear_lag *q = p->arg;
     rc__clear(o);                /* nothing for a member without clear */
-    if (q->n == CLEAR_LAG)
-        lag_look(q);
-    unsigned i = (q->head + q->n++) % CLEAR_LAG;
+    unsigned i = q->k++ & (CLEAR_LAG - 1);
+    if (q->o[i])
+        lag_look(q->o[i], q->span[i]);
     q->o[i] = o;
     q->span[i] = q->at;
     return true;
@@ -169,7 +166,7 @@ RC_INLINE bool clear_member(member_pass *p, rc_head *o)
 static void clear_members(gc_run *r)
 {
     dead_set *d = &r->dead;
-    clear_lag q = {.n = 0};
+    clear_lag q = {.k = 0};
     member_pass p = {.r = r, .arg = &q};
     group_iter it = {0, 0};
     member_group g;
@@ -177,8 +174,9 @@ static void clear_members(gc_run *r)
         q.at = d->nspans ? &d->spans[it.k - 1] : NULL;
         each_in_group(&p, &g, clear_member);
     }
-    while (q.n > 0)
-        lag_look(&q);
+    for (unsigned i = 0; i < CLEAR_LAG; i++)
+        if (q.o[i])
+            lag_look(q.o[i], q.span[i]);
 }
 
 /* Drops o's references that leave the set (o is an RC_TYPE_REFS body).
