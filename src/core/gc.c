@@ -396,8 +396,6 @@ RC_INLINE void count_children(gc_run *r, rc_head *o, count_pass *c, rc_visit vis
         for (size_t i = 0; i < nrefs; i++)
             if (p[i])
                 visit(p[i], r);
-    } else if (t->ref_words) {         /* no RC__TYPE_LEAVES type declares them */
-        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit, r);
     } else if (traverses(o, nrefs)) {
         t->traverse(rc__body(o), visit, r);
     }
@@ -679,6 +677,7 @@ static RC_NOINLINE void mark_scan_child_slow(gc_run *r, rc_head *c)
     mark_scan_child(r, c, r->cursor);
 }
 
+
 /* The visit a traverse function calls: a fresh child ahead of the scan
  * (the common case, allocated in order) is marked here; the rest out of
  * line, so the function a traverse calls per child stays short. */
@@ -771,9 +770,6 @@ RC_INLINE void scan_object(gc_run *r, rc_head *o, char *cursor, type_memo *memo)
         for (size_t i = 0; i < n; i++)
             if (p[i])
                 mark_scan_child(r, rc__head(p[i]), cursor);
-    } else if (t->ref_words) {
-        r->cursor = cursor;
-        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit_mark_scan, r);
     } else if (traverses(o, n)) {
         r->cursor = cursor;
         t->traverse(rc__body(o), visit_mark_scan, r);

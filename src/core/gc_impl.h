@@ -298,7 +298,8 @@ RC_INLINE rc_head *lag_pop(lag_ring *q)
     return o;
 }
 
-/* The passes over the pools walk an RC_TYPE_REFS body's children inline.
+/* The passes over the pools walk an RC_TYPE_REFS body's children inline,
+ * and those of a type whose ref_words are its first words alike.
  * Pools hold runs of one type, so the type of the object before is
  * remembered: one compare instead of reading the type's flags and size
  * for each object (10^5 live rings: 2.7 instructions less per node in the
@@ -310,11 +311,21 @@ typedef struct type_memo {
 #define RC_NOT_REFS   SIZE_MAX
 #define RC_MAY_LEAVES (SIZE_MAX - 1)  /* and its objects may be flagged RC_HF_LEAVES */
 
+/* Declared ref_words that are the body's first words are walked as an
+ * RC_TYPE_REFS body's are: how many, or 0 (none, or not such a run). */
+RC_INLINE size_t leading_ref_words(uint64_t words)
+{
+    return words && !(words & (words + 1)) ? (size_t)__builtin_popcountll(words) : 0;
+}
+
 RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
 {
     if (RC_UNLIKELY(t != m->type)) {
         m->type = t;
-        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES : RC_NOT_REFS;
+        m->nrefs = t->flags & RC_TYPE_REFS     ? rc__nrefs(t)
+                   : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES
+                   : leading_ref_words(t->ref_words) ? leading_ref_words(t->ref_words)
+                                                     : RC_NOT_REFS;
     }
     return m->nrefs;
 }
