@@ -677,7 +677,6 @@ static RC_NOINLINE void mark_scan_child_slow(gc_run *r, rc_head *c)
     mark_scan_child(r, c, r->cursor);
 }
 
-
 /* The visit a traverse function calls: a fresh child ahead of the scan
  * (the common case, allocated in order) is marked here; the rest out of
  * line, so the function a traverse calls per child stays short. */
@@ -699,8 +698,6 @@ static void drain_scan(gc_run *r)
     drain_with(r, visit_mark_scan);
 }
 
-/* The scan could not finish marking (no memory for the stack): the dead
- * marks so far are forgotten and the separate sweep settles everything. */
 RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
 {
     (void)arg;
@@ -708,6 +705,9 @@ RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
         dead_unhold(&r->dead, o);
 }
 
+/* The scan could not finish marking (no memory for the stack): the dead
+ * marks so far and their holds are forgotten, and the separate sweep
+ * settles everything. */
 static void forget_dead_marks(gc_run *r)
 {
     dead_set *d = &r->dead;

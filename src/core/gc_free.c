@@ -15,15 +15,15 @@
  * any other set every member is held by a reference first (a full
  * collection's scan takes it as it marks a member dead: dead_set.held),
  * so that while the members clear none dies and no death cascades through
- * the set; the
- * holds are dropped once all have cleared: a member whose only reference
- * left was ours dies, one still referenced (by what a clear kept) moves to
- * gen 2, where a later collection finds it.  Either way the dying members
- * of a span that owe nothing but their blocks (no release, no weakrefs)
- * go back with their pool in one step when they were all its objects
- * (rc__free_pool_objects); held in place, a member keeps its pool in use,
- * so whatever user code allocates or frees meanwhile cannot take a
- * member's place. */
+ * the set; the holds are dropped once all have cleared: a member whose
+ * only reference left was ours dies, one still referenced (by what a
+ * clear kept) moves to gen 2, where a later collection finds it.  The
+ * clear pass notes, per span, the members only the hold keeps.  Either
+ * way the dying members of a span that owe nothing but their blocks (no
+ * release, no weakrefs) go back with their pool in one step when they
+ * were all its objects (rc__free_pool_objects); held in place, a member
+ * keeps its pool in use, so whatever user code allocates or frees
+ * meanwhile cannot take a member's place. */
 #include "gc_impl.h"
 
 #include <stdlib.h>
