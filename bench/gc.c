@@ -16,7 +16,7 @@
  *                       and lists of 1e6 ints in the seed experiment
  *   bench/gc --workers [N]   only the last table, for N objects (default 1e7)
  *   bench/gc --workers N SHAPE TYPES W   one side of one of its rows (rings or
- *                       random, rc-fn or rc-refs, W workers): a run short
+ *                       random, rc-fn, rc-refs or rc-words, W workers): a run short
  *                       enough for callgrind
  *   bench/gc --seed [N]      only the seed experiment, lists of N ints (default 5e6)
  */
@@ -85,13 +85,24 @@ static void ring_clear(void *self)
 }
 
 /* One pointer for rings, three for the random graph: bodies sized to fit.
- * Each shape twice: with traverse/clear functions (any C type), and as
- * RC_TYPE_REFS bodies the collector walks inline (the built-in fast path). */
-static const rc_type ring_type = {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL};
-static const rc_type graph_type = {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL};
-static const rc_type ring_refs_type = {"ring", sizeof(ring), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
-static const rc_type graph_refs_type = {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL};
-static bool use_refs;
+ * Each shape three times: with traverse/clear functions (any C type); as
+ * RC_TYPE_REFS bodies the collector walks inline (the built-in fast path);
+ * and with the same functions and the reference fields declared
+ * (rc_type.ref_words), which the collector reads instead of calling
+ * traverse. */
+enum { TYPES_FN, TYPES_REFS, TYPES_WORDS };
+static const rc_type ring_types[3] = {
+    {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL, 0},
+    {"ring", sizeof(ring), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL, 0},
+    {"ring", sizeof(ring), ring_traverse, ring_clear, NULL, NULL, 0, NULL, RC_REF_WORD(ring, a)},
+};
+static const rc_type graph_types[3] = {
+    {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL, 0},
+    {"graph", sizeof(bnode), NULL, NULL, NULL, NULL, RC_TYPE_REFS, NULL, 0},
+    {"graph", sizeof(bnode), bnode_traverse, bnode_clear, NULL, NULL, 0, NULL,
+     RC_REF_WORD(bnode, a) | RC_REF_WORD(bnode, b) | RC_REF_WORD(bnode, c)},
+};
+static int types = TYPES_FN;
 
 static uint64_t now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
@@ -113,7 +124,7 @@ static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
     void **roots = malloc(nr * sizeof *roots);
     if (!strcmp(shape, "rings")) {
         for (size_t r = 0; r < nr; r++) {
-            const rc_type *t = use_refs ? &ring_refs_type : &ring_type;
+            const rc_type *t = &ring_types[types];
             ring *first = rc_new(h, t), *prev = first;
             for (int i = 0; i < 9; i++) {
                 ring *x = rc_new(h, t);
@@ -127,7 +138,7 @@ static void **rc_build(rc_heap *h, const char *shape, size_t n, size_t *nroots)
     } else {
         bnode **all = malloc(n * sizeof *all);
         for (size_t i = 0; i < n; i++)
-            all[i] = rc_new(h, use_refs ? &graph_refs_type : &graph_type);
+            all[i] = rc_new(h, &graph_types[types]);
         for (size_t i = 0; i < n; i++) {
             bnode *x = all[i];
             x->a = all[rnd(n)];
@@ -164,9 +175,9 @@ typedef struct result {
     double live, garbage;
 } result;
 
-static result rc_measure(const char *shape, size_t n, bool refs)
+static result rc_measure(const char *shape, size_t n, int kind)
 {
-    use_refs = refs;
+    types = kind;
     rc_heap *h = rc_heap_new(NULL);
     rc_gc_disable(h);
     size_t nr;
@@ -197,7 +208,7 @@ static double rc_gen0(size_t n_old)
     void *young[700];
     for (int t = 0; t < 5; t++) {
         for (int i = 0; i < 700; i++)
-            young[i] = rc_new(h, &ring_type);
+            young[i] = rc_new(h, &ring_types[TYPES_FN]);
         double d = rc_timed_collect(h, 0);
         best = d < best ? d : best;
         for (int i = 0; i < 700; i++)
@@ -345,7 +356,7 @@ static void workers_rows(size_t n)
     const char *shapes[] = {"rings", "random"};
     for (int s = 0; s < 2; s++)
         for (int refs = 0; refs < 2; refs++) {
-            use_refs = refs;
+            types = refs ? TYPES_REFS : TYPES_FN;
             timing one = rc_live_on(shapes[s], n, 1), two = rc_live_on(shapes[s], n, 2);
             printf("%-7s %-8s %9.2f %9.2f %9.2f %9.2f %8.2fx %8.2fx\n", shapes[s], refs ? "rc-refs" : "rc-fn",
                    one.wall, one.cpu, two.wall, two.cpu, one.wall / two.wall, two.cpu / one.cpu);
@@ -492,12 +503,16 @@ static void print_ratio(double anchor, double ours)
 /* bench/gc --workers N SHAPE TYPES W */
 static int workers_one(char **argv)
 {
-    const char *usage = "bench/gc --workers N rings|random rc-fn|rc-refs W";
+    const char *usage = "bench/gc --workers N rings|random rc-fn|rc-refs|rc-words W";
+    static const char *const kinds[3] = {"rc-fn", "rc-refs", "rc-words"};
     size_t n = bench_count_arg("bench/gc", argv[2], 10, 100000000, usage);
     char *end;
     unsigned long w = strtoul(argv[5], &end, 10);
     bool shape_ok = !strcmp(argv[3], "rings") || !strcmp(argv[3], "random");
-    if (!shape_ok || (strcmp(argv[4], "rc-fn") && strcmp(argv[4], "rc-refs"))) {
+    types = 0;
+    while (types < 3 && strcmp(argv[4], kinds[types]))
+        types++;
+    if (!shape_ok || types == 3) {
         fprintf(stderr, "bench/gc: '%s %s' is not a shape and types; usage: %s\n", argv[3], argv[4], usage);
         return 2;
     }
@@ -506,7 +521,6 @@ static int workers_one(char **argv)
                 RC_GC_WORKERS_MAX, usage);
         return 2;
     }
-    use_refs = !strcmp(argv[4], "rc-refs");
     timing t = rc_live_on(argv[3], n, (unsigned)w);
     printf("%s %s, %zu objects, %lu workers: %.2f ns wall, %.2f ns CPU per object\n", argv[3], argv[4], n, w,
            t.wall, t.cpu);
@@ -590,24 +604,29 @@ int main(int argc, char **argv)
         printf("(CPython anchor unavailable: /usr/bin/python3 failed)\n");
 
     printf("Full collection, ns per object (lower is better); ratios = anchor / recycle.\n"
-           "rc-fn: types with traverse/clear functions; rc-refs: RC_TYPE_REFS bodies.\n");
-    printf("%-7s %-9s %-8s %8s %8s %8s %8s %9s %9s %9s\n", "shape", "objects", "", "rc-fn", "rc-refs",
-           "CPython", "Boehm", "CPy/fn", "CPy/refs", "Boehm/refs");
+           "rc-fn: types with traverse/clear functions; rc-refs: RC_TYPE_REFS bodies; rc-words: the\n"
+           "rc-fn types declaring their reference fields (rc_type.ref_words).\n");
+    printf("%-7s %-9s %-8s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "shape", "objects", "", "rc-fn", "rc-refs",
+           "rc-words", "CPython", "Boehm", "CPy/fn", "CPy/refs", "CPy/words", "Boehm/refs");
     const char *shapes[] = {"rings", "random"};
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < nsizes; i++) {
-            result fn = rc_measure(shapes[s], sizes[i], false);
-            result refs = rc_measure(shapes[s], sizes[i], true);
+            result rc[3];
+            for (int t = TYPES_FN; t <= TYPES_WORDS; t++)
+                rc[t] = rc_measure(shapes[s], sizes[i], t);
             result boehm = boehm_measure(shapes[s], sizes[i]);
             const char *kinds[2] = {"live", "garbage"};
             for (int k = 0; k < 2; k++) {
-                double f = k ? fn.garbage : fn.live, rf = k ? refs.garbage : refs.live;
+                double v[3];
+                for (int t = TYPES_FN; t <= TYPES_WORDS; t++)
+                    v[t] = k ? rc[t].garbage : rc[t].live;
                 double b = k ? boehm.garbage : boehm.live;
                 double cp = py_lookup(py, npy, shapes[s], sizes[i], kinds[k]);
-                printf("%-7s %-9zu %-8s %8.2f %8.2f %8.2f %8.2f", shapes[s], sizes[i], kinds[k], f, rf, cp, b);
-                print_ratio(cp, f);
-                print_ratio(cp, rf);
-                print_ratio(b, rf);
+                printf("%-7s %-9zu %-8s %8.2f %8.2f %8.2f %8.2f %8.2f", shapes[s], sizes[i], kinds[k], v[0], v[1],
+                       v[2], cp, b);
+                for (int t = TYPES_FN; t <= TYPES_WORDS; t++)
+                    print_ratio(cp, v[t]);
+                print_ratio(b, v[TYPES_REFS]);
                 printf("\n");
             }
             fflush(stdout);
@@ -615,7 +634,7 @@ int main(int argc, char **argv)
 
     printf("\nGen-0 collection of 700 young objects, microseconds, by old-generation size\n");
     printf("%-10s %10s %10s %10s\n", "old", "recycle", "CPython", "vsCPython");
-    use_refs = false;
+    types = TYPES_FN;
     for (int i = 0; i < nsizes; i++) {
         double ours = rc_gen0(sizes[i]);
         double cp = py_lookup(py, npy, "gen0", sizes[i], "gen0");

@@ -22,7 +22,7 @@ static void pair_clear(void *self)
     rc_xdecref(b);
 }
 
-static const rc_type leaf_type = {"leaf", 16, NULL, NULL, NULL, NULL, 0, NULL};
-static const rc_type pair_type = {"pair", sizeof(pair), pair_traverse, pair_clear, NULL, NULL, 0, NULL};
+static const rc_type leaf_type = {"leaf", 16, NULL, NULL, NULL, NULL, 0, NULL, 0};
+static const rc_type pair_type = {"pair", sizeof(pair), pair_traverse, pair_clear, NULL, NULL, 0, NULL, 0};
 
 #endif

@@ -20,7 +20,7 @@ static void box_clear(void *o)
 }
 
 /* name, size, traverse, clear, finalize, release, flags, owned */
-static const rc_type box_type = {"box", sizeof(box), box_traverse, box_clear, NULL, NULL, 0, NULL};
+static const rc_type box_type = {"box", sizeof(box), box_traverse, box_clear, NULL, NULL, 0, NULL, 0};
 
 int main(void)
 {

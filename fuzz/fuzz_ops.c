@@ -92,12 +92,12 @@ static void mnode_finalize(void *self)
 }
 
 static const rc_type types[NKINDS] = {
-    {"clear", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL},
-    {"noclear", sizeof(mnode), mnode_traverse, NULL, NULL, mnode_release, 0, NULL},
-    {"final", sizeof(mnode), mnode_traverse, mnode_clear, mnode_finalize, mnode_release, 0, NULL},
-    {"leaf", sizeof(mnode), NULL, NULL, NULL, mnode_release, 0, NULL},
+    {"clear", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL, 0},
+    {"noclear", sizeof(mnode), mnode_traverse, NULL, NULL, mnode_release, 0, NULL, 0},
+    {"final", sizeof(mnode), mnode_traverse, mnode_clear, mnode_finalize, mnode_release, 0, NULL, 0},
+    {"leaf", sizeof(mnode), NULL, NULL, NULL, mnode_release, 0, NULL, 0},
     /* the runtime traverses and clears the references (the body's first KIDS words) */
-    {"refs", KIDS * sizeof(void *), NULL, NULL, NULL, mnode_release, RC_TYPE_REFS, NULL},
+    {"refs", KIDS * sizeof(void *), NULL, NULL, NULL, mnode_release, RC_TYPE_REFS, NULL, 0},
 };
 
 /* ---- the model ----------------------------------------------------------- */

@@ -26,7 +26,7 @@ static void pair_clear(void *self)
     if (b) rc_decref(b);
 }
 
-static const rc_type pair_type = {"pair", sizeof(pair), pair_traverse, pair_clear, NULL, NULL, 0, NULL};
+static const rc_type pair_type = {"pair", sizeof(pair), pair_traverse, pair_clear, NULL, NULL, 0, NULL, 0};
 
 static void path(char *buf, size_t n, const char *dir, const char *harness, const char *name)
 {

@@ -127,7 +127,18 @@ typedef struct rc_type {
     /* Bytes of memory the object owns besides its own block (item buffers
      * and the like), for rc_sizeof; NULL: none. */
     size_t (*owned)(const void *self);
+    /* For a type with traverse: the body words its traverse visits, bit i
+     * for the word at byte offset i * sizeof(void *) (RC_REF_WORD), each
+     * NULL or an object; 0: not declared.  The collector's passes then read
+     * those words themselves instead of calling traverse -- as fast as
+     * RC_TYPE_REFS -- and dead cycles are still broken by clear.  traverse
+     * must visit exactly these words (rc_heap_check verifies it). */
+    uint64_t ref_words;
 } rc_type;
+
+/* The bit of rc_type.ref_words for a reference field of a body struct
+ * (pointer-aligned): RC_REF_WORD(node, left) | RC_REF_WORD(node, right). */
+#define RC_REF_WORD(body, field) ((uint64_t)1 << (offsetof(body, field) / sizeof(void *)))
 
 /* rc_type.flags */
 #define RC_TYPE_NO_WEAKREF 0x1u    /* weak references to instances are refused */
@@ -1099,7 +1110,8 @@ RC_API int    rc_graph_why_alive(void *obj, void ***chain, size_t *len);
  * vector slots match headers, gen0_start <= length, the gen-2 and permanent
  * counts equal what a walk finds, each tracked object in exactly one
  * generation), the allocator's own bookkeeping (pools, free lists, arena
- * lists, counters), the weakref table, and that every reference found
+ * lists, counters), the weakref table, that a type's traverse visits
+ * exactly the words its ref_words declares, and that every reference found
  * inside the heap points at a live object of the heap and no refcount is
  * lower than the references found.  Returns 0, or RC_EINVAL with
  * rc_last_error naming the object and the violated invariant (RC_ESTATE

@@ -223,6 +223,51 @@ static void weakref_damage_is_named(void **state)
     rc_decref(wr);
 }
 
+/* ref_words must say what traverse visits (the collector reads them
+ * instead): a word too many, a word too few, or a word past the block. */
+typedef struct two { void *a, *b; } two;
+static int two_traverse(void *self, rc_visit visit, void *arg)
+{
+    two *t = self;
+    int rv = t->a ? visit(t->a, arg) : 0;
+    return rv ? rv : t->b ? visit(t->b, arg) : 0;
+}
+static const rc_type two_type = {.name = "two", .size = sizeof(two), .traverse = two_traverse,
+                                 .ref_words = RC_REF_WORD(two, a) | RC_REF_WORD(two, b)};
+static const rc_type one_declared_type = {.name = "one_declared", .size = sizeof(two), .traverse = two_traverse,
+                                          .ref_words = RC_REF_WORD(two, a)};
+static int a_traverse(void *self, rc_visit visit, void *arg)
+{
+    two *t = self;
+    return t->a ? visit(t->a, arg) : 0;
+}
+static const rc_type skips_b_type = {.name = "skips_b", .size = sizeof(two), .traverse = a_traverse,
+                                     .ref_words = RC_REF_WORD(two, a) | RC_REF_WORD(two, b)};
+static const rc_type past_block_type = {.name = "past_block", .size = sizeof(two), .traverse = two_traverse,
+                                        .ref_words = (uint64_t)1 << 40};
+
+static void ref_words_disagreeing_with_traverse_are_named(void **state)
+{
+    (void)state;
+    two *ok = rc_new(H, &two_type), *bad = rc_new(H, &one_declared_type);
+    ok->a = node_new(H, &node_leaf_type, 1);
+    assert_ok();                               /* a NULL word is no reference */
+    bad->b = rc_newref(ok);
+    assert_damage("one_declared", "visits a reference outside");
+    rc_decref(bad);
+    two *skips = rc_new(H, &skips_b_type);
+    skips->a = rc_newref(ok);
+    assert_ok();
+    skips->b = rc_newref(ok);
+    assert_damage("skips_b", "skips some of");
+    rc_decref(skips);
+    two *past = rc_new(H, &past_block_type);
+    assert_damage("past_block", "reaches past");
+    rc_decref(past);
+    rc_decref(ok);
+    assert_ok();
+}
+
 static void not_during_a_collection(void **state)
 {
     (void)state;
@@ -259,6 +304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(allocator_damage_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(weakref_damage_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(tracked_object_in_a_skipped_pool_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(ref_words_disagreeing_with_traverse_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(not_during_a_collection, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,7 +111,7 @@ static void double_decref(void)
 
 /* release runs with the count at 0: one more decref is an underflow. */
 static void decref_self(void *self) { rc_decref(self); }
-static const rc_type underflow_type = {"underflow", 16, NULL, NULL, NULL, decref_self, 0, NULL};
+static const rc_type underflow_type = {"underflow", 16, NULL, NULL, NULL, decref_self, 0, NULL, 0};
 
 static void refcount_underflow(void)
 {
@@ -234,7 +234,7 @@ static void wait_inside(void *self)
     for (int i = 0; i < 1000; i++)        /* B aborts the process long before */
         usleep(10000);
 }
-static const rc_type waiting_type = {"waiting", 16, NULL, NULL, NULL, wait_inside, 0, NULL};
+static const rc_type waiting_type = {"waiting", 16, NULL, NULL, NULL, wait_inside, 0, NULL, 0};
 
 static void *thread_a(void *o)
 {
@@ -280,7 +280,7 @@ static void unattached_thread_uses_a_threaded_heap(void)
 /* release makes a weakref to the object being freed: it would dangle. */
 static void *late_weakref;
 static void weakref_in_release(void *self) { late_weakref = rc_weakref_new(self, NULL, NULL); }
-static const rc_type late_weakref_type = {"late_weakref", 16, NULL, NULL, NULL, weakref_in_release, 0, NULL};
+static const rc_type late_weakref_type = {"late_weakref", 16, NULL, NULL, NULL, weakref_in_release, 0, NULL, 0};
 
 static void dangling_weakref(void)
 {
@@ -316,7 +316,7 @@ static void interior_pointer(void)
 static void *final_weakref;
 static void finalize_with_weakref(void *self) { final_weakref = rc_weakref_new(self, NULL, NULL); }
 static const rc_type final_weakref_type = {"final_weakref", sizeof(node), NULL, NULL, finalize_with_weakref,
-                                           NULL, 0, NULL};
+                                           NULL, 0, NULL, 0};
 
 static int pair_traverse(void *self, rc_visit visit, void *arg)
 {
@@ -331,7 +331,7 @@ static void pair_clear(void *self)
 }
 
 static const rc_type final_weakref_cycle_type = {"final_weakref_cycle", sizeof(void *), pair_traverse, pair_clear,
-                                                 finalize_with_weakref, NULL, 0, NULL};
+                                                 finalize_with_weakref, NULL, 0, NULL, 0};
 
 /* ---- the tests -------------------------------------------------------------- */
 

@@ -891,6 +891,103 @@ static void refs_types_are_traversed_and_cleared_by_the_runtime(void **state)
     rc_heap_free(h);
 }
 
+/* Types declaring their reference words (rc_type.ref_words): the
+ * collector reads those words instead of calling traverse -- in every pass
+ * when they are the body's first words (wnode), in marking and the
+ * dead-set steps otherwise (wgap) -- and never a word between them, which
+ * holds no reference; dead cycles are still broken by clear. */
+typedef struct wnode {
+    void     *a, *b;
+    uintptr_t junk;            /* not a reference: the collector must not read it as one */
+} wnode;
+typedef struct wgap {
+    void     *a;
+    uintptr_t junk;
+    void     *b;
+} wgap;
+static int wnode_traversed, wnode_cleared;
+static int wnode_traverse(void *self, rc_visit visit, void *arg)
+{
+    wnode *w = self;
+    wnode_traversed++;
+    int rv = w->a ? visit(w->a, arg) : 0;
+    return rv ? rv : w->b ? visit(w->b, arg) : 0;
+}
+static int wgap_traverse(void *self, rc_visit visit, void *arg)
+{
+    wgap *w = self;
+    int rv = w->a ? visit(w->a, arg) : 0;
+    return rv ? rv : w->b ? visit(w->b, arg) : 0;
+}
+static void wnode_clear(void *self)
+{
+    wnode *w = self;
+    wnode_cleared++;
+    RC_CLEAR(w->a);
+    RC_CLEAR(w->b);
+}
+static void wgap_clear(void *self)
+{
+    wgap *w = self;
+    RC_CLEAR(w->a);
+    RC_CLEAR(w->b);
+}
+static const rc_type wnode_type = {.name = "wnode", .size = sizeof(wnode), .traverse = wnode_traverse,
+                                   .clear = wnode_clear, .ref_words = RC_REF_WORD(wnode, a) | RC_REF_WORD(wnode, b)};
+static const rc_type wgap_type = {.name = "wgap", .size = sizeof(wgap), .traverse = wgap_traverse,
+                                  .clear = wgap_clear, .ref_words = RC_REF_WORD(wgap, a) | RC_REF_WORD(wgap, b)};
+
+/* Rings of LEN, every tenth held, each ring's last node also holding the
+ * last held ring: n of each type's nodes. */
+static void *make_word_rings(rc_heap *h, const rc_type *t, int rings, int len)
+{
+    void *keep = NULL;
+    for (int r = 0; r < rings; r++) {
+        wgap *first = rc_new(h, t), *prev = first;     /* a and junk/b: set through the layout of each */
+        for (int i = 1; i < len; i++) {
+            wgap *x = rc_new(h, t);
+            if (t == &wgap_type)
+                x->junk = 0xdeadbeef;
+            else
+                ((wnode *)x)->junk = 0xdeadbeef;
+            prev->a = x;                   /* the new reference moves in */
+            prev = x;
+        }
+        prev->a = rc_newref(first);
+        void **second = t == &wgap_type ? &prev->b : &((wnode *)prev)->b;
+        *second = keep ? rc_newref(keep) : NULL;
+        if (r % 10 == 0)
+            keep = first;                  /* alive through our reference */
+        else
+            rc_decref(first);
+    }
+    return keep;
+}
+
+static size_t live_objects(rc_heap *h);
+
+static void declared_ref_words_are_read_instead_of_traverse(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);                      /* one collection finds all the garbage */
+    enum { RINGS = 2000, LEN = 10 };
+    void *keep = make_word_rings(h, &wnode_type, RINGS, LEN);
+    make_word_rings(h, &wgap_type, RINGS, LEN);
+    gen_count n = {0};
+    rc_gc_get_referents(keep, count_visit, &n);
+    assert_int_equal(n.n, 1);
+    wnode_traversed = wnode_cleared = 0;
+    size_t before = live_objects(h);
+    /* Rings behind a held one stay; the others (9 of 10) are garbage. */
+    assert_int_equal(rc_gc_collect(h, 2), 2 * (size_t)(RINGS - RINGS / 10) * LEN);
+    assert_int_equal(wnode_traversed, 0);
+    assert_int_equal(wnode_cleared, (RINGS - RINGS / 10) * LEN);
+    assert_int_equal(live_objects(h), before - 2 * (size_t)(RINGS - RINGS / 10) * LEN);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 /* Full collections free RC_TYPE_REFS dead sets where they lie (gc_free.c):
  * whole pools at once, references leaving the set dropped first, objects
  * marked dead that a later root reaches kept intact. */
@@ -1736,6 +1833,7 @@ int main(void)
         cmocka_unit_test(queries_let_the_callback_allocate_and_free),
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
+        cmocka_unit_test(declared_ref_words_are_read_instead_of_traverse),
         cmocka_unit_test(full_collection_frees_refs_sets_in_place),
         cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
         cmocka_unit_test(late_reached_objects_survive_intact),

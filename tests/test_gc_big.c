@@ -49,11 +49,13 @@ static void big_release(void *self)
     released++;
 }
 
-enum { K_REFS, K_REFS_REL, K_FN, NKINDS };
+enum { K_REFS, K_REFS_REL, K_FN, K_WORDS, NKINDS };
 static const rc_type kinds[NKINDS] = {
     {.name = "refs", .size = sizeof(big), .flags = RC_TYPE_REFS},
     {.name = "refs_rel", .size = sizeof(big), .release = big_release, .flags = RC_TYPE_REFS},
     {.name = "fn", .size = sizeof(big), .traverse = big_traverse, .clear = big_clear, .release = big_release},
+    {.name = "words", .size = sizeof(big), .traverse = big_traverse, .clear = big_clear,
+     .ref_words = RC_REF_WORD(big, ref[0]) | RC_REF_WORD(big, ref[1]) | RC_REF_WORD(big, ref[2])},
 };
 static const rc_type leaf_type = {.name = "leaf", .size = 16};
 
@@ -128,11 +130,11 @@ static int count_one(void *o, void *arg)
  * with objects found dead and reached later). */
 static void round_(rc_heap *h, int round, bool scattered)
 {
-    int mix = round % 3;                         /* which kinds the batch holds */
+    int mix = round % 4;                         /* which kinds the batch holds */
     int first = n;
     assert_true(n + BATCH <= MAXN);
     for (int b = 0; b < BATCH; b++, n++) {
-        int kind = mix == 0 ? K_REFS : mix == 1 ? (int)rnd(2) : (int)rnd(NKINDS);
+        int kind = mix == 0 ? K_REFS : mix == 1 ? (int)rnd(2) : mix == 2 ? (int)rnd(NKINDS) : K_FN + (int)rnd(2);
         ptr[n] = rc_new(h, &kinds[kind]);
         assert_non_null(ptr[n]);
         alive[n] = true;

@@ -60,11 +60,15 @@ static void mnode_release(void *self)
     M.released[id]++;
 }
 
-static const rc_type mnode_type = {"mnode", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL};
-/* The same layout with the runtime doing traverse and clear (RC_TYPE_REFS):
- * half the objects are of each kind, so both paths meet in one graph. */
+static const rc_type mnode_type = {"mnode", sizeof(mnode), mnode_traverse, mnode_clear, NULL, mnode_release, 0, NULL, 0};
+/* The same layout with the runtime doing traverse and clear (RC_TYPE_REFS),
+ * and with the kids declared (ref_words: the collector reads them instead
+ * of calling traverse): a third of the objects are of each kind, so the
+ * paths meet in one graph. */
 static const rc_type mnode_refs_type = {"mnode_refs", KIDS * sizeof(void *), NULL, NULL, NULL,
-                                        mnode_release, RC_TYPE_REFS, NULL};
+                                        mnode_release, RC_TYPE_REFS, NULL, 0};
+static const rc_type mnode_words_type = {"mnode_words", sizeof(mnode), mnode_traverse, mnode_clear, NULL,
+                                         mnode_release, 0, NULL, MNODE_REF_WORDS};
 
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
@@ -157,7 +161,10 @@ static void set_kid(mnode *a, int k, mnode *b)
 static void op_create(rc_heap *h)
 {
     assert_true(M.n < M.cap);
-    mnode *m = rnd(2) ? rc_new(h, &mnode_type) : rc_new_var(h, &mnode_refs_type, sizeof(mnode));
+    uint32_t kind = rnd(3);
+    mnode *m = kind == 0   ? rc_new(h, &mnode_type)
+               : kind == 1 ? rc_new(h, &mnode_words_type)
+                           : rc_new_var(h, &mnode_refs_type, sizeof(mnode));
     assert_non_null(m);
     m->id = M.n++;
     M.ptr[m->id] = m;

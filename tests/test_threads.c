@@ -100,7 +100,7 @@ static void node_finalize(void *self) { finalized[((node *)self)->id]++; }
 static void node_release(void *self) { released[((node *)self)->id]++; }
 
 static const rc_type node_type = {"node", sizeof(node), node_traverse, node_clear, node_finalize,
-                                  node_release, 0, NULL};
+                                  node_release, 0, NULL, 0};
 
 static void reset_counts(void)
 {
@@ -378,7 +378,7 @@ static void waiting_finalize(void *self) { (void)self; wait_for_the_neighbor(); 
 static void waiting_callback(void *wr, void *ctx) { (void)wr, (void)ctx; wait_for_the_neighbor(); }
 
 static const rc_type waiting_type = {"waiting", sizeof(node), node_traverse, node_clear, waiting_finalize,
-                                     NULL, 0, NULL};
+                                     NULL, 0, NULL, 0};
 
 typedef struct restart_run {
     rc_heap *h;

@@ -100,6 +100,48 @@ static int take_census(rc_heap *h, census *c)
     return 0;
 }
 
+/* The declared words traverse has not visited yet; extra: it visited
+ * something else. */
+typedef struct words_walk {
+    void   **p;
+    uint64_t left;
+    bool     extra;
+} words_walk;
+
+static int visit_declared(void *child, void *arg)
+{
+    words_walk *w = arg;
+    for (uint64_t m = w->left; m; m &= m - 1)
+        if (w->p[__builtin_ctzll(m)] == child) {
+            w->left &= ~(m & -m);
+            return 0;
+        }
+    w->extra = true;
+    return 1;
+}
+
+/* The collector reads the words rc_type.ref_words declares instead of
+ * calling traverse, so the two must agree: traverse visits every declared
+ * word that is not NULL, and nothing else. */
+static int check_ref_words(rc_heap *h, census *c, rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    size_t words = 64 - (size_t)__builtin_clzll(t->ref_words);
+    if (rc__object_block_size(o) < sizeof(rc_head) + words * sizeof(void *))
+        return fail(h, c, o, "ref_words %#llx reaches past its %zu-byte block",
+                    (unsigned long long)t->ref_words, rc__object_block_size(o));
+    words_walk w = {(void **)rc__body(o), t->ref_words, false};
+    t->traverse(rc__body(o), visit_declared, &w);
+    uint64_t missed = 0;
+    for (uint64_t m = w.left; m; m &= m - 1)
+        if (w.p[__builtin_ctzll(m)])
+            missed |= m & -m;
+    if (w.extra || missed)
+        return fail(h, c, o, "its traverse %s the words ref_words declares (%#llx)",
+                    w.extra ? "visits a reference outside" : "skips some of", (unsigned long long)t->ref_words);
+    return 0;
+}
+
 /* One object's header on its own: type, flags, count, generation word. */
 static int check_header(rc_heap *h, census *c, rc_head *o)
 {
@@ -123,6 +165,8 @@ static int check_header(rc_heap *h, census *c, rc_head *o)
         return fail(h, c, o, "%s", c->why);
     if (rc__type_tracked(t) && !rc__alloc_walks_tracked(o))
         return fail(h, c, o, "of a tracked type in a pool the collector's walk skips");
+    if (t->traverse && t->ref_words && !(t->flags & RC_TYPE_REFS) && check_ref_words(h, c, o) < 0)
+        return RC_EINVAL;
     uint32_t g = o->gc;
     if (g == RC_GC_UNTRACKED)
         return 0;

@@ -600,6 +600,7 @@ RC_NOINLINE void rc__gc_note_type(dead_set *d, const rc_type *t)
     d->finalizers |= t->finalize != NULL;
     d->releases |= t->release != NULL;
     d->not_refs |= !(t->flags & RC_TYPE_REFS);
+    d->some_refs |= (t->flags & RC_TYPE_REFS) != 0;
 }
 
 /* Adds o to the dead vector (dead_list).  What its type needs is noted
@@ -621,9 +622,13 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
+/* With delete's hold (dead_set.held): the header is being written anyway.
+ * While every member is an RC_TYPE_REFS body none holds itself. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);
+    if (d->not_refs)
+        o->refcnt += holds_itself(o);
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -710,14 +715,25 @@ static void drain_scan(gc_run *r)
     drain_with(r, visit_mark_scan);
 }
 
+RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
+{
+    (void)arg;
+    if (is_dead_mark(o->gc))
+        dead_unhold(&r->dead, o);
+}
+
 /* The scan could not finish marking (no memory for the stack): the dead
- * marks so far are forgotten and the separate sweep settles everything. */
+ * marks so far and their holds are forgotten, and the separate sweep
+ * settles everything. */
 static void forget_dead_marks(gc_run *r)
 {
     dead_set *d = &r->dead;
+    if (d->held)
+        each_candidate(r, unhold_dead_mark, NULL, false);
     d->marked = d->late = d->nspans = 0;
     d->hflags = 0;
-    d->lost = d->clearless = d->finalizers = d->releases = d->not_refs = d->refs_out = false;
+    d->lost = d->clearless = d->finalizers = d->releases = d->not_refs = d->some_refs = d->refs_out = false;
+    d->held = false;
     d->last_type = NULL;
 }
 
@@ -733,7 +749,7 @@ static void note_dead_span(dead_set *d, char *start, size_t marked)
         d->lost = true;
         return;
     }
-    d->spans[d->nspans++] = (dead_span){start, marked, false};
+    d->spans[d->nspans++] = (dead_span){.start = start, .members = marked};
 }
 
 /* What a full collection's scan does to one span. */
@@ -875,6 +891,7 @@ static void finish_scan(gc_run *r)
  * remain: the rescan to a fixpoint and the separate sweep settle them. */
 static void mark_sweep_full(gc_run *r)
 {
+    r->dead.held = true;
     if (r->prefetch) {
         mark_then_settle_full(r);
         return;

@@ -12,16 +12,18 @@
  * refers to a member (such a reference would have made it reachable), so
  * the references between members need no decref; only those leaving the
  * set are dropped (when the scan saw any), then every member dies.  For
- * any other set every member is held by a reference first, so that while
- * the members clear none dies and no death cascades through the set; the
- * holds are dropped once all have cleared: a member whose only reference
- * left was ours dies, one still referenced (by what a clear kept) moves to
- * gen 2, where a later collection finds it.  Either way the dying members
- * of a span that owe nothing but their blocks (no release, no weakrefs)
- * go back with their pool in one step when they were all its objects
- * (rc__free_pool_objects); held in place, a member keeps its pool in use,
- * so whatever user code allocates or frees meanwhile cannot take a
- * member's place. */
+ * any other set every member is held by a reference first (a full
+ * collection's scan takes it as it marks a member dead: dead_set.held),
+ * so that while the members clear none dies and no death cascades through
+ * the set; the holds are dropped once all have cleared: a member whose
+ * only reference left was ours dies, one still referenced (by what a
+ * clear kept) moves to gen 2, where a later collection finds it.  The
+ * clear pass notes, per span, the members only the hold keeps.  Either
+ * way the dying members of a span that owe nothing but their blocks (no
+ * release, no weakrefs) go back with their pool in one step when they
+ * were all its objects (rc__free_pool_objects); held in place, a member
+ * keeps its pool in use, so whatever user code allocates or frees
+ * meanwhile cannot take a member's place. */
 #include "gc_impl.h"
 
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static bool settle_late(member_pass *p, rc_head *o)
 {
     if (!(o->gc & RC_GC_REACHABLE))
         return true;
+    dead_unhold(&p->r->dead, o);
     survive_old(p->r->h, o);
     return false;
 }
@@ -55,11 +58,13 @@ void rc__gc_settle(gc_run *r)
 
 static bool list_member(member_pass *p, rc_head *o)
 {
+    dead_unhold(&p->r->dead, o);
     dead_list(&p->r->dead, o);
     return true;
 }
 
-/* The vector is sized for every member at once: no regrowth. */
+/* The vector is sized for every member at once: no regrowth.  The steps
+ * that want a list run user code or count references: the holds go. */
 bool rc__gc_list(gc_run *r)
 {
     dead_set *d = &r->dead;
@@ -67,6 +72,7 @@ bool rc__gc_list(gc_run *r)
         return false;
     each_member(r, list_member, NULL);
     d->listed = true;
+    d->held = false;
     return true;
 }
 
@@ -90,9 +96,12 @@ void rc__gc_keep_all(gc_run *r)
     while (rc__span_next(&it, &s))
         for (char *p = s.start; p < s.start + s.count * s.stride; p += s.stride) {
             rc_head *o = (rc_head *)(void *)p;
-            if (o->tw && is_dead_mark(o->gc))
+            if (o->tw && is_dead_mark(o->gc)) {
+                dead_unhold(&r->dead, o);
                 survive_old(r->h, o);
+            }
         }
+    r->dead.held = false;
 }
 
 /* ---- delete ------------------------------------------------------------------------- */
@@ -104,11 +113,70 @@ RC_INLINE bool hold_member(member_pass *p, rc_head *o)
     return true;
 }
 
+/* The members a held set has not held yet (dead_set.held). */
+RC_INLINE bool hold_refs_member(member_pass *p, rc_head *o)
+{
+    if (!holds_itself(o))
+        hold_member(p, o);
+    return true;
+}
+
+/* Held, o dies when the hold is dropped, with nothing but its block to
+ * give back.  Once only the hold is left nothing else references o, so
+ * no later clear can change that. */
+RC_INLINE bool dies_with_pool(const rc_head *o)
+{
+    return o->refcnt == 1 && !(rc__hflags(o) & RC_HF_WEAKREFS);
+}
+
+/* The clear pass looks at each member again CLEAR_LAG members later, its
+ * header still in the cache, instead of a pass over the set before each
+ * pool is freed: by then the clears of its neighbours (a ring's, a list's
+ * or a tree's, allocated together) have dropped their references to it.
+ * A member still referenced then is not counted, and its span's members
+ * are looked at one by one when released (release_group). */
+#define CLEAR_LAG 16
+_Static_assert((CLEAR_LAG & (CLEAR_LAG - 1)) == 0, "a power of two: the slot is a mask of the count");
+typedef struct clear_lag {
+    rc_head   *o[CLEAR_LAG];     /* NULL: an empty slot */
+    dead_span *span[CLEAR_LAG];
+    unsigned   k;                /* members cleared */
+    dead_span *at;               /* the span being cleared (NULL: no pools) */
+} clear_lag;
+
+RC_INLINE void lag_look(rc_head *o, dead_span *s)
+{
+    if (s && dies_with_pool(o))
+        s->dying++;
+}
+
 RC_INLINE bool clear_member(member_pass *p, rc_head *o)
 {
-    (void)p;
+    clear_lag *q = p->arg;
     rc__clear(o);                /* nothing for a member without clear */
+    unsigned i = q->k++ & (CLEAR_LAG - 1);
+    if (q->o[i])
+        lag_look(q->o[i], q->span[i]);
+    q->o[i] = o;
+    q->span[i] = q->at;
     return true;
+}
+
+/* Clears every member, counting in each span those that die with it. */
+static void clear_members(gc_run *r)
+{
+    dead_set *d = &r->dead;
+    clear_lag q = {.k = 0};
+    member_pass p = {.r = r, .arg = &q};
+    group_iter it = {0, 0};
+    member_group g;
+    while (next_group(d, &it, &g)) {
+        q.at = d->nspans ? &d->spans[it.k - 1] : NULL;
+        each_in_group(&p, &g, clear_member);
+    }
+    for (unsigned i = 0; i < CLEAR_LAG; i++)
+        if (q.o[i])
+            lag_look(q.o[i], q.span[i]);
 }
 
 /* Drops o's references that leave the set (o is an RC_TYPE_REFS body).
@@ -169,29 +237,15 @@ static bool free_pool(rc_heap *h, const member_group *g, size_t n)
     return rc__free_pool_objects(h, g->start, n);
 }
 
-/* Held, o dies when the hold is dropped, with nothing but its block to
- * give back. */
-RC_INLINE bool dies_with_pool(member_pass *p, rc_head *o)
-{
-    (void)p;
-    return o->refcnt == 1 && !(rc__hflags(o) & RC_HF_WEAKREFS);
-}
-
 /* Whether every member of g dies with its pool without being released one
- * by one: quiet, none is held and none can have weakrefs, so unread; held,
- * a whole span's are read once (garbage allocated together dies together,
- * and then its pool goes back after that one read of each). */
+ * by one: quiet, none is held and none can have weakrefs; held, the clear
+ * pass saw every member of a whole span die with it (garbage allocated
+ * together dies together).  Either way they are not read again. */
 static bool group_dies_with_pool(const member_pass *p, const member_group *g, bool quiet)
 {
     if (!p->pool)
         return false;
-    if (quiet)
-        return true;
-    if (!p->held || !g->whole)
-        return false;
-    member_pass q = {.r = p->r};
-    each_in_group(&q, g, dies_with_pool);
-    return q.kept == g->n;
+    return quiet || (p->held && g->whole && g->dying == g->n);
 }
 
 /* The members of one group: those that die together go back with their
@@ -243,8 +297,11 @@ static size_t delete_members(gc_run *r)
             each_member(r, drop_refs_out, NULL);
         return release_all(r, false);
     }
-    each_member(r, hold_member, NULL);
-    each_member(r, clear_member, NULL);
+    if (!d->held)
+        each_member(r, hold_member, NULL);
+    else if (d->some_refs)
+        each_member(r, hold_refs_member, NULL);
+    clear_members(r);
     return release_all(r, true);
 }
 

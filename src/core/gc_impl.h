@@ -138,7 +138,10 @@ RC_INLINE void prefetch_traversed_in(const rc_head *o, bool bodies, uintptr_t lo
     if (!t->traverse || (rc__hflags(o) & RC_HF_LEAVES))
         return;
     prefetch_visit v = {lo, width, PREFETCH_TRAVERSED, bodies};
-    t->traverse(rc__body(o), visit_prefetch, &v);
+    if (t->ref_words)
+        rc__visit_ref_words((void **)rc__body(o), t->ref_words, visit_prefetch, &v);
+    else
+        t->traverse(rc__body(o), visit_prefetch, &v);
 }
 
 /* traversed: through traverse functions too (r->prefetch_traversed). */
@@ -183,6 +186,7 @@ typedef struct dead_span {
     char  *start;
     size_t members;          /* marked by the scan; once settled, members */
     bool   whole;            /* every block of the span is a member */
+    size_t dying;            /* members the clear pass saw held by the set's hold alone */
 } dead_span;
 
 typedef struct rc_dead_set {
@@ -197,6 +201,11 @@ typedef struct rc_dead_set {
      * since freeing the others could leave one pointing at freed members. */
     bool       lost;
     bool       refs_out;     /* a member may reference a non-member */
+    /* The members of types other than RC_TYPE_REFS hold a reference to
+     * themselves, taken when gc.c's scan marked them dead (delete's hold,
+     * without a pass of its own); dropped when one leaves the set, and
+     * for all when the set is listed (user code must see true counts). */
+    bool       held;
     /* What the members need, noted as they join, so the steps that would
      * find nothing to do are skipped. */
     unsigned   hflags;       /* union of the members' RC_HF_* flags */
@@ -204,6 +213,7 @@ typedef struct rc_dead_set {
     bool       finalizers;   /* some member's type has finalize */
     bool       releases;     /* some member's type has release */
     bool       not_refs;     /* some member's type is not RC_TYPE_REFS */
+    bool       some_refs;    /* some member's type is RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
 } dead_set;
 
@@ -288,7 +298,8 @@ RC_INLINE rc_head *lag_pop(lag_ring *q)
     return o;
 }
 
-/* The passes over the pools walk an RC_TYPE_REFS body's children inline.
+/* The passes over the pools walk an RC_TYPE_REFS body's children inline,
+ * and those of a type whose ref_words are its first words alike.
  * Pools hold runs of one type, so the type of the object before is
  * remembered: one compare instead of reading the type's flags and size
  * for each object (10^5 live rings: 2.7 instructions less per node in the
@@ -300,11 +311,21 @@ typedef struct type_memo {
 #define RC_NOT_REFS   SIZE_MAX
 #define RC_MAY_LEAVES (SIZE_MAX - 1)  /* and its objects may be flagged RC_HF_LEAVES */
 
+/* Declared ref_words that are the body's first words are walked as an
+ * RC_TYPE_REFS body's are: how many, or 0 (none, or not such a run). */
+RC_INLINE size_t leading_ref_words(uint64_t words)
+{
+    return words && !(words & (words + 1)) ? (size_t)__builtin_popcountll(words) : 0;
+}
+
 RC_INLINE size_t memo_nrefs(type_memo *m, const rc_type *t)
 {
     if (RC_UNLIKELY(t != m->type)) {
         m->type = t;
-        m->nrefs = t->flags & RC_TYPE_REFS ? rc__nrefs(t) : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES : RC_NOT_REFS;
+        m->nrefs = t->flags & RC_TYPE_REFS     ? rc__nrefs(t)
+                   : t->flags & RC__TYPE_LEAVES ? RC_MAY_LEAVES
+                   : leading_ref_words(t->ref_words) ? leading_ref_words(t->ref_words)
+                                                     : RC_NOT_REFS;
     }
     return m->nrefs;
 }
@@ -354,6 +375,17 @@ void rc__gc_rescan_marked(gc_run *r);
 /* Sets r->prefetch (and r->unbranched) for a full collection: whether the
  * graph is scattered, from a sample of its first objects (gc.c). */
 void rc__gc_decide_prefetch(gc_run *r);
+
+/* Whether member o holds a reference to itself while the set is held
+ * (dead_set.held): its type is not RC_TYPE_REFS. */
+RC_INLINE bool holds_itself(const rc_head *o) { return !(rc__type(o)->flags & RC_TYPE_REFS); }
+
+/* Member o leaves a held set, or the set stops being held: its hold goes. */
+RC_INLINE void dead_unhold(const dead_set *d, rc_head *o)
+{
+    if (d->held && holds_itself(o))
+        o->refcnt--;
+}
 
 /* What o's type and header flags need of the set, noted as it joins. */
 void rc__gc_note_type(dead_set *d, const rc_type *t);
@@ -437,6 +469,7 @@ typedef struct member_group {
     size_t    stride, count;
     size_t    n;             /* members (listed: slots) */
     bool      whole;         /* in place: every block is a member */
+    size_t    dying;         /* the span's dying (dead_span) */
 } member_group;
 
 typedef struct group_iter {
@@ -460,6 +493,7 @@ RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
     rc__span_of(ds->start, &s);
     *g = (member_group){.start = s.start, .stride = s.stride, .count = s.count, .n = ds->members,
                         .whole = ds->whole};
+    g->dying = ds->dying;
     if (d->listed) {
         g->listed = true;
         g->v = ds->members ? d->v + it->at : NULL;   /* an empty set may have no vector */

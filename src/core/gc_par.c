@@ -834,7 +834,7 @@ static void merge_dead(par *p)
     }
     for (size_t k = 0; k < p->nspans; k++)
         if (p->dead_in[k])
-            d->spans[d->nspans++] = (dead_span){p->spans[k].start, p->dead_in[k], false};
+            d->spans[d->nspans++] = (dead_span){.start = p->spans[k].start, .members = p->dead_in[k]};
 }
 
 /* ---- one full collection ------------------------------------------------------------ */

@@ -549,9 +549,24 @@ RC_INLINE bool rc__type_tracked(const rc_type *t)
 RC_INLINE bool rc__type_clears(const rc_type *t) { return t->clear || (t->flags & RC_TYPE_REFS); }
 RC_INLINE size_t rc__nrefs(const rc_type *t) { return t->size / sizeof(void *); }
 
+/* Visits the words of body p that rc_type.ref_words declares, those not
+ * NULL, and stops at the first non-zero result of visit.  Inline, so a
+ * constant visit is inlined too. */
+RC_INLINE int rc__visit_ref_words(void **p, uint64_t words, rc_visit visit, void *arg)
+{
+    for (uint64_t m = words; m; m &= m - 1) {
+        void *c = p[__builtin_ctzll(m)];
+        int rv = c ? visit(c, arg) : 0;
+        if (rv)
+            return rv;
+    }
+    return 0;
+}
+
 /* Calls VISIT(child, ARG) for each child of o and stops at the first
- * non-zero result.  For RC_TYPE_REFS bodies the loop is inline, so a static
- * VISIT is inlined too: the collector's passes use this form. */
+ * non-zero result.  For RC_TYPE_REFS bodies and declared ref_words the
+ * loop is inline, so a static VISIT is inlined too: the collector's
+ * passes use this form. */
 #define RC_FOR_EACH_CHILD(o, VISIT, ARG)                                      \
     do {                                                                      \
         rc_head *o_ = (o);                                                    \
@@ -562,7 +577,10 @@ RC_INLINE size_t rc__nrefs(const rc_type *t) { return t->size / sizeof(void *); 
                 if (p_[i_] && VISIT(p_[i_], ARG))                             \
                     break;                                                    \
         } else if (t_->traverse) {                                            \
-            t_->traverse(rc__body(o_), VISIT, ARG);                           \
+            if (t_->ref_words)                                                \
+                rc__visit_ref_words((void **)rc__body(o_), t_->ref_words, VISIT, ARG); \
+            else                                                              \
+                t_->traverse(rc__body(o_), VISIT, ARG);                       \
         }                                                                     \
     } while (0)
 
@@ -579,7 +597,11 @@ RC_INLINE int rc__traverse(rc_head *o, rc_visit fn, void *arg)
         }
         return 0;
     }
-    return t->traverse ? t->traverse(rc__body(o), fn, arg) : 0;
+    if (!t->traverse)
+        return 0;
+    if (t->ref_words)
+        return rc__visit_ref_words((void **)rc__body(o), t->ref_words, fn, arg);
+    return t->traverse(rc__body(o), fn, arg);
 }
 
 /* RC_CLEAR on each of n slots: each is NULL before its decref, so that

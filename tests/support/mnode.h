@@ -29,6 +29,10 @@ static inline int mnode_traverse(void *self, rc_visit visit, void *arg)
     return 0;
 }
 
+/* Its kids as rc_type.ref_words declares them. */
+#define MNODE_REF_WORDS (RC_REF_WORD(mnode, kid[0]) | RC_REF_WORD(mnode, kid[1]) | RC_REF_WORD(mnode, kid[2]))
+_Static_assert(MNODE_KIDS == 3, "MNODE_REF_WORDS names every kid");
+
 /* The model keeps its edges: clearing an object that is still reachable
  * shows up as a mismatch on the next check. */
 static inline void mnode_clear(void *self)

@@ -49,10 +49,10 @@ static void node_finalize(void *self)
     }
 }
 
-const rc_type node_type = {"node", sizeof(node), node_traverse, node_clear, NULL, node_release, 0, NULL};
-const rc_type node_noclear_type = {"node_noclear", sizeof(node), node_traverse, NULL, NULL, node_release, 0, NULL};
-const rc_type node_leaf_type = {"leaf", sizeof(node), NULL, NULL, NULL, node_release, 0, NULL};
-const rc_type node_final_type = {"node_final", sizeof(node), node_traverse, node_clear, node_finalize, node_release, 0, NULL};
+const rc_type node_type = {"node", sizeof(node), node_traverse, node_clear, NULL, node_release, 0, NULL, 0};
+const rc_type node_noclear_type = {"node_noclear", sizeof(node), node_traverse, NULL, NULL, node_release, 0, NULL, 0};
+const rc_type node_leaf_type = {"leaf", sizeof(node), NULL, NULL, NULL, node_release, 0, NULL, 0};
+const rc_type node_final_type = {"node_final", sizeof(node), node_traverse, node_clear, node_finalize, node_release, 0, NULL, 0};
 
 node *node_new(rc_heap *h, const rc_type *t, long id)
 {
