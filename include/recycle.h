@@ -163,10 +163,12 @@ typedef struct rc_config {
     /* Full collections split their passes across gc_workers threads (the
      * calling one and gc_workers - 1 helpers, made at the first full
      * collection that uses them and parked between collections) once the
-     * pools they walk hold gc_parallel_min bytes; results are a single
-     * thread's.  1 worker (the default): none; 0: one per core, at most
-     * 8 (docs/design-gc.md, "Parallel marking", says when it pays). */
-    unsigned gc_workers;      /* RECYCLE_GC_WORKERS=1 (at most RC_GC_WORKERS_MAX) */
+     * pools they walk hold gc_parallel_min bytes, unless the graph is
+     * scattered and fits in half the cache; results are a single
+     * thread's.  0 (the default): one per core the collecting thread may
+     * run on, at most 8; 1: no helpers (docs/design-gc.md, "Parallel
+     * marking", says what a second worker gains and costs). */
+    unsigned gc_workers;      /* RECYCLE_GC_WORKERS=0 (at most RC_GC_WORKERS_MAX) */
     size_t   gc_parallel_min; /* RECYCLE_GC_PARALLEL_MIN=4194304 */
     /* Empty arenas kept for reuse; none once a collection finds the heap
      * at an eighth or less of a peak of 16 MiB of arenas or more

@@ -8,8 +8,17 @@
  * its edges go to neighbours in allocation order or anywhere.  The same
  * graph is built, thinned and collected in a heap with one worker and in
  * heaps with two and four, and the heaps' records compared.  RC_WORKERS_SEEDS
- * overrides how many graphs. */
+ * overrides how many graphs.  Every collection is planned as if no heap
+ * fit in the cache: a scattered graph that fits keeps to one thread.
+ *
+ * Besides, when a full collection keeps to one thread: a scattered graph
+ * in the cache, and a process held to one core with gc_workers left at
+ * its default (no helper thread is made). */
+#include "../src/prim/prim.h"
 #include "mnode.h"
+
+#include <dirent.h>
+#include <sched.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -228,11 +237,71 @@ static void small_heap_under_the_threshold_collects_the_same(void **state)
     rec = NULL;
 }
 
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The threads of this process after a full collection of a random graph
+ * in a heap with `workers` (parallel however small the heap). */
+static int threads_after_collecting(unsigned workers)
+{
+    rc_config cfg;
+    rc_config_default(&cfg);
+    cfg.gc_enabled = false;
+    cfg.gc_workers = workers;
+    cfg.gc_parallel_min = 0;
+    rc_heap *h = rc_heap_new(&cfg);
+    assert_non_null(h);
+    static mnode *all[NODES];
+    memset(&several, 0, sizeof several);
+    rec = &several;
+    for (uint32_t i = 0; i < NODES; i++)
+        all[i] = node_new(h, i);
+    link_nodes(all, NODES);
+    rc_gc_collect(h, 2);
+    int n = threads_now();
+    for (size_t i = 0; i < NODES; i++)
+        rc_decref(all[i]);
+    rc_heap_free(h);
+    rec = NULL;
+    return n;
+}
+
+static void one_thread_where_a_second_gains_nothing(void **state)
+{
+    (void)state;
+    int before = threads_now();
+    rc__os_llc_assume((size_t)1 << 30);      /* the graph fits in the cache */
+    assert_int_equal(threads_after_collecting(2), before);
+    rc__os_llc_assume(0);
+    assert_int_equal(threads_after_collecting(2), before + 1);
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    assert_int_equal(threads_after_collecting(0), before);
+    assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+}
+
 int main(void)
 {
+    rc__os_llc_assume(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(several_workers_free_what_one_frees_in_its_order),
         cmocka_unit_test(small_heap_under_the_threshold_collects_the_same),
+        cmocka_unit_test(one_thread_where_a_second_gains_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ static const rc_option table[RC_OPT_COUNT] = {
     [RC_OPT_GC] = {"RECYCLE_GC", RC_OPTK_BOOL, "1", 0, "0: heaps start with the collector disabled"},
     [RC_OPT_GC_DEBUG] = {"RECYCLE_GC_DEBUG", RC_OPTK_GC_DEBUG, "0", 0,
                          "gc.set_debug flags: a number or stats,collectable,uncollectable,saveall,leak"},
-    [RC_OPT_GC_WORKERS] = {"RECYCLE_GC_WORKERS", RC_OPTK_UINT, "1", RC_GC_WORKERS_MAX,
+    [RC_OPT_GC_WORKERS] = {"RECYCLE_GC_WORKERS", RC_OPTK_UINT, "0", RC_GC_WORKERS_MAX,
                            "threads a full collection marks with (0: one per core, at most 8)"},
     [RC_OPT_GC_PARALLEL_MIN] = {"RECYCLE_GC_PARALLEL_MIN", RC_OPTK_UINT, "4194304", SIZE_MAX,
                                 "bytes of pools below which a full collection keeps to one thread"},

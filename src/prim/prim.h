@@ -224,7 +224,7 @@ typedef pthread_t rc__os_thread;
 bool rc__os_thread_start(rc__os_thread *t, void *(*fn)(void *), void *arg);
 void rc__os_thread_join(rc__os_thread t);
 void rc__os_yield(void);                             /* lets another thread run */
-/* Processors online when first asked (at least 1). */
+/* Processors the calling thread may run on (at least 1). */
 unsigned rc__os_cpus(void);
 /* The calling thread's stack, [*lo, *hi); false when unknown. */
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);

@@ -84,18 +84,17 @@ void rc__os_yield(void)
     sched_yield();
 }
 
-/* Asked once per process: sysconf reads a file under /sys, and a full
- * collection with rc_config.gc_workers 0 asks each time. */
+/* The processors the calling thread may run on (its affinity mask, as
+ * taskset and cpusets set it): a process held to one core gains nothing
+ * from a second collector thread.  One system call, cheap beside a full
+ * collection, which asks each time when rc_config.gc_workers is 0. */
 unsigned rc__os_cpus(void)
 {
-    static unsigned cpus;
-    unsigned n = __atomic_load_n(&cpus, __ATOMIC_RELAXED);
-    if (n == 0) {
-        long k = sysconf(_SC_NPROCESSORS_ONLN);
-        n = k > 0 ? (unsigned)k : 1;
-        __atomic_store_n(&cpus, n, __ATOMIC_RELAXED);
-    }
-    return n;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long k = sysconf(_SC_NPROCESSORS_ONLN);      /* more processors than a cpu_set_t holds */
+    return k > 0 ? (unsigned)k : 1;
 }
 
 bool rc__os_stack_bounds(uintptr_t *lo, uintptr_t *hi)
