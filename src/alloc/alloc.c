@@ -25,15 +25,15 @@
  * NULL, and p leaves its class list, when none are left. */
 static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
-    char *first = p->top;
-    if (first > p->limit) {
+    char *first = p->top, *limit = rc__pool_limit(p);
+    if (first > limit) {
         rc__pool_unlink(st, p);
         return NULL;
     }
     /* Every block that starts in the page of the first one, linked in
      * order: carving touches no page a block was not going to touch. */
     char *page_end = (char *)(((uintptr_t)first | (RC_CARVE_PAGE - 1)) + 1);
-    char *last = page_end - 1 < p->limit ? page_end - 1 : p->limit;
+    char *last = page_end - 1 < limit ? page_end - 1 : limit;
     size_t n = (size_t)(last - first) / size + 1;
     char *b = first;
     for (size_t i = 1; i < n; i++, b += size)
@@ -64,12 +64,7 @@ RC_INLINE char *pool_pop(struct rc_alloc_state *st, int kind, unsigned cls)
 
 RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
 {
-    char *head = p->free;
-    *rc__link_of(b) = head;
-    p->free = b;
-    if (RC_UNLIKELY(!head))
-        rc__pool_relink(st, p);          /* was full */
-    if (RC_UNLIKELY(--p->used == 0))
+    if (RC_UNLIKELY(rc__push_block(st, p, b)))
         rc__pool_emptied(st, p);
 }
 
@@ -230,15 +225,6 @@ RC_INLINE void *hand_out(int kind, char *b, size_t size, uintptr_t tw)
 /* The commit half's rare cases, out of line so the fast paths stay leaf
  * functions that only tail-call: the class list is empty (refill), or the
  * first pool's free list ends (carve a new block or unlink the full pool). */
-static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
-{
-    char *b = rc__pool_refill(h, kind, cls);
-    if (!b)
-        return NULL;
-    account_alloc(rc__alloc_state(h), size);
-    return hand_out(kind, b, size, tw);
-}
-
 static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size,
                                     uintptr_t tw)
 {
@@ -247,9 +233,23 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
+static RC_NOINLINE void *take_refill(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
+                                     uintptr_t tw)
+{
+    if (st->home && rc__local_drain(h, st, kind, cls))
+        return take_carve(st, st->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
+    char *b = st->home ? rc__local_refill(h, st, kind, cls) : rc__pool_refill(h, st, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(st, size);
+    return hand_out(kind, b, size, tw);
+}
+
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping; an object (tw its type word) gets its header and a
- * zeroed body.  NULL (error set) only when the OS refuses memory. */
+ * and its bookkeeping, in st: the heap's state, or a per-thread state of
+ * a threaded heap (alloc_local.c); an object (tw its type word) gets its
+ * header and a zeroed body.  NULL (error set) only when the OS refuses
+ * memory. */
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
                           uintptr_t tw)
 {
@@ -257,11 +257,11 @@ RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, kind, cls, size, tw);
+        return take_refill(h, st, kind, cls, size, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit)
+        if (p->top <= rc__pool_limit(p))
             return take_carve(st, p, kind, size, tw);
         rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
         *head = rest;
@@ -317,7 +317,7 @@ static char *slow_take(rc_heap *h, int kind, unsigned cls, size_t size)
     if (!admit(h, st, size))
         return NULL;
     char *b = pool_pop(st, kind, cls);
-    if (!b && !(b = rc__pool_refill(h, kind, cls)))
+    if (!b && !(b = rc__pool_refill(h, st, kind, cls)))
         return NULL;
     account_alloc(st, size);
     return b;
@@ -366,6 +366,44 @@ void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
     return fast_take(h, st, RC_KIND_OBJ, cls, size, tw);
 }
 
+static RC_NOINLINE void *new_object_locked(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    bool took = rc__alloc_lock_enter(h);
+    void *o = rc__new_object(h, tw, body, site);
+    rc__alloc_lock_leave(h, took);
+    return o;
+}
+
+/* loc's countdown ran out, or a fold stopped it because the heap's state
+ * needs a look at each allocation (rc__locals_allowed): fold, and take
+ * the heap's path unless loc may go on. */
+static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state *loc, uintptr_t tw, size_t body,
+                                               const rc_site *site)
+{
+    bool took = rc__alloc_lock_enter(h);
+    rc__local_fold(loc);
+    unsigned cls = rc__class_of(sizeof(rc_head) + body);
+    size_t size = rc__class_size(cls);
+    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw) : rc__new_object(h, tw, body, site);
+    rc__alloc_lock_leave(h, took);
+    return o;
+}
+
+/* rc__new_object's fast path over the calling thread's pools: no lock.
+ * Anything rare (large, no pools of this thread for h, the heap's state
+ * needing a look) goes to the heap's pools under the lock. */
+void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    struct rc_alloc_state *loc = rc__alloc_tls.loc;
+    if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)) || RC_UNLIKELY(rc__alloc_tls.home != rc__alloc_state(h)))
+        return new_object_locked(h, tw, body, site);
+    unsigned cls = rc__class_of(sizeof(rc_head) + body);
+    size_t size = rc__class_size(cls);
+    if (RC_UNLIKELY(!fast_ok(loc, size)))
+        return new_object_local_slow(h, loc, tw, body, site);
+    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw);
+}
+
 static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
 {
     (void)h, (void)p, (void)o;
@@ -381,12 +419,10 @@ RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
     pool_push(st, p, (char *)o);
 }
 
-/* A large object, or any object while a free hook is installed. */
-static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
+/* A block of the heap's own (a large one, or in a pool no thread owns),
+ * after the free hook. */
+static void free_heap_block(rc_heap *h, struct rc_alloc_state *st, rc_head *o)
 {
-    struct rc_alloc_state *st = rc__alloc_state(h);
-    if (st->on_free)
-        st->on_free(h, rc__body(o));
     if (o->tw & RC_HF_LARGE) {
         rc_large *l = rc__large_of(o);
         rc_assert(l->heap == h && l->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
@@ -400,10 +436,66 @@ static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
     free_pooled(st, p, o);
 }
 
+/* A block of a pool the per-thread state owner owns: onto its free list
+ * on owner's thread, else onto owner's remote list. */
+static void free_owned(rc_heap *h, struct rc_alloc_state *owner, rc_head *o)
+{
+    rc_pool *p = rc__pool_of(o);
+    check_pool_object(h, p, o);
+    poison((char *)o, p->size, rc__type(o));
+    o->tw = 0;
+    if (owner != rc__alloc_tls.loc) {
+        rc__local_remote_free(owner, (char *)o);
+        return;
+    }
+    account_free(owner, p->size);
+    if (RC_UNLIKELY(rc__push_block(owner, p, (char *)o)))
+        rc__local_emptied(h, owner, p);
+}
+
+/* An object of a threaded heap (RC_HF_SHARED).  Blocks of pools a thread
+ * owns need no lock; the heap's own blocks, and any block while a free
+ * hook is installed, take the heap lock. */
+RC_INLINE void free_shared(rc_heap *h, rc_head *o)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    struct rc_alloc_state *owner = (o->tw & RC_HF_LARGE) ? NULL : rc__pool_of(o)->owner;
+    if (RC_LIKELY(owner && !st->on_free))
+        return free_owned(h, owner, o);
+    bool took = rc__alloc_lock_enter(h);
+    if (st->on_free)
+        st->on_free(h, rc__body(o));
+    if (owner)
+        free_owned(h, owner, o);
+    else
+        free_heap_block(h, st, o);
+    rc__alloc_lock_leave(h, took);
+}
+
+/* A large object, an object of a threaded heap, or any object while a
+ * free hook is installed. */
+static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
+{
+    if (o->tw & RC_HF_SHARED)
+        return free_shared(h, o);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_free)
+        st->on_free(h, rc__body(o));
+    free_heap_block(h, st, o);
+}
+
+static RC_NOINLINE void free_block_slow(rc_head *o)
+{
+    rc_heap *h = rc__object_heap(o);
+    if (o->tw & RC_HF_SHARED)
+        return free_shared(h, o);
+    free_object_slow(h, o);
+}
+
 void rc__free_object(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    if (RC_UNLIKELY((o->tw & RC_HF_LARGE) || st->on_free))
+    if (RC_UNLIKELY((o->tw & (RC_HF_LARGE | RC_HF_SHARED)) || st->on_free))
         return free_object_slow(h, o);
     rc_pool *p = rc__pool_of(o);
     check_pool_object(h, p, o);
@@ -414,8 +506,8 @@ void rc__free_object(rc_heap *h, rc_head *o)
  * anyway: a death that looked nothing else up does not find it twice. */
 void rc__free_block_of(rc_head *o)
 {
-    if (RC_UNLIKELY(o->tw & RC_HF_LARGE))
-        return free_object_slow(rc__object_heap(o), o);
+    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
+        return free_block_slow(o);
     rc_pool *p = rc__pool_of(o);
     rc_heap *h = p->heap;
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -444,7 +536,7 @@ bool rc__free_pool_objects(rc_heap *h, char *block, size_t n)
     if (st->on_free || (((rc_head *)(void *)block)->tw & RC_HF_LARGE))
         return false;
     rc_pool *p = rc__pool_of(block);
-    if (n != p->used)
+    if (n != p->used || p->owner)        /* a thread's pool is its own to empty */
         return false;
     char *first = rc__pool_first(p);
 #if RC_DEBUG >= 1
@@ -616,7 +708,7 @@ static void *realloc_move(rc_heap *h, void *p, size_t old, rc_pool *pool, size_t
     void *q;
     if (n <= RC_SMALL_MAX) {
         unsigned cls = rc__class_of(n);
-        if (!(q = pool_pop(st, RC_KIND_RAW, cls)) && !(q = rc__pool_refill(h, RC_KIND_RAW, cls)))
+        if (!(q = pool_pop(st, RC_KIND_RAW, cls)) && !(q = rc__pool_refill(h, st, RC_KIND_RAW, cls)))
             return NULL;
     } else {
         rc_large *l = rc__large_get(h, RC_KIND_RAW, usable);
@@ -712,12 +804,20 @@ void rc__alloc_on_lock(rc_heap *h, bool (*enter)(rc_heap *h), void (*leave)(rc_h
     rc__alloc_state(h)->lock_leave = leave;
 }
 
+void rc__alloc_on_stop(rc_heap *h, void (*stop)(rc_heap *h), void (*start)(rc_heap *h))
+{
+    rc__alloc_state(h)->stop = stop;
+    rc__alloc_state(h)->start = start;
+}
+
 rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
+    rc__alloc_quiesce(h);
     rc_alloc_observers old = {st->on_alloc, st->on_free};
     st->on_alloc = obs.on_alloc;
     st->on_free = obs.on_free;
+    rc__alloc_resume(h);
     return old;
 }
 
@@ -726,6 +826,7 @@ void rc__alloc_destroy(rc_heap *h)
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (!st)
         return;
+    rc__alloc_locals_destroy(st);
     rc__large_destroy(st);
     rc__arenas_destroy(st);
     free(st);
