@@ -224,7 +224,8 @@ RC_INLINE void *hand_out(int kind, char *b, size_t size, uintptr_t tw)
 
 /* The commit half's rare cases, out of line so the fast paths stay leaf
  * functions that only tail-call: the class list is empty (refill), or the
- * first pool's free list ends (carve a new block or unlink the full pool). */
+ * first pool's free list ends (carve a new block or unlink the full pool:
+ * out of line too, since the pool's limit takes registers to compute). */
 static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size,
                                     uintptr_t tw)
 {
@@ -233,10 +234,12 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
-static RC_NOINLINE void *take_refill(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
-                                     uintptr_t tw)
+/* size is the class's, looked up again so that the fast path passes no
+ * more arguments than registers hold. */
+static RC_NOINLINE void *take_refill(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, uintptr_t tw)
 {
-    if (st->home && rc__local_drain(h, st, kind, cls))
+    size_t size = rc__class_size(cls);
+    if (st->home && rc__local_drain(st, kind, cls))
         return take_carve(st, st->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
     char *b = st->home ? rc__local_refill(h, st, kind, cls) : rc__pool_refill(h, st, kind, cls);
     if (!b)
@@ -257,17 +260,11 @@ RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, st, kind, cls, size, tw);
+        return take_refill(h, st, kind, cls, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= rc__pool_limit(p))
-            return take_carve(st, p, kind, size, tw);
-        rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
-        *head = rest;
-        if (rest)
-            rest->prev = NULL;
-    }
+    if (RC_UNLIKELY(!next))
+        return take_carve(st, p, kind, size, tw);
     p->free = next;
     p->used++;
     account_alloc(st, size);
@@ -438,38 +435,44 @@ static void free_heap_block(rc_heap *h, struct rc_alloc_state *st, rc_head *o)
 
 /* A block of a pool the per-thread state owner owns: onto its free list
  * on owner's thread, else onto owner's remote list. */
-static void free_owned(rc_heap *h, struct rc_alloc_state *owner, rc_head *o)
+static void free_owned(struct rc_alloc_state *owner, rc_pool *p, rc_head *o)
 {
-    rc_pool *p = rc__pool_of(o);
-    check_pool_object(h, p, o);
+    if (owner == rc__alloc_tls.loc)
+        return free_pooled(owner, p, o);
     poison((char *)o, p->size, rc__type(o));
     o->tw = 0;
-    if (owner != rc__alloc_tls.loc) {
-        rc__local_remote_free(owner, (char *)o);
-        return;
-    }
-    account_free(owner, p->size);
-    if (RC_UNLIKELY(rc__push_block(owner, p, (char *)o)))
-        rc__local_emptied(h, owner, p);
+    rc__local_remote_free(owner, (char *)o);
 }
 
-/* An object of a threaded heap (RC_HF_SHARED).  Blocks of pools a thread
- * owns need no lock; the heap's own blocks, and any block while a free
- * hook is installed, take the heap lock. */
-RC_INLINE void free_shared(rc_heap *h, rc_head *o)
+/* The heap's own blocks of a threaded heap (large ones, pools no thread
+ * owns), and any block while a free hook is installed: under the lock. */
+static RC_NOINLINE void free_shared_locked(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
     struct rc_alloc_state *owner = (o->tw & RC_HF_LARGE) ? NULL : rc__pool_of(o)->owner;
-    if (RC_LIKELY(owner && !st->on_free))
-        return free_owned(h, owner, o);
     bool took = rc__alloc_lock_enter(h);
     if (st->on_free)
         st->on_free(h, rc__body(o));
     if (owner)
-        free_owned(h, owner, o);
+        free_owned(owner, rc__pool_of(o), o);
     else
         free_heap_block(h, st, o);
     rc__alloc_lock_leave(h, took);
+}
+
+/* An object of a threaded heap (RC_HF_SHARED).  A block of a pool a
+ * thread owns needs no lock, and no heap lookup: the owner's copy of the
+ * free hook says whether one is installed. */
+static RC_NOINLINE void free_shared(rc_head *o)
+{
+    if (RC_LIKELY(!(o->tw & RC_HF_LARGE))) {
+        rc_pool *p = rc__pool_of(o);
+        struct rc_alloc_state *owner = p->owner;
+        check_pool_object(p->heap, p, o);
+        if (RC_LIKELY(owner != NULL) && RC_LIKELY(!owner->on_free))
+            return free_owned(owner, p, o);
+    }
+    free_shared_locked(rc__object_heap(o), o);
 }
 
 /* A large object, an object of a threaded heap, or any object while a
@@ -477,7 +480,7 @@ RC_INLINE void free_shared(rc_heap *h, rc_head *o)
 static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
 {
     if (o->tw & RC_HF_SHARED)
-        return free_shared(h, o);
+        return free_shared(o);
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->on_free)
         st->on_free(h, rc__body(o));
@@ -486,10 +489,9 @@ static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
 
 static RC_NOINLINE void free_block_slow(rc_head *o)
 {
-    rc_heap *h = rc__object_heap(o);
     if (o->tw & RC_HF_SHARED)
-        return free_shared(h, o);
-    free_object_slow(h, o);
+        return free_shared(o);
+    free_object_slow(rc__object_heap(o), o);
 }
 
 void rc__free_object(rc_heap *h, rc_head *o)

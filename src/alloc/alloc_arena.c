@@ -358,6 +358,8 @@ static void arena_drop_reserve(struct rc_alloc_state *st, rc_arena *a)
 
 void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
 {
+    if (st->home)
+        return rc__local_emptied(st, p);
     rc_arena *a = p->arena;
     int k = kind_index(p->kind);
     rc__pool_unlink(st, p);
@@ -392,14 +394,14 @@ static rc_pool *pool_acquire(rc_heap *h, struct rc_alloc_state *into, int kind, 
         st->nreserve[kind_index(kind)][cls]--;
         st->nidle -= arena_idle(p->arena);
         p->arena->nempty--;
-        p->owner = into->home ? into : NULL;
         rc__pool_relink(into, p);
     } else {
         if (!(p = pool_take(h, st, kind, cls)))
             return NULL;
-        p->owner = into->home ? into : NULL;
         pool_init(into, p, kind, cls);
     }
+    if (into->home)
+        p->owner = into;                  /* NULL while the heap holds it */
     return p;
 }
 

@@ -3,6 +3,8 @@
  * rc_heap_check) can catch a corrupt heap at the step that corrupted it. */
 #include "alloc_impl.h"
 
+#include <stdatomic.h>
+
 #define FAIL(...) return rc__alloc_error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
 
 static bool in_reserve(rc_pool *head, const rc_pool *p, size_t max)
@@ -155,14 +157,60 @@ static int check_class_lists(rc_heap *h, const struct rc_alloc_state *st)
     return 0;
 }
 
+/* A block another thread freed into loc's pools, not drained yet: a
+ * freed block (tw 0) that was handed out of one of loc's pools. */
+static int check_remote_block(rc_heap *h, const struct rc_alloc_state *loc, char *b)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    void *at = b;
+    if ((uintptr_t)b % 16 || !rc__in_arena(st, b))
+        FAIL("thread pools %p: remote free %p is not in the heap's arenas", (void *)loc, at);
+    rc_pool *p = rc__pool_of(b);
+    if (p->owner != loc || p->kind != RC_KIND_OBJ || b < rc__pool_first(p) || b >= p->top ||
+        (size_t)(b - rc__pool_first(p)) % p->size || !p->used)
+        FAIL("thread pools %p: remote free %p is not a used block of its pools", (void *)loc, at);
+    if (((rc_head *)(void *)b)->tw)
+        FAIL("thread pools %p: remote free %p still has a type word", (void *)loc, at);
+    return 0;
+}
+
+/* What each thread's pools hold that is not drained or given back yet:
+ * the remote lists (at most as long as the heap has blocks, so a cycle
+ * is caught) and the emptied pools due back to the heap. */
+static int check_pending(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    size_t max = st->narenas * (RC_ARENA_SIZE / 16);
+    for (const struct rc_alloc_state *loc = st->locals; loc; loc = loc->locals) {
+        size_t n = 0;
+        for (char *b = atomic_load_explicit(&((struct rc_alloc_state *)(uintptr_t)loc)->remote, memory_order_acquire);
+             b; b = *rc__link_of(b)) {
+            int rv = check_remote_block(h, loc, b);
+            if (rv)
+                return rv;
+            if (++n > max)
+                FAIL("thread pools %p: the remote list has a cycle", (void *)loc);
+        }
+        for (rc_pool *p = loc->empties; p; p = p->next)
+            if (p->owner != loc || p->used || p->kind != RC_KIND_OBJ)
+                FAIL("thread pools %p: pool %p is due back to the heap but not empty", (void *)loc, (void *)p);
+    }
+    return 0;
+}
+
 static int check_all(rc_heap *h);
 
-/* Threaded heaps: with the world stopped and every thread's pools
- * drained and counted (rc__alloc_quiesce). */
+/* Threaded heaps: with the world stopped, what waits to be drained or
+ * given back first, then everything once it is (rc__alloc_settle). */
 int rc__alloc_check(rc_heap *h)
 {
-    rc__alloc_quiesce(h);
-    int rv = check_all(h);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->stop)
+        st->stop(h);
+    int rv = check_pending(h);
+    rc__alloc_settle(h);
+    if (!rv)
+        rv = check_all(h);
     rc__alloc_resume(h);
     return rv;
 }

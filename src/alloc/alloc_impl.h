@@ -246,6 +246,7 @@ struct rc_alloc_state {
     struct rc_alloc_state *home;      /* NULL: the heap's own state */
     struct rc_alloc_state *locals;    /* home: the per-thread states; a local: the next one */
     bool      abandoned;              /* a local whose thread detached */
+    rc_pool  *empties;                /* a local: emptied pools due back to the heap, linked by next */
     void    (*stop)(rc_heap *h);      /* home: stops the world (threaded heaps) */
     void    (*start)(rc_heap *h);
     _Atomic(char *) remote;           /* a local: blocks other threads freed, linked at RC_LINK_OFF */
@@ -420,12 +421,12 @@ RC_INLINE void rc__alloc_lock_leave(rc_heap *h, bool took)
 /* alloc_local.c: per-thread pools of threaded heaps. */
 /* The per-thread state loc's class list ran dry: drains the blocks other
  * threads freed into loc's pools; true when the list has a pool again. */
-bool  rc__local_drain(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigned cls);
+bool  rc__local_drain(struct rc_alloc_state *loc, int kind, unsigned cls);
 /* Else a block from a pool of the heap's, which loc then owns (under the
  * lock, where loc's counts are folded too); NULL with the error set. */
 char *rc__local_refill(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigned cls);
-/* loc's pool p became empty (its own free or a drained one). */
-void  rc__local_emptied(rc_heap *h, struct rc_alloc_state *loc, rc_pool *p);
+/* loc's pool p became empty (its own free or a drained one): no lock. */
+void  rc__local_emptied(struct rc_alloc_state *loc, rc_pool *p);
 /* Pushes the freed block b of a pool loc owns onto loc's remote list. */
 void  rc__local_remote_free(struct rc_alloc_state *loc, char *b);
 /* True when h's per-thread states may serve allocations now: no cap, no

@@ -17,6 +17,13 @@
  *   - p->owner changes only while p holds no live block (taken from or
  *     given back to the heap, under the lock), so whoever frees a live
  *     block reads a stable owner.
+ *   - An owned pool that empties stays first in its class list, or waits
+ *     in loc->empties (owned, used 0, in no class list) until loc's
+ *     thread next holds the lock (a refill, a detach) or the world stops:
+ *     so no free and no drain takes the lock.
+ *   - loc->on_free is home's free hook, copied at each fold (the hook
+ *     changes only with the world stopped): a free of an owned block
+ *     reads it from the owner instead of looking up the heap.
  *   - A local's room, room_low, countdown and event_at count its bytes and
  *     attempts since its last fold into home (under the lock: at a refill,
  *     a detach, each stop of the world).  Requested bytes, attempts and
@@ -59,6 +66,7 @@ static void local_restart(struct rc_alloc_state *loc)
 {
     loc->cap = loc->room = loc->room_low = LOCAL_ROOM;
     loc->countdown = loc->event_at = 0;
+    loc->on_free = loc->home->on_free;    /* the lock-free free's look at the hook */
     if (rc__locals_allowed(loc->home))
         rc__arm_fault(loc);               /* fail_at is 0: no event for 2^62 attempts */
 }
@@ -83,29 +91,40 @@ void rc__local_remote_free(struct rc_alloc_state *loc, char *b)
                                                   memory_order_relaxed));
 }
 
-/* Gives loc's empty pool p back to the heap. */
-static void give_back(rc_heap *h, struct rc_alloc_state *loc, rc_pool *p)
+/* Gives the pools waiting in loc->empties back to the heap (under the
+ * lock). */
+static void flush_empties(rc_heap *h, struct rc_alloc_state *loc)
 {
-    bool took = rc__alloc_lock_enter(h);
     struct rc_alloc_state *st = rc__alloc_state(h);
-    rc__pool_unlink(loc, p);
-    p->owner = NULL;
-    rc__pool_relink(st, p);               /* rc__pool_emptied takes it off the heap's list */
-    rc__pool_emptied(st, p);
-    rc__alloc_lock_leave(h, took);
+    while (loc->empties) {
+        rc_pool *p = loc->empties;
+        loc->empties = p->next;
+        p->owner = NULL;
+        rc__pool_relink(st, p);           /* rc__pool_emptied takes it off the heap's list */
+        rc__pool_emptied(st, p);
+    }
 }
 
 /* Keeps p if it is the pool loc allocates its class from, so that a
- * thread allocating and freeing in turn does not take the lock each time
- * (it may then sink in the list, empty, as other pools come first). */
-void rc__local_emptied(rc_heap *h, struct rc_alloc_state *loc, rc_pool *p)
+ * thread allocating and freeing in turn does not churn pools (it may then
+ * sink in the list, empty, as other pools come first); else p waits in
+ * loc->empties for the next time loc's thread holds the lock, so that no
+ * free takes it. */
+static void wait_empty(struct rc_alloc_state *loc, rc_pool *p)
+{
+    rc__pool_unlink(loc, p);
+    p->next = loc->empties;
+    loc->empties = p;
+}
+
+void rc__local_emptied(struct rc_alloc_state *loc, rc_pool *p)
 {
     if (loc->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][p->cls] != p)
-        give_back(h, loc, p);
+        wait_empty(loc, p);
 }
 
 /* Moves the blocks other threads freed into loc's pools. */
-static void drain(rc_heap *h, struct rc_alloc_state *loc)
+static void drain(struct rc_alloc_state *loc)
 {
     char *b = atomic_exchange_explicit(&loc->remote, NULL, memory_order_acquire);
     while (b) {
@@ -113,14 +132,14 @@ static void drain(rc_heap *h, struct rc_alloc_state *loc)
         rc_pool *p = rc__pool_of(b);
         loc->room += p->size;
         if (rc__push_block(loc, p, b))
-            rc__local_emptied(h, loc, p);
+            rc__local_emptied(loc, p);
         b = next;
     }
 }
 
-bool rc__local_drain(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigned cls)
+bool rc__local_drain(struct rc_alloc_state *loc, int kind, unsigned cls)
 {
-    drain(h, loc);
+    drain(loc);
     return loc->usedpools[RC_KIND_INDEX(kind)][cls] != NULL;
 }
 
@@ -128,6 +147,7 @@ char *rc__local_refill(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigne
 {
     bool took = rc__alloc_lock_enter(h);
     rc__local_fold(loc);
+    flush_empties(h, loc);
     char *b = rc__pool_refill(h, loc, kind, cls);
     rc__alloc_lock_leave(h, took);
     return b;
@@ -165,13 +185,14 @@ void rc__alloc_local_detach(rc_heap *h, struct rc_alloc_state *loc)
         rc__alloc_local_select(NULL);
     if (!loc)
         return;
-    drain(h, loc);
+    drain(loc);
     for (unsigned c = 0; c < RC_NCLASSES; c++)
         for (rc_pool *p = loc->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][c], *next; p; p = next) {
             next = p->next;
             if (!p->used)
-                give_back(h, loc, p);
+                wait_empty(loc, p);
         }
+    flush_empties(h, loc);
     rc__local_fold(loc);
 }
 
@@ -184,7 +205,8 @@ void rc__alloc_local_abandon(struct rc_alloc_state *loc)
 void rc__alloc_settle(rc_heap *h)
 {
     for (struct rc_alloc_state *loc = rc__alloc_state(h)->locals; loc; loc = loc->locals) {
-        drain(h, loc);
+        drain(loc);
+        flush_empties(h, loc);
         rc__local_fold(loc);
     }
 }
