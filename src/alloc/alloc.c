@@ -62,10 +62,18 @@ RC_INLINE char *pool_pop(struct rc_alloc_state *st, int kind, unsigned cls)
     return p ? pop_block(st, p, p->size) : NULL;
 }
 
-RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
+/* Pushes b onto p's free list; emptied (rc__pool_emptied for the heap's
+ * pools, rc__local_emptied for a thread's) takes p when it is left empty. */
+typedef void emptied_fn(struct rc_alloc_state *st, rc_pool *p);
+RC_INLINE void pool_push_to(struct rc_alloc_state *st, rc_pool *p, char *b, emptied_fn *emptied)
 {
     if (RC_UNLIKELY(rc__push_block(st, p, b)))
-        rc__pool_emptied(st, p);
+        emptied(st, p);
+}
+
+RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
+{
+    pool_push_to(st, p, b, rc__pool_emptied);
 }
 
 /* ------------------------------------------------------------------------
@@ -234,33 +242,44 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
-/* size is the class's, looked up again so that the fast path passes no
- * more arguments than registers hold. */
-static RC_NOINLINE void *take_refill(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, uintptr_t tw)
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
 {
-    size_t size = rc__class_size(cls);
-    if (st->home && rc__local_drain(st, kind, cls))
-        return take_carve(st, st->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
-    char *b = st->home ? rc__local_refill(h, st, kind, cls) : rc__pool_refill(h, st, kind, cls);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    char *b = rc__pool_refill(h, st, kind, cls);
     if (!b)
         return NULL;
     account_alloc(st, size);
     return hand_out(kind, b, size, tw);
 }
 
+/* The same for the calling thread's pools (alloc_local.c): first what
+ * other threads freed into them, then a pool from the heap. */
+static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+{
+    struct rc_alloc_state *loc = rc__alloc_tls.loc;
+    if (rc__local_drain(loc, kind, cls))
+        return take_carve(loc, loc->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
+    char *b = rc__local_refill(h, loc, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(loc, size);
+    return hand_out(kind, b, size, tw);
+}
+
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping, in st: the heap's state, or a per-thread state of
- * a threaded heap (alloc_local.c); an object (tw its type word) gets its
- * header and a zeroed body.  NULL (error set) only when the OS refuses
- * memory. */
+ * and its bookkeeping, in st: the heap's state (refill: take_refill), or
+ * the calling thread's pools of a threaded heap (take_refill_local); an
+ * object (tw its type word) gets its header and a zeroed body.  NULL
+ * (error set) only when the OS refuses memory. */
+typedef void *take_fn(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
-                          uintptr_t tw)
+                          uintptr_t tw, take_fn *refill)
 {
     st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, st, kind, cls, tw);
+        return refill(h, kind, cls, size, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next))
@@ -360,7 +379,7 @@ void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return new_object_slow(h, tw, body, site);
-    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw);
+    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, take_refill);
 }
 
 static RC_NOINLINE void *new_object_locked(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
@@ -381,7 +400,8 @@ static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state
     rc__local_fold(loc);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw) : rc__new_object(h, tw, body, site);
+    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local)
+                                 : rc__new_object(h, tw, body, site);
     rc__alloc_lock_leave(h, took);
     return o;
 }
@@ -398,7 +418,7 @@ void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(loc, size)))
         return new_object_local_slow(h, loc, tw, body, site);
-    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw);
+    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local);
 }
 
 static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
@@ -408,12 +428,17 @@ static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head 
               "pool of heap %p, kind %d", (void *)p->heap, p->kind);
 }
 
-RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
+RC_INLINE void free_pooled_to(struct rc_alloc_state *st, rc_pool *p, rc_head *o, emptied_fn *emptied)
 {
     account_free(st, p->size);
     poison((char *)o, p->size, rc__type(o));
     o->tw = 0;
-    pool_push(st, p, (char *)o);
+    pool_push_to(st, p, (char *)o, emptied);
+}
+
+RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
+{
+    free_pooled_to(st, p, o, rc__pool_emptied);
 }
 
 /* A block of the heap's own (a large one, or in a pool no thread owns),
@@ -438,7 +463,7 @@ static void free_heap_block(rc_heap *h, struct rc_alloc_state *st, rc_head *o)
 static void free_owned(struct rc_alloc_state *owner, rc_pool *p, rc_head *o)
 {
     if (owner == rc__alloc_tls.loc)
-        return free_pooled(owner, p, o);
+        return free_pooled_to(owner, p, o, rc__local_emptied);
     poison((char *)o, p->size, rc__type(o));
     o->tw = 0;
     rc__local_remote_free(owner, (char *)o);
@@ -638,7 +663,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size, 0);
+    return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)

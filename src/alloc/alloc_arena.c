@@ -358,8 +358,6 @@ static void arena_drop_reserve(struct rc_alloc_state *st, rc_arena *a)
 
 void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
 {
-    if (st->home)
-        return rc__local_emptied(st, p);
     rc_arena *a = p->arena;
     int k = kind_index(p->kind);
     rc__pool_unlink(st, p);
@@ -380,8 +378,8 @@ void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
         arena_drop_reserve(st, a);
 }
 
-/* A new or reserved pool, first in into's class list (into owns it when
- * it is a per-thread state). */
+/* A new or reserved pool, first in into's class list (a per-thread
+ * state's caller then makes it the owner). */
 static rc_pool *pool_acquire(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -400,8 +398,6 @@ static rc_pool *pool_acquire(rc_heap *h, struct rc_alloc_state *into, int kind, 
             return NULL;
         pool_init(into, p, kind, cls);
     }
-    if (into->home)
-        p->owner = into;                  /* NULL while the heap holds it */
     return p;
 }
 

@@ -377,7 +377,7 @@ RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
 /* alloc_arena.c: pools and arenas, the slow paths. */
 /* A block from a new or reserved pool of kind and class cls, which goes
  * first in the class list of into: h's state, or a per-thread state of
- * h's, which then owns it.  NULL with the error set. */
+ * h's (whose caller then sets the pool's owner).  NULL with the error set. */
 char *rc__pool_refill(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls);
 void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
 void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */

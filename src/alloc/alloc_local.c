@@ -149,6 +149,8 @@ char *rc__local_refill(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigne
     rc__local_fold(loc);
     flush_empties(h, loc);
     char *b = rc__pool_refill(h, loc, kind, cls);
+    if (b)
+        rc__pool_of(b)->owner = loc;      /* NULL while the heap held it */
     rc__alloc_lock_leave(h, took);
     return b;
 }
