@@ -946,6 +946,58 @@ static void weakrefs_to_objects_dying_on_another_thread(void **s)
     rc_heap_free(w.h);
 }
 
+/* The lone thread makes tracked objects without the heap lock; another
+ * thread attaches again and again and makes its own beside it, and
+ * collections run while one counts alone and while both share: every
+ * cycle dropped is collected exactly once and the heap stays consistent. */
+#define LONE_CYCLES 20000
+
+typedef struct cycler {
+    rc_heap *h;
+    atomic_bool done;
+} cycler;
+
+static void drop_cycles(rc_heap *h, int n)
+{
+    for (int k = 0; k < n; k++)
+        rc_decref(make_cycle(h));
+}
+
+static void *cycler_main(void *arg)
+{
+    cycler *c = arg;
+    for (int k = 0; k < 20; k++) {
+        assert_int_equal(rc_thread_attach(c->h), 0);
+        drop_cycles(c->h, 50);
+        rc_thread_detach(c->h);
+    }
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+static void tracked_objects_made_alone_and_beside_another(void **s)
+{
+    (void)s;
+    reset_counts();
+    cycler c = {threaded_heap(), false};
+    rc_gc_set_threshold(c.h, 100, 10, 10);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cycler_main, &c), 0);
+    for (int k = 0; k < LONE_CYCLES && !atomic_load(&c.done); k++)
+        drop_cycles(c.h, 1);
+    while (!atomic_load(&c.done))
+        rc_safepoint(c.h);
+    pthread_join(t, NULL);
+    rc_gc_collect(c.h, 2);
+    uint32_t n = atomic_load(&next_id);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(finalized[i], 1);
+        assert_int_equal(released[i], 1);
+    }
+    assert_int_equal(rc_heap_check(c.h), 0);
+    rc_heap_free(c.h);
+}
+
 static void stress_two_threads(void **s) { (void)s; run_stress(2); }
 static void stress_four_threads(void **s) { (void)s; run_stress(4); }
 static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
@@ -962,6 +1014,7 @@ int main(void)
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(frees_go_back_to_the_making_thread),
         cmocka_unit_test(detached_pools_keep_their_objects),
+        cmocka_unit_test(tracked_objects_made_alone_and_beside_another),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),

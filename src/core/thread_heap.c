@@ -225,8 +225,12 @@ void rc__mt_start_world(rc_heap *h)
 /* ---- allocation ------------------------------------------------------------
  * Objects come from the calling thread's pools without the heap lock
  * (src/alloc/alloc_local.c).  Allocation stays a safe point: it parks
- * while a stop is in force.  A tracked object still enters gen 0 under
- * the lock, where the threshold check may collect first. */
+ * while a stop is in force.  A tracked object enters gen 0 under the
+ * lock, where the threshold check may collect first -- except on a
+ * thread that counts alone when no collection is due: it is then the
+ * heap's only attached thread, and a thread that attaches waits for its
+ * acknowledgement (thread_ref.c), whose release orders these changes
+ * before the newcomer's first. */
 
 static RC_NOINLINE void alloc_point_slow(rc_heap *h)
 {
@@ -239,14 +243,17 @@ static RC_NOINLINE void alloc_point_slow(rc_heap *h)
 
 static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    rc__mt_lock(h);
+    bool lock = !rc__mt_counts_alone() || rc__gc_due(h);
+    if (lock)
+        rc__mt_lock(h);
     rc__gc_maybe_collect(h);
     void *o = rc__new_object_local(h, (uintptr_t)t | RC_HF_SHARED, body, site);
     if (o) {
         rc__alloc_note_tracked(rc__head(o));
         rc__gc_on_new(h, rc__head(o));
     }
-    rc__mt_unlock(h);
+    if (lock)
+        rc__mt_unlock(h);
     return o;
 }
 
