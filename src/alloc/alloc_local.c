@@ -19,8 +19,8 @@
  *     block reads a stable owner.
  *   - An owned pool that empties stays first in its class list, or waits
  *     in loc->empties (owned, used 0, in no class list) until loc's
- *     thread next holds the lock (a refill, a detach) or the world stops:
- *     so no free and no drain takes the lock.
+ *     thread next holds the lock (a refill, a detach) or rc__alloc_settle
+ *     runs: so no free and no drain takes the lock.
  *   - loc->on_free is home's free hook, copied at each fold (the hook
  *     changes only with the world stopped): a free of an owned block
  *     reads it from the owner instead of looking up the heap.
