@@ -362,6 +362,32 @@ static void detached_pools_keep_their_objects(void **s)
     rc_heap_free(h);
 }
 
+/* Tracing starts while threads' pools hold untraced objects; then threads
+ * replace every object, freeing into pools another thread made or
+ * adopted: each traced block is untraced by its free, whichever thread
+ * frees it, and untraced ones are freed without harm. */
+static void traced_frees_from_any_thread(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    leftover l = {{calloc(PER_THREAD, sizeof(void *)), calloc(PER_THREAD, sizeof(void *))}};
+    run_crew(h, 2, make_and_keep, &l);
+    assert_int_equal(rc_trace_start(h, 1), 0);
+    run_crew(h, 2, replace_half_of_each, &l);
+    assert_int_equal(rc_trace_count(h), 2 * PER_THREAD);
+    run_crew(h, 2, replace_half_of_each, &l);
+    assert_int_equal(rc_trace_count(h), 2 * PER_THREAD);
+    for (int a = 0; a < 2; a++)
+        for (size_t k = 0; k < PER_THREAD; k++)
+            rc_decref(l.objs[a][k]);
+    assert_int_equal(rc_trace_count(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_trace_stop(h);
+    free(l.objs[0]);
+    free(l.objs[1]);
+    rc_heap_free(h);
+}
+
 /* ---- containers --------------------------------------------------------------------- */
 
 #define APPENDS 5000
@@ -1014,6 +1040,7 @@ int main(void)
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(frees_go_back_to_the_making_thread),
         cmocka_unit_test(detached_pools_keep_their_objects),
+        cmocka_unit_test(traced_frees_from_any_thread),
         cmocka_unit_test(tracked_objects_made_alone_and_beside_another),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),

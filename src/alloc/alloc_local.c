@@ -21,9 +21,10 @@
  *     in loc->empties (owned, used 0, in no class list) until loc's
  *     thread next holds the lock (a refill, a detach) or rc__alloc_settle
  *     runs: so no free and no drain takes the lock.
- *   - loc->on_free is home's free hook, copied at each fold (the hook
- *     changes only with the world stopped): a free of an owned block
- *     reads it from the owner instead of looking up the heap.
+ *   - loc->on_free is home's free hook, which changes only with the world
+ *     stopped and is copied into every local before it restarts
+ *     (rc__alloc_resume): a free of an owned block reads it from the
+ *     owner instead of looking up the heap.
  *   - A local's room, room_low, countdown and event_at count its bytes and
  *     attempts since its last fold into home (under the lock: at a refill,
  *     a detach, each stop of the world).  Requested bytes, attempts and
@@ -66,7 +67,8 @@ static void local_restart(struct rc_alloc_state *loc)
 {
     loc->cap = loc->room = loc->room_low = LOCAL_ROOM;
     loc->countdown = loc->event_at = 0;
-    loc->on_free = loc->home->on_free;    /* the lock-free free's look at the hook */
+    if (loc->on_free != loc->home->on_free)  /* only with the world stopped: other threads read it */
+        loc->on_free = loc->home->on_free;
     if (rc__locals_allowed(loc->home))
         rc__arm_fault(loc);               /* fail_at is 0: no event for 2^62 attempts */
 }
@@ -105,11 +107,7 @@ static void flush_empties(rc_heap *h, struct rc_alloc_state *loc)
     }
 }
 
-/* Keeps p if it is the pool loc allocates its class from, so that a
- * thread allocating and freeing in turn does not churn pools (it may then
- * sink in the list, empty, as other pools come first); else p waits in
- * loc->empties for the next time loc's thread holds the lock, so that no
- * free takes it. */
+/* The empty pool p leaves loc's class list for loc->empties. */
 static void wait_empty(struct rc_alloc_state *loc, rc_pool *p)
 {
     rc__pool_unlink(loc, p);
@@ -117,6 +115,11 @@ static void wait_empty(struct rc_alloc_state *loc, rc_pool *p)
     loc->empties = p;
 }
 
+/* Keeps p if it is the pool loc allocates its class from, so that a
+ * thread allocating and freeing in turn does not churn pools (it may then
+ * sink in the list, empty, as other pools come first); else p waits in
+ * loc->empties for the next time loc's thread holds the lock, so that no
+ * free takes it. */
 void rc__local_emptied(struct rc_alloc_state *loc, rc_pool *p)
 {
     if (loc->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][p->cls] != p)
