@@ -71,6 +71,10 @@
  *          when arena_spare is 0 or in bulk (a collection's delete step).
  *          A range may span several kernel mappings, so a block made of
  *          kept pages is copied when the kernel cannot move its pages.
+ *   owned  on a threaded heap, a pool may belong to one thread's state
+ *          (p->owner; alloc_local.c keeps its invariants): it is then in
+ *          that state's class lists or waiting to go back, never in the
+ *          heap's lists or reserve; the heap's own pools have owner NULL.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are
@@ -408,15 +412,17 @@ RC_INLINE bool rc__alloc_lock_enter(rc_heap *h)
     struct rc_alloc_state *st = rc__alloc_state(h);
     return RC_UNLIKELY(st->lock_enter != NULL) && st->lock_enter(h);
 }
-/* alloc_shared.c: the raw calls of a threaded heap, once lock_enter has
- * taken the heap lock; they let it go. */
-void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site);
 /* Leaves the heap lock taken by rc__alloc_lock_enter. */
 RC_INLINE void rc__alloc_lock_leave(rc_heap *h, bool took)
 {
     if (took)
         rc__alloc_state(h)->lock_leave(h);
 }
+/* alloc_shared.c: the raw calls of a threaded heap, once lock_enter has
+ * taken the heap lock; they let it go. */
+void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site);
+void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site);
+void  rc__free_locked(rc_heap *h, void *p);
 
 /* alloc_local.c: per-thread pools of threaded heaps. */
 /* The per-thread state loc's class list ran dry: drains the blocks other
@@ -441,7 +447,5 @@ void  rc__alloc_locals_destroy(struct rc_alloc_state *st);
  * (with the new settings once resumed); nothing on a plain heap. */
 void  rc__alloc_quiesce(rc_heap *h);
 void  rc__alloc_resume(rc_heap *h);
-void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site);
-void  rc__free_locked(rc_heap *h, void *p);
 
 #endif /* RC_ALLOC_IMPL_H */
