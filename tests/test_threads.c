@@ -232,6 +232,162 @@ static void objects_die_on_other_threads(void **s)
     rc_heap_free(h);
 }
 
+/* ---- per-thread pools ---------------------------------------------------------------- */
+
+/* Blocks of several size classes; nothing to run at death. */
+static const rc_type blob_type = {"blob", 0, NULL, NULL, NULL, NULL, 0, NULL};
+
+static void *blob_new(rc_heap *h, size_t k)
+{
+    void *b = rc_new_var(h, &blob_type, 8 + (k % 7) * 40);
+    assert_non_null(b);
+    return b;
+}
+
+/* Waits for n threads here, passing safe points (a thread that blocks
+ * without detaching would keep another's stop of the world waiting). */
+static void meet_passing_safe_points(rc_heap *h, atomic_int *at, int n)
+{
+    atomic_fetch_add(at, 1);
+    while (atomic_load(at) < n)
+        rc_safepoint(h);
+}
+
+#define PER_THREAD 20000
+
+typedef struct volume {
+    void **made[4];
+    size_t bytes[4];
+    atomic_int all_made, counted;
+    rc_memory_info base, mid;
+} volume;
+
+static void make_then_free_theirs(rc_heap *h, int i, void *arg)
+{
+    volume *v = arg;
+    for (size_t k = 0; k < PER_THREAD; k++) {
+        v->made[i][k] = blob_new(h, k);
+        v->bytes[i] += rc_sizeof(v->made[i][k]);
+    }
+    meet_passing_safe_points(h, &v->all_made, 4);
+    if (i == 0)
+        rc_heap_memory(h, &v->mid);   /* stops the world: every thread's pools counted */
+    meet_passing_safe_points(h, &v->counted, 4);
+    void **theirs = v->made[(i + 1) % 4];
+    for (size_t k = 0; k < PER_THREAD; k++)
+        rc_decref(theirs[k]);         /* handed back to their maker's pools */
+    for (size_t k = 0; k < PER_THREAD; k++)
+        rc_decref(blob_new(h, k));    /* its own, reusing what came back */
+}
+
+/* Four threads each make blocks, then free another's: the counts seen
+ * with all made and after all are freed are exact. */
+static void frees_go_back_to_the_making_thread(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    volume v = {0};
+    for (int i = 0; i < 4; i++)
+        v.made[i] = calloc(PER_THREAD, sizeof(void *));
+    rc_heap_memory(h, &v.base);
+    uint64_t attempts = rc_heap_alloc_count(h);
+    run_crew(h, 4, make_then_free_theirs, &v);
+    size_t bytes = v.bytes[0] + v.bytes[1] + v.bytes[2] + v.bytes[3];
+    assert_int_equal(v.mid.live_objects, v.base.live_objects + 4 * PER_THREAD);
+    assert_int_equal(v.mid.requested, v.base.requested + bytes);
+    rc_memory_info end;
+    rc_heap_memory(h, &end);
+    assert_int_equal(end.live_objects, v.base.live_objects);
+    assert_int_equal(end.requested, v.base.requested);
+    assert_true(end.peak >= v.mid.requested);
+    assert_int_equal(rc_heap_alloc_count(h) - attempts, 8 * PER_THREAD);
+    assert_int_equal(rc_heap_check(h), 0);
+    for (int i = 0; i < 4; i++)
+        free(v.made[i]);
+    rc_heap_free(h);
+}
+
+/* Two arrays, one per thread of a crew of two. */
+typedef struct leftover {
+    void **objs[2];
+} leftover;
+
+static void make_and_keep(rc_heap *h, int i, void *arg)
+{
+    leftover *l = arg;
+    for (size_t k = 0; k < PER_THREAD; k++)
+        l->objs[i][k] = blob_new(h, k);
+}
+
+/* Thread i replaces the objects at indices i, i + 2, ... of both arrays:
+ * whichever pools it adopted, some of what it frees is another's. */
+static void replace_half_of_each(rc_heap *h, int i, void *arg)
+{
+    leftover *l = arg;
+    for (int a = 0; a < 2; a++)
+        for (size_t k = (size_t)i; k < PER_THREAD; k += 2) {
+            rc_decref(l->objs[a][k]);
+            l->objs[a][k] = blob_new(h, k);
+        }
+}
+
+/* Threads detach with their pools holding live objects: the objects stay
+ * valid, the next threads to attach adopt the pools, and frees from any
+ * thread reach them, also into pools no thread has adopted; the heap
+ * stays consistent and its counts exact at each step. */
+static void detached_pools_keep_their_objects(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    rc_memory_info base, now;
+    rc_heap_memory(h, &base);
+    leftover l = {{calloc(PER_THREAD, sizeof(void *)), calloc(PER_THREAD, sizeof(void *))}};
+    run_crew(h, 2, make_and_keep, &l);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_memory(h, &now);
+    assert_int_equal(now.live_objects, base.live_objects + 2 * PER_THREAD);
+    run_crew(h, 2, replace_half_of_each, &l);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_memory(h, &now);
+    assert_int_equal(now.live_objects, base.live_objects + 2 * PER_THREAD);
+    for (int a = 0; a < 2; a++)
+        for (size_t k = 0; k < PER_THREAD; k++)
+            rc_decref(l.objs[a][k]);   /* the creating thread holds one of the two pools */
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_memory(h, &now);
+    assert_int_equal(now.live_objects, base.live_objects);
+    assert_int_equal(now.requested, base.requested);
+    free(l.objs[0]);
+    free(l.objs[1]);
+    rc_heap_free(h);
+}
+
+/* Tracing starts while threads' pools hold untraced objects; then threads
+ * replace every object, freeing into pools another thread made or
+ * adopted: each traced block is untraced by its free, whichever thread
+ * frees it, and untraced ones are freed without harm. */
+static void traced_frees_from_any_thread(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    leftover l = {{calloc(PER_THREAD, sizeof(void *)), calloc(PER_THREAD, sizeof(void *))}};
+    run_crew(h, 2, make_and_keep, &l);
+    assert_int_equal(rc_trace_start(h, 1), 0);
+    run_crew(h, 2, replace_half_of_each, &l);
+    assert_int_equal(rc_trace_count(h), 2 * PER_THREAD);
+    run_crew(h, 2, replace_half_of_each, &l);
+    assert_int_equal(rc_trace_count(h), 2 * PER_THREAD);
+    for (int a = 0; a < 2; a++)
+        for (size_t k = 0; k < PER_THREAD; k++)
+            rc_decref(l.objs[a][k]);
+    assert_int_equal(rc_trace_count(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_trace_stop(h);
+    free(l.objs[0]);
+    free(l.objs[1]);
+    rc_heap_free(h);
+}
+
 /* ---- containers --------------------------------------------------------------------- */
 
 #define APPENDS 5000
@@ -816,6 +972,58 @@ static void weakrefs_to_objects_dying_on_another_thread(void **s)
     rc_heap_free(w.h);
 }
 
+/* The lone thread makes tracked objects without the heap lock; another
+ * thread attaches again and again and makes its own beside it, and
+ * collections run while one counts alone and while both share: every
+ * cycle dropped is collected exactly once and the heap stays consistent. */
+#define LONE_CYCLES 20000
+
+typedef struct cycler {
+    rc_heap *h;
+    atomic_bool done;
+} cycler;
+
+static void drop_cycles(rc_heap *h, int n)
+{
+    for (int k = 0; k < n; k++)
+        rc_decref(make_cycle(h));
+}
+
+static void *cycler_main(void *arg)
+{
+    cycler *c = arg;
+    for (int k = 0; k < 20; k++) {
+        assert_int_equal(rc_thread_attach(c->h), 0);
+        drop_cycles(c->h, 50);
+        rc_thread_detach(c->h);
+    }
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+static void tracked_objects_made_alone_and_beside_another(void **s)
+{
+    (void)s;
+    reset_counts();
+    cycler c = {threaded_heap(), false};
+    rc_gc_set_threshold(c.h, 100, 10, 10);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cycler_main, &c), 0);
+    for (int k = 0; k < LONE_CYCLES && !atomic_load(&c.done); k++)
+        drop_cycles(c.h, 1);
+    while (!atomic_load(&c.done))
+        rc_safepoint(c.h);
+    pthread_join(t, NULL);
+    rc_gc_collect(c.h, 2);
+    uint32_t n = atomic_load(&next_id);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(finalized[i], 1);
+        assert_int_equal(released[i], 1);
+    }
+    assert_int_equal(rc_heap_check(c.h), 0);
+    rc_heap_free(c.h);
+}
+
 static void stress_two_threads(void **s) { (void)s; run_stress(2); }
 static void stress_four_threads(void **s) { (void)s; run_stress(4); }
 static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
@@ -830,6 +1038,10 @@ int main(void)
         cmocka_unit_test(lone_counts_survive_attach_and_detach),
         cmocka_unit_test(weakrefs_to_objects_dying_on_another_thread),
         cmocka_unit_test(objects_die_on_other_threads),
+        cmocka_unit_test(frees_go_back_to_the_making_thread),
+        cmocka_unit_test(detached_pools_keep_their_objects),
+        cmocka_unit_test(traced_frees_from_any_thread),
+        cmocka_unit_test(tracked_objects_made_alone_and_beside_another),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),

@@ -25,15 +25,15 @@
  * NULL, and p leaves its class list, when none are left. */
 static char *carve_or_unlink(struct rc_alloc_state *st, rc_pool *p, size_t size)
 {
-    char *first = p->top;
-    if (first > p->limit) {
+    char *first = p->top, *limit = rc__pool_limit(p);
+    if (first > limit) {
         rc__pool_unlink(st, p);
         return NULL;
     }
     /* Every block that starts in the page of the first one, linked in
      * order: carving touches no page a block was not going to touch. */
     char *page_end = (char *)(((uintptr_t)first | (RC_CARVE_PAGE - 1)) + 1);
-    char *last = page_end - 1 < p->limit ? page_end - 1 : p->limit;
+    char *last = page_end - 1 < limit ? page_end - 1 : limit;
     size_t n = (size_t)(last - first) / size + 1;
     char *b = first;
     for (size_t i = 1; i < n; i++, b += size)
@@ -62,15 +62,18 @@ RC_INLINE char *pool_pop(struct rc_alloc_state *st, int kind, unsigned cls)
     return p ? pop_block(st, p, p->size) : NULL;
 }
 
+/* Pushes b onto p's free list; emptied (rc__pool_emptied for the heap's
+ * pools, rc__local_emptied for a thread's) takes p when it is left empty. */
+typedef void emptied_fn(struct rc_alloc_state *st, rc_pool *p);
+RC_INLINE void pool_push_to(struct rc_alloc_state *st, rc_pool *p, char *b, emptied_fn *emptied)
+{
+    if (RC_UNLIKELY(rc__push_block(st, p, b)))
+        emptied(st, p);
+}
+
 RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
 {
-    char *head = p->free;
-    *rc__link_of(b) = head;
-    p->free = b;
-    if (RC_UNLIKELY(!head))
-        rc__pool_relink(st, p);          /* was full */
-    if (RC_UNLIKELY(--p->used == 0))
-        rc__pool_emptied(st, p);
+    pool_push_to(st, p, b, rc__pool_emptied);
 }
 
 /* ------------------------------------------------------------------------
@@ -229,16 +232,8 @@ RC_INLINE void *hand_out(int kind, char *b, size_t size, uintptr_t tw)
 
 /* The commit half's rare cases, out of line so the fast paths stay leaf
  * functions that only tail-call: the class list is empty (refill), or the
- * first pool's free list ends (carve a new block or unlink the full pool). */
-static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
-{
-    char *b = rc__pool_refill(h, kind, cls);
-    if (!b)
-        return NULL;
-    account_alloc(rc__alloc_state(h), size);
-    return hand_out(kind, b, size, tw);
-}
-
+ * first pool's free list ends (carve a new block or unlink the full pool:
+ * out of line too, since the pool's limit takes registers to compute). */
 static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int kind, size_t size,
                                     uintptr_t tw)
 {
@@ -247,27 +242,48 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    char *b = rc__pool_refill(h, st, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(st, size);
+    return hand_out(kind, b, size, tw);
+}
+
+/* The same for the calling thread's pools (alloc_local.c): first what
+ * other threads freed into them, then a pool from the heap. */
+static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+{
+    struct rc_alloc_state *loc = rc__alloc_tls.loc;
+    if (rc__local_drain(loc, kind, cls))
+        return take_carve(loc, loc->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
+    char *b = rc__local_refill(h, loc, kind, cls);
+    if (!b)
+        return NULL;
+    account_alloc(loc, size);
+    return hand_out(kind, b, size, tw);
+}
+
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping; an object (tw its type word) gets its header and a
- * zeroed body.  NULL (error set) only when the OS refuses memory. */
+ * and its bookkeeping, in st: the heap's state (refill: take_refill), or
+ * the calling thread's pools of a threaded heap (take_refill_local); an
+ * object (tw its type word) gets its header and a zeroed body.  NULL
+ * (error set) only when the OS refuses memory. */
+typedef void *take_fn(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
-                          uintptr_t tw)
+                          uintptr_t tw, take_fn *refill)
 {
     st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return take_refill(h, kind, cls, size, tw);
+        return refill(h, kind, cls, size, tw);
     char *b = p->free;
     char *next = *rc__link_of(b);
-    if (RC_UNLIKELY(!next)) {
-        if (p->top <= p->limit)
-            return take_carve(st, p, kind, size, tw);
-        rc_pool *rest = p->next;         /* full: p, the head, leaves its list */
-        *head = rest;
-        if (rest)
-            rest->prev = NULL;
-    }
+    if (RC_UNLIKELY(!next))
+        return take_carve(st, p, kind, size, tw);
     p->free = next;
     p->used++;
     account_alloc(st, size);
@@ -317,7 +333,7 @@ static char *slow_take(rc_heap *h, int kind, unsigned cls, size_t size)
     if (!admit(h, st, size))
         return NULL;
     char *b = pool_pop(st, kind, cls);
-    if (!b && !(b = rc__pool_refill(h, kind, cls)))
+    if (!b && !(b = rc__pool_refill(h, st, kind, cls)))
         return NULL;
     account_alloc(st, size);
     return b;
@@ -363,7 +379,46 @@ void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return new_object_slow(h, tw, body, site);
-    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw);
+    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, take_refill);
+}
+
+static RC_NOINLINE void *new_object_locked(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    bool took = rc__alloc_lock_enter(h);
+    void *o = rc__new_object(h, tw, body, site);
+    rc__alloc_lock_leave(h, took);
+    return o;
+}
+
+/* loc's countdown ran out, or a fold stopped it because the heap's state
+ * needs a look at each allocation (rc__locals_allowed): fold, and take
+ * the heap's path unless loc may go on. */
+static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state *loc, uintptr_t tw, size_t body,
+                                               const rc_site *site)
+{
+    bool took = rc__alloc_lock_enter(h);
+    rc__local_fold(loc);
+    unsigned cls = rc__class_of(sizeof(rc_head) + body);
+    size_t size = rc__class_size(cls);
+    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local)
+                                 : rc__new_object(h, tw, body, site);
+    rc__alloc_lock_leave(h, took);
+    return o;
+}
+
+/* rc__new_object's fast path over the calling thread's pools: no lock.
+ * Anything rare (large, no pools of this thread for h, the heap's state
+ * needing a look) goes to the heap's pools under the lock. */
+void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    struct rc_alloc_state *loc = rc__alloc_tls.loc;
+    if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)) || RC_UNLIKELY(rc__alloc_tls.home != rc__alloc_state(h)))
+        return new_object_locked(h, tw, body, site);
+    unsigned cls = rc__class_of(sizeof(rc_head) + body);
+    size_t size = rc__class_size(cls);
+    if (RC_UNLIKELY(!fast_ok(loc, size)))
+        return new_object_local_slow(h, loc, tw, body, site);
+    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local);
 }
 
 static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
@@ -373,20 +428,23 @@ static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head 
               "pool of heap %p, kind %d", (void *)p->heap, p->kind);
 }
 
-RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
+RC_INLINE void free_pooled_to(struct rc_alloc_state *st, rc_pool *p, rc_head *o, emptied_fn *emptied)
 {
     account_free(st, p->size);
     poison((char *)o, p->size, rc__type(o));
     o->tw = 0;
-    pool_push(st, p, (char *)o);
+    pool_push_to(st, p, (char *)o, emptied);
 }
 
-/* A large object, or any object while a free hook is installed. */
-static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
+RC_INLINE void free_pooled(struct rc_alloc_state *st, rc_pool *p, rc_head *o)
 {
-    struct rc_alloc_state *st = rc__alloc_state(h);
-    if (st->on_free)
-        st->on_free(h, rc__body(o));
+    free_pooled_to(st, p, o, rc__pool_emptied);
+}
+
+/* A block of the heap's own (a large one, or in a pool no thread owns),
+ * after the free hook. */
+static void free_heap_block(rc_heap *h, struct rc_alloc_state *st, rc_head *o)
+{
     if (o->tw & RC_HF_LARGE) {
         rc_large *l = rc__large_of(o);
         rc_assert(l->heap == h && l->kind == RC_KIND_OBJ, "free of an object of another heap", rc__body(o),
@@ -400,10 +458,71 @@ static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
     free_pooled(st, p, o);
 }
 
+/* A block of a pool the per-thread state owner owns: onto its free list
+ * on owner's thread, else onto owner's remote list. */
+static void free_owned(struct rc_alloc_state *owner, rc_pool *p, rc_head *o)
+{
+    if (owner == rc__alloc_tls.loc)
+        return free_pooled_to(owner, p, o, rc__local_emptied);
+    poison((char *)o, p->size, rc__type(o));
+    o->tw = 0;
+    rc__local_remote_free(owner, (char *)o);
+}
+
+/* The heap's own blocks of a threaded heap (large ones, pools no thread
+ * owns), and any block while a free hook is installed: under the lock. */
+static RC_NOINLINE void free_shared_locked(rc_heap *h, rc_head *o)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    struct rc_alloc_state *owner = (o->tw & RC_HF_LARGE) ? NULL : rc__pool_of(o)->owner;
+    bool took = rc__alloc_lock_enter(h);
+    if (st->on_free)
+        st->on_free(h, rc__body(o));
+    if (owner)
+        free_owned(owner, rc__pool_of(o), o);
+    else
+        free_heap_block(h, st, o);
+    rc__alloc_lock_leave(h, took);
+}
+
+/* An object of a threaded heap (RC_HF_SHARED).  A block of a pool a
+ * thread owns needs no lock, and no heap lookup: the owner's copy of the
+ * free hook says whether one is installed. */
+static RC_NOINLINE void free_shared(rc_head *o)
+{
+    if (RC_LIKELY(!(o->tw & RC_HF_LARGE))) {
+        rc_pool *p = rc__pool_of(o);
+        struct rc_alloc_state *owner = p->owner;
+        check_pool_object(p->heap, p, o);
+        if (RC_LIKELY(owner != NULL) && RC_LIKELY(!owner->on_free))
+            return free_owned(owner, p, o);
+    }
+    free_shared_locked(rc__object_heap(o), o);
+}
+
+/* A large object, an object of a threaded heap, or any object while a
+ * free hook is installed. */
+static RC_NOINLINE void free_object_slow(rc_heap *h, rc_head *o)
+{
+    if (o->tw & RC_HF_SHARED)
+        return free_shared(o);
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->on_free)
+        st->on_free(h, rc__body(o));
+    free_heap_block(h, st, o);
+}
+
+static RC_NOINLINE void free_block_slow(rc_head *o)
+{
+    if (o->tw & RC_HF_SHARED)
+        return free_shared(o);
+    free_object_slow(rc__object_heap(o), o);
+}
+
 void rc__free_object(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    if (RC_UNLIKELY((o->tw & RC_HF_LARGE) || st->on_free))
+    if (RC_UNLIKELY((o->tw & (RC_HF_LARGE | RC_HF_SHARED)) || st->on_free))
         return free_object_slow(h, o);
     rc_pool *p = rc__pool_of(o);
     check_pool_object(h, p, o);
@@ -414,8 +533,8 @@ void rc__free_object(rc_heap *h, rc_head *o)
  * anyway: a death that looked nothing else up does not find it twice. */
 void rc__free_block_of(rc_head *o)
 {
-    if (RC_UNLIKELY(o->tw & RC_HF_LARGE))
-        return free_object_slow(rc__object_heap(o), o);
+    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
+        return free_block_slow(o);
     rc_pool *p = rc__pool_of(o);
     rc_heap *h = p->heap;
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -444,7 +563,7 @@ bool rc__free_pool_objects(rc_heap *h, char *block, size_t n)
     if (st->on_free || (((rc_head *)(void *)block)->tw & RC_HF_LARGE))
         return false;
     rc_pool *p = rc__pool_of(block);
-    if (n != p->used)
+    if (n != p->used || p->owner)        /* a thread's pool is its own to empty */
         return false;
     char *first = rc__pool_first(p);
 #if RC_DEBUG >= 1
@@ -544,7 +663,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size, 0);
+    return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)
@@ -616,7 +735,7 @@ static void *realloc_move(rc_heap *h, void *p, size_t old, rc_pool *pool, size_t
     void *q;
     if (n <= RC_SMALL_MAX) {
         unsigned cls = rc__class_of(n);
-        if (!(q = pool_pop(st, RC_KIND_RAW, cls)) && !(q = rc__pool_refill(h, RC_KIND_RAW, cls)))
+        if (!(q = pool_pop(st, RC_KIND_RAW, cls)) && !(q = rc__pool_refill(h, st, RC_KIND_RAW, cls)))
             return NULL;
     } else {
         rc_large *l = rc__large_get(h, RC_KIND_RAW, usable);
@@ -712,12 +831,20 @@ void rc__alloc_on_lock(rc_heap *h, bool (*enter)(rc_heap *h), void (*leave)(rc_h
     rc__alloc_state(h)->lock_leave = leave;
 }
 
+void rc__alloc_on_stop(rc_heap *h, void (*stop)(rc_heap *h), void (*start)(rc_heap *h))
+{
+    rc__alloc_state(h)->stop = stop;
+    rc__alloc_state(h)->start = start;
+}
+
 rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
+    rc__alloc_quiesce(h);
     rc_alloc_observers old = {st->on_alloc, st->on_free};
     st->on_alloc = obs.on_alloc;
     st->on_free = obs.on_free;
+    rc__alloc_resume(h);
     return old;
 }
 
@@ -726,6 +853,7 @@ void rc__alloc_destroy(rc_heap *h)
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (!st)
         return;
+    rc__alloc_locals_destroy(st);
     rc__large_destroy(st);
     rc__arenas_destroy(st);
     free(st);

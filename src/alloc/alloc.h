@@ -321,6 +321,45 @@ void rc__alloc_on_pressure(rc_heap *h, void (*fn)(rc_heap *h));
  * takes the lock and returns true, or returns false when the calling
  * thread holds it already (then leave is not called). */
 void rc__alloc_on_lock(rc_heap *h, bool (*enter)(rc_heap *h), void (*leave)(rc_heap *h));
+/* Installs the stop of the world of a threaded heap (stop takes the heap
+ * lock and stops every other attached thread; start undoes both): the
+ * allocator stops the world to read or change what every thread's pools
+ * count (the statistics, fault injection, the observers). */
+void rc__alloc_on_stop(rc_heap *h, void (*stop)(rc_heap *h), void (*start)(rc_heap *h));
+
+/* ------------------------------------------------------------------------
+ * Per-thread pools of threaded heaps (alloc_local.c; docs/threads.md).
+ * Each attached thread allocates objects from pools of its own, without
+ * the heap lock; a block freed on another thread goes back to its pool's
+ * owner through a lock-free list.  The calling thread's state for one
+ * heap at a time is in rc__alloc_tls (home: that heap's allocator state).
+ * ---------------------------------------------------------------------- */
+struct rc_alloc_tls {
+    const struct rc_alloc_state *home;
+    struct rc_alloc_state *loc;
+};
+extern _Thread_local struct rc_alloc_tls rc__alloc_tls __attribute__((tls_model("initial-exec")));
+/* True when the calling thread's selected pools are h's. */
+RC_INLINE bool rc__alloc_tls_is(const rc_heap *h) { return rc__alloc_tls.home == rc__alloc_state(h); }
+/* Pools for the calling thread, adopted from a thread that detached or
+ * new; NULL out of memory (the thread then allocates from the heap's
+ * pools, under the lock).  Attach and abandon run under one mutex of the
+ * core's, with the world running (alloc_local.c). */
+struct rc_alloc_state *rc__alloc_local_attach(rc_heap *h);
+void rc__alloc_local_abandon(struct rc_alloc_state *loc);
+/* Under h's lock, before abandon: the calling thread's loc gives its
+ * empty pools back and its counts to the heap; its other pools wait, with
+ * the live blocks they hold, for the next thread that attaches. */
+void rc__alloc_local_detach(rc_heap *h, struct rc_alloc_state *loc);
+/* Selects loc (NULL: none) as the calling thread's pools. */
+void rc__alloc_local_select(struct rc_alloc_state *loc);
+/* With h's world stopped: every thread's frees drained into their pools
+ * and its counts folded into the heap's, so that they are exact. */
+void rc__alloc_settle(rc_heap *h);
+/* rc__new_object for a threaded heap (tw has RC_HF_SHARED): from the
+ * calling thread's pools when they are selected for h, else from the
+ * heap's under the lock. */
+void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Allocation attempt nth fails (0: none); with after, every attempt
  * after it too (rc_heap_set_fail_alloc). */

@@ -339,7 +339,7 @@ static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
     arena_link(st, a);
 }
 
-static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned cls)
+static void pool_init(struct rc_alloc_state *into, rc_pool *p, int kind, unsigned cls)
 {
     size_t size = rc__class_size(cls);
     char *first = rc__pool_first(p);
@@ -347,7 +347,7 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
         /* Given back empty and untouched since: its free list and top
          * still hold, so its blocks need no bumping again. */
         p->kind = (uint8_t)kind;
-        rc__pool_relink(st, p);
+        rc__pool_relink(into, p);
         return;
     }
     p->kind = p->last_kind = (uint8_t)kind;
@@ -355,12 +355,11 @@ static void pool_init(struct rc_alloc_state *st, rc_pool *p, int kind, unsigned 
     p->cls = (uint8_t)cls;
     p->size = (uint16_t)size;
     p->used = 0;
-    p->limit = rc__pool_end(p) - size;
     RC_ASAN_UNPOISON(first, (size_t)(rc__pool_end(p) - first));   /* the old layout's freed blocks */
     rc__mark_free(first, NULL);
     p->free = first;
     p->top = first + size;
-    rc__pool_relink(st, p);
+    rc__pool_relink(into, p);
 }
 
 /* Gives back the reserved pools of a, whose other pools are all free. */
@@ -441,7 +440,9 @@ void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)
         arena_drop_reserve(st, a);
 }
 
-char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
+/* A new or reserved pool, first in into's class list (a per-thread
+ * state's caller then makes it the owner). */
+static rc_pool *pool_acquire(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (st->walking)
@@ -453,12 +454,20 @@ char *rc__pool_refill(rc_heap *h, int kind, unsigned cls)
         st->nreserve[kind_index(kind)][cls]--;
         st->nidle -= arena_idle(p->arena);
         p->arena->nempty--;
-        rc__pool_relink(st, p);
+        rc__pool_relink(into, p);
     } else {
         if (!(p = pool_take(h, st, kind, cls)))
             return NULL;
-        pool_init(st, p, kind, cls);
+        pool_init(into, p, kind, cls);
     }
+    return p;
+}
+
+char *rc__pool_refill(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls)
+{
+    rc_pool *p = pool_acquire(h, into, kind, cls);
+    if (!p)
+        return NULL;
     /* As pool_pop in alloc.c, for a pool known to have two free blocks
      * or room to bump. */
     char *b = p->free;

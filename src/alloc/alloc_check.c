@@ -3,6 +3,8 @@
  * rc_heap_check) can catch a corrupt heap at the step that corrupted it. */
 #include "alloc_impl.h"
 
+#include <stdatomic.h>
+
 #define FAIL(...) return rc__alloc_error(h, RC_EINVAL, "allocator check: " __VA_ARGS__)
 
 static bool in_reserve(rc_pool *head, const rc_pool *p, size_t max)
@@ -21,6 +23,24 @@ static bool in_list(rc_pool *head, const rc_pool *p)
     return false;
 }
 
+/* A pool a thread owns (alloc_local.c): an object pool of one of the
+ * heap's per-thread states, in its class list exactly when not full. */
+static int check_owned_pool(rc_heap *h, rc_pool *p, size_t *requested)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h), *loc = st->locals;
+    while (loc && loc != p->owner)
+        loc = loc->locals;
+    void *at = p;
+    if (!loc || p->kind != RC_KIND_OBJ)
+        FAIL("pool %p: owner %p is not a thread's pools of this heap", at, (void *)p->owner);
+    rc_pool *head = loc->usedpools[RC_KIND_INDEX(RC_KIND_OBJ)][p->cls];
+    if (in_list(head, p) != (p->free != NULL))
+        FAIL("pool %p of thread pools %p (%zu used, %s) is out of its class list", at, (void *)loc,
+             (size_t)p->used, p->free ? "not full" : "full");
+    *requested += (size_t)p->used * p->size;
+    return 0;
+}
+
 static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *requested)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -31,8 +51,7 @@ static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *request
         p->size != rc__class_size(p->cls))
         FAIL("pool %p has kind %d, class %d, size %d", at, p->kind, p->cls, p->size);
     char *first = rc__pool_first(p), *end = rc__pool_end(p);
-    if (p->top < first || p->top > end || (size_t)(p->top - first) % p->size ||
-        p->limit != end - p->size)
+    if (p->top < first || p->top > end || (size_t)(p->top - first) % p->size)
         FAIL("pool %p: top %p outside [%p, %p]", at, (void *)p->top, (void *)first, (void *)end);
     size_t carved = (size_t)(p->top - first) / p->size, nfree = 0;
     for (char *b = p->free; b; b = *rc__link_of(b)) {
@@ -43,6 +62,8 @@ static int check_pool(rc_heap *h, const rc_arena *a, rc_pool *p, size_t *request
     }
     if (nfree + p->used != carved)
         FAIL("pool %p: %zu used + %zu free != %zu carved blocks", at, (size_t)p->used, nfree, carved);
+    if (p->owner)
+        return check_owned_pool(h, p, requested);
     rc_pool *head = st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
     bool listed = in_list(head, p), reserved = in_reserve(st->reserve[RC_KIND_INDEX(p->kind)][p->cls], p, RC_RESERVE_POOLS);
     if (p->used == 0 ? !reserved || listed : reserved || listed != (p->free != NULL))
@@ -73,7 +94,7 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
         int rv = check_pool(h, a, p, requested);
         if (rv)
             return rv;
-        reserved += p->used == 0;         /* check_pool: empty pools are reserved */
+        reserved += p->used == 0 && !p->owner;   /* check_pool: the heap's empty pools are reserved */
     }
     if (reserved != a->nempty)
         FAIL("arena %p: nempty %u but %zu reserved pools", (void *)a->base, (unsigned)a->nempty, reserved);
@@ -123,7 +144,78 @@ static int check_large(rc_heap *h, size_t *requested)
     return 0;
 }
 
+/* The class lists of st (the heap's or a thread's) hold pools of their
+ * kind and class with a free block, doubly linked. */
+static int check_class_lists(rc_heap *h, const struct rc_alloc_state *st)
+{
+    for (int k = 0; k < 2; k++)
+        for (unsigned c = 0; c < RC_NCLASSES; c++)
+            for (rc_pool *p = st->usedpools[k][c], *prev = NULL; p; prev = p, p = p->next)
+                if (p->prev != prev || p->kind != k + 1 || p->cls != c || !p->free ||
+                    p->owner != (st->home ? st : NULL))
+                    FAIL("class list %d/%u: pool %p is out of place", k + 1, c, (void *)p);
+    return 0;
+}
+
+/* A block another thread freed into loc's pools, not drained yet: a
+ * freed block (tw 0) that was handed out of one of loc's pools. */
+static int check_remote_block(rc_heap *h, const struct rc_alloc_state *loc, char *b)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    void *at = b;
+    if ((uintptr_t)b % 16 || !rc__in_arena(st, b))
+        FAIL("thread pools %p: remote free %p is not in the heap's arenas", (void *)loc, at);
+    rc_pool *p = rc__pool_of(b);
+    if (p->owner != loc || p->kind != RC_KIND_OBJ || b < rc__pool_first(p) || b >= p->top ||
+        (size_t)(b - rc__pool_first(p)) % p->size || !p->used)
+        FAIL("thread pools %p: remote free %p is not a used block of its pools", (void *)loc, at);
+    if (((rc_head *)(void *)b)->tw)
+        FAIL("thread pools %p: remote free %p still has a type word", (void *)loc, at);
+    return 0;
+}
+
+/* What each thread's pools hold that is not drained or given back yet:
+ * the remote lists (at most as long as the heap has blocks, so a cycle
+ * is caught) and the emptied pools due back to the heap. */
+static int check_pending(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    size_t max = st->narenas * (RC_ARENA_SIZE / 16);
+    for (const struct rc_alloc_state *loc = st->locals; loc; loc = loc->locals) {
+        size_t n = 0;
+        for (char *b = atomic_load_explicit(&((struct rc_alloc_state *)(uintptr_t)loc)->remote, memory_order_acquire);
+             b; b = *rc__link_of(b)) {
+            int rv = check_remote_block(h, loc, b);
+            if (rv)
+                return rv;
+            if (++n > max)
+                FAIL("thread pools %p: the remote list has a cycle", (void *)loc);
+        }
+        for (rc_pool *p = loc->empties; p; p = p->next)
+            if (p->owner != loc || p->used || p->kind != RC_KIND_OBJ)
+                FAIL("thread pools %p: pool %p is due back to the heap but not empty", (void *)loc, (void *)p);
+    }
+    return 0;
+}
+
+static int check_all(rc_heap *h);
+
+/* Threaded heaps: with the world stopped, what waits to be drained or
+ * given back first, then everything once it is (rc__alloc_settle). */
 int rc__alloc_check(rc_heap *h)
+{
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    if (st->stop)
+        st->stop(h);
+    int rv = check_pending(h);
+    rc__alloc_settle(h);
+    if (!rv)
+        rv = check_all(h);
+    rc__alloc_resume(h);
+    return rv;
+}
+
+static int check_all(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
     size_t requested = 0, nempty = 0, idle = 0;
@@ -136,11 +228,11 @@ int rc__alloc_check(rc_heap *h)
         const rc_arena *a = st->arenas[i];
         idle += a->nempty && a->nfree + a->nempty == RC_POOLS_PER_ARENA;
     }
-    for (int k = 0; k < 2; k++)
-        for (unsigned c = 0; c < RC_NCLASSES; c++)
-            for (rc_pool *p = st->usedpools[k][c], *prev = NULL; p; prev = p, p = p->next)
-                if (p->prev != prev || p->kind != k + 1 || p->cls != c || !p->free)
-                    FAIL("class list %d/%u: pool %p is out of place", k + 1, c, (void *)p);
+    for (const struct rc_alloc_state *loc = st; loc; loc = loc == st ? st->locals : loc->locals) {
+        int rv = check_class_lists(h, loc);
+        if (rv)
+            return rv;
+    }
     int rv = check_large(h, &requested);
     if (!rv)
         rv = check_kept(h, st);

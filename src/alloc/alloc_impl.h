@@ -76,6 +76,10 @@
  *          when arena_spare is 0 or in bulk (a collection's delete step).
  *          A range may span several kernel mappings, so a block made of
  *          kept pages is copied when the kernel cannot move its pages.
+ *   owned  on a threaded heap, a pool may belong to one thread's state
+ *          (p->owner; alloc_local.c keeps its invariants): it is then in
+ *          that state's class lists or waiting to go back, never in the
+ *          heap's lists or reserve; the heap's own pools have owner NULL.
  *   walks  while a span walk runs (st->walking), nothing is unmapped or
  *          given back to malloc: freed large blocks stay linked with dead
  *          set and wholly free arenas stay in by_free[POOLS]; both are
@@ -129,7 +133,9 @@ typedef struct rc_pool {
     struct rc_pool *next, *prev;      /* usedpools list, reserve (next only) or arena->freepools */
     char           *free;             /* first free block; NULL when full */
     char           *top;              /* first never-used block */
-    char           *limit;            /* last address a block may start at */
+    /* The thread-local state allocating from it (alloc_local.c); NULL
+     * for the heap's own pools, which the heap lock guards. */
+    struct rc_alloc_state *owner;
     uint16_t        used;             /* blocks handed out (at most 1020) */
     uint16_t        size;             /* block size */
     uint8_t         kind;             /* RC_KIND_*; RC_KIND_FREE once given back */
@@ -241,6 +247,21 @@ struct rc_alloc_state {
     rc_amap   large_map;              /* object block → rc_large, for rc__is_object_body */
     rc_kept   kept[RC_KEPT_SLOTS];
     size_t    nkept, kept_bytes;
+
+    /* Threaded heaps (alloc_local.c).  The heap's state lists the
+     * per-thread states in locals and reaches the core's stop of the world
+     * through stop/start; a per-thread state is a state of its own whose
+     * home is the heap's, whose class lists hold the pools it owns, and
+     * whose room, countdown and event_at count what it did since its last
+     * fold into home.  remote is written by other threads: last, away
+     * from the fields its owner touches on every allocation. */
+    struct rc_alloc_state *home;      /* NULL: the heap's own state */
+    struct rc_alloc_state *locals;    /* home: the per-thread states; a local: the next one */
+    bool      abandoned;              /* a local whose thread detached */
+    rc_pool  *empties;                /* a local: emptied pools due back to the heap, linked by next */
+    void    (*stop)(rc_heap *h);      /* home: stops the world (threaded heaps) */
+    void    (*start)(rc_heap *h);
+    _Atomic(char *) remote;           /* a local: blocks other threads freed, linked at RC_LINK_OFF */
 };
 
 RC_INLINE char *rc__arena_of(const void *p)
@@ -276,6 +297,12 @@ RC_INLINE char *rc__pool_first(const rc_pool *p)
 RC_INLINE char *rc__pool_end(const rc_pool *p)
 {
     return rc__arena_of(p) + (rc__pool_index(p) + 1) * RC_POOL_SIZE;
+}
+
+/* The last address a block of p may start at. */
+RC_INLINE char *rc__pool_limit(const rc_pool *p)
+{
+    return rc__pool_end(p) - p->size;
 }
 
 /* True when p lies in one of the heap's arenas.  Unused first-level
@@ -323,7 +350,8 @@ RC_INLINE void rc__mark_free(char *b, char *next)
     *rc__link_of(b) = next;
 }
 
-/* A pool with a free block goes first in its class list. */
+/* A pool with a free block goes first in its class list (of st, the
+ * heap's state or the per-thread state that owns the pool). */
 RC_INLINE void rc__pool_relink(struct rc_alloc_state *st, rc_pool *p)
 {
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(p->kind)][p->cls];
@@ -332,6 +360,19 @@ RC_INLINE void rc__pool_relink(struct rc_alloc_state *st, rc_pool *p)
     if (p->next)
         p->next->prev = p;
     *head = p;
+}
+
+/* Pushes the freed block b onto p's free list, p being in a class list
+ * of st (or due there again: a full pool is relinked); true when p is
+ * left empty. */
+RC_INLINE bool rc__push_block(struct rc_alloc_state *st, rc_pool *p, char *b)
+{
+    char *head = p->free;
+    *rc__link_of(b) = head;
+    p->free = b;
+    if (RC_UNLIKELY(!head))
+        rc__pool_relink(st, p);          /* was full */
+    return --p->used == 0;
 }
 
 /* A pool leaves its class list (it is full or empty). */
@@ -346,7 +387,10 @@ RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
 }
 
 /* alloc_arena.c: pools and arenas, the slow paths. */
-char *rc__pool_refill(rc_heap *h, int kind, unsigned cls);   /* a block from a new or reserved pool */
+/* A block from a new or reserved pool of kind and class cls, which goes
+ * first in the class list of into: h's state, or a per-thread state of
+ * h's (whose caller then sets the pool's owner).  NULL with the error set. */
+char *rc__pool_refill(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls);
 void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
 void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */
 void  rc__arenas_settle(struct rc_alloc_state *st);          /* as trim; every spare after a fall from a peak */
@@ -377,10 +421,40 @@ RC_INLINE bool rc__alloc_lock_enter(rc_heap *h)
     struct rc_alloc_state *st = rc__alloc_state(h);
     return RC_UNLIKELY(st->lock_enter != NULL) && st->lock_enter(h);
 }
+/* Leaves the heap lock taken by rc__alloc_lock_enter. */
+RC_INLINE void rc__alloc_lock_leave(rc_heap *h, bool took)
+{
+    if (took)
+        rc__alloc_state(h)->lock_leave(h);
+}
 /* alloc_shared.c: the raw calls of a threaded heap, once lock_enter has
  * taken the heap lock; they let it go. */
 void *rc__alloc_at_locked(rc_heap *h, size_t n, const rc_site *site);
 void *rc__realloc_at_locked(rc_heap *h, void *p, size_t n, const rc_site *site);
 void  rc__free_locked(rc_heap *h, void *p);
+
+/* alloc_local.c: per-thread pools of threaded heaps. */
+/* The per-thread state loc's class list ran dry: drains the blocks other
+ * threads freed into loc's pools; true when the list has a pool again. */
+bool  rc__local_drain(struct rc_alloc_state *loc, int kind, unsigned cls);
+/* Else a block from a pool of the heap's, which loc then owns (under the
+ * lock, where loc's counts are folded too); NULL with the error set. */
+char *rc__local_refill(rc_heap *h, struct rc_alloc_state *loc, int kind, unsigned cls);
+/* loc's pool p became empty (its own free or a drained one): no lock. */
+void  rc__local_emptied(struct rc_alloc_state *loc, rc_pool *p);
+/* Pushes the freed block b of a pool loc owns onto loc's remote list. */
+void  rc__local_remote_free(struct rc_alloc_state *loc, char *b);
+/* True when h's per-thread states may serve allocations now: no cap, no
+ * fault injection, no allocation hook (each needs the heap's counters). */
+bool  rc__locals_allowed(const struct rc_alloc_state *st);
+/* Adds loc's counts to its home's and starts them again (the heap lock
+ * held, and loc's thread is the caller or stopped). */
+void  rc__local_fold(struct rc_alloc_state *loc);
+void  rc__alloc_locals_destroy(struct rc_alloc_state *st);
+/* Brackets a read or change of what every thread's pools count: on a
+ * threaded heap the world stops, and every local is drained and folded
+ * (with the new settings once resumed); nothing on a plain heap. */
+void  rc__alloc_quiesce(rc_heap *h);
+void  rc__alloc_resume(rc_heap *h);
 
 #endif /* RC_ALLOC_IMPL_H */

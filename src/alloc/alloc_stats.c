@@ -20,10 +20,14 @@ static void count_used(const struct rc_alloc_state *st, size_t used[2])
     }
 }
 
+/* Threaded heaps: each reader below stops the world (rc__alloc_quiesce),
+ * so that every thread's pools are drained and counted; the heap is not
+ * changed otherwise, whence the casts. */
 void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 {
     const struct rc_alloc_state *st = rc__alloc_state(h);
     size_t used[2];
+    rc__alloc_quiesce((rc_heap *)(uintptr_t)h);
     count_used(st, used);
     info->requested = rc__requested(st);
     info->peak = st->cap - st->room_low;
@@ -31,6 +35,7 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
     info->arenas = st->narenas;
     info->live_objects = used[0] + st->live_large[0];
     info->live_blocks = used[0] + used[1];
+    rc__alloc_resume((rc_heap *)(uintptr_t)h);
 }
 
 size_t rc_heap_trim(rc_heap *h)
@@ -43,6 +48,7 @@ size_t rc_heap_trim(rc_heap *h)
     return (before - st->narenas) * RC_ARENA_SIZE + kept;
 }
 
+/* Inside a collection: the world is stopped already. */
 size_t rc__heap_bytes(const rc_heap *h)
 {
     return rc__requested(rc__alloc_state(h));
@@ -51,20 +57,27 @@ size_t rc__heap_bytes(const rc_heap *h)
 void rc_heap_reset_peak(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
+    rc__alloc_quiesce(h);
     st->room_low = st->room;
+    rc__alloc_resume(h);
 }
 
 uint64_t rc_heap_alloc_count(const rc_heap *h)
 {
-    return rc__attempts(rc__alloc_state(h));
+    rc__alloc_quiesce((rc_heap *)(uintptr_t)h);
+    uint64_t n = rc__attempts(rc__alloc_state(h));
+    rc__alloc_resume((rc_heap *)(uintptr_t)h);
+    return n;
 }
 
 void rc__alloc_set_fault(rc_heap *h, uint64_t nth, bool after)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
+    rc__alloc_quiesce(h);
     st->fail_at = nth;
     st->fail_after = nth && after;
     rc__arm_fault(st);
+    rc__alloc_resume(h);
 }
 
 static void count_pool(rc_alloc_stats *out, const rc_pool *p)
@@ -84,6 +97,7 @@ static void count_pool(rc_alloc_stats *out, const rc_pool *p)
 void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
 {
     const struct rc_alloc_state *st = rc__alloc_state(h);
+    rc__alloc_quiesce((rc_heap *)(uintptr_t)h);
     memset(out, 0, sizeof *out);
     for (unsigned c = 0; c < RC_NCLASSES; c++)
         out->objects[c].block_size = out->buffers[c].block_size = rc__class_size(c);
@@ -108,6 +122,7 @@ void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out)
     out->large_bytes = st->large_bytes;
     size_t in_pools = out->bytes_used + out->bytes_free;
     out->fragmentation = in_pools ? (double)out->bytes_free / (double)in_pools : 0.0;
+    rc__alloc_resume((rc_heap *)(uintptr_t)h);
 }
 
 static void print_classes(FILE *f, const char *kind, const rc_alloc_class *cls)
@@ -128,6 +143,7 @@ static void print_row(FILE *f, const char *label, size_t v)
 void rc_heap_print_stats(const rc_heap *h, FILE *out)
 {
     rc_alloc_stats s;
+    rc__alloc_quiesce((rc_heap *)(uintptr_t)h);
     rc_heap_alloc_stats(h, &s);
     const struct rc_alloc_state *st = rc__alloc_state(h);
     fprintf(out, "Small block threshold = %d, in %d size classes.\n", RC_SMALL_MAX, RC_NCLASSES);
@@ -158,4 +174,5 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
     print_row(out, "# bytes requested now", rc__requested(st));
     print_row(out, "# bytes requested at peak", st->cap - st->room_low);
     fprintf(out, "%-40s= %20.1f%%\n", "fragmentation (free in used pools)", 100.0 * s.fragmentation);
+    rc__alloc_resume((rc_heap *)(uintptr_t)h);
 }

@@ -189,10 +189,11 @@ void rc__mt_check_attached(rc_heap *h, const char *fn);
 
 /* ------------------------------------------------------------------------
  * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
- * lock, recursive, guards the heap's state: allocation, deaths, the
- * collector's and the weakrefs' tables, and each built-in container
+ * lock, recursive, guards the heap's state: the heap's own pools, deaths,
+ * the collector's and the weakrefs' tables, and each built-in container
  * operation.  Refcounts change without it (atomics, or plain stores by a
- * thread attached alone).  A thread waiting for
+ * thread attached alone), and objects come from per-thread pools
+ * (src/alloc/alloc_local.c).  A thread waiting for
  * the lock counts as parked, so a collection that holds it can stop the
  * world without deadlock.  Every function below is for h->mt != NULL.
  * ---------------------------------------------------------------------- */
@@ -507,6 +508,11 @@ void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]
 RC_INLINE bool rc__gc_count_due(const rc_heap *h)
 {
     return h->gc.count[0] > h->gc.threshold[0];
+}
+RC_INLINE void rc__gc_maybe_collect(rc_heap *h)
+{
+    if (RC_UNLIKELY(rc__gc_count_due(h)))
+        rc__gc_collect_due(h);
 }
 void rc__gc_destroy(rc_heap *h);
 bool rc__gc_in_dead_set(const rc_head *o);     /* o is in the running collection's dead set */

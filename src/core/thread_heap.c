@@ -47,6 +47,7 @@ struct rc_mt_ref *rc__mt_ref(rc_heap *h)
 static _Thread_local struct attachment {
     rc_heap *h;
     unsigned n;
+    struct rc_alloc_state *pools;   /* this thread's pools of h (NULL: out of memory) */
 } attached_to[RC_MT_HEAPS_PER_THREAD];
 
 /* A token per live thread, cheaper than asking the OS; initial-exec, so
@@ -221,23 +222,101 @@ void rc__mt_start_world(rc_heap *h)
     rc__os_unlock(&mt->mu);
 }
 
+/* ---- allocation ------------------------------------------------------------
+ * Objects come from the calling thread's pools without the heap lock
+ * (src/alloc/alloc_local.c).  Allocation stays a safe point: it parks
+ * while a stop is in force.  A tracked object enters gen 0 under the
+ * lock, where the threshold check may collect first -- except on a
+ * thread that counts alone when no collection is due: it is then the
+ * heap's only attached thread, and a thread that attaches waits for its
+ * acknowledgement (thread_ref.c), whose release orders these changes
+ * before the newcomer's first. */
+
+static RC_NOINLINE void alloc_point_slow(rc_heap *h)
+{
+    rc_safepoint(h);
+    if (!rc__alloc_tls_is(h)) {
+        struct attachment *a = attachment_of(h);
+        rc__alloc_local_select(a ? a->pools : NULL);
+    }
+}
+
+static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    bool lock = !rc__mt_counts_alone() || rc__gc_count_due(h);
+    if (lock)
+        rc__mt_lock(h);
+    rc__gc_maybe_collect(h);
+    void *o = rc__new_object_local(h, (uintptr_t)t | RC_HF_SHARED, body, site);
+    if (o) {
+        rc__alloc_note_tracked(rc__head(o));
+        rc__gc_on_new(h, rc__head(o));
+    }
+    if (lock)
+        rc__mt_unlock(h);
+    return o;
+}
+
+/* An untracked object's path has no stack frame: it tail-calls the
+ * allocator. */
+void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    rc__mt_ref_settle(h);
+    if (RC_UNLIKELY(atomic_load_explicit(&h->mt->stop, memory_order_acquire)) || RC_UNLIKELY(!rc__alloc_tls_is(h)))
+        alloc_point_slow(h);
+#if RC_DEBUG >= 1
+    rc__mt_check_attached(h, "rc_new");
+#endif
+    if (rc__type_tracked(t))
+        return new_tracked(h, t, body, site);
+    return rc__new_object_local(h, rc__untracked_tw(t) | RC_HF_SHARED, body, site);
+}
+
+/* The thread's pools are adopted or made in join and abandoned in leave,
+ * under mu: not under the heap lock, which a collection holds while
+ * finalizers run, nor while the world is stopped (join waits out a stop,
+ * and a joined thread is not parked before it returns). */
+static void pools_detach(rc_heap *h, struct attachment *a)
+{
+    rc__mt_lock(h);
+    rc__alloc_local_detach(h, a->pools);
+    rc__mt_unlock(h);
+}
+
+static void stop_for_alloc(rc_heap *h)
+{
+    rc__mt_lock(h);
+    rc__mt_stop_world(h);
+}
+
+static void start_for_alloc(rc_heap *h)
+{
+    rc__mt_start_world(h);
+    rc__mt_unlock(h);
+}
+
 /* ---- attach and detach ---------------------------------------------------- */
 
-/* Counts the calling thread in; it waits, parked, while a stop is in force. */
-static void join(struct rc_mt *mt)
+/* Counts the calling thread in; it waits, parked, while a stop is in force.
+ * Then it takes pools of its own. */
+static void join(rc_heap *h, struct attachment *a)
 {
+    struct rc_mt *mt = h->mt;
     rc__os_lock(&mt->mu);
     mt->attached++;
     mt->parked++;
     while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
         rc__os_cond_wait(&mt->cv, &mt->mu);
     mt->parked--;
+    a->pools = rc__alloc_local_attach(h);
     rc__os_unlock(&mt->mu);
+    rc__alloc_local_select(a->pools);
 }
 
-static void leave(struct rc_mt *mt)
+static void leave(struct rc_mt *mt, struct attachment *a)
 {
     rc__os_lock(&mt->mu);
+    rc__alloc_local_abandon(a->pools);
     mt->attached--;
     rc__os_cond_broadcast(&mt->cv);
     rc__os_unlock(&mt->mu);
@@ -258,8 +337,8 @@ int rc_thread_attach(rc_heap *h)
     if (!(a = attachment_of(NULL)))
         return rc__error(h, RC_ENOMEM, "rc_thread_attach: this thread is attached to %d heaps already",
                          RC_MT_HEAPS_PER_THREAD);
-    *a = (struct attachment){h, 1};
-    join(h->mt);
+    *a = (struct attachment){h, 1, NULL};
+    join(h, a);
     rc__mt_ref_attach(h);
     return 0;
 }
@@ -275,8 +354,9 @@ void rc_thread_detach(rc_heap *h)
     if (!a || --a->n > 0)
         return;
     rc__mt_ref_detach(h);
+    pools_detach(h, a);
     a->h = NULL;
-    leave(h->mt);
+    leave(h->mt, a);
 }
 
 /* ---- life ------------------------------------------------------------------ */
@@ -301,6 +381,7 @@ int rc__mt_init(rc_heap *h)
         return rv;
     }
     rc__alloc_on_lock(h, lock_enter, rc__mt_unlock);
+    rc__alloc_on_stop(h, stop_for_alloc, start_for_alloc);
     return 0;
 }
 

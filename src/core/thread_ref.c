@@ -1,6 +1,6 @@
-/* Threaded heaps: making objects and counting references from any attached
- * thread (docs/threads.md says why the count is biased to a heap's only
- * thread rather than to each object's maker).
+/* Threaded heaps: counting references from any attached thread
+ * (docs/threads.md says why the count is biased to a heap's only thread
+ * rather than to each object's maker).
  *
  * Invariants kept here:
  *   - Every object of a threaded heap has RC_HF_SHARED, so rc_incref and
@@ -27,19 +27,6 @@
 #include "internal.h"
 
 _Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")));
-
-/* An allocation is a safe point through its lock: while the world is
- * stopped the stopper holds it, and waiting for it is parking. */
-void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
-{
-    rc__mt_ref_settle(h);
-    rc__mt_lock(h);
-    void *o = rc__new_checked(h, t, body, site);
-    if (o)
-        rc__hflag_set(rc__head(o), RC_HF_SHARED);
-    rc__mt_unlock(h);
-    return o;
-}
 
 /* ---- counting ------------------------------------------------------------- */
 
