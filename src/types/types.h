@@ -238,8 +238,13 @@ RC_INLINE bool rc__same_bytes(const char *a, const char *b, size_t n)
  * the value, so a const str may fill it). */
 RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
 {
-    int64_t h = s->hash;
-    if (RC_UNLIKELY(h == -1)) ((rc_str_obj *)(uintptr_t)s)->hash = h = rc__hash_bytes(s->data, s->len);
+    /* Relaxed: threads looking up the same key in a threaded heap's
+     * containers may both cache it, and write the same value. */
+    int64_t h = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+    if (RC_UNLIKELY(h == -1)) {
+        h = rc__hash_bytes(s->data, s->len);
+        __atomic_store_n(&((rc_str_obj *)(uintptr_t)s)->hash, h, __ATOMIC_RELAXED);
+    }
     return h;
 }
 
@@ -269,6 +274,11 @@ RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 int   rc__seq_repr(const void *self, void *const *items, size_t n, const char *open, const char *close,
                    rc_strbuf *sb, int depth);
 int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int depth);
+/* Item i of a list with a new reference, NULL past its end: for loops
+ * over a threaded heap's list that compare items, where a comparison of
+ * two containers may wait for their locks and so let go of the list's
+ * meanwhile (src/core/internal.h, "Container locks"). */
+void *rc__list_item_ref(const void *list, size_t i);
 
 /* dict.c internals shared with set.c and record.c */
 void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
