@@ -486,6 +486,81 @@ static void two_container_operations_are_atomic(void **s)
     rc_heap_free(h);
 }
 
+/* ---- lookups beside writers ------------------------------------------------------ *
+ * Lookups, gets and sets take only their container's stripe; inserts,
+ * deletes and growth take the heap lock too.  One thread inserts and
+ * deletes str and int keys in a shared dict (which grows, shrinks and
+ * rehashes) and appends to and pops from a shared list, while three
+ * others look up the keys it never touches, by equal but distinct str
+ * and int objects, and overwrite the list's first slots: every lookup
+ * finds its value, and the list ends with its first slots as written. */
+#define KEEP 16
+#define LOOK_ROUNDS 3000
+
+static void *str_key(rc_heap *h, const char *prefix, int i)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%s%d", prefix, i);
+    void *k = rc_str_new(h, text);
+    assert_non_null(k);
+    return k;
+}
+
+static void write_or_look(rc_heap *h, int i, void *arg)
+{
+    void **shared = arg;   /* a dict, a list */
+    for (int k = 0; k < LOOK_ROUNDS; k++) {
+        int j = k % KEEP;
+        void *sk = str_key(h, i == 0 ? "churn" : "keep", i == 0 ? k : j), *ik = rc_int_from(h, i == 0 ? -k - 1 : j);
+        if (i == 0) {
+            assert_int_equal(rc_dict_set(shared[0], sk, ik), 0);
+            assert_int_equal(rc_dict_set(shared[0], ik, sk), 0);
+            assert_int_equal(rc_list_append(shared[1], ik), 0);
+            if (k % 2) {
+                assert_int_equal(rc_dict_del(shared[0], sk), 0);
+                rc_decref(rc_list_pop(shared[1], -1));
+            }
+        } else {
+            void *v;
+            assert_int_equal(rc_dict_get_ref(shared[0], sk, &v), 1);
+            assert_int_equal(rc_equal(v, ik), 1);
+            rc_decref(v);
+            assert_int_equal(rc_dict_contains(shared[0], ik), 1);
+            assert_int_equal(rc_list_set(shared[1], (size_t)j, ik), 0);
+            assert_int_equal(rc_list_get_ref(shared[1], (size_t)j, &v), 1);
+            rc_decref(v);
+        }
+        rc_decref(sk);
+        rc_decref(ik);
+    }
+}
+
+static void lookups_run_beside_writers(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *shared[2] = {rc_dict_new(h), rc_list_new(h, 0)};
+    for (int j = 0; j < KEEP; j++) {
+        void *sk = str_key(h, "keep", j), *ik = rc_int_from(h, j);
+        assert_int_equal(rc_dict_set(shared[0], sk, ik), 0);
+        assert_int_equal(rc_dict_set(shared[0], ik, sk), 0);
+        assert_int_equal(rc_list_append(shared[1], ik), 0);
+        rc_decref(sk);
+        rc_decref(ik);
+    }
+    run_crew(h, 4, write_or_look, shared);
+    assert_int_equal(rc_dict_len(shared[0]), 2 * KEEP + LOOK_ROUNDS + LOOK_ROUNDS / 2);
+    assert_int_equal(rc_list_len(shared[1]), KEEP + LOOK_ROUNDS / 2);
+    for (int j = 0; j < KEEP; j++) {
+        int64_t v;
+        assert_int_equal(rc_int_value(rc_list_get(shared[1], (size_t)j), &v), 0);
+        assert_int_equal(v, j);
+    }
+    rc_decref(shared[0]);
+    rc_decref(shared[1]);
+    rc_heap_free(h);
+}
+
 /* ---- finalizers inside container operations ------------------------------------ *
  * A hook's finalizer appends to the list its hook names.  Threads replace
  * hooks in two lists: each replaced hook dies inside rc_list_set, holding
@@ -1029,6 +1104,7 @@ int main(void)
         cmocka_unit_test(threaded_objects_refused_by_plain_containers),
         cmocka_unit_test(collections_restart_the_world_for_user_code),
         cmocka_unit_test(two_container_operations_are_atomic),
+        cmocka_unit_test(lookups_run_beside_writers),
         cmocka_unit_test(finalizers_touch_the_containers_they_die_in),
         cmocka_unit_test(collections_during_contended_operations),
         cmocka_unit_test(stress_two_threads),

@@ -238,13 +238,8 @@ RC_INLINE bool rc__same_bytes(const char *a, const char *b, size_t n)
  * the value, so a const str may fill it). */
 RC_INLINE int64_t rc__str_hash(const rc_str_obj *s)
 {
-    /* Relaxed: threads looking up the same key in a threaded heap's
-     * containers may both cache it, and write the same value. */
-    int64_t h = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
-    if (RC_UNLIKELY(h == -1)) {
-        h = rc__hash_bytes(s->data, s->len);
-        __atomic_store_n(&((rc_str_obj *)(uintptr_t)s)->hash, h, __ATOMIC_RELAXED);
-    }
+    int64_t h = s->hash;
+    if (RC_UNLIKELY(h == -1)) ((rc_str_obj *)(uintptr_t)s)->hash = h = rc__hash_bytes(s->data, s->len);
     return h;
 }
 
