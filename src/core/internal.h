@@ -191,9 +191,10 @@ void rc__mt_check_attached(rc_heap *h, const char *fn);
 /* ------------------------------------------------------------------------
  * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
  * lock, recursive, guards the heap's state: allocation, deaths, the
- * collector's and the weakrefs' tables, and each built-in container
- * operation.  Refcounts change without it (atomics, or plain stores by a
- * thread attached alone).  A thread waiting for
+ * collector's and the weakrefs' tables, and the container operations that
+ * allocate (the others take only their container's stripe: "Container
+ * locks" below).  Refcounts change without it (atomics, or plain stores by
+ * a thread attached alone).  A thread waiting for
  * the lock counts as parked, so a collection that holds it can stop the
  * world without deadlock.  Every function below is for h->mt != NULL.
  * ---------------------------------------------------------------------- */
@@ -330,10 +331,10 @@ RC_INLINE void rc__guard_end(rc__guard *g)
  *
  * Invariants, which make the locks deadlock-free:
  *   - A thread never blocks holding a stripe.  Before it sleeps -- for a
- *     stripe, for the heap lock, at a safe point -- it lets go of the
- *     stripes of all its sections (they are suspended), and the innermost
- *     takes them back after (the outer ones when the inner ends), as
- *     free-threaded CPython's critical sections do.
+ *     stripe, for the heap lock, at a safe point -- or detaches, it lets
+ *     go of the stripes of all its sections (they are suspended), and the
+ *     innermost takes them back after (the outer ones when the inner
+ *     ends), as free-threaded CPython's critical sections do.
  *   - The heap lock comes first: its holder may wait for a stripe (its
  *     holder runs and never waits with it), never the other way round.
  *     So a stopper, whose world is stopped, finds every stripe free but

@@ -281,8 +281,11 @@ static void join(struct rc_mt *mt)
     rc__sections_resume();
 }
 
+/* A detached thread may block (that is what detaching is for): it holds
+ * no stripe meanwhile, and its next attach takes them back (join). */
 static void leave(struct rc_mt *mt)
 {
+    rc__sections_suspend();
     rc__os_lock(&mt->mu);
     mt->attached--;
     rc__os_cond_broadcast(&mt->cv);
