@@ -413,17 +413,23 @@ RC_INLINE void rc__section_give(rc__section *cs)
     cs->active = false;
 }
 
-/* Takes cs's stripes, waiting (suspended) as long as it must. */
-RC_INLINE void rc__section_take(rc__section *cs)
+/* Takes cs's stripes a and b, waiting (suspended) as long as it must.
+ * They come as arguments, so that a section on one container tests no b. */
+RC_INLINE void rc__section_take_ab(rc__section *cs, rc__stripe *a, rc__stripe *b)
 {
-    if (RC_LIKELY(rc__stripe_try(cs->a))) {
-        if (RC_LIKELY(!cs->b || rc__stripe_try(cs->b))) {
+    if (RC_LIKELY(rc__stripe_try(a))) {
+        if (RC_LIKELY(!b || rc__stripe_try(b))) {
             cs->active = true;
             return;
         }
-        rc__stripe_give(cs->h, cs->a);     /* never wait holding a */
+        rc__stripe_give(cs->h, a);     /* never wait holding a */
     }
     rc__section_take_slow(cs);
+}
+
+RC_INLINE void rc__section_take(rc__section *cs)
+{
+    rc__section_take_ab(cs, cs->a, cs->b);
 }
 
 /* Enters a section on o and o2 (o of a threaded heap; o2 may be NULL, or
@@ -432,15 +438,16 @@ RC_INLINE void rc__section_take(rc__section *cs)
 RC_INLINE void rc__section_begin(rc__section *cs, rc_heap *h, const void *o, const void *o2)
 {
     rc__stripe *a = rc__stripe_of(h, o), *b = NULL;
-    if (o2 && rc__is_shared(rc__head(o2)) && rc__object_heap(rc__head(o2)) == h)
+    if (o2 && rc__is_shared(rc__head(o2)) && rc__object_heap(rc__head(o2)) == h) {
         b = rc__stripe_of(h, o2);
+        if (b == a)
+            b = NULL;
+        else if (b < a)
+            b = a, a = rc__stripe_of(h, o2);
+    }
     *cs = (rc__section){rc__section_top, h, a, b, false};
-    if (b == a)
-        cs->b = NULL;
-    else if (b && b < a)
-        cs->a = b, cs->b = a;
     rc__section_top = cs;
-    rc__section_take(cs);
+    rc__section_take_ab(cs, a, b);
 }
 
 RC_INLINE void rc__section_end(rc__section *cs)
