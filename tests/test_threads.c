@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -692,6 +693,72 @@ static void collections_during_contended_operations(void **s)
     rc_heap_free(h);
 }
 
+/* ---- the heap lock's holder waits for a stripe ------------------------------------ *
+ * Thread 0 drops the last reference to a gate, whose finalizer runs
+ * holding the heap lock and appends to a list; meanwhile thread 1, inside
+ * rc_list_set on that list, drops the last reference to the item it
+ * replaces, and so needs the heap lock.  The finalizer waits a moment
+ * after thread 1 starts its set, so that most rounds meet that way: the
+ * setter lets go of the list's stripe while it waits for the heap lock,
+ * and both finish. */
+#define GATE_ROUNDS 20
+
+static struct {
+    void *list;
+    atomic_int ready, finalizing, setting;
+} gate_meet;
+
+static void gate_finalize(void *self)
+{
+    (void)self;
+    atomic_store(&gate_meet.finalizing, 1);
+    while (!atomic_load(&gate_meet.setting))
+        sched_yield();
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+    assert_int_equal(rc_list_append(gate_meet.list, gate_meet.list), 0);
+}
+
+static const rc_type gate_type = {"gate", 8, NULL, NULL, gate_finalize, NULL, 0, NULL};
+
+static void finalize_or_set(rc_heap *h, int i, void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&gate_meet.ready, 1);
+    while (atomic_load(&gate_meet.ready) < 2)
+        rc_safepoint(h);     /* the other's attach waits for one */
+    if (i == 0) {
+        rc_decref(rc_new(h, &gate_type));
+        return;
+    }
+    while (!atomic_load(&gate_meet.finalizing))
+        sched_yield();
+    atomic_store(&gate_meet.setting, 1);
+    void *v = rc_int_from(h, 7);
+    assert_int_equal(rc_list_set(gate_meet.list, 0, v), 0);
+    rc_decref(v);
+}
+
+static void heap_lock_holder_waits_for_a_stripe(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    gate_meet.list = rc_list_new(h, 0);
+    assert_int_equal(rc_list_append(gate_meet.list, gate_meet.list), 0);
+    for (int r = 0; r < GATE_ROUNDS; r++) {
+        void *dying = rc_list_new(h, 0);   /* the list holds its only reference */
+        assert_int_equal(rc_list_set(gate_meet.list, 0, dying), 0);
+        rc_decref(dying);
+        atomic_store(&gate_meet.ready, 0);
+        atomic_store(&gate_meet.finalizing, 0);
+        atomic_store(&gate_meet.setting, 0);
+        run_crew(h, 2, finalize_or_set, NULL);
+        assert_int_equal(rc_list_len(gate_meet.list), 2 + (size_t)r);
+    }
+    rc_list_clear(gate_meet.list);
+    rc_decref(gate_meet.list);
+    rc_heap_free(h);
+}
+
 /* ---- the stress run against a model ---------------------------------------------- *
  * Each thread, each round: builds a cycle of three nodes, keeps a weakref
  * (with a callback) to its head, and stores the head into a random slot of
@@ -1107,6 +1174,7 @@ int main(void)
         cmocka_unit_test(lookups_run_beside_writers),
         cmocka_unit_test(finalizers_touch_the_containers_they_die_in),
         cmocka_unit_test(collections_during_contended_operations),
+        cmocka_unit_test(heap_lock_holder_waits_for_a_stripe),
         cmocka_unit_test(stress_two_threads),
         cmocka_unit_test(stress_four_threads),
         cmocka_unit_test(stress_eight_threads),

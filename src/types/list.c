@@ -304,11 +304,12 @@ static int merge_sort(void **a, void **tmp, size_t n)
     return 0;
 }
 
-/* A threaded heap's list: comparing two items that are containers may
- * let go of the list's stripe for a while (shared_equal), so the sort
- * holds references to the items it moves, and installs its order only if
- * the list kept its length meanwhile, as CPython's "list modified during
- * sort". */
+/* A threaded heap's list: comparing two items that are lists may wait
+ * for their stripes, and so suspend the sorted list's section, while
+ * other threads append and set (not grow: the sort holds the heap lock).
+ * So the sort holds references to the items it moves, and installs its
+ * order only if the list kept its length meanwhile, as CPython's "list
+ * modified during sort". */
 static int sort_shared(rc_list_obj *l, void **work)
 {
     rc_heap *h = rc__heap(l);
