@@ -210,8 +210,8 @@ RC_API void     rc_heap_free(rc_heap *h);
  * shared container may die once another thread changes the container
  * (take a new reference: rc_dict_get_ref).  Your locks come first: a
  * finalizer, release, clear or callback may run inside a container
- * operation, holding that container's lock, so a lock it takes must not
- * be held across a recycle call by another thread.
+ * operation, holding that container's lock, so no thread may hold a lock
+ * such a callback takes across a call into the same heap.
  * rc_heap_free is called with every other thread detached.  On a plain
  * heap the three calls do nothing (attach returns 0). */
 RC_API int      rc_thread_attach(rc_heap *h);   /* 0, or RC_ENOMEM (too many heaps per thread) */
