@@ -12,6 +12,10 @@
  *                               on 2 cores); CPU time is printed beside
  *                               the wall time, the machine being shared
  *   2 threads, one object       both threads incref and decref one object
+ *   2 threads, containers       list append+len, dict lookups: two threads
+ *                               on a container each against one thread
+ *                               doing both shares (goal: at least 1.7x),
+ *                               and two threads on one container (report)
  *   stop the world              a young collection while 8 attached
  *                               threads count references and pass safe
  *                               points; the median of the runs against
@@ -34,6 +38,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static size_t scale = 10;
@@ -88,16 +93,42 @@ static void alloc_work(rc_heap *h, size_t n)
     }
 }
 
+/* An append and a len per step, the list cleared past 64 items
+ * (bench/plain_ops' workload 3). */
+static void append_work(void *list, void *item, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rc_list_append(list, item);
+        if (rc_list_len(list) > 64)
+            rc_list_clear(list);
+    }
+}
+
+enum { NKEYS = 64 };
+
+/* A lookup per step, of NKEYS int keys in turn. */
+static void lookup_work(void *dict, void *keys, size_t n)
+{
+    void **k = keys;
+    for (size_t i = 0; i < n; i++)
+        if (!rc_dict_get(dict, k[i % NKEYS]))
+            abort();
+}
+
 typedef struct job {
     rc_heap *h;
     void *obj;               /* refcount jobs: the object; NULL: allocation */
     size_t n;
     atomic_bool *stop;       /* busy jobs: run until set */
+    void *box;               /* container jobs: the container, obj the item or keys */
+    void (*box_work)(void *box, void *obj, size_t n);
 } job;
 
 static void run_job(job *j)
 {
-    if (j->obj)
+    if (j->box)
+        j->box_work(j->box, j->obj, j->n);
+    else if (j->obj)
         refcount_work(j->obj, j->n);
     else
         alloc_work(j->h, j->n);
@@ -203,7 +234,19 @@ static void one_thread_rows(void)
     row("alloc 3 objects + free", time_alloc(false, n / 10), time_alloc(true, n / 10), "goal <= 1.3x");
 }
 
-/* Two threads on jobs a and b against one thread doing both in turn. */
+/* The process's voluntary context switches so far: each is a thread that
+ * slept, as one waiting for a lock another thread holds does. */
+static long sleeps(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_nvcsw;
+}
+
+/* Two threads on jobs a and b against one thread doing both in turn.  On
+ * a loaded machine the wall clock is the load's: the CPU times and the
+ * sleeps of the two threads (beside the two the run itself costs) say
+ * what two idle cores would do. */
 static void two_thread_row(const char *what, rc_heap *h, job a, job b, const char *goal)
 {
     span one = span_begin();
@@ -211,9 +254,11 @@ static void two_thread_row(const char *what, rc_heap *h, job a, job b, const cha
     run_job(&b);
     one = span_end(one);
     job jobs[2] = {a, b};
+    long slept = sleeps();
     span two = run_threads(h, jobs, 2);
-    printf("%-34s %9.1f %9.1f %8.2fx  cpu %.1f / %.1f ms  %s\n", what, one.wall * 1e3, two.wall * 1e3,
-           one.wall / two.wall, one.cpu * 1e3, two.cpu * 1e3, goal);
+    slept = sleeps() - slept;
+    printf("%-34s %9.1f %9.1f %8.2fx  cpu %.1f / %.1f ms, %ld sleeps  %s\n", what, one.wall * 1e3, two.wall * 1e3,
+           one.wall / two.wall, one.cpu * 1e3, two.cpu * 1e3, slept, goal);
 }
 
 static void two_thread_rows(void)
@@ -225,14 +270,51 @@ static void two_thread_rows(void)
      * counts do not share a cache line, as data two threads made each for
      * itself would not. */
     void *x = rc_new(h, &leaf_type), *y = rc_new_var(h, &leaf_type, 64);
-    two_thread_row("incref+decref, disjoint objects", h, (job){h, x, n, NULL}, (job){h, y, n, NULL},
+    two_thread_row("incref+decref, disjoint objects", h, (job){h, x, n, NULL, NULL, NULL}, (job){h, y, n, NULL, NULL, NULL},
                    "goal >= 1.7x");
-    two_thread_row("alloc 3 objects + free, disjoint", h, (job){h, NULL, n / 10, NULL},
-                   (job){h, NULL, n / 10, NULL}, "goal >= 1.7x");
-    two_thread_row("incref+decref, one shared object", h, (job){h, x, n / 4, NULL}, (job){h, x, n / 4, NULL},
+    two_thread_row("alloc 3 objects + free, disjoint", h, (job){h, NULL, n / 10, NULL, NULL, NULL},
+                   (job){h, NULL, n / 10, NULL, NULL, NULL}, "goal >= 1.7x");
+    two_thread_row("incref+decref, one shared object", h, (job){h, x, n / 4, NULL, NULL, NULL}, (job){h, x, n / 4, NULL, NULL, NULL},
                    "report");
     rc_decref(x);
     rc_decref(y);
+    rc_heap_free(h);
+}
+
+/* A dict of NKEYS int keys, made of keys[]. */
+static void *dict_of(rc_heap *h, void **keys)
+{
+    void *d = rc_dict_new(h);
+    for (int i = 0; i < NKEYS; i++) {
+        keys[i] = rc_int_from(h, i);
+        rc_dict_set(d, keys[i], keys[i]);
+    }
+    return d;
+}
+
+static void container_rows(void)
+{
+    size_t n = scale * 500000;
+    rc_heap *h = heap_new(true);
+    void *x = rc_new(h, &leaf_type), *y = rc_new_var(h, &leaf_type, 64);
+    void *lx = rc_list_new(h, 0), *ly = rc_list_new(h, 0);
+    two_thread_row("list append+len, a list each", h, (job){h, x, n, .box = lx, .box_work = append_work},
+                   (job){h, y, n, .box = ly, .box_work = append_work}, "goal >= 1.7x");
+    two_thread_row("list append+len, one list", h, (job){h, x, n / 2, .box = lx, .box_work = append_work},
+                   (job){h, y, n / 2, .box = lx, .box_work = append_work}, "report");
+    void *kx[NKEYS], *ky[NKEYS];
+    void *dx = dict_of(h, kx), *dy = dict_of(h, ky);
+    two_thread_row("dict lookup, a dict each", h, (job){h, kx, n, .box = dx, .box_work = lookup_work},
+                   (job){h, ky, n, .box = dy, .box_work = lookup_work}, "goal >= 1.7x");
+    two_thread_row("dict lookup, one dict", h, (job){h, kx, n, .box = dx, .box_work = lookup_work},
+                   (job){h, kx, n, .box = dx, .box_work = lookup_work}, "report");
+    for (int i = 0; i < NKEYS; i++) {
+        rc_decref(kx[i]);
+        rc_decref(ky[i]);
+    }
+    void *owned[] = {dx, dy, lx, ly, x, y};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        rc_decref(owned[i]);
     rc_heap_free(h);
 }
 
@@ -295,7 +377,7 @@ static void stop_the_world_row(int BUSY)
     void *o = rc_new(h, &leaf_type);
     double alone = median_collect(h, RUNS, 0);
     atomic_bool stop = false;
-    job j = {h, o, 0, &stop};
+    job j = {h, o, 0, &stop, NULL, NULL};
     pthread_t t[8];
     for (int i = 0; i < BUSY; i++)
         pthread_create(&t[i], NULL, busy_main, &j);
@@ -358,6 +440,7 @@ int main(int argc, char **argv)
     GC_INIT();
     one_thread_rows();
     two_thread_rows();
+    container_rows();
     boehm_row();
     printf("\nstop the world (median wall time of a collection)\n");
     stop_the_world_row(2);

@@ -220,10 +220,14 @@ RC_API void     rc_heap_free(rc_heap *h);
  * counts references without atomics) makes its next refcount, allocation,
  * safe point or detach.  Refcounting works from any attached thread; collections stop
  * the world; each operation of the built-in list, dict, set and array is
- * atomic with respect to the others.  User types guard their own fields:
- * a field another thread may write needs the type's own lock, and a
- * borrowed reference read from a shared container may die once another
- * thread changes the container (take a new reference: rc_dict_get_ref).
+ * atomic with respect to the others (each container has a lock of its
+ * own).  User types guard their own fields: a field another thread may
+ * write needs the type's own lock, and a borrowed reference read from a
+ * shared container may die once another thread changes the container
+ * (take a new reference: rc_dict_get_ref).  Your locks come first: a
+ * finalizer, release, clear or callback may run inside a container
+ * operation, holding that container's lock, so no thread may hold a lock
+ * such a callback takes across a call into the same heap.
  * rc_heap_free is called with every other thread detached.  On a plain
  * heap the three calls do nothing (attach returns 0). */
 RC_API int      rc_thread_attach(rc_heap *h);   /* 0, or RC_ENOMEM (too many heaps per thread) */

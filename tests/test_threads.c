@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -580,6 +581,340 @@ static void collections_restart_the_world_for_user_code(void **s)
     rc_heap_free(h);
 }
 
+/* ---- operations on two containers ----------------------------------------------- *
+ * Two threads reverse a list while two others copy it with rc_list_extend
+ * and compare it with its twin (rc_equal takes both lists, in either
+ * order): each copy is the list at one instant, ascending or descending,
+ * never a mix, and no pair of locks deadlocks. */
+#define TWIN_LEN 64
+#define TWIN_ROUNDS 3000
+
+static int monotone(void *list)
+{
+    int up = 1, down = 1;
+    size_t n = rc_list_len(list);
+    for (size_t i = 1; i < n; i++) {
+        int64_t a, b;
+        assert_int_equal(rc_int_value(rc_list_get(list, i - 1), &a), 0);
+        assert_int_equal(rc_int_value(rc_list_get(list, i), &b), 0);
+        up &= a < b;
+        down &= a > b;
+    }
+    return up || down;
+}
+
+static void reverse_or_copy(rc_heap *h, int i, void *arg)
+{
+    void **twins = arg;
+    void *mine = twins[i % 2], *other = twins[1 - i % 2];
+    for (int k = 0; k < TWIN_ROUNDS; k++) {
+        if (i < 2) {
+            assert_int_equal(rc_list_reverse(mine), 0);
+            int eq = rc_equal(mine, other);
+            assert_true(eq == 0 || eq == 1);
+            continue;
+        }
+        void *copy = rc_list_new(h, 0);
+        assert_int_equal(rc_list_extend(copy, mine), 0);
+        assert_int_equal(rc_list_len(copy), TWIN_LEN);
+        assert_true(monotone(copy));
+        int eq = rc_equal(other, mine);
+        assert_true(eq == 0 || eq == 1);
+        rc_decref(copy);
+    }
+}
+
+static void two_container_operations_are_atomic(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *twins[2] = {rc_list_new(h, 0), rc_list_new(h, 0)};
+    for (int i = 0; i < TWIN_LEN; i++)
+        for (int t = 0; t < 2; t++) {
+            void *v = rc_int_from(h, i);
+            assert_int_equal(rc_list_append(twins[t], v), 0);
+            rc_decref(v);
+        }
+    run_crew(h, 4, reverse_or_copy, twins);
+    for (int t = 0; t < 2; t++) {
+        assert_true(monotone(twins[t]));
+        rc_decref(twins[t]);
+    }
+    rc_heap_free(h);
+}
+
+/* ---- lookups beside writers ------------------------------------------------------ *
+ * Lookups, gets and sets take only their container's stripe; inserts,
+ * deletes and growth take the heap lock too.  One thread inserts and
+ * deletes str and int keys in a shared dict (which grows, shrinks and
+ * rehashes) and appends to and pops from a shared list, while three
+ * others look up the keys it never touches, by equal but distinct str
+ * and int objects, and overwrite the list's first slots: every lookup
+ * finds its value, and the list ends with its first slots as written. */
+#define KEEP 16
+#define LOOK_ROUNDS 3000
+
+static void *str_key(rc_heap *h, const char *prefix, int i)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%s%d", prefix, i);
+    void *k = rc_str_new(h, text);
+    assert_non_null(k);
+    return k;
+}
+
+static void write_or_look(rc_heap *h, int i, void *arg)
+{
+    void **shared = arg;   /* a dict, a list */
+    for (int k = 0; k < LOOK_ROUNDS; k++) {
+        int j = k % KEEP;
+        void *sk = str_key(h, i == 0 ? "churn" : "keep", i == 0 ? k : j), *ik = rc_int_from(h, i == 0 ? -k - 1 : j);
+        if (i == 0) {
+            assert_int_equal(rc_dict_set(shared[0], sk, ik), 0);
+            assert_int_equal(rc_dict_set(shared[0], ik, sk), 0);
+            assert_int_equal(rc_list_append(shared[1], ik), 0);
+            if (k % 2) {
+                assert_int_equal(rc_dict_del(shared[0], sk), 0);
+                rc_decref(rc_list_pop(shared[1], -1));
+            }
+        } else {
+            void *v;
+            assert_int_equal(rc_dict_get_ref(shared[0], sk, &v), 1);
+            assert_int_equal(rc_equal(v, ik), 1);
+            rc_decref(v);
+            assert_int_equal(rc_dict_contains(shared[0], ik), 1);
+            assert_int_equal(rc_list_set(shared[1], (size_t)j, ik), 0);
+            assert_int_equal(rc_list_get_ref(shared[1], (size_t)j, &v), 1);
+            rc_decref(v);
+        }
+        rc_decref(sk);
+        rc_decref(ik);
+    }
+}
+
+static void lookups_run_beside_writers(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *shared[2] = {rc_dict_new(h), rc_list_new(h, 0)};
+    for (int j = 0; j < KEEP; j++) {
+        void *sk = str_key(h, "keep", j), *ik = rc_int_from(h, j);
+        assert_int_equal(rc_dict_set(shared[0], sk, ik), 0);
+        assert_int_equal(rc_dict_set(shared[0], ik, sk), 0);
+        assert_int_equal(rc_list_append(shared[1], ik), 0);
+        rc_decref(sk);
+        rc_decref(ik);
+    }
+    run_crew(h, 4, write_or_look, shared);
+    assert_int_equal(rc_dict_len(shared[0]), 2 * KEEP + LOOK_ROUNDS + LOOK_ROUNDS / 2);
+    assert_int_equal(rc_list_len(shared[1]), KEEP + LOOK_ROUNDS / 2);
+    for (int j = 0; j < KEEP; j++) {
+        int64_t v;
+        assert_int_equal(rc_int_value(rc_list_get(shared[1], (size_t)j), &v), 0);
+        assert_int_equal(v, j);
+    }
+    rc_decref(shared[0]);
+    rc_decref(shared[1]);
+    rc_heap_free(h);
+}
+
+/* ---- finalizers inside container operations ------------------------------------ *
+ * A hook's finalizer appends to the list its hook names.  Threads replace
+ * hooks in two lists: each replaced hook dies inside rc_list_set, holding
+ * that list, and its finalizer appends to the same list (the lock taken
+ * again) or to the other one, which another thread may hold while it
+ * waits to free a hook of its own. */
+#define HOOK_SLOTS 16
+#define HOOK_ROUNDS 4000
+
+typedef struct hook {
+    void *target;    /* borrowed: the list the finalizer appends to */
+} hook;
+
+static atomic_long hooks_finalized;
+
+static void hook_finalize(void *self)
+{
+    hook *k = self;
+    void *v = rc_int_from(rc_heap_of(self), -1);
+    assert_int_equal(rc_list_append(k->target, v), 0);
+    rc_decref(v);
+    atomic_fetch_add(&hooks_finalized, 1);
+}
+
+static const rc_type hook_type = {"hook", sizeof(hook), NULL, NULL, hook_finalize, NULL, 0, NULL};
+
+static void *hook_new(rc_heap *h, void *target)
+{
+    hook *k = rc_new(h, &hook_type);
+    assert_non_null(k);
+    k->target = target;
+    return k;
+}
+
+static void replace_hooks(rc_heap *h, int i, void *arg)
+{
+    void **lists = arg;
+    for (int k = 0; k < HOOK_ROUNDS; k++) {
+        void *list = lists[(k + i) % 2];
+        void *fresh = hook_new(h, lists[(k / 3 + i) % 2]);
+        assert_int_equal(rc_list_set(list, (size_t)(k * 5 + i) % HOOK_SLOTS, fresh), 0);
+        rc_decref(fresh);
+    }
+}
+
+/* The -1s the finalizers appended. */
+static size_t count_appended(void *list)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rc_list_len(list); i++) {
+        int64_t v;
+        n += rc_typeof(rc_list_get(list, i)) != &hook_type && rc_int_value(rc_list_get(list, i), &v) == 0 &&
+             v == -1;
+    }
+    return n;
+}
+
+static void finalizers_touch_the_containers_they_die_in(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    void *lists[2] = {rc_list_new(h, 0), rc_list_new(h, 0)};
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < HOOK_SLOTS; i++) {
+            void *k = hook_new(h, lists[t]);
+            assert_int_equal(rc_list_append(lists[t], k), 0);
+            rc_decref(k);
+        }
+    atomic_store(&hooks_finalized, 0);
+    run_crew(h, 4, replace_hooks, lists);
+    assert_int_equal(atomic_load(&hooks_finalized), 4 * HOOK_ROUNDS);
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(rc_list_len(lists[t]), HOOK_SLOTS + count_appended(lists[t]));
+    void *zero = rc_int_from(h, 0);
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < HOOK_SLOTS; i++)
+            assert_int_equal(rc_list_set(lists[t], i, zero), 0);
+    assert_int_equal(atomic_load(&hooks_finalized), 4 * HOOK_ROUNDS + 2 * HOOK_SLOTS);
+    assert_int_equal(count_appended(lists[0]) + count_appended(lists[1]), 4 * HOOK_ROUNDS + 2 * HOOK_SLOTS);
+    rc_decref(zero);
+    rc_decref(lists[0]);
+    rc_decref(lists[1]);
+    rc_heap_free(h);
+}
+
+/* ---- collections while threads contend for one list ----------------------------- *
+ * Four threads push cycles onto one list and pop them (growth allocates
+ * inside the list's lock, so threads park holding it), and every few
+ * rounds one of them collects: nothing deadlocks, no cycle still in the
+ * list is lost, and every popped one is collected. */
+#define PUSH_ROUNDS 3000
+
+static void push_pop_collect(rc_heap *h, int i, void *list)
+{
+    for (int k = 0; k < PUSH_ROUNDS; k++) {
+        node *a = node_new(h, take_ids(2)), *b = node_new(h, a->id + 1);
+        a->kid[0] = rc_newref(b);
+        b->kid[0] = rc_newref(a);
+        rc_decref(b);
+        assert_int_equal(rc_list_append(list, a), 0);
+        rc_decref(a);
+        if (k % 3 == 2)
+            rc_decref(rc_list_pop(list, -1));
+        if (k % 64 == i)
+            rc_gc_collect(h, k % 3);
+    }
+}
+
+static void collections_during_contended_operations(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    void *list = rc_list_new(h, 0);
+    run_crew(h, 4, push_pop_collect, list);
+    size_t kept = rc_list_len(list);
+    assert_int_equal(kept, 4 * (PUSH_ROUNDS - PUSH_ROUNDS / 3));
+    rc_gc_collect(h, 2);
+    uint32_t n = atomic_load(&next_id), dead = 0;
+    for (uint32_t id = 0; id < n; id++) {
+        assert_true(released[id] <= 1);
+        dead += released[id];
+    }
+    assert_int_equal(dead, n - 2 * kept);
+    rc_decref(list);
+    rc_gc_collect(h, 2);
+    for (uint32_t id = 0; id < n; id++)
+        assert_int_equal(released[id], 1);
+    rc_heap_free(h);
+}
+
+/* ---- the heap lock's holder waits for a stripe ------------------------------------ *
+ * Thread 0 drops the last reference to a gate, whose finalizer runs
+ * holding the heap lock and appends to a list; meanwhile thread 1, inside
+ * rc_list_set on that list, drops the last reference to the item it
+ * replaces, and so needs the heap lock.  The finalizer waits a moment
+ * after thread 1 starts its set, so that most rounds meet that way: the
+ * setter lets go of the list's stripe while it waits for the heap lock,
+ * and both finish. */
+#define GATE_ROUNDS 20
+
+static struct {
+    void *list;
+    atomic_int ready, finalizing, setting;
+} gate_meet;
+
+static void gate_finalize(void *self)
+{
+    (void)self;
+    atomic_store(&gate_meet.finalizing, 1);
+    while (!atomic_load(&gate_meet.setting))
+        sched_yield();
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+    assert_int_equal(rc_list_append(gate_meet.list, gate_meet.list), 0);
+}
+
+static const rc_type gate_type = {"gate", 8, NULL, NULL, gate_finalize, NULL, 0, NULL};
+
+static void finalize_or_set(rc_heap *h, int i, void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&gate_meet.ready, 1);
+    while (atomic_load(&gate_meet.ready) < 2)
+        rc_safepoint(h);     /* the other's attach waits for one */
+    if (i == 0) {
+        rc_decref(rc_new(h, &gate_type));
+        return;
+    }
+    while (!atomic_load(&gate_meet.finalizing))
+        sched_yield();
+    atomic_store(&gate_meet.setting, 1);
+    void *v = rc_int_from(h, 7);
+    assert_int_equal(rc_list_set(gate_meet.list, 0, v), 0);
+    rc_decref(v);
+}
+
+static void heap_lock_holder_waits_for_a_stripe(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    gate_meet.list = rc_list_new(h, 0);
+    assert_int_equal(rc_list_append(gate_meet.list, gate_meet.list), 0);
+    for (int r = 0; r < GATE_ROUNDS; r++) {
+        void *dying = rc_list_new(h, 0);   /* the list holds its only reference */
+        assert_int_equal(rc_list_set(gate_meet.list, 0, dying), 0);
+        rc_decref(dying);
+        atomic_store(&gate_meet.ready, 0);
+        atomic_store(&gate_meet.finalizing, 0);
+        atomic_store(&gate_meet.setting, 0);
+        run_crew(h, 2, finalize_or_set, NULL);
+        assert_int_equal(rc_list_len(gate_meet.list), 2 + (size_t)r);
+    }
+    rc_list_clear(gate_meet.list);
+    rc_decref(gate_meet.list);
+    rc_heap_free(h);
+}
+
 /* ---- the stress run against a model ---------------------------------------------- *
  * Each thread, each round: builds a cycle of three nodes, keeps a weakref
  * (with a callback) to its head, and stores the head into a random slot of
@@ -1047,6 +1382,11 @@ int main(void)
         cmocka_unit_test(interned_names_are_shared),
         cmocka_unit_test(threaded_objects_refused_by_plain_containers),
         cmocka_unit_test(collections_restart_the_world_for_user_code),
+        cmocka_unit_test(two_container_operations_are_atomic),
+        cmocka_unit_test(lookups_run_beside_writers),
+        cmocka_unit_test(finalizers_touch_the_containers_they_die_in),
+        cmocka_unit_test(collections_during_contended_operations),
+        cmocka_unit_test(heap_lock_holder_waits_for_a_stripe),
         cmocka_unit_test(stress_two_threads),
         cmocka_unit_test(stress_four_threads),
         cmocka_unit_test(stress_eight_threads),

@@ -31,7 +31,21 @@ static rc_error_slot *error_slot(const rc_heap *h)
     return h ? (rc_error_slot *)&h->err : &thread_error;
 }
 
+/* A threaded heap's slot is written under the heap lock: operations that
+ * take only their container's stripe fail beside other threads' calls. */
 int rc_set_error(rc_heap *h, int code, const char *fmt, ...)
+{
+    RC_GUARD_((h ? rc__guard_heap(h, false) : (rc__guard){NULL, false}));
+    va_list ap;
+    va_start(ap, fmt);
+    rc__error_slot_set(error_slot(h), code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* The same from a thread not attached to h, which may not take its lock:
+ * rc_thread_attach's refusal. */
+int rc__error_unattached(rc_heap *h, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -109,6 +109,7 @@ struct rc_heap {
     rc_traceback *(*freed_traceback_of)(rc_heap *h, const void *body, bool freed);
     /* Threaded heaps only (thread_heap.c; NULL on a plain heap). */
     struct rc_mt *mt;
+    struct rc__stripe *stripes;       /* the container locks (thread_lock.c) */
 
     /* Optional components keep their state behind these pointers, created
      * on first use, and register a destructor with rc__heap_on_free. */
@@ -190,10 +191,11 @@ void rc__mt_check_attached(rc_heap *h, const char *fn);
 /* ------------------------------------------------------------------------
  * Threaded heaps (thread_heap.c, thread_ref.c; docs/threads.md).  One heap
  * lock, recursive, guards the heap's state: the heap's own pools, deaths,
- * the collector's and the weakrefs' tables, and each built-in container
- * operation.  Refcounts change without it (atomics, or plain stores by a
- * thread attached alone), and objects come from per-thread pools
- * (src/alloc/alloc_local.c).  A thread waiting for
+ * the collector's and the weakrefs' tables, and the container operations
+ * that allocate (the others take only their container's stripe:
+ * "Container locks" below).  Refcounts change without it (atomics, or
+ * plain stores by a thread attached alone), and objects come from
+ * per-thread pools (src/alloc/alloc_local.c).  A thread waiting for
  * the lock counts as parked, so a collection that holds it can stop the
  * world without deadlock.  Every function below is for h->mt != NULL.
  * ---------------------------------------------------------------------- */
@@ -319,32 +321,185 @@ RC_INLINE void rc__guard_end(rc__guard *g)
 /* The heap lock and a stopped world: for walks of the heap's objects. */
 #define RC_STOP_WORLD(h) RC_GUARD_(rc__guard_heap((h), true))
 
-/* The built-in containers' operations, which are hot, take the lock this
- * way instead.  RC_LOCKED_VARIANT defines name_locked beside an operation:
- * it locks o's heap, notes that the lock is taken for this call, calls the
- * operation and unlocks.  The operation starts with RC_SHARED_CALL: on an
- * object of a threaded heap whose note is not set, it tail-calls the
- * variant; the call from the variant consumes the note and goes on.  So
- * the plain path pays one test of the header word it has loaded for the
- * type check, and no stack frame.  The note is thread-local in the
- * initial-exec model: read without a call. */
+/* ------------------------------------------------------------------------
+ * Container locks (thread_lock.c; docs/threads.md).  A built-in container
+ * of a threaded heap is guarded by one of the heap's RC_MT_STRIPES stripe
+ * locks, chosen by its address, so a plain heap's headers and bodies stay
+ * as they are.  An operation holds its containers' stripes in a section,
+ * kept on the C stack and linked from the thread's innermost one; the two
+ * stripes of a two-container operation are taken in address order.  A
+ * stripe is recursive: depth counts its holder's active sections on it.
+ *
+ * Invariants, which make the locks deadlock-free:
+ *   - A thread never blocks holding a stripe.  Before it sleeps -- for a
+ *     stripe, for the heap lock, at a safe point -- or detaches, it lets
+ *     go of the stripes of all its sections (they are suspended), and the
+ *     innermost takes them back after (the outer ones when the inner
+ *     ends), as free-threaded CPython's critical sections do.
+ *   - The heap lock comes first: its holder may wait for a stripe (its
+ *     holder runs and never waits with it), never the other way round.
+ *     So a stopper, whose world is stopped, finds every stripe free but
+ *     its own.
+ *   - A suspended section's containers may change: an operation blocks
+ *     only where its container is whole, and reads it again after.  An
+ *     operation that allocates on its container's state (growth, a sort's
+ *     buffer) holds the heap lock from before it reads that state
+ *     (RC_LOCKED_VARIANT); only those that never do take the stripe alone
+ *     (RC_SECTION_VARIANT) and run beside other threads' operations.
+ * ---------------------------------------------------------------------- */
+#define RC_MT_STRIPE_BITS 10
+#define RC_MT_STRIPES (1u << RC_MT_STRIPE_BITS)
+#define RC_MT_WAITERS ((uintptr_t)1)    /* in a stripe's word: a thread sleeps on it */
+typedef struct rc__stripe {
+    _Atomic uintptr_t word;   /* the holder's token | RC_MT_WAITERS; 0: free */
+    unsigned depth;           /* the holder's active sections on it */
+} rc__stripe;
+typedef struct rc__section {
+    struct rc__section *prev;  /* the thread's enclosing section */
+    rc_heap *h;                /* the heap of a and b */
+    rc__stripe *a, *b;         /* a < b, or b NULL */
+    bool active;               /* holds a and b (false: suspended, or being entered) */
+} rc__section;
+
+/* The calling thread's token (the address of a thread-local word, so its
+ * low bit is free for RC_MT_WAITERS) and its innermost section; read
+ * without a call (initial-exec). */
+extern _Thread_local uint64_t rc__mt_token __attribute__((tls_model("initial-exec")));
+extern _Thread_local rc__section *rc__section_top __attribute__((tls_model("initial-exec")));
+RC_INLINE uintptr_t rc__mt_self(void) { return (uintptr_t)&rc__mt_token; }
+
+/* Fibonacci hashing of the address: neighbours land on different stripes. */
+RC_INLINE rc__stripe *rc__stripe_of(rc_heap *h, const void *o)
+{
+    uintptr_t k = ((uintptr_t)o >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull;
+    return &h->stripes[k >> (8 * sizeof k - RC_MT_STRIPE_BITS)];
+}
+
+/* thread_heap.c: sleeps, counted as parked, until s is let go. */
+void rc__mt_stripe_wait(rc_heap *h, rc__stripe *s);
+void rc__mt_stripe_wake(rc_heap *h);
+/* thread_lock.c */
+RC_COLD void rc__section_take_slow(rc__section *cs);
+RC_COLD void rc__sections_suspend(void);
+RC_COLD void rc__sections_resume(void);
+
+/* Takes s for the calling thread: false when another thread holds it. */
+RC_INLINE bool rc__stripe_try(rc__stripe *s)
+{
+    uintptr_t w = 0;
+    if (atomic_compare_exchange_strong_explicit(&s->word, &w, rc__mt_self(), memory_order_acquire,
+                                                memory_order_relaxed)) {
+        s->depth = 1;
+        return true;
+    }
+    if ((w & ~RC_MT_WAITERS) != rc__mt_self())
+        return false;
+    s->depth++;
+    return true;
+}
+
+RC_INLINE void rc__stripe_give(rc_heap *h, rc__stripe *s)
+{
+    if (--s->depth > 0)
+        return;
+    if (RC_UNLIKELY(atomic_exchange_explicit(&s->word, 0, memory_order_release) & RC_MT_WAITERS))
+        rc__mt_stripe_wake(h);
+}
+
+RC_INLINE void rc__section_give(rc__section *cs)
+{
+    if (cs->b)
+        rc__stripe_give(cs->h, cs->b);
+    rc__stripe_give(cs->h, cs->a);
+    cs->active = false;
+}
+
+/* Takes cs's stripes a and b, waiting (suspended) as long as it must.
+ * They come as arguments, so that a section on one container tests no b. */
+RC_INLINE void rc__section_take_ab(rc__section *cs, rc__stripe *a, rc__stripe *b)
+{
+    if (RC_LIKELY(rc__stripe_try(a))) {
+        if (RC_LIKELY(!b || rc__stripe_try(b))) {
+            cs->active = true;
+            return;
+        }
+        rc__stripe_give(cs->h, a);     /* never wait holding a */
+    }
+    rc__section_take_slow(cs);
+}
+
+RC_INLINE void rc__section_take(rc__section *cs)
+{
+    rc__section_take_ab(cs, cs->a, cs->b);
+}
+
+/* Enters a section on o and o2 (o of a threaded heap; o2 may be NULL, or
+ * of another heap: nothing to take, its stripes could not be ordered with
+ * o's). */
+RC_INLINE void rc__section_begin(rc__section *cs, rc_heap *h, const void *o, const void *o2)
+{
+    rc__stripe *a = rc__stripe_of(h, o), *b = NULL;
+    if (o2 && rc__is_shared(rc__head(o2)) && rc__object_heap(rc__head(o2)) == h) {
+        b = rc__stripe_of(h, o2);
+        if (b == a)
+            b = NULL;
+        else if (b < a)
+            b = a, a = rc__stripe_of(h, o2);
+    }
+    *cs = (rc__section){rc__section_top, h, a, b, false};
+    rc__section_top = cs;
+    rc__section_take_ab(cs, a, b);
+}
+
+RC_INLINE void rc__section_end(rc__section *cs)
+{
+    if (cs->active)
+        rc__section_give(cs);
+    rc__section_top = cs->prev;
+    if (RC_UNLIKELY(cs->prev && !cs->prev->active))
+        rc__sections_resume();
+}
+
+/* The built-in containers' operations take their locks this way.
+ * RC_LOCKED_VARIANT defines name_locked beside an operation: it takes the
+ * heap lock, enters a section on o (and, with RC_LOCKED_VARIANT2, on o2
+ * too), notes that the locks are taken for this call, calls the operation
+ * and leaves.  RC_SECTION_VARIANT does the same without the heap lock, for
+ * the operations that never allocate on their container's state.  The
+ * operation starts with RC_SHARED_CALL: on an object of a threaded heap
+ * whose note is not set, it tail-calls the variant; the call from the
+ * variant consumes the note and goes on.  So the plain path pays one test
+ * of the header word it has loaded for the type check, and no stack
+ * frame.  The note is thread-local in the initial-exec model: read
+ * without a call. */
 extern _Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
-RC_COLD void rc__mt_lock_again(const void *o);    /* locks o's heap and sets the note */
-RC_COLD void rc__mt_unlock_obj(const void *o);
 RC_INLINE bool rc__mt_take_again(void)
 {
     bool again = rc__mt_again;
     rc__mt_again = false;
     return again;
 }
-#define RC_LOCKED_VARIANT(T, name, params, o, args) \
-    static RC_COLD T name##_locked params           \
-    {                                               \
-        rc__mt_lock_again(o);                       \
-        T r_ = name args;                           \
-        rc__mt_unlock_obj(o);                       \
-        return r_;                                  \
+/* fn, a cold function of params, makes call inside a section on o and o2,
+ * holding o's heap lock around it when heap_lock. */
+#define RC_SECTION_CALL(T, fn, params, heap_lock, o, o2, call)  \
+    static RC_COLD T fn params                                  \
+    {                                                           \
+        rc_heap *h_ = rc__object_heap(rc__head(o));             \
+        rc__section cs_;                                        \
+        if (heap_lock)                                          \
+            rc__mt_lock(h_);                                    \
+        rc__section_begin(&cs_, h_, (o), (o2));                 \
+        T r_ = call;                                            \
+        rc__section_end(&cs_);                                  \
+        if (heap_lock)                                          \
+            rc__mt_unlock(h_);                                  \
+        return r_;                                              \
     }
+#define RC_LOCKED_VARIANT2(T, name, params, o, o2, args) \
+    RC_SECTION_CALL(T, name##_locked, params, true, o, o2, (rc__mt_again = true, name args))
+#define RC_LOCKED_VARIANT(T, name, params, o, args) RC_LOCKED_VARIANT2(T, name, params, o, NULL, args)
+#define RC_SECTION_VARIANT(T, name, params, o, args) \
+    RC_SECTION_CALL(T, name##_locked, params, false, o, NULL, (rc__mt_again = true, name args))
 #define RC_SHARED_CALL(o, call)                                                  \
     do {                                                                         \
         if (RC_UNLIKELY(rc__is_shared(rc__head(o))) && !rc__mt_take_again())     \
@@ -393,6 +548,8 @@ RC_INLINE rc_traceback *rc__traceback_of(rc_heap *h, const void *obj)
 /* Records an error for rc_last_error and returns code; a NULL h records
  * it as the calling thread's (calls that have no heap). */
 #define rc__error rc_set_error
+/* rc_set_error for a thread not attached to threaded heap h (error.c). */
+int rc__error_unattached(rc_heap *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 
 /* The type word of a new object of the untracked type t: RC_HF_PLAIN when

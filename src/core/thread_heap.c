@@ -1,12 +1,16 @@
-/* Threaded heaps: attached threads, the heap lock, stopping the world
- * (design and rules: docs/threads.md).
+/* Threaded heaps: attached threads, the heap lock, stopping the world,
+ * sleeping for a container's stripe (design and rules: docs/threads.md).
  *
  * Invariants kept here:
  *   - attached counts the threads attached to the heap (a thread counts
  *     once however often it nests attach calls); parked counts those of
  *     them that are waiting: at a safe point while the world is stopped,
- *     for the heap lock, or to finish an attach.  Both change only under
- *     mu, and every change is broadcast on cv.
+ *     for the heap lock, for a container's stripe, or to finish an
+ *     attach.  Both change only under mu, and every change is broadcast
+ *     on cv.
+ *   - A thread that waits here holds no container stripe: it suspends its
+ *     sections first and resumes the innermost after (internal.h,
+ *     "Container locks"), so whoever it waits for never waits for it.
  *   - stop is set only by the holder of the heap lock (the stopper), so a
  *     thread that holds the lock never finds a stop it must obey, and a
  *     thread that waits for the lock counts as parked: the stopper never
@@ -29,6 +33,7 @@ struct rc_mt {
     rc__os_mutex mu;            /* guards the counts below and the sleeps */
     rc__os_cond cv;             /* attached or parked changed */
     rc__os_cond lock_cv;        /* the heap lock was let go */
+    rc__os_cond stripe_cv;      /* a stripe with RC_MT_WAITERS was let go */
     unsigned attached, parked;
     _Atomic bool stop;          /* safe points park while set */
     struct rc_mt_ref ref;       /* who counts references how (thread_ref.c) */
@@ -50,12 +55,10 @@ static _Thread_local struct attachment {
     struct rc_alloc_state *pools;   /* this thread's pools of h (NULL: out of memory) */
 } attached_to[RC_MT_HEAPS_PER_THREAD];
 
-/* A token per live thread, cheaper than asking the OS; initial-exec, so
- * that reading it in the shared library is not a call. */
+/* A token per live thread, cheaper than asking the OS. */
 static uintptr_t self(void)
 {
-    static _Thread_local char token __attribute__((tls_model("initial-exec")));
-    return (uintptr_t)&token;
+    return rc__mt_self();
 }
 
 static struct attachment *attachment_of(const rc_heap *h)
@@ -84,16 +87,24 @@ void rc__mt_check_attached(rc_heap *h, const char *fn)
 
 /* ---- parking -------------------------------------------------------------- */
 
+/* Under mu, counted as parked: sleeps while a stop is in force. */
+static void wait_for_restart(struct rc_mt *mt)
+{
+    while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
+        rc__os_cond_wait(&mt->cv, &mt->mu);
+}
+
 /* Waits, counted as parked, until the stopper restarts the world. */
 static void park(struct rc_mt *mt)
 {
+    rc__sections_suspend();
     rc__os_lock(&mt->mu);
     mt->parked++;
     rc__os_cond_broadcast(&mt->cv);
-    while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
-        rc__os_cond_wait(&mt->cv, &mt->mu);
+    wait_for_restart(mt);
     mt->parked--;
     rc__os_unlock(&mt->mu);
+    rc__sections_resume();
 }
 
 void rc_safepoint(rc_heap *h)
@@ -128,6 +139,7 @@ static bool try_take(struct rc_mt *mt, uintptr_t me)
 
 static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
 {
+    rc__sections_suspend();
     rc__os_lock(&mt->mu);
     mt->parked++;
     rc__os_cond_broadcast(&mt->cv);
@@ -138,6 +150,7 @@ static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
     mt->parked--;                 /* no stop is in force: its stopper held the lock */
     rc__os_unlock(&mt->mu);
     mt->depth = 1;
+    rc__sections_resume();        /* the heap lock's holder may wait for a stripe */
 }
 
 static RC_NOINLINE void wake_waiters(struct rc_mt *mt)
@@ -185,15 +198,47 @@ static bool lock_enter(rc_heap *h)
 
 _Thread_local bool rc__mt_again __attribute__((tls_model("initial-exec")));
 
-void rc__mt_lock_again(const void *o)
+/* ---- sleeping for a container's stripe -------------------------------------
+ * The sleeper sets RC_MT_WAITERS under mu, so the holder, which sees the
+ * bit when it lets go, broadcasts after the sleeper waits.  The heap
+ * lock's holder keeps the lock while it sleeps (the stripe's holder never
+ * waits for it) and is not counted as parked: nobody else can stop the
+ * world meanwhile, and it must not wait for a restart of its own stop. */
+
+static void sleep_on_stripe(struct rc_mt *mt, rc__stripe *s)
 {
-    rc__mt_lock(rc__object_heap(rc__head(o)));
-    rc__mt_again = true;
+    for (;;) {
+        uintptr_t w = atomic_load(&s->word);
+        if (w == 0)
+            return;
+        if ((w & RC_MT_WAITERS) || atomic_compare_exchange_strong(&s->word, &w, w | RC_MT_WAITERS))
+            rc__os_cond_wait(&mt->stripe_cv, &mt->mu);
+    }
 }
 
-void rc__mt_unlock_obj(const void *o)
+void rc__mt_stripe_wait(rc_heap *h, rc__stripe *s)
 {
-    rc__mt_unlock(rc__object_heap(rc__head(o)));
+    struct rc_mt *mt = h->mt;
+    bool parks = atomic_load_explicit(&mt->owner, memory_order_relaxed) != self();
+    rc__os_lock(&mt->mu);
+    if (parks) {
+        mt->parked++;
+        rc__os_cond_broadcast(&mt->cv);
+    }
+    sleep_on_stripe(mt, s);
+    if (parks) {
+        wait_for_restart(mt);
+        mt->parked--;
+    }
+    rc__os_unlock(&mt->mu);
+}
+
+void rc__mt_stripe_wake(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    rc__os_lock(&mt->mu);
+    rc__os_cond_broadcast(&mt->stripe_cv);
+    rc__os_unlock(&mt->mu);
 }
 
 /* ---- stopping the world --------------------------------------------------- */
@@ -302,19 +347,23 @@ static void start_for_alloc(rc_heap *h)
 static void join(rc_heap *h, struct attachment *a)
 {
     struct rc_mt *mt = h->mt;
+    rc__sections_suspend();
     rc__os_lock(&mt->mu);
     mt->attached++;
     mt->parked++;
-    while (atomic_load_explicit(&mt->stop, memory_order_relaxed))
-        rc__os_cond_wait(&mt->cv, &mt->mu);
+    wait_for_restart(mt);
     mt->parked--;
     a->pools = rc__alloc_local_attach(h);
     rc__os_unlock(&mt->mu);
     rc__alloc_local_select(a->pools);
+    rc__sections_resume();
 }
 
+/* A detached thread may block (that is what detaching is for): it holds
+ * no stripe meanwhile, and its next attach takes them back (join). */
 static void leave(struct rc_mt *mt, struct attachment *a)
 {
+    rc__sections_suspend();
     rc__os_lock(&mt->mu);
     rc__alloc_local_abandon(a->pools);
     mt->attached--;
@@ -335,7 +384,7 @@ int rc_thread_attach(rc_heap *h)
         return 0;
     }
     if (!(a = attachment_of(NULL)))
-        return rc__error(h, RC_ENOMEM, "rc_thread_attach: this thread is attached to %d heaps already",
+        return rc__error_unattached(h, RC_ENOMEM, "rc_thread_attach: this thread is attached to %d heaps already",
                          RC_MT_HEAPS_PER_THREAD);
     *a = (struct attachment){h, 1, NULL};
     join(h, a);
@@ -374,7 +423,12 @@ int rc__mt_init(rc_heap *h)
     rc__os_mutex_init(&mt->mu);
     rc__os_cond_init(&mt->cv);
     rc__os_cond_init(&mt->lock_cv);
+    rc__os_cond_init(&mt->stripe_cv);
     h->mt = mt;
+    if (!(h->stripes = calloc(RC_MT_STRIPES, sizeof *h->stripes))) {
+        rc__mt_destroy(h);
+        return RC_ENOMEM;
+    }
     int rv = rc_thread_attach(h);
     if (rv < 0) {
         rc__mt_destroy(h);
@@ -401,7 +455,10 @@ void rc__mt_destroy(rc_heap *h)
     }
     rc__os_cond_destroy(&mt->cv);
     rc__os_cond_destroy(&mt->lock_cv);
+    rc__os_cond_destroy(&mt->stripe_cv);
     rc__os_mutex_destroy(&mt->mu);
     free(mt);
+    free(h->stripes);
     h->mt = NULL;
+    h->stripes = NULL;
 }

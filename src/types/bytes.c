@@ -11,7 +11,7 @@ void *rc_bytes_new(rc_heap *h, const void *data, size_t n)
     rc_bytes_obj *b = rc_new_var(h, &rc__bytes_type.bt.type, sizeof(rc_bytes_obj) + n + 1);
     if (!b) return NULL;
     b->len = n;
-    b->hash = -1;
+    b->hash = RC_UNLIKELY(rc__is_shared(rc__head(b))) ? rc__hash_bytes(data, n) : -1;   /* as a str's */
     if (n) memcpy(b->data, data, n);
     b->data[n] = '\0';
     return b;

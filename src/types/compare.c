@@ -63,6 +63,28 @@ static int set_less(const void *a, const void *b)
     return 1;
 }
 
+/* Two lists of a threaded heap, holding both lists' stripes. */
+static int shared_list_less(const void *a, const void *b, int depth)
+{
+    for (size_t i = 0;; i++) {
+        void *p = rc__list_item_ref(a, i), *q = rc__list_item_ref(b, i);
+        int r;
+        bool done = true;
+        if (!p || !q)
+            r = !p && q;
+        else if ((r = rc__equal(p, q, depth)) == 1)
+            done = false;
+        else if (r == 0)
+            r = rc__less(p, q, depth);
+        rc_xdecref(p);
+        rc_xdecref(q);
+        if (done) return r;
+    }
+}
+
+RC_SECTION_CALL(int, list_less_locked, (const void *a, const void *b, int depth), false, a, b,
+                shared_list_less(a, b, depth))
+
 int rc__less(const void *a, const void *b, int depth)
 {
     if (depth > RC__MAX_DEPTH) return rc__err(a, RC_ERANGE, "maximum recursion depth exceeded in comparison");
@@ -83,6 +105,7 @@ int rc__less(const void *a, const void *b, int depth)
     }
     if (t == &rc__list_type.bt.type) {
         const rc_list_obj *x = a, *y = b;
+        if (rc__is_shared(rc__head(a))) return list_less_locked(a, b, depth + 1);
         return seq_less(x->items, x->len, y->items, y->len, depth + 1);
     }
     if (t == &rc__set_type.bt.type) return set_less(a, b);

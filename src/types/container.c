@@ -1,7 +1,7 @@
 /* len() and `in` for every container, as Python's builtins do them. */
 #include "types.h"
 
-RC_LOCKED_VARIANT(ptrdiff_t, rc_len, (const void *o), o, (o))
+RC_SECTION_VARIANT(ptrdiff_t, rc_len, (const void *o), o, (o))
 ptrdiff_t rc_len(const void *o)
 {
     if (!o) return RC_EINVAL;
@@ -26,6 +26,17 @@ static int in_items(void *const *items, size_t n, const void *x)
 {
     for (size_t i = 0; i < n; i++) {
         int eq = rc__equal(items[i], x, 0);
+        if (eq != 0) return eq;
+    }
+    return 0;
+}
+
+static int in_shared_list(const void *l, const void *x)
+{
+    void *item;
+    for (size_t i = 0; (item = rc__list_item_ref(l, i)); i++) {
+        int eq = rc__equal(item, x, 0);
+        rc_decref(item);
         if (eq != 0) return eq;
     }
     return 0;
@@ -95,6 +106,7 @@ int rc_contains(void *container, const void *x)
     const rc_type *t = rc__tp(container);
     if (t == &rc__list_type.bt.type) {
         const rc_list_obj *l = container;
+        if (rc__is_shared(rc__head(l))) return in_shared_list(l, x);
         return in_items(l->items, l->len, x);
     }
     if (t == &rc__tuple_type.bt.type) {

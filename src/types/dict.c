@@ -480,7 +480,7 @@ static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
     return rc__dict_entries(d)[e].value;
 }
 
-RC_LOCKED_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
+RC_SECTION_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
 /* The common lookup: an int or str key met by keys that compare inline;
  * the rest goes to get_slow. */
 void *rc_dict_get(const void *dict, const void *key)
@@ -497,7 +497,7 @@ void *rc_dict_get(const void *dict, const void *key)
     return found == 1 ? rc__dict_entries(dict)[e].value : NULL;
 }
 
-RC_LOCKED_VARIANT(int, rc_dict_get_ref, (const void *dict, const void *key, void **out), dict, (dict, key, out))
+RC_SECTION_VARIANT(int, rc_dict_get_ref, (const void *dict, const void *key, void **out), dict, (dict, key, out))
 int rc_dict_get_ref(const void *dict, const void *key, void **out)
 {
     *out = NULL;
@@ -514,7 +514,7 @@ int rc_dict_get_ref(const void *dict, const void *key, void **out)
     return 1;
 }
 
-RC_LOCKED_VARIANT(int, rc_dict_contains, (const void *dict, const void *key), dict, (dict, key))
+RC_SECTION_VARIANT(int, rc_dict_contains, (const void *dict, const void *key), dict, (dict, key))
 int rc_dict_contains(const void *dict, const void *key)
 {
     CHECK_DICT(dict, RC_ETYPE);
@@ -563,7 +563,7 @@ void *rc_dict_pop(void *dict, const void *key)
     return value;
 }
 
-RC_LOCKED_VARIANT(size_t, rc_dict_len, (const void *dict), dict, (dict))
+RC_SECTION_VARIANT(size_t, rc_dict_len, (const void *dict), dict, (dict))
 size_t rc_dict_len(const void *dict)
 {
     CHECK_DICT(dict, 0);
@@ -639,7 +639,7 @@ int rc_dict_set_str(void *dict, const char *key, void *value)
     return rc;
 }
 
-RC_LOCKED_VARIANT(void *, rc_dict_get_str, (const void *dict, const char *key), dict, (dict, key))
+RC_SECTION_VARIANT(void *, rc_dict_get_str, (const void *dict, const char *key), dict, (dict, key))
 void *rc_dict_get_str(const void *dict, const char *key)
 {
     CHECK_DICT(dict, NULL);

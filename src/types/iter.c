@@ -38,7 +38,16 @@ void *rc_iter(void *o)
     return NULL;
 }
 
-RC_LOCKED_VARIANT(int, rc_iter_next, (void *it, void **item), it, (it, item))
+/* What an iterator walks, read under the heap lock, which every
+ * rc_iter_next of a threaded heap holds: the one change to src, to NULL
+ * when spent, is made there. */
+static const void *iter_src(const void *it)
+{
+    return rc__is(it, &rc__iter_type) ? ((const rc_iter_obj *)it)->src : NULL;
+}
+
+/* The iterator and what it walks, as one operation. */
+RC_LOCKED_VARIANT2(int, rc_iter_next, (void *it, void **item), it, iter_src(it), (it, item))
 int rc_iter_next(void *it, void **item)
 {
     const rc__vtype *vt = it ? rc__vt(it) : NULL;

@@ -63,19 +63,48 @@ void *rc_list_new(rc_heap *h, size_t capacity)
         if (bad_) return bad_;                                                  \
     } while (0)
 
-/* Everything but the common append: a wrong argument's message, growth. */
-static int rc_list_append_locked(void *list, void *item);
-static RC_NOINLINE int append_slow(void *list, void *item)
+/* A threaded heap's rc_list_len reads len without the list's stripe (one
+ * word, as CPython's does), so every store to it is atomic: relaxed, a
+ * plain move. */
+RC_INLINE void set_len(rc_list_obj *l, size_t n) { __atomic_store_n(&l->len, n, __ATOMIC_RELAXED); }
+
+static int append_checked(void *list, void *item)
 {
-    CHECK_LIST(list, RC_ETYPE);
-    RC_SHARED_CALL(list, rc_list_append_locked(list, item));
     CHECK_ITEM(list, item);
     rc_list_obj *l = list;
     if (l->len == l->cap && resize(l, rc__heap(l), l->len + 1) < 0) return RC_ENOMEM;
     rc__incref(item);
     note_item(l, item);
-    l->items[l->len++] = item;
+    l->items[l->len] = item;
+    set_len(l, l->len + 1);
     return 0;
+}
+
+/* A threaded heap's list with room takes the item under its stripe
+ * alone; growth reallocates on the list's length, so it holds the heap
+ * lock from before it reads it (src/core/internal.h, "Container locks"). */
+static int append_if_room(void *list, void *item)
+{
+    const rc_list_obj *l = list;
+    return l->len == l->cap ? 1 : append_checked(list, item);
+}
+
+RC_SECTION_CALL(int, append_room_locked, (void *list, void *item), false, list, NULL, append_if_room(list, item))
+RC_SECTION_CALL(int, append_locked, (void *list, void *item), true, list, NULL, append_checked(list, item))
+
+static int append_shared(void *list, void *item)
+{
+    int rc = append_room_locked(list, item);
+    return rc > 0 ? append_locked(list, item) : rc;
+}
+
+/* Everything but the common append: a wrong argument's message, growth,
+ * a threaded heap's list. */
+static RC_NOINLINE int append_slow(void *list, void *item)
+{
+    CHECK_LIST(list, RC_ETYPE);
+    if (RC_UNLIKELY(rc__is_shared(rc__head(list)))) return append_shared(list, item);
+    return append_checked(list, item);
 }
 
 /* The common append -- a list of a plain heap with room and an item of its
@@ -100,7 +129,6 @@ RC_INLINE void incref_admitted(void *item)
     rc__head(item)->refcnt++;
 }
 
-RC_LOCKED_VARIANT(int, rc_list_append, (void *list, void *item), list, (list, item))
 int rc_list_append(void *list, void *item)
 {
     if (RC_UNLIKELY(!append_fits(list, item))) return append_slow(list, item);
@@ -108,7 +136,8 @@ int rc_list_append(void *list, void *item)
     if (RC_DEBUG) rc_incref(item);
     else incref_admitted(item);
     note_item(l, item);
-    l->items[l->len++] = item;
+    l->items[l->len] = item;
+    set_len(l, l->len + 1);
     return 0;
 }
 
@@ -133,11 +162,11 @@ int rc_list_insert(void *list, ptrdiff_t i, void *item)
     rc__incref(item);
     note_item(l, item);
     l->items[at] = item;
-    l->len++;
+    set_len(l, l->len + 1);
     return 0;
 }
 
-RC_LOCKED_VARIANT(int, rc_list_set, (void *list, size_t i, void *item), list, (list, i, item))
+RC_SECTION_VARIANT(int, rc_list_set, (void *list, size_t i, void *item), list, (list, i, item))
 int rc_list_set(void *list, size_t i, void *item)
 {
     CHECK_LIST(list, RC_ETYPE);
@@ -153,15 +182,13 @@ int rc_list_set(void *list, size_t i, void *item)
     return 0;
 }
 
-RC_LOCKED_VARIANT(size_t, rc_list_len, (const void *list), list, (list))
 size_t rc_list_len(const void *list)
 {
     CHECK_LIST(list, 0);
-    RC_SHARED_CALL(list, rc_list_len_locked(list));
-    return LIST(list)->len;
+    return __atomic_load_n(&LIST(list)->len, __ATOMIC_RELAXED);
 }
 
-RC_LOCKED_VARIANT(void *, rc_list_get, (const void *list, size_t i), list, (list, i))
+RC_SECTION_VARIANT(void *, rc_list_get, (const void *list, size_t i), list, (list, i))
 void *rc_list_get(const void *list, size_t i)
 {
     CHECK_LIST(list, NULL);
@@ -174,7 +201,7 @@ void *rc_list_get(const void *list, size_t i)
     return l->items[i];
 }
 
-RC_LOCKED_VARIANT(int, rc_list_get_ref, (const void *list, size_t i, void **out), list, (list, i, out))
+RC_SECTION_VARIANT(int, rc_list_get_ref, (const void *list, size_t i, void **out), list, (list, i, out))
 int rc_list_get_ref(const void *list, size_t i, void **out)
 {
     *out = NULL;
@@ -200,7 +227,7 @@ void *rc_list_pop(void *list, ptrdiff_t i)
     }
     void *item = l->items[at];
     memmove(&l->items[at], &l->items[at + 1], (l->len - (size_t)at - 1) * sizeof(void *));
-    l->len--;
+    set_len(l, l->len - 1);
     resize(l, rc__heap(list), l->len);   /* shrinking never fails the pop */
     return item;
 }
@@ -213,7 +240,8 @@ static void list_clear(void *self)
     void **items = l->items;
     size_t n = l->len;
     l->items = NULL;
-    l->len = l->cap = 0;
+    set_len(l, 0);
+    l->cap = 0;
     note_leaves_only(self);
     rc__decref_many(rc__heap(self), items, n);
     if (items) rc_free(rc__heap(self), items);
@@ -228,7 +256,7 @@ int rc_list_clear(void *list)
     return 0;
 }
 
-RC_LOCKED_VARIANT(int, rc_list_extend, (void *list, void *iterable), list, (list, iterable))
+RC_LOCKED_VARIANT2(int, rc_list_extend, (void *list, void *iterable), list, iterable, (list, iterable))
 int rc_list_extend(void *list, void *iterable)
 {
     CHECK_LIST(list, RC_ETYPE);
@@ -242,7 +270,7 @@ int rc_list_extend(void *list, void *iterable)
             rc__incref(l->items[i]);
             l->items[n + i] = l->items[i];
         }
-        l->len = 2 * n;
+        set_len(l, 2 * n);
         return 0;
     }
     void *it = rc_iter(iterable), *item;
@@ -276,6 +304,29 @@ static int merge_sort(void **a, void **tmp, size_t n)
     return 0;
 }
 
+/* A threaded heap's list: comparing two items that are lists may wait
+ * for their stripes, and so suspend the sorted list's section, while
+ * other threads append and set (not grow: the sort holds the heap lock).
+ * So the sort holds references to the items it moves, and installs its
+ * order only if the list kept its length meanwhile, as CPython's "list
+ * modified during sort". */
+static int sort_shared(rc_list_obj *l, void **work)
+{
+    rc_heap *h = rc__heap(l);
+    size_t n = l->len;
+    for (size_t i = 0; i < n; i++) rc__incref(work[i]);
+    int rc = merge_sort(work, work + n, n);
+    if (rc == 0 && l->len != n) rc = rc__error(h, RC_ESTATE, "list modified during sort");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        void *old = l->items[i];
+        l->items[i] = work[i];
+        work[i] = old;
+    }
+    for (size_t i = 0; i < n; i++) rc_decref(work[i]);
+    rc_free(h, work);
+    return rc;
+}
+
 RC_LOCKED_VARIANT(int, rc_list_sort, (void *list), list, (list))
 int rc_list_sort(void *list)
 {
@@ -288,6 +339,7 @@ int rc_list_sort(void *list)
     void **work = rc_alloc(h, 2 * bytes);
     if (!work) return rc__error(h, RC_ENOMEM, "out of memory sorting a list of %zu items", l->len);
     memcpy(work, l->items, bytes);   /* sorted aside: an error leaves the list as it was */
+    if (rc__is_shared(rc__head(list))) return sort_shared(l, work);
     int rc = merge_sort(work, work + l->len, l->len);
     if (rc == 0) memcpy(l->items, work, bytes);
     rc_free(h, work);
@@ -351,9 +403,30 @@ int rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int dept
     return 1;
 }
 
+void *rc__list_item_ref(const void *list, size_t i)
+{
+    const rc_list_obj *l = list;
+    return i < l->len ? rc_newref(l->items[i]) : NULL;
+}
+
+/* A threaded heap's lists are compared holding both lists' stripes. */
+static int shared_equal(const void *a, const void *b, int depth)
+{
+    for (size_t i = 0;; i++) {
+        void *p = rc__list_item_ref(a, i), *q = rc__list_item_ref(b, i);
+        int eq = p && q ? rc__equal(p, q, depth) : !p && !q;
+        rc_xdecref(p);
+        rc_xdecref(q);
+        if (eq != 1 || !p) return eq;
+    }
+}
+
+RC_SECTION_CALL(int, equal_locked, (const void *a, const void *b, int depth), false, a, b, shared_equal(a, b, depth))
+
 static int list_equal(const void *a, const void *b, int depth)
 {
     const rc_list_obj *x = a, *y = b;
+    if (RC_UNLIKELY(rc__is_shared(rc__head(a)))) return equal_locked(a, b, depth);
     return rc__seq_equal(x->items, x->len, y->items, y->len, depth);
 }
 

@@ -35,7 +35,7 @@ int rc_set_discard(void *set, const void *key)
     return rc < 0 ? rc : 0;
 }
 
-RC_LOCKED_VARIANT(int, rc_set_contains, (const void *set, const void *key), set, (set, key))
+RC_SECTION_VARIANT(int, rc_set_contains, (const void *set, const void *key), set, (set, key))
 int rc_set_contains(const void *set, const void *key)
 {
     CHECK_SET(set, RC_ETYPE);
@@ -47,7 +47,7 @@ int rc_set_contains(const void *set, const void *key)
     return rc < 0 ? rc : rc__dict_lookup(set, key, hash, &e);
 }
 
-RC_LOCKED_VARIANT(size_t, rc_set_len, (const void *set), set, (set))
+RC_SECTION_VARIANT(size_t, rc_set_len, (const void *set), set, (set))
 size_t rc_set_len(const void *set)
 {
     CHECK_SET(set, 0);

@@ -56,7 +56,9 @@ void *rc__str_make(rc_heap *h, const char *p, size_t n, bool auto_intern)
     if (!s) return NULL;
     s->len = n;
     s->nchars = (size_t)nchars < RC__NCHARS_BIG ? (uint32_t)nchars : RC__NCHARS_BIG;
-    s->hash = -1;
+    /* A threaded heap's str is hashed at once: its cache is never written
+     * while two threads look it up. */
+    s->hash = RC_UNLIKELY(rc__is_shared(rc__head(s))) ? rc__hash_bytes(p, n) : -1;
     memcpy(s->data, p, n);
     s->data[n] = '\0';
     return s;

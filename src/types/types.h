@@ -269,6 +269,11 @@ RC_INLINE int rc__hash_fast(const void *key, int64_t *out)
 int   rc__seq_repr(const void *self, void *const *items, size_t n, const char *open, const char *close,
                    rc_strbuf *sb, int depth);
 int   rc__seq_equal(void *const *a, size_t na, void *const *b, size_t nb, int depth);
+/* Item i of a list with a new reference, NULL past its end: for loops
+ * over a threaded heap's list that compare items, where a comparison of
+ * two containers may wait for their locks and so let go of the list's
+ * meanwhile (src/core/internal.h, "Container locks"). */
+void *rc__list_item_ref(const void *list, size_t i);
 
 /* dict.c internals shared with set.c and record.c */
 void *rc__dict_alloc(rc_heap *h, const rc_type *t);   /* a new dict (untracked) or set */
