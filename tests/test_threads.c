@@ -236,7 +236,7 @@ static void objects_die_on_other_threads(void **s)
 /* ---- per-thread pools ---------------------------------------------------------------- */
 
 /* Blocks of several size classes; nothing to run at death. */
-static const rc_type blob_type = {"blob", 0, NULL, NULL, NULL, NULL, 0, NULL};
+static const rc_type blob_type = {"blob", 0, NULL, NULL, NULL, NULL, 0, NULL, 0};
 
 static void *blob_new(rc_heap *h, size_t k)
 {
@@ -742,7 +742,7 @@ static void hook_finalize(void *self)
     atomic_fetch_add(&hooks_finalized, 1);
 }
 
-static const rc_type hook_type = {"hook", sizeof(hook), NULL, NULL, hook_finalize, NULL, 0, NULL};
+static const rc_type hook_type = {"hook", sizeof(hook), NULL, NULL, hook_finalize, NULL, 0, NULL, 0};
 
 static void *hook_new(rc_heap *h, void *target)
 {
@@ -874,7 +874,7 @@ static void gate_finalize(void *self)
     assert_int_equal(rc_list_append(gate_meet.list, gate_meet.list), 0);
 }
 
-static const rc_type gate_type = {"gate", 8, NULL, NULL, gate_finalize, NULL, 0, NULL};
+static const rc_type gate_type = {"gate", 8, NULL, NULL, gate_finalize, NULL, 0, NULL, 0};
 
 static void finalize_or_set(rc_heap *h, int i, void *arg)
 {
