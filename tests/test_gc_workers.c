@@ -139,11 +139,12 @@ static size_t thin(mnode **all, size_t n, uint64_t keep)
     return kept;
 }
 
-static void run(uint64_t seed, unsigned workers, record *out)
+/* A heap whose full collections split across `workers` however small,
+ * holding NODES nodes linked at random (in `all`), its records in out. */
+static rc_heap *random_heap(unsigned workers, mnode **all, record *out)
 {
     memset(out, 0, sizeof *out);
     rec = out;
-    rng = seed;
     rc_config cfg;
     rc_config_default(&cfg);
     cfg.gc_enabled = false;
@@ -151,12 +152,19 @@ static void run(uint64_t seed, unsigned workers, record *out)
     cfg.gc_parallel_min = 0;
     rc_heap *h = rc_heap_new(&cfg);
     assert_non_null(h);
-    static mnode *all[NODES];
-    void *weak[NODES];
-    size_t nweak = 0;
     for (uint32_t i = 0; i < NODES; i++)
         all[i] = node_new(h, i);
     link_nodes(all, NODES);
+    return h;
+}
+
+static void run(uint64_t seed, unsigned workers, record *out)
+{
+    rng = seed;
+    static mnode *all[NODES];
+    rc_heap *h = random_heap(workers, all, out);
+    void *weak[NODES];
+    size_t nweak = 0;
     for (uint32_t i = 0; i < NODES; i++)
         if (rnd(50) == 0)
             weak[nweak++] = rc_weakref_new(all[i], on_weakref, (void *)(uintptr_t)i);
@@ -252,19 +260,8 @@ static int threads_now(void)
  * in a heap with `workers` (parallel however small the heap). */
 static int threads_after_collecting(unsigned workers)
 {
-    rc_config cfg;
-    rc_config_default(&cfg);
-    cfg.gc_enabled = false;
-    cfg.gc_workers = workers;
-    cfg.gc_parallel_min = 0;
-    rc_heap *h = rc_heap_new(&cfg);
-    assert_non_null(h);
     static mnode *all[NODES];
-    memset(&several, 0, sizeof several);
-    rec = &several;
-    for (uint32_t i = 0; i < NODES; i++)
-        all[i] = node_new(h, i);
-    link_nodes(all, NODES);
+    rc_heap *h = random_heap(workers, all, &several);
     rc_gc_collect(h, 2);
     int n = threads_now();
     for (size_t i = 0; i < NODES; i++)
