@@ -218,7 +218,7 @@ RC_API void     rc_heap_free(rc_heap *h);
  * reach a safe point: an allocation of an object, rc_safepoint, attach or
  * detach.  An attach also waits until a thread attached alone (which
  * counts references without atomics) makes its next refcount, allocation,
- * safe point or detach.  Refcounting works from any attached thread; collections stop
+ * built-in container operation, safe point or detach.  Refcounting works from any attached thread; collections stop
  * the world; each operation of the built-in list, dict, set and array is
  * atomic with respect to the others (each container has a lock of its
  * own).  User types guard their own fields: a field another thread may

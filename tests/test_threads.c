@@ -1238,6 +1238,36 @@ static void lone_counts_survive_attach_and_detach(void **s)
     rc_heap_free(j.h);
 }
 
+/* A lone thread whose loop only looks up a dict (no count, no allocation,
+ * no safe point) still lets a second thread attach: each container
+ * operation acknowledges the change to atomic counting.  Without that,
+ * the attach would wait for the loop, and the loop for the attach. */
+static void *attach_once_main(void *arg)
+{
+    joiner *j = arg;
+    assert_int_equal(rc_thread_attach(j->h), 0);
+    rc_thread_detach(j->h);
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+static void attach_beside_a_lone_lookup_loop(void **s)
+{
+    (void)s;
+    joiner j = {threaded_heap(), NULL, false};
+    j.obj = rc_dict_new(j.h);
+    void *key = rc_int_from(j.h, 7);
+    assert_int_equal(rc_dict_set(j.obj, key, key), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, attach_once_main, &j), 0);
+    while (!atomic_load(&j.done))
+        assert_ptr_equal(rc_dict_get(j.obj, key), key);
+    pthread_join(t, NULL);
+    rc_decref(key);
+    rc_decref(j.obj);
+    rc_heap_free(j.h);
+}
+
 /* Objects made by the lone maker, with weakrefs, handed to a partner that
  * drops them while the maker asks its weakrefs for them: each dies once,
  * on whichever thread let go last, and no weakref revives a dying one. */
@@ -1371,6 +1401,7 @@ int main(void)
         cmocka_unit_test(shared_refcounts_stay_exact),
         cmocka_unit_test(counts_stay_exact_in_every_order),
         cmocka_unit_test(lone_counts_survive_attach_and_detach),
+        cmocka_unit_test(attach_beside_a_lone_lookup_loop),
         cmocka_unit_test(weakrefs_to_objects_dying_on_another_thread),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(frees_go_back_to_the_making_thread),

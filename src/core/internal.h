@@ -270,6 +270,17 @@ RC_INLINE void rc__mt_decref(rc_head *o)
     rc__mt_decref_shared(o);
 }
 
+/* The calling thread has no plain count in flight: it clears a pending
+ * RC_MT_ACK, so a thread waiting in rc_thread_attach goes on. */
+void  rc__mt_acknowledge(void);
+/* Called where no count is in flight but a loop may never count, allocate
+ * or pass a safe point: the built-in containers' threaded operations (a
+ * loop of dict lookups makes no count). */
+RC_INLINE void rc__mt_ack_pending(void)
+{
+    if (RC_UNLIKELY(__atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) & RC_MT_ACK))
+        rc__mt_acknowledge();
+}
 RC_COLD void rc__mt_ref_settle_slow(rc_heap *h);
 /* At a safe point or an allocation: acknowledges a pending change to
  * atomic counting, and takes up counting alone when the other threads
@@ -486,6 +497,7 @@ RC_INLINE bool rc__mt_take_again(void)
     {                                                           \
         rc_heap *h_ = rc__object_heap(rc__head(o));             \
         rc__section cs_;                                        \
+        rc__mt_ack_pending();                                   \
         if (heap_lock)                                          \
             rc__mt_lock(h_);                                    \
         rc__section_begin(&cs_, h_, (o), (o2));                 \

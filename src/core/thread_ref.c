@@ -13,7 +13,7 @@
  *   - A thread that attaches to a heap counting alone makes the lone
  *     thread's rc__mt_sharing non-zero with RC_MT_ACK set, and waits until
  *     the lone thread clears RC_MT_ACK (at its next refcount, allocation,
- *     safe point or detach: it has no plain count in flight then) before it
+ *     container operation, safe point or detach: it has no plain count in flight then) before it
  *     returns and counts; the release and acquire of that bit order the
  *     last plain store before the first atomic one.  ref.converting names
  *     that thread until then, so no thread takes up counting alone while
@@ -37,7 +37,7 @@ static unsigned sharing(void)
 
 /* No plain count of this thread is in flight: a thread waiting in
  * rc_thread_attach may count now. */
-static RC_NOINLINE void acknowledge(void)
+RC_NOINLINE void rc__mt_acknowledge(void)
 {
     __atomic_fetch_and(&rc__mt_sharing, ~RC_MT_ACK, __ATOMIC_RELEASE);
 }
@@ -47,7 +47,7 @@ static RC_NOINLINE void acknowledge(void)
 static void count_shared(unsigned s)
 {
     if (RC_UNLIKELY(s & RC_MT_ACK))
-        acknowledge();
+        rc__mt_acknowledge();
 }
 
 void rc__mt_incref_shared(rc_head *o)
@@ -172,7 +172,7 @@ void rc__mt_ref_detach(rc_heap *h)
         share_less();
     if (r->converting == mine())
         r->converting = NULL;
-    acknowledge();
+    rc__mt_acknowledge();
     rc__mt_unlock(h);
 }
 
@@ -181,7 +181,7 @@ void rc__mt_ref_detach(rc_heap *h)
 void rc__mt_ref_settle_slow(rc_heap *h)
 {
     if (sharing() & RC_MT_ACK)
-        acknowledge();
+        rc__mt_acknowledge();
     struct rc_mt_ref *r = rc__mt_ref(h);
     if (__atomic_load_n(&r->counting, __ATOMIC_RELAXED) != 1 ||
         __atomic_load_n(&r->alone, __ATOMIC_RELAXED) == mine())
