@@ -381,16 +381,12 @@ void rc__gc_decide_prefetch(gc_run *r)
     r->prefetch = big && es.far * 4 > es.edges;
     /* Branch-free marking wins while the children's words come from the
      * cache, and loses once they come from memory: the next pop then waits
-     * for every load, where a predicted branch would have run ahead.  The
-     * random graph crosses over at 19 MB with a 32 MB last-level cache:
-     * branch-free against branched, 10^5 nodes (5 MB) 12.0 against 15.8 ns
-     * live, 10^6 (48 MB) 58 against 50. */
+     * for every load, where a predicted branch would have run ahead (the
+     * crossover and its figures: docs/design-gc.md, "Figures"). */
     r->unbranched = r->prefetch && rc__heap_bytes(r->h) <= rc__os_llc_bytes() / 2;
     /* A prefetch through traverse is a call per object and a visit per
-     * child (some 140 instructions per node of the random graph, 3
-     * children): it pays only from memory.  Random graph of traverse
-     * types, CPU ns per node, without / with: 10^5 nodes (5 MB) 31 / 40
-     * live, 10^6 (48 MB) 122 / 94 live, 126 / 109 garbage. */
+     * child: it pays only from memory (figures: docs/design-gc.md, "One
+     * collection"). */
     r->prefetch_traversed = r->prefetch && !r->unbranched;
 }
 
@@ -855,8 +851,8 @@ RC_INLINE void settle_span(gc_run *r, const rc_span *s, void *arg)
  * each object is then promoted or marked dead where it lies.  The fused
  * scan below would find much of such a graph unreachable at first and
  * reach it later through the stack (a third of a random graph with 3
- * edges per node): 10^5 live random nodes take 26 ns each this way, 39
- * through the fused scan. */
+ * edges per node), a second visit that marking first avoids
+ * (docs/design-gc.md, "Figures"). */
 static void mark_then_settle_full(gc_run *r)
 {
     mark_reachable(r);
