@@ -273,9 +273,10 @@ RC_INLINE void rc__mt_decref(rc_head *o)
 /* The calling thread has no plain count in flight: it clears a pending
  * RC_MT_ACK, so a thread waiting in rc_thread_attach goes on. */
 void  rc__mt_acknowledge(void);
-/* Called where no count is in flight but a loop may never count, allocate
- * or pass a safe point: the built-in containers' threaded operations (a
- * loop of dict lookups makes no count). */
+/* Wherever no count of the calling thread is in flight: its counts on
+ * the atomic path, its safe points and allocations (rc__mt_ref_settle),
+ * and the built-in containers' threaded operations, since a loop of dict
+ * lookups makes no count. */
 RC_INLINE void rc__mt_ack_pending(void)
 {
     if (RC_UNLIKELY(__atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED) & RC_MT_ACK))

@@ -30,11 +30,6 @@ _Thread_local unsigned rc__mt_sharing __attribute__((tls_model("initial-exec")))
 
 /* ---- counting ------------------------------------------------------------- */
 
-static unsigned sharing(void)
-{
-    return __atomic_load_n(&rc__mt_sharing, __ATOMIC_RELAXED);
-}
-
 /* No plain count of this thread is in flight: a thread waiting in
  * rc_thread_attach may count now. */
 RC_NOINLINE void rc__mt_acknowledge(void)
@@ -42,17 +37,11 @@ RC_NOINLINE void rc__mt_acknowledge(void)
     __atomic_fetch_and(&rc__mt_sharing, ~RC_MT_ACK, __ATOMIC_RELEASE);
 }
 
-/* The atomic path's entry: the first of these after another thread
- * attached tells that thread so. */
-static void count_shared(unsigned s)
-{
-    if (RC_UNLIKELY(s & RC_MT_ACK))
-        rc__mt_acknowledge();
-}
-
+/* The atomic path's entry (rc__mt_ack_pending): the first count after
+ * another thread attached tells that thread so. */
 void rc__mt_incref_shared(rc_head *o)
 {
-    count_shared(sharing());
+    rc__mt_ack_pending();
     if (__atomic_load_n(&o->refcnt, __ATOMIC_RELAXED) != RC_REFCNT_IMMORTAL)
         __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
 }
@@ -70,7 +59,7 @@ static RC_NOINLINE void decref_last(rc_head *o)
 
 void rc__mt_decref_shared(rc_head *o)
 {
-    count_shared(sharing());
+    rc__mt_ack_pending();
     uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
     do {
         if (n == RC_REFCNT_IMMORTAL)
@@ -180,8 +169,7 @@ void rc__mt_ref_detach(rc_heap *h)
  * acknowledge: see whether it is the last thread attached. */
 void rc__mt_ref_settle_slow(rc_heap *h)
 {
-    if (sharing() & RC_MT_ACK)
-        rc__mt_acknowledge();
+    rc__mt_ack_pending();
     struct rc_mt_ref *r = rc__mt_ref(h);
     if (__atomic_load_n(&r->counting, __ATOMIC_RELAXED) != 1 ||
         __atomic_load_n(&r->alone, __ATOMIC_RELAXED) == mine())
