@@ -111,7 +111,7 @@
 #define RC_KEPT_NS         5000000000u          /* 5 s */
 #define RC_PEAK_MIN        16         /* arenas a peak needs before its fall drops the spares */
 #define RC_PEAK_FALL       8          /* ... and the fall: at most 1/8 of the peak in use */
-#define RC_UNMAP_LATER_MIN 64         /* arenas given back at once that go to the unmapper */
+#define RC_UNMAP_LATER_MIN 8          /* arenas given back at once that go to the unmapper */
 #define RC_REGION_FROM     16         /* arenas a heap has before they come from regions */
 #define RC_REGION_SIZE     ((size_t)32 << 20)  /* address space cut into arenas, on huge pages */
 #define RC_ADDR_BITS       48         /* arenas must lie below 2^48 */
