@@ -4,9 +4,10 @@
  *
  * Shapes: rings of 10 nodes with one pointer each (one external reference
  * per ring), and a random graph with 3 out-edges per node (an external
- * reference to every 10th node).  Then seed 001's experiment 5
- * (examples/manual_collect.c): two dead self-referencing lists, each
- * holding a list of 5,000,000 ints, found and freed by one collection.
+ * reference to every 10th node); the same rows again in CPU time.  Then
+ * seed 001's experiment 5 (examples/manual_collect.c): two dead
+ * self-referencing lists, each holding a list of 5,000,000 ints, found and
+ * freed by one collection.
  *
  * Then the largest size's live full collection on two worker threads
  * against one (rc_config.gc_workers), wall-clock and CPU time of the
@@ -171,9 +172,16 @@ static double rc_timed_collect(rc_heap *h, int gen)
  * garbage collection is timed once. */
 #define LIVE_REPEATS 5
 
+/* ns per object, wall clock and (cpu) the process's CPU time: every
+ * worker's, and after a garbage collection the unmapper's thread's until
+ * rc_heap_trim has waited for it to give back what the collection freed
+ * (CPython unmaps inside gc.collect). */
 typedef struct result {
     double live, garbage;
+    double live_cpu, garbage_cpu;
 } result;
+
+static double cpu_now(void) { return (double)bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 static result rc_measure(const char *shape, size_t n, int kind)
 {
@@ -184,14 +192,19 @@ static result rc_measure(const char *shape, size_t n, int kind)
     void **roots = rc_build(h, shape, n, &nr);
     rc_gc_collect(h, 2);
     result r;
-    r.live = 1e30;
+    r.live = r.live_cpu = 1e30;
     for (int i = 0; i < LIVE_REPEATS; i++) {
-        double t = rc_timed_collect(h, 2) / (double)n;
+        double c0 = cpu_now();
+        double t = rc_timed_collect(h, 2) / (double)n, c = (cpu_now() - c0) / (double)n;
         r.live = t < r.live ? t : r.live;
+        r.live_cpu = c < r.live_cpu ? c : r.live_cpu;
     }
     for (size_t i = 0; i < nr; i++)
         rc_decref(roots[i]);
+    double c0 = cpu_now();
     r.garbage = rc_timed_collect(h, 2) / (double)n;
+    rc_heap_trim(h);
+    r.garbage_cpu = (cpu_now() - c0) / (double)n;
     free(roots);
     rc_heap_free(h);
     return r;
@@ -500,6 +513,32 @@ static void print_ratio(double anchor, double ours)
         printf(" %10s", "-");
 }
 
+/* A row of the full-collection table in CPU time (result.live_cpu,
+ * garbage_cpu), and CPython's thread's (bench/anchors/gc.py). */
+typedef struct cpu_row {
+    const char *shape;
+    size_t      n;
+    const char *kind;        /* live-cpu, garbage-cpu: gc.py's names */
+    double      rc[3];       /* TYPES_FN, TYPES_REFS, TYPES_WORDS */
+} cpu_row;
+
+static void cpu_rows(const cpu_row *rows, size_t n, const py_row *py, size_t npy)
+{
+    printf("\nThe same collections in CPU time, ns per object: recycle's process (every worker; after a\n"
+           "garbage collection the unmapper's thread too, until rc_heap_trim returns), CPython's thread.\n"
+           "On an idle machine the wall-clock ratio is at least the CPU ratio.\n");
+    printf("%-7s %-9s %-12s %8s %8s %8s %8s %9s %9s %9s\n", "shape", "objects", "", "rc-fn", "rc-refs", "rc-words",
+           "CPython", "CPy/fn", "CPy/refs", "CPy/words");
+    for (size_t i = 0; i < n; i++) {
+        const cpu_row *r = &rows[i];
+        double cp = py_lookup(py, npy, r->shape, r->n, r->kind);
+        printf("%-7s %-9zu %-12s %8.2f %8.2f %8.2f %8.2f", r->shape, r->n, r->kind, r->rc[0], r->rc[1], r->rc[2], cp);
+        for (int t = TYPES_FN; t <= TYPES_WORDS; t++)
+            print_ratio(cp, r->rc[t]);
+        printf("\n");
+    }
+}
+
 /* bench/gc --workers N SHAPE TYPES W */
 static int workers_one(char **argv)
 {
@@ -597,9 +636,9 @@ int main(int argc, char **argv)
             sizes[nsizes++] = bench_count_arg("bench/gc", argv[i], 10, 100000000, "bench/gc [N...] (default 1e5 1e6 1e7)");
     }
     GC_INIT();
-    py_row py[64];
+    py_row py[128];
     size_t seed_n = getenv("RC_BENCH_QUICK") ? 1000000 : 5000000;
-    size_t npy = run_python(sizes, nsizes, seed_n, py, 64);
+    size_t npy = run_python(sizes, nsizes, seed_n, py, 128);
     if (npy == 0)
         printf("(CPython anchor unavailable: /usr/bin/python3 failed)\n");
 
@@ -609,6 +648,8 @@ int main(int argc, char **argv)
     printf("%-7s %-9s %-8s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "shape", "objects", "", "rc-fn", "rc-refs",
            "rc-words", "CPython", "Boehm", "CPy/fn", "CPy/refs", "CPy/words", "Boehm/refs");
     const char *shapes[] = {"rings", "random"};
+    cpu_row cpu[32];
+    size_t ncpu = 0;
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < nsizes; i++) {
             result rc[3];
@@ -618,8 +659,12 @@ int main(int argc, char **argv)
             const char *kinds[2] = {"live", "garbage"};
             for (int k = 0; k < 2; k++) {
                 double v[3];
-                for (int t = TYPES_FN; t <= TYPES_WORDS; t++)
+                cpu_row *c = &cpu[ncpu++];
+                *c = (cpu_row){shapes[s], sizes[i], k ? "garbage-cpu" : "live-cpu", {0}};
+                for (int t = TYPES_FN; t <= TYPES_WORDS; t++) {
                     v[t] = k ? rc[t].garbage : rc[t].live;
+                    c->rc[t] = k ? rc[t].garbage_cpu : rc[t].live_cpu;
+                }
                 double b = k ? boehm.garbage : boehm.live;
                 double cp = py_lookup(py, npy, shapes[s], sizes[i], kinds[k]);
                 printf("%-7s %-9zu %-8s %8.2f %8.2f %8.2f %8.2f %8.2f", shapes[s], sizes[i], kinds[k], v[0], v[1],
@@ -631,6 +676,7 @@ int main(int argc, char **argv)
             }
             fflush(stdout);
         }
+    cpu_rows(cpu, ncpu, py, npy);
 
     printf("\nGen-0 collection of 700 young objects, microseconds, by old-generation size\n");
     printf("%-10s %10s %10s %10s\n", "old", "recycle", "CPython", "vsCPython");

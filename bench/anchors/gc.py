@@ -1,6 +1,7 @@
 """CPython anchor for bench/gc: the same shapes, timed inside CPython.
 
 Prints one line per measurement:  <shape> <n> <live|garbage|gen0> <ns_per_object>
+(live-cpu and garbage-cpu: the same collections in the thread's CPU time)
 and, given seed=N, seed 001's experiment 5 (two dead self-referencing lists
 of N ints, one gc.collect()), three times:  seed <N> collect <ns>, the
 thread's CPU time  seed <N> cpu <ns>  and the resident MiB above the start
@@ -46,6 +47,13 @@ def timed_collect(gen=2):
     return time.perf_counter_ns() - t0
 
 
+def timed_full_collect():
+    """Wall-clock and this thread's CPU time of a full collection, ns."""
+    t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+    gc.collect()
+    return time.perf_counter_ns() - t0, time.thread_time_ns() - c0
+
+
 def seed_holder(n):
     ints = random.choices(range(1_000_000), k=n)   # as seed 001 draws them
     holder = [ints]
@@ -82,11 +90,13 @@ def main():
         for shape in ("rings", "random"):
             roots = rings(n) if shape == "rings" else random_graph(n, rng)
             gc.collect()
-            live = min(timed_collect() for _ in range(5))   # LIVE_REPEATS in bench/gc.c
-            print(f"{shape} {n} live {live / n:.2f}", flush=True)
+            live = [timed_full_collect() for _ in range(5)]   # LIVE_REPEATS in bench/gc.c
+            print(f"{shape} {n} live {min(t[0] for t in live) / n:.2f}", flush=True)
+            print(f"{shape} {n} live-cpu {min(t[1] for t in live) / n:.2f}", flush=True)
             del roots
-            dead = timed_collect()
-            print(f"{shape} {n} garbage {dead / n:.2f}", flush=True)
+            dead = timed_full_collect()
+            print(f"{shape} {n} garbage {dead[0] / n:.2f}", flush=True)
+            print(f"{shape} {n} garbage-cpu {dead[1] / n:.2f}", flush=True)
     # gen-0 collection with a large old generation
     for n in sizes:
         old = rings(n)
