@@ -215,8 +215,8 @@ void  rc__mt_young_drop(rc_heap *h, rc_head *o);
 void  rc__mt_gc_on_dealloc(rc_heap *h, rc_head *o);
 void  rc__mt_young_close(rc_heap *h);
 /* Whether o, whose count is about to reach 0, may die without the heap
- * lock, and that death; whether a thread is inside one (the world
- * stopped). */
+ * lock, and that death; whether another thread waits inside one (the
+ * world stopped). */
 bool  rc__mt_dies_unlocked(const rc_head *o);
 void  rc__mt_die_unlocked(rc_head *o);
 bool  rc__mt_dying(rc_heap *h);
@@ -611,6 +611,7 @@ void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *
  * callback) can ask for one then. */
 struct rc_deaths {
     int depth;          /* nested deaths now running on this thread */
+    int unlocked;       /* of those, threaded heaps' deaths without the heap lock */
     rc_head *trash;     /* deaths deferred past the depth limit */
 };
 /* Per thread, not per heap: the deaths of a threaded heap run on many

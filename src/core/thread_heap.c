@@ -35,6 +35,7 @@ struct rc_mt {
     rc__os_cond lock_cv;        /* the heap lock was let go */
     rc__os_cond stripe_cv;      /* a stripe with RC_MT_WAITERS was let go */
     unsigned attached, parked;
+    unsigned parked_dying;      /* of the parked, those inside a death without the lock */
     _Atomic bool stop;          /* safe points park while set */
     struct rc_mt_ref ref;       /* who counts references how (thread_ref.c) */
     struct young_seg *youngs;   /* every attached thread's segment ("young segments") */
@@ -89,6 +90,22 @@ void rc__mt_check_attached(rc_heap *h, const char *fn)
 
 /* ---- parking -------------------------------------------------------------- */
 
+/* Under mu: the calling thread counts as parked, and apart as well when
+ * it waits inside a death that runs without the lock (its object is
+ * half gone: rc_heap_check refuses to run beside it). */
+static void parked_in(struct rc_mt *mt)
+{
+    mt->parked++;
+    mt->parked_dying += rc__deaths.unlocked > 0;
+    rc__os_cond_broadcast(&mt->cv);
+}
+
+static void parked_out(struct rc_mt *mt)
+{
+    mt->parked--;
+    mt->parked_dying -= rc__deaths.unlocked > 0;
+}
+
 /* Under mu, counted as parked: sleeps while a stop is in force. */
 static void wait_for_restart(struct rc_mt *mt)
 {
@@ -101,10 +118,9 @@ static void park(struct rc_mt *mt)
 {
     rc__sections_suspend();
     rc__os_lock(&mt->mu);
-    mt->parked++;
-    rc__os_cond_broadcast(&mt->cv);
+    parked_in(mt);
     wait_for_restart(mt);
-    mt->parked--;
+    parked_out(mt);
     rc__os_unlock(&mt->mu);
     rc__sections_resume();
 }
@@ -143,13 +159,12 @@ static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
 {
     rc__sections_suspend();
     rc__os_lock(&mt->mu);
-    mt->parked++;
-    rc__os_cond_broadcast(&mt->cv);
+    parked_in(mt);
     atomic_fetch_add(&mt->waiters, 1);
     while (!try_take(mt, me))
         rc__os_cond_wait(&mt->lock_cv, &mt->mu);
     atomic_fetch_sub(&mt->waiters, 1);
-    mt->parked--;                 /* no stop is in force: its stopper held the lock */
+    parked_out(mt);               /* no stop is in force: its stopper held the lock */
     rc__os_unlock(&mt->mu);
     mt->depth = 1;
     rc__sections_resume();        /* the heap lock's holder may wait for a stripe */
@@ -223,14 +238,12 @@ void rc__mt_stripe_wait(rc_heap *h, rc__stripe *s)
     struct rc_mt *mt = h->mt;
     bool parks = atomic_load_explicit(&mt->owner, memory_order_relaxed) != self();
     rc__os_lock(&mt->mu);
-    if (parks) {
-        mt->parked++;
-        rc__os_cond_broadcast(&mt->cv);
-    }
+    if (parks)
+        parked_in(mt);
     sleep_on_stripe(mt, s);
     if (parks) {
         wait_for_restart(mt);
-        mt->parked--;
+        parked_out(mt);
     }
     rc__os_unlock(&mt->mu);
 }
@@ -300,16 +313,13 @@ void rc__mt_start_world(rc_heap *h)
  *     thread, collections start at the same allocation as on a plain
  *     heap and count[0] is a plain heap's; with more, each thread's view
  *     of the others' counts is as of its last fold, as free-threaded
- *     CPython's per-thread allocation counts are.
- *   - dying counts the deaths its thread runs without the lock
- *     (rc_heap_check refuses to run beside one). */
+ *     CPython's per-thread allocation counts are. */
 struct young_seg {
     rc_heap *h;
     size_t next, end;
     ptrdiff_t count0, holes0, budget, floor;
-    unsigned dying;
     struct young_seg *link;
-};
+} __attribute__((aligned(64)));     /* written at each entry and death: a line of its own */
 
 #if RC_DEBUG >= 1
 #define YOUNG_SEG 4     /* the tests reserve and close segments all the time */
@@ -488,38 +498,44 @@ void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
  * (the death waiting for the lock for a child) finds the object
  * untracked, its children still referenced. */
 
+/* A plain leaf (nothing to run but the free) is told apart on the type
+ * word alone. */
 bool rc__mt_dies_unlocked(const rc_head *o)
 {
+    uintptr_t tw = o->tw;
+    if (RC_LIKELY((tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
+        return true;
     const rc_type *t = rc__type(o);
-    if ((o->tw & RC_HF_WEAKREFS) || t->finalize)
+    if ((tw & RC_HF_WEAKREFS) || t->finalize)
         return false;
-    struct young_seg *y = young_of(rc__object_heap(o));
-    return y && (!rc__type_tracked(t) || rc__gc_is_young(o->gc));
+    if (!rc__type_tracked(t))
+        return true;
+    return rc__gc_is_young(o->gc) && young_of(rc__object_heap(o));
 }
 
 void rc__mt_die_unlocked(rc_head *o)
 {
-    struct young_seg *y = young_of(rc__object_heap(o));
-    y->dying++;
+    rc__deaths.unlocked++;
     rc__dealloc(o);
-    y->dying--;
+    rc__deaths.unlocked--;
 }
 
 bool rc__mt_dying(rc_heap *h)
 {
-    for (struct young_seg *y = h->mt->youngs; y; y = y->link)
-        if (y->dying)
-            return true;
-    return false;
+    struct rc_mt *mt = h->mt;
+    rc__os_lock(&mt->mu);
+    bool dying = mt->parked_dying > 0;
+    rc__os_unlock(&mt->mu);
+    return dying;
 }
 
 /* The thread's own last entry gives its slot back to the segment, so a
- * loop that makes and drops an object reuses one slot. */
-void rc__mt_young_drop(rc_heap *h, rc_head *o)
+ * loop that makes and drops an object reuses one slot.  y: the calling
+ * thread's record, or NULL under the lock. */
+static void young_empty(rc_heap *h, struct young_seg *y, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
     size_t i = rc__gc_young_index(o->gc);
-    struct young_seg *y = young_of(h);
     gc->young[i] = NULL;
     o->gc = RC_GC_UNTRACKED;
     bool in_gen0 = i >= gc->gen0_start;
@@ -532,6 +548,11 @@ void rc__mt_young_drop(rc_heap *h, rc_head *o)
         y->holes0 += in_gen0;
 }
 
+void rc__mt_young_drop(rc_heap *h, rc_head *o)
+{
+    young_empty(h, young_of(h), o);
+}
+
 void rc__mt_gc_on_dealloc(rc_heap *h, rc_head *o)
 {
     struct young_seg *y = young_of(h);
@@ -539,8 +560,8 @@ void rc__mt_gc_on_dealloc(rc_heap *h, rc_head *o)
         y->count0 -= y->count0 > y->floor;
     else
         h->gc.count[0] -= h->gc.count[0] > 0;      /* under the lock */
-    if (rc__gc_is_young(o->gc))
-        rc__mt_young_drop(h, o);
+    if (RC_LIKELY(rc__gc_is_young(o->gc)))
+        young_empty(h, y, o);
     else
         rc__gc_unlink_other(h, o);
 }
@@ -578,7 +599,7 @@ static void start_for_alloc(rc_heap *h)
  * takes the lock and folds. */
 static void young_join(struct rc_mt *mt, struct attachment *a, rc_heap *h)
 {
-    struct young_seg *y = calloc(1, sizeof *y);
+    struct young_seg *y = aligned_alloc(_Alignof(struct young_seg), sizeof *y);
     a->young = y;
     if (!y)
         return;
