@@ -1615,6 +1615,64 @@ static void queued_deaths_stay_apart_from_collections(void **s)
     rc_heap_free(h);
 }
 
+/* Two threads grow and clear a list each (the growth from buffers their
+ * thread kept, under the list's stripe alone) and append to a third,
+ * shared one, which one of them clears now and then; then the heap's
+ * counts of buffers are checked (the kept ones go back at each stop). */
+#define GROWN 20000
+
+typedef struct grown {
+    void *own[2], *shared;
+    size_t appended[2];
+} grown;
+
+static void grow_and_clear(rc_heap *h, int i, void *arg)
+{
+    grown *g = arg;
+    void *item = rc_int_from(h, i);
+    for (int k = 0; k < GROWN; k++) {
+        assert_int_equal(rc_list_append(g->own[i], item), 0);
+        if (rc_list_len(g->own[i]) > 64 + (size_t)i)
+            assert_int_equal(rc_list_clear(g->own[i]), 0);
+        if (k % 8 == 0)
+            assert_int_equal(rc_list_append(g->shared, item), 0);
+        if (i == 0 && k % 512 == 0)
+            assert_int_equal(rc_list_clear(g->shared), 0);
+        if (k % 4096 == 0)
+            assert_int_equal(rc_heap_check(h), 0);
+    }
+    g->appended[i] = rc_list_len(g->own[i]);
+    rc_decref(item);
+}
+
+static void lists_grow_and_clear_on_two_threads(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    rc_memory_info before, after;
+    rc_decref(rc_int_from(h, 0));     /* the small ints are made on first use */
+    rc_heap_memory(h, &before);
+    grown g = {{rc_list_new(h, 0), rc_list_new(h, 0)}, rc_list_new(h, 0), {0, 0}};
+    run_crew(h, 2, grow_and_clear, &g);
+    assert_int_equal(g.appended[0], GROWN % 65);
+    assert_int_equal(g.appended[1], GROWN % 66);
+    assert_int_equal(rc_list_len(g.own[0]), g.appended[0]);
+    for (size_t k = 0; k < rc_list_len(g.shared); k++) {
+        int64_t v = -1;
+        assert_int_equal(rc_int_value(rc_list_get(g.shared, k), &v), 0);
+        assert_true(v == 0 || v == 1);
+    }
+    assert_int_equal(rc_heap_check(h), 0);
+    void *lists[] = {g.own[0], g.own[1], g.shared};
+    for (int k = 0; k < 3; k++)
+        rc_decref(lists[k]);
+    rc_heap_memory(h, &after);
+    assert_int_equal(after.requested, before.requested);
+    assert_int_equal(after.live_blocks, before.live_blocks);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 static void stress_two_threads(void **s) { (void)s; run_stress(2); }
 static void stress_four_threads(void **s) { (void)s; run_stress(4); }
 static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
@@ -1638,6 +1696,7 @@ int main(void)
         cmocka_unit_test(young_buffers_are_counted_when_read),
         cmocka_unit_test(deaths_on_a_thread_that_did_not_make_them),
         cmocka_unit_test(queued_deaths_stay_apart_from_collections),
+        cmocka_unit_test(lists_grow_and_clear_on_two_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),

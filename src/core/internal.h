@@ -366,10 +366,12 @@ RC_INLINE void rc__guard_end(rc__guard *g)
  *     its own.
  *   - A suspended section's containers may change: an operation blocks
  *     only where its container is whole, and reads it again after.  An
- *     operation that allocates on its container's state (growth, a sort's
- *     buffer) holds the heap lock from before it reads that state
- *     (RC_LOCKED_VARIANT); only those that never do take the stripe alone
- *     (RC_SECTION_VARIANT) and run beside other threads' operations.
+ *     operation that may wait to allocate on its container's state
+ *     (growth, a sort's buffer) holds the heap lock from before it reads
+ *     that state (RC_LOCKED_VARIANT); only those that never do, or take a
+ *     buffer their thread kept (rc__raw_take_cached, which never waits),
+ *     take the stripe alone (RC_SECTION_VARIANT) and run beside other
+ *     threads' operations.
  * ---------------------------------------------------------------------- */
 #define RC_MT_STRIPE_BITS 10
 #define RC_MT_STRIPES (1u << RC_MT_STRIPE_BITS)
