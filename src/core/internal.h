@@ -217,8 +217,16 @@ void  rc__mt_young_close(rc_heap *h);
 /* Whether o, whose count is about to reach 0, may die without the heap
  * lock, and that death; whether another thread waits inside one (the
  * world stopped). */
-bool  rc__mt_dies_unlocked(const rc_head *o);
+bool  rc__mt_dies_unlocked_slow(const rc_head *o);
 void  rc__mt_die_unlocked(rc_head *o);
+/* A plain leaf (nothing to run but the free) is told apart inline, on
+ * the type word alone. */
+RC_INLINE bool rc__mt_dies_unlocked(const rc_head *o)
+{
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
+        return true;
+    return rc__mt_dies_unlocked_slow(o);
+}
 bool  rc__mt_dying(rc_heap *h);
 
 /* Who counts references how (thread_ref.c): a thread attached to a heap

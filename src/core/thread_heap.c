@@ -498,15 +498,10 @@ void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
  * (the death waiting for the lock for a child) finds the object
  * untracked, its children still referenced. */
 
-/* A plain leaf (nothing to run but the free) is told apart on the type
- * word alone. */
-bool rc__mt_dies_unlocked(const rc_head *o)
+bool rc__mt_dies_unlocked_slow(const rc_head *o)
 {
-    uintptr_t tw = o->tw;
-    if (RC_LIKELY((tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
-        return true;
     const rc_type *t = rc__type(o);
-    if ((tw & RC_HF_WEAKREFS) || t->finalize)
+    if ((o->tw & RC_HF_WEAKREFS) || t->finalize)
         return false;
     if (!rc__type_tracked(t))
         return true;
