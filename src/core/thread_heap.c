@@ -364,12 +364,17 @@ static void young_fold(rc_gc_state *gc, struct young_seg *y)
     y->budget = young_budget(gc);
 }
 
+/* Folded, and its unfilled slots left to gen 0 as holes. */
+static void young_close_one(rc_gc_state *gc, struct young_seg *y)
+{
+    young_fold(gc, y);
+    y->next = y->end = 0;
+}
+
 void rc__mt_young_close(rc_heap *h)
 {
-    for (struct young_seg *y = h->mt->youngs; y; y = y->link) {
-        young_fold(&h->gc, y);
-        y->next = y->end = 0;
-    }
+    for (struct young_seg *y = h->mt->youngs; y; y = y->link)
+        young_close_one(&h->gc, y);
 }
 
 static void young_place(rc_gc_state *gc, struct young_seg *y, rc_head *o)
@@ -569,10 +574,8 @@ static void pools_detach(rc_heap *h, struct attachment *a)
 {
     rc__mt_lock(h);
     rc__alloc_local_detach(h, a->pools);
-    if (a->young) {
-        young_fold(&h->gc, a->young);
-        a->young->next = a->young->end = 0;
-    }
+    if (a->young)
+        young_close_one(&h->gc, a->young);
     rc__mt_unlock(h);
 }
 
