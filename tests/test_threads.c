@@ -1389,6 +1389,290 @@ static void tracked_objects_made_alone_and_beside_another(void **s)
     rc_heap_free(c.h);
 }
 
+/* ---- gen 0 and deaths without the heap lock ----------------------------------------- */
+
+/* A tracked type without a finalizer: its young objects enter gen 0 in
+ * their thread's segment and die without the heap lock. */
+static const rc_type pnode_type = {"pnode", sizeof(node), node_traverse, node_clear, NULL, node_release, 0, NULL, 0};
+
+static node *pnode_new(rc_heap *h)
+{
+    node *n = rc_new(h, &pnode_type);
+    assert_non_null(n);
+    n->id = take_ids(1);
+    return n;
+}
+
+static void assert_released_once(void)
+{
+    uint32_t n = atomic_load(&next_id);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(released[i], 1);
+}
+
+static size_t count0(rc_heap *h)
+{
+    size_t c[3];
+    rc_gc_get_count(h, c);
+    return c[0];
+}
+
+static int count_one(void *o, void *arg)
+{
+    (void)o;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static size_t gen0_objects(rc_heap *h)
+{
+    size_t n = 0;
+    assert_int_equal(rc_gc_get_objects(h, 0, count_one, &n), 0);
+    return n;
+}
+
+/* The same program on a plain heap and on a threaded one with one
+ * thread: makes and drops tracked objects (some kept, some chained, some
+ * dying at once) under a small threshold; the collections of each
+ * generation, the counts and the tracked objects must be the same. */
+static void young_program(rc_heap *h, node **kept, int n)
+{
+    for (int k = 0; k < n; k++) {
+        node *a = pnode_new(h), *b = pnode_new(h);
+        a->kid[0] = b;                     /* a holds b; b dies with a */
+        if (k % 3 == 0)
+            kept[k / 3] = a;
+        else
+            rc_decref(a);
+        if (k % 7 == 0 && k / 3 > 0)
+            RC_CLEAR(kept[k / 3 - 1]);
+    }
+}
+
+static void thresholds_count_as_on_a_plain_heap(void **s)
+{
+    (void)s;
+    enum { ROUNDS = 3000 };
+    size_t counts[2][3], collections[2][3], gen0[2];
+    for (int threaded = 0; threaded < 2; threaded++) {
+        reset_counts();
+        rc_config cfg;
+        rc_config_default(&cfg);
+        cfg.threads = threaded;
+        rc_heap *h = rc_heap_new(&cfg);
+        rc_gc_set_threshold(h, 50, 3, 3);
+        static node *kept[ROUNDS / 3 + 1];
+        memset(kept, 0, sizeof kept);
+        young_program(h, kept, ROUNDS);
+        rc_gc_get_count(h, counts[threaded]);
+        for (int g = 0; g < 3; g++)
+            collections[threaded][g] = rc_gc_get_stats(h, g).collections;
+        gen0[threaded] = gen0_objects(h);
+        assert_int_equal(rc_heap_check(h), 0);
+        for (size_t k = 0; k < ROUNDS / 3 + 1; k++)
+            rc_xdecref(kept[k]);
+        rc_heap_free(h);
+    }
+    for (int g = 0; g < 3; g++) {
+        assert_int_equal(counts[0][g], counts[1][g]);
+        assert_int_equal(collections[0][g], collections[1][g]);
+    }
+    assert_true(collections[0][0] > 10);
+    assert_int_equal(gen0[0], gen0[1]);
+}
+
+/* Two threads fill their segments, meet, and one reads the count: the
+ * other's entries are in it, exactly, as soon as the stop adds them up;
+ * then each drops half of its objects, and the count follows. */
+#define YOUNG_EACH 500
+
+typedef struct young_meet {
+    node *made[2][YOUNG_EACH];
+    atomic_int arrived, phase;
+    size_t seen[2];
+} young_meet;
+
+static void wait_for_both(rc_heap *h, young_meet *m, int phase)
+{
+    atomic_fetch_add(&m->arrived, 1);
+    while (atomic_load(&m->arrived) < 2 * phase)
+        rc_safepoint(h);        /* the reader's stop waits for us here */
+}
+
+static void fill_and_count(rc_heap *h, int i, void *arg)
+{
+    young_meet *m = arg;
+    for (int k = 0; k < YOUNG_EACH; k++)
+        m->made[i][k] = pnode_new(h);
+    wait_for_both(h, m, 1);
+    if (i == 0)
+        m->seen[0] = count0(h);
+    wait_for_both(h, m, 2);
+    for (int k = 0; k < YOUNG_EACH; k += 2)
+        rc_decref(m->made[i][k]);
+    wait_for_both(h, m, 3);
+    if (i == 1)
+        m->seen[1] = count0(h);
+    wait_for_both(h, m, 4);
+    for (int k = 1; k < YOUNG_EACH; k += 2)
+        rc_decref(m->made[i][k]);
+}
+
+static void young_buffers_are_counted_when_read(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    rc_gc_disable(h);
+    size_t before = count0(h);
+    young_meet *m = calloc(1, sizeof *m);
+    run_crew(h, 2, fill_and_count, m);
+    assert_int_equal(m->seen[0], before + 2 * YOUNG_EACH);
+    assert_int_equal(m->seen[1], before + YOUNG_EACH);
+    assert_int_equal(count0(h), before);
+    assert_int_equal(gen0_objects(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    assert_released_once();
+    free(m);
+    rc_heap_free(h);
+}
+
+/* Thread 0 makes chains of tracked objects and untracked leaves and hands
+ * them over through a list; thread 1 drops them, without the heap lock,
+ * while thread 0 goes on filling its segment beside the slots it empties,
+ * and both collect now and then. */
+#define CHAINS 400
+#define CHAIN 100
+
+static void chain_or_drop(rc_heap *h, int i, void *list)
+{
+    for (int k = 0; k < CHAINS; k++) {
+        if (i == 0) {
+            node *head = pnode_new(h);
+            for (int j = 1; j < CHAIN; j++) {
+                node *n = pnode_new(h);
+                n->kid[0] = head;
+                n->kid[1] = rc_int_from(h, j);
+                head = n;
+            }
+            assert_int_equal(rc_list_append(list, head), 0);
+            rc_decref(head);
+        } else {
+            while (rc_list_len(list) == 0)
+                rc_safepoint(h);
+            void *got = rc_list_pop(list, 0);
+            assert_non_null(got);
+            rc_decref(got);
+        }
+        if (k % 50 == i)
+            rc_gc_collect(h, k % 3);
+    }
+}
+
+static void deaths_on_a_thread_that_did_not_make_them(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    rc_gc_set_threshold(h, 100, 10, 10);
+    void *list = rc_list_new(h, 0);
+    run_crew(h, 2, chain_or_drop, list);
+    assert_int_equal(rc_list_len(list), 0);
+    assert_int_equal(atomic_load(&next_id), CHAINS * CHAIN);
+    assert_released_once();
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_decref(list);
+    rc_heap_free(h);
+}
+
+/* Chains long enough to queue their deaths (past the nesting limit) die
+ * on two threads while both collect: a collection never walks a queued
+ * object, and each node is released once. */
+static void long_chains_die_beside_collections(rc_heap *h, int i, void *arg)
+{
+    (void)arg;
+    for (int k = 0; k < 20; k++) {
+        node *head = pnode_new(h);
+        for (int j = 1; j < 2000; j++) {
+            node *n = pnode_new(h);
+            n->kid[0] = head;
+            head = n;
+        }
+        rc_decref(head);
+        rc_gc_collect(h, (k + i) % 3);
+    }
+}
+
+static void queued_deaths_stay_apart_from_collections(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    run_crew(h, 2, long_chains_die_beside_collections, NULL);
+    assert_released_once();
+    assert_int_equal(count0(h), 0);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
+/* Two threads grow and clear a list each (the growth from buffers their
+ * thread kept, under the list's stripe alone) and append to a third,
+ * shared one, which one of them clears now and then; then the heap's
+ * counts of buffers are checked (the kept ones go back at each stop). */
+#define GROWN 20000
+
+typedef struct grown {
+    void *own[2], *shared;
+    size_t appended[2];
+} grown;
+
+static void grow_and_clear(rc_heap *h, int i, void *arg)
+{
+    grown *g = arg;
+    void *item = rc_int_from(h, i);
+    for (int k = 0; k < GROWN; k++) {
+        assert_int_equal(rc_list_append(g->own[i], item), 0);
+        if (rc_list_len(g->own[i]) > 64 + (size_t)i)
+            assert_int_equal(rc_list_clear(g->own[i]), 0);
+        if (k % 8 == 0)
+            assert_int_equal(rc_list_append(g->shared, item), 0);
+        if (i == 0 && k % 512 == 0)
+            assert_int_equal(rc_list_clear(g->shared), 0);
+        if (k % 4096 == 0)
+            assert_int_equal(rc_heap_check(h), 0);
+    }
+    g->appended[i] = rc_list_len(g->own[i]);
+    rc_decref(item);
+}
+
+static void lists_grow_and_clear_on_two_threads(void **s)
+{
+    (void)s;
+    rc_heap *h = threaded_heap();
+    rc_memory_info before, after;
+    rc_decref(rc_int_from(h, 0));     /* the small ints are made on first use */
+    rc_heap_memory(h, &before);
+    grown g = {{rc_list_new(h, 0), rc_list_new(h, 0)}, rc_list_new(h, 0), {0, 0}};
+    run_crew(h, 2, grow_and_clear, &g);
+    assert_int_equal(g.appended[0], GROWN % 65);
+    assert_int_equal(g.appended[1], GROWN % 66);
+    assert_int_equal(rc_list_len(g.own[0]), g.appended[0]);
+    for (size_t k = 0; k < rc_list_len(g.shared); k++) {
+        int64_t v = -1;
+        assert_int_equal(rc_int_value(rc_list_get(g.shared, k), &v), 0);
+        assert_true(v == 0 || v == 1);
+    }
+    assert_int_equal(rc_heap_check(h), 0);
+    void *lists[] = {g.own[0], g.own[1], g.shared};
+    for (int k = 0; k < 3; k++)
+        rc_decref(lists[k]);
+    rc_heap_memory(h, &after);
+    assert_int_equal(after.requested, before.requested);
+    assert_int_equal(after.live_blocks, before.live_blocks);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 static void stress_two_threads(void **s) { (void)s; run_stress(2); }
 static void stress_four_threads(void **s) { (void)s; run_stress(4); }
 static void stress_eight_threads(void **s) { (void)s; run_stress(8); }
@@ -1408,6 +1692,11 @@ int main(void)
         cmocka_unit_test(detached_pools_keep_their_objects),
         cmocka_unit_test(traced_frees_from_any_thread),
         cmocka_unit_test(tracked_objects_made_alone_and_beside_another),
+        cmocka_unit_test(thresholds_count_as_on_a_plain_heap),
+        cmocka_unit_test(young_buffers_are_counted_when_read),
+        cmocka_unit_test(deaths_on_a_thread_that_did_not_make_them),
+        cmocka_unit_test(queued_deaths_stay_apart_from_collections),
+        cmocka_unit_test(lists_grow_and_clear_on_two_threads),
         cmocka_unit_test(containers_are_atomic_per_operation),
         cmocka_unit_test(readers_keep_items_writers_drop),
         cmocka_unit_test(interned_names_are_shared),

@@ -651,11 +651,23 @@ static RC_NOINLINE void *alloc_raw_slow(rc_heap *h, size_t n, const rc_site *sit
     return b;
 }
 
+/* A threaded heap's call takes the lock (and comes back holding it)
+ * unless the thread kept a buffer of the class (alloc_local.c). */
+static RC_NOINLINE void *alloc_shared(rc_heap *h, size_t n, const rc_site *site)
+{
+    void *b = rc__raw_take_cached(h, n);
+    if (b)
+        return b;
+    if (rc__alloc_state(h)->lock_enter(h))
+        return rc__alloc_at_locked(h, n, site);
+    return alloc_raw_slow(h, n, site);
+}
+
 /* Same shape as rc__alloc_object's fast path. */
 void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
 {
-    if (rc__alloc_lock_enter(h))
-        return rc__alloc_at_locked(h, n, site);
+    if (RC_UNLIKELY(rc__alloc_state(h)->lock_enter != NULL))
+        return alloc_shared(h, n, site);
     if (RC_UNLIKELY(n - 1 >= RC_SMALL_MAX))      /* 0 or large */
         return alloc_raw_slow(h, n, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
@@ -713,6 +725,8 @@ static RC_NOINLINE void free_raw_slow(rc_heap *h, void *p)
 
 void rc_free(rc_heap *h, void *p)
 {
+    if (RC_UNLIKELY(rc__alloc_state(h)->lock_enter != NULL) && rc__raw_keep_cached(h, p))
+        return;
     if (rc__alloc_lock_enter(h)) {
         rc__free_locked(h, p);
         return;

@@ -360,6 +360,14 @@ void rc__alloc_settle(rc_heap *h);
  * calling thread's pools when they are selected for h, else from the
  * heap's under the lock. */
 void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
+/* A threaded heap's raw buffers of up to RC_SMALL_MAX bytes: a thread
+ * that frees one keeps a few of each class for its next rc_alloc, so
+ * that a container growing and clearing on its own thread needs no lock
+ * (alloc_local.c).  take: a buffer of n bytes from the calling thread's
+ * cache of h's, or NULL, never waiting; keep: false when p cannot be
+ * kept (then it is freed under the lock). */
+void *rc__raw_take_cached(rc_heap *h, size_t n);
+bool  rc__raw_keep_cached(rc_heap *h, void *p);
 void rc__alloc_destroy(rc_heap *h);   /* returns everything to the OS */
 /* Allocation attempt nth fails (0: none); with after, every attempt
  * after it too (rc_heap_set_fail_alloc). */

@@ -259,6 +259,8 @@ struct rc_alloc_state {
     struct rc_alloc_state *locals;    /* home: the per-thread states; a local: the next one */
     bool      abandoned;              /* a local whose thread detached */
     rc_pool  *empties;                /* a local: emptied pools due back to the heap, linked by next */
+    char     *raw_cache[RC_NCLASSES]; /* a local: buffers of the heap's pools kept for reuse (alloc_local.c) */
+    uint8_t   nraw_cache[RC_NCLASSES];
     void    (*stop)(rc_heap *h);      /* home: stops the world (threaded heaps) */
     void    (*start)(rc_heap *h);
     _Atomic(char *) remote;           /* a local: blocks other threads freed, linked at RC_LINK_OFF */

@@ -126,6 +126,69 @@ void rc__local_emptied(struct rc_alloc_state *loc, rc_pool *p)
         wait_empty(loc, p);
 }
 
+/* ---- raw buffers ----------------------------------------------------------
+ * A kept buffer stays a used block of its pool (no thread owns raw
+ * pools: they change only under the lock), counted freed in its keeper's
+ * bytes; every fold of the world's counts (rc__alloc_settle) and each
+ * detach give the kept blocks back, so the statistics and the pools'
+ * checks see them free.  Only while the local serves allocations
+ * (countdown > 1: no cap, fault or hook to see each attempt). */
+#define RAW_KEPT_MAX 4
+
+static struct rc_alloc_state *raw_local(rc_heap *h)
+{
+    struct rc_alloc_state *loc = rc__alloc_tls.loc;
+    return rc__alloc_tls_is(h) && loc && loc->countdown > 1 && !loc->on_free ? loc : NULL;
+}
+
+void *rc__raw_take_cached(rc_heap *h, size_t n)
+{
+    struct rc_alloc_state *loc = raw_local(h);
+    if (!loc || n - 1 >= RC_SMALL_MAX)
+        return NULL;
+    unsigned cls = rc__class_of(n);
+    char *b = loc->raw_cache[cls];
+    size_t size = rc__class_size(cls);
+    if (!b || size > loc->room)
+        return NULL;
+    loc->raw_cache[cls] = *rc__link_of(b);
+    loc->nraw_cache[cls]--;
+    loc->countdown--;
+    loc->room -= size;
+    if (loc->room < loc->room_low)
+        loc->room_low = loc->room;
+    return b;
+}
+
+bool rc__raw_keep_cached(rc_heap *h, void *p)
+{
+    struct rc_alloc_state *loc = raw_local(h);
+    if (!loc || !p || !rc__in_arena(loc->home, p))
+        return false;
+    rc_pool *pool = rc__pool_of(p);
+    if (pool->kind != RC_KIND_RAW || pool->heap != h || loc->nraw_cache[pool->cls] == RAW_KEPT_MAX)
+        return false;
+    *rc__link_of(p) = loc->raw_cache[pool->cls];
+    loc->raw_cache[pool->cls] = p;
+    loc->nraw_cache[pool->cls]++;
+    loc->room += pool->size;
+    return true;
+}
+
+/* Under the lock or with the world stopped. */
+static void raw_give_back(struct rc_alloc_state *loc)
+{
+    for (unsigned c = 0; c < RC_NCLASSES; c++) {
+        while (loc->raw_cache[c]) {
+            char *b = loc->raw_cache[c];
+            loc->raw_cache[c] = *rc__link_of(b);
+            if (rc__push_block(loc->home, rc__pool_of(b), b))
+                rc__pool_emptied(loc->home, rc__pool_of(b));
+        }
+        loc->nraw_cache[c] = 0;
+    }
+}
+
 /* Moves the blocks other threads freed into loc's pools. */
 static void drain(struct rc_alloc_state *loc)
 {
@@ -198,6 +261,7 @@ void rc__alloc_local_detach(rc_heap *h, struct rc_alloc_state *loc)
                 wait_empty(loc, p);
         }
     flush_empties(h, loc);
+    raw_give_back(loc);
     rc__local_fold(loc);
 }
 
@@ -212,6 +276,7 @@ void rc__alloc_settle(rc_heap *h)
     for (struct rc_alloc_state *loc = rc__alloc_state(h)->locals; loc; loc = loc->locals) {
         drain(loc);
         flush_empties(h, loc);
+        raw_give_back(loc);
         rc__local_fold(loc);
     }
 }

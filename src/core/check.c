@@ -279,7 +279,7 @@ int rc_heap_check(rc_heap *h)
     if (!h)
         return RC_EINVAL;
     RC_STOP_WORLD(h);
-    if (h->gc.collecting || h->dealloc_depth || rc__deaths_queued(h))
+    if (h->gc.collecting || rc__deaths.depth || rc__deaths_queued(h) || (h->mt && rc__mt_dying(h)))
         return rc__error(h, RC_ESTATE, "rc_heap_check: not during a collection or a death");
     int rc = rc__alloc_check(h);   /* leaves its own message in rc_last_error */
     if (rc < 0)

@@ -130,17 +130,39 @@ static void young_squeeze(rc_gc_state *gc, size_t from)
     gc->holes0 = 0;
 }
 
-/* The vector is full: the holes are squeezed out, and it doubles when that
- * leaves it half full or more, so each squeeze is paid for by at least
- * half as many links as the slots it reads.  Should it not grow (out of
- * memory) and have no hole, o goes straight to gen 2: still tracked and
- * collected, only later. */
+/* Room for n more slots at the end: the holes are squeezed out, and the
+ * vector doubles when that leaves it half full or more, so each squeeze
+ * is paid for by at least half as many links as the slots it reads.
+ * False when it cannot grow (out of memory) far enough. */
+static bool young_room(rc_gc_state *gc, size_t n)
+{
+    young_squeeze(gc, 0);
+    if (gc->young_len + n > gc->young_cap / 2) {
+        size_t need = gc->young_len + n;
+        young_reserve(gc, need > gc->young_cap ? need : gc->young_cap + 1);
+    }
+    return gc->young_cap - gc->young_len >= n;
+}
+
+/* A threaded heap's vector moves only with the world stopped, which
+ * closes every thread's segment (thread_heap.c, "young segments"). */
+bool rc__gc_young_room(rc_heap *h, size_t n)
+{
+    if (!h->mt)
+        return young_room(&h->gc, n);
+    rc__mt_stop_world(h);
+    bool room = young_room(&h->gc, n);
+    rc__mt_start_world(h);
+    return room;
+}
+
+/* The vector is full.  Should it not grow (out of memory) and have no
+ * hole, o goes straight to gen 2: still tracked and collected, only
+ * later. */
 void rc__gc_link_young_full(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
-    young_squeeze(gc, 0);
-    if (gc->young_len >= gc->young_cap / 2 && !young_reserve(gc, gc->young_cap + 1) &&
-        gc->young_len == gc->young_cap) {
+    if (!rc__gc_young_room(h, 1)) {
         o->gc = RC_GC_OLD;
         gc->old_count++;
         return;
@@ -154,7 +176,9 @@ static void untrack(rc_heap *h, rc_head *o)
 {
     rc_gc_state *gc = &h->gc;
     uint32_t g = o->gc;
-    if (rc__gc_is_young(g))
+    if (rc__gc_is_young(g) && rc__is_shared(o))
+        rc__mt_young_drop(h, o);
+    else if (rc__gc_is_young(g))
         rc__gc_young_drop(gc, rc__gc_young_index(g));
     else if (g == RC_GC_OLD)
         gc->old_count--;

@@ -9,14 +9,14 @@
  * collector off, then dropped): the young vector shrinks if it can. */
 void rc_gc_enable(rc_heap *h)
 {
-    RC_LOCK_HEAP(h);
+    RC_STOP_WORLD(h);
     h->gc.enabled = true;
     rc__gc_young_trim(&h->gc);
 }
 
 void rc_gc_disable(rc_heap *h)
 {
-    RC_LOCK_HEAP(h);
+    RC_STOP_WORLD(h);
     h->gc.enabled = false;
     rc__gc_young_trim(&h->gc);
 }
@@ -25,9 +25,11 @@ bool rc_gc_isenabled(const rc_heap *h) { return h->gc.enabled; }
 void rc_gc_set_debug(rc_heap *h, unsigned flags) { RC_LOCK_HEAP(h); h->gc.debug = flags; }
 unsigned rc_gc_get_debug(const rc_heap *h) { return h->gc.debug; }
 
+/* A threaded heap's threads count their objects apart: the stop of the
+ * world adds their counts up (thread_heap.c, "young segments"). */
 void rc_gc_get_count(const rc_heap *h, size_t count[3])
 {
-    RC_LOCK_HEAP((rc_heap *)(uintptr_t)h);
+    RC_STOP_WORLD((rc_heap *)(uintptr_t)h);
     memcpy(count, h->gc.count, sizeof h->gc.count);
 }
 
@@ -38,7 +40,7 @@ void rc_gc_get_threshold(const rc_heap *h, size_t threshold[3])
 
 void rc_gc_set_threshold(rc_heap *h, size_t t0, size_t t1, size_t t2)
 {
-    RC_LOCK_HEAP(h);
+    RC_STOP_WORLD(h);
     h->gc.threshold[0] = t0;
     h->gc.threshold[1] = t1;
     h->gc.threshold[2] = t2;
@@ -78,7 +80,7 @@ static int refuse_busy(rc_heap *h, const char *fn)
 
 int rc_gc_freeze(rc_heap *h)
 {
-    RC_LOCK_HEAP(h);
+    RC_STOP_WORLD(h);
     rc_gc_state *gc = &h->gc;
     int busy = refuse_busy(h, "rc_gc_freeze");
     if (busy)
@@ -98,7 +100,7 @@ int rc_gc_freeze(rc_heap *h)
 
 int rc_gc_unfreeze(rc_heap *h)
 {
-    RC_LOCK_HEAP(h);
+    RC_STOP_WORLD(h);
     rc_gc_state *gc = &h->gc;
     int busy = refuse_busy(h, "rc_gc_unfreeze");
     if (busy)

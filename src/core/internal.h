@@ -119,8 +119,6 @@ struct rc_heap {
     struct rc_profile_state *profile; /* profile.c */
     void (*destructors[8])(rc_heap *h);
     int    ndestructors;
-    int    dealloc_depth;             /* nested deaths now running (object.c) */
-    rc_head *trash;                   /* deaths deferred past the depth limit */
     rc_error_slot err;                /* rc_last_error(h) */
 #if RC_DEBUG >= 1
     /* The thread inside the heap now (0: none) and how deeply it nests
@@ -208,6 +206,28 @@ void  rc__mt_unlock(rc_heap *h);
 void  rc__mt_stop_world(rc_heap *h);
 void  rc__mt_start_world(rc_heap *h);
 void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site);
+/* Gen 0 and deaths of threaded heaps (thread_heap.c, "young segments"):
+ * o's young slot left empty, by any thread (one holding the lock when it
+ * has no segment of h); a tracked object's death, uncounted and unlinked
+ * (rc__gc_on_dealloc's threaded half); every thread's segment closed and
+ * its counts folded into the heap's (the world stopped). */
+void  rc__mt_young_drop(rc_heap *h, rc_head *o);
+void  rc__mt_gc_on_dealloc(rc_heap *h, rc_head *o);
+void  rc__mt_young_close(rc_heap *h);
+/* Whether o, whose count is about to reach 0, may die without the heap
+ * lock, and that death; whether another thread waits inside one (the
+ * world stopped). */
+bool  rc__mt_dies_unlocked_slow(const rc_head *o);
+void  rc__mt_die_unlocked(rc_head *o);
+/* A plain leaf (nothing to run but the free) is told apart inline, on
+ * the type word alone. */
+RC_INLINE bool rc__mt_dies_unlocked(const rc_head *o)
+{
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
+        return true;
+    return rc__mt_dies_unlocked_slow(o);
+}
+bool  rc__mt_dying(rc_heap *h);
 
 /* Who counts references how (thread_ref.c): a thread attached to a heap
  * alone counts its objects' references with plain loads and stores; once
@@ -354,10 +374,12 @@ RC_INLINE void rc__guard_end(rc__guard *g)
  *     its own.
  *   - A suspended section's containers may change: an operation blocks
  *     only where its container is whole, and reads it again after.  An
- *     operation that allocates on its container's state (growth, a sort's
- *     buffer) holds the heap lock from before it reads that state
- *     (RC_LOCKED_VARIANT); only those that never do take the stripe alone
- *     (RC_SECTION_VARIANT) and run beside other threads' operations.
+ *     operation that may wait to allocate on its container's state
+ *     (growth, a sort's buffer) holds the heap lock from before it reads
+ *     that state (RC_LOCKED_VARIANT); only those that never do, or take a
+ *     buffer their thread kept (rc__raw_take_cached, which never waits),
+ *     take the stripe alone (RC_SECTION_VARIANT) and run beside other
+ *     threads' operations.
  * ---------------------------------------------------------------------- */
 #define RC_MT_STRIPE_BITS 10
 #define RC_MT_STRIPES (1u << RC_MT_STRIPE_BITS)
@@ -597,7 +619,21 @@ void *rc__new_checked(rc_heap *h, const rc_type *t, size_t body, const rc_site *
  * may run until the outermost death has drained the queue.  Only user
  * code running inside a death (a clear, release, finalizer or weakref
  * callback) can ask for one then. */
-RC_INLINE bool rc__deaths_queued(const rc_heap *h) { return h->trash != NULL; }
+struct rc_deaths {
+    int depth;          /* nested deaths now running on this thread */
+    int unlocked;       /* of those, threaded heaps' deaths without the heap lock */
+    rc_head *trash;     /* deaths deferred past the depth limit */
+};
+/* Per thread, not per heap: the deaths of a threaded heap run on many
+ * threads at once.  An object of a threaded heap waits in the queue only
+ * while its thread holds that heap's lock (object.c), so a collection,
+ * which holds it, finds its own thread's queue or none. */
+extern _Thread_local struct rc_deaths rc__deaths __attribute__((tls_model("initial-exec")));
+RC_INLINE bool rc__deaths_queued(const rc_heap *h)
+{
+    (void)h;
+    return rc__deaths.trash != NULL;
+}
 
 /* object.c: dealloc of an object whose count reached zero. */
 void rc__dealloc(rc_head *o);
@@ -613,6 +649,9 @@ void rc__decref_many(rc_heap *h, void *const *items, size_t n);
 /* The young vector's slots (gc.c, "the young vector"): these are its
  * paths every tracked object takes, inline in rc_new and in a death. */
 void rc__gc_link_young_full(rc_heap *h, rc_head *o);   /* link when young_len == young_cap */
+/* Makes room for n more slots at the end of the vector (false: out of
+ * memory); on a threaded heap the caller holds the lock. */
+bool rc__gc_young_room(rc_heap *h, size_t n);
 void rc__gc_unlink_other(rc_heap *h, rc_head *o);      /* unlink a dying object that is not young */
 
 /* Links o into gen 0 as young[young_len]. */
@@ -662,6 +701,10 @@ RC_INLINE void rc__gc_on_new(rc_heap *h, rc_head *o)
  * a weakref callback starts does not take it for a candidate. */
 RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
 {
+    if (RC_UNLIKELY(rc__is_shared(o))) {
+        rc__mt_gc_on_dealloc(h, o);
+        return;
+    }
     rc_gc_state *gc = &h->gc;
     gc->count[0] -= gc->count[0] > 0;
     uint32_t g = o->gc;

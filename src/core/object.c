@@ -267,6 +267,8 @@ static bool finalize_resurrects(rc_head *o)
     return true;
 }
 
+_Thread_local struct rc_deaths rc__deaths __attribute__((tls_model("initial-exec")));
+
 /* The queue of deaths deferred past RC_DEALLOC_DEPTH is a list threaded
  * through the dead objects' own refcnt/gc words (8 bytes, 8-aligned). */
 static rc_head **trash_link(rc_head *o)
@@ -274,18 +276,32 @@ static rc_head **trash_link(rc_head *o)
     return (rc_head **)(void *)&o->refcnt;
 }
 
+/* Those words look like anything then, so an object of a threaded heap
+ * holds its heap's lock while it waits (rc__deaths_queued). */
+static RC_NOINLINE void trash_push(rc_head *o)
+{
+    if (rc__is_shared(o))
+        rc__mt_lock(rc__object_heap(o));
+    *trash_link(o) = rc__deaths.trash;
+    rc__deaths.trash = o;
+}
+
 /* The deaths queued while the outermost one dropped its references, each
  * at depth 1 as the outermost one's own children were. */
-static RC_NOINLINE void drain_trash(rc_heap *h)
+static RC_NOINLINE void drain_trash(void)
 {
-    h->dealloc_depth = 1;
-    while (h->trash) {
-        rc_head *next = h->trash;
-        h->trash = *trash_link(next);
+    rc__deaths.depth = 1;
+    while (rc__deaths.trash) {
+        rc_head *next = rc__deaths.trash;
+        rc__deaths.trash = *trash_link(next);
+        rc_heap *h = rc__object_heap(next);
+        bool shared = rc__is_shared(next);
         drop_refs(next);
         rc__release_and_free(h, next);
+        if (shared)
+            rc__mt_unlock(h);
     }
-    h->dealloc_depth = 0;
+    rc__deaths.depth = 0;
 }
 
 /* rc__free_dead, inline in the death of an object.  The depth goes back
@@ -293,16 +309,15 @@ static RC_NOINLINE void drain_trash(rc_heap *h)
  * death ends: nothing but h and o lives across drop_refs's call. */
 RC_INLINE void free_dead(rc_heap *h, rc_head *o)
 {
-    int depth = h->dealloc_depth;
+    int depth = rc__deaths.depth;
     if (RC_UNLIKELY(depth >= RC_DEALLOC_DEPTH)) {
-        *trash_link(o) = h->trash;
-        h->trash = o;
+        trash_push(o);
         return;
     }
-    h->dealloc_depth = depth + 1;
+    rc__deaths.depth = depth + 1;
     drop_refs(o);
-    if (--h->dealloc_depth == 0 && RC_UNLIKELY(h->trash != NULL))
-        drain_trash(h);
+    if (--rc__deaths.depth == 0 && RC_UNLIKELY(rc__deaths.trash != NULL))
+        drain_trash();
     rc__release_and_free(h, o);
 }
 

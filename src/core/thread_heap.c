@@ -35,8 +35,10 @@ struct rc_mt {
     rc__os_cond lock_cv;        /* the heap lock was let go */
     rc__os_cond stripe_cv;      /* a stripe with RC_MT_WAITERS was let go */
     unsigned attached, parked;
+    unsigned parked_dying;      /* of the parked, those inside a death without the lock */
     _Atomic bool stop;          /* safe points park while set */
     struct rc_mt_ref ref;       /* who counts references how (thread_ref.c) */
+    struct young_seg *youngs;   /* every attached thread's segment ("young segments") */
 };
 
 struct rc_mt_ref *rc__mt_ref(rc_heap *h)
@@ -53,6 +55,7 @@ static _Thread_local struct attachment {
     rc_heap *h;
     unsigned n;
     struct rc_alloc_state *pools;   /* this thread's pools of h (NULL: out of memory) */
+    struct young_seg *young;        /* this thread's segment of h (NULL: out of memory) */
 } attached_to[RC_MT_HEAPS_PER_THREAD];
 
 /* A token per live thread, cheaper than asking the OS. */
@@ -87,6 +90,22 @@ void rc__mt_check_attached(rc_heap *h, const char *fn)
 
 /* ---- parking -------------------------------------------------------------- */
 
+/* Under mu: the calling thread counts as parked, and apart as well when
+ * it waits inside a death that runs without the lock (its object is
+ * half gone: rc_heap_check refuses to run beside it). */
+static void parked_in(struct rc_mt *mt)
+{
+    mt->parked++;
+    mt->parked_dying += rc__deaths.unlocked > 0;
+    rc__os_cond_broadcast(&mt->cv);
+}
+
+static void parked_out(struct rc_mt *mt)
+{
+    mt->parked--;
+    mt->parked_dying -= rc__deaths.unlocked > 0;
+}
+
 /* Under mu, counted as parked: sleeps while a stop is in force. */
 static void wait_for_restart(struct rc_mt *mt)
 {
@@ -99,10 +118,9 @@ static void park(struct rc_mt *mt)
 {
     rc__sections_suspend();
     rc__os_lock(&mt->mu);
-    mt->parked++;
-    rc__os_cond_broadcast(&mt->cv);
+    parked_in(mt);
     wait_for_restart(mt);
-    mt->parked--;
+    parked_out(mt);
     rc__os_unlock(&mt->mu);
     rc__sections_resume();
 }
@@ -141,13 +159,12 @@ static RC_NOINLINE void lock_slow(struct rc_mt *mt, uintptr_t me)
 {
     rc__sections_suspend();
     rc__os_lock(&mt->mu);
-    mt->parked++;
-    rc__os_cond_broadcast(&mt->cv);
+    parked_in(mt);
     atomic_fetch_add(&mt->waiters, 1);
     while (!try_take(mt, me))
         rc__os_cond_wait(&mt->lock_cv, &mt->mu);
     atomic_fetch_sub(&mt->waiters, 1);
-    mt->parked--;                 /* no stop is in force: its stopper held the lock */
+    parked_out(mt);               /* no stop is in force: its stopper held the lock */
     rc__os_unlock(&mt->mu);
     mt->depth = 1;
     rc__sections_resume();        /* the heap lock's holder may wait for a stripe */
@@ -221,14 +238,12 @@ void rc__mt_stripe_wait(rc_heap *h, rc__stripe *s)
     struct rc_mt *mt = h->mt;
     bool parks = atomic_load_explicit(&mt->owner, memory_order_relaxed) != self();
     rc__os_lock(&mt->mu);
-    if (parks) {
-        mt->parked++;
-        rc__os_cond_broadcast(&mt->cv);
-    }
+    if (parks)
+        parked_in(mt);
     sleep_on_stripe(mt, s);
     if (parks) {
         wait_for_restart(mt);
-        mt->parked--;
+        parked_out(mt);
     }
     rc__os_unlock(&mt->mu);
 }
@@ -246,19 +261,24 @@ void rc__mt_stripe_wake(rc_heap *h)
 void rc__mt_stop_world(rc_heap *h)
 {
     struct rc_mt *mt = h->mt;
-    if (mt->stop_depth++ > 0)
+    if (mt->stop_depth++ > 0) {
+        rc__mt_young_close(h);
         return;
+    }
     unsigned me = is_attached(h) ? 1 : 0;
     rc__os_lock(&mt->mu);
     atomic_store_explicit(&mt->stop, true, memory_order_release);
     while (mt->attached - mt->parked > me)
         rc__os_cond_wait(&mt->cv, &mt->mu);
     rc__os_unlock(&mt->mu);
+    rc__mt_young_close(h);
 }
 
+/* Nested or not: the stopper may have filled a segment meanwhile. */
 void rc__mt_start_world(rc_heap *h)
 {
     struct rc_mt *mt = h->mt;
+    rc__mt_young_close(h);
     if (--mt->stop_depth > 0)
         return;
     rc__os_lock(&mt->mu);
@@ -267,15 +287,144 @@ void rc__mt_start_world(rc_heap *h)
     rc__os_unlock(&mt->mu);
 }
 
+/* ---- young segments -------------------------------------------------------
+ * A tracked object enters gen 0 without the heap lock, in a segment of the
+ * young vector its thread reserved under the lock.
+ *
+ * Invariants (threaded heaps; the young vector itself: gc.c):
+ *   - Each attached thread has a record per heap, listed in mt->youngs
+ *     (under mu, by join and leave).  Its segment young[next..end) is
+ *     part of gen 0: those slots are NULL, counted in holes0, until the
+ *     thread fills them in order.
+ *   - A record's count0 and holes0 are what its thread's entries and
+ *     deaths changed in gc.count[0] and gc.holes0 since its last fold.  A
+ *     fold runs under the lock (the thread's own, on its slow path) or
+ *     with the world stopped (every record, at each stop and restart):
+ *     count[0] and holes0 are exact whenever the world is stopped.
+ *   - The young vector is squeezed, grown, shrunk or rewritten only with
+ *     the world stopped, and every segment is closed (next == end) at
+ *     each stop: the slot a running thread holds stays its own.  A slot
+ *     is written without the lock only by the thread filling it, or by
+ *     the death of the object in it (a word each, in a vector that does
+ *     not move meanwhile).
+ *   - A thread enters objects without the lock while count0 <= budget,
+ *     what the threshold leaves of count[0] at its last fold, and its
+ *     deaths take count0 no lower than floor, -count[0] then: with one
+ *     thread, collections start at the same allocation as on a plain
+ *     heap and count[0] is a plain heap's; with more, each thread's view
+ *     of the others' counts is as of its last fold, as free-threaded
+ *     CPython's per-thread allocation counts are. */
+struct young_seg {
+    rc_heap *h;
+    size_t next, end;
+    ptrdiff_t count0, holes0, budget, floor;
+    struct young_seg *link;
+} __attribute__((aligned(64)));     /* written at each entry and death: a line of its own */
+
+#if RC_DEBUG >= 1
+#define YOUNG_SEG 4     /* the tests reserve and close segments all the time */
+#else
+#define YOUNG_SEG 256
+#endif
+
+/* The calling thread's record of the heap it last allocated from. */
+static _Thread_local struct young_seg *my_young __attribute__((tls_model("initial-exec")));
+
+static RC_NOINLINE struct young_seg *young_lookup(const rc_heap *h)
+{
+    struct attachment *a = attachment_of(h);
+    if (a && a->young)
+        my_young = a->young;
+    return a ? a->young : NULL;
+}
+
+/* The calling thread's record of h, NULL when it has none. */
+static struct young_seg *young_of(const rc_heap *h)
+{
+    struct young_seg *y = my_young;
+    return RC_LIKELY(y && y->h == h) ? y : young_lookup(h);
+}
+
+static ptrdiff_t young_budget(const rc_gc_state *gc)
+{
+    if (!gc->enabled || gc->threshold[0] == 0)
+        return PTRDIFF_MAX;
+    size_t t = gc->threshold[0] < PTRDIFF_MAX / 2 ? gc->threshold[0] : PTRDIFF_MAX / 2;
+    return (ptrdiff_t)t - (ptrdiff_t)gc->count[0];
+}
+
+/* Under the lock, or with the world stopped. */
+static void young_fold(rc_gc_state *gc, struct young_seg *y)
+{
+    ptrdiff_t c = (ptrdiff_t)gc->count[0] + y->count0;
+    gc->count[0] = c > 0 ? (size_t)c : 0;
+    gc->holes0 = (size_t)((ptrdiff_t)gc->holes0 + y->holes0);
+    y->count0 = y->holes0 = 0;
+    y->floor = -(ptrdiff_t)gc->count[0];
+    y->budget = young_budget(gc);
+}
+
+/* Folded, and its unfilled slots left to gen 0 as holes. */
+static void young_close_one(rc_gc_state *gc, struct young_seg *y)
+{
+    young_fold(gc, y);
+    y->next = y->end = 0;
+}
+
+void rc__mt_young_close(rc_heap *h)
+{
+    for (struct young_seg *y = h->mt->youngs; y; y = y->link)
+        young_close_one(&h->gc, y);
+}
+
+static void young_place(rc_gc_state *gc, struct young_seg *y, rc_head *o)
+{
+    size_t i = y->next++;
+    gc->young[i] = o;
+    o->gc = rc__gc_young_word(i);
+    y->holes0--;
+}
+
+/* Under the lock: a new segment at the end of the vector. */
+static bool young_reserve(rc_heap *h, struct young_seg *y)
+{
+    rc_gc_state *gc = &h->gc;
+    if (gc->young_cap - gc->young_len < YOUNG_SEG && !rc__gc_young_room(h, YOUNG_SEG))
+        return false;
+    y->next = gc->young_len;
+    y->end = gc->young_len += YOUNG_SEG;
+    gc->holes0 += YOUNG_SEG;
+    memset(&gc->young[y->next], 0, YOUNG_SEG * sizeof *gc->young);
+    return true;
+}
+
+/* Under the lock: o enters gen 0, counted. */
+static void young_enter_locked(rc_heap *h, struct young_seg *y, rc_head *o)
+{
+    if (!y) {
+        rc__gc_on_new(h, o);
+        return;
+    }
+    y->count0++;
+    if (y->next < y->end || young_reserve(h, y))
+        young_place(&h->gc, y, o);
+    else
+        rc__gc_link_young(h, o);    /* out of memory: to gen 2 (gc.c) */
+}
+
+static RC_NOINLINE void young_enter_slow(rc_heap *h, struct young_seg *y, rc_head *o)
+{
+    rc__mt_lock(h);
+    young_enter_locked(h, y, o);
+    rc__mt_unlock(h);
+}
+
 /* ---- allocation ------------------------------------------------------------
  * Objects come from the calling thread's pools without the heap lock
- * (src/alloc/alloc_local.c).  Allocation stays a safe point: it parks
- * while a stop is in force.  A tracked object enters gen 0 under the
- * lock, where the threshold check may collect first -- except on a
- * thread that counts alone when no collection is due: it is then the
- * heap's only attached thread, and a thread that attaches waits for its
- * acknowledgement (thread_ref.c), whose release orders these changes
- * before the newcomer's first. */
+ * (src/alloc/alloc_local.c), and tracked ones enter gen 0 in its segment.
+ * Allocation stays a safe point: it parks while a stop is in force.  The
+ * lock is taken to reserve a segment, and when the thread's budget is
+ * spent: the threshold check may collect then. */
 
 static RC_NOINLINE void alloc_point_slow(rc_heap *h)
 {
@@ -286,19 +435,41 @@ static RC_NOINLINE void alloc_point_slow(rc_heap *h)
     }
 }
 
-static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+static RC_NOINLINE void *new_tracked_due(rc_heap *h, const rc_type *t, size_t body, const rc_site *site,
+                                        struct young_seg *y)
 {
-    bool lock = !rc__mt_counts_alone() || rc__gc_count_due(h);
-    if (lock)
-        rc__mt_lock(h);
+    rc__mt_lock(h);
+    if (y)
+        young_fold(&h->gc, y);
     rc__gc_maybe_collect(h);
     void *o = rc__new_object_local(h, (uintptr_t)t | RC_HF_SHARED, body, site);
     if (o) {
         rc__alloc_note_tracked(rc__head(o));
-        rc__gc_on_new(h, rc__head(o));
+        young_enter_locked(h, y, rc__head(o));
     }
-    if (lock)
-        rc__mt_unlock(h);
+    if (y)
+        young_fold(&h->gc, y);
+    rc__mt_unlock(h);
+    return o;
+}
+
+/* The segment is read again after the allocation, which may have parked
+ * for a stop that closed it. */
+static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
+{
+    struct young_seg *y = young_of(h);
+    if (RC_UNLIKELY(!y || y->count0 > y->budget))
+        return new_tracked_due(h, t, body, site, y);
+    void *o = rc__new_object_local(h, (uintptr_t)t | RC_HF_SHARED, body, site);
+    if (RC_UNLIKELY(!o))
+        return NULL;
+    rc__alloc_note_tracked(rc__head(o));
+    if (RC_UNLIKELY(y->next == y->end))
+        young_enter_slow(h, y, rc__head(o));
+    else {
+        y->count0++;
+        young_place(&h->gc, y, rc__head(o));
+    }
     return o;
 }
 
@@ -317,6 +488,84 @@ void *rc__mt_new(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
     return rc__new_object_local(h, rc__untracked_tw(t) | RC_HF_SHARED, body, site);
 }
 
+/* ---- deaths ------------------------------------------------------------------
+ * A death runs without the heap lock when nothing in it needs the lock:
+ * no weakref to clear (the weakref table, and rc_weakref_get_ref, which
+ * must not revive the object), no finalizer (PEP 442's resurrection
+ * meets the collector's tables), and an object that is untracked or
+ * young, with a segment of the calling thread's to count in.  Gen 2,
+ * frozen and untracked objects of tracked types, a running collection's
+ * candidates, and a thread with no record (out of memory, or not
+ * attached) take the lock.  Its block goes back without the lock either
+ * way (alloc_local.c).  Between the count reaching 0 and the unlinking
+ * there is no safe point, and what the death drops afterwards is its
+ * own thread's business: a collection that stops the world meanwhile
+ * (the death waiting for the lock for a child) finds the object
+ * untracked, its children still referenced. */
+
+bool rc__mt_dies_unlocked_slow(const rc_head *o)
+{
+    const rc_type *t = rc__type(o);
+    if ((o->tw & RC_HF_WEAKREFS) || t->finalize)
+        return false;
+    if (!rc__type_tracked(t))
+        return true;
+    return rc__gc_is_young(o->gc) && young_of(rc__object_heap(o));
+}
+
+void rc__mt_die_unlocked(rc_head *o)
+{
+    rc__deaths.unlocked++;
+    rc__dealloc(o);
+    rc__deaths.unlocked--;
+}
+
+bool rc__mt_dying(rc_heap *h)
+{
+    struct rc_mt *mt = h->mt;
+    rc__os_lock(&mt->mu);
+    bool dying = mt->parked_dying > 0;
+    rc__os_unlock(&mt->mu);
+    return dying;
+}
+
+/* The thread's own last entry gives its slot back to the segment, so a
+ * loop that makes and drops an object reuses one slot.  y: the calling
+ * thread's record, or NULL under the lock. */
+static void young_empty(rc_heap *h, struct young_seg *y, rc_head *o)
+{
+    rc_gc_state *gc = &h->gc;
+    size_t i = rc__gc_young_index(o->gc);
+    gc->young[i] = NULL;
+    o->gc = RC_GC_UNTRACKED;
+    bool in_gen0 = i >= gc->gen0_start;
+    if (!y)
+        gc->holes0 += in_gen0;
+    else if (i + 1 == y->next && y->end - i <= YOUNG_SEG) {
+        y->next = i;
+        y->holes0++;
+    } else
+        y->holes0 += in_gen0;
+}
+
+void rc__mt_young_drop(rc_heap *h, rc_head *o)
+{
+    young_empty(h, young_of(h), o);
+}
+
+void rc__mt_gc_on_dealloc(rc_heap *h, rc_head *o)
+{
+    struct young_seg *y = young_of(h);
+    if (y)
+        y->count0 -= y->count0 > y->floor;
+    else
+        h->gc.count[0] -= h->gc.count[0] > 0;      /* under the lock */
+    if (RC_LIKELY(rc__gc_is_young(o->gc)))
+        young_empty(h, y, o);
+    else
+        rc__gc_unlink_other(h, o);
+}
+
 /* The thread's pools are adopted or made in join and abandoned in leave,
  * under mu: not under the heap lock, which a collection holds while
  * finalizers run, nor while the world is stopped (join waits out a stop,
@@ -325,6 +574,8 @@ static void pools_detach(rc_heap *h, struct attachment *a)
 {
     rc__mt_lock(h);
     rc__alloc_local_detach(h, a->pools);
+    if (a->young)
+        young_close_one(&h->gc, a->young);
     rc__mt_unlock(h);
 }
 
@@ -342,6 +593,32 @@ static void start_for_alloc(rc_heap *h)
 
 /* ---- attach and detach ---------------------------------------------------- */
 
+/* Under mu.  A new record has no budget: its first tracked allocation
+ * takes the lock and folds. */
+static void young_join(struct rc_mt *mt, struct attachment *a, rc_heap *h)
+{
+    struct young_seg *y = aligned_alloc(_Alignof(struct young_seg), sizeof *y);
+    a->young = y;
+    if (!y)
+        return;
+    *y = (struct young_seg){.h = h, .budget = -1, .link = mt->youngs};
+    mt->youngs = y;
+}
+
+/* Under mu, folded and closed already (pools_detach). */
+static void young_leave(struct rc_mt *mt, struct attachment *a)
+{
+    struct young_seg **p = &mt->youngs;
+    while (*p && *p != a->young)
+        p = &(*p)->link;
+    if (*p)
+        *p = a->young->link;
+    if (my_young == a->young)
+        my_young = NULL;
+    free(a->young);
+    a->young = NULL;
+}
+
 /* Counts the calling thread in; it waits, parked, while a stop is in force.
  * Then it takes pools of its own. */
 static void join(rc_heap *h, struct attachment *a)
@@ -354,6 +631,7 @@ static void join(rc_heap *h, struct attachment *a)
     wait_for_restart(mt);
     mt->parked--;
     a->pools = rc__alloc_local_attach(h);
+    young_join(mt, a, h);
     rc__os_unlock(&mt->mu);
     rc__alloc_local_select(a->pools);
     rc__sections_resume();
@@ -366,6 +644,7 @@ static void leave(struct rc_mt *mt, struct attachment *a)
     rc__sections_suspend();
     rc__os_lock(&mt->mu);
     rc__alloc_local_abandon(a->pools);
+    young_leave(mt, a);
     mt->attached--;
     rc__os_cond_broadcast(&mt->cv);
     rc__os_unlock(&mt->mu);
@@ -386,7 +665,7 @@ int rc_thread_attach(rc_heap *h)
     if (!(a = attachment_of(NULL)))
         return rc__error_unattached(h, RC_ENOMEM, "rc_thread_attach: this thread is attached to %d heaps already",
                          RC_MT_HEAPS_PER_THREAD);
-    *a = (struct attachment){h, 1, NULL};
+    *a = (struct attachment){h, 1, NULL, NULL};
     join(h, a);
     rc__mt_ref_attach(h);
     return 0;
@@ -452,6 +731,15 @@ void rc__mt_destroy(rc_heap *h)
     if (a) {
         rc__mt_ref_detach(h);
         a->h = NULL;
+    }
+    while (mt->youngs) {
+        struct young_seg *y = mt->youngs;
+        mt->youngs = y->link;
+        if (my_young == y)
+            my_young = NULL;
+        if (a && a->young == y)
+            a->young = NULL;
+        free(y);
     }
     rc__os_cond_destroy(&mt->cv);
     rc__os_cond_destroy(&mt->lock_cv);

@@ -18,11 +18,13 @@
  *     last plain store before the first atomic one.  ref.converting names
  *     that thread until then, so no thread takes up counting alone while
  *     a plain store may still be in flight.
- *   - A count leaves 1 only under the heap lock: a decref that would reach
- *     0 takes the lock first, and the death runs under it.  So a count of
- *     0 is never seen outside a death, a collection (which holds the lock)
- *     never meets an object another thread is about to free, and
+ *   - A count leaves 1 under the heap lock when the death needs it (a
+ *     weakref, a finalizer, an object outside the young generations:
+ *     thread_heap.c, "deaths"), and the death runs under it, so
  *     rc_weakref_get_ref (under the lock) never revives a dying object.
+ *     Any other death runs without the lock; no safe point comes between
+ *     its count reaching 0 and its unlinking from the collector, so a
+ *     collection never meets an object another thread is about to free.
  */
 #include "internal.h"
 
@@ -46,10 +48,19 @@ void rc__mt_incref_shared(rc_head *o)
         __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
 }
 
-/* The last reference: under the lock, so that the drop to 0 and the death
- * are one step for every other thread. */
+/* The last reference.  A death that needs the lock (thread_heap.c says
+ * which) takes it first, so that the drop to 0 and the death are one step
+ * for every other thread; the others run without it.  The fence pairs
+ * with the release of the other threads' decrements, so that flags they
+ * set while they held references (a weakref) are seen. */
 static RC_NOINLINE void decref_last(rc_head *o)
 {
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (rc__mt_dies_unlocked(o)) {
+        if (__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1)
+            rc__mt_die_unlocked(o);
+        return;
+    }
     rc_heap *h = rc__object_heap(o);
     rc__mt_lock(h);
     if (__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1)

@@ -22,11 +22,31 @@ RC_INLINE void note_leaves_only(rc_list_obj *l)
     if (!rc__is_shared(rc__head(l))) rc__hflag_set(rc__head(l), RC_HF_LEAVES);
 }
 
+/* The capacity resize gives a list of newsize items. */
+static size_t capacity_for(const rc_list_obj *l, size_t newsize)
+{
+    size_t cap = (newsize + (newsize >> 3) + 6) & ~(size_t)3;
+    if (newsize - l->len > cap - newsize) cap = (newsize + 3) & ~(size_t)3;
+    return cap;
+}
+
+/* l's items move to the buffer `items` of cap slots; the old buffer goes
+ * back last, when the list is whole again.  A threaded heap's list moves
+ * this way instead of by rc_realloc, so that its thread keeps the old
+ * buffer for the next growth (rc__raw_keep_cached). */
+static void move_items(rc_list_obj *l, rc_heap *h, void **items, size_t cap)
+{
+    void **old = l->items;
+    if (l->len) memcpy(items, old, l->len * sizeof(void *));
+    l->items = items;
+    l->cap = cap;
+    if (old) rc_free(h, old);
+}
+
 static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
 {
     if (newsize <= l->cap && newsize >= l->cap / 2) return 0;
-    size_t cap = (newsize + (newsize >> 3) + 6) & ~(size_t)3;
-    if (newsize - l->len > cap - newsize) cap = (newsize + 3) & ~(size_t)3;
+    size_t cap = capacity_for(l, newsize);
     if (newsize == 0) {
         if (l->items) rc_free(h, l->items);
         l->items = NULL;
@@ -34,10 +54,25 @@ static int resize(rc_list_obj *l, rc_heap *h, size_t newsize)
         return 0;
     }
     if (cap > SIZE_MAX / sizeof(void *)) return rc__error(h, RC_ENOMEM, "list too large: %zu items", newsize);
-    void **items = rc_realloc(h, l->items, cap * sizeof(void *));
+    bool shared = rc__is_shared(rc__head(l));
+    void **items = shared ? rc_alloc(h, cap * sizeof(void *)) : rc_realloc(h, l->items, cap * sizeof(void *));
     if (!items) return rc__error(h, RC_ENOMEM, "out of memory growing a list to %zu items", newsize);
+    if (shared) move_items(l, h, items, cap);
     l->items = items;
     l->cap = cap;
+    return 0;
+}
+
+/* A threaded heap's full list grows under its stripe alone when its
+ * thread kept a buffer of the new size: taking it never waits.  1: it
+ * did not (the caller takes the heap lock and resizes). */
+static int grow_from_kept(rc_list_obj *l)
+{
+    size_t cap = capacity_for(l, l->len + 1);
+    rc_heap *h = rc__heap(l);
+    void **items = cap <= SIZE_MAX / sizeof(void *) ? rc__raw_take_cached(h, cap * sizeof(void *)) : NULL;
+    if (!items) return 1;
+    move_items(l, h, items, cap);
     return 0;
 }
 
@@ -80,13 +115,16 @@ static int append_checked(void *list, void *item)
     return 0;
 }
 
-/* A threaded heap's list with room takes the item under its stripe
- * alone; growth reallocates on the list's length, so it holds the heap
- * lock from before it reads it (src/core/internal.h, "Container locks"). */
+/* A threaded heap's list with room, or with a kept buffer to grow into,
+ * takes the item under its stripe alone; any other growth allocates on
+ * the list's length, so it holds the heap lock from before it reads it
+ * (src/core/internal.h, "Container locks"). */
 static int append_if_room(void *list, void *item)
 {
-    const rc_list_obj *l = list;
-    return l->len == l->cap ? 1 : append_checked(list, item);
+    rc_list_obj *l = list;
+    /* The old buffer's free may wait, and others fill the list meanwhile. */
+    if (l->len == l->cap && (grow_from_kept(l) || l->len == l->cap)) return 1;
+    return append_checked(list, item);
 }
 
 RC_SECTION_CALL(int, append_room_locked, (void *list, void *item), false, list, NULL, append_if_room(list, item))
@@ -247,7 +285,9 @@ static void list_clear(void *self)
     if (items) rc_free(rc__heap(self), items);
 }
 
-RC_LOCKED_VARIANT(int, rc_list_clear, (void *list), list, (list))
+/* A threaded heap's clear holds the list's stripe alone: the list is
+ * empty, whole, before anything it runs may wait (a death, the free). */
+RC_SECTION_VARIANT(int, rc_list_clear, (void *list), list, (list))
 int rc_list_clear(void *list)
 {
     CHECK_LIST(list, RC_ETYPE);
