@@ -248,8 +248,10 @@ static rss4 run_glibc(const char *shape, size_t n)
     r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
     r.settled = rss_mib();
+    list_mappings("settled");
     gl_drop(gl_make("list", LATER_NODES), LATER_NODES);
     r.later = rss_mib();
+    list_mappings("later");
     return r;
 }
 

@@ -15,9 +15,9 @@
  * those of 2^61 - 1 or more in magnitude) equals another such int exactly
  * when their hashes are equal.  A dict whose keys are all of that kind
  * (other_keys clear) answers a lookup of one by the hash in the entry,
- * without reading the key: in a big table the key is a third cache miss
- * after the index slot and the entry, the one that makes a lookup wait
- * longest where memory is slow. */
+ * without reading the key: in a big table the key is a third read from
+ * memory after the index slot and the entry (docs/types.md, "Memory
+ * streams"). */
 #include "types.h"
 
 #define IX_EMPTY (-1)
