@@ -17,8 +17,18 @@
  * arenas back after the collection returns), settled: 60 ms after that,
  * and later: then 10^4 more nodes made and dropped, a small working set
  * whose memory an allocator may keep for the next one (recycle keeps its
- * spare arena, docs/design-alloc.md).  The ratios to `before` say what
- * the process keeps of the peak.
+ * spare arena, docs/design-alloc.md).
+ *
+ * What is live: the same program with no nodes, in a process of its own
+ * that never peaks (the `live` rows, measured first in the same run).
+ * Its settled size is the idle program's, its later size the small
+ * working set's; settl/l and later/l divide each row's settled and later
+ * by its form's, so they say what the process keeps of the peak above
+ * what the same work takes without one.
+ *
+ * bench/mem --child FORM SHAPE N --where runs one process of the table and
+ * also lists, on stderr, each mapping's resident KiB when settled and
+ * later (/proc/self/smaps): what a process keeps above its live row.
  *
  * bench/mem --steady prices the spare arena the heap keeps for such a
  * working set: CPU time per round of making and dropping 10^4 nodes, with
@@ -40,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define USAGE "mem [N ...] | mem --steady"
+#define USAGE "mem [N ...] | mem --steady | mem --child recycle|glibc list|rings N [--where]"
 enum { LATER_NODES = 10000, BACK_MIB = 16, BACK_WAIT_MS = 1000, STEADY_ROUNDS = 500, STEADY_TRIES = 5 };
 
 typedef struct rss4 {
@@ -68,6 +78,33 @@ static double ms_until_back(double before)
 }
 
 static bool is_rings(const char *shape) { return !strcmp(shape, "rings"); }
+
+/* --where: lists each mapping with resident pages, as "KiB name" (an
+ * anonymous one by its size), from /proc/self/smaps. */
+static bool where;
+
+static void list_mappings(const char *when)
+{
+    FILE *f = where ? fopen("/proc/self/smaps", "r") : NULL;
+    if (!f)
+        return;
+    char line[512], name[256] = "";
+    unsigned long lo, hi, kib;
+    fprintf(stderr, "%s:\n", when);
+    while (fgets(line, sizeof line, f)) {
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) == 2) {
+            line[strcspn(line, "\n")] = 0;
+            if (line[at])
+                snprintf(name, sizeof name, "%s", line + at);
+            else
+                snprintf(name, sizeof name, "[anon %lu KiB]", (hi - lo) >> 10);
+        } else if (sscanf(line, "Rss: %lu kB", &kib) == 1 && kib) {
+            fprintf(stderr, "%8lu %s\n", kib, name);
+        }
+    }
+    fclose(f);
+}
 
 /* ---- recycle ------------------------------------------------------------------ */
 
@@ -124,8 +161,10 @@ static rss4 run_recycle(const char *shape, size_t n)
     r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
     r.settled = rss_mib();
+    list_mappings("settled");
     rc_decref(rc_make(h, "list", LATER_NODES));
     r.later = rss_mib();
+    list_mappings("later");
     rc_heap_free(h);
     return r;
 }
@@ -209,8 +248,10 @@ static rss4 run_glibc(const char *shape, size_t n)
     r.back_ms = ms_until_back(r.before);
     sleep_ms(60);
     r.settled = rss_mib();
+    list_mappings("settled");
     gl_drop(gl_make("list", LATER_NODES), LATER_NODES);
     r.later = rss_mib();
+    list_mappings("later");
     return r;
 }
 
@@ -255,15 +296,23 @@ static bool measure(const char *self, const char *form, const char *shape, size_
 static const char *const forms[] = {"recycle", "glibc", "cpython"};
 enum { NFORMS = 3 };
 
-static void print_row(const char *shape, size_t n, const char *form, const rss4 *r, bool ok)
+/* Each form's run without a peak (0 nodes), measured before the table;
+ * live_ok false when it failed. */
+static rss4 live[NFORMS];
+static bool live_ok[NFORMS];
+
+static void print_row(const char *shape, size_t n, int form, const rss4 *r, bool ok)
 {
-    printf("%-6s %10zu  %-8s", shape, n, form);
+    printf("%-6s %10zu  %-8s", shape, n, forms[form]);
     if (!ok) {
         printf("  (failed)\n");
         return;
     }
-    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f %8.2f %8.2f", r->before, r->peak, r->after, r->settled, r->later,
-           r->settled / r->before, r->later / r->before);
+    printf(" %8.1f %9.1f %8.1f %8.1f %8.1f", r->before, r->peak, r->after, r->settled, r->later);
+    if (live_ok[form])
+        printf(" %8.2f %8.2f", r->settled / live[form].settled, r->later / live[form].later);
+    else
+        printf(" %8s %8s", "-", "-");
     if (r->back_ms >= 0)
         printf(" %8.0f\n", r->back_ms);
     else
@@ -293,18 +342,25 @@ static void print_ratios(const char *shape, size_t n, const rss4 *r, const bool 
     }
 }
 
-static void run_size(const char *self, size_t n, bool header)
+static void run_live(const char *self)
+{
+    printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak", "after",
+           "settled", "later", "settl/l", "later/l", "back-ms");
+    for (int f = 0; f < NFORMS; f++) {
+        live_ok[f] = measure(self, forms[f], "list", 0, &live[f]);
+        print_row("live", 0, f, &live[f], live_ok[f]);
+    }
+}
+
+static void run_size(const char *self, size_t n)
 {
     static const char *const shapes[] = {"list", "rings"};
-    if (header)
-        printf("%-6s %10s  %-8s %8s %9s %8s %8s %8s %8s %8s %8s\n", "shape", "objects", "form", "before", "peak",
-               "after", "settled", "later", "settl/b", "later/b", "back-ms");
     for (int s = 0; s < 2; s++) {
         rss4 r[NFORMS];
         bool ok[NFORMS];
         for (int f = 0; f < NFORMS; f++) {
             ok[f] = measure(self, forms[f], shapes[s], n, &r[f]);
-            print_row(shapes[s], n, forms[f], &r[f], ok[f]);
+            print_row(shapes[s], n, f, &r[f], ok[f]);
         }
         printf("%-6s %10s  %-8s %11s %11s %11s %11s\n", "", "", "anchor", "peak-growth", "after", "settled", "later");
         print_ratios(shapes[s], n, r, ok);
@@ -314,8 +370,9 @@ static void run_size(const char *self, size_t n, bool header)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && !strcmp(argv[1], "--child")) {
-        child_main(argv[2], argv[3], bench_count_arg(argv[0], argv[4], 1, (size_t)1 << 34, USAGE));
+    if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "--where"))) && !strcmp(argv[1], "--child")) {
+        where = argc == 6;
+        child_main(argv[2], argv[3], bench_count_arg(argv[0], argv[4], 0, (size_t)1 << 34, USAGE));
         return 0;
     }
     if (argc == 2 && !strcmp(argv[1], "--steady")) {
@@ -331,15 +388,17 @@ int main(int argc, char **argv)
     self[len] = 0;
     printf("bench/mem: resident MiB before N nodes are made, at the peak, after the drop and a full\n"
            "collection, settled (60 ms after back-ms) and later (then 10^4 nodes made and dropped);\n"
-           "settl/b, later/b: settled and later / before; back-ms: milliseconds after the collection\n"
-           "until within %d MiB of before (polled for at most %d ms).  Ratios: anchor's figure /\n"
-           "recycle's (above 1: recycle keeps less).\n\n",
+           "live: the same program with no nodes, a process that never peaks; settl/l, later/l:\n"
+           "settled and later / the form's live settled and later; back-ms: milliseconds after the\n"
+           "collection until within %d MiB of before (polled for at most %d ms).  Ratios: anchor's\n"
+           "figure / recycle's (above 1: recycle keeps less).\n\n",
            BACK_MIB, BACK_WAIT_MS);
+    run_live(self);
     static const size_t defaults[] = {1000000, 10000000};
     size_t nsizes = argc > 1 ? (size_t)argc - 1 : 2;
     for (size_t i = 0; i < nsizes; i++) {
         size_t n = argc > 1 ? bench_count_arg(argv[0], argv[i + 1], 10, (size_t)1 << 34, USAGE) : defaults[i];
-        run_size(self, n, i == 0);
+        run_size(self, n);
     }
     return 0;
 }

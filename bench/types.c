@@ -14,6 +14,13 @@
  * sides: a first touch of fresh memory costs about as much as 100-500
  * operations here, and what it costs depends on the host (docs/types.md).
  *
+ * Each round also times two references, best of the rounds as the rows:
+ * a chain of dependent multiply-adds (the core's speed) and a pass that
+ * writes one byte of every 64-byte line of a 64 MiB buffer (the memory's:
+ * each line is read, then written back).  recycle's rows stream 60-90
+ * bytes per operation and move with the second; CPython's spend 50-400
+ * cycles on each and barely do (docs/types.md, "What moves with the host").
+ *
  *   bench/types [N]     default 1000000; RC_BENCH_QUICK=1: 100000
  *   valgrind --tool=callgrind --toggle-collect=loop_dict_set bench/types
  *                       instructions of one loop (5 rounds of N operations)
@@ -31,6 +38,7 @@
 
 #define ROUNDS 5
 #define RC_BENCH_LOOP __attribute__((noinline))
+enum { ALU_STEPS = 10000000, MEM_BYTES = 64 << 20, LINE = 64 };
 
 enum { LIST_APPEND, LIST_APPEND_NEW, DICT_SET_INT, DICT_GET_INT, DICT_SET_STR, DICT_GET_STR, STR_INTERN, NOPS };
 static const char *const op_key[NOPS] = {"list_append", "list_append_new_int", "dict_set_int", "dict_get_int",
@@ -116,6 +124,32 @@ static RC_BENCH_LOOP void loop_intern(rc_heap *h, void **strs, size_t n)
     }
 }
 
+static RC_BENCH_LOOP uint64_t loop_alu(uint64_t n)
+{
+    uint64_t x = 1;
+    for (uint64_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        __asm__ volatile("" : "+r"(x));   /* one step after another, none folded */
+    }
+    return x;
+}
+
+static RC_BENCH_LOOP void loop_lines(volatile unsigned char *buf, size_t bytes)
+{
+    for (size_t i = 0; i < bytes; i += LINE) buf[i]++;
+}
+
+/* The two references: ns per multiply-add step and per 64-byte line. */
+static void references(unsigned char *buf, sample *alu, sample *mem)
+{
+    sample t0 = now();
+    loop_alu(ALU_STEPS);
+    *alu = since(t0);
+    t0 = now();
+    loop_lines(buf, MEM_BYTES);
+    *mem = since(t0);
+}
+
 /* The first list goes before the second loop, as the anchor's `l = []`
  * drops it: each side's new-int loop may reuse its buffer. */
 static void lists(rc_heap *h, size_t n, sample *t)
@@ -189,19 +223,24 @@ int main(int argc, char **argv)
 {
     size_t n = getenv("RC_BENCH_QUICK") ? 100000 : 1000000;
     if (argc > 1) n = bench_count_arg("bench/types", argv[1], 1, 100000000, "bench/types [N] (default 1e6)");
-    sample best[NOPS];
+    sample best[NOPS], alu_best = {1e30, 0}, mem_best = {1e30, 0};
     for (int i = 0; i < NOPS; i++) best[i] = (sample){1e30, 0};
     rc_heap *h = rc_heap_new(NULL);   /* one heap for every round, as the anchor keeps one interpreter */
-    if (!h) die(h, "rc_heap_new");
+    unsigned char *buf = calloc(1, MEM_BYTES);
+    if (!h || !buf) die(h, "rc_heap_new or calloc");
     for (int r = 0; r < ROUNDS; r++) {
-        sample t[NOPS];
+        sample t[NOPS], alu, mem;
         lists(h, n, t);
         dicts(h, n, NULL, &t[DICT_SET_INT], &t[DICT_GET_INT]);
         dicts(h, n, "%zu", &t[DICT_SET_STR], &t[DICT_GET_STR]);
         interning(h, n, t);
+        references(buf, &alu, &mem);
         for (int i = 0; i < NOPS; i++)
             if (t[i].t < best[i].t) best[i] = t[i];
+        if (alu.t < alu_best.t) alu_best = alu;
+        if (mem.t < mem_best.t) mem_best = mem;
     }
+    free(buf);
     rc_heap_free(h);
     double py[NOPS], pyf[NOPS];
     bool have_py = run_python(n, py, pyf);
@@ -209,6 +248,8 @@ int main(int argc, char **argv)
            have_py ? "= /usr/bin/python3, timed inside Python (bench/anchors/types.py)" : "unavailable");
     double load = load_average();
     if (load >= 0) printf("(load average %.1f: other processes share the CPUs; both sides ran under it)\n", load);
+    printf("references: %.3f ns per dependent multiply-add, %.2f ns per 64-byte line read and written back\n",
+           alu_best.t * 1e9 / ALU_STEPS, mem_best.t * 1e9 / (MEM_BYTES / LINE));
     printf("%-24s %14s %14s %10s %18s\n", "operation", "recycle ns/op", "CPython ns/op", "speedup",
            "faults/1000 ops");
     for (int i = 0; i < NOPS; i++) {

@@ -680,6 +680,36 @@ static void test_bulk_release_in_a_forked_child(void **state)
     heap_free(h);
 }
 
+/* A heap that fell from a peak asks its unmapper to trim malloc after the
+ * arenas it was handed: the request wakes the thread even with nothing
+ * queued, and rc__os_unmapper_wait waits for the trim as for the ranges
+ * (without the wake-up the first wait never returns).  A forked child has
+ * no thread: it is refused, and the caller trims itself. */
+static void test_the_unmapper_trims_when_asked(void **state)
+{
+    (void)state;
+    rc__os_unmapper *u = rc__os_unmapper_new();
+    assert_non_null(u);
+    assert_true(rc__os_unmap_later_trim(u));
+    rc__os_unmapper_wait(u);
+    char *p = rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE);
+    assert_non_null(p);
+    memset(p, 1, RC_ARENA_SIZE);
+    assert_true(rc__os_unmap_later(u, p, RC_ARENA_SIZE));
+    assert_true(rc__os_unmap_later_trim(u));
+    rc__os_unmapper_wait(u);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(rc__os_unmap_later_trim(u) ? 1 : 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    rc__os_unmapper_free(u);
+}
+
 static void test_os_gets_memory_back(void **state)
 {
     (void)state;
@@ -1092,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_bulk_release_goes_back_through_the_unmapper),
         cmocka_unit_test(test_huge_arenas_come_from_regions),
         cmocka_unit_test(test_bulk_release_in_a_forked_child),
+        cmocka_unit_test(test_the_unmapper_trims_when_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,62 @@ static void numbers_compare_by_value_as_in_python(void **state)
     rc_heap_free(h);
 }
 
+/* Probes for k in d with an equal, distinct int; true when found with
+ * value v, false when absent. */
+static bool found_int(rc_heap *h, void *d, int64_t k, void *v)
+{
+    void *probe = I(h, k);
+    void *got = rc_dict_get(d, probe);
+    void *ref = NULL;
+    assert_int_equal(rc_dict_get_ref(d, probe, &ref), got != NULL);
+    assert_int_equal(rc_dict_contains(d, probe), got != NULL);
+    rc_xdecref(ref);
+    rc_decref(probe);
+    assert_true(!got || got == v);
+    return got != NULL;
+}
+
+/* A dict of ints that hash to their own value answers int lookups by the
+ * hash alone; every other key -- -1 (hash -2), an int past 2^61 - 1 (its
+ * hash is that of a small one), a float -- turns that off, through growth,
+ * until the dict is cleared. */
+static void int_keys_hashing_to_themselves_are_found_by_hash(void **state)
+{
+    (void)state;
+    rc_heap *h = vc_heap();
+    const int64_t past = ((int64_t)1 << 61) - 1 + 5;   /* hashes to 5 */
+    int64_t others[] = {-1, past};
+    for (size_t o = 0; o < 2; o++) {
+        void *d = rc_dict_new(h), *v = S(h, "v"), *other = I(h, others[o]);
+        assert_int_equal(rc_dict_set(d, other, v), 0);
+        for (int64_t k = 0; k < 1000; k++) {
+            void *key = I(h, k == 5 || k == 2 ? 1000 + k : k);   /* neither 5 nor -2 */
+            assert_int_equal(rc_dict_set(d, key, v), 0);          /* the table grows past the other key */
+            rc_decref(key);
+        }
+        assert_true(found_int(h, d, others[o], v));
+        assert_false(found_int(h, d, o ? 5 : -2, v));            /* same hash, another int */
+        assert_true(found_int(h, d, 999, v));
+        assert_false(found_int(h, d, 5000, v));
+        assert_int_equal(rc_dict_clear(d), 0);
+        void *two = I(h, -2);
+        assert_int_equal(rc_dict_set(d, two, v), 0);              /* exact ints alone again */
+        assert_false(found_int(h, d, -1, v));
+        assert_true(found_int(h, d, -2, v));
+        rc_decref(two);
+        rc_decref(other);
+        rc_decref(v);
+        rc_decref(d);
+    }
+    void *d = rc_dict_new(h), *f = rc_float_from(h, 7.0), *v = S(h, "v");
+    assert_int_equal(rc_dict_set(d, f, v), 0);
+    assert_true(found_int(h, d, 7, v));
+    rc_decref(f);
+    rc_decref(v);
+    rc_decref(d);
+    rc_heap_free(h);
+}
+
 static void unhashable_keys_are_etype(void **state)
 {
     (void)state;
@@ -388,6 +444,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(set_get_del_contains),
         cmocka_unit_test(numbers_compare_by_value_as_in_python),
+        cmocka_unit_test(int_keys_hashing_to_themselves_are_found_by_hash),
         cmocka_unit_test(unhashable_keys_are_etype),
         cmocka_unit_test(insertion_order_survives_deletes_and_growth),
         cmocka_unit_test(string_and_tuple_keys),

@@ -167,6 +167,8 @@ void rc__alloc_bulk_begin(rc_heap *h)
     rc__alloc_state(h)->bulk++;
 }
 
+static bool arenas_fall(struct rc_alloc_state *st);
+
 /* Each arena given back keeps the caller about 0.1 ms in munmap here (the
  * 32 of a dead set of 10^6 rings, a fifth of its collection): from
  * RC_UNMAP_LATER_MIN arenas on they go to the unmapper's thread
@@ -174,8 +176,7 @@ void rc__alloc_bulk_begin(rc_heap *h)
 void rc__alloc_bulk_end(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    if (st->bulk == 1)
-        rc__arenas_settle(st);     /* what it releases goes with the rest */
+    bool fell = st->bulk == 1 && arenas_fall(st);   /* what it releases goes with the rest */
     if (--st->bulk)
         return;
     bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && (st->unmapper || (st->unmapper = rc__os_unmapper_new()));
@@ -186,6 +187,10 @@ void rc__alloc_bulk_end(rc_heap *h)
     free(st->doomed);              /* 8 bytes per arena of the last peak */
     st->doomed = NULL;
     st->doomed_cap = 0;
+    /* The trim comes after every free of the peak's bookkeeping: a block
+     * freed after it keeps its pages. */
+    if (fell && !(later && rc__os_unmap_later_trim(st->unmapper)))
+        rc__os_malloc_trim();
 }
 
 /* a is wholly free and unlinked. */
@@ -402,20 +407,28 @@ static bool idle_arena_drop(struct rc_alloc_state *st)
  * but a heap found fallen from a peak of RC_PEAK_MIN arenas or more to an
  * eighth of it in use has dropped what it held, and a collection is the
  * program's way to ask for that memory: the spare, idle and lingering
- * arenas go too, and the peak starts again from what is left. */
-void rc__arenas_settle(struct rc_alloc_state *st)
+ * arenas go too, and the peak starts again from what is left.  True when
+ * it fell: the peak's bookkeeping came from malloc, and the caller trims
+ * malloc once it has freed its own. */
+static bool arenas_fall(struct rc_alloc_state *st)
 {
     size_t used = st->narenas - st->nspare - st->nidle;
     if (st->walking || st->arenas_peak < RC_PEAK_MIN || used * RC_PEAK_FALL > st->arenas_peak) {
         rc__arenas_trim(st, false);
-        return;
+        return false;
     }
     while (st->nidle && idle_arena_drop(st)) {
     }
     arenas_trim_to(st, 0, true);
     arena_table_shrink(st);
-    rc__os_malloc_trim();          /* the peak's bookkeeping came from malloc */
     st->arenas_peak = st->narenas;
+    return true;
+}
+
+void rc__arenas_settle(struct rc_alloc_state *st)
+{
+    if (arenas_fall(st))
+        rc__os_malloc_trim();
 }
 
 void rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p)

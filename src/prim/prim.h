@@ -80,6 +80,9 @@ rc__os_unmapper *rc__os_unmapper_new(void);
 /* Queues [p, p+size) to be unmapped; false (nothing done) when it cannot,
  * or in a forked child: the caller then unmaps it itself. */
 bool     rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size);
+/* Trims malloc (rc__os_malloc_trim) on the thread once what waits is
+ * unmapped and the queue freed; false, nothing asked, when it cannot. */
+bool     rc__os_unmap_later_trim(rc__os_unmapper *u);
 void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting */
 void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits, ends the thread */
 

@@ -4,7 +4,10 @@
  * gives back that much at once hands the ranges to its unmapper instead;
  * its thread unmaps them while the program goes on, and the resident
  * memory falls as soon as it has (a few tens of milliseconds on a spare
- * core).  The ranges are out of every table by then: nothing reads them. */
+ * core).  The ranges are out of every table by then: nothing reads them.
+ * A heap that has fallen from a peak also asks the thread to trim malloc
+ * after the batch: the queue, which grew with the batch, is freed only
+ * then, and a trim before it would leave its pages resident. */
 #include "prim.h"
 
 #include <signal.h>
@@ -25,6 +28,7 @@ struct rc__os_unmapper {
     range          *q;            /* ranges waiting, under lock */
     size_t          len, cap;
     bool            busy, stop;
+    bool            trim;         /* rc__os_malloc_trim after the batch */
 };
 
 static int range_order(const void *a, const void *b)
@@ -55,21 +59,25 @@ static void *unmapper_main(void *arg)
     rc__os_unmapper *u = arg;
     pthread_mutex_lock(&u->lock);
     for (;;) {
-        while (!u->len && !u->stop) {
+        while (!u->len && !u->trim && !u->stop) {
             u->busy = false;
             pthread_cond_broadcast(&u->idle);
             pthread_cond_wait(&u->wake, &u->lock);
         }
-        if (!u->len)
+        if (!u->len && !u->trim)
             break;
         range *q = u->q;
         size_t n = u->len;
+        bool trim = u->trim;
         u->q = NULL;
         u->len = u->cap = 0;
+        u->trim = false;
         u->busy = true;
         pthread_mutex_unlock(&u->lock);
         unmap_all(q, n);
         free(q);
+        if (trim)
+            rc__os_malloc_trim();
         pthread_mutex_lock(&u->lock);
     }
     u->busy = false;
@@ -130,12 +138,23 @@ bool rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size)
     return ok;
 }
 
+bool rc__os_unmap_later_trim(rc__os_unmapper *u)
+{
+    if (!u || u->pid != getpid())
+        return false;
+    pthread_mutex_lock(&u->lock);
+    u->trim = true;
+    pthread_cond_signal(&u->wake);
+    pthread_mutex_unlock(&u->lock);
+    return true;
+}
+
 void rc__os_unmapper_wait(rc__os_unmapper *u)
 {
     if (!u || u->pid != getpid())
         return;
     pthread_mutex_lock(&u->lock);
-    while (u->len || u->busy)
+    while (u->len || u->trim || u->busy)
         pthread_cond_wait(&u->idle, &u->lock);
     pthread_mutex_unlock(&u->lock);
 }

@@ -9,7 +9,15 @@
  * its low ixbits bits and, in the bits left below the sign bit, a tag taken
  * from the key's hash (slot_tag).  A probe passes a used slot whose tag
  * differs without reading its entry: in a big table that entry is a cache
- * miss of its own, paid on every collision (CPython pays it). */
+ * miss of its own, paid on every collision (CPython pays it).
+ *
+ * Exact ints: an int whose hash is its own value (every int but -1 and
+ * those of 2^61 - 1 or more in magnitude) equals another such int exactly
+ * when their hashes are equal.  A dict whose keys are all of that kind
+ * (other_keys clear) answers a lookup of one by the hash in the entry,
+ * without reading the key: in a big table the key is a third read from
+ * memory after the index slot and the entry (docs/types.md, "Memory
+ * streams"). */
 #include "types.h"
 
 #define IX_EMPTY (-1)
@@ -181,9 +189,28 @@ static int match_cstr(const void *key, const void *ctx)
     return s->len == c->n && rc__same_bytes(s->data, c->p, c->n);
 }
 
+RC_INLINE bool is_exact_int(const void *key, int64_t hash)
+{
+    return rc__tp(key) == &rc__int_type.bt.type && ((const rc_int_obj *)key)->v == hash;
+}
+
+/* Equal hashes are equal keys (the probe loop has compared them). */
+RC_INLINE int match_hash(const void *key, const void *ctx)
+{
+    (void)key, (void)ctx;
+    return 1;
+}
+
+/* The probe of an exact int key in a dict whose keys are all exact ints. */
+RC_INLINE bool by_hash_alone(const rc_dict_obj *d, const void *key, int64_t hash)
+{
+    return !d->other_keys && is_exact_int(key, hash);
+}
+
 int rc__dict_lookup(const rc_dict_obj *d, const void *key, int64_t hash, size_t *entry)
 {
     size_t slot;
+    if (by_hash_alone(d, key, hash)) return probe(d, hash, match_hash, NULL, &slot, entry);
     return probe(d, hash, match_obj, key, &slot, entry);
 }
 
@@ -264,6 +291,7 @@ static int resize_min(rc_dict_obj *d, rc_heap *h, size_t need, unsigned min_log2
     unsigned log2 = min_log2;
     while (usable_for(log2) < need) log2++;
     rc_dict_obj nd = layout(log2);
+    nd.other_keys = d->other_keys;
     if (d->table && d->used == d->nentries && log2 > d->log2size) return grow_in_place(d, h, nd);
     if (!(nd.table = rc_alloc(h, table_bytes(log2))))
         return rc__error(h, RC_ENOMEM, "out of memory growing a dict to %zu entries", need);
@@ -324,6 +352,7 @@ RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, v
 {
     rc__incref(key);
     if (value) rc__incref(value);
+    if (!d->other_keys && !is_exact_int(key, hash)) d->other_keys = 1;
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
     ix_set(d, slot, slot_value(d, hash, d->nentries));
     d->nentries++;
@@ -492,7 +521,8 @@ void *rc_dict_get(const void *dict, const void *key)
     rc__check_arg(key);
     if (!rc__hash_quick(key, &hash)) return get_slow(dict, key);
     size_t slot, e;
-    int found = probe(dict, hash, match_quick, key, &slot, &e);
+    int found = by_hash_alone(dict, key, hash) ? probe(dict, hash, match_hash, NULL, &slot, &e)
+                                               : probe(dict, hash, match_quick, key, &slot, &e);
     if (RC_UNLIKELY(found == NEEDS_EQUAL)) return get_slow(dict, key);
     return found == 1 ? rc__dict_entries(dict)[e].value : NULL;
 }

@@ -9,10 +9,13 @@
  * item goes through here; the first item that could be tracked drops the
  * flag until the list is emptied.  A threaded heap's lists never carry
  * it: other threads read their type word without the heap lock, so it
- * must not change after the list is made. */
+ * must not change after the list is made.  An item whose header says
+ * RC_HF_PLAIN (its type runs nothing at death, so the collector never
+ * tracks it) keeps the flag without a read of its type. */
 RC_INLINE void note_item(rc_list_obj *l, const void *item)
 {
-    if (RC_UNLIKELY(rc__type_tracked(rc__tp(item))) && (rc__hflags(rc__head(l)) & RC_HF_LEAVES))
+    if ((rc__hflags(rc__head(l)) & RC_HF_LEAVES) && !(rc__hflags(rc__head(item)) & RC_HF_PLAIN)
+        && rc__type_tracked(rc__tp(item)))
         rc__hflag_clear(rc__head(l), RC_HF_LEAVES);
 }
 

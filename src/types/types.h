@@ -81,6 +81,9 @@ typedef struct rc_dict_obj {
     uint8_t ixw;
     uint8_t ixbits;
     uint8_t ents_shift;  /* the entries start 1 << ents_shift bytes into table */
+    /* A key that is not an int hashing to its own value was added since
+     * the dict was last cleared (dict.c, "exact ints"). */
+    uint8_t other_keys;
     char   *table;       /* NULL while empty and never grown */
 } rc_dict_obj;
 
