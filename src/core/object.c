@@ -61,10 +61,9 @@ static void check_object(const void *body, const char *freed)
  * allocator's call. */
 static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    void *o = rc__new_object(h, (uintptr_t)t, body, site);
+    void *o = rc__new_tracked_object(h, (uintptr_t)t, body, site);
     if (RC_UNLIKELY(!o))
         return NULL;
-    rc__alloc_note_tracked(rc__head(o));
     rc__gc_on_new(h, rc__head(o));
     return o;
 }
