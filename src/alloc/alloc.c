@@ -242,8 +242,9 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
-static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, size_t size, uintptr_t tw)
 {
+    unsigned cls = rc__class_of(size);
     struct rc_alloc_state *st = rc__alloc_state(h);
     char *b = rc__pool_refill(h, st, kind, cls);
     if (!b)
@@ -254,8 +255,9 @@ static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t 
 
 /* The same for the calling thread's pools (alloc_local.c): first what
  * other threads freed into them, then a pool from the heap. */
-static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, size_t size, uintptr_t tw)
 {
+    unsigned cls = rc__class_of(size);
     struct rc_alloc_state *loc = rc__alloc_tls.loc;
     if (rc__local_drain(loc, kind, cls))
         return take_carve(loc, loc->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
@@ -268,9 +270,9 @@ static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, s
 
 /* take_refill for an object of a tracked type: its pool is noted as one
  * the trackable walk visits (rc__alloc_note_tracked). */
-static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, size_t size, uintptr_t tw)
 {
-    void *o = take_refill(h, kind, cls, size, tw);
+    void *o = take_refill(h, kind, size, tw);
     if (o)
         rc__alloc_note_tracked(rc__head(o));
     return o;
@@ -282,7 +284,7 @@ static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, unsigned cls,
  * object (tw its type word) gets its header and a zeroed body, and with
  * `tracked` its pool is noted for the trackable walk.  NULL (error set)
  * only when the OS refuses memory. */
-typedef void *take_fn(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw);
+typedef void *take_fn(rc_heap *h, int kind, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
                           uintptr_t tw, take_fn *refill, bool tracked)
 {
@@ -290,7 +292,7 @@ RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return refill(h, kind, cls, size, tw);
+        return refill(h, kind, size, tw);
     if (tracked)
         p->tracked = 1;
     char *b = p->free;
