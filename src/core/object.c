@@ -355,8 +355,9 @@ static RC_NOINLINE void dealloc_finalize(rc_head *o)
 /* A tracked object that dies young, the common death: in gen 0 or 1, of a
  * plain heap's pool, without weakrefs, of a type without release (nor
  * finalizer: the caller's test).  Its gc word says it is young, so its
- * type is tracked; nothing between the unlink and the free can run a
- * collection, and the end needs no second look at the type. */
+ * type is tracked and needs no asking; with no weakref there is no
+ * callback between the unlink and the drop, and with no release the end
+ * needs no second look at the type. */
 RC_INLINE bool dies_young(const rc_head *o, const rc_type *t)
 {
     return !(o->tw & (RC_HF_WEAKREFS | RC_HF_LARGE | RC_HF_SHARED)) && !t->release && rc__gc_is_young(o->gc);
