@@ -565,12 +565,6 @@ static size_t arenas_of(rc_heap *h)
     return mi.arenas;
 }
 
-/* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
- * of it gives its spare (and lingering) arenas back at the next full
- * collection, whether the peak died by reference count or in the
- * collection, and shrinks the peak's arena table and doomed list; a heap
- * that never grew that far keeps its spare across full collections, and
- * so does one whose peak fell before: it starts again. */
 /* A pool taken again long after its arena last had one given back (more
  * than RC_RECARVE_AFTER pools since) is laid out again and hands out its
  * blocks in address order, not in the reverse of the order in which its
@@ -582,7 +576,7 @@ static void test_pools_taken_late_hand_out_in_address_order(void **state)
     (void)state;
     rc_heap *h = rc_heap_new(NULL);
     assert_non_null(h);
-    enum { PER_POOL = (16384 - 64) / 32, N = 4 * RC_RECARVE_AFTER * PER_POOL };
+    enum { PER_POOL = RC_POOL_SIZE / 32, N = 4 * RC_RECARVE_AFTER * PER_POOL };   /* 32-byte blocks */
     void **v = malloc(N * sizeof *v);
     assert_non_null(v);
     for (size_t i = 0; i < N; i++)
@@ -602,6 +596,12 @@ static void test_pools_taken_late_hand_out_in_address_order(void **state)
     rc_heap_free(h);
 }
 
+/* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
+ * of it gives its spare (and lingering) arenas back at the next full
+ * collection, whether the peak died by reference count or in the
+ * collection, and shrinks the peak's arena table and doomed list; a heap
+ * that never grew that far keeps its spare across full collections, and
+ * so does one whose peak fell before: it starts again. */
 static void test_a_fall_from_a_peak_gives_the_spares_back(void **state)
 {
     (void)state;
