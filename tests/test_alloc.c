@@ -565,6 +565,37 @@ static size_t arenas_of(rc_heap *h)
     return mi.arenas;
 }
 
+/* A pool taken again long after its arena last had one given back (more
+ * than RC_RECARVE_AFTER pools since) is laid out again and hands out its
+ * blocks in address order, not in the reverse of the order in which its
+ * last objects died; pools given back recently keep their free lists. */
+static const rc_type cell_type = {.name = "cell", .size = 16};
+
+static void test_pools_taken_late_hand_out_in_address_order(void **state)
+{
+    (void)state;
+    rc_heap *h = rc_heap_new(NULL);
+    assert_non_null(h);
+    enum { PER_POOL = RC_POOL_SIZE / 32, N = 4 * RC_RECARVE_AFTER * PER_POOL };   /* 32-byte blocks */
+    void **v = malloc(N * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < N; i++)
+        assert_non_null(v[i] = rc_new(h, &cell_type));
+    for (size_t i = 0; i < N; i++)         /* oldest first: each pool's list ends up descending */
+        rc_decref(v[i]);
+    size_t ascending = 0;
+    for (size_t i = 0; i < N; i++) {
+        assert_non_null(v[i] = rc_new(h, &cell_type));
+        ascending += i > 0 && (char *)v[i] > (char *)v[i - 1];
+    }
+    assert_true(ascending > N / 2);
+    for (size_t i = 0; i < N; i++)
+        rc_decref(v[i]);
+    free(v);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 /* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
  * of it gives its spare (and lingering) arenas back at the next full
  * collection, whether the peak died by reference count or in the
@@ -1109,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_random_sequences_keep_stats_exact),
         cmocka_unit_test(test_spare_arenas),
         cmocka_unit_test(test_a_fall_from_a_peak_gives_the_spares_back),
+        cmocka_unit_test(test_pools_taken_late_hand_out_in_address_order),
         cmocka_unit_test(test_os_gets_memory_back),
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_fault_injection_sweep),

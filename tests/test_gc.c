@@ -988,6 +988,59 @@ static void declared_ref_words_are_read_instead_of_traverse(void **state)
     rc_heap_free(h);
 }
 
+/* A type with traverse and declared words but no clear: its death drops
+ * the declared words itself, without calling traverse, and never reads the
+ * word between them; young, old, and past the nesting limit alike. */
+static int wgap_traversed;
+static int wgap_counting_traverse(void *self, rc_visit visit, void *arg)
+{
+    wgap_traversed++;
+    return wgap_traverse(self, visit, arg);
+}
+static const rc_type wgap_noclear_type = {.name = "wgap_noclear", .size = sizeof(wgap),
+                                          .traverse = wgap_counting_traverse,
+                                          .ref_words = RC_REF_WORD(wgap, a) | RC_REF_WORD(wgap, b)};
+
+/* A chain of n wgap_noclear objects through a, each b holding leaf too. */
+static wgap *make_gap_chain(rc_heap *h, int n, void *leaf)
+{
+    wgap *head = NULL;
+    for (int i = 0; i < n; i++) {
+        wgap *x = rc_new(h, &wgap_noclear_type);
+        x->junk = 0xdeadbeef;
+        x->a = head;
+        x->b = rc_newref(leaf);
+        head = x;
+    }
+    return head;
+}
+
+static void death_drops_declared_words_without_traverse(void **state)
+{
+    (void)state;
+    rc_heap *h = heap();
+    rc_gc_disable(h);                                  /* only the collection below runs */
+    node *leaf = node_new(h, &node_leaf_type, 1);
+    size_t before = live_objects(h);
+    wgap *old = make_gap_chain(h, 3, leaf);
+    rc_gc_collect(h, 2);                               /* now in gen 2 */
+    assert_true(rc_gc_is_tracked(old));
+    wgap_traversed = 0;
+    rc_decref(make_gap_chain(h, 3, leaf));             /* young */
+    assert_int_equal(rc_refcount(leaf), 4);
+    rc_decref(old);
+    rc_decref(make_gap_chain(h, 10000, leaf));         /* past RC_DEALLOC_DEPTH */
+    assert_int_equal(rc_refcount(leaf), 1);
+    assert_int_equal(live_objects(h), before);
+    assert_int_equal(wgap_traversed, 0);
+    size_t count[3];
+    rc_gc_get_count(h, count);
+    assert_int_equal(count[0], 0);
+    rc_decref(leaf);
+    assert_int_equal(rc_heap_check(h), 0);
+    rc_heap_free(h);
+}
+
 /* Full collections free RC_TYPE_REFS dead sets where they lie (gc_free.c):
  * whole pools at once, references leaving the set dropped first, objects
  * marked dead that a later root reaches kept intact. */
@@ -1834,6 +1887,7 @@ int main(void)
         cmocka_unit_test(track_untrack_and_immortal),
         cmocka_unit_test(refs_types_are_traversed_and_cleared_by_the_runtime),
         cmocka_unit_test(declared_ref_words_are_read_instead_of_traverse),
+        cmocka_unit_test(death_drops_declared_words_without_traverse),
         cmocka_unit_test(full_collection_frees_refs_sets_in_place),
         cmocka_unit_test(dead_refs_set_drops_references_leaving_it),
         cmocka_unit_test(late_reached_objects_survive_intact),

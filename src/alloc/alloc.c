@@ -242,8 +242,9 @@ static RC_NOINLINE void *take_carve(struct rc_alloc_state *st, rc_pool *p, int k
     return hand_out(kind, b, size, tw);
 }
 
-static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+static RC_NOINLINE void *take_refill(rc_heap *h, int kind, size_t size, uintptr_t tw)
 {
+    unsigned cls = rc__class_of(size);
     struct rc_alloc_state *st = rc__alloc_state(h);
     char *b = rc__pool_refill(h, st, kind, cls);
     if (!b)
@@ -254,8 +255,9 @@ static RC_NOINLINE void *take_refill(rc_heap *h, int kind, unsigned cls, size_t 
 
 /* The same for the calling thread's pools (alloc_local.c): first what
  * other threads freed into them, then a pool from the heap. */
-static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw)
+static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, size_t size, uintptr_t tw)
 {
+    unsigned cls = rc__class_of(size);
     struct rc_alloc_state *loc = rc__alloc_tls.loc;
     if (rc__local_drain(loc, kind, cls))
         return take_carve(loc, loc->usedpools[RC_KIND_INDEX(kind)][cls], kind, size, tw);
@@ -266,20 +268,33 @@ static RC_NOINLINE void *take_refill_local(rc_heap *h, int kind, unsigned cls, s
     return hand_out(kind, b, size, tw);
 }
 
+/* take_refill for an object of a tracked type: its pool is noted as one
+ * the trackable walk visits (rc__alloc_note_tracked). */
+static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, size_t size, uintptr_t tw)
+{
+    void *o = take_refill(h, kind, size, tw);
+    if (o)
+        rc__alloc_note_tracked(rc__head(o));
+    return o;
+}
+
 /* The commit half: a block of class cls from the first pool of its list,
  * and its bookkeeping, in st: the heap's state (refill: take_refill), or
  * the calling thread's pools of a threaded heap (take_refill_local); an
- * object (tw its type word) gets its header and a zeroed body.  NULL
- * (error set) only when the OS refuses memory. */
-typedef void *take_fn(rc_heap *h, int kind, unsigned cls, size_t size, uintptr_t tw);
+ * object (tw its type word) gets its header and a zeroed body, and with
+ * `tracked` its pool is noted for the trackable walk.  NULL (error set)
+ * only when the OS refuses memory. */
+typedef void *take_fn(rc_heap *h, int kind, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
-                          uintptr_t tw, take_fn *refill)
+                          uintptr_t tw, take_fn *refill, bool tracked)
 {
     st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
-        return refill(h, kind, cls, size, tw);
+        return refill(h, kind, size, tw);
+    if (tracked)
+        p->tracked = 1;
     char *b = p->free;
     char *next = *rc__link_of(b);
     if (RC_UNLIKELY(!next))
@@ -366,20 +381,42 @@ static RC_NOINLINE void *new_object_slow(rc_heap *h, uintptr_t tw, size_t body, 
     return rc__body(o);
 }
 
+static RC_NOINLINE void *new_tracked_slow(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
+
 /* The fast path: checks first, then commits, so every rare case (large,
  * a fault-injection event next, the cap, a tracing hook) hands the whole
  * request to the slow path untouched; a leaf that only tail-calls.  A new
- * condition for the slow path joins the one test below. */
-void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+ * condition for the slow path joins the one test below.  An object of a
+ * tracked type has its pool noted for the trackable walk by the path that
+ * has the pool in hand. */
+RC_INLINE void *new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site, bool tracked)
 {
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)))
-        return new_object_slow(h, tw, body, site);
+        return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
-        return new_object_slow(h, tw, body, site);
-    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, take_refill);
+        return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
+    return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, tracked ? take_refill_tracked : take_refill, tracked);
+}
+
+void *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    return new_object(h, tw, body, site, false);
+}
+
+void *rc__new_tracked_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    return new_object(h, tw, body, site, true);
+}
+
+static RC_NOINLINE void *new_tracked_slow(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
+{
+    void *o = rc__new_object(h, tw, body, site);
+    if (o)
+        rc__alloc_note_tracked(rc__head(o));
+    return o;
 }
 
 static RC_NOINLINE void *new_object_locked(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site)
@@ -400,7 +437,7 @@ static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state
     rc__local_fold(loc);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
     size_t size = rc__class_size(cls);
-    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local)
+    void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false)
                                  : rc__new_object(h, tw, body, site);
     rc__alloc_lock_leave(h, took);
     return o;
@@ -418,7 +455,7 @@ void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(loc, size)))
         return new_object_local_slow(h, loc, tw, body, site);
-    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local);
+    return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false);
 }
 
 static void check_pool_object(const rc_heap *h, const rc_pool *p, const rc_head *o)
@@ -675,7 +712,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
     size_t size = rc__class_size(cls);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
-    return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill);
+    return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill, false);
 }
 
 void *rc_alloc(rc_heap *h, size_t n)

@@ -243,6 +243,9 @@ RC_INLINE void rc__head_init(rc_head *o, uintptr_t tw, unsigned flags)
  * so): rc_new's path, one leaf function.  NULL on failure (fault
  * injection, cap, OS), the error set. */
 void    *rc__new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
+/* The same for a type the collector tracks: the block's pool is noted for
+ * the trackable walk (rc__alloc_note_tracked) on the way. */
+void    *rc__new_tracked_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site *site);
 /* An object block of sizeof(rc_head) + body bytes, zero-filled, with tw,
  * refcnt and gc left for the caller to set (RC_HF_LARGE is set for blocks
  * outside the pools).  NULL on failure (fault injection, cap, OS). */

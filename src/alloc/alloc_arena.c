@@ -325,6 +325,7 @@ static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
     rc_arena *a = p->arena;
     st->hint[kind_index(p->kind)][p->cls] = p;
     p->kind = RC_KIND_FREE;
+    a->back_at = ++st->pools_back;
     arena_unlink(st, a);
     p->prev = NULL;
     p->next = a->freepools;
@@ -348,7 +349,8 @@ static void pool_init(struct rc_alloc_state *into, rc_pool *p, int kind, unsigne
 {
     size_t size = rc__class_size(cls);
     char *first = rc__pool_first(p);
-    if (p->cls == cls && p->size == size && p->last_kind == kind) {
+    uint64_t since = rc__alloc_state(p->heap)->pools_back - p->arena->back_at;
+    if (p->cls == cls && p->size == size && p->last_kind == kind && since < RC_RECARVE_AFTER) {
         /* Given back empty and untouched since: its free list and top
          * still hold, so its blocks need no bumping again. */
         p->kind = (uint8_t)kind;

@@ -696,24 +696,36 @@ RC_INLINE void rc__gc_on_new(rc_heap *h, rc_head *o)
     rc__gc_link_young(h, o);
 }
 
-/* A dying tracked object: uncounted (count[0] never goes below 0) and
- * unlinked; the gc word says untracked from here on, so that a collection
- * a weakref callback starts does not take it for a candidate. */
+/* A dying object of a tracked type is uncounted: count[0] never goes
+ * below 0. */
+RC_INLINE void rc__gc_uncount(rc_gc_state *gc)
+{
+    gc->count[0] -= gc->count[0] > 0;
+}
+
+/* A dying young object: uncounted and unlinked; the gc word says
+ * untracked from here on, so that a collection a weakref callback starts
+ * does not take it for a candidate. */
+RC_INLINE void rc__gc_on_young_dealloc(rc_gc_state *gc, rc_head *o)
+{
+    rc__gc_uncount(gc);
+    rc__gc_young_drop(gc, rc__gc_young_index(o->gc));
+    o->gc = RC_GC_UNTRACKED;
+}
+
+/* The same for any dying object of a tracked type. */
 RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
 {
     if (RC_UNLIKELY(rc__is_shared(o))) {
         rc__mt_gc_on_dealloc(h, o);
         return;
     }
-    rc_gc_state *gc = &h->gc;
-    gc->count[0] -= gc->count[0] > 0;
-    uint32_t g = o->gc;
-    if (RC_UNLIKELY(!rc__gc_is_young(g))) {
-        rc__gc_unlink_other(h, o);
+    if (RC_LIKELY(rc__gc_is_young(o->gc))) {
+        rc__gc_on_young_dealloc(&h->gc, o);
         return;
     }
-    rc__gc_young_drop(gc, rc__gc_young_index(g));
-    o->gc = RC_GC_UNTRACKED;
+    rc__gc_uncount(&h->gc);
+    rc__gc_unlink_other(h, o);
 }
 void rc__gc_collect_due(rc_heap *h);             /* count[0] passed threshold[0]: collect if due */
 /* The threshold check before a tracked allocation: one compare inline,

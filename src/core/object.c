@@ -61,10 +61,9 @@ static void check_object(const void *body, const char *freed)
  * allocator's call. */
 static RC_NOINLINE void *new_tracked(rc_heap *h, const rc_type *t, size_t body, const rc_site *site)
 {
-    void *o = rc__new_object(h, (uintptr_t)t, body, site);
+    void *o = rc__new_tracked_object(h, (uintptr_t)t, body, site);
     if (RC_UNLIKELY(!o))
         return NULL;
-    rc__alloc_note_tracked(rc__head(o));
     rc__gc_on_new(h, rc__head(o));
     return o;
 }
@@ -226,6 +225,15 @@ static RC_NOINLINE void clear_refs(void **slots, size_t n)
     rc__clear_slots(slots, n);
 }
 
+/* The words a traverse type declares (ref_words), each NULL before its
+ * decref as in rc__clear_slots: the children traverse would visit, without
+ * the call through the type.  Out of line for the same reason. */
+static RC_NOINLINE void clear_words(void **p, uint64_t words)
+{
+    for (uint64_t m = words; m; m &= m - 1)
+        RC_CLEAR(p[__builtin_ctzll(m)]);
+}
+
 /* Drops o's references: clear, or a decref of each child traverse visits. */
 RC_INLINE void drop_refs(rc_head *o)
 {
@@ -234,8 +242,21 @@ RC_INLINE void drop_refs(rc_head *o)
         clear_refs((void **)rc__body(o), rc__nrefs(t));
     else if (t->clear)
         t->clear(rc__body(o));
+    else if (t->traverse && t->ref_words)
+        clear_words((void **)rc__body(o), t->ref_words);
     else if (t->traverse)
         t->traverse(rc__body(o), decref_child, NULL);
+}
+
+/* The end of every death once release has run (or the type has none). */
+static void free_released(rc_heap *h, rc_head *o)
+{
+    /* Weakrefs were cleared when the death began; one made since (by a
+     * finalizer that did not resurrect, by clear or release) would point
+     * at freed memory. */
+    rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
+              "freed while a weakref made during its death still points at it");
+    rc__free_object(h, o);
 }
 
 void rc__release_and_free(rc_heap *h, rc_head *o)
@@ -243,12 +264,7 @@ void rc__release_and_free(rc_heap *h, rc_head *o)
     const rc_type *t = rc__type(o);
     if (t->release)
         t->release(rc__body(o));
-    /* Weakrefs were cleared when the death began; one made since (by a
-     * finalizer that did not resurrect, by clear or release) would point
-     * at freed memory. */
-    rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
-              "freed while a weakref made during its death still points at it");
-    rc__free_object(h, o);
+    free_released(h, o);
 }
 
 /* PEP 442: finalize runs once, with the object briefly alive again; it
@@ -304,10 +320,11 @@ static RC_NOINLINE void drain_trash(void)
     rc__deaths.depth = 0;
 }
 
-/* rc__free_dead, inline in the death of an object.  The depth goes back
- * down by a decrement, and the queue is looked at only when the outermost
- * death ends: nothing but h and o lives across drop_refs's call. */
-RC_INLINE void free_dead(rc_heap *h, rc_head *o)
+/* rc__free_dead, inline in the death of an object; `release` false when
+ * the type is known to have none.  The depth goes back down by a
+ * decrement, and the queue is looked at only when the outermost death
+ * ends: nothing but h and o lives across drop_refs's call. */
+RC_INLINE void free_dead(rc_heap *h, rc_head *o, bool release)
 {
     int depth = rc__deaths.depth;
     if (RC_UNLIKELY(depth >= RC_DEALLOC_DEPTH)) {
@@ -318,12 +335,15 @@ RC_INLINE void free_dead(rc_heap *h, rc_head *o)
     drop_refs(o);
     if (--rc__deaths.depth == 0 && RC_UNLIKELY(rc__deaths.trash != NULL))
         drain_trash();
-    rc__release_and_free(h, o);
+    if (release)
+        rc__release_and_free(h, o);
+    else
+        free_released(h, o);
 }
 
 void rc__free_dead(rc_heap *h, rc_head *o)
 {
-    free_dead(h, o);
+    free_dead(h, o, true);
 }
 
 /* Every death but a plain leaf's, once a finalizer (if the type has one)
@@ -338,7 +358,7 @@ RC_INLINE void dealloc_finalized(rc_head *o)
         rc__gc_on_dealloc(h, o);
     if (RC_UNLIKELY(rc__hflags(o) & RC_HF_WEAKREFS))
         rc__weak_on_dealloc(h, o);
-    free_dead(h, o);
+    free_dead(h, o, true);
 }
 
 static RC_NOINLINE void dealloc_finalize(rc_head *o)
@@ -347,12 +367,33 @@ static RC_NOINLINE void dealloc_finalize(rc_head *o)
         dealloc_finalized(o);
 }
 
+/* A tracked object that dies young, the common death: in gen 0 or 1, of a
+ * plain heap's pool, without weakrefs, of a type without release (nor
+ * finalizer: the caller's test).  Its gc word says it is young, so its
+ * type is tracked and needs no asking; with no weakref there is no
+ * callback between the unlink and the drop, and with no release the end
+ * needs no second look at the type. */
+RC_INLINE bool dies_young(const rc_head *o, const rc_type *t)
+{
+    return !(o->tw & (RC_HF_WEAKREFS | RC_HF_LARGE | RC_HF_SHARED)) && !t->release && rc__gc_is_young(o->gc);
+}
+
+RC_INLINE void dealloc_young(rc_head *o)
+{
+    rc_heap *h = rc__pooled_heap(o);
+    rc__gc_on_young_dealloc(&h->gc, o);
+    free_dead(h, o, false);
+}
+
 /* Every death but a plain leaf's.  The finalizer's path is apart, so that
  * nothing but o and its heap lives across the calls of the others. */
 static RC_NOINLINE void dealloc_full(rc_head *o)
 {
-    if (RC_UNLIKELY(rc__type(o)->finalize != NULL))
+    const rc_type *t = rc__type(o);
+    if (RC_UNLIKELY(t->finalize != NULL))
         return dealloc_finalize(o);
+    if (RC_LIKELY(dies_young(o, t)))
+        return dealloc_young(o);
     dealloc_finalized(o);
 }
 
