@@ -344,9 +344,11 @@ static void count_blocks(worker *w, const rc_span *s)
  * as not: every worker counts every reference of its spans into the
  * target's word with a compare-and-swap (the counts stay exact, and no
  * batch is written or read; docs/design-gc.md has the figures). */
+RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
+
 RC_INLINE void count_shared_ref(rc_head *c)
 {
-    uint32_t g = __atomic_load_n(&c->gc, __ATOMIC_RELAXED);
+    uint32_t g = word_of(c);
     do {
         if ((g & RC_GC_REFS) >= RC_GC_REFS_SAT)
             return;
@@ -383,7 +385,7 @@ static void count_blocks_shared(worker *w, const rc_span *s)
         if (q + RC_WALK_AHEAD * st < end)
             prefetch_children(q + RC_WALK_AHEAD * st, traversed);
         rc_head *o = (rc_head *)(void *)q;
-        if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)
+        if (!o->tw || word_of(o) >= RC_GC_SENTINEL_MIN)     /* others count into it meanwhile */
             continue;
         n++;
         each_child(w, &k, o, count_shared, NULL, NULL, visit_count_shared);
@@ -601,8 +603,6 @@ static batch *wait_mail(worker *w)
  * for work (hungry); one that sees a hungry worker and has a stack to
  * spare hands part of it over through the shared pool (Boehm GC's
  * parallel mark does the same with its global mark stack). */
-RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
-
 RC_INLINE bool claim(rc_head *c, uint32_t bits)
 {
     return !(__atomic_fetch_or(&c->gc, bits, __ATOMIC_RELAXED) & RC_GC_REACHABLE);
@@ -963,9 +963,8 @@ static void par_free(par *p)
 /* Whether the collection is for several workers: a heap of
  * gc_parallel_min bytes or more, unless its graph is scattered and fits in
  * half the cache (r->unbranched), where gc.c's branch-free marking on one
- * thread beats two workers mailing half the references to each other:
- * 10^5 live random nodes of RC_TYPE_REFS (5 MB) take 18.5 ns of CPU each
- * on one worker, 68.5 on two. */
+ * thread takes little more than half the CPU time of two workers
+ * together (figures: docs/design-gc.md, "Parallel marking"). */
 static bool worth_workers(gc_run *r)
 {
     rc_heap *h = r->h;
