@@ -2,33 +2,42 @@
  * workers (gc_workers.c; design: docs/design-gc.md, "Parallel marking").
  *
  * The address space is cut into one range per worker, at pool starts
- * chosen so that each range holds about as many blocks; a worker owns
- * the objects in its range and is the only one to write their words
- * during count and mark, so the words need no atomic operations there.
- * A reference to an object of another range travels to its owner in a
- * batch:
- *   count   each worker walks its own spans and counts their references
- *           into the words it owns; the others go into a batch per owner,
- *           which the owner counts after everyone has walked (the counts
- *           are exact: every reference is counted once, by the owner of
- *           its target).
- *   scan    for a graph allocated in order (gc.c's mark_sweep_full), each
- *           worker runs gc.c's fused scan over its own spans with a cursor
- *           of its own; a reference into another range is mailed to its
- *           owner, which marks it, stacks it or finds it late by its own
- *           cursor.  A member with a child in another range counts as
- *           referencing the outside.
- *   mark    for a scattered graph, each worker marks from the roots of its
- *           own spans, depth-first with a stack of its own, mailing the
- *           references into other ranges the same way;
+ * chosen so that each range holds about as many blocks; each worker
+ * walks the spans of its own range in every pass.  What a worker does
+ * with a reference depends on the graph (gc.c's sample, r->prefetch):
+ *
+ * A graph allocated in order (rings, lists, trees: few references leave
+ * a range) keeps the words partitioned: a worker is the only one to
+ * write the words of its range during count and scan, so they need no
+ * atomic operations, and a reference into another range travels to its
+ * owner in a batch:
+ *   count   each worker counts the references from its spans into the
+ *           words it owns; the others go into a batch per owner, which
+ *           the owner counts after everyone has walked (every reference
+ *           is counted once, by the owner of its target).
+ *   scan    each worker runs gc.c's fused scan over its own spans with a
+ *           cursor of its own; a reference into another range is mailed
+ *           to its owner, which marks it, stacks it or finds it late by
+ *           its own cursor.  A member with a child in another range
+ *           counts as referencing the outside.  The scan ends when every
+ *           worker waits with an empty mailbox.
+ *
+ * A scattered graph (about half of the references cross to another range
+ * with two workers) shares the words instead:
+ *   count   each worker counts every reference of its spans with a
+ *           compare-and-swap on the target's word.
+ *   mark    the workers take the spans' roots from one counter and mark
+ *           depth-first, each with a stack of its own; a mark is claimed
+ *           by an atomic OR, and a worker with work to spare hands part of
+ *           its stack to one that has run dry.
  *   settle  then each promotes or marks dead the candidates of its own
  *           spans.  Whether members reference non-members is read from
  *           the children's words, which other workers may be writing:
  *           those reads and the writes of this pass are relaxed atomics.
- * Marking ends when every worker waits with an empty mailbox.  Each worker
- * counts the members of each of its spans; the spans are then noted in
- * address order, so the dead set, and everything the pipeline does with it
- * (gc_dead.c), is a single thread's.
+ *
+ * Each worker counts the members of each of its spans; the spans are then
+ * noted in address order, so the dead set, and everything the pipeline
+ * does with it (gc_dead.c), is a single thread's.
  * A worker that cannot get memory for its stack or a batch leaves the
  * object it was at marked and says so: gc.c's rescan then traverses every
  * marked object again, on one thread, until none is left out.
@@ -38,6 +47,7 @@
 #include "gc_workers.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* References handed from one worker to another at once: 8 KiB. */
 #define PAR_BATCH 1023
@@ -66,8 +76,8 @@ struct worker {
     size_t    sp, cap;
     batch    *out[RC_GC_WORKERS_MAX];   /* being filled, per owner */
     batch    *sent[RC_GC_WORKERS_MAX];  /* count: full batches, per owner */
-    batch    *mail;                     /* mark: batches for this worker (p->lock) */
-    bool      waiting;                  /* mark: asleep with no mail (p->lock) */
+    batch    *mail;                     /* scan: batches for this worker (p->lock) */
+    bool      waiting;                  /* scan: asleep with no mail (p->lock) */
     batch    *spare;                    /* empty batches to reuse */
     bool      failed;                   /* count: no memory for a batch */
     const char *cursor;                 /* scan: where this worker's scan is */
@@ -84,12 +94,16 @@ struct par {
     uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
     size_t       first_pool[RC_GC_WORKERS_MAX + 1];
     worker      *w;
-    bool         fused;                 /* mark and settle in one scan (gc.c: mark_sweep_full) */
+    bool         fused;                 /* an ordered graph: ranges, mail and the fused scan; else shared words */
     bool         overflow;              /* mark: some object was left out (atomic) */
-    rc__os_mutex lock;                  /* mark: the mailboxes and who waits */
+    rc__os_mutex lock;                  /* the mailboxes, the shared pool and who waits */
     rc__os_cond  cv;
-    unsigned     idle;
+    unsigned     idle;                  /* scan: workers waiting for mail */
     bool         done;
+    size_t       next_root;             /* mark: the next span to take roots from (atomic) */
+    rc_head    **pool;                  /* mark: work handed over (p->lock) */
+    size_t       pool_n, pool_cap;
+    unsigned     hungry;                /* mark: workers waiting for work (written under p->lock) */
 };
 
 /* ---- ranges and spans --------------------------------------------------------------- */
@@ -125,37 +139,6 @@ RC_INLINE walk walk_of(const worker *w) { return (walk){w->lo, w->width, {NULL, 
 RC_INLINE bool walk_owns(const walk *k, uintptr_t head)
 {
     return head - k->lo < k->width;
-}
-
-RC_INLINE void prefetch_own_child(const walk *k, uintptr_t child, bool bodies)
-{
-    if (walk_owns(k, child - sizeof(rc_head)))
-        prefetch_child(child, bodies);
-}
-
-/* gc_impl.h's prefetch_blocks for the children w owns: a line another
- * worker is writing, fetched for writing here, would bounce between the
- * cores.  `traversed`: through traverse functions too, where the serial
- * passes do (r->prefetch_traversed: heaps bigger than half the cache). */
-RC_INLINE void prefetch_own(const walk *k, const char *block, bool bodies, bool traversed)
-{
-    const rc_head *o = (const rc_head *)(const void *)block;
-    if (!o->tw)
-        return;
-    if (!(rc__type(o)->flags & RC_TYPE_REFS)) {
-        if (traversed)
-            prefetch_traversed_in(o, bodies, k->lo, k->width);
-        return;
-    }
-    const uintptr_t *c = (const uintptr_t *)rc__body(o);
-    size_t n = rc__nrefs(rc__type(o));
-    switch (n < 4 ? n : 4) {     /* unrolled as gc_impl.h's prefetch_blocks */
-    case 4: prefetch_own_child(k, c[3], bodies); /* fall through */
-    case 3: prefetch_own_child(k, c[2], bodies); /* fall through */
-    case 2: prefetch_own_child(k, c[1], bodies); /* fall through */
-    case 1: prefetch_own_child(k, c[0], bodies); /* fall through */
-    default: break;
-    }
 }
 
 /* Worker w's spans, in address order: its pools, then the large objects
@@ -274,9 +257,10 @@ RC_INLINE bool batch_add(worker *w, unsigned owner, rc_head *c, batch_full full)
  * cursor is the fused scan's, NULL in the other passes). */
 typedef void (*child_fn)(worker *w, rc_head *c, const char *cursor);
 
-/* Calls mine or theirs on each child of o: inline for an RC_TYPE_REFS
- * body, through o's traverse and `visit` otherwise (which finds the
- * cursor in w: stored only on this path, not for every object). */
+/* Calls mine or theirs on each child of o (mine on every child when
+ * theirs is NULL: a pass that does not mind the ranges): inline for an
+ * RC_TYPE_REFS body, through o's traverse and `visit` otherwise (which
+ * finds the cursor in w: stored only on this path, not for every object). */
 RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_fn theirs, const char *cursor,
                           rc_visit visit)
 {
@@ -295,7 +279,7 @@ RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_f
         if (!p[i])
             continue;
         rc_head *c = rc__head(p[i]);
-        if (walk_owns(k, (uintptr_t)c))
+        if (!theirs || walk_owns(k, (uintptr_t)c))
             mine(w, c, cursor);
         else
             theirs(w, c, cursor);
@@ -340,18 +324,13 @@ static int visit_count(void *child, void *arg)
     return 0;
 }
 
-/* The candidates of span s counted; with `ahead` (a constant once
- * inlined, as in gc.c's each_tracked_in_span) prefetching the children w
- * owns of the object RC_WALK_AHEAD blocks on. */
-RC_INLINE void count_blocks(worker *w, const rc_span *s, bool ahead)
+/* The candidates of span s counted, for an ordered graph. */
+static void count_blocks(worker *w, const rc_span *s)
 {
     walk k = walk_of(w);
     size_t n = 0, st = s->stride;
     char *end = s->start + s->count * st;
-    bool traversed = w->p->r->prefetch_traversed;
     for (char *q = s->start; q < end; q += st) {
-        if (ahead && q + RC_WALK_AHEAD * st < end)
-            prefetch_own(&k, q + RC_WALK_AHEAD * st, false, traversed);
         rc_head *o = (rc_head *)(void *)q;
         if (!o->tw || o->gc >= RC_GC_SENTINEL_MIN)       /* free, untracked or frozen */
             continue;
@@ -361,13 +340,66 @@ RC_INLINE void count_blocks(worker *w, const rc_span *s, bool ahead)
     w->candidates += n;
 }
 
+/* A scattered graph's references cross between any two ranges as often
+ * as not: every worker counts every reference of its spans into the
+ * target's word with a compare-and-swap (the counts stay exact, and no
+ * batch is written or read; docs/design-gc.md has the figures). */
+RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
+
+RC_INLINE void count_shared_ref(rc_head *c)
+{
+    uint32_t g = word_of(c);
+    do {
+        if ((g & RC_GC_REFS) >= RC_GC_REFS_SAT)
+            return;
+        rc_assert((g & RC_GC_REFS) < c->refcnt, "refcount lower than references found in the heap",
+                  rc__body(c), "refcount %u", c->refcnt);
+    } while (!__atomic_compare_exchange_n(&c->gc, &g, (g + 1) | RC_GC_CAND, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+}
+
+RC_INLINE void count_shared(worker *w, rc_head *c, const char *cursor)
+{
+    (void)w;
+    (void)cursor;
+    count_shared_ref(c);
+}
+
+static int visit_count_shared(void *child, void *arg)
+{
+    (void)arg;
+    count_shared_ref(rc__head(child));
+    return 0;
+}
+
+/* The candidates of span s counted, prefetching the children of the
+ * object RC_WALK_AHEAD blocks on (as gc.c's count pass does for such a
+ * graph). */
+static void count_blocks_shared(worker *w, const rc_span *s)
+{
+    walk k = walk_of(w);
+    size_t n = 0, st = s->stride;
+    char *end = s->start + s->count * st;
+    bool traversed = w->p->r->prefetch_traversed;
+    for (char *q = s->start; q < end; q += st) {
+        if (q + RC_WALK_AHEAD * st < end)
+            prefetch_children(q + RC_WALK_AHEAD * st, traversed);
+        rc_head *o = (rc_head *)(void *)q;
+        if (!o->tw || word_of(o) >= RC_GC_SENTINEL_MIN)     /* others count into it meanwhile */
+            continue;
+        n++;
+        each_child(w, &k, o, count_shared, NULL, NULL, visit_count_shared);
+    }
+    w->candidates += n;
+}
+
 static void count_span(worker *w, size_t k)
 {
     const rc_span s = w->p->spans[k];
-    if (w->p->r->prefetch)
-        count_blocks(w, &s, true);
+    if (w->p->fused)
+        count_blocks(w, &s);
     else
-        count_blocks(w, &s, false);
+        count_blocks_shared(w, &s);
 }
 
 static void count_job(void *arg, unsigned id)
@@ -426,7 +458,8 @@ static bool count_refs_par(par *p)
         rc__gc_workers_run(p->r->h, p->n, uncount_job, p);
         return false;
     }
-    rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
+    if (p->fused)
+        rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
     for (unsigned j = 0; j < p->n; j++)
         p->r->candidates += p->w[j].candidates;
     return true;
@@ -466,16 +499,6 @@ RC_INLINE void push(worker *w, rc_head *o)
         w->stack[w->sp++] = o;
 }
 
-/* c is this worker's: marked and stacked when fresh. */
-RC_INLINE void mark_own(worker *w, rc_head *c)
-{
-    uint32_t g = c->gc;
-    if (is_fresh(g)) {
-        c->gc = g | RC_GC_REACHABLE;
-        push(w, c);
-    }
-}
-
 /* Posts the full batch for owner into its mailbox, waking it if it sleeps. */
 static void mail_batch(worker *w, unsigned owner)
 {
@@ -494,10 +517,9 @@ static void mail_batch(worker *w, unsigned owner)
     rc__os_unlock(&p->lock);
 }
 
-/* A child of another worker goes to it by mail.  Inline: half the
- * children of a scattered graph come here, and a call each cost more than
- * the registers it spared the marking loop (count_theirs, whose loop runs
- * over every object, stays a call). */
+/* A child of another worker goes to it by mail.  Inline: a call each
+ * cost more than the registers it spared the scan's loop (count_theirs,
+ * whose loop runs over every object, stays a call). */
 RC_INLINE void mail_theirs(worker *w, rc_head *c, const char *cursor)
 {
     (void)cursor;
@@ -505,91 +527,19 @@ RC_INLINE void mail_theirs(worker *w, rc_head *c, const char *cursor)
         left_out(w);         /* the object being traversed is marked: the rescan comes back to it */
 }
 
-RC_INLINE void mark_mine(worker *w, rc_head *c, const char *cursor)
-{
-    (void)cursor;
-    mark_own(w, c);
-}
-
-static int visit_mark(void *child, void *arg)
-{
-    worker *w = arg;
-    rc_head *c = rc__head(child);
-    if (own(w, c))
-        mark_own(w, c);
-    else
-        mail_theirs(w, c, NULL);
-    return 0;
-}
-
-/* Traverses o for marking. */
-RC_INLINE void mark_children(worker *w, walk *k, rc_head *o)
-{
-    each_child(w, k, o, mark_mine, mail_theirs, NULL, visit_mark);
-}
-
-/* For a scattered graph (r->prefetch) popped objects wait in a small FIFO
- * with their children prefetched, as in gc.c's drain_lagged. */
-static void drain_lagged(worker *w, walk *k)
-{
-    lag_ring q = {.n = 0, .head = 0};
-    bool traversed = w->p->r->prefetch_traversed;
-    for (;;) {
-        while (!lag_full(&q) && w->sp > 0) {
-            rc_head *o = w->stack[--w->sp];
-            prefetch_own(k, (const char *)o, true, traversed);
-            lag_push(&q, o);
-        }
-        rc_head *top = lag_pop(&q);
-        if (!top)
-            return;
-        mark_children(w, k, top);
-    }
-}
-
-static void drain(worker *w, walk *k)
-{
-    if (w->p->r->prefetch) {
-        drain_lagged(w, k);
-        return;
-    }
-    while (w->sp > 0) {
-        rc_head *o = w->stack[--w->sp];
-        mark_children(w, k, o);
-    }
-}
-
-/* A candidate referenced from outside the set is a root (as in gc.c's
- * mark_if_root). */
-RC_INLINE bool take_root(rc_head *o)
-{
-    uint32_t g = o->gc;
-    if (g >= RC_GC_SENTINEL_MIN || (g & RC_GC_REACHABLE) || !has_outside_refs(o, g))
-        return false;
-    o->gc = g | RC_GC_CAND | RC_GC_REACHABLE;    /* CAND: a word of 0 is a root nothing counted */
-    return true;
-}
-
 static void drain_scan(worker *w, walk *k, const char *cursor);
 RC_INLINE void scan_own(worker *w, rc_head *c);
 
 static void take_mail(worker *w, batch *b)
 {
-    bool fused = w->p->fused;
     for (size_t i = 0; i < b->n; i++) {
         if (i + MAIL_AHEAD < b->n)
             prefetch_child((uintptr_t)rc__body(b->v[i + MAIL_AHEAD]), true);
-        if (fused)
-            scan_own(w, b->v[i]);
-        else
-            mark_own(w, b->v[i]);
+        scan_own(w, b->v[i]);
     }
     batch_recycle(w, b);
     walk k = walk_of(w);
-    if (fused)
-        drain_scan(w, &k, w->cursor);
-    else
-        drain(w, &k);
+    drain_scan(w, &k, w->cursor);
 }
 
 /* Mail waiting for w, without waiting for any. */
@@ -614,22 +564,8 @@ static void take_all_mail(worker *w, batch *b)
     }
 }
 
-static void mark_roots_span(worker *w, size_t j)
-{
-    const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
-    walk k = walk_of(w);
-    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
-        rc_head *o = (rc_head *)(void *)q;
-        if (o->tw && take_root(o)) {
-            mark_children(w, &k, o);
-            drain(w, &k);
-        }
-    }
-    take_all_mail(w, check_mail(w));
-}
-
 /* Sends what w has gathered for others, then waits for mail: NULL when
- * marking is over (every worker waits, every mailbox is empty). */
+ * the scan is over (every worker waits, every mailbox is empty). */
 static batch *wait_mail(worker *w)
 {
     par *p = w->p;
@@ -655,12 +591,152 @@ static batch *wait_mail(worker *w)
     return b;
 }
 
+/* ---- 2. mark, for a scattered graph: shared work ------------------------------------- */
+
+/* Any worker marks any object, and takes roots span by span from one
+ * counter: the mark is claimed by an atomic OR of RC_GC_REACHABLE, after
+ * a plain look that turns away what is marked already (no locked
+ * instruction for those).  REACHABLE is the only bit this pass writes
+ * into a counted word (a root nothing counted, word 0, gets CAND with it,
+ * from the one worker that took its span), so the OR loses nothing and
+ * the marked set is one thread's.  A worker whose stack runs dry waits
+ * for work (hungry); one that sees a hungry worker and has a stack to
+ * spare hands part of it over through the shared pool (Boehm GC's
+ * parallel mark does the same with its global mark stack). */
+RC_INLINE bool claim(rc_head *c, uint32_t bits)
+{
+    return !(__atomic_fetch_or(&c->gc, bits, __ATOMIC_RELAXED) & RC_GC_REACHABLE);
+}
+
+/* c marked by this worker (and stacked) when fresh. */
+RC_INLINE void mark_shared(worker *w, rc_head *c, const char *cursor)
+{
+    (void)cursor;
+    if (is_fresh(word_of(c)) && claim(c, RC_GC_REACHABLE))
+        push(w, c);
+}
+
+static int visit_mark(void *child, void *arg)
+{
+    mark_shared(arg, rc__head(child), NULL);
+    return 0;
+}
+
+RC_INLINE void mark_children(worker *w, walk *k, rc_head *o)
+{
+    each_child(w, k, o, mark_shared, NULL, NULL, visit_mark);
+}
+
+/* Stacks hold at least this many before any of them is handed over. */
+#define SHARE_MIN 64
+/* And at most this many go at once (a copy under the pool's lock). */
+#define SHARE_MAX 4096
+
+/* Part of w's stack (the top: any object of a scattered graph leads as
+ * far as any other) into the shared pool while it is empty, for the
+ * hungry.  With no memory for it, w keeps its work. */
+static RC_NOINLINE void share(worker *w)
+{
+    par *p = w->p;
+    size_t k = w->sp / 2 < SHARE_MAX ? w->sp / 2 : SHARE_MAX;
+    rc__os_lock(&p->lock);
+    if (p->pool_n == 0 && rc__mapvec_reserve(&p->pool, &p->pool_cap, k, sizeof *p->pool, SHARE_MAX, SIZE_MAX)) {
+        w->sp -= k;
+        memcpy(p->pool, w->stack + w->sp, k * sizeof *p->pool);
+        p->pool_n = k;
+        rc__os_cond_broadcast(&p->cv);
+    }
+    rc__os_unlock(&p->lock);
+}
+
+RC_INLINE bool someone_hungry(const worker *w)
+{
+    return __atomic_load_n(&w->p->hungry, __ATOMIC_RELAXED) && w->sp >= SHARE_MIN;
+}
+
+/* Popped objects wait in a small FIFO with their children prefetched, as
+ * in gc.c's drain_lagged. */
+static void drain(worker *w, walk *k)
+{
+    lag_ring q = {.n = 0, .head = 0};
+    bool traversed = w->p->r->prefetch_traversed;
+    for (;;) {
+        while (!lag_full(&q) && w->sp > 0) {
+            rc_head *o = w->stack[--w->sp];
+            prefetch_children_and_bodies((const char *)o, traversed);
+            lag_push(&q, o);
+        }
+        rc_head *top = lag_pop(&q);
+        if (!top)
+            return;
+        mark_children(w, k, top);
+        if (RC_UNLIKELY(someone_hungry(w)))
+            share(w);
+    }
+}
+
+/* w's share of the pool onto its stack; false when none is left
+ * anywhere: every worker is hungry, so every stack is empty and every
+ * span's roots taken. */
+static bool take_shared(worker *w)
+{
+    par *p = w->p;
+    rc__os_lock(&p->lock);
+    __atomic_store_n(&p->hungry, p->hungry + 1, __ATOMIC_RELAXED);
+    while (p->pool_n == 0 && !p->done) {
+        if (p->hungry == p->n) {
+            p->done = true;
+            rc__os_cond_broadcast(&p->cv);
+            break;
+        }
+        rc__os_cond_wait(&p->cv, &p->lock);
+    }
+    size_t k = (p->pool_n + p->hungry - 1) / p->hungry;
+    __atomic_store_n(&p->hungry, p->hungry - 1, __ATOMIC_RELAXED);
+    if (k && rc__mapvec_reserve(&w->stack, &w->cap, w->sp + k, sizeof *w->stack, 4096, SIZE_MAX)) {
+        p->pool_n -= k;
+        memcpy(w->stack + w->sp, p->pool + p->pool_n, k * sizeof *w->stack);
+        w->sp += k;
+    } else if (k) {
+        p->pool_n -= k;
+        left_out(w);         /* they stay marked: the rescan traverses them */
+    }
+    bool done = p->done;
+    rc__os_unlock(&p->lock);
+    return !done;
+}
+
+/* A candidate referenced from outside the set is a root (as in gc.c's
+ * mark_if_root). */
+RC_INLINE bool take_root(rc_head *o)
+{
+    uint32_t g = word_of(o);
+    if (g >= RC_GC_SENTINEL_MIN || (g & RC_GC_REACHABLE) || !has_outside_refs(o, g))
+        return false;
+    return claim(o, RC_GC_CAND | RC_GC_REACHABLE);     /* CAND: a word of 0 is a root nothing counted */
+}
+
+static void mark_roots_span(worker *w, size_t j, walk *k)
+{
+    const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
+    for (char *q = s.start; q < s.start + s.count * s.stride; q += s.stride) {
+        rc_head *o = (rc_head *)(void *)q;
+        if (o->tw && take_root(o)) {
+            mark_children(w, k, o);
+            drain(w, k);
+        }
+    }
+}
+
 static void mark_job(void *arg, unsigned id)
 {
-    worker *w = &((par *)arg)->w[id];
-    each_own_span(w, mark_roots_span);
-    for (batch *b; (b = wait_mail(w));)
-        take_all_mail(w, b);
+    par *p = arg;
+    worker *w = &p->w[id];
+    walk k = walk_of(w);
+    for (size_t j; (j = __atomic_fetch_add(&p->next_root, 1, __ATOMIC_RELAXED)) < p->nspans;)
+        mark_roots_span(w, j, &k);
+    while (take_shared(w))
+        drain(w, &k);
 }
 
 static void mark_par(par *p)
@@ -781,7 +857,6 @@ static void scan_job(void *arg, unsigned id)
 
 /* ---- 3. settle ---------------------------------------------------------------------- */
 
-RC_INLINE uint32_t word_of(const rc_head *c) { return __atomic_load_n(&c->gc, __ATOMIC_RELAXED); }
 RC_INLINE void set_word(rc_head *o, uint32_t g) { __atomic_store_n(&o->gc, g, __ATOMIC_RELAXED); }
 
 /* gc.c's dead_mark once marking is over: no object is reached later, so
@@ -878,6 +953,7 @@ static void par_free(par *p)
         rc__mapvec_free(&w->stack, &w->cap, sizeof *w->stack);
     }
     free(p->w);
+    rc__mapvec_free(&p->pool, &p->pool_cap, sizeof *p->pool);
     rc__mapvec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
     free(p->dead_in);
     rc__os_cond_destroy(&p->cv);
@@ -887,9 +963,8 @@ static void par_free(par *p)
 /* Whether the collection is for several workers: a heap of
  * gc_parallel_min bytes or more, unless its graph is scattered and fits in
  * half the cache (r->unbranched), where gc.c's branch-free marking on one
- * thread beats two workers mailing half the references to each other:
- * 10^5 live random nodes of RC_TYPE_REFS (5 MB) take 18.5 ns of CPU each
- * on one worker, 68.5 on two. */
+ * thread takes little more than half the CPU time of two workers
+ * together (figures: docs/design-gc.md, "Parallel marking"). */
 static bool worth_workers(gc_run *r)
 {
     rc_heap *h = r->h;
@@ -917,6 +992,7 @@ static bool par_init(par *p, gc_run *r)
         return false;
     }
     cut_ranges(p);
+    p->fused = !r->prefetch;
     for (unsigned j = 0; j < p->n; j++) {
         uintptr_t hi = j + 1 < p->n ? p->bound[j + 1] : UINTPTR_MAX;
         p->w[j] = (worker){.p = p, .id = j, .lo = p->bound[j], .width = hi - p->bound[j]};
@@ -934,7 +1010,6 @@ bool rc__gc_par_full(gc_run *r)
         par_free(&p);
         return false;
     }
-    p.fused = !r->prefetch;
     if (p.fused) {
         rc__gc_workers_run(r->h, p.n, scan_job, &p);
         r->overflow = p.overflow;          /* gc.c's finish_scan rescans */
