@@ -489,8 +489,13 @@ RC_INLINE bool next_group(const dead_set *d, group_iter *it, member_group *g)
     if (it->k == d->nspans)
         return false;
     const dead_span *ds = &d->spans[it->k++];
-    rc_span s;
-    rc__span_of(ds->start, &s);
+    /* A listed group reads its vector and, to free a pool at once, its
+     * start (the span's, as noted): nothing of the pool itself, whose
+     * owner on a threaded heap may be carving in it while finalizers and
+     * callbacks run with the world restarted. */
+    rc_span s = {.start = ds->start};
+    if (!d->listed)
+        rc__span_of(ds->start, &s);
     *g = (member_group){.start = s.start, .stride = s.stride, .count = s.count, .n = ds->members,
                         .whole = ds->whole};
     g->dying = ds->dying;
