@@ -215,6 +215,7 @@ typedef struct rc_dead_set {
     bool       not_refs;     /* some member's type is not RC_TYPE_REFS */
     bool       some_refs;    /* some member's type is RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
+    bool       last_holds;   /* and whether its members hold themselves (holds_itself) */
 } dead_set;
 
 /* Lists o as the next member of the dead vector, which has room: its
