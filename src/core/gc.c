@@ -643,14 +643,9 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
-/* With delete's hold (dead_set.held): the header is being written anyway.
- * While every member is an RC_TYPE_REFS body none holds itself; then o's
- * type says, as dead_note has just noted it. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);
-    if (d->not_refs)
-        o->refcnt += d->last_holds;
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -743,7 +738,7 @@ static void drain_scan(gc_run *r)
 RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
 {
     (void)arg;
-    if (is_dead_mark(o->gc))
+    if (is_dead_mark(o->gc) && (o->gc & RC_GC_REFS))      /* without a count: never held */
         dead_unhold(&r->dead, o);
 }
 
@@ -916,7 +911,6 @@ static void finish_scan(gc_run *r)
  * remain: the rescan to a fixpoint and the separate sweep settle them. */
 static void mark_sweep_full(gc_run *r)
 {
-    r->dead.held = true;
     if (r->prefetch) {
         mark_then_settle_full(r);
         return;
