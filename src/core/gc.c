@@ -643,6 +643,7 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
+/* One thread's scan: dead_mark_ours with every word its own. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);

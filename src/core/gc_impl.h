@@ -404,11 +404,11 @@ RC_INLINE void dead_note(dead_set *d, const rc_head *o)
  * where it lies, and holds itself (dead_set.held) unless it is an
  * RC_TYPE_REFS body: the header is being written anyway, and delete then
  * makes no pass over the set to hold it.  While every member is an
- * RC_TYPE_REFS body, its children are looked at too: one that is not (yet) a member, or that
- * marking reaches later (RC_GC_DEADREF tells the scan's marking), means
- * the set references something outside it, whose reference must be
- * dropped when the set is freed (gc_free.c); otherwise the set is
- * closed.  `ours` says whether this thread may read and write a child's
+ * RC_TYPE_REFS body, its children are looked at too: one that is not
+ * (yet) a member, or that marking reaches later (RC_GC_DEADREF tells the
+ * scan's marking), means the set references something outside it, whose
+ * reference must be dropped when the set is freed (gc_free.c); otherwise
+ * the set is closed.  `ours` says whether this thread may read and write a child's
  * word (a worker of gc_par.c owns a range); a child it may not counts as
  * outside. */
 typedef bool (*word_owner)(const void *ctx, const rc_head *c);
