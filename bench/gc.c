@@ -20,6 +20,8 @@
  *                       random, rc-fn, rc-refs or rc-words, W workers): a run short
  *                       enough for callgrind
  *   bench/gc --seed [N]      only the seed experiment, lists of N ints (default 5e6)
+ *   bench/gc --row N SHAPE TYPES   recycle's side of one row of the first table (live
+ *                       and garbage, default workers): a run short enough for callgrind
  */
 #include "args.h"
 #include "measure.h"
@@ -539,22 +541,43 @@ static void cpu_rows(const cpu_row *rows, size_t n, const py_row *py, size_t npy
     }
 }
 
-/* bench/gc --workers N SHAPE TYPES W */
-static int workers_one(char **argv)
+/* Sets `types` from argv[4] after checking the shape argv[3]; false,
+ * with a message, when either is not one. */
+static bool shape_and_types(char **argv, const char *usage)
 {
-    const char *usage = "bench/gc --workers N rings|random rc-fn|rc-refs|rc-words W";
     static const char *const kinds[3] = {"rc-fn", "rc-refs", "rc-words"};
-    size_t n = bench_count_arg("bench/gc", argv[2], 10, 100000000, usage);
-    char *end;
-    unsigned long w = strtoul(argv[5], &end, 10);
     bool shape_ok = !strcmp(argv[3], "rings") || !strcmp(argv[3], "random");
     types = 0;
     while (types < 3 && strcmp(argv[4], kinds[types]))
         types++;
-    if (!shape_ok || types == 3) {
-        fprintf(stderr, "bench/gc: '%s %s' is not a shape and types; usage: %s\n", argv[3], argv[4], usage);
+    if (shape_ok && types < 3)
+        return true;
+    fprintf(stderr, "bench/gc: '%s %s' is not a shape and types; usage: %s\n", argv[3], argv[4], usage);
+    return false;
+}
+
+/* bench/gc --row N SHAPE TYPES */
+static int row_one(char **argv)
+{
+    const char *usage = "bench/gc --row N rings|random rc-fn|rc-refs|rc-words";
+    size_t n = bench_count_arg("bench/gc", argv[2], 10, 100000000, usage);
+    if (!shape_and_types(argv, usage))
         return 2;
-    }
+    result r = rc_measure(argv[3], n, types);
+    printf("%s %s, %zu objects: live %.2f ns wall, %.2f ns CPU; garbage %.2f ns wall, %.2f ns CPU per object\n",
+           argv[3], argv[4], n, r.live, r.live_cpu, r.garbage, r.garbage_cpu);
+    return 0;
+}
+
+/* bench/gc --workers N SHAPE TYPES W */
+static int workers_one(char **argv)
+{
+    const char *usage = "bench/gc --workers N rings|random rc-fn|rc-refs|rc-words W";
+    size_t n = bench_count_arg("bench/gc", argv[2], 10, 100000000, usage);
+    char *end;
+    unsigned long w = strtoul(argv[5], &end, 10);
+    if (!shape_and_types(argv, usage))
+        return 2;
     if (*end || w < 1 || w > RC_GC_WORKERS_MAX) {
         fprintf(stderr, "bench/gc: '%s' is not a number of workers (1 to %d); usage: %s\n", argv[5],
                 RC_GC_WORKERS_MAX, usage);
@@ -612,6 +635,8 @@ int main(int argc, char **argv)
 {
     if (argc == 6 && !strcmp(argv[1], "--workers"))
         return workers_one(argv);
+    if (argc == 5 && !strcmp(argv[1], "--row"))
+        return row_one(argv);
     if (argc > 1 && !strcmp(argv[1], "--seed")) {
         size_t n = argc > 2 ? bench_count_arg("bench/gc", argv[2], 10, 100000000, "bench/gc --seed [N]") : 5000000;
         py_row py[16];

@@ -616,6 +616,7 @@ static RC_NOINLINE bool dead_grow(dead_set *d)
 RC_NOINLINE void rc__gc_note_type(dead_set *d, const rc_type *t)
 {
     d->last_type = t;
+    d->last_holds = !(t->flags & RC_TYPE_REFS);
     d->clearless |= !rc__type_clears(t);
     d->finalizers |= t->finalize != NULL;
     d->releases |= t->release != NULL;
@@ -642,13 +643,10 @@ RC_INLINE bool every_word_ours(const void *ctx, const rc_head *c)
     return true;
 }
 
-/* With delete's hold (dead_set.held): the header is being written anyway.
- * While every member is an RC_TYPE_REFS body none holds itself. */
+/* One thread's scan: dead_mark_ours with every word its own. */
 RC_INLINE void dead_mark(dead_set *d, rc_head *o)
 {
     dead_mark_ours(d, o, every_word_ours, NULL);
-    if (d->not_refs)
-        o->refcnt += holds_itself(o);
 }
 
 /* Where survivors of this collection go: the next generation. */
@@ -709,9 +707,13 @@ RC_INLINE void mark_scan_child(gc_run *r, rc_head *c, const char *cursor)
         push(r, c);
 }
 
-static RC_NOINLINE void mark_scan_child_slow(gc_run *r, rc_head *c)
+/* Takes the visit's own arguments, so the visit reaches it by a jump
+ * with its registers as they are. */
+static RC_NOINLINE int visit_mark_scan_slow(void *child, void *arg)
 {
-    mark_scan_child(r, c, r->cursor);
+    gc_run *r = arg;
+    mark_scan_child(r, rc__head(child), r->cursor);
+    return 0;
 }
 
 /* The visit a traverse function calls: a fresh child ahead of the scan
@@ -719,15 +721,14 @@ static RC_NOINLINE void mark_scan_child_slow(gc_run *r, rc_head *c)
  * line, so the function a traverse calls per child stays short. */
 static int visit_mark_scan(void *child, void *arg)
 {
-    gc_run *r = arg;
+    const gc_run *r = arg;
     rc_head *c = rc__head(child);
     uint32_t g = c->gc;
     if (RC_LIKELY(is_fresh_unmarked(g) && (const char *)c >= r->cursor)) {
         c->gc = g | RC_GC_REACHABLE;
         return 0;
     }
-    mark_scan_child_slow(r, c);
-    return 0;
+    return visit_mark_scan_slow(child, arg);
 }
 
 static void drain_scan(gc_run *r)
@@ -738,7 +739,7 @@ static void drain_scan(gc_run *r)
 RC_INLINE void unhold_dead_mark(gc_run *r, rc_head *o, void *arg)
 {
     (void)arg;
-    if (is_dead_mark(o->gc))
+    if (is_dead_mark(o->gc) && (o->gc & RC_GC_REFS))      /* without a count: never held */
         dead_unhold(&r->dead, o);
 }
 
@@ -911,7 +912,6 @@ static void finish_scan(gc_run *r)
  * remain: the rescan to a fixpoint and the separate sweep settle them. */
 static void mark_sweep_full(gc_run *r)
 {
-    r->dead.held = true;
     if (r->prefetch) {
         mark_then_settle_full(r);
         return;

@@ -150,16 +150,43 @@ RC_INLINE void lag_look(rc_head *o, dead_span *s)
         s->dying++;
 }
 
-RC_INLINE bool clear_member(member_pass *p, rc_head *o)
+/* o joins the ring; the member it replaces, CLEAR_LAG members older, is
+ * looked at. */
+RC_INLINE void lag_note(clear_lag *q, rc_head *o)
 {
-    clear_lag *q = p->arg;
-    rc__clear(o);                /* nothing for a member without clear */
     unsigned i = q->k++ & (CLEAR_LAG - 1);
     if (q->o[i])
         lag_look(q->o[i], q->span[i]);
     q->o[i] = o;
     q->span[i] = q->at;
+}
+
+RC_INLINE bool clear_member(member_pass *p, rc_head *o)
+{
+    rc__clear(o);                /* nothing for a member without clear */
+    lag_note(p->arg, o);
     return true;
+}
+
+/* A whole span's members are its blocks, so each is looked at by address
+ * CLEAR_LAG blocks after it is cleared, without the ring; only its last
+ * CLEAR_LAG go through the ring, to be looked at after the clears that
+ * follow (garbage allocated together straddles pools). */
+static void clear_whole(member_pass *p, const member_group *g)
+{
+    clear_lag *q = p->arg;
+    size_t st = g->stride, n = g->n, first = n < CLEAR_LAG ? n : CLEAR_LAG;
+    char *b = g->start, *end = b + n * st;
+    for (; b < g->start + first * st; b += st)
+        rc__clear((rc_head *)(void *)b);
+    for (; b < end; b += st) {
+        rc__clear((rc_head *)(void *)b);
+        q->at->dying += dies_with_pool((rc_head *)(void *)(b - CLEAR_LAG * st));
+    }
+    for (b = end - first * st; b < end; b += st)
+        lag_note(q, (rc_head *)(void *)b);
+    p->seen += n;
+    p->kept += n;
 }
 
 /* Clears every member, counting in each span those that die with it. */
@@ -172,7 +199,10 @@ static void clear_members(gc_run *r)
     member_group g;
     while (next_group(d, &it, &g)) {
         q.at = d->nspans ? &d->spans[it.k - 1] : NULL;
-        each_in_group(&p, &g, clear_member);
+        if (g.whole && !g.listed)
+            clear_whole(&p, &g);
+        else
+            each_in_group(&p, &g, clear_member);
     }
     for (unsigned i = 0; i < CLEAR_LAG; i++)
         if (q.o[i])

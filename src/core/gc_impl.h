@@ -202,9 +202,12 @@ typedef struct rc_dead_set {
     bool       lost;
     bool       refs_out;     /* a member may reference a non-member */
     /* The members of types other than RC_TYPE_REFS hold a reference to
-     * themselves, taken when gc.c's scan marked them dead (delete's hold,
-     * without a pass of its own); dropped when one leaves the set, and
-     * for all when the set is listed (user code must see true counts). */
+     * themselves, taken when a full collection's scan marked them dead
+     * (dead_mark_ours: delete's hold, without a pass of its own); dropped
+     * when one leaves the set, and for all when the set is listed (user
+     * code must see true counts).  A dead mark without a count of
+     * references (gc_par.c's left_out: a promoted object made late) was
+     * never held. */
     bool       held;
     /* What the members need, noted as they join, so the steps that would
      * find nothing to do are skipped. */
@@ -215,6 +218,7 @@ typedef struct rc_dead_set {
     bool       not_refs;     /* some member's type is not RC_TYPE_REFS */
     bool       some_refs;    /* some member's type is RC_TYPE_REFS */
     const rc_type *last_type;/* the type last noted */
+    bool       last_holds;   /* and whether its members hold themselves (holds_itself) */
 } dead_set;
 
 /* Lists o as the next member of the dead vector, which has room: its
@@ -397,12 +401,14 @@ RC_INLINE void dead_note(dead_set *d, const rc_head *o)
 }
 
 /* A full collection's scan found o unreachable so far: it is marked dead
- * where it lies.  While every member is an RC_TYPE_REFS body, its
- * children are looked at too: one that is not (yet) a member, or that
- * marking reaches later (RC_GC_DEADREF tells the scan's marking), means
- * the set references something outside it, whose reference must be
- * dropped when the set is freed (gc_free.c); otherwise the set is
- * closed.  `ours` says whether this thread may read and write a child's
+ * where it lies, and holds itself (dead_set.held) unless it is an
+ * RC_TYPE_REFS body: the header is being written anyway, and delete then
+ * makes no pass over the set to hold it.  While every member is an
+ * RC_TYPE_REFS body, its children are looked at too: one that is not
+ * (yet) a member, or that marking reaches later (RC_GC_DEADREF tells the
+ * scan's marking), means the set references something outside it, whose
+ * reference must be dropped when the set is freed (gc_free.c); otherwise
+ * the set is closed.  `ours` says whether this thread may read and write a child's
  * word (a worker of gc_par.c owns a range); a child it may not counts as
  * outside. */
 typedef bool (*word_owner)(const void *ctx, const rc_head *c);
@@ -413,7 +419,12 @@ RC_INLINE void dead_mark_ours(dead_set *d, rc_head *o, word_owner ours, const vo
     o->gc = RC_GC_CAND | RC_GC_DEAD | (o->gc & (RC_GC_DEADREF | RC_GC_REFS));
     d->marked++;
     dead_note(d, o);
-    if (d->not_refs || d->refs_out)
+    if (d->not_refs) {
+        o->refcnt += d->last_holds;     /* none held while every member is RC_TYPE_REFS */
+        d->held = true;
+        return;
+    }
+    if (d->refs_out)
         return;
     void **p = (void **)rc__body(o);
     for (size_t i = 0, n = rc__nrefs(rc__type(o)); i < n; i++) {

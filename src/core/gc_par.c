@@ -917,7 +917,9 @@ static void merge_dead(par *p)
         d->finalizers |= wd->finalizers;
         d->releases |= wd->releases;
         d->not_refs |= wd->not_refs;
+        d->some_refs |= wd->some_refs;
         d->refs_out |= wd->refs_out;
+        d->held |= wd->held;
     }
     for (size_t k = 0; k < p->nspans; k++)
         nspans += p->dead_in[k] > 0;
