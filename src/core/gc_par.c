@@ -155,25 +155,27 @@ static void each_own_span(worker *w, span_job fn)
             fn(w, k);
 }
 
-static bool add_span(par *p, const rc_span *s)
+static bool add_span(par *p, const rc_span *s, bool pool)
 {
     if (!rc__mapvec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
         return false;
     p->spans[p->nspans++] = *s;
-    if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
+    if (pool)
         p->npools = p->nspans;
     return true;
 }
 
 /* The spans of the candidate pools, in the walk's order (every pool comes
- * before every large object). */
+ * before every large object).  Serial, so it reads only the pools'
+ * descriptors: a look at each pool's first block would cost a cache miss
+ * per 16 KiB of heap before any worker starts. */
 static bool gather_spans(par *p)
 {
     rc_span_iter it;
     rc_span s;
     rc__span_iter_init_trackable(p->r->h, &it);
     while (rc__span_next(&it, &s))
-        if (!add_span(p, &s)) {
+        if (!add_span(p, &s, rc__span_iter_at_pool(&it))) {
             rc__span_iter_stop(&it);
             return false;
         }
@@ -834,7 +836,7 @@ RC_INLINE void scan_blocks_par(worker *w, const rc_span *s, bool large)
 static void scan_span_par(worker *w, size_t j)
 {
     const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
-    bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
+    bool large = j >= w->p->npools;
     size_t before = w->dead.marked;
     if (large)
         scan_blocks_par(w, &s, true);
