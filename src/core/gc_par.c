@@ -413,13 +413,14 @@ static void count_job(void *arg, unsigned id)
             count_batch_full(w, j);
 }
 
-/* The references the other workers found to this one's objects. */
-static void count_mail_job(void *arg, unsigned id)
+/* The references the other workers found to w's objects: the first step
+ * of w's scan, which is the first to read w's words once every worker is
+ * through counting (no pass of its own: a wake and a wait fewer). */
+static void count_mail(worker *w)
 {
-    par *p = arg;
-    worker *w = &p->w[id];
+    par *p = w->p;
     for (unsigned i = 0; i < p->n; i++)
-        for (batch *b = p->w[i].sent[id], *next; b; b = next) {
+        for (batch *b = p->w[i].sent[w->id], *next; b; b = next) {
             for (size_t k = 0; k < b->n; k++) {
                 if (k + MAIL_AHEAD < b->n)
                     __builtin_prefetch(b->v[k + MAIL_AHEAD], 1, 3);
@@ -460,8 +461,6 @@ static bool count_refs_par(par *p)
         rc__gc_workers_run(p->r->h, p->n, uncount_job, p);
         return false;
     }
-    if (p->fused)
-        rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
     for (unsigned j = 0; j < p->n; j++)
         p->r->candidates += p->w[j].candidates;
     return true;
@@ -851,6 +850,7 @@ static void scan_span_par(worker *w, size_t j)
 static void scan_job(void *arg, unsigned id)
 {
     worker *w = &((par *)arg)->w[id];
+    count_mail(w);
     each_own_span(w, scan_span_par);
     w->cursor = (const char *)UINTPTR_MAX;
     for (batch *b; (b = wait_mail(w));)
