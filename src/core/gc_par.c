@@ -288,6 +288,31 @@ RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_f
     }
 }
 
+/* ---- 0. the young candidates ---------------------------------------------------------- */
+
+/* Young vectors from this long are set by every worker a slice (the
+ * first full collection after ten million allocations would otherwise
+ * spend a sixth of its time writing them on one thread); shorter ones
+ * cost less than waking the helpers. */
+#define YOUNG_PAR_MIN 65536
+
+static void young_job(void *arg, unsigned id)
+{
+    par *p = arg;
+    rc_gc_state *gc = &p->r->h->gc;
+    size_t n = gc->young_len;
+    young_words_set(gc, n * id / p->n, n * (id + 1) / p->n, RC_GC_OLD);
+}
+
+/* A full collection's young candidates count from RC_GC_OLD, as gen 2's do. */
+static void young_to_old_words(par *p)
+{
+    if (p->r->h->gc.young_len >= YOUNG_PAR_MIN)
+        rc__gc_workers_run(p->r->h, p->n, young_job, p);
+    else
+        young_to_candidates(p->r, RC_GC_OLD);
+}
+
 /* ---- 1. count ----------------------------------------------------------------------- */
 
 static void count_batch_full(worker *w, unsigned owner)
@@ -1019,7 +1044,7 @@ bool rc__gc_par_full(gc_run *r)
     par p;
     if (!worth_workers(r) || !par_init(&p, r))
         return false;
-    young_to_candidates(r, RC_GC_OLD);
+    young_to_old_words(&p);
     if (!count_refs_par(&p)) {
         par_free(&p);
         return false;
