@@ -88,8 +88,9 @@ struct worker {
 struct par {
     gc_run      *r;
     unsigned     n;                     /* workers */
+    rc_gc_scratch *keep;                /* spans and dead_in, kept for the next collection */
     rc_span     *spans;                 /* the pools in address order, then large objects */
-    size_t       nspans, npools, spans_cap;
+    size_t       nspans, npools;
     size_t      *dead_in;               /* settle: members per span */
     uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
     size_t       first_pool[RC_GC_WORKERS_MAX + 1];
@@ -157,8 +158,10 @@ static void each_own_span(worker *w, span_job fn)
 
 static bool add_span(par *p, const rc_span *s, bool pool)
 {
-    if (!rc__mapvec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+    rc_gc_scratch *k = p->keep;
+    if (!rc__mapvec_reserve(&k->spans, &k->spans_cap, p->nspans + 1, sizeof *k->spans, 256, SIZE_MAX))
         return false;
+    p->spans = k->spans;
     p->spans[p->nspans++] = *s;
     if (pool)
         p->npools = p->nspans;
@@ -179,6 +182,17 @@ static bool gather_spans(par *p)
             rc__span_iter_stop(&it);
             return false;
         }
+    return true;
+}
+
+/* Room for the members of each span, which the scan or settle of the
+ * span's worker writes, every one, before merge_dead reads them. */
+static bool reserve_dead_in(par *p)
+{
+    rc_gc_scratch *k = p->keep;
+    if (!rc__mapvec_reserve(&k->dead_in, &k->dead_in_cap, p->nspans + 1, sizeof *k->dead_in, 256, SIZE_MAX))
+        return false;
+    p->dead_in = k->dead_in;
     return true;
 }
 
@@ -993,8 +1007,10 @@ static void par_free(par *p)
     }
     free(p->w);
     rc__mapvec_free(&p->pool, &p->pool_cap, sizeof *p->pool);
-    rc__mapvec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
-    free(p->dead_in);
+    if (p->keep) {               /* kept; cut to twice the need when a quarter of it is used */
+        rc__mapvec_shrink(&p->keep->spans, &p->keep->spans_cap, p->nspans, sizeof *p->spans, 256);
+        rc__mapvec_shrink(&p->keep->dead_in, &p->keep->dead_in_cap, p->nspans + 1, sizeof *p->dead_in, 256);
+    }
     rc__os_cond_destroy(&p->cv);
     rc__os_mutex_destroy(&p->lock);
 }
@@ -1025,7 +1041,9 @@ static bool par_init(par *p, gc_run *r)
         return false;
     }
     p->n = rc__gc_workers_get(h, workers_wanted(h));
-    if (p->n < 2 || !gather_spans(p) || !(p->dead_in = calloc(p->nspans + 1, sizeof *p->dead_in)) ||
+    if (p->n >= 2)
+        p->keep = rc__gc_workers_scratch(h);
+    if (p->n < 2 || !gather_spans(p) || !reserve_dead_in(p) ||
         !(p->w = aligned_alloc(_Alignof(worker), p->n * sizeof *p->w))) {
         par_free(p);
         return false;

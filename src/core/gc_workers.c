@@ -28,6 +28,7 @@ struct rc_gc_workers {
     unsigned     width;      /* workers of the posted job */
     unsigned     busy;       /* helpers still in it */
     bool         stop;
+    rc_gc_scratch scratch;
 };
 
 /* Runs the posted job if this helper is one of its workers. */
@@ -73,6 +74,8 @@ static void stop_helpers(struct rc_gc_workers *w)
 
 static void pool_free(struct rc_gc_workers *w)
 {
+    rc__mapvec_free(&w->scratch.spans, &w->scratch.spans_cap, sizeof *w->scratch.spans);
+    rc__mapvec_free(&w->scratch.dead_in, &w->scratch.dead_in_cap, sizeof *w->scratch.dead_in);
     rc__os_cond_destroy(&w->done);
     rc__os_cond_destroy(&w->wake);
     rc__os_mutex_destroy(&w->lock);
@@ -155,6 +158,11 @@ void rc__gc_workers_run(rc_heap *h, unsigned n, rc_gc_job job, void *arg)
             rc__os_cond_wait(&w->done, &w->lock);
         rc__os_unlock(&w->lock);
     }
+}
+
+rc_gc_scratch *rc__gc_workers_scratch(rc_heap *h)
+{
+    return &h->gc.workers->scratch;
 }
 
 void rc__gc_workers_destroy(rc_heap *h)
