@@ -1060,7 +1060,11 @@ static bool par_init(par *p, gc_run *r)
 bool rc__gc_par_full(gc_run *r)
 {
     par p;
-    if (!worth_workers(r) || !par_init(&p, r))
+    if (!worth_workers(r)) {
+        rc__gc_workers_scratch_free(r->h);
+        return false;
+    }
+    if (!par_init(&p, r))
         return false;
     young_to_old_words(&p);
     if (!count_refs_par(&p)) {

@@ -29,6 +29,9 @@ typedef struct rc_gc_scratch {
 
 /* h's scratch; h has helpers (rc__gc_workers_get gave more than 1). */
 rc_gc_scratch *rc__gc_workers_scratch(rc_heap *h);
+/* Frees it, when a full collection keeps to one thread: a heap that has
+ * shrunk below gc_parallel_min keeps no scratch of its peak. */
+void rc__gc_workers_scratch_free(rc_heap *h);
 /* Stops and joins the helpers (rc_heap_free). */
 void rc__gc_workers_destroy(rc_heap *h);
 
