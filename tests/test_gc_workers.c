@@ -139,9 +139,9 @@ static size_t thin(mnode **all, size_t n, uint64_t keep)
     return kept;
 }
 
-/* A heap whose full collections split across `workers` however small,
- * holding NODES nodes linked at random (in `all`), its records in out. */
-static rc_heap *random_heap(unsigned workers, mnode **all, record *out)
+/* An empty heap whose full collections split across `workers` however
+ * small, the collector off, its records in out. */
+static rc_heap *parallel_heap(unsigned workers, record *out)
 {
     memset(out, 0, sizeof *out);
     rec = out;
@@ -152,6 +152,13 @@ static rc_heap *random_heap(unsigned workers, mnode **all, record *out)
     cfg.gc_parallel_min = 0;
     rc_heap *h = rc_heap_new(&cfg);
     assert_non_null(h);
+    return h;
+}
+
+/* The same, holding NODES nodes linked at random (in `all`). */
+static rc_heap *random_heap(unsigned workers, mnode **all, record *out)
+{
+    rc_heap *h = parallel_heap(workers, out);
     for (uint32_t i = 0; i < NODES; i++)
         all[i] = node_new(h, i);
     link_nodes(all, NODES);
@@ -245,6 +252,48 @@ static void small_heap_under_the_threshold_collects_the_same(void **state)
     rec = NULL;
 }
 
+/* A full collection of more young objects than gc_par.c leaves to one
+ * thread to set up (YOUNG_PAR_MIN): rings of RING nodes, every other one
+ * dropped; `workers` of them, records in out.  Returns what it collected. */
+enum { RING = 10, RINGS = 7200 };
+_Static_assert(RINGS / 2 * RING < LOG_MAX, "the released log holds the dropped rings");
+
+static size_t collect_young_rings(unsigned workers, record *out)
+{
+    rc_heap *h = parallel_heap(workers, out);
+    static mnode *first[RINGS];
+    for (uint32_t i = 0; i < RINGS; i++) {
+        mnode *prev = first[i] = rc_new(h, &kinds[K_FN]);
+        assert_non_null(prev);
+        prev->id = i * RING;
+        for (uint32_t k = 1; k < RING; k++, prev = prev->kid[0]) {
+            assert_non_null(prev->kid[0] = rc_new(h, &kinds[K_FN]));
+            prev->kid[0]->id = i * RING + k;
+        }
+        prev->kid[0] = first[i];
+        rc_incref(first[i]);
+    }
+    for (uint32_t i = 1; i < RINGS; i += 2)
+        rc_decref(first[i]);
+    size_t collected = rc_gc_collect(h, 2);
+    static record rest;           /* the kept rings die in rc_heap_free */
+    memset(&rest, 0, sizeof rest);
+    rec = &rest;
+    for (uint32_t i = 0; i < RINGS; i += 2)
+        rc_decref(first[i]);
+    rc_heap_free(h);
+    rec = NULL;
+    return collected;
+}
+
+static void long_young_vector_collects_the_same(void **state)
+{
+    (void)state;
+    assert_int_equal(collect_young_rings(1, &one), RINGS / 2 * RING);
+    assert_int_equal(collect_young_rings(2, &several), RINGS / 2 * RING);
+    same_log("released", one.released, one.nreleased, several.released, several.nreleased);
+}
+
 static int threads_now(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -298,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(several_workers_free_what_one_frees_in_its_order),
         cmocka_unit_test(small_heap_under_the_threshold_collects_the_same),
+        cmocka_unit_test(long_young_vector_collects_the_same),
         cmocka_unit_test(one_thread_where_a_second_gains_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

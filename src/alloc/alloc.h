@@ -186,6 +186,9 @@ bool rc__alloc_walks_tracked(const rc_head *o);
 bool rc__span_next(rc_span_iter *it, rc_span *s);
 /* Ends a walk before rc__span_next has returned false (no-op after). */
 void rc__span_iter_stop(rc_span_iter *it);
+/* Whether the span rc__span_next gave last is a pool (every pool comes
+ * before every large object): known without reading the span's memory. */
+RC_INLINE bool rc__span_iter_at_pool(const rc_span_iter *it) { return it->phase == 0; }
 
 /* Runs body with o bound to each live object of h, in the allocator's
  * walk order (pools by address, then large objects).  `continue` in body

@@ -344,12 +344,16 @@ RC_INLINE bool traverses(const rc_head *o, size_t nrefs)
 }
 
 /* The young candidates' words are indices: they start counting from
- * `start` (gc.c, count_refs). */
+ * `start` (gc.c, count_refs); young[from .. to - 1] of them here. */
+RC_INLINE void young_words_set(rc_gc_state *gc, size_t from, size_t to, uint32_t start)
+{
+    for (size_t i = from; i < to; i++)
+        gc->young[i]->gc = start;
+}
+
 RC_INLINE void young_to_candidates(gc_run *r, uint32_t start)
 {
-    rc_gc_state *gc = &r->h->gc;
-    for (size_t i = r->lo; i < gc->young_len; i++)
-        gc->young[i]->gc = start;
+    young_words_set(&r->h->gc, r->lo, r->h->gc.young_len, start);
 }
 
 /* One more reference from a candidate to c, whose word is g; c is a

@@ -88,8 +88,9 @@ struct worker {
 struct par {
     gc_run      *r;
     unsigned     n;                     /* workers */
+    rc_gc_scratch *keep;                /* spans and dead_in, kept for the next collection */
     rc_span     *spans;                 /* the pools in address order, then large objects */
-    size_t       nspans, npools, spans_cap;
+    size_t       nspans, npools;
     size_t      *dead_in;               /* settle: members per span */
     uintptr_t    bound[RC_GC_WORKERS_MAX];   /* where each worker's range starts */
     size_t       first_pool[RC_GC_WORKERS_MAX + 1];
@@ -155,28 +156,43 @@ static void each_own_span(worker *w, span_job fn)
             fn(w, k);
 }
 
-static bool add_span(par *p, const rc_span *s)
+static bool add_span(par *p, const rc_span *s, bool pool)
 {
-    if (!rc__mapvec_reserve(&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans, 256, SIZE_MAX))
+    rc_gc_scratch *k = p->keep;
+    if (!rc__mapvec_reserve(&k->spans, &k->spans_cap, p->nspans + 1, sizeof *k->spans, 256, SIZE_MAX))
         return false;
+    p->spans = k->spans;
     p->spans[p->nspans++] = *s;
-    if (!(((rc_head *)(void *)s->start)->tw & RC_HF_LARGE))
+    if (pool)
         p->npools = p->nspans;
     return true;
 }
 
 /* The spans of the candidate pools, in the walk's order (every pool comes
- * before every large object). */
+ * before every large object).  Serial, so it reads only the pools'
+ * descriptors: a look at each pool's first block would cost a cache miss
+ * per 16 KiB of heap before any worker starts. */
 static bool gather_spans(par *p)
 {
     rc_span_iter it;
     rc_span s;
     rc__span_iter_init_trackable(p->r->h, &it);
     while (rc__span_next(&it, &s))
-        if (!add_span(p, &s)) {
+        if (!add_span(p, &s, rc__span_iter_at_pool(&it))) {
             rc__span_iter_stop(&it);
             return false;
         }
+    return true;
+}
+
+/* Room for the members of each span, which the scan or settle of the
+ * span's worker writes, every one, before merge_dead reads them. */
+static bool reserve_dead_in(par *p)
+{
+    rc_gc_scratch *k = p->keep;
+    if (!rc__mapvec_reserve(&k->dead_in, &k->dead_in_cap, p->nspans + 1, sizeof *k->dead_in, 256, SIZE_MAX))
+        return false;
+    p->dead_in = k->dead_in;
     return true;
 }
 
@@ -284,6 +300,31 @@ RC_INLINE void each_child(worker *w, walk *k, rc_head *o, child_fn mine, child_f
         else
             theirs(w, c, cursor);
     }
+}
+
+/* ---- 0. the young candidates ---------------------------------------------------------- */
+
+/* Young vectors from this long are set by every worker a slice (the
+ * first full collection after ten million allocations would otherwise
+ * spend a sixth of its time writing them on one thread); shorter ones
+ * cost less than waking the helpers. */
+#define YOUNG_PAR_MIN 65536
+
+static void young_job(void *arg, unsigned id)
+{
+    par *p = arg;
+    rc_gc_state *gc = &p->r->h->gc;
+    size_t n = gc->young_len;
+    young_words_set(gc, n * id / p->n, n * (id + 1) / p->n, RC_GC_OLD);
+}
+
+/* A full collection's young candidates count from RC_GC_OLD, as gen 2's do. */
+static void young_to_old_words(par *p)
+{
+    if (p->r->h->gc.young_len >= YOUNG_PAR_MIN)
+        rc__gc_workers_run(p->r->h, p->n, young_job, p);
+    else
+        young_to_candidates(p->r, RC_GC_OLD);
 }
 
 /* ---- 1. count ----------------------------------------------------------------------- */
@@ -411,13 +452,14 @@ static void count_job(void *arg, unsigned id)
             count_batch_full(w, j);
 }
 
-/* The references the other workers found to this one's objects. */
-static void count_mail_job(void *arg, unsigned id)
+/* The references the other workers found to w's objects: the first step
+ * of w's scan, which is the first to read w's words once every worker is
+ * through counting (no pass of its own: a wake and a wait fewer). */
+static void count_mail(worker *w)
 {
-    par *p = arg;
-    worker *w = &p->w[id];
+    par *p = w->p;
     for (unsigned i = 0; i < p->n; i++)
-        for (batch *b = p->w[i].sent[id], *next; b; b = next) {
+        for (batch *b = p->w[i].sent[w->id], *next; b; b = next) {
             for (size_t k = 0; k < b->n; k++) {
                 if (k + MAIL_AHEAD < b->n)
                     __builtin_prefetch(b->v[k + MAIL_AHEAD], 1, 3);
@@ -458,8 +500,6 @@ static bool count_refs_par(par *p)
         rc__gc_workers_run(p->r->h, p->n, uncount_job, p);
         return false;
     }
-    if (p->fused)
-        rc__gc_workers_run(p->r->h, p->n, count_mail_job, p);
     for (unsigned j = 0; j < p->n; j++)
         p->r->candidates += p->w[j].candidates;
     return true;
@@ -769,15 +809,27 @@ RC_INLINE void scan_mine(worker *w, rc_head *c, const char *cursor)
         push(w, c);
 }
 
-/* For a traverse function: the cursor is w's. */
-static int visit_scan(void *child, void *arg)
+static RC_NOINLINE void visit_scan_slow(worker *w, rc_head *c)
 {
-    worker *w = arg;
-    rc_head *c = rc__head(child);
     if (own(w, c))
         scan_own(w, c);
     else
         mail_theirs(w, c, NULL);
+}
+
+/* For a traverse function: the cursor is w's.  A fresh child of w's own
+ * ahead of the cursor (the common case, as in gc.c's visit_mark_scan) is
+ * marked here; the rest out of line, so that the function a traverse
+ * calls per child saves no registers. */
+static int visit_scan(void *child, void *arg)
+{
+    worker *w = arg;
+    rc_head *c = rc__head(child);
+    if (RC_LIKELY(own(w, c) && is_fresh_unmarked(c->gc) && (const char *)c >= w->cursor)) {
+        c->gc |= RC_GC_REACHABLE;
+        return 0;
+    }
+    visit_scan_slow(w, c);
     return 0;
 }
 
@@ -834,7 +886,7 @@ RC_INLINE void scan_blocks_par(worker *w, const rc_span *s, bool large)
 static void scan_span_par(worker *w, size_t j)
 {
     const rc_span s = w->p->spans[j];   /* a copy, kept in registers across the stores */
-    bool large = ((rc_head *)(void *)s.start)->tw & RC_HF_LARGE;
+    bool large = j >= w->p->npools;
     size_t before = w->dead.marked;
     if (large)
         scan_blocks_par(w, &s, true);
@@ -849,6 +901,7 @@ static void scan_span_par(worker *w, size_t j)
 static void scan_job(void *arg, unsigned id)
 {
     worker *w = &((par *)arg)->w[id];
+    count_mail(w);
     each_own_span(w, scan_span_par);
     w->cursor = (const char *)UINTPTR_MAX;
     for (batch *b; (b = wait_mail(w));)
@@ -956,8 +1009,10 @@ static void par_free(par *p)
     }
     free(p->w);
     rc__mapvec_free(&p->pool, &p->pool_cap, sizeof *p->pool);
-    rc__mapvec_free(&p->spans, &p->spans_cap, sizeof *p->spans);
-    free(p->dead_in);
+    if (p->keep) {               /* kept; cut to twice the need when a quarter of it is used */
+        rc__mapvec_shrink(&p->keep->spans, &p->keep->spans_cap, p->nspans, sizeof *p->spans, 256);
+        rc__mapvec_shrink(&p->keep->dead_in, &p->keep->dead_in_cap, p->nspans + 1, sizeof *p->dead_in, 256);
+    }
     rc__os_cond_destroy(&p->cv);
     rc__os_mutex_destroy(&p->lock);
 }
@@ -988,7 +1043,9 @@ static bool par_init(par *p, gc_run *r)
         return false;
     }
     p->n = rc__gc_workers_get(h, workers_wanted(h));
-    if (p->n < 2 || !gather_spans(p) || !(p->dead_in = calloc(p->nspans + 1, sizeof *p->dead_in)) ||
+    if (p->n >= 2)
+        p->keep = rc__gc_workers_scratch(h);
+    if (p->n < 2 || !gather_spans(p) || !reserve_dead_in(p) ||
         !(p->w = aligned_alloc(_Alignof(worker), p->n * sizeof *p->w))) {
         par_free(p);
         return false;
@@ -1005,9 +1062,13 @@ static bool par_init(par *p, gc_run *r)
 bool rc__gc_par_full(gc_run *r)
 {
     par p;
-    if (!worth_workers(r) || !par_init(&p, r))
+    if (!worth_workers(r)) {
+        rc__gc_workers_scratch_free(r->h);
         return false;
-    young_to_candidates(r, RC_GC_OLD);
+    }
+    if (!par_init(&p, r))
+        return false;
+    young_to_old_words(&p);
     if (!count_refs_par(&p)) {
         par_free(&p);
         return false;

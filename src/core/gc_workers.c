@@ -28,6 +28,7 @@ struct rc_gc_workers {
     unsigned     width;      /* workers of the posted job */
     unsigned     busy;       /* helpers still in it */
     bool         stop;
+    rc_gc_scratch scratch;
 };
 
 /* Runs the posted job if this helper is one of its workers. */
@@ -71,8 +72,15 @@ static void stop_helpers(struct rc_gc_workers *w)
         rc__os_thread_join(w->helpers[i].thread);
 }
 
+static void scratch_free(rc_gc_scratch *s)
+{
+    rc__mapvec_free(&s->spans, &s->spans_cap, sizeof *s->spans);
+    rc__mapvec_free(&s->dead_in, &s->dead_in_cap, sizeof *s->dead_in);
+}
+
 static void pool_free(struct rc_gc_workers *w)
 {
+    scratch_free(&w->scratch);
     rc__os_cond_destroy(&w->done);
     rc__os_cond_destroy(&w->wake);
     rc__os_mutex_destroy(&w->lock);
@@ -155,6 +163,18 @@ void rc__gc_workers_run(rc_heap *h, unsigned n, rc_gc_job job, void *arg)
             rc__os_cond_wait(&w->done, &w->lock);
         rc__os_unlock(&w->lock);
     }
+}
+
+rc_gc_scratch *rc__gc_workers_scratch(rc_heap *h)
+{
+    return &h->gc.workers->scratch;
+}
+
+void rc__gc_workers_scratch_free(rc_heap *h)
+{
+    struct rc_gc_workers *w = h->gc.workers;
+    if (w && w->pid == rc__proc_self())
+        scratch_free(&w->scratch);
 }
 
 void rc__gc_workers_destroy(rc_heap *h)
