@@ -704,7 +704,7 @@ RC_INLINE void rc__gc_uncount(rc_gc_state *gc)
 }
 
 /* In gen 0, 1 or 2 outside a collection (young or RC_GC_OLD): one
- * compare, the word every plain death of a tracked object has. */
+ * compare, and the word of nearly every tracked object that dies. */
 RC_INLINE bool rc__gc_is_generational(uint32_t g) { return g <= RC_GC_YOUNG_MAX; }
 
 /* A dying object of a plain heap in gen 0, 1 or 2: uncounted and
