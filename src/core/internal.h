@@ -703,13 +703,22 @@ RC_INLINE void rc__gc_uncount(rc_gc_state *gc)
     gc->count[0] -= gc->count[0] > 0;
 }
 
-/* A dying young object: uncounted and unlinked; the gc word says
- * untracked from here on, so that a collection a weakref callback starts
- * does not take it for a candidate. */
-RC_INLINE void rc__gc_on_young_dealloc(rc_gc_state *gc, rc_head *o)
+/* In gen 0, 1 or 2 outside a collection (young or RC_GC_OLD): one
+ * compare, and the word of nearly every tracked object that dies. */
+RC_INLINE bool rc__gc_is_generational(uint32_t g) { return g <= RC_GC_YOUNG_MAX; }
+
+/* A dying object of a plain heap in gen 0, 1 or 2: uncounted and
+ * unlinked; the gc word says untracked from here on, so that a collection
+ * a weakref callback starts does not take it for a candidate.  Gen 2 is a
+ * count, so an old death costs no more than a young one. */
+RC_INLINE void rc__gc_on_generational_dealloc(rc_gc_state *gc, rc_head *o)
 {
+    uint32_t g = o->gc;
     rc__gc_uncount(gc);
-    rc__gc_young_drop(gc, rc__gc_young_index(o->gc));
+    if (RC_LIKELY(g != RC_GC_OLD))
+        rc__gc_young_drop(gc, rc__gc_young_index(g));
+    else
+        gc->old_count--;
     o->gc = RC_GC_UNTRACKED;
 }
 
@@ -720,8 +729,8 @@ RC_INLINE void rc__gc_on_dealloc(rc_heap *h, rc_head *o)
         rc__mt_gc_on_dealloc(h, o);
         return;
     }
-    if (RC_LIKELY(rc__gc_is_young(o->gc))) {
-        rc__gc_on_young_dealloc(&h->gc, o);
+    if (RC_LIKELY(rc__gc_is_generational(o->gc))) {
+        rc__gc_on_generational_dealloc(&h->gc, o);
         return;
     }
     rc__gc_uncount(&h->gc);

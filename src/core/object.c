@@ -234,10 +234,10 @@ static RC_NOINLINE void clear_words(void **p, uint64_t words)
         RC_CLEAR(p[__builtin_ctzll(m)]);
 }
 
-/* Drops o's references: clear, or a decref of each child traverse visits. */
-RC_INLINE void drop_refs(rc_head *o)
+/* Drops o's references: clear, or a decref of each child traverse visits.
+ * t is o's type, which the caller has in hand. */
+RC_INLINE void drop_refs(rc_head *o, const rc_type *t)
 {
-    const rc_type *t = rc__type(o);
     if (t->flags & RC_TYPE_REFS)
         clear_refs((void **)rc__body(o), rc__nrefs(t));
     else if (t->clear)
@@ -312,7 +312,7 @@ static RC_NOINLINE void drain_trash(void)
         rc__deaths.trash = *trash_link(next);
         rc_heap *h = rc__object_heap(next);
         bool shared = rc__is_shared(next);
-        drop_refs(next);
+        drop_refs(next, rc__type(next));
         rc__release_and_free(h, next);
         if (shared)
             rc__mt_unlock(h);
@@ -324,7 +324,7 @@ static RC_NOINLINE void drain_trash(void)
  * the type is known to have none.  The depth goes back down by a
  * decrement, and the queue is looked at only when the outermost death
  * ends: nothing but h and o lives across drop_refs's call. */
-RC_INLINE void free_dead(rc_heap *h, rc_head *o, bool release)
+RC_INLINE void free_dead(rc_heap *h, rc_head *o, const rc_type *t, bool release)
 {
     int depth = rc__deaths.depth;
     if (RC_UNLIKELY(depth >= RC_DEALLOC_DEPTH)) {
@@ -332,7 +332,7 @@ RC_INLINE void free_dead(rc_heap *h, rc_head *o, bool release)
         return;
     }
     rc__deaths.depth = depth + 1;
-    drop_refs(o);
+    drop_refs(o, t);
     if (--rc__deaths.depth == 0 && RC_UNLIKELY(rc__deaths.trash != NULL))
         drain_trash();
     if (release)
@@ -343,7 +343,7 @@ RC_INLINE void free_dead(rc_heap *h, rc_head *o, bool release)
 
 void rc__free_dead(rc_heap *h, rc_head *o)
 {
-    free_dead(h, o, true);
+    free_dead(h, o, rc__type(o), true);
 }
 
 /* Every death but a plain leaf's, once a finalizer (if the type has one)
@@ -358,7 +358,7 @@ RC_INLINE void dealloc_finalized(rc_head *o)
         rc__gc_on_dealloc(h, o);
     if (RC_UNLIKELY(rc__hflags(o) & RC_HF_WEAKREFS))
         rc__weak_on_dealloc(h, o);
-    free_dead(h, o, true);
+    free_dead(h, o, rc__type(o), true);
 }
 
 static RC_NOINLINE void dealloc_finalize(rc_head *o)
@@ -367,22 +367,24 @@ static RC_NOINLINE void dealloc_finalize(rc_head *o)
         dealloc_finalized(o);
 }
 
-/* A tracked object that dies young, the common death: in gen 0 or 1, of a
- * plain heap's pool, without weakrefs, of a type without release (nor
- * finalizer: the caller's test).  Its gc word says it is young, so its
- * type is tracked and needs no asking; with no weakref there is no
- * callback between the unlink and the drop, and with no release the end
- * needs no second look at the type. */
-RC_INLINE bool dies_young(const rc_head *o, const rc_type *t)
+/* A tracked object's common death: in gen 0, 1 or 2, of a plain heap's
+ * pool, without weakrefs, of a type without release (nor finalizer: the
+ * caller's test).  Its gc word says it is in a generation, so its type is
+ * tracked and needs no asking; with no weakref there is no callback
+ * between the unlink and the drop, and with no release the end needs no
+ * second look at the type.  Gen 2 takes this path too: the batch an
+ * automatic gen-1 collection promoted dies there. */
+RC_INLINE bool dies_generational(const rc_head *o, const rc_type *t)
 {
-    return !(o->tw & (RC_HF_WEAKREFS | RC_HF_LARGE | RC_HF_SHARED)) && !t->release && rc__gc_is_young(o->gc);
+    return !(o->tw & (RC_HF_WEAKREFS | RC_HF_LARGE | RC_HF_SHARED)) && !t->release &&
+           rc__gc_is_generational(o->gc);
 }
 
-RC_INLINE void dealloc_young(rc_head *o)
+RC_INLINE void dealloc_generational(rc_head *o, const rc_type *t)
 {
     rc_heap *h = rc__pooled_heap(o);
-    rc__gc_on_young_dealloc(&h->gc, o);
-    free_dead(h, o, false);
+    rc__gc_on_generational_dealloc(&h->gc, o);
+    free_dead(h, o, t, false);
 }
 
 /* Every death but a plain leaf's.  The finalizer's path is apart, so that
@@ -392,8 +394,8 @@ static RC_NOINLINE void dealloc_full(rc_head *o)
     const rc_type *t = rc__type(o);
     if (RC_UNLIKELY(t->finalize != NULL))
         return dealloc_finalize(o);
-    if (RC_LIKELY(dies_young(o, t)))
-        return dealloc_young(o);
+    if (RC_LIKELY(dies_generational(o, t)))
+        return dealloc_generational(o, t);
     dealloc_finalized(o);
 }
 
