@@ -753,6 +753,37 @@ static long minor_faults(void)
     return ru.ru_minflt;
 }
 
+/* `arenas` arenas' worth of untracked objects, held. */
+static void **hold_arenas(rc_heap *h, size_t arenas)
+{
+    void **v = malloc(arenas * (RC_ARENA_SIZE / 512) * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < arenas * (RC_ARENA_SIZE / 512); i++)
+        assert_non_null(v[i] = rc_new(h, &blob_type));
+    return v;
+}
+
+static void drop_held(void **v, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * (RC_ARENA_SIZE / 512); i++)
+        rc_decref(v[i]);
+    free(v);
+}
+
+/* True once nothing decays, polled for up to 5 s: the unmapper's thread
+ * gives the decaying arenas back RC_DECAY_NS after their last use, when
+ * a loaded machine lets it run. */
+static bool decayed(struct rc_alloc_state *st)
+{
+    struct timespec pause = {0, RC_DECAY_NS};
+    nanosleep(&pause, NULL);
+    for (int ms = 0; ms < 5000 && rc__arenas_decaying(st); ms += 10) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    return rc__arenas_decaying(st) == 0;
+}
+
 /* Arenas emptied by reference count decay: the next ones the heap needs
  * are those, resident, with no page to fault in; at most as many as are
  * in use (plus RC_DECAY_MIN) are kept, they count in os_bytes, and they go
@@ -763,10 +794,7 @@ static void test_emptied_arenas_decay(void **state)
     (void)state;
     rc_heap *h = heap_new();
     struct rc_alloc_state *st = rc__alloc_state(h);
-    void **keep = malloc(8 * (RC_ARENA_SIZE / 512) * sizeof *keep);
-    assert_non_null(keep);
-    for (size_t i = 0; i < 8 * (RC_ARENA_SIZE / 512); i++)
-        assert_non_null(keep[i] = rc_new(h, &blob_type));   /* 8 arenas in use */
+    void **keep = hold_arenas(h, 8);
     long faults = minor_faults();
     fill_and_drop(h, 6);
     long fresh = minor_faults() - faults;
@@ -782,18 +810,14 @@ static void test_emptied_arenas_decay(void **state)
     assert_true(again * 3 < fresh);
     assert_int_equal(rc__alloc_check(h), 0);
 
-    struct timespec pause = {0, 2 * RC_DECAY_NS};
-    nanosleep(&pause, NULL);
-    assert_int_equal(rc__arenas_decaying(st), 0);     /* gone, with no call in between */
+    assert_true(decayed(st));                         /* gone, with no call giving them back */
 
-    for (size_t i = 0; i < 8 * (RC_ARENA_SIZE / 512); i++)
-        rc_decref(keep[i]);
+    drop_held(keep, 8);
     fill_and_drop(h, 20);                             /* nothing in use after */
     assert_true(rc__arenas_decaying(st) <= RC_DECAY_MIN * RC_ARENA_SIZE);
     decaying = rc__arenas_decaying(st);
     assert_int_equal(rc_heap_trim(h), decaying);
     assert_int_equal(rc__arenas_decaying(st), 0);
-    free(keep);
     heap_free(h);
 }
 
@@ -805,10 +829,7 @@ static void test_a_forked_child_gives_decaying_arenas_back(void **state)
     (void)state;
     rc_heap *h = heap_new();
     struct rc_alloc_state *st = rc__alloc_state(h);
-    void **keep = malloc(8 * (RC_ARENA_SIZE / 512) * sizeof *keep);
-    assert_non_null(keep);
-    for (size_t i = 0; i < 8 * (RC_ARENA_SIZE / 512); i++)
-        assert_non_null(keep[i] = rc_new(h, &blob_type));
+    void **keep = hold_arenas(h, 8);
     fill_and_drop(h, 6);
     size_t decaying = rc__arenas_decaying(st);
     assert_true(decaying >= 4 * RC_ARENA_SIZE);
@@ -827,9 +848,7 @@ static void test_a_forked_child_gives_decaying_arenas_back(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    for (size_t i = 0; i < 8 * (RC_ARENA_SIZE / 512); i++)
-        rc_decref(keep[i]);
-    free(keep);
+    drop_held(keep, 8);
     heap_free(h);
 }
 
@@ -870,9 +889,7 @@ static void test_os_gets_memory_back(void **state)
     rc_heap_memory(h, &mi);
     assert_int_equal(mi.arenas, 1);
     assert_true(mi.os_bytes <= (1 + RC_DECAY_MIN) * RC_ARENA_SIZE);
-    /* The decaying ones go after RC_DECAY_NS, the program idle. */
-    struct timespec pause = {0, 2 * RC_DECAY_NS};
-    nanosleep(&pause, NULL);
+    assert_true(decayed(rc__alloc_state(h)));   /* the program idle */
     rc_heap_memory(h, &mi);
     assert_int_equal(mi.os_bytes, RC_ARENA_SIZE);
     assert_int_equal(rc_heap_trim(h), 0);

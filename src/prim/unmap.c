@@ -33,7 +33,6 @@ typedef struct range {
     size_t size;
 } range;
 
-
 struct rc__os_unmapper {
     pthread_t       thread;
     pid_t           pid;          /* a forked child has no thread: it unmaps itself */
@@ -175,11 +174,6 @@ rc__os_unmapper *rc__os_unmapper_new(void)
     return u;
 }
 
-/* A forked child has no thread: it unmaps at once the ranges the parent
- * kept (they would keep their pages, the parent's copies once it has
- * unmapped its own, until the heap is freed), reading them without the
- * lock, which the parent's thread may have held when it forked; its
- * owner then unmaps for itself. */
 static void unmap_kept(rc__os_unmapper *u)
 {
     for (size_t i = u->khead; i < u->klen; i++)
@@ -187,7 +181,11 @@ static void unmap_kept(rc__os_unmapper *u)
     u->khead = u->klen = u->kept_bytes = 0;
 }
 
-/* True when u may be used: it exists and this is its process. */
+/* True when u may be used: it exists and this is its process.  A forked
+ * child has no thread: its owner unmaps for itself, and the ranges the
+ * parent kept go at once (they would hold their pages, the parent's own
+ * once it has unmapped its copies, until the heap is freed), read without
+ * the lock, which the parent's thread may have held when it forked. */
 static bool ours(rc__os_unmapper *u)
 {
     if (!u)
@@ -226,7 +224,7 @@ bool rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t delay
 {
     if (!ours(u))
         return false;
-    RC_ASAN_UNPOISON(p, size);
+    RC_ASAN_UNPOISON(p, size);   /* taken back, it is laid out afresh */
     pthread_mutex_lock(&u->lock);
     if (u->klen == u->kcap && u->khead) {
         memmove(u->kept, u->kept + u->khead, (u->klen - u->khead) * sizeof *u->kept);
