@@ -172,7 +172,8 @@ typedef struct rc_config {
     size_t   gc_parallel_min; /* RECYCLE_GC_PARALLEL_MIN=4194304 */
     /* Empty arenas kept for reuse; none once a collection finds the heap
      * at an eighth or less of a peak of 16 MiB of arenas or more
-     * (docs/design-alloc.md, "Giving memory back"). */
+     * (docs/design-alloc.md, "Giving memory back").  With 0, no emptied
+     * arena is kept for 100 ms either. */
     size_t   arena_spare;     /* RECYCLE_ARENA_SPARE=1 */
     /* From 16 MiB of arenas on, new ones are cut from regions on transparent
      * huge pages: giving them back costs about a twentieth of small pages'.
@@ -420,7 +421,8 @@ RC_API void  rc_free(rc_heap *h, void *p);
 typedef struct rc_memory_info {
     size_t requested;      /* bytes requested by live allocations, headers included */
     size_t peak;           /* highest value of requested since creation or reset_peak */
-    size_t os_bytes;       /* bytes held from the OS (arenas + large blocks + kept pages of freed huge ones) */
+    size_t os_bytes;       /* bytes held from the OS (arenas, those emptied and kept for reuse included,
+                              + large blocks + kept pages of freed huge ones) */
     size_t arenas;         /* arenas held now */
     size_t live_objects;   /* objects alive */
     size_t live_blocks;    /* small blocks in use (objects + raw buffers) */
@@ -479,9 +481,9 @@ typedef struct rc_alloc_stats {
 RC_API void rc_heap_alloc_stats(const rc_heap *h, rc_alloc_stats *out);
 
 /* Returns to the OS, now, the wholly free arenas beyond rc_config.arena_spare
- * that would otherwise linger up to 50 ms, and the pages of freed blocks of
- * 2 MiB and more that would otherwise be kept up to 5 s for the next big
- * block (like malloc_trim); the bytes given back. */
+ * that would otherwise be kept up to 100 ms for reuse, and the pages of freed
+ * blocks of 2 MiB and more that would otherwise be kept up to 5 s for the
+ * next big block (like malloc_trim); the bytes given back. */
 RC_API size_t rc_heap_trim(rc_heap *h);
 
 /* ------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,7 +372,8 @@ static void expect_stats(rc_heap *h, const live_block *live, size_t nlive)
     assert_int_equal(bytes, st.bytes_used);
     assert_int_equal(st.arenas, mi.arenas);
     assert_int_equal(st.pools_used + st.pools_free, st.arenas * 64);
-    assert_int_equal(mi.os_bytes, st.arenas * ((size_t)1 << 20) + st.large_bytes);
+    assert_int_equal(mi.os_bytes, st.arenas * ((size_t)1 << 20) + st.large_bytes + kept_bytes(h) +
+                                      rc__arenas_decaying(rc__alloc_state(h)));
     assert_int_equal(walk_objects(h, NULL, 0), objects);
 }
 
@@ -444,18 +446,19 @@ static void test_random_sequences_keep_stats_exact(void **state)
     }
     expect_stats(h, live, 0);
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1 + 4);     /* arena_spare = 1, and up to 4 lingering */
+    assert_true(mi.arenas <= 1);         /* arena_spare = 1; the others decay outside the tables */
+    assert_true(mi.os_bytes <= (1 + RC_DECAY_MIN) * RC_ARENA_SIZE);
     rc_heap_trim(h);
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1);
+    assert_true(mi.os_bytes <= RC_ARENA_SIZE);
     free(live);
     heap_free(h);
 }
 
 /* Rounds that fill several arenas and empty the heap: every round ends
- * with at most arena_spare empty arenas kept (plus up to 4 lingering, which
- * rc_heap_trim returns), the books check out, and with arena_spare = 0 no
- * arena survives a round. */
+ * with at most arena_spare empty arenas kept (plus up to RC_DECAY_MIN
+ * decaying, with nothing left in use, which rc_heap_trim returns), the
+ * books check out, and with arena_spare = 0 no arena survives a round. */
 static void test_spare_arenas(void **state)
 {
     (void)state;
@@ -482,10 +485,11 @@ static void test_spare_arenas(void **state)
             rc_memory_info mi;
             rc_heap_memory(h, &mi);
             assert_int_equal(mi.requested, 0);
-            assert_true(mi.arenas <= spare + (spare ? 4 : 0));
+            assert_true(mi.arenas <= spare);
+            assert_true(mi.os_bytes <= (spare + (spare ? RC_DECAY_MIN : 0)) * RC_ARENA_SIZE);
             rc_heap_trim(h);
             rc_heap_memory(h, &mi);
-            assert_true(mi.arenas <= spare);
+            assert_true(mi.os_bytes <= spare * RC_ARENA_SIZE);
         }
         free(v);
         heap_free(h);
@@ -525,7 +529,7 @@ static void test_bulk_release_goes_back_through_the_unmapper(void **state)
     assert_int_equal(rc_gc_collect(h, 2), 2);
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1 + RC_ARENA_LINGER);
+    assert_true(mi.arenas <= 1);
     assert_int_equal(rc__alloc_state(h)->ndoomed, 0);
     assert_non_null(rc__alloc_state(h)->unmapper);           /* 80 MB were worth a thread */
     rc_heap_trim(h);
@@ -597,7 +601,7 @@ static void test_pools_taken_late_hand_out_in_address_order(void **state)
 }
 
 /* A heap that falls from a peak of RC_PEAK_MIN arenas or more to an eighth
- * of it gives its spare (and lingering) arenas back at the next full
+ * of it gives its spare (and decaying) arenas back at the next full
  * collection, whether the peak died by reference count or in the
  * collection, and shrinks the peak's arena table and doomed list; a heap
  * that never grew that far keeps its spare across full collections, and
@@ -613,6 +617,7 @@ static void test_a_fall_from_a_peak_gives_the_spares_back(void **state)
     assert_true(arenas_of(h) >= 1);
     rc_gc_collect(h, 2);
     assert_int_equal(arenas_of(h), 0);               /* fallen: nothing stays */
+    assert_int_equal(rc__arenas_decaying(rc__alloc_state(h)), 0);
     assert_true(rc__alloc_state(h)->arenas_cap <= 16);   /* nor the peak's table */
     fill_and_drop(h, 4);
     rc_gc_collect(h, 2);
@@ -698,7 +703,7 @@ static void test_bulk_release_in_a_forked_child(void **state)
         bool ok = rc_gc_collect(h, 2) == 2;
         rc_memory_info mi;
         rc_heap_memory(h, &mi);
-        ok = ok && mi.arenas <= 1 + RC_ARENA_LINGER && rc_heap_check(h) == 0;
+        ok = ok && mi.arenas <= 1 && rc__arenas_decaying(rc__alloc_state(h)) == 0 && rc_heap_check(h) == 0;
         rc_heap_free(h);
         _exit(ok ? 0 : 1);
     }
@@ -741,6 +746,112 @@ static void test_the_unmapper_trims_when_asked(void **state)
     rc__os_unmapper_free(u);
 }
 
+static long minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* `arenas` arenas' worth of untracked objects, held. */
+static void **hold_arenas(rc_heap *h, size_t arenas)
+{
+    void **v = malloc(arenas * (RC_ARENA_SIZE / 512) * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < arenas * (RC_ARENA_SIZE / 512); i++)
+        assert_non_null(v[i] = rc_new(h, &blob_type));
+    return v;
+}
+
+static void drop_held(void **v, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * (RC_ARENA_SIZE / 512); i++)
+        rc_decref(v[i]);
+    free(v);
+}
+
+/* True once nothing decays, polled for up to 5 s: the unmapper's thread
+ * gives the decaying arenas back RC_DECAY_NS after their last use, when
+ * a loaded machine lets it run. */
+static bool decayed(struct rc_alloc_state *st)
+{
+    struct timespec pause = {0, RC_DECAY_NS};
+    nanosleep(&pause, NULL);
+    for (int ms = 0; ms < 5000 && rc__arenas_decaying(st); ms += 10) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    return rc__arenas_decaying(st) == 0;
+}
+
+/* Arenas emptied by reference count decay: the next ones the heap needs
+ * are those, resident, with no page to fault in; at most as many as are
+ * in use (plus RC_DECAY_MIN) are kept, they count in os_bytes, and they go
+ * back to the OS RC_DECAY_NS later with the program idle -- or at once on
+ * rc_heap_trim. */
+static void test_emptied_arenas_decay(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    void **keep = hold_arenas(h, 8);
+    long faults = minor_faults();
+    fill_and_drop(h, 6);
+    long fresh = minor_faults() - faults;
+    size_t decaying = rc__arenas_decaying(st);
+    assert_true(decaying >= 4 * RC_ARENA_SIZE);
+    rc_memory_info mi;
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.os_bytes, mi.arenas * RC_ARENA_SIZE + decaying);
+    faults = minor_faults();
+    fill_and_drop(h, 6);
+    long again = minor_faults() - faults;
+    print_message("page faults filling 6 arenas: %ld fresh, %ld from decaying ones\n", fresh, again);
+    assert_true(again * 3 < fresh);
+    assert_int_equal(rc__alloc_check(h), 0);
+
+    assert_true(decayed(st));                         /* gone, with no call giving them back */
+
+    drop_held(keep, 8);
+    fill_and_drop(h, 20);                             /* nothing in use after */
+    assert_true(rc__arenas_decaying(st) <= RC_DECAY_MIN * RC_ARENA_SIZE);
+    decaying = rc__arenas_decaying(st);
+    assert_int_equal(rc_heap_trim(h), decaying);
+    assert_int_equal(rc__arenas_decaying(st), 0);
+    heap_free(h);
+}
+
+/* A forked child has no unmapper thread to give decaying arenas back on
+ * time: its first use of the unmapper unmaps those its parent had, and
+ * what it empties itself goes back at once. */
+static void test_a_forked_child_gives_decaying_arenas_back(void **state)
+{
+    (void)state;
+    rc_heap *h = heap_new();
+    struct rc_alloc_state *st = rc__alloc_state(h);
+    void **keep = hold_arenas(h, 8);
+    fill_and_drop(h, 6);
+    size_t decaying = rc__arenas_decaying(st);
+    assert_true(decaying >= 4 * RC_ARENA_SIZE);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        size_t before = rc__os_rss_bytes();
+        bool ok = rc__arenas_decaying(st) == 0;
+        size_t after = rc__os_rss_bytes();
+        fill_and_drop(h, 6);
+        ok = ok && rc__arenas_decaying(st) == 0 && after + decaying / 2 <= before && rc_heap_check(h) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    drop_held(keep, 8);
+    heap_free(h);
+}
+
 static void test_os_gets_memory_back(void **state)
 {
     (void)state;
@@ -776,14 +887,11 @@ static void test_os_gets_memory_back(void **state)
 #endif
     rc_memory_info mi;
     rc_heap_memory(h, &mi);
-    assert_true(mi.arenas <= 1 + 4);
-    /* The lingering ones go at the next slow path after 50 ms, or on trim. */
-    struct timespec pause = {0, 60 * 1000 * 1000};
-    nanosleep(&pause, NULL);
-    void *b = rc_alloc(h, 700);
-    rc_heap_memory(h, &mi);
     assert_int_equal(mi.arenas, 1);
-    rc_free(h, b);
+    assert_true(mi.os_bytes <= (1 + RC_DECAY_MIN) * RC_ARENA_SIZE);
+    assert_true(decayed(rc__alloc_state(h)));   /* the program idle */
+    rc_heap_memory(h, &mi);
+    assert_int_equal(mi.os_bytes, RC_ARENA_SIZE);
     assert_int_equal(rc_heap_trim(h), 0);
     free(objs);
     heap_free(h);
@@ -1141,6 +1249,8 @@ int main(void)
         cmocka_unit_test(test_spare_arenas),
         cmocka_unit_test(test_a_fall_from_a_peak_gives_the_spares_back),
         cmocka_unit_test(test_pools_taken_late_hand_out_in_address_order),
+        cmocka_unit_test(test_emptied_arenas_decay),
+        cmocka_unit_test(test_a_forked_child_gives_decaying_arenas_back),
         cmocka_unit_test(test_os_gets_memory_back),
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_fault_injection_sweep),

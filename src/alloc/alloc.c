@@ -859,7 +859,6 @@ int rc__alloc_init(rc_heap *h, const rc_config *cfg, rc_error_slot *err)
         return RC_ENOMEM;
     st->spare_max = cfg->arena_spare;
     st->region_from = cfg->arena_huge ? RC_REGION_FROM : SIZE_MAX;
-    st->linger_max = cfg->arena_spare ? RC_ARENA_LINGER : 0;
     st->cap = st->room = st->room_low = cfg->max_bytes ? cfg->max_bytes : SIZE_MAX;
     st->fail_at = cfg->fail_alloc_at;
     st->fail_after = cfg->fail_alloc_after;

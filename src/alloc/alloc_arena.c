@@ -88,6 +88,11 @@ static bool arena_bit_set(struct rc_alloc_state *st, const char *base, bool on)
  * keeps small pages, so it does not fault in 2 MiB for a few objects. */
 static char *arena_map(struct rc_alloc_state *st)
 {
+    char *base = rc__os_unmap_reclaim(st->unmapper, RC_ARENA_SIZE, 0);
+    if (base) {
+        memset(base, 0, RC_ARENA_HEADER);   /* its pools never used, as in a fresh mapping */
+        return base;
+    }
     if (st->narenas < st->region_from)
         return rc__os_map(RC_ARENA_SIZE, RC_ARENA_SIZE);
     if (st->region == st->region_end) {
@@ -97,7 +102,7 @@ static char *arena_map(struct rc_alloc_state *st)
         st->region = r;
         st->region_end = r + RC_REGION_SIZE;
     }
-    char *base = st->region;
+    base = st->region;
     st->region += RC_ARENA_SIZE;
     return base;
 }
@@ -151,15 +156,73 @@ static void arena_table_shrink(struct rc_alloc_state *st)
     }
 }
 
-/* In bulk the arena waits in doomed; should that not grow, it goes now. */
+/* ------------------------------------------------------------------------
+ * Decay: emptied arenas kept a while, with the unmapper
+ * ---------------------------------------------------------------------- */
+
+/* How many arenas may decay now: as many as the heap has in use, and
+ * RC_DECAY_MIN more; none with arena_spare 0. */
+static size_t decay_max(const struct rc_alloc_state *st)
+{
+    return st->spare_max ? st->narenas - st->nspare - st->nidle + RC_DECAY_MIN : 0;
+}
+
+size_t rc__arenas_decaying(const struct rc_alloc_state *st)
+{
+    return rc__os_unmap_kept(st->unmapper);
+}
+
+/* base, out of every table, goes to the unmapper's thread (later) or is
+ * unmapped here. */
+static void arena_unmap_now(struct rc_alloc_state *st, char *base, bool later)
+{
+    if (!later || !rc__os_unmap_later(st->unmapper, base, RC_ARENA_SIZE))
+        rc__os_unmap(base, RC_ARENA_SIZE);
+}
+
+/* base decays if it may (false: it did not), starting the unmapper on
+ * first need. */
+static bool arena_decay(struct rc_alloc_state *st, char *base, bool may)
+{
+    if (!may || !decay_max(st) || (!st->unmapper && !(st->unmapper = rc__os_unmapper_new())))
+        return false;
+    return rc__os_unmap_delay(st->unmapper, base, RC_ARENA_SIZE, RC_DECAY_NS);
+}
+
+/* In bulk an arena out of every table waits in doomed, to go with the
+ * rest at the end; false when not in bulk, or should doomed not grow. */
+static bool arena_doom(struct rc_alloc_state *st, char *base)
+{
+    if (!st->bulk ||
+        !rc__vec_reserve(&st->doomed, &st->doomed_cap, st->ndoomed + 1, sizeof *st->doomed, 64, SIZE_MAX))
+        return false;
+    st->doomed[st->ndoomed++] = base;
+    return true;
+}
+
+/* The oldest decaying arenas beyond `keep` go now, or in bulk with the
+ * rest. */
+static void decay_trim(struct rc_alloc_state *st, size_t keep, bool later)
+{
+    for (char *base; (base = rc__os_unmap_reclaim(st->unmapper, RC_ARENA_SIZE, keep * RC_ARENA_SIZE));)
+        if (!arena_doom(st, base))
+            arena_unmap_now(st, base, later);
+}
+
+/* An arena leaves the heap: it decays, or it goes now (later: through
+ * the unmapper's thread); so do the decaying arenas a heap smaller by it
+ * may no longer keep. */
+static void arena_retire(struct rc_alloc_state *st, char *base, bool may_decay, bool later)
+{
+    if (!arena_decay(st, base, may_decay))
+        arena_unmap_now(st, base, later);
+    decay_trim(st, may_decay ? decay_max(st) : 0, later);
+}
+
 static void arena_unmap(struct rc_alloc_state *st, char *base)
 {
-    if (st->bulk &&
-        rc__vec_reserve(&st->doomed, &st->doomed_cap, st->ndoomed + 1, sizeof *st->doomed, 64, SIZE_MAX)) {
-        st->doomed[st->ndoomed++] = base;
-        return;
-    }
-    rc__os_unmap(base, RC_ARENA_SIZE);
+    if (!arena_doom(st, base))
+        arena_retire(st, base, true, false);
 }
 
 void rc__alloc_bulk_begin(rc_heap *h)
@@ -181,8 +244,7 @@ void rc__alloc_bulk_end(rc_heap *h)
         return;
     bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && (st->unmapper || (st->unmapper = rc__os_unmapper_new()));
     for (size_t i = 0; i < st->ndoomed; i++)
-        if (!later || !rc__os_unmap_later(st->unmapper, st->doomed[i], RC_ARENA_SIZE))
-            rc__os_unmap(st->doomed[i], RC_ARENA_SIZE);
+        arena_retire(st, st->doomed[i], !fell, later);
     st->ndoomed = 0;
     free(st->doomed);              /* 8 bytes per arena of the last peak */
     st->doomed = NULL;
@@ -209,24 +271,19 @@ static void arena_release(struct rc_alloc_state *st, rc_arena *a)
     st->arenas_freed++;
 }
 
-/* Releases wholly free arenas beyond `keep`: all of them, or those that
- * have lingered past RC_LINGER_NS and any beyond the linger limit.  The
- * oldest is last in its list. */
+/* Releases wholly free arenas beyond `keep` (those a walk kept in the
+ * heap's tables); with all, every decaying arena goes too. */
 static void arenas_trim_to(struct rc_alloc_state *st, size_t keep, bool all)
 {
-    if (st->walking || st->nspare + st->nidle <= keep)
+    if (st->walking)
         return;
-    uint64_t now = all ? 0 : rc__os_now_ns();
     while (st->nspare && st->nspare + st->nidle > keep) {
         rc_arena *a = st->by_free[RC_POOLS_PER_ARENA];
-        while (a->next)
-            a = a->next;
-        bool over = st->nspare + st->nidle > keep + st->linger_max;
-        if (!all && !over && now - a->empty_since < RC_LINGER_NS)
-            break;
         arena_unlink(st, a);
         arena_release(st, a);
     }
+    if (all)
+        decay_trim(st, 0, false);
 }
 
 void rc__arenas_trim(struct rc_alloc_state *st, bool all)
@@ -337,11 +394,10 @@ static void pool_give_back(struct rc_alloc_state *st, rc_pool *p)
         arena_link(st, a);
         return;
     }
-    if (!st->walking && st->nspare + st->nidle >= st->spare_max + st->linger_max) {
+    if (!st->walking && st->nspare + st->nidle >= st->spare_max) {
         arena_release(st, a);
         return;
     }
-    a->empty_since = rc__os_now_ns();
     arena_link(st, a);
 }
 
@@ -408,7 +464,7 @@ static bool idle_arena_drop(struct rc_alloc_state *st)
  * spares save a steady heap the mmap and the page faults of a new arena,
  * but a heap found fallen from a peak of RC_PEAK_MIN arenas or more to an
  * eighth of it in use has dropped what it held, and a collection is the
- * program's way to ask for that memory: the spare, idle and lingering
+ * program's way to ask for that memory: the spare, idle and decaying
  * arenas go too, and the peak starts again from what is left.  True when
  * it fell: the peak's bookkeeping came from malloc, and the caller trims
  * malloc once it has freed its own. */

@@ -43,15 +43,28 @@
  *          new pools come from the arena with the fewest free pools, so the
  *          emptier arenas drain and can go back to the OS (pymalloc's
  *          usable_arenas order).  by_free[POOLS] holds wholly free arenas:
- *          cfg.arena_spare of them are kept; up to RC_ARENA_LINGER more stay
- *          at most RC_LINGER_NS (checked in slow paths) so a heap that
- *          empties and refills arenas in phases does not mmap/munmap each
- *          time; rc_heap_trim returns them at once.  st->arenas_peak is the
- *          most arenas held since the heap last fell from a peak: the end
- *          of a walk over the whole heap (a full collection) or of a
- *          collection's delete step that finds at most 1/RC_PEAK_FALL of
- *          that many in use, out of at least RC_PEAK_MIN, gives back
- *          every spare and idle arena too.
+ *          cfg.arena_spare of them are kept (more only while a walk runs).
+ *   decay  a wholly free arena beyond those leaves every table and, with
+ *          arena_spare > 0, decays: the unmapper (prim/unmap.c) keeps it
+ *          mapped and resident for RC_DECAY_NS, then unmaps it on its
+ *          thread whether or not the heap calls again; the next arena the
+ *          heap needs is the oldest decaying one (its descriptor page
+ *          zeroed, as a fresh mapping's), so a heap that empties and
+ *          refills arenas in phases neither maps nor faults them in again.
+ *          At most as many arenas decay as the heap has in use (not free
+ *          nor idle) plus RC_DECAY_MIN: the oldest beyond go at once, so a
+ *          heap that shrinks gives back all but that much inside the call.
+ *          The heap's own state is never touched by the thread; what
+ *          decays counts in os_bytes (rc__arenas_decaying).  rc_heap_trim,
+ *          a fall from a peak and a forked child (whose unmapper has no
+ *          thread) give every decaying arena back at once; without an
+ *          unmapper nothing decays.  A collection's delete step decays
+ *          the arenas it empties as one, at its end.
+ *   peak   st->arenas_peak is the most arenas held since the heap last
+ *          fell from a peak: the end of a walk over the whole heap (a full
+ *          collection) or of a collection's delete step that finds at most
+ *          1/RC_PEAK_FALL of that many in use, out of at least RC_PEAK_MIN,
+ *          gives back every spare, idle and decaying arena too.
  *   region with cfg.arena_huge, from RC_REGION_FROM arenas on, a heap's
  *          arenas are cut in address order from regions of RC_REGION_SIZE
  *          mapped on huge pages (rc__os_map_huge): one 2 MiB page backs two
@@ -111,8 +124,8 @@
 #define RC_CARVE_PAGE      4096       /* never-used blocks are linked a page at a time */
 #define RC_RESERVE_POOLS   2          /* emptied pools kept per kind and class */
 #define RC_RECARVE_AFTER   64         /* pools given back (1 MiB) before a taken one is laid out again */
-#define RC_ARENA_LINGER    4          /* wholly free arenas kept briefly beyond arena_spare */
-#define RC_LINGER_NS       50000000u  /* 50 ms */
+#define RC_DECAY_MIN       4          /* arenas that may decay beyond those in use */
+#define RC_DECAY_NS        100000000u /* 100 ms: how long an emptied arena decays */
 #define RC_KEPT_SLOTS      8          /* freed huge-block ranges kept */
 #define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
 #define RC_KEPT_NS         5000000000u          /* 5 s */
@@ -161,7 +174,6 @@ struct rc_arena {
     uint32_t  nfree;                  /* emptied + never-used pools */
     uint32_t  nextpool;               /* pools from here on were never used */
     uint32_t  nempty;                 /* pools of this arena in st->reserve */
-    uint64_t  empty_since;            /* when it became wholly free (lingering) */
     uint64_t  back_at;                /* st->pools_back when a pool of it was last given back */
 };
 
@@ -236,7 +248,7 @@ struct rc_alloc_state {
     uint64_t  by_free_mask;           /* bit k-1: by_free[k] non-empty, k < POOLS */
     size_t    nspare;                 /* arenas in by_free[POOLS] */
     size_t    nidle;                  /* arenas whose pools are all free or reserved */
-    size_t    spare_max, linger_max;
+    size_t    spare_max;
     size_t    arenas_total, arenas_freed, arenas_highwater;
     size_t    arenas_peak;            /* most arenas since the last fall from a peak */
     uint64_t  pools_back;             /* pools given back to their arenas so far */
@@ -403,8 +415,9 @@ RC_INLINE void rc__pool_unlink(struct rc_alloc_state *st, rc_pool *p)
  * h's (whose caller then sets the pool's owner).  NULL with the error set. */
 char *rc__pool_refill(rc_heap *h, struct rc_alloc_state *into, int kind, unsigned cls);
 void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
-void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* lingering (all: every) spare arena beyond arena_spare */
+void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* spares beyond arena_spare (all: and every decaying arena) */
 void  rc__arenas_settle(struct rc_alloc_state *st);          /* as trim; every spare after a fall from a peak */
+size_t rc__arenas_decaying(const struct rc_alloc_state *st);  /* bytes */
 void  rc__arenas_destroy(struct rc_alloc_state *st);
 
 /* alloc_large.c: malloc'd blocks and the span walk. */

@@ -31,7 +31,7 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
     count_used(st, used);
     info->requested = rc__requested(st);
     info->peak = st->cap - st->room_low;
-    info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes + st->kept_bytes;
+    info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes + st->kept_bytes + rc__arenas_decaying(st);
     info->arenas = st->narenas;
     info->live_objects = used[0] + st->live_large[0];
     info->live_blocks = used[0] + used[1];
@@ -41,7 +41,7 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 size_t rc_heap_trim(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    size_t before = st->narenas, kept = st->kept_bytes;
+    size_t before = st->narenas, kept = st->kept_bytes + rc__arenas_decaying(st);
     rc__arenas_trim(st, true);
     rc__kept_trim(st, true);
     rc__os_unmapper_wait(st->unmapper);   /* the memory is back when this returns */

@@ -83,8 +83,19 @@ bool     rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size);
 /* Trims malloc (rc__os_malloc_trim) on the thread once what waits is
  * unmapped and the queue freed; false, nothing asked, when it cannot. */
 bool     rc__os_unmap_later_trim(rc__os_unmapper *u);
-void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting */
-void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits, ends the thread */
+/* Keeps [p, p+size) mapped, and every range kept, for delay_ns more, then
+ * unmaps them on the thread (though the caller never calls again); false
+ * (nothing done) when it cannot, or in a forked child: the caller then
+ * unmaps it itself. */
+bool     rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t delay_ns);
+/* Takes back the oldest kept range, if it is `size` bytes long and more
+ * than `keep` bytes are kept: the caller owns it again, mapped and with
+ * its contents.  With keep 0 (taken back to be used) the rest are kept
+ * the last delay again.  NULL: none. */
+void    *rc__os_unmap_reclaim(rc__os_unmapper *u, size_t size, size_t keep);
+size_t   rc__os_unmap_kept(rc__os_unmapper *u);       /* bytes kept now */
+void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting (kept ranges stay) */
+void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits or is kept, ends the thread */
 
 /* Growable arrays (vec.c), *arr of elements of elem bytes, capacity *cap.
  *   rc__vec_reserve: grows a malloc'd array (free it with free()) to hold

@@ -7,12 +7,25 @@
  * core).  The ranges are out of every table by then: nothing reads them.
  * A heap that has fallen from a peak also asks the thread to trim malloc
  * after the batch: the queue, which grew with the batch, is freed only
- * then, and a trim before it would leave its pages resident. */
+ * then, and a trim before it would leave its pages resident.
+ *
+ * The unmapper also keeps ranges for a while (rc__os_unmap_delay): they
+ * stay mapped and resident until due, and their owner may take them back
+ * before then (rc__os_unmap_reclaim) instead of mapping and faulting in
+ * fresh memory; the thread unmaps them when due, whether or not the owner
+ * ever calls again.  They are due together, a delay after the owner last
+ * kept one or took one back to use (mimalloc extends its purge delays the
+ * same way): a program that keeps turning arenas over keeps them, however
+ * long a busy machine makes the gaps between its turns, and one that
+ * stops gives them back one delay later, in one batch.  The oldest is
+ * taken back first. */
 #include "prim.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct range {
@@ -29,6 +42,11 @@ struct rc__os_unmapper {
     size_t          len, cap;
     bool            busy, stop;
     bool            trim;         /* rc__os_malloc_trim after the batch */
+    range          *kept;         /* kept ranges [khead, klen), oldest first, under lock */
+    size_t          khead, klen, kcap;
+    size_t          kept_bytes;
+    uint64_t        due;          /* when they all go: rc__os_now_ns() + delay at the last use */
+    uint64_t        delay;
 };
 
 static int range_order(const void *a, const void *b)
@@ -53,19 +71,54 @@ static void unmap_all(range *q, size_t n)
     }
 }
 
-/* Takes everything waiting, unmaps it outside the lock, until stopped. */
+static bool queue_push(rc__os_unmapper *u, void *p, size_t size)
+{
+    if (!rc__vec_reserve(&u->q, &u->cap, u->len + 1, sizeof *u->q, 64, SIZE_MAX))
+        return false;
+    u->q[u->len++] = (range){p, size};
+    return true;
+}
+
+/* Once they are due (or with force), the kept ranges move to the queue,
+ * or, should the queue not grow, are unmapped here. */
+static void expire(rc__os_unmapper *u, bool force)
+{
+    if (u->khead == u->klen || (!force && rc__os_now_ns() < u->due))
+        return;
+    for (; u->khead < u->klen; u->khead++)
+        if (!queue_push(u, u->kept[u->khead].p, u->kept[u->khead].size))
+            munmap(u->kept[u->khead].p, u->kept[u->khead].size);
+    u->khead = u->klen = u->kept_bytes = 0;
+}
+
+/* Nothing to unmap now: sleeps until woken, or until the kept ranges are
+ * due. */
+static void idle_wait(rc__os_unmapper *u)
+{
+    u->busy = false;
+    pthread_cond_broadcast(&u->idle);
+    if (u->khead == u->klen) {
+        pthread_cond_wait(&u->wake, &u->lock);
+        return;
+    }
+    struct timespec ts = {(time_t)(u->due / 1000000000u), (long)(u->due % 1000000000u)};
+    pthread_cond_timedwait(&u->wake, &u->lock, &ts);
+}
+
+/* Takes everything waiting or due, unmaps it outside the lock, until
+ * stopped; what is kept goes too when it stops. */
 static void *unmapper_main(void *arg)
 {
     rc__os_unmapper *u = arg;
     pthread_mutex_lock(&u->lock);
     for (;;) {
-        while (!u->len && !u->trim && !u->stop) {
-            u->busy = false;
-            pthread_cond_broadcast(&u->idle);
-            pthread_cond_wait(&u->wake, &u->lock);
+        expire(u, u->stop);
+        if (!u->len && !u->trim) {
+            if (u->stop)
+                break;
+            idle_wait(u);
+            continue;
         }
-        if (!u->len && !u->trim)
-            break;
         range *q = u->q;
         size_t n = u->len;
         bool trim = u->trim;
@@ -105,7 +158,11 @@ rc__os_unmapper *rc__os_unmapper_new(void)
         return NULL;
     u->pid = getpid();
     pthread_mutex_init(&u->lock, NULL);
-    pthread_cond_init(&u->wake, NULL);
+    pthread_condattr_t monotonic;   /* the clock of kept ranges' due times */
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&u->wake, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pthread_cond_init(&u->idle, NULL);
     if (!start_thread(u)) {
         pthread_cond_destroy(&u->idle);
@@ -117,17 +174,31 @@ rc__os_unmapper *rc__os_unmapper_new(void)
     return u;
 }
 
-static bool queue_push(rc__os_unmapper *u, void *p, size_t size)
+static void unmap_kept(rc__os_unmapper *u)
 {
-    if (!rc__vec_reserve(&u->q, &u->cap, u->len + 1, sizeof *u->q, 64, SIZE_MAX))
+    for (size_t i = u->khead; i < u->klen; i++)
+        munmap(u->kept[i].p, u->kept[i].size);
+    u->khead = u->klen = u->kept_bytes = 0;
+}
+
+/* True when u may be used: it exists and this is its process.  A forked
+ * child has no thread: its owner unmaps for itself, and the ranges the
+ * parent kept go at once (they would hold their pages, the parent's own
+ * once it has unmapped its copies, until the heap is freed), read without
+ * the lock, which the parent's thread may have held when it forked. */
+static bool ours(rc__os_unmapper *u)
+{
+    if (!u)
         return false;
-    u->q[u->len++] = (range){p, size};
-    return true;
+    if (u->pid == getpid())
+        return true;
+    unmap_kept(u);
+    return false;
 }
 
 bool rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size)
 {
-    if (!u || u->pid != getpid())
+    if (!ours(u))
         return false;
     RC_ASAN_UNPOISON(p, size);   /* the next mapping here must not inherit poison */
     pthread_mutex_lock(&u->lock);
@@ -140,7 +211,7 @@ bool rc__os_unmap_later(rc__os_unmapper *u, void *p, size_t size)
 
 bool rc__os_unmap_later_trim(rc__os_unmapper *u)
 {
-    if (!u || u->pid != getpid())
+    if (!ours(u))
         return false;
     pthread_mutex_lock(&u->lock);
     u->trim = true;
@@ -149,9 +220,61 @@ bool rc__os_unmap_later_trim(rc__os_unmapper *u)
     return true;
 }
 
+bool rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t delay_ns)
+{
+    if (!ours(u))
+        return false;
+    RC_ASAN_UNPOISON(p, size);   /* taken back, it is laid out afresh */
+    pthread_mutex_lock(&u->lock);
+    if (u->klen == u->kcap && u->khead) {
+        memmove(u->kept, u->kept + u->khead, (u->klen - u->khead) * sizeof *u->kept);
+        u->klen -= u->khead;
+        u->khead = 0;
+    }
+    bool ok = rc__vec_reserve(&u->kept, &u->kcap, u->klen + 1, sizeof *u->kept, 64, SIZE_MAX);
+    if (ok) {
+        if (u->khead == u->klen)
+            pthread_cond_signal(&u->wake);   /* else it already waits, for an earlier due time */
+        u->kept[u->klen++] = (range){p, size};
+        u->kept_bytes += size;
+        u->delay = delay_ns;
+        u->due = rc__os_now_ns() + delay_ns;
+    }
+    pthread_mutex_unlock(&u->lock);
+    return ok;
+}
+
+void *rc__os_unmap_reclaim(rc__os_unmapper *u, size_t size, size_t keep)
+{
+    if (!ours(u))
+        return NULL;
+    void *p = NULL;
+    pthread_mutex_lock(&u->lock);
+    if (u->kept_bytes > keep && u->kept[u->khead].size == size) {
+        p = u->kept[u->khead++].p;
+        u->kept_bytes -= size;
+        if (u->khead == u->klen)
+            u->khead = u->klen = 0;
+        else if (!keep)
+            u->due = rc__os_now_ns() + u->delay;   /* reused: the rest may be next */
+    }
+    pthread_mutex_unlock(&u->lock);
+    return p;
+}
+
+size_t rc__os_unmap_kept(rc__os_unmapper *u)
+{
+    if (!ours(u))
+        return 0;
+    pthread_mutex_lock(&u->lock);
+    size_t n = u->kept_bytes;
+    pthread_mutex_unlock(&u->lock);
+    return n;
+}
+
 void rc__os_unmapper_wait(rc__os_unmapper *u)
 {
-    if (!u || u->pid != getpid())
+    if (!ours(u))
         return;
     pthread_mutex_lock(&u->lock);
     while (u->len || u->trim || u->busy)
@@ -159,15 +282,13 @@ void rc__os_unmapper_wait(rc__os_unmapper *u)
     pthread_mutex_unlock(&u->lock);
 }
 
-/* What is waiting is unmapped before this returns: by the thread, or in
- * a forked child (which has no thread) here.  A child leaves the lock and
- * conditions alone: the parent's thread may have held or waited on them
- * when it forked. */
+/* What is waiting or kept is unmapped before this returns: by the
+ * thread, or in a forked child (which has no thread) here.  A child
+ * leaves the lock and conditions alone: the parent's thread may have held
+ * or waited on them when it forked. */
 void rc__os_unmapper_free(rc__os_unmapper *u)
 {
-    if (!u)
-        return;
-    if (u->pid == getpid()) {
+    if (ours(u)) {
         pthread_mutex_lock(&u->lock);
         u->stop = true;
         pthread_cond_signal(&u->wake);
@@ -177,7 +298,10 @@ void rc__os_unmapper_free(rc__os_unmapper *u)
         pthread_cond_destroy(&u->wake);
         pthread_mutex_destroy(&u->lock);
     }
+    if (!u)
+        return;
     unmap_all(u->q, u->len);
     free(u->q);
+    free(u->kept);
     free(u);
 }
