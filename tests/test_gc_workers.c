@@ -13,7 +13,10 @@
  *
  * Besides, when a full collection keeps to one thread: a scattered graph
  * in the cache, and a process held to one core with gc_workers left at
- * its default (no helper thread is made). */
+ * its default (no helper thread is made), and what a parallel collection
+ * keeps for the next one goes when the heap it was sized for does. */
+#define RC_BUILDING_CORE 1
+#include "../src/core/gc_workers.h"
 #include "../src/prim/prim.h"
 #include "mnode.h"
 
@@ -258,10 +261,10 @@ static void small_heap_under_the_threshold_collects_the_same(void **state)
 enum { RING = 10, RINGS = 7200 };
 _Static_assert(RINGS / 2 * RING < LOG_MAX, "the released log holds the dropped rings");
 
-static size_t collect_young_rings(unsigned workers, record *out)
+/* RINGS rings of RING nodes in h, each held by its first node's extra
+ * reference. */
+static void make_rings(rc_heap *h, mnode **first)
 {
-    rc_heap *h = parallel_heap(workers, out);
-    static mnode *first[RINGS];
     for (uint32_t i = 0; i < RINGS; i++) {
         mnode *prev = first[i] = rc_new(h, &kinds[K_FN]);
         assert_non_null(prev);
@@ -273,6 +276,13 @@ static size_t collect_young_rings(unsigned workers, record *out)
         prev->kid[0] = first[i];
         rc_incref(first[i]);
     }
+}
+
+static size_t collect_young_rings(unsigned workers, record *out)
+{
+    rc_heap *h = parallel_heap(workers, out);
+    static mnode *first[RINGS];
+    make_rings(h, first);
     for (uint32_t i = 1; i < RINGS; i += 2)
         rc_decref(first[i]);
     size_t collected = rc_gc_collect(h, 2);
@@ -341,6 +351,38 @@ static void one_thread_where_a_second_gains_nothing(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
 }
 
+/* The span list a parallel collection keeps for the next stays while the
+ * heap does, and goes with a collection that frees a quarter of it or
+ * more. */
+static void kept_scratch_goes_with_the_heap_it_was_sized_for(void **state)
+{
+    (void)state;
+    static mnode *first[RINGS];
+    rc_heap *h = parallel_heap(2, &several);
+    make_rings(h, first);
+    assert_int_equal(rc_gc_collect(h, 2), 0);
+    bool kept = h->gc.workers != NULL;   /* else no helper on this machine: nothing kept */
+    if (kept) {
+        assert_true(rc__gc_workers_scratch(h)->spans_cap > 0);
+        assert_int_equal(rc_gc_collect(h, 2), 0);
+        assert_true(rc__gc_workers_scratch(h)->spans_cap > 0);
+    }
+    for (uint32_t i = 1; i < RINGS; i += 2)
+        rc_decref(first[i]);
+    assert_int_equal(rc_gc_collect(h, 2), RINGS / 2 * RING);
+    if (kept)
+        assert_int_equal(rc__gc_workers_scratch(h)->spans_cap, 0);
+    static record rest;
+    memset(&rest, 0, sizeof rest);
+    rec = &rest;
+    for (uint32_t i = 0; i < RINGS; i += 2)
+        rc_decref(first[i]);
+    rc_heap_free(h);
+    rec = NULL;
+    if (!kept)
+        skip();
+}
+
 int main(void)
 {
     rc__os_llc_assume(0);
@@ -349,6 +391,7 @@ int main(void)
         cmocka_unit_test(small_heap_under_the_threshold_collects_the_same),
         cmocka_unit_test(long_young_vector_collects_the_same),
         cmocka_unit_test(one_thread_where_a_second_gains_nothing),
+        cmocka_unit_test(kept_scratch_goes_with_the_heap_it_was_sized_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
