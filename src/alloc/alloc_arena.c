@@ -174,7 +174,7 @@ size_t rc__arenas_decaying(const struct rc_alloc_state *st)
 
 /* base, out of every table, goes to the unmapper's thread (later) or is
  * unmapped here. */
-static void arena_unmap_now(struct rc_alloc_state *st, char *base, bool later)
+static void arena_to_os(struct rc_alloc_state *st, char *base, bool later)
 {
     if (!later || !rc__os_unmap_later(st->unmapper, base, RC_ARENA_SIZE))
         rc__os_unmap(base, RC_ARENA_SIZE);
@@ -206,7 +206,7 @@ static void decay_trim(struct rc_alloc_state *st, size_t keep, bool later)
 {
     for (char *base; (base = rc__os_unmap_reclaim(st->unmapper, RC_ARENA_SIZE, keep * RC_ARENA_SIZE));)
         if (!arena_doom(st, base))
-            arena_unmap_now(st, base, later);
+            arena_to_os(st, base, later);
 }
 
 /* An arena leaves the heap: it decays, or it goes now (later: through
@@ -215,7 +215,7 @@ static void decay_trim(struct rc_alloc_state *st, size_t keep, bool later)
 static void arena_retire(struct rc_alloc_state *st, char *base, bool may_decay, bool later)
 {
     if (!arena_decay(st, base, may_decay))
-        arena_unmap_now(st, base, later);
+        arena_to_os(st, base, later);
     decay_trim(st, may_decay ? decay_max(st) : 0, later);
 }
 

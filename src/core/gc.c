@@ -998,10 +998,11 @@ static size_t scan(rc_heap *h, int gen, size_t *candidates, size_t *uncollectabl
     rc__mapvec_free(&r.dead.v, &r.dead.cap, sizeof *r.dead.v);
     rc__mapvec_free(&r.dead.spans, &r.dead.spans_cap, sizeof *r.dead.spans);
     rc__gc_young_trim(gc);
-    if (gen == 2 && gc->old_count <= r.candidates - r.candidates / 4)
-        rc__gc_workers_scratch_free(h);    /* sized to a heap that is gone */
-    if (gen == 2)
+    if (gen == 2) {
         gc->long_lived_total = gc->old_count;
+        if (gc->old_count <= r.candidates - r.candidates / 4)
+            rc__gc_workers_scratch_free(h);    /* sized to a heap that is gone */
+    }
     *candidates = r.candidates;
     return collected;
 }
