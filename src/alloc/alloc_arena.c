@@ -180,11 +180,10 @@ static void arena_to_os(struct rc_alloc_state *st, char *base, bool later)
         rc__os_unmap(base, RC_ARENA_SIZE);
 }
 
-/* base decays if it may (false: it did not), starting the unmapper on
- * first need. */
+/* base decays if it may (false: it did not). */
 static bool arena_decay(struct rc_alloc_state *st, char *base, bool may)
 {
-    if (!may || !decay_max(st) || (!st->unmapper && !(st->unmapper = rc__os_unmapper_new())))
+    if (!may || !decay_max(st) || !rc__unmapper(st))
         return false;
     return rc__os_unmap_delay(st->unmapper, base, RC_ARENA_SIZE, RC_DECAY_NS);
 }
@@ -242,7 +241,7 @@ void rc__alloc_bulk_end(rc_heap *h)
     bool fell = st->bulk == 1 && arenas_fall(st);   /* what it releases goes with the rest */
     if (--st->bulk)
         return;
-    bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && (st->unmapper || (st->unmapper = rc__os_unmapper_new()));
+    bool later = st->ndoomed >= RC_UNMAP_LATER_MIN && rc__unmapper(st);
     for (size_t i = 0; i < st->ndoomed; i++)
         arena_retire(st, st->doomed[i], !fell, later);
     st->ndoomed = 0;
@@ -359,8 +358,6 @@ static rc_pool *pool_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsig
     rc_arena *a;
     if (st->nspare + st->nidle > st->spare_max)
         rc__arenas_trim(st, false);
-    if (st->nkept)
-        rc__kept_trim(st, false);
     if (st->by_free_mask)
         a = st->by_free[__builtin_ctzll(st->by_free_mask) + 1];
     else if (st->by_free[RC_POOLS_PER_ARENA])

@@ -102,21 +102,14 @@ static int check_arena(rc_heap *h, const rc_arena *a, size_t *requested, size_t 
     return 0;
 }
 
-/* Kept ranges: whole huge pages, apart, counted. */
+/* Kept blocks: whole huge pages, apart, counted, within RC_KEPT_MAX. */
 static int check_kept(rc_heap *h, const struct rc_alloc_state *st)
 {
-    size_t bytes = 0;
-    for (size_t i = 0; i < st->nkept; i++) {
-        const rc_kept *k = &st->kept[i];
-        if (!k->len || ((uintptr_t)k->base | k->len) & (RC_HUGE_BLOCK - 1))
-            FAIL("kept range %p + %zu is not whole huge pages", (void *)k->base, k->len);
-        for (size_t j = 0; j < i; j++)
-            if (k->base < st->kept[j].base + st->kept[j].len && st->kept[j].base < k->base + k->len)
-                FAIL("kept ranges %p and %p overlap", (void *)k->base, (void *)st->kept[j].base);
-        bytes += k->len;
-    }
-    if (bytes != st->kept_bytes || bytes > RC_KEPT_MAX)
-        FAIL("kept ranges hold %zu bytes, %zu counted", bytes, st->kept_bytes);
+    size_t bytes = rc__os_kept_blocks(st->unmapper);
+    if (!rc__os_kept_blocks_whole(st->unmapper, RC_HUGE_BLOCK))
+        FAIL("kept blocks are not whole huge pages apart, or not as counted (%zu bytes)", bytes);
+    if (bytes > RC_KEPT_MAX)
+        FAIL("kept blocks hold %zu bytes, more than %zu", bytes, RC_KEPT_MAX);
     return 0;
 }
 

@@ -85,14 +85,16 @@
  *          bytes), and a malloc'd block that grows to RC_HUGE_BLOCK moves to
  *          a mapping.
  *   kept   a freed huge block's whole 2 MiB pages stay mapped and resident
- *          in st->kept (ranges aligned to and sized in RC_HUGE_BLOCK, at
- *          most RC_KEPT_SLOTS of them, st->kept_bytes <= RC_KEPT_MAX in
- *          all) for the next huge block or growth to take, so tables built
- *          again and again fault nothing; a range kept RC_KEPT_NS goes back
- *          to the OS at the next pool taken, huge block freed or fresh
- *          mapping made, every range at the end of a walk over the whole
+ *          as the unmapper's kept blocks (ranges aligned to and sized in
+ *          RC_HUGE_BLOCK, at most RC_OS_KEPT_BLOCKS of them, RC_KEPT_MAX
+ *          bytes in all) for the next huge block or growth to take, so
+ *          tables built again and again fault nothing.  They decay with
+ *          the arenas: the thread gives them back RC_DECAY_NS after the
+ *          heap last kept or took back a range, whether or not the heap
+ *          calls again; every one goes at the end of a walk over the whole
  *          heap (a full collection) and at rc_heap_trim; nothing is kept
- *          when arena_spare is 0 or in bulk (a collection's delete step).
+ *          when arena_spare is 0, in bulk (a collection's delete step) or
+ *          without an unmapper.  They count in os_bytes.
  *          A range may span several kernel mappings, so a block made of
  *          kept pages is copied when the kernel cannot move its pages.
  *   owned  on a threaded heap, a pool may belong to one thread's state
@@ -126,9 +128,7 @@
 #define RC_RECARVE_AFTER   64         /* pools given back (1 MiB) before a taken one is laid out again */
 #define RC_DECAY_MIN       4          /* arenas that may decay beyond those in use */
 #define RC_DECAY_NS        100000000u /* 100 ms: how long an emptied arena decays */
-#define RC_KEPT_SLOTS      8          /* freed huge-block ranges kept */
-#define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of them */
-#define RC_KEPT_NS         5000000000u          /* 5 s */
+#define RC_KEPT_MAX        ((size_t)64 << 20)   /* bytes of freed huge blocks' pages kept */
 #define RC_PEAK_MIN        16         /* arenas a peak needs before its fall drops the spares */
 #define RC_PEAK_FALL       8          /* ... and the fall: at most 1/8 of the peak in use */
 #define RC_UNMAP_LATER_MIN 8          /* arenas given back at once that go to the unmapper */
@@ -176,13 +176,6 @@ struct rc_arena {
     uint32_t  nempty;                 /* pools of this arena in st->reserve */
     uint64_t  back_at;                /* st->pools_back when a pool of it was last given back */
 };
-
-/* A range of freed huge-block pages kept mapped (alloc_large.c). */
-typedef struct rc_kept {
-    char    *base;
-    size_t   len;
-    uint64_t since;                   /* when it was last added to */
-} rc_kept;
 
 typedef struct rc_large {
     rc_heap         *heap;
@@ -266,8 +259,6 @@ struct rc_alloc_state {
     size_t    live_large[2];
     size_t    large_bytes, large_dead;
     rc_amap   large_map;              /* object block → rc_large, for rc__is_object_body */
-    rc_kept   kept[RC_KEPT_SLOTS];
-    size_t    nkept, kept_bytes;
 
     /* Threaded heaps (alloc_local.c).  The heap's state lists the
      * per-thread states in locals and reaches the core's stop of the world
@@ -418,6 +409,11 @@ void  rc__pool_emptied(struct rc_alloc_state *st, rc_pool *p);
 void  rc__arenas_trim(struct rc_alloc_state *st, bool all);  /* spares beyond arena_spare (all: and every decaying arena) */
 void  rc__arenas_settle(struct rc_alloc_state *st);          /* as trim; every spare after a fall from a peak */
 size_t rc__arenas_decaying(const struct rc_alloc_state *st);  /* bytes */
+/* The heap's unmapper, started on first need; NULL when no thread starts. */
+RC_INLINE rc__os_unmapper *rc__unmapper(struct rc_alloc_state *st)
+{
+    return st->unmapper ? st->unmapper : (st->unmapper = rc__os_unmapper_new());
+}
 void  rc__arenas_destroy(struct rc_alloc_state *st);
 
 /* alloc_large.c: malloc'd blocks and the span walk. */
@@ -426,7 +422,6 @@ void  rc__large_put(struct rc_alloc_state *st, rc_large *l);
 void *rc__large_resize(rc_heap *h, rc_large *l, size_t usable); /* raw only; NULL: l untouched */
 void  rc__large_destroy(struct rc_alloc_state *st);
 void  rc__walk_end(struct rc_alloc_state *st);
-void  rc__kept_trim(struct rc_alloc_state *st, bool all);  /* kept ranges past RC_KEPT_NS (all: every one) */
 
 RC_INLINE rc_large *rc__large_of(const void *block)
 {

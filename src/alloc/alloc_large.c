@@ -60,125 +60,27 @@ static size_t grown_length(size_t n)
  * times what the work on the table does (docs/design-alloc.md).
  * ---------------------------------------------------------------------- */
 
-static void kept_remove(struct rc_alloc_state *st, size_t i)
-{
-    st->kept_bytes -= st->kept[i].len;
-    st->kept[i] = st->kept[--st->nkept];
-}
-
-static void kept_release(struct rc_alloc_state *st, size_t i)
-{
-    rc_kept k = st->kept[i];
-    kept_remove(st, i);
-    rc__os_unmap(k.base, k.len);
-}
-
-void rc__kept_trim(struct rc_alloc_state *st, bool all)
-{
-    uint64_t now = all || !st->nkept ? 0 : rc__os_now_ns();
-    for (size_t i = st->nkept; i-- > 0;)   /* kept_remove moves the last into i */
-        if (all || now - st->kept[i].since >= RC_KEPT_NS)
-            kept_release(st, i);
-}
-
-static size_t kept_oldest(const struct rc_alloc_state *st)
-{
-    size_t old = 0;
-    for (size_t i = 1; i < st->nkept; i++)
-        if (st->kept[i].since < st->kept[old].since)
-            old = i;
-    return old;
-}
-
-/* Joins [*p, *p + *len) with the kept ranges that touch it, so a block
- * freed beside the rest of its range leaves one range to grow into. */
-static void kept_join(struct rc_alloc_state *st, char **p, size_t *len)
-{
-    for (size_t i = st->nkept; i-- > 0;) {
-        rc_kept k = st->kept[i];
-        if (k.base + k.len != *p && *p + *len != k.base)
-            continue;
-        kept_remove(st, i);
-        if (k.base < *p)
-            *p = k.base;
-        *len += k.len;
-    }
-}
-
-/* Keeps [p, p + len), whole huge pages of a freed block, within
- * RC_KEPT_MAX bytes and RC_KEPT_SLOTS ranges: older ranges make room, and
- * what does not fit goes back to the OS.  A heap without spare arenas
- * keeps nothing, and neither does a collection's delete step (st->bulk):
- * what a collection frees goes back with its arenas. */
+/* Keeps [p, p + len), whole huge pages of a freed block, with the heap's
+ * unmapper (started on first need), which gives them back RC_DECAY_NS
+ * after the heap last kept or took back a range, with the decaying
+ * arenas.  A heap without spare arenas keeps nothing, and neither does a
+ * collection's delete step (st->bulk): what a collection frees goes back
+ * with its arenas. */
 static void kept_add(struct rc_alloc_state *st, char *p, size_t len)
 {
-    rc__kept_trim(st, false);
-    kept_join(st, &p, &len);
-    size_t keep = !st->spare_max || st->bulk ? 0 : len < RC_KEPT_MAX ? len : RC_KEPT_MAX;
-    if (len > keep)
-        rc__os_unmap(p + keep, len - keep);
+    bool keep = st->spare_max && !st->bulk && rc__unmapper(st) &&
+                rc__os_keep_block(st->unmapper, p, len, RC_KEPT_MAX, RC_DECAY_NS);
     if (!keep)
-        return;
-    while (st->nkept && (st->nkept == RC_KEPT_SLOTS || st->kept_bytes + keep > RC_KEPT_MAX))
-        kept_release(st, kept_oldest(st));
-    RC_ASAN_POISON(p, keep);   /* a freed block's pages: no one may touch them */
-    st->kept[st->nkept++] = (rc_kept){p, keep, rc__os_now_ns()};
-    st->kept_bytes += keep;
+        rc__os_unmap(p, len);
 }
 
-/* The first len bytes of kept range i. */
-static char *kept_carve(struct rc_alloc_state *st, size_t i, size_t len)
-{
-    rc_kept *k = &st->kept[i];
-    char *p = k->base;
-    k->base += len;
-    k->len -= len;
-    st->kept_bytes -= len;
-    if (!k->len)
-        kept_remove(st, i);
-    RC_ASAN_UNPOISON(p, len);
-    return p;
-}
-
-/* len bytes of kept pages (a multiple of RC_HUGE_BLOCK), from the front
- * of the longest range, which leaves the block the most room to grow in
- * place; NULL when no range is that long. */
-static char *kept_take(struct rc_alloc_state *st, size_t len)
-{
-    size_t best = st->nkept;
-    for (size_t i = 0; i < st->nkept; i++)
-        if (st->kept[i].len >= len && (best == st->nkept || st->kept[i].len > st->kept[best].len))
-            best = i;
-    return best == st->nkept ? NULL : kept_carve(st, best, len);
-}
-
-/* Grows a block ending at end by len bytes where a kept range starts at
- * end and is long enough: nothing moves, nothing faults. */
-static bool kept_claim(struct rc_alloc_state *st, const char *end, size_t len)
-{
-    for (size_t i = 0; i < st->nkept; i++)
-        if (st->kept[i].base == end) {
-            if (st->kept[i].len < len)
-                return false;
-            kept_carve(st, i, len);
-            return true;
-        }
-    return false;
-}
-
-/* A fresh mapping of len bytes: the slow path that gives back ranges
- * kept too long. */
-static rc_large *map_fresh(struct rc_alloc_state *st, size_t len)
-{
-    rc__kept_trim(st, false);
-    return rc__os_map_huge(len);
-}
-
-/* A mapping of len bytes (a multiple of RC_HUGE_BLOCK), kept pages first. */
+/* A mapping of len bytes (a multiple of RC_HUGE_BLOCK), kept pages
+ * first: from the front of the longest kept range, which leaves the block
+ * the most room to grow in place. */
 static rc_large *map_huge(struct rc_alloc_state *st, size_t len)
 {
-    void *p = kept_take(st, len);
-    return p ? p : map_fresh(st, len);
+    void *p = rc__os_take_block(st->unmapper, len, NULL);
+    return p ? p : rc__os_map_huge(len);
 }
 
 /* ------------------------------------------------------------------------
@@ -224,11 +126,11 @@ static rc_large *block_new(struct rc_alloc_state *st, size_t usable, bool zero)
     if (!is_huge(usable)) {
         if ((l = zero ? calloc(1, n) : malloc(n)))
             l->mapped = 0;
-    } else if ((l = (rc_large *)(void *)kept_take(st, grown_length(n)))) {
+    } else if ((l = rc__os_take_block(st->unmapper, grown_length(n), NULL))) {
         if (zero)
             memset(l, 0, n);
         l->mapped = grown_length(n);
-    } else if ((l = map_fresh(st, n))) {
+    } else if ((l = rc__os_map_huge(n))) {
         l->mapped = n;
     }
     return l;
@@ -304,17 +206,18 @@ static rc_large *move_to_mapping(struct rc_alloc_state *st, rc_large *l, size_t 
  * block made of several mappings).  NULL, l untouched, on failure. */
 static rc_large *grow_block(struct rc_alloc_state *st, rc_large *l, size_t len)
 {
-    if (kept_claim(st, (char *)l + l->mapped, len - l->mapped)) {
+    char *end = (char *)l + l->mapped;
+    if (rc__os_take_block(st->unmapper, len - l->mapped, end)) {
         l->mapped = len;
         return l;
     }
-    rc_large *m = (rc_large *)(void *)kept_take(st, len);
+    rc_large *m = rc__os_take_block(st->unmapper, len, NULL);
     if (!m && (m = rc__os_remap_huge(l, l->mapped, len))) {
         m->mapped = len;
         return m;
     }
     if (!m)
-        m = map_fresh(st, len);
+        m = rc__os_map_huge(len);
     return m ? copy_block(st, l, m, len) : NULL;
 }
 
@@ -363,7 +266,6 @@ void rc__large_destroy(struct rc_alloc_state *st)
     for (int k = 0; k < 2; k++)
         while (st->large[k])
             large_release(st, st->large[k]);
-    rc__kept_trim(st, true);
     rc__amap_free(&st->large_map);
 }
 
@@ -384,7 +286,7 @@ void rc__walk_end(struct rc_alloc_state *st)
         }
         st->large_dead = 0;
     }
-    rc__kept_trim(st, true);   /* the heap was looked at whole: a full collection gives memory back */
+    rc__os_drop_blocks(st->unmapper);   /* the heap was looked at whole: a full collection gives memory back */
     rc__arenas_settle(st);
 }
 

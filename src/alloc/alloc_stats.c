@@ -31,7 +31,7 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
     count_used(st, used);
     info->requested = rc__requested(st);
     info->peak = st->cap - st->room_low;
-    info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes + st->kept_bytes + rc__arenas_decaying(st);
+    info->os_bytes = st->narenas * RC_ARENA_SIZE + st->large_bytes + rc__os_kept_blocks(st->unmapper) + rc__arenas_decaying(st);
     info->arenas = st->narenas;
     info->live_objects = used[0] + st->live_large[0];
     info->live_blocks = used[0] + used[1];
@@ -41,9 +41,9 @@ void rc_heap_memory(const rc_heap *h, rc_memory_info *info)
 size_t rc_heap_trim(rc_heap *h)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    size_t before = st->narenas, kept = st->kept_bytes + rc__arenas_decaying(st);
+    size_t before = st->narenas, kept = rc__os_kept_blocks(st->unmapper) + rc__arenas_decaying(st);
     rc__arenas_trim(st, true);
-    rc__kept_trim(st, true);
+    rc__os_drop_blocks(st->unmapper);
     rc__os_unmapper_wait(st->unmapper);   /* the memory is back when this returns */
     return (before - st->narenas) * RC_ARENA_SIZE + kept;
 }
@@ -170,7 +170,7 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out)
     print_row(out, "# large objects (malloc)", s.large_objects);
     print_row(out, "# large raw buffers (malloc)", s.large_buffers);
     print_row(out, "# bytes in large blocks", s.large_bytes);
-    print_row(out, "# bytes kept of freed huge blocks", st->kept_bytes);
+    print_row(out, "# bytes kept of freed huge blocks", rc__os_kept_blocks(st->unmapper));
     print_row(out, "# bytes requested now", rc__requested(st));
     print_row(out, "# bytes requested at peak", st->cap - st->room_low);
     fprintf(out, "%-40s= %20.1f%%\n", "fragmentation (free in used pools)", 100.0 * s.fragmentation);

@@ -93,7 +93,22 @@ bool     rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t d
  * its contents.  With keep 0 (taken back to be used) the rest are kept
  * the last delay again.  NULL: none. */
 void    *rc__os_unmap_reclaim(rc__os_unmapper *u, size_t size, size_t keep);
-size_t   rc__os_unmap_kept(rc__os_unmapper *u);       /* bytes kept now */
+size_t   rc__os_unmap_kept(rc__os_unmapper *u);       /* bytes kept now, but blocks */
+/* Kept blocks: the whole huge pages of freed huge blocks, kept like the
+ * ranges above and due with them (the last delay given), but taken back
+ * by length or address.  rc__os_keep_block keeps [p, p+size), joined with
+ * the kept blocks it touches, in at most max bytes (the excess and the
+ * oldest blocks for room are unmapped) and RC_OS_KEPT_BLOCKS ranges;
+ * false, nothing done, when it cannot (no thread, a forked child, max 0):
+ * the caller unmaps it.  rc__os_take_block takes size bytes from the
+ * front of the kept block that starts at `at`, or with at NULL of the
+ * longest: NULL when none holds that many. */
+#define  RC_OS_KEPT_BLOCKS 8
+bool     rc__os_keep_block(rc__os_unmapper *u, void *p, size_t size, size_t max, uint64_t delay_ns);
+void    *rc__os_take_block(rc__os_unmapper *u, size_t size, const void *at);
+void     rc__os_drop_blocks(rc__os_unmapper *u);      /* every kept block goes, on the thread */
+size_t   rc__os_kept_blocks(rc__os_unmapper *u);      /* bytes of kept blocks */
+bool     rc__os_kept_blocks_whole(rc__os_unmapper *u, size_t page);  /* page-aligned, disjoint, counted */
 void     rc__os_unmapper_wait(rc__os_unmapper *u);    /* until nothing is waiting (kept ranges stay) */
 void     rc__os_unmapper_free(rc__os_unmapper *u);    /* unmaps what waits or is kept, ends the thread */
 

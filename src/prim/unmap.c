@@ -18,7 +18,12 @@
  * same way): a program that keeps turning arenas over keeps them, however
  * long a busy machine makes the gaps between its turns, and one that
  * stops gives them back one delay later, in one batch.  The oldest is
- * taken back first. */
+ * taken back first.
+ *
+ * Kept blocks are such ranges too, due with the others: the whole huge
+ * pages of freed huge blocks (alloc_large.c), taken back by length or by
+ * address rather than oldest first, so a table built again and again
+ * reuses its pages, and one built once gives them back a delay after. */
 #include "prim.h"
 
 #include <signal.h>
@@ -33,6 +38,12 @@ typedef struct range {
     size_t size;
 } range;
 
+typedef struct block {
+    char    *p;
+    size_t   size;
+    uint64_t at;                  /* when it was kept: the oldest goes first for room */
+} block;
+
 struct rc__os_unmapper {
     pthread_t       thread;
     pid_t           pid;          /* a forked child has no thread: it unmaps itself */
@@ -45,6 +56,8 @@ struct rc__os_unmapper {
     range          *kept;         /* kept ranges [khead, klen), oldest first, under lock */
     size_t          khead, klen, kcap;
     size_t          kept_bytes;
+    block           blocks[RC_OS_KEPT_BLOCKS];   /* kept blocks, under lock */
+    size_t          nblocks, block_bytes;
     uint64_t        due;          /* when they all go: rc__os_now_ns() + delay at the last use */
     uint64_t        delay;
 };
@@ -79,16 +92,43 @@ static bool queue_push(rc__os_unmapper *u, void *p, size_t size)
     return true;
 }
 
-/* Once they are due (or with force), the kept ranges move to the queue,
- * or, should the queue not grow, are unmapped here. */
+/* [p, p+size) goes to the queue, or, should the queue not grow, is
+ * unmapped here. */
+static void unmap_soon(rc__os_unmapper *u, void *p, size_t size)
+{
+    if (!queue_push(u, p, size))
+        munmap(p, size);
+}
+
+static bool nothing_kept(const rc__os_unmapper *u)
+{
+    return u->khead == u->klen && !u->nblocks;
+}
+
+static void block_remove(rc__os_unmapper *u, size_t i)
+{
+    u->block_bytes -= u->blocks[i].size;
+    u->blocks[i] = u->blocks[--u->nblocks];
+}
+
+static void block_drop(rc__os_unmapper *u, size_t i)
+{
+    block b = u->blocks[i];
+    block_remove(u, i);
+    unmap_soon(u, b.p, b.size);
+}
+
+/* Once they are due (or with force), the kept ranges and blocks move to
+ * the queue. */
 static void expire(rc__os_unmapper *u, bool force)
 {
-    if (u->khead == u->klen || (!force && rc__os_now_ns() < u->due))
+    if (nothing_kept(u) || (!force && rc__os_now_ns() < u->due))
         return;
     for (; u->khead < u->klen; u->khead++)
-        if (!queue_push(u, u->kept[u->khead].p, u->kept[u->khead].size))
-            munmap(u->kept[u->khead].p, u->kept[u->khead].size);
+        unmap_soon(u, u->kept[u->khead].p, u->kept[u->khead].size);
     u->khead = u->klen = u->kept_bytes = 0;
+    while (u->nblocks)
+        block_drop(u, u->nblocks - 1);
 }
 
 /* Nothing to unmap now: sleeps until woken, or until the kept ranges are
@@ -97,7 +137,7 @@ static void idle_wait(rc__os_unmapper *u)
 {
     u->busy = false;
     pthread_cond_broadcast(&u->idle);
-    if (u->khead == u->klen) {
+    if (nothing_kept(u)) {
         pthread_cond_wait(&u->wake, &u->lock);
         return;
     }
@@ -179,6 +219,9 @@ static void unmap_kept(rc__os_unmapper *u)
     for (size_t i = u->khead; i < u->klen; i++)
         munmap(u->kept[i].p, u->kept[i].size);
     u->khead = u->klen = u->kept_bytes = 0;
+    for (size_t i = 0; i < u->nblocks; i++)
+        munmap(u->blocks[i].p, u->blocks[i].size);
+    u->nblocks = u->block_bytes = 0;
 }
 
 /* True when u may be used: it exists and this is its process.  A forked
@@ -220,6 +263,16 @@ bool rc__os_unmap_later_trim(rc__os_unmapper *u)
     return true;
 }
 
+/* Everything kept is due delay_ns from now; the thread, asleep for good
+ * when nothing was, starts waiting for that time. */
+static void keep_until(rc__os_unmapper *u, uint64_t delay_ns)
+{
+    if (nothing_kept(u))
+        pthread_cond_signal(&u->wake);   /* else it already waits, for an earlier due time */
+    u->delay = delay_ns;
+    u->due = rc__os_now_ns() + delay_ns;
+}
+
 bool rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t delay_ns)
 {
     if (!ours(u))
@@ -233,12 +286,9 @@ bool rc__os_unmap_delay(rc__os_unmapper *u, void *p, size_t size, uint64_t delay
     }
     bool ok = rc__vec_reserve(&u->kept, &u->kcap, u->klen + 1, sizeof *u->kept, 64, SIZE_MAX);
     if (ok) {
-        if (u->khead == u->klen)
-            pthread_cond_signal(&u->wake);   /* else it already waits, for an earlier due time */
+        keep_until(u, delay_ns);
         u->kept[u->klen++] = (range){p, size};
         u->kept_bytes += size;
-        u->delay = delay_ns;
-        u->due = rc__os_now_ns() + delay_ns;
     }
     pthread_mutex_unlock(&u->lock);
     return ok;
@@ -260,6 +310,130 @@ void *rc__os_unmap_reclaim(rc__os_unmapper *u, size_t size, size_t keep)
     }
     pthread_mutex_unlock(&u->lock);
     return p;
+}
+
+/* Joins [*p, *p + *size) with the kept blocks that touch it, so a block
+ * freed beside the rest of its range leaves one range to grow into. */
+static void block_join(rc__os_unmapper *u, char **p, size_t *size)
+{
+    for (size_t i = u->nblocks; i-- > 0;) {   /* block_remove moves the last into i */
+        block b = u->blocks[i];
+        if (b.p + b.size != *p && *p + *size != b.p)
+            continue;
+        block_remove(u, i);
+        if (b.p < *p)
+            *p = b.p;
+        *size += b.size;
+    }
+}
+
+static size_t block_oldest(const rc__os_unmapper *u)
+{
+    size_t old = 0;
+    for (size_t i = 1; i < u->nblocks; i++)
+        if (u->blocks[i].at < u->blocks[old].at)
+            old = i;
+    return old;
+}
+
+bool rc__os_keep_block(rc__os_unmapper *u, void *p, size_t size, size_t max, uint64_t delay_ns)
+{
+    if (!ours(u) || !max)
+        return false;
+    char *b = p;
+    pthread_mutex_lock(&u->lock);
+    block_join(u, &b, &size);
+    size_t keep = size < max ? size : max;
+    if (size > keep)
+        unmap_soon(u, b + keep, size - keep);
+    while (u->nblocks && (u->nblocks == RC_OS_KEPT_BLOCKS || u->block_bytes + keep > max))
+        block_drop(u, block_oldest(u));
+    keep_until(u, delay_ns);
+    RC_ASAN_POISON(b, keep);   /* a freed block's pages: no one may touch them */
+    u->blocks[u->nblocks++] = (block){b, keep, rc__os_now_ns()};
+    u->block_bytes += keep;
+    if (u->len)
+        pthread_cond_signal(&u->wake);
+    pthread_mutex_unlock(&u->lock);
+    return true;
+}
+
+/* The kept block that `at` starts, or else the longest, if it holds size
+ * bytes; nblocks when none does. */
+static size_t block_find(const rc__os_unmapper *u, size_t size, const void *at)
+{
+    size_t best = u->nblocks;
+    for (size_t i = 0; i < u->nblocks; i++) {
+        const block *b = &u->blocks[i];
+        if (at && b->p == at)
+            return b->size >= size ? i : u->nblocks;
+        if (!at && b->size >= size && (best == u->nblocks || b->size > u->blocks[best].size))
+            best = i;
+    }
+    return best;
+}
+
+void *rc__os_take_block(rc__os_unmapper *u, size_t size, const void *at)
+{
+    if (!ours(u))
+        return NULL;
+    char *p = NULL;
+    pthread_mutex_lock(&u->lock);
+    size_t i = block_find(u, size, at);
+    if (i < u->nblocks) {
+        block *b = &u->blocks[i];
+        p = b->p;
+        b->p += size;
+        b->size -= size;
+        u->block_bytes -= size;
+        if (!b->size)
+            block_remove(u, i);
+        u->due = rc__os_now_ns() + u->delay;   /* reused: the rest may be next */
+        RC_ASAN_UNPOISON(p, size);
+    }
+    pthread_mutex_unlock(&u->lock);
+    return p;
+}
+
+void rc__os_drop_blocks(rc__os_unmapper *u)
+{
+    if (!ours(u))
+        return;
+    pthread_mutex_lock(&u->lock);
+    while (u->nblocks)
+        block_drop(u, u->nblocks - 1);
+    if (u->len)
+        pthread_cond_signal(&u->wake);
+    pthread_mutex_unlock(&u->lock);
+}
+
+size_t rc__os_kept_blocks(rc__os_unmapper *u)
+{
+    if (!ours(u))
+        return 0;
+    pthread_mutex_lock(&u->lock);
+    size_t n = u->block_bytes;
+    pthread_mutex_unlock(&u->lock);
+    return n;
+}
+
+bool rc__os_kept_blocks_whole(rc__os_unmapper *u, size_t page)
+{
+    if (!ours(u))
+        return true;
+    pthread_mutex_lock(&u->lock);
+    size_t bytes = 0;
+    bool ok = true;
+    for (size_t i = 0; i < u->nblocks; i++) {
+        const block *b = &u->blocks[i];
+        ok = ok && b->size && !(b->size % page) && !((uintptr_t)b->p % page);
+        for (size_t j = 0; j < i; j++)
+            ok = ok && (b->p >= u->blocks[j].p + u->blocks[j].size || u->blocks[j].p >= b->p + b->size);
+        bytes += b->size;
+    }
+    ok = ok && bytes == u->block_bytes;
+    pthread_mutex_unlock(&u->lock);
+    return ok;
 }
 
 size_t rc__os_unmap_kept(rc__os_unmapper *u)
