@@ -1410,6 +1410,74 @@ static void assert_released_once(void)
         assert_int_equal(released[i], 1);
 }
 
+/* Two threads drop the last two references of each object at once, so
+ * that both decrements may take the count from 2 to 0 without either
+ * seeing 1, while a third asks the weakrefs for the objects: each object
+ * dies once, whether its death needs the heap lock (a finalizer, a
+ * weakref) or not, and a weakref never hands out a dead object. */
+#define RACED 4000
+
+typedef struct raced {
+    node *weakly[RACED], *plainly[RACED];
+    void *weak[RACED];
+    uint32_t id[RACED];
+    atomic_int arrived[RACED];
+} raced;
+
+/* Both droppers reach object k before either drops it. */
+static void arrive(rc_heap *h, atomic_int *arrived)
+{
+    atomic_fetch_add(arrived, 1);
+    while (atomic_load(arrived) < 2)
+        rc_safepoint(h);
+}
+
+static void drop_or_ask(rc_heap *h, int i, void *arg)
+{
+    raced *r = arg;
+    if (i == 2) {
+        for (int k = 0; k < RACED; k++) {
+            void *o;
+            if (rc_weakref_get_ref(r->weak[k], &o) == 1)
+                rc_decref(o);     /* may be the last: then it dies here */
+        }
+        return;
+    }
+    for (int k = 0; k < RACED; k++) {
+        arrive(h, &r->arrived[k]);
+        rc_decref(r->weakly[k]);
+        rc_decref(r->plainly[k]);
+    }
+}
+
+static void last_two_references_dropped_at_once(void **s)
+{
+    (void)s;
+    reset_counts();
+    rc_heap *h = threaded_heap();
+    raced *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    for (int k = 0; k < RACED; k++) {
+        r->id[k] = take_ids(1);
+        r->weakly[k] = rc_newref(node_new(h, r->id[k]));
+        r->weak[k] = rc_weakref_new(r->weakly[k], weak_called, (void *)(uintptr_t)r->id[k]);
+        assert_non_null(r->weak[k]);
+        r->plainly[k] = rc_newref(pnode_new(h));
+    }
+    run_crew(h, 3, drop_or_ask, r);
+    assert_released_once();
+    for (int k = 0; k < RACED; k++) {
+        void *o = NULL;
+        assert_int_equal(rc_weakref_get_ref(r->weak[k], &o), 0);
+        assert_int_equal(finalized[r->id[k]], 1);
+        assert_int_equal(called_back[r->id[k]], 1);
+        rc_decref(r->weak[k]);
+    }
+    assert_int_equal(rc_heap_check(h), 0);
+    free(r);
+    rc_heap_free(h);
+}
+
 static size_t count0(rc_heap *h)
 {
     size_t c[3];
@@ -1687,6 +1755,7 @@ int main(void)
         cmocka_unit_test(lone_counts_survive_attach_and_detach),
         cmocka_unit_test(attach_beside_a_lone_lookup_loop),
         cmocka_unit_test(weakrefs_to_objects_dying_on_another_thread),
+        cmocka_unit_test(last_two_references_dropped_at_once),
         cmocka_unit_test(objects_die_on_other_threads),
         cmocka_unit_test(frees_go_back_to_the_making_thread),
         cmocka_unit_test(detached_pools_keep_their_objects),

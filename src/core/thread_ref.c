@@ -18,13 +18,17 @@
  *     last plain store before the first atomic one.  ref.converting names
  *     that thread until then, so no thread takes up counting alone while
  *     a plain store may still be in flight.
- *   - A count leaves 1 under the heap lock when the death needs it (a
- *     weakref, a finalizer, an object outside the young generations:
+ *   - A count reaches 0 for good under the heap lock when the death needs
+ *     it (a weakref, a finalizer, an object outside the young generations:
  *     thread_heap.c, "deaths"), and the death runs under it, so
  *     rc_weakref_get_ref (under the lock) never revives a dying object.
- *     Any other death runs without the lock; no safe point comes between
- *     its count reaching 0 and its unlinking from the collector, so a
- *     collection never meets an object another thread is about to free.
+ *     A decrement counts with one fetch_sub; when two took the count
+ *     from 2 to 0 and the death needs the lock, the one that found 1 puts
+ *     it back to 1 before any safe point and decrements again under the
+ *     lock.  Any other death runs without the lock; no safe point comes
+ *     between its count reaching 0 and its unlinking from the collector,
+ *     so a collection never meets an object another thread is about to
+ *     free.
  */
 #include "internal.h"
 
@@ -48,19 +52,11 @@ void rc__mt_incref_shared(rc_head *o)
         __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
 }
 
-/* The last reference.  A death that needs the lock (thread_heap.c says
- * which) takes it first, so that the drop to 0 and the death are one step
- * for every other thread; the others run without it.  The fence pairs
- * with the release of the other threads' decrements, so that flags they
- * set while they held references (a weakref) are seen. */
-static RC_NOINLINE void decref_last(rc_head *o)
+/* A death that needs the lock (thread_heap.c says which) takes it first,
+ * so that the drop to 0 and the death are one step for every other
+ * thread; the count may have grown meanwhile (rc_weakref_get_ref). */
+static void decref_locked(rc_head *o)
 {
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (rc__mt_dies_unlocked(o)) {
-        if (__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1)
-            rc__mt_die_unlocked(o);
-        return;
-    }
     rc_heap *h = rc__object_heap(o);
     rc__mt_lock(h);
     if (__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1)
@@ -68,18 +64,58 @@ static RC_NOINLINE void decref_last(rc_head *o)
     rc__mt_unlock(h);
 }
 
+/* The last reference, its count still 1.  The lone thread drops it with a
+ * plain store; the others decrement atomically, since a weakref's holder
+ * may revive it until the heap lock says otherwise.  The fence pairs with
+ * the release of the other threads' decrements, so that flags they set
+ * while they held references (a weakref) are seen. */
+static RC_NOINLINE void decref_last(rc_head *o)
+{
+    if (rc__mt_counts_alone() && rc__mt_dies_unlocked(o)) {
+        __atomic_store_n(&o->refcnt, 0, __ATOMIC_RELAXED);
+        rc__mt_die_unlocked(o);
+        return;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (!rc__mt_dies_unlocked(o)) {
+        decref_locked(o);
+        return;
+    }
+    if (__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1)
+        rc__mt_die_unlocked(o);
+}
+
+/* Another thread's decrement and this one took the count from 2 to 0
+ * without seeing 1.  A death without the lock goes on; one that needs it
+ * puts the count back to 1 first (no safe point comes between, so no
+ * collection sees the 0, and a weakref's holder that revived the object
+ * meanwhile keeps it alive) and decrements under the lock. */
+static RC_NOINLINE void decref_raced(rc_head *o)
+{
+    if (rc__mt_dies_unlocked(o)) {
+        rc__mt_die_unlocked(o);
+        return;
+    }
+    __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
+    decref_locked(o);
+}
+
+/* One load to tell an immortal object and the last reference apart, then
+ * one atomic subtraction (an uncontended compare-and-swap costs twice a
+ * fetch_sub on x86).  Its acquire half, free on x86, orders the other
+ * threads' decrements before a death in decref_raced. */
 void rc__mt_decref_shared(rc_head *o)
 {
     rc__mt_ack_pending();
     uint32_t n = __atomic_load_n(&o->refcnt, __ATOMIC_RELAXED);
-    do {
-        if (n == RC_REFCNT_IMMORTAL)
-            return;
-        if (n == 1) {
-            decref_last(o);
-            return;
-        }
-    } while (!__atomic_compare_exchange_n(&o->refcnt, &n, n - 1, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    if (n == RC_REFCNT_IMMORTAL)
+        return;
+    if (n == 1) {
+        decref_last(o);
+        return;
+    }
+    if (RC_UNLIKELY(__atomic_fetch_sub(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 1))
+        decref_raced(o);
 }
 
 /* ---- who counts how ---------------------------------------------------------
