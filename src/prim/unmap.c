@@ -93,9 +93,11 @@ static bool queue_push(rc__os_unmapper *u, void *p, size_t size)
 }
 
 /* [p, p+size) goes to the queue, or, should the queue not grow, is
- * unmapped here. */
+ * unmapped here; a kept block's poison goes first, so the next mapping
+ * at its address does not inherit it. */
 static void unmap_soon(rc__os_unmapper *u, void *p, size_t size)
 {
+    RC_ASAN_UNPOISON(p, size);
     if (!queue_push(u, p, size))
         munmap(p, size);
 }
@@ -219,8 +221,10 @@ static void unmap_kept(rc__os_unmapper *u)
     for (size_t i = u->khead; i < u->klen; i++)
         munmap(u->kept[i].p, u->kept[i].size);
     u->khead = u->klen = u->kept_bytes = 0;
-    for (size_t i = 0; i < u->nblocks; i++)
+    for (size_t i = 0; i < u->nblocks; i++) {
+        RC_ASAN_UNPOISON(u->blocks[i].p, u->blocks[i].size);
         munmap(u->blocks[i].p, u->blocks[i].size);
+    }
     u->nblocks = u->block_bytes = 0;
 }
 
