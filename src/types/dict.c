@@ -75,17 +75,30 @@ static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
 /* The tag of hash, placed above the entry number: the top bits of a
  * multiplicative mix (the low bits pick the slot, and small ints hash to
  * themselves), as many as fit between ixbits and the sign bit -- none in
- * the fullest tables of each width, 10 in a 10^6-entry table. */
+ * the fullest tables of each width, 10 in a 10^6-entry table.  The mix is
+ * shifted so that its top bit lands below the sign bit, then masked to the
+ * bits above the entry number: with the width a constant (the probe
+ * loops), one constant shift and one mask. */
 RC_INLINE uint64_t slot_tag(int64_t hash, unsigned w, unsigned ixbits)
 {
-    unsigned tagbits = 8 * w - 1 - ixbits;   /* 0..63: >> 64 would be undefined, >> 1 >> 63 is 0 */
-    return (((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> 1 >> (63 - tagbits)) << ixbits;
+    uint64_t below_sign = ((uint64_t)1 << (8 * w - 1)) - 1, ixmask = ((uint64_t)1 << ixbits) - 1;
+    return ((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> (65 - 8 * w) & (below_sign ^ ixmask);
 }
 
-/* The slot value naming entry ix of a key with this hash. */
-static int64_t slot_value(const rc_dict_obj *d, int64_t hash, size_t ix)
+RC_INLINE void ix_name_w(rc_dict_obj *d, unsigned w, size_t i, int64_t hash, size_t ix)
 {
-    return (int64_t)(slot_tag(hash, d->ixw, d->ixbits) | ix);
+    ix_store(d->table, w, i, (int64_t)(slot_tag(hash, w, d->ixbits) | ix));
+}
+
+/* Index slot i names entry ix of a key with this hash. */
+RC_INLINE void ix_name(rc_dict_obj *d, size_t i, int64_t hash, size_t ix)
+{
+    switch (d->ixw) {
+    case 1: ix_name_w(d, 1, i, hash, ix); break;
+    case 2: ix_name_w(d, 2, i, hash, ix); break;
+    case 4: ix_name_w(d, 4, i, hash, ix); break;
+    default: ix_name_w(d, 8, i, hash, ix); break;
+    }
 }
 
 #define PROBE_NEXT(i, perturb, mask) ((perturb) >>= 5, (i) = ((i) * 5 + (perturb) + 1) & (mask))
@@ -189,6 +202,13 @@ static int match_cstr(const void *key, const void *ctx)
     return s->len == c->n && rc__same_bytes(s->data, c->p, c->n);
 }
 
+/* rc__hash_int(v) == v: |v| < 2^61 - 1 and v != -1. */
+RC_INLINE bool hashes_to_self(int64_t v)
+{
+    const uint64_t top = ((uint64_t)1 << 61) - 2;
+    return (uint64_t)v + top <= 2 * top && v != -1;
+}
+
 RC_INLINE bool is_exact_int(const void *key, int64_t hash)
 {
     return rc__tp(key) == &rc__int_type.bt.type && ((const rc_int_obj *)key)->v == hash;
@@ -237,7 +257,7 @@ RC_INLINE void index_entries_w(rc_dict_obj *d, unsigned w)
     const rc_dentry *ents = rc__dict_entries(d);
     for (size_t i = 0; i < d->nentries; i++) {
         int64_t hash = ents[i].hash;
-        ix_store(d->table, w, free_slot_w(d, w, hash), (int64_t)(slot_tag(hash, w, d->ixbits) | i));
+        ix_name_w(d, w, free_slot_w(d, w, hash), hash, i);
     }
 }
 
@@ -354,7 +374,7 @@ RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, v
     if (value) rc__incref(value);
     if (!d->other_keys && !is_exact_int(key, hash)) d->other_keys = 1;
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
-    ix_set(d, slot, slot_value(d, hash, d->nentries));
+    ix_name(d, slot, hash, d->nentries);
     d->nentries++;
     d->used++;
 }
@@ -393,23 +413,25 @@ static RC_NOINLINE int insert_slow(rc_dict_obj *d, void *key, int64_t hash, void
     return 0;
 }
 
-/* The common insert, a leaf: a new key whose keys compare inline, of the
- * dict's heap, into a table with room, changing no tracking.  1 done, 0
- * not done (insert_slow does it all). */
-RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value)
+/* The common insert, a leaf: a new key whose keys compare inline (or by
+ * hash alone: by_hash, a constant), of the dict's heap, into a table with
+ * room, changing no tracking.  1 done, 0 not done (insert_slow does it
+ * all). */
+RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value, bool by_hash)
 {
     if (!d->table || d->nentries == usable_for(d->log2size)) return 0;
     if (!rc__same_heap_pooled(d, key) || (value && value != key && !rc__same_heap_pooled(d, value))) return 0;
     if (!rc__is_tracked(rc__head(d)) && (may_be_tracked(key) || (value && may_be_tracked(value)))) return 0;
     size_t slot, e;
-    if (probe(d, hash, match_quick, key, &slot, &e) != 0) return 0;
+    int found = by_hash ? probe(d, hash, match_hash, NULL, &slot, &e) : probe(d, hash, match_quick, key, &slot, &e);
+    if (found != 0) return 0;
     add_entry(d, slot, key, hash, value);
     return 1;
 }
 
 RC_INLINE int insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
-    if (RC_LIKELY(insert_quick(d, key, hash, value))) return 0;
+    if (RC_LIKELY(insert_quick(d, key, hash, value, false))) return 0;
     return insert_slow(d, key, hash, value);
 }
 
@@ -489,8 +511,29 @@ void *rc_dict_new(rc_heap *h)
     return rc__dict_alloc(h, &rc__dict_type.bt.type);
 }
 
+/* dict is a plain heap's dict with a table, all of whose keys are exact
+ * ints, and key is an exact int (its hash in *hash): rc_dict_get and
+ * rc_dict_set probe it by hash alone in a leaf, which saves no registers. */
+RC_INLINE bool exact_int_key(const void *dict, const void *key, int64_t *hash)
+{
+    if (!rc__is_plain(dict, &rc__dict_type) || !DICT(dict)->table || !key) return false;
+    rc__check_arg(key);
+    *hash = ((const rc_int_obj *)key)->v;
+    return rc__tp(key) == &rc__int_type.bt.type && hashes_to_self(*hash) && !DICT(dict)->other_keys;
+}
+
+static RC_NOINLINE int set_any(void *dict, void *key, void *value);
 RC_LOCKED_VARIANT(int, rc_dict_set, (void *dict, void *key, void *value), dict, (dict, key, value))
+/* A new exact int key (exact_int_key) takes the leaf; the rest goes to
+ * set_any. */
 int rc_dict_set(void *dict, void *key, void *value)
+{
+    int64_t hash;
+    if (RC_LIKELY(exact_int_key(dict, key, &hash) && value && insert_quick(dict, key, hash, value, true))) return 0;
+    return set_any(dict, key, value);
+}
+
+static RC_NOINLINE int set_any(void *dict, void *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
     RC_SHARED_CALL(dict, rc_dict_set_locked(dict, key, value));
@@ -509,10 +552,21 @@ static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
     return rc__dict_entries(d)[e].value;
 }
 
+static RC_NOINLINE void *get_any(const void *dict, const void *key);
 RC_SECTION_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
+/* An exact int key (exact_int_key) is found by its hash in the leaf; the
+ * rest goes to get_any. */
+void *rc_dict_get(const void *dict, const void *key)
+{
+    int64_t hash;
+    size_t slot, e;
+    if (RC_UNLIKELY(!exact_int_key(dict, key, &hash))) return get_any(dict, key);
+    return probe(dict, hash, match_hash, NULL, &slot, &e) ? rc__dict_entries(dict)[e].value : NULL;
+}
+
 /* The common lookup: an int or str key met by keys that compare inline;
  * the rest goes to get_slow. */
-void *rc_dict_get(const void *dict, const void *key)
+static RC_NOINLINE void *get_any(const void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
     RC_SHARED_CALL(dict, rc_dict_get_locked(dict, key));

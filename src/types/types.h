@@ -125,6 +125,16 @@ RC_INLINE bool rc__is(const void *o, const rc__vtype *vt)
     rc__check_arg(o);
     return rc__tp(o) == &vt->bt.type;
 }
+/* rc__is for the containers' fast paths: o is of vt and of a plain heap.
+ * The compare keeps RC_HF_SHARED in, so a threaded heap's object fails it
+ * and goes to the slow path, which takes its locks. */
+RC_INLINE bool rc__is_plain(const void *o, const rc__vtype *vt)
+{
+    if (!o)
+        return false;
+    rc__check_arg(o);
+    return (rc__head(o)->tw & ~(uintptr_t)(RC_HF_MASK & ~RC_HF_SHARED)) == (uintptr_t)&vt->bt.type;
+}
 RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o)); }
 RC_INLINE void rc__incref(void *o)
 {
