@@ -367,11 +367,18 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
     return d;
 }
 
-/* A new entry for key in the empty index slot `slot`; the table has room. */
-RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, void *value)
+/* A new entry for key in the empty index slot `slot`; the table has room.
+ * plain (a constant): d is of a plain heap, and so are key and value
+ * (rc__incref_plain). */
+RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, void *value, bool plain)
 {
-    rc__incref(key);
-    if (value) rc__incref(value);
+    if (plain) {
+        rc__incref_plain(key);
+        if (value) rc__incref_plain(value);
+    } else {
+        rc__incref(key);
+        if (value) rc__incref(value);
+    }
     if (!d->other_keys && !is_exact_int(key, hash)) d->other_keys = 1;
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
     ix_name(d, slot, hash, d->nentries);
@@ -409,23 +416,26 @@ static RC_NOINLINE int insert_slow(rc_dict_obj *d, void *key, int64_t hash, void
         if (resize(d, rc__heap(d), d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
     }
-    add_entry(d, slot, key, hash, value);
+    add_entry(d, slot, key, hash, value, false);
     return 0;
 }
 
-/* The common insert, a leaf: a new key whose keys compare inline (or by
- * hash alone: by_hash, a constant), of the dict's heap, into a table with
- * room, changing no tracking.  1 done, 0 not done (insert_slow does it
- * all). */
+/* The common insert, a leaf: a new key whose keys compare inline, of the
+ * dict's heap, into a table with room, changing no tracking.  by_hash (a
+ * constant): exact_int_key admitted the key -- an int, so never tracked,
+ * probed by hash alone, into a plain heap's dict.  1 done, 0 not done
+ * (insert_slow does it all). */
 RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value, bool by_hash)
 {
     if (!d->table || d->nentries == usable_for(d->log2size)) return 0;
     if (!rc__same_heap_pooled(d, key) || (value && value != key && !rc__same_heap_pooled(d, value))) return 0;
-    if (!rc__is_tracked(rc__head(d)) && (may_be_tracked(key) || (value && may_be_tracked(value)))) return 0;
+    if (!rc__is_tracked(rc__head(d))
+        && ((!by_hash && may_be_tracked(key)) || (value && value != key && may_be_tracked(value))))
+        return 0;
     size_t slot, e;
     int found = by_hash ? probe(d, hash, match_hash, NULL, &slot, &e) : probe(d, hash, match_quick, key, &slot, &e);
     if (found != 0) return 0;
-    add_entry(d, slot, key, hash, value);
+    add_entry(d, slot, key, hash, value, by_hash);
     return 1;
 }
 

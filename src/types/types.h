@@ -142,6 +142,15 @@ RC_INLINE void rc__incref(void *o)
     if (RC_DEBUG || RC_UNLIKELY(rc__is_shared(hd)) || hd->refcnt == RC_REFCNT_IMMORTAL) rc_incref(o);
     else hd->refcnt++;
 }
+/* rc__incref of an object of a plain heap (a fast path has tested its
+ * container with rc__is_plain, and the object as of the container's heap):
+ * no shared test, and no call, so the fast paths stay leaves. */
+RC_INLINE void rc__incref_plain(void *o)
+{
+    rc_head *hd = rc__head(o);
+    if (RC_DEBUG) rc_incref(o);
+    else if (hd->refcnt != RC_REFCNT_IMMORTAL) hd->refcnt++;
+}
 /* True when a and b are pooled objects of one heap: their pool
  * descriptors name the same heap.  The containers' fast paths test this
  * and leave large objects (and a foreign object's message) to
