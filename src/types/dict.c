@@ -14,10 +14,11 @@
  * Exact ints: an int whose hash is its own value (every int but -1 and
  * those of 2^61 - 1 or more in magnitude) equals another such int exactly
  * when their hashes are equal.  A dict whose keys are all of that kind
- * (other_keys clear) answers a lookup of one by the hash in the entry,
- * without reading the key: in a big table the key is a third read from
- * memory after the index slot and the entry (docs/types.md, "Memory
- * streams"). */
+ * (other_keys clear) answers a lookup of any int by the hash in the entry,
+ * taking the int's value for its hash, without reading the key: in a big
+ * table the key is a third read from memory after the index slot and the
+ * entry (docs/types.md, "Memory streams").  rc_dict_get and rc_dict_set
+ * take such ints in leaves that make no calls and save no registers. */
 #include "types.h"
 
 #define IX_EMPTY (-1)
@@ -422,9 +423,9 @@ static RC_NOINLINE int insert_slow(rc_dict_obj *d, void *key, int64_t hash, void
 
 /* The common insert, a leaf: a new key whose keys compare inline, of the
  * dict's heap, into a table with room, changing no tracking.  by_hash (a
- * constant): exact_int_key admitted the key -- an int, so never tracked,
- * probed by hash alone, into a plain heap's dict.  1 done, 0 not done
- * (insert_slow does it all). */
+ * constant): rc_dict_set admitted an exact int key into a plain heap's
+ * dict of exact ints -- never tracked, probed by hash alone.  1 done, 0
+ * not done (insert_slow does it all). */
 RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value, bool by_hash)
 {
     if (!d->table || d->nentries == usable_for(d->log2size)) return 0;
@@ -522,24 +523,29 @@ void *rc_dict_new(rc_heap *h)
 }
 
 /* dict is a plain heap's dict with a table, all of whose keys are exact
- * ints, and key is an exact int (its hash in *hash): rc_dict_get and
- * rc_dict_set probe it by hash alone in a leaf, which saves no registers. */
-RC_INLINE bool exact_int_key(const void *dict, const void *key, int64_t *hash)
+ * ints, and key is an int (its value in *v): rc_dict_get and rc_dict_set
+ * probe it by hash alone in a leaf, which saves no registers.  Each entry's
+ * hash is then its key's value, so a probe for hash *v finds the key equal
+ * to key, if there is one, whatever int key is; an insert also needs key
+ * exact (hashes_to_self), for its entry's hash. */
+RC_INLINE bool int_key_of_exact_dict(const void *dict, const void *key, int64_t *v)
 {
     if (!rc__is_plain(dict, &rc__dict_type) || !DICT(dict)->table || !key) return false;
     rc__check_arg(key);
-    *hash = ((const rc_int_obj *)key)->v;
-    return rc__tp(key) == &rc__int_type.bt.type && hashes_to_self(*hash) && !DICT(dict)->other_keys;
+    *v = ((const rc_int_obj *)key)->v;
+    return rc__tp(key) == &rc__int_type.bt.type && !DICT(dict)->other_keys;
 }
 
 static RC_NOINLINE int set_any(void *dict, void *key, void *value);
 RC_LOCKED_VARIANT(int, rc_dict_set, (void *dict, void *key, void *value), dict, (dict, key, value))
-/* A new exact int key (exact_int_key) takes the leaf; the rest goes to
- * set_any. */
+/* A new exact int key of a dict of exact ints (int_key_of_exact_dict)
+ * takes the leaf; the rest goes to set_any. */
 int rc_dict_set(void *dict, void *key, void *value)
 {
     int64_t hash;
-    if (RC_LIKELY(exact_int_key(dict, key, &hash) && value && insert_quick(dict, key, hash, value, true))) return 0;
+    if (RC_LIKELY(int_key_of_exact_dict(dict, key, &hash) && hashes_to_self(hash) && value
+                  && insert_quick(dict, key, hash, value, true)))
+        return 0;
     return set_any(dict, key, value);
 }
 
@@ -564,13 +570,13 @@ static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
 
 static RC_NOINLINE void *get_any(const void *dict, const void *key);
 RC_SECTION_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
-/* An exact int key (exact_int_key) is found by its hash in the leaf; the
- * rest goes to get_any. */
+/* An int key of a dict of exact ints (int_key_of_exact_dict) is found by
+ * its value in the leaf; the rest goes to get_any. */
 void *rc_dict_get(const void *dict, const void *key)
 {
     int64_t hash;
     size_t slot, e;
-    if (RC_UNLIKELY(!exact_int_key(dict, key, &hash))) return get_any(dict, key);
+    if (RC_UNLIKELY(!int_key_of_exact_dict(dict, key, &hash))) return get_any(dict, key);
     return probe(dict, hash, match_hash, NULL, &slot, &e) ? rc__dict_entries(dict)[e].value : NULL;
 }
 
