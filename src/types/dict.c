@@ -18,7 +18,7 @@
  * taking the int's value for its hash, without reading the key: in a big
  * table the key is a third read from memory after the index slot and the
  * entry (docs/types.md, "Memory streams").  rc_dict_get and rc_dict_set
- * take such ints in leaves that make no calls and save no registers. */
+ * take such ints in leaves that make no calls. */
 #include "types.h"
 
 #define IX_EMPTY (-1)
@@ -524,16 +524,17 @@ void *rc_dict_new(rc_heap *h)
 
 /* dict is a plain heap's dict with a table, all of whose keys are exact
  * ints, and key is an int (its value in *v): rc_dict_get and rc_dict_set
- * probe it by hash alone in a leaf, which saves no registers.  Each entry's
+ * probe it by hash alone in a leaf that makes no calls.  Each entry's
  * hash is then its key's value, so a probe for hash *v finds the key equal
  * to key, if there is one, whatever int key is; an insert also needs key
  * exact (hashes_to_self), for its entry's hash. */
 RC_INLINE bool int_key_of_exact_dict(const void *dict, const void *key, int64_t *v)
 {
-    if (!rc__is_plain(dict, &rc__dict_type) || !DICT(dict)->table || !key) return false;
+    if (!key) return false;
     rc__check_arg(key);
+    if (rc__tp(key) != &rc__int_type.bt.type) return false;   /* first: other keys leave at once */
     *v = ((const rc_int_obj *)key)->v;
-    return rc__tp(key) == &rc__int_type.bt.type && !DICT(dict)->other_keys;
+    return rc__is_plain(dict, &rc__dict_type) && DICT(dict)->table && !DICT(dict)->other_keys;
 }
 
 static RC_NOINLINE int set_any(void *dict, void *key, void *value);
