@@ -104,6 +104,26 @@ static void int_keys_hashing_to_themselves_are_found_by_hash(void **state)
         rc_decref(v);
         rc_decref(d);
     }
+    /* The edges: +-(2^61 - 2) hash to themselves, +-(2^61 - 1) to 0. */
+    const int64_t top = ((int64_t)1 << 61) - 2;
+    int64_t edges[] = {0, top, -top};
+    for (size_t o = 0; o < 2; o++) {
+        void *d = rc_dict_new(h), *v = S(h, "v");
+        for (size_t i = 0; i < 3; i++) {
+            void *key = I(h, edges[i]);
+            assert_int_equal(rc_dict_set(d, key, v), 0);
+            rc_decref(key);
+        }
+        assert_true(found_int(h, d, top, v));
+        assert_true(found_int(h, d, -top, v));
+        assert_false(found_int(h, d, o ? -top - 1 : top + 1, v));   /* hash 0, as the key 0 */
+        void *past_top = I(h, o ? -top - 1 : top + 1);
+        assert_int_equal(rc_dict_set(d, past_top, v), 0);           /* a new key, not the key 0 */
+        assert_int_equal(rc_dict_len(d), 4);
+        rc_decref(past_top);
+        rc_decref(v);
+        rc_decref(d);
+    }
     void *d = rc_dict_new(h), *f = rc_float_from(h, 7.0), *v = S(h, "v");
     assert_int_equal(rc_dict_set(d, f, v), 0);
     assert_true(found_int(h, d, 7, v));

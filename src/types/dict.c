@@ -14,10 +14,11 @@
  * Exact ints: an int whose hash is its own value (every int but -1 and
  * those of 2^61 - 1 or more in magnitude) equals another such int exactly
  * when their hashes are equal.  A dict whose keys are all of that kind
- * (other_keys clear) answers a lookup of one by the hash in the entry,
- * without reading the key: in a big table the key is a third read from
- * memory after the index slot and the entry (docs/types.md, "Memory
- * streams"). */
+ * (other_keys clear) answers a lookup of any int by the hash in the entry,
+ * taking the int's value for its hash, without reading the key: in a big
+ * table the key is a third read from memory after the index slot and the
+ * entry (docs/types.md, "Memory streams").  rc_dict_get and rc_dict_set
+ * take such ints in leaves that make no calls. */
 #include "types.h"
 
 #define IX_EMPTY (-1)
@@ -75,17 +76,30 @@ static void ix_set(rc_dict_obj *d, size_t i, int64_t v)
 /* The tag of hash, placed above the entry number: the top bits of a
  * multiplicative mix (the low bits pick the slot, and small ints hash to
  * themselves), as many as fit between ixbits and the sign bit -- none in
- * the fullest tables of each width, 10 in a 10^6-entry table. */
+ * the fullest tables of each width, 10 in a 10^6-entry table.  The mix is
+ * shifted so that its top bit lands below the sign bit, then masked to the
+ * bits above the entry number: with the width a constant (the probe
+ * loops), one constant shift and one mask. */
 RC_INLINE uint64_t slot_tag(int64_t hash, unsigned w, unsigned ixbits)
 {
-    unsigned tagbits = 8 * w - 1 - ixbits;   /* 0..63: >> 64 would be undefined, >> 1 >> 63 is 0 */
-    return (((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> 1 >> (63 - tagbits)) << ixbits;
+    uint64_t below_sign = ((uint64_t)1 << (8 * w - 1)) - 1, ixmask = ((uint64_t)1 << ixbits) - 1;
+    return ((uint64_t)hash * 0x9E3779B97F4A7C15ull) >> (65 - 8 * w) & (below_sign ^ ixmask);
 }
 
-/* The slot value naming entry ix of a key with this hash. */
-static int64_t slot_value(const rc_dict_obj *d, int64_t hash, size_t ix)
+RC_INLINE void ix_name_w(rc_dict_obj *d, unsigned w, size_t i, int64_t hash, size_t ix)
 {
-    return (int64_t)(slot_tag(hash, d->ixw, d->ixbits) | ix);
+    ix_store(d->table, w, i, (int64_t)(slot_tag(hash, w, d->ixbits) | ix));
+}
+
+/* Index slot i names entry ix of a key with this hash. */
+RC_INLINE void ix_name(rc_dict_obj *d, size_t i, int64_t hash, size_t ix)
+{
+    switch (d->ixw) {
+    case 1: ix_name_w(d, 1, i, hash, ix); break;
+    case 2: ix_name_w(d, 2, i, hash, ix); break;
+    case 4: ix_name_w(d, 4, i, hash, ix); break;
+    default: ix_name_w(d, 8, i, hash, ix); break;
+    }
 }
 
 #define PROBE_NEXT(i, perturb, mask) ((perturb) >>= 5, (i) = ((i) * 5 + (perturb) + 1) & (mask))
@@ -189,6 +203,13 @@ static int match_cstr(const void *key, const void *ctx)
     return s->len == c->n && rc__same_bytes(s->data, c->p, c->n);
 }
 
+/* rc__hash_int(v) == v: |v| < 2^61 - 1 and v != -1. */
+RC_INLINE bool hashes_to_self(int64_t v)
+{
+    const uint64_t top = ((uint64_t)1 << 61) - 2;
+    return (uint64_t)v + top <= 2 * top && v != -1;
+}
+
 RC_INLINE bool is_exact_int(const void *key, int64_t hash)
 {
     return rc__tp(key) == &rc__int_type.bt.type && ((const rc_int_obj *)key)->v == hash;
@@ -237,7 +258,7 @@ RC_INLINE void index_entries_w(rc_dict_obj *d, unsigned w)
     const rc_dentry *ents = rc__dict_entries(d);
     for (size_t i = 0; i < d->nentries; i++) {
         int64_t hash = ents[i].hash;
-        ix_store(d->table, w, free_slot_w(d, w, hash), (int64_t)(slot_tag(hash, w, d->ixbits) | i));
+        ix_name_w(d, w, free_slot_w(d, w, hash), hash, i);
     }
 }
 
@@ -347,14 +368,21 @@ void *rc__dict_alloc(rc_heap *h, const rc_type *t)
     return d;
 }
 
-/* A new entry for key in the empty index slot `slot`; the table has room. */
-RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, void *value)
+/* A new entry for key in the empty index slot `slot`; the table has room.
+ * plain (a constant): d is of a plain heap, and so are key and value
+ * (rc__incref_plain). */
+RC_INLINE void add_entry(rc_dict_obj *d, size_t slot, void *key, int64_t hash, void *value, bool plain)
 {
-    rc__incref(key);
-    if (value) rc__incref(value);
+    if (plain) {
+        rc__incref_plain(key);
+        if (value) rc__incref_plain(value);
+    } else {
+        rc__incref(key);
+        if (value) rc__incref(value);
+    }
     if (!d->other_keys && !is_exact_int(key, hash)) d->other_keys = 1;
     rc__dict_entries(d)[d->nentries] = (rc_dentry){hash, key, value};
-    ix_set(d, slot, slot_value(d, hash, d->nentries));
+    ix_name(d, slot, hash, d->nentries);
     d->nentries++;
     d->used++;
 }
@@ -389,27 +417,32 @@ static RC_NOINLINE int insert_slow(rc_dict_obj *d, void *key, int64_t hash, void
         if (resize(d, rc__heap(d), d->used * 2 + 1) < 0) return RC_ENOMEM;
         slot = find_free_slot(d, hash);
     }
-    add_entry(d, slot, key, hash, value);
+    add_entry(d, slot, key, hash, value, false);
     return 0;
 }
 
 /* The common insert, a leaf: a new key whose keys compare inline, of the
- * dict's heap, into a table with room, changing no tracking.  1 done, 0
+ * dict's heap, into a table with room, changing no tracking.  by_hash (a
+ * constant): rc_dict_set admitted an exact int key into a plain heap's
+ * dict of exact ints -- never tracked, probed by hash alone.  1 done, 0
  * not done (insert_slow does it all). */
-RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value)
+RC_INLINE int insert_quick(rc_dict_obj *d, void *key, int64_t hash, void *value, bool by_hash)
 {
     if (!d->table || d->nentries == usable_for(d->log2size)) return 0;
     if (!rc__same_heap_pooled(d, key) || (value && value != key && !rc__same_heap_pooled(d, value))) return 0;
-    if (!rc__is_tracked(rc__head(d)) && (may_be_tracked(key) || (value && may_be_tracked(value)))) return 0;
+    if (!rc__is_tracked(rc__head(d))
+        && ((!by_hash && may_be_tracked(key)) || (value && value != key && may_be_tracked(value))))
+        return 0;
     size_t slot, e;
-    if (probe(d, hash, match_quick, key, &slot, &e) != 0) return 0;
-    add_entry(d, slot, key, hash, value);
+    int found = by_hash ? probe(d, hash, match_hash, NULL, &slot, &e) : probe(d, hash, match_quick, key, &slot, &e);
+    if (found != 0) return 0;
+    add_entry(d, slot, key, hash, value, by_hash);
     return 1;
 }
 
 RC_INLINE int insert(rc_dict_obj *d, void *key, int64_t hash, void *value)
 {
-    if (RC_LIKELY(insert_quick(d, key, hash, value))) return 0;
+    if (RC_LIKELY(insert_quick(d, key, hash, value, false))) return 0;
     return insert_slow(d, key, hash, value);
 }
 
@@ -489,8 +522,35 @@ void *rc_dict_new(rc_heap *h)
     return rc__dict_alloc(h, &rc__dict_type.bt.type);
 }
 
+/* dict is a plain heap's dict with a table, all of whose keys are exact
+ * ints, and key is an int (its value in *v): rc_dict_get and rc_dict_set
+ * probe it by hash alone in a leaf that makes no calls.  Each entry's
+ * hash is then its key's value, so a probe for hash *v finds the key equal
+ * to key, if there is one, whatever int key is; an insert also needs key
+ * exact (hashes_to_self), for its entry's hash. */
+RC_INLINE bool int_key_of_exact_dict(const void *dict, const void *key, int64_t *v)
+{
+    if (!key) return false;
+    rc__check_arg(key);
+    if (rc__tp(key) != &rc__int_type.bt.type) return false;   /* first: other keys leave at once */
+    *v = ((const rc_int_obj *)key)->v;
+    return rc__is_plain(dict, &rc__dict_type) && DICT(dict)->table && !DICT(dict)->other_keys;
+}
+
+static RC_NOINLINE int set_any(void *dict, void *key, void *value);
 RC_LOCKED_VARIANT(int, rc_dict_set, (void *dict, void *key, void *value), dict, (dict, key, value))
+/* A new exact int key of a dict of exact ints (int_key_of_exact_dict)
+ * takes the leaf; the rest goes to set_any. */
 int rc_dict_set(void *dict, void *key, void *value)
+{
+    int64_t hash;
+    if (RC_LIKELY(int_key_of_exact_dict(dict, key, &hash) && hashes_to_self(hash) && value
+                  && insert_quick(dict, key, hash, value, true)))
+        return 0;
+    return set_any(dict, key, value);
+}
+
+static RC_NOINLINE int set_any(void *dict, void *key, void *value)
 {
     CHECK_DICT(dict, RC_ETYPE);
     RC_SHARED_CALL(dict, rc_dict_set_locked(dict, key, value));
@@ -509,10 +569,21 @@ static RC_NOINLINE void *get_slow(const rc_dict_obj *d, const void *key)
     return rc__dict_entries(d)[e].value;
 }
 
+static RC_NOINLINE void *get_any(const void *dict, const void *key);
 RC_SECTION_VARIANT(void *, rc_dict_get, (const void *dict, const void *key), dict, (dict, key))
+/* An int key of a dict of exact ints (int_key_of_exact_dict) is found by
+ * its value in the leaf; the rest goes to get_any. */
+void *rc_dict_get(const void *dict, const void *key)
+{
+    int64_t hash;
+    size_t slot, e;
+    if (RC_UNLIKELY(!int_key_of_exact_dict(dict, key, &hash))) return get_any(dict, key);
+    return probe(dict, hash, match_hash, NULL, &slot, &e) ? rc__dict_entries(dict)[e].value : NULL;
+}
+
 /* The common lookup: an int or str key met by keys that compare inline;
  * the rest goes to get_slow. */
-void *rc_dict_get(const void *dict, const void *key)
+static RC_NOINLINE void *get_any(const void *dict, const void *key)
 {
     CHECK_DICT(dict, NULL);
     RC_SHARED_CALL(dict, rc_dict_get_locked(dict, key));

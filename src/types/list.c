@@ -150,32 +150,21 @@ static RC_NOINLINE int append_slow(void *list, void *item)
 
 /* The common append -- a list of a plain heap with room and an item of its
  * heap -- tested at once and without calls, so it saves no registers
- * (about 40 instructions with the call).  The type compare keeps
- * RC_HF_SHARED in: a threaded heap's list fails it and takes the lock in
- * append_slow.  An item of a plain list's heap is then never shared, so
- * its count needs no atomic add (incref_admitted); an immortal one goes
- * to append_slow too. */
+ * (about 40 instructions with the call).  A threaded heap's list fails
+ * rc__is_plain and takes the lock in append_slow.  An item of a plain
+ * list's heap is then never shared, so its count needs no atomic add
+ * (rc__incref_plain). */
 RC_INLINE bool append_fits(const void *list, const void *item)
 {
     const rc_list_obj *l = list;
-    return list && (rc__head(list)->tw & ~(uintptr_t)(RC_HF_MASK & ~RC_HF_SHARED)) == (uintptr_t)&rc__list_type.bt.type
-        && item && l->len != l->cap && rc__same_heap_pooled(list, item)
-        && rc__head(item)->refcnt != RC_REFCNT_IMMORTAL;
-}
-
-/* rc__incref of an item append_fits admitted (of a plain heap, mortal),
- * without its branches. */
-RC_INLINE void incref_admitted(void *item)
-{
-    rc__head(item)->refcnt++;
+    return rc__is_plain(list, &rc__list_type) && item && l->len != l->cap && rc__same_heap_pooled(list, item);
 }
 
 int rc_list_append(void *list, void *item)
 {
     if (RC_UNLIKELY(!append_fits(list, item))) return append_slow(list, item);
     rc_list_obj *l = list;
-    if (RC_DEBUG) rc_incref(item);
-    else incref_admitted(item);
+    rc__incref_plain(item);
     note_item(l, item);
     l->items[l->len] = item;
     set_len(l, l->len + 1);

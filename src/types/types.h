@@ -125,12 +125,31 @@ RC_INLINE bool rc__is(const void *o, const rc__vtype *vt)
     rc__check_arg(o);
     return rc__tp(o) == &vt->bt.type;
 }
+/* rc__is for the containers' fast paths: o is of vt and of a plain heap.
+ * The compare keeps RC_HF_SHARED in, so a threaded heap's object fails it
+ * and goes to the slow path, which takes its locks. */
+RC_INLINE bool rc__is_plain(const void *o, const rc__vtype *vt)
+{
+    if (!o)
+        return false;
+    rc__check_arg(o);
+    return (rc__head(o)->tw & ~(uintptr_t)(RC_HF_MASK & ~RC_HF_SHARED)) == (uintptr_t)&vt->bt.type;
+}
 RC_INLINE rc_heap *rc__heap(const void *o) { return rc__object_heap(rc__head(o)); }
 RC_INLINE void rc__incref(void *o)
 {
     rc_head *hd = rc__head(o);
     if (RC_DEBUG || RC_UNLIKELY(rc__is_shared(hd)) || hd->refcnt == RC_REFCNT_IMMORTAL) rc_incref(o);
     else hd->refcnt++;
+}
+/* rc__incref of an object of a plain heap (a fast path has tested its
+ * container with rc__is_plain, and the object as of the container's heap):
+ * no shared test, and no call, so the fast paths stay leaves. */
+RC_INLINE void rc__incref_plain(void *o)
+{
+    rc_head *hd = rc__head(o);
+    if (RC_DEBUG) rc_incref(o);
+    else if (hd->refcnt != RC_REFCNT_IMMORTAL) hd->refcnt++;
 }
 /* True when a and b are pooled objects of one heap: their pool
  * descriptors name the same heap.  The containers' fast paths test this
