@@ -82,7 +82,9 @@ RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
 
 #define NO_EVENT ((uint64_t)1 << 62)     /* attempts until a look when nothing is armed */
 
-/* Sets the countdown to the next attempt that needs a look. */
+/* Sets the countdown to the next attempt that needs a look: every one
+ * while an allocation hook is installed, so that the fast paths' one
+ * test of the countdown also keeps the hook's calls on the slow path. */
 void rc__arm_fault(struct rc_alloc_state *st)
 {
     uint64_t done = rc__attempts(st);
@@ -90,6 +92,8 @@ void rc__arm_fault(struct rc_alloc_state *st)
     if (st->fail_at > done)
         next = st->fail_at - done;
     else if (st->fail_at && st->fail_after)
+        next = 1;
+    if (st->on_alloc)
         next = 1;
     st->countdown = next;
     st->event_at = done + next;
@@ -149,15 +153,24 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
-/* The check half of the allocation fast paths: false when anything needs
- * the slow path (a fault-injection event next, the cap, a tracing hook);
- * the commit half counts the attempt.  Calling the hook after the commit
- * made every allocation save and restore registers for it, tracing or
- * not.  One test of each, in one place: a new reason for the slow path
- * joins them here. */
-RC_INLINE bool fast_ok(const struct rc_alloc_state *st, size_t size)
+/* The check half of the allocation fast paths: false, st as it was, when
+ * anything needs the slow path (the cap; a fault-injection event next or
+ * an allocation hook, both in the countdown, which rc__arm_fault keeps at
+ * 1 while a hook is installed); true, the attempt counted, otherwise.
+ * Counting by the decrement that tests (and undoing it on the rare path)
+ * takes one read-modify-write.  Calling the hook after the commit made
+ * every allocation save and restore registers for it, tracing or not.
+ * In one place: a new reason for the slow path joins them here, in the
+ * countdown if it can. */
+RC_INLINE bool fast_ok(struct rc_alloc_state *st, size_t size)
 {
-    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room) && RC_LIKELY(st->on_alloc == NULL);
+    if (RC_UNLIKELY(size > st->room))
+        return false;
+    if (RC_UNLIKELY(--st->countdown == 0)) {
+        st->countdown = 1;
+        return false;
+    }
+    return true;
 }
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
@@ -279,16 +292,15 @@ static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, size_t size, 
 }
 
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping, in st: the heap's state (refill: take_refill), or
- * the calling thread's pools of a threaded heap (take_refill_local); an
- * object (tw its type word) gets its header and a zeroed body, and with
- * `tracked` its pool is noted for the trackable walk.  NULL (error set)
- * only when the OS refuses memory. */
+ * and its bytes counted (fast_ok counted the attempt), in st: the heap's
+ * state (refill: take_refill), or the calling thread's pools of a
+ * threaded heap (take_refill_local); an object (tw its type word) gets
+ * its header and a zeroed body, and with `tracked` its pool is noted for
+ * the trackable walk.  NULL (error set) only when the OS refuses memory. */
 typedef void *take_fn(rc_heap *h, int kind, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
                           uintptr_t tw, take_fn *refill, bool tracked)
 {
-    st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
@@ -568,16 +580,26 @@ void rc__free_object(rc_heap *h, rc_head *o)
 
 /* The same, with the heap read from the pool descriptor the push touches
  * anyway: a death that looked nothing else up does not find it twice. */
-void rc__free_block_of(rc_head *o)
+RC_INLINE void free_block_pooled(rc_head *o)
 {
-    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
-        return free_block_slow(o);
     rc_pool *p = rc__pool_of(o);
     rc_heap *h = p->heap;
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (RC_UNLIKELY(st->on_free != NULL))
         return free_object_slow(h, o);
     free_pooled(st, p, o);
+}
+
+void rc__free_block_of(rc_head *o)
+{
+    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
+        return free_block_slow(o);
+    free_block_pooled(o);
+}
+
+void rc__free_pooled_block_of(rc_head *o)
+{
+    free_block_pooled(o);
 }
 
 void rc__span_of(const void *b, rc_span *s)
@@ -894,6 +916,7 @@ rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)
     rc_alloc_observers old = {st->on_alloc, st->on_free};
     st->on_alloc = obs.on_alloc;
     st->on_free = obs.on_free;
+    rc__arm_fault(st);
     rc__alloc_resume(h);
     return old;
 }

@@ -217,8 +217,9 @@ struct rc_alloc_state {
     /* Read or written on every allocation.  Requested bytes are kept as
      * the room left under the cap (requested = cap - room) so one compare
      * checks the cap; the peak is the lowest room seen.  Attempts are
-     * counted down to the next one that needs a look (fault injection):
-     * attempts so far = event_at - countdown. */
+     * counted down to the next one that needs a look (fault injection;
+     * every one while on_alloc is set): attempts so far = event_at -
+     * countdown, and countdown >= 1 between attempts. */
     size_t    room, room_low;
     uint64_t  countdown;
     uint64_t  event_at;

@@ -130,6 +130,10 @@ void rc_incref(void *o)
     rc__thread_leave(rc__object_heap(hd));
 }
 
+static void dealloc_unshared(rc_head *o);
+
+/* The count goes down unless it is RC_REFCNT_IMMORTAL; the last reference
+ * is found before any store, so a death writes no count it then frees. */
 void rc_decref(void *o)
 {
     check_object(o, "double or excess decref");
@@ -141,10 +145,14 @@ void rc_decref(void *o)
     rc_heap *h = rc__object_heap(hd);
     rc__thread_enter(h, "rc_decref");
     rc__note_free_caller(h);
-    if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
-        rc__dealloc(hd);
-    else
+    uint32_t left = hd->refcnt - 1;
+    if (left == 0) {
+        dealloc_unshared(hd);
+    } else {
+        if (left != RC_REFCNT_IMMORTAL - 1)
+            hd->refcnt = left;
         rc__gc_decref_kept(hd);
+    }
     rc__thread_leave(h);
 }
 
@@ -406,5 +414,17 @@ void rc__dealloc(rc_head *o)
 {
     if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
         return rc__free_block_of(o);
+    dealloc_full(o);
+}
+
+/* rc_decref's death, on a plain heap (RC_HF_SHARED clear) with the count
+ * still 1 in the header: a pooled plain leaf's block goes back with no
+ * more tests (its free-list link overwrites the count); every other death
+ * sees its count at 0 first, as the rest of the death expects. */
+static inline void dealloc_unshared(rc_head *o)
+{
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS | RC_HF_LARGE)) == RC_HF_PLAIN))
+        return rc__free_pooled_block_of(o);
+    o->refcnt = 0;
     dealloc_full(o);
 }
