@@ -224,13 +224,12 @@ RC_INLINE void *init_object(char *b, size_t size, uintptr_t tw)
         RC_ASAN_UNPOISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
 #endif
     rc_head *o = (rc_head *)(void *)b;
-    if (RC_UNLIKELY(size > 64)) {
+    if (RC_LIKELY(size - 17 <= 64 - 17)) {   /* 32 to 64 bytes, one compare */
+        memset(b + size - 32, 0, 32);         /* a 32-byte block's store covers the header: first */
+        memset(b + 16, 0, 16);
+    } else if (size > 64) {
         rc__head_init(o, tw, 0);
         return memset(b + 16, 0, size - 16);
-    }
-    if (RC_LIKELY(size > 16)) {           /* a 32-byte block's 32-byte store covers the header: first */
-        memset(b + size - 32, 0, 32);
-        memset(b + 16, 0, 16);
     }
     rc__head_init(o, tw, 0);
     return b + 16;
@@ -373,7 +372,7 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
         return alloc_large_object(h, body, site);
     size_t n = sizeof(rc_head) + body;
     unsigned cls = rc__class_of(n);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(n);
     char *b = slow_take(h, RC_KIND_OBJ, cls, size);
     if (!b)
         return NULL;
@@ -407,7 +406,7 @@ RC_INLINE void *new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
         return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
     return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, tracked ? take_refill_tracked : take_refill, tracked);
@@ -448,7 +447,7 @@ static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state
     bool took = rc__alloc_lock_enter(h);
     rc__local_fold(loc);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false)
                                  : rc__new_object(h, tw, body, site);
     rc__alloc_lock_leave(h, took);
@@ -464,7 +463,7 @@ void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)) || RC_UNLIKELY(rc__alloc_tls.home != rc__alloc_state(h)))
         return new_object_locked(h, tw, body, site);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     if (RC_UNLIKELY(!fast_ok(loc, size)))
         return new_object_local_slow(h, loc, tw, body, site);
     return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false);
@@ -731,7 +730,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
         return alloc_raw_slow(h, n, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(n);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(n);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
     return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill, false);
