@@ -567,14 +567,27 @@ static RC_NOINLINE void free_block_slow(rc_head *o)
     free_object_slow(rc__object_heap(o), o);
 }
 
-void rc__free_object(rc_heap *h, rc_head *o)
+/* rc__free_object once o is known to be a pooled block of a plain heap. */
+RC_INLINE void free_object_pooled(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    if (RC_UNLIKELY((o->tw & (RC_HF_LARGE | RC_HF_SHARED)) || st->on_free))
+    if (RC_UNLIKELY(st->on_free != NULL))
         return free_object_slow(h, o);
     rc_pool *p = rc__pool_of(o);
     check_pool_object(h, p, o);
     free_pooled(st, p, o);
+}
+
+void rc__free_object(rc_heap *h, rc_head *o)
+{
+    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
+        return free_object_slow(h, o);
+    free_object_pooled(h, o);
+}
+
+void rc__free_pooled_object(rc_heap *h, rc_head *o)
+{
+    free_object_pooled(h, o);
 }
 
 /* The same, with the heap read from the pool descriptor the push touches
