@@ -82,7 +82,9 @@ RC_INLINE void pool_push(struct rc_alloc_state *st, rc_pool *p, char *b)
 
 #define NO_EVENT ((uint64_t)1 << 62)     /* attempts until a look when nothing is armed */
 
-/* Sets the countdown to the next attempt that needs a look. */
+/* Sets the countdown to the next attempt that needs a look: every one
+ * while an allocation hook is installed, so that the fast paths' one
+ * test of the countdown also keeps the hook's calls on the slow path. */
 void rc__arm_fault(struct rc_alloc_state *st)
 {
     uint64_t done = rc__attempts(st);
@@ -90,6 +92,8 @@ void rc__arm_fault(struct rc_alloc_state *st)
     if (st->fail_at > done)
         next = st->fail_at - done;
     else if (st->fail_at && st->fail_after)
+        next = 1;
+    if (st->on_alloc)
         next = 1;
     st->countdown = next;
     st->event_at = done + next;
@@ -149,15 +153,24 @@ RC_INLINE void account_free(struct rc_alloc_state *st, size_t size)
     st->room += size;
 }
 
-/* The check half of the allocation fast paths: false when anything needs
- * the slow path (a fault-injection event next, the cap, a tracing hook);
- * the commit half counts the attempt.  Calling the hook after the commit
- * made every allocation save and restore registers for it, tracing or
- * not.  One test of each, in one place: a new reason for the slow path
- * joins them here. */
-RC_INLINE bool fast_ok(const struct rc_alloc_state *st, size_t size)
+/* The check half of the allocation fast paths: false, st as it was, when
+ * anything needs the slow path (the cap; a fault-injection event next or
+ * an allocation hook, both in the countdown, which rc__arm_fault keeps at
+ * 1 while a hook is installed); true, the attempt counted, otherwise.
+ * Counting by the decrement that tests (and undoing it on the rare path)
+ * takes one read-modify-write.  Calling the hook after the commit made
+ * every allocation save and restore registers for it, tracing or not.
+ * In one place: a new reason for the slow path joins them here, in the
+ * countdown if it can. */
+RC_INLINE bool fast_ok(struct rc_alloc_state *st, size_t size)
 {
-    return RC_LIKELY(st->countdown > 1) && RC_LIKELY(size <= st->room) && RC_LIKELY(st->on_alloc == NULL);
+    if (RC_UNLIKELY(size > st->room))
+        return false;
+    if (RC_UNLIKELY(--st->countdown == 0)) {
+        st->countdown = 1;
+        return false;
+    }
+    return true;
 }
 
 /* Debug builds fill a freed object's block past its first 24 bytes with
@@ -211,13 +224,12 @@ RC_INLINE void *init_object(char *b, size_t size, uintptr_t tw)
         RC_ASAN_UNPOISON(b + RC_DEAD_OFF, size - RC_DEAD_OFF);
 #endif
     rc_head *o = (rc_head *)(void *)b;
-    if (RC_UNLIKELY(size > 64)) {
+    if (RC_LIKELY(size - 17 <= 64 - 17)) {   /* 32 to 64 bytes, one compare */
+        memset(b + size - 32, 0, 32);         /* a 32-byte block's store covers the header: first */
+        memset(b + 16, 0, 16);
+    } else if (size > 64) {
         rc__head_init(o, tw, 0);
         return memset(b + 16, 0, size - 16);
-    }
-    if (RC_LIKELY(size > 16)) {           /* a 32-byte block's 32-byte store covers the header: first */
-        memset(b + size - 32, 0, 32);
-        memset(b + 16, 0, 16);
     }
     rc__head_init(o, tw, 0);
     return b + 16;
@@ -279,16 +291,15 @@ static RC_NOINLINE void *take_refill_tracked(rc_heap *h, int kind, size_t size, 
 }
 
 /* The commit half: a block of class cls from the first pool of its list,
- * and its bookkeeping, in st: the heap's state (refill: take_refill), or
- * the calling thread's pools of a threaded heap (take_refill_local); an
- * object (tw its type word) gets its header and a zeroed body, and with
- * `tracked` its pool is noted for the trackable walk.  NULL (error set)
- * only when the OS refuses memory. */
+ * and its bytes counted (fast_ok counted the attempt), in st: the heap's
+ * state (refill: take_refill), or the calling thread's pools of a
+ * threaded heap (take_refill_local); an object (tw its type word) gets
+ * its header and a zeroed body, and with `tracked` its pool is noted for
+ * the trackable walk.  NULL (error set) only when the OS refuses memory. */
 typedef void *take_fn(rc_heap *h, int kind, size_t size, uintptr_t tw);
 RC_INLINE void *fast_take(rc_heap *h, struct rc_alloc_state *st, int kind, unsigned cls, size_t size,
                           uintptr_t tw, take_fn *refill, bool tracked)
 {
-    st->countdown--;
     rc_pool **head = &st->usedpools[RC_KIND_INDEX(kind)][cls];
     rc_pool *p = *head;
     if (RC_UNLIKELY(!p))
@@ -361,7 +372,7 @@ rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site)
         return alloc_large_object(h, body, site);
     size_t n = sizeof(rc_head) + body;
     unsigned cls = rc__class_of(n);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(n);
     char *b = slow_take(h, RC_KIND_OBJ, cls, size);
     if (!b)
         return NULL;
@@ -395,7 +406,7 @@ RC_INLINE void *new_object(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
         return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return tracked ? new_tracked_slow(h, tw, body, site) : new_object_slow(h, tw, body, site);
     return fast_take(h, st, RC_KIND_OBJ, cls, size, tw, tracked ? take_refill_tracked : take_refill, tracked);
@@ -436,7 +447,7 @@ static RC_NOINLINE void *new_object_local_slow(rc_heap *h, struct rc_alloc_state
     bool took = rc__alloc_lock_enter(h);
     rc__local_fold(loc);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     void *o = fast_ok(loc, size) ? fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false)
                                  : rc__new_object(h, tw, body, site);
     rc__alloc_lock_leave(h, took);
@@ -452,7 +463,7 @@ void *rc__new_object_local(rc_heap *h, uintptr_t tw, size_t body, const rc_site 
     if (RC_UNLIKELY(body > RC_SMALL_MAX - sizeof(rc_head)) || RC_UNLIKELY(rc__alloc_tls.home != rc__alloc_state(h)))
         return new_object_locked(h, tw, body, site);
     unsigned cls = rc__class_of(sizeof(rc_head) + body);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(sizeof(rc_head) + body);
     if (RC_UNLIKELY(!fast_ok(loc, size)))
         return new_object_local_slow(h, loc, tw, body, site);
     return fast_take(h, loc, RC_KIND_OBJ, cls, size, tw, take_refill_local, false);
@@ -556,28 +567,51 @@ static RC_NOINLINE void free_block_slow(rc_head *o)
     free_object_slow(rc__object_heap(o), o);
 }
 
-void rc__free_object(rc_heap *h, rc_head *o)
+/* rc__free_object once o is known to be a pooled block of a plain heap. */
+RC_INLINE void free_object_pooled(rc_heap *h, rc_head *o)
 {
     struct rc_alloc_state *st = rc__alloc_state(h);
-    if (RC_UNLIKELY((o->tw & (RC_HF_LARGE | RC_HF_SHARED)) || st->on_free))
+    if (RC_UNLIKELY(st->on_free != NULL))
         return free_object_slow(h, o);
     rc_pool *p = rc__pool_of(o);
     check_pool_object(h, p, o);
     free_pooled(st, p, o);
 }
 
-/* The same, with the heap read from the pool descriptor the push touches
- * anyway: a death that looked nothing else up does not find it twice. */
-void rc__free_block_of(rc_head *o)
+void rc__free_object(rc_heap *h, rc_head *o)
 {
     if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
-        return free_block_slow(o);
+        return free_object_slow(h, o);
+    free_object_pooled(h, o);
+}
+
+void rc__free_pooled_object(rc_heap *h, rc_head *o)
+{
+    free_object_pooled(h, o);
+}
+
+/* The same, with the heap read from the pool descriptor the push touches
+ * anyway: a death that looked nothing else up does not find it twice. */
+RC_INLINE void free_block_pooled(rc_head *o)
+{
     rc_pool *p = rc__pool_of(o);
     rc_heap *h = p->heap;
     struct rc_alloc_state *st = rc__alloc_state(h);
     if (RC_UNLIKELY(st->on_free != NULL))
         return free_object_slow(h, o);
     free_pooled(st, p, o);
+}
+
+void rc__free_block_of(rc_head *o)
+{
+    if (RC_UNLIKELY(o->tw & (RC_HF_LARGE | RC_HF_SHARED)))
+        return free_block_slow(o);
+    free_block_pooled(o);
+}
+
+void rc__free_pooled_block_of(rc_head *o)
+{
+    free_block_pooled(o);
 }
 
 void rc__span_of(const void *b, rc_span *s)
@@ -709,7 +743,7 @@ void *rc_alloc_at(rc_heap *h, size_t n, const rc_site *site)
         return alloc_raw_slow(h, n, site);
     struct rc_alloc_state *st = rc__alloc_state(h);
     unsigned cls = rc__class_of(n);
-    size_t size = rc__class_size(cls);
+    size_t size = rc__class_size_of(n);
     if (RC_UNLIKELY(!fast_ok(st, size)))
         return alloc_raw_slow(h, n, site);
     return fast_take(h, st, RC_KIND_RAW, cls, size, 0, take_refill, false);
@@ -894,6 +928,7 @@ rc_alloc_observers rc__alloc_observe(rc_heap *h, rc_alloc_observers obs)
     rc_alloc_observers old = {st->on_alloc, st->on_free};
     st->on_alloc = obs.on_alloc;
     st->on_free = obs.on_free;
+    rc__arm_fault(st);
     rc__alloc_resume(h);
     return old;
 }

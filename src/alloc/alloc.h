@@ -255,9 +255,15 @@ void    *rc__new_tracked_object(rc_heap *h, uintptr_t tw, size_t body, const rc_
 rc_head *rc__alloc_object(rc_heap *h, size_t body, const rc_site *site);
 /* Gives o's block back to h (debug builds check that it is h's). */
 void     rc__free_object(rc_heap *h, rc_head *o);
+/* The same for a caller that knows o is neither large nor of a threaded
+ * heap (RC_HF_LARGE and RC_HF_SHARED clear in o->tw). */
+void     rc__free_pooled_object(rc_heap *h, rc_head *o);
 /* The same for a caller that has not looked up the heap: the block's own
  * pool (or large prefix) names it. */
 void     rc__free_block_of(rc_head *o);
+/* rc__free_block_of for a caller that knows o is neither large nor of a
+ * threaded heap (RC_HF_LARGE and RC_HF_SHARED clear in o->tw). */
+void     rc__free_pooled_block_of(rc_head *o);
 /* The collector (or rc__decref_many) found n dead objects in the span of the object block
  * `block`, which it will never read again: when they are all the objects of
  * a pool and no free hook has to see each, the pool is emptied in one step,

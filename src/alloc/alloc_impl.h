@@ -210,8 +210,9 @@ struct rc_alloc_state {
     /* Read or written on every allocation.  Requested bytes are kept as
      * the room left under the cap (requested = cap - room) so one compare
      * checks the cap; the peak is the lowest room seen.  Attempts are
-     * counted down to the next one that needs a look (fault injection):
-     * attempts so far = event_at - countdown. */
+     * counted down to the next one that needs a look (fault injection;
+     * every one while on_alloc is set): attempts so far = event_at -
+     * countdown, and countdown >= 1 between attempts. */
     size_t    room, room_low;
     uint64_t  countdown;
     uint64_t  event_at;
@@ -335,23 +336,37 @@ RC_INLINE bool rc__in_arena(const struct rc_alloc_state *st, const void *p)
 
 
 /* Size classes: 16-byte steps up to 512, then 64-byte steps up to 1024.
- * Looked up by (n + 15) / 16, so the fast path tests nothing for it. */
-static const uint8_t rc__class_by_16[RC_SMALL_MAX / 16 + 1] = {
-    0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-    31, 32, 32, 32, 32, 33, 33, 33, 33, 34, 34, 34, 34, 35, 35, 35,
-    35, 36, 36, 36, 36, 37, 37, 37, 37, 38, 38, 38, 38, 39, 39, 39,
-    39
+ * Looked up by (n + 15) / 16, so the fast path tests nothing for it; each
+ * entry holds the class and its block size, so a fast path finds both
+ * from one table address. */
+#define RC__CLASS_BYTES(c) ((c) < 32 ? 16 * ((c) + 1) : 512 + 64 * ((c) - 31))
+#define RC__AT(c) {RC__CLASS_BYTES(c), (c)}
+static const struct rc_class_at { uint16_t size; uint8_t cls; } rc__class_by_16[RC_SMALL_MAX / 16 + 1] = {
+    RC__AT(0), RC__AT(0), RC__AT(1), RC__AT(2), RC__AT(3), RC__AT(4), RC__AT(5), RC__AT(6),
+    RC__AT(7), RC__AT(8), RC__AT(9), RC__AT(10), RC__AT(11), RC__AT(12), RC__AT(13), RC__AT(14),
+    RC__AT(15), RC__AT(16), RC__AT(17), RC__AT(18), RC__AT(19), RC__AT(20), RC__AT(21), RC__AT(22),
+    RC__AT(23), RC__AT(24), RC__AT(25), RC__AT(26), RC__AT(27), RC__AT(28), RC__AT(29), RC__AT(30),
+    RC__AT(31), RC__AT(32), RC__AT(32), RC__AT(32), RC__AT(32), RC__AT(33), RC__AT(33), RC__AT(33),
+    RC__AT(33), RC__AT(34), RC__AT(34), RC__AT(34), RC__AT(34), RC__AT(35), RC__AT(35), RC__AT(35),
+    RC__AT(35), RC__AT(36), RC__AT(36), RC__AT(36), RC__AT(36), RC__AT(37), RC__AT(37), RC__AT(37),
+    RC__AT(37), RC__AT(38), RC__AT(38), RC__AT(38), RC__AT(38), RC__AT(39), RC__AT(39), RC__AT(39),
+    RC__AT(39)
 };
+#undef RC__AT
+#define RC__B(c) RC__CLASS_BYTES(c)
 static const uint16_t rc__class_bytes[RC_NCLASSES] = {
-    16, 32, 48, 64, 80, 96, 112, 128, 144, 160,
-    176, 192, 208, 224, 240, 256, 272, 288, 304, 320,
-    336, 352, 368, 384, 400, 416, 432, 448, 464, 480,
-    496, 512, 576, 640, 704, 768, 832, 896, 960, 1024
+    RC__B(0), RC__B(1), RC__B(2), RC__B(3), RC__B(4), RC__B(5), RC__B(6), RC__B(7), RC__B(8), RC__B(9),
+    RC__B(10), RC__B(11), RC__B(12), RC__B(13), RC__B(14), RC__B(15), RC__B(16), RC__B(17), RC__B(18), RC__B(19),
+    RC__B(20), RC__B(21), RC__B(22), RC__B(23), RC__B(24), RC__B(25), RC__B(26), RC__B(27), RC__B(28), RC__B(29),
+    RC__B(30), RC__B(31), RC__B(32), RC__B(33), RC__B(34), RC__B(35), RC__B(36), RC__B(37), RC__B(38), RC__B(39)
 };
+#undef RC__B
+_Static_assert(RC__CLASS_BYTES(RC_NCLASSES - 1) == RC_SMALL_MAX, "the last class is RC_SMALL_MAX bytes");
 
-RC_INLINE unsigned rc__class_of(size_t n) { return rc__class_by_16[(n + 15) >> 4]; }  /* 1 ≤ n ≤ 1024 */
+RC_INLINE unsigned rc__class_of(size_t n) { return rc__class_by_16[(n + 15) >> 4].cls; }  /* 1 ≤ n ≤ 1024 */
 RC_INLINE size_t rc__class_size(unsigned c) { return rc__class_bytes[c]; }
+/* rc__class_size(rc__class_of(n)), from the same entry. */
+RC_INLINE size_t rc__class_size_of(size_t n) { return rc__class_by_16[(n + 15) >> 4].size; }
 
 RC_INLINE size_t rc__round16(size_t n) { return (n + 15) & ~(size_t)15; }
 

@@ -37,7 +37,7 @@
  *   - Locals serve allocations only while rc__locals_allowed(home): the
  *     cap, fault injection and the allocation hook need the heap's own
  *     counters at each attempt.  Otherwise a fold leaves a local's
- *     countdown at 0, so each allocation takes the lock and the heap's
+ *     countdown at 1, so each allocation takes the lock and the heap's
  *     pools (alloc.c, new_object_local_slow).
  *   - A detaching thread's local is abandoned: its empty pools go back to
  *     the heap, the others keep their live blocks and their owner until
@@ -66,7 +66,7 @@ bool rc__locals_allowed(const struct rc_alloc_state *st)
 static void local_restart(struct rc_alloc_state *loc)
 {
     loc->cap = loc->room = loc->room_low = LOCAL_ROOM;
-    loc->countdown = loc->event_at = 0;
+    loc->countdown = loc->event_at = 1;   /* no attempt; the next one needs a look */
     if (loc->on_free != loc->home->on_free)  /* only with the world stopped: other threads read it */
         loc->on_free = loc->home->on_free;
     if (rc__locals_allowed(loc->home))

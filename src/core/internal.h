@@ -592,7 +592,8 @@ int  rc__type_error(rc_heap *h, const void *o, const char *expected);
 RC_INLINE uintptr_t rc__untracked_tw(const rc_type *t)
 {
     uintptr_t runs = (uintptr_t)t->finalize | (uintptr_t)t->clear | (uintptr_t)t->release;
-    return (uintptr_t)t | (runs ? 0 : RC_HF_PLAIN);
+    uintptr_t tw = (uintptr_t)t | RC_HF_PLAIN;
+    return runs ? (uintptr_t)t : tw;
 }
 
 /* rc_new for a type the collector never tracks, with arguments known good

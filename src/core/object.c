@@ -130,6 +130,10 @@ void rc_incref(void *o)
     rc__thread_leave(rc__object_heap(hd));
 }
 
+static void dealloc_unshared(rc_head *o);
+
+/* The count goes down unless it is RC_REFCNT_IMMORTAL; the last reference
+ * is found before any store, so a death writes no count it then frees. */
 void rc_decref(void *o)
 {
     check_object(o, "double or excess decref");
@@ -141,10 +145,14 @@ void rc_decref(void *o)
     rc_heap *h = rc__object_heap(hd);
     rc__thread_enter(h, "rc_decref");
     rc__note_free_caller(h);
-    if (hd->refcnt != RC_REFCNT_IMMORTAL && --hd->refcnt == 0)
-        rc__dealloc(hd);
-    else
+    uint32_t left = hd->refcnt - 1;
+    if (left == 0) {
+        dealloc_unshared(hd);
+    } else {
+        if (left != RC_REFCNT_IMMORTAL - 1)
+            hd->refcnt = left;
         rc__gc_decref_kept(hd);
+    }
     rc__thread_leave(h);
 }
 
@@ -248,15 +256,20 @@ RC_INLINE void drop_refs(rc_head *o, const rc_type *t)
         t->traverse(rc__body(o), decref_child, NULL);
 }
 
-/* The end of every death once release has run (or the type has none). */
-static void free_released(rc_heap *h, rc_head *o)
+/* The end of every death once release has run (or the type has none);
+ * `pooled` when o is known to be a pooled block of a plain heap (neither
+ * RC_HF_LARGE nor RC_HF_SHARED), so the allocator need not look. */
+RC_INLINE void free_released(rc_heap *h, rc_head *o, bool pooled)
 {
     /* Weakrefs were cleared when the death began; one made since (by a
      * finalizer that did not resurrect, by clear or release) would point
      * at freed memory. */
     rc_assert(!(rc__hflags(o) & RC_HF_WEAKREFS), "dangling weakref", rc__body(o),
               "freed while a weakref made during its death still points at it");
-    rc__free_object(h, o);
+    if (pooled)
+        rc__free_pooled_object(h, o);
+    else
+        rc__free_object(h, o);
 }
 
 void rc__release_and_free(rc_heap *h, rc_head *o)
@@ -264,7 +277,7 @@ void rc__release_and_free(rc_heap *h, rc_head *o)
     const rc_type *t = rc__type(o);
     if (t->release)
         t->release(rc__body(o));
-    free_released(h, o);
+    free_released(h, o, false);
 }
 
 /* PEP 442: finalize runs once, with the object briefly alive again; it
@@ -320,11 +333,12 @@ static RC_NOINLINE void drain_trash(void)
     rc__deaths.depth = 0;
 }
 
-/* rc__free_dead, inline in the death of an object; `release` false when
- * the type is known to have none.  The depth goes back down by a
- * decrement, and the queue is looked at only when the outermost death
- * ends: nothing but h and o lives across drop_refs's call. */
-RC_INLINE void free_dead(rc_heap *h, rc_head *o, const rc_type *t, bool release)
+/* rc__free_dead, inline in the death of an object; `generational` when
+ * dies_generational said so: the type has no release, and the block is
+ * a plain heap's pooled one.  The depth goes back down by a decrement,
+ * and the queue is looked at only when the outermost death ends: nothing
+ * but h and o lives across drop_refs's call. */
+RC_INLINE void free_dead(rc_heap *h, rc_head *o, const rc_type *t, bool generational)
 {
     int depth = rc__deaths.depth;
     if (RC_UNLIKELY(depth >= RC_DEALLOC_DEPTH)) {
@@ -335,15 +349,15 @@ RC_INLINE void free_dead(rc_heap *h, rc_head *o, const rc_type *t, bool release)
     drop_refs(o, t);
     if (--rc__deaths.depth == 0 && RC_UNLIKELY(rc__deaths.trash != NULL))
         drain_trash();
-    if (release)
-        rc__release_and_free(h, o);
+    if (generational)
+        free_released(h, o, true);
     else
-        free_released(h, o);
+        rc__release_and_free(h, o);
 }
 
 void rc__free_dead(rc_heap *h, rc_head *o)
 {
-    free_dead(h, o, rc__type(o), true);
+    free_dead(h, o, rc__type(o), false);
 }
 
 /* Every death but a plain leaf's, once a finalizer (if the type has one)
@@ -358,7 +372,7 @@ RC_INLINE void dealloc_finalized(rc_head *o)
         rc__gc_on_dealloc(h, o);
     if (RC_UNLIKELY(rc__hflags(o) & RC_HF_WEAKREFS))
         rc__weak_on_dealloc(h, o);
-    free_dead(h, o, rc__type(o), true);
+    free_dead(h, o, rc__type(o), false);
 }
 
 static RC_NOINLINE void dealloc_finalize(rc_head *o)
@@ -384,7 +398,7 @@ RC_INLINE void dealloc_generational(rc_head *o, const rc_type *t)
 {
     rc_heap *h = rc__pooled_heap(o);
     rc__gc_on_generational_dealloc(&h->gc, o);
-    free_dead(h, o, t, false);
+    free_dead(h, o, t, true);
 }
 
 /* Every death but a plain leaf's.  The finalizer's path is apart, so that
@@ -406,5 +420,17 @@ void rc__dealloc(rc_head *o)
 {
     if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
         return rc__free_block_of(o);
+    dealloc_full(o);
+}
+
+/* rc_decref's death, on a plain heap (RC_HF_SHARED clear) with the count
+ * still 1 in the header: a pooled plain leaf's block goes back with no
+ * more tests (its free-list link overwrites the count); every other death
+ * sees its count at 0 first, as the rest of the death expects. */
+static inline void dealloc_unshared(rc_head *o)
+{
+    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS | RC_HF_LARGE)) == RC_HF_PLAIN))
+        return rc__free_pooled_block_of(o);
+    o->refcnt = 0;
     dealloc_full(o);
 }
