@@ -191,8 +191,12 @@ static size_t read_sysfs_size(const char *path)
 
 /* CPU 0's highest-level cache, from sysfs: what this core shares with its
  * neighbours (glibc's sysconf can report every socket's L3 added up in a
- * virtual machine: 384 MB for one 32 MB cache here).  0 when unknown;
- * read once. */
+ * virtual machine: 384 MB for one 32 MB cache there), counted up to
+ * RC_LLC_MAX: a bigger one is a server socket's, shared with tens of
+ * cores a virtual machine does not see (260 MiB for the 2 vCPUs of a
+ * VM on a 5th-generation Xeon here), and a process cannot count on
+ * keeping its data in it.  0 when unknown; read once. */
+#define RC_LLC_MAX ((size_t)32 << 20)
 static _Atomic long long llc_cached = -1;
 
 size_t rc__os_llc_bytes(void)
@@ -212,6 +216,7 @@ size_t rc__os_llc_bytes(void)
             size = bytes;
         }
     }
+    size = size < RC_LLC_MAX ? size : RC_LLC_MAX;
     atomic_store_explicit(&llc_cached, (long long)size, memory_order_relaxed);
     return size;
 }
