@@ -414,11 +414,16 @@ static RC_NOINLINE void dealloc_full(rc_head *o)
 }
 
 /* A plain leaf (ints, floats: no finalizer, clear, traverse or release,
- * noted at rc_new) without weakrefs goes straight to the allocator, which
- * finds the heap itself. */
+ * noted at rc_new) without weakrefs, and without the `also` bits, dies by
+ * going straight to the allocator, which finds the heap itself. */
+RC_INLINE bool dies_plain(const rc_head *o, uintptr_t also)
+{
+    return (o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS | also)) == RC_HF_PLAIN;
+}
+
 void rc__dealloc(rc_head *o)
 {
-    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS)) == RC_HF_PLAIN))
+    if (RC_LIKELY(dies_plain(o, 0)))
         return rc__free_block_of(o);
     dealloc_full(o);
 }
@@ -429,7 +434,7 @@ void rc__dealloc(rc_head *o)
  * sees its count at 0 first, as the rest of the death expects. */
 static inline void dealloc_unshared(rc_head *o)
 {
-    if (RC_LIKELY((o->tw & (RC_HF_PLAIN | RC_HF_WEAKREFS | RC_HF_LARGE)) == RC_HF_PLAIN))
+    if (RC_LIKELY(dies_plain(o, RC_HF_LARGE)))
         return rc__free_pooled_block_of(o);
     o->refcnt = 0;
     dealloc_full(o);
